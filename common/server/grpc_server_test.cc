@@ -1,0 +1,55 @@
+#include "common/server/grpc_server.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include "gtest/gtest.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+
+namespace newsfeed::rpc {
+namespace {
+
+using grpc::health::v1::Health;
+using grpc::health::v1::HealthCheckRequest;
+using grpc::health::v1::HealthCheckResponse;
+
+HealthCheckResponse::ServingStatus Check(const std::string& address) {
+  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  auto stub = Health::NewStub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  HealthCheckResponse response;
+  grpc::Status status = stub->Check(&context, HealthCheckRequest(), &response);
+  if (!status.ok()) return HealthCheckResponse::UNKNOWN;
+  return response.status();
+}
+
+TEST(GrpcServerTest, PicksFreePortAndAnswersHealth) {
+  ServerOptions options;
+  options.listen_address = "127.0.0.1:0";
+  auto server = GrpcServer::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  EXPECT_GT((*server)->port(), 0);
+  EXPECT_EQ((*server)->address(), "127.0.0.1:" + std::to_string((*server)->port()));
+  EXPECT_EQ(Check((*server)->address()), HealthCheckResponse::SERVING);
+  (*server)->SetServing(false);
+  EXPECT_EQ(Check((*server)->address()), HealthCheckResponse::NOT_SERVING);
+  (*server)->Shutdown(absl::Seconds(1));
+}
+
+TEST(GrpcServerTest, UnbindableAddressIsUnavailable) {
+  ServerOptions options;
+  options.listen_address = "256.1.1.1:1";
+  auto server = GrpcServer::Start(options);
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST(GrpcServerTest, MissingTlsFileIsInvalidArgument) {
+  ServerOptions options;
+  options.tls_cert_file = "/nonexistent/cert.pem";
+  options.tls_key_file = "/nonexistent/key.pem";
+  auto server = GrpcServer::Start(options);
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace newsfeed::rpc
