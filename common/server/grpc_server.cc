@@ -60,13 +60,17 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   for (grpc::Service* service : options.services) builder.RegisterService(service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr || selected_port == 0) {
+  const bool unix_socket = options.listen_address.rfind("unix:", 0) == 0;
+  if (server == nullptr || (selected_port == 0 && !unix_socket)) {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", options.listen_address));
   }
-  std::string host = options.listen_address.substr(0, options.listen_address.rfind(':'));
-  auto result = std::unique_ptr<GrpcServer>(new GrpcServer(
-      std::move(server), selected_port, absl::StrCat(host, ":", selected_port)));
+  std::string address = options.listen_address;
+  if (!unix_socket) {
+    address = absl::StrCat(address.substr(0, address.rfind(':')), ":", selected_port);
+  }
+  auto result = std::unique_ptr<GrpcServer>(
+      new GrpcServer(std::move(server), selected_port, std::move(address)));
   result->SetServing(true);
   return result;
 }

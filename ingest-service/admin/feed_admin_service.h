@@ -1,0 +1,48 @@
+// FeedAdmin on the callback API: lists feeds with their polling status and
+// adds, removes or re-polls them without a restart (changes persist in the
+// ingest state file). Handlers are short SQLite operations run inline.
+//
+// Thread-safe: gRPC calls the handlers from its own threads.
+#ifndef INGEST_SERVICE_ADMIN_FEED_ADMIN_SERVICE_H_
+#define INGEST_SERVICE_ADMIN_FEED_ADMIN_SERVICE_H_
+
+#include "common/clock/clock.h"
+#include "ingest-service/scheduler/poller.h"
+#include "ingest-service/state/ingest_state.h"
+#include "newsfeed/v1/feeds.grpc.pb.h"
+
+namespace newsfeed::ingest {
+
+// The FeedStatus view of a stored feed.
+newsfeed::v1::FeedStatus ToFeedStatus(const FeedRecord& feed);
+
+class FeedAdminService final : public newsfeed::v1::FeedAdmin::CallbackService {
+ public:
+  // All borrowed; must outlive the service.
+  FeedAdminService(IngestState& state, Poller& poller, Clock& clock)
+      : state_(state), poller_(poller), clock_(clock) {}
+
+  grpc::ServerUnaryReactor* ListFeeds(
+      grpc::CallbackServerContext* context,
+      const newsfeed::v1::ListFeedsRequest* request,
+      newsfeed::v1::ListFeedsResponse* response) override;
+  grpc::ServerUnaryReactor* AddFeed(grpc::CallbackServerContext* context,
+                                    const newsfeed::v1::AddFeedRequest* request,
+                                    newsfeed::v1::FeedStatus* response) override;
+  grpc::ServerUnaryReactor* RemoveFeed(
+      grpc::CallbackServerContext* context,
+      const newsfeed::v1::RemoveFeedRequest* request,
+      newsfeed::v1::RemoveFeedResponse* response) override;
+  grpc::ServerUnaryReactor* PollNow(grpc::CallbackServerContext* context,
+                                    const newsfeed::v1::PollNowRequest* request,
+                                    newsfeed::v1::PollNowResponse* response) override;
+
+ private:
+  IngestState& state_;
+  Poller& poller_;
+  Clock& clock_;
+};
+
+}  // namespace newsfeed::ingest
+
+#endif  // INGEST_SERVICE_ADMIN_FEED_ADMIN_SERVICE_H_

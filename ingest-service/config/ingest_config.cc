@@ -1,0 +1,85 @@
+#include "ingest-service/config/ingest_config.h"
+
+#include <unistd.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/config/config_reader.h"
+
+namespace newsfeed::ingest {
+
+absl::StatusOr<IngestConfig> LoadIngestConfig(const std::string& path) {
+  auto reader = config::ConfigReader::FromFile(path, "NEWSFEED_INGEST");
+  if (!reader.ok()) return reader.status();
+  config::ConfigReader& r = **reader;
+  IngestConfig c;
+  c.server.listen_address = r.GetString("listen", "127.0.0.1:50052");
+  c.server.tls_cert_file = r.GetString("tls.cert_file", "");
+  c.server.tls_key_file = r.GetString("tls.key_file", "");
+  c.state.data_dir = r.GetString("data_dir", "./var/ingest");
+  c.state.outbox_max_bytes = r.GetInt("outbox.max_bytes", c.state.outbox_max_bytes);
+  c.publisher.query_address = r.GetString("query_address", "127.0.0.1:50051");
+  c.publisher.tls_ca_file = r.GetString("query_tls_ca_file", "");
+  c.publisher.batch_articles =
+      static_cast<int>(r.GetInt("outbox.batch_articles", c.publisher.batch_articles));
+  char host[256] = "unknown";
+  gethostname(host, sizeof host - 1);
+  c.publisher.producer = absl::StrCat("ingest-service@", host);
+  c.feeds = r.GetStringList("feeds");
+
+  PollerOptions& p = c.poller;
+  p.default_interval = r.GetDuration("polling.default_interval", p.default_interval);
+  p.min_interval = r.GetDuration("polling.min_interval", p.min_interval);
+  p.max_interval = r.GetDuration("polling.max_interval", p.max_interval);
+  p.min_backoff = r.GetDuration("polling.min_backoff", p.min_backoff);
+  p.max_backoff = r.GetDuration("polling.max_backoff", p.max_backoff);
+  p.unconditional_every =
+      r.GetDuration("polling.unconditional_every", p.unconditional_every);
+  p.max_feeds_per_round =
+      static_cast<int>(r.GetInt("polling.max_feeds_per_round", p.max_feeds_per_round));
+  p.parse.max_items = static_cast<size_t>(r.GetInt("parser.max_items", 5000));
+
+  FetcherOptions& f = c.fetcher;
+  f.max_concurrent = static_cast<int>(r.GetInt("fetcher.max_concurrent", f.max_concurrent));
+  f.max_per_host = static_cast<int>(r.GetInt("fetcher.max_per_host", f.max_per_host));
+  f.min_host_gap = r.GetDuration("fetcher.min_host_gap", f.min_host_gap);
+  f.connect_timeout = r.GetDuration("fetcher.connect_timeout", f.connect_timeout);
+  f.total_timeout = r.GetDuration("fetcher.total_timeout", f.total_timeout);
+  f.max_body_bytes = r.GetInt("fetcher.max_body_bytes", f.max_body_bytes);
+  p.parse.max_document_bytes = static_cast<size_t>(f.max_body_bytes) + 1;
+  f.user_agent = r.GetString("fetcher.user_agent", f.user_agent);
+  f.proxy = r.GetString("fetcher.proxy", f.proxy);
+  f.allow_private_networks =
+      r.GetBool("fetcher.allow_private_networks", f.allow_private_networks);
+  f.allowed_networks = r.GetStringList("fetcher.allowed_networks");
+  f.ca_file = r.GetString("fetcher.ca_file", f.ca_file);
+
+  c.tagger.extra_data_files = r.GetStringList("tagger.extra_data_files");
+  c.log_format = r.GetString("log_format", "text");
+  c.shutdown_grace = r.GetDuration("shutdown_grace", c.shutdown_grace);
+
+  if (c.state.data_dir.empty()) r.AddError("data_dir", "must not be empty");
+  if (c.publisher.query_address.empty()) r.AddError("query_address", "must not be empty");
+  if (c.publisher.batch_articles < 1 || c.publisher.batch_articles > 500) {
+    r.AddError("outbox.batch_articles", "must be between 1 and 500");
+  }
+  if (p.min_interval > p.max_interval) {
+    r.AddError("polling.min_interval", "is larger than polling.max_interval");
+  }
+  if (f.max_concurrent < 1) r.AddError("fetcher.max_concurrent", "must be at least 1");
+  if (f.max_per_host < 1) r.AddError("fetcher.max_per_host", "must be at least 1");
+  for (size_t i = 0; i < c.feeds.size(); ++i) {
+    if (!absl::StartsWith(c.feeds[i], "http://") &&
+        !absl::StartsWith(c.feeds[i], "https://")) {
+      r.AddError(absl::StrCat("feeds[", i, "]"),
+                 absl::StrCat("\"", c.feeds[i], "\" is not an http(s) URL"));
+    }
+  }
+  if (c.log_format != "text" && c.log_format != "json") {
+    r.AddError("log_format", "must be text or json");
+  }
+  if (absl::Status s = r.Finish(); !s.ok()) return s;
+  return c;
+}
+
+}  // namespace newsfeed::ingest

@@ -1,0 +1,39 @@
+// The ingest-service configuration: one YAML file, every option overridable
+// by an environment variable NEWSFEED_INGEST_<OPTION> (dots become
+// underscores: fetcher.user_agent -> NEWSFEED_INGEST_FETCHER_USER_AGENT).
+// deploy/ingest-service.yaml documents every option with its default.
+#ifndef INGEST_SERVICE_CONFIG_INGEST_CONFIG_H_
+#define INGEST_SERVICE_CONFIG_INGEST_CONFIG_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/server/grpc_server.h"
+#include "ingest-service/fetcher/curl_fetcher.h"
+#include "ingest-service/publisher/publisher.h"
+#include "ingest-service/scheduler/poller.h"
+#include "ingest-service/state/ingest_state.h"
+#include "ingest-service/tagger/tagger.h"
+
+namespace newsfeed::ingest {
+
+struct IngestConfig {
+  rpc::ServerOptions server;      // listen, tls.*
+  IngestStateOptions state;       // data_dir, outbox.max_bytes
+  std::vector<std::string> feeds; // feeds: polled from start; kept in state
+  PollerOptions poller;           // polling.*
+  FetcherOptions fetcher;         // fetcher.*
+  PublisherOptions publisher;     // query_address, outbox.batch_articles
+  TaggerOptions tagger;           // tagger.extra_data_files
+  std::string log_format = "text";
+  absl::Duration shutdown_grace = absl::Seconds(5);
+};
+
+// Reads `path` (empty: defaults and environment only). INVALID_ARGUMENT
+// naming every bad or unknown option; NOT_FOUND for a missing file.
+absl::StatusOr<IngestConfig> LoadIngestConfig(const std::string& path);
+
+}  // namespace newsfeed::ingest
+
+#endif  // INGEST_SERVICE_CONFIG_INGEST_CONFIG_H_

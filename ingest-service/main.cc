@@ -1,0 +1,106 @@
+// ingest-service: polls RSS/Atom feeds, turns items into tagged articles and
+// delivers them to query-service. Wiring only; see README.md.
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "common/clock/clock.h"
+#include "common/log/log.h"
+#include "common/server/grpc_server.h"
+#include "ingest-service/admin/feed_admin_service.h"
+#include "ingest-service/config/ingest_config.h"
+#include "ingest-service/fetcher/curl_fetcher.h"
+#include "ingest-service/publisher/publisher.h"
+#include "ingest-service/scheduler/poller.h"
+#include "ingest-service/state/ingest_state.h"
+#include "ingest-service/tagger/tagger.h"
+
+namespace {
+
+constexpr char kUsage[] =
+    "usage: ingest-service [--config FILE]\n"
+    "\n"
+    "Polls the configured RSS/Atom feeds, tags every new or changed item with\n"
+    "companies, countries, topics and amounts, and delivers it to query-service.\n"
+    "Serves newsfeed.v1.FeedAdmin, grpc.health.v1 and server reflection.\n"
+    "\n"
+    "  --config FILE  YAML configuration (see deploy/ingest-service.yaml for\n"
+    "                 every option and its default). Every option can also be\n"
+    "                 set by environment, e.g. NEWSFEED_INGEST_QUERY_ADDRESS.\n"
+    "  --help         this text\n"
+    "\n"
+    "Logs the address it listens on; SIGTERM or SIGINT stops it cleanly.\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  namespace nf = newsfeed;
+  namespace ingest = newsfeed::ingest;
+  std::string config_path;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else if (std::strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+      config_path = argv[++i];
+    } else {
+      std::fprintf(stderr, "ingest-service: unknown argument %s\n%s", argv[i], kUsage);
+      return 2;
+    }
+  }
+  nf::rpc::BlockTerminationSignals();
+
+  absl::StatusOr<ingest::IngestConfig> config = ingest::LoadIngestConfig(config_path);
+  if (!config.ok()) {
+    nf::log::Error("ingest-service: %s", config.status().message());
+    return 2;
+  }
+  if (config->log_format == "json") nf::log::SetFormat(nf::log::Format::kJson);
+  nf::Clock& clock = nf::RealClock::Instance();
+
+  auto state = ingest::IngestState::Open(config->state);
+  if (!state.ok()) {
+    nf::log::Error("ingest-service: %s", state.status().ToString());
+    return 1;
+  }
+  for (const std::string& url : config->feeds) {
+    if (absl::Status s = (*state)->EnsureFeed(url, clock.Now()); !s.ok()) {
+      nf::log::Error("ingest-service: feed %s: %s", url, s.ToString());
+      return 1;
+    }
+  }
+  auto tagger = ingest::Tagger::Create(config->tagger);
+  if (!tagger.ok()) {
+    nf::log::Error("ingest-service: tagger: %s", tagger.status().ToString());
+    return 1;
+  }
+  config->fetcher.clock = &clock;
+  auto fetcher = ingest::CurlFetcher::Create(config->fetcher);
+  if (!fetcher.ok()) {
+    nf::log::Error("ingest-service: fetcher: %s", fetcher.status().ToString());
+    return 1;
+  }
+
+  ingest::Publisher publisher(**state, config->publisher);
+  ingest::Poller poller(**state, **fetcher, **tagger, clock, config->poller,
+                        [&publisher] { publisher.Wake(); });
+  ingest::FeedAdminService admin(**state, poller, clock);
+  config->server.services = {&admin};
+  auto server = nf::rpc::GrpcServer::Start(config->server);
+  if (!server.ok()) {
+    nf::log::Error("ingest-service: %s", server.status().ToString());
+    return 1;
+  }
+  nf::log::Info("ingest-service listening on %s (delivering to %s, %d feeds configured)",
+                (*server)->address(), config->publisher.query_address,
+                static_cast<int>(config->feeds.size()));
+  poller.Start();
+
+  const int signal_number = nf::rpc::WaitForTerminationSignal();
+  nf::log::Info("ingest-service: signal %d, shutting down", signal_number);
+  (*server)->Shutdown(config->shutdown_grace);
+  // Members stop in reverse order: the poller finishes (its in-flight fetches
+  // are cancelled), then the publisher; the outbox keeps what was not
+  // acknowledged for the next start.
+  return 0;
+}

@@ -1,0 +1,201 @@
+#include "ingest-service/publisher/publisher.h"
+
+#include <deque>
+#include <fstream>
+#include <sstream>
+#include <utility>
+#include <vector>
+
+#include "common/log/log.h"
+#include "newsfeed/v1/ingest.grpc.pb.h"
+
+namespace newsfeed::ingest {
+namespace {
+
+std::shared_ptr<grpc::ChannelCredentials> Credentials(const std::string& ca_file) {
+  if (ca_file.empty()) return grpc::InsecureChannelCredentials();
+  std::ifstream in(ca_file);
+  std::stringstream pem;
+  pem << in.rdbuf();
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = pem.str();
+  return grpc::SslCredentials(ssl);
+}
+
+}  // namespace
+
+Publisher::Publisher(IngestState& state, const PublisherOptions& options)
+    : state_(state), options_(options) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS,
+              static_cast<int>(absl::ToInt64Milliseconds(options.min_backoff)));
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
+              static_cast<int>(absl::ToInt64Milliseconds(options.max_backoff)));
+  args.SetMaxSendMessageSize(16 << 20);
+  channel_ = grpc::CreateCustomChannel(options.query_address,
+                                       Credentials(options.tls_ca_file), args);
+  thread_ = std::thread([this] { Run(); });
+}
+
+Publisher::~Publisher() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+    if (active_context_ != nullptr) active_context_->TryCancel();
+  }
+  thread_.join();
+}
+
+void Publisher::Wake() {
+  absl::MutexLock lock(&mu_);
+  wake_ = true;
+}
+
+PublisherStats Publisher::stats() const {
+  absl::MutexLock lock(&mu_);
+  return stats_;
+}
+
+bool Publisher::WaitForWork(absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  mu_.AwaitWithTimeout(
+      absl::Condition(
+          +[](Publisher* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(p->mu_) {
+            return p->wake_ || p->stopping_;
+          },
+          this),
+      timeout);
+  wake_ = false;
+  return stopping_;
+}
+
+void Publisher::Run() {
+  absl::Duration backoff = options_.min_backoff;
+  for (;;) {
+    absl::StatusOr<OutboxStats> pending = state_.GetOutboxStats();
+    if (pending.ok() && pending->articles == 0) {
+      if (WaitForWork(absl::Seconds(1))) return;
+      continue;
+    }
+    grpc::Status status = Session();
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) return;
+      if (status.ok()) {
+        stats_.last_error.clear();
+        backoff = options_.min_backoff;
+        continue;
+      }
+      ++stats_.reconnects;
+      stats_.last_error = status.error_message();
+    }
+    log::Warning("delivery to query-service at %s interrupted: %s (code %d); "
+                 "retrying in %s, undelivered articles stay in the outbox",
+                 options_.query_address, status.error_message(),
+                 static_cast<int>(status.error_code()),
+                 absl::FormatDuration(backoff));
+    if (WaitForWork(backoff)) return;
+    backoff = std::min(backoff * 2, options_.max_backoff);
+  }
+}
+
+grpc::Status Publisher::Session() {
+  auto stub = newsfeed::v1::ArticleIngest::NewStub(channel_);
+  grpc::ClientContext context;
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return grpc::Status::CANCELLED;
+    active_context_ = &context;
+  }
+  auto stream = stub->Publish(&context);
+
+  struct Sent {
+    uint64_t batch_id;
+    std::vector<int64_t> outbox_ids;
+  };
+  std::deque<Sent> unacked;
+  int64_t last_sent_id = 0;
+  uint64_t next_batch_id = 1;
+  bool broken = false;
+
+  while (!broken) {
+    // Fill the window.
+    while (static_cast<int>(unacked.size()) < options_.max_unacked_batches) {
+      absl::StatusOr<std::vector<OutboxEntry>> entries =
+          state_.PeekOutbox(last_sent_id, options_.batch_articles);
+      if (!entries.ok()) {
+        log::Error("outbox: %s", entries.status().ToString());
+        broken = true;
+        break;
+      }
+      if (entries->empty()) break;
+      newsfeed::v1::PublishRequest request;
+      request.set_batch_id(next_batch_id);
+      request.set_producer(options_.producer);
+      Sent sent{next_batch_id++, {}};
+      for (OutboxEntry& entry : *entries) {
+        sent.outbox_ids.push_back(entry.id);
+        *request.add_articles() = std::move(entry.article);
+      }
+      last_sent_id = sent.outbox_ids.back();
+      if (!stream->Write(request)) {
+        broken = true;
+        break;
+      }
+      unacked.push_back(std::move(sent));
+    }
+    if (broken) break;
+    if (unacked.empty()) {
+      // Delivered everything; keep the stream open briefly for more, then
+      // close it cleanly so an idle producer holds no stream.
+      if (WaitForWork(absl::Seconds(5))) break;
+      absl::StatusOr<OutboxStats> pending = state_.GetOutboxStats();
+      if (pending.ok() && pending->articles > 0) continue;
+      break;
+    }
+    newsfeed::v1::PublishResponse ack;
+    if (!stream->Read(&ack)) {
+      broken = true;
+      break;
+    }
+    if (ack.batch_id() != unacked.front().batch_id) {
+      log::Error("query-service acknowledged batch %d, expected %d; "
+                 "reconnecting", ack.batch_id(), unacked.front().batch_id);
+      context.TryCancel();
+      broken = true;
+      break;
+    }
+    if (absl::Status s = state_.AckOutbox(unacked.front().outbox_ids); !s.ok()) {
+      log::Error("outbox: %s", s.ToString());
+    }
+    int64_t delivered;
+    {
+      absl::MutexLock lock(&mu_);
+      stats_.delivered += static_cast<int64_t>(unacked.front().outbox_ids.size());
+      delivered = stats_.delivered;
+    }
+    if (options_.on_delivered) options_.on_delivered(delivered);
+    unacked.pop_front();
+  }
+  if (broken) {
+    // Unread acknowledgements would make Finish wait; the real status of a
+    // stream that already failed is kept by the cancel being a no-op.
+    context.TryCancel();
+  } else {
+    stream->WritesDone();
+  }
+  grpc::Status status = stream->Finish();
+  {
+    absl::MutexLock lock(&mu_);
+    active_context_ = nullptr;
+  }
+  if (broken && status.ok()) {
+    status = grpc::Status(grpc::StatusCode::UNAVAILABLE, "stream ended early");
+  }
+  return status;
+}
+
+}  // namespace newsfeed::ingest

@@ -1,0 +1,88 @@
+// Publisher delivers the outbox to query-service: it streams batches over
+// ArticleIngest.Publish, removes each batch from the outbox only when
+// query-service acknowledges it, and resends whatever was not acknowledged
+// after a broken stream (at-least-once; the store's idempotent upsert absorbs
+// duplicates). While query-service is down it reconnects with exponential
+// backoff; the poller keeps filling the outbox meanwhile.
+//
+// Owns one thread (the delivery loop) with a blocking gRPC stream.
+//
+// Thread-safe: Wake may be called from any thread.
+#ifndef INGEST_SERVICE_PUBLISHER_PUBLISHER_H_
+#define INGEST_SERVICE_PUBLISHER_PUBLISHER_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "ingest-service/state/ingest_state.h"
+
+namespace newsfeed::ingest {
+
+struct PublisherOptions {
+  // query-service address, e.g. "127.0.0.1:50051" or "dns:///query:50051".
+  std::string query_address = "127.0.0.1:50051";
+  // Articles per PublishRequest (query-service accepts at most 500).
+  int batch_articles = 200;
+  // Batches sent ahead of their acknowledgement.
+  int max_unacked_batches = 4;
+  // Reconnect delays: doubled per failed attempt, from min to max.
+  absl::Duration min_backoff = absl::Milliseconds(200);
+  absl::Duration max_backoff = absl::Seconds(30);
+  // Names this producer in query-service logs.
+  std::string producer = "ingest-service";
+  // When set, TLS with this root certificate (PEM file).
+  std::string tls_ca_file;
+  // Called on the delivery thread after each acknowledged batch with the
+  // total delivered since start (metrics, tests). Must not block.
+  std::function<void(int64_t delivered)> on_delivered;
+};
+
+struct PublisherStats {
+  int64_t delivered = 0;     // articles acknowledged
+  int64_t reconnects = 0;    // streams that broke
+  std::string last_error;    // empty while delivering fine
+};
+
+class Publisher {
+ public:
+  // `state` is borrowed and must outlive the publisher. Starts the thread.
+  Publisher(IngestState& state, const PublisherOptions& options);
+  Publisher(const Publisher&) = delete;
+  Publisher& operator=(const Publisher&) = delete;
+  // Cancels the stream in flight and joins; unacknowledged articles stay in
+  // the outbox for the next start.
+  ~Publisher();
+
+  // New articles are in the outbox.
+  void Wake();
+  PublisherStats stats() const;
+
+ private:
+  void Run();
+  // One stream session; returns when it broke or on stop.
+  grpc::Status Session();
+  // Waits for a wake-up, stop or `timeout`; true when stopping.
+  bool WaitForWork(absl::Duration timeout);
+
+  IngestState& state_;
+  const PublisherOptions options_;
+  std::shared_ptr<grpc::Channel> channel_;
+
+  mutable absl::Mutex mu_;
+  bool wake_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::ClientContext* active_context_ ABSL_GUARDED_BY(mu_) = nullptr;
+  PublisherStats stats_ ABSL_GUARDED_BY(mu_);
+  std::thread thread_;
+};
+
+}  // namespace newsfeed::ingest
+
+#endif  // INGEST_SERVICE_PUBLISHER_PUBLISHER_H_

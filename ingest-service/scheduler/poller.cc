@@ -1,0 +1,213 @@
+#include "ingest-service/scheduler/poller.h"
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/log/log.h"
+#include "ingest-service/normalizer/normalizer.h"
+
+namespace newsfeed::ingest {
+
+Poller::Poller(IngestState& state, FeedFetcher& fetcher, const Tagger& tagger,
+               Clock& clock, const PollerOptions& options,
+               std::function<void()> on_queued)
+    : state_(state),
+      fetcher_(fetcher),
+      tagger_(tagger),
+      clock_(clock),
+      options_(options),
+      on_queued_(std::move(on_queued)),
+      random_(std::random_device{}()) {}
+
+Poller::~Poller() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void Poller::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void Poller::Wake() {
+  absl::MutexLock lock(&mu_);
+  wake_ = true;
+}
+
+bool Poller::StopRequested() {
+  absl::MutexLock lock(&mu_);
+  return stopping_;
+}
+
+void Poller::Run() {
+  for (;;) {
+    if (absl::StatusOr<int> polled = PollOnce(); !polled.ok()) {
+      log::Error("poller: %s", polled.status().ToString());
+    }
+    absl::Duration wait = absl::Seconds(5);
+    if (absl::StatusOr<absl::Time> next = state_.NextDue(); next.ok()) {
+      wait = std::clamp(*next - clock_.Now(), absl::ZeroDuration(),
+                        absl::Seconds(5));
+    }
+    absl::MutexLock lock(&mu_);
+    mu_.AwaitWithTimeout(
+        absl::Condition(
+            +[](Poller* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(p->mu_) {
+              return p->wake_ || p->stopping_;
+            },
+            this),
+        wait);
+    if (stopping_) return;
+    wake_ = false;
+  }
+}
+
+absl::StatusOr<int> Poller::PollOnce() {
+  const absl::Time now = clock_.Now();
+  absl::StatusOr<std::vector<FeedRecord>> due =
+      state_.DueFeeds(now, options_.max_feeds_per_round);
+  if (!due.ok()) return due.status();
+  if (due->empty()) return 0;
+
+  std::vector<FetchRequest> requests;
+  requests.reserve(due->size());
+  for (FeedRecord& feed : *due) {
+    FetchRequest request;
+    request.url = feed.url;
+    if (now - feed.last_unconditional >= options_.unconditional_every) {
+      feed.last_unconditional = now;  // this fetch sends no validators
+    } else {
+      request.etag = feed.etag;
+      request.last_modified = feed.last_modified;
+    }
+    requests.push_back(std::move(request));
+  }
+  fetcher_.FetchAll(
+      requests,
+      [&](size_t index, absl::StatusOr<FetchResult> result) {
+        HandleResult((*due)[index], std::move(result), now);
+      },
+      [this] { return StopRequested(); });
+  return static_cast<int>(due->size());
+}
+
+absl::Duration Poller::Clamp(absl::Duration d) const {
+  return std::clamp(d, options_.min_interval, options_.max_interval);
+}
+
+absl::Duration Poller::Backoff(int failures) {
+  absl::Duration delay = options_.min_backoff;
+  for (int i = 1; i < failures && delay < options_.max_backoff; ++i) delay *= 2;
+  delay = std::min(delay, options_.max_backoff);
+  std::uniform_real_distribution<double> jitter(0.8, 1.2);
+  return delay * jitter(random_);
+}
+
+void Poller::RecordFailure(FeedRecord& feed, const std::string& error,
+                           absl::Time now) {
+  feed.last_error = error;
+  ++feed.consecutive_failures;
+  feed.next_poll = now + Backoff(feed.consecutive_failures);
+  log::Warning("feed %s: %s (failure %d, next try at %s)", feed.url, error,
+               feed.consecutive_failures,
+               absl::FormatTime("%H:%M:%S", feed.next_poll, absl::UTCTimeZone()));
+}
+
+void Poller::HandleResult(FeedRecord& feed, absl::StatusOr<FetchResult> result,
+                          absl::Time started) {
+  const absl::Time now = clock_.Now();
+  feed.last_attempt = started;
+  if (!result.ok()) {
+    if (absl::IsCancelled(result.status())) return;  // shutting down
+    feed.http_status = 0;
+    RecordFailure(feed, std::string(result.status().message()), now);
+  } else {
+    feed.http_status = result->http_status;
+    const int code = result->http_status;
+    if (code == 429 || code == 503) {
+      // The server asked us to wait: not the feed's fault, so no failure.
+      feed.next_poll = now + std::clamp(result->retry_after.value_or(
+                                            options_.default_retry_after),
+                                        absl::ZeroDuration(), options_.max_backoff);
+      feed.last_error = absl::StrCat("HTTP ", code, ": server asked to retry later");
+    } else if (code == 410) {
+      feed.enabled = false;
+      feed.last_error = "HTTP 410 Gone: the feed was removed at its source; "
+                        "polling stopped (PollNow re-enables it)";
+      log::Warning("feed %s: %s", feed.url, feed.last_error);
+    } else if (result->not_modified || (code >= 200 && code < 300)) {
+      // A feed's ttl can lengthen the interval, never shorten it.
+      absl::Duration interval = std::max(options_.default_interval, feed.interval);
+      if (!result->not_modified) {
+        absl::StatusOr<int> queued = Ingest(feed, *result);
+        if (!queued.ok()) {
+          RecordFailure(feed, std::string(queued.status().message()), now);
+          (void)state_.SaveFeed(feed);
+          return;
+        }
+        if (*queued > 0) {
+          log::Info("feed %s: %d new or changed articles", feed.url, *queued);
+          if (on_queued_) on_queued_();
+        }
+      }
+      if (result->max_age) interval = std::max(interval, *result->max_age);
+      feed.last_success = now;
+      feed.last_error.clear();
+      feed.consecutive_failures = 0;
+      feed.next_poll = now + Clamp(interval);
+    } else {
+      RecordFailure(feed, absl::StrCat("HTTP ", code), now);
+    }
+  }
+  if (absl::Status s = state_.SaveFeed(feed); !s.ok() && !absl::IsNotFound(s)) {
+    log::Error("feed %s: %s", feed.url, s.ToString());
+  }
+}
+
+absl::StatusOr<int> Poller::Ingest(FeedRecord& feed, const FetchResult& result) {
+  ParseOptions parse_options = options_.parse;
+  parse_options.feed_url =
+      result.effective_url.empty() ? feed.url : result.effective_url;
+  parse_options.charset_hint = result.charset;
+  absl::StatusOr<ParsedFeed> parsed = ParseFeed(result.body, parse_options);
+  if (!parsed.ok()) return parsed.status();
+
+  const absl::Time now = clock_.Now();
+  FeedContext context{feed.id, feed.url, now};
+  std::vector<newsfeed::v1::Article> articles;
+  articles.reserve(parsed->items.size());
+  for (const ParsedItem& item : parsed->items) {
+    articles.push_back(NormalizeItem(*parsed, item, context));
+  }
+  absl::StatusOr<std::vector<bool>> unseen = state_.Unseen(articles);
+  if (!unseen.ok()) return unseen.status();
+  std::vector<newsfeed::v1::Article> fresh;
+  for (size_t i = 0; i < articles.size(); ++i) {
+    if (!(*unseen)[i]) continue;
+    tagger_.Tag(&articles[i]);
+    fresh.push_back(std::move(articles[i]));
+  }
+  absl::StatusOr<int> queued = state_.RecordNewArticles(feed.id, fresh);
+  if (!queued.ok()) return queued.status();
+
+  // Only now that the items are safely queued may the validators advance:
+  // otherwise a failure would hide these items behind a 304 forever.
+  feed.etag = result.etag;
+  feed.last_modified = result.last_modified;
+  if (!parsed->title.empty()) feed.title = parsed->title;
+  if (parsed->ttl) feed.interval = Clamp(*parsed->ttl);
+  if (!result.permanent_redirect_url.empty() &&
+      result.permanent_redirect_url != feed.url) {
+    log::Info("feed %s moved permanently to %s", feed.url,
+              result.permanent_redirect_url);
+    feed.url = result.permanent_redirect_url;
+  }
+  feed.items_seen += *queued;
+  return *queued;
+}
+
+}  // namespace newsfeed::ingest

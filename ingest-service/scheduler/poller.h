@@ -1,0 +1,100 @@
+// Poller is the ingest-service's fetch loop: it picks the feeds that are due,
+// fetches them all at once through the FeedFetcher, and turns each response
+// into new articles (parse, normalize, tag) queued in the durable outbox. It
+// also decides when each feed is polled next: the feed's own interval, its
+// ttl or Cache-Control, Retry-After, and exponential backoff with jitter
+// after errors (never giving up; only 410 Gone disables a feed).
+//
+// Owns one thread (the fetch loop). PollOnce is also usable without the
+// thread, for tests with a FakeClock.
+//
+// Thread-safe: Wake may be called from any thread.
+#ifndef INGEST_SERVICE_SCHEDULER_POLLER_H_
+#define INGEST_SERVICE_SCHEDULER_POLLER_H_
+
+#include <functional>
+#include <random>
+#include <string>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/clock/clock.h"
+#include "ingest-service/fetcher/feed_fetcher.h"
+#include "ingest-service/parser/feed_parser.h"
+#include "ingest-service/state/ingest_state.h"
+#include "ingest-service/tagger/tagger.h"
+
+namespace newsfeed::ingest {
+
+struct PollerOptions {
+  // Interval between polls of a feed that states none. Default 15 minutes.
+  absl::Duration default_interval = absl::Minutes(15);
+  // Bounds on any interval (feed ttl, Cache-Control, configuration).
+  absl::Duration min_interval = absl::Minutes(1);
+  absl::Duration max_interval = absl::Hours(24);
+  // First retry delay after an error, doubled per consecutive failure (with
+  // +-20% jitter) up to max_backoff.
+  absl::Duration min_backoff = absl::Minutes(1);
+  absl::Duration max_backoff = absl::Hours(6);
+  // Delay after 429/503 without a Retry-After header.
+  absl::Duration default_retry_after = absl::Minutes(5);
+  // Validators are dropped for one fetch this often, in case a server's
+  // ETag or Last-Modified never changes. Default 24 hours.
+  absl::Duration unconditional_every = absl::Hours(24);
+  // Feeds fetched in one round. Default 1000.
+  int max_feeds_per_round = 1000;
+  // Limits for parsing each document.
+  ParseOptions parse;
+};
+
+class Poller {
+ public:
+  // Everything is borrowed and must outlive the poller. `on_queued` runs on
+  // the fetch thread after articles were queued (to wake the publisher).
+  Poller(IngestState& state, FeedFetcher& fetcher, const Tagger& tagger,
+         Clock& clock, const PollerOptions& options,
+         std::function<void()> on_queued);
+  Poller(const Poller&) = delete;
+  Poller& operator=(const Poller&) = delete;
+  // Stops and joins the fetch thread if it was started.
+  ~Poller();
+
+  // Starts the fetch loop thread.
+  void Start();
+  // Makes the loop look for due feeds now (after AddFeed or PollNow).
+  void Wake();
+  // Fetches and processes every feed due now, once. Returns the number of
+  // feeds fetched; an error only when the state file fails.
+  absl::StatusOr<int> PollOnce();
+
+ private:
+  void Run();
+  bool StopRequested();
+  void HandleResult(FeedRecord& feed, absl::StatusOr<FetchResult> result,
+                    absl::Time started);
+  // Returns the number of articles queued, or the error of the document.
+  absl::StatusOr<int> Ingest(FeedRecord& feed, const FetchResult& result);
+  void RecordFailure(FeedRecord& feed, const std::string& error,
+                     absl::Time now);
+  absl::Duration Backoff(int failures);
+  absl::Duration Clamp(absl::Duration d) const;
+
+  IngestState& state_;
+  FeedFetcher& fetcher_;
+  const Tagger& tagger_;
+  Clock& clock_;
+  const PollerOptions options_;
+  std::function<void()> on_queued_;
+  std::mt19937_64 random_;  // fetch thread only
+
+  absl::Mutex mu_;
+  bool wake_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
+}  // namespace newsfeed::ingest
+
+#endif  // INGEST_SERVICE_SCHEDULER_POLLER_H_

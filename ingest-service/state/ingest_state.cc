@@ -1,0 +1,496 @@
+#include "ingest-service/state/ingest_state.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace newsfeed::ingest {
+namespace {
+
+// Times are stored as microseconds since the epoch; the infinities as the
+// extreme int64 values.
+int64_t ToMicros(absl::Time t) {
+  if (t == absl::InfinitePast()) return INT64_MIN;
+  if (t == absl::InfiniteFuture()) return INT64_MAX;
+  return absl::ToUnixMicros(t);
+}
+
+absl::Time FromMicros(int64_t us) {
+  if (us == INT64_MIN) return absl::InfinitePast();
+  if (us == INT64_MAX) return absl::InfiniteFuture();
+  return absl::FromUnixMicros(us);
+}
+
+// A prepared statement that finalizes itself. Bind indexes start at 1.
+class Statement {
+ public:
+  Statement(sqlite3* db, const char* sql) {
+    rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr);
+  }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  bool prepared() const { return rc_ == SQLITE_OK; }
+  Statement& Bind(int i, std::string_view text) {
+    sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()),
+                      SQLITE_TRANSIENT);
+    return *this;
+  }
+  Statement& BindBlob(int i, const std::string& blob) {
+    sqlite3_bind_blob(stmt_, i, blob.data(), static_cast<int>(blob.size()),
+                      SQLITE_TRANSIENT);
+    return *this;
+  }
+  Statement& Bind(int i, int64_t value) {
+    sqlite3_bind_int64(stmt_, i, value);
+    return *this;
+  }
+  // SQLITE_ROW, SQLITE_DONE or an error code.
+  int Step() { return sqlite3_step(stmt_); }
+  void Reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  bool Null(int col) const {
+    return sqlite3_column_type(stmt_, col) == SQLITE_NULL;
+  }
+  int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+  std::string Text(int col) const {
+    const auto* p = sqlite3_column_text(stmt_, col);
+    return p == nullptr ? std::string()
+                        : std::string(reinterpret_cast<const char*>(p),
+                                      sqlite3_column_bytes(stmt_, col));
+  }
+  std::string Blob(int col) const {
+    const void* p = sqlite3_column_blob(stmt_, col);
+    return p == nullptr ? std::string()
+                        : std::string(static_cast<const char*>(p),
+                                      sqlite3_column_bytes(stmt_, col));
+  }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+  int rc_;
+};
+
+constexpr char kFeedColumns[] =
+    "id, url, title, enabled, etag, last_modified, last_attempt_us, "
+    "last_success_us, last_unconditional_us, http_status, last_error, "
+    "failures, next_poll_us, items_seen, interval_s";
+
+FeedRecord ReadFeed(const Statement& s) {
+  FeedRecord f;
+  f.id = s.Text(0);
+  f.url = s.Text(1);
+  f.title = s.Text(2);
+  f.enabled = s.Int(3) != 0;
+  f.etag = s.Text(4);
+  f.last_modified = s.Text(5);
+  f.last_attempt = FromMicros(s.Int(6));
+  f.last_success = FromMicros(s.Int(7));
+  f.last_unconditional = FromMicros(s.Int(8));
+  f.http_status = static_cast<int>(s.Int(9));
+  f.last_error = s.Text(10);
+  f.consecutive_failures = static_cast<int>(s.Int(11));
+  f.next_poll = FromMicros(s.Int(12));
+  f.items_seen = s.Int(13);
+  f.interval = absl::Seconds(s.Int(14));
+  return f;
+}
+
+// Schema versions, applied in order; user_version records how many ran.
+constexpr const char* kMigrations[] = {
+    R"sql(
+CREATE TABLE feeds (
+  id TEXT PRIMARY KEY,
+  url TEXT NOT NULL UNIQUE,
+  title TEXT NOT NULL DEFAULT '',
+  enabled INTEGER NOT NULL DEFAULT 1,
+  etag TEXT NOT NULL DEFAULT '',
+  last_modified TEXT NOT NULL DEFAULT '',
+  last_attempt_us INTEGER NOT NULL,
+  last_success_us INTEGER NOT NULL,
+  last_unconditional_us INTEGER NOT NULL,
+  http_status INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT NOT NULL DEFAULT '',
+  failures INTEGER NOT NULL DEFAULT 0,
+  next_poll_us INTEGER NOT NULL,
+  items_seen INTEGER NOT NULL DEFAULT 0,
+  interval_s INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX feeds_due ON feeds(enabled, next_poll_us);
+CREATE TABLE seen (
+  article_id TEXT PRIMARY KEY,
+  feed_id TEXT NOT NULL,
+  content_hash TEXT NOT NULL,
+  seen_us INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE outbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  article BLOB NOT NULL,
+  bytes INTEGER NOT NULL
+);
+)sql",
+};
+
+}  // namespace
+
+std::string IngestState::FeedIdFor(std::string_view url) {
+  // FNV-1a, 64 bits: stable across processes, builds and versions.
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : url) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return absl::StrFormat("f%016x", h);
+}
+
+absl::StatusOr<std::unique_ptr<IngestState>> IngestState::Open(
+    const IngestStateOptions& options) {
+  if (options.data_dir.empty()) {
+    return absl::InvalidArgumentError("ingest state: data_dir is empty");
+  }
+  if (mkdir(options.data_dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    return absl::InternalError(absl::StrCat("cannot create ", options.data_dir,
+                                            ": ", std::strerror(errno)));
+  }
+  const std::string path = options.data_dir + "/ingest.db";
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                          SQLITE_OPEN_FULLMUTEX,
+                      nullptr) != SQLITE_OK) {
+    std::string message = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close_v2(db);
+    return absl::InternalError(absl::StrCat("cannot open ", path, ": ", message));
+  }
+  auto state =
+      std::unique_ptr<IngestState>(new IngestState(db, options, path));
+  absl::MutexLock lock(&state->mu_);
+  sqlite3_busy_timeout(db, 5000);
+  if (absl::Status s = state->Exec("PRAGMA journal_mode=WAL"); !s.ok()) return s;
+  if (absl::Status s = state->Exec("PRAGMA synchronous=NORMAL"); !s.ok()) return s;
+  int version = 0;
+  {
+    Statement q(db, "PRAGMA user_version");
+    if (q.Step() == SQLITE_ROW) version = static_cast<int>(q.Int(0));
+  }
+  const int latest = static_cast<int>(std::size(kMigrations));
+  if (version > latest) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        path, " has schema version ", version, ", newer than this binary (",
+        latest, ")"));
+  }
+  for (int v = version; v < latest; ++v) {
+    if (absl::Status s = state->Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+    if (absl::Status s = state->Exec(kMigrations[v]); !s.ok()) {
+      (void)state->Exec("ROLLBACK");
+      return s;
+    }
+    if (absl::Status s =
+            state->Exec(absl::StrCat("PRAGMA user_version=", v + 1).c_str());
+        !s.ok()) {
+      return s;
+    }
+    if (absl::Status s = state->Exec("COMMIT"); !s.ok()) return s;
+  }
+  return state;
+}
+
+IngestState::~IngestState() {
+  absl::MutexLock lock(&mu_);
+  sqlite3_close_v2(db_);
+}
+
+absl::Status IngestState::Exec(const char* sql) {
+  char* error = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &error) != SQLITE_OK) {
+    absl::Status status = absl::InternalError(
+        absl::StrCat(path_, ": ", error ? error : "unknown error"));
+    sqlite3_free(error);
+    return status;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status IngestState::Error(const char* what) {
+  return absl::InternalError(
+      absl::StrCat(path_, ": ", what, ": ", sqlite3_errmsg(db_)));
+}
+
+absl::StatusOr<FeedRecord> IngestState::AddFeed(const std::string& url,
+                                                absl::Time now) {
+  if (!(absl::StartsWithIgnoreCase(url, "http://") ||
+        absl::StartsWithIgnoreCase(url, "https://")) ||
+      url.size() > 2048) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("url: \"", url.substr(0, 200),
+                     "\" is not an absolute http(s) URL"));
+  }
+  absl::MutexLock lock(&mu_);
+  FeedRecord feed;
+  feed.id = FeedIdFor(url);
+  feed.url = url;
+  feed.next_poll = now;
+  Statement s(db_,
+              "INSERT INTO feeds (id, url, last_attempt_us, last_success_us, "
+              "last_unconditional_us, next_poll_us) VALUES (?, ?, ?, ?, ?, ?) "
+              "ON CONFLICT DO NOTHING");
+  s.Bind(1, feed.id).Bind(2, url).Bind(3, ToMicros(feed.last_attempt));
+  s.Bind(4, ToMicros(feed.last_success)).Bind(5, ToMicros(feed.last_unconditional));
+  s.Bind(6, ToMicros(now));
+  if (s.Step() != SQLITE_DONE) return Error("adding feed");
+  if (sqlite3_changes(db_) == 0) {
+    return absl::AlreadyExistsError(absl::StrCat("feed ", url, " already exists"));
+  }
+  return feed;
+}
+
+absl::Status IngestState::EnsureFeed(const std::string& url, absl::Time now) {
+  absl::StatusOr<FeedRecord> added = AddFeed(url, now);
+  if (added.ok() || absl::IsAlreadyExists(added.status())) return absl::OkStatus();
+  return added.status();
+}
+
+absl::StatusOr<FeedRecord> IngestState::GetFeedLocked(
+    const std::string& id_or_url) {
+  Statement s(db_, absl::StrCat("SELECT ", kFeedColumns,
+                                " FROM feeds WHERE id = ?1 OR url = ?1")
+                       .c_str());
+  s.Bind(1, id_or_url);
+  const int rc = s.Step();
+  if (rc == SQLITE_ROW) return ReadFeed(s);
+  if (rc == SQLITE_DONE) {
+    return absl::NotFoundError(absl::StrCat("no feed ", id_or_url));
+  }
+  return Error("reading feed");
+}
+
+absl::StatusOr<FeedRecord> IngestState::GetFeed(const std::string& id_or_url) {
+  absl::MutexLock lock(&mu_);
+  return GetFeedLocked(id_or_url);
+}
+
+absl::Status IngestState::RemoveFeed(const std::string& id_or_url) {
+  absl::MutexLock lock(&mu_);
+  Statement s(db_, "DELETE FROM feeds WHERE id = ?1 OR url = ?1");
+  s.Bind(1, id_or_url);
+  if (s.Step() != SQLITE_DONE) return Error("removing feed");
+  if (sqlite3_changes(db_) == 0) {
+    return absl::NotFoundError(absl::StrCat("no feed ", id_or_url));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<FeedRecord>> IngestState::ListFeeds() {
+  absl::MutexLock lock(&mu_);
+  Statement s(db_, absl::StrCat("SELECT ", kFeedColumns,
+                                " FROM feeds ORDER BY url")
+                       .c_str());
+  std::vector<FeedRecord> feeds;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) feeds.push_back(ReadFeed(s));
+  if (rc != SQLITE_DONE) return Error("listing feeds");
+  return feeds;
+}
+
+absl::Status IngestState::SaveFeed(const FeedRecord& f) {
+  absl::MutexLock lock(&mu_);
+  Statement s(db_,
+              "UPDATE feeds SET url = ?2, title = ?3, enabled = ?4, etag = ?5, "
+              "last_modified = ?6, last_attempt_us = ?7, last_success_us = ?8, "
+              "last_unconditional_us = ?9, http_status = ?10, last_error = ?11, "
+              "failures = ?12, next_poll_us = ?13, interval_s = ?14 "
+              "WHERE id = ?1");
+  s.Bind(1, f.id).Bind(2, f.url).Bind(3, f.title).Bind(4, int64_t{f.enabled});
+  s.Bind(5, f.etag).Bind(6, f.last_modified).Bind(7, ToMicros(f.last_attempt));
+  s.Bind(8, ToMicros(f.last_success)).Bind(9, ToMicros(f.last_unconditional));
+  s.Bind(10, int64_t{f.http_status}).Bind(11, f.last_error);
+  s.Bind(12, int64_t{f.consecutive_failures}).Bind(13, ToMicros(f.next_poll));
+  s.Bind(14, absl::ToInt64Seconds(f.interval));
+  if (s.Step() != SQLITE_DONE) {
+    // A permanent redirect onto a URL that another feed already has.
+    if (sqlite3_extended_errcode(db_) == SQLITE_CONSTRAINT_UNIQUE) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("feed ", f.id, ": another feed already has URL ", f.url));
+    }
+    return Error("saving feed");
+  }
+  if (sqlite3_changes(db_) == 0) {
+    return absl::NotFoundError(absl::StrCat("feed ", f.id, " was removed"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int> IngestState::PollSoon(const std::string& id_or_url,
+                                          absl::Time now) {
+  absl::MutexLock lock(&mu_);
+  Statement s(db_, id_or_url.empty()
+                       ? "UPDATE feeds SET next_poll_us = ?2 WHERE enabled"
+                       : "UPDATE feeds SET next_poll_us = ?2, enabled = 1 "
+                         "WHERE id = ?1 OR url = ?1");
+  s.Bind(1, id_or_url).Bind(2, ToMicros(now));
+  if (s.Step() != SQLITE_DONE) return Error("scheduling poll");
+  const int changed = sqlite3_changes(db_);
+  if (changed == 0 && !id_or_url.empty()) {
+    return absl::NotFoundError(absl::StrCat("no feed ", id_or_url));
+  }
+  return changed;
+}
+
+absl::StatusOr<std::vector<FeedRecord>> IngestState::DueFeeds(absl::Time now,
+                                                              int limit) {
+  absl::MutexLock lock(&mu_);
+  Statement s(db_, absl::StrCat("SELECT ", kFeedColumns,
+                                " FROM feeds WHERE enabled AND next_poll_us <= ? "
+                                "ORDER BY next_poll_us LIMIT ?")
+                       .c_str());
+  s.Bind(1, ToMicros(now)).Bind(2, int64_t{limit});
+  std::vector<FeedRecord> feeds;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) feeds.push_back(ReadFeed(s));
+  if (rc != SQLITE_DONE) return Error("reading due feeds");
+  return feeds;
+}
+
+absl::StatusOr<absl::Time> IngestState::NextDue() {
+  absl::MutexLock lock(&mu_);
+  Statement s(db_, "SELECT MIN(next_poll_us) FROM feeds WHERE enabled");
+  if (s.Step() != SQLITE_ROW) return Error("reading next due feed");
+  if (s.Null(0)) return absl::InfiniteFuture();
+  return FromMicros(s.Int(0));
+}
+
+absl::StatusOr<std::vector<bool>> IngestState::Unseen(
+    const std::vector<newsfeed::v1::Article>& articles) {
+  absl::MutexLock lock(&mu_);
+  Statement s(db_, "SELECT content_hash FROM seen WHERE article_id = ?");
+  std::vector<bool> unseen;
+  unseen.reserve(articles.size());
+  for (const newsfeed::v1::Article& a : articles) {
+    s.Reset();
+    s.Bind(1, a.id());
+    const int rc = s.Step();
+    if (rc == SQLITE_ROW) {
+      unseen.push_back(s.Text(0) != a.content_hash());
+    } else if (rc == SQLITE_DONE) {
+      unseen.push_back(true);
+    } else {
+      return Error("reading seen items");
+    }
+  }
+  return unseen;
+}
+
+absl::StatusOr<int> IngestState::RecordNewArticles(
+    const std::string& feed_id,
+    const std::vector<newsfeed::v1::Article>& articles) {
+  absl::MutexLock lock(&mu_);
+  int64_t outbox_bytes = 0;
+  {
+    Statement q(db_, "SELECT COALESCE(SUM(bytes), 0) FROM outbox");
+    if (q.Step() != SQLITE_ROW) return Error("reading outbox size");
+    outbox_bytes = q.Int(0);
+  }
+  if (absl::Status s = Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+  auto fail = [this](const char* what) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    absl::Status status = Error(what);
+    (void)Exec("ROLLBACK");
+    return status;
+  };
+  Statement check(db_, "SELECT content_hash FROM seen WHERE article_id = ?");
+  Statement mark(db_,
+                 "INSERT INTO seen (article_id, feed_id, content_hash, seen_us) "
+                 "VALUES (?, ?, ?, ?) ON CONFLICT(article_id) DO UPDATE SET "
+                 "content_hash = excluded.content_hash, seen_us = excluded.seen_us");
+  Statement queue(db_, "INSERT INTO outbox (article, bytes) VALUES (?, ?)");
+  const int64_t now_us = absl::ToUnixMicros(absl::Now());
+  int queued = 0;
+  std::string blob;
+  for (const newsfeed::v1::Article& a : articles) {
+    check.Reset();
+    check.Bind(1, a.id());
+    const int rc = check.Step();
+    if (rc == SQLITE_ROW && check.Text(0) == a.content_hash()) continue;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return fail("reading seen items");
+    blob.clear();
+    a.SerializeToString(&blob);
+    outbox_bytes += static_cast<int64_t>(blob.size());
+    if (outbox_bytes > options_.outbox_max_bytes) {
+      (void)Exec("ROLLBACK");
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "outbox full (quota ", options_.outbox_max_bytes,
+          " bytes): query-service is not taking articles; items of feed ",
+          feed_id, " will be offered again on a later poll"));
+    }
+    mark.Reset();
+    mark.Bind(1, a.id()).Bind(2, feed_id).Bind(3, a.content_hash()).Bind(4, now_us);
+    if (mark.Step() != SQLITE_DONE) return fail("recording seen item");
+    queue.Reset();
+    queue.BindBlob(1, blob).Bind(2, static_cast<int64_t>(blob.size()));
+    if (queue.Step() != SQLITE_DONE) return fail("queueing article");
+    ++queued;
+  }
+  if (queued > 0) {
+    Statement count(db_, "UPDATE feeds SET items_seen = items_seen + ? WHERE id = ?");
+    count.Bind(1, int64_t{queued}).Bind(2, feed_id);
+    if (count.Step() != SQLITE_DONE) return fail("counting items");
+  }
+  if (absl::Status s = Exec("COMMIT"); !s.ok()) {
+    (void)Exec("ROLLBACK");
+    return s;
+  }
+  return queued;
+}
+
+absl::StatusOr<std::vector<OutboxEntry>> IngestState::PeekOutbox(
+    int64_t after_id, int limit) {
+  absl::MutexLock lock(&mu_);
+  Statement s(db_, "SELECT id, article FROM outbox WHERE id > ? ORDER BY id LIMIT ?");
+  s.Bind(1, after_id).Bind(2, int64_t{limit});
+  std::vector<OutboxEntry> entries;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) {
+    OutboxEntry entry;
+    entry.id = s.Int(0);
+    if (!entry.article.ParseFromString(s.Blob(1))) {
+      return absl::DataLossError(
+          absl::StrCat(path_, ": outbox entry ", entry.id, " is corrupt"));
+    }
+    entries.push_back(std::move(entry));
+  }
+  if (rc != SQLITE_DONE) return Error("reading outbox");
+  return entries;
+}
+
+absl::Status IngestState::AckOutbox(const std::vector<int64_t>& ids) {
+  absl::MutexLock lock(&mu_);
+  if (absl::Status s = Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+  Statement s(db_, "DELETE FROM outbox WHERE id = ?");
+  for (int64_t id : ids) {
+    s.Reset();
+    s.Bind(1, id);
+    if (s.Step() != SQLITE_DONE) {
+      absl::Status status = Error("removing acknowledged articles");
+      (void)Exec("ROLLBACK");
+      return status;
+    }
+  }
+  return Exec("COMMIT");
+}
+
+absl::StatusOr<OutboxStats> IngestState::GetOutboxStats() {
+  absl::MutexLock lock(&mu_);
+  Statement s(db_, "SELECT COUNT(*), COALESCE(SUM(bytes), 0) FROM outbox");
+  if (s.Step() != SQLITE_ROW) return Error("reading outbox size");
+  return OutboxStats{s.Int(0), s.Int(1)};
+}
+
+}  // namespace newsfeed::ingest

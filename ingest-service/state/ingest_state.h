@@ -1,0 +1,140 @@
+// IngestState is the ingest-service's own SQLite file (ingest.db): the feed
+// list with each feed's fetch state, the items already delivered, and the
+// durable outbox of articles not yet acknowledged by query-service.
+//
+// Recording an article as seen and queueing it in the outbox happen in one
+// transaction, so a crash can neither lose an article nor deliver an
+// unchanged one twice after a restart.
+//
+// Thread-safe: one connection behind a mutex; the poller, the publisher and
+// the admin handlers share it.
+//
+//   auto state = IngestState::Open({.data_dir = "/var/lib/newsfeed/ingest"});
+//   (*state)->EnsureFeed("https://example.org/feed.xml", now);
+#ifndef INGEST_SERVICE_STATE_INGEST_STATE_H_
+#define INGEST_SERVICE_STATE_INGEST_STATE_H_
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "newsfeed/v1/article.pb.h"
+
+namespace newsfeed::ingest {
+
+struct IngestStateOptions {
+  // Directory holding ingest.db; created if missing.
+  std::string data_dir;
+  // Disk quota of the outbox (serialized article bytes). When reached,
+  // RecordNewArticles fails with RESOURCE_EXHAUSTED and records nothing, so
+  // the items are fetched and offered again later. Default 1 GiB.
+  int64_t outbox_max_bytes = int64_t{1} << 30;
+};
+
+// A feed and its fetch state.
+struct FeedRecord {
+  std::string id;   // stable, derived from the URL it was added with
+  std::string url;  // current URL (updated by permanent redirects)
+  std::string title;
+  bool enabled = true;
+  std::string etag;
+  std::string last_modified;
+  absl::Time last_attempt = absl::InfinitePast();
+  absl::Time last_success = absl::InfinitePast();
+  absl::Time last_unconditional = absl::InfinitePast();
+  int http_status = 0;
+  std::string last_error;
+  int consecutive_failures = 0;
+  absl::Time next_poll = absl::InfinitePast();
+  int64_t items_seen = 0;
+  absl::Duration interval = absl::ZeroDuration();  // 0: the default
+};
+
+struct OutboxEntry {
+  int64_t id = 0;
+  newsfeed::v1::Article article;
+};
+
+struct OutboxStats {
+  int64_t articles = 0;
+  int64_t bytes = 0;
+};
+
+class IngestState {
+ public:
+  // Opens or creates data_dir/ingest.db and migrates its schema. INTERNAL
+  // naming the file when SQLite fails.
+  static absl::StatusOr<std::unique_ptr<IngestState>> Open(
+      const IngestStateOptions& options);
+
+  IngestState(const IngestState&) = delete;
+  IngestState& operator=(const IngestState&) = delete;
+  ~IngestState();
+
+  // The feed id for a URL: stable across restarts and versions.
+  static std::string FeedIdFor(std::string_view url);
+
+  // Adds a feed due at `now`. ALREADY_EXISTS when the URL (or its id) is
+  // known; INVALID_ARGUMENT when it is not an absolute http(s) URL.
+  absl::StatusOr<FeedRecord> AddFeed(const std::string& url, absl::Time now);
+  // Adds the feed if it is not known yet (configured feeds); OK either way.
+  absl::Status EnsureFeed(const std::string& url, absl::Time now);
+  // NOT_FOUND naming the feed.
+  absl::Status RemoveFeed(const std::string& id_or_url);
+  absl::StatusOr<FeedRecord> GetFeed(const std::string& id_or_url);
+  absl::StatusOr<std::vector<FeedRecord>> ListFeeds();
+  // Writes back a feed's fetch state (matched by id). NOT_FOUND if it was
+  // removed meanwhile.
+  absl::Status SaveFeed(const FeedRecord& feed);
+  // Makes one feed (or all, for an empty id) due at `now`; returns how many.
+  // NOT_FOUND for an unknown feed.
+  absl::StatusOr<int> PollSoon(const std::string& id_or_url, absl::Time now);
+  // Enabled feeds with next_poll <= now, most overdue first.
+  absl::StatusOr<std::vector<FeedRecord>> DueFeeds(absl::Time now, int limit);
+  // When the next enabled feed is due; InfiniteFuture when none.
+  absl::StatusOr<absl::Time> NextDue();
+
+  // For each article, whether it is new or changed (its id and content_hash
+  // are not both recorded yet).
+  absl::StatusOr<std::vector<bool>> Unseen(
+      const std::vector<newsfeed::v1::Article>& articles);
+  // In one transaction: records the new or changed articles as seen, queues
+  // them in the outbox and adds them to the feed's items_seen. Returns how
+  // many were queued. RESOURCE_EXHAUSTED (nothing recorded) when the outbox
+  // quota would be exceeded.
+  absl::StatusOr<int> RecordNewArticles(
+      const std::string& feed_id,
+      const std::vector<newsfeed::v1::Article>& articles);
+
+  // Outbox entries with id > after_id, oldest first, at most `limit`.
+  absl::StatusOr<std::vector<OutboxEntry>> PeekOutbox(int64_t after_id,
+                                                      int limit);
+  // Removes acknowledged entries.
+  absl::Status AckOutbox(const std::vector<int64_t>& ids);
+  absl::StatusOr<OutboxStats> GetOutboxStats();
+
+ private:
+  IngestState(sqlite3* db, const IngestStateOptions& options, std::string path)
+      : db_(db), options_(options), path_(std::move(path)) {}
+
+  absl::Status Exec(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status Error(const char* what) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<FeedRecord> GetFeedLocked(const std::string& id_or_url)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  absl::Mutex mu_;
+  sqlite3* db_ ABSL_GUARDED_BY(mu_);
+  const IngestStateOptions options_;
+  const std::string path_;
+};
+
+}  // namespace newsfeed::ingest
+
+#endif  // INGEST_SERVICE_STATE_INGEST_STATE_H_

@@ -1,0 +1,128 @@
+#include "ingest-service/state/ingest_state.h"
+
+#include <stdlib.h>
+
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace newsfeed::ingest {
+namespace {
+
+IngestStateOptions StateOptions(const std::string& dir,
+                                int64_t outbox_max_bytes = int64_t{1} << 30) {
+  IngestStateOptions options;
+  options.data_dir = dir;
+  options.outbox_max_bytes = outbox_max_bytes;
+  return options;
+}
+
+std::string TempDir() {
+  std::string pattern = ::testing::TempDir() + "ingest_state_XXXXXX";
+  char* dir = mkdtemp(pattern.data());
+  EXPECT_NE(dir, nullptr);
+  return pattern;
+}
+
+newsfeed::v1::Article MakeArticle(const std::string& id, const std::string& hash) {
+  newsfeed::v1::Article a;
+  a.set_id(id);
+  a.set_content_hash(hash);
+  a.set_title("title of " + id);
+  return a;
+}
+
+const absl::Time kNow = absl::FromUnixSeconds(1700000000);
+
+TEST(IngestStateTest, FeedsPersistAcrossReopen) {
+  const std::string dir = TempDir();
+  {
+    auto state = IngestState::Open(StateOptions(dir));
+    ASSERT_TRUE(state.ok()) << state.status();
+    auto feed = (*state)->AddFeed("https://example.org/feed.xml", kNow);
+    ASSERT_TRUE(feed.ok());
+    feed->etag = "\"v1\"";
+    feed->title = "Example";
+    ASSERT_TRUE((*state)->SaveFeed(*feed).ok());
+  }
+  auto state = IngestState::Open(StateOptions(dir));
+  ASSERT_TRUE(state.ok());
+  auto feeds = (*state)->ListFeeds();
+  ASSERT_TRUE(feeds.ok());
+  ASSERT_EQ(feeds->size(), 1u);
+  EXPECT_EQ((*feeds)[0].etag, "\"v1\"");
+  EXPECT_EQ((*feeds)[0].title, "Example");
+  EXPECT_EQ((*feeds)[0].id, IngestState::FeedIdFor("https://example.org/feed.xml"));
+}
+
+TEST(IngestStateTest, AddFeedRejectsDuplicatesAndBadUrls) {
+  auto state = IngestState::Open(StateOptions(TempDir()));
+  ASSERT_TRUE(state.ok());
+  ASSERT_TRUE((*state)->AddFeed("https://example.org/a", kNow).ok());
+  EXPECT_EQ((*state)->AddFeed("https://example.org/a", kNow).status().code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ((*state)->AddFeed("ftp://example.org/a", kNow).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE((*state)->EnsureFeed("https://example.org/a", kNow).ok());
+  EXPECT_EQ((*state)->RemoveFeed("https://example.org/missing").code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_TRUE((*state)->RemoveFeed("https://example.org/a").ok());
+}
+
+TEST(IngestStateTest, DueFeedsAndPollSoon) {
+  auto state = IngestState::Open(StateOptions(TempDir()));
+  ASSERT_TRUE(state.ok());
+  auto feed = (*state)->AddFeed("https://example.org/a", kNow);
+  ASSERT_TRUE(feed.ok());
+  EXPECT_EQ((*state)->DueFeeds(kNow, 10)->size(), 1u);
+  feed->next_poll = kNow + absl::Minutes(15);
+  ASSERT_TRUE((*state)->SaveFeed(*feed).ok());
+  EXPECT_TRUE((*state)->DueFeeds(kNow, 10)->empty());
+  EXPECT_EQ(*(*state)->NextDue(), kNow + absl::Minutes(15));
+  EXPECT_EQ(*(*state)->PollSoon(feed->id, kNow), 1);
+  EXPECT_EQ((*state)->DueFeeds(kNow, 10)->size(), 1u);
+  EXPECT_EQ((*state)->PollSoon("nope", kNow).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST(IngestStateTest, RecordsEachVersionOnceAndQueuesIt) {
+  auto state = IngestState::Open(StateOptions(TempDir()));
+  ASSERT_TRUE(state.ok());
+  auto feed = (*state)->AddFeed("https://example.org/a", kNow);
+  ASSERT_TRUE(feed.ok());
+  std::vector<newsfeed::v1::Article> batch = {MakeArticle("a1", "h1"),
+                                              MakeArticle("a2", "h1")};
+  EXPECT_EQ(*(*state)->RecordNewArticles(feed->id, batch), 2);
+  EXPECT_EQ(*(*state)->RecordNewArticles(feed->id, batch), 0);  // seen
+  EXPECT_EQ(*(*state)->Unseen(batch), std::vector<bool>({false, false}));
+
+  batch[1].set_content_hash("h2");  // changed at its source
+  EXPECT_EQ(*(*state)->Unseen(batch), std::vector<bool>({false, true}));
+  EXPECT_EQ(*(*state)->RecordNewArticles(feed->id, batch), 1);
+
+  auto entries = (*state)->PeekOutbox(0, 10);
+  ASSERT_TRUE(entries.ok());
+  ASSERT_EQ(entries->size(), 3u);
+  EXPECT_EQ((*entries)[0].article.id(), "a1");
+  EXPECT_EQ((*entries)[2].article.content_hash(), "h2");
+  EXPECT_EQ((*state)->GetFeed(feed->id)->items_seen, 3);
+
+  ASSERT_TRUE((*state)->AckOutbox({(*entries)[0].id, (*entries)[1].id}).ok());
+  EXPECT_EQ((*state)->GetOutboxStats()->articles, 1);
+  EXPECT_EQ((*state)->PeekOutbox((*entries)[1].id, 10)->size(), 1u);
+}
+
+TEST(IngestStateTest, OutboxQuotaRefusesWholeBatch) {
+  auto state = IngestState::Open(StateOptions(TempDir(), 100));
+  ASSERT_TRUE(state.ok());
+  std::vector<newsfeed::v1::Article> batch;
+  for (int i = 0; i < 10; ++i) batch.push_back(MakeArticle("id" + std::to_string(i), "h"));
+  auto queued = (*state)->RecordNewArticles("f", batch);
+  EXPECT_EQ(queued.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ((*state)->GetOutboxStats()->articles, 0);
+  // Nothing was marked seen, so the items are offered again later.
+  EXPECT_EQ(*(*state)->Unseen(batch), std::vector<bool>(10, true));
+}
+
+}  // namespace
+}  // namespace newsfeed::ingest

@@ -1,0 +1,58 @@
+#include "query-service/config/query_config.h"
+
+#include "common/config/config_reader.h"
+
+namespace newsfeed::query {
+
+absl::StatusOr<QueryConfig> LoadQueryConfig(const std::string& path) {
+  auto reader = config::ConfigReader::FromFile(path, "NEWSFEED_QUERY");
+  if (!reader.ok()) return reader.status();
+  config::ConfigReader& r = **reader;
+  QueryConfig c;
+  c.server.listen_address = r.GetString("listen", "127.0.0.1:50051");
+  c.server.max_receive_message_bytes = static_cast<int>(
+      r.GetInt("max_message_bytes", c.server.max_receive_message_bytes));
+  c.server.keepalive_time = r.GetDuration("keepalive_time", c.server.keepalive_time);
+  c.server.tls_cert_file = r.GetString("tls.cert_file", "");
+  c.server.tls_key_file = r.GetString("tls.key_file", "");
+  c.store.data_dir = r.GetString("data_dir", "./var/query");
+  c.store.retention_max_age = r.GetDuration("retention.max_age", absl::ZeroDuration());
+  c.store.retention_max_articles = r.GetInt("retention.max_articles", 0);
+  c.writer.retention_interval =
+      r.GetDuration("retention.interval", c.writer.retention_interval);
+  c.store.max_page_size = static_cast<int>(r.GetInt("search.max_page_size", 100));
+  c.store.filter_limits.max_values_per_dimension =
+      static_cast<int>(r.GetInt("search.max_filter_values", 100));
+  c.hub.filter_limits = c.store.filter_limits;
+  c.hub.max_subscribers =
+      static_cast<size_t>(r.GetInt("subscriptions.max_subscribers", 10000));
+  c.hub.heartbeat_interval =
+      r.GetDuration("subscriptions.heartbeat_interval", c.hub.heartbeat_interval);
+  c.hub.queue_capacity =
+      static_cast<size_t>(r.GetInt("subscriptions.queue_capacity", 64));
+  c.ingest.max_batch_articles =
+      static_cast<int>(r.GetInt("ingest.max_batch_articles", 500));
+  c.log_format = r.GetString("log_format", "text");
+  c.shutdown_grace = r.GetDuration("shutdown_grace", c.shutdown_grace);
+
+  if (c.store.data_dir.empty()) r.AddError("data_dir", "must not be empty");
+  if (c.store.max_page_size < 1 || c.store.max_page_size > 1000) {
+    r.AddError("search.max_page_size", "must be between 1 and 1000");
+  }
+  if (c.hub.queue_capacity < 2) {
+    r.AddError("subscriptions.queue_capacity", "must be at least 2");
+  }
+  if (c.hub.heartbeat_interval < absl::Milliseconds(100)) {
+    r.AddError("subscriptions.heartbeat_interval", "must be at least 100ms");
+  }
+  if (c.log_format != "text" && c.log_format != "json") {
+    r.AddError("log_format", "must be text or json");
+  }
+  if (c.server.tls_cert_file.empty() != c.server.tls_key_file.empty()) {
+    r.AddError("tls", "cert_file and key_file must be given together");
+  }
+  if (absl::Status s = r.Finish(); !s.ok()) return s;
+  return c;
+}
+
+}  // namespace newsfeed::query

@@ -1,0 +1,35 @@
+// The query-service configuration: one YAML file, every option overridable
+// by an environment variable NEWSFEED_QUERY_<OPTION> (dots become
+// underscores: retention.max_age -> NEWSFEED_QUERY_RETENTION_MAX_AGE).
+// deploy/query-service.yaml documents every option with its default.
+#ifndef QUERY_SERVICE_CONFIG_QUERY_CONFIG_H_
+#define QUERY_SERVICE_CONFIG_QUERY_CONFIG_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/server/grpc_server.h"
+#include "query-service/hub/subscription_hub.h"
+#include "query-service/service/query_service.h"
+#include "query-service/store/sqlite_store.h"
+#include "query-service/writer/store_writer.h"
+
+namespace newsfeed::query {
+
+struct QueryConfig {
+  rpc::ServerOptions server;     // listen, max_message_bytes, keepalive, tls.*
+  StoreOptions store;            // data_dir, retention.*, search.*
+  HubOptions hub;                // subscriptions.*
+  StoreWriterOptions writer;     // retention.interval
+  IngestOptions ingest;          // ingest.*
+  std::string log_format = "text";
+  absl::Duration shutdown_grace = absl::Seconds(5);
+};
+
+// Reads `path` (empty: defaults and environment only). INVALID_ARGUMENT
+// naming every bad or unknown option; NOT_FOUND for a missing file.
+absl::StatusOr<QueryConfig> LoadQueryConfig(const std::string& path);
+
+}  // namespace newsfeed::query
+
+#endif  // QUERY_SERVICE_CONFIG_QUERY_CONFIG_H_

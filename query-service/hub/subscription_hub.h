@@ -1,0 +1,162 @@
+// SubscriptionHub is the live fan-out of the query-service: it keeps every
+// open Subscribe stream fed, first from the store (replay and catch-up), then
+// with new articles as the store writer commits them.
+//
+// Every subscription is served from the store by sequence number, so replay,
+// live delivery and catch-up after a slow phase are the same operation:
+// "changes after my position that match my filter". That is what makes the
+// handover gap-free and duplicate-free, and what lets a slow client fall
+// behind without being dropped or slowing anyone else: its bounded queue just
+// stops being refilled until it drains.
+//
+// The hub owns one thread (the pump) that does every store read for
+// subscriptions, so nothing blocks inside a gRPC reaction.
+//
+// Thread-safe: every public method may be called from any thread.
+//
+//   auto hub = SubscriptionHub::Create(store, clock, HubOptions{});
+//   auto subscription = (*hub)->Subscribe(request, writer);   // in a reactor
+//   (*hub)->OnStored(latest_sequence);                          // by the writer
+#ifndef QUERY_SERVICE_HUB_SUBSCRIPTION_HUB_H_
+#define QUERY_SERVICE_HUB_SUBSCRIPTION_HUB_H_
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/clock/clock.h"
+#include "newsfeed/v1/query.pb.h"
+#include "query-service/filter/filter.h"
+#include "query-service/store/article_store.h"
+#include "query-service/writer/store_writer.h"
+
+namespace newsfeed::query {
+
+// The transport end of one subscription (the gRPC reactor). Both methods are
+// called with the subscription's lock held and must not block; gRPC's
+// StartWrite and Finish qualify.
+class StreamWriter {
+ public:
+  virtual ~StreamWriter() = default;
+  // Starts writing `message`, which stays valid until Subscription::OnWriteDone.
+  // Called only when no other write is in flight.
+  virtual void WriteMessage(const newsfeed::v1::SubscribeResponse* message) = 0;
+  // Ends the stream. Called at most once.
+  virtual void FinishStream(const absl::Status& status) = 0;
+};
+
+struct HubOptions {
+  // Open subscriptions beyond which Subscribe fails with RESOURCE_EXHAUSTED.
+  size_t max_subscribers = 10000;
+  // Messages buffered per subscriber; a subscriber with a full buffer is
+  // refilled from the store once it drains. Default 64.
+  size_t queue_capacity = 64;
+  // Articles read from the store per refill. Default 64.
+  int read_batch = 64;
+  // A heartbeat is sent when a stream has been idle this long. Default 15 s.
+  absl::Duration heartbeat_interval = absl::Seconds(15);
+  // Limits on a subscription's filter (values per dimension, text length).
+  FilterLimits filter_limits;
+};
+
+class SubscriptionHub;
+
+// One open subscription. Shared by the hub's pump and the stream's reactor.
+class Subscription {
+ public:
+  // The reactor's last write finished. ok == false: the stream is broken.
+  void OnWriteDone(bool ok);
+  // The client went away or the deadline passed.
+  void OnCancel();
+  // The reactor is done; the hub never touches its StreamWriter again.
+  void Detach();
+
+  // Latest sequence examined for this subscription (for tests and logs).
+  uint64_t position() const;
+
+ private:
+  friend class SubscriptionHub;
+  Subscription(SubscriptionHub& hub, newsfeed::v1::ArticleFilter filter,
+               uint64_t position, StreamWriter* writer, absl::Time now);
+
+  void EnqueueLocked(newsfeed::v1::SubscribeResponse message)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void EndLocked(const absl::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool ActiveLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return writer_ != nullptr && !finished_;
+  }
+
+  SubscriptionHub& hub_;
+  const newsfeed::v1::ArticleFilter filter_;
+
+  mutable absl::Mutex mu_;
+  StreamWriter* writer_ ABSL_GUARDED_BY(mu_);
+  std::deque<newsfeed::v1::SubscribeResponse> queue_ ABSL_GUARDED_BY(mu_);
+  bool write_in_flight_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t position_ ABSL_GUARDED_BY(mu_);
+  absl::Time last_sent_ ABSL_GUARDED_BY(mu_);
+};
+
+class SubscriptionHub final : public ChangeListener {
+ public:
+  // `store` and `clock` are borrowed and must outlive the hub. Reads the
+  // store's latest sequence; fails with the store's error. Starts the pump.
+  static absl::StatusOr<std::unique_ptr<SubscriptionHub>> Create(
+      ArticleStore& store, Clock& clock, const HubOptions& options);
+
+  SubscriptionHub(const SubscriptionHub&) = delete;
+  SubscriptionHub& operator=(const SubscriptionHub&) = delete;
+  // Calls Shutdown and joins the pump.
+  ~SubscriptionHub() override;
+
+  // Opens a subscription writing to `writer` (borrowed until Detach). Sends a
+  // first heartbeat at once so the client knows the stream is live.
+  // INVALID_ARGUMENT for a bad filter (naming the field),
+  // RESOURCE_EXHAUSTED when max_subscribers are open, UNAVAILABLE after
+  // Shutdown.
+  absl::StatusOr<std::shared_ptr<Subscription>> Subscribe(
+      const newsfeed::v1::SubscribeRequest& request, StreamWriter* writer);
+
+  // ChangeListener: the store now holds changes up to `latest_sequence`.
+  void OnStored(uint64_t latest_sequence) override;
+
+  // Ends every stream with UNAVAILABLE carrying its resume position and
+  // refuses new subscriptions. Idempotent.
+  void Shutdown();
+
+  // Subscriptions not yet detached.
+  size_t subscriber_count() const;
+
+ private:
+  friend class Subscription;
+  SubscriptionHub(ArticleStore& store, Clock& clock, const HubOptions& options,
+                  uint64_t latest_sequence);
+
+  void Wake();
+  void RunPump();
+  // Refills one subscription from the store; true when it still lags.
+  bool Refill(Subscription& subscription, uint64_t latest);
+
+  ArticleStore& store_;
+  Clock& clock_;
+  const HubOptions options_;
+
+  mutable absl::Mutex mu_;
+  std::vector<std::shared_ptr<Subscription>> subscriptions_ ABSL_GUARDED_BY(mu_);
+  uint64_t latest_sequence_ ABSL_GUARDED_BY(mu_);
+  bool dirty_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+
+  std::thread pump_;
+};
+
+}  // namespace newsfeed::query
+
+#endif  // QUERY_SERVICE_HUB_SUBSCRIPTION_HUB_H_

@@ -1,0 +1,188 @@
+#include "query-service/hub/subscription_hub.h"
+
+#include <stdlib.h>
+
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "query-service/store/sqlite_store.h"
+
+namespace newsfeed::query {
+namespace {
+
+using newsfeed::v1::Article;
+using newsfeed::v1::SubscribeResponse;
+
+// A stream whose writes complete only when the test says so, like a client
+// that reads at its own pace.
+class FakeStream final : public StreamWriter {
+ public:
+  void WriteMessage(const SubscribeResponse* message) override {
+    absl::MutexLock lock(&mu_);
+    written_.push_back(*message);
+  }
+  void FinishStream(const absl::Status& status) override {
+    absl::MutexLock lock(&mu_);
+    finished_ = true;
+    status_ = status;
+  }
+  // Waits until `count` messages were written; returns them.
+  std::vector<SubscribeResponse> WaitForWrites(size_t count) {
+    absl::MutexLock lock(&mu_);
+    wanted_ = count;
+    mu_.Await(absl::Condition(this, &FakeStream::Enough));
+    return written_;
+  }
+  size_t written() {
+    absl::MutexLock lock(&mu_);
+    return written_.size();
+  }
+
+ private:
+  bool Enough() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return written_.size() >= wanted_;
+  }
+
+  absl::Mutex mu_;
+  size_t wanted_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<SubscribeResponse> written_ ABSL_GUARDED_BY(mu_);
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status status_ ABSL_GUARDED_BY(mu_);
+};
+
+Article MakeArticle(const std::string& id, const std::string& country) {
+  Article a;
+  a.set_id(id);
+  a.set_title("Story " + id);
+  a.set_content_hash("h-" + id);
+  a.add_countries()->set_code(country);
+  a.mutable_published_time()->set_seconds(1000);
+  return a;
+}
+
+class HubTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string dir = ::testing::TempDir() + "hub_XXXXXX";
+    ASSERT_NE(mkdtemp(dir.data()), nullptr);
+    StoreOptions options;
+    options.data_dir = dir;
+    auto store = SqliteStore::Open(options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = std::move(*store);
+    HubOptions hub_options;
+    hub_options.queue_capacity = 4;
+    hub_options.read_batch = 4;
+    hub_options.heartbeat_interval = absl::Hours(1);
+    auto hub = SubscriptionHub::Create(*store_, clock_, hub_options);
+    ASSERT_TRUE(hub.ok());
+    hub_ = std::move(*hub);
+  }
+
+  void Store(const std::vector<Article>& articles) {
+    auto result = store_->Upsert(articles);
+    ASSERT_TRUE(result.ok()) << result.status();
+    hub_->OnStored(result->latest_sequence);
+  }
+
+  FakeClock clock_{absl::FromUnixSeconds(1000)};
+  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<SubscriptionHub> hub_;
+};
+
+std::vector<std::string> ArticleIds(const std::vector<SubscribeResponse>& messages) {
+  std::vector<std::string> ids;
+  for (const auto& m : messages) {
+    if (m.has_article()) ids.push_back(m.article().id());
+  }
+  return ids;
+}
+
+TEST_F(HubTest, FirstMessageIsAHeartbeatWithThePosition) {
+  Store({MakeArticle("a", "FR")});
+  FakeStream stream;
+  newsfeed::v1::SubscribeRequest request;
+  auto subscription = hub_->Subscribe(request, &stream);
+  ASSERT_TRUE(subscription.ok());
+  auto messages = stream.WaitForWrites(1);
+  ASSERT_TRUE(messages[0].has_heartbeat());
+  EXPECT_EQ(messages[0].heartbeat().latest_sequence(), 1u);
+  (*subscription)->Detach();
+}
+
+TEST_F(HubTest, SlowSubscriberCatchesUpFromTheStoreWithoutBlockingOthers) {
+  FakeStream slow, fast;
+  newsfeed::v1::SubscribeRequest request;
+  request.mutable_filter()->mutable_countries()->add_any_of("FR");
+  auto slow_sub = hub_->Subscribe(request, &slow);
+  auto fast_sub = hub_->Subscribe(request, &fast);
+  ASSERT_TRUE(slow_sub.ok() && fast_sub.ok());
+  slow.WaitForWrites(1);
+  fast.WaitForWrites(1);
+
+  std::vector<Article> batch;
+  for (int i = 0; i < 20; ++i) {
+    batch.push_back(MakeArticle("fr-" + std::to_string(i), "FR"));
+    batch.push_back(MakeArticle("de-" + std::to_string(i), "DE"));
+  }
+  Store(batch);
+
+  // The fast one acknowledges every write and receives all 20 in order.
+  std::vector<SubscribeResponse> got;
+  for (size_t n = 1; ArticleIds(got).size() < 20; ++n) {
+    got = fast.WaitForWrites(n);
+    (*fast_sub)->OnWriteDone(true);
+  }
+  std::vector<std::string> expected;
+  for (int i = 0; i < 20; ++i) expected.push_back("fr-" + std::to_string(i));
+  EXPECT_EQ(ArticleIds(got), expected);
+
+  // The slow one never acknowledged its first write: it holds one message
+  // in flight and its bounded queue, nothing more.
+  EXPECT_LE(slow.written(), 1u);
+
+  // Once it reads again it catches up, from the store, without a gap.
+  got.clear();
+  for (size_t n = 1; ArticleIds(got).size() < 20; ++n) {
+    got = slow.WaitForWrites(n);
+    (*slow_sub)->OnWriteDone(true);
+  }
+  EXPECT_EQ(ArticleIds(got), expected);
+  (*slow_sub)->Detach();
+  (*fast_sub)->Detach();
+}
+
+TEST_F(HubTest, ResumesAfterASequence) {
+  Store({MakeArticle("one", "FR"), MakeArticle("two", "FR"),
+         MakeArticle("three", "FR")});
+  FakeStream stream;
+  newsfeed::v1::SubscribeRequest request;
+  request.set_after_sequence(1);
+  auto sub = hub_->Subscribe(request, &stream);
+  ASSERT_TRUE(sub.ok());
+  std::vector<SubscribeResponse> got;
+  for (size_t n = 1; ArticleIds(got).size() < 2; ++n) {
+    got = stream.WaitForWrites(n);
+    (*sub)->OnWriteDone(true);
+  }
+  EXPECT_THAT(ArticleIds(got), ::testing::ElementsAre("two", "three"));
+  (*sub)->Detach();
+}
+
+TEST_F(HubTest, LimitsSubscribers) {
+  HubOptions options;
+  options.max_subscribers = 1;
+  auto hub = SubscriptionHub::Create(*store_, clock_, options);
+  ASSERT_TRUE(hub.ok());
+  FakeStream a, b;
+  auto first = (*hub)->Subscribe({}, &a);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ((*hub)->Subscribe({}, &b).status().code(),
+            absl::StatusCode::kResourceExhausted);
+  (*first)->Detach();
+}
+
+}  // namespace
+}  // namespace newsfeed::query

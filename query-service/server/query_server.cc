@@ -1,0 +1,45 @@
+#include "query-service/server/query_server.h"
+
+#include <utility>
+
+#include "query-service/store/sqlite_store.h"
+
+namespace newsfeed::query {
+
+absl::StatusOr<std::unique_ptr<QueryServer>> QueryServer::Start(
+    QueryConfig config, Clock& clock) {
+  auto server = std::unique_ptr<QueryServer>(new QueryServer());
+  server->config_ = std::move(config);
+  QueryConfig& c = server->config_;
+
+  auto store = SqliteStore::Open(c.store);
+  if (!store.ok()) return store.status();
+  server->store_ = std::move(*store);
+  auto hub = SubscriptionHub::Create(*server->store_, clock, c.hub);
+  if (!hub.ok()) return hub.status();
+  server->hub_ = std::move(*hub);
+  server->writer_ = std::make_unique<StoreWriter>(*server->store_, *server->hub_,
+                                                  clock, c.writer);
+  server->query_service_ =
+      std::make_unique<QueryServiceImpl>(*server->store_, *server->hub_);
+  server->ingest_service_ =
+      std::make_unique<ArticleIngestImpl>(*server->writer_, c.ingest);
+  c.server.services = {server->query_service_.get(), server->ingest_service_.get()};
+  auto grpc_server = rpc::GrpcServer::Start(c.server);
+  if (!grpc_server.ok()) return grpc_server.status();
+  server->server_ = std::move(*grpc_server);
+  return server;
+}
+
+QueryServer::~QueryServer() { Shutdown(); }
+
+void QueryServer::Shutdown() {
+  if (shut_down_ || server_ == nullptr) return;
+  shut_down_ = true;
+  server_->SetServing(false);
+  hub_->Shutdown();
+  server_->Shutdown(config_.shutdown_grace);
+  writer_.reset();  // commits what it queued, then joins
+}
+
+}  // namespace newsfeed::query

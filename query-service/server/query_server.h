@@ -1,0 +1,64 @@
+// QueryServer is a running query-service: the store, the writer thread, the
+// subscription hub and the gRPC server, wired together from a QueryConfig.
+// main() and in-process tests both start it this way.
+//
+// Thread-safe: Shutdown may be called from any thread.
+//
+//   auto server = QueryServer::Start(config, RealClock::Instance());
+//   ... (*server)->address() ...
+//   (*server)->Shutdown();
+#ifndef QUERY_SERVICE_SERVER_QUERY_SERVER_H_
+#define QUERY_SERVICE_SERVER_QUERY_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/clock/clock.h"
+#include "common/server/grpc_server.h"
+#include "query-service/config/query_config.h"
+#include "query-service/hub/subscription_hub.h"
+#include "query-service/service/query_service.h"
+#include "query-service/store/article_store.h"
+#include "query-service/writer/store_writer.h"
+
+namespace newsfeed::query {
+
+class QueryServer {
+ public:
+  // Opens the store and starts serving. Errors: the store's (e.g. INTERNAL
+  // for an unreadable data directory), UNAVAILABLE when the address cannot
+  // be bound. `clock` is borrowed and must outlive the server.
+  static absl::StatusOr<std::unique_ptr<QueryServer>> Start(QueryConfig config,
+                                                            Clock& clock);
+  QueryServer(const QueryServer&) = delete;
+  QueryServer& operator=(const QueryServer&) = delete;
+  ~QueryServer();
+
+  // host:port actually bound.
+  const std::string& address() const { return server_->address(); }
+  ArticleStore& store() { return *store_; }
+  SubscriptionHub& hub() { return *hub_; }
+
+  // Reports NOT_SERVING, ends every subscription with UNAVAILABLE and its
+  // resume position, stops accepting RPCs (cancelling those still running
+  // after the configured grace), and lets the writer commit what it queued.
+  // Idempotent.
+  void Shutdown();
+
+ private:
+  QueryServer() = default;
+
+  QueryConfig config_;
+  std::unique_ptr<ArticleStore> store_;
+  std::unique_ptr<SubscriptionHub> hub_;
+  std::unique_ptr<StoreWriter> writer_;
+  std::unique_ptr<QueryServiceImpl> query_service_;
+  std::unique_ptr<ArticleIngestImpl> ingest_service_;
+  std::unique_ptr<rpc::GrpcServer> server_;
+  bool shut_down_ = false;
+};
+
+}  // namespace newsfeed::query
+
+#endif  // QUERY_SERVICE_SERVER_QUERY_SERVER_H_

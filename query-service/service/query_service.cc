@@ -1,0 +1,264 @@
+#include "query-service/service/query_service.h"
+
+#include <deque>
+#include <memory>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/log/log.h"
+#include "common/rpc/status.h"
+
+namespace newsfeed::query {
+namespace {
+
+using newsfeed::v1::Article;
+using newsfeed::v1::PublishRequest;
+using newsfeed::v1::PublishResponse;
+using newsfeed::v1::SubscribeResponse;
+using rpc::ToGrpcStatus;
+
+grpc::ServerUnaryReactor* Respond(grpc::CallbackServerContext* context,
+                                  const absl::Status& status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+// Bridges one Subscribe stream to its hub Subscription.
+class SubscribeReactor final
+    : public grpc::ServerWriteReactor<SubscribeResponse>,
+      public StreamWriter {
+ public:
+  SubscribeReactor(SubscriptionHub& hub,
+                   const newsfeed::v1::SubscribeRequest& request) {
+    absl::StatusOr<std::shared_ptr<Subscription>> subscription =
+        hub.Subscribe(request, this);
+    if (!subscription.ok()) {
+      Finish(ToGrpcStatus(subscription.status()));
+      return;
+    }
+    subscription_ = std::move(*subscription);
+  }
+
+  void WriteMessage(const SubscribeResponse* message) override {
+    StartWrite(message);
+  }
+  void FinishStream(const absl::Status& status) override {
+    Finish(ToGrpcStatus(status));
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (subscription_) subscription_->OnWriteDone(ok);
+  }
+  void OnCancel() override {
+    if (subscription_) subscription_->OnCancel();
+  }
+  void OnDone() override {
+    if (subscription_) subscription_->Detach();
+    delete this;
+  }
+
+ private:
+  std::shared_ptr<Subscription> subscription_;
+};
+
+// One Publish stream: reads batches, hands them to the StoreWriter, writes an
+// acknowledgement per batch in order once it is committed.
+class PublishReactor final
+    : public grpc::ServerBidiReactor<PublishRequest, PublishResponse> {
+ public:
+  PublishReactor(StoreWriter& writer, const IngestOptions& options,
+                 std::string peer)
+      : writer_(writer), options_(options), peer_(std::move(peer)) {
+    absl::MutexLock lock(&mu_);
+    reading_ = true;
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    reading_ = false;
+    if (finished_) return;
+    if (!ok) {  // the producer half-closed (or the stream broke)
+      read_side_closed_ = true;
+      MaybeFinishLocked();
+      return;
+    }
+    if (absl::Status s = ValidatePublishRequest(request_, options_); !s.ok()) {
+      log::Warning("publish from %s rejected: %s", peer_, s.ToString());
+      FinishLocked(s);
+      return;
+    }
+    const uint64_t batch_id = request_.batch_id();
+    std::vector<Article> articles(
+        std::make_move_iterator(request_.mutable_articles()->begin()),
+        std::make_move_iterator(request_.mutable_articles()->end()));
+    request_.Clear();
+    ++in_flight_;
+    writer_.Submit(std::move(articles),
+                   [this, batch_id](absl::StatusOr<UpsertResult> result) {
+                     OnStored(batch_id, std::move(result));
+                   });
+    if (in_flight_ < options_.max_batches_in_flight) {
+      reading_ = true;
+      StartRead(&request_);
+    }
+  }
+
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    acks_.pop_front();
+    if (!ok) {
+      FinishLocked(absl::CancelledError("producer stream broken"));
+      return;
+    }
+    WriteNextLocked();
+    MaybeFinishLocked();
+  }
+
+  void OnDone() override {
+    // The StoreWriter may still hold callbacks into this reactor; the last
+    // of OnDone and those callbacks deletes it, so OnDone never waits.
+    bool last;
+    {
+      absl::MutexLock lock(&mu_);
+      done_ = true;
+      last = in_flight_ == 0;
+    }
+    if (last) delete this;
+  }
+
+ private:
+  void OnStored(uint64_t batch_id, absl::StatusOr<UpsertResult> result) {
+    bool last;
+    {
+      absl::MutexLock lock(&mu_);
+      --in_flight_;
+      last = done_ && in_flight_ == 0;
+      if (!last) AcknowledgeLocked(batch_id, std::move(result));
+    }
+    if (last) delete this;
+  }
+
+  void AcknowledgeLocked(uint64_t batch_id, absl::StatusOr<UpsertResult> result)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_) return;
+    if (!result.ok()) {
+      log::Error("storing batch %d from %s failed: %s", batch_id, peer_,
+                 result.status().ToString());
+      FinishLocked(result.status());
+      return;
+    }
+    PublishResponse ack;
+    ack.set_batch_id(batch_id);
+    ack.set_stored(result->stored);
+    ack.set_unchanged(result->unchanged);
+    ack.set_latest_sequence(result->latest_sequence);
+    acks_.push_back(std::move(ack));
+    WriteNextLocked();
+    if (!reading_ && !read_side_closed_ &&
+        in_flight_ < options_.max_batches_in_flight) {
+      reading_ = true;
+      StartRead(&request_);
+    }
+  }
+
+  void WriteNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (writing_ || acks_.empty() || finished_) return;
+    writing_ = true;
+    StartWrite(&acks_.front());
+  }
+
+  void MaybeFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (read_side_closed_ && in_flight_ == 0 && acks_.empty() && !writing_) {
+      FinishLocked(absl::OkStatus());
+    }
+  }
+
+  void FinishLocked(const absl::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_) return;
+    finished_ = true;
+    Finish(ToGrpcStatus(status));
+  }
+
+  StoreWriter& writer_;
+  const IngestOptions options_;
+  const std::string peer_;
+
+  absl::Mutex mu_;
+  PublishRequest request_ ABSL_GUARDED_BY(mu_);
+  std::deque<PublishResponse> acks_ ABSL_GUARDED_BY(mu_);
+  int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  bool reading_ ABSL_GUARDED_BY(mu_) = false;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool read_side_closed_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace
+
+absl::Status ValidatePublishRequest(const PublishRequest& request,
+                                    const IngestOptions& options) {
+  if (request.articles_size() > options.max_batch_articles) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "articles: ", request.articles_size(), " in one batch, at most ",
+        options.max_batch_articles, " allowed"));
+  }
+  for (int i = 0; i < request.articles_size(); ++i) {
+    const Article& article = request.articles(i);
+    if (article.id().empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("articles[", i, "].id: empty (title \"",
+                       article.title().substr(0, 80), "\")"));
+    }
+    if (article.id().size() > 256) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("articles[", i, "].id: longer than 256 bytes"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* QueryServiceImpl::Search(
+    grpc::CallbackServerContext* context,
+    const newsfeed::v1::SearchRequest* request,
+    newsfeed::v1::SearchResponse* response) {
+  absl::StatusOr<newsfeed::v1::SearchResponse> result = store_.Search(*request);
+  if (result.ok()) *response = std::move(*result);
+  return Respond(context, result.status());
+}
+
+grpc::ServerUnaryReactor* QueryServiceImpl::GetArticle(
+    grpc::CallbackServerContext* context,
+    const newsfeed::v1::GetArticleRequest* request, Article* response) {
+  if (request->id().empty()) {
+    return Respond(context, absl::InvalidArgumentError("id: empty"));
+  }
+  absl::StatusOr<Article> result = store_.Get(request->id());
+  if (result.ok()) *response = std::move(*result);
+  return Respond(context, result.status());
+}
+
+grpc::ServerUnaryReactor* QueryServiceImpl::Facets(
+    grpc::CallbackServerContext* context,
+    const newsfeed::v1::FacetsRequest* request,
+    newsfeed::v1::FacetsResponse* response) {
+  absl::StatusOr<newsfeed::v1::FacetsResponse> result = store_.Facets(*request);
+  if (result.ok()) *response = std::move(*result);
+  return Respond(context, result.status());
+}
+
+grpc::ServerWriteReactor<SubscribeResponse>* QueryServiceImpl::Subscribe(
+    grpc::CallbackServerContext* /*context*/,
+    const newsfeed::v1::SubscribeRequest* request) {
+  return new SubscribeReactor(hub_, *request);
+}
+
+grpc::ServerBidiReactor<PublishRequest, PublishResponse>*
+ArticleIngestImpl::Publish(grpc::CallbackServerContext* context) {
+  return new PublishReactor(writer_, options_, context->peer());
+}
+
+}  // namespace newsfeed::query

@@ -1,0 +1,79 @@
+// The gRPC face of the query-service: QueryService (Search, GetArticle,
+// Facets, Subscribe) and ArticleIngest (Publish), on the callback API.
+//
+// Handlers translate absl::Status to grpc::Status in one place
+// (newsfeed::rpc::ToGrpcStatus). Unary reads run inline: they are bounded
+// SQLite reads on WAL reader connections that never wait for the writer.
+// Writes go to the StoreWriter thread and subscription reads to the hub's
+// pump, so no reaction blocks.
+//
+// Thread-safe: gRPC calls the handlers from its own threads.
+#ifndef QUERY_SERVICE_SERVICE_QUERY_SERVICE_H_
+#define QUERY_SERVICE_SERVICE_QUERY_SERVICE_H_
+
+#include <string>
+
+#include "newsfeed/v1/ingest.grpc.pb.h"
+#include "newsfeed/v1/query.grpc.pb.h"
+#include "query-service/hub/subscription_hub.h"
+#include "query-service/store/article_store.h"
+#include "query-service/writer/store_writer.h"
+
+namespace newsfeed::query {
+
+class QueryServiceImpl final : public newsfeed::v1::QueryService::CallbackService {
+ public:
+  // `store` and `hub` are borrowed and must outlive the service.
+  QueryServiceImpl(ArticleStore& store, SubscriptionHub& hub)
+      : store_(store), hub_(hub) {}
+
+  grpc::ServerUnaryReactor* Search(grpc::CallbackServerContext* context,
+                                   const newsfeed::v1::SearchRequest* request,
+                                   newsfeed::v1::SearchResponse* response) override;
+  grpc::ServerUnaryReactor* GetArticle(
+      grpc::CallbackServerContext* context,
+      const newsfeed::v1::GetArticleRequest* request,
+      newsfeed::v1::Article* response) override;
+  grpc::ServerUnaryReactor* Facets(grpc::CallbackServerContext* context,
+                                   const newsfeed::v1::FacetsRequest* request,
+                                   newsfeed::v1::FacetsResponse* response) override;
+  grpc::ServerWriteReactor<newsfeed::v1::SubscribeResponse>* Subscribe(
+      grpc::CallbackServerContext* context,
+      const newsfeed::v1::SubscribeRequest* request) override;
+
+ private:
+  ArticleStore& store_;
+  SubscriptionHub& hub_;
+};
+
+struct IngestOptions {
+  // Articles per PublishRequest; larger batches are INVALID_ARGUMENT.
+  int max_batch_articles = 500;
+  // Batches of one stream being stored at once; reading pauses beyond it.
+  int max_batches_in_flight = 8;
+};
+
+class ArticleIngestImpl final
+    : public newsfeed::v1::ArticleIngest::CallbackService {
+ public:
+  // `writer` is borrowed and must outlive the service.
+  ArticleIngestImpl(StoreWriter& writer, const IngestOptions& options)
+      : writer_(writer), options_(options) {}
+
+  grpc::ServerBidiReactor<newsfeed::v1::PublishRequest,
+                          newsfeed::v1::PublishResponse>*
+  Publish(grpc::CallbackServerContext* context) override;
+
+ private:
+  StoreWriter& writer_;
+  const IngestOptions options_;
+};
+
+// INVALID_ARGUMENT naming the article (index and id) and field when a
+// published batch cannot be stored as it is.
+absl::Status ValidatePublishRequest(const newsfeed::v1::PublishRequest& request,
+                                    const IngestOptions& options);
+
+}  // namespace newsfeed::query
+
+#endif  // QUERY_SERVICE_SERVICE_QUERY_SERVICE_H_

@@ -1,0 +1,214 @@
+// The query-service over real gRPC on 127.0.0.1:0 with a real SQLite store:
+// publish, search, get, facets and subscribe as a client sees them.
+#include "query-service/service/query_service.h"
+
+#include <grpcpp/grpcpp.h>
+#include <stdlib.h>
+
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "newsfeed/v1/ingest.grpc.pb.h"
+#include "newsfeed/v1/query.grpc.pb.h"
+#include "query-service/server/query_server.h"
+
+namespace newsfeed::query {
+namespace {
+
+using newsfeed::v1::Article;
+using ::testing::HasSubstr;
+
+Article MakeArticle(const std::string& id, const std::string& company,
+                    const std::string& country, const std::string& topic,
+                    int64_t published) {
+  Article a;
+  a.set_id(id);
+  a.set_title("Story " + id + " about " + company);
+  a.set_content_text("Body of " + id);
+  a.set_content_hash("hash-" + id);
+  a.set_feed_id("feed-1");
+  a.mutable_published_time()->set_seconds(published);
+  auto* c = a.add_companies();
+  c->set_id("id:" + company);
+  c->set_name(company);
+  a.add_countries()->set_code(country);
+  a.add_topics()->set_id(topic);
+  return a;
+}
+
+class QueryServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string dir = ::testing::TempDir() + "query_service_XXXXXX";
+    ASSERT_NE(mkdtemp(dir.data()), nullptr);
+    QueryConfig config;
+    config.store.data_dir = dir;
+    config.server.listen_address = "127.0.0.1:0";
+    config.hub.heartbeat_interval = absl::Hours(1);
+    config.shutdown_grace = absl::Seconds(1);
+    auto server = QueryServer::Start(config, RealClock::Instance());
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+    channel_ = grpc::CreateChannel(server_->address(),
+                                   grpc::InsecureChannelCredentials());
+    query_ = newsfeed::v1::QueryService::NewStub(channel_);
+    ingest_ = newsfeed::v1::ArticleIngest::NewStub(channel_);
+  }
+
+  // Publishes batches over one stream and returns the acknowledgements.
+  std::vector<newsfeed::v1::PublishResponse> Publish(
+      const std::vector<std::vector<Article>>& batches, grpc::Status* status) {
+    grpc::ClientContext context;
+    auto stream = ingest_->Publish(&context);
+    uint64_t id = 1;
+    for (const auto& batch : batches) {
+      newsfeed::v1::PublishRequest request;
+      request.set_batch_id(id++);
+      for (const Article& a : batch) *request.add_articles() = a;
+      stream->Write(request);
+    }
+    stream->WritesDone();
+    std::vector<newsfeed::v1::PublishResponse> acks;
+    newsfeed::v1::PublishResponse ack;
+    while (stream->Read(&ack)) acks.push_back(ack);
+    *status = stream->Finish();
+    return acks;
+  }
+
+  std::unique_ptr<QueryServer> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<newsfeed::v1::QueryService::Stub> query_;
+  std::unique_ptr<newsfeed::v1::ArticleIngest::Stub> ingest_;
+};
+
+TEST_F(QueryServiceTest, PublishedArticlesAreSearchableAndAcknowledgedInOrder) {
+  grpc::Status status;
+  auto acks = Publish({{MakeArticle("a1", "Microsoft", "FR", "ai", 1000),
+                        MakeArticle("a2", "Apple", "US", "earnings", 2000)},
+                       {MakeArticle("a1", "Microsoft", "FR", "ai", 1000)}},
+                      &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(acks.size(), 2u);
+  EXPECT_EQ(acks[0].batch_id(), 1u);
+  EXPECT_EQ(acks[0].stored(), 2);
+  EXPECT_EQ(acks[1].batch_id(), 2u);
+  EXPECT_EQ(acks[1].unchanged(), 1);  // the duplicate is absorbed
+
+  grpc::ClientContext context;
+  newsfeed::v1::SearchRequest request;
+  request.mutable_filter()->mutable_companies()->add_any_of("microsoft");
+  request.mutable_filter()->mutable_countries()->add_any_of("FR");
+  newsfeed::v1::SearchResponse response;
+  ASSERT_TRUE(query_->Search(&context, request, &response).ok());
+  ASSERT_EQ(response.articles_size(), 1);
+  EXPECT_EQ(response.articles(0).id(), "a1");
+  EXPECT_GT(response.articles(0).sequence(), 0u);
+
+  grpc::ClientContext get_context;
+  newsfeed::v1::GetArticleRequest get;
+  get.set_id("a2");
+  Article article;
+  ASSERT_TRUE(query_->GetArticle(&get_context, get, &article).ok());
+  EXPECT_EQ(article.companies(0).name(), "Apple");
+
+  grpc::ClientContext facets_context;
+  newsfeed::v1::FacetsRequest facets;
+  newsfeed::v1::FacetsResponse facets_response;
+  ASSERT_TRUE(query_->Facets(&facets_context, facets, &facets_response).ok());
+  EXPECT_EQ(facets_response.total(), 2);
+}
+
+TEST_F(QueryServiceTest, BadRequestsNameTheField) {
+  grpc::ClientContext context;
+  newsfeed::v1::SearchRequest request;
+  request.set_page_size(100000);
+  newsfeed::v1::SearchResponse response;
+  grpc::Status status = query_->Search(&context, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("page_size"));
+
+  grpc::ClientContext get_context;
+  newsfeed::v1::GetArticleRequest get;
+  get.set_id("missing");
+  Article article;
+  EXPECT_EQ(query_->GetArticle(&get_context, get, &article).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+
+  grpc::Status publish_status;
+  Article no_id = MakeArticle("", "X", "FR", "ai", 1);
+  Publish({{no_id}}, &publish_status);
+  EXPECT_EQ(publish_status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(publish_status.error_message(), HasSubstr("articles[0].id"));
+}
+
+TEST_F(QueryServiceTest, SubscribeReplaysThenFollowsWithoutGapOrDuplicate) {
+  grpc::Status status;
+  Publish({{MakeArticle("old-fr", "Microsoft", "FR", "ai", 1000),
+            MakeArticle("old-us", "Apple", "US", "ai", 1001)}},
+          &status);
+  ASSERT_TRUE(status.ok());
+
+  grpc::ClientContext context;
+  newsfeed::v1::SubscribeRequest request;
+  request.mutable_filter()->mutable_countries()->add_any_of("FR");
+  request.set_after_sequence(0);
+  auto reader = query_->Subscribe(&context, request);
+  newsfeed::v1::SubscribeResponse message;
+  std::vector<std::string> ids;
+  std::vector<uint64_t> sequences;
+  auto next_article = [&] {
+    while (reader->Read(&message)) {
+      if (message.has_article()) {
+        ids.push_back(message.article().id());
+        sequences.push_back(message.article().sequence());
+        return true;
+      }
+    }
+    return false;
+  };
+  ASSERT_TRUE(next_article());  // replayed
+  EXPECT_EQ(ids.back(), "old-fr");
+
+  Publish({{MakeArticle("new-us", "Apple", "US", "ai", 2000),
+            MakeArticle("new-fr", "Mistral AI", "FR", "ai", 2001)}},
+          &status);
+  ASSERT_TRUE(next_article());  // live
+  EXPECT_EQ(ids.back(), "new-fr");
+  EXPECT_LT(sequences[0], sequences[1]);
+
+  // A changed article is delivered again with a new sequence.
+  Article changed = MakeArticle("old-fr", "Microsoft", "FR", "ai", 1000);
+  changed.set_content_hash("hash-changed");
+  Publish({{changed}}, &status);
+  ASSERT_TRUE(next_article());
+  EXPECT_EQ(ids.back(), "old-fr");
+  EXPECT_GT(sequences[2], sequences[1]);
+
+  // Shutdown ends the stream with UNAVAILABLE and a resume position.
+  server_->Shutdown();
+  while (reader->Read(&message)) {
+  }
+  grpc::Status end = reader->Finish();
+  EXPECT_EQ(end.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(end.error_message(), HasSubstr("after_sequence="));
+}
+
+TEST_F(QueryServiceTest, SubscribeWithBadFilterIsInvalidArgument) {
+  grpc::ClientContext context;
+  newsfeed::v1::SubscribeRequest request;
+  for (int i = 0; i < 1000; ++i) {
+    request.mutable_filter()->mutable_companies()->add_any_of("c" + std::to_string(i));
+  }
+  auto reader = query_->Subscribe(&context, request);
+  newsfeed::v1::SubscribeResponse message;
+  while (reader->Read(&message)) {
+  }
+  grpc::Status status = reader->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("companies"));
+}
+
+}  // namespace
+}  // namespace newsfeed::query

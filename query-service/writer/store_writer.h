@@ -1,0 +1,88 @@
+// StoreWriter owns the query-service's only writing thread. SQLite serialises
+// writes anyway, and an Upsert must never run inside a gRPC reaction, so
+// every batch goes through this one queue, in submission order.
+//
+// Thread-safe: Submit may be called from any thread, including gRPC
+// reactions (it never blocks on the store).
+//
+//   StoreWriter writer(store, hub, options);
+//   writer.Submit(std::move(articles), [](absl::StatusOr<UpsertResult> r) {...});
+#ifndef QUERY_SERVICE_WRITER_STORE_WRITER_H_
+#define QUERY_SERVICE_WRITER_STORE_WRITER_H_
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/clock/clock.h"
+#include "newsfeed/v1/article.pb.h"
+#include "query-service/store/article_store.h"
+
+namespace newsfeed::query {
+
+// Told about every committed change, on the writer thread.
+class ChangeListener {
+ public:
+  virtual ~ChangeListener() = default;
+  virtual void OnStored(uint64_t latest_sequence) = 0;
+};
+
+struct StoreWriterOptions {
+  // How often retention runs. Default 10 minutes.
+  absl::Duration retention_interval = absl::Minutes(10);
+  // Batches waiting for the writer beyond which Submit fails fast with
+  // RESOURCE_EXHAUSTED (the producer retries). Default 256.
+  size_t max_queued_batches = 256;
+};
+
+class StoreWriter {
+ public:
+  using Done = std::function<void(absl::StatusOr<UpsertResult>)>;
+
+  // `store`, `listener` and `clock` are borrowed and must outlive the writer.
+  // Starts the writer thread.
+  StoreWriter(ArticleStore& store, ChangeListener& listener, Clock& clock,
+              const StoreWriterOptions& options);
+  StoreWriter(const StoreWriter&) = delete;
+  StoreWriter& operator=(const StoreWriter&) = delete;
+  // Finishes the queued batches, then joins the thread.
+  ~StoreWriter();
+
+  // Queues a batch. `done` runs on the writer thread after the batch is
+  // committed (or failed); it must not block. When the queue is full, `done`
+  // runs at once with RESOURCE_EXHAUSTED.
+  void Submit(std::vector<newsfeed::v1::Article> articles, Done done);
+
+  // Retention removals since start (for logs and metrics).
+  int64_t retention_removed() const;
+
+ private:
+  struct Batch {
+    std::vector<newsfeed::v1::Article> articles;
+    Done done;
+  };
+
+  void Run();
+  void MaybeEnforceRetention();
+
+  ArticleStore& store_;
+  ChangeListener& listener_;
+  Clock& clock_;
+  const StoreWriterOptions options_;
+
+  mutable absl::Mutex mu_;
+  std::deque<Batch> queue_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t retention_removed_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Time next_retention_;  // writer thread only
+
+  std::thread thread_;
+};
+
+}  // namespace newsfeed::query
+
+#endif  // QUERY_SERVICE_WRITER_STORE_WRITER_H_
