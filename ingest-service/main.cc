@@ -21,7 +21,8 @@ constexpr char kUsage[] =
     "usage: ingest-service [--config FILE]\n"
     "\n"
     "Polls the configured RSS/Atom feeds, tags every new or changed item with\n"
-    "companies, countries, topics and amounts, and delivers it to query-service.\n"
+    "companies, countries, topics and amounts, and delivers it to "
+    "query-service.\n"
     "Serves newsfeed.v1.FeedAdmin, grpc.health.v1 and server reflection.\n"
     "\n"
     "  --config FILE  YAML configuration (see deploy/ingest-service.yaml for\n"
@@ -38,19 +39,22 @@ int main(int argc, char** argv) {
   namespace ingest = newsfeed::ingest;
   std::string config_path;
   for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
+    if (std::strcmp(argv[i], "--help") == 0 ||
+        std::strcmp(argv[i], "-h") == 0) {
       std::fputs(kUsage, stdout);
       return 0;
     } else if (std::strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
       config_path = argv[++i];
     } else {
-      std::fprintf(stderr, "ingest-service: unknown argument %s\n%s", argv[i], kUsage);
+      std::fprintf(stderr, "ingest-service: unknown argument %s\n%s", argv[i],
+                   kUsage);
       return 2;
     }
   }
   nf::rpc::BlockTerminationSignals();
 
-  absl::StatusOr<ingest::IngestConfig> config = ingest::LoadIngestConfig(config_path);
+  absl::StatusOr<ingest::IngestConfig> config =
+      ingest::LoadIngestConfig(config_path);
   if (!config.ok()) {
     nf::log::Error("ingest-service: %s", config.status().message());
     return 2;
@@ -81,26 +85,31 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  ingest::Publisher publisher(**state, config->publisher);
-  ingest::Poller poller(**state, **fetcher, **tagger, clock, config->poller,
-                        [&publisher] { publisher.Wake(); });
-  ingest::FeedAdminService admin(**state, poller, clock);
-  config->server.services = {&admin};
-  auto server = nf::rpc::GrpcServer::Start(config->server);
-  if (!server.ok()) {
-    nf::log::Error("ingest-service: %s", server.status().ToString());
-    return 1;
-  }
-  nf::log::Info("ingest-service listening on %s (delivering to %s, %d feeds configured)",
-                (*server)->address(), config->publisher.query_address,
-                static_cast<int>(config->feeds.size()));
-  poller.Start();
+  {
+    ingest::Publisher publisher(**state, config->publisher);
+    ingest::Poller poller(**state, **fetcher, **tagger, clock, config->poller,
+                          [&publisher] { publisher.Wake(); });
+    ingest::FeedAdminService admin(**state, poller, clock);
+    config->server.services = {&admin};
+    auto server = nf::rpc::GrpcServer::Start(config->server);
+    if (!server.ok()) {
+      nf::log::Error("ingest-service: %s", server.status().ToString());
+      return 1;
+    }
+    nf::log::Info(
+        "ingest-service listening on %s (delivering to %s, %d feeds "
+        "configured)",
+        (*server)->address(), config->publisher.query_address,
+        static_cast<int>(config->feeds.size()));
+    poller.Start();
 
-  const int signal_number = nf::rpc::WaitForTerminationSignal();
-  nf::log::Info("ingest-service: signal %d, shutting down", signal_number);
-  (*server)->Shutdown(config->shutdown_grace);
-  // Members stop in reverse order: the poller finishes (its in-flight fetches
-  // are cancelled), then the publisher; the outbox keeps what was not
-  // acknowledged for the next start.
+    const int signal_number = nf::rpc::WaitForTerminationSignal();
+    nf::log::Info("ingest-service: signal %d, shutting down", signal_number);
+    (*server)->Shutdown(config->shutdown_grace);
+    nf::log::Info("ingest-service: admin API stopped");
+    // Leaving the scope stops the poller (in-flight fetches are cancelled),
+    // then the publisher; the outbox keeps what was not acknowledged.
+  }
+  nf::log::Info("ingest-service stopped");
   return 0;
 }

@@ -140,8 +140,6 @@ void Poller::HandleResult(FeedRecord& feed, absl::StatusOr<FetchResult> result,
                         "polling stopped (PollNow re-enables it)";
       log::Warning("feed %s: %s", feed.url, feed.last_error);
     } else if (result->not_modified || (code >= 200 && code < 300)) {
-      // A feed's ttl can lengthen the interval, never shorten it.
-      absl::Duration interval = std::max(options_.default_interval, feed.interval);
       if (!result->not_modified) {
         absl::StatusOr<int> queued = Ingest(feed, *result);
         if (!queued.ok()) {
@@ -154,6 +152,9 @@ void Poller::HandleResult(FeedRecord& feed, absl::StatusOr<FetchResult> result,
           if (on_queued_) on_queued_();
         }
       }
+      // A feed's ttl or Cache-Control can lengthen the interval, never
+      // shorten it.
+      absl::Duration interval = std::max(options_.default_interval, feed.interval);
       if (result->max_age) interval = std::max(interval, *result->max_age);
       feed.last_success = now;
       feed.last_error.clear();

@@ -1,6 +1,10 @@
 #include "query-service/server/query_server.h"
 
+#include <filesystem>
+#include <system_error>
 #include <utility>
+
+#include "absl/strings/str_cat.h"
 
 #include "query-service/store/sqlite_store.h"
 
@@ -12,6 +16,12 @@ absl::StatusOr<std::unique_ptr<QueryServer>> QueryServer::Start(
   server->config_ = std::move(config);
   QueryConfig& c = server->config_;
 
+  std::error_code error;
+  std::filesystem::create_directories(c.store.data_dir, error);
+  if (error) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "data_dir: cannot create ", c.store.data_dir, ": ", error.message()));
+  }
   auto store = SqliteStore::Open(c.store);
   if (!store.ok()) return store.status();
   server->store_ = std::move(*store);

@@ -2,7 +2,6 @@
 // real processes on free loopback ports, a feed served over real HTTP on
 // loopback, and a gRPC client that subscribes and searches.
 #include <grpcpp/grpcpp.h>
-#include <httplib.h>
 #include <signal.h>
 #include <stdlib.h>
 
@@ -17,59 +16,13 @@
 #include "newsfeed/v1/feeds.grpc.pb.h"
 #include "newsfeed/v1/query.grpc.pb.h"
 #include "tests/e2e/child_process.h"
+#include "tests/e2e/harness.h"
 
 namespace newsfeed::testing {
 namespace {
 
 using newsfeed::v1::Article;
 using ::testing::Contains;
-
-constexpr absl::Duration kStartTimeout = absl::Seconds(60);
-
-std::string Env(const char* name) {
-  const char* value = std::getenv(name);
-  return value == nullptr ? std::string() : value;
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-void WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream(path) << text;
-}
-
-std::string TempDir() {
-  std::string dir = ::testing::TempDir() + "e2e_XXXXXX";
-  EXPECT_NE(mkdtemp(dir.data()), nullptr);
-  return dir;
-}
-
-// Serves data/feeds/ over HTTP on 127.0.0.1, on a free port.
-class FeedServer {
- public:
-  explicit FeedServer(const std::string& root) {
-    server_.set_mount_point("/", root);
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    server_.wait_until_ready();
-  }
-  ~FeedServer() {
-    server_.stop();
-    thread_.join();
-  }
-  std::string Url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + "/" + path;
-  }
-
- private:
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
-};
 
 std::vector<std::string> Names(const Article& a) {
   std::vector<std::string> names;
@@ -90,29 +43,20 @@ std::vector<std::string> Topics(const Article& a) {
 class PipelineTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    source_dir_ = Env("NEWSFEED_SOURCE_DIR");
-    binary_dir_ = Env("NEWSFEED_BINARY_DIR");
-    ASSERT_FALSE(source_dir_.empty() || binary_dir_.empty())
-        << "run through ctest (NEWSFEED_SOURCE_DIR/NEWSFEED_BINARY_DIR)";
-    work_ = TempDir();
-    feeds_ = std::make_unique<FeedServer>(source_dir_ + "/data/feeds");
+    work_ = MakeTempDir("pipeline");
+    feeds_ = std::make_unique<FeedServer>(SourceDir() + "/data/feeds");
   }
 
   std::unique_ptr<ChildProcess> StartQuery(std::string* address) {
-    WriteFile(work_ + "/query.yaml",
-              "listen: 127.0.0.1:0\n"
-              "data_dir: " + work_ + "/query-data\n"
-              "subscriptions:\n  heartbeat_interval: 1s\n");
-    auto child = ChildProcess::Start(
-        {binary_dir_ + "/query-service/query-service", "--config",
-         work_ + "/query.yaml"});
-    EXPECT_TRUE(child.ok()) << child.status();
-    if (!child.ok()) return nullptr;
-    auto listening = (*child)->WaitForLine("listening on ", kStartTimeout);
-    EXPECT_TRUE(listening.ok()) << listening.status();
-    if (!listening.ok()) return nullptr;
-    *address = listening->substr(0, listening->find(' '));
-    return std::move(*child);
+    auto service = StartQueryService(
+        work_, "listen: 127.0.0.1:0\n"
+               "data_dir: " + work_ + "/query-data\n"
+               "shutdown_grace: 1s\n"
+               "subscriptions:\n  heartbeat_interval: 1s\n");
+    EXPECT_TRUE(service.ok()) << service.status();
+    if (!service.ok()) return nullptr;
+    *address = service->address;
+    return std::move(service->process);
   }
 
   std::unique_ptr<ChildProcess> StartIngest(const std::string& query_address,
@@ -122,23 +66,18 @@ class PipelineTest : public ::testing::Test {
         "listen: 127.0.0.1:0\n"
         "data_dir: " + work_ + "/ingest-data\n"
         "query_address: " + query_address + "\n"
+        "shutdown_grace: 1s\n"
         "fetcher:\n  allowed_networks: [127.0.0.0/8]\n"
         "feeds:\n";
     for (const auto& f : feeds) config += "  - " + f + "\n";
-    WriteFile(work_ + "/ingest.yaml", config);
-    auto child = ChildProcess::Start(
-        {binary_dir_ + "/ingest-service/ingest-service", "--config",
-         work_ + "/ingest.yaml"});
-    EXPECT_TRUE(child.ok()) << child.status();
-    if (!child.ok()) return nullptr;
-    auto listening = (*child)->WaitForLine("listening on ", kStartTimeout);
-    EXPECT_TRUE(listening.ok()) << listening.status();
-    if (!listening.ok()) return nullptr;
-    *address = listening->substr(0, listening->find(' '));
-    return std::move(*child);
+    auto service = StartIngestService(work_, config);
+    EXPECT_TRUE(service.ok()) << service.status();
+    if (!service.ok()) return nullptr;
+    *address = service->address;
+    return std::move(service->process);
   }
 
-  std::string source_dir_, binary_dir_, work_;
+  std::string work_;
   std::unique_ptr<FeedServer> feeds_;
 };
 
@@ -206,12 +145,14 @@ TEST_F(PipelineTest, SubscriberReceivesTaggedSeedArticleAndSearchFindsIt) {
   EXPECT_THAT(search("Apple"), ::testing::Not(Contains(seed.id())));
 
   // The admin API shows the feeds and what they delivered.
-  auto admin = newsfeed::v1::FeedAdmin::NewStub(
-      grpc::CreateChannel(ingest_address, grpc::InsecureChannelCredentials()));
-  grpc::ClientContext list_context;
-  newsfeed::v1::ListFeedsResponse feeds;
-  ASSERT_TRUE(admin->ListFeeds(&list_context, {}, &feeds).ok());
-  ASSERT_EQ(feeds.feeds_size(), 2);
+  {
+    auto admin = newsfeed::v1::FeedAdmin::NewStub(
+        grpc::CreateChannel(ingest_address, grpc::InsecureChannelCredentials()));
+    grpc::ClientContext list_context;
+    newsfeed::v1::ListFeedsResponse feeds;
+    ASSERT_TRUE(admin->ListFeeds(&list_context, {}, &feeds).ok());
+    ASSERT_EQ(feeds.feeds_size(), 2);
+  }
 
   // SIGTERM stops both cleanly.
   ingest->Signal(SIGTERM);
@@ -223,7 +164,7 @@ TEST_F(PipelineTest, SubscriberReceivesTaggedSeedArticleAndSearchFindsIt) {
 TEST_F(PipelineTest, InvalidConfigurationStopsStartupNamingTheOption) {
   WriteFile(work_ + "/bad.yaml", "listen: 127.0.0.1:0\nretention:\n  max_age: soon\n");
   auto child = ChildProcess::Start(
-      {binary_dir_ + "/query-service/query-service", "--config", work_ + "/bad.yaml"});
+      {BinaryDir() + "/query-service/query-service", "--config", work_ + "/bad.yaml"});
   ASSERT_TRUE(child.ok());
   EXPECT_EQ((*child)->Wait(), 2);
   EXPECT_THAT((*child)->output(), ::testing::HasSubstr("retention.max_age"));

@@ -1,0 +1,285 @@
+// Delivery benchmark (issue "never lose an article"): prints, in one run,
+//  1. the end-to-end delivery rate from ingest-service's outbox to stored
+//     articles (Publisher -> gRPC Publish -> StoreWriter -> SQLite), next to
+//     a baseline of the same articles upserted straight into the store;
+//  2. with S concurrent subscribers holding varied filters while articles are
+//     published at a steady rate, the p50/p99 latency from publish to client
+//     receipt, and the memory per idle subscriber.
+// Everything runs in this process on a unix socket; figures are relative to
+// the baseline measured in the same run.
+//
+// Flags (environment): NEWSFEED_BENCH_ARTICLES (default 20000),
+// NEWSFEED_BENCH_SUBSCRIBERS (1000), NEWSFEED_BENCH_RATE (1000 articles/s),
+// NEWSFEED_BENCH_SECONDS (5).
+#include <grpcpp/grpcpp.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "ingest-service/publisher/publisher.h"
+#include "ingest-service/state/ingest_state.h"
+#include "newsfeed/v1/ingest.grpc.pb.h"
+#include "newsfeed/v1/query.grpc.pb.h"
+#include "query-service/server/query_server.h"
+#include "query-service/store/sqlite_store.h"
+
+namespace {
+
+using newsfeed::v1::Article;
+
+int EnvInt(const char* name, int fallback) {
+  const char* v = std::getenv(name);
+  return v ? std::atoi(v) : fallback;
+}
+
+std::string TempDir(const std::string& name) {
+  std::string dir = "/tmp/newsfeed_bench_" + name + "_XXXXXX";
+  if (mkdtemp(dir.data()) == nullptr) std::abort();
+  return dir;
+}
+
+// Resident set size now, in KiB (from /proc/self/status).
+long RssKib() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
+  }
+  return 0;
+}
+
+const char* kCountries[] = {"US", "FR", "DE", "GB", "CN", "JP", "IN", "KR",
+                            "AE", "BR", "CA", "IT", "ES", "NL", "SE", "CH",
+                            "TW", "AU", "SG", "IL"};
+const char* kCompanies[] = {"Microsoft", "Amazon", "Apple", "Alphabet", "Meta",
+                            "Nvidia", "OpenAI", "Tesla", "Samsung", "TSMC",
+                            "Siemens", "SAP", "Toyota", "Shell", "BP",
+                            "Mistral AI", "Anthropic", "Oracle", "IBM", "Intel"};
+const char* kTopics[] = {"ai", "cloud", "semiconductors", "earnings", "mna",
+                         "regulation", "energy", "jobs", "funding", "automotive"};
+
+// Skewed picks: low indexes much more frequent, like real news.
+int Skewed(uint64_t i, int n) {
+  const uint64_t h = (i * 2654435761u) ^ (i >> 7);
+  const double u = static_cast<double>(h % 10000) / 10000.0;
+  return std::min(n - 1, static_cast<int>(u * u * n));
+}
+
+Article MakeArticle(uint64_t i, absl::Time published) {
+  Article a;
+  a.set_id(absl::StrCat("bench-", i));
+  a.set_title(absl::StrCat("Benchmark story ", i, " about markets"));
+  a.set_summary("A generated summary for the delivery benchmark.");
+  a.set_content_text(std::string(1500, 'x'));
+  a.set_content_hash(absl::StrCat("h", i));
+  a.set_feed_id("bench-feed");
+  a.mutable_published_time()->set_seconds(absl::ToUnixSeconds(published));
+  auto* company = a.add_companies();
+  company->set_name(kCompanies[Skewed(i, 20)]);
+  company->set_id(absl::StrCat("name:", company->name()));
+  a.add_countries()->set_code(kCountries[Skewed(i + 17, 20)]);
+  a.add_topics()->set_id(kTopics[Skewed(i + 31, 10)]);
+  return a;
+}
+
+double Seconds(absl::Duration d) { return absl::ToDoubleSeconds(d); }
+
+void DeliveryRate(int articles) {
+  // Baseline: the same articles upserted straight into a store, 100 a batch.
+  double baseline_rate;
+  {
+    newsfeed::query::StoreOptions options;
+    options.data_dir = TempDir("baseline");
+    auto store = newsfeed::query::SqliteStore::Open(options);
+    if (!store.ok()) std::abort();
+    const absl::Time start = absl::Now();
+    std::vector<Article> batch;
+    for (int i = 0; i < articles; ++i) {
+      batch.push_back(MakeArticle(i, absl::Now()));
+      if (batch.size() == 100 || i == articles - 1) {
+        if (!(*store)->Upsert(batch).ok()) std::abort();
+        batch.clear();
+      }
+    }
+    baseline_rate = articles / Seconds(absl::Now() - start);
+  }
+
+  newsfeed::ingest::IngestStateOptions state_options;
+  state_options.data_dir = TempDir("outbox");
+  auto state = newsfeed::ingest::IngestState::Open(state_options);
+  if (!state.ok()) std::abort();
+  {
+    std::vector<Article> all;
+    for (int i = 0; i < articles; ++i) all.push_back(MakeArticle(i, absl::Now()));
+    if (!(*state)->RecordNewArticles("bench-feed", all).ok()) std::abort();
+  }
+  newsfeed::query::QueryConfig config;
+  config.store.data_dir = TempDir("query");
+  config.server.listen_address = "unix:" + TempDir("socket") + "/q.sock";
+  auto server = newsfeed::query::QueryServer::Start(config, newsfeed::RealClock::Instance());
+  if (!server.ok()) std::abort();
+
+  absl::Notification done;
+  newsfeed::ingest::PublisherOptions options;
+  options.query_address = config.server.listen_address;
+  options.batch_articles = 100;
+  options.on_delivered = [&](int64_t delivered) {
+    if (delivered == articles) done.Notify();
+  };
+  const absl::Time start = absl::Now();
+  {
+    newsfeed::ingest::Publisher publisher(**state, options);
+    publisher.Wake();
+    done.WaitForNotification();
+  }
+  const double rate = articles / Seconds(absl::Now() - start);
+  std::printf("delivery: %d articles, outbox->stored %.0f articles/s; "
+              "baseline direct store upsert %.0f articles/s; ratio %.2f\n",
+              articles, rate, baseline_rate, rate / baseline_rate);
+}
+
+// Counts articles received and records publish-to-receipt latency; the
+// publish time travels in the article's updated_time.
+class LatencyReader final
+    : public grpc::ClientReadReactor<newsfeed::v1::SubscribeResponse> {
+ public:
+  LatencyReader(newsfeed::v1::QueryService::Stub* stub,
+                const newsfeed::v1::SubscribeRequest& request,
+                std::vector<double>* latencies, absl::Mutex* mu,
+                std::atomic<int>* live)
+      : latencies_(latencies), mu_(mu), live_(live) {
+    stub->async()->Subscribe(&context_, &request, this);
+    StartRead(&message_);
+    StartCall();
+  }
+  void OnReadDone(bool ok) override {
+    if (!ok) return;
+    if (message_.has_heartbeat() && !counted_live_) {
+      counted_live_ = true;
+      live_->fetch_add(1);
+    }
+    if (message_.has_article()) {
+      const auto& t = message_.article().updated_time();
+      const absl::Time sent = absl::FromUnixNanos(t.seconds() * 1000000000LL + t.nanos());
+      absl::MutexLock lock(mu_);
+      latencies_->push_back(absl::ToDoubleMilliseconds(absl::Now() - sent));
+    }
+    StartRead(&message_);
+  }
+  void OnDone(const grpc::Status&) override { done_.Notify(); }
+  void Cancel() {
+    context_.TryCancel();
+    done_.WaitForNotification();
+  }
+
+ private:
+  grpc::ClientContext context_;
+  newsfeed::v1::SubscribeResponse message_;
+  std::vector<double>* latencies_;
+  absl::Mutex* mu_;
+  std::atomic<int>* live_;
+  bool counted_live_ = false;
+  absl::Notification done_;
+};
+
+void SubscriberLatency(int subscribers, int rate, int seconds) {
+  newsfeed::query::QueryConfig config;
+  config.store.data_dir = TempDir("subs");
+  config.server.listen_address = "unix:" + TempDir("socket") + "/q.sock";
+  config.hub.max_subscribers = subscribers + 10;
+  auto server = newsfeed::query::QueryServer::Start(config, newsfeed::RealClock::Instance());
+  if (!server.ok()) std::abort();
+  auto channel = grpc::CreateChannel(config.server.listen_address,
+                                     grpc::InsecureChannelCredentials());
+  auto stub = newsfeed::v1::QueryService::NewStub(channel);
+
+  std::vector<double> latencies;
+  absl::Mutex mu;
+  std::atomic<int> live{0};
+  const long rss_before = RssKib();
+  std::vector<std::unique_ptr<LatencyReader>> readers;
+  for (int i = 0; i < subscribers; ++i) {
+    newsfeed::v1::SubscribeRequest request;
+    switch (i % 3) {
+      case 0:
+        request.mutable_filter()->mutable_countries()->add_any_of(kCountries[i % 20]);
+        break;
+      case 1:
+        request.mutable_filter()->mutable_companies()->add_any_of(kCompanies[i % 20]);
+        break;
+      default:
+        request.mutable_filter()->mutable_topics()->add_any_of(kTopics[i % 10]);
+        request.mutable_filter()->mutable_countries()->add_none_of("US");
+    }
+    readers.push_back(std::make_unique<LatencyReader>(stub.get(), request,
+                                                      &latencies, &mu, &live));
+  }
+  while (live.load() < subscribers) absl::SleepFor(absl::Milliseconds(10));
+  const long rss_idle = RssKib();
+
+  // Publish `rate` articles a second in batches of rate/10 every 100 ms.
+  auto ingest = newsfeed::v1::ArticleIngest::NewStub(channel);
+  grpc::ClientContext context;
+  auto stream = ingest->Publish(&context);
+  const int per_batch = std::max(1, rate / 10);
+  const absl::Time start = absl::Now();
+  uint64_t next_id = 0;
+  for (int b = 0; b < seconds * 10; ++b) {
+    absl::SleepFor(start + absl::Milliseconds(100 * b) - absl::Now());
+    newsfeed::v1::PublishRequest request;
+    request.set_batch_id(b + 1);
+    const absl::Time now = absl::Now();
+    for (int i = 0; i < per_batch; ++i) {
+      Article a = MakeArticle(next_id++, now);
+      const int64_t nanos = absl::ToUnixNanos(now);
+      a.mutable_updated_time()->set_seconds(nanos / 1000000000);
+      a.mutable_updated_time()->set_nanos(static_cast<int>(nanos % 1000000000));
+      *request.add_articles() = std::move(a);
+    }
+    stream->Write(request);
+  }
+  stream->WritesDone();
+  newsfeed::v1::PublishResponse ack;
+  while (stream->Read(&ack)) {
+  }
+  (void)stream->Finish();
+  absl::SleepFor(absl::Seconds(1));  // let the last deliveries arrive
+  for (auto& reader : readers) reader->Cancel();
+  readers.clear();
+
+  absl::MutexLock lock(&mu);
+  std::sort(latencies.begin(), latencies.end());
+  auto pct = [&](double p) {
+    return latencies.empty() ? 0.0
+                             : latencies[std::min(latencies.size() - 1,
+                                                  static_cast<size_t>(p * latencies.size()))];
+  };
+  std::printf("subscribers: %d with varied filters, %d articles/s for %d s: "
+              "%zu deliveries, latency publish->receipt p50 %.1f ms, p99 %.1f ms\n",
+              subscribers, rate, seconds, latencies.size(), pct(0.50), pct(0.99));
+  std::printf("memory: %.1f KiB per idle subscriber (server and client in one "
+              "process; RSS %ld KiB before, %ld KiB with all idle)\n",
+              static_cast<double>(rss_idle - rss_before) / subscribers,
+              rss_before, rss_idle);
+}
+
+}  // namespace
+
+int main() {
+  DeliveryRate(EnvInt("NEWSFEED_BENCH_ARTICLES", 20000));
+  SubscriberLatency(EnvInt("NEWSFEED_BENCH_SUBSCRIBERS", 1000),
+                    EnvInt("NEWSFEED_BENCH_RATE", 1000),
+                    EnvInt("NEWSFEED_BENCH_SECONDS", 5));
+  return 0;
+}

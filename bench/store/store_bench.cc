@@ -1,0 +1,463 @@
+// Copyright newsfeed authors.
+//
+// store_bench: loads N synthetic articles into a SqliteStore and measures
+// insert throughput against a bare SQLite insert of the same rows (the
+// baseline, same run), then the latency of typical queries, the file size and
+// the peak RSS.
+//
+//   store_bench --articles=100000 [--dir=/tmp] [--queries=200]
+//   STORE_BENCH_ARTICLES=1000000 store_bench
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "query-service/store/sqlite_store.h"
+
+ABSL_FLAG(int64_t, articles, 0,
+          "articles to load (default: $STORE_BENCH_ARTICLES or 1000000)");
+ABSL_FLAG(int, batch, 500, "articles per Upsert transaction");
+ABSL_FLAG(int, queries, 200, "iterations per query type");
+ABSL_FLAG(std::string, dir, "", "parent of the temp data dir (default: tmp)");
+ABSL_FLAG(bool, keep, false, "keep the data dir");
+
+namespace {
+
+using newsfeed::query::SqliteStore;
+using newsfeed::query::StoreOptions;
+using newsfeed::v1::Article;
+using Clock = std::chrono::steady_clock;
+
+// CPU time of the calling thread, in seconds. The machine this runs on may be
+// shared, so rates are reported both by wall time and by CPU time.
+double ThreadCpuSeconds() {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) +
+         static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+// Zipf(s) over [0, n): rank r drawn with probability ~ 1 / (r + 1)^s.
+class Zipf {
+ public:
+  Zipf(int n, double s) : cdf_(n) {
+    double sum = 0;
+    for (int i = 0; i < n; ++i) cdf_[i] = (sum += 1.0 / std::pow(i + 1, s));
+    for (double& c : cdf_) c /= sum;
+  }
+  int operator()(std::mt19937_64& rng) const {
+    const double u = std::uniform_real_distribution<double>(0, 1)(rng);
+    return static_cast<int>(std::lower_bound(cdf_.begin(), cdf_.end(), u) -
+                            cdf_.begin()) %
+           static_cast<int>(cdf_.size());
+  }
+
+ private:
+  std::vector<double> cdf_;
+};
+
+constexpr int kCompanies = 5000;
+constexpr int kCountries = 200;
+constexpr int kTopics = 60;
+constexpr int kFeeds = 2000;
+constexpr int kVocabulary = 20000;
+constexpr int64_t kStartSeconds = 1735689600;  // 2025-01-01
+constexpr int64_t kSpanSeconds = 365 * 86400;
+
+struct Generator {
+  Zipf company{kCompanies, 1.1};
+  Zipf country{kCountries, 1.2};
+  Zipf topic{kTopics, 0.9};
+  Zipf word{kVocabulary, 1.05};
+  std::vector<std::string> words;
+  int64_t total;
+
+  explicit Generator(int64_t n) : total(n) {
+    std::mt19937_64 rng(7);
+    const std::string letters = "abcdefghijklmnopqrstuvwxyz";
+    for (int i = 0; i < kVocabulary; ++i) {
+      std::string w;
+      const int len = 3 + static_cast<int>(rng() % 7);
+      for (int j = 0; j < len; ++j) w.push_back(letters[rng() % 26]);
+      words.push_back(w + std::to_string(i % 10));
+    }
+  }
+
+  std::string Text(std::mt19937_64& rng, int n) const {
+    std::string out;
+    for (int i = 0; i < n; ++i) {
+      if (i) out.push_back(' ');
+      out += words[word(rng)];
+    }
+    return out;
+  }
+
+  // Article i; deterministic in i.
+  Article Make(int64_t i) const {
+    std::mt19937_64 rng(static_cast<uint64_t>(i) * 0x9E3779B97F4A7C15ull + 1);
+    Article a;
+    a.set_id(absl::StrCat("article-", i));
+    const int feed = static_cast<int>(rng() % kFeeds);
+    a.set_feed_id(absl::StrCat("feed-", feed));
+    a.set_feed_url(absl::StrCat("https://news", feed, ".example.com/rss"));
+    a.set_source_title(absl::StrCat("News ", feed));
+    static const char* kLangs[] = {"en", "en", "en", "en-us", "en-gb",
+                                   "de", "fr", "es", "it",    "ja"};
+    a.set_language(kLangs[rng() % 10]);
+    a.set_title(Text(rng, 9));
+    a.set_url(absl::StrCat("https://news", feed, ".example.com/a/", i));
+    a.set_summary(Text(rng, 30));
+    a.set_content_text(Text(rng, 110));
+    a.set_content_hash(absl::StrCat("h", rng()));
+    // Roughly increasing publish times with jitter (feeds arrive late).
+    const int64_t t = kStartSeconds +
+                      kSpanSeconds * i / std::max<int64_t>(total, 1) -
+                      static_cast<int64_t>(rng() % 86400);
+    a.mutable_published_time()->set_seconds(t);
+    a.mutable_fetched_time()->set_seconds(t + 600);
+    const int n_companies = static_cast<int>(rng() % 4);  // 0..3
+    for (int c = 0; c < n_companies; ++c) {
+      const int id = company(rng);
+      auto* tag = a.add_companies();
+      tag->set_id(absl::StrCat("Q", 1000 + id));
+      tag->set_name(absl::StrCat("Company ", id));
+      tag->set_score(0.5);
+      auto* e = tag->add_evidence();
+      e->set_field(newsfeed::v1::TEXT_FIELD_BODY);
+      e->set_begin(10);
+      e->set_end(20);
+      e->set_text(tag->name());
+      e->set_rule(absl::StrCat("alias:", tag->name()));
+    }
+    const int n_countries = 1 + static_cast<int>(rng() % 2);
+    for (int c = 0; c < n_countries; ++c) {
+      const int id = country(rng);
+      auto* tag = a.add_countries();
+      tag->set_code(std::string{static_cast<char>('A' + id / 26),
+                                static_cast<char>('A' + id % 26)});
+      tag->set_name(absl::StrCat("Country ", id));
+    }
+    const int n_topics = 1 + static_cast<int>(rng() % 2);
+    for (int c = 0; c < n_topics; ++c) {
+      const int id = topic(rng);
+      auto* tag = a.add_topics();
+      tag->set_id(absl::StrCat("topic-", id));
+      tag->set_name(absl::StrCat("Topic ", id));
+    }
+    if (rng() % 10 == 0) {
+      auto* m = a.add_amounts();
+      m->set_value(static_cast<double>(rng() % 10000) * 1e6);
+      m->set_currency(rng() % 2 ? "USD" : "EUR");
+    }
+    return a;
+  }
+};
+
+std::string MakeTempDir(const std::string& parent) {
+  std::string tmpl =
+      (std::filesystem::path(parent.empty()
+                                 ? std::filesystem::temp_directory_path()
+                                 : std::filesystem::path(parent)) /
+       "store_bench.XXXXXX")
+          .string();
+  if (mkdtemp(tmpl.data()) == nullptr) {
+    std::perror("mkdtemp");
+    std::exit(1);
+  }
+  return tmpl;
+}
+
+uintmax_t DirSize(const std::string& dir, const std::string& prefix) {
+  uintmax_t total = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    if (e.path().filename().string().rfind(prefix, 0) == 0) {
+      total += e.file_size();
+    }
+  }
+  return total;
+}
+
+long PeakRssMb() {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_maxrss / 1024;
+}
+
+// The baseline: the same serialized rows into a bare table (no indexes, no
+// full text), same batch size, same WAL/synchronous settings.
+double BaselineInsertRate(const Generator& gen, int64_t n, int batch,
+                          const std::string& dir, double* cpu_rate) {
+  sqlite3* db = nullptr;
+  const std::string path = dir + "/baseline.db";
+  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) std::exit(1);
+  sqlite3_exec(db,
+               "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+               "CREATE TABLE bare(id TEXT, proto BLOB);",
+               nullptr, nullptr, nullptr);
+  sqlite3_stmt* stmt = nullptr;
+  sqlite3_prepare_v2(db, "INSERT INTO bare(id, proto) VALUES(?, ?)", -1, &stmt,
+                     nullptr);
+  double seconds = 0;
+  double cpu = 0;
+  std::string blob;
+  for (int64_t start = 0; start < n; start += batch) {
+    std::vector<Article> rows;
+    for (int64_t i = start; i < std::min(n, start + batch); ++i) {
+      rows.push_back(gen.Make(i));
+    }
+    const auto t0 = Clock::now();
+    const double c0 = ThreadCpuSeconds();
+    sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr);
+    for (const Article& a : rows) {
+      blob.clear();
+      a.SerializeToString(&blob);
+      sqlite3_bind_text(stmt, 1, a.id().data(), static_cast<int>(a.id().size()),
+                        SQLITE_TRANSIENT);
+      sqlite3_bind_blob(stmt, 2, blob.data(), static_cast<int>(blob.size()),
+                        SQLITE_TRANSIENT);
+      sqlite3_step(stmt);
+      sqlite3_reset(stmt);
+    }
+    sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+    seconds += std::chrono::duration<double>(Clock::now() - t0).count();
+    cpu += ThreadCpuSeconds() - c0;
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  std::printf("baseline file size: %.1f MB\n",
+              static_cast<double>(DirSize(dir, "baseline.db")) / 1e6);
+  *cpu_rate = static_cast<double>(n) / cpu;
+  return static_cast<double>(n) / seconds;
+}
+
+void Report(const char* name, std::vector<double>& ms, double extra = -1,
+            std::vector<double>* cpu_ms = nullptr) {
+  std::sort(ms.begin(), ms.end());
+  auto pct = [&](double p) {
+    return ms[std::min(ms.size() - 1, static_cast<size_t>(p * ms.size()))];
+  };
+  std::printf("%-28s p50 %7.2f ms   p99 %7.2f ms   max %7.2f ms", name,
+              pct(0.50), pct(0.99), ms.back());
+  if (cpu_ms != nullptr && !cpu_ms->empty()) {
+    std::sort(cpu_ms->begin(), cpu_ms->end());
+    std::printf(
+        "   cpu p50 %6.2f p99 %6.2f", (*cpu_ms)[cpu_ms->size() / 2],
+        (*cpu_ms)[std::min(cpu_ms->size() - 1,
+                           static_cast<size_t>(0.99 * cpu_ms->size()))]);
+  }
+  if (extra >= 0) std::printf("   avg results %.1f", extra);
+  std::printf("\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress shows when piped
+  int64_t n = absl::GetFlag(FLAGS_articles);
+  if (n <= 0) {
+    const char* env = std::getenv("STORE_BENCH_ARTICLES");
+    n = env != nullptr ? std::atoll(env) : 1000000;
+  }
+  const int batch = absl::GetFlag(FLAGS_batch);
+  const int queries = absl::GetFlag(FLAGS_queries);
+  const std::string dir = MakeTempDir(absl::GetFlag(FLAGS_dir));
+  std::printf("store_bench: %lld articles, batches of %d, data dir %s\n",
+              static_cast<long long>(n), batch, dir.c_str());
+  Generator gen(n);
+
+  StoreOptions options;
+  options.data_dir = dir;
+  absl::StatusOr<std::unique_ptr<SqliteStore>> opened =
+      SqliteStore::Open(options);
+  if (!opened.ok()) {
+    std::fprintf(stderr, "open: %s\n", opened.status().ToString().c_str());
+    return 1;
+  }
+  SqliteStore& store = **opened;
+
+  // Insert with all indexes.
+  double insert_seconds = 0;
+  double insert_cpu = 0;
+  std::vector<double> batch_ms;
+  for (int64_t start = 0; start < n; start += batch) {
+    std::vector<Article> rows;
+    for (int64_t i = start; i < std::min(n, start + batch); ++i) {
+      rows.push_back(gen.Make(i));
+    }
+    const auto t0 = Clock::now();
+    const double c0 = ThreadCpuSeconds();
+    absl::StatusOr<newsfeed::query::UpsertResult> r = store.Upsert(rows);
+    const double s = std::chrono::duration<double>(Clock::now() - t0).count();
+    insert_cpu += ThreadCpuSeconds() - c0;
+    if (!r.ok()) {
+      std::fprintf(stderr, "upsert: %s\n", r.status().ToString().c_str());
+      return 1;
+    }
+    insert_seconds += s;
+    batch_ms.push_back(s * 1000);
+  }
+  const double store_rate = static_cast<double>(n) / insert_seconds;
+  const long rss_after_load = PeakRssMb();
+  double baseline_cpu_rate = 0;
+  const double baseline_rate =
+      BaselineInsertRate(gen, n, batch, dir, &baseline_cpu_rate);
+  const double store_cpu_rate = static_cast<double>(n) / insert_cpu;
+  std::printf(
+      "                                     by wall time    by CPU time\n");
+  std::printf("insert, store (all indexes + FTS5): %10.0f/s   %10.0f/s\n",
+              store_rate, store_cpu_rate);
+  std::printf("insert, bare SQLite baseline:       %10.0f/s   %10.0f/s\n",
+              baseline_rate, baseline_cpu_rate);
+  std::printf("store / baseline ratio:             %10.2f     %10.2f\n",
+              store_rate / baseline_rate, store_cpu_rate / baseline_cpu_rate);
+  Report("upsert batch of 500", batch_ms);
+  std::printf("store file size (db + wal):  %.1f MB\n",
+              static_cast<double>(DirSize(dir, "articles.db")) / 1e6);
+  std::printf("peak RSS after load: %ld MB\n", rss_after_load);
+
+  // Queries, parameters drawn from the same skewed distributions.
+  std::mt19937_64 rng(42);
+  auto company = [&] { return absl::StrCat("Q", 1000 + gen.company(rng)); };
+  auto country = [&] {
+    const int id = gen.country(rng);
+    return std::string{static_cast<char>('A' + id / 26),
+                       static_cast<char>('A' + id % 26)};
+  };
+  auto topic = [&] { return absl::StrCat("topic-", gen.topic(rng)); };
+  // Full-text words from the mid-frequency band of the vocabulary.
+  auto word = [&] { return gen.words[50 + gen.word(rng) % 2000]; };
+  auto run_search = [&](const char* name,
+                        const std::function<void(newsfeed::v1::ArticleFilter&)>&
+                            make) {
+    std::vector<double> ms, cpu;
+    double results = 0;
+    for (int q = 0; q < queries; ++q) {
+      newsfeed::v1::SearchRequest req;
+      make(*req.mutable_filter());
+      req.set_page_size(20);
+      const auto t0 = Clock::now();
+      const double c0 = ThreadCpuSeconds();
+      absl::StatusOr<newsfeed::v1::SearchResponse> r = store.Search(req);
+      cpu.push_back((ThreadCpuSeconds() - c0) * 1000);
+      ms.push_back(
+          std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+      if (!r.ok()) {
+        std::fprintf(stderr, "%s: %s\n", name, r.status().ToString().c_str());
+        std::exit(1);
+      }
+      results += r->articles_size();
+    }
+    Report(name, ms, results / queries, &cpu);
+  };
+  run_search("no filter (newest 20)", [](auto&) {});
+  run_search("single tag (company)",
+             [&](auto& f) { f.mutable_companies()->add_any_of(company()); });
+  run_search("single tag (country)",
+             [&](auto& f) { f.mutable_countries()->add_any_of(country()); });
+  run_search("two-tag intersection", [&](auto& f) {
+    f.mutable_topics()->add_all_of(topic());
+    f.mutable_countries()->add_all_of(country());
+  });
+  run_search("company any_of x3", [&](auto& f) {
+    for (int i = 0; i < 3; ++i) f.mutable_companies()->add_any_of(company());
+  });
+  run_search("tag + time range (7 days)", [&](auto& f) {
+    f.mutable_topics()->add_any_of(topic());
+    const int64_t from =
+        kStartSeconds +
+        static_cast<int64_t>(rng() % (kSpanSeconds - 7 * 86400));
+    f.mutable_published_after()->set_seconds(from);
+    f.mutable_published_before()->set_seconds(from + 7 * 86400);
+  });
+  run_search("tag + full text", [&](auto& f) {
+    f.mutable_topics()->add_any_of(topic());
+    f.set_text(word());
+  });
+  run_search("full text only", [&](auto& f) { f.set_text(word()); });
+  {
+    std::vector<double> ms;
+    for (int q = 0; q < queries; ++q) {
+      newsfeed::v1::SearchRequest req;
+      req.mutable_filter()->set_text(word());
+      req.set_order(newsfeed::v1::SEARCH_ORDER_RELEVANCE);
+      const auto t0 = Clock::now();
+      absl::StatusOr<newsfeed::v1::SearchResponse> r = store.Search(req);
+      ms.push_back(
+          std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+      if (!r.ok()) return 1;
+    }
+    Report("full text by relevance", ms);
+  }
+  auto run_facets = [&](const char* name,
+                        const std::function<void(newsfeed::v1::ArticleFilter&)>&
+                            make,
+                        int iterations) {
+    std::vector<double> ms, cpu;
+    double total = 0;
+    for (int q = 0; q < iterations; ++q) {
+      newsfeed::v1::FacetsRequest req;
+      make(*req.mutable_filter());
+      const auto t0 = Clock::now();
+      const double c0 = ThreadCpuSeconds();
+      absl::StatusOr<newsfeed::v1::FacetsResponse> r = store.Facets(req);
+      cpu.push_back((ThreadCpuSeconds() - c0) * 1000);
+      ms.push_back(
+          std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+      if (!r.ok()) {
+        std::fprintf(stderr, "%s: %s\n", name, r.status().ToString().c_str());
+        std::exit(1);
+      }
+      total += static_cast<double>(r->total());
+    }
+    Report(name, ms, total / iterations, &cpu);
+  };
+  run_facets(
+      "facets (company filter)",
+      [&](auto& f) { f.mutable_companies()->add_any_of(company()); }, queries);
+  run_facets(
+      "facets (tag + 7-day range)",
+      [&](auto& f) {
+        f.mutable_topics()->add_any_of(topic());
+        const int64_t from =
+            kStartSeconds +
+            static_cast<int64_t>(rng() % (kSpanSeconds - 7 * 86400));
+        f.mutable_published_after()->set_seconds(from);
+        f.mutable_published_before()->set_seconds(from + 7 * 86400);
+      },
+      queries);
+  run_facets(
+      "facets (text)", [&](auto& f) { f.set_text(word()); }, queries);
+  run_facets(
+      "facets (no filter)", [](auto&) {}, 3);
+  {
+    std::vector<double> ms;
+    for (int q = 0; q < queries; ++q) {
+      const auto t0 = Clock::now();
+      absl::StatusOr<newsfeed::query::ChangeBatch> r = store.ReadChanges(
+          static_cast<uint64_t>(rng() % n), newsfeed::v1::ArticleFilter(), 100);
+      ms.push_back(
+          std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+      if (!r.ok()) return 1;
+    }
+    Report("read changes (100)", ms);
+  }
+  std::printf("peak RSS: %ld MB\n", PeakRssMb());
+  opened->reset();
+  if (!absl::GetFlag(FLAGS_keep)) std::filesystem::remove_all(dir);
+  return 0;
+}

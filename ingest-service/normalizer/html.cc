@@ -1,0 +1,511 @@
+// HtmlToText and SanitizeHtml on top of gumbo's HTML5 tree builder. Both
+// renderings come from one walk so that NormalizeItem parses each body once.
+
+#include "ingest-service/normalizer/html.h"
+
+#include <curl/curl.h>
+#include <gumbo.h>
+
+#include <memory>
+
+#include "ingest-service/normalizer/normalizer.h"
+
+namespace newsfeed::ingest {
+namespace internal {
+namespace {
+
+enum class TagClass {
+  kDrop,    // element and its content removed
+  kUnwrap,  // element removed, content kept
+  kKeep,    // element kept (sanitized output)
+};
+
+TagClass Classify(GumboTag tag) {
+  switch (tag) {
+    case GUMBO_TAG_SCRIPT:
+    case GUMBO_TAG_STYLE:
+    case GUMBO_TAG_IFRAME:
+    case GUMBO_TAG_OBJECT:
+    case GUMBO_TAG_EMBED:
+    case GUMBO_TAG_APPLET:
+    case GUMBO_TAG_NOSCRIPT:
+    case GUMBO_TAG_TEMPLATE:
+    case GUMBO_TAG_HEAD:
+    case GUMBO_TAG_TITLE:
+    case GUMBO_TAG_META:
+    case GUMBO_TAG_LINK:
+    case GUMBO_TAG_BASE:
+    case GUMBO_TAG_FRAME:
+    case GUMBO_TAG_FRAMESET:
+    case GUMBO_TAG_NOFRAMES:
+    case GUMBO_TAG_SVG:
+    case GUMBO_TAG_MATH:
+    case GUMBO_TAG_INPUT:
+    case GUMBO_TAG_BUTTON:
+    case GUMBO_TAG_SELECT:
+    case GUMBO_TAG_TEXTAREA:
+    case GUMBO_TAG_PARAM:
+    case GUMBO_TAG_XMP:
+    case GUMBO_TAG_PLAINTEXT:
+    case GUMBO_TAG_NOEMBED:
+      return TagClass::kDrop;
+    case GUMBO_TAG_A:
+    case GUMBO_TAG_ABBR:
+    case GUMBO_TAG_ADDRESS:
+    case GUMBO_TAG_ARTICLE:
+    case GUMBO_TAG_ASIDE:
+    case GUMBO_TAG_AUDIO:
+    case GUMBO_TAG_B:
+    case GUMBO_TAG_BDI:
+    case GUMBO_TAG_BDO:
+    case GUMBO_TAG_BLOCKQUOTE:
+    case GUMBO_TAG_BR:
+    case GUMBO_TAG_CAPTION:
+    case GUMBO_TAG_CITE:
+    case GUMBO_TAG_CODE:
+    case GUMBO_TAG_COL:
+    case GUMBO_TAG_COLGROUP:
+    case GUMBO_TAG_DD:
+    case GUMBO_TAG_DEL:
+    case GUMBO_TAG_DETAILS:
+    case GUMBO_TAG_DFN:
+    case GUMBO_TAG_DIV:
+    case GUMBO_TAG_DL:
+    case GUMBO_TAG_DT:
+    case GUMBO_TAG_EM:
+    case GUMBO_TAG_FIGCAPTION:
+    case GUMBO_TAG_FIGURE:
+    case GUMBO_TAG_FOOTER:
+    case GUMBO_TAG_H1:
+    case GUMBO_TAG_H2:
+    case GUMBO_TAG_H3:
+    case GUMBO_TAG_H4:
+    case GUMBO_TAG_H5:
+    case GUMBO_TAG_H6:
+    case GUMBO_TAG_HEADER:
+    case GUMBO_TAG_HR:
+    case GUMBO_TAG_I:
+    case GUMBO_TAG_IMG:
+    case GUMBO_TAG_INS:
+    case GUMBO_TAG_KBD:
+    case GUMBO_TAG_LI:
+    case GUMBO_TAG_MAIN:
+    case GUMBO_TAG_MARK:
+    case GUMBO_TAG_OL:
+    case GUMBO_TAG_P:
+    case GUMBO_TAG_PRE:
+    case GUMBO_TAG_Q:
+    case GUMBO_TAG_S:
+    case GUMBO_TAG_SAMP:
+    case GUMBO_TAG_SECTION:
+    case GUMBO_TAG_SMALL:
+    case GUMBO_TAG_SOURCE:
+    case GUMBO_TAG_SPAN:
+    case GUMBO_TAG_STRIKE:
+    case GUMBO_TAG_STRONG:
+    case GUMBO_TAG_SUB:
+    case GUMBO_TAG_SUMMARY:
+    case GUMBO_TAG_SUP:
+    case GUMBO_TAG_TABLE:
+    case GUMBO_TAG_TBODY:
+    case GUMBO_TAG_TD:
+    case GUMBO_TAG_TFOOT:
+    case GUMBO_TAG_TH:
+    case GUMBO_TAG_THEAD:
+    case GUMBO_TAG_TIME:
+    case GUMBO_TAG_TR:
+    case GUMBO_TAG_TRACK:
+    case GUMBO_TAG_U:
+    case GUMBO_TAG_UL:
+    case GUMBO_TAG_VAR:
+    case GUMBO_TAG_VIDEO:
+    case GUMBO_TAG_WBR:
+      return TagClass::kKeep;
+    default:
+      return TagClass::kUnwrap;
+  }
+}
+
+bool IsVoid(GumboTag tag) {
+  switch (tag) {
+    case GUMBO_TAG_BR:
+    case GUMBO_TAG_COL:
+    case GUMBO_TAG_HR:
+    case GUMBO_TAG_IMG:
+    case GUMBO_TAG_SOURCE:
+    case GUMBO_TAG_TRACK:
+    case GUMBO_TAG_WBR:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Elements that end a line in the text rendering.
+bool IsBlock(GumboTag tag) {
+  switch (tag) {
+    case GUMBO_TAG_ADDRESS:
+    case GUMBO_TAG_ARTICLE:
+    case GUMBO_TAG_ASIDE:
+    case GUMBO_TAG_BLOCKQUOTE:
+    case GUMBO_TAG_BR:
+    case GUMBO_TAG_CAPTION:
+    case GUMBO_TAG_DD:
+    case GUMBO_TAG_DETAILS:
+    case GUMBO_TAG_DIV:
+    case GUMBO_TAG_DL:
+    case GUMBO_TAG_DT:
+    case GUMBO_TAG_FIELDSET:
+    case GUMBO_TAG_FIGCAPTION:
+    case GUMBO_TAG_FIGURE:
+    case GUMBO_TAG_FOOTER:
+    case GUMBO_TAG_FORM:
+    case GUMBO_TAG_H1:
+    case GUMBO_TAG_H2:
+    case GUMBO_TAG_H3:
+    case GUMBO_TAG_H4:
+    case GUMBO_TAG_H5:
+    case GUMBO_TAG_H6:
+    case GUMBO_TAG_HEADER:
+    case GUMBO_TAG_HR:
+    case GUMBO_TAG_LI:
+    case GUMBO_TAG_MAIN:
+    case GUMBO_TAG_NAV:
+    case GUMBO_TAG_OL:
+    case GUMBO_TAG_P:
+    case GUMBO_TAG_PRE:
+    case GUMBO_TAG_SECTION:
+    case GUMBO_TAG_SUMMARY:
+    case GUMBO_TAG_TABLE:
+    case GUMBO_TAG_TR:
+    case GUMBO_TAG_UL:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool IsUrlAttribute(std::string_view name) {
+  return name == "href" || name == "src" || name == "cite" || name == "poster";
+}
+
+bool IsAllowedAttribute(std::string_view name) {
+  static constexpr std::string_view kAllowed[] = {
+      "href",    "src",      "alt",      "title",    "width", "height",
+      "colspan", "rowspan",  "cite",     "datetime", "lang",  "dir",
+      "start",   "reversed", "controls", "poster",   "type",  "align",
+      "scope",   "headers",  "abbr",     "open",     "value",
+  };
+  for (std::string_view a : kAllowed) {
+    if (a == name) return true;
+  }
+  return false;
+}
+
+bool HasScheme(std::string_view url) {
+  size_t colon = url.find(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  for (size_t i = 0; i < colon; ++i) {
+    char c = url[i];
+    bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+        (i > 0 && ((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'));
+    if (!ok) return false;
+  }
+  return true;
+}
+
+struct CurlUrlDeleter {
+  void operator()(CURLU* u) const { curl_url_cleanup(u); }
+};
+
+// `ref` resolved against the absolute `base` by libcurl (RFC 3986);
+// `ref` itself when that fails.
+std::string ResolveUrl(std::string_view ref, std::string_view base) {
+  std::string ref_str(ref), base_str(base);
+  std::unique_ptr<CURLU, CurlUrlDeleter> h(curl_url());
+  char* out = nullptr;
+  if (!h ||
+      curl_url_set(h.get(), CURLUPART_URL, base_str.c_str(), 0) != CURLUE_OK ||
+      curl_url_set(h.get(), CURLUPART_URL, ref_str.c_str(), 0) != CURLUE_OK ||
+      curl_url_get(h.get(), CURLUPART_URL, &out, 0) != CURLUE_OK) {
+    return ref_str;
+  }
+  std::string result(out);
+  curl_free(out);
+  return result;
+}
+
+char Lower(char c) { return (c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c; }
+
+// Whether a URL attribute value may stay. Browsers ignore ASCII tab and
+// newline inside a scheme and leading control characters and spaces, so the
+// check does too ("jav&#9;ascript:" is javascript:).
+bool IsSafeUrl(std::string_view value, bool image) {
+  std::string scheme;
+  for (char c : value) {
+    auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20) continue;
+    if (c == ':') {
+      if (scheme == "http" || scheme == "https" || scheme == "mailto" ||
+          scheme == "ftp" || scheme == "tel") {
+        return true;
+      }
+      if (scheme == "data" && image) {
+        std::string rest;
+        size_t colon = value.find(':');
+        for (size_t i = colon + 1; i < value.size() && rest.size() < 16; ++i) {
+          rest.push_back(Lower(value[i]));
+        }
+        return rest.starts_with("image/png") || rest.starts_with("image/gif") ||
+               rest.starts_with("image/jpeg") ||
+               rest.starts_with("image/jpg") || rest.starts_with("image/webp");
+      }
+      return false;
+    }
+    // '/', '?', '#' before any ':' means a relative URL.
+    if (c == '/' || c == '?' || c == '#') return true;
+    scheme.push_back(Lower(c));
+    if (scheme.size() > 32) return true;
+  }
+  return true;  // no scheme: relative
+}
+
+void AppendEscaped(std::string_view text, bool attribute, std::string* out) {
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out->append("&amp;");
+        break;
+      case '<':
+        out->append("&lt;");
+        break;
+      case '>':
+        out->append("&gt;");
+        break;
+      case '"':
+        if (attribute) {
+          out->append("&quot;");
+        } else {
+          out->push_back(c);
+        }
+        break;
+      default:
+        out->push_back(c);
+    }
+  }
+}
+
+// Accumulates plain text, collapsing whitespace and turning block
+// boundaries into single line breaks.
+class TextSink {
+ public:
+  explicit TextSink(std::string* out) : out_(out) {}
+  void Text(std::string_view text) {
+    for (size_t i = 0; i < text.size(); ++i) {
+      char c = text[i];
+      if (c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f') {
+        space_ = true;
+        continue;
+      }
+      if (c == '\xC2' && i + 1 < text.size() && text[i + 1] == '\xA0') {
+        space_ = true;  // &nbsp;
+        ++i;
+        continue;
+      }
+      if (!out_->empty()) {
+        if (newline_) {
+          out_->push_back('\n');
+        } else if (space_) {
+          out_->push_back(' ');
+        }
+      }
+      newline_ = space_ = false;
+      out_->push_back(c);
+    }
+  }
+  void Space() { space_ = true; }
+  void Newline() { newline_ = true; }
+
+ private:
+  std::string* out_;
+  bool space_ = false;
+  bool newline_ = false;
+};
+
+class Renderer {
+ public:
+  Renderer(std::string* text, std::string* html, std::string_view base)
+      : text_(text ? std::make_unique<TextSink>(text) : nullptr),
+        html_(html),
+        base_(base) {}
+
+  // Iterative over the tree: hostile nesting must not exhaust the stack.
+  void Render(GumboNode* root) {
+    struct Frame {
+      GumboNode* node;
+      unsigned next_child;
+      bool keep;  // an open tag was written
+    };
+    std::vector<Frame> stack;
+    stack.push_back({root, 0, false});
+    while (!stack.empty()) {
+      Frame& frame = stack.back();
+      GumboVector* children = &frame.node->v.element.children;
+      if (frame.next_child >= children->length) {
+        Close(frame.node, frame.keep, frame.node != root);
+        stack.pop_back();
+        continue;
+      }
+      auto* child = static_cast<GumboNode*>(children->data[frame.next_child++]);
+      switch (child->type) {
+        case GUMBO_NODE_TEXT:
+        case GUMBO_NODE_CDATA:
+        case GUMBO_NODE_WHITESPACE:
+          if (text_) text_->Text(child->v.text.text);
+          if (html_) AppendEscaped(child->v.text.text, false, html_);
+          break;
+        case GUMBO_NODE_ELEMENT:
+        case GUMBO_NODE_TEMPLATE: {
+          GumboTag tag = child->v.element.tag;
+          TagClass klass = Classify(tag);
+          if (child->type == GUMBO_NODE_TEMPLATE ||
+              child->v.element.tag_namespace != GUMBO_NAMESPACE_HTML) {
+            klass = TagClass::kDrop;
+          }
+          if (klass == TagClass::kDrop) break;
+          bool keep = klass == TagClass::kKeep;
+          Open(child, keep);
+          if (IsVoid(tag)) {
+            Close(child, false, true);
+          } else {
+            stack.push_back({child, 0, keep});
+          }
+          break;
+        }
+        default:  // comments, document
+          break;
+      }
+    }
+  }
+
+ private:
+  void Open(GumboNode* node, bool keep) {
+    GumboTag tag = node->v.element.tag;
+    if (text_) {
+      if (IsBlock(tag)) text_->Newline();
+      if (tag == GUMBO_TAG_TD || tag == GUMBO_TAG_TH) text_->Space();
+    }
+    if (!html_ || !keep) return;
+    html_->push_back('<');
+    html_->append(gumbo_normalized_tagname(tag));
+    const GumboVector& attrs = node->v.element.attributes;
+    for (unsigned i = 0; i < attrs.length; ++i) {
+      auto* attr = static_cast<GumboAttribute*>(attrs.data[i]);
+      std::string_view name = attr->name;
+      if (!IsAllowedAttribute(name)) continue;
+      if (IsUrlAttribute(name) &&
+          !IsSafeUrl(attr->value, tag == GUMBO_TAG_IMG && name == "src")) {
+        continue;
+      }
+      html_->push_back(' ');
+      html_->append(name);
+      html_->append("=\"");
+      if (IsUrlAttribute(name) && !base_.empty() && !HasScheme(attr->value)) {
+        // Relative links would point at our own host once the HTML is
+        // shown anywhere else.
+        AppendEscaped(ResolveUrl(attr->value, base_), true, html_);
+      } else {
+        AppendEscaped(attr->value, true, html_);
+      }
+      html_->push_back('"');
+    }
+    html_->push_back('>');
+  }
+
+  void Close(GumboNode* node, bool keep, bool is_element) {
+    if (!is_element) return;
+    GumboTag tag = node->v.element.tag;
+    if (text_) {
+      if (IsBlock(tag)) text_->Newline();
+      if (tag == GUMBO_TAG_TD || tag == GUMBO_TAG_TH) text_->Space();
+    }
+    if (html_ && keep && !IsVoid(tag)) {
+      html_->append("</");
+      html_->append(gumbo_normalized_tagname(tag));
+      html_->push_back('>');
+    }
+  }
+
+  std::unique_ptr<TextSink> text_;
+  std::string* html_;
+  std::string_view base_;
+};
+
+struct GumboOutputDeleter {
+  void operator()(GumboOutput* output) const {
+    gumbo_destroy_output(&kGumboDefaultOptions, output);
+  }
+};
+
+}  // namespace
+
+bool LooksLikeHtml(std::string_view text) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '&') return true;
+    if (text[i] == '<' && i + 1 < text.size()) {
+      char n = text[i + 1];
+      if ((n >= 'a' && n <= 'z') || (n >= 'A' && n <= 'Z') || n == '/' ||
+          n == '!')
+        return true;
+    }
+  }
+  return false;
+}
+
+void RenderHtml(std::string_view html, std::string* text,
+                std::string* sanitized, std::string_view base) {
+  if (text) text->clear();
+  if (sanitized) sanitized->clear();
+  if (html.empty()) return;
+  GumboOptions options = kGumboDefaultOptions;
+  options.fragment_context = GUMBO_TAG_DIV;
+  options.fragment_namespace = GUMBO_NAMESPACE_HTML;
+  options.max_errors = 0;  // we never read parse errors; don't record them
+  std::unique_ptr<GumboOutput, GumboOutputDeleter> output(
+      gumbo_parse_with_options(&options, html.data(), html.size()));
+  if (!output || !output->root) return;
+  if (sanitized) sanitized->reserve(html.size());
+  if (text) text->reserve(html.size() / 2);
+  Renderer(text, sanitized, base).Render(output->root);
+}
+
+}  // namespace internal
+
+std::string HtmlToText(std::string_view html) {
+  std::string text;
+  if (!internal::LooksLikeHtml(html)) {
+    // Plain text: only whitespace to collapse; skip the HTML parser.
+    bool space = false;
+    for (char c : html) {
+      if (c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f') {
+        space = true;
+        continue;
+      }
+      if (space && !text.empty()) text.push_back(' ');
+      space = false;
+      text.push_back(c);
+    }
+    return text;
+  }
+  internal::RenderHtml(html, &text, nullptr);
+  return text;
+}
+
+std::string SanitizeHtml(std::string_view html) {
+  std::string out;
+  internal::RenderHtml(html, nullptr, &out);
+  return out;
+}
+
+}  // namespace newsfeed::ingest

@@ -1,0 +1,24 @@
+// Internal to the normalizer: one gumbo parse giving both renderings of an
+// HTML fragment. Thread-safe (no state).
+
+#ifndef INGEST_SERVICE_NORMALIZER_HTML_H_
+#define INGEST_SERVICE_NORMALIZER_HTML_H_
+
+#include <string>
+#include <string_view>
+
+namespace newsfeed::ingest::internal {
+
+// Parses `html` once and writes HtmlToText's result to `*text` and
+// SanitizeHtml's to `*sanitized`; either may be null to skip it. When `base`
+// (an absolute URL) is given, relative href/src/cite/poster URLs in the
+// sanitized output are resolved against it.
+void RenderHtml(std::string_view html, std::string* text,
+                std::string* sanitized, std::string_view base = {});
+
+// True when `text` contains something that looks like a tag or an entity.
+bool LooksLikeHtml(std::string_view text);
+
+}  // namespace newsfeed::ingest::internal
+
+#endif  // INGEST_SERVICE_NORMALIZER_HTML_H_

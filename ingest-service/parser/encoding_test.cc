@@ -1,0 +1,140 @@
+// Encodings, tested through ParseFeed so that each case also proves the
+// transcoded document parses.
+
+#include "ingest-service/parser/encoding.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "ingest-service/parser/feed_parser.h"
+
+namespace newsfeed::ingest {
+namespace {
+
+// An RSS document whose item title is `title_bytes`, with an XML declaration
+// naming `encoding` (none when empty).
+std::string Rss(std::string_view encoding, std::string_view title_bytes) {
+  std::string decl = encoding.empty()
+                         ? std::string("<?xml version=\"1.0\"?>")
+                         : absl::StrCat("<?xml version=\"1.0\" encoding=\"",
+                                        std::string(encoding), "\"?>");
+  return absl::StrCat(decl, "\n<rss version=\"2.0\"><channel><item><title>",
+                      std::string(title_bytes),
+                      "</title></item></channel></rss>");
+}
+
+struct Result {
+  std::string title;
+  std::vector<std::string> warnings;
+};
+
+Result Title(std::string_view body, std::string_view hint = "") {
+  ParseOptions options;
+  options.charset_hint = std::string(hint);
+  absl::StatusOr<ParsedFeed> feed = ParseFeed(body, options);
+  EXPECT_TRUE(feed.ok()) << feed.status();
+  if (!feed.ok() || feed->items.empty()) return {};
+  return {feed->items[0].title, feed->warnings};
+}
+
+TEST(EncodingTest, SingleByteCharsetsFromDeclaration) {
+  EXPECT_EQ(Title(Rss("ISO-8859-1", "caf\xE9")).title, "café");
+  // ISO-8859-1 labels are read as windows-1252 (WHATWG): curly quotes.
+  EXPECT_EQ(Title(Rss("iso-8859-1", "\x93quoted\x94")).title, "“quoted”");
+  EXPECT_EQ(Title(Rss("windows-1253", "\xD9\xEC\xDD\xE3\xE1")).title, "Ωμέγα");
+  EXPECT_EQ(Title(Rss("ISO-8859-2", "Za\xBF\xF3\xB3\xE6")).title, "Zażółć");
+  EXPECT_EQ(Title(Rss("KOI8-R", "\xF0\xD2\xC9\xD7\xC5\xD4")).title, "Привет");
+}
+
+TEST(EncodingTest, MultiByteCharsets) {
+  EXPECT_EQ(Title(Rss("Shift_JIS", "\x93\xFA\x96\x7B")).title, "日本");
+  EXPECT_EQ(Title(Rss("GB2312", "\xD6\xD0\xCE\xC4")).title, "中文");
+  EXPECT_EQ(Title(Rss("GBK", "\xD6\xD0\xCE\xC4")).title, "中文");
+  EXPECT_EQ(Title(Rss("Big5", "\xA4\xA4\xA4\xE5")).title, "中文");
+}
+
+std::string ToUtf16(std::string_view ascii, bool big_endian, bool bom) {
+  std::string out;
+  if (bom) out = big_endian ? "\xFE\xFF" : "\xFF\xFE";
+  for (char c : ascii) {
+    if (big_endian) out.push_back('\0');
+    out.push_back(c);
+    if (!big_endian) out.push_back('\0');
+  }
+  return out;
+}
+
+TEST(EncodingTest, Utf16WithAndWithoutBom) {
+  std::string doc = Rss("UTF-16", "Hello");
+  EXPECT_EQ(Title(ToUtf16(doc, false, true)).title, "Hello");
+  EXPECT_EQ(Title(ToUtf16(doc, true, true)).title, "Hello");
+  EXPECT_EQ(Title(ToUtf16(doc, false, false)).title, "Hello");
+  EXPECT_EQ(Title(ToUtf16(doc, true, false)).title, "Hello");
+  // A UTF-16 code unit beyond ASCII: "é" is E9 00 in UTF-16LE.
+  std::string with_e = ToUtf16(Rss("UTF-16", "caf#"), false, true);
+  with_e.replace(with_e.find(std::string("#\0", 2)), 2,
+                 std::string("\xE9\0", 2));
+  EXPECT_EQ(Title(with_e).title, "café");
+}
+
+TEST(EncodingTest, Utf8BomSkipped) {
+  EXPECT_EQ(Title("\xEF\xBB\xBF" + Rss("", "caf\xC3\xA9")).title, "café");
+}
+
+TEST(EncodingTest, CharsetHintUsedWithoutDeclaration) {
+  EXPECT_EQ(Title(Rss("", "caf\xE9"), "windows-1252").title, "café");
+  // The declaration wins over the hint when both are present and fit.
+  EXPECT_EQ(Title(Rss("KOI8-R", "\xF0\xD2\xC9\xD7\xC5\xD4"), "utf-8").title,
+            "Привет");
+}
+
+TEST(EncodingTest, WrongDeclarationRepaired) {
+  // Declared Latin-1, actually UTF-8.
+  Result latin = Title(Rss("ISO-8859-1", "caf\xC3\xA9"));
+  EXPECT_EQ(latin.title, "café");
+  ASSERT_FALSE(latin.warnings.empty());
+  EXPECT_NE(latin.warnings[0].find("bytes are UTF-8"), std::string::npos);
+  // Declared UTF-8, actually windows-1252, and the HTTP header knew.
+  Result hinted = Title(Rss("UTF-8", "caf\xE9"), "iso-8859-1");
+  EXPECT_EQ(hinted.title, "café");
+  ASSERT_FALSE(hinted.warnings.empty());
+}
+
+TEST(EncodingTest, InvalidUtf8BytesReplaced) {
+  Result r = Title(Rss("UTF-8",
+                       "a\xFF"
+                       "b\xC3"));
+  EXPECT_EQ(r.title,
+            "a\xEF\xBF\xBD"
+            "b\xEF\xBF\xBD");
+  ASSERT_FALSE(r.warnings.empty());
+  EXPECT_NE(r.warnings[0].find("line 2"), std::string::npos);
+  // Overlong and surrogate encodings are invalid too.
+  EXPECT_EQ(Title(Rss("", "\xC0\xAF\xED\xA0\x80")).title,
+            "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+}
+
+TEST(EncodingTest, UnknownCharsetFallsBackToUtf8) {
+  Result r = Title(Rss("x-made-up", "plain"));
+  EXPECT_EQ(r.title, "plain");
+  ASSERT_FALSE(r.warnings.empty());
+}
+
+TEST(EncodingTest, InvalidBytesInMultiByteCharsetReplaced) {
+  // 0x80 alone is not a Shift_JIS lead byte in CP932 context followed by
+  // a truncated sequence at the end.
+  Result r = Title(Rss("Shift_JIS", "\x93\xFA\x93"));
+  EXPECT_EQ(r.title.substr(0, 3), "日");
+  EXPECT_NE(r.title.find("\xEF\xBF\xBD"), std::string::npos);
+}
+
+TEST(EncodingTest, TruncateUtf8KeepsWholeSequences) {
+  std::string s = "aé";  // 61 C3 A9
+  internal::TruncateUtf8(&s, 2);
+  EXPECT_EQ(s, "a");
+  EXPECT_EQ(internal::ValidUtf8Prefix("ab\xFF"), 2u);
+}
+
+}  // namespace
+}  // namespace newsfeed::ingest

@@ -1,0 +1,103 @@
+#include <optional>
+#include <string>
+
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+#include "ingest-service/parser/feed_parser.h"
+
+namespace newsfeed::ingest {
+namespace {
+
+// RFC 3339 text of the parse, or "none".
+std::string Parsed(std::string_view text) {
+  std::optional<absl::Time> t = ParseFeedDate(text);
+  return t ? FormatRfc3339(*t) : "none";
+}
+
+TEST(FeedDateTest, Rfc822Canonical) {
+  EXPECT_EQ(Parsed("Mon, 13 May 2024 09:30:00 GMT"), "2024-05-13T09:30:00Z");
+  EXPECT_EQ(Parsed("Mon, 13 May 2024 09:30:00 +0200"), "2024-05-13T07:30:00Z");
+  EXPECT_EQ(Parsed("Mon, 13 May 2024 09:30:00 -0500"), "2024-05-13T14:30:00Z");
+}
+
+TEST(FeedDateTest, Rfc822WildVariants) {
+  // No weekday, no seconds.
+  EXPECT_EQ(Parsed("13 May 2024 09:30 GMT"), "2024-05-13T09:30:00Z");
+  // Two-digit years: 00-49 are 20xx, 50-99 are 19xx (RFC 2822 4.3).
+  EXPECT_EQ(Parsed("Mon, 13 May 24 09:30:00 GMT"), "2024-05-13T09:30:00Z");
+  EXPECT_EQ(Parsed("Thu, 01 Jan 98 00:00:00 GMT"), "1998-01-01T00:00:00Z");
+  // Extra spaces, missing space after the comma, single-digit hour.
+  EXPECT_EQ(Parsed("  Mon,13  May   2024  9:30:00   GMT "),
+            "2024-05-13T09:30:00Z");
+  // UT and UTC.
+  EXPECT_EQ(Parsed("13 May 2024 09:30:00 UT"), "2024-05-13T09:30:00Z");
+  EXPECT_EQ(Parsed("13 May 2024 09:30:00 UTC"), "2024-05-13T09:30:00Z");
+  // Named North American and European zones.
+  EXPECT_EQ(Parsed("Mon, 13 May 2024 09:30:00 EDT"), "2024-05-13T13:30:00Z");
+  EXPECT_EQ(Parsed("Mon, 13 May 2024 09:30:00 PST"), "2024-05-13T17:30:00Z");
+  EXPECT_EQ(Parsed("Mon, 13 May 2024 09:30:00 CEST"), "2024-05-13T07:30:00Z");
+  // Military zones: Z is UTC, A is +1, N is -1.
+  EXPECT_EQ(Parsed("13 May 2024 09:30:00 Z"), "2024-05-13T09:30:00Z");
+  EXPECT_EQ(Parsed("13 May 2024 09:30:00 A"), "2024-05-13T08:30:00Z");
+  EXPECT_EQ(Parsed("13 May 2024 09:30:00 N"), "2024-05-13T10:30:00Z");
+  // Offsets written after a zone name.
+  EXPECT_EQ(Parsed("Mon, 13 May 2024 09:30:00 GMT+2"), "2024-05-13T07:30:00Z");
+  EXPECT_EQ(Parsed("Mon, 13 May 2024 09:30:00 GMT-05:00"),
+            "2024-05-13T14:30:00Z");
+  EXPECT_EQ(Parsed("Mon, 13 May 2024 09:30:00 +02:00"), "2024-05-13T07:30:00Z");
+  // Month before day, full names, no zone (read as UTC).
+  EXPECT_EQ(Parsed("May 13, 2024 09:30:00"), "2024-05-13T09:30:00Z");
+  EXPECT_EQ(Parsed("Monday, 13 May 2024 09:30:00 GMT"), "2024-05-13T09:30:00Z");
+  EXPECT_EQ(Parsed("13 September 2024"), "2024-09-13T00:00:00Z");
+  // Comments and AM/PM.
+  EXPECT_EQ(Parsed("Mon, 13 May 2024 09:30:00 -0700 (PDT)"),
+            "2024-05-13T16:30:00Z");
+  EXPECT_EQ(Parsed("May 13, 2024 9:30 PM GMT"), "2024-05-13T21:30:00Z");
+}
+
+TEST(FeedDateTest, LocalizedMonthNames) {
+  EXPECT_EQ(Parsed("lun., 13 mai 2024 09:30:00 +0200"), "2024-05-13T07:30:00Z");
+  EXPECT_EQ(Parsed("13 février 2024 10:00:00 GMT"), "2024-02-13T10:00:00Z");
+  EXPECT_EQ(Parsed("Di, 13 Okt 2024 10:00:00 GMT"), "2024-10-13T10:00:00Z");
+  EXPECT_EQ(Parsed("13 März 2024 10:00 MEZ"), "2024-03-13T09:00:00Z");
+  EXPECT_EQ(Parsed("13 dic 2024 10:00:00 GMT"), "2024-12-13T10:00:00Z");
+  EXPECT_EQ(Parsed("13 ene 2024 10:00:00 GMT"), "2024-01-13T10:00:00Z");
+}
+
+TEST(FeedDateTest, Iso8601AndRfc3339) {
+  EXPECT_EQ(Parsed("2024-05-13T09:30:00Z"), "2024-05-13T09:30:00Z");
+  EXPECT_EQ(Parsed("2024-05-13T09:30:00+02:00"), "2024-05-13T07:30:00Z");
+  EXPECT_EQ(Parsed("2024-05-13T09:30:00.123456-05:00"), "2024-05-13T14:30:00Z");
+  EXPECT_EQ(Parsed("2024-05-13t09:30:00z"), "2024-05-13T09:30:00Z");
+  EXPECT_EQ(Parsed("2024-05-13 09:30:00"), "2024-05-13T09:30:00Z");
+  EXPECT_EQ(Parsed("2024-05-13T09:30+0200"), "2024-05-13T07:30:00Z");
+  EXPECT_EQ(Parsed("2024-05-13"), "2024-05-13T00:00:00Z");
+  EXPECT_EQ(Parsed("20240513T093000Z"), "2024-05-13T09:30:00Z");
+  EXPECT_EQ(Parsed("2024-05-13T09:30:00 GMT"), "2024-05-13T09:30:00Z");
+}
+
+TEST(FeedDateTest, FractionalSecondsKept) {
+  std::optional<absl::Time> t = ParseFeedDate("2024-05-13T09:30:00.5Z");
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(absl::ToUnixMillis(*t) % 1000, 500);
+}
+
+TEST(FeedDateTest, GarbageIsNotADate) {
+  EXPECT_EQ(Parsed(""), "none");
+  EXPECT_EQ(Parsed("yesterday"), "none");
+  EXPECT_EQ(Parsed("31 Feb 2024 10:00:00 GMT"), "none");
+  EXPECT_EQ(Parsed("2024-13-01T00:00:00Z"), "none");
+  EXPECT_EQ(Parsed("2024-05-13T25:00:00Z"), "none");
+  EXPECT_EQ(Parsed("13 Foo 2024"), "none");
+  EXPECT_EQ(Parsed("Mon, 13 May 2024 09:30:00 +9999"), "none");
+  EXPECT_EQ(Parsed(std::string(500, '1')), "none");
+}
+
+TEST(FeedDateTest, LeapDayAndLeapSecond) {
+  EXPECT_EQ(Parsed("29 Feb 2024 12:00:00 GMT"), "2024-02-29T12:00:00Z");
+  EXPECT_EQ(Parsed("29 Feb 2023 12:00:00 GMT"), "none");
+  EXPECT_EQ(Parsed("2016-12-31T23:59:60Z"), "2016-12-31T23:59:59Z");
+}
+
+}  // namespace
+}  // namespace newsfeed::ingest

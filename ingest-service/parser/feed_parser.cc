@@ -1,0 +1,1217 @@
+// ParseFeed: encoding -> lexical repair -> pugixml DOM -> one walk over the
+// elements we know, resolving namespaces by URI as we go.
+
+#include "ingest-service/parser/feed_parser.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <pugixml.hpp>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "ingest-service/parser/encoding.h"
+#include "ingest-service/parser/html_entities.h"
+#include "ingest-service/parser/xml_repair.h"
+
+namespace newsfeed::ingest {
+namespace {
+
+using internal::CollapseWhitespace;
+using internal::HtmlSnippetToText;
+
+// Namespaces we understand. kNone is "no namespace" (RSS 0.9x/2.0).
+enum class Ns {
+  kNone,
+  kAtom10,
+  kAtom03,
+  kRss10,
+  kRss090,
+  kRdf,
+  kDc,
+  kDcTerms,
+  kContent,
+  kMedia,
+  kItunes,
+  kSy,
+  kXhtml,
+  kXml,
+  kOther,
+};
+
+struct KnownNamespace {
+  std::string_view uri;
+  Ns ns;
+};
+
+constexpr KnownNamespace kNamespaces[] = {
+    {"http://www.w3.org/2005/Atom", Ns::kAtom10},
+    {"http://purl.org/atom/ns#", Ns::kAtom03},
+    {"http://purl.org/rss/1.0/", Ns::kRss10},
+    {"http://my.netscape.com/rdf/simple/0.9/", Ns::kRss090},
+    {"http://www.w3.org/1999/02/22-rdf-syntax-ns#", Ns::kRdf},
+    {"http://purl.org/dc/elements/1.1/", Ns::kDc},
+    {"http://purl.org/dc/terms/", Ns::kDcTerms},
+    {"http://purl.org/rss/1.0/modules/content/", Ns::kContent},
+    {"http://search.yahoo.com/mrss/", Ns::kMedia},
+    {"http://search.yahoo.com/mrss", Ns::kMedia},
+    {"http://www.itunes.com/dtds/podcast-1.0.dtd", Ns::kItunes},
+    {"http://purl.org/rss/1.0/modules/syndication/", Ns::kSy},
+    {"http://www.w3.org/1999/xhtml", Ns::kXhtml},
+    {"http://www.w3.org/XML/1998/namespace", Ns::kXml},
+    // RSS 2.0 elements put in a namespace by a few generators.
+    {"http://backend.userland.com/rss2", Ns::kNone},
+    {"http://backend.userland.com/rss", Ns::kNone},
+};
+
+// Prefixes used without a declaration are read by their usual meaning:
+// sloppy feeds do that, and no other reading is plausible.
+constexpr std::pair<std::string_view, Ns> kConventionalPrefixes[] = {
+    {"dc", Ns::kDc},       {"dcterms", Ns::kDcTerms}, {"content", Ns::kContent},
+    {"media", Ns::kMedia}, {"itunes", Ns::kItunes},   {"sy", Ns::kSy},
+    {"atom", Ns::kAtom10}, {"rdf", Ns::kRdf},         {"xml", Ns::kXml},
+    {"xhtml", Ns::kXhtml},
+};
+
+Ns NamespaceFromUri(std::string_view uri) {
+  for (const KnownNamespace& k : kNamespaces) {
+    if (k.uri == uri) return k.ns;
+  }
+  // Tolerate http/https and trailing-slash drift in the common ones.
+  if (absl::StartsWithIgnoreCase(internal::Av(uri), "https://")) {
+    std::string http = absl::StrCat("http://", internal::Av(uri.substr(8)));
+    for (const KnownNamespace& k : kNamespaces) {
+      if (k.uri == http) return k.ns;
+    }
+  }
+  return Ns::kOther;
+}
+
+bool IsSpaceChar(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && IsSpaceChar(s.front())) s.remove_prefix(1);
+  while (!s.empty() && IsSpaceChar(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+bool HasScheme(std::string_view url) {
+  size_t colon = url.find(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  for (size_t i = 0; i < colon; ++i) {
+    char c = url[i];
+    bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+        (i > 0 && ((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'));
+    if (!ok) return false;
+  }
+  return true;
+}
+
+struct CurlUrlDeleter {
+  void operator()(CURLU* u) const { curl_url_cleanup(u); }
+};
+
+bool HasDotSegment(std::string_view ref) {
+  std::string_view path = ref.substr(0, ref.find_first_of("?#"));
+  return path == "." || path == ".." || path.starts_with("./") ||
+         path.starts_with("../") ||
+         path.find("/./") != std::string_view::npos ||
+         path.find("/../") != std::string_view::npos || path.ends_with("/.") ||
+         path.ends_with("/..");
+}
+
+// RFC 3986 section 5.2 for the references feeds actually contain ("/a",
+// "a/b", "?q", "#f", "//host/a") against an http(s) base, without the cost of
+// a libcurl handle per link. Returns false for anything else (dot segments,
+// other schemes), which then goes to libcurl.
+bool FastResolve(std::string_view ref, std::string_view base,
+                 std::string* out) {
+  size_t scheme_end;
+  if (base.starts_with("https://")) {
+    scheme_end = 5;
+  } else if (base.starts_with("http://")) {
+    scheme_end = 4;
+  } else {
+    return false;
+  }
+  for (char c : ref) {
+    // Leave percent-encoding of odd characters to libcurl.
+    if (static_cast<unsigned char>(c) <= 0x20 || c == '\\') return false;
+  }
+  size_t authority_end = base.find_first_of("/?#", scheme_end + 3);
+  if (authority_end == std::string_view::npos) authority_end = base.size();
+  std::string_view origin = base.substr(0, authority_end);
+  std::string_view no_fragment = base.substr(0, base.find('#'));
+  std::string_view no_query = no_fragment.substr(0, no_fragment.find('?'));
+  if (ref.starts_with("//")) {
+    if (HasDotSegment(ref.substr(2))) return false;
+    *out = absl::StrCat(internal::Av(base.substr(0, scheme_end + 1)),
+                        internal::Av(ref));
+    return true;
+  }
+  if (HasDotSegment(ref)) return false;
+  if (ref.starts_with("/")) {
+    *out = absl::StrCat(internal::Av(origin), internal::Av(ref));
+  } else if (ref.starts_with("?")) {
+    *out = absl::StrCat(internal::Av(no_query), internal::Av(ref));
+  } else if (ref.starts_with("#")) {
+    *out = absl::StrCat(internal::Av(no_fragment), internal::Av(ref));
+  } else {
+    std::string_view path = no_query.substr(authority_end);
+    size_t slash = path.rfind('/');
+    std::string_view dir =
+        slash == std::string_view::npos ? "/" : path.substr(0, slash + 1);
+    *out = absl::StrCat(internal::Av(origin), internal::Av(dir),
+                        internal::Av(ref));
+  }
+  return true;
+}
+
+// Resolves `url` against the absolute `base` (RFC 3986), with libcurl's
+// resolver for anything FastResolve does not cover. Returns `url` unchanged
+// when it is already absolute or cannot be resolved.
+std::string ResolveUrl(std::string_view url, std::string_view base) {
+  url = Trim(url);
+  if (url.empty() || HasScheme(url) || base.empty()) return std::string(url);
+  if (std::string fast; FastResolve(url, base, &fast)) return fast;
+  std::unique_ptr<CURLU, CurlUrlDeleter> h(curl_url());
+  if (!h) return std::string(url);
+  std::string base_str(base), url_str(url);
+  if (curl_url_set(h.get(), CURLUPART_URL, base_str.c_str(),
+                   CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
+      curl_url_set(h.get(), CURLUPART_URL, url_str.c_str(),
+                   CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK) {
+    return url_str;
+  }
+  char* out = nullptr;
+  if (curl_url_get(h.get(), CURLUPART_URL, &out, 0) != CURLUE_OK) {
+    return url_str;
+  }
+  std::string result(out);
+  curl_free(out);
+  return result;
+}
+
+class StringWriter : public pugi::xml_writer {
+ public:
+  explicit StringWriter(std::string* out) : out_(out) {}
+  void write(const void* data, size_t size) override {
+    out_->append(static_cast<const char*>(data), size);
+  }
+
+ private:
+  std::string* out_;
+};
+
+// Inner markup of `node` (its children serialized), for xhtml content and for
+// HTML a feed forgot to escape.
+void AppendInnerXml(pugi::xml_node node, std::string* out) {
+  StringWriter writer(out);
+  for (pugi::xml_node child = node.first_child(); child;
+       child = child.next_sibling()) {
+    if (child.type() == pugi::node_pcdata || child.type() == pugi::node_cdata) {
+      // print() would wrap CDATA in <![CDATA[ ]]>; HTML wants the text.
+      std::string_view v = child.value();
+      for (char c : v) {
+        switch (c) {
+          case '&':
+            out->append("&amp;");
+            break;
+          case '<':
+            out->append("&lt;");
+            break;
+          case '>':
+            out->append("&gt;");
+            break;
+          default:
+            out->push_back(c);
+        }
+      }
+    } else if (child.type() == pugi::node_element) {
+      child.print(writer, "", pugi::format_raw, pugi::encoding_utf8);
+    }
+  }
+}
+
+// Text content of an element: its text and CDATA children joined. Child
+// elements (unescaped HTML in a description) are kept as markup.
+std::string NodeText(pugi::xml_node node) {
+  pugi::xml_node child = node.first_child();
+  if (!child) return {};
+  if (!child.next_sibling() &&
+      (child.type() == pugi::node_pcdata || child.type() == pugi::node_cdata)) {
+    return std::string(Trim(child.value()));
+  }
+  bool has_element = false;
+  for (pugi::xml_node c = child; c; c = c.next_sibling()) {
+    if (c.type() == pugi::node_element) has_element = true;
+  }
+  std::string out;
+  if (has_element) {
+    AppendInnerXml(node, &out);
+  } else {
+    for (pugi::xml_node c = child; c; c = c.next_sibling()) {
+      if (c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata) {
+        out.append(c.value());
+      }
+    }
+  }
+  return std::string(Trim(out));
+}
+
+std::string EscapeHtml(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out.append("&amp;");
+        break;
+      case '<':
+        out.append("&lt;");
+        break;
+      case '>':
+        out.append("&gt;");
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
+  return out;
+}
+
+// "jane@example.com (Jane Doe)", "Jane Doe <jane@example.com>", a name or
+// an address.
+ParsedAuthor ParseAuthorText(std::string_view text) {
+  text = Trim(text);
+  ParsedAuthor author;
+  if (text.empty()) return author;
+  if (text.back() == ')') {
+    size_t open = text.rfind('(');
+    if (open != std::string_view::npos && open > 0) {
+      std::string_view before = Trim(text.substr(0, open));
+      std::string_view inside =
+          Trim(text.substr(open + 1, text.size() - open - 2));
+      if (before.find('@') != std::string_view::npos &&
+          before.find(' ') == std::string_view::npos) {
+        author.email = std::string(before);
+        author.name = std::string(inside);
+        return author;
+      }
+    }
+  }
+  if (text.back() == '>') {
+    size_t open = text.rfind('<');
+    if (open != std::string_view::npos) {
+      std::string_view inside = text.substr(open + 1, text.size() - open - 2);
+      if (inside.find('@') != std::string_view::npos) {
+        author.email = std::string(Trim(inside));
+        std::string_view name = Trim(text.substr(0, open));
+        if (name.size() >= 2 && name.front() == '"' && name.back() == '"') {
+          name = name.substr(1, name.size() - 2);
+        }
+        author.name = std::string(name);
+        return author;
+      }
+    }
+  }
+  if (text.find('@') != std::string_view::npos &&
+      text.find(' ') == std::string_view::npos) {
+    author.email = std::string(text);
+  } else {
+    author.name = CollapseWhitespace(text);
+  }
+  return author;
+}
+
+void AddUnique(std::vector<std::string>* list, std::string value) {
+  if (value.empty()) return;
+  if (std::find(list->begin(), list->end(), value) != list->end()) return;
+  list->push_back(std::move(value));
+}
+
+void AddEnclosure(ParsedItem* item, ParsedEnclosure enclosure) {
+  if (enclosure.url.empty()) return;
+  for (ParsedEnclosure& e : item->enclosures) {
+    if (e.url == enclosure.url) {
+      if (e.type.empty()) e.type = std::move(enclosure.type);
+      if (e.length == 0) e.length = enclosure.length;
+      return;
+    }
+  }
+  item->enclosures.push_back(std::move(enclosure));
+}
+
+int64_t ParseLength(std::string_view text) {
+  int64_t value = 0;
+  if (!absl::SimpleAtoi(internal::Av(Trim(text)), &value) || value < 0)
+    return 0;
+  return value;
+}
+
+// What a walk knows at an element: the xml:base and xml:lang in effect.
+struct Scope {
+  std::string_view base;  // absolute; empty when no xml:base applies
+  std::string_view lang;
+};
+
+// Per-item values that only apply when the primary source is missing.
+struct ItemFallbacks {
+  std::optional<absl::Time> dc_date;
+  std::optional<absl::Time> atom_updated;
+  std::string media_title, media_description, itunes_summary, itunes_subtitle,
+      dc_description;
+  std::vector<ParsedAuthor> itunes_authors;
+  std::string atom_link;  // atom:link alternate inside an RSS item
+  bool atom_link_is_html = false;
+};
+
+class FeedWalker {
+ public:
+  FeedWalker(const ParseOptions& options, ParsedFeed* feed)
+      : options_(options), feed_(feed), default_base_(options.feed_url) {}
+
+  absl::Status Walk(pugi::xml_node root) {
+    Scope scope;
+    std::string base_storage;
+    size_t mark = EnterElement(root, &scope, &base_storage);
+    std::string_view local;
+    Ns ns = Resolve(root, &local);
+    absl::Status status;
+    if (local == "rss" && (ns == Ns::kNone || ns == Ns::kOther)) {
+      std::string_view version = Trim(root.attribute("version").value());
+      if (version.empty() || version.starts_with("2")) {
+        feed_->format = "rss2.0";
+      } else {
+        feed_->format = absl::StrCat("rss", internal::Av(version));
+      }
+      feed_->language = std::string(scope.lang);
+      for (pugi::xml_node child = root.first_child(); child;
+           child = child.next_sibling()) {
+        if (child.type() != pugi::node_element) continue;
+        std::string_view child_local;
+        if (Resolve(child, &child_local) == Ns::kNone &&
+            child_local == "channel") {
+          Scope child_scope = scope;
+          std::string child_base;
+          size_t m = EnterElement(child, &child_scope, &child_base);
+          WalkRssChannel(child, child_scope);
+          LeaveElement(m);
+        }
+      }
+    } else if (local == "RDF" && ns == Ns::kRdf) {
+      WalkRdf(root, scope);
+    } else if (local == "feed" &&
+               (ns == Ns::kAtom10 || ns == Ns::kAtom03 || ns == Ns::kNone)) {
+      bool v03 =
+          ns == Ns::kAtom03 ||
+          (ns == Ns::kNone && Trim(root.attribute("version").value()) == "0.3");
+      feed_->format = v03 ? "atom0.3" : "atom1.0";
+      WalkAtomFeed(root, scope, v03 ? Ns::kAtom03 : ns);
+    } else {
+      status = absl::InvalidArgumentError(
+          absl::StrCat("feed ", options_.feed_url, ": root element <",
+                       root.name(), "> is not RSS or Atom"));
+    }
+    LeaveElement(mark);
+    return status;
+  }
+
+ private:
+  struct Binding {
+    std::string_view prefix;
+    Ns ns;
+  };
+
+  // Pushes the element's namespace declarations and applies its xml:base and
+  // xml:lang to `scope`. Returns the mark to pass to LeaveElement.
+  size_t EnterElement(pugi::xml_node node, Scope* scope,
+                      std::string* base_storage) {
+    size_t mark = bindings_.size();
+    for (pugi::xml_attribute a = node.first_attribute(); a;
+         a = a.next_attribute()) {
+      const char* name = a.name();
+      if (name[0] == 'x' && name[1] == 'm' && name[2] == 'l') {
+        std::string_view n(name);
+        if (n == "xmlns") {
+          bindings_.push_back({"", NamespaceFromUri(Trim(a.value()))});
+        } else if (n.starts_with("xmlns:")) {
+          bindings_.push_back({n.substr(6), NamespaceFromUri(Trim(a.value()))});
+        } else if (n == "xml:base") {
+          std::string_view parent = scope->base.empty()
+                                        ? std::string_view(default_base_)
+                                        : scope->base;
+          *base_storage = ResolveUrl(a.value(), parent);
+          scope->base = *base_storage;
+        } else if (n == "xml:lang") {
+          scope->lang = Trim(a.value());
+        }
+      }
+    }
+    return mark;
+  }
+
+  void LeaveElement(size_t mark) { bindings_.resize(mark); }
+
+  // Namespace and local name of an element.
+  Ns Resolve(pugi::xml_node node, std::string_view* local) {
+    std::string_view name = node.name();
+    size_t colon = name.find(':');
+    std::string_view prefix;
+    if (colon == std::string_view::npos) {
+      *local = name;
+    } else {
+      prefix = name.substr(0, colon);
+      *local = name.substr(colon + 1);
+    }
+    return ResolvePrefix(prefix);
+  }
+
+  Ns ResolvePrefix(std::string_view prefix) const {
+    for (size_t i = bindings_.size(); i-- > 0;) {
+      if (bindings_[i].prefix == prefix) return bindings_[i].ns;
+    }
+    if (prefix.empty()) return Ns::kNone;
+    for (const auto& [p, ns] : kConventionalPrefixes) {
+      if (p == prefix) return ns;
+    }
+    return Ns::kOther;
+  }
+
+  std::string Url(std::string_view raw, const Scope& scope) {
+    return ResolveUrl(
+        raw, scope.base.empty() ? std::string_view(default_base_) : scope.base);
+  }
+
+  void LimitField(std::string* field, std::string_view what) {
+    if (field->size() <= options_.max_field_bytes) return;
+    internal::TruncateUtf8(field, options_.max_field_bytes);
+    if (!field_warning_) {
+      field_warning_ = true;
+      feed_->warnings.push_back(
+          absl::StrCat(internal::Av(what), " longer than ",
+                       options_.max_field_bytes, " bytes truncated"));
+    }
+  }
+
+  bool RoomForItem() {
+    if (feed_->items.size() < options_.max_items) return true;
+    if (!items_warning_) {
+      items_warning_ = true;
+      feed_->warnings.push_back(absl::StrCat("more than ", options_.max_items,
+                                             " items; the rest dropped"));
+    }
+    return false;
+  }
+
+  void SetFeedLink(std::string link) {
+    if (!feed_->link.empty() || link.empty()) return;
+    feed_->link = std::move(link);
+    // Later relative links resolve against the site, as feed readers do.
+    if (HasScheme(feed_->link)) default_base_ = feed_->link;
+  }
+
+  static std::optional<absl::Duration> SyPeriod(std::string_view period) {
+    period = Trim(period);
+    if (period == "hourly") return absl::Hours(1);
+    if (period == "daily") return absl::Hours(24);
+    if (period == "weekly") return absl::Hours(24 * 7);
+    if (period == "monthly") return absl::Hours(24 * 30);
+    if (period == "yearly") return absl::Hours(24 * 365);
+    return std::nullopt;
+  }
+
+  void WalkRssChannel(pugi::xml_node channel, const Scope& scope) {
+    std::optional<absl::Time> last_build, pub_date, dc_date;
+    std::optional<absl::Duration> sy_period;
+    int64_t sy_frequency = 1;
+    std::string atom_link;
+    if (!scope.lang.empty() && feed_->language.empty()) {
+      feed_->language = std::string(scope.lang);
+    }
+    for (pugi::xml_node child = channel.first_child(); child;
+         child = child.next_sibling()) {
+      if (child.type() != pugi::node_element) continue;
+      Scope child_scope = scope;
+      std::string base_storage;
+      size_t mark = EnterElement(child, &child_scope, &base_storage);
+      std::string_view local;
+      Ns ns = Resolve(child, &local);
+      if (ns == Ns::kNone || ns == Ns::kRss10 || ns == Ns::kRss090) {
+        if (local == "item") {
+          if (RoomForItem()) WalkRssItem(child, child_scope);
+        } else if (local == "title") {
+          feed_->title = HtmlSnippetToText(NodeText(child));
+        } else if (local == "link") {
+          SetFeedLink(Url(NodeText(child), child_scope));
+        } else if (local == "description") {
+          feed_->description = NodeText(child);
+        } else if (local == "language") {
+          feed_->language = std::string(Trim(NodeText(child)));
+        } else if (local == "lastBuildDate") {
+          last_build = ParseFeedDate(NodeText(child));
+        } else if (local == "pubDate") {
+          pub_date = ParseFeedDate(NodeText(child));
+        } else if (local == "ttl") {
+          int64_t minutes = 0;
+          if (absl::SimpleAtoi(internal::Av(Trim(NodeText(child))), &minutes) &&
+              minutes > 0) {
+            feed_->ttl = absl::Minutes(minutes);
+          }
+        }
+      } else if (ns == Ns::kDc) {
+        if (local == "date") {
+          dc_date = ParseFeedDate(NodeText(child));
+        } else if (local == "language" && feed_->language.empty()) {
+          feed_->language = std::string(Trim(NodeText(child)));
+        } else if (local == "title" && feed_->title.empty()) {
+          feed_->title = HtmlSnippetToText(NodeText(child));
+        }
+      } else if (ns == Ns::kSy) {
+        if (local == "updatePeriod") {
+          sy_period = SyPeriod(NodeText(child));
+        } else if (local == "updateFrequency") {
+          if (!absl::SimpleAtoi(internal::Av(Trim(NodeText(child))),
+                                &sy_frequency) ||
+              sy_frequency <= 0) {
+            sy_frequency = 1;
+          }
+        }
+      } else if (ns == Ns::kAtom10 && local == "link" && atom_link.empty()) {
+        std::string_view rel = Trim(child.attribute("rel").value());
+        if (rel.empty() || rel == "alternate") {
+          atom_link = Url(child.attribute("href").value(), child_scope);
+        }
+      }
+      LeaveElement(mark);
+    }
+    if (feed_->link.empty()) SetFeedLink(std::move(atom_link));
+    feed_->updated = last_build ? last_build : pub_date ? pub_date : dc_date;
+    if (!feed_->ttl && sy_period) feed_->ttl = *sy_period / sy_frequency;
+  }
+
+  // RSS 1.0 and 0.90: channel, items and image are siblings under rdf:RDF.
+  void WalkRdf(pugi::xml_node root, Scope scope) {
+    Ns rss_ns = Ns::kRss10;
+    for (pugi::xml_node child = root.first_child(); child;
+         child = child.next_sibling()) {
+      if (child.type() != pugi::node_element) continue;
+      std::string_view local;
+      Ns ns = Resolve(child, &local);
+      if (ns == Ns::kRss090) rss_ns = Ns::kRss090;
+      if (ns == Ns::kRss10 || ns == Ns::kRss090) break;
+    }
+    feed_->format = rss_ns == Ns::kRss090 ? "rss0.90" : "rss1.0";
+    feed_->language = std::string(scope.lang);
+    for (pugi::xml_node child = root.first_child(); child;
+         child = child.next_sibling()) {
+      if (child.type() != pugi::node_element) continue;
+      Scope child_scope = scope;
+      std::string base_storage;
+      size_t mark = EnterElement(child, &child_scope, &base_storage);
+      std::string_view local;
+      Ns ns = Resolve(child, &local);
+      if (ns == Ns::kRss10 || ns == Ns::kRss090 || ns == Ns::kNone) {
+        if (local == "channel") {
+          WalkRssChannel(child, child_scope);
+        } else if (local == "item" && RoomForItem()) {
+          WalkRssItem(child, child_scope);
+        }
+      }
+      LeaveElement(mark);
+    }
+  }
+
+  // media:content, media:group and their children, in an RSS item or an Atom
+  // entry.
+  void WalkMedia(pugi::xml_node node, std::string_view local,
+                 const Scope& scope, ParsedItem* item,
+                 ItemFallbacks* fallbacks) {
+    if (local == "content") {
+      ParsedEnclosure enclosure;
+      enclosure.url = Url(node.attribute("url").value(), scope);
+      enclosure.type = std::string(Trim(node.attribute("type").value()));
+      if (enclosure.type.empty()) {
+        std::string_view medium = Trim(node.attribute("medium").value());
+        if (!medium.empty()) enclosure.type = std::string(medium);
+      }
+      enclosure.length = ParseLength(node.attribute("fileSize").value());
+      AddEnclosure(item, std::move(enclosure));
+    }
+    if (local == "thumbnail") {
+      if (item->thumbnail_url.empty()) {
+        item->thumbnail_url = Url(node.attribute("url").value(), scope);
+      }
+      return;
+    }
+    if (local == "title") {
+      if (fallbacks->media_title.empty()) {
+        fallbacks->media_title = HtmlSnippetToText(NodeText(node));
+      }
+      return;
+    }
+    if (local == "description") {
+      if (fallbacks->media_description.empty()) {
+        fallbacks->media_description = NodeText(node);
+      }
+      return;
+    }
+    if (local == "group" || local == "content") {
+      for (pugi::xml_node child = node.first_child(); child;
+           child = child.next_sibling()) {
+        if (child.type() != pugi::node_element) continue;
+        Scope child_scope = scope;
+        std::string base_storage;
+        size_t mark = EnterElement(child, &child_scope, &base_storage);
+        std::string_view child_local;
+        if (Resolve(child, &child_local) == Ns::kMedia) {
+          WalkMedia(child, child_local, child_scope, item, fallbacks);
+        }
+        LeaveElement(mark);
+      }
+    }
+  }
+
+  ParsedAuthor AtomPerson(pugi::xml_node node, const Scope& scope) {
+    ParsedAuthor author;
+    for (pugi::xml_node child = node.first_child(); child;
+         child = child.next_sibling()) {
+      if (child.type() != pugi::node_element) continue;
+      std::string_view local;
+      Resolve(child, &local);
+      if (local == "name") {
+        author.name = CollapseWhitespace(NodeText(child));
+      } else if (local == "email") {
+        author.email = std::string(Trim(NodeText(child)));
+      } else if (local == "uri" || local == "url") {
+        author.uri = Url(NodeText(child), scope);
+      }
+    }
+    if (author.name.empty() && author.email.empty() && author.uri.empty()) {
+      // <author>Jane</author> without children, seen in broken Atom.
+      author = ParseAuthorText(NodeText(node));
+    }
+    return author;
+  }
+
+  void AtomLink(pugi::xml_node node, const Scope& scope, ParsedItem* item,
+                std::string* alternate, bool* alternate_is_html) {
+    std::string_view rel = Trim(node.attribute("rel").value());
+    std::string href = Url(node.attribute("href").value(), scope);
+    if (href.empty()) return;
+    if (rel.empty() || rel == "alternate" ||
+        rel == "http://www.iana.org/assignments/relation/alternate") {
+      std::string_view type = node.attribute("type").value();
+      // Prefer the HTML page when there are alternates in several formats.
+      if (alternate->empty() || (type == "text/html" && !*alternate_is_html)) {
+        *alternate = std::move(href);
+        *alternate_is_html = type.empty() || type == "text/html";
+      }
+    } else if (rel == "enclosure" && item != nullptr) {
+      ParsedEnclosure enclosure;
+      enclosure.url = std::move(href);
+      enclosure.type = std::string(Trim(node.attribute("type").value()));
+      enclosure.length = ParseLength(node.attribute("length").value());
+      AddEnclosure(item, std::move(enclosure));
+    }
+  }
+
+  void ApplyFallbacks(ParsedItem* item, ItemFallbacks* fallbacks) {
+    if (item->title.empty()) item->title = std::move(fallbacks->media_title);
+    if (item->summary.empty()) {
+      if (!fallbacks->dc_description.empty()) {
+        item->summary = std::move(fallbacks->dc_description);
+      } else if (!fallbacks->itunes_summary.empty()) {
+        item->summary = std::move(fallbacks->itunes_summary);
+      } else if (!fallbacks->media_description.empty()) {
+        item->summary = std::move(fallbacks->media_description);
+      } else {
+        item->summary = std::move(fallbacks->itunes_subtitle);
+      }
+    }
+    if (item->authors.empty())
+      item->authors = std::move(fallbacks->itunes_authors);
+    LimitField(&item->title, "title");
+    LimitField(&item->summary, "summary");
+    LimitField(&item->content, "content");
+  }
+
+  void WalkRssItem(pugi::xml_node node, const Scope& scope) {
+    ParsedItem& item = feed_->items.emplace_back();
+    ItemFallbacks fallbacks;
+    item.language = std::string(scope.lang);
+    std::string_view about;
+    for (pugi::xml_attribute a = node.first_attribute(); a;
+         a = a.next_attribute()) {
+      std::string_view name = a.name();
+      size_t colon = name.find(':');
+      if (colon != std::string_view::npos &&
+          name.substr(colon + 1) == "about" &&
+          ResolvePrefix(name.substr(0, colon)) == Ns::kRdf) {
+        about = a.value();
+      }
+    }
+    if (!about.empty()) {
+      item.id = std::string(Trim(about));
+      item.id_is_permalink = HasScheme(item.id);
+    }
+    std::optional<absl::Time> pub_date;
+    std::string guid_link;
+    for (pugi::xml_node child = node.first_child(); child;
+         child = child.next_sibling()) {
+      if (child.type() != pugi::node_element) continue;
+      Scope child_scope = scope;
+      std::string base_storage;
+      size_t mark = EnterElement(child, &child_scope, &base_storage);
+      std::string_view local;
+      Ns ns = Resolve(child, &local);
+      switch (ns) {
+        case Ns::kNone:
+        case Ns::kRss10:
+        case Ns::kRss090:
+          if (local == "title") {
+            item.title = HtmlSnippetToText(NodeText(child));
+          } else if (local == "link") {
+            item.link = Url(NodeText(child), child_scope);
+          } else if (local == "description") {
+            item.summary = NodeText(child);
+          } else if (local == "guid") {
+            item.id = NodeText(child);
+            std::string_view permalink =
+                Trim(child.attribute("isPermaLink").value());
+            item.id_is_permalink =
+                !absl::EqualsIgnoreCase(internal::Av(permalink), "false") &&
+                HasScheme(item.id);
+            if (item.id_is_permalink) guid_link = Url(item.id, child_scope);
+          } else if (local == "pubDate") {
+            pub_date = ParseFeedDate(NodeText(child));
+          } else if (local == "author") {
+            ParsedAuthor author = ParseAuthorText(NodeText(child));
+            if (!author.name.empty() || !author.email.empty()) {
+              item.authors.push_back(std::move(author));
+            }
+          } else if (local == "category") {
+            AddUnique(&item.categories, CollapseWhitespace(NodeText(child)));
+          } else if (local == "enclosure") {
+            ParsedEnclosure enclosure;
+            enclosure.url = Url(child.attribute("url").value(), child_scope);
+            enclosure.type = std::string(Trim(child.attribute("type").value()));
+            enclosure.length = ParseLength(child.attribute("length").value());
+            AddEnclosure(&item, std::move(enclosure));
+          }
+          break;
+        case Ns::kDc:
+          if (local == "creator" || local == "author") {
+            ParsedAuthor author = ParseAuthorText(NodeText(child));
+            if (!author.name.empty() || !author.email.empty()) {
+              item.authors.push_back(std::move(author));
+            }
+          } else if (local == "date") {
+            fallbacks.dc_date = ParseFeedDate(NodeText(child));
+          } else if (local == "subject") {
+            AddUnique(&item.categories, CollapseWhitespace(NodeText(child)));
+          } else if (local == "language") {
+            item.language = std::string(Trim(NodeText(child)));
+          } else if (local == "title" && item.title.empty()) {
+            item.title = HtmlSnippetToText(NodeText(child));
+          } else if (local == "description") {
+            fallbacks.dc_description = NodeText(child);
+          } else if (local == "identifier" && item.id.empty()) {
+            item.id = NodeText(child);
+          }
+          break;
+        case Ns::kDcTerms:
+          if (local == "modified") {
+            item.updated = ParseFeedDate(NodeText(child));
+          } else if ((local == "created" || local == "issued") &&
+                     !fallbacks.dc_date) {
+            fallbacks.dc_date = ParseFeedDate(NodeText(child));
+          }
+          break;
+        case Ns::kContent:
+          if (local == "encoded") item.content = NodeText(child);
+          break;
+        case Ns::kAtom10:
+          if (local == "link") {
+            AtomLink(child, child_scope, &item, &fallbacks.atom_link,
+                     &fallbacks.atom_link_is_html);
+          } else if (local == "updated") {
+            fallbacks.atom_updated = ParseFeedDate(NodeText(child));
+          } else if (local == "published" && !pub_date) {
+            pub_date = ParseFeedDate(NodeText(child));
+          } else if (local == "author") {
+            ParsedAuthor author = AtomPerson(child, child_scope);
+            if (!author.name.empty() || !author.email.empty()) {
+              item.authors.push_back(std::move(author));
+            }
+          }
+          break;
+        case Ns::kMedia:
+          WalkMedia(child, local, child_scope, &item, &fallbacks);
+          break;
+        case Ns::kItunes:
+          if (local == "author") {
+            ParsedAuthor author = ParseAuthorText(NodeText(child));
+            if (!author.name.empty()) {
+              fallbacks.itunes_authors.push_back(std::move(author));
+            }
+          } else if (local == "summary") {
+            fallbacks.itunes_summary = NodeText(child);
+          } else if (local == "subtitle") {
+            fallbacks.itunes_subtitle = NodeText(child);
+          } else if (local == "image" && item.thumbnail_url.empty()) {
+            item.thumbnail_url =
+                Url(child.attribute("href").value(), child_scope);
+          }
+          break;
+        default:
+          break;
+      }
+      LeaveElement(mark);
+    }
+    if (item.link.empty()) item.link = std::move(guid_link);
+    if (item.link.empty()) item.link = std::move(fallbacks.atom_link);
+    item.published = pub_date ? pub_date : fallbacks.dc_date;
+    if (!item.updated) item.updated = fallbacks.atom_updated;
+    ApplyFallbacks(&item, &fallbacks);
+  }
+
+  // An Atom text construct (title, subtitle, summary, content, rights).
+  // Returns the HTML or text it holds; *is_html says which.
+  std::string AtomText(pugi::xml_node node, Ns atom_ns, bool* is_html) {
+    std::string_view type = Trim(node.attribute("type").value());
+    std::string_view mode = Trim(node.attribute("mode").value());  // Atom 0.3
+    *is_html = false;
+    if (type == "xhtml" || type == "application/xhtml+xml" ||
+        (atom_ns == Ns::kAtom03 && mode == "xml")) {
+      std::string out;
+      pugi::xml_node div = node.first_child();
+      while (div && div.type() != pugi::node_element) div = div.next_sibling();
+      std::string_view div_local;
+      bool is_div = false;
+      if (div) {
+        Scope div_scope;
+        std::string div_base;
+        size_t mark = EnterElement(div, &div_scope, &div_base);
+        is_div = Resolve(div, &div_local) == Ns::kXhtml && div_local == "div";
+        LeaveElement(mark);
+      }
+      if (is_div) {
+        AppendInnerXml(div, &out);
+      } else {
+        AppendInnerXml(node, &out);
+      }
+      *is_html = true;
+      return std::string(Trim(out));
+    }
+    *is_html = type == "html" || type == "text/html" ||
+               (atom_ns == Ns::kAtom03 && mode == "escaped") ||
+               (atom_ns == Ns::kAtom03 && type.empty() && mode.empty());
+    return NodeText(node);
+  }
+
+  void WalkAtomFeed(pugi::xml_node root, const Scope& scope, Ns atom_ns) {
+    feed_->language = std::string(scope.lang);
+    std::vector<ParsedAuthor> feed_authors;
+    std::string alternate;
+    bool alternate_is_html = false;
+    for (pugi::xml_node child = root.first_child(); child;
+         child = child.next_sibling()) {
+      if (child.type() != pugi::node_element) continue;
+      Scope child_scope = scope;
+      std::string base_storage;
+      size_t mark = EnterElement(child, &child_scope, &base_storage);
+      std::string_view local;
+      Ns ns = Resolve(child, &local);
+      if (ns == atom_ns) {
+        if (local == "entry") {
+          if (feed_->link.empty() && !alternate.empty()) {
+            SetFeedLink(std::move(alternate));
+          }
+          if (RoomForItem()) WalkAtomEntry(child, child_scope, atom_ns);
+        } else if (local == "title") {
+          bool html;
+          std::string text = AtomText(child, atom_ns, &html);
+          feed_->title =
+              html ? HtmlSnippetToText(text) : CollapseWhitespace(text);
+        } else if (local == "subtitle" || local == "tagline") {
+          bool html;
+          feed_->description = AtomText(child, atom_ns, &html);
+        } else if (local == "link") {
+          AtomLink(child, child_scope, nullptr, &alternate, &alternate_is_html);
+        } else if (local == "updated" || local == "modified") {
+          feed_->updated = ParseFeedDate(NodeText(child));
+        } else if (local == "author") {
+          ParsedAuthor author = AtomPerson(child, child_scope);
+          if (!author.name.empty() || !author.email.empty()) {
+            feed_authors.push_back(std::move(author));
+          }
+        }
+      } else if (ns == Ns::kDc && local == "language" &&
+                 feed_->language.empty()) {
+        feed_->language = std::string(Trim(NodeText(child)));
+      }
+      LeaveElement(mark);
+    }
+    if (feed_->link.empty()) SetFeedLink(std::move(alternate));
+    // RFC 4287 4.2.1: entries without an author inherit the feed's.
+    if (!feed_authors.empty()) {
+      for (ParsedItem& item : feed_->items) {
+        if (item.authors.empty()) item.authors = feed_authors;
+      }
+    }
+  }
+
+  void WalkAtomEntry(pugi::xml_node node, const Scope& scope, Ns atom_ns) {
+    ParsedItem& item = feed_->items.emplace_back();
+    ItemFallbacks fallbacks;
+    item.language = std::string(scope.lang);
+    std::optional<absl::Time> created;
+    bool link_is_html = false;
+    for (pugi::xml_node child = node.first_child(); child;
+         child = child.next_sibling()) {
+      if (child.type() != pugi::node_element) continue;
+      Scope child_scope = scope;
+      std::string base_storage;
+      size_t mark = EnterElement(child, &child_scope, &base_storage);
+      std::string_view local;
+      Ns ns = Resolve(child, &local);
+      if (ns == atom_ns) {
+        if (local == "id") {
+          item.id = NodeText(child);
+          item.id_is_permalink = false;
+        } else if (local == "title") {
+          bool html;
+          std::string text = AtomText(child, atom_ns, &html);
+          item.title =
+              html ? HtmlSnippetToText(text) : CollapseWhitespace(text);
+        } else if (local == "link") {
+          AtomLink(child, child_scope, &item, &item.link, &link_is_html);
+        } else if (local == "summary") {
+          bool html;
+          item.summary = AtomText(child, atom_ns, &html);
+        } else if (local == "content") {
+          std::string_view src = child.attribute("src").value();
+          std::string_view type = Trim(child.attribute("type").value());
+          bool textual = type.empty() || type == "text" || type == "html" ||
+                         type == "xhtml" || type.starts_with("text/") ||
+                         type == "application/xhtml+xml";
+          if (src.empty() && textual) {
+            bool html;
+            std::string text = AtomText(child, atom_ns, &html);
+            item.content = html ? std::move(text) : EscapeHtml(text);
+          } else if (!src.empty() && item.link.empty()) {
+            item.link = Url(src, child_scope);
+          }
+        } else if (local == "published" || local == "issued") {
+          item.published = ParseFeedDate(NodeText(child));
+        } else if (local == "created") {
+          created = ParseFeedDate(NodeText(child));
+        } else if (local == "updated" || local == "modified") {
+          item.updated = ParseFeedDate(NodeText(child));
+        } else if (local == "author") {
+          ParsedAuthor author = AtomPerson(child, child_scope);
+          if (!author.name.empty() || !author.email.empty()) {
+            item.authors.push_back(std::move(author));
+          }
+        } else if (local == "category") {
+          std::string_view term = Trim(child.attribute("term").value());
+          if (term.empty()) term = Trim(child.attribute("label").value());
+          AddUnique(&item.categories, CollapseWhitespace(term));
+        }
+      } else if (ns == Ns::kDc) {
+        if (local == "creator") {
+          ParsedAuthor author = ParseAuthorText(NodeText(child));
+          if (!author.name.empty() || !author.email.empty()) {
+            item.authors.push_back(std::move(author));
+          }
+        } else if (local == "subject") {
+          AddUnique(&item.categories, CollapseWhitespace(NodeText(child)));
+        } else if (local == "date") {
+          fallbacks.dc_date = ParseFeedDate(NodeText(child));
+        } else if (local == "language") {
+          item.language = std::string(Trim(NodeText(child)));
+        }
+      } else if (ns == Ns::kMedia) {
+        WalkMedia(child, local, child_scope, &item, &fallbacks);
+      } else if (ns == Ns::kItunes) {
+        if (local == "author") {
+          ParsedAuthor author = ParseAuthorText(NodeText(child));
+          if (!author.name.empty()) {
+            fallbacks.itunes_authors.push_back(std::move(author));
+          }
+        } else if (local == "summary") {
+          fallbacks.itunes_summary = NodeText(child);
+        }
+      }
+      LeaveElement(mark);
+    }
+    if (!item.published) item.published = created ? created : fallbacks.dc_date;
+    ApplyFallbacks(&item, &fallbacks);
+  }
+
+  const ParseOptions& options_;
+  ParsedFeed* feed_;
+  std::string default_base_;
+  std::vector<Binding> bindings_;
+  bool field_warning_ = false;
+  bool items_warning_ = false;
+};
+
+// Depth of the deepest element, stopping early past `limit`. Iterative:
+// the point is to refuse hostile nesting without recursing into it.
+int MaxDepth(const pugi::xml_document& doc, int limit) {
+  int depth = 0, max_depth = 0;
+  pugi::xml_node node = doc.first_child();
+  while (node) {
+    if (node.type() == pugi::node_element) {
+      if (depth + 1 > max_depth) max_depth = depth + 1;
+      if (max_depth > limit) return max_depth;
+    }
+    if (pugi::xml_node child = node.first_child()) {
+      node = child;
+      ++depth;
+      continue;
+    }
+    while (node && !node.next_sibling()) {
+      node = node.parent();
+      --depth;
+      if (node == doc) return max_depth;
+    }
+    if (node) node = node.next_sibling();
+  }
+  return max_depth;
+}
+
+// Name of the document's first element as written ("rss", "rdf:RDF").
+std::string_view RootName(std::string_view text) {
+  size_t pos = 0;
+  while ((pos = text.find('<', pos)) != std::string_view::npos) {
+    if (pos + 1 >= text.size()) return {};
+    char c = text[pos + 1];
+    if (c == '?' || c == '!') {
+      ++pos;
+      continue;
+    }
+    size_t end = pos + 1;
+    while (end < text.size() && !IsSpaceChar(text[end]) && text[end] != '>' &&
+           text[end] != '/')
+      ++end;
+    return text.substr(pos + 1, end - pos - 1);
+  }
+  return {};
+}
+
+constexpr unsigned kParseFlags =
+    pugi::parse_cdata | pugi::parse_escapes | pugi::parse_eol;
+
+}  // namespace
+
+absl::StatusOr<ParsedFeed> ParseFeed(std::string_view body,
+                                     const ParseOptions& options) {
+  if (body.size() > options.max_document_bytes) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("feed ", options.feed_url, ": document is ", body.size(),
+                     " bytes, over the limit of ", options.max_document_bytes));
+  }
+  ParsedFeed feed;
+  auto prepare = [&](std::string* transcoded, std::string* repaired,
+                     std::vector<std::string>* warnings) {
+    std::string_view text =
+        internal::ToUtf8(body, options.charset_hint, transcoded, warnings);
+    return internal::RepairXml(text, repaired, warnings);
+  };
+  std::string transcoded, repaired;
+  std::string_view text = prepare(&transcoded, &repaired, &feed.warnings);
+
+  // Whitespace between inline xhtml elements is content; elsewhere it is
+  // layout, and keeping it costs a node per indentation run.
+  unsigned flags = kParseFlags;
+  if (text.find("xhtml") != std::string_view::npos) {
+    flags |= pugi::parse_ws_pcdata;
+  }
+  pugi::xml_document doc;
+  pugi::xml_parse_result result;
+  // When the text is already our own copy, let pugixml parse it in place
+  // instead of copying it once more.
+  std::string* own = nullptr;
+  if (!repaired.empty() && text.data() == repaired.data()) {
+    own = &repaired;
+  } else if (!transcoded.empty() && text.data() == transcoded.data() &&
+             text.size() == transcoded.size()) {
+    own = &transcoded;
+  }
+  if (own != nullptr) {
+    result = doc.load_buffer_inplace(own->data(), own->size(), flags,
+                                     pugi::encoding_utf8);
+  } else {
+    result =
+        doc.load_buffer(text.data(), text.size(), flags, pugi::encoding_utf8);
+  }
+  std::string transcoded_again, repaired_again;
+  if (!result && own != nullptr) {
+    // The in-place parse scribbled over the text; rebuild it for the error
+    // position and the retry below.
+    std::vector<std::string> ignored;
+    text = prepare(&transcoded_again, &repaired_again, &ignored);
+  }
+  if (!result) {
+    // Garbage after the root's end tag (an ad server's footer, a second
+    // document): cut it off and try again.
+    std::string_view root = RootName(text);
+    size_t error_at = static_cast<size_t>(result.offset);
+    if (!root.empty()) {
+      std::string close = absl::StrCat("</", internal::Av(root));
+      size_t end_tag = text.rfind(close, error_at);
+      size_t gt = end_tag == std::string_view::npos ? std::string_view::npos
+                                                    : text.find('>', end_tag);
+      if (gt != std::string_view::npos && gt < error_at) {
+        pugi::xml_document retry;
+        pugi::xml_parse_result retry_result =
+            retry.load_buffer(text.data(), gt + 1, flags, pugi::encoding_utf8);
+        if (retry_result) {
+          size_t line, column;
+          internal::LineColumn(text, gt + 1, &line, &column);
+          feed.warnings.push_back(
+              absl::StrCat("line ", line, ": content after </",
+                           internal::Av(root), "> ignored"));
+          doc.reset(retry);
+          result = retry_result;
+        }
+      }
+    }
+  }
+  if (!result) {
+    size_t line, column;
+    internal::LineColumn(text, static_cast<size_t>(result.offset), &line,
+                         &column);
+    return absl::InvalidArgumentError(absl::StrCat(
+        "feed ", options.feed_url, ": not well-formed XML at line ", line,
+        ", column ", column, ": ", result.description()));
+  }
+  if (int depth = MaxDepth(doc, options.max_depth); depth > options.max_depth) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("feed ", options.feed_url,
+                     ": elements nested deeper than ", options.max_depth));
+  }
+  pugi::xml_node root = doc.document_element();
+  if (!root) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("feed ", options.feed_url, ": no root element"));
+  }
+  FeedWalker walker(options, &feed);
+  if (absl::Status s = walker.Walk(root); !s.ok()) return s;
+  return feed;
+}
+
+}  // namespace newsfeed::ingest

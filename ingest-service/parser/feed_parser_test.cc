@@ -1,0 +1,644 @@
+#include "ingest-service/parser/feed_parser.h"
+
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace newsfeed::ingest {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+ParsedFeed MustParse(std::string_view body,
+                     std::string_view url = "https://example.com/feed.xml") {
+  ParseOptions options;
+  options.feed_url = std::string(url);
+  absl::StatusOr<ParsedFeed> feed = ParseFeed(body, options);
+  EXPECT_TRUE(feed.ok()) << feed.status();
+  return feed.ok() ? *std::move(feed) : ParsedFeed{};
+}
+
+std::string Rfc3339(const std::optional<absl::Time>& t) {
+  return t ? FormatRfc3339(*t) : "none";
+}
+
+bool HasWarning(const ParsedFeed& feed, std::string_view needle) {
+  for (const std::string& w : feed.warnings) {
+    if (w.find(needle) != std::string::npos) return true;
+  }
+  return false;
+}
+
+constexpr char kRss20[] = R"(<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"
+     xmlns:dc="http://purl.org/dc/elements/1.1/"
+     xmlns:content="http://purl.org/rss/1.0/modules/content/"
+     xmlns:atom="http://www.w3.org/2005/Atom"
+     xmlns:sy="http://purl.org/rss/1.0/modules/syndication/">
+<channel>
+  <title>Example &amp; Co News</title>
+  <link>https://news.example.com/</link>
+  <description>All the news</description>
+  <language>en-GB</language>
+  <lastBuildDate>Tue, 14 May 2024 08:00:00 GMT</lastBuildDate>
+  <pubDate>Mon, 13 May 2024 08:00:00 GMT</pubDate>
+  <ttl>30</ttl>
+  <atom:link rel="self" href="https://news.example.com/feed.xml"/>
+  <item>
+    <title>First &lt;b&gt;story&lt;/b&gt;</title>
+    <link>/2024/05/first</link>
+    <description><![CDATA[<p>Summary <b>one</b></p>]]></description>
+    <content:encoded><![CDATA[<p>Full text one</p>]]></content:encoded>
+    <guid isPermaLink="false">urn:example:1</guid>
+    <pubDate>Mon, 13 May 2024 09:30:00 +0000</pubDate>
+    <author>jane@example.com (Jane Doe)</author>
+    <dc:creator>John Roe</dc:creator>
+    <category>Tech</category>
+    <category>Tech</category>
+    <dc:subject>Science</dc:subject>
+    <enclosure url="https://cdn.example.com/a.mp3" type="audio/mpeg" length="12345"/>
+  </item>
+  <item>
+    <title>Second</title>
+    <guid>https://news.example.com/2024/05/second</guid>
+    <dc:date>2024-05-12T10:00:00+02:00</dc:date>
+  </item>
+</channel>
+</rss>)";
+
+TEST(FeedParserTest, Rss20ChannelAndItems) {
+  ParsedFeed feed = MustParse(kRss20);
+  EXPECT_EQ(feed.format, "rss2.0");
+  EXPECT_EQ(feed.title, "Example & Co News");
+  EXPECT_EQ(feed.link, "https://news.example.com/");
+  EXPECT_EQ(feed.description, "All the news");
+  EXPECT_EQ(feed.language, "en-GB");
+  EXPECT_EQ(Rfc3339(feed.updated), "2024-05-14T08:00:00Z");  // lastBuildDate
+  ASSERT_TRUE(feed.ttl.has_value());
+  EXPECT_EQ(*feed.ttl, absl::Minutes(30));
+  ASSERT_EQ(feed.items.size(), 2u);
+
+  const ParsedItem& first = feed.items[0];
+  EXPECT_EQ(first.title, "First story");
+  // Relative link resolved against the channel link.
+  EXPECT_EQ(first.link, "https://news.example.com/2024/05/first");
+  EXPECT_EQ(first.summary, "<p>Summary <b>one</b></p>");
+  EXPECT_EQ(first.content, "<p>Full text one</p>");
+  EXPECT_EQ(first.id, "urn:example:1");
+  EXPECT_FALSE(first.id_is_permalink);
+  EXPECT_EQ(Rfc3339(first.published), "2024-05-13T09:30:00Z");
+  ASSERT_EQ(first.authors.size(), 2u);
+  EXPECT_EQ(first.authors[0].name, "Jane Doe");
+  EXPECT_EQ(first.authors[0].email, "jane@example.com");
+  EXPECT_EQ(first.authors[1].name, "John Roe");
+  EXPECT_THAT(first.categories, ElementsAre("Tech", "Science"));
+  ASSERT_EQ(first.enclosures.size(), 1u);
+  EXPECT_EQ(first.enclosures[0].url, "https://cdn.example.com/a.mp3");
+  EXPECT_EQ(first.enclosures[0].type, "audio/mpeg");
+  EXPECT_EQ(first.enclosures[0].length, 12345);
+
+  const ParsedItem& second = feed.items[1];
+  EXPECT_TRUE(second.id_is_permalink);
+  // A permalink guid stands in for the missing <link>.
+  EXPECT_EQ(second.link, "https://news.example.com/2024/05/second");
+  EXPECT_EQ(Rfc3339(second.published), "2024-05-12T08:00:00Z");  // dc:date
+  EXPECT_THAT(feed.warnings, IsEmpty());
+}
+
+TEST(FeedParserTest, RssFeedUpdatedFallsBackToPubDateThenDcDate) {
+  ParsedFeed a = MustParse(R"(<rss version="2.0"><channel><title>t</title>
+    <pubDate>Mon, 13 May 2024 08:00:00 GMT</pubDate></channel></rss>)");
+  EXPECT_EQ(Rfc3339(a.updated), "2024-05-13T08:00:00Z");
+  ParsedFeed b = MustParse(R"(<rss version="2.0"
+    xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>t</title>
+    <dc:date>2024-05-11T08:00:00Z</dc:date><dc:language>de</dc:language>
+    </channel></rss>)");
+  EXPECT_EQ(Rfc3339(b.updated), "2024-05-11T08:00:00Z");
+  EXPECT_EQ(b.language, "de");
+}
+
+TEST(FeedParserTest, SyndicationModuleGivesTtl) {
+  ParsedFeed feed = MustParse(R"(<rss version="2.0"
+    xmlns:sy="http://purl.org/rss/1.0/modules/syndication/"><channel>
+    <sy:updatePeriod>hourly</sy:updatePeriod>
+    <sy:updateFrequency>4</sy:updateFrequency></channel></rss>)");
+  ASSERT_TRUE(feed.ttl.has_value());
+  EXPECT_EQ(*feed.ttl, absl::Minutes(15));
+}
+
+TEST(FeedParserTest, NamespacesMatchedByUriNotPrefix) {
+  // Unusual prefixes bound to the right URIs, and a "dc" prefix bound to an
+  // unrelated URI that must be ignored.
+  ParsedFeed feed = MustParse(R"(<rss version="2.0"
+      xmlns:x="http://purl.org/dc/elements/1.1/"
+      xmlns:c="http://purl.org/rss/1.0/modules/content/"
+      xmlns:dc="http://example.com/not-dublin-core/">
+    <channel><item>
+      <title>t</title>
+      <x:creator>Ann Author</x:creator>
+      <dc:creator>Wrong Person</dc:creator>
+      <c:encoded>&lt;p&gt;body&lt;/p&gt;</c:encoded>
+    </item></channel></rss>)");
+  ASSERT_EQ(feed.items.size(), 1u);
+  ASSERT_EQ(feed.items[0].authors.size(), 1u);
+  EXPECT_EQ(feed.items[0].authors[0].name, "Ann Author");
+  EXPECT_EQ(feed.items[0].content, "<p>body</p>");
+}
+
+TEST(FeedParserTest, DefaultNamespaceRedeclaredOnElement) {
+  ParsedFeed feed = MustParse(R"(<rss version="2.0"><channel><item>
+      <title>t</title>
+      <encoded xmlns="http://purl.org/rss/1.0/modules/content/">html</encoded>
+    </item></channel></rss>)");
+  ASSERT_EQ(feed.items.size(), 1u);
+  EXPECT_EQ(feed.items[0].content, "html");
+}
+
+TEST(FeedParserTest, AtomLinkInsideRss) {
+  ParsedFeed feed = MustParse(R"(<rss version="2.0"
+      xmlns:atom="http://www.w3.org/2005/Atom"><channel>
+    <atom:link rel="self" href="https://ex.com/feed"/>
+    <atom:link rel="alternate" href="https://ex.com/"/>
+    <item><title>t</title>
+      <atom:link href="https://ex.com/a"/>
+      <atom:link rel="enclosure" href="https://ex.com/a.mp4" type="video/mp4"
+                 length="99"/>
+      <atom:updated>2024-05-14T00:00:00Z</atom:updated>
+    </item></channel></rss>)");
+  EXPECT_EQ(feed.link, "https://ex.com/");
+  ASSERT_EQ(feed.items.size(), 1u);
+  EXPECT_EQ(feed.items[0].link, "https://ex.com/a");
+  ASSERT_EQ(feed.items[0].enclosures.size(), 1u);
+  EXPECT_EQ(feed.items[0].enclosures[0].type, "video/mp4");
+  EXPECT_EQ(feed.items[0].enclosures[0].length, 99);
+  EXPECT_EQ(Rfc3339(feed.items[0].updated), "2024-05-14T00:00:00Z");
+}
+
+TEST(FeedParserTest, MediaRssAndItunes) {
+  ParsedFeed feed = MustParse(R"(<rss version="2.0"
+      xmlns:media="http://search.yahoo.com/mrss/"
+      xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel>
+    <item>
+      <link>https://ex.com/v</link>
+      <media:title>Media title</media:title>
+      <media:description>Media description</media:description>
+      <media:thumbnail url="/thumb.jpg"/>
+      <media:group>
+        <media:content url="https://ex.com/v.mp4" type="video/mp4"
+                       fileSize="2048"/>
+        <media:content url="https://ex.com/v.webm" medium="video"/>
+      </media:group>
+    </item>
+    <item>
+      <link>https://ex.com/p</link>
+      <title>Episode</title>
+      <itunes:author>Pod Caster</itunes:author>
+      <itunes:summary>Show notes</itunes:summary>
+    </item></channel></rss>)");
+  ASSERT_EQ(feed.items.size(), 2u);
+  const ParsedItem& video = feed.items[0];
+  EXPECT_EQ(video.title, "Media title");
+  EXPECT_EQ(video.summary, "Media description");
+  EXPECT_EQ(video.thumbnail_url, "https://example.com/thumb.jpg");
+  ASSERT_EQ(video.enclosures.size(), 2u);
+  EXPECT_EQ(video.enclosures[0].url, "https://ex.com/v.mp4");
+  EXPECT_EQ(video.enclosures[0].length, 2048);
+  EXPECT_EQ(video.enclosures[1].type, "video");
+  const ParsedItem& episode = feed.items[1];
+  ASSERT_EQ(episode.authors.size(), 1u);
+  EXPECT_EQ(episode.authors[0].name, "Pod Caster");
+  EXPECT_EQ(episode.summary, "Show notes");
+}
+
+constexpr char kAtom10[] = R"(<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="en-US"
+      xml:base="https://blog.example.org/">
+  <title type="html">Blog &lt;em&gt;of&lt;/em&gt; Things</title>
+  <subtitle>Thoughts</subtitle>
+  <link rel="self" href="/atom.xml"/>
+  <link rel="alternate" type="text/html" href="/"/>
+  <updated>2024-05-13T12:00:00Z</updated>
+  <author><name>Feed Author</name><email>feed@example.org</email></author>
+  <entry>
+    <id>tag:example.org,2024:1</id>
+    <title>Plain &amp; simple</title>
+    <link href="posts/1"/>
+    <link rel="enclosure" href="media/1.ogg" type="audio/ogg" length="777"/>
+    <published>2024-05-13T09:30:00+01:00</published>
+    <updated>2024-05-13T10:00:00Z</updated>
+    <summary type="html">&lt;p&gt;Short&lt;/p&gt;</summary>
+    <content type="xhtml" xml:base="/deep/">
+      <div xmlns="http://www.w3.org/1999/xhtml"><p>Hello <b>world</b> <i>again</i></p></div>
+    </content>
+    <category term="cats" label="Cats"/>
+    <category term="dogs"/>
+  </entry>
+  <entry xml:lang="fr" xml:base="https://other.example.net/fr/">
+    <id>tag:example.org,2024:2</id>
+    <title type="text">Deuxième</title>
+    <link rel="alternate" type="application/pdf" href="doc.pdf"/>
+    <link rel="alternate" type="text/html" href="article"/>
+    <author><name>Entry Author</name><uri>/people/entry</uri></author>
+    <content type="text">a &lt; b</content>
+  </entry>
+</feed>)";
+
+TEST(FeedParserTest, Atom10) {
+  ParsedFeed feed = MustParse(kAtom10);
+  EXPECT_EQ(feed.format, "atom1.0");
+  EXPECT_EQ(feed.title, "Blog of Things");
+  EXPECT_EQ(feed.description, "Thoughts");
+  EXPECT_EQ(feed.link, "https://blog.example.org/");
+  EXPECT_EQ(feed.language, "en-US");
+  EXPECT_EQ(Rfc3339(feed.updated), "2024-05-13T12:00:00Z");
+  ASSERT_EQ(feed.items.size(), 2u);
+
+  const ParsedItem& first = feed.items[0];
+  EXPECT_EQ(first.id, "tag:example.org,2024:1");
+  EXPECT_FALSE(first.id_is_permalink);
+  EXPECT_EQ(first.title, "Plain & simple");
+  EXPECT_EQ(first.link, "https://blog.example.org/posts/1");
+  EXPECT_EQ(Rfc3339(first.published), "2024-05-13T08:30:00Z");
+  EXPECT_EQ(Rfc3339(first.updated), "2024-05-13T10:00:00Z");
+  EXPECT_EQ(first.summary, "<p>Short</p>");
+  // xhtml content: the inner div's markup, whitespace between inline
+  // elements kept.
+  EXPECT_EQ(first.content, "<p>Hello <b>world</b> <i>again</i></p>");
+  EXPECT_THAT(first.categories, ElementsAre("cats", "dogs"));
+  ASSERT_EQ(first.enclosures.size(), 1u);
+  EXPECT_EQ(first.enclosures[0].url, "https://blog.example.org/media/1.ogg");
+  EXPECT_EQ(first.enclosures[0].length, 777);
+  // Inherited from the feed (RFC 4287 4.2.1).
+  ASSERT_EQ(first.authors.size(), 1u);
+  EXPECT_EQ(first.authors[0].name, "Feed Author");
+  EXPECT_EQ(first.language, "en-US");
+
+  const ParsedItem& second = feed.items[1];
+  EXPECT_EQ(second.title, "Deuxième");
+  EXPECT_EQ(second.language, "fr");
+  // The text/html alternate wins; xml:base on the entry applies.
+  EXPECT_EQ(second.link, "https://other.example.net/fr/article");
+  ASSERT_EQ(second.authors.size(), 1u);
+  EXPECT_EQ(second.authors[0].name, "Entry Author");
+  EXPECT_EQ(second.authors[0].uri, "https://other.example.net/people/entry");
+  // Text content is escaped into HTML.
+  EXPECT_EQ(second.content, "a &lt; b");
+}
+
+TEST(FeedParserTest, Atom03) {
+  ParsedFeed feed = MustParse(R"(<feed version="0.3"
+      xmlns="http://purl.org/atom/ns#">
+    <title>Old Atom</title>
+    <link rel="alternate" type="text/html" href="http://old.example.com/"/>
+    <tagline>Legacy</tagline>
+    <modified>2004-05-13T12:00:00Z</modified>
+    <entry>
+      <title>Entry</title>
+      <link rel="alternate" type="text/html" href="http://old.example.com/1"/>
+      <id>tag:old.example.com,2004:1</id>
+      <issued>2004-05-13T09:30:00Z</issued>
+      <modified>2004-05-13T10:30:00Z</modified>
+      <content type="text/html" mode="escaped">&lt;p&gt;Hi&lt;/p&gt;</content>
+    </entry></feed>)");
+  EXPECT_EQ(feed.format, "atom0.3");
+  EXPECT_EQ(feed.title, "Old Atom");
+  EXPECT_EQ(feed.description, "Legacy");
+  EXPECT_EQ(Rfc3339(feed.updated), "2004-05-13T12:00:00Z");
+  ASSERT_EQ(feed.items.size(), 1u);
+  EXPECT_EQ(feed.items[0].link, "http://old.example.com/1");
+  EXPECT_EQ(Rfc3339(feed.items[0].published), "2004-05-13T09:30:00Z");
+  EXPECT_EQ(Rfc3339(feed.items[0].updated), "2004-05-13T10:30:00Z");
+  EXPECT_EQ(feed.items[0].content, "<p>Hi</p>");
+}
+
+TEST(FeedParserTest, Rss10Rdf) {
+  ParsedFeed feed = MustParse(R"(<?xml version="1.0"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+         xmlns="http://purl.org/rss/1.0/"
+         xmlns:dc="http://purl.org/dc/elements/1.1/">
+  <channel rdf:about="http://rdf.example.com/">
+    <title>RDF Site</title>
+    <link>http://rdf.example.com/</link>
+    <description>RSS 1.0</description>
+    <dc:language>ja</dc:language>
+    <dc:date>2024-05-13T00:00:00+09:00</dc:date>
+  </channel>
+  <item rdf:about="http://rdf.example.com/a">
+    <title>Item A</title>
+    <link>http://rdf.example.com/a</link>
+    <dc:date>2024-05-13T09:00:00+09:00</dc:date>
+    <dc:subject>News</dc:subject>
+  </item>
+</rdf:RDF>)");
+  EXPECT_EQ(feed.format, "rss1.0");
+  EXPECT_EQ(feed.title, "RDF Site");
+  EXPECT_EQ(feed.language, "ja");
+  EXPECT_EQ(Rfc3339(feed.updated), "2024-05-12T15:00:00Z");
+  ASSERT_EQ(feed.items.size(), 1u);
+  EXPECT_EQ(feed.items[0].id, "http://rdf.example.com/a");
+  EXPECT_EQ(feed.items[0].link, "http://rdf.example.com/a");
+  EXPECT_EQ(Rfc3339(feed.items[0].published), "2024-05-13T00:00:00Z");
+  EXPECT_THAT(feed.items[0].categories, ElementsAre("News"));
+}
+
+TEST(FeedParserTest, Rss090And091) {
+  ParsedFeed old = MustParse(R"(<rdf:RDF
+      xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+      xmlns="http://my.netscape.com/rdf/simple/0.9/">
+    <channel><title>Netscape</title><link>http://ns.example.com/</link>
+    </channel>
+    <item><title>Old item</title><link>http://ns.example.com/1</link></item>
+  </rdf:RDF>)");
+  EXPECT_EQ(old.format, "rss0.90");
+  ASSERT_EQ(old.items.size(), 1u);
+  EXPECT_EQ(old.items[0].title, "Old item");
+
+  ParsedFeed v091 = MustParse(R"(<!DOCTYPE rss PUBLIC
+    "-//Netscape Communications//DTD RSS 0.91//EN"
+    "http://my.netscape.com/publish/formats/rss-0.91.dtd">
+  <rss version="0.91"><channel><title>Userland</title>
+    <language>en-us</language>
+    <item><title>Caf&eacute;</title><link>http://u.example.com/1</link>
+    <description>d</description></item></channel></rss>)");
+  EXPECT_EQ(v091.format, "rss0.91");
+  ASSERT_EQ(v091.items.size(), 1u);
+  EXPECT_EQ(v091.items[0].title, "Café");
+}
+
+TEST(FeedParserTest, RelativeLinksUseXmlBaseThenFeedLinkThenFetchedUrl) {
+  // No channel link: the fetched URL is the base.
+  ParsedFeed fetched = MustParse(R"(<rss version="2.0"><channel><item>
+      <link>../posts/1?a=b</link></item></channel></rss>)",
+                                 "https://host.example/feeds/rss.xml");
+  ASSERT_EQ(fetched.items.size(), 1u);
+  EXPECT_EQ(fetched.items[0].link, "https://host.example/posts/1?a=b");
+
+  // xml:base on the item beats the channel link.
+  ParsedFeed base = MustParse(R"(<rss version="2.0"><channel>
+      <link>https://site.example/</link>
+      <item xml:base="https://cdn.example/x/"><link>y</link></item>
+      <item><link>z</link></item></channel></rss>)");
+  ASSERT_EQ(base.items.size(), 2u);
+  EXPECT_EQ(base.items[0].link, "https://cdn.example/x/y");
+  EXPECT_EQ(base.items[1].link, "https://site.example/z");
+
+  // A relative xml:base resolves against the enclosing one.
+  ParsedFeed nested = MustParse(R"(<feed xmlns="http://www.w3.org/2005/Atom"
+      xml:base="https://a.example/one/"><entry xml:base="two/">
+      <link href="three"/></entry></feed>)");
+  ASSERT_EQ(nested.items.size(), 1u);
+  EXPECT_EQ(nested.items[0].link, "https://a.example/one/two/three");
+}
+
+TEST(FeedParserTest, UndeclaredHtmlEntitiesDecodedWithWarning) {
+  ParsedFeed feed = MustParse(R"(<rss version="2.0"><channel>
+<title>A&nbsp;B</title>
+<item><title>caf&eacute; &rsquo;n&rsquo; &hellip; &euro;5</title>
+<description>x&mdash;y</description></item></channel></rss>)");
+  ASSERT_EQ(feed.items.size(), 1u);
+  EXPECT_EQ(feed.title, "A B");  // nbsp collapses like a space in titles
+  EXPECT_EQ(feed.items[0].title, "café ’n’ … €5");
+  EXPECT_EQ(feed.items[0].summary, "x—y");
+  EXPECT_TRUE(HasWarning(feed, "line 2: undeclared entity &nbsp; decoded"));
+  EXPECT_TRUE(HasWarning(feed, "line 3: undeclared entity &eacute; decoded"));
+}
+
+TEST(FeedParserTest, UnescapedAmpersandsEscaped) {
+  ParsedFeed feed = MustParse(R"(<rss version="2.0"><channel>
+<title>Q&A</title>
+<item><title>Tom & Jerry &unknown; &#169; &#xA9;</title>
+<link>https://ex.com/?a=1&b=2</link></item></channel></rss>)");
+  EXPECT_EQ(feed.title, "Q&A");
+  ASSERT_EQ(feed.items.size(), 1u);
+  EXPECT_EQ(feed.items[0].title, "Tom & Jerry &unknown; © ©");
+  EXPECT_EQ(feed.items[0].link, "https://ex.com/?a=1&b=2");
+  EXPECT_TRUE(HasWarning(feed, "line 2: unescaped '&' escaped"));
+}
+
+TEST(FeedParserTest, EntitiesInsideCdataUntouched) {
+  ParsedFeed feed = MustParse(R"(<rss version="2.0"><channel><item>
+<description><![CDATA[a &nbsp; b & c]]></description>
+</item></channel></rss>)");
+  ASSERT_EQ(feed.items.size(), 1u);
+  EXPECT_EQ(feed.items[0].summary, "a &nbsp; b & c");
+  EXPECT_THAT(feed.warnings, IsEmpty());
+}
+
+TEST(FeedParserTest, DoubleEscapedHtmlTitle) {
+  ParsedFeed feed = MustParse(R"(<rss version="2.0"><channel><item>
+<title>&amp;lt;b&amp;gt;Bold&amp;lt;/b&amp;gt; AT&amp;amp;T</title>
+</item></channel></rss>)");
+  ASSERT_EQ(feed.items.size(), 1u);
+  EXPECT_EQ(feed.items[0].title, "Bold AT&T");
+}
+
+TEST(FeedParserTest, UnescapedHtmlInDescriptionKeptAsMarkup) {
+  ParsedFeed feed = MustParse(R"(<rss version="2.0"><channel><item>
+<description>Intro <b>bold</b> end</description>
+</item></channel></rss>)");
+  ASSERT_EQ(feed.items.size(), 1u);
+  EXPECT_EQ(feed.items[0].summary, "Intro <b>bold</b> end");
+}
+
+TEST(FeedParserTest, ControlCharactersDropped) {
+  std::string body =
+      "<rss version=\"2.0\"><channel><item><title>a\x01"
+      "b\x0c"
+      "c</title></item></channel></rss>";
+  ParsedFeed feed = MustParse(body);
+  ASSERT_EQ(feed.items.size(), 1u);
+  EXPECT_EQ(feed.items[0].title, "abc");
+  EXPECT_TRUE(HasWarning(feed, "control character 0x01 dropped"));
+}
+
+TEST(FeedParserTest, TrailingGarbageAfterRootIgnored) {
+  ParsedFeed feed = MustParse(
+      "<rss version=\"2.0\"><channel><item><title>t</title></item></channel>"
+      "</rss>\n<!-- ad --></div><script>x()</script></body>");
+  ASSERT_EQ(feed.items.size(), 1u);
+  EXPECT_TRUE(HasWarning(feed, "content after </rss> ignored"));
+}
+
+TEST(FeedParserTest, LeadingWhitespaceBeforeDeclarationAccepted) {
+  ParsedFeed feed = MustParse(
+      "\n\n  <?xml version=\"1.0\"?><rss version=\"2.0\"><channel>"
+      "<title>t</title></channel></rss>");
+  EXPECT_EQ(feed.title, "t");
+}
+
+TEST(FeedParserTest, MalformedXmlErrorNamesUrlLineAndColumn) {
+  ParseOptions options;
+  options.feed_url = "https://bad.example/feed";
+  absl::StatusOr<ParsedFeed> feed = ParseFeed(
+      "<rss>\n<channel>\n  <title>x</titel>\n</channel></rss>", options);
+  ASSERT_FALSE(feed.ok());
+  EXPECT_EQ(feed.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(feed.status().message(), HasSubstr("https://bad.example/feed"));
+  EXPECT_THAT(feed.status().message(), HasSubstr("line 3, column"));
+}
+
+TEST(FeedParserTest, NotAFeedIsAnError) {
+  absl::StatusOr<ParsedFeed> html =
+      ParseFeed("<html><body>hi</body></html>", ParseOptions{});
+  ASSERT_FALSE(html.ok());
+  EXPECT_EQ(html.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(html.status().message(), HasSubstr("<html>"));
+  absl::StatusOr<ParsedFeed> empty = ParseFeed("", ParseOptions{});
+  EXPECT_FALSE(empty.ok());
+  absl::StatusOr<ParsedFeed> text = ParseFeed("just text", ParseOptions{});
+  EXPECT_FALSE(text.ok());
+}
+
+TEST(FeedParserTest, DoctypeAndInternalEntitiesNeverExpanded) {
+  // A billion-laughs style internal subset and an external entity: neither
+  // may be expanded; the references stay literal text.
+  ParsedFeed feed = MustParse(R"(<?xml version="1.0"?>
+<!DOCTYPE rss [
+  <!ENTITY lol "lol">
+  <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+  <!ENTITY xxe SYSTEM "file:///etc/passwd">
+]>
+<rss version="2.0"><channel><item><title>&lol2; &xxe;</title>
+</item></channel></rss>)");
+  ASSERT_EQ(feed.items.size(), 1u);
+  EXPECT_EQ(feed.items[0].title, "&lol2; &xxe;");
+  EXPECT_THAT(feed.items[0].title, ::testing::Not(HasSubstr("root:")));
+}
+
+TEST(FeedParserTest, DocumentSizeLimit) {
+  ParseOptions options;
+  options.feed_url = "https://big.example/";
+  options.max_document_bytes = 100;
+  absl::StatusOr<ParsedFeed> feed = ParseFeed(std::string(101, ' '), options);
+  ASSERT_FALSE(feed.ok());
+  EXPECT_EQ(feed.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(feed.status().message(), HasSubstr("https://big.example/"));
+}
+
+TEST(FeedParserTest, DepthLimit) {
+  std::string body = "<rss version=\"2.0\"><channel>";
+  for (int i = 0; i < 300; ++i) body += "<x>";
+  for (int i = 0; i < 300; ++i) body += "</x>";
+  body += "</channel></rss>";
+  absl::StatusOr<ParsedFeed> feed = ParseFeed(body, ParseOptions{});
+  ASSERT_FALSE(feed.ok());
+  EXPECT_EQ(feed.status().code(), absl::StatusCode::kResourceExhausted);
+  ParseOptions deep;
+  deep.max_depth = 1000;
+  EXPECT_TRUE(ParseFeed(body, deep).ok());
+}
+
+TEST(FeedParserTest, ItemAndFieldLimits) {
+  std::string body = "<rss version=\"2.0\"><channel>";
+  for (int i = 0; i < 10; ++i) {
+    body += absl::StrCat("<item><title>", i, "</title><description>",
+                         std::string(100, 'x'), "é</description></item>");
+  }
+  body += "</channel></rss>";
+  ParseOptions options;
+  options.max_items = 3;
+  options.max_field_bytes = 101;  // cuts inside the two-byte "é"
+  absl::StatusOr<ParsedFeed> feed = ParseFeed(body, options);
+  ASSERT_TRUE(feed.ok()) << feed.status();
+  ASSERT_EQ(feed->items.size(), 3u);
+  EXPECT_EQ(feed->items[2].title, "2");
+  EXPECT_EQ(feed->items[0].summary, std::string(100, 'x'));
+  EXPECT_TRUE(HasWarning(*feed, "more than 3 items"));
+  EXPECT_TRUE(HasWarning(*feed, "truncated"));
+}
+
+TEST(FeedParserTest, NeverCrashesOnMangledInput) {
+  // Every prefix of a real-looking feed, and a few hostile shapes: each must
+  // either parse or fail cleanly.
+  std::string feed_text = kAtom10;
+  for (size_t i = 0; i < feed_text.size(); i += 7) {
+    absl::StatusOr<ParsedFeed> r = ParseFeed(feed_text.substr(0, i), {});
+    (void)r;
+  }
+  for (std::string_view hostile :
+       {std::string_view("<"), std::string_view("<?xml"),
+        std::string_view("<![CDATA["), std::string_view("&"),
+        std::string_view("<rss><channel><item>&#xFFFFFFFF;&#0;</item>"),
+        std::string_view("\xFF\xFE<\0r\0", 6), std::string_view("\0\0\0", 3)}) {
+    absl::StatusOr<ParsedFeed> r = ParseFeed(hostile, {});
+    (void)r;
+  }
+  SUCCEED();
+}
+
+TEST(FeedParserTest, UnparseableDateLeavesFieldEmpty) {
+  ParsedFeed feed = MustParse(R"(<rss version="2.0"><channel><item>
+<title>t</title><pubDate>sometime last week</pubDate></item></channel></rss>)");
+  ASSERT_EQ(feed.items.size(), 1u);
+  EXPECT_FALSE(feed.items[0].published.has_value());
+}
+
+}  // namespace
+}  // namespace newsfeed::ingest
+
+namespace newsfeed::ingest {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+TEST(FeedParserErrorTest, ErrorPositionCorrectAfterRepairs) {
+  // The entity forces a repaired copy that is parsed in place; the error
+  // position must still refer to the document as written.
+  absl::StatusOr<ParsedFeed> feed = ParseFeed(
+      "<rss>\n<channel>&nbsp;\n  <title>x</titel>\n</channel></rss>", {});
+  ASSERT_FALSE(feed.ok());
+  EXPECT_THAT(feed.status().message(), HasSubstr("line 3, column"));
+}
+
+TEST(FeedParserErrorTest, EntitiesInCommentsAndDoctypeUntouched) {
+  absl::StatusOr<ParsedFeed> feed = ParseFeed(
+      "<!DOCTYPE rss><rss version=\"2.0\"><!-- a & b &nbsp; --><channel>"
+      "<title>t</title></channel></rss>",
+      {});
+  ASSERT_TRUE(feed.ok()) << feed.status();
+  EXPECT_THAT(feed->warnings, IsEmpty());
+}
+
+}  // namespace
+}  // namespace newsfeed::ingest
+
+namespace newsfeed::ingest {
+namespace {
+
+// Resolution as RFC 3986 section 5.4 examples, through xml:base.
+std::string Resolve(std::string_view base, std::string_view ref) {
+  absl::StatusOr<ParsedFeed> feed =
+      ParseFeed(absl::StrCat("<rss version=\"2.0\"><channel><item xml:base=\"",
+                             std::string(base), "\"><link>", std::string(ref),
+                             "</link></item></channel></rss>"),
+                {});
+  if (!feed.ok() || feed->items.empty()) return "error";
+  return feed->items[0].link;
+}
+
+TEST(FeedParserUrlTest, Rfc3986Examples) {
+  const std::string base = "http://a/b/c/d;p?q";
+  EXPECT_EQ(Resolve(base, "g"), "http://a/b/c/g");
+  EXPECT_EQ(Resolve(base, "g/"), "http://a/b/c/g/");
+  EXPECT_EQ(Resolve(base, "/g"), "http://a/g");
+  EXPECT_EQ(Resolve(base, "//g"), "http://g");
+  EXPECT_EQ(Resolve(base, "?y"), "http://a/b/c/d;p?y");
+  EXPECT_EQ(Resolve(base, "g?y"), "http://a/b/c/g?y");
+  EXPECT_EQ(Resolve(base, "#s"), "http://a/b/c/d;p?q#s");
+  EXPECT_EQ(Resolve(base, "g#s"), "http://a/b/c/g#s");
+  EXPECT_EQ(Resolve(base, "./g"), "http://a/b/c/g");
+  EXPECT_EQ(Resolve(base, "../g"), "http://a/b/g");
+  EXPECT_EQ(Resolve(base, "../../g"), "http://a/g");
+  EXPECT_EQ(Resolve(base, "https://other/x"), "https://other/x");
+  EXPECT_EQ(Resolve("https://h.example", "x"), "https://h.example/x");
+}
+
+}  // namespace
+}  // namespace newsfeed::ingest

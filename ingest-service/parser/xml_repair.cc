@@ -1,0 +1,352 @@
+#include "ingest-service/parser/xml_repair.h"
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "ingest-service/parser/html_entities.h"
+
+namespace newsfeed::ingest::internal {
+namespace {
+
+// Bytes the scanner must look at; everything else is copied as is.
+constexpr std::array<bool, 256> MakeInteresting() {
+  std::array<bool, 256> table{};
+  for (int c = 0; c < 0x20; ++c) {
+    table[c] = !(c == '\t' || c == '\n' || c == '\r');
+  }
+  table['&'] = true;
+  table['<'] = true;
+  return table;
+}
+constexpr std::array<bool, 256> kInteresting = MakeInteresting();
+
+bool IsNameChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= '0' && c <= '9');
+}
+
+// Classifies the reference at text[pos] == '&'.
+enum class Ref { kXml, kHtml, kBare };
+Ref ClassifyReference(std::string_view text, size_t pos, size_t* end,
+                      char32_t* code_point) {
+  // Escaped markup is most of the references in real feeds.
+  std::string_view head = text.substr(pos, 6);
+  if (head.starts_with("&lt;") || head.starts_with("&gt;")) {
+    *end = pos + 4;
+    return Ref::kXml;
+  }
+  if (head.starts_with("&amp;")) {
+    *end = pos + 5;
+    return Ref::kXml;
+  }
+  if (head.starts_with("&quot;")) {
+    *end = pos + 6;
+    return Ref::kXml;
+  }
+  size_t i = pos + 1;
+  if (i < text.size() && text[i] == '#') {
+    ++i;
+    bool hex = i < text.size() && (text[i] == 'x' || text[i] == 'X');
+    if (hex) ++i;
+    size_t digits = 0;
+    while (i < text.size() && ((text[i] >= '0' && text[i] <= '9') ||
+                               (hex && ((text[i] >= 'a' && text[i] <= 'f') ||
+                                        (text[i] >= 'A' && text[i] <= 'F'))))) {
+      ++i;
+      ++digits;
+    }
+    if (digits > 0 && digits < 10 && i < text.size() && text[i] == ';') {
+      *end = i + 1;
+      return Ref::kXml;
+    }
+    return Ref::kBare;
+  }
+  size_t start = i;
+  while (i < text.size() && i - start < 32 && IsNameChar(text[i])) ++i;
+  if (i == start || i >= text.size() || text[i] != ';') return Ref::kBare;
+  std::string_view name = text.substr(start, i - start);
+  *end = i + 1;
+  if (name == "amp" || name == "lt" || name == "gt" || name == "quot" ||
+      name == "apos") {
+    return Ref::kXml;
+  }
+  if (std::optional<char32_t> c = LookupHtmlEntity(name)) {
+    *code_point = *c;
+    return Ref::kHtml;
+  }
+  return Ref::kBare;
+}
+
+// Counts lines lazily: warnings need the line of the first few repairs only.
+class LineCounter {
+ public:
+  explicit LineCounter(std::string_view text) : text_(text) {}
+  size_t LineOf(size_t offset) {
+    for (; pos_ < offset && pos_ < text_.size(); ++pos_) {
+      if (text_[pos_] == '\n') ++line_;
+    }
+    return line_;
+  }
+
+ private:
+  std::string_view text_;
+  size_t pos_ = 0;
+  size_t line_ = 1;
+};
+
+constexpr int kMaxWarningsPerKind = 5;
+
+}  // namespace
+
+// The general path, for documents with control characters: one pass over
+// every byte.
+std::string_view RepairXmlSlow(std::string_view text, std::string* storage,
+                               std::vector<std::string>* warnings);
+
+void LineColumn(std::string_view text, size_t offset, size_t* line,
+                size_t* column) {
+  *line = 1;
+  size_t line_start = 0;
+  for (size_t i = 0; i < offset && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++*line;
+      line_start = i + 1;
+    }
+  }
+  *column = offset - line_start + 1;
+}
+
+namespace {
+
+// True when `text` holds a control character XML 1.0 forbids. Eight bytes
+// at a time: only words holding a byte below 0x20 (mostly newlines) are
+// looked at closely.
+bool HasForbiddenControl(std::string_view text) {
+  const size_t n = text.size();
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, text.data() + i, 8);
+    // Classic "has a byte less than 0x20" test.
+    if (((w - 0x2020202020202020ULL) & ~w & 0x8080808080808080ULL) == 0) {
+      continue;
+    }
+    for (size_t k = i; k < i + 8; ++k) {
+      if (kInteresting[static_cast<unsigned char>(text[k])] && text[k] != '&' &&
+          text[k] != '<')
+        return true;
+    }
+  }
+  for (; i < n; ++i) {
+    if (kInteresting[static_cast<unsigned char>(text[i])] && text[i] != '&' &&
+        text[i] != '<')
+      return true;
+  }
+  return false;
+}
+
+// Start of the next "<!" (CDATA, comment, DOCTYPE) at or after `pos`.
+// Searching for the rare '!' is much cheaper than stopping at every '<'.
+size_t FindBang(std::string_view text, size_t pos) {
+  while (true) {
+    size_t bang = text.find('!', pos);
+    if (bang == std::string_view::npos) return bang;
+    if (bang > 0 && text[bang - 1] == '<') return bang - 1;
+    pos = bang + 1;
+  }
+}
+
+// End (one past) of the "<!" construct starting at `pos`.
+size_t SectionEnd(std::string_view text, size_t pos) {
+  std::string_view rest = text.substr(pos);
+  std::string_view terminator = rest.starts_with("<![CDATA[") ? "]]>"
+                                : rest.starts_with("<!--")    ? "-->"
+                                                              : ">";
+  size_t end = text.find(terminator, pos + 2);
+  return end == std::string_view::npos ? text.size() : end + terminator.size();
+}
+
+}  // namespace
+
+std::string_view RepairXml(std::string_view text, std::string* storage,
+                           std::vector<std::string>* warnings) {
+  size_t begin = 0;
+  while (begin < text.size() && text[begin] != '<' &&
+         (text[begin] == ' ' || text[begin] == '\t' || text[begin] == '\n' ||
+          text[begin] == '\r')) {
+    ++begin;
+  }
+  if (HasForbiddenControl(text)) return RepairXmlSlow(text, storage, warnings);
+  // Fast path: visit only '&' (memchr) and "<!" sections; most feeds need
+  // nothing, and then no byte is copied.
+  std::string* out = nullptr;
+  size_t copied = begin;
+  LineCounter lines(text);
+  int entity_warnings = 0, amp_warnings = 0;
+  size_t entity_count = 0, amp_count = 0;
+  size_t pos = begin;
+  size_t bang = FindBang(text, pos);
+  while (true) {
+    size_t amp = text.find('&', pos);
+    if (amp == std::string_view::npos) break;
+    bool inside_section = false;
+    while (bang < amp) {
+      size_t end = SectionEnd(text, bang);
+      bang = FindBang(text, end);
+      if (end > amp) {  // the '&' is inside CDATA or a comment
+        pos = end;
+        inside_section = true;
+        break;
+      }
+    }
+    if (inside_section) continue;
+    size_t ref_end = 0;
+    char32_t code_point = 0;
+    Ref ref = ClassifyReference(text, amp, &ref_end, &code_point);
+    if (ref == Ref::kXml) {
+      pos = ref_end;
+      continue;
+    }
+    if (out == nullptr) {
+      out = storage;
+      out->clear();
+      out->reserve(text.size() + 64);
+    }
+    out->append(text.data() + copied, amp - copied);
+    if (ref == Ref::kHtml) {
+      AppendUtf8(code_point, out);
+      if (entity_warnings++ < kMaxWarningsPerKind) {
+        warnings->push_back(
+            absl::StrCat("line ", lines.LineOf(amp), ": undeclared entity ",
+                         Av(text.substr(amp, ref_end - amp)), " decoded"));
+      }
+      ++entity_count;
+      copied = pos = ref_end;
+    } else {
+      out->append("&amp;");
+      if (amp_warnings++ < kMaxWarningsPerKind) {
+        warnings->push_back(absl::StrCat("line ", lines.LineOf(amp),
+                                         ": unescaped '&' escaped"));
+      }
+      ++amp_count;
+      copied = pos = amp + 1;
+    }
+  }
+  if (entity_count > kMaxWarningsPerKind) {
+    warnings->push_back(
+        absl::StrCat(entity_count, " undeclared entities decoded in all"));
+  }
+  if (amp_count > kMaxWarningsPerKind) {
+    warnings->push_back(
+        absl::StrCat(amp_count, " unescaped '&' escaped in all"));
+  }
+  if (out == nullptr) return text.substr(begin);
+  out->append(text.data() + copied, text.size() - copied);
+  return *out;
+}
+
+std::string_view RepairXmlSlow(std::string_view text, std::string* storage,
+                               std::vector<std::string>* warnings) {
+  size_t begin = 0;
+  while (begin < text.size() && text[begin] != '<' &&
+         (text[begin] == ' ' || text[begin] == '\t' || text[begin] == '\n' ||
+          text[begin] == '\r')) {
+    ++begin;
+  }
+  std::string* out = nullptr;  // set on the first repair
+  size_t copied = begin;       // text[copied, i) is still to be copied to out
+  LineCounter lines(text);
+  int entity_warnings = 0, amp_warnings = 0, control_warnings = 0;
+  size_t entity_count = 0, amp_count = 0, control_count = 0;
+  auto start_output = [&](size_t i) {
+    if (out == nullptr) {
+      out = storage;
+      out->clear();
+      out->reserve(text.size() + 64);
+    }
+    out->append(text.data() + copied, i - copied);
+  };
+
+  const size_t n = text.size();
+  size_t i = begin;
+  while (i < n) {
+    if (!kInteresting[static_cast<unsigned char>(text[i])]) {
+      ++i;
+      continue;
+    }
+    char c = text[i];
+    if (c == '<') {
+      // Skip constructs whose content is not parsed for references.
+      std::string_view rest = text.substr(i);
+      std::string_view terminator;
+      if (rest.starts_with("<![CDATA[")) {
+        terminator = "]]>";
+      } else if (rest.starts_with("<!--")) {
+        terminator = "-->";
+      } else if (rest.starts_with("<?")) {
+        terminator = "?>";
+      } else {
+        ++i;
+        continue;
+      }
+      size_t end = text.find(terminator, i + 2);
+      // Unterminated: leave it for the XML parser to report.
+      i = end == std::string_view::npos ? n : end + terminator.size();
+      continue;
+    }
+    if (c == '&') {
+      size_t end = 0;
+      char32_t code_point = 0;
+      Ref ref = ClassifyReference(text, i, &end, &code_point);
+      if (ref == Ref::kXml) {
+        i = end;
+        continue;
+      }
+      start_output(i);
+      if (ref == Ref::kHtml) {
+        AppendUtf8(code_point, out);
+        if (entity_warnings++ < kMaxWarningsPerKind) {
+          warnings->push_back(
+              absl::StrCat("line ", lines.LineOf(i), ": undeclared entity ",
+                           Av(text.substr(i, end - i)), " decoded"));
+        }
+        ++entity_count;
+        copied = i = end;
+      } else {
+        out->append("&amp;");
+        if (amp_warnings++ < kMaxWarningsPerKind) {
+          warnings->push_back(absl::StrCat("line ", lines.LineOf(i),
+                                           ": unescaped '&' escaped"));
+        }
+        ++amp_count;
+        copied = i = i + 1;
+      }
+      continue;
+    }
+    // A control character XML 1.0 forbids.
+    start_output(i);
+    if (control_warnings++ < kMaxWarningsPerKind) {
+      warnings->push_back(absl::StrCat(
+          "line ", lines.LineOf(i), ": control character 0x",
+          absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2),
+          " dropped"));
+    }
+    ++control_count;
+    copied = i = i + 1;
+  }
+  auto summarize = [&](size_t count, std::string_view what) {
+    if (count > kMaxWarningsPerKind) {
+      warnings->push_back(absl::StrCat(count, " ", Av(what), " in all"));
+    }
+  };
+  summarize(entity_count, "undeclared entities decoded");
+  summarize(amp_count, "unescaped '&' escaped");
+  summarize(control_count, "control characters dropped");
+  if (out == nullptr) return text.substr(begin);
+  out->append(text.data() + copied, n - copied);
+  return *out;
+}
+
+}  // namespace newsfeed::ingest::internal

@@ -1,0 +1,165 @@
+// Evaluation of the tagger against hand-labelled articles (eval/README.md).
+// Prints precision, recall and F1 per dimension for the dev part (tuned on)
+// and the held-out test part (never tuned on), and fails when the held-out
+// figures fall below the targets of issue 5.
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
+#include "ingest-service/tagger/tagger.h"
+
+namespace newsfeed::ingest {
+namespace {
+
+struct Labelled {
+  std::string id, title, text;
+  std::set<std::string> companies, countries, topics;
+};
+
+struct Counts {
+  int tp = 0, fp = 0, fn = 0;
+  double P() const { return tp + fp == 0 ? 1.0 : double(tp) / (tp + fp); }
+  double R() const { return tp + fn == 0 ? 1.0 : double(tp) / (tp + fn); }
+  double F1() const { return P() + R() == 0 ? 0 : 2 * P() * R() / (P() + R()); }
+};
+
+struct Scores {
+  Counts companies, countries, topics;
+  int articles = 0;
+};
+
+std::set<std::string> StringSet(const google::protobuf::Value& v) {
+  std::set<std::string> out;
+  for (const auto& item : v.list_value().values()) {
+    out.insert(item.string_value());
+  }
+  return out;
+}
+
+std::vector<Labelled> Load(const std::string& path) {
+  std::vector<Labelled> out;
+  std::ifstream in(path);
+  EXPECT_TRUE(in.good()) << "cannot open " << path;
+  std::string line;
+  int line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (line.empty()) continue;
+    google::protobuf::Struct s;
+    auto st = google::protobuf::util::JsonStringToMessage(line, &s);
+    if (!st.ok()) {
+      ADD_FAILURE() << path << ":" << line_no << ": " << st.ToString();
+      continue;
+    }
+    const auto& f = s.fields();
+    Labelled l;
+    l.id = f.at("id").string_value();
+    l.title = f.at("title").string_value();
+    l.text = f.at("text").string_value();
+    l.companies = StringSet(f.at("companies"));
+    l.countries = StringSet(f.at("countries"));
+    l.topics = StringSet(f.at("topics"));
+    out.push_back(std::move(l));
+  }
+  return out;
+}
+
+void Compare(const std::string& id, const char* what,
+             const std::set<std::string>& want,
+             const std::set<std::string>& got, bool verbose, Counts* c) {
+  for (const std::string& g : got) {
+    if (want.count(g)) {
+      ++c->tp;
+    } else {
+      ++c->fp;
+      if (verbose) std::printf("  %s %s FP %s\n", id.c_str(), what, g.c_str());
+    }
+  }
+  for (const std::string& w : want) {
+    if (!got.count(w)) {
+      ++c->fn;
+      if (verbose) std::printf("  %s %s FN %s\n", id.c_str(), what, w.c_str());
+    }
+  }
+}
+
+Scores Evaluate(const Tagger& tagger, const std::vector<Labelled>& items,
+                bool verbose) {
+  Scores s;
+  for (const Labelled& l : items) {
+    v1::Article a;
+    a.set_title(l.title);
+    a.set_content_text(l.text);
+    tagger.Tag(&a);
+    std::set<std::string> companies, countries, topics;
+    for (const auto& c : a.companies()) companies.insert(c.name());
+    for (const auto& c : a.countries()) countries.insert(c.code());
+    for (const auto& t : a.topics()) topics.insert(t.id());
+    Compare(l.id, "company", l.companies, companies, verbose, &s.companies);
+    Compare(l.id, "country", l.countries, countries, verbose, &s.countries);
+    Compare(l.id, "topic", l.topics, topics, verbose, &s.topics);
+    ++s.articles;
+  }
+  return s;
+}
+
+void Print(const char* part, const Scores& s) {
+  auto row = [&](const char* dim, const Counts& c) {
+    std::printf("%-5s %-10s P=%.3f R=%.3f F1=%.3f (tp=%d fp=%d fn=%d)\n", part,
+                dim, c.P(), c.R(), c.F1(), c.tp, c.fp, c.fn);
+  };
+  std::printf("%s: %d articles\n", part, s.articles);
+  row("companies", s.companies);
+  row("countries", s.countries);
+  row("topics", s.topics);
+}
+
+std::string EvalDir() {
+  if (const char* dir = std::getenv("TAGGER_EVAL_DIR")) return dir;
+  return TAGGER_EVAL_DIR;
+}
+
+class TaggerEval : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto t = Tagger::Create({});
+    ASSERT_TRUE(t.ok()) << t.status();
+    tagger_ = t->release();
+  }
+  static void TearDownTestSuite() {
+    delete tagger_;
+    tagger_ = nullptr;
+  }
+  static const Tagger* tagger_;
+};
+const Tagger* TaggerEval::tagger_ = nullptr;
+
+TEST_F(TaggerEval, Dev) {
+  std::vector<Labelled> dev = Load(EvalDir() + "/dev.jsonl");
+  ASSERT_FALSE(dev.empty());
+  // Errors are listed for the dev part only: the test part is not tuned on.
+  Scores s = Evaluate(*tagger_, dev, /*verbose=*/true);
+  Print("dev", s);
+}
+
+TEST_F(TaggerEval, HeldOutTestMeetsTargets) {
+  std::vector<Labelled> test = Load(EvalDir() + "/test.jsonl");
+  ASSERT_FALSE(test.empty());
+  Scores s =
+      Evaluate(*tagger_, test,
+               /*verbose=*/std::getenv("TAGGER_EVAL_VERBOSE") != nullptr);
+  Print("test", s);
+  EXPECT_GE(s.companies.P(), 0.95);
+  EXPECT_GE(s.companies.R(), 0.90);
+  EXPECT_GE(s.countries.F1(), 0.90);
+  EXPECT_GE(s.topics.F1(), 0.80);
+}
+
+}  // namespace
+}  // namespace newsfeed::ingest

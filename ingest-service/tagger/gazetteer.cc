@@ -1,0 +1,301 @@
+#include "ingest-service/tagger/gazetteer.h"
+
+#include <algorithm>
+#include <charconv>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+
+namespace newsfeed::ingest::internal {
+std::vector<std::string_view> Split(std::string_view s, char sep,
+                                    bool skip_empty) {
+  std::vector<std::string_view> out;
+  size_t start = 0;
+  while (true) {
+    const size_t pos = s.find(sep, start);
+    const std::string_view piece =
+        s.substr(start, pos == std::string_view::npos ? s.npos : pos - start);
+    if (!skip_empty || !piece.empty()) out.push_back(piece);
+    if (pos == std::string_view::npos) break;
+    start = pos + 1;
+  }
+  return out;
+}
+
+std::string_view Strip(std::string_view s) {
+  while (!s.empty() && absl::ascii_isspace(s.front())) s.remove_prefix(1);
+  while (!s.empty() && absl::ascii_isspace(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = absl::ascii_tolower(c);
+  return out;
+}
+
+namespace {
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && Lower(a) == Lower(b);
+}
+
+bool IsCountryCode(std::string_view s) {
+  return s.size() == 2 && absl::ascii_isupper(s[0]) &&
+         absl::ascii_isupper(s[1]);
+}
+
+std::string Slug(std::string_view name) {
+  std::string out;
+  for (char c : name) {
+    if (absl::ascii_isalnum(c)) {
+      out.push_back(absl::ascii_tolower(c));
+    } else if (!out.empty() && out.back() != '-') {
+      out.push_back('-');
+    }
+  }
+  while (!out.empty() && out.back() == '-') out.pop_back();
+  return out;
+}
+
+bool ParseDouble(std::string_view s, double* out) {
+  const char* end = s.data() + s.size();
+  auto [ptr, ec] = std::from_chars(s.data(), end, *out);
+  return ec == std::errc() && ptr == end;
+}
+
+}  // namespace
+
+bool Gazetteer::CaseMatches(const Pattern& pat, const TokenizedText& t,
+                            std::string_view text, size_t i) {
+  if (pat.exact_case) {
+    for (size_t k = 0; k < pat.forms.size(); ++k) {
+      const Token& tok = t.tokens[i + k];
+      if (text.substr(tok.begin, tok.end - tok.begin) != pat.forms[k]) {
+        return false;
+      }
+    }
+    return true;
+  }
+  // "Apple" in the data never matches "apple": news capitalizes names.
+  return !pat.upper_initial || t.tokens[i].upper_initial;
+}
+
+bool Gazetteer::IsNegativeCue(std::string_view alias_key,
+                              std::string_view key) const {
+  auto it = negative_cues_.find(AV(alias_key));
+  return it != negative_cues_.end() && it->second.contains(AV(key));
+}
+
+absl::Status Gazetteer::AddAliases(PatternKind kind, uint32_t target,
+                                   std::string_view aliases,
+                                   PlaceKind place_kind, double weight) {
+  for (std::string_view raw : Split(aliases, '|', true)) {
+    Pattern pat;
+    pat.kind = kind;
+    pat.target = target;
+    pat.place_kind = place_kind;
+    pat.weight = weight;
+    std::string_view alias = Strip(raw);
+    while (!alias.empty() && (alias[0] == '~' || alias[0] == '=')) {
+      (alias[0] == '~' ? pat.ambiguous : pat.exact_case) = true;
+      alias.remove_prefix(1);
+    }
+    TokenizedText t;
+    Tokenize(alias, &t);
+    if (t.tokens.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("empty alias in \"", AV(aliases), "\""));
+    }
+    const std::string dedupe_key =
+        absl::StrCat(static_cast<int>(kind), ":", target, ":", t.lowered,
+                     pat.exact_case ? "=" : "");
+    auto [seen, inserted] = seen_aliases_.try_emplace(
+        dedupe_key, static_cast<uint32_t>(patterns_.size()));
+    if (!inserted) {
+      // "place JO name ~Jordan" after the iso-codes "Jordan": the later,
+      // more careful record adds the ambiguity marker.
+      patterns_[seen->second].ambiguous |= pat.ambiguous;
+      continue;
+    }
+    pat.text = std::string(alias);
+    pat.lower_text = Lower(alias);
+    for (const Token& tok : t.tokens) {
+      pat.keys.emplace_back(tok.key);
+      if (pat.exact_case) {
+        pat.forms.emplace_back(alias.substr(tok.begin, tok.end - tok.begin));
+      }
+    }
+    pat.upper_initial = t.tokens[0].upper_initial;
+    patterns_.push_back(std::move(pat));
+    if (kind == PatternKind::kCompany || kind == PatternKind::kPlace) {
+      ++alias_count_;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Gazetteer::AddFile(std::string_view name, std::string_view text) {
+  int line_no = 0;
+  for (std::string_view line : Split(text, '\n')) {
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (Strip(line).empty() || line[0] == '#') continue;
+    std::vector<std::string_view> cols = Split(line, '\t');
+    auto error = [&](std::string_view why) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(AV(name), ":", line_no, ": ", AV(why)));
+    };
+    auto need = [&](size_t n) { return cols.size() >= n; };
+    const std::string_view type = cols[0];
+    absl::Status s;
+    if (type == "company") {
+      if (!need(5)) return error("company needs id, name, ticker, hq columns");
+      const std::string_view name_col = Strip(cols[2]);
+      if (name_col.empty()) return error("company without a name");
+      const std::string_view hq = cols[4];
+      if (!hq.empty() && !IsCountryCode(hq)) {
+        return error(absl::StrCat("bad headquarters country \"", AV(hq), "\""));
+      }
+      std::string id(cols[1]);
+      if (id.empty() || id == "-") {
+        id = cols[3].empty() ? absl::StrCat("name:", Slug(name_col))
+                             : absl::StrCat("ticker:", AV(cols[3]));
+      }
+      auto [it, inserted] = company_by_id_.try_emplace(
+          id, static_cast<uint32_t>(companies_.size()));
+      if (inserted) {
+        companies_.push_back(
+            {id, std::string(name_col), std::string(cols[3]), std::string(hq)});
+      }
+      const std::string_view aliases = cols.size() > 5 ? cols[5] : "";
+      // The canonical name is an alias too, unless the list already gives it
+      // with markers ("~Apple").
+      bool listed = false;
+      for (std::string_view a : Split(aliases, '|')) {
+        a = Strip(a);
+        while (!a.empty() && (a[0] == '~' || a[0] == '=')) a.remove_prefix(1);
+        if (EqualsIgnoreCase(a, name_col)) listed = true;
+      }
+      if (!listed) {
+        s = AddAliases(PatternKind::kCompany, it->second, name_col,
+                       PlaceKind::kName, 0);
+      }
+      if (s.ok()) {
+        s = AddAliases(PatternKind::kCompany, it->second, aliases,
+                       PlaceKind::kName, 0);
+      }
+    } else if (type == "country") {
+      if (!need(3) || !IsCountryCode(cols[1])) {
+        return error("country needs an ISO 3166-1 alpha-2 code and a name");
+      }
+      if (country_by_code_.contains(AV(cols[1]))) continue;
+      country_by_code_.emplace(std::string(cols[1]), countries_.size());
+      countries_.push_back({std::string(cols[1]), std::string(cols[2])});
+    } else if (type == "place") {
+      if (!need(4)) return error("place needs code, kind, aliases");
+      auto it = country_by_code_.find(AV(cols[1]));
+      if (it == country_by_code_.end()) {
+        return error(
+            absl::StrCat("unknown country code \"", AV(cols[1]), "\""));
+      }
+      static const std::pair<std::string_view, PlaceKind> kKinds[] = {
+          {"name", PlaceKind::kName},
+          {"abbr", PlaceKind::kAbbrev},
+          {"demonym", PlaceKind::kDemonym},
+          {"capital", PlaceKind::kCapital},
+          {"city", PlaceKind::kCity},
+          {"region", PlaceKind::kRegion},
+          {"institution", PlaceKind::kInstitution}};
+      const PlaceKind* kind = nullptr;
+      for (const auto& [k, v] : kKinds) {
+        if (cols[2] == k) kind = &v;
+      }
+      if (kind == nullptr) {
+        return error(absl::StrCat("unknown place kind \"", AV(cols[2]), "\""));
+      }
+      s = AddAliases(PatternKind::kPlace, it->second, cols[3], *kind, 0);
+    } else if (type == "topic") {
+      double threshold = 0;
+      if (!need(4) || !ParseDouble(cols[3], &threshold) || threshold <= 0) {
+        return error("topic needs id, name and a positive threshold");
+      }
+      auto [it, inserted] = topic_by_id_.try_emplace(
+          std::string(cols[1]), static_cast<uint32_t>(topics_.size()));
+      if (inserted) {
+        topics_.push_back(
+            {std::string(cols[1]), std::string(cols[2]), threshold, {}});
+      } else {
+        topics_[it->second].threshold = threshold;
+      }
+    } else if (type == "rule") {
+      double weight = 0;
+      if (!need(4) || !ParseDouble(cols[2], &weight)) {
+        return error("rule needs topic, numeric weight, phrases");
+      }
+      auto it = topic_by_id_.find(AV(cols[1]));
+      if (it == topic_by_id_.end()) {
+        return error(
+            absl::StrCat("rule for undeclared topic \"", AV(cols[1]), "\""));
+      }
+      s = AddAliases(PatternKind::kTopicRule, it->second, cols[3],
+                     PlaceKind::kName, weight);
+    } else if (type == "suppress") {
+      auto topic =
+          need(3) ? topic_by_id_.find(AV(cols[1])) : topic_by_id_.end();
+      auto by = need(3) ? topic_by_id_.find(AV(cols[2])) : topic_by_id_.end();
+      if (topic == topic_by_id_.end() || by == topic_by_id_.end()) {
+        return error("suppress needs two declared topic ids");
+      }
+      topics_[topic->second].suppressed_by.push_back(by->second);
+    } else if (type == "veto") {
+      if (!need(2)) return error("veto needs phrases");
+      s = AddAliases(PatternKind::kVeto, 0, cols[1], PlaceKind::kName, 0);
+    } else if (type == "cue") {
+      if (!need(3) || (cols[1] != "business" && cols[1] != "country")) {
+        return error("cue needs business|country and words");
+      }
+      auto& set = cols[1] == "business" ? business_cues_ : country_cues_;
+      for (std::string_view w : Split(cols[2], '|', true)) {
+        set.insert(Lower(Strip(w)));
+      }
+    } else if (type == "negcue") {
+      if (!need(3)) return error("negcue needs an alias and words");
+      auto& set = negative_cues_[Lower(cols[1])];
+      for (std::string_view w : Split(cols[2], '|', true)) {
+        set.insert(Lower(Strip(w)));
+      }
+    } else if (type == "currency") {
+      if (!need(2) || cols[1].size() != 3)
+        return error("currency needs a code");
+      currency_codes_.insert(std::string(cols[1]));
+    } else {
+      return error(absl::StrCat("unknown record type \"", AV(type), "\""));
+    }
+    if (!s.ok())
+      return error(std::string_view(s.message().data(), s.message().size()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Gazetteer::Finish() {
+  by_first_key_.clear();
+  for (uint32_t i = 0; i < patterns_.size(); ++i) {
+    const Pattern& pat = patterns_[i];
+    by_first_key_[pat.keys[0]].push_back(
+        {i, static_cast<uint32_t>(pat.keys.size()),
+         pat.keys.size() >= 2
+             ? std::hash<std::string_view>()(std::string_view(pat.keys[1]))
+             : 0});
+  }
+  for (auto& [key, list] : by_first_key_) {
+    std::stable_sort(list.begin(), list.end(),
+                     [](const IndexEntry& a, const IndexEntry& b) {
+                       return a.size > b.size;
+                     });
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace newsfeed::ingest::internal

@@ -1,0 +1,185 @@
+// The tagger's loaded data: companies, countries, topics and the phrase
+// patterns that find them in tokenized text. Internal to the tagger.
+#ifndef INGEST_SERVICE_TAGGER_GAZETTEER_H_
+#define INGEST_SERVICE_TAGGER_GAZETTEER_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "ingest-service/tagger/tokenizer.h"
+
+namespace newsfeed::ingest::internal {
+
+// Debian's absl::string_view is its own type, not std::string_view; these
+// bridge the two where absl APIs (StrCat, hash-map lookups) take it.
+inline absl::string_view AV(std::string_view s) {
+  return absl::string_view(s.data(), s.size());
+}
+std::vector<std::string_view> Split(std::string_view s, char sep,
+                                    bool skip_empty = false);
+std::string_view Strip(std::string_view s);
+std::string Lower(std::string_view s);
+
+struct Company {
+  std::string id;
+  std::string name;
+  std::string ticker;
+  std::string hq_country;
+};
+
+struct Country {
+  std::string code;
+  std::string name;
+};
+
+struct Topic {
+  std::string id;
+  std::string name;
+  double threshold = 0;
+  // Topics that, when tagged, make this one redundant unless it scores at
+  // least twice its threshold ("jobs" inside a "layoffs" story).
+  std::vector<uint32_t> suppressed_by;
+};
+
+// How a place alias names its country; sets the weight of a mention.
+enum class PlaceKind : uint8_t {
+  kName,
+  kAbbrev,
+  kDemonym,
+  kCapital,
+  kCity,
+  kRegion,       // a state or province: "Ohio", "Bavaria"
+  kInstitution,  // a national body: "FTC", "Bundestag"
+};
+
+enum class PatternKind : uint8_t { kCompany, kPlace, kTopicRule, kVeto };
+
+// One phrase to find: a company alias, a country name, a topic phrase or a
+// veto phrase ("Amazon rainforest").
+struct Pattern {
+  PatternKind kind = PatternKind::kVeto;
+  uint32_t target = 0;             // index into companies/countries/topics
+  std::vector<std::string> keys;   // token keys, as Tokenize produces them
+  std::vector<std::string> forms;  // original tokens (exact-case patterns)
+  std::string text;                // the alias or phrase as written in the data
+  std::string lower_text;      // text, ASCII-lowered: the key of negative cues
+  bool ambiguous = false;      // an ordinary word too: needs evidence
+  bool exact_case = false;     // "=US": case must match exactly
+  bool upper_initial = false;  // data form is capitalized: text must be too
+  PlaceKind place_kind = PlaceKind::kName;
+  double weight = 0;  // topic rules
+};
+
+class Gazetteer {
+ public:
+  Gazetteer() = default;
+  Gazetteer(const Gazetteer&) = delete;
+  Gazetteer& operator=(const Gazetteer&) = delete;
+
+  // Parses the records of one data file (format: data/README.md) and adds
+  // them. `name` is used in error messages: INVALID_ARGUMENT "name:line: why".
+  absl::Status AddFile(std::string_view name, std::string_view text);
+
+  // Builds the lookup index; call once after the last AddFile. Fails with
+  // INVALID_ARGUMENT when a topic rule names an unknown topic.
+  absl::Status Finish();
+
+  // Calls fn(pattern_index, token_count) for every pattern matching at
+  // tokens[i], longest first. Case constraints are checked against `text`.
+  template <typename Fn>
+  void MatchAt(const TokenizedText& t, std::string_view text, size_t i,
+               Fn&& fn) const {
+    auto it = by_first_key_.find(AV(t.tokens[i].key));
+    if (it == by_first_key_.end()) return;
+    // Comparing the hash of the second token first keeps the scan of a long
+    // list ("new", "bank", "china") from touching every pattern.
+    size_t second_hash = 0;
+    bool have_second = false;
+    for (const IndexEntry& e : it->second) {
+      const size_t n = e.size;
+      if (i + n > t.tokens.size()) continue;
+      if (n >= 2) {
+        if (!have_second) {
+          second_hash = std::hash<std::string_view>()(t.tokens[i + 1].key);
+          have_second = true;
+        }
+        if (second_hash != e.second_hash) continue;
+      }
+      const Pattern& pat = patterns_[e.pattern];
+      bool ok = true;
+      for (size_t k = 1; k < n && ok; ++k) {
+        ok = t.tokens[i + k].key == pat.keys[k];
+      }
+      if (!ok || !CaseMatches(pat, t, text, i)) continue;
+      fn(e.pattern, n);
+    }
+  }
+
+  const std::vector<Pattern>& patterns() const { return patterns_; }
+  const std::vector<Company>& companies() const { return companies_; }
+  const std::vector<Country>& countries() const { return countries_; }
+  const std::vector<Topic>& topics() const { return topics_; }
+  // Index of the country with ISO code `code` in countries(), or -1.
+  int CountryIndex(std::string_view code) const {
+    auto it = country_by_code_.find(AV(code));
+    return it == country_by_code_.end() ? -1 : static_cast<int>(it->second);
+  }
+  bool IsCurrencyCode(std::string_view code) const {
+    return currency_codes_.contains(AV(code));
+  }
+  // Context words ("shares", "CEO") that support an ambiguous company alias.
+  bool IsBusinessCue(std::string_view key) const {
+    return business_cues_.contains(AV(key));
+  }
+  // Context words ("government", "border") that support an ambiguous country.
+  bool IsCountryCue(std::string_view key) const {
+    return country_cues_.contains(AV(key));
+  }
+  // Words that veto the ambiguous alias `alias_key` nearby ("harvest" for
+  // "apple").
+  bool IsNegativeCue(std::string_view alias_key, std::string_view key) const;
+
+  size_t alias_count() const { return alias_count_; }
+
+ private:
+  static bool CaseMatches(const Pattern& pat, const TokenizedText& t,
+                          std::string_view text, size_t i);
+  absl::Status AddAliases(PatternKind kind, uint32_t target,
+                          std::string_view aliases, PlaceKind place_kind,
+                          double weight);
+
+  std::vector<Company> companies_;
+  std::vector<Country> countries_;
+  std::vector<Topic> topics_;
+  std::vector<Pattern> patterns_;
+  absl::flat_hash_map<std::string, uint32_t> company_by_id_;
+  absl::flat_hash_map<std::string, uint32_t> country_by_code_;
+  absl::flat_hash_map<std::string, uint32_t> topic_by_id_;
+  // Topic rules whose topic may be declared later in the same or a later file.
+  std::vector<std::pair<std::string, uint32_t>> pending_rules_;
+  struct IndexEntry {
+    uint32_t pattern;
+    uint32_t size;       // tokens in the pattern
+    size_t second_hash;  // std::hash of the second key; 0 for one token
+  };
+  absl::flat_hash_map<std::string, std::vector<IndexEntry>> by_first_key_;
+  absl::flat_hash_set<std::string> currency_codes_;
+  absl::flat_hash_set<std::string> business_cues_;
+  absl::flat_hash_set<std::string> country_cues_;
+  absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>>
+      negative_cues_;
+  // Alias -> pattern, so a later record can mark a built-in name ambiguous.
+  absl::flat_hash_map<std::string, uint32_t> seen_aliases_;
+  size_t alias_count_ = 0;
+};
+
+}  // namespace newsfeed::ingest::internal
+
+#endif  // INGEST_SERVICE_TAGGER_GAZETTEER_H_

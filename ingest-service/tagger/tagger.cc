@@ -1,0 +1,923 @@
+#include "ingest-service/tagger/tagger.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "ingest-service/tagger/builtin_data.h"
+#include "ingest-service/tagger/gazetteer.h"
+#include "ingest-service/tagger/tokenizer.h"
+
+namespace newsfeed::ingest {
+namespace {
+
+using internal::AV;
+using internal::Gazetteer;
+using internal::Pattern;
+using internal::PatternKind;
+using internal::PlaceKind;
+using internal::Token;
+using internal::TokenizedText;
+using internal::TokenKind;
+using newsfeed::v1::TextField;
+
+// Tokens on either side of an ambiguous mention searched for context cues.
+constexpr size_t kCueWindow = 12;
+// A tagged company headquartered in a country the article mentions makes
+// that country more central ("the Danish drugmaker Novo Nordisk"); a company
+// alone never makes an article about its home country.
+constexpr double kHqBonus = 0.5;
+// Country evidence weights: a name says more than a demonym or a city.
+constexpr double kTitleFactor = 2.0;
+constexpr double kDatelineWeight = 2.0;
+constexpr double kCountryThreshold = 1.0;
+// A topic phrase repeated many times adds no more than this many counts.
+constexpr int kMaxRuleRepeats = 3;
+constexpr int kMaxEvidence = 3;
+
+double PlaceWeight(PlaceKind kind) {
+  switch (kind) {
+    case PlaceKind::kName:
+    case PlaceKind::kAbbrev:
+    case PlaceKind::kCapital:
+    case PlaceKind::kRegion:
+    case PlaceKind::kInstitution:
+      return 1.0;
+    case PlaceKind::kDemonym:
+      return 0.75;
+    case PlaceKind::kCity:
+      return 0.5;
+  }
+  return 0;
+}
+
+std::string_view PlaceRule(PlaceKind kind) {
+  switch (kind) {
+    case PlaceKind::kName:
+      return "name:";
+    case PlaceKind::kAbbrev:
+      return "abbr:";
+    case PlaceKind::kCapital:
+      return "capital:";
+    case PlaceKind::kDemonym:
+      return "demonym:";
+    case PlaceKind::kCity:
+      return "city:";
+    case PlaceKind::kRegion:
+      return "region:";
+    case PlaceKind::kInstitution:
+      return "institution:";
+  }
+  return "";
+}
+
+// A span of tokens in one field matched by one pattern.
+struct Mention {
+  int field;       // index into Analysis::fields
+  uint32_t begin;  // token range [begin, end)
+  uint32_t end;
+  uint32_t pattern;
+  bool accepted = false;
+};
+
+struct Field {
+  TextField id;
+  std::string_view text;
+  TokenizedText t;
+  bool title_case = false;  // headline style: every word capitalized
+};
+
+class Analysis {
+ public:
+  Analysis(const Gazetteer& g, std::string_view title, std::string_view body)
+      : g_(g) {
+    fields_[0].id = newsfeed::v1::TEXT_FIELD_TITLE;
+    fields_[0].text = title;
+    fields_[1].id = newsfeed::v1::TEXT_FIELD_BODY;
+    fields_[1].text = body;
+    for (int f = 0; f < 2; ++f) {
+      internal::Tokenize(fields_[f].text, &fields_[f].t);
+      size_t words = 0, capitalized = 0;
+      for (const Token& tok : fields_[f].t.tokens) {
+        if (tok.kind != TokenKind::kWord) continue;
+        ++words;
+        if (tok.upper_initial) ++capitalized;
+      }
+      fields_[f].title_case = words > 0 && capitalized * 10 >= words * 6;
+      Collect(f);
+    }
+  }
+
+  void Run(newsfeed::v1::Article* a) {
+    ResolveCompanies();
+    ResolveCountries();
+    EmitCompanies(a);
+    EmitCountries(a);
+    EmitTopics(a);
+    EmitAmounts(a);
+  }
+
+ private:
+  std::string_view TokText(const Field& f, uint32_t b, uint32_t e) const {
+    const auto& toks = f.t.tokens;
+    return f.text.substr(toks[b].begin, toks[e - 1].end - toks[b].begin);
+  }
+
+  void AddEvidence(const Mention& m, std::string_view rule,
+                   newsfeed::v1::Evidence* ev) const {
+    const Field& f = fields_[m.field];
+    ev->set_field(f.id);
+    ev->set_begin(f.t.tokens[m.begin].begin);
+    ev->set_end(f.t.tokens[m.end - 1].end);
+    ev->set_text(std::string(TokText(f, m.begin, m.end)));
+    ev->set_rule(std::string(rule));
+  }
+
+  // Finds all pattern matches in field f and resolves overlaps: vetoes block
+  // companies and places; among companies (then places, which companies also
+  // block: "Air France", "Bank of China") the longest leftmost match wins.
+  void Collect(int f) {
+    const Field& field = fields_[f];
+    const auto& toks = field.t.tokens;
+    std::vector<bool> blocked(toks.size(), false);
+    std::vector<Mention> companies, places;
+    for (size_t i = 0; i < toks.size(); ++i) {
+      g_.MatchAt(field.t, field.text, i, [&](uint32_t p, size_t n) {
+        const Pattern& pat = g_.patterns()[p];
+        Mention m{f, static_cast<uint32_t>(i), static_cast<uint32_t>(i + n), p};
+        switch (pat.kind) {
+          case PatternKind::kVeto:
+            for (size_t k = i; k < i + n; ++k) blocked[k] = true;
+            break;
+          case PatternKind::kCompany:
+            companies.push_back(m);
+            break;
+          case PatternKind::kPlace:
+            places.push_back(m);
+            break;
+          case PatternKind::kTopicRule:
+            rules_.push_back(m);
+            break;
+        }
+      });
+    }
+    auto take = [&](const std::vector<Mention>& cands,
+                    std::vector<Mention>* out) {
+      uint32_t covered = 0;
+      for (const Mention& m : cands) {
+        if (m.begin < covered) continue;
+        bool free = true;
+        for (uint32_t k = m.begin; k < m.end; ++k) free = free && !blocked[k];
+        if (!free) continue;
+        out->push_back(m);
+        covered = m.end;
+      }
+    };
+    take(companies, &companies_);
+    std::vector<bool> in_company(toks.size(), false);
+    for (const Mention& m : companies_) {
+      if (m.field != f) continue;
+      for (uint32_t k = m.begin; k < m.end; ++k) in_company[k] = true;
+    }
+    std::vector<Mention> outside;
+    for (const Mention& m : places) {
+      bool inside = false;
+      for (uint32_t k = m.begin; k < m.end; ++k)
+        inside = inside || in_company[k];
+      if (!inside) {
+        outside.push_back(m);
+      } else if (!g_.patterns()[m.pattern].ambiguous) {
+        // "Taiwan Semiconductor", "Air France": not a mention of the
+        // country, but it lets the company's home country count (kHqBonus).
+        inner_places_.insert(g_.patterns()[m.pattern].target);
+      }
+    }
+    take(outside, &places_);
+  }
+
+  bool NearbyCue(const Mention& m, bool business, std::string_view alias_key,
+                 bool* negative) const {
+    const auto& toks = fields_[m.field].t.tokens;
+    const size_t lo = m.begin > kCueWindow ? m.begin - kCueWindow : 0;
+    const size_t hi = std::min(toks.size(), m.end + kCueWindow);
+    bool positive = false;
+    for (size_t k = lo; k < hi; ++k) {
+      if (k >= m.begin && k < m.end) continue;
+      const std::string_view key = toks[k].key;
+      if (g_.IsNegativeCue(alias_key, key)) *negative = true;
+      if (business ? g_.IsBusinessCue(key) : g_.IsCountryCue(key)) {
+        positive = true;
+      }
+    }
+    return positive;
+  }
+
+  // A legal form or an exchange ticker right after the name: "Apple Inc.",
+  // "Shell plc", "Apple (NASDAQ: AAPL)".
+  bool LegalFormNext(const Mention& m) const {
+    static const absl::flat_hash_set<std::string_view> kForms = {
+        "inc",   "corp", "corporation", "ltd",         "plc",      "llc",
+        "ag",    "sa",   "se",          "nv",          "holdings", "co",
+        "group", "gmbh", "limited",     "incorporated"};
+    static const absl::flat_hash_set<std::string_view> kExchanges = {
+        "nasdaq", "nyse", "lse", "tse", "hkex", "euronext", "xetra",
+        "tsx",    "asx",  "sgx", "krx", "nse",  "bse",      "six"};
+    const auto& toks = fields_[m.field].t.tokens;
+    size_t k = m.end;
+    if (k < toks.size() && toks[k].key == ",") ++k;
+    if (k < toks.size() && kForms.contains(toks[k].key)) return true;
+    if (m.end < toks.size() && toks[m.end].key == "(" &&
+        m.end + 1 < toks.size()) {
+      const Token& next = toks[m.end + 1];
+      const std::string& ticker =
+          g_.companies()[g_.patterns()[m.pattern].target].ticker;
+      if (kExchanges.contains(next.key)) return true;
+      if (!ticker.empty() && next.all_upper &&
+          fields_[m.field].text.substr(next.begin, next.end - next.begin) ==
+              ticker) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  void ResolveCompanies() {
+    absl::flat_hash_set<uint32_t> strong;
+    for (Mention& m : companies_) {
+      const Pattern& pat = g_.patterns()[m.pattern];
+      if (!pat.ambiguous) {
+        m.accepted = true;
+        strong.insert(pat.target);
+      }
+    }
+    // Ambiguous names ("Apple", "Target") need evidence, and a nearby
+    // contrary word ("harvest", "audience") vetoes the mention whatever else
+    // the article says.
+    // Another company named close by ("Tesla, BYD and Geely") is business
+    // context too.
+    auto near_other_company = [&](const Mention& m) {
+      for (const Mention& o : companies_) {
+        if (!o.accepted || o.field != m.field || &o == &m) continue;
+        const uint32_t gap = o.begin >= m.end
+                                 ? o.begin - m.end
+                                 : m.begin - std::min(m.begin, o.end);
+        if (gap <= kCueWindow / 2) return true;
+      }
+      return false;
+    };
+    std::vector<bool> negative(companies_.size(), false);
+    absl::flat_hash_set<uint32_t> supported;
+    for (size_t i = 0; i < companies_.size(); ++i) {
+      Mention& m = companies_[i];
+      const Pattern& pat = g_.patterns()[m.pattern];
+      if (!pat.ambiguous) continue;
+      bool neg = false;
+      const bool cue = NearbyCue(m, /*business=*/true, pat.lower_text, &neg);
+      negative[i] = neg;
+      if (neg) continue;
+      if (strong.contains(pat.target) || LegalFormNext(m) || cue ||
+          near_other_company(m)) {
+        m.accepted = true;
+        supported.insert(pat.target);
+      }
+    }
+    // Once a company is established, its other plain mentions count too.
+    for (size_t i = 0; i < companies_.size(); ++i) {
+      Mention& m = companies_[i];
+      if (!m.accepted && !negative[i] &&
+          supported.contains(g_.patterns()[m.pattern].target)) {
+        m.accepted = true;
+      }
+    }
+  }
+
+  bool LooksLikePersonName(const Mention& m) const {
+    const Field& f = fields_[m.field];
+    if (f.title_case) return false;
+    static const absl::flat_hash_set<std::string_view> kFunction = {
+        "in",           "the",         "from",    "to",       "of",
+        "and",          "for",         "with",    "by",       "on",
+        "at",           "as",          "into",    "across",   "about",
+        "neighbouring", "neighboring", "but",     "while",    "after",
+        "before",       "if",          "when",    "northern", "southern",
+        "eastern",      "western",     "central", "says",     "said",
+        "both",         "including",   "like",    "between",  "against"};
+    const auto& toks = f.t.tokens;
+    auto is_name_word = [&](size_t k) {
+      const Token& tok = toks[k];
+      return tok.kind == TokenKind::kWord && tok.upper_initial &&
+             !tok.all_upper && tok.sentence == toks[m.begin].sentence &&
+             !kFunction.contains(tok.key);
+    };
+    return (m.begin > 0 && is_name_word(m.begin - 1)) ||
+           (m.end < toks.size() && is_name_word(m.end));
+  }
+
+  void ResolveCountries() {
+    absl::flat_hash_set<uint32_t> strong;
+    for (Mention& m : places_) {
+      const Pattern& pat = g_.patterns()[m.pattern];
+      if (!pat.ambiguous) {
+        m.accepted = true;
+        strong.insert(pat.target);
+      }
+    }
+    for (Mention& m : places_) {
+      const Pattern& pat = g_.patterns()[m.pattern];
+      if (!pat.ambiguous) continue;
+      bool neg = false;
+      const bool cue = NearbyCue(m, /*business=*/false, pat.lower_text, &neg);
+      if (neg || LooksLikePersonName(m)) continue;
+      m.accepted = strong.contains(pat.target) || cue;
+    }
+  }
+
+  void EmitCompanies(newsfeed::v1::Article* a) {
+    struct Agg {
+      newsfeed::v1::CompanyTag* tag;
+      int mentions = 0;
+      bool in_title = false;
+    };
+    absl::flat_hash_map<uint32_t, Agg> by_company;
+    for (const Mention& m : companies_) {
+      if (!m.accepted) continue;
+      const Pattern& pat = g_.patterns()[m.pattern];
+      auto [it, inserted] = by_company.try_emplace(pat.target);
+      Agg& agg = it->second;
+      if (inserted) {
+        const internal::Company& c = g_.companies()[pat.target];
+        agg.tag = a->add_companies();
+        agg.tag->set_id(c.id);
+        agg.tag->set_name(c.name);
+        agg.tag->set_ticker(c.ticker);
+        agg.tag->set_hq_country(c.hq_country);
+      }
+      ++agg.mentions;
+      agg.in_title = agg.in_title || m.field == 0;
+      if (agg.tag->evidence_size() < kMaxEvidence) {
+        AddEvidence(m, absl::StrCat("alias:", pat.text),
+                    agg.tag->add_evidence());
+      }
+    }
+    for (auto& [id, agg] : by_company) {
+      agg.tag->set_score(std::min(
+          1.0, 0.2 + 0.15 * agg.mentions + (agg.in_title ? 0.4 : 0.0)));
+    }
+  }
+
+  bool IsDateline(const Mention& m) const {
+    // "PARIS, May 13 (Reuters) -": an all-caps place opening the body.
+    const auto& toks = fields_[m.field].t.tokens;
+    if (m.field != 1 || m.begin != 0 || m.end >= toks.size()) return false;
+    for (uint32_t k = m.begin; k < m.end; ++k) {
+      if (toks[k].kind == TokenKind::kWord && !toks[k].all_upper) return false;
+    }
+    return toks[m.end].key == "," || toks[m.end].key == "(" ||
+           toks[m.end].key == "-";
+  }
+
+  void EmitCountries(newsfeed::v1::Article* a) {
+    struct Agg {
+      double score = 0;
+      std::vector<const Mention*> mentions;
+    };
+    absl::flat_hash_map<uint32_t, Agg> by_country;
+    for (const Mention& m : places_) {
+      if (!m.accepted) continue;
+      const Pattern& pat = g_.patterns()[m.pattern];
+      Agg& agg = by_country[pat.target];
+      double w = IsDateline(m) ? kDatelineWeight : PlaceWeight(pat.place_kind);
+      if (m.field == 0) w *= kTitleFactor;
+      agg.score += w;
+      agg.mentions.push_back(&m);
+    }
+    // Only a central company (in the title, or named twice) lends its home
+    // country weight: "Chinese rivals such as BYD" does not.
+    absl::flat_hash_map<uint32_t, int> weight;
+    for (const Mention& m : companies_) {
+      if (!m.accepted) continue;
+      weight[g_.patterns()[m.pattern].target] += m.field == 0 ? 2 : 1;
+    }
+    absl::flat_hash_set<uint32_t> hq_done;
+    for (const Mention& m : companies_) {
+      if (!m.accepted) continue;
+      const uint32_t company = g_.patterns()[m.pattern].target;
+      if (weight[company] < 2) continue;
+      if (!hq_done.insert(company).second) continue;
+      const int hq = g_.CountryIndex(g_.companies()[company].hq_country);
+      if (hq < 0) continue;
+      auto agg = by_country.find(static_cast<uint32_t>(hq));
+      if (agg != by_country.end()) {
+        agg->second.score += kHqBonus;
+      } else if (inner_places_.contains(static_cast<uint32_t>(hq))) {
+        by_country[static_cast<uint32_t>(hq)].score += kHqBonus;
+      }
+    }
+    std::vector<std::pair<uint32_t, const Agg*>> order;
+    for (const auto& [c, agg] : by_country) {
+      // A tag needs a mention of the country itself as evidence.
+      if (agg.score >= kCountryThreshold && !agg.mentions.empty()) {
+        order.emplace_back(c, &agg);
+      }
+    }
+    std::sort(order.begin(), order.end(), [](const auto& x, const auto& y) {
+      return x.second->score != y.second->score
+                 ? x.second->score > y.second->score
+                 : x.first < y.first;
+    });
+    for (const auto& [c, agg] : order) {
+      newsfeed::v1::CountryTag* tag = a->add_countries();
+      tag->set_code(g_.countries()[c].code);
+      tag->set_name(g_.countries()[c].name);
+      tag->set_score(std::min(1.0, agg->score / 5.0));
+      for (const Mention* m : agg->mentions) {
+        if (tag->evidence_size() >= kMaxEvidence) break;
+        const Pattern& pat = g_.patterns()[m->pattern];
+        AddEvidence(*m,
+                    IsDateline(*m)
+                        ? absl::StrCat("dateline:", pat.text)
+                        : absl::StrCat(AV(PlaceRule(pat.place_kind)), pat.text),
+                    tag->add_evidence());
+      }
+    }
+  }
+
+  void EmitTopics(newsfeed::v1::Article* a) {
+    struct Agg {
+      double score = 0;
+      std::vector<const Mention*> mentions;
+    };
+    absl::flat_hash_map<uint32_t, Agg> by_topic;
+    absl::flat_hash_map<uint32_t, int> repeats;
+    for (const Mention& m : rules_) {
+      const Pattern& pat = g_.patterns()[m.pattern];
+      if (++repeats[m.pattern] > kMaxRuleRepeats) continue;
+      Agg& agg = by_topic[pat.target];
+      agg.score += pat.weight * (m.field == 0 ? kTitleFactor : 1.0);
+      agg.mentions.push_back(&m);
+    }
+    auto passes = [&](uint32_t t) {
+      auto it = by_topic.find(t);
+      return it != by_topic.end() &&
+             it->second.score >= g_.topics()[t].threshold;
+    };
+    std::vector<std::pair<uint32_t, const Agg*>> order;
+    for (const auto& [t, agg] : by_topic) {
+      const internal::Topic& topic = g_.topics()[t];
+      if (agg.score < topic.threshold) continue;
+      bool suppressed = false;
+      for (uint32_t by : topic.suppressed_by) {
+        suppressed =
+            suppressed || (passes(by) && agg.score < 2 * topic.threshold);
+      }
+      if (!suppressed) order.emplace_back(t, &agg);
+    }
+    std::sort(order.begin(), order.end(), [](const auto& x, const auto& y) {
+      return x.second->score != y.second->score
+                 ? x.second->score > y.second->score
+                 : x.first < y.first;
+    });
+    for (const auto& [t, agg] : order) {
+      const internal::Topic& topic = g_.topics()[t];
+      newsfeed::v1::TopicTag* tag = a->add_topics();
+      tag->set_id(topic.id);
+      tag->set_name(topic.name);
+      tag->set_score(std::min(1.0, agg->score / (2 * topic.threshold)));
+      for (const Mention* m : agg->mentions) {
+        if (tag->evidence_size() >= kMaxEvidence) break;
+        AddEvidence(*m, absl::StrCat("phrase:", g_.patterns()[m->pattern].text),
+                    tag->add_evidence());
+      }
+    }
+  }
+
+  // ---- Money ----
+
+  struct Amount {
+    double value;
+    std::string_view currency;
+    uint32_t begin, end;  // tokens
+  };
+
+  static std::optional<double> Scale(const Token& tok, std::string_view word) {
+    static const absl::flat_hash_map<std::string_view, double> kScales = {
+        {"thousand", 1e3},  {"million", 1e6}, {"mn", 1e6},   {"mln", 1e6},
+        {"mio", 1e6},       {"billion", 1e9}, {"bn", 1e9},   {"bln", 1e9},
+        {"trillion", 1e12}, {"tn", 1e12},     {"trn", 1e12}, {"crore", 1e7},
+        {"lakh", 1e5}};
+    static const absl::flat_hash_map<std::string_view, double> kLetters = {
+        {"k", 1e3}, {"m", 1e6}, {"b", 1e9}, {"t", 1e12}};
+    if (tok.kind != TokenKind::kWord) return std::nullopt;
+    if (auto it = kScales.find(word); it != kScales.end()) return it->second;
+    // "$2m", "€5.5B": a single letter counts only when attached.
+    if (!tok.space_before) {
+      if (auto it = kLetters.find(word); it != kLetters.end())
+        return it->second;
+    }
+    return std::nullopt;
+  }
+
+  static std::optional<double> Number(const Field& f, const Token& tok) {
+    if (tok.kind != TokenKind::kNumber) return std::nullopt;
+    std::string digits;
+    for (char c : f.text.substr(tok.begin, tok.end - tok.begin)) {
+      if (c != ',') digits.push_back(c);
+    }
+    double v = 0;
+    auto [ptr, ec] =
+        std::from_chars(digits.data(), digits.data() + digits.size(), v);
+    if (ec != std::errc() || ptr != digits.data() + digits.size()) {
+      return std::nullopt;
+    }
+    return v;
+  }
+
+  // Currency written before the number: "$", "US$", "€", "EUR", "Rs".
+  std::string_view PrefixCurrency(const Field& f, size_t i,
+                                  uint32_t* begin) const {
+    const auto& toks = f.t.tokens;
+    const Token& tok = toks[i];
+    *begin = static_cast<uint32_t>(i);
+    const std::string_view raw = f.text.substr(tok.begin, tok.end - tok.begin);
+    if (tok.kind == TokenKind::kSymbol) {
+      if (raw == "$") {
+        if (i > 0 && toks[i - 1].kind == TokenKind::kWord &&
+            toks[i - 1].end == tok.begin) {
+          static const absl::flat_hash_map<std::string_view, std::string_view>
+              kDollars = {{"us", "USD"}, {"c", "CAD"},  {"ca", "CAD"},
+                          {"a", "AUD"},  {"au", "AUD"}, {"hk", "HKD"},
+                          {"s", "SGD"},  {"nz", "NZD"}, {"r", "BRL"},
+                          {"mx", "MXN"}, {"nt", "TWD"}};
+          if (auto it = kDollars.find(toks[i - 1].key); it != kDollars.end()) {
+            *begin = static_cast<uint32_t>(i - 1);
+            return it->second;
+          }
+        }
+        return "USD";
+      }
+      if (raw == "\u20AC") return "EUR";
+      if (raw == "\u00A3") return "GBP";
+      if (raw == "\u00A5") return "JPY";
+      if (raw == "\u20B9") return "INR";
+      if (raw == "\u20A9") return "KRW";
+      if (raw == "\u20BD") return "RUB";
+      if (raw == "\u20BA") return "TRY";
+      return {};
+    }
+    if (tok.kind == TokenKind::kWord) {
+      if (tok.all_upper && raw.size() == 3 && g_.IsCurrencyCode(raw)) {
+        return raw;
+      }
+      if (raw == "Rs" || raw == "INR") return "INR";
+      if (raw == "RMB") return "CNY";
+    }
+    return {};
+  }
+
+  // Currency written after the number: "5 billion euros", "4bn EUR".
+  std::string_view SuffixCurrency(const Field& f, size_t i,
+                                  uint32_t* end) const {
+    const auto& toks = f.t.tokens;
+    if (i >= toks.size() || toks[i].kind != TokenKind::kWord) return {};
+    const Token& tok = toks[i];
+    const std::string_view raw = f.text.substr(tok.begin, tok.end - tok.begin);
+    *end = static_cast<uint32_t>(i + 1);
+    if (tok.all_upper && raw.size() == 3 && g_.IsCurrencyCode(raw)) return raw;
+    static const absl::flat_hash_map<std::string_view, std::string_view>
+        kWords = {{"euro", "EUR"},   {"euros", "EUR"},    {"dollars", "USD"},
+                  {"pounds", "GBP"}, {"sterling", "GBP"}, {"yen", "JPY"},
+                  {"yuan", "CNY"},   {"renminbi", "CNY"}, {"rupees", "INR"},
+                  {"rupee", "INR"},  {"won", "KRW"},      {"francs", "CHF"},
+                  {"kronor", "SEK"}, {"rand", "ZAR"},     {"reais", "BRL"},
+                  {"pesos", "MXN"},  {"ringgit", "MYR"},  {"dirhams", "AED"},
+                  {"riyals", "SAR"}, {"rubles", "RUB"},   {"lira", "TRY"}};
+    auto it = kWords.find(tok.key);
+    if (it == kWords.end()) return {};
+    if (tok.key == "dollars" && i > 0) {
+      // "Canadian dollars", "Hong Kong dollars": the adjective sits right
+      // before "dollars".
+      static const absl::flat_hash_map<std::string_view, std::string_view>
+          kKinds = {{"canadian", "CAD"},  {"australian", "AUD"},
+                    {"singapore", "SGD"}, {"taiwan", "TWD"},
+                    {"zealand", "NZD"},   {"kong", "HKD"}};
+      if (auto k = kKinds.find(toks[i - 1].key); k != kKinds.end()) {
+        return k->second;
+      }
+    }
+    return it->second;
+  }
+
+  void FindAmounts(int f, std::vector<std::pair<Amount, int>>* out) const {
+    const Field& field = fields_[f];
+    const auto& toks = field.t.tokens;
+    int64_t last_end = -10;
+    for (size_t i = 0; i < toks.size(); ++i) {
+      uint32_t begin = 0;
+      std::string_view currency = PrefixCurrency(field, i, &begin);
+      size_t n = currency.empty() ? i : i + 1;
+      std::optional<double> value;
+      if (n < toks.size()) value = Number(field, toks[n]);
+      if (!value) continue;
+      if (currency.empty()) begin = static_cast<uint32_t>(n);
+      size_t k = n + 1;
+      double scale = 1;
+      if (k < toks.size()) {
+        if (auto s = Scale(toks[k], toks[k].key)) {
+          scale = *s;
+          ++k;
+        }
+      }
+      uint32_t end = static_cast<uint32_t>(k);
+      if (currency.empty()) {
+        // Adjectives between scale and the currency word: "Canadian dollars",
+        // "Swiss francs", "Hong Kong dollars".
+        size_t c = k;
+        while (c < toks.size() && c < k + 2 && toks[c].upper_initial &&
+               SuffixCurrency(field, c, &end).empty()) {
+          ++c;
+        }
+        currency = SuffixCurrency(field, c, &end);
+        // "3 million won" is money only with a scale (and never "won 3").
+        if (currency.empty() || (currency == "KRW" && scale == 1)) continue;
+      }
+      if (end < toks.size() && toks[end].key == "+" &&
+          !toks[end].space_before) {
+        ++end;
+      }
+      // "€5.5 billion ($6 billion)": a converted figure in parentheses
+      // restates the previous amount.
+      const bool conversion = begin >= 1 && toks[begin - 1].key == "(" &&
+                              last_end >= static_cast<int64_t>(begin) - 3;
+      last_end = end;
+      if (!conversion) {
+        out->push_back({{*value * scale, currency, begin, end}, f});
+      }
+      i = end - 1;
+    }
+  }
+
+  std::string AttributeAmount(const Amount& amt, int f) const {
+    // The company that is the subject: the only one named before the amount
+    // in its sentence ("Amazon invested €1.2 billion").
+    const auto& toks = fields_[f].t.tokens;
+    const uint32_t sentence = toks[amt.begin].sentence;
+    absl::flat_hash_set<uint32_t> before;
+    for (const Mention& m : companies_) {
+      if (!m.accepted || m.field != f || m.begin >= amt.begin) continue;
+      if (toks[m.begin].sentence != sentence) continue;
+      before.insert(g_.patterns()[m.pattern].target);
+    }
+    if (before.size() != 1) return "";
+    return g_.companies()[*before.begin()].id;
+  }
+
+  void EmitAmounts(newsfeed::v1::Article* a) const {
+    std::vector<std::pair<Amount, int>> found;
+    FindAmounts(0, &found);
+    FindAmounts(1, &found);
+    for (const auto& [amt, f] : found) {
+      std::string company = AttributeAmount(amt, f);
+      // The same figure restated (headline and body) is one amount.
+      newsfeed::v1::MoneyAmount* dup = nullptr;
+      for (auto& existing : *a->mutable_amounts()) {
+        if (existing.currency() == amt.currency &&
+            std::fabs(existing.value() - amt.value) <= 1e-9 * amt.value) {
+          dup = &existing;
+        }
+      }
+      if (dup != nullptr) {
+        if (dup->company_id().empty()) dup->set_company_id(company);
+        continue;
+      }
+      newsfeed::v1::MoneyAmount* m = a->add_amounts();
+      m->set_value(amt.value);
+      m->set_currency(std::string(amt.currency));
+      const Field& field = fields_[f];
+      m->set_text(std::string(TokText(field, amt.begin, amt.end)));
+      m->set_company_id(company);
+      Mention span{f, amt.begin, amt.end, 0};
+      AddEvidence(span, "money", m->mutable_evidence());
+    }
+  }
+
+  const Gazetteer& g_;
+  Field fields_[2];
+  std::vector<Mention> companies_;
+  std::vector<Mention> places_;
+  std::vector<Mention> rules_;
+  absl::flat_hash_set<uint32_t> inner_places_;
+};
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", path));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void AppendJsonString(std::string_view s, std::string* out) {
+  out->push_back('"');
+  for (char c : s) {
+    switch (c) {
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          absl::StrAppendFormat(out, "\\u%04x", static_cast<int>(c));
+        } else {
+          out->push_back(c);
+        }
+    }
+  }
+  out->push_back('"');
+}
+
+template <typename Repeated>
+void AppendMessages(std::string_view key, const Repeated& items,
+                    std::string* out) {
+  google::protobuf::util::JsonPrintOptions opts;
+  opts.preserve_proto_field_names = true;
+  absl::StrAppend(out, ",\"", AV(key), "\":[");
+  bool first = true;
+  for (const auto& item : items) {
+    std::string json;
+    if (!google::protobuf::util::MessageToJsonString(item, &json, opts).ok()) {
+      continue;  // cannot happen for these messages: they hold valid UTF-8
+    }
+    if (!first) out->push_back(',');
+    first = false;
+    out->append(json);
+  }
+  out->push_back(']');
+}
+
+std::string ErrorLine(const google::protobuf::Value* id, std::string_view why) {
+  std::string out = "{\"id\":";
+  if (id != nullptr &&
+      id->kind_case() == google::protobuf::Value::kStringValue) {
+    AppendJsonString(id->string_value(), &out);
+  } else if (id != nullptr &&
+             id->kind_case() == google::protobuf::Value::kNumberValue) {
+    AppendJsonString(absl::StrFormat("%.17g", id->number_value()), &out);
+  } else {
+    out.append("null");
+  }
+  out.append(",\"error\":");
+  AppendJsonString(why, &out);
+  out.push_back('}');
+  return out;
+}
+
+}  // namespace
+
+Tagger::Tagger(std::unique_ptr<internal::Gazetteer> gazetteer)
+    : gazetteer_(std::move(gazetteer)) {}
+
+Tagger::~Tagger() = default;
+
+absl::StatusOr<std::unique_ptr<Tagger>> Tagger::Create(
+    const TaggerOptions& options) {
+  auto g = std::make_unique<internal::Gazetteer>();
+  for (int i = 0; i < internal::kNumBuiltinFiles; ++i) {
+    const internal::BuiltinFile& file = internal::kBuiltinFiles[i];
+    if (absl::Status s = g->AddFile(file.name, file.text); !s.ok()) return s;
+  }
+  for (const std::string& path : options.extra_data_files) {
+    absl::StatusOr<std::string> text = ReadFile(path);
+    if (!text.ok()) return text.status();
+    if (absl::Status s = g->AddFile(path, *text); !s.ok()) return s;
+  }
+  if (absl::Status s = g->Finish(); !s.ok()) return s;
+  return std::unique_ptr<Tagger>(new Tagger(std::move(g)));
+}
+
+void Tagger::Tag(newsfeed::v1::Article* article) const {
+  article->clear_companies();
+  article->clear_countries();
+  article->clear_topics();
+  article->clear_amounts();
+  const std::string& body = article->content_text().empty()
+                                ? article->summary()
+                                : article->content_text();
+  Analysis analysis(*gazetteer_, article->title(), body);
+  analysis.Run(article);
+}
+
+size_t Tagger::company_count() const { return gazetteer_->companies().size(); }
+size_t Tagger::alias_count() const { return gazetteer_->alias_count(); }
+size_t Tagger::country_count() const { return gazetteer_->countries().size(); }
+size_t Tagger::topic_count() const { return gazetteer_->topics().size(); }
+
+std::string TagJsonLine(const Tagger& tagger, std::string_view line) {
+  google::protobuf::Struct input;
+  google::protobuf::util::JsonParseOptions parse_opts;
+  auto st = google::protobuf::util::JsonStringToMessage(
+      google::protobuf::StringPiece(line.data(), line.size()), &input,
+      parse_opts);
+  if (!st.ok()) {
+    return ErrorLine(nullptr,
+                     absl::StrCat("not a JSON object: ", st.ToString()));
+  }
+  const auto& fields = input.fields();
+  auto get = [&](const char* key) -> const google::protobuf::Value* {
+    auto it = fields.find(key);
+    return it == fields.end() ? nullptr : &it->second;
+  };
+  const google::protobuf::Value* id = get("id");
+  if (id != nullptr &&
+      id->kind_case() != google::protobuf::Value::kStringValue &&
+      id->kind_case() != google::protobuf::Value::kNumberValue) {
+    return ErrorLine(nullptr, "\"id\" must be a string or a number");
+  }
+  newsfeed::v1::Article article;
+  for (const char* key : {"title", "text", "summary"}) {
+    const google::protobuf::Value* v = get(key);
+    if (v == nullptr || v->kind_case() == google::protobuf::Value::kNullValue) {
+      continue;
+    }
+    if (v->kind_case() != google::protobuf::Value::kStringValue) {
+      return ErrorLine(id, absl::StrCat("\"", key, "\" must be a string"));
+    }
+    if (std::string_view(key) == "title") {
+      article.set_title(v->string_value());
+    } else if (std::string_view(key) == "text") {
+      article.set_content_text(v->string_value());
+    } else {
+      article.set_summary(v->string_value());
+    }
+  }
+  tagger.Tag(&article);
+
+  std::string out = "{\"id\":";
+  if (id == nullptr) {
+    out.append("null");
+  } else if (id->kind_case() == google::protobuf::Value::kStringValue) {
+    AppendJsonString(id->string_value(), &out);
+  } else {
+    AppendJsonString(absl::StrFormat("%.17g", id->number_value()), &out);
+  }
+  out.append(",\"companies\":[");
+  for (int i = 0; i < article.companies_size(); ++i) {
+    if (i > 0) out.push_back(',');
+    AppendJsonString(article.companies(i).name(), &out);
+  }
+  out.append("],\"countries\":[");
+  for (int i = 0; i < article.countries_size(); ++i) {
+    if (i > 0) out.push_back(',');
+    AppendJsonString(article.countries(i).code(), &out);
+  }
+  out.append("],\"topics\":[");
+  for (int i = 0; i < article.topics_size(); ++i) {
+    if (i > 0) out.push_back(',');
+    AppendJsonString(article.topics(i).id(), &out);
+  }
+  out.append("],\"amounts\":[");
+  for (int i = 0; i < article.amounts_size(); ++i) {
+    const newsfeed::v1::MoneyAmount& m = article.amounts(i);
+    if (i > 0) out.push_back(',');
+    absl::StrAppendFormat(&out, "{\"value\":%.15g,\"currency\":", m.value());
+    AppendJsonString(m.currency(), &out);
+    out.append(",\"text\":");
+    AppendJsonString(m.text(), &out);
+    std::string company;
+    for (const auto& c : article.companies()) {
+      if (c.id() == m.company_id()) company = c.name();
+    }
+    out.append(",\"company\":");
+    AppendJsonString(company, &out);
+    out.push_back('}');
+  }
+  out.push_back(']');
+  AppendMessages("company_tags", article.companies(), &out);
+  AppendMessages("country_tags", article.countries(), &out);
+  AppendMessages("topic_tags", article.topics(), &out);
+  AppendMessages("amount_tags", article.amounts(), &out);
+  out.push_back('}');
+  return out;
+}
+
+}  // namespace newsfeed::ingest

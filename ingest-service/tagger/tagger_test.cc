@@ -1,0 +1,289 @@
+#include "ingest-service/tagger/tagger.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace newsfeed::ingest {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::UnorderedElementsAre;
+
+const Tagger& SharedTagger() {
+  static const Tagger* tagger = [] {
+    absl::StatusOr<std::unique_ptr<Tagger>> t = Tagger::Create({});
+    if (!t.ok()) {
+      std::fprintf(stderr, "%s\n", t.status().ToString().c_str());
+      std::abort();
+    }
+    return t->release();
+  }();
+  return *tagger;
+}
+
+v1::Article Tagged(std::string title, std::string body) {
+  v1::Article a;
+  a.set_title(std::move(title));
+  a.set_content_text(std::move(body));
+  SharedTagger().Tag(&a);
+  return a;
+}
+
+std::set<std::string> Companies(const v1::Article& a) {
+  std::set<std::string> out;
+  for (const auto& c : a.companies()) out.insert(c.name());
+  return out;
+}
+std::set<std::string> Countries(const v1::Article& a) {
+  std::set<std::string> out;
+  for (const auto& c : a.countries()) out.insert(c.code());
+  return out;
+}
+std::set<std::string> Topics(const v1::Article& a) {
+  std::set<std::string> out;
+  for (const auto& t : a.topics()) out.insert(t.id());
+  return out;
+}
+
+// Our own restatement of the facts of the motivating article
+// (/work/shared/samples/seed-article.txt): the same companies, places and
+// figures, written in different words.
+constexpr char kSeedTitle[] =
+    "Microsoft and Amazon Commit €5.5B to French AI and Cloud Build-Out";
+constexpr char kSeedBody[] =
+    "Two tech giants used President Macron’s “Choose France” summit to "
+    "pledge a combined €5.5 billion ($6 billion) for cloud computing and "
+    "artificial intelligence (AI) in France.\n"
+    "Microsoft is putting in the largest share, €4 billion ($4.3 billion), to "
+    "build data centers and AI infrastructure in France, part of a plan to "
+    "grow its Azure cloud. By 2027 the company wants to train one million "
+    "people in AI skills and to back 2,500 startups. Microsoft’s €15 million "
+    "stake in Mistral AI, a Paris startup that competes with OpenAI, dates "
+    "from 2024.\n"
+    "The French government has steered public funds toward young AI labs "
+    "such as Mistral and Kyutai, both founded in 2023, as generative AI "
+    "drives demand for cloud capacity.\n"
+    "Amazon will invest €1.2 billion ($1.3 billion) in cloud infrastructure "
+    "and logistics. AWS plans to expand its data centers in Paris. Amazon "
+    "says it will create more than 3,000 positions in France on top of its "
+    "22,000 employees there.\n"
+    "Beyond France, Microsoft recently announced €3.2 billion for Germany and "
+    "a $1.5 billion investment in G42, the Abu Dhabi AI company. Its cloud "
+    "dominance draws antitrust scrutiny, and its $10 billion+ investment in "
+    "OpenAI has raised concerns about anti-competitive practices.";
+
+TEST(TaggerSeed, CompaniesCountriesTopics) {
+  v1::Article a = Tagged(kSeedTitle, kSeedBody);
+  EXPECT_EQ(Companies(a),
+            (std::set<std::string>{"Microsoft", "Amazon", "Mistral AI",
+                                   "OpenAI", "G42", "Kyutai"}));
+  std::set<std::string> countries = Countries(a);
+  EXPECT_THAT(countries, AllOf(Contains("FR"), Contains("DE"), Contains("AE"),
+                               Not(Contains("US"))));
+  std::set<std::string> topics = Topics(a);
+  for (const char* t : {"ai", "cloud", "investment", "jobs", "antitrust"}) {
+    EXPECT_THAT(topics, Contains(t));
+  }
+}
+
+TEST(TaggerSeed, Amounts) {
+  v1::Article a = Tagged(kSeedTitle, kSeedBody);
+  std::set<std::pair<std::string, double>> amounts;
+  for (const auto& m : a.amounts()) amounts.emplace(m.currency(), m.value());
+  for (const auto& want :
+       std::vector<std::pair<std::string, double>>{{"EUR", 5.5e9},
+                                                   {"EUR", 4e9},
+                                                   {"EUR", 1.2e9},
+                                                   {"EUR", 3.2e9},
+                                                   {"USD", 1.5e9},
+                                                   {"EUR", 15e6},
+                                                   {"USD", 10e9}}) {
+    EXPECT_THAT(amounts, Contains(want)) << want.first << " " << want.second;
+  }
+  for (const auto& m : a.amounts()) {
+    // Jobs, years and startups are counts, not money; the dollar figures in
+    // parentheses restate the euro ones.
+    EXPECT_NE(m.value(), 3000);
+    EXPECT_NE(m.value(), 2027);
+    EXPECT_NE(m.value(), 2500);
+    EXPECT_NE(m.value(), 6e9);
+  }
+}
+
+TEST(TaggerSeed, AmountAttribution) {
+  v1::Article a = Tagged(kSeedTitle, kSeedBody);
+  std::string microsoft, amazon;
+  for (const auto& c : a.companies()) {
+    if (c.name() == "Microsoft") microsoft = c.id();
+    if (c.name() == "Amazon") amazon = c.id();
+  }
+  for (const auto& m : a.amounts()) {
+    if (m.value() == 4e9) {
+      EXPECT_EQ(m.company_id(), microsoft);
+    } else if (m.value() == 1.2e9) {
+      EXPECT_EQ(m.company_id(), amazon);
+    } else if (m.value() == 5.5e9) {
+      EXPECT_EQ(m.company_id(), "");  // two companies share it
+    }
+  }
+}
+
+TEST(TaggerSeed, EvidenceOffsetsPointAtTheText) {
+  v1::Article a = Tagged(kSeedTitle, kSeedBody);
+  auto check = [&](const v1::Evidence& e) {
+    const std::string& text =
+        e.field() == v1::TEXT_FIELD_TITLE ? a.title() : a.content_text();
+    ASSERT_LE(e.end(), text.size());
+    ASSERT_LT(e.begin(), e.end());
+    EXPECT_EQ(text.substr(e.begin(), e.end() - e.begin()), e.text());
+    EXPECT_FALSE(e.rule().empty());
+  };
+  for (const auto& c : a.companies()) {
+    ASSERT_GT(c.evidence_size(), 0) << c.name();
+    for (const auto& e : c.evidence()) check(e);
+  }
+  for (const auto& c : a.countries()) {
+    ASSERT_GT(c.evidence_size(), 0) << c.code();
+    for (const auto& e : c.evidence()) check(e);
+  }
+  for (const auto& t : a.topics()) {
+    ASSERT_GT(t.evidence_size(), 0) << t.id();
+    for (const auto& e : t.evidence()) check(e);
+  }
+  for (const auto& m : a.amounts()) check(m.evidence());
+}
+
+TEST(TaggerCompanies, AmbiguousNamesNeedEvidence) {
+  EXPECT_THAT(Companies(Tagged("", "The apple harvest in Normandy was poor.")),
+              Not(Contains("Apple")));
+  EXPECT_THAT(Companies(Tagged("",
+                               "Apple shares rose 3% after the iPhone "
+                               "maker reported record revenue.")),
+              Contains("Apple"));
+  EXPECT_THAT(Companies(Tagged("",
+                               "Fires in the Amazon rainforest spread "
+                               "across the Amazon basin this week.")),
+              Not(Contains("Amazon")));
+  EXPECT_THAT(Companies(Tagged("", "Apple Inc. filed a patent.")),
+              Contains("Apple"));
+  EXPECT_THAT(Companies(Tagged("",
+                               "The campaign's target audience is "
+                               "teenagers.")),
+              Not(Contains("Target")));
+}
+
+TEST(TaggerCompanies, PossessiveAndHyphenatedForms) {
+  EXPECT_THAT(Companies(Tagged("",
+                               "Microsoft's cloud grew. The "
+                               "Amazon-backed startup Anthropic raised "
+                               "money.")),
+              AllOf(Contains("Microsoft"), Contains("Anthropic")));
+}
+
+TEST(TaggerCountries, AmbiguousCountryNames) {
+  EXPECT_THAT(Countries(Tagged("",
+                               "Paris Hilton opened a store in New "
+                               "Mexico.")),
+              AllOf(Not(Contains("FR")), Not(Contains("MX"))));
+  EXPECT_THAT(Countries(Tagged("",
+                               "Michael Jordan bought a stake in a "
+                               "team.")),
+              Not(Contains("JO")));
+  EXPECT_THAT(Countries(Tagged("", "PARIS, May 13 (Reuters) - Shares fell.")),
+              Contains("FR"));
+}
+
+TEST(TaggerJson, TagsOneLine) {
+  std::string out = TagJsonLine(
+      SharedTagger(),
+      R"({"id":"a1","title":"Microsoft invests €4B in France","text":"Microsoft will spend €4 billion on French data centers."})");
+  EXPECT_THAT(out, HasSubstr(R"("id":"a1")"));
+  EXPECT_THAT(out, HasSubstr(R"("companies":["Microsoft"])"));
+  EXPECT_THAT(out, HasSubstr(R"("countries":["FR"])"));
+  EXPECT_THAT(out, HasSubstr(R"("currency":"EUR")"));
+  EXPECT_THAT(out, HasSubstr(R"("company":"Microsoft")"));
+  EXPECT_THAT(out, HasSubstr(R"("company_tags":[)"));
+  EXPECT_EQ(out.find('\n'), std::string::npos);
+}
+
+TEST(TaggerJson, BadLinesGiveAnErrorLine) {
+  for (const char* bad : {"", "not json", "[1,2]", R"({"id":"x","title":3})",
+                          R"({"id":{"a":1}})", "{\"id\":\"\\u00", "null"}) {
+    std::string out = TagJsonLine(SharedTagger(), bad);
+    EXPECT_THAT(out, HasSubstr(R"("error":)")) << bad;
+    EXPECT_EQ(out.find('\n'), std::string::npos);
+  }
+  EXPECT_THAT(TagJsonLine(SharedTagger(), R"({"id":"x","title":3})"),
+              HasSubstr(R"("id":"x")"));
+}
+
+TEST(TaggerCreate, ExtraDataFileAddsCompanies) {
+  const std::string path = ::testing::TempDir() + "/extra_companies.tsv";
+  {
+    std::ofstream out(path);
+    out << "# user data\n"
+        << "company\t-\tZorblax Robotics\t\tFI\tZorblax\n";
+  }
+  absl::StatusOr<std::unique_ptr<Tagger>> t =
+      Tagger::Create({.extra_data_files = {path}});
+  ASSERT_TRUE(t.ok()) << t.status();
+  v1::Article a;
+  a.set_content_text("Zorblax raised money in Helsinki.");
+  (*t)->Tag(&a);
+  ASSERT_EQ(a.companies_size(), 1);
+  EXPECT_EQ(a.companies(0).id(), "name:zorblax-robotics");
+}
+
+TEST(TaggerCreate, BadDataNamesFileAndLine) {
+  const std::string path = ::testing::TempDir() + "/bad.tsv";
+  {
+    std::ofstream out(path);
+    out << "# comment\n"
+        << "company\t-\tGood Co\t\tFI\t\n"
+        << "company\t-\tBad Co\t\tFinland\t\n";
+  }
+  absl::StatusOr<std::unique_ptr<Tagger>> t =
+      Tagger::Create({.extra_data_files = {path}});
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(t.status().message()), HasSubstr("bad.tsv:3:"));
+  EXPECT_EQ(Tagger::Create({.extra_data_files = {"/nonexistent/x.tsv"}})
+                .status()
+                .code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST(TaggerCreate, DataSizes) {
+  const Tagger& t = SharedTagger();
+  EXPECT_GE(t.company_count(), 1500u);
+  EXPECT_GE(t.country_count(), 249u);
+  EXPECT_GE(t.topic_count(), 22u);
+  std::printf("companies=%zu aliases=%zu countries=%zu topics=%zu\n",
+              t.company_count(), t.alias_count(), t.country_count(),
+              t.topic_count());
+}
+
+// A debugging aid, skipped unless TAGGER_INPUT names a file of JSON lines:
+// prints TagJsonLine for each line.
+TEST(TaggerTool, TagFileFromEnv) {
+  const char* path = std::getenv("TAGGER_INPUT");
+  if (path == nullptr) GTEST_SKIP() << "TAGGER_INPUT not set";
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::printf("%s\n", TagJsonLine(SharedTagger(), line).c_str());
+  }
+}
+
+}  // namespace
+}  // namespace newsfeed::ingest

@@ -1,0 +1,1455 @@
+// Copyright newsfeed authors.
+//
+// All SQL of the SQLite store lives in this file. Filter values are always
+// bound as parameters; only the shape of a query (which conditions, how many
+// placeholders) is built from the filter's structure.
+#include "query-service/store/sqlite_store.h"
+
+#include <algorithm>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <optional>
+#include <utility>
+#include <variant>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace newsfeed::query {
+namespace {
+
+using internal::DbPtr;
+using internal::StmtPtr;
+using newsfeed::v1::Article;
+using newsfeed::v1::ArticleFilter;
+using newsfeed::v1::FacetCount;
+using newsfeed::v1::FacetsRequest;
+using newsfeed::v1::FacetsResponse;
+using newsfeed::v1::SearchOrder;
+using newsfeed::v1::SearchRequest;
+using newsfeed::v1::SearchResponse;
+
+constexpr char kDbFileName[] = "articles.db";
+constexpr int kBusyTimeoutMs = 5000;
+constexpr int kDefaultPageSize = 20;
+constexpr int kDefaultFacetLimit = 10;
+constexpr int kMaxFacetLimit = 100;
+constexpr int kMaxIdleReaders = 8;
+constexpr int kRetentionBatch = 256;
+constexpr size_t kMaxCachedLabels = 100000;
+// Driving sets estimated below this many rows are read whole and sorted;
+// larger ones are walked in time order.
+constexpr int64_t kSmallSet = 2000;
+
+// ---------------------------------------------------------------------------
+// Schema. Entry i migrates from user_version i to i + 1. Never edit an entry
+// that has shipped; append a new one.
+//
+// articles  one row per article id: the serialized proto plus the columns
+//           queries use. pk is stable across updates (FTS rowid).
+// tags      (article, dimension, normalised value) with the article's time
+//           and sequence copied in, so one tag's articles can be read newest
+//           first straight from tags_by_value. facet = 1 marks the rows
+//           counted by Facets (company ids, country codes, topic ids).
+// amounts   announced amounts by currency (upper case).
+// labels    display value and label of each facet value.
+// fts       contentless FTS5 over title, summary and content_text, rowid =
+//           articles.pk; rows are deleted with the values from the stored
+//           proto.
+// meta      counters: last_sequence, retention_removed_through,
+//           article_count.
+constexpr const char* kMigrations[] = {
+    R"sql(
+CREATE TABLE meta(
+  key TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO meta(key, value) VALUES
+  ('last_sequence', 0), ('retention_removed_through', 0),
+  ('article_count', 0);
+CREATE TABLE articles(
+  pk INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  seq INTEGER NOT NULL UNIQUE,
+  published INTEGER NOT NULL,
+  feed_id TEXT NOT NULL,
+  feed_url TEXT NOT NULL,
+  language TEXT NOT NULL,
+  max_amount REAL,
+  content_hash TEXT NOT NULL,
+  fingerprint INTEGER NOT NULL,
+  proto BLOB NOT NULL
+);
+CREATE INDEX articles_by_time ON articles(published, seq);
+CREATE TABLE tags(
+  article INTEGER NOT NULL,
+  dim INTEGER NOT NULL,
+  value TEXT NOT NULL,
+  published INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  facet INTEGER NOT NULL,
+  PRIMARY KEY(article, dim, value)
+) WITHOUT ROWID;
+CREATE INDEX tags_by_value ON tags(dim, value, published, seq);
+CREATE TABLE amounts(
+  article INTEGER NOT NULL,
+  currency TEXT NOT NULL,
+  value REAL NOT NULL,
+  PRIMARY KEY(article, currency, value)
+) WITHOUT ROWID;
+CREATE TABLE labels(
+  dim INTEGER NOT NULL,
+  value TEXT NOT NULL,
+  display TEXT NOT NULL,
+  label TEXT NOT NULL,
+  PRIMARY KEY(dim, value)
+) WITHOUT ROWID;
+CREATE VIRTUAL TABLE fts USING fts5(
+  title, summary, body, content='',
+  tokenize='unicode61 remove_diacritics 2'
+);
+)sql",
+};
+
+// ---------------------------------------------------------------------------
+// Small SQLite helpers.
+
+absl::Status SqliteError(sqlite3* db, int rc, std::string_view what) {
+  std::string msg =
+      absl::StrCat(std::string(what), ": ",
+                   db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc),
+                   " (sqlite rc ", rc, ")");
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return absl::UnavailableError(msg);
+    case SQLITE_FULL:
+      return absl::ResourceExhaustedError(msg);
+    case SQLITE_CANTOPEN:
+    case SQLITE_PERM:
+    case SQLITE_READONLY:
+      return absl::FailedPreconditionError(msg);
+    default:
+      return absl::InternalError(msg);
+  }
+}
+
+// Maps an error from a query that may carry the user's full-text query: FTS5
+// reports syntax errors at prepare or step time as SQLITE_ERROR.
+absl::Status QueryError(sqlite3* db, int rc, bool has_text,
+                        std::string_view what) {
+  // The rest of each query is fixed, tested SQL, so a plain SQLITE_ERROR in a
+  // query with a MATCH comes from the user's expression ("fts5: syntax error
+  // near …", "unterminated string", "no such column: x").
+  if (has_text && (rc & 0xff) == SQLITE_ERROR) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("filter.text: ", sqlite3_errmsg(db)));
+  }
+  return SqliteError(db, rc, what);
+}
+
+absl::Status Exec(sqlite3* db, const char* sql, std::string_view what) {
+  char* err = nullptr;
+  const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &err);
+  sqlite3_free(err);
+  if (rc != SQLITE_OK) return SqliteError(db, rc, what);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<StmtPtr> Prepare(sqlite3* db, std::string_view sql,
+                                bool persistent = false) {
+  sqlite3_stmt* stmt = nullptr;
+  const int rc = sqlite3_prepare_v3(
+      db, sql.data(), static_cast<int>(sql.size()),
+      persistent ? SQLITE_PREPARE_PERSISTENT : 0, &stmt, nullptr);
+  if (rc != SQLITE_OK) {
+    sqlite3_finalize(stmt);
+    return SqliteError(db, rc, absl::StrCat("prepare ", std::string(sql)));
+  }
+  return StmtPtr(stmt);
+}
+
+using Arg = std::variant<int64_t, double, std::string>;
+
+void BindArg(sqlite3_stmt* stmt, int index, const Arg& arg) {
+  if (const int64_t* i = std::get_if<int64_t>(&arg)) {
+    sqlite3_bind_int64(stmt, index, *i);
+  } else if (const double* d = std::get_if<double>(&arg)) {
+    sqlite3_bind_double(stmt, index, *d);
+  } else {
+    const std::string& s = std::get<std::string>(arg);
+    sqlite3_bind_text(stmt, index, s.data(), static_cast<int>(s.size()),
+                      SQLITE_TRANSIENT);
+  }
+}
+
+void BindText(sqlite3_stmt* stmt, int index, std::string_view s) {
+  sqlite3_bind_text(stmt, index, s.data(), static_cast<int>(s.size()),
+                    SQLITE_TRANSIENT);
+}
+
+void BindBlob(sqlite3_stmt* stmt, int index, const std::string& s) {
+  sqlite3_bind_blob(stmt, index, s.data(), static_cast<int>(s.size()),
+                    SQLITE_TRANSIENT);
+}
+
+std::string_view ColumnBlob(sqlite3_stmt* stmt, int col) {
+  const void* data = sqlite3_column_blob(stmt, col);
+  const int size = sqlite3_column_bytes(stmt, col);
+  if (data == nullptr) return {};
+  return std::string_view(static_cast<const char*>(data), size);
+}
+
+std::string ColumnText(sqlite3_stmt* stmt, int col) {
+  const unsigned char* data = sqlite3_column_text(stmt, col);
+  const int size = sqlite3_column_bytes(stmt, col);
+  if (data == nullptr) return {};
+  return std::string(reinterpret_cast<const char*>(data), size);
+}
+
+// Resets a cached statement when it goes out of scope.
+class StmtReset {
+ public:
+  explicit StmtReset(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  ~StmtReset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  StmtReset(const StmtReset&) = delete;
+  StmtReset& operator=(const StmtReset&) = delete;
+
+ private:
+  sqlite3_stmt* stmt_;
+};
+
+// Steps a statement that returns no rows.
+absl::Status StepDone(sqlite3* db, sqlite3_stmt* stmt, std::string_view what) {
+  const int rc = sqlite3_step(stmt);
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) return SqliteError(db, rc, what);
+  return absl::OkStatus();
+}
+
+// A query under construction: SQL text and its bound arguments, in order.
+struct Sql {
+  std::string text;
+  std::vector<Arg> args;
+
+  Sql& Add(std::string_view s) {
+    text.append(s);
+    return *this;
+  }
+  Sql& Bind(Arg a) {
+    text.push_back('?');
+    args.push_back(std::move(a));
+    return *this;
+  }
+  Sql& BindList(const std::vector<std::string>& values) {
+    for (size_t i = 0; i < values.size(); ++i) {
+      if (i > 0) text.push_back(',');
+      Bind(values[i]);
+    }
+    return *this;
+  }
+};
+
+// Runs `q`, calling `on_row` for each row. `has_text` enables the mapping of
+// full-text syntax errors to INVALID_ARGUMENT.
+absl::Status RunQuery(
+    sqlite3* db, const Sql& q, bool has_text,
+    const std::function<absl::Status(sqlite3_stmt*)>& on_row) {
+  sqlite3_stmt* raw = nullptr;
+  int rc = sqlite3_prepare_v2(db, q.text.c_str(),
+                              static_cast<int>(q.text.size()), &raw, nullptr);
+  StmtPtr stmt(raw);
+  if (rc != SQLITE_OK) return QueryError(db, rc, has_text, "prepare query");
+  for (size_t i = 0; i < q.args.size(); ++i) {
+    BindArg(stmt.get(), static_cast<int>(i + 1), q.args[i]);
+  }
+  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+    if (absl::Status s = on_row(stmt.get()); !s.ok()) return s;
+  }
+  if (rc != SQLITE_DONE) return QueryError(db, rc, has_text, "run query");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> QueryInt(sqlite3* db, const Sql& q, bool has_text) {
+  int64_t value = 0;
+  absl::Status s = RunQuery(db, q, has_text, [&](sqlite3_stmt* stmt) {
+    value = sqlite3_column_int64(stmt, 0);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return value;
+}
+
+uint64_t Fnv1a(std::string_view data, uint64_t h = 1469598103934665603ull) {
+  for (unsigned char c : data) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+// Identity of an article's content for duplicate detection: its content_hash
+// and tags, or (without a content_hash) everything but the sequence.
+int64_t ArticleFingerprint(const Article& article) {
+  Article copy;
+  if (article.content_hash().empty()) {
+    copy = article;
+    copy.set_sequence(0);
+  } else {
+    copy.set_content_hash(article.content_hash());
+    *copy.mutable_companies() = article.companies();
+    *copy.mutable_countries() = article.countries();
+    *copy.mutable_topics() = article.topics();
+    *copy.mutable_amounts() = article.amounts();
+  }
+  return static_cast<int64_t>(Fnv1a(copy.SerializeAsString()));
+}
+
+// ---------------------------------------------------------------------------
+// Filters to SQL.
+
+// One positive or negative tag condition, or the text condition.
+struct Part {
+  enum Kind { kAnyOf, kAllOf, kNoneOf, kText } kind;
+  TagDimension dim = TagDimension::kCompany;
+  std::vector<std::string> values;  // normalised; for kText the query
+  int64_t estimate = 0;             // rows, capped at kSmallSet
+
+  bool Positive() const { return kind != kNoneOf; }
+  bool SingleTag() const {
+    return (kind == kAnyOf || kind == kAllOf) && values.size() == 1;
+  }
+};
+
+std::vector<std::string> Normalized(
+    TagDimension dim,
+    const google::protobuf::RepeatedPtrField<std::string>& in) {
+  std::vector<std::string> out;
+  for (const std::string& v : in) {
+    std::string n = NormalizeTagValue(dim, v);
+    if (std::find(out.begin(), out.end(), n) == out.end()) {
+      out.push_back(std::move(n));
+    }
+  }
+  return out;
+}
+
+std::vector<Part> FilterParts(const ArticleFilter& filter) {
+  std::vector<Part> parts;
+  for (TagDimension dim : kAllTagDimensions) {
+    const newsfeed::v1::TagFilter& f = TagFilterOf(filter, dim);
+    if (!f.any_of().empty()) {
+      parts.push_back({Part::kAnyOf, dim, Normalized(dim, f.any_of())});
+    }
+    for (std::string& v : Normalized(dim, f.all_of())) {
+      parts.push_back({Part::kAllOf, dim, {std::move(v)}});
+    }
+    if (!f.none_of().empty()) {
+      parts.push_back({Part::kNoneOf, dim, Normalized(dim, f.none_of())});
+    }
+  }
+  if (!filter.text().empty()) {
+    parts.push_back({Part::kText, TagDimension::kCompany, {filter.text()}});
+  }
+  return parts;
+}
+
+// How a query finds its candidate rows.
+struct Plan {
+  enum Kind {
+    kScan,        // articles in time order (or any order when unordered)
+    kOrderedTag,  // one tag value's rows from tags_by_value, time order
+    kSet,         // a small set (tag values or text matches), then sorted
+  } kind = kScan;
+  int driver = -1;  // index into parts for kOrderedTag / kSet
+};
+
+absl::Status EstimateParts(sqlite3* db, std::vector<Part>& parts) {
+  for (Part& p : parts) {
+    if (!p.Positive()) continue;
+    Sql q;
+    if (p.kind == Part::kText) {
+      q.Add("SELECT count(*) FROM (SELECT 1 FROM fts WHERE fts MATCH ")
+          .Bind(p.values[0]);
+    } else {
+      q.Add("SELECT count(*) FROM (SELECT 1 FROM tags WHERE dim = ")
+          .Bind(static_cast<int64_t>(p.dim))
+          .Add(" AND value IN (")
+          .BindList(p.values)
+          .Add(")");
+    }
+    q.Add(" LIMIT ").Bind(kSmallSet).Add(")");
+    absl::StatusOr<int64_t> n = QueryInt(db, q, p.kind == Part::kText);
+    if (!n.ok()) return n.status();
+    p.estimate = *n;
+  }
+  return absl::OkStatus();
+}
+
+Plan ChoosePlan(const std::vector<Part>& parts) {
+  int best = -1;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (!parts[i].Positive()) continue;
+    if (best < 0 || parts[i].estimate < parts[best].estimate) {
+      best = static_cast<int>(i);
+    }
+  }
+  if (best < 0) return {Plan::kScan, -1};
+  if (parts[best].SingleTag()) return {Plan::kOrderedTag, best};
+  if (parts[best].estimate < kSmallSet) return {Plan::kSet, best};
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (parts[i].SingleTag()) return {Plan::kOrderedTag, static_cast<int>(i)};
+  }
+  return {Plan::kScan, -1};
+}
+
+// Appends " AND <condition>" for each part except `skip`, the time range
+// (on `time_col`) and the amount.
+void AppendConditions(const ArticleFilter& filter,
+                      const std::vector<Part>& parts, int skip,
+                      std::string_view time_col, Sql& q) {
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (static_cast<int>(i) == skip) continue;
+    const Part& p = parts[i];
+    if (p.kind == Part::kText) {
+      // Evaluated once into a temporary b-tree, then probed per row; a
+      // correlated MATCH would re-run the full-text query for every row.
+      q.Add(" AND a.pk IN (SELECT rowid FROM fts WHERE fts MATCH ")
+          .Bind(p.values[0])
+          .Add(")");
+      continue;
+    }
+    q.Add(p.kind == Part::kNoneOf ? " AND NOT EXISTS" : " AND EXISTS")
+        .Add(" (SELECT 1 FROM tags t WHERE t.article = a.pk AND t.dim = ")
+        .Bind(static_cast<int64_t>(p.dim))
+        .Add(" AND t.value IN (")
+        .BindList(p.values)
+        .Add("))");
+  }
+  if (filter.has_published_after()) {
+    q.Add(" AND ").Add(time_col).Add(" >= ").Bind(
+        TimestampToMicros(filter.published_after()));
+  }
+  if (filter.has_published_before()) {
+    q.Add(" AND ").Add(time_col).Add(" < ").Bind(
+        TimestampToMicros(filter.published_before()));
+  }
+  if (filter.min_amount() > 0) {
+    if (filter.amount_currency().empty()) {
+      q.Add(" AND a.max_amount >= ").Bind(filter.min_amount());
+    } else {
+      q.Add(
+           " AND EXISTS (SELECT 1 FROM amounts m WHERE m.article = a.pk"
+           " AND m.currency = ")
+          .Bind(absl::AsciiStrToUpper(filter.amount_currency()))
+          .Add(" AND m.value >= ")
+          .Bind(filter.min_amount())
+          .Add(")");
+    }
+  }
+}
+
+// FROM clause (and the driver's own WHERE terms) for `plan`. Returns the
+// column prefix that holds published/seq in the driving table.
+std::string_view AppendFrom(const std::vector<Part>& parts, const Plan& plan,
+                            bool ordered, Sql& q) {
+  switch (plan.kind) {
+    case Plan::kScan:
+      q.Add(ordered ? " FROM articles a INDEXED BY articles_by_time WHERE 1"
+                    : " FROM articles a WHERE 1");
+      return "a.";
+    case Plan::kOrderedTag: {
+      const Part& p = parts[plan.driver];
+      q.Add(
+           " FROM tags d CROSS JOIN articles a ON a.pk = d.article"
+           " WHERE d.dim = ")
+          .Bind(static_cast<int64_t>(p.dim))
+          .Add(" AND d.value = ")
+          .Bind(p.values[0]);
+      return "d.";
+    }
+    case Plan::kSet: {
+      const Part& p = parts[plan.driver];
+      if (p.kind == Part::kText) {
+        q.Add(" FROM (SELECT rowid AS pk FROM fts WHERE fts MATCH ")
+            .Bind(p.values[0]);
+      } else {
+        q.Add(" FROM (SELECT DISTINCT article AS pk FROM tags WHERE dim = ")
+            .Bind(static_cast<int64_t>(p.dim))
+            .Add(" AND value IN (")
+            .BindList(p.values)
+            .Add(")");
+      }
+      q.Add(") d CROSS JOIN articles a ON a.pk = d.pk WHERE 1");
+      return "a.";
+    }
+  }
+  return "a.";
+}
+
+// ---------------------------------------------------------------------------
+// Page tokens: web-safe base64 of a fixed 34-byte record.
+
+struct PageToken {
+  uint8_t order = 0;
+  uint64_t fingerprint = 0;
+  int64_t published = 0;
+  int64_t seq = 0;
+  double score = 0;
+};
+constexpr uint8_t kTokenVersion = 1;
+constexpr size_t kTokenSize = 2 + 8 * 4;
+
+uint64_t FilterFingerprint(const ArticleFilter& filter, int order) {
+  return Fnv1a(filter.SerializeAsString(),
+               Fnv1a(std::string(1, static_cast<char>(order))));
+}
+
+std::string EncodeToken(const PageToken& t) {
+  std::string raw(kTokenSize, '\0');
+  raw[0] = static_cast<char>(kTokenVersion);
+  raw[1] = static_cast<char>(t.order);
+  uint64_t words[4];
+  words[0] = t.fingerprint;
+  std::memcpy(&words[1], &t.published, 8);
+  std::memcpy(&words[2], &t.seq, 8);
+  std::memcpy(&words[3], &t.score, 8);
+  for (int w = 0; w < 4; ++w) {
+    for (int b = 0; b < 8; ++b) {
+      raw[2 + w * 8 + b] = static_cast<char>((words[w] >> (8 * b)) & 0xff);
+    }
+  }
+  return absl::WebSafeBase64Escape(raw);
+}
+
+absl::StatusOr<PageToken> DecodeToken(const std::string& token,
+                                      uint64_t fingerprint, int order) {
+  std::string raw;
+  if (!absl::WebSafeBase64Unescape(token, &raw) || raw.size() != kTokenSize ||
+      static_cast<uint8_t>(raw[0]) != kTokenVersion) {
+    return absl::InvalidArgumentError("page_token: not a valid page token");
+  }
+  uint64_t words[4] = {0, 0, 0, 0};
+  for (int w = 0; w < 4; ++w) {
+    for (int b = 0; b < 8; ++b) {
+      words[w] |=
+          static_cast<uint64_t>(static_cast<uint8_t>(raw[2 + w * 8 + b]))
+          << (8 * b);
+    }
+  }
+  PageToken t;
+  t.order = static_cast<uint8_t>(raw[1]);
+  t.fingerprint = words[0];
+  std::memcpy(&t.published, &words[1], 8);
+  std::memcpy(&t.seq, &words[2], 8);
+  std::memcpy(&t.score, &words[3], 8);
+  if (t.fingerprint != fingerprint || t.order != order) {
+    return absl::InvalidArgumentError(
+        "page_token: issued for a different filter or order");
+  }
+  return t;
+}
+
+absl::StatusOr<Article> ParseArticle(std::string_view blob) {
+  Article article;
+  if (!article.ParseFromArray(blob.data(), static_cast<int>(blob.size()))) {
+    return absl::InternalError("stored article does not parse");
+  }
+  return article;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// The writer's cached statements.
+
+struct SqliteStore::WriteStatements {
+  StmtPtr find, insert_article, delete_article, load_proto;
+  StmtPtr delete_tags, insert_tag, delete_amounts, insert_amount;
+  StmtPtr fts_insert, fts_delete, upsert_label;
+  StmtPtr get_meta, set_meta;
+
+  static absl::StatusOr<std::unique_ptr<WriteStatements>> Prepare(sqlite3* db) {
+    auto s = std::make_unique<WriteStatements>();
+    const std::pair<StmtPtr*, const char*> all[] = {
+        {&s->find, "SELECT pk, fingerprint, proto FROM articles WHERE id = ?"},
+        {&s->insert_article,
+         "INSERT INTO articles(pk, id, seq, published, feed_id, feed_url, "
+         "language, max_amount, content_hash, fingerprint, proto) "
+         "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"},
+        {&s->delete_article, "DELETE FROM articles WHERE pk = ?"},
+        {&s->load_proto, "SELECT seq, proto FROM articles WHERE pk = ?"},
+        {&s->delete_tags, "DELETE FROM tags WHERE article = ?"},
+        {&s->insert_tag,
+         "INSERT OR IGNORE INTO tags(article, dim, value, published, seq, "
+         "facet) VALUES(?, ?, ?, ?, ?, ?)"},
+        {&s->delete_amounts, "DELETE FROM amounts WHERE article = ?"},
+        {&s->insert_amount,
+         "INSERT OR IGNORE INTO amounts(article, currency, value) "
+         "VALUES(?, ?, ?)"},
+        {&s->fts_insert,
+         "INSERT INTO fts(rowid, title, summary, body) VALUES(?, ?, ?, ?)"},
+        {&s->fts_delete,
+         "INSERT INTO fts(fts, rowid, title, summary, body) "
+         "VALUES('delete', ?, ?, ?, ?)"},
+        {&s->upsert_label,
+         "INSERT INTO labels(dim, value, display, label) VALUES(?, ?, ?, ?) "
+         "ON CONFLICT(dim, value) DO UPDATE SET display = excluded.display, "
+         "label = excluded.label WHERE excluded.label <> '' AND "
+         "(labels.label <> excluded.label OR "
+         "labels.display <> excluded.display)"},
+        {&s->get_meta, "SELECT value FROM meta WHERE key = ?"},
+        {&s->set_meta, "UPDATE meta SET value = ? WHERE key = ?"},
+    };
+    for (const auto& [slot, sql] : all) {
+      absl::StatusOr<StmtPtr> stmt = newsfeed::query::Prepare(db, sql, true);
+      if (!stmt.ok()) return stmt.status();
+      *slot = std::move(*stmt);
+    }
+    return s;
+  }
+};
+
+namespace {
+
+absl::StatusOr<int64_t> GetMeta(sqlite3* db, sqlite3_stmt* stmt,
+                                std::string_view key) {
+  StmtReset reset(stmt);
+  BindText(stmt, 1, key);
+  const int rc = sqlite3_step(stmt);
+  if (rc != SQLITE_ROW) {
+    return SqliteError(db, rc, absl::StrCat("read meta ", std::string(key)));
+  }
+  return sqlite3_column_int64(stmt, 0);
+}
+
+absl::Status SetMeta(sqlite3* db, sqlite3_stmt* stmt, std::string_view key,
+                     int64_t value) {
+  StmtReset reset(stmt);
+  sqlite3_bind_int64(stmt, 1, value);
+  BindText(stmt, 2, key);
+  return StepDone(db, stmt, absl::StrCat("write meta ", std::string(key)));
+}
+
+absl::Status ConfigureConnection(sqlite3* db, bool writer) {
+  sqlite3_busy_timeout(db, kBusyTimeoutMs);
+  if (writer) {
+    // journal_mode returns a row; check it really is WAL.
+    absl::StatusOr<StmtPtr> stmt = Prepare(db, "PRAGMA journal_mode=WAL");
+    if (!stmt.ok()) return stmt.status();
+    const int rc = sqlite3_step(stmt->get());
+    if (rc != SQLITE_ROW) return SqliteError(db, rc, "set WAL mode");
+    const std::string mode = ColumnText(stmt->get(), 0);
+    if (mode != "wal") {
+      return absl::FailedPreconditionError(
+          absl::StrCat("journal_mode is ", mode, ", WAL unavailable"));
+    }
+    return Exec(db,
+                "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768;"
+                "PRAGMA temp_store=MEMORY;",
+                "configure writer");
+  }
+  return Exec(db, "PRAGMA cache_size=-8192; PRAGMA temp_store=MEMORY;",
+              "configure reader");
+}
+
+absl::StatusOr<DbPtr> OpenConnection(const std::string& path, bool writer) {
+  sqlite3* raw = nullptr;
+  const int flags = (writer ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+                            : SQLITE_OPEN_READONLY) |
+                    SQLITE_OPEN_NOMUTEX;
+  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  DbPtr db(raw);
+  if (rc != SQLITE_OK) {
+    return SqliteError(db.get(), rc, absl::StrCat("open ", path));
+  }
+  sqlite3_extended_result_codes(db.get(), 1);
+  if (absl::Status s = ConfigureConnection(db.get(), writer); !s.ok()) {
+    return s;
+  }
+  return db;
+}
+
+absl::Status Migrate(sqlite3* db, const std::string& path) {
+  absl::StatusOr<int64_t> version =
+      QueryInt(db, Sql{"PRAGMA user_version", {}}, false);
+  if (!version.ok()) return version.status();
+  const int64_t known = std::size(kMigrations);
+  if (*version > known) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, ": schema version ", *version,
+                     " is newer than this binary's ", known));
+  }
+  for (int64_t v = *version; v < known; ++v) {
+    if (absl::Status s = Exec(db, "BEGIN IMMEDIATE", "begin migration");
+        !s.ok()) {
+      return s;
+    }
+    absl::Status s = Exec(db, kMigrations[v],
+                          absl::StrCat(path, ": migrate to version ", v + 1));
+    if (s.ok()) {
+      const std::string set_version =
+          absl::StrCat("PRAGMA user_version=", v + 1);
+      s = Exec(db, set_version.c_str(), "set user_version");
+    }
+    if (s.ok()) s = Exec(db, "COMMIT", "commit migration");
+    if (!s.ok()) {
+      (void)Exec(db, "ROLLBACK", "rollback migration");
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Reader pool.
+
+class SqliteStore::ReaderLease {
+ public:
+  ReaderLease(SqliteStore* store, DbPtr db)
+      : store_(store), db_(std::move(db)) {}
+  ~ReaderLease() {
+    if (!sqlite3_get_autocommit(db_.get())) {
+      sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+    store_->ReleaseReader(std::move(db_));
+  }
+  ReaderLease(const ReaderLease&) = delete;
+  ReaderLease& operator=(const ReaderLease&) = delete;
+
+  sqlite3* db() const { return db_.get(); }
+  // Starts a read transaction: every query until the lease ends sees one
+  // snapshot.
+  absl::Status BeginRead() { return Exec(db_.get(), "BEGIN", "begin read"); }
+
+ private:
+  SqliteStore* store_;
+  DbPtr db_;
+};
+
+absl::StatusOr<DbPtr> SqliteStore::AcquireReader() {
+  {
+    absl::MutexLock lock(&pool_mu_);
+    if (!idle_readers_.empty()) {
+      DbPtr db = std::move(idle_readers_.back());
+      idle_readers_.pop_back();
+      return db;
+    }
+  }
+  return OpenConnection(path_, /*writer=*/false);
+}
+
+void SqliteStore::ReleaseReader(DbPtr db) {
+  absl::MutexLock lock(&pool_mu_);
+  if (static_cast<int>(idle_readers_.size()) < kMaxIdleReaders) {
+    idle_readers_.push_back(std::move(db));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Open.
+
+int SqliteStore::CurrentSchemaVersion() {
+  return static_cast<int>(std::size(kMigrations));
+}
+
+absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
+    const StoreOptions& options) {
+  if (options.data_dir.empty()) {
+    return absl::InvalidArgumentError("data_dir: must be set");
+  }
+  if (options.max_page_size < 1) {
+    return absl::InvalidArgumentError("max_page_size: must be at least 1");
+  }
+  if (options.retention_max_age < absl::ZeroDuration() ||
+      options.retention_max_articles < 0) {
+    return absl::InvalidArgumentError("retention: must not be negative");
+  }
+  std::string path = absl::StrCat(options.data_dir, "/", kDbFileName);
+  absl::StatusOr<DbPtr> writer = OpenConnection(path, /*writer=*/true);
+  if (!writer.ok()) return writer.status();
+  if (absl::Status s = Migrate(writer->get(), path); !s.ok()) return s;
+  absl::StatusOr<std::unique_ptr<WriteStatements>> stmts =
+      WriteStatements::Prepare(writer->get());
+  if (!stmts.ok()) return stmts.status();
+  return std::unique_ptr<SqliteStore>(new SqliteStore(
+      options, std::move(path), std::move(*writer), std::move(*stmts)));
+}
+
+SqliteStore::SqliteStore(const StoreOptions& options, std::string path,
+                         DbPtr writer,
+                         std::unique_ptr<WriteStatements> statements)
+    : options_(options),
+      path_(std::move(path)),
+      writer_(std::move(writer)),
+      stmts_(std::move(statements)) {}
+
+SqliteStore::~SqliteStore() {
+  absl::MutexLock lock(&write_mu_);
+  stmts_.reset();  // statements before their connection
+  writer_.reset();
+}
+
+// ---------------------------------------------------------------------------
+// Writes.
+
+absl::Status SqliteStore::DeleteArticleLocked(int64_t pk) {
+  sqlite3* db = writer_.get();
+  WriteStatements& s = *stmts_;
+  Article old;
+  {
+    StmtReset reset(s.load_proto.get());
+    sqlite3_bind_int64(s.load_proto.get(), 1, pk);
+    const int rc = sqlite3_step(s.load_proto.get());
+    if (rc != SQLITE_ROW) return SqliteError(db, rc, "load article");
+    absl::StatusOr<Article> parsed =
+        ParseArticle(ColumnBlob(s.load_proto.get(), 1));
+    if (!parsed.ok()) return parsed.status();
+    old = std::move(*parsed);
+  }
+  {
+    StmtReset reset(s.fts_delete.get());
+    sqlite3_bind_int64(s.fts_delete.get(), 1, pk);
+    BindText(s.fts_delete.get(), 2, old.title());
+    BindText(s.fts_delete.get(), 3, old.summary());
+    BindText(s.fts_delete.get(), 4, old.content_text());
+    if (absl::Status st = StepDone(db, s.fts_delete.get(), "delete text");
+        !st.ok()) {
+      return st;
+    }
+  }
+  for (sqlite3_stmt* stmt :
+       {s.delete_tags.get(), s.delete_amounts.get(), s.delete_article.get()}) {
+    StmtReset reset(stmt);
+    sqlite3_bind_int64(stmt, 1, pk);
+    if (absl::Status st = StepDone(db, stmt, "delete article"); !st.ok()) {
+      return st;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<UpsertResult> SqliteStore::Upsert(
+    const std::vector<Article>& articles) {
+  for (size_t i = 0; i < articles.size(); ++i) {
+    if (articles[i].id().empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("articles[", i, "].id: empty"));
+    }
+  }
+  absl::MutexLock lock(&write_mu_);
+  sqlite3* db = writer_.get();
+  WriteStatements& s = *stmts_;
+  if (absl::Status st = Exec(db, "BEGIN IMMEDIATE", "begin upsert"); !st.ok()) {
+    return st;
+  }
+  UpsertResult result;
+  absl::Status status = [&]() -> absl::Status {
+    absl::StatusOr<int64_t> last =
+        GetMeta(db, s.get_meta.get(), "last_sequence");
+    if (!last.ok()) return last.status();
+    absl::StatusOr<int64_t> count =
+        GetMeta(db, s.get_meta.get(), "article_count");
+    if (!count.ok()) return count.status();
+    int64_t seq = *last;
+    int64_t article_count = *count;
+    std::string blob;
+    for (size_t i = 0; i < articles.size(); ++i) {
+      const Article& in = articles[i];
+      const int64_t fingerprint = ArticleFingerprint(in);
+      int64_t pk = 0;
+      {
+        StmtReset reset(s.find.get());
+        BindText(s.find.get(), 1, in.id());
+        const int rc = sqlite3_step(s.find.get());
+        if (rc == SQLITE_ROW) {
+          pk = sqlite3_column_int64(s.find.get(), 0);
+          if (sqlite3_column_int64(s.find.get(), 1) == fingerprint) {
+            ++result.unchanged;
+            continue;
+          }
+        } else if (rc != SQLITE_DONE) {
+          return SqliteError(db, rc, absl::StrCat("find article ", in.id()));
+        }
+      }
+      if (pk != 0) {
+        // Changed: drop the old tags and text, then rewrite the row in place.
+        if (absl::Status st = DeleteArticleLocked(pk); !st.ok()) return st;
+        --article_count;
+      }
+      ++seq;
+      ++article_count;
+      const int64_t published = ArticleTimeMicros(in);
+      Article stored = in;
+      stored.set_sequence(static_cast<uint64_t>(seq));
+      blob.clear();
+      if (!stored.SerializeToString(&blob)) {
+        return absl::InternalError(
+            absl::StrCat("article ", in.id(), ": does not serialize"));
+      }
+      double max_amount = 0;
+      bool has_amount = false;
+      for (const auto& m : in.amounts()) {
+        if (!has_amount || m.value() > max_amount) max_amount = m.value();
+        has_amount = true;
+      }
+      {
+        sqlite3_stmt* st = s.insert_article.get();
+        StmtReset reset(st);
+        // A changed article keeps its pk (the FTS rowid): it is re-inserted
+        // with the same one.
+        if (pk != 0) sqlite3_bind_int64(st, 1, pk);
+        BindText(st, 2, in.id());
+        sqlite3_bind_int64(st, 3, seq);
+        sqlite3_bind_int64(st, 4, published);
+        BindText(st, 5, in.feed_id());
+        BindText(st, 6, in.feed_url());
+        BindText(st, 7, absl::AsciiStrToLower(in.language()));
+        if (has_amount) sqlite3_bind_double(st, 8, max_amount);
+        BindText(st, 9, in.content_hash());
+        sqlite3_bind_int64(st, 10, fingerprint);
+        BindBlob(st, 11, blob);
+        const int rc = sqlite3_step(st);
+        if (rc != SQLITE_DONE) {
+          return SqliteError(db, rc, absl::StrCat("store article ", in.id()));
+        }
+        pk = sqlite3_last_insert_rowid(db);
+      }
+      {
+        sqlite3_stmt* st = s.fts_insert.get();
+        StmtReset reset(st);
+        sqlite3_bind_int64(st, 1, pk);
+        BindText(st, 2, in.title());
+        BindText(st, 3, in.summary());
+        BindText(st, 4, in.content_text());
+        if (absl::Status e = StepDone(db, st, "index text"); !e.ok()) return e;
+      }
+      // (dim, value) pairs written for this article: the second spelling of
+      // a value is skipped here rather than by the database.
+      std::vector<std::pair<TagDimension, std::string>> written;
+      auto add_tag = [&](TagDimension dim, const std::string& value,
+                         bool facet) -> absl::Status {
+        for (const auto& w : written) {
+          if (w.first == dim && w.second == value) return absl::OkStatus();
+        }
+        written.emplace_back(dim, value);
+        sqlite3_stmt* st = s.insert_tag.get();
+        StmtReset reset(st);
+        sqlite3_bind_int64(st, 1, pk);
+        sqlite3_bind_int(st, 2, static_cast<int>(dim));
+        BindText(st, 3, value);
+        sqlite3_bind_int64(st, 4, published);
+        sqlite3_bind_int64(st, 5, seq);
+        sqlite3_bind_int(st, 6, facet ? 1 : 0);
+        return StepDone(db, st, "store tag");
+      };
+      auto add_label = [&](TagDimension dim, const std::string& value,
+                           std::string_view display,
+                           std::string_view label) -> absl::Status {
+        // Labels rarely change: skip the write when the cache says the row
+        // already holds them.
+        std::string key = absl::StrCat(static_cast<int>(dim), ":", value);
+        std::string cached =
+            absl::StrCat(std::string(display), "\n", std::string(label));
+        auto it = label_cache_.find(key);
+        if (it != label_cache_.end() && it->second == cached) {
+          return absl::OkStatus();
+        }
+        if (label_cache_.size() >= kMaxCachedLabels) label_cache_.clear();
+        label_cache_[std::move(key)] = std::move(cached);
+        sqlite3_stmt* st = s.upsert_label.get();
+        StmtReset reset(st);
+        sqlite3_bind_int(st, 1, static_cast<int>(dim));
+        BindText(st, 2, value);
+        BindText(st, 3, display);
+        BindText(st, 4, label);
+        return StepDone(db, st, "store label");
+      };
+      // Facet rows first, so a name equal to an id keeps facet = 1.
+      for (const auto& c : in.companies()) {
+        const std::string& display = c.id().empty() ? c.name() : c.id();
+        if (display.empty()) continue;
+        const std::string value =
+            NormalizeTagValue(TagDimension::kCompany, display);
+        if (absl::Status e = add_tag(TagDimension::kCompany, value, true);
+            !e.ok()) {
+          return e;
+        }
+        if (absl::Status e =
+                add_label(TagDimension::kCompany, value, display, c.name());
+            !e.ok()) {
+          return e;
+        }
+      }
+      for (const auto& c : in.countries()) {
+        if (c.code().empty()) continue;
+        const std::string value =
+            NormalizeTagValue(TagDimension::kCountry, c.code());
+        if (absl::Status e = add_tag(TagDimension::kCountry, value, true);
+            !e.ok()) {
+          return e;
+        }
+        if (absl::Status e =
+                add_label(TagDimension::kCountry, value, value, c.name());
+            !e.ok()) {
+          return e;
+        }
+      }
+      for (const auto& t : in.topics()) {
+        if (t.id().empty()) continue;
+        const std::string value =
+            NormalizeTagValue(TagDimension::kTopic, t.id());
+        if (absl::Status e = add_tag(TagDimension::kTopic, value, true);
+            !e.ok()) {
+          return e;
+        }
+        if (absl::Status e =
+                add_label(TagDimension::kTopic, value, value, t.name());
+            !e.ok()) {
+          return e;
+        }
+      }
+      // Every other value the filter matches on (company names, feeds,
+      // languages); duplicates of the facet rows are ignored.
+      for (TagDimension dim : kAllTagDimensions) {
+        for (const std::string& value : ArticleTagValues(dim, in)) {
+          if (absl::Status e = add_tag(dim, value, false); !e.ok()) return e;
+        }
+      }
+      for (const auto& m : in.amounts()) {
+        sqlite3_stmt* st = s.insert_amount.get();
+        StmtReset reset(st);
+        sqlite3_bind_int64(st, 1, pk);
+        BindText(st, 2, absl::AsciiStrToUpper(m.currency()));
+        sqlite3_bind_double(st, 3, m.value());
+        if (absl::Status e = StepDone(db, st, "store amount"); !e.ok()) {
+          return e;
+        }
+      }
+      ++result.stored;
+    }
+    if (absl::Status e = SetMeta(db, s.set_meta.get(), "last_sequence", seq);
+        !e.ok()) {
+      return e;
+    }
+    if (absl::Status e =
+            SetMeta(db, s.set_meta.get(), "article_count", article_count);
+        !e.ok()) {
+      return e;
+    }
+    result.latest_sequence = static_cast<uint64_t>(seq);
+    return Exec(db, "COMMIT", "commit upsert");
+  }();
+  if (!status.ok()) {
+    if (!sqlite3_get_autocommit(db)) (void)Exec(db, "ROLLBACK", "rollback");
+    label_cache_.clear();  // it may describe rows that were rolled back
+    return status;
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------------------
+// Reads.
+
+absl::StatusOr<SearchResponse> SqliteStore::Search(
+    const SearchRequest& request) {
+  const ArticleFilter& filter = request.filter();
+  if (absl::Status s = ValidateFilter(filter, options_.filter_limits);
+      !s.ok()) {
+    return s;
+  }
+  int page_size = request.page_size();
+  if (page_size == 0)
+    page_size = std::min(kDefaultPageSize, options_.max_page_size);
+  if (page_size < 0 || page_size > options_.max_page_size) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "page_size: ", request.page_size(), ", must be 1..",
+        options_.max_page_size, " (0 means ", kDefaultPageSize, ")"));
+  }
+  const int order =
+      request.order() == newsfeed::v1::SEARCH_ORDER_UNSPECIFIED
+          ? static_cast<int>(newsfeed::v1::SEARCH_ORDER_NEWEST_FIRST)
+          : static_cast<int>(request.order());
+  const bool relevance = order == newsfeed::v1::SEARCH_ORDER_RELEVANCE;
+  if (order != newsfeed::v1::SEARCH_ORDER_NEWEST_FIRST && !relevance) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("order: unknown value ", request.order()));
+  }
+  if (relevance && filter.text().empty()) {
+    return absl::InvalidArgumentError(
+        "order: SEARCH_ORDER_RELEVANCE requires filter.text");
+  }
+  const uint64_t fingerprint = FilterFingerprint(filter, order);
+  std::optional<PageToken> after;
+  if (!request.page_token().empty()) {
+    absl::StatusOr<PageToken> t =
+        DecodeToken(request.page_token(), fingerprint, order);
+    if (!t.ok()) return t.status();
+    after = *t;
+  }
+
+  absl::StatusOr<DbPtr> conn = AcquireReader();
+  if (!conn.ok()) return conn.status();
+  ReaderLease lease(this, std::move(*conn));
+  if (absl::Status s = lease.BeginRead(); !s.ok()) return s;
+
+  std::vector<Part> parts = FilterParts(filter);
+  Sql q;
+  if (relevance) {
+    int text_part = -1;
+    for (size_t i = 0; i < parts.size(); ++i) {
+      if (parts[i].kind == Part::kText) text_part = static_cast<int>(i);
+    }
+    // bm25 weights: title 10, summary 5, body 1. Lower scores rank first.
+    q.Add(
+         "SELECT a.seq, a.published, a.proto, d.score FROM (SELECT rowid AS "
+         "pk, bm25(fts, 10.0, 5.0, 1.0) AS score FROM fts WHERE fts MATCH ")
+        .Bind(filter.text())
+        .Add(") d CROSS JOIN articles a ON a.pk = d.pk WHERE 1");
+    AppendConditions(filter, parts, text_part, "a.published", q);
+    if (after) {
+      q.Add(" AND (d.score > ")
+          .Bind(after->score)
+          .Add(" OR (d.score = ")
+          .Bind(after->score)
+          .Add(" AND a.seq < ")
+          .Bind(after->seq)
+          .Add("))");
+    }
+    q.Add(" ORDER BY d.score, a.seq DESC LIMIT ")
+        .Bind(static_cast<int64_t>(page_size) + 1);
+  } else {
+    if (absl::Status s = EstimateParts(lease.db(), parts); !s.ok()) return s;
+    const Plan plan = ChoosePlan(parts);
+    q.Add("SELECT a.seq, a.published, a.proto, 0");
+    const std::string prefix(AppendFrom(parts, plan, /*ordered=*/true, q));
+    AppendConditions(filter, parts, plan.driver, prefix + "published", q);
+    if (after) {
+      q.Add(" AND (")
+          .Add(prefix)
+          .Add("published, ")
+          .Add(prefix)
+          .Add("seq) < (")
+          .Bind(after->published)
+          .Add(", ")
+          .Bind(after->seq)
+          .Add(")");
+    }
+    q.Add(" ORDER BY ")
+        .Add(prefix)
+        .Add("published DESC, ")
+        .Add(prefix)
+        .Add("seq DESC LIMIT ")
+        .Bind(static_cast<int64_t>(page_size) + 1);
+  }
+
+  SearchResponse response;
+  PageToken last;
+  bool more = false;
+  absl::Status s = RunQuery(lease.db(), q, !filter.text().empty(),
+                            [&](sqlite3_stmt* stmt) -> absl::Status {
+                              if (response.articles_size() == page_size) {
+                                more = true;
+                                return absl::OkStatus();
+                              }
+                              absl::StatusOr<Article> a =
+                                  ParseArticle(ColumnBlob(stmt, 2));
+                              if (!a.ok()) return a.status();
+                              *response.add_articles() = std::move(*a);
+                              last.seq = sqlite3_column_int64(stmt, 0);
+                              last.published = sqlite3_column_int64(stmt, 1);
+                              last.score = sqlite3_column_double(stmt, 3);
+                              return absl::OkStatus();
+                            });
+  if (!s.ok()) return s;
+  if (more) {
+    last.order = static_cast<uint8_t>(order);
+    last.fingerprint = fingerprint;
+    response.set_next_page_token(EncodeToken(last));
+  }
+  return response;
+}
+
+absl::StatusOr<Article> SqliteStore::Get(std::string_view id) {
+  absl::StatusOr<DbPtr> conn = AcquireReader();
+  if (!conn.ok()) return conn.status();
+  ReaderLease lease(this, std::move(*conn));
+  Sql q;
+  q.Add("SELECT proto FROM articles WHERE id = ").Bind(std::string(id));
+  std::optional<Article> found;
+  absl::Status s =
+      RunQuery(lease.db(), q, false, [&](sqlite3_stmt* stmt) -> absl::Status {
+        absl::StatusOr<Article> a = ParseArticle(ColumnBlob(stmt, 0));
+        if (!a.ok()) return a.status();
+        found = std::move(*a);
+        return absl::OkStatus();
+      });
+  if (!s.ok()) return s;
+  if (!found) {
+    return absl::NotFoundError(
+        absl::StrCat("article \"", std::string(id), "\" not found"));
+  }
+  return *std::move(found);
+}
+
+absl::StatusOr<FacetsResponse> SqliteStore::Facets(
+    const FacetsRequest& request) {
+  const ArticleFilter& filter = request.filter();
+  if (absl::Status s = ValidateFilter(filter, options_.filter_limits);
+      !s.ok()) {
+    return s;
+  }
+  int limit = request.limit() == 0 ? kDefaultFacetLimit : request.limit();
+  if (limit < 1 || limit > kMaxFacetLimit) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "limit: ", request.limit(), ", must be 1..", kMaxFacetLimit));
+  }
+  absl::StatusOr<DbPtr> conn = AcquireReader();
+  if (!conn.ok()) return conn.status();
+  ReaderLease lease(this, std::move(*conn));
+  if (absl::Status s = lease.BeginRead(); !s.ok()) return s;
+
+  std::vector<Part> parts = FilterParts(filter);
+  if (absl::Status s = EstimateParts(lease.db(), parts); !s.ok()) return s;
+  const Plan plan = ChoosePlan(parts);
+  // The matching articles' pks, as a subquery.
+  Sql matched;
+  matched.Add("SELECT a.pk AS pk");
+  const std::string prefix(AppendFrom(parts, plan, /*ordered=*/false, matched));
+  AppendConditions(filter, parts, plan.driver, prefix + "published", matched);
+  const bool has_text = !filter.text().empty();
+
+  FacetsResponse response;
+  Sql total;
+  total.Add("SELECT count(*) FROM (").Add(matched.text).Add(")");
+  total.args = matched.args;
+  absl::StatusOr<int64_t> n = QueryInt(lease.db(), total, has_text);
+  if (!n.ok()) return n.status();
+  response.set_total(*n);
+
+  struct Entry {
+    std::string value;
+    int64_t count;
+  };
+  std::map<int, std::vector<Entry>> by_dim;
+  Sql counts;
+  counts.Add("SELECT t.dim, t.value, count(*) FROM (")
+      .Add(matched.text)
+      .Add(
+          ") m CROSS JOIN tags t ON t.article = m.pk WHERE t.dim IN (1, 2, 3) "
+          "AND t.facet = 1 GROUP BY t.dim, t.value");
+  counts.args = matched.args;
+  absl::Status s = RunQuery(
+      lease.db(), counts, has_text, [&](sqlite3_stmt* stmt) -> absl::Status {
+        by_dim[sqlite3_column_int(stmt, 0)].push_back(
+            {ColumnText(stmt, 1), sqlite3_column_int64(stmt, 2)});
+        return absl::OkStatus();
+      });
+  if (!s.ok()) return s;
+  for (auto& [dim, entries] : by_dim) {
+    const size_t keep = std::min<size_t>(limit, entries.size());
+    std::partial_sort(entries.begin(), entries.begin() + keep, entries.end(),
+                      [](const Entry& x, const Entry& y) {
+                        return x.count != y.count ? x.count > y.count
+                                                  : x.value < y.value;
+                      });
+    entries.resize(keep);
+    google::protobuf::RepeatedPtrField<FacetCount>* out =
+        dim == static_cast<int>(TagDimension::kCompany)
+            ? response.mutable_companies()
+        : dim == static_cast<int>(TagDimension::kCountry)
+            ? response.mutable_countries()
+            : response.mutable_topics();
+    for (Entry& e : entries) {
+      FacetCount* fc = out->Add();
+      fc->set_value(e.value);
+      fc->set_count(e.count);
+      Sql label;
+      label.Add("SELECT display, label FROM labels WHERE dim = ")
+          .Bind(static_cast<int64_t>(dim))
+          .Add(" AND value = ")
+          .Bind(e.value);
+      if (absl::Status ls = RunQuery(lease.db(), label, false,
+                                     [&](sqlite3_stmt* stmt) -> absl::Status {
+                                       fc->set_value(ColumnText(stmt, 0));
+                                       fc->set_label(ColumnText(stmt, 1));
+                                       return absl::OkStatus();
+                                     });
+          !ls.ok()) {
+        return ls;
+      }
+    }
+  }
+  return response;
+}
+
+absl::StatusOr<ChangeBatch> SqliteStore::ReadChanges(
+    uint64_t after_sequence, const ArticleFilter& filter, int limit) {
+  if (absl::Status s = ValidateFilter(filter, options_.filter_limits);
+      !s.ok()) {
+    return s;
+  }
+  if (limit < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("limit: ", limit, ", must be at least 1"));
+  }
+  if (after_sequence > static_cast<uint64_t>(INT64_MAX)) {
+    return absl::InvalidArgumentError("after_sequence: out of range");
+  }
+  absl::StatusOr<DbPtr> conn = AcquireReader();
+  if (!conn.ok()) return conn.status();
+  ReaderLease lease(this, std::move(*conn));
+  if (absl::Status s = lease.BeginRead(); !s.ok()) return s;
+
+  int64_t latest = 0;
+  int64_t removed_through = 0;
+  absl::Status s = RunQuery(
+      lease.db(),
+      Sql{"SELECT key, value FROM meta WHERE key IN ('last_sequence', "
+          "'retention_removed_through')",
+          {}},
+      false, [&](sqlite3_stmt* stmt) -> absl::Status {
+        (ColumnText(stmt, 0) == "last_sequence" ? latest : removed_through) =
+            sqlite3_column_int64(stmt, 1);
+        return absl::OkStatus();
+      });
+  if (!s.ok()) return s;
+  if (static_cast<int64_t>(after_sequence) < removed_through) {
+    return absl::OutOfRangeError(
+        absl::StrCat("after_sequence ", after_sequence,
+                     ": changes up to sequence ", removed_through,
+                     " were removed by retention; resume with after_sequence=",
+                     removed_through));
+  }
+
+  std::vector<Part> parts = FilterParts(filter);
+  Sql q;
+  q.Add("SELECT a.seq, a.proto FROM articles a WHERE a.seq > ")
+      .Bind(static_cast<int64_t>(after_sequence));
+  AppendConditions(filter, parts, -1, "a.published", q);
+  q.Add(" ORDER BY a.seq LIMIT ").Bind(static_cast<int64_t>(limit));
+  ChangeBatch batch;
+  s = RunQuery(lease.db(), q, !filter.text().empty(),
+               [&](sqlite3_stmt* stmt) -> absl::Status {
+                 absl::StatusOr<Article> a = ParseArticle(ColumnBlob(stmt, 1));
+                 if (!a.ok()) return a.status();
+                 batch.articles.push_back(std::move(*a));
+                 return absl::OkStatus();
+               });
+  if (!s.ok()) return s;
+  if (static_cast<int>(batch.articles.size()) == limit) {
+    batch.scanned_through = batch.articles.back().sequence();
+  } else {
+    batch.scanned_through =
+        std::max<uint64_t>(after_sequence, static_cast<uint64_t>(latest));
+  }
+  return batch;
+}
+
+absl::StatusOr<uint64_t> SqliteStore::LatestSequence() {
+  absl::StatusOr<DbPtr> conn = AcquireReader();
+  if (!conn.ok()) return conn.status();
+  ReaderLease lease(this, std::move(*conn));
+  absl::StatusOr<int64_t> v = QueryInt(
+      lease.db(), Sql{"SELECT value FROM meta WHERE key = 'last_sequence'", {}},
+      false);
+  if (!v.ok()) return v.status();
+  return static_cast<uint64_t>(*v);
+}
+
+// ---------------------------------------------------------------------------
+// Retention.
+
+absl::StatusOr<int64_t> SqliteStore::RetentionBatch(absl::Time now) {
+  absl::MutexLock lock(&write_mu_);
+  sqlite3* db = writer_.get();
+  WriteStatements& st = *stmts_;
+  if (absl::Status s = Exec(db, "BEGIN IMMEDIATE", "begin retention");
+      !s.ok()) {
+    return s;
+  }
+  int64_t removed = 0;
+  absl::Status status = [&]() -> absl::Status {
+    absl::StatusOr<int64_t> count =
+        GetMeta(db, st.get_meta.get(), "article_count");
+    if (!count.ok()) return count.status();
+    absl::StatusOr<int64_t> removed_through =
+        GetMeta(db, st.get_meta.get(), "retention_removed_through");
+    if (!removed_through.ok()) return removed_through.status();
+
+    // Victims: first the expired, then the oldest beyond the count limit.
+    Sql q;
+    if (options_.retention_max_age > absl::ZeroDuration()) {
+      q.Add(
+           "SELECT pk, seq FROM articles INDEXED BY articles_by_time "
+           "WHERE published < ")
+          .Bind(absl::ToUnixMicros(now - options_.retention_max_age))
+          .Add(" ORDER BY published, seq LIMIT ")
+          .Bind(static_cast<int64_t>(kRetentionBatch));
+    }
+    std::vector<std::pair<int64_t, int64_t>> victims;
+    auto collect = [&](sqlite3_stmt* stmt) -> absl::Status {
+      victims.emplace_back(sqlite3_column_int64(stmt, 0),
+                           sqlite3_column_int64(stmt, 1));
+      return absl::OkStatus();
+    };
+    if (!q.text.empty()) {
+      if (absl::Status s = RunQuery(db, q, false, collect); !s.ok()) return s;
+    }
+    if (victims.empty() && options_.retention_max_articles > 0 &&
+        *count > options_.retention_max_articles) {
+      Sql oldest;
+      oldest
+          .Add(
+              "SELECT pk, seq FROM articles INDEXED BY articles_by_time "
+              "ORDER BY published, seq LIMIT ")
+          .Bind(std::min<int64_t>(kRetentionBatch,
+                                  *count - options_.retention_max_articles));
+      if (absl::Status s = RunQuery(db, oldest, false, collect); !s.ok()) {
+        return s;
+      }
+    }
+    if (victims.empty()) return absl::OkStatus();
+    int64_t max_seq = *removed_through;
+    for (const auto& [pk, seq] : victims) {
+      if (absl::Status s = DeleteArticleLocked(pk); !s.ok()) return s;
+      max_seq = std::max(max_seq, seq);
+    }
+    removed = static_cast<int64_t>(victims.size());
+    if (absl::Status s =
+            SetMeta(db, st.set_meta.get(), "article_count", *count - removed);
+        !s.ok()) {
+      return s;
+    }
+    return SetMeta(db, st.set_meta.get(), "retention_removed_through", max_seq);
+  }();
+  if (status.ok()) status = Exec(db, "COMMIT", "commit retention");
+  if (!status.ok()) {
+    if (!sqlite3_get_autocommit(db)) (void)Exec(db, "ROLLBACK", "rollback");
+    return status;
+  }
+  return removed;
+}
+
+absl::StatusOr<int64_t> SqliteStore::EnforceRetention(absl::Time now) {
+  if (options_.retention_max_age <= absl::ZeroDuration() &&
+      options_.retention_max_articles <= 0) {
+    return 0;
+  }
+  int64_t total = 0;
+  while (true) {
+    absl::StatusOr<int64_t> n = RetentionBatch(now);
+    if (!n.ok()) return n.status();
+    if (*n == 0) return total;
+    total += *n;
+  }
+}
+
+}  // namespace newsfeed::query

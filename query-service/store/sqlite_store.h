@@ -1,0 +1,95 @@
+// Copyright newsfeed authors.
+//
+// sqlite_store.h: the ArticleStore on an SQLite database file.
+//
+// The database (`<data_dir>/articles.db`) runs in WAL mode. Writes go through
+// one connection behind a mutex; reads use a small pool of read-only
+// connections, so a search never waits for a write to finish. The schema is
+// versioned (PRAGMA user_version) and migrated when the store is opened.
+//
+// Example:
+//   StoreOptions options;
+//   options.data_dir = "/var/lib/newsfeed";
+//   absl::StatusOr<std::unique_ptr<SqliteStore>> store =
+//       SqliteStore::Open(options);
+#ifndef QUERY_SERVICE_STORE_SQLITE_STORE_H_
+#define QUERY_SERVICE_STORE_SQLITE_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "query-service/store/article_store.h"
+#include "query-service/store/sqlite_handles.h"
+
+namespace newsfeed::query {
+
+// An ArticleStore backed by SQLite (with FTS5 for full text). Thread-safe.
+class SqliteStore final : public ArticleStore {
+ public:
+  // Opens (creating if missing) `<options.data_dir>/articles.db` and migrates
+  // its schema to the current version. Returns INVALID_ARGUMENT for bad
+  // options, FAILED_PRECONDITION if the file has a newer schema than this
+  // binary knows, INTERNAL/UNAVAILABLE for database errors.
+  static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(
+      const StoreOptions& options);
+
+  // The schema version this binary creates and understands.
+  static int CurrentSchemaVersion();
+
+  ~SqliteStore() override;
+
+  absl::StatusOr<UpsertResult> Upsert(
+      const std::vector<newsfeed::v1::Article>& articles) override;
+  absl::StatusOr<newsfeed::v1::SearchResponse> Search(
+      const newsfeed::v1::SearchRequest& request) override;
+  absl::StatusOr<newsfeed::v1::Article> Get(std::string_view id) override;
+  absl::StatusOr<newsfeed::v1::FacetsResponse> Facets(
+      const newsfeed::v1::FacetsRequest& request) override;
+  absl::StatusOr<ChangeBatch> ReadChanges(
+      uint64_t after_sequence, const newsfeed::v1::ArticleFilter& filter,
+      int limit) override;
+  absl::StatusOr<uint64_t> LatestSequence() override;
+  absl::StatusOr<int64_t> EnforceRetention(absl::Time now) override;
+
+ private:
+  struct WriteStatements;
+  class ReaderLease;
+
+  SqliteStore(const StoreOptions& options, std::string path,
+              internal::DbPtr writer,
+              std::unique_ptr<WriteStatements> statements);
+
+  // A read-only connection from the pool (opened on demand).
+  absl::StatusOr<internal::DbPtr> AcquireReader();
+  void ReleaseReader(internal::DbPtr db);
+
+  // Removes the article with primary key `pk` (row, tags, amounts, text).
+  absl::Status DeleteArticleLocked(int64_t pk)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Removes at most one batch of expired articles; returns how many.
+  absl::StatusOr<int64_t> RetentionBatch(absl::Time now);
+
+  const StoreOptions options_;
+  const std::string path_;
+
+  absl::Mutex write_mu_;
+  internal::DbPtr writer_ ABSL_GUARDED_BY(write_mu_);
+  std::unique_ptr<WriteStatements> stmts_ ABSL_GUARDED_BY(write_mu_);
+  // "dim:value" -> "display\nlabel" of rows known to be in the labels table.
+  std::unordered_map<std::string, std::string> label_cache_
+      ABSL_GUARDED_BY(write_mu_);
+
+  absl::Mutex pool_mu_;
+  std::vector<internal::DbPtr> idle_readers_ ABSL_GUARDED_BY(pool_mu_);
+};
+
+}  // namespace newsfeed::query
+
+#endif  // QUERY_SERVICE_STORE_SQLITE_STORE_H_
