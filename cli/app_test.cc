@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "cli/fake_services.h"
 
 namespace newsfeed::cli {
@@ -164,8 +165,8 @@ TEST_F(AppTest, HealthExitCodeFollowsServingStatus) {
 
 TEST_F(AppTest, SubscribeMaxAndAfterSeq) {
   for (uint64_t seq = 1; seq <= 3; ++seq) {
-    query_.AppendToLog(testing::MakeArticle("a" + std::to_string(seq), seq,
-                                            "T" + std::to_string(seq)));
+    query_.AppendToLog(testing::MakeArticle(absl::StrCat("a", seq), seq,
+                                            absl::StrCat("T", seq)));
   }
   query_.SetSubscribeTail(0, /*hold_open=*/true);
   EXPECT_EQ(Run({"--query", server_->address(), "subscribe", "--after-seq", "1",

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "cli/fake_services.h"
 #include "cli/position_file.h"
 
@@ -261,8 +262,8 @@ class SubscribeTest : public CommandsTest {
   void SetUp() override {
     CommandsTest::SetUp();
     for (uint64_t seq = 1; seq <= 4; ++seq) {
-      query_.AppendToLog(MakeArticle("a" + std::to_string(seq), seq,
-                                     "Article " + std::to_string(seq)));
+      query_.AppendToLog(MakeArticle(absl::StrCat("a", seq), seq,
+                                     absl::StrCat("Article ", seq)));
     }
     std::string pattern =
         (std::filesystem::temp_directory_path() / "newsfeed-sub-XXXXXX")

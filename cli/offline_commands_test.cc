@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/str_cat.h"
 #include "cli/app.h"
 #include "ingest-service/fetcher/test_http_server.h"
 

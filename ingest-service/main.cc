@@ -91,6 +91,8 @@ int main(int argc, char** argv) {
                           [&publisher] { publisher.Wake(); });
     ingest::FeedAdminService admin(**state, poller, clock);
     config->server.services = {&admin};
+    config->server.service_names = {
+        newsfeed::v1::FeedAdmin::service_full_name()};
     auto server = nf::rpc::GrpcServer::Start(config->server);
     if (!server.ok()) {
       nf::log::Error("ingest-service: %s", server.status().ToString());

@@ -20,7 +20,8 @@ constexpr char kUsage[] =
     "\n"
     "  --config FILE  YAML configuration (see deploy/query-service.yaml for\n"
     "                 every option and its default). Every option can also be\n"
-    "                 set by environment, e.g. NEWSFEED_QUERY_LISTEN=0.0.0.0:50051.\n"
+    "                 set by environment, e.g. "
+    "NEWSFEED_QUERY_LISTEN=0.0.0.0:50051.\n"
     "  --help         this text\n"
     "\n"
     "Logs the address it listens on; SIGTERM or SIGINT stops it cleanly.\n";
@@ -32,19 +33,22 @@ int main(int argc, char** argv) {
   namespace query = newsfeed::query;
   std::string config_path;
   for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
+    if (std::strcmp(argv[i], "--help") == 0 ||
+        std::strcmp(argv[i], "-h") == 0) {
       std::fputs(kUsage, stdout);
       return 0;
     } else if (std::strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
       config_path = argv[++i];
     } else {
-      std::fprintf(stderr, "query-service: unknown argument %s\n%s", argv[i], kUsage);
+      std::fprintf(stderr, "query-service: unknown argument %s\n%s", argv[i],
+                   kUsage);
       return 2;
     }
   }
   nf::rpc::BlockTerminationSignals();
 
-  absl::StatusOr<query::QueryConfig> config = query::LoadQueryConfig(config_path);
+  absl::StatusOr<query::QueryConfig> config =
+      query::LoadQueryConfig(config_path);
   if (!config.ok()) {
     nf::log::Error("query-service: %s", config.status().message());
     return 2;
@@ -56,8 +60,8 @@ int main(int argc, char** argv) {
     nf::log::Error("query-service: %s", server.status().ToString());
     return 1;
   }
-  nf::log::Info("query-service listening on %s (data in %s)", (*server)->address(),
-            config->store.data_dir);
+  nf::log::Info("query-service listening on %s (data in %s)",
+                (*server)->address(), config->store.data_dir);
   const int signal_number = nf::rpc::WaitForTerminationSignal();
   nf::log::Info("query-service: signal %d, shutting down", signal_number);
   (*server)->Shutdown();

@@ -59,15 +59,17 @@ long RssKib() {
   return 0;
 }
 
-const char* kCountries[] = {"US", "FR", "DE", "GB", "CN", "JP", "IN", "KR",
-                            "AE", "BR", "CA", "IT", "ES", "NL", "SE", "CH",
-                            "TW", "AU", "SG", "IL"};
-const char* kCompanies[] = {"Microsoft", "Amazon", "Apple", "Alphabet", "Meta",
-                            "Nvidia", "OpenAI", "Tesla", "Samsung", "TSMC",
-                            "Siemens", "SAP", "Toyota", "Shell", "BP",
-                            "Mistral AI", "Anthropic", "Oracle", "IBM", "Intel"};
-const char* kTopics[] = {"ai", "cloud", "semiconductors", "earnings", "mna",
-                         "regulation", "energy", "jobs", "funding", "automotive"};
+const char* kCountries[] = {"US", "FR", "DE", "GB", "CN", "JP", "IN",
+                            "KR", "AE", "BR", "CA", "IT", "ES", "NL",
+                            "SE", "CH", "TW", "AU", "SG", "IL"};
+const char* kCompanies[] = {"Microsoft", "Amazon", "Apple",   "Alphabet",
+                            "Meta",      "Nvidia", "OpenAI",  "Tesla",
+                            "Samsung",   "TSMC",   "Siemens", "SAP",
+                            "Toyota",    "Shell",  "BP",      "Mistral AI",
+                            "Anthropic", "Oracle", "IBM",     "Intel"};
+const char* kTopics[] = {"ai",      "cloud",      "semiconductors", "earnings",
+                         "mna",     "regulation", "energy",         "jobs",
+                         "funding", "automotive"};
 
 // Skewed picks: low indexes much more frequent, like real news.
 int Skewed(uint64_t i, int n) {
@@ -121,13 +123,15 @@ void DeliveryRate(int articles) {
   if (!state.ok()) std::abort();
   {
     std::vector<Article> all;
-    for (int i = 0; i < articles; ++i) all.push_back(MakeArticle(i, absl::Now()));
+    for (int i = 0; i < articles; ++i)
+      all.push_back(MakeArticle(i, absl::Now()));
     if (!(*state)->RecordNewArticles("bench-feed", all).ok()) std::abort();
   }
   newsfeed::query::QueryConfig config;
   config.store.data_dir = TempDir("query");
   config.server.listen_address = "unix:" + TempDir("socket") + "/q.sock";
-  auto server = newsfeed::query::QueryServer::Start(config, newsfeed::RealClock::Instance());
+  auto server = newsfeed::query::QueryServer::Start(
+      config, newsfeed::RealClock::Instance());
   if (!server.ok()) std::abort();
 
   absl::Notification done;
@@ -144,9 +148,10 @@ void DeliveryRate(int articles) {
     done.WaitForNotification();
   }
   const double rate = articles / Seconds(absl::Now() - start);
-  std::printf("delivery: %d articles, outbox->stored %.0f articles/s; "
-              "baseline direct store upsert %.0f articles/s; ratio %.2f\n",
-              articles, rate, baseline_rate, rate / baseline_rate);
+  std::printf(
+      "delivery: %d articles, outbox->stored %.0f articles/s; "
+      "baseline direct store upsert %.0f articles/s; ratio %.2f\n",
+      articles, rate, baseline_rate, rate / baseline_rate);
 }
 
 // Counts articles received and records publish-to-receipt latency; the
@@ -171,7 +176,8 @@ class LatencyReader final
     }
     if (message_.has_article()) {
       const auto& t = message_.article().updated_time();
-      const absl::Time sent = absl::FromUnixNanos(t.seconds() * 1000000000LL + t.nanos());
+      const absl::Time sent =
+          absl::FromUnixNanos(t.seconds() * 1000000000LL + t.nanos());
       absl::MutexLock lock(mu_);
       latencies_->push_back(absl::ToDoubleMilliseconds(absl::Now() - sent));
     }
@@ -198,7 +204,8 @@ void SubscriberLatency(int subscribers, int rate, int seconds) {
   config.store.data_dir = TempDir("subs");
   config.server.listen_address = "unix:" + TempDir("socket") + "/q.sock";
   config.hub.max_subscribers = subscribers + 10;
-  auto server = newsfeed::query::QueryServer::Start(config, newsfeed::RealClock::Instance());
+  auto server = newsfeed::query::QueryServer::Start(
+      config, newsfeed::RealClock::Instance());
   if (!server.ok()) std::abort();
   auto channel = grpc::CreateChannel(config.server.listen_address,
                                      grpc::InsecureChannelCredentials());
@@ -213,10 +220,12 @@ void SubscriberLatency(int subscribers, int rate, int seconds) {
     newsfeed::v1::SubscribeRequest request;
     switch (i % 3) {
       case 0:
-        request.mutable_filter()->mutable_countries()->add_any_of(kCountries[i % 20]);
+        request.mutable_filter()->mutable_countries()->add_any_of(
+            kCountries[i % 20]);
         break;
       case 1:
-        request.mutable_filter()->mutable_companies()->add_any_of(kCompanies[i % 20]);
+        request.mutable_filter()->mutable_companies()->add_any_of(
+            kCompanies[i % 20]);
         break;
       default:
         request.mutable_filter()->mutable_topics()->add_any_of(kTopics[i % 10]);
@@ -261,17 +270,20 @@ void SubscriberLatency(int subscribers, int rate, int seconds) {
   absl::MutexLock lock(&mu);
   std::sort(latencies.begin(), latencies.end());
   auto pct = [&](double p) {
-    return latencies.empty() ? 0.0
-                             : latencies[std::min(latencies.size() - 1,
-                                                  static_cast<size_t>(p * latencies.size()))];
+    return latencies.empty()
+               ? 0.0
+               : latencies[std::min(latencies.size() - 1,
+                                    static_cast<size_t>(p * latencies.size()))];
   };
-  std::printf("subscribers: %d with varied filters, %d articles/s for %d s: "
-              "%zu deliveries, latency publish->receipt p50 %.1f ms, p99 %.1f ms\n",
-              subscribers, rate, seconds, latencies.size(), pct(0.50), pct(0.99));
-  std::printf("memory: %.1f KiB per idle subscriber (server and client in one "
-              "process; RSS %ld KiB before, %ld KiB with all idle)\n",
-              static_cast<double>(rss_idle - rss_before) / subscribers,
-              rss_before, rss_idle);
+  std::printf(
+      "subscribers: %d with varied filters, %d articles/s for %d s: "
+      "%zu deliveries, latency publish->receipt p50 %.1f ms, p99 %.1f ms\n",
+      subscribers, rate, seconds, latencies.size(), pct(0.50), pct(0.99));
+  std::printf(
+      "memory: %.1f KiB per idle subscriber (server and client in one "
+      "process; RSS %ld KiB before, %ld KiB with all idle)\n",
+      static_cast<double>(rss_idle - rss_before) / subscribers, rss_before,
+      rss_idle);
 }
 
 }  // namespace

@@ -66,7 +66,8 @@ absl::StatusOr<std::unique_ptr<ConfigReader>> ConfigReader::FromFile(
   if (FILE* f = std::fopen(path.c_str(), "rb")) {
     char buffer[8192];
     size_t n;
-    while ((n = std::fread(buffer, 1, sizeof buffer, f)) > 0) text.append(buffer, n);
+    while ((n = std::fread(buffer, 1, sizeof buffer, f)) > 0)
+      text.append(buffer, n);
     std::fclose(f);
   } else {
     return absl::NotFoundError(absl::StrCat("cannot read config file ", path));
@@ -75,7 +76,8 @@ absl::StatusOr<std::unique_ptr<ConfigReader>> ConfigReader::FromFile(
 }
 
 absl::StatusOr<std::unique_ptr<ConfigReader>> ConfigReader::FromString(
-    const std::string& yaml, const std::string& origin, std::string env_prefix) {
+    const std::string& yaml, const std::string& origin,
+    std::string env_prefix) {
   absl::StatusOr<YAML::Node> root = Parse(yaml, origin);
   if (!root.ok()) return root.status();
   return std::unique_ptr<ConfigReader>(
@@ -223,16 +225,17 @@ std::vector<std::string> ConfigReader::GetStringList(const std::string& key) {
 
 YAML::Node ConfigReader::GetNode(const std::string& key) { return Find(key); }
 
-void ConfigReader::AddError(const std::string& key, const std::string& message) {
+void ConfigReader::AddError(const std::string& key,
+                            const std::string& message) {
   errors_.push_back(absl::StrCat(key, ": ", message));
 }
 
 void ConfigReader::CollectUnknown(const YAML::Node& node,
                                   const std::string& prefix) {
   for (const auto& entry : node) {
-    const std::string key = prefix.empty()
-                                ? entry.first.Scalar()
-                                : absl::StrCat(prefix, ".", entry.first.Scalar());
+    const std::string key =
+        prefix.empty() ? entry.first.Scalar()
+                       : absl::StrCat(prefix, ".", entry.first.Scalar());
     if (known_.count(key)) continue;
     if (entry.second.IsMap()) {
       CollectUnknown(entry.second, key);
@@ -245,8 +248,9 @@ void ConfigReader::CollectUnknown(const YAML::Node& node,
 absl::Status ConfigReader::Finish() {
   CollectUnknown(root_, "");
   if (errors_.empty()) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat(
-      "invalid configuration in ", origin_, ": ", absl::StrJoin(errors_, "; ")));
+  return absl::InvalidArgumentError(absl::StrCat("invalid configuration in ",
+                                                 origin_, ": ",
+                                                 absl::StrJoin(errors_, "; ")));
 }
 
 }  // namespace newsfeed::config

@@ -37,7 +37,8 @@ class ConfigReader {
       const std::string& path, std::string env_prefix);
   // Parses YAML text; `origin` names it in messages.
   static absl::StatusOr<std::unique_ptr<ConfigReader>> FromString(
-      const std::string& yaml, const std::string& origin, std::string env_prefix);
+      const std::string& yaml, const std::string& origin,
+      std::string env_prefix);
 
   // Typed getters: the value at the dotted `key`, its environment override,
   // or `fallback`. A value of the wrong type records an error naming the key.

@@ -27,7 +27,8 @@ feeds: [a, b]
   EXPECT_EQ((*reader)->GetInt("retention.max_articles", 0), 1000);
   EXPECT_TRUE((*reader)->GetBool("verbose", false));
   EXPECT_EQ((*reader)->GetString("missing", "fallback"), "fallback");
-  EXPECT_THAT((*reader)->GetStringList("feeds"), ::testing::ElementsAre("a", "b"));
+  EXPECT_THAT((*reader)->GetStringList("feeds"),
+              ::testing::ElementsAre("a", "b"));
   EXPECT_TRUE((*reader)->Finish().ok());
 }
 
@@ -61,7 +62,8 @@ TEST(ConfigReaderTest, ErrorsNameTheOption) {
 }
 
 TEST(ConfigReaderTest, SyntaxErrorNamesFileAndLine) {
-  auto reader = ConfigReader::FromString("a: 1\nb: [unclosed\n", "bad.yaml", "X");
+  auto reader =
+      ConfigReader::FromString("a: 1\nb: [unclosed\n", "bad.yaml", "X");
   ASSERT_FALSE(reader.ok());
   EXPECT_THAT(reader.status().message(), HasSubstr("bad.yaml:"));
 }

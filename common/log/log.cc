@@ -17,11 +17,21 @@ std::string JsonEscape(std::string_view text) {
   out.reserve(text.size() + 8);
   for (unsigned char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           out += absl::StrFormat("\\u%04x", c);
@@ -38,15 +48,16 @@ std::string JsonEscape(std::string_view text) {
 void SetFormat(Format format) { g_format.store(format); }
 
 void Write(Severity severity, std::string_view message) {
-  const std::string time =
-      absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone());
+  const std::string time = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),
+                                            absl::UTCTimeZone());
   std::string line;
   if (g_format.load() == Format::kJson) {
     const char* level = severity == Severity::kInfo      ? "info"
                         : severity == Severity::kWarning ? "warning"
                                                          : "error";
-    line = absl::StrFormat("{\"time\":\"%s\",\"level\":\"%s\",\"msg\":\"%s\"}\n",
-                           time, level, JsonEscape(message));
+    line =
+        absl::StrFormat("{\"time\":\"%s\",\"level\":\"%s\",\"msg\":\"%s\"}\n",
+                        time, level, JsonEscape(message));
   } else {
     const char* level = severity == Severity::kInfo      ? "INFO"
                         : severity == Severity::kWarning ? "WARN"

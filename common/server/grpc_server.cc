@@ -15,7 +15,8 @@ namespace {
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read ", path));
+  if (!in)
+    return absl::InvalidArgumentError(absl::StrCat("cannot read ", path));
   std::stringstream buffer;
   buffer << in.rdbuf();
   return buffer.str();
@@ -53,12 +54,15 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   int selected_port = 0;
   builder.AddListeningPort(options.listen_address, credentials, &selected_port);
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
-  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS,
-                             static_cast<int>(absl::ToInt64Milliseconds(options.keepalive_time)));
+  builder.AddChannelArgument(
+      GRPC_ARG_KEEPALIVE_TIME_MS,
+      static_cast<int>(absl::ToInt64Milliseconds(options.keepalive_time)));
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
-  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5000);
+  builder.AddChannelArgument(
+      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
-  for (grpc::Service* service : options.services) builder.RegisterService(service);
+  for (grpc::Service* service : options.services)
+    builder.RegisterService(service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   const bool unix_socket = options.listen_address.rfind("unix:", 0) == 0;
   if (server == nullptr || (selected_port == 0 && !unix_socket)) {
@@ -67,10 +71,17 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   }
   std::string address = options.listen_address;
   if (!unix_socket) {
-    address = absl::StrCat(address.substr(0, address.rfind(':')), ":", selected_port);
+    address =
+        absl::StrCat(address.substr(0, address.rfind(':')), ":", selected_port);
   }
   auto result = std::unique_ptr<GrpcServer>(
       new GrpcServer(std::move(server), selected_port, std::move(address)));
+  if (grpc::HealthCheckServiceInterface* health =
+          result->server_->GetHealthCheckService()) {
+    for (const std::string& name : options.service_names) {
+      health->SetServingStatus(name, true);
+    }
+  }
   result->SetServing(true);
   return result;
 }
@@ -78,7 +89,8 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
 GrpcServer::~GrpcServer() { Shutdown(absl::ZeroDuration()); }
 
 void GrpcServer::SetServing(bool serving) {
-  if (grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService()) {
+  if (grpc::HealthCheckServiceInterface* health =
+          server_->GetHealthCheckService()) {
     health->SetServingStatus(serving);
   }
 }

@@ -6,7 +6,8 @@
 //   ServerOptions options;
 //   options.listen_address = "127.0.0.1:0";
 //   options.services = {&query_service};
-//   absl::StatusOr<std::unique_ptr<GrpcServer>> server = GrpcServer::Start(options);
+//   absl::StatusOr<std::unique_ptr<GrpcServer>> server =
+//   GrpcServer::Start(options);
 //   ... (*server)->port() ...
 //   (*server)->Shutdown(absl::Seconds(5));
 #ifndef COMMON_SERVER_GRPC_SERVER_H_
@@ -28,6 +29,9 @@ struct ServerOptions {
   std::string listen_address = "127.0.0.1:0";
   // Services to register; borrowed, must outlive the server.
   std::vector<grpc::Service*> services;
+  // Their full names (e.g. "newsfeed.v1.QueryService"), reported by the
+  // health service next to the overall "" entry.
+  std::vector<std::string> service_names;
   // Largest request message accepted, in bytes. Default 16 MiB.
   int max_receive_message_bytes = 16 << 20;
   // Interval of server keepalive pings on idle connections. Default 30 s.
@@ -62,7 +66,8 @@ class GrpcServer {
   void Shutdown(absl::Duration grace);
 
  private:
-  GrpcServer(std::unique_ptr<grpc::Server> server, int port, std::string address)
+  GrpcServer(std::unique_ptr<grpc::Server> server, int port,
+             std::string address)
       : server_(std::move(server)), port_(port), address_(std::move(address)) {}
 
   std::unique_ptr<grpc::Server> server_;

@@ -2,8 +2,8 @@
 
 #include <grpcpp/grpcpp.h>
 
-#include "gtest/gtest.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "gtest/gtest.h"
 
 namespace newsfeed::rpc {
 namespace {
@@ -12,13 +12,18 @@ using grpc::health::v1::Health;
 using grpc::health::v1::HealthCheckRequest;
 using grpc::health::v1::HealthCheckResponse;
 
-HealthCheckResponse::ServingStatus Check(const std::string& address) {
-  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+HealthCheckResponse::ServingStatus Check(const std::string& address,
+                                         const std::string& service = "") {
+  auto channel =
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
   auto stub = Health::NewStub(channel);
   grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(10));
+  HealthCheckRequest request;
+  request.set_service(service);
   HealthCheckResponse response;
-  grpc::Status status = stub->Check(&context, HealthCheckRequest(), &response);
+  grpc::Status status = stub->Check(&context, request, &response);
   if (!status.ok()) return HealthCheckResponse::UNKNOWN;
   return response.status();
 }
@@ -26,13 +31,19 @@ HealthCheckResponse::ServingStatus Check(const std::string& address) {
 TEST(GrpcServerTest, PicksFreePortAndAnswersHealth) {
   ServerOptions options;
   options.listen_address = "127.0.0.1:0";
+  options.service_names = {"newsfeed.v1.Example"};
   auto server = GrpcServer::Start(options);
   ASSERT_TRUE(server.ok()) << server.status();
   EXPECT_GT((*server)->port(), 0);
-  EXPECT_EQ((*server)->address(), "127.0.0.1:" + std::to_string((*server)->port()));
+  EXPECT_EQ((*server)->address(),
+            "127.0.0.1:" + std::to_string((*server)->port()));
   EXPECT_EQ(Check((*server)->address()), HealthCheckResponse::SERVING);
+  EXPECT_EQ(Check((*server)->address(), "newsfeed.v1.Example"),
+            HealthCheckResponse::SERVING);
   (*server)->SetServing(false);
   EXPECT_EQ(Check((*server)->address()), HealthCheckResponse::NOT_SERVING);
+  EXPECT_EQ(Check((*server)->address(), "newsfeed.v1.Example"),
+            HealthCheckResponse::NOT_SERVING);
   (*server)->Shutdown(absl::Seconds(1));
 }
 

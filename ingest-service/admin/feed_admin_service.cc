@@ -43,7 +43,8 @@ grpc::ServerUnaryReactor* FeedAdminService::ListFeeds(
     newsfeed::v1::ListFeedsResponse* response) {
   absl::StatusOr<std::vector<FeedRecord>> feeds = state_.ListFeeds();
   if (feeds.ok()) {
-    for (const FeedRecord& feed : *feeds) *response->add_feeds() = ToFeedStatus(feed);
+    for (const FeedRecord& feed : *feeds)
+      *response->add_feeds() = ToFeedStatus(feed);
   }
   return Respond(context, feeds.status());
 }
@@ -52,7 +53,8 @@ grpc::ServerUnaryReactor* FeedAdminService::AddFeed(
     grpc::CallbackServerContext* context,
     const newsfeed::v1::AddFeedRequest* request,
     newsfeed::v1::FeedStatus* response) {
-  absl::StatusOr<FeedRecord> feed = state_.AddFeed(request->url(), clock_.Now());
+  absl::StatusOr<FeedRecord> feed =
+      state_.AddFeed(request->url(), clock_.Now());
   if (feed.ok()) {
     *response = ToFeedStatus(*feed);
     poller_.Wake();

@@ -26,16 +26,18 @@ class FeedAdminService final : public newsfeed::v1::FeedAdmin::CallbackService {
       grpc::CallbackServerContext* context,
       const newsfeed::v1::ListFeedsRequest* request,
       newsfeed::v1::ListFeedsResponse* response) override;
-  grpc::ServerUnaryReactor* AddFeed(grpc::CallbackServerContext* context,
-                                    const newsfeed::v1::AddFeedRequest* request,
-                                    newsfeed::v1::FeedStatus* response) override;
+  grpc::ServerUnaryReactor* AddFeed(
+      grpc::CallbackServerContext* context,
+      const newsfeed::v1::AddFeedRequest* request,
+      newsfeed::v1::FeedStatus* response) override;
   grpc::ServerUnaryReactor* RemoveFeed(
       grpc::CallbackServerContext* context,
       const newsfeed::v1::RemoveFeedRequest* request,
       newsfeed::v1::RemoveFeedResponse* response) override;
-  grpc::ServerUnaryReactor* PollNow(grpc::CallbackServerContext* context,
-                                    const newsfeed::v1::PollNowRequest* request,
-                                    newsfeed::v1::PollNowResponse* response) override;
+  grpc::ServerUnaryReactor* PollNow(
+      grpc::CallbackServerContext* context,
+      const newsfeed::v1::PollNowRequest* request,
+      newsfeed::v1::PollNowResponse* response) override;
 
  private:
   IngestState& state_;

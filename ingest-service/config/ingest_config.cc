@@ -17,33 +17,38 @@ absl::StatusOr<IngestConfig> LoadIngestConfig(const std::string& path) {
   c.server.tls_cert_file = r.GetString("tls.cert_file", "");
   c.server.tls_key_file = r.GetString("tls.key_file", "");
   c.state.data_dir = r.GetString("data_dir", "./var/ingest");
-  c.state.outbox_max_bytes = r.GetInt("outbox.max_bytes", c.state.outbox_max_bytes);
+  c.state.outbox_max_bytes =
+      r.GetInt("outbox.max_bytes", c.state.outbox_max_bytes);
   c.publisher.query_address = r.GetString("query_address", "127.0.0.1:50051");
   c.publisher.tls_ca_file = r.GetString("query_tls_ca_file", "");
-  c.publisher.batch_articles =
-      static_cast<int>(r.GetInt("outbox.batch_articles", c.publisher.batch_articles));
+  c.publisher.batch_articles = static_cast<int>(
+      r.GetInt("outbox.batch_articles", c.publisher.batch_articles));
   char host[256] = "unknown";
   gethostname(host, sizeof host - 1);
   c.publisher.producer = absl::StrCat("ingest-service@", host);
   c.feeds = r.GetStringList("feeds");
 
   PollerOptions& p = c.poller;
-  p.default_interval = r.GetDuration("polling.default_interval", p.default_interval);
+  p.default_interval =
+      r.GetDuration("polling.default_interval", p.default_interval);
   p.min_interval = r.GetDuration("polling.min_interval", p.min_interval);
   p.max_interval = r.GetDuration("polling.max_interval", p.max_interval);
   p.min_backoff = r.GetDuration("polling.min_backoff", p.min_backoff);
   p.max_backoff = r.GetDuration("polling.max_backoff", p.max_backoff);
   p.unconditional_every =
       r.GetDuration("polling.unconditional_every", p.unconditional_every);
-  p.max_feeds_per_round =
-      static_cast<int>(r.GetInt("polling.max_feeds_per_round", p.max_feeds_per_round));
+  p.max_feeds_per_round = static_cast<int>(
+      r.GetInt("polling.max_feeds_per_round", p.max_feeds_per_round));
   p.parse.max_items = static_cast<size_t>(r.GetInt("parser.max_items", 5000));
 
   FetcherOptions& f = c.fetcher;
-  f.max_concurrent = static_cast<int>(r.GetInt("fetcher.max_concurrent", f.max_concurrent));
-  f.max_per_host = static_cast<int>(r.GetInt("fetcher.max_per_host", f.max_per_host));
+  f.max_concurrent =
+      static_cast<int>(r.GetInt("fetcher.max_concurrent", f.max_concurrent));
+  f.max_per_host =
+      static_cast<int>(r.GetInt("fetcher.max_per_host", f.max_per_host));
   f.min_host_gap = r.GetDuration("fetcher.min_host_gap", f.min_host_gap);
-  f.connect_timeout = r.GetDuration("fetcher.connect_timeout", f.connect_timeout);
+  f.connect_timeout =
+      r.GetDuration("fetcher.connect_timeout", f.connect_timeout);
   f.total_timeout = r.GetDuration("fetcher.total_timeout", f.total_timeout);
   f.max_body_bytes = r.GetInt("fetcher.max_body_bytes", f.max_body_bytes);
   p.parse.max_document_bytes = static_cast<size_t>(f.max_body_bytes) + 1;
@@ -59,15 +64,18 @@ absl::StatusOr<IngestConfig> LoadIngestConfig(const std::string& path) {
   c.shutdown_grace = r.GetDuration("shutdown_grace", c.shutdown_grace);
 
   if (c.state.data_dir.empty()) r.AddError("data_dir", "must not be empty");
-  if (c.publisher.query_address.empty()) r.AddError("query_address", "must not be empty");
+  if (c.publisher.query_address.empty())
+    r.AddError("query_address", "must not be empty");
   if (c.publisher.batch_articles < 1 || c.publisher.batch_articles > 500) {
     r.AddError("outbox.batch_articles", "must be between 1 and 500");
   }
   if (p.min_interval > p.max_interval) {
     r.AddError("polling.min_interval", "is larger than polling.max_interval");
   }
-  if (f.max_concurrent < 1) r.AddError("fetcher.max_concurrent", "must be at least 1");
-  if (f.max_per_host < 1) r.AddError("fetcher.max_per_host", "must be at least 1");
+  if (f.max_concurrent < 1)
+    r.AddError("fetcher.max_concurrent", "must be at least 1");
+  if (f.max_per_host < 1)
+    r.AddError("fetcher.max_per_host", "must be at least 1");
   for (size_t i = 0; i < c.feeds.size(); ++i) {
     if (!absl::StartsWith(c.feeds[i], "http://") &&
         !absl::StartsWith(c.feeds[i], "https://")) {

@@ -19,13 +19,13 @@
 namespace newsfeed::ingest {
 
 struct IngestConfig {
-  rpc::ServerOptions server;      // listen, tls.*
-  IngestStateOptions state;       // data_dir, outbox.max_bytes
-  std::vector<std::string> feeds; // feeds: polled from start; kept in state
-  PollerOptions poller;           // polling.*
-  FetcherOptions fetcher;         // fetcher.*
-  PublisherOptions publisher;     // query_address, outbox.batch_articles
-  TaggerOptions tagger;           // tagger.extra_data_files
+  rpc::ServerOptions server;       // listen, tls.*
+  IngestStateOptions state;        // data_dir, outbox.max_bytes
+  std::vector<std::string> feeds;  // feeds: polled from start; kept in state
+  PollerOptions poller;            // polling.*
+  FetcherOptions fetcher;          // fetcher.*
+  PublisherOptions publisher;      // query_address, outbox.batch_articles
+  TaggerOptions tagger;            // tagger.extra_data_files
   std::string log_format = "text";
   absl::Duration shutdown_grace = absl::Seconds(5);
 };

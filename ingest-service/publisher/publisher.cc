@@ -12,7 +12,8 @@
 namespace newsfeed::ingest {
 namespace {
 
-std::shared_ptr<grpc::ChannelCredentials> Credentials(const std::string& ca_file) {
+std::shared_ptr<grpc::ChannelCredentials> Credentials(
+    const std::string& ca_file) {
   if (ca_file.empty()) return grpc::InsecureChannelCredentials();
   std::ifstream in(ca_file);
   std::stringstream pem;
@@ -61,13 +62,11 @@ PublisherStats Publisher::stats() const {
 
 bool Publisher::WaitForWork(absl::Duration timeout) {
   absl::MutexLock lock(&mu_);
-  mu_.AwaitWithTimeout(
-      absl::Condition(
-          +[](Publisher* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(p->mu_) {
-            return p->wake_ || p->stopping_;
-          },
-          this),
-      timeout);
+  mu_.AwaitWithTimeout(absl::Condition(
+                           +[](Publisher* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(
+                                p->mu_) { return p->wake_ || p->stopping_; },
+                           this),
+                       timeout);
   wake_ = false;
   return stopping_;
 }
@@ -92,11 +91,11 @@ void Publisher::Run() {
       ++stats_.reconnects;
       stats_.last_error = status.error_message();
     }
-    log::Warning("delivery to query-service at %s interrupted: %s (code %d); "
-                 "retrying in %s, undelivered articles stay in the outbox",
-                 options_.query_address, status.error_message(),
-                 static_cast<int>(status.error_code()),
-                 absl::FormatDuration(backoff));
+    log::Warning(
+        "delivery to query-service at %s interrupted: %s (code %d); "
+        "retrying in %s, undelivered articles stay in the outbox",
+        options_.query_address, status.error_message(),
+        static_cast<int>(status.error_code()), absl::FormatDuration(backoff));
     if (WaitForWork(backoff)) return;
     backoff = std::min(backoff * 2, options_.max_backoff);
   }
@@ -162,19 +161,23 @@ grpc::Status Publisher::Session() {
       break;
     }
     if (ack.batch_id() != unacked.front().batch_id) {
-      log::Error("query-service acknowledged batch %d, expected %d; "
-                 "reconnecting", ack.batch_id(), unacked.front().batch_id);
+      log::Error(
+          "query-service acknowledged batch %d, expected %d; "
+          "reconnecting",
+          ack.batch_id(), unacked.front().batch_id);
       context.TryCancel();
       broken = true;
       break;
     }
-    if (absl::Status s = state_.AckOutbox(unacked.front().outbox_ids); !s.ok()) {
+    if (absl::Status s = state_.AckOutbox(unacked.front().outbox_ids);
+        !s.ok()) {
       log::Error("outbox: %s", s.ToString());
     }
     int64_t delivered;
     {
       absl::MutexLock lock(&mu_);
-      stats_.delivered += static_cast<int64_t>(unacked.front().outbox_ids.size());
+      stats_.delivered +=
+          static_cast<int64_t>(unacked.front().outbox_ids.size());
       delivered = stats_.delivered;
     }
     if (options_.on_delivered) options_.on_delivered(delivered);

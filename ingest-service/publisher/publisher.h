@@ -45,9 +45,9 @@ struct PublisherOptions {
 };
 
 struct PublisherStats {
-  int64_t delivered = 0;     // articles acknowledged
-  int64_t reconnects = 0;    // streams that broke
-  std::string last_error;    // empty while delivering fine
+  int64_t delivered = 0;   // articles acknowledged
+  int64_t reconnects = 0;  // streams that broke
+  std::string last_error;  // empty while delivering fine
 };
 
 class Publisher {

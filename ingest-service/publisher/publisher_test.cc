@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "query-service/server/query_server.h"
@@ -32,9 +33,9 @@ std::vector<newsfeed::v1::Article> Articles(int n) {
   std::vector<newsfeed::v1::Article> articles;
   for (int i = 0; i < n; ++i) {
     newsfeed::v1::Article a;
-    a.set_id("article-" + std::to_string(i));
-    a.set_title("Story number " + std::to_string(i));
-    a.set_content_hash("h" + std::to_string(i));
+    a.set_id(absl::StrCat("article-", i));
+    a.set_title(absl::StrCat("Story number ", i));
+    a.set_content_hash(absl::StrCat("h", i));
     a.mutable_published_time()->set_seconds(1700000000 + i);
     articles.push_back(std::move(a));
   }

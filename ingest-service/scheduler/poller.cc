@@ -54,13 +54,11 @@ void Poller::Run() {
                         absl::Seconds(5));
     }
     absl::MutexLock lock(&mu_);
-    mu_.AwaitWithTimeout(
-        absl::Condition(
-            +[](Poller* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(p->mu_) {
-              return p->wake_ || p->stopping_;
-            },
-            this),
-        wait);
+    mu_.AwaitWithTimeout(absl::Condition(
+                             +[](Poller* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(
+                                  p->mu_) { return p->wake_ || p->stopping_; },
+                             this),
+                         wait);
     if (stopping_) return;
     wake_ = false;
   }
@@ -112,9 +110,10 @@ void Poller::RecordFailure(FeedRecord& feed, const std::string& error,
   feed.last_error = error;
   ++feed.consecutive_failures;
   feed.next_poll = now + Backoff(feed.consecutive_failures);
-  log::Warning("feed %s: %s (failure %d, next try at %s)", feed.url, error,
-               feed.consecutive_failures,
-               absl::FormatTime("%H:%M:%S", feed.next_poll, absl::UTCTimeZone()));
+  log::Warning(
+      "feed %s: %s (failure %d, next try at %s)", feed.url, error,
+      feed.consecutive_failures,
+      absl::FormatTime("%H:%M:%S", feed.next_poll, absl::UTCTimeZone()));
 }
 
 void Poller::HandleResult(FeedRecord& feed, absl::StatusOr<FetchResult> result,
@@ -130,14 +129,17 @@ void Poller::HandleResult(FeedRecord& feed, absl::StatusOr<FetchResult> result,
     const int code = result->http_status;
     if (code == 429 || code == 503) {
       // The server asked us to wait: not the feed's fault, so no failure.
-      feed.next_poll = now + std::clamp(result->retry_after.value_or(
-                                            options_.default_retry_after),
-                                        absl::ZeroDuration(), options_.max_backoff);
-      feed.last_error = absl::StrCat("HTTP ", code, ": server asked to retry later");
+      feed.next_poll =
+          now +
+          std::clamp(result->retry_after.value_or(options_.default_retry_after),
+                     absl::ZeroDuration(), options_.max_backoff);
+      feed.last_error =
+          absl::StrCat("HTTP ", code, ": server asked to retry later");
     } else if (code == 410) {
       feed.enabled = false;
-      feed.last_error = "HTTP 410 Gone: the feed was removed at its source; "
-                        "polling stopped (PollNow re-enables it)";
+      feed.last_error =
+          "HTTP 410 Gone: the feed was removed at its source; "
+          "polling stopped (PollNow re-enables it)";
       log::Warning("feed %s: %s", feed.url, feed.last_error);
     } else if (result->not_modified || (code >= 200 && code < 300)) {
       if (!result->not_modified) {
@@ -154,7 +156,8 @@ void Poller::HandleResult(FeedRecord& feed, absl::StatusOr<FetchResult> result,
       }
       // A feed's ttl or Cache-Control can lengthen the interval, never
       // shorten it.
-      absl::Duration interval = std::max(options_.default_interval, feed.interval);
+      absl::Duration interval =
+          std::max(options_.default_interval, feed.interval);
       if (result->max_age) interval = std::max(interval, *result->max_age);
       feed.last_success = now;
       feed.last_error.clear();
@@ -169,7 +172,8 @@ void Poller::HandleResult(FeedRecord& feed, absl::StatusOr<FetchResult> result,
   }
 }
 
-absl::StatusOr<int> Poller::Ingest(FeedRecord& feed, const FetchResult& result) {
+absl::StatusOr<int> Poller::Ingest(FeedRecord& feed,
+                                   const FetchResult& result) {
   ParseOptions parse_options = options_.parse;
   parse_options.feed_url =
       result.effective_url.empty() ? feed.url : result.effective_url;

@@ -24,9 +24,10 @@ using ::testing::HasSubstr;
 // Answers each URL with a canned result and records the requests.
 class FakeFetcher final : public FeedFetcher {
  public:
-  void FetchAll(const std::vector<FetchRequest>& requests,
-                const std::function<void(size_t, absl::StatusOr<FetchResult>)>& on_done,
-                const std::function<bool()>&) override {
+  void FetchAll(
+      const std::vector<FetchRequest>& requests,
+      const std::function<void(size_t, absl::StatusOr<FetchResult>)>& on_done,
+      const std::function<bool()>&) override {
     for (size_t i = 0; i < requests.size(); ++i) {
       seen.push_back(requests[i]);
       auto it = responses.find(requests[i].url);

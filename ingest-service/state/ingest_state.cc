@@ -163,20 +163,22 @@ absl::StatusOr<std::unique_ptr<IngestState>> IngestState::Open(
   }
   const std::string path = options.data_dir + "/ingest.db";
   sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                          SQLITE_OPEN_FULLMUTEX,
-                      nullptr) != SQLITE_OK) {
+  if (sqlite3_open_v2(
+          path.c_str(), &db,
+          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+          nullptr) != SQLITE_OK) {
     std::string message = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close_v2(db);
-    return absl::InternalError(absl::StrCat("cannot open ", path, ": ", message));
+    return absl::InternalError(
+        absl::StrCat("cannot open ", path, ": ", message));
   }
-  auto state =
-      std::unique_ptr<IngestState>(new IngestState(db, options, path));
+  auto state = std::unique_ptr<IngestState>(new IngestState(db, options, path));
   absl::MutexLock lock(&state->mu_);
   sqlite3_busy_timeout(db, 5000);
-  if (absl::Status s = state->Exec("PRAGMA journal_mode=WAL"); !s.ok()) return s;
-  if (absl::Status s = state->Exec("PRAGMA synchronous=NORMAL"); !s.ok()) return s;
+  if (absl::Status s = state->Exec("PRAGMA journal_mode=WAL"); !s.ok())
+    return s;
+  if (absl::Status s = state->Exec("PRAGMA synchronous=NORMAL"); !s.ok())
+    return s;
   int version = 0;
   {
     Statement q(db, "PRAGMA user_version");
@@ -184,9 +186,9 @@ absl::StatusOr<std::unique_ptr<IngestState>> IngestState::Open(
   }
   const int latest = static_cast<int>(std::size(kMigrations));
   if (version > latest) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        path, " has schema version ", version, ", newer than this binary (",
-        latest, ")"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, " has schema version ", version,
+                     ", newer than this binary (", latest, ")"));
   }
   for (int v = version; v < latest; ++v) {
     if (absl::Status s = state->Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
@@ -230,9 +232,8 @@ absl::StatusOr<FeedRecord> IngestState::AddFeed(const std::string& url,
   if (!(absl::StartsWithIgnoreCase(url, "http://") ||
         absl::StartsWithIgnoreCase(url, "https://")) ||
       url.size() > 2048) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("url: \"", url.substr(0, 200),
-                     "\" is not an absolute http(s) URL"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "url: \"", url.substr(0, 200), "\" is not an absolute http(s) URL"));
   }
   absl::MutexLock lock(&mu_);
   FeedRecord feed;
@@ -244,18 +245,21 @@ absl::StatusOr<FeedRecord> IngestState::AddFeed(const std::string& url,
               "last_unconditional_us, next_poll_us) VALUES (?, ?, ?, ?, ?, ?) "
               "ON CONFLICT DO NOTHING");
   s.Bind(1, feed.id).Bind(2, url).Bind(3, ToMicros(feed.last_attempt));
-  s.Bind(4, ToMicros(feed.last_success)).Bind(5, ToMicros(feed.last_unconditional));
+  s.Bind(4, ToMicros(feed.last_success))
+      .Bind(5, ToMicros(feed.last_unconditional));
   s.Bind(6, ToMicros(now));
   if (s.Step() != SQLITE_DONE) return Error("adding feed");
   if (sqlite3_changes(db_) == 0) {
-    return absl::AlreadyExistsError(absl::StrCat("feed ", url, " already exists"));
+    return absl::AlreadyExistsError(
+        absl::StrCat("feed ", url, " already exists"));
   }
   return feed;
 }
 
 absl::Status IngestState::EnsureFeed(const std::string& url, absl::Time now) {
   absl::StatusOr<FeedRecord> added = AddFeed(url, now);
-  if (added.ok() || absl::IsAlreadyExists(added.status())) return absl::OkStatus();
+  if (added.ok() || absl::IsAlreadyExists(added.status()))
+    return absl::OkStatus();
   return added.status();
 }
 
@@ -291,9 +295,9 @@ absl::Status IngestState::RemoveFeed(const std::string& id_or_url) {
 
 absl::StatusOr<std::vector<FeedRecord>> IngestState::ListFeeds() {
   absl::MutexLock lock(&mu_);
-  Statement s(db_, absl::StrCat("SELECT ", kFeedColumns,
-                                " FROM feeds ORDER BY url")
-                       .c_str());
+  Statement s(db_,
+              absl::StrCat("SELECT ", kFeedColumns, " FROM feeds ORDER BY url")
+                  .c_str());
   std::vector<FeedRecord> feeds;
   int rc;
   while ((rc = s.Step()) == SQLITE_ROW) feeds.push_back(ReadFeed(s));
@@ -303,12 +307,13 @@ absl::StatusOr<std::vector<FeedRecord>> IngestState::ListFeeds() {
 
 absl::Status IngestState::SaveFeed(const FeedRecord& f) {
   absl::MutexLock lock(&mu_);
-  Statement s(db_,
-              "UPDATE feeds SET url = ?2, title = ?3, enabled = ?4, etag = ?5, "
-              "last_modified = ?6, last_attempt_us = ?7, last_success_us = ?8, "
-              "last_unconditional_us = ?9, http_status = ?10, last_error = ?11, "
-              "failures = ?12, next_poll_us = ?13, interval_s = ?14 "
-              "WHERE id = ?1");
+  Statement s(
+      db_,
+      "UPDATE feeds SET url = ?2, title = ?3, enabled = ?4, etag = ?5, "
+      "last_modified = ?6, last_attempt_us = ?7, last_success_us = ?8, "
+      "last_unconditional_us = ?9, http_status = ?10, last_error = ?11, "
+      "failures = ?12, next_poll_us = ?13, interval_s = ?14 "
+      "WHERE id = ?1");
   s.Bind(1, f.id).Bind(2, f.url).Bind(3, f.title).Bind(4, int64_t{f.enabled});
   s.Bind(5, f.etag).Bind(6, f.last_modified).Bind(7, ToMicros(f.last_attempt));
   s.Bind(8, ToMicros(f.last_success)).Bind(9, ToMicros(f.last_unconditional));
@@ -318,8 +323,8 @@ absl::Status IngestState::SaveFeed(const FeedRecord& f) {
   if (s.Step() != SQLITE_DONE) {
     // A permanent redirect onto a URL that another feed already has.
     if (sqlite3_extended_errcode(db_) == SQLITE_CONSTRAINT_UNIQUE) {
-      return absl::AlreadyExistsError(
-          absl::StrCat("feed ", f.id, ": another feed already has URL ", f.url));
+      return absl::AlreadyExistsError(absl::StrCat(
+          "feed ", f.id, ": another feed already has URL ", f.url));
     }
     return Error("saving feed");
   }
@@ -348,10 +353,11 @@ absl::StatusOr<int> IngestState::PollSoon(const std::string& id_or_url,
 absl::StatusOr<std::vector<FeedRecord>> IngestState::DueFeeds(absl::Time now,
                                                               int limit) {
   absl::MutexLock lock(&mu_);
-  Statement s(db_, absl::StrCat("SELECT ", kFeedColumns,
-                                " FROM feeds WHERE enabled AND next_poll_us <= ? "
-                                "ORDER BY next_poll_us LIMIT ?")
-                       .c_str());
+  Statement s(db_,
+              absl::StrCat("SELECT ", kFeedColumns,
+                           " FROM feeds WHERE enabled AND next_poll_us <= ? "
+                           "ORDER BY next_poll_us LIMIT ?")
+                  .c_str());
   s.Bind(1, ToMicros(now)).Bind(2, int64_t{limit});
   std::vector<FeedRecord> feeds;
   int rc;
@@ -406,10 +412,11 @@ absl::StatusOr<int> IngestState::RecordNewArticles(
     return status;
   };
   Statement check(db_, "SELECT content_hash FROM seen WHERE article_id = ?");
-  Statement mark(db_,
-                 "INSERT INTO seen (article_id, feed_id, content_hash, seen_us) "
-                 "VALUES (?, ?, ?, ?) ON CONFLICT(article_id) DO UPDATE SET "
-                 "content_hash = excluded.content_hash, seen_us = excluded.seen_us");
+  Statement mark(
+      db_,
+      "INSERT INTO seen (article_id, feed_id, content_hash, seen_us) "
+      "VALUES (?, ?, ?, ?) ON CONFLICT(article_id) DO UPDATE SET "
+      "content_hash = excluded.content_hash, seen_us = excluded.seen_us");
   Statement queue(db_, "INSERT INTO outbox (article, bytes) VALUES (?, ?)");
   const int64_t now_us = absl::ToUnixMicros(absl::Now());
   int queued = 0;
@@ -419,7 +426,8 @@ absl::StatusOr<int> IngestState::RecordNewArticles(
     check.Bind(1, a.id());
     const int rc = check.Step();
     if (rc == SQLITE_ROW && check.Text(0) == a.content_hash()) continue;
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return fail("reading seen items");
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+      return fail("reading seen items");
     blob.clear();
     a.SerializeToString(&blob);
     outbox_bytes += static_cast<int64_t>(blob.size());
@@ -431,7 +439,10 @@ absl::StatusOr<int> IngestState::RecordNewArticles(
           feed_id, " will be offered again on a later poll"));
     }
     mark.Reset();
-    mark.Bind(1, a.id()).Bind(2, feed_id).Bind(3, a.content_hash()).Bind(4, now_us);
+    mark.Bind(1, a.id())
+        .Bind(2, feed_id)
+        .Bind(3, a.content_hash())
+        .Bind(4, now_us);
     if (mark.Step() != SQLITE_DONE) return fail("recording seen item");
     queue.Reset();
     queue.BindBlob(1, blob).Bind(2, static_cast<int64_t>(blob.size()));
@@ -439,7 +450,8 @@ absl::StatusOr<int> IngestState::RecordNewArticles(
     ++queued;
   }
   if (queued > 0) {
-    Statement count(db_, "UPDATE feeds SET items_seen = items_seen + ? WHERE id = ?");
+    Statement count(
+        db_, "UPDATE feeds SET items_seen = items_seen + ? WHERE id = ?");
     count.Bind(1, int64_t{queued}).Bind(2, feed_id);
     if (count.Step() != SQLITE_DONE) return fail("counting items");
   }
@@ -453,7 +465,8 @@ absl::StatusOr<int> IngestState::RecordNewArticles(
 absl::StatusOr<std::vector<OutboxEntry>> IngestState::PeekOutbox(
     int64_t after_id, int limit) {
   absl::MutexLock lock(&mu_);
-  Statement s(db_, "SELECT id, article FROM outbox WHERE id > ? ORDER BY id LIMIT ?");
+  Statement s(
+      db_, "SELECT id, article FROM outbox WHERE id > ? ORDER BY id LIMIT ?");
   s.Bind(1, after_id).Bind(2, int64_t{limit});
   std::vector<OutboxEntry> entries;
   int rc;

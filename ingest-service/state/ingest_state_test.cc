@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace newsfeed::ingest {
@@ -24,7 +25,8 @@ std::string TempDir() {
   return pattern;
 }
 
-newsfeed::v1::Article MakeArticle(const std::string& id, const std::string& hash) {
+newsfeed::v1::Article MakeArticle(const std::string& id,
+                                  const std::string& hash) {
   newsfeed::v1::Article a;
   a.set_id(id);
   a.set_content_hash(hash);
@@ -52,7 +54,8 @@ TEST(IngestStateTest, FeedsPersistAcrossReopen) {
   ASSERT_EQ(feeds->size(), 1u);
   EXPECT_EQ((*feeds)[0].etag, "\"v1\"");
   EXPECT_EQ((*feeds)[0].title, "Example");
-  EXPECT_EQ((*feeds)[0].id, IngestState::FeedIdFor("https://example.org/feed.xml"));
+  EXPECT_EQ((*feeds)[0].id,
+            IngestState::FeedIdFor("https://example.org/feed.xml"));
 }
 
 TEST(IngestStateTest, AddFeedRejectsDuplicatesAndBadUrls) {
@@ -116,7 +119,8 @@ TEST(IngestStateTest, OutboxQuotaRefusesWholeBatch) {
   auto state = IngestState::Open(StateOptions(TempDir(), 100));
   ASSERT_TRUE(state.ok());
   std::vector<newsfeed::v1::Article> batch;
-  for (int i = 0; i < 10; ++i) batch.push_back(MakeArticle("id" + std::to_string(i), "h"));
+  for (int i = 0; i < 10; ++i)
+    batch.push_back(MakeArticle(absl::StrCat("id", i), "h"));
   auto queued = (*state)->RecordNewArticles("f", batch);
   EXPECT_EQ(queued.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_EQ((*state)->GetOutboxStats()->articles, 0);

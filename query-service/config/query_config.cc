@@ -12,22 +12,25 @@ absl::StatusOr<QueryConfig> LoadQueryConfig(const std::string& path) {
   c.server.listen_address = r.GetString("listen", "127.0.0.1:50051");
   c.server.max_receive_message_bytes = static_cast<int>(
       r.GetInt("max_message_bytes", c.server.max_receive_message_bytes));
-  c.server.keepalive_time = r.GetDuration("keepalive_time", c.server.keepalive_time);
+  c.server.keepalive_time =
+      r.GetDuration("keepalive_time", c.server.keepalive_time);
   c.server.tls_cert_file = r.GetString("tls.cert_file", "");
   c.server.tls_key_file = r.GetString("tls.key_file", "");
   c.store.data_dir = r.GetString("data_dir", "./var/query");
-  c.store.retention_max_age = r.GetDuration("retention.max_age", absl::ZeroDuration());
+  c.store.retention_max_age =
+      r.GetDuration("retention.max_age", absl::ZeroDuration());
   c.store.retention_max_articles = r.GetInt("retention.max_articles", 0);
   c.writer.retention_interval =
       r.GetDuration("retention.interval", c.writer.retention_interval);
-  c.store.max_page_size = static_cast<int>(r.GetInt("search.max_page_size", 100));
+  c.store.max_page_size =
+      static_cast<int>(r.GetInt("search.max_page_size", 100));
   c.store.filter_limits.max_values_per_dimension =
       static_cast<int>(r.GetInt("search.max_filter_values", 100));
   c.hub.filter_limits = c.store.filter_limits;
   c.hub.max_subscribers =
       static_cast<size_t>(r.GetInt("subscriptions.max_subscribers", 10000));
-  c.hub.heartbeat_interval =
-      r.GetDuration("subscriptions.heartbeat_interval", c.hub.heartbeat_interval);
+  c.hub.heartbeat_interval = r.GetDuration("subscriptions.heartbeat_interval",
+                                           c.hub.heartbeat_interval);
   c.hub.queue_capacity =
       static_cast<size_t>(r.GetInt("subscriptions.queue_capacity", 64));
   c.ingest.max_batch_articles =

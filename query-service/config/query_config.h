@@ -17,11 +17,11 @@
 namespace newsfeed::query {
 
 struct QueryConfig {
-  rpc::ServerOptions server;     // listen, max_message_bytes, keepalive, tls.*
-  StoreOptions store;            // data_dir, retention.*, search.*
-  HubOptions hub;                // subscriptions.*
-  StoreWriterOptions writer;     // retention.interval
-  IngestOptions ingest;          // ingest.*
+  rpc::ServerOptions server;  // listen, max_message_bytes, keepalive, tls.*
+  StoreOptions store;         // data_dir, retention.*, search.*
+  HubOptions hub;             // subscriptions.*
+  StoreWriterOptions writer;  // retention.interval
+  IngestOptions ingest;       // ingest.*
   std::string log_format = "text";
   absl::Duration shutdown_grace = absl::Seconds(5);
 };

@@ -140,9 +140,9 @@ absl::StatusOr<std::shared_ptr<Subscription>> SubscriptionHub::Subscribe(
     if (s->writer_ != nullptr) ++open;
   }
   if (open >= options_.max_subscribers) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "too many subscribers (", open, " open, limit ",
-        options_.max_subscribers, "); retry later"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("too many subscribers (", open, " open, limit ",
+                     options_.max_subscribers, "); retry later"));
   }
   uint64_t position = latest_sequence_;
   switch (request.start_case()) {
@@ -192,9 +192,9 @@ void SubscriptionHub::Shutdown() {
   stopping_ = true;
   for (const auto& s : subscriptions_) {
     absl::MutexLock sub_lock(&s->mu_);
-    s->EndLocked(absl::UnavailableError(absl::StrCat(
-        "query-service shutting down; resume with after_sequence=",
-        s->position_)));
+    s->EndLocked(absl::UnavailableError(
+        absl::StrCat("query-service shutting down; resume with after_sequence=",
+                     s->position_)));
   }
 }
 

@@ -16,7 +16,8 @@
 //
 //   auto hub = SubscriptionHub::Create(store, clock, HubOptions{});
 //   auto subscription = (*hub)->Subscribe(request, writer);   // in a reactor
-//   (*hub)->OnStored(latest_sequence);                          // by the writer
+//   (*hub)->OnStored(latest_sequence);                          // by the
+//   writer
 #ifndef QUERY_SERVICE_HUB_SUBSCRIPTION_HUB_H_
 #define QUERY_SERVICE_HUB_SUBSCRIPTION_HUB_H_
 
@@ -44,8 +45,8 @@ namespace newsfeed::query {
 class StreamWriter {
  public:
   virtual ~StreamWriter() = default;
-  // Starts writing `message`, which stays valid until Subscription::OnWriteDone.
-  // Called only when no other write is in flight.
+  // Starts writing `message`, which stays valid until
+  // Subscription::OnWriteDone. Called only when no other write is in flight.
   virtual void WriteMessage(const newsfeed::v1::SubscribeResponse* message) = 0;
   // Ends the stream. Called at most once.
   virtual void FinishStream(const absl::Status& status) = 0;
@@ -149,7 +150,8 @@ class SubscriptionHub final : public ChangeListener {
   const HubOptions options_;
 
   mutable absl::Mutex mu_;
-  std::vector<std::shared_ptr<Subscription>> subscriptions_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::shared_ptr<Subscription>> subscriptions_
+      ABSL_GUARDED_BY(mu_);
   uint64_t latest_sequence_ ABSL_GUARDED_BY(mu_);
   bool dirty_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "query-service/store/sqlite_store.h"
@@ -92,7 +93,8 @@ class HubTest : public ::testing::Test {
   std::unique_ptr<SubscriptionHub> hub_;
 };
 
-std::vector<std::string> ArticleIds(const std::vector<SubscribeResponse>& messages) {
+std::vector<std::string> ArticleIds(
+    const std::vector<SubscribeResponse>& messages) {
   std::vector<std::string> ids;
   for (const auto& m : messages) {
     if (m.has_article()) ids.push_back(m.article().id());
@@ -124,8 +126,8 @@ TEST_F(HubTest, SlowSubscriberCatchesUpFromTheStoreWithoutBlockingOthers) {
 
   std::vector<Article> batch;
   for (int i = 0; i < 20; ++i) {
-    batch.push_back(MakeArticle("fr-" + std::to_string(i), "FR"));
-    batch.push_back(MakeArticle("de-" + std::to_string(i), "DE"));
+    batch.push_back(MakeArticle(absl::StrCat("fr-", i), "FR"));
+    batch.push_back(MakeArticle(absl::StrCat("de-", i), "DE"));
   }
   Store(batch);
 
@@ -136,7 +138,7 @@ TEST_F(HubTest, SlowSubscriberCatchesUpFromTheStoreWithoutBlockingOthers) {
     (*fast_sub)->OnWriteDone(true);
   }
   std::vector<std::string> expected;
-  for (int i = 0; i < 20; ++i) expected.push_back("fr-" + std::to_string(i));
+  for (int i = 0; i < 20; ++i) expected.push_back(absl::StrCat("fr-", i));
   EXPECT_EQ(ArticleIds(got), expected);
 
   // The slow one never acknowledged its first write: it holds one message

@@ -5,7 +5,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-
 #include "query-service/store/sqlite_store.h"
 
 namespace newsfeed::query {
@@ -28,13 +27,16 @@ absl::StatusOr<std::unique_ptr<QueryServer>> QueryServer::Start(
   auto hub = SubscriptionHub::Create(*server->store_, clock, c.hub);
   if (!hub.ok()) return hub.status();
   server->hub_ = std::move(*hub);
-  server->writer_ = std::make_unique<StoreWriter>(*server->store_, *server->hub_,
-                                                  clock, c.writer);
+  server->writer_ = std::make_unique<StoreWriter>(
+      *server->store_, *server->hub_, clock, c.writer);
   server->query_service_ =
       std::make_unique<QueryServiceImpl>(*server->store_, *server->hub_);
   server->ingest_service_ =
       std::make_unique<ArticleIngestImpl>(*server->writer_, c.ingest);
-  c.server.services = {server->query_service_.get(), server->ingest_service_.get()};
+  c.server.services = {server->query_service_.get(),
+                       server->ingest_service_.get()};
+  c.server.service_names = {newsfeed::v1::QueryService::service_full_name(),
+                            newsfeed::v1::ArticleIngest::service_full_name()};
   auto grpc_server = rpc::GrpcServer::Start(c.server);
   if (!grpc_server.ok()) return grpc_server.status();
   server->server_ = std::move(*grpc_server);

@@ -21,22 +21,25 @@
 
 namespace newsfeed::query {
 
-class QueryServiceImpl final : public newsfeed::v1::QueryService::CallbackService {
+class QueryServiceImpl final
+    : public newsfeed::v1::QueryService::CallbackService {
  public:
   // `store` and `hub` are borrowed and must outlive the service.
   QueryServiceImpl(ArticleStore& store, SubscriptionHub& hub)
       : store_(store), hub_(hub) {}
 
-  grpc::ServerUnaryReactor* Search(grpc::CallbackServerContext* context,
-                                   const newsfeed::v1::SearchRequest* request,
-                                   newsfeed::v1::SearchResponse* response) override;
+  grpc::ServerUnaryReactor* Search(
+      grpc::CallbackServerContext* context,
+      const newsfeed::v1::SearchRequest* request,
+      newsfeed::v1::SearchResponse* response) override;
   grpc::ServerUnaryReactor* GetArticle(
       grpc::CallbackServerContext* context,
       const newsfeed::v1::GetArticleRequest* request,
       newsfeed::v1::Article* response) override;
-  grpc::ServerUnaryReactor* Facets(grpc::CallbackServerContext* context,
-                                   const newsfeed::v1::FacetsRequest* request,
-                                   newsfeed::v1::FacetsResponse* response) override;
+  grpc::ServerUnaryReactor* Facets(
+      grpc::CallbackServerContext* context,
+      const newsfeed::v1::FacetsRequest* request,
+      newsfeed::v1::FacetsResponse* response) override;
   grpc::ServerWriteReactor<newsfeed::v1::SubscribeResponse>* Subscribe(
       grpc::CallbackServerContext* context,
       const newsfeed::v1::SubscribeRequest* request) override;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "newsfeed/v1/ingest.grpc.pb.h"
@@ -199,7 +200,8 @@ TEST_F(QueryServiceTest, SubscribeWithBadFilterIsInvalidArgument) {
   grpc::ClientContext context;
   newsfeed::v1::SubscribeRequest request;
   for (int i = 0; i < 1000; ++i) {
-    request.mutable_filter()->mutable_companies()->add_any_of("c" + std::to_string(i));
+    request.mutable_filter()->mutable_companies()->add_any_of(
+        absl::StrCat("c", i));
   }
   auto reader = query_->Subscribe(&context, request);
   newsfeed::v1::SubscribeResponse message;

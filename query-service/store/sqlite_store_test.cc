@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -268,11 +269,11 @@ std::vector<Article> Corpus(int n) {
     if (i % 3 == 0) t.topics.push_back(topics[i % 5]);
     if (i % 2 == 0) t.topics.push_back(topics[(i / 2) % 2]);
     Article a = MakeArticle(
-        "art-" + std::to_string(i), 1000 + (i * 37) % 500, t,
+        absl::StrCat("art-", i), 1000 + (i * 37) % 500, t,
         i % 6 == 0 ? "Quantum chips breakthrough" : "Market update");
     a.set_language(langs[i % 5]);
-    a.set_feed_id("feed-" + std::to_string(i % 3));
-    a.set_feed_url("https://f" + std::to_string(i % 3) + ".example/rss");
+    a.set_feed_id(absl::StrCat("feed-", i % 3));
+    a.set_feed_url(absl::StrCat("https://f", i % 3) + ".example/rss");
     if (i % 5 == 1) {
       auto* m = a.add_amounts();
       m->set_value(1e6 * (i % 11));
@@ -460,7 +461,7 @@ TEST_F(StoreTest, PagingWhileInsertingHasNoDuplicatesOrSkips) {
   std::vector<Article> initial;
   for (int i = 0; i < 40; ++i) {
     initial.push_back(
-        MakeArticle("a" + std::to_string(i), 1000 + i % 10, MsftFr()));
+        MakeArticle(absl::StrCat("a", i), 1000 + i % 10, MsftFr()));
   }
   MustUpsert(initial);
   for (bool tagged : {false, true}) {
@@ -478,7 +479,7 @@ TEST_F(StoreTest, PagingWhileInsertingHasNoDuplicatesOrSkips) {
       // Newer, older and equal-time articles arrive between pages.
       for (int64_t t : {2000, 500, 1005}) {
         MustUpsert({MakeArticle(
-            "new" + std::to_string(tagged) + "-" + std::to_string(extra++), t,
+            absl::StrCat("new", tagged) + absl::StrCat("-", extra++), t,
             MsftFr())});
       }
       if (r->next_page_token().empty()) break;
@@ -662,7 +663,7 @@ TEST_F(StoreTest, RetentionByAgeRemovesEverywhereAndReportsGap) {
   std::vector<Article> batch;
   for (int i = 0; i < 600; ++i) {
     batch.push_back(
-        MakeArticle("old" + std::to_string(i), 1000 + i, MsftFr(), "ancient"));
+        MakeArticle(absl::StrCat("old", i), 1000 + i, MsftFr(), "ancient"));
   }
   batch.push_back(MakeArticle("fresh", 5000, MsftFr(), "recent"));
   MustUpsert(batch);
@@ -725,7 +726,7 @@ TEST_F(StoreTest, ConcurrentWriterAndReaders) {
     for (int b = 0; b < kBatches; ++b) {
       std::vector<Article> batch;
       for (int i = 0; i < kPerBatch; ++i) {
-        batch.push_back(MakeArticle("w" + std::to_string(b * kPerBatch + i),
+        batch.push_back(MakeArticle(absl::StrCat("w", b * kPerBatch + i),
                                     b * kPerBatch + i, MsftFr(), "concurrent"));
       }
       absl::StatusOr<UpsertResult> r = store_->Upsert(batch);

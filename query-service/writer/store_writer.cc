@@ -49,13 +49,13 @@ void StoreWriter::Run() {
       absl::MutexLock lock(&mu_);
       // Wakes for work or stop; otherwise at most once a minute so retention
       // runs on a quiet server too.
-      mu_.AwaitWithTimeout(absl::Condition(
-                               +[](StoreWriter* w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(
-                                    w->mu_) {
-                                 return w->stopping_ || !w->queue_.empty();
-                               },
-                               this),
-                           absl::Minutes(1));
+      mu_.AwaitWithTimeout(
+          absl::Condition(
+              +[](StoreWriter* w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(w->mu_) {
+                return w->stopping_ || !w->queue_.empty();
+              },
+              this),
+          absl::Minutes(1));
       if (queue_.empty()) {
         if (stopping_) return;
       } else {

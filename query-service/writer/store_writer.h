@@ -6,7 +6,8 @@
 // reactions (it never blocks on the store).
 //
 //   StoreWriter writer(store, hub, options);
-//   writer.Submit(std::move(articles), [](absl::StatusOr<UpsertResult> r) {...});
+//   writer.Submit(std::move(articles), [](absl::StatusOr<UpsertResult> r)
+//   {...});
 #ifndef QUERY_SERVICE_WRITER_STORE_WRITER_H_
 #define QUERY_SERVICE_WRITER_STORE_WRITER_H_
 

@@ -88,7 +88,8 @@ absl::StatusOr<std::string> ChildProcess::WaitForLine(const std::string& marker,
   absl::MutexLock lock(&mu_);
   auto found = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     const size_t at = output_.find(marker);
-    return at != std::string::npos && output_.find('\n', at) != std::string::npos;
+    return at != std::string::npos &&
+           output_.find('\n', at) != std::string::npos;
   };
   struct Args {
     ChildProcess* self;

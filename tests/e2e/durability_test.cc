@@ -43,7 +43,8 @@ class DurabilityTest : public ::testing::Test {
     auto stub = newsfeed::v1::QueryService::NewStub(
         grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(5));
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::minutes(5));
     newsfeed::v1::SubscribeRequest request;
     request.set_after_sequence(0);
     auto reader = stub->Subscribe(&context, request);
@@ -74,7 +75,8 @@ class DurabilityTest : public ::testing::Test {
   void ExpectExactlyOnce(const std::string& address) {
     uint64_t max_sequence = 0;
     int deliveries = 0;
-    std::set<std::string> ids = ReadAll(address, kArticles, &max_sequence, &deliveries);
+    std::set<std::string> ids =
+        ReadAll(address, kArticles, &max_sequence, &deliveries);
     EXPECT_EQ(static_cast<int>(ids.size()), kArticles);
     EXPECT_EQ(deliveries, kArticles);
     // Every stored change took one sequence: had a resent duplicate been

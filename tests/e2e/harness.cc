@@ -101,7 +101,8 @@ absl::StatusOr<Service> StartIngestService(const std::string& work_dir,
 
 std::string GeneratedFeed(int first, int count) {
   std::string xml =
-      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\"><channel>"
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss "
+      "version=\"2.0\"><channel>"
       "<title>Generated</title><link>http://generated.invalid/</link>\n";
   for (int i = first; i < first + count; ++i) {
     absl::StrAppendFormat(

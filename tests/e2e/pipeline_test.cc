@@ -48,24 +48,31 @@ class PipelineTest : public ::testing::Test {
   }
 
   std::unique_ptr<ChildProcess> StartQuery(std::string* address) {
-    auto service = StartQueryService(
-        work_, "listen: 127.0.0.1:0\n"
-               "data_dir: " + work_ + "/query-data\n"
-               "shutdown_grace: 1s\n"
-               "subscriptions:\n  heartbeat_interval: 1s\n");
+    auto service =
+        StartQueryService(work_,
+                          "listen: 127.0.0.1:0\n"
+                          "data_dir: " +
+                              work_ +
+                              "/query-data\n"
+                              "shutdown_grace: 1s\n"
+                              "subscriptions:\n  heartbeat_interval: 1s\n");
     EXPECT_TRUE(service.ok()) << service.status();
     if (!service.ok()) return nullptr;
     *address = service->address;
     return std::move(service->process);
   }
 
-  std::unique_ptr<ChildProcess> StartIngest(const std::string& query_address,
-                                            const std::vector<std::string>& feeds,
-                                            std::string* address) {
+  std::unique_ptr<ChildProcess> StartIngest(
+      const std::string& query_address, const std::vector<std::string>& feeds,
+      std::string* address) {
     std::string config =
         "listen: 127.0.0.1:0\n"
-        "data_dir: " + work_ + "/ingest-data\n"
-        "query_address: " + query_address + "\n"
+        "data_dir: " +
+        work_ +
+        "/ingest-data\n"
+        "query_address: " +
+        query_address +
+        "\n"
         "shutdown_grace: 1s\n"
         "fetcher:\n  allowed_networks: [127.0.0.0/8]\n"
         "feeds:\n";
@@ -85,7 +92,8 @@ TEST_F(PipelineTest, SubscriberReceivesTaggedSeedArticleAndSearchFindsIt) {
   std::string query_address;
   auto query = StartQuery(&query_address);
   ASSERT_NE(query, nullptr);
-  auto channel = grpc::CreateChannel(query_address, grpc::InsecureChannelCredentials());
+  auto channel =
+      grpc::CreateChannel(query_address, grpc::InsecureChannelCredentials());
   auto stub = newsfeed::v1::QueryService::NewStub(channel);
 
   // Subscribe first, to new articles about France; the first heartbeat says
@@ -102,7 +110,8 @@ TEST_F(PipelineTest, SubscriberReceivesTaggedSeedArticleAndSearchFindsIt) {
 
   std::string ingest_address;
   auto ingest = StartIngest(
-      query_address, {feeds_->Url("tech-news.xml"), feeds_->Url("world-business.atom")},
+      query_address,
+      {feeds_->Url("tech-news.xml"), feeds_->Url("world-business.atom")},
       &ingest_address);
   ASSERT_NE(ingest, nullptr);
 
@@ -114,8 +123,9 @@ TEST_F(PipelineTest, SubscriberReceivesTaggedSeedArticleAndSearchFindsIt) {
       break;
     }
   }
-  ASSERT_FALSE(seed.id().empty()) << "query-service:\n" << query->output()
-                                  << "\ningest-service:\n" << ingest->output();
+  ASSERT_FALSE(seed.id().empty()) << "query-service:\n"
+                                  << query->output() << "\ningest-service:\n"
+                                  << ingest->output();
   EXPECT_THAT(Names(seed), Contains("Microsoft"));
   EXPECT_THAT(Names(seed), Contains("Amazon"));
   EXPECT_THAT(Countries(seed), Contains("FR"));
@@ -146,8 +156,8 @@ TEST_F(PipelineTest, SubscriberReceivesTaggedSeedArticleAndSearchFindsIt) {
 
   // The admin API shows the feeds and what they delivered.
   {
-    auto admin = newsfeed::v1::FeedAdmin::NewStub(
-        grpc::CreateChannel(ingest_address, grpc::InsecureChannelCredentials()));
+    auto admin = newsfeed::v1::FeedAdmin::NewStub(grpc::CreateChannel(
+        ingest_address, grpc::InsecureChannelCredentials()));
     grpc::ClientContext list_context;
     newsfeed::v1::ListFeedsResponse feeds;
     ASSERT_TRUE(admin->ListFeeds(&list_context, {}, &feeds).ok());
@@ -162,9 +172,11 @@ TEST_F(PipelineTest, SubscriberReceivesTaggedSeedArticleAndSearchFindsIt) {
 }
 
 TEST_F(PipelineTest, InvalidConfigurationStopsStartupNamingTheOption) {
-  WriteFile(work_ + "/bad.yaml", "listen: 127.0.0.1:0\nretention:\n  max_age: soon\n");
-  auto child = ChildProcess::Start(
-      {BinaryDir() + "/query-service/query-service", "--config", work_ + "/bad.yaml"});
+  WriteFile(work_ + "/bad.yaml",
+            "listen: 127.0.0.1:0\nretention:\n  max_age: soon\n");
+  auto child =
+      ChildProcess::Start({BinaryDir() + "/query-service/query-service",
+                           "--config", work_ + "/bad.yaml"});
   ASSERT_TRUE(child.ok());
   EXPECT_EQ((*child)->Wait(), 2);
   EXPECT_THAT((*child)->output(), ::testing::HasSubstr("retention.max_age"));
