@@ -210,7 +210,8 @@ TEST_F(CommandsTest, GetPrintsDetailWithEvidence) {
   EXPECT_THAT(text, HasSubstr("Countries: France [FR]"));
   EXPECT_THAT(text, HasSubstr("Topics:    ai\n           cloud\n"));
   EXPECT_THAT(text,
-              HasSubstr("Amounts:   4 billion EUR (\"€4 billion\") for Q2283"));
+              HasSubstr("Amounts:   4 billion EUR (\"€4 billion\") "
+                        "attributed to Microsoft"));
 }
 
 TEST_F(CommandsTest, GetJsonAndNotFound) {

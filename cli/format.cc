@@ -235,7 +235,14 @@ void PrintArticleDetail(std::ostream& out, const v1::Article& a) {
     std::string s =
         absl::StrCat(FormatAmountValue(m.value()), " ", m.currency());
     if (!m.text().empty()) absl::StrAppend(&s, " (\"", m.text(), "\")");
-    if (!m.company_id().empty()) absl::StrAppend(&s, " for ", m.company_id());
+    if (!m.company_id().empty()) {
+      // Name the company as tagged on this article; its id otherwise.
+      std::string company = m.company_id();
+      for (const v1::CompanyTag& c : a.companies()) {
+        if (c.id() == m.company_id() && !c.name().empty()) company = c.name();
+      }
+      absl::StrAppend(&s, " attributed to ", company);
+    }
     amounts.push_back(std::move(s));
   }
   list("Amounts", amounts);

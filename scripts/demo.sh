@@ -104,8 +104,9 @@ section "search --topic ai --company Microsoft --country FR"
 section "full-text: search --text 'data centre'"
 "$NEWSFEED" search --text "data centre"
 
+# The article id is the first field of each JSON line.
 SEED_ID=$("$NEWSFEED" --json search --text "Choose France" --limit 1 |
-  sed -n 's/.*"id": *"\([^"]*\)".*/\1/p' | head -1)
+  sed -n 's/^{"id": *"\([^"]*\)".*/\1/p' | head -1)
 section "the Choose France article with its evidence (newsfeed get $SEED_ID)"
 "$NEWSFEED" get "$SEED_ID"
 
