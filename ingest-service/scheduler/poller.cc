@@ -4,11 +4,28 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/log/log.h"
 #include "ingest-service/normalizer/normalizer.h"
 
 namespace newsfeed::ingest {
+namespace {
+
+// The lower-cased host[:port] of an absolute URL; the URL itself otherwise.
+std::string HostOf(std::string_view url) {
+  size_t start = url.find("://");
+  start = start == std::string_view::npos ? 0 : start + 3;
+  size_t end = url.find_first_of("/?#", start);
+  if (end == std::string_view::npos) end = url.size();
+  std::string host(url.substr(start, end - start));
+  if (size_t at = host.rfind('@'); at != std::string::npos)
+    host.erase(0, at + 1);
+  for (char& c : host) c = absl::ascii_tolower(static_cast<unsigned char>(c));
+  return host;
+}
+
+}  // namespace
 
 Poller::Poller(IngestState& state, FeedFetcher& fetcher, const Tagger& tagger,
                Clock& clock, const PollerOptions& options,
@@ -71,6 +88,27 @@ absl::StatusOr<int> Poller::PollOnce() {
   if (!due.ok()) return due.status();
   if (due->empty()) return 0;
 
+  // Feeds of a host that asked us to wait keep waiting, without a fetch.
+  std::vector<FeedRecord> fetchable;
+  fetchable.reserve(due->size());
+  for (FeedRecord& feed : *due) {
+    auto paused = host_paused_until_.find(HostOf(feed.url));
+    if (paused != host_paused_until_.end()) {
+      if (paused->second > now) {
+        feed.next_poll = paused->second;
+        if (absl::Status s = state_.SaveFeed(feed);
+            !s.ok() && !absl::IsNotFound(s)) {
+          log::Error("feed %s: %s", feed.url, s.ToString());
+        }
+        continue;
+      }
+      host_paused_until_.erase(paused);
+    }
+    fetchable.push_back(std::move(feed));
+  }
+  *due = std::move(fetchable);
+  if (due->empty()) return 0;
+
   std::vector<FetchRequest> requests;
   requests.reserve(due->size());
   for (FeedRecord& feed : *due) {
@@ -128,11 +166,14 @@ void Poller::HandleResult(FeedRecord& feed, absl::StatusOr<FetchResult> result,
     feed.http_status = result->http_status;
     const int code = result->http_status;
     if (code == 429 || code == 503) {
-      // The server asked us to wait: not the feed's fault, so no failure.
+      // The server asked us to wait: not the feed's fault, so no failure,
+      // and no other feed of that host is fetched before then either.
       feed.next_poll =
           now +
           std::clamp(result->retry_after.value_or(options_.default_retry_after),
                      absl::ZeroDuration(), options_.max_backoff);
+      absl::Time& paused = host_paused_until_[HostOf(feed.url)];
+      paused = std::max(paused, feed.next_poll);
       feed.last_error =
           absl::StrCat("HTTP ", code, ": server asked to retry later");
     } else if (code == 410) {

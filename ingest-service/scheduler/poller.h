@@ -2,8 +2,9 @@
 // fetches them all at once through the FeedFetcher, and turns each response
 // into new articles (parse, normalize, tag) queued in the durable outbox. It
 // also decides when each feed is polled next: the feed's own interval, its
-// ttl or Cache-Control, Retry-After, and exponential backoff with jitter
-// after errors (never giving up; only 410 Gone disables a feed).
+// ttl or Cache-Control, Retry-After (which pauses the whole host), and
+// exponential backoff with jitter after errors (never giving up; only 410
+// Gone disables a feed).
 //
 // Owns one thread (the fetch loop). PollOnce is also usable without the
 // thread, for tests with a FakeClock.
@@ -17,6 +18,7 @@
 #include <string>
 #include <thread>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -88,6 +90,9 @@ class Poller {
   const PollerOptions options_;
   std::function<void()> on_queued_;
   std::mt19937_64 random_;  // fetch thread only
+  // Hosts that answered 429/503: none of their feeds is fetched before the
+  // time given. Fetch thread only.
+  absl::flat_hash_map<std::string, absl::Time> host_paused_until_;
 
   absl::Mutex mu_;
   bool wake_ ABSL_GUARDED_BY(mu_) = false;

@@ -176,6 +176,34 @@ TEST_F(PollerTest, RetryAfterPausesWithoutCountingAFailure) {
   EXPECT_EQ(feed.next_poll, clock_.Now() + absl::Minutes(30));
 }
 
+TEST_F(PollerTest, RetryAfterPausesEveryFeedOfThatHost) {
+  const std::string sibling = "http://FEEDS.example.test/world.xml";
+  const std::string other_host = "http://other.example.test/feed.xml";
+  ASSERT_TRUE(state_->AddFeed(sibling, clock_.Now() + absl::Minutes(5)).ok());
+  ASSERT_TRUE(
+      state_->AddFeed(other_host, clock_.Now() + absl::Minutes(5)).ok());
+  FetchResult busy = Status(503);
+  busy.retry_after = absl::Minutes(30);
+  fetcher_.responses[kUrl] = busy;
+  fetcher_.responses[sibling] = Ok(kRss);
+  fetcher_.responses[other_host] = Ok(kRss);
+  EXPECT_EQ(*poller_->PollOnce(), 1);
+
+  clock_.Advance(absl::Minutes(10));
+  fetcher_.seen.clear();
+  EXPECT_EQ(*poller_->PollOnce(), 1);  // only the other host is fetched
+  ASSERT_EQ(fetcher_.seen.size(), 1u);
+  EXPECT_EQ(fetcher_.seen[0].url, other_host);
+  FeedRecord waiting = *state_->GetFeed(sibling);
+  EXPECT_EQ(waiting.next_poll, clock_.Now() + absl::Minutes(20));
+  EXPECT_EQ(waiting.consecutive_failures, 0);
+
+  clock_.Advance(absl::Minutes(21));
+  fetcher_.seen.clear();
+  fetcher_.responses[kUrl] = Ok(kRss);
+  EXPECT_EQ(*poller_->PollOnce(), 2);  // the pause is over for both
+}
+
 TEST_F(PollerTest, GoneDisablesTheFeedUntilPolledAgain) {
   fetcher_.responses[kUrl] = Status(410);
   EXPECT_EQ(*poller_->PollOnce(), 1);
