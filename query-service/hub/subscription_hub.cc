@@ -1,8 +1,10 @@
 #include "query-service/hub/subscription_hub.h"
 
 #include <algorithm>
+#include <string>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
 
@@ -114,7 +116,8 @@ SubscriptionHub::SubscriptionHub(ArticleStore& store, Clock& clock,
     : store_(store),
       clock_(clock),
       options_(options),
-      latest_sequence_(latest_sequence) {
+      latest_sequence_(latest_sequence),
+      recent_floor_(latest_sequence) {
   pump_ = std::thread([this] { RunPump(); });
 }
 
@@ -175,10 +178,40 @@ absl::StatusOr<std::shared_ptr<Subscription>> SubscriptionHub::Subscribe(
   return subscription;
 }
 
-void SubscriptionHub::OnStored(uint64_t latest_sequence) {
+void SubscriptionHub::OnStored(uint64_t latest_sequence,
+                               std::vector<newsfeed::v1::Article> changed) {
+  // An article stored twice in one commit keeps only its last sequence in
+  // the store; keep only that one here too.
+  absl::flat_hash_map<std::string, size_t> last_index;
+  for (size_t i = 0; i < changed.size(); ++i) last_index[changed[i].id()] = i;
   absl::MutexLock lock(&mu_);
+  for (size_t i = 0; i < changed.size(); ++i) {
+    if (last_index[changed[i].id()] != i) continue;
+    const uint64_t sequence = changed[i].sequence();
+    if (sequence <= recent_floor_ ||
+        (!recent_.empty() && sequence <= recent_.back().sequence)) {
+      continue;
+    }
+    recent_.push_back(RecentChange{
+        sequence,
+        std::make_shared<const newsfeed::v1::Article>(std::move(changed[i]))});
+  }
+  while (recent_.size() > options_.recent_capacity) {
+    recent_floor_ = recent_.front().sequence;
+    recent_.pop_front();
+  }
   latest_sequence_ = std::max(latest_sequence_, latest_sequence);
   dirty_ = true;
+}
+
+std::optional<std::vector<SubscriptionHub::RecentChange>>
+SubscriptionHub::RecentAfter(uint64_t position) {
+  absl::MutexLock lock(&mu_);
+  if (position < recent_floor_) return std::nullopt;
+  auto first = std::upper_bound(
+      recent_.begin(), recent_.end(), position,
+      [](uint64_t p, const RecentChange& c) { return p < c.sequence; });
+  return std::vector<RecentChange>(first, recent_.end());
 }
 
 void SubscriptionHub::Wake() {
@@ -221,10 +254,42 @@ bool SubscriptionHub::Refill(Subscription& subscription, uint64_t latest) {
     }
     room = options_.queue_capacity - subscription.queue_.size();
   }
+  const size_t limit = std::min<size_t>(room, options_.read_batch);
+
+  // Fast path: the subscriber keeps up, so its next changes are in memory.
+  // Full-text filters need the store's index.
+  if (subscription.filter_.text().empty()) {
+    if (std::optional<std::vector<RecentChange>> recent =
+            RecentAfter(position)) {
+      std::vector<SubscribeResponse> matches;
+      uint64_t examined = position;
+      for (const RecentChange& change : *recent) {
+        if (matches.size() == limit) break;
+        examined = change.sequence;
+        if (MatchesExceptText(subscription.filter_, *change.article)) {
+          SubscribeResponse message;
+          *message.mutable_article() = *change.article;
+          matches.push_back(std::move(message));
+        }
+      }
+      if (recent->empty() || examined == recent->back().sequence) {
+        // Everything up to `latest` as this pump round saw it was examined.
+        examined = std::max(examined, latest);
+      }
+      absl::MutexLock lock(&subscription.mu_);
+      for (SubscribeResponse& message : matches) {
+        subscription.EnqueueLocked(std::move(message));
+      }
+      if (!matches.empty()) subscription.last_sent_ = clock_.Now();
+      subscription.position_ = std::max(subscription.position_, examined);
+      return subscription.position_ < latest &&
+             subscription.queue_.size() < options_.queue_capacity;
+    }
+  }
+
   // The store read runs with no lock held: writes to this stream go on.
   absl::StatusOr<ChangeBatch> batch = store_.ReadChanges(
-      position, subscription.filter_,
-      static_cast<int>(std::min<size_t>(room, options_.read_batch)));
+      position, subscription.filter_, static_cast<int>(limit));
   absl::MutexLock lock(&subscription.mu_);
   if (!batch.ok()) {
     subscription.EndLocked(batch.status());

@@ -2,12 +2,14 @@
 // open Subscribe stream fed, first from the store (replay and catch-up), then
 // with new articles as the store writer commits them.
 //
-// Every subscription is served from the store by sequence number, so replay,
-// live delivery and catch-up after a slow phase are the same operation:
-// "changes after my position that match my filter". That is what makes the
-// handover gap-free and duplicate-free, and what lets a slow client fall
-// behind without being dropped or slowing anyone else: its bounded queue just
-// stops being refilled until it drains.
+// Every subscription is served by sequence number, so replay, live delivery
+// and catch-up after a slow phase are the same operation: "changes after my
+// position that match my filter". That is what makes the handover gap-free
+// and duplicate-free, and what lets a slow client fall behind without being
+// dropped or slowing anyone else: its bounded queue just stops being refilled
+// until it drains. The hub keeps the most recent commits in memory, so a
+// subscriber that keeps up (and has no full-text filter) is matched there
+// without a store read; everyone else reads the store.
 //
 // The hub owns one thread (the pump) that does every store read for
 // subscriptions, so nothing blocks inside a gRPC reaction.
@@ -24,6 +26,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -62,6 +65,8 @@ struct HubOptions {
   int read_batch = 64;
   // A heartbeat is sent when a stream has been idle this long. Default 15 s.
   absl::Duration heartbeat_interval = absl::Seconds(15);
+  // Recent changes kept in memory for subscribers that keep up. Default 4096.
+  size_t recent_capacity = 4096;
   // Limits on a subscription's filter (values per dimension, text length).
   FilterLimits filter_limits;
 };
@@ -125,8 +130,10 @@ class SubscriptionHub final : public ChangeListener {
   absl::StatusOr<std::shared_ptr<Subscription>> Subscribe(
       const newsfeed::v1::SubscribeRequest& request, StreamWriter* writer);
 
-  // ChangeListener: the store now holds changes up to `latest_sequence`.
-  void OnStored(uint64_t latest_sequence) override;
+  // ChangeListener: the store now holds changes up to `latest_sequence`,
+  // `changed` among them.
+  void OnStored(uint64_t latest_sequence,
+                std::vector<newsfeed::v1::Article> changed) override;
 
   // Ends every stream with UNAVAILABLE carrying its resume position and
   // refuses new subscriptions. Idempotent.
@@ -140,10 +147,19 @@ class SubscriptionHub final : public ChangeListener {
   SubscriptionHub(ArticleStore& store, Clock& clock, const HubOptions& options,
                   uint64_t latest_sequence);
 
+  struct RecentChange {
+    uint64_t sequence;
+    std::shared_ptr<const newsfeed::v1::Article> article;
+  };
+
   void Wake();
   void RunPump();
-  // Refills one subscription from the store; true when it still lags.
+  // Refills one subscription, from memory when the recent changes cover its
+  // position, else from the store; true when it still lags.
   bool Refill(Subscription& subscription, uint64_t latest);
+  // The recent changes after `position`, or nullopt when they do not cover
+  // it (the subscriber is further behind than memory reaches).
+  std::optional<std::vector<RecentChange>> RecentAfter(uint64_t position);
 
   ArticleStore& store_;
   Clock& clock_;
@@ -153,6 +169,10 @@ class SubscriptionHub final : public ChangeListener {
   std::vector<std::shared_ptr<Subscription>> subscriptions_
       ABSL_GUARDED_BY(mu_);
   uint64_t latest_sequence_ ABSL_GUARDED_BY(mu_);
+  // Every change with a sequence above recent_floor_ that the store still
+  // holds is in recent_, ascending.
+  std::deque<RecentChange> recent_ ABSL_GUARDED_BY(mu_);
+  uint64_t recent_floor_ ABSL_GUARDED_BY(mu_);
   bool dirty_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 

@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -85,7 +86,7 @@ class HubTest : public ::testing::Test {
   void Store(const std::vector<Article>& articles) {
     auto result = store_->Upsert(articles);
     ASSERT_TRUE(result.ok()) << result.status();
-    hub_->OnStored(result->latest_sequence);
+    hub_->OnStored(result->latest_sequence, std::move(result->changed));
   }
 
   FakeClock clock_{absl::FromUnixSeconds(1000)};
@@ -171,6 +172,94 @@ TEST_F(HubTest, ResumesAfterASequence) {
   }
   EXPECT_THAT(ArticleIds(got), ::testing::ElementsAre("two", "three"));
   (*sub)->Detach();
+}
+
+// Forwards to a real store and counts the change-log reads.
+class CountingStore final : public ArticleStore {
+ public:
+  explicit CountingStore(ArticleStore& store) : store_(store) {}
+  absl::StatusOr<UpsertResult> Upsert(const std::vector<Article>& a) override {
+    return store_.Upsert(a);
+  }
+  absl::StatusOr<newsfeed::v1::SearchResponse> Search(
+      const newsfeed::v1::SearchRequest& r) override {
+    return store_.Search(r);
+  }
+  absl::StatusOr<Article> Get(std::string_view id) override {
+    return store_.Get(id);
+  }
+  absl::StatusOr<newsfeed::v1::FacetsResponse> Facets(
+      const newsfeed::v1::FacetsRequest& r) override {
+    return store_.Facets(r);
+  }
+  absl::StatusOr<ChangeBatch> ReadChanges(uint64_t after,
+                                          const newsfeed::v1::ArticleFilter& f,
+                                          int limit) override {
+    reads_.fetch_add(1);
+    return store_.ReadChanges(after, f, limit);
+  }
+  absl::StatusOr<uint64_t> LatestSequence() override {
+    return store_.LatestSequence();
+  }
+  absl::StatusOr<int64_t> EnforceRetention(absl::Time now) override {
+    return store_.EnforceRetention(now);
+  }
+  int reads() const { return reads_.load(); }
+
+ private:
+  ArticleStore& store_;
+  std::atomic<int> reads_{0};
+};
+
+TEST_F(HubTest, SubscribersThatKeepUpAreServedFromMemory) {
+  CountingStore counting(*store_);
+  HubOptions options;
+  options.heartbeat_interval = absl::Hours(1);
+  auto hub = SubscriptionHub::Create(counting, clock_, options);
+  ASSERT_TRUE(hub.ok());
+  FakeStream tags_only, with_text;
+  newsfeed::v1::SubscribeRequest request;
+  request.mutable_filter()->mutable_countries()->add_any_of("FR");
+  auto live = (*hub)->Subscribe(request, &tags_only);
+  request.mutable_filter()->set_text("Story");
+  auto text = (*hub)->Subscribe(request, &with_text);
+  ASSERT_TRUE(live.ok() && text.ok());
+
+  auto result =
+      store_->Upsert({MakeArticle("de-1", "DE"), MakeArticle("fr-1", "FR")});
+  ASSERT_TRUE(result.ok());
+  (*hub)->OnStored(result->latest_sequence, std::move(result->changed));
+
+  // Acknowledges each write in turn, as a reading client does.
+  size_t live_acked = 0;
+  std::vector<SubscribeResponse> got;
+  while (ArticleIds(got).empty()) {
+    got = tags_only.WaitForWrites(++live_acked);
+    (*live)->OnWriteDone(true);
+  }
+  EXPECT_THAT(ArticleIds(got), ::testing::ElementsAre("fr-1"));
+  EXPECT_EQ(got.back().article().sequence(), 2u);
+  got.clear();
+  for (size_t n = 1; ArticleIds(got).empty(); ++n) {
+    got = with_text.WaitForWrites(n);
+    (*text)->OnWriteDone(true);
+  }
+  EXPECT_THAT(ArticleIds(got), ::testing::ElementsAre("fr-1"));
+  // Only the full-text subscriber needed the store.
+  EXPECT_GE(counting.reads(), 1);
+  EXPECT_GE((*live)->position(), 2u);
+  const int reads_after_text = counting.reads();
+  result = store_->Upsert({MakeArticle("fr-2", "FR")});
+  ASSERT_TRUE(result.ok());
+  (*text)->Detach();
+  (*hub)->OnStored(result->latest_sequence, std::move(result->changed));
+  while (ArticleIds(got).size() < 2) {
+    got = tags_only.WaitForWrites(++live_acked);
+    (*live)->OnWriteDone(true);
+  }
+  EXPECT_THAT(ArticleIds(got), ::testing::ElementsAre("fr-1", "fr-2"));
+  EXPECT_EQ(counting.reads(), reads_after_text);
+  (*live)->Detach();
 }
 
 TEST_F(HubTest, LimitsSubscribers) {

@@ -54,6 +54,9 @@ struct UpsertResult {
   int unchanged = 0;
   // The highest sequence assigned so far (after this call).
   uint64_t latest_sequence = 0;
+  // The new or changed articles as stored (sequence set), ascending, so the
+  // live fan-out can serve them without reading them back.
+  std::vector<newsfeed::v1::Article> changed;
 };
 
 // A slice of the change log.

@@ -1034,6 +1034,7 @@ absl::StatusOr<UpsertResult> SqliteStore::Upsert(
         }
       }
       ++result.stored;
+      result.changed.push_back(std::move(stored));
     }
     if (absl::Status e = SetMeta(db, s.set_meta.get(), "last_sequence", seq);
         !e.ok()) {

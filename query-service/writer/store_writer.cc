@@ -66,7 +66,7 @@ void StoreWriter::Run() {
     if (batch.done) {
       absl::StatusOr<UpsertResult> result = store_.Upsert(batch.articles);
       if (result.ok() && result->stored > 0) {
-        listener_.OnStored(result->latest_sequence);
+        listener_.OnStored(result->latest_sequence, std::move(result->changed));
       }
       batch.done(std::move(result));
     }

@@ -25,11 +25,14 @@
 
 namespace newsfeed::query {
 
-// Told about every committed change, on the writer thread.
+// Told about every committed change, on the writer thread, in commit order.
 class ChangeListener {
  public:
   virtual ~ChangeListener() = default;
-  virtual void OnStored(uint64_t latest_sequence) = 0;
+  // The store now holds changes up to `latest_sequence`; `changed` are the
+  // articles this commit stored (sequence set, ascending). Must not block.
+  virtual void OnStored(uint64_t latest_sequence,
+                        std::vector<newsfeed::v1::Article> changed) = 0;
 };
 
 struct StoreWriterOptions {
