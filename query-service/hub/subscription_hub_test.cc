@@ -37,6 +37,11 @@ class FakeStream final : public StreamWriter {
     mu_.Await(absl::Condition(this, &FakeStream::Enough));
     return written_;
   }
+  absl::Status WaitForFinish() {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(&finished_));
+    return status_;
+  }
   size_t written() {
     absl::MutexLock lock(&mu_);
     return written_.size();
@@ -260,6 +265,37 @@ TEST_F(HubTest, SubscribersThatKeepUpAreServedFromMemory) {
   EXPECT_THAT(ArticleIds(got), ::testing::ElementsAre("fr-1", "fr-2"));
   EXPECT_EQ(counting.reads(), reads_after_text);
   (*live)->Detach();
+}
+
+TEST_F(HubTest, PositionRemovedByRetentionEndsTheStreamWithResumePoint) {
+  std::string dir = ::testing::TempDir() + "hub_retention_XXXXXX";
+  ASSERT_NE(mkdtemp(dir.data()), nullptr);
+  StoreOptions options;
+  options.data_dir = dir;
+  options.retention_max_articles = 2;
+  auto store = SqliteStore::Open(options);
+  ASSERT_TRUE(store.ok());
+  std::vector<Article> articles;
+  for (int i = 0; i < 5; ++i)
+    articles.push_back(MakeArticle(absl::StrCat("r", i), "FR"));
+  ASSERT_TRUE((*store)->Upsert(articles).ok());
+  ASSERT_EQ(*(*store)->EnforceRetention(clock_.Now()), 3);
+
+  HubOptions hub_options;
+  hub_options.heartbeat_interval = absl::Hours(1);
+  auto hub = SubscriptionHub::Create(**store, clock_, hub_options);
+  ASSERT_TRUE(hub.ok());
+  FakeStream stream;
+  newsfeed::v1::SubscribeRequest request;
+  request.set_after_sequence(1);  // sequences 2 and 3 are gone
+  auto sub = (*hub)->Subscribe(request, &stream);
+  ASSERT_TRUE(sub.ok());
+  stream.WaitForWrites(1);
+  (*sub)->OnWriteDone(true);
+  const absl::Status status = stream.WaitForFinish();
+  EXPECT_EQ(status.code(), absl::StatusCode::kOutOfRange);
+  EXPECT_THAT(status.message(), ::testing::HasSubstr("after_sequence="));
+  (*sub)->Detach();
 }
 
 TEST_F(HubTest, LimitsSubscribers) {
