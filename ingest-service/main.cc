@@ -89,7 +89,9 @@ int main(int argc, char** argv) {
     ingest::Publisher publisher(**state, config->publisher);
     ingest::Poller poller(**state, **fetcher, **tagger, clock, config->poller,
                           [&publisher] { publisher.Wake(); });
-    ingest::FeedAdminService admin(**state, poller, clock);
+    ingest::FeedAdminService admin(**state, poller, clock,
+                                   nf::auth::TokenGate(config->admin_token),
+                                   nf::auth::TokenGate(config->read_token));
     config->server.services = {&admin};
     config->server.service_names = {
         newsfeed::v1::FeedAdmin::service_full_name()};

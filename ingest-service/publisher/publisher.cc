@@ -1,30 +1,14 @@
 #include "ingest-service/publisher/publisher.h"
 
 #include <deque>
-#include <fstream>
-#include <sstream>
 #include <utility>
 #include <vector>
 
+#include "common/auth/bearer_token.h"
 #include "common/log/log.h"
 #include "newsfeed/v1/ingest.grpc.pb.h"
 
 namespace newsfeed::ingest {
-namespace {
-
-std::shared_ptr<grpc::ChannelCredentials> Credentials(
-    const std::string& ca_file) {
-  if (ca_file.empty()) return grpc::InsecureChannelCredentials();
-  std::ifstream in(ca_file);
-  std::stringstream pem;
-  pem << in.rdbuf();
-  grpc::SslCredentialsOptions ssl;
-  ssl.pem_root_certs = pem.str();
-  return grpc::SslCredentials(ssl);
-}
-
-}  // namespace
-
 Publisher::Publisher(IngestState& state, const PublisherOptions& options)
     : state_(state), options_(options) {
   grpc::ChannelArguments args;
@@ -36,8 +20,16 @@ Publisher::Publisher(IngestState& state, const PublisherOptions& options)
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
               static_cast<int>(absl::ToInt64Milliseconds(options.max_backoff)));
   args.SetMaxSendMessageSize(16 << 20);
-  channel_ = grpc::CreateCustomChannel(options.query_address,
-                                       Credentials(options.tls_ca_file), args);
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      auth::MakeChannelCredentials(options.tls);
+  if (credentials.ok()) {
+    channel_ =
+        grpc::CreateCustomChannel(options.query_address, *credentials, args);
+  } else {
+    // Configuration checks the files first; this is a file that went away
+    // since. Deliver nothing rather than fall back to plaintext.
+    credentials_error_ = credentials.status().ToString();
+  }
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -102,8 +94,15 @@ void Publisher::Run() {
 }
 
 grpc::Status Publisher::Session() {
+  if (channel_ == nullptr) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        "query_tls: " + credentials_error_);
+  }
   auto stub = newsfeed::v1::ArticleIngest::NewStub(channel_);
   grpc::ClientContext context;
+  if (!options_.token.empty()) {
+    context.AddMetadata("authorization", auth::BearerHeader(options_.token));
+  }
   {
     absl::MutexLock lock(&mu_);
     if (stopping_) return grpc::Status::CANCELLED;
