@@ -113,7 +113,7 @@ if ((stored < 9)); then
   tail -20 "$RUN/ingest.log" >&2
   exit 1
 fi
-echo "test-clients: $stored articles stored after $((SECONDS - START)) s"
+echo "test-clients: $stored articles stored, $((SECONDS - START)) s after start"
 
 # ---------------------------------------------------------------- checks
 client() { # LANG ARGS...: runs one client

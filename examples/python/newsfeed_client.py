@@ -20,6 +20,7 @@ Exit codes: 0 ok, 1 an RPC failed, 2 usage error.
 import argparse
 import datetime
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -179,6 +180,8 @@ def cmd_subscribe(client, args):
           file=sys.stderr)
 
     stream = client.query.Subscribe(request, metadata=client.metadata)  # no deadline: lives on
+    for sig in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C or SIGTERM: end the stream, exit 0
+        signal.signal(sig, lambda *_: stream.cancel())
     received = 0
     try:
         for event in stream:
@@ -198,8 +201,9 @@ def cmd_subscribe(client, args):
             if args.max and received >= args.max:
                 stream.cancel()
                 break
-    except KeyboardInterrupt:
-        stream.cancel()
+    except grpc.RpcError as err:
+        if err.code() != grpc.StatusCode.CANCELLED:
+            raise
     print(f"received {received} article(s)", file=sys.stderr)
     return 0
 
