@@ -116,14 +116,10 @@ fi
 echo "test-clients: $stored articles stored, $((SECONDS - START)) s after start"
 
 # ---------------------------------------------------------------- checks
-client() { # LANG ARGS...: runs one client
-  local lang="$1"
-  shift
-  case $lang in
-    python) "$PY" examples/python/newsfeed_client.py "$@" ;;
-    node) node examples/node/newsfeed-client.js "$@" ;;
-  esac
-}
+# The command of each client (no spaces inside its words: expanded unquoted).
+declare -A CLIENT=([python]="$PY examples/python/newsfeed_client.py" [node]="node examples/node/newsfeed-client.js")
+# client LANG ARGS...: runs one client, for at most 60 s (exit code 124 then).
+client() { timeout 60 ${CLIENT[$1]} "${@:2}"; }
 
 # run NAME LANG ARGS...: runs a client; its stdout, stderr and exit code go
 # to $RUN/NAME.{out,err,rc}.
@@ -158,6 +154,7 @@ expect() {
   local rc out negate=0
   rc=$(cat "$RUN/$name.rc")
   out=$(cat "$RUN/$name.out" "$RUN/$name.err")
+  [[ $rc != 124 ]] || { echo "timed out after 60 s"; return; }
   [[ $rc == "$want_rc" ]] || { echo "exit code $rc, expected $want_rc"; return; }
   for text in "$@"; do
     if [[ $text == -- ]]; then negate=1; continue; fi
@@ -174,6 +171,7 @@ expect_sequences() {
   local name="$1" count="$2" after="$3" got previous="$3"
   local rc
   rc=$(cat "$RUN/$name.rc")
+  [[ $rc != 124 ]] || { echo "timed out after 60 s"; return; }
   [[ $rc == 0 ]] || { echo "exit code $rc"; return; }
   got=$(sequences "$name" | wc -l)
   ((got == count)) || { echo "$got articles, expected $count"; return; }
@@ -230,23 +228,18 @@ done
 # feed is added whose article is about France; each must receive it.
 declare -A LIVE_PID
 for lang in python node; do
-  client $lang subscribe --country FR --max 1 --verbose >"$RUN/$lang-live.out" 2>"$RUN/$lang-live.err" &
+  timeout 60 ${CLIENT[$lang]} subscribe --country FR --max 1 --verbose >"$RUN/$lang-live.out" 2>"$RUN/$lang-live.err" &
   LIVE_PID[$lang]=$!
   PIDS+=($!)
 done
 for lang in python node; do wait_for_text "$RUN/$lang-live.err" "heartbeat:" || true; done
 "$NEWSFEED" feeds add "$NEWSFEED_DEMO_FEEDS_URL/breaking.xml" >/dev/null
 for lang in python node; do
-  pid=${LIVE_PID[$lang]}
-  for _ in $(seq 600); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  problem=""
-  if kill -0 "$pid" 2>/dev/null; then
-    kill "$pid"
-    problem="no article within 60 s"
-  fi
   rc=0
-  wait "$pid" || rc=$?
+  wait "${LIVE_PID[$lang]}" || rc=$?
   echo "$rc" >"$RUN/$lang-live.rc"
+  problem=""
+  ((rc != 124)) || problem="no article within 60 s"
   start=$(sed -n 's/^heartbeat: position \([0-9]*\).*/\1/p' "$RUN/$lang-live.err" | head -1)
   [[ -n $problem ]] || problem=$(expect $lang-live 0 "$BREAKING" "countries: FR")
   [[ -n $problem ]] || problem=$(expect_sequences $lang-live 1 "${start:-0}")
