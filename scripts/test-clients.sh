@@ -85,20 +85,23 @@ server.serve_forever()
 PY
 PIDS+=($!)
 for _ in $(seq 100); do [[ -f $RUN/feeds.port ]] && break; sleep 0.1; done
-export NEWSFEED_DEMO_FEEDS_URL="http://127.0.0.1:$(cat "$RUN/feeds.port")"
+NEWSFEED_DEMO_FEEDS_URL="http://127.0.0.1:$(cat "$RUN/feeds.port")"
+export NEWSFEED_DEMO_FEEDS_URL
 
 NEWSFEED_QUERY_LISTEN=127.0.0.1:0 NEWSFEED_QUERY_DATA_DIR=$RUN/query \
   "$BIN/query-service/query-service" --config deploy/config/query-service.yaml 2>"$RUN/query.log" &
 PIDS+=($!)
 wait_for_text "$RUN/query.log" "listening on"
-export NEWSFEED_QUERY_ADDR=$(sed -n 's/.*listening on \([^ ]*\).*/\1/p' "$RUN/query.log" | head -1)
+NEWSFEED_QUERY_ADDR=$(sed -n 's/.*listening on \([^ ]*\).*/\1/p' "$RUN/query.log" | head -1)
+export NEWSFEED_QUERY_ADDR
 
 NEWSFEED_INGEST_LISTEN=127.0.0.1:0 NEWSFEED_INGEST_DATA_DIR=$RUN/ingest \
   NEWSFEED_INGEST_QUERY_ADDRESS=$NEWSFEED_QUERY_ADDR \
   "$BIN/ingest-service/ingest-service" --config deploy/config/ingest-service.demo.yaml 2>"$RUN/ingest.log" &
 PIDS+=($!)
 wait_for_text "$RUN/ingest.log" "listening on"
-export NEWSFEED_INGEST_ADDR=$(sed -n 's/.*listening on \([^ ]*\).*/\1/p' "$RUN/ingest.log" | head -1)
+NEWSFEED_INGEST_ADDR=$(sed -n 's/.*listening on \([^ ]*\).*/\1/p' "$RUN/ingest.log" | head -1)
+export NEWSFEED_INGEST_ADDR
 echo "test-clients: query-service at $NEWSFEED_QUERY_ADDR, ingest-service at $NEWSFEED_INGEST_ADDR"
 
 # The two configured sample feeds hold 9 items; wait (at most 60 s) until all are stored.
@@ -119,6 +122,7 @@ echo "test-clients: $stored articles stored, $((SECONDS - START)) s after start"
 # The command of each client (no spaces inside its words: expanded unquoted).
 declare -A CLIENT=([python]="$PY examples/python/newsfeed_client.py" [node]="node examples/node/newsfeed-client.js")
 # client LANG ARGS...: runs one client, for at most 60 s (exit code 124 then).
+# shellcheck disable=SC2086
 client() { timeout 60 ${CLIENT[$1]} "${@:2}"; }
 
 # run NAME LANG ARGS...: runs a client; its stdout, stderr and exit code go
@@ -168,7 +172,7 @@ sequences() { sed -n 's/^seq=\([0-9]*\) .*/\1/p' "$RUN/$1.out"; }
 
 # expect_sequences NAME COUNT AFTER: COUNT articles, strictly increasing, all > AFTER.
 expect_sequences() {
-  local name="$1" count="$2" after="$3" got previous="$3"
+  local name="$1" count="$2" previous="$3" got
   local rc
   rc=$(cat "$RUN/$name.rc")
   [[ $rc != 124 ]] || { echo "timed out after 60 s"; return; }
@@ -228,6 +232,7 @@ done
 # feed is added whose article is about France; each must receive it.
 declare -A LIVE_PID
 for lang in python node; do
+  # shellcheck disable=SC2086
   timeout 60 ${CLIENT[$lang]} subscribe --country FR --max 1 --verbose >"$RUN/$lang-live.out" 2>"$RUN/$lang-live.err" &
   LIVE_PID[$lang]=$!
   PIDS+=($!)
