@@ -118,6 +118,9 @@ grpc::Status Publisher::Session() {
   int64_t last_sent_id = 0;
   uint64_t next_batch_id = 1;
   bool broken = false;
+  // The server ended the call: Finish returns its status (e.g. a refused
+  // token) without cancelling, which would hide that status.
+  bool server_closed = false;
 
   while (!broken) {
     // Fill the window.
@@ -140,7 +143,10 @@ grpc::Status Publisher::Session() {
       }
       last_sent_id = sent.outbox_ids.back();
       if (!stream->Write(request)) {
-        broken = true;
+        newsfeed::v1::PublishResponse unread;
+        while (stream->Read(&unread)) {
+        }
+        broken = server_closed = true;
         break;
       }
       unacked.push_back(std::move(sent));
@@ -156,7 +162,7 @@ grpc::Status Publisher::Session() {
     }
     newsfeed::v1::PublishResponse ack;
     if (!stream->Read(&ack)) {
-      broken = true;
+      broken = server_closed = true;
       break;
     }
     if (ack.batch_id() != unacked.front().batch_id) {
@@ -182,11 +188,10 @@ grpc::Status Publisher::Session() {
     if (options_.on_delivered) options_.on_delivered(delivered);
     unacked.pop_front();
   }
-  if (broken) {
-    // Unread acknowledgements would make Finish wait; the real status of a
-    // stream that already failed is kept by the cancel being a no-op.
+  if (broken && !server_closed) {
+    // Unread acknowledgements would make Finish wait.
     context.TryCancel();
-  } else {
+  } else if (!broken) {
     stream->WritesDone();
   }
   grpc::Status status = stream->Finish();
