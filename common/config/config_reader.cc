@@ -201,13 +201,13 @@ absl::Duration ConfigReader::GetDuration(const std::string& key,
 
 std::vector<std::string> ConfigReader::GetStringList(const std::string& key) {
   std::vector<std::string> out;
+  YAML::Node node = Find(key);  // marks the key known even when env wins
   if (const char* env = EnvOverride(key)) {
     for (absl::string_view part : absl::StrSplit(env, ',', absl::SkipEmpty())) {
       out.push_back(Expand(key, std::string(absl::StripAsciiWhitespace(part))));
     }
     return out;
   }
-  YAML::Node node = Find(key);
   if (!node.IsDefined() || node.IsNull()) return out;
   if (!node.IsSequence()) {
     AddError(key, "expected a list");

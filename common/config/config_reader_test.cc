@@ -46,6 +46,18 @@ TEST(ConfigReaderTest, EnvironmentOverridesFileAndExpands) {
   unsetenv("NFTEST_PORT");
 }
 
+TEST(ConfigReaderTest, EnvironmentOverridesAListSetInTheFile) {
+  setenv("NFTEST_FETCHER_ALLOWED_NETWORKS", "10.0.0.0/8, 127.0.0.0/8", 1);
+  auto reader = ConfigReader::FromString(
+      "fetcher:\n  allowed_networks: [192.168.0.0/16]\n", "test.yaml",
+      "NFTEST");
+  ASSERT_TRUE(reader.ok());
+  EXPECT_THAT((*reader)->GetStringList("fetcher.allowed_networks"),
+              ::testing::ElementsAre("10.0.0.0/8", "127.0.0.0/8"));
+  EXPECT_TRUE((*reader)->Finish().ok()) << (*reader)->Finish();
+  unsetenv("NFTEST_FETCHER_ALLOWED_NETWORKS");
+}
+
 TEST(ConfigReaderTest, ErrorsNameTheOption) {
   auto reader = ConfigReader::FromString(
       "retention:\n  max_age: soon\n  max_articles: many\ntypo_option: 1\n",
