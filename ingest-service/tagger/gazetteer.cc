@@ -82,6 +82,30 @@ bool Gazetteer::CaseMatches(const Pattern& pat, const TokenizedText& t,
   return !pat.upper_initial || t.tokens[i].upper_initial;
 }
 
+size_t Gazetteer::MatchGapped(const Pattern& pat, const TokenizedText& t,
+                              size_t k, size_t j) {
+  const uint32_t sentence = t.tokens[j - 1].sentence;
+  for (; k < pat.keys.size(); ++k, ++j) {
+    if (pat.keys[k] == kGapKey) {
+      for (size_t g = 0; g <= kMaxGap; ++g) {
+        if (g > 0 && (j + g - 1 >= t.tokens.size() ||
+                      t.tokens[j + g - 1].sentence != sentence)) {
+          break;
+        }
+        if (size_t end = MatchGapped(pat, t, k + 1, j + g); end != 0) {
+          return end;
+        }
+      }
+      return 0;
+    }
+    if (j >= t.tokens.size() || t.tokens[j].key != pat.keys[k] ||
+        t.tokens[j].sentence != sentence) {
+      return 0;
+    }
+  }
+  return j;
+}
+
 bool Gazetteer::IsNegativeCue(std::string_view alias_key,
                               std::string_view key) const {
   auto it = negative_cues_.find(AV(alias_key));
@@ -128,6 +152,16 @@ absl::Status Gazetteer::AddAliases(PatternKind kind, uint32_t target,
       }
     }
     pat.upper_initial = t.tokens[0].upper_initial;
+    for (size_t k = 0; k < pat.keys.size(); ++k) {
+      if (pat.keys[k] != kGapKey) continue;
+      if (kind != PatternKind::kTopicRule || k == 0 ||
+          k + 1 == pat.keys.size() || pat.keys[k + 1] == kGapKey) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "\"*\" must sit between two words of a topic phrase: \"",
+            AV(alias), "\""));
+      }
+      pat.has_gap = true;
+    }
     patterns_.push_back(std::move(pat));
     if (kind == PatternKind::kCompany || kind == PatternKind::kPlace) {
       ++alias_count_;
@@ -283,11 +317,14 @@ absl::Status Gazetteer::Finish() {
   by_first_key_.clear();
   for (uint32_t i = 0; i < patterns_.size(); ++i) {
     const Pattern& pat = patterns_[i];
+    const size_t gaps = static_cast<size_t>(
+        std::count(pat.keys.begin(), pat.keys.end(), kGapKey));
     by_first_key_[pat.keys[0]].push_back(
-        {i, static_cast<uint32_t>(pat.keys.size()),
+        {i, static_cast<uint32_t>(pat.keys.size() - gaps),
          pat.keys.size() >= 2
              ? std::hash<std::string_view>()(std::string_view(pat.keys[1]))
-             : 0});
+             : 0,
+         pat.has_gap});
   }
   for (auto& [key, list] : by_first_key_) {
     std::stable_sort(list.begin(), list.end(),

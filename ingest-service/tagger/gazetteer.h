@@ -63,6 +63,11 @@ enum class PatternKind : uint8_t { kCompany, kPlace, kTopicRule, kVeto };
 
 // One phrase to find: a company alias, a country name, a topic phrase or a
 // veto phrase ("Amazon rainforest").
+// A "*" between the words of a topic phrase ("cut * jobs") stands for 0 to
+// kMaxGap tokens of the same sentence ("cut about 2,000 jobs").
+inline constexpr size_t kMaxGap = 3;
+inline constexpr std::string_view kGapKey = "*";
+
 struct Pattern {
   PatternKind kind = PatternKind::kVeto;
   uint32_t target = 0;             // index into companies/countries/topics
@@ -73,6 +78,7 @@ struct Pattern {
   bool ambiguous = false;      // an ordinary word too: needs evidence
   bool exact_case = false;     // "=US": case must match exactly
   bool upper_initial = false;  // data form is capitalized: text must be too
+  bool has_gap = false;        // a "*" key: up to kMaxGap tokens of anything
   PlaceKind place_kind = PlaceKind::kName;
   double weight = 0;  // topic rules
 };
@@ -105,6 +111,14 @@ class Gazetteer {
     for (const IndexEntry& e : it->second) {
       const size_t n = e.size;
       if (i + n > t.tokens.size()) continue;
+      if (e.has_gap) {
+        const size_t end = MatchGapped(patterns_[e.pattern], t, 1, i + 1);
+        if (end != 0 && (!patterns_[e.pattern].upper_initial ||
+                         t.tokens[i].upper_initial)) {
+          fn(e.pattern, end - i);
+        }
+        continue;
+      }
       if (n >= 2) {
         if (!have_second) {
           second_hash = std::hash<std::string_view>()(t.tokens[i + 1].key);
@@ -151,6 +165,9 @@ class Gazetteer {
  private:
   static bool CaseMatches(const Pattern& pat, const TokenizedText& t,
                           std::string_view text, size_t i);
+  // Matches pat.keys[k..] from token j on; returns the end token or 0.
+  static size_t MatchGapped(const Pattern& pat, const TokenizedText& t,
+                            size_t k, size_t j);
   absl::Status AddAliases(PatternKind kind, uint32_t target,
                           std::string_view aliases, PlaceKind place_kind,
                           double weight);
@@ -166,8 +183,9 @@ class Gazetteer {
   std::vector<std::pair<std::string, uint32_t>> pending_rules_;
   struct IndexEntry {
     uint32_t pattern;
-    uint32_t size;       // tokens in the pattern
+    uint32_t size;       // tokens in the pattern (the fewest, with gaps)
     size_t second_hash;  // std::hash of the second key; 0 for one token
+    bool has_gap;
   };
   absl::flat_hash_map<std::string, std::vector<IndexEntry>> by_first_key_;
   absl::flat_hash_set<std::string> currency_codes_;

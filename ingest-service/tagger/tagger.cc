@@ -251,11 +251,29 @@ class Analysis {
     return false;
   }
 
+  // An exchange written as a ticker prefix: "(NASDAQ: AAPL)", "NYSE:IBM",
+  // "(LSE: SHEL, Euronext: SHELL)".
+  bool IsTickerPrefix(const Mention& m) const {
+    const Field& f = fields_[m.field];
+    const auto& toks = f.t.tokens;
+    if (m.end + 1 >= toks.size() || toks[m.end].key != ":") return false;
+    const Token& next = toks[m.end + 1];
+    const bool tickerish =
+        (next.kind == TokenKind::kWord && next.all_upper) ||
+        next.kind == TokenKind::kNumber;  // "(HKEX: 0700)", "(TSE: 7203)"
+    const bool after_paren =
+        m.begin > 0 && (toks[m.begin - 1].key == "(" ||
+                        toks[m.begin - 1].key == "," ||
+                        toks[m.begin - 1].key == ";" ||
+                        toks[m.begin - 1].key == "[");
+    return tickerish || after_paren;
+  }
+
   void ResolveCompanies() {
     absl::flat_hash_set<uint32_t> strong;
     for (Mention& m : companies_) {
       const Pattern& pat = g_.patterns()[m.pattern];
-      if (!pat.ambiguous) {
+      if (!pat.ambiguous && !IsTickerPrefix(m)) {
         m.accepted = true;
         strong.insert(pat.target);
       }
@@ -280,6 +298,13 @@ class Analysis {
     for (size_t i = 0; i < companies_.size(); ++i) {
       Mention& m = companies_[i];
       const Pattern& pat = g_.patterns()[m.pattern];
+      if (IsTickerPrefix(m)) {
+        // "(Nasdaq: AAPL)" names the listing venue, not the exchange
+        // operator; it is no evidence for it either.
+        m.accepted = false;
+        negative[i] = true;
+        continue;
+      }
       if (!pat.ambiguous) continue;
       bool neg = false;
       const bool cue = NearbyCue(m, /*business=*/true, pat.lower_text, &neg);
@@ -452,6 +477,20 @@ class Analysis {
     }
   }
 
+  // A phrase inside a longer phrase of a topic that suppresses its own
+  // ("jobs" in "cut 200 jobs", a layoffs phrase) belongs to that topic.
+  bool InsideSuppressingPhrase(const Mention& m) const {
+    const auto& by = g_.topics()[g_.patterns()[m.pattern].target].suppressed_by;
+    if (by.empty()) return false;
+    for (const Mention& o : rules_) {
+      if (o.field != m.field || o.begin > m.begin) continue;
+      if (o.end < m.end || o.end - o.begin <= m.end - m.begin) continue;
+      const uint32_t t = g_.patterns()[o.pattern].target;
+      if (std::find(by.begin(), by.end(), t) != by.end()) return true;
+    }
+    return false;
+  }
+
   void EmitTopics(newsfeed::v1::Article* a) {
     struct Agg {
       double score = 0;
@@ -459,8 +498,16 @@ class Analysis {
     };
     absl::flat_hash_map<uint32_t, Agg> by_topic;
     absl::flat_hash_map<uint32_t, int> repeats;
+    // Where the last counted phrase of each topic ends, per field: a phrase
+    // overlapping a longer one of the same topic ("cloud" in "cloud
+    // computing") adds nothing. rules_ is in text order, longest first.
+    absl::flat_hash_map<uint32_t, uint32_t> covered[2];
     for (const Mention& m : rules_) {
       const Pattern& pat = g_.patterns()[m.pattern];
+      uint32_t& end = covered[m.field][pat.target];
+      if (m.begin < end) continue;
+      if (InsideSuppressingPhrase(m)) continue;
+      end = m.end;
       if (++repeats[m.pattern] > kMaxRuleRepeats) continue;
       Agg& agg = by_topic[pat.target];
       agg.score += pat.weight * (m.field == 0 ? kTitleFactor : 1.0);
