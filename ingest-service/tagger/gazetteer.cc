@@ -314,23 +314,30 @@ absl::Status Gazetteer::AddFile(std::string_view name, std::string_view text) {
 }
 
 absl::Status Gazetteer::Finish() {
-  by_first_key_.clear();
+  absl::flat_hash_map<uint64_t, std::vector<IndexEntry>> lists;
   for (uint32_t i = 0; i < patterns_.size(); ++i) {
     const Pattern& pat = patterns_[i];
     const size_t gaps = static_cast<size_t>(
         std::count(pat.keys.begin(), pat.keys.end(), kGapKey));
-    by_first_key_[pat.keys[0]].push_back(
-        {i, static_cast<uint32_t>(pat.keys.size() - gaps),
-         pat.keys.size() >= 2
-             ? std::hash<std::string_view>()(std::string_view(pat.keys[1]))
-             : 0,
-         pat.has_gap});
+    const uint64_t h = KeyHash(pat.keys[0]);
+    lists[h].push_back({i, static_cast<uint32_t>(pat.keys.size() - gaps),
+                        pat.keys.size() >= 2 && !pat.has_gap
+                            ? KeyHash(pat.keys[1])
+                            : 0,
+                        pat.kind, pat.has_gap,
+                        pat.upper_initial && !pat.exact_case, pat.exact_case});
+    first_key_bits_[(h >> 6) & kBitMask] |= uint64_t{1} << (h & 63);
   }
-  for (auto& [key, list] : by_first_key_) {
+  by_first_key_.clear();
+  index_.clear();
+  for (auto& [h, list] : lists) {
     std::stable_sort(list.begin(), list.end(),
                      [](const IndexEntry& a, const IndexEntry& b) {
                        return a.size > b.size;
                      });
+    const uint32_t begin = static_cast<uint32_t>(index_.size());
+    index_.insert(index_.end(), list.begin(), list.end());
+    by_first_key_[h] = {begin, static_cast<uint32_t>(index_.size())};
   }
   return absl::OkStatus();
 }

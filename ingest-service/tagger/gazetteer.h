@@ -4,6 +4,7 @@
 #define INGEST_SERVICE_TAGGER_GAZETTEER_H_
 
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -97,42 +98,80 @@ class Gazetteer {
   // INVALID_ARGUMENT when a topic rule names an unknown topic.
   absl::Status Finish();
 
-  // Calls fn(pattern_index, token_count) for every pattern matching at
+  // A fast hash of a token key (the index and MatchAt compare these before
+  // any string). Hash each token of a text once and pass the hashes to
+  // MatchAt.
+  static uint64_t KeyHash(std::string_view key) {
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ key.size();
+    size_t i = 0;
+    for (; i + 8 <= key.size(); i += 8) {
+      uint64_t w;
+      std::memcpy(&w, key.data() + i, 8);
+      h = (h ^ w) * 0xFF51AFD7ED558CCDull;
+      h ^= h >> 32;
+    }
+    const size_t r = key.size() - i;  // 0..7 bytes left
+    if (r > 0) {
+      // Two overlapping loads of 4 bytes, or three single bytes: no partial
+      // copy through the stack (a store-forwarding stall on every token).
+      const unsigned char* p =
+          reinterpret_cast<const unsigned char*>(key.data()) + i;
+      uint64_t w;
+      if (r >= 4) {
+        uint32_t a, b;
+        std::memcpy(&a, p, 4);
+        std::memcpy(&b, p + r - 4, 4);
+        w = (uint64_t{a} << 32) | b;
+      } else {
+        w = (uint64_t{p[0]} << 16) | (uint64_t{p[r / 2]} << 8) | p[r - 1];
+      }
+      h = (h ^ w) * 0xFF51AFD7ED558CCDull;
+    }
+    h ^= h >> 33;
+    h *= 0xC4CEB9FE1A85EC53ull;
+    h ^= h >> 29;
+    return h;
+  }
+
+  // Calls fn(pattern_index, kind, token_count) for every pattern matching at
   // tokens[i], longest first. Case constraints are checked against `text`.
+  // hashes[k] must be KeyHash(t.tokens[k].key). The first two keys are
+  // compared by their 64-bit hashes only (a false match would need a hash
+  // collision between two words).
   template <typename Fn>
-  void MatchAt(const TokenizedText& t, std::string_view text, size_t i,
-               Fn&& fn) const {
-    auto it = by_first_key_.find(AV(t.tokens[i].key));
+  void MatchAt(const TokenizedText& t, std::string_view text,
+               const uint64_t* hashes, size_t i, Fn&& fn) const {
+    const uint64_t h = hashes[i];
+    // Most tokens start no pattern: one bit says so without a map lookup.
+    if ((first_key_bits_[(h >> 6) & kBitMask] & (uint64_t{1} << (h & 63))) ==
+        0) {
+      return;
+    }
+    auto it = by_first_key_.find(h);
     if (it == by_first_key_.end()) return;
-    // Comparing the hash of the second token first keeps the scan of a long
-    // list ("new", "bank", "china") from touching every pattern.
-    size_t second_hash = 0;
-    bool have_second = false;
-    for (const IndexEntry& e : it->second) {
+    const size_t size = t.tokens.size();
+    const uint64_t second_hash = i + 1 < size ? hashes[i + 1] : uint64_t{0};
+    const bool upper = t.tokens[i].upper_initial;
+    for (uint32_t x = it->second.first; x < it->second.second; ++x) {
+      const IndexEntry& e = index_[x];
       const size_t n = e.size;
-      if (i + n > t.tokens.size()) continue;
+      if (i + n > size) continue;
+      if (e.upper_initial && !upper) continue;
       if (e.has_gap) {
         const size_t end = MatchGapped(patterns_[e.pattern], t, 1, i + 1);
-        if (end != 0 && (!patterns_[e.pattern].upper_initial ||
-                         t.tokens[i].upper_initial)) {
-          fn(e.pattern, end - i);
-        }
+        if (end != 0) fn(e.pattern, e.kind, end - i);
         continue;
       }
-      if (n >= 2) {
-        if (!have_second) {
-          second_hash = std::hash<std::string_view>()(t.tokens[i + 1].key);
-          have_second = true;
+      if (n >= 2 && second_hash != e.second_hash) continue;
+      if (n >= 3 || e.exact_case) {
+        const Pattern& pat = patterns_[e.pattern];
+        bool ok = true;
+        for (size_t k = 2; k < n && ok; ++k) {
+          ok = t.tokens[i + k].key == pat.keys[k];
         }
-        if (second_hash != e.second_hash) continue;
+        if (!ok || !CaseMatches(pat, t, text, i)) continue;
       }
-      const Pattern& pat = patterns_[e.pattern];
-      bool ok = true;
-      for (size_t k = 1; k < n && ok; ++k) {
-        ok = t.tokens[i + k].key == pat.keys[k];
-      }
-      if (!ok || !CaseMatches(pat, t, text, i)) continue;
-      fn(e.pattern, n);
+      fn(e.pattern, e.kind, n);
     }
   }
 
@@ -181,13 +220,24 @@ class Gazetteer {
   absl::flat_hash_map<std::string, uint32_t> topic_by_id_;
   // Topic rules whose topic may be declared later in the same or a later file.
   std::vector<std::pair<std::string, uint32_t>> pending_rules_;
+  // What MatchAt needs of a pattern, kept together so that a scan touches
+  // no Pattern unless it has three or more words or an exact case.
   struct IndexEntry {
     uint32_t pattern;
-    uint32_t size;       // tokens in the pattern (the fewest, with gaps)
-    size_t second_hash;  // std::hash of the second key; 0 for one token
+    uint32_t size;         // tokens in the pattern (the fewest, with gaps)
+    uint64_t second_hash;  // KeyHash of the second key; 0 for one token
+    PatternKind kind;
     bool has_gap;
+    bool upper_initial;
+    bool exact_case;
   };
-  absl::flat_hash_map<std::string, std::vector<IndexEntry>> by_first_key_;
+  // Patterns by KeyHash of their first key: a range of index_, longest
+  // first. Keys are compared on a hit, so a hash collision costs a compare.
+  absl::flat_hash_map<uint64_t, std::pair<uint32_t, uint32_t>> by_first_key_;
+  std::vector<IndexEntry> index_;
+  // Bit (h mod 2^16) of each first key's hash h.
+  static constexpr uint64_t kBitMask = 1023;
+  std::vector<uint64_t> first_key_bits_ = std::vector<uint64_t>(1024, 0);
   absl::flat_hash_set<std::string> currency_codes_;
   absl::flat_hash_set<std::string> business_cues_;
   absl::flat_hash_set<std::string> country_cues_;

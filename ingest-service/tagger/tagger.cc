@@ -151,11 +151,15 @@ class Analysis {
     const auto& toks = field.t.tokens;
     std::vector<bool> blocked(toks.size(), false);
     std::vector<Mention> companies, places;
+    hashes_.resize(toks.size());
     for (size_t i = 0; i < toks.size(); ++i) {
-      g_.MatchAt(field.t, field.text, i, [&](uint32_t p, size_t n) {
-        const Pattern& pat = g_.patterns()[p];
+      hashes_[i] = Gazetteer::KeyHash(toks[i].key);
+    }
+    for (size_t i = 0; i < toks.size(); ++i) {
+      g_.MatchAt(field.t, field.text, hashes_.data(), i,
+                 [&](uint32_t p, PatternKind kind, size_t n) {
         Mention m{f, static_cast<uint32_t>(i), static_cast<uint32_t>(i + n), p};
-        switch (pat.kind) {
+        switch (kind) {
           case PatternKind::kVeto:
             for (size_t k = i; k < i + n; ++k) blocked[k] = true;
             break;
@@ -479,13 +483,15 @@ class Analysis {
 
   // A phrase inside a longer phrase of a topic that suppresses its own
   // ("jobs" in "cut 200 jobs", a layoffs phrase) belongs to that topic.
-  bool InsideSuppressingPhrase(const Mention& m) const {
+  // `longer` holds the multi-word matches of suppressing topics.
+  bool InsideSuppressingPhrase(const Mention& m,
+                               const std::vector<const Mention*>& longer) const {
     const auto& by = g_.topics()[g_.patterns()[m.pattern].target].suppressed_by;
     if (by.empty()) return false;
-    for (const Mention& o : rules_) {
-      if (o.field != m.field || o.begin > m.begin) continue;
-      if (o.end < m.end || o.end - o.begin <= m.end - m.begin) continue;
-      const uint32_t t = g_.patterns()[o.pattern].target;
+    for (const Mention* o : longer) {
+      if (o->field != m.field || o->begin > m.begin) continue;
+      if (o->end < m.end || o->end - o->begin <= m.end - m.begin) continue;
+      const uint32_t t = g_.patterns()[o->pattern].target;
       if (std::find(by.begin(), by.end(), t) != by.end()) return true;
     }
     return false;
@@ -496,17 +502,30 @@ class Analysis {
       double score = 0;
       std::vector<const Mention*> mentions;
     };
-    absl::flat_hash_map<uint32_t, Agg> by_topic;
+    const auto& topics = g_.topics();
+    std::vector<Agg> by_topic(topics.size());
     absl::flat_hash_map<uint32_t, int> repeats;
+    repeats.reserve(rules_.size());
     // Where the last counted phrase of each topic ends, per field: a phrase
     // overlapping a longer one of the same topic ("cloud" in "cloud
     // computing") adds nothing. rules_ is in text order, longest first.
-    absl::flat_hash_map<uint32_t, uint32_t> covered[2];
+    std::vector<uint32_t> covered(2 * topics.size(), 0);
+    std::vector<bool> suppresses(topics.size(), false);
+    for (const internal::Topic& t : topics) {
+      for (uint32_t by : t.suppressed_by) suppresses[by] = true;
+    }
+    std::vector<const Mention*> longer;
+    for (const Mention& m : rules_) {
+      if (m.end - m.begin >= 2 &&
+          suppresses[g_.patterns()[m.pattern].target]) {
+        longer.push_back(&m);
+      }
+    }
     for (const Mention& m : rules_) {
       const Pattern& pat = g_.patterns()[m.pattern];
-      uint32_t& end = covered[m.field][pat.target];
+      uint32_t& end = covered[m.field * topics.size() + pat.target];
       if (m.begin < end) continue;
-      if (InsideSuppressingPhrase(m)) continue;
+      if (!longer.empty() && InsideSuppressingPhrase(m, longer)) continue;
       end = m.end;
       if (++repeats[m.pattern] > kMaxRuleRepeats) continue;
       Agg& agg = by_topic[pat.target];
@@ -514,14 +533,14 @@ class Analysis {
       agg.mentions.push_back(&m);
     }
     auto passes = [&](uint32_t t) {
-      auto it = by_topic.find(t);
-      return it != by_topic.end() &&
-             it->second.score >= g_.topics()[t].threshold;
+      return !by_topic[t].mentions.empty() &&
+             by_topic[t].score >= topics[t].threshold;
     };
     std::vector<std::pair<uint32_t, const Agg*>> order;
-    for (const auto& [t, agg] : by_topic) {
-      const internal::Topic& topic = g_.topics()[t];
-      if (agg.score < topic.threshold) continue;
+    for (uint32_t t = 0; t < by_topic.size(); ++t) {
+      const Agg& agg = by_topic[t];
+      const internal::Topic& topic = topics[t];
+      if (agg.mentions.empty() || agg.score < topic.threshold) continue;
       bool suppressed = false;
       for (uint32_t by : topic.suppressed_by) {
         suppressed =
@@ -763,6 +782,7 @@ class Analysis {
   std::vector<Mention> places_;
   std::vector<Mention> rules_;
   absl::flat_hash_set<uint32_t> inner_places_;
+  std::vector<uint64_t> hashes_;  // KeyHash of each token of a field
 };
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
