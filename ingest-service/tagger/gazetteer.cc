@@ -319,25 +319,39 @@ absl::Status Gazetteer::Finish() {
     const Pattern& pat = patterns_[i];
     const size_t gaps = static_cast<size_t>(
         std::count(pat.keys.begin(), pat.keys.end(), kGapKey));
+    if (pat.keys.size() - gaps > 255) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("phrase too long: \"", pat.text, "\""));
+    }
     const uint64_t h = KeyHash(pat.keys[0]);
-    lists[h].push_back({i, static_cast<uint32_t>(pat.keys.size() - gaps),
-                        pat.keys.size() >= 2 && !pat.has_gap
-                            ? KeyHash(pat.keys[1])
-                            : 0,
-                        pat.kind, pat.has_gap,
-                        pat.upper_initial && !pat.exact_case, pat.exact_case});
+    IndexEntry e;
+    e.second_hash =
+        pat.keys.size() >= 2 && !pat.has_gap ? KeyHash(pat.keys[1]) : 0;
+    e.pattern = i;
+    e.size = static_cast<uint8_t>(pat.keys.size() - gaps);
+    e.kind = pat.kind;
+    e.has_gap = pat.has_gap;
+    e.upper_initial = pat.upper_initial && !pat.exact_case;
+    e.exact_case = pat.exact_case;
+    lists[h].push_back(e);
     first_key_bits_[(h >> 6) & kBitMask] |= uint64_t{1} << (h & 63);
   }
-  by_first_key_.clear();
+  size_t n_buckets = 16;
+  while (n_buckets < 2 * lists.size()) n_buckets *= 2;
+  buckets_.assign(n_buckets, Bucket());
+  bucket_mask_ = n_buckets - 1;
   index_.clear();
   for (auto& [h, list] : lists) {
     std::stable_sort(list.begin(), list.end(),
                      [](const IndexEntry& a, const IndexEntry& b) {
                        return a.size > b.size;
                      });
-    const uint32_t begin = static_cast<uint32_t>(index_.size());
+    size_t x = (h >> 16) & bucket_mask_;
+    while (buckets_[x].begin != buckets_[x].end) x = (x + 1) & bucket_mask_;
+    buckets_[x].hash = h;
+    buckets_[x].begin = static_cast<uint32_t>(index_.size());
     index_.insert(index_.end(), list.begin(), list.end());
-    by_first_key_[h] = {begin, static_cast<uint32_t>(index_.size())};
+    buckets_[x].end = static_cast<uint32_t>(index_.size());
   }
   return absl::OkStatus();
 }

@@ -147,12 +147,15 @@ class Gazetteer {
         0) {
       return;
     }
-    auto it = by_first_key_.find(h);
-    if (it == by_first_key_.end()) return;
+    const Bucket* b = &buckets_[(h >> 16) & bucket_mask_];
+    while (b->hash != h) {
+      if (b->begin == b->end) return;  // an empty bucket: no such key
+      b = b + 1 == buckets_.data() + buckets_.size() ? buckets_.data() : b + 1;
+    }
     const size_t size = t.tokens.size();
     const uint64_t second_hash = i + 1 < size ? hashes[i + 1] : uint64_t{0};
     const bool upper = t.tokens[i].upper_initial;
-    for (uint32_t x = it->second.first; x < it->second.second; ++x) {
+    for (uint32_t x = b->begin; x < b->end; ++x) {
       const IndexEntry& e = index_[x];
       const size_t n = e.size;
       if (i + n > size) continue;
@@ -198,6 +201,12 @@ class Gazetteer {
   // Words that veto the ambiguous alias `alias_key` nearby ("harvest" for
   // "apple").
   bool IsNegativeCue(std::string_view alias_key, std::string_view key) const;
+  // The negative cue words of `alias_key`, or null when it has none.
+  const absl::flat_hash_set<std::string>* NegativeCues(
+      std::string_view alias_key) const {
+    auto it = negative_cues_.find(AV(alias_key));
+    return it == negative_cues_.end() ? nullptr : &it->second;
+  }
 
   size_t alias_count() const { return alias_count_; }
 
@@ -223,17 +232,24 @@ class Gazetteer {
   // What MatchAt needs of a pattern, kept together so that a scan touches
   // no Pattern unless it has three or more words or an exact case.
   struct IndexEntry {
-    uint32_t pattern;
-    uint32_t size;         // tokens in the pattern (the fewest, with gaps)
     uint64_t second_hash;  // KeyHash of the second key; 0 for one token
+    uint32_t pattern;
+    uint8_t size;  // tokens in the pattern (the fewest, with gaps)
     PatternKind kind;
-    bool has_gap;
-    bool upper_initial;
-    bool exact_case;
+    bool has_gap : 1;
+    bool upper_initial : 1;
+    bool exact_case : 1;
   };
-  // Patterns by KeyHash of their first key: a range of index_, longest
-  // first. Keys are compared on a hit, so a hash collision costs a compare.
-  absl::flat_hash_map<uint64_t, std::pair<uint32_t, uint32_t>> by_first_key_;
+  static_assert(sizeof(IndexEntry) == 16);
+  // An open-addressing table from the KeyHash of a first key to its range of
+  // index_ (longest pattern first); begin == end marks an empty bucket.
+  struct Bucket {
+    uint64_t hash = 0;
+    uint32_t begin = 0;
+    uint32_t end = 0;
+  };
+  std::vector<Bucket> buckets_;
+  uint64_t bucket_mask_ = 0;
   std::vector<IndexEntry> index_;
   // Bit (h mod 2^16) of each first key's hash h.
   static constexpr uint64_t kBitMask = 1023;

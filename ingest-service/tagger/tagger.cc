@@ -93,7 +93,7 @@ struct Mention {
 struct Field {
   TextField id;
   std::string_view text;
-  TokenizedText t;
+  TokenizedText* t = nullptr;  // per-thread scratch, reused across articles
   bool title_case = false;  // headline style: every word capitalized
 };
 
@@ -101,14 +101,19 @@ class Analysis {
  public:
   Analysis(const Gazetteer& g, std::string_view title, std::string_view body)
       : g_(g) {
+    // Tokens and match buffers keep their capacity from one article to the
+    // next on the same thread: no allocation per article once warm.
+    thread_local TokenizedText scratch[2];
+    fields_[0].t = &scratch[0];
+    fields_[1].t = &scratch[1];
     fields_[0].id = newsfeed::v1::TEXT_FIELD_TITLE;
     fields_[0].text = title;
     fields_[1].id = newsfeed::v1::TEXT_FIELD_BODY;
     fields_[1].text = body;
     for (int f = 0; f < 2; ++f) {
-      internal::Tokenize(fields_[f].text, &fields_[f].t);
+      internal::Tokenize(fields_[f].text, fields_[f].t);
       size_t words = 0, capitalized = 0;
-      for (const Token& tok : fields_[f].t.tokens) {
+      for (const Token& tok : fields_[f].t->tokens) {
         if (tok.kind != TokenKind::kWord) continue;
         ++words;
         if (tok.upper_initial) ++capitalized;
@@ -129,7 +134,7 @@ class Analysis {
 
  private:
   std::string_view TokText(const Field& f, uint32_t b, uint32_t e) const {
-    const auto& toks = f.t.tokens;
+    const auto& toks = f.t->tokens;
     return f.text.substr(toks[b].begin, toks[e - 1].end - toks[b].begin);
   }
 
@@ -137,8 +142,8 @@ class Analysis {
                    newsfeed::v1::Evidence* ev) const {
     const Field& f = fields_[m.field];
     ev->set_field(f.id);
-    ev->set_begin(f.t.tokens[m.begin].begin);
-    ev->set_end(f.t.tokens[m.end - 1].end);
+    ev->set_begin(f.t->tokens[m.begin].begin);
+    ev->set_end(f.t->tokens[m.end - 1].end);
     ev->set_text(std::string(TokText(f, m.begin, m.end)));
     ev->set_rule(std::string(rule));
   }
@@ -148,7 +153,7 @@ class Analysis {
   // block: "Air France", "Bank of China") the longest leftmost match wins.
   void Collect(int f) {
     const Field& field = fields_[f];
-    const auto& toks = field.t.tokens;
+    const auto& toks = field.t->tokens;
     std::vector<bool> blocked(toks.size(), false);
     std::vector<Mention> companies, places;
     hashes_.resize(toks.size());
@@ -156,7 +161,7 @@ class Analysis {
       hashes_[i] = Gazetteer::KeyHash(toks[i].key);
     }
     for (size_t i = 0; i < toks.size(); ++i) {
-      g_.MatchAt(field.t, field.text, hashes_.data(), i,
+      g_.MatchAt(*field.t, field.text, hashes_.data(), i,
                  [&](uint32_t p, PatternKind kind, size_t n) {
         Mention m{f, static_cast<uint32_t>(i), static_cast<uint32_t>(i + n), p};
         switch (kind) {
@@ -211,14 +216,17 @@ class Analysis {
 
   bool NearbyCue(const Mention& m, bool business, std::string_view alias_key,
                  bool* negative) const {
-    const auto& toks = fields_[m.field].t.tokens;
+    const auto& toks = fields_[m.field].t->tokens;
     const size_t lo = m.begin > kCueWindow ? m.begin - kCueWindow : 0;
     const size_t hi = std::min(toks.size(), m.end + kCueWindow);
     bool positive = false;
+    const auto* negatives = g_.NegativeCues(alias_key);
     for (size_t k = lo; k < hi; ++k) {
       if (k >= m.begin && k < m.end) continue;
       const std::string_view key = toks[k].key;
-      if (g_.IsNegativeCue(alias_key, key)) *negative = true;
+      if (negatives != nullptr && negatives->contains(AV(key))) {
+        *negative = true;
+      }
       if (business ? g_.IsBusinessCue(key) : g_.IsCountryCue(key)) {
         positive = true;
       }
@@ -236,7 +244,7 @@ class Analysis {
     static const absl::flat_hash_set<std::string_view> kExchanges = {
         "nasdaq", "nyse", "lse", "tse", "hkex", "euronext", "xetra",
         "tsx",    "asx",  "sgx", "krx", "nse",  "bse",      "six"};
-    const auto& toks = fields_[m.field].t.tokens;
+    const auto& toks = fields_[m.field].t->tokens;
     size_t k = m.end;
     if (k < toks.size() && toks[k].key == ",") ++k;
     if (k < toks.size() && kForms.contains(toks[k].key)) return true;
@@ -259,7 +267,7 @@ class Analysis {
   // "(LSE: SHEL, Euronext: SHELL)".
   bool IsTickerPrefix(const Mention& m) const {
     const Field& f = fields_[m.field];
-    const auto& toks = f.t.tokens;
+    const auto& toks = f.t->tokens;
     if (m.end + 1 >= toks.size() || toks[m.end].key != ":") return false;
     const Token& next = toks[m.end + 1];
     const bool tickerish =
@@ -341,7 +349,7 @@ class Analysis {
         "before",       "if",          "when",    "northern", "southern",
         "eastern",      "western",     "central", "says",     "said",
         "both",         "including",   "like",    "between",  "against"};
-    const auto& toks = f.t.tokens;
+    const auto& toks = f.t->tokens;
     auto is_name_word = [&](size_t k) {
       const Token& tok = toks[k];
       return tok.kind == TokenKind::kWord && tok.upper_initial &&
@@ -406,7 +414,7 @@ class Analysis {
 
   bool IsDateline(const Mention& m) const {
     // "PARIS, May 13 (Reuters) -": an all-caps place opening the body.
-    const auto& toks = fields_[m.field].t.tokens;
+    const auto& toks = fields_[m.field].t->tokens;
     if (m.field != 1 || m.begin != 0 || m.end >= toks.size()) return false;
     for (uint32_t k = m.begin; k < m.end; ++k) {
       if (toks[k].kind == TokenKind::kWord && !toks[k].all_upper) return false;
@@ -504,8 +512,9 @@ class Analysis {
     };
     const auto& topics = g_.topics();
     std::vector<Agg> by_topic(topics.size());
-    absl::flat_hash_map<uint32_t, int> repeats;
-    repeats.reserve(rules_.size());
+    // Counts per pattern, in per-thread scratch reset after use.
+    thread_local std::vector<uint8_t> repeats;
+    repeats.resize(g_.patterns().size(), 0);
     // Where the last counted phrase of each topic ends, per field: a phrase
     // overlapping a longer one of the same topic ("cloud" in "cloud
     // computing") adds nothing. rules_ is in text order, longest first.
@@ -527,11 +536,13 @@ class Analysis {
       if (m.begin < end) continue;
       if (!longer.empty() && InsideSuppressingPhrase(m, longer)) continue;
       end = m.end;
-      if (++repeats[m.pattern] > kMaxRuleRepeats) continue;
+      if (repeats[m.pattern] >= kMaxRuleRepeats) continue;
+      ++repeats[m.pattern];
       Agg& agg = by_topic[pat.target];
       agg.score += pat.weight * (m.field == 0 ? kTitleFactor : 1.0);
       agg.mentions.push_back(&m);
     }
+    for (const Mention& m : rules_) repeats[m.pattern] = 0;
     auto passes = [&](uint32_t t) {
       return !by_topic[t].mentions.empty() &&
              by_topic[t].score >= topics[t].threshold;
@@ -611,7 +622,7 @@ class Analysis {
   // Currency written before the number: "$", "US$", "€", "EUR", "Rs".
   std::string_view PrefixCurrency(const Field& f, size_t i,
                                   uint32_t* begin) const {
-    const auto& toks = f.t.tokens;
+    const auto& toks = f.t->tokens;
     const Token& tok = toks[i];
     *begin = static_cast<uint32_t>(i);
     const std::string_view raw = f.text.substr(tok.begin, tok.end - tok.begin);
@@ -653,7 +664,7 @@ class Analysis {
   // Currency written after the number: "5 billion euros", "4bn EUR".
   std::string_view SuffixCurrency(const Field& f, size_t i,
                                   uint32_t* end) const {
-    const auto& toks = f.t.tokens;
+    const auto& toks = f.t->tokens;
     if (i >= toks.size() || toks[i].kind != TokenKind::kWord) return {};
     const Token& tok = toks[i];
     const std::string_view raw = f.text.substr(tok.begin, tok.end - tok.begin);
@@ -685,7 +696,7 @@ class Analysis {
 
   void FindAmounts(int f, std::vector<std::pair<Amount, int>>* out) const {
     const Field& field = fields_[f];
-    const auto& toks = field.t.tokens;
+    const auto& toks = field.t->tokens;
     int64_t last_end = -10;
     for (size_t i = 0; i < toks.size(); ++i) {
       uint32_t begin = 0;
@@ -735,7 +746,7 @@ class Analysis {
   std::string AttributeAmount(const Amount& amt, int f) const {
     // The company that is the subject: the only one named before the amount
     // in its sentence ("Amazon invested €1.2 billion").
-    const auto& toks = fields_[f].t.tokens;
+    const auto& toks = fields_[f].t->tokens;
     const uint32_t sentence = toks[amt.begin].sentence;
     absl::flat_hash_set<uint32_t> before;
     for (const Mention& m : companies_) {
