@@ -44,6 +44,11 @@ constexpr double kCountryThreshold = 1.0;
 // A topic phrase repeated many times adds no more than this many counts.
 constexpr int kMaxRuleRepeats = 3;
 constexpr int kMaxEvidence = 3;
+// Topic thresholds hold up to this many body words (a news brief or an RSS
+// summary) and grow with the square root of the length beyond, up to
+// kMaxTopicScale times.
+constexpr double kTopicWords = 300;
+constexpr double kMaxTopicScale = 2.0;
 
 double PlaceWeight(PlaceKind kind) {
   switch (kind) {
@@ -119,6 +124,7 @@ class Analysis {
         if (tok.upper_initial) ++capitalized;
       }
       fields_[f].title_case = words > 0 && capitalized * 10 >= words * 6;
+      if (f == 1) body_words_ = words;
       Collect(f);
     }
   }
@@ -543,19 +549,24 @@ class Analysis {
       agg.mentions.push_back(&m);
     }
     for (const Mention& m : rules_) repeats[m.pattern] = 0;
+    // A long article says many things in passing (kTopicWords).
+    const double scale = std::clamp(
+        std::sqrt(static_cast<double>(body_words_) / kTopicWords), 1.0,
+        kMaxTopicScale);
     auto passes = [&](uint32_t t) {
       return !by_topic[t].mentions.empty() &&
-             by_topic[t].score >= topics[t].threshold;
+             by_topic[t].score >= topics[t].threshold * scale;
     };
     std::vector<std::pair<uint32_t, const Agg*>> order;
     for (uint32_t t = 0; t < by_topic.size(); ++t) {
       const Agg& agg = by_topic[t];
       const internal::Topic& topic = topics[t];
-      if (agg.mentions.empty() || agg.score < topic.threshold) continue;
+      if (agg.mentions.empty() || agg.score < topic.threshold * scale) continue;
       bool suppressed = false;
       for (uint32_t by : topic.suppressed_by) {
         suppressed =
-            suppressed || (passes(by) && agg.score < 2 * topic.threshold);
+            suppressed ||
+            (passes(by) && agg.score < 2 * topic.threshold * scale);
       }
       if (!suppressed) order.emplace_back(t, &agg);
     }
@@ -569,7 +580,8 @@ class Analysis {
       newsfeed::v1::TopicTag* tag = a->add_topics();
       tag->set_id(topic.id);
       tag->set_name(topic.name);
-      tag->set_score(std::min(1.0, agg->score / (2 * topic.threshold)));
+      tag->set_score(
+          std::min(1.0, agg->score / (2 * topic.threshold * scale)));
       for (const Mention* m : agg->mentions) {
         if (tag->evidence_size() >= kMaxEvidence) break;
         AddEvidence(*m, absl::StrCat("phrase:", g_.patterns()[m->pattern].text),
@@ -794,6 +806,7 @@ class Analysis {
   std::vector<Mention> rules_;
   absl::flat_hash_set<uint32_t> inner_places_;
   std::vector<uint64_t> hashes_;  // KeyHash of each token of a field
+  size_t body_words_ = 0;
 };
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {

@@ -265,6 +265,20 @@ TEST(TaggerTopics, GuardPhrasesBlockOtherSenses) {
               Not(Contains("jobs")));
 }
 
+TEST(TaggerTopics, LongArticlesNeedMoreThanAPassingMention) {
+  const std::string passing =
+      "The retailer also wants to cut the carbon footprint of its stores. ";
+  EXPECT_THAT(Topics(Tagged("", passing)), Contains("climate"));
+  std::string long_body;
+  for (int i = 0; i < 40; ++i) {
+    long_body += "Quarterly revenue at the retailer rose 4% to $2 billion and "
+                 "net income beat estimates, the company said. ";
+  }
+  long_body += passing;
+  EXPECT_THAT(Topics(Tagged("Retailer beats estimates", long_body)),
+              AllOf(Contains("earnings"), Not(Contains("climate"))));
+}
+
 TEST(TaggerCountries, AmbiguousCountryNames) {
   EXPECT_THAT(Countries(Tagged("",
                                "Paris Hilton opened a store in New "
