@@ -230,6 +230,17 @@ TEST(TaggerCompanies, ExchangeAsVenueOrIndexIsNotTheOperator) {
               Contains("London Stock Exchange Group"));
 }
 
+TEST(TaggerCompanies, IceTheAgencyIsNotIntercontinentalExchange) {
+  EXPECT_THAT(Companies(Tagged("ICE agents detain workers at battery plant",
+                               "Immigration officers detained hundreds of "
+                               "workers in a raid, officials said.")),
+              Not(Contains("Intercontinental Exchange")));
+  EXPECT_THAT(Companies(Tagged("",
+                               "ICE, which owns the New York Stock Exchange, "
+                               "reported record quarterly revenue.")),
+              Contains("Intercontinental Exchange"));
+}
+
 TEST(TaggerTopics, EverydayPhrasings) {
   EXPECT_THAT(Topics(Tagged("Carmaker to cut about 2,000 jobs",
                             "The company will cut about 2,000 jobs in "
