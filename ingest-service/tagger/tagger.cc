@@ -106,11 +106,11 @@ class Analysis {
  public:
   Analysis(const Gazetteer& g, std::string_view title, std::string_view body)
       : g_(g) {
-    // Tokens and match buffers keep their capacity from one article to the
-    // next on the same thread: no allocation per article once warm.
-    thread_local TokenizedText scratch[2];
-    fields_[0].t = &scratch[0];
-    fields_[1].t = &scratch[1];
+    fields_[0].t = &scratch_.text[0];
+    fields_[1].t = &scratch_.text[1];
+    companies_.clear();
+    places_.clear();
+    rules_.clear();
     fields_[0].id = newsfeed::v1::TEXT_FIELD_TITLE;
     fields_[0].text = title;
     fields_[1].id = newsfeed::v1::TEXT_FIELD_BODY;
@@ -799,13 +799,23 @@ class Analysis {
     }
   }
 
+  // Buffers that keep their capacity from one article to the next on the
+  // same thread: no allocation per article once warm. Tag is not
+  // reentrant on a thread, so one set per thread suffices.
+  struct Scratch {
+    TokenizedText text[2];
+    std::vector<Mention> companies, places, rules;
+    std::vector<uint64_t> hashes;
+  };
+  static inline thread_local Scratch scratch_;
+
   const Gazetteer& g_;
   Field fields_[2];
-  std::vector<Mention> companies_;
-  std::vector<Mention> places_;
-  std::vector<Mention> rules_;
+  std::vector<Mention>& companies_ = scratch_.companies;
+  std::vector<Mention>& places_ = scratch_.places;
+  std::vector<Mention>& rules_ = scratch_.rules;
   absl::flat_hash_set<uint32_t> inner_places_;
-  std::vector<uint64_t> hashes_;  // KeyHash of each token of a field
+  std::vector<uint64_t>& hashes_ = scratch_.hashes;  // KeyHash per token
   size_t body_words_ = 0;
 };
 
