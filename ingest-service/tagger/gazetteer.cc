@@ -334,7 +334,11 @@ absl::Status Gazetteer::Finish() {
     e.upper_initial = pat.upper_initial && !pat.exact_case;
     e.exact_case = pat.exact_case;
     lists[h].push_back(e);
-    first_key_bits_[(h >> 6) & kBitMask] |= uint64_t{1} << (h & 63);
+    if (pat.keys.size() == 1 || pat.has_gap) {
+      SetBit(single_bits_, h);
+    } else {
+      SetBit(pair_bits_, PairHash(h, e.second_hash));
+    }
   }
   size_t n_buckets = 16;
   while (n_buckets < 2 * lists.size()) n_buckets *= 2;

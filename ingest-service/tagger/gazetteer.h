@@ -142,9 +142,12 @@ class Gazetteer {
   void MatchAt(const TokenizedText& t, std::string_view text,
                const uint64_t* hashes, size_t i, Fn&& fn) const {
     const uint64_t h = hashes[i];
-    // Most tokens start no pattern: one bit says so without a map lookup.
-    if ((first_key_bits_[(h >> 6) & kBitMask] & (uint64_t{1} << (h & 63))) ==
-        0) {
+    // Most tokens start no pattern, and most that do ("the", "to", "new")
+    // start only longer ones whose second word is not the next token: two
+    // bit tests say so without touching the table.
+    if (!TestBit(single_bits_, h) &&
+        (i + 1 >= t.tokens.size() ||
+         !TestBit(pair_bits_, PairHash(h, hashes[i + 1])))) {
       return;
     }
     const Bucket* b = &buckets_[(h >> 16) & bucket_mask_];
@@ -251,9 +254,22 @@ class Gazetteer {
   std::vector<Bucket> buckets_;
   uint64_t bucket_mask_ = 0;
   std::vector<IndexEntry> index_;
-  // Bit (h mod 2^16) of each first key's hash h.
+  // Bit filters of 2^16 bits: the first keys of one-word and gapped
+  // patterns, and the first two keys (PairHash) of the others.
   static constexpr uint64_t kBitMask = 1023;
-  std::vector<uint64_t> first_key_bits_ = std::vector<uint64_t>(1024, 0);
+  static uint64_t PairHash(uint64_t first, uint64_t second) {
+    uint64_t h = first ^ (second * 0x9E3779B97F4A7C15ull);
+    h ^= h >> 31;
+    return h * 0xBF58476D1CE4E5B9ull;
+  }
+  static bool TestBit(const std::vector<uint64_t>& bits, uint64_t h) {
+    return (bits[(h >> 6) & kBitMask] >> (h & 63)) & 1;
+  }
+  static void SetBit(std::vector<uint64_t>& bits, uint64_t h) {
+    bits[(h >> 6) & kBitMask] |= uint64_t{1} << (h & 63);
+  }
+  std::vector<uint64_t> single_bits_ = std::vector<uint64_t>(1024, 0);
+  std::vector<uint64_t> pair_bits_ = std::vector<uint64_t>(1024, 0);
   absl::flat_hash_set<std::string> currency_codes_;
   absl::flat_hash_set<std::string> business_cues_;
   absl::flat_hash_set<std::string> country_cues_;
