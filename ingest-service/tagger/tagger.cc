@@ -711,6 +711,12 @@ class Analysis {
     const auto& toks = field.t->tokens;
     int64_t last_end = -10;
     for (size_t i = 0; i < toks.size(); ++i) {
+      // An amount starts with a number, a currency sign or a capitalized
+      // code ("EUR", "Rs", "US$"); skip everything else cheaply.
+      if (toks[i].kind == TokenKind::kPunct ||
+          (toks[i].kind == TokenKind::kWord && !toks[i].upper_initial)) {
+        continue;
+      }
       uint32_t begin = 0;
       std::string_view currency = PrefixCurrency(field, i, &begin);
       size_t n = currency.empty() ? i : i + 1;
