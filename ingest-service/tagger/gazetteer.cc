@@ -82,6 +82,30 @@ bool Gazetteer::CaseMatches(const Pattern& pat, const TokenizedText& t,
   return !pat.upper_initial || t.tokens[i].upper_initial;
 }
 
+size_t Gazetteer::MatchGapped(const Pattern& pat, const TokenizedText& t,
+                              size_t k, size_t j) {
+  const uint32_t sentence = t.tokens[j - 1].sentence;
+  for (; k < pat.keys.size(); ++k, ++j) {
+    if (pat.keys[k] == kGapKey) {
+      for (size_t g = 0; g <= kMaxGap; ++g) {
+        if (g > 0 && (j + g - 1 >= t.tokens.size() ||
+                      t.tokens[j + g - 1].sentence != sentence)) {
+          break;
+        }
+        if (size_t end = MatchGapped(pat, t, k + 1, j + g); end != 0) {
+          return end;
+        }
+      }
+      return 0;
+    }
+    if (j >= t.tokens.size() || t.tokens[j].key != pat.keys[k] ||
+        t.tokens[j].sentence != sentence) {
+      return 0;
+    }
+  }
+  return j;
+}
+
 bool Gazetteer::IsNegativeCue(std::string_view alias_key,
                               std::string_view key) const {
   auto it = negative_cues_.find(AV(alias_key));
@@ -128,6 +152,16 @@ absl::Status Gazetteer::AddAliases(PatternKind kind, uint32_t target,
       }
     }
     pat.upper_initial = t.tokens[0].upper_initial;
+    for (size_t k = 0; k < pat.keys.size(); ++k) {
+      if (pat.keys[k] != kGapKey) continue;
+      if (kind != PatternKind::kTopicRule || k == 0 ||
+          k + 1 == pat.keys.size() || pat.keys[k + 1] == kGapKey) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "\"*\" must sit between two words of a topic phrase: \"",
+            AV(alias), "\""));
+      }
+      pat.has_gap = true;
+    }
     patterns_.push_back(std::move(pat));
     if (kind == PatternKind::kCompany || kind == PatternKind::kPlace) {
       ++alias_count_;
@@ -280,20 +314,48 @@ absl::Status Gazetteer::AddFile(std::string_view name, std::string_view text) {
 }
 
 absl::Status Gazetteer::Finish() {
-  by_first_key_.clear();
+  absl::flat_hash_map<uint64_t, std::vector<IndexEntry>> lists;
   for (uint32_t i = 0; i < patterns_.size(); ++i) {
     const Pattern& pat = patterns_[i];
-    by_first_key_[pat.keys[0]].push_back(
-        {i, static_cast<uint32_t>(pat.keys.size()),
-         pat.keys.size() >= 2
-             ? std::hash<std::string_view>()(std::string_view(pat.keys[1]))
-             : 0});
+    const size_t gaps = static_cast<size_t>(
+        std::count(pat.keys.begin(), pat.keys.end(), kGapKey));
+    if (pat.keys.size() - gaps > 255) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("phrase too long: \"", pat.text, "\""));
+    }
+    const uint64_t h = KeyHash(pat.keys[0]);
+    IndexEntry e;
+    e.second_hash =
+        pat.keys.size() >= 2 && !pat.has_gap ? KeyHash(pat.keys[1]) : 0;
+    e.pattern = i;
+    e.size = static_cast<uint8_t>(pat.keys.size() - gaps);
+    e.kind = pat.kind;
+    e.has_gap = pat.has_gap;
+    e.upper_initial = pat.upper_initial && !pat.exact_case;
+    e.exact_case = pat.exact_case;
+    lists[h].push_back(e);
+    if (pat.keys.size() == 1 || pat.has_gap) {
+      SetBit(single_bits_, h);
+    } else {
+      SetBit(pair_bits_, PairHash(h, e.second_hash));
+    }
   }
-  for (auto& [key, list] : by_first_key_) {
+  size_t n_buckets = 16;
+  while (n_buckets < 2 * lists.size()) n_buckets *= 2;
+  buckets_.assign(n_buckets, Bucket());
+  bucket_mask_ = n_buckets - 1;
+  index_.clear();
+  for (auto& [h, list] : lists) {
     std::stable_sort(list.begin(), list.end(),
                      [](const IndexEntry& a, const IndexEntry& b) {
                        return a.size > b.size;
                      });
+    size_t x = (h >> 16) & bucket_mask_;
+    while (buckets_[x].begin != buckets_[x].end) x = (x + 1) & bucket_mask_;
+    buckets_[x].hash = h;
+    buckets_[x].begin = static_cast<uint32_t>(index_.size());
+    index_.insert(index_.end(), list.begin(), list.end());
+    buckets_[x].end = static_cast<uint32_t>(index_.size());
   }
   return absl::OkStatus();
 }

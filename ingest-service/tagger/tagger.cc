@@ -44,6 +44,11 @@ constexpr double kCountryThreshold = 1.0;
 // A topic phrase repeated many times adds no more than this many counts.
 constexpr int kMaxRuleRepeats = 3;
 constexpr int kMaxEvidence = 3;
+// Topic thresholds hold up to this many body words (a news brief or an RSS
+// summary) and grow with the square root of the length beyond, up to
+// kMaxTopicScale times.
+constexpr double kTopicWords = 300;
+constexpr double kMaxTopicScale = 2.0;
 
 double PlaceWeight(PlaceKind kind) {
   switch (kind) {
@@ -93,7 +98,7 @@ struct Mention {
 struct Field {
   TextField id;
   std::string_view text;
-  TokenizedText t;
+  TokenizedText* t = nullptr;  // per-thread scratch, reused across articles
   bool title_case = false;  // headline style: every word capitalized
 };
 
@@ -101,19 +106,25 @@ class Analysis {
  public:
   Analysis(const Gazetteer& g, std::string_view title, std::string_view body)
       : g_(g) {
+    fields_[0].t = &scratch_.text[0];
+    fields_[1].t = &scratch_.text[1];
+    companies_.clear();
+    places_.clear();
+    rules_.clear();
     fields_[0].id = newsfeed::v1::TEXT_FIELD_TITLE;
     fields_[0].text = title;
     fields_[1].id = newsfeed::v1::TEXT_FIELD_BODY;
     fields_[1].text = body;
     for (int f = 0; f < 2; ++f) {
-      internal::Tokenize(fields_[f].text, &fields_[f].t);
+      internal::Tokenize(fields_[f].text, fields_[f].t);
       size_t words = 0, capitalized = 0;
-      for (const Token& tok : fields_[f].t.tokens) {
+      for (const Token& tok : fields_[f].t->tokens) {
         if (tok.kind != TokenKind::kWord) continue;
         ++words;
         if (tok.upper_initial) ++capitalized;
       }
       fields_[f].title_case = words > 0 && capitalized * 10 >= words * 6;
+      if (f == 1) body_words_ = words;
       Collect(f);
     }
   }
@@ -129,7 +140,7 @@ class Analysis {
 
  private:
   std::string_view TokText(const Field& f, uint32_t b, uint32_t e) const {
-    const auto& toks = f.t.tokens;
+    const auto& toks = f.t->tokens;
     return f.text.substr(toks[b].begin, toks[e - 1].end - toks[b].begin);
   }
 
@@ -137,8 +148,8 @@ class Analysis {
                    newsfeed::v1::Evidence* ev) const {
     const Field& f = fields_[m.field];
     ev->set_field(f.id);
-    ev->set_begin(f.t.tokens[m.begin].begin);
-    ev->set_end(f.t.tokens[m.end - 1].end);
+    ev->set_begin(f.t->tokens[m.begin].begin);
+    ev->set_end(f.t->tokens[m.end - 1].end);
     ev->set_text(std::string(TokText(f, m.begin, m.end)));
     ev->set_rule(std::string(rule));
   }
@@ -148,14 +159,18 @@ class Analysis {
   // block: "Air France", "Bank of China") the longest leftmost match wins.
   void Collect(int f) {
     const Field& field = fields_[f];
-    const auto& toks = field.t.tokens;
+    const auto& toks = field.t->tokens;
     std::vector<bool> blocked(toks.size(), false);
     std::vector<Mention> companies, places;
+    hashes_.resize(toks.size());
     for (size_t i = 0; i < toks.size(); ++i) {
-      g_.MatchAt(field.t, field.text, i, [&](uint32_t p, size_t n) {
-        const Pattern& pat = g_.patterns()[p];
+      hashes_[i] = Gazetteer::KeyHash(toks[i].key);
+    }
+    for (size_t i = 0; i < toks.size(); ++i) {
+      g_.MatchAt(*field.t, field.text, hashes_.data(), i,
+                 [&](uint32_t p, PatternKind kind, size_t n) {
         Mention m{f, static_cast<uint32_t>(i), static_cast<uint32_t>(i + n), p};
-        switch (pat.kind) {
+        switch (kind) {
           case PatternKind::kVeto:
             for (size_t k = i; k < i + n; ++k) blocked[k] = true;
             break;
@@ -207,14 +222,17 @@ class Analysis {
 
   bool NearbyCue(const Mention& m, bool business, std::string_view alias_key,
                  bool* negative) const {
-    const auto& toks = fields_[m.field].t.tokens;
+    const auto& toks = fields_[m.field].t->tokens;
     const size_t lo = m.begin > kCueWindow ? m.begin - kCueWindow : 0;
     const size_t hi = std::min(toks.size(), m.end + kCueWindow);
     bool positive = false;
+    const auto* negatives = g_.NegativeCues(alias_key);
     for (size_t k = lo; k < hi; ++k) {
       if (k >= m.begin && k < m.end) continue;
       const std::string_view key = toks[k].key;
-      if (g_.IsNegativeCue(alias_key, key)) *negative = true;
+      if (negatives != nullptr && negatives->contains(AV(key))) {
+        *negative = true;
+      }
       if (business ? g_.IsBusinessCue(key) : g_.IsCountryCue(key)) {
         positive = true;
       }
@@ -232,7 +250,7 @@ class Analysis {
     static const absl::flat_hash_set<std::string_view> kExchanges = {
         "nasdaq", "nyse", "lse", "tse", "hkex", "euronext", "xetra",
         "tsx",    "asx",  "sgx", "krx", "nse",  "bse",      "six"};
-    const auto& toks = fields_[m.field].t.tokens;
+    const auto& toks = fields_[m.field].t->tokens;
     size_t k = m.end;
     if (k < toks.size() && toks[k].key == ",") ++k;
     if (k < toks.size() && kForms.contains(toks[k].key)) return true;
@@ -251,11 +269,29 @@ class Analysis {
     return false;
   }
 
+  // An exchange written as a ticker prefix: "(NASDAQ: AAPL)", "NYSE:IBM",
+  // "(LSE: SHEL, Euronext: SHELL)".
+  bool IsTickerPrefix(const Mention& m) const {
+    const Field& f = fields_[m.field];
+    const auto& toks = f.t->tokens;
+    if (m.end + 1 >= toks.size() || toks[m.end].key != ":") return false;
+    const Token& next = toks[m.end + 1];
+    const bool tickerish =
+        (next.kind == TokenKind::kWord && next.all_upper) ||
+        next.kind == TokenKind::kNumber;  // "(HKEX: 0700)", "(TSE: 7203)"
+    const bool after_paren =
+        m.begin > 0 && (toks[m.begin - 1].key == "(" ||
+                        toks[m.begin - 1].key == "," ||
+                        toks[m.begin - 1].key == ";" ||
+                        toks[m.begin - 1].key == "[");
+    return tickerish || after_paren;
+  }
+
   void ResolveCompanies() {
     absl::flat_hash_set<uint32_t> strong;
     for (Mention& m : companies_) {
       const Pattern& pat = g_.patterns()[m.pattern];
-      if (!pat.ambiguous) {
+      if (!pat.ambiguous && !IsTickerPrefix(m)) {
         m.accepted = true;
         strong.insert(pat.target);
       }
@@ -280,6 +316,13 @@ class Analysis {
     for (size_t i = 0; i < companies_.size(); ++i) {
       Mention& m = companies_[i];
       const Pattern& pat = g_.patterns()[m.pattern];
+      if (IsTickerPrefix(m)) {
+        // "(Nasdaq: AAPL)" names the listing venue, not the exchange
+        // operator; it is no evidence for it either.
+        m.accepted = false;
+        negative[i] = true;
+        continue;
+      }
       if (!pat.ambiguous) continue;
       bool neg = false;
       const bool cue = NearbyCue(m, /*business=*/true, pat.lower_text, &neg);
@@ -312,7 +355,7 @@ class Analysis {
         "before",       "if",          "when",    "northern", "southern",
         "eastern",      "western",     "central", "says",     "said",
         "both",         "including",   "like",    "between",  "against"};
-    const auto& toks = f.t.tokens;
+    const auto& toks = f.t->tokens;
     auto is_name_word = [&](size_t k) {
       const Token& tok = toks[k];
       return tok.kind == TokenKind::kWord && tok.upper_initial &&
@@ -377,7 +420,7 @@ class Analysis {
 
   bool IsDateline(const Mention& m) const {
     // "PARIS, May 13 (Reuters) -": an all-caps place opening the body.
-    const auto& toks = fields_[m.field].t.tokens;
+    const auto& toks = fields_[m.field].t->tokens;
     if (m.field != 1 || m.begin != 0 || m.end >= toks.size()) return false;
     for (uint32_t k = m.begin; k < m.end; ++k) {
       if (toks[k].kind == TokenKind::kWord && !toks[k].all_upper) return false;
@@ -452,33 +495,78 @@ class Analysis {
     }
   }
 
+  // A phrase inside a longer phrase of a topic that suppresses its own
+  // ("jobs" in "cut 200 jobs", a layoffs phrase) belongs to that topic.
+  // `longer` holds the multi-word matches of suppressing topics.
+  bool InsideSuppressingPhrase(const Mention& m,
+                               const std::vector<const Mention*>& longer) const {
+    const auto& by = g_.topics()[g_.patterns()[m.pattern].target].suppressed_by;
+    if (by.empty()) return false;
+    for (const Mention* o : longer) {
+      if (o->field != m.field || o->begin > m.begin) continue;
+      if (o->end < m.end || o->end - o->begin <= m.end - m.begin) continue;
+      const uint32_t t = g_.patterns()[o->pattern].target;
+      if (std::find(by.begin(), by.end(), t) != by.end()) return true;
+    }
+    return false;
+  }
+
   void EmitTopics(newsfeed::v1::Article* a) {
     struct Agg {
       double score = 0;
       std::vector<const Mention*> mentions;
     };
-    absl::flat_hash_map<uint32_t, Agg> by_topic;
-    absl::flat_hash_map<uint32_t, int> repeats;
+    const auto& topics = g_.topics();
+    std::vector<Agg> by_topic(topics.size());
+    // Counts per pattern, in per-thread scratch reset after use.
+    thread_local std::vector<uint8_t> repeats;
+    repeats.resize(g_.patterns().size(), 0);
+    // Where the last counted phrase of each topic ends, per field: a phrase
+    // overlapping a longer one of the same topic ("cloud" in "cloud
+    // computing") adds nothing. rules_ is in text order, longest first.
+    std::vector<uint32_t> covered(2 * topics.size(), 0);
+    std::vector<bool> suppresses(topics.size(), false);
+    for (const internal::Topic& t : topics) {
+      for (uint32_t by : t.suppressed_by) suppresses[by] = true;
+    }
+    std::vector<const Mention*> longer;
+    for (const Mention& m : rules_) {
+      if (m.end - m.begin >= 2 &&
+          suppresses[g_.patterns()[m.pattern].target]) {
+        longer.push_back(&m);
+      }
+    }
     for (const Mention& m : rules_) {
       const Pattern& pat = g_.patterns()[m.pattern];
-      if (++repeats[m.pattern] > kMaxRuleRepeats) continue;
+      uint32_t& end = covered[m.field * topics.size() + pat.target];
+      if (m.begin < end) continue;
+      if (!longer.empty() && InsideSuppressingPhrase(m, longer)) continue;
+      end = m.end;
+      if (repeats[m.pattern] >= kMaxRuleRepeats) continue;
+      ++repeats[m.pattern];
       Agg& agg = by_topic[pat.target];
       agg.score += pat.weight * (m.field == 0 ? kTitleFactor : 1.0);
       agg.mentions.push_back(&m);
     }
+    for (const Mention& m : rules_) repeats[m.pattern] = 0;
+    // A long article says many things in passing (kTopicWords).
+    const double scale = std::clamp(
+        std::sqrt(static_cast<double>(body_words_) / kTopicWords), 1.0,
+        kMaxTopicScale);
     auto passes = [&](uint32_t t) {
-      auto it = by_topic.find(t);
-      return it != by_topic.end() &&
-             it->second.score >= g_.topics()[t].threshold;
+      return !by_topic[t].mentions.empty() &&
+             by_topic[t].score >= topics[t].threshold * scale;
     };
     std::vector<std::pair<uint32_t, const Agg*>> order;
-    for (const auto& [t, agg] : by_topic) {
-      const internal::Topic& topic = g_.topics()[t];
-      if (agg.score < topic.threshold) continue;
+    for (uint32_t t = 0; t < by_topic.size(); ++t) {
+      const Agg& agg = by_topic[t];
+      const internal::Topic& topic = topics[t];
+      if (agg.mentions.empty() || agg.score < topic.threshold * scale) continue;
       bool suppressed = false;
       for (uint32_t by : topic.suppressed_by) {
         suppressed =
-            suppressed || (passes(by) && agg.score < 2 * topic.threshold);
+            suppressed ||
+            (passes(by) && agg.score < 2 * topic.threshold * scale);
       }
       if (!suppressed) order.emplace_back(t, &agg);
     }
@@ -492,7 +580,8 @@ class Analysis {
       newsfeed::v1::TopicTag* tag = a->add_topics();
       tag->set_id(topic.id);
       tag->set_name(topic.name);
-      tag->set_score(std::min(1.0, agg->score / (2 * topic.threshold)));
+      tag->set_score(
+          std::min(1.0, agg->score / (2 * topic.threshold * scale)));
       for (const Mention* m : agg->mentions) {
         if (tag->evidence_size() >= kMaxEvidence) break;
         AddEvidence(*m, absl::StrCat("phrase:", g_.patterns()[m->pattern].text),
@@ -545,7 +634,7 @@ class Analysis {
   // Currency written before the number: "$", "US$", "€", "EUR", "Rs".
   std::string_view PrefixCurrency(const Field& f, size_t i,
                                   uint32_t* begin) const {
-    const auto& toks = f.t.tokens;
+    const auto& toks = f.t->tokens;
     const Token& tok = toks[i];
     *begin = static_cast<uint32_t>(i);
     const std::string_view raw = f.text.substr(tok.begin, tok.end - tok.begin);
@@ -587,7 +676,7 @@ class Analysis {
   // Currency written after the number: "5 billion euros", "4bn EUR".
   std::string_view SuffixCurrency(const Field& f, size_t i,
                                   uint32_t* end) const {
-    const auto& toks = f.t.tokens;
+    const auto& toks = f.t->tokens;
     if (i >= toks.size() || toks[i].kind != TokenKind::kWord) return {};
     const Token& tok = toks[i];
     const std::string_view raw = f.text.substr(tok.begin, tok.end - tok.begin);
@@ -619,9 +708,15 @@ class Analysis {
 
   void FindAmounts(int f, std::vector<std::pair<Amount, int>>* out) const {
     const Field& field = fields_[f];
-    const auto& toks = field.t.tokens;
+    const auto& toks = field.t->tokens;
     int64_t last_end = -10;
     for (size_t i = 0; i < toks.size(); ++i) {
+      // An amount starts with a number, a currency sign or a capitalized
+      // code ("EUR", "Rs", "US$"); skip everything else cheaply.
+      if (toks[i].kind == TokenKind::kPunct ||
+          (toks[i].kind == TokenKind::kWord && !toks[i].upper_initial)) {
+        continue;
+      }
       uint32_t begin = 0;
       std::string_view currency = PrefixCurrency(field, i, &begin);
       size_t n = currency.empty() ? i : i + 1;
@@ -669,7 +764,7 @@ class Analysis {
   std::string AttributeAmount(const Amount& amt, int f) const {
     // The company that is the subject: the only one named before the amount
     // in its sentence ("Amazon invested €1.2 billion").
-    const auto& toks = fields_[f].t.tokens;
+    const auto& toks = fields_[f].t->tokens;
     const uint32_t sentence = toks[amt.begin].sentence;
     absl::flat_hash_set<uint32_t> before;
     for (const Mention& m : companies_) {
@@ -710,12 +805,24 @@ class Analysis {
     }
   }
 
+  // Buffers that keep their capacity from one article to the next on the
+  // same thread: no allocation per article once warm. Tag is not
+  // reentrant on a thread, so one set per thread suffices.
+  struct Scratch {
+    TokenizedText text[2];
+    std::vector<Mention> companies, places, rules;
+    std::vector<uint64_t> hashes;
+  };
+  static inline thread_local Scratch scratch_;
+
   const Gazetteer& g_;
   Field fields_[2];
-  std::vector<Mention> companies_;
-  std::vector<Mention> places_;
-  std::vector<Mention> rules_;
+  std::vector<Mention>& companies_ = scratch_.companies;
+  std::vector<Mention>& places_ = scratch_.places;
+  std::vector<Mention>& rules_ = scratch_.rules;
   absl::flat_hash_set<uint32_t> inner_places_;
+  std::vector<uint64_t>& hashes_ = scratch_.hashes;  // KeyHash per token
+  size_t body_words_ = 0;
 };
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {

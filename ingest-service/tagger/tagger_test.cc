@@ -190,6 +190,106 @@ TEST(TaggerCompanies, PossessiveAndHyphenatedForms) {
               AllOf(Contains("Microsoft"), Contains("Anthropic")));
 }
 
+TEST(TaggerCompanies, ExchangeAsTickerPrefixIsNotTheOperator) {
+  const v1::Article a = Tagged(
+      "Apple to buy a chip startup",
+      "Apple Inc. (NASDAQ: AAPL) said on Monday it agreed to acquire the "
+      "startup. Shell plc (LSE: SHEL, NYSE: SHEL) and Microsoft "
+      "(Nasdaq:MSFT) were not involved.");
+  EXPECT_THAT(Companies(a), AllOf(Contains("Apple"), Contains("Shell"),
+                                  Contains("Microsoft"), Not(Contains("Nasdaq")),
+                                  Not(Contains("London Stock Exchange Group"))));
+  EXPECT_THAT(Companies(Tagged("", "Tencent (HKEX: 0700) shares rose.")),
+              Not(Contains("Hong Kong Exchanges and Clearing")));
+}
+
+TEST(TaggerCompanies, ExchangeAsVenueOrIndexIsNotTheOperator) {
+  for (const char* body : {
+           "The Nasdaq Composite fell 2% and the S&P 500 lost 1.5% as chip "
+           "stocks slid.",
+           "The Nasdaq-listed company plans to raise $500 million.",
+           "Arm's shares jumped in their Nasdaq debut on Thursday.",
+           "Shares of the company, listed on the London Stock Exchange, fell "
+           "4% after the results.",
+           "The tech-heavy Nasdaq closed lower while the Dow Jones Industrial "
+           "Average gained 0.3%."}) {
+    const std::set<std::string> got = Companies(Tagged("", body));
+    EXPECT_THAT(got, AllOf(Not(Contains("Nasdaq")),
+                           Not(Contains("London Stock Exchange Group")),
+                           Not(Contains("News Corp")), Not(Contains("Dow"))))
+        << body;
+  }
+  // The operator itself, when the article is about it.
+  EXPECT_THAT(Companies(Tagged("Nasdaq to buy Adenza for $10.5 billion",
+                               "Nasdaq Inc. agreed to acquire the financial "
+                               "software maker Adenza from Thoma Bravo.")),
+              Contains("Nasdaq"));
+  EXPECT_THAT(Companies(Tagged("",
+                               "London Stock Exchange Group reported higher "
+                               "revenue from its data business.")),
+              Contains("London Stock Exchange Group"));
+}
+
+TEST(TaggerCompanies, IceTheAgencyIsNotIntercontinentalExchange) {
+  EXPECT_THAT(Companies(Tagged("ICE agents detain workers at battery plant",
+                               "Immigration officers detained hundreds of "
+                               "workers in a raid, officials said.")),
+              Not(Contains("Intercontinental Exchange")));
+  EXPECT_THAT(Companies(Tagged("",
+                               "ICE, which owns the New York Stock Exchange, "
+                               "reported record quarterly revenue.")),
+              Contains("Intercontinental Exchange"));
+}
+
+TEST(TaggerTopics, EverydayPhrasings) {
+  EXPECT_THAT(Topics(Tagged("Carmaker to cut about 2,000 jobs",
+                            "The company will cut about 2,000 jobs in "
+                            "Germany as demand slows.")),
+              AllOf(Contains("layoffs"), Not(Contains("jobs"))));
+  EXPECT_THAT(Topics(Tagged("", "The factory will create about 1,000 jobs, the "
+                                "governor said.")),
+              Contains("jobs"));
+  EXPECT_THAT(Topics(Tagged("Fintech startup raises $40 million",
+                            "The startup raised $40 million in a Series B "
+                            "round led by Accel.")),
+              Contains("funding"));
+  EXPECT_THAT(Topics(Tagged("Hackers hit hospital chain",
+                            "A ransomware attack disrupted systems at the "
+                            "hospitals.")),
+              Contains("cybersecurity"));
+  EXPECT_THAT(Topics(Tagged("Drugmaker beats estimates",
+                            "Third-quarter net income rose 12% and the company "
+                            "raised its full-year guidance.")),
+              Contains("earnings"));
+}
+
+TEST(TaggerTopics, GuardPhrasesBlockOtherSenses) {
+  EXPECT_THAT(Topics(Tagged("Central bank raises interest rates",
+                            "The central bank raised interest rates again.")),
+              Not(Contains("funding")));
+  EXPECT_THAT(Topics(Tagged("A cloud over the retailer",
+                            "A cloud of uncertainty hangs over the retailer "
+                            "after a weak holiday season.")),
+              Not(Contains("cloud")));
+  EXPECT_THAT(Topics(Tagged("Steve Jobs biography tops charts",
+                            "The book about Steve Jobs sold well.")),
+              Not(Contains("jobs")));
+}
+
+TEST(TaggerTopics, LongArticlesNeedMoreThanAPassingMention) {
+  const std::string passing =
+      "The retailer also wants to cut the carbon footprint of its stores. ";
+  EXPECT_THAT(Topics(Tagged("", passing)), Contains("climate"));
+  std::string long_body;
+  for (int i = 0; i < 40; ++i) {
+    long_body += "Quarterly revenue at the retailer rose 4% to $2 billion and "
+                 "net income beat estimates, the company said. ";
+  }
+  long_body += passing;
+  EXPECT_THAT(Topics(Tagged("Retailer beats estimates", long_body)),
+              AllOf(Contains("earnings"), Not(Contains("climate"))));
+}
+
 TEST(TaggerCountries, AmbiguousCountryNames) {
   EXPECT_THAT(Countries(Tagged("",
                                "Paris Hilton opened a store in New "
