@@ -14,7 +14,9 @@
 #
 # Environment: NEWSFEED_DEPLOY_PROJECT (compose project name, default unique
 # per run), NEWSFEED_DEPLOY_TIMEOUT (seconds to wait for health and articles,
-# default 180), NEWSFEED_DEPLOY_KEEP=1 (leave the stack up for a look).
+# default 180), NEWSFEED_DEPLOY_KEEP=1 (leave the stack up for a look),
+# NEWSFEED_CLI (the host newsfeed binary; default build/release/cli/newsfeed,
+# built with scripts/build.sh when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -79,7 +81,7 @@ if ! podman image exists "$BASE_IMAGE"; then
 fi
 
 # --- the host CLI that checks the stack from outside -------------------------------
-NEWSFEED=$ROOT/build/release/cli/newsfeed
+NEWSFEED=${NEWSFEED_CLI:-$ROOT/build/release/cli/newsfeed}
 if [[ ! -x $NEWSFEED ]]; then
   log "building the newsfeed CLI (build/release)"
   scripts/install-deps.sh
