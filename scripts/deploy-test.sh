@@ -27,6 +27,7 @@ BASE_IMAGE=docker.io/library/debian:bookworm
 COMPOSE_FILES=(-f deploy/docker-compose.yml -f deploy/docker-compose.demo.yml)
 DEMO_ARTICLES=9   # items in data/feeds/tech-news.xml + world-business.atom
 
+trap 'echo "FAIL deploy-test: command failed (line $LINENO): $BASH_COMMAND"' ERR
 log() { printf '== deploy-test: %s\n' "$*"; }
 now() { date +%s; }
 T_START=$(now)
