@@ -105,6 +105,9 @@ cleanup() {
     if ((rc != 0)); then
       log "logs of the stack ($PROJECT):"
       compose logs --no-color --tail=60 2>&1 | sed 's/^/    /'
+      for c in $(podman ps -aq --filter "label=com.docker.compose.project=$PROJECT"); do
+        podman inspect --format '    {{.Name}}: {{.State.Status}}, health {{json .State.Health}}' "$c" 2>/dev/null | cut -c1-600
+      done
     fi
     t=$(now)
     compose down -v -t 5 >"$WORK/down.log" 2>&1 || cat "$WORK/down.log"
