@@ -113,6 +113,7 @@ cleanup() {
     compose down -v -t 5 >"$WORK/down.log" 2>&1 || cat "$WORK/down.log"
     log "down -v took $(($(now) - t))s"
   fi
+  podman rm -f -v "$PROJECT-realconfig" >/dev/null 2>&1
   [[ -n $HC_PID ]] && kill "$HC_PID" 2>/dev/null
   if [[ -n $SVC_PID && ${NEWSFEED_DEPLOY_KEEP:-0} != 1 ]]; then
     kill "$SVC_PID" 2>/dev/null
@@ -286,6 +287,26 @@ else
   cat "$WORK/restart.log"
   fail "query-service restart keeps its articles (had $before, now $(article_count 2>/dev/null || echo 0))"
 fi
+# The real deployment's configuration (the public feed list) loads: the
+# ingest-service image starts with it and lists its feeds. No network in that
+# container (--network none), so nothing is fetched from outside.
+REAL=$PROJECT-realconfig
+REAL_FEEDS=$(grep -c '^  - https://' deploy/config/ingest-service.compose.yaml || true)
+real_serving() { podman exec "$REAL" newsfeed health --service newsfeed.v1.FeedAdmin 127.0.0.1:50052; }
+if podman run -d --name "$REAL" --network none \
+     -v "$ROOT/deploy/config/ingest-service.compose.yaml:/etc/newsfeed/ingest-service.yaml:ro" \
+     "localhost/newsfeed/ingest-service:${NEWSFEED_IMAGE_TAG:-latest}" >/dev/null 2>&1 &&
+   wait_until real_serving &&
+   n=$(podman exec "$REAL" newsfeed feeds 2>/dev/null | grep -c 'https://' || true) &&
+   ((n == REAL_FEEDS && n > 0)) &&
+   podman stop -t 10 "$REAL" >/dev/null 2>&1 &&
+   [[ $(podman inspect --format '{{.State.ExitCode}}' "$REAL" 2>/dev/null) == 0 ]]; then
+  pass "real-feeds config loads: ingest-service serves its $n feeds, exits 0 on SIGTERM"
+else
+  podman logs "$REAL" 2>&1 | grep -v systemd | tail -5
+  fail "real-feeds config (deploy/config/ingest-service.compose.yaml): ${n:-?} of $REAL_FEEDS feeds"
+fi
+podman rm -f -v "$REAL" >/dev/null 2>&1 || true
 timing "checks" $(($(now) - t_checks))
 
 log "timings: ${TIMINGS[*]}"
