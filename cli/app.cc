@@ -123,8 +123,15 @@ int RunCommandLine(int argc, const char* const* argv, std::istream& in,
   app.add_option("--tls-ca", global.tls_ca_file,
                  "Connect with TLS, trusting this PEM root CA")
       ->check(CLI::ExistingFile);
+  app.add_option("--tls-cert", global.tls_cert_file,
+                 "Client certificate (PEM) for mutual TLS; needs --tls-key")
+      ->check(CLI::ExistingFile);
+  app.add_option("--tls-key", global.tls_key_file,
+                 "Client private key (PEM) for mutual TLS")
+      ->check(CLI::ExistingFile);
   app.add_option("--token", global.token,
-                 "Send \"authorization: Bearer TOKEN\" with every call");
+                 "Send \"authorization: Bearer TOKEN\" with every call")
+      ->envname("NEWSFEED_TOKEN");
 
   // The action to run once parsing succeeded.
   std::function<absl::Status()> action;

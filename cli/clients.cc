@@ -1,54 +1,33 @@
 #include "cli/clients.h"
 
-#include <fstream>
-#include <sstream>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/auth/bearer_token.h"
+#include "common/auth/tls.h"
 #include "common/rpc/status.h"
 
 namespace newsfeed::cli {
-namespace {
-
-absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cannot read --tls-ca file ", path));
-  }
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
-}  // namespace
-
 absl::StatusOr<Connection> Connection::Open(std::string service_name,
                                             const ConnectionOptions& options) {
   if (options.address.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("no address given for ", service_name));
   }
-  std::shared_ptr<grpc::ChannelCredentials> credentials;
-  if (!options.tls_ca_file.empty()) {
-    absl::StatusOr<std::string> pem = ReadWholeFile(options.tls_ca_file);
-    if (!pem.ok()) return pem.status();
-    grpc::SslCredentialsOptions ssl;
-    ssl.pem_root_certs = *std::move(pem);
-    credentials = grpc::SslCredentials(ssl);
-  } else {
-    credentials = grpc::InsecureChannelCredentials();
-  }
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      auth::MakeChannelCredentials({.ca_file = options.tls_ca_file,
+                                    .cert_file = options.tls_cert_file,
+                                    .key_file = options.tls_key_file});
+  if (!credentials.ok()) return credentials.status();
   std::shared_ptr<grpc::Channel> channel =
-      grpc::CreateChannel(options.address, credentials);
+      grpc::CreateChannel(options.address, *credentials);
   return Connection(std::move(service_name), options, std::move(channel));
 }
 
 void Connection::Prepare(grpc::ClientContext* context,
                          bool with_deadline) const {
   if (!options_.token.empty()) {
-    context->AddMetadata("authorization",
-                         absl::StrCat("Bearer ", options_.token));
+    context->AddMetadata("authorization", auth::BearerHeader(options_.token));
   }
   if (with_deadline) {
     context->set_deadline(absl::ToChronoTime(absl::Now() + options_.timeout));

@@ -40,6 +40,9 @@ struct ConnectionOptions {
   absl::Duration timeout = absl::Seconds(10);
   // PEM file of the root CA; non-empty: connect with TLS. Default: plaintext.
   std::string tls_ca_file;
+  // --tls-cert/--tls-key: client certificate for mutual TLS.
+  std::string tls_cert_file;
+  std::string tls_key_file;
   // Non-empty: sent on every call as "authorization: Bearer <token>".
   std::string token;
   // Requesting a stop cancels the call in flight (it then fails with

@@ -16,6 +16,8 @@ ConnectionOptions ConnectionFor(const GlobalOptions& global,
   options.address = address;
   options.timeout = global.timeout;
   options.tls_ca_file = global.tls_ca_file;
+  options.tls_cert_file = global.tls_cert_file;
+  options.tls_key_file = global.tls_key_file;
   options.token = global.token;
   options.stop = global.stop;
   return options;

@@ -42,6 +42,9 @@ struct GlobalOptions {
   bool json = false;
   // --tls-ca: PEM root CA; set means TLS. Default plaintext.
   std::string tls_ca_file;
+  // --tls-cert/--tls-key: client certificate for mutual TLS.
+  std::string tls_cert_file;
+  std::string tls_key_file;
   // --token: bearer token sent as "authorization" metadata.
   std::string token;
   // Source of "now" for relative times (--since 7d). Borrowed; must outlive

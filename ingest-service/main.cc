@@ -1,10 +1,9 @@
 // ingest-service: polls RSS/Atom feeds, turns items into tagged articles and
 // delivers them to query-service. Wiring only; see README.md.
-#include <cstdio>
-#include <cstring>
 #include <string>
 
 #include "common/clock/clock.h"
+#include "common/config/command_line.h"
 #include "common/log/log.h"
 #include "common/server/grpc_server.h"
 #include "ingest-service/admin/feed_admin_service.h"
@@ -25,9 +24,12 @@ constexpr char kUsage[] =
     "query-service.\n"
     "Serves newsfeed.v1.FeedAdmin, grpc.health.v1 and server reflection.\n"
     "\n"
-    "  --config FILE  YAML configuration (see deploy/ingest-service.yaml for\n"
-    "                 every option and its default). Every option can also be\n"
-    "                 set by environment, e.g. NEWSFEED_INGEST_QUERY_ADDRESS.\n"
+    "  --config FILE  YAML configuration (see "
+    "deploy/config/ingest-service.yaml\n"
+    "                 for every option and its default). Every option can also "
+    "be\n"
+    "                 set by environment, e.g.\n"
+    "                 NEWSFEED_INGEST_QUERY_ADDRESS=query:50051.\n"
     "  --help         this text\n"
     "\n"
     "Logs the address it listens on; SIGTERM or SIGINT stops it cleanly.\n";
@@ -37,20 +39,10 @@ constexpr char kUsage[] =
 int main(int argc, char** argv) {
   namespace nf = newsfeed;
   namespace ingest = newsfeed::ingest;
-  std::string config_path;
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--help") == 0 ||
-        std::strcmp(argv[i], "-h") == 0) {
-      std::fputs(kUsage, stdout);
-      return 0;
-    } else if (std::strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
-      config_path = argv[++i];
-    } else {
-      std::fprintf(stderr, "ingest-service: unknown argument %s\n%s", argv[i],
-                   kUsage);
-      return 2;
-    }
-  }
+  const nf::config::CommandLine command_line =
+      nf::config::ParseCommandLine(argc, argv, "ingest-service", kUsage);
+  if (command_line.exit_code) return *command_line.exit_code;
+  const std::string& config_path = command_line.config_path;
   nf::rpc::BlockTerminationSignals();
 
   absl::StatusOr<ingest::IngestConfig> config =
@@ -89,7 +81,9 @@ int main(int argc, char** argv) {
     ingest::Publisher publisher(**state, config->publisher);
     ingest::Poller poller(**state, **fetcher, **tagger, clock, config->poller,
                           [&publisher] { publisher.Wake(); });
-    ingest::FeedAdminService admin(**state, poller, clock);
+    ingest::FeedAdminService admin(**state, poller, clock,
+                                   nf::auth::TokenGate(config->admin_token),
+                                   nf::auth::TokenGate(config->read_token));
     config->server.services = {&admin};
     config->server.service_names = {
         newsfeed::v1::FeedAdmin::service_full_name()};

@@ -1,10 +1,9 @@
 // query-service: stores articles delivered by ingest-service and serves
 // Search, GetArticle, Facets and Subscribe. Wiring only; see README.md.
-#include <cstdio>
-#include <cstring>
 #include <string>
 
 #include "common/clock/clock.h"
+#include "common/config/command_line.h"
 #include "common/log/log.h"
 #include "common/server/grpc_server.h"
 #include "query-service/config/query_config.h"
@@ -18,8 +17,10 @@ constexpr char kUsage[] =
     "Stores articles delivered by ingest-service (ArticleIngest.Publish) and\n"
     "serves newsfeed.v1.QueryService, grpc.health.v1 and server reflection.\n"
     "\n"
-    "  --config FILE  YAML configuration (see deploy/query-service.yaml for\n"
-    "                 every option and its default). Every option can also be\n"
+    "  --config FILE  YAML configuration (see "
+    "deploy/config/query-service.yaml\n"
+    "                 for every option and its default). Every option can also "
+    "be\n"
     "                 set by environment, e.g. "
     "NEWSFEED_QUERY_LISTEN=0.0.0.0:50051.\n"
     "  --help         this text\n"
@@ -31,20 +32,10 @@ constexpr char kUsage[] =
 int main(int argc, char** argv) {
   namespace nf = newsfeed;
   namespace query = newsfeed::query;
-  std::string config_path;
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--help") == 0 ||
-        std::strcmp(argv[i], "-h") == 0) {
-      std::fputs(kUsage, stdout);
-      return 0;
-    } else if (std::strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
-      config_path = argv[++i];
-    } else {
-      std::fprintf(stderr, "query-service: unknown argument %s\n%s", argv[i],
-                   kUsage);
-      return 2;
-    }
-  }
+  const nf::config::CommandLine command_line =
+      nf::config::ParseCommandLine(argc, argv, "query-service", kUsage);
+  if (command_line.exit_code) return *command_line.exit_code;
+  const std::string& config_path = command_line.config_path;
   nf::rpc::BlockTerminationSignals();
 
   absl::StatusOr<query::QueryConfig> config =

@@ -9,7 +9,7 @@ PACKAGES=(
   libcurl4-openssl-dev libpugixml-dev libgumbo-dev libsqlite3-dev libyaml-cpp-dev
   libcli11-dev libcpp-httplib-dev zlib1g-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  iso-codes python3
+  iso-codes python3 openssl
 )
 
 missing=()

@@ -4,23 +4,12 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <signal.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/auth/tls.h"
 
 namespace newsfeed::rpc {
 namespace {
-
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return absl::InvalidArgumentError(absl::StrCat("cannot read ", path));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
 
 sigset_t TerminationSignals() {
   sigset_t set;
@@ -37,22 +26,17 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
-  std::shared_ptr<grpc::ServerCredentials> credentials;
-  if (!options.tls_cert_file.empty() || !options.tls_key_file.empty()) {
-    absl::StatusOr<std::string> cert = ReadFile(options.tls_cert_file);
-    if (!cert.ok()) return cert.status();
-    absl::StatusOr<std::string> key = ReadFile(options.tls_key_file);
-    if (!key.ok()) return key.status();
-    grpc::SslServerCredentialsOptions ssl;
-    ssl.pem_key_cert_pairs.push_back({*key, *cert});
-    credentials = grpc::SslServerCredentials(ssl);
-  } else {
-    credentials = grpc::InsecureServerCredentials();
-  }
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      auth::MakeServerCredentials(
+          {.cert_file = options.tls_cert_file,
+           .key_file = options.tls_key_file,
+           .client_ca_file = options.tls_client_ca_file});
+  if (!credentials.ok()) return credentials.status();
 
   grpc::ServerBuilder builder;
   int selected_port = 0;
-  builder.AddListeningPort(options.listen_address, credentials, &selected_port);
+  builder.AddListeningPort(options.listen_address, *credentials,
+                           &selected_port);
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   builder.AddChannelArgument(
       GRPC_ARG_KEEPALIVE_TIME_MS,

@@ -39,13 +39,16 @@ struct ServerOptions {
   // TLS: when both are set the port serves TLS with these PEM files.
   std::string tls_cert_file;
   std::string tls_key_file;
+  // Mutual TLS: when set (with the two above), every client must present a
+  // certificate signed by this PEM CA.
+  std::string tls_client_ca_file;
 };
 
 class GrpcServer {
  public:
   // Builds, registers health and reflection, and starts listening. Returns
-  // UNAVAILABLE when the address cannot be bound, INVALID_ARGUMENT for an
-  // unreadable TLS file. Health starts as SERVING.
+  // UNAVAILABLE when the address cannot be bound, INVALID_ARGUMENT naming
+  // the option for an unreadable TLS file. Health starts as SERVING.
   static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(
       const ServerOptions& options);
 

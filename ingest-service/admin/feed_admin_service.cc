@@ -41,6 +41,9 @@ newsfeed::v1::FeedStatus ToFeedStatus(const FeedRecord& feed) {
 grpc::ServerUnaryReactor* FeedAdminService::ListFeeds(
     grpc::CallbackServerContext* context, const newsfeed::v1::ListFeedsRequest*,
     newsfeed::v1::ListFeedsResponse* response) {
+  if (absl::Status s = read_gate_.Check(*context, "ListFeeds"); !s.ok()) {
+    return Respond(context, s);
+  }
   absl::StatusOr<std::vector<FeedRecord>> feeds = state_.ListFeeds();
   if (feeds.ok()) {
     for (const FeedRecord& feed : *feeds)
@@ -53,6 +56,9 @@ grpc::ServerUnaryReactor* FeedAdminService::AddFeed(
     grpc::CallbackServerContext* context,
     const newsfeed::v1::AddFeedRequest* request,
     newsfeed::v1::FeedStatus* response) {
+  if (absl::Status s = admin_gate_.Check(*context, "AddFeed"); !s.ok()) {
+    return Respond(context, s);
+  }
   absl::StatusOr<FeedRecord> feed =
       state_.AddFeed(request->url(), clock_.Now());
   if (feed.ok()) {
@@ -66,6 +72,9 @@ grpc::ServerUnaryReactor* FeedAdminService::RemoveFeed(
     grpc::CallbackServerContext* context,
     const newsfeed::v1::RemoveFeedRequest* request,
     newsfeed::v1::RemoveFeedResponse*) {
+  if (absl::Status s = admin_gate_.Check(*context, "RemoveFeed"); !s.ok()) {
+    return Respond(context, s);
+  }
   if (request->id().empty()) {
     return Respond(context, absl::InvalidArgumentError("id: empty"));
   }
@@ -76,6 +85,9 @@ grpc::ServerUnaryReactor* FeedAdminService::PollNow(
     grpc::CallbackServerContext* context,
     const newsfeed::v1::PollNowRequest* request,
     newsfeed::v1::PollNowResponse* response) {
+  if (absl::Status s = admin_gate_.Check(*context, "PollNow"); !s.ok()) {
+    return Respond(context, s);
+  }
   absl::StatusOr<int> queued = state_.PollSoon(request->id(), clock_.Now());
   if (queued.ok()) {
     response->set_queued(*queued);

@@ -6,6 +6,7 @@
 #ifndef INGEST_SERVICE_ADMIN_FEED_ADMIN_SERVICE_H_
 #define INGEST_SERVICE_ADMIN_FEED_ADMIN_SERVICE_H_
 
+#include "common/auth/bearer_token.h"
 #include "common/clock/clock.h"
 #include "ingest-service/scheduler/poller.h"
 #include "ingest-service/state/ingest_state.h"
@@ -18,9 +19,17 @@ newsfeed::v1::FeedStatus ToFeedStatus(const FeedRecord& feed);
 
 class FeedAdminService final : public newsfeed::v1::FeedAdmin::CallbackService {
  public:
-  // All borrowed; must outlive the service.
-  FeedAdminService(IngestState& state, Poller& poller, Clock& clock)
-      : state_(state), poller_(poller), clock_(clock) {}
+  // All borrowed; must outlive the service. AddFeed, RemoveFeed and PollNow
+  // are UNAUTHENTICATED unless they pass `admin_gate`, ListFeeds unless it
+  // passes `read_gate`.
+  FeedAdminService(IngestState& state, Poller& poller, Clock& clock,
+                   auth::TokenGate admin_gate = {},
+                   auth::TokenGate read_gate = {})
+      : state_(state),
+        poller_(poller),
+        clock_(clock),
+        admin_gate_(std::move(admin_gate)),
+        read_gate_(std::move(read_gate)) {}
 
   grpc::ServerUnaryReactor* ListFeeds(
       grpc::CallbackServerContext* context,
@@ -43,6 +52,8 @@ class FeedAdminService final : public newsfeed::v1::FeedAdmin::CallbackService {
   IngestState& state_;
   Poller& poller_;
   Clock& clock_;
+  const auth::TokenGate admin_gate_;
+  const auth::TokenGate read_gate_;
 };
 
 }  // namespace newsfeed::ingest

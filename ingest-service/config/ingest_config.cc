@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/auth/tls.h"
 #include "common/config/config_reader.h"
 
 namespace newsfeed::ingest {
@@ -16,11 +17,17 @@ absl::StatusOr<IngestConfig> LoadIngestConfig(const std::string& path) {
   c.server.listen_address = r.GetString("listen", "127.0.0.1:50052");
   c.server.tls_cert_file = r.GetString("tls.cert_file", "");
   c.server.tls_key_file = r.GetString("tls.key_file", "");
+  c.server.tls_client_ca_file = r.GetString("tls.client_ca_file", "");
+  c.admin_token = r.GetString("auth.admin_token", "");
+  c.read_token = r.GetString("auth.read_token", "");
   c.state.data_dir = r.GetString("data_dir", "./var/ingest");
   c.state.outbox_max_bytes =
       r.GetInt("outbox.max_bytes", c.state.outbox_max_bytes);
   c.publisher.query_address = r.GetString("query_address", "127.0.0.1:50051");
-  c.publisher.tls_ca_file = r.GetString("query_tls_ca_file", "");
+  c.publisher.tls.ca_file = r.GetString("query_tls_ca_file", "");
+  c.publisher.tls.cert_file = r.GetString("query_tls_cert_file", "");
+  c.publisher.tls.key_file = r.GetString("query_tls_key_file", "");
+  c.publisher.token = r.GetString("query_token", "");
   c.publisher.batch_articles = static_cast<int>(
       r.GetInt("outbox.batch_articles", c.publisher.batch_articles));
   char host[256] = "unknown";
@@ -62,8 +69,24 @@ absl::StatusOr<IngestConfig> LoadIngestConfig(const std::string& path) {
   c.tagger.extra_data_files = r.GetStringList("tagger.extra_data_files");
   c.log_format = r.GetString("log_format", "text");
   c.shutdown_grace = r.GetDuration("shutdown_grace", c.shutdown_grace);
+  const int64_t max_message_bytes = r.GetInt("max_message_bytes", 1 << 20);
+  if (max_message_bytes < 1024 || max_message_bytes > (1 << 30)) {
+    r.AddError("max_message_bytes", "must be between 1024 and 1073741824");
+  } else {
+    c.server.max_receive_message_bytes = static_cast<int>(max_message_bytes);
+  }
 
   if (c.state.data_dir.empty()) r.AddError("data_dir", "must not be empty");
+  if (auto credentials = auth::MakeChannelCredentials(c.publisher.tls);
+      !credentials.ok()) {
+    r.AddError("query_tls_*", std::string(credentials.status().message()));
+  }
+  if (auto credentials = auth::MakeServerCredentials(
+          {c.server.tls_cert_file, c.server.tls_key_file,
+           c.server.tls_client_ca_file});
+      !credentials.ok()) {
+    r.AddError("tls", std::string(credentials.status().message()));
+  }
   if (c.publisher.query_address.empty())
     r.AddError("query_address", "must not be empty");
   if (c.publisher.batch_articles < 1 || c.publisher.batch_articles > 500) {

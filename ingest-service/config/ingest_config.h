@@ -19,12 +19,14 @@
 namespace newsfeed::ingest {
 
 struct IngestConfig {
-  rpc::ServerOptions server;       // listen, tls.*
+  rpc::ServerOptions server;       // listen, tls.*, max_message_bytes
   IngestStateOptions state;        // data_dir, outbox.max_bytes
   std::vector<std::string> feeds;  // feeds: polled from start; kept in state
   PollerOptions poller;            // polling.*
   FetcherOptions fetcher;          // fetcher.*
-  PublisherOptions publisher;      // query_address, outbox.batch_articles
+  PublisherOptions publisher;      // query_address, query_tls_*, query_token
+  std::string admin_token;         // auth.admin_token: FeedAdmin writes
+  std::string read_token;          // auth.read_token: FeedAdmin.ListFeeds
   TaggerOptions tagger;            // tagger.extra_data_files
   std::string log_format = "text";
   absl::Duration shutdown_grace = absl::Seconds(5);

@@ -1,30 +1,14 @@
 #include "ingest-service/publisher/publisher.h"
 
 #include <deque>
-#include <fstream>
-#include <sstream>
 #include <utility>
 #include <vector>
 
+#include "common/auth/bearer_token.h"
 #include "common/log/log.h"
 #include "newsfeed/v1/ingest.grpc.pb.h"
 
 namespace newsfeed::ingest {
-namespace {
-
-std::shared_ptr<grpc::ChannelCredentials> Credentials(
-    const std::string& ca_file) {
-  if (ca_file.empty()) return grpc::InsecureChannelCredentials();
-  std::ifstream in(ca_file);
-  std::stringstream pem;
-  pem << in.rdbuf();
-  grpc::SslCredentialsOptions ssl;
-  ssl.pem_root_certs = pem.str();
-  return grpc::SslCredentials(ssl);
-}
-
-}  // namespace
-
 Publisher::Publisher(IngestState& state, const PublisherOptions& options)
     : state_(state), options_(options) {
   grpc::ChannelArguments args;
@@ -36,8 +20,16 @@ Publisher::Publisher(IngestState& state, const PublisherOptions& options)
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
               static_cast<int>(absl::ToInt64Milliseconds(options.max_backoff)));
   args.SetMaxSendMessageSize(16 << 20);
-  channel_ = grpc::CreateCustomChannel(options.query_address,
-                                       Credentials(options.tls_ca_file), args);
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      auth::MakeChannelCredentials(options.tls);
+  if (credentials.ok()) {
+    channel_ =
+        grpc::CreateCustomChannel(options.query_address, *credentials, args);
+  } else {
+    // Configuration checks the files first; this is a file that went away
+    // since. Deliver nothing rather than fall back to plaintext.
+    credentials_error_ = credentials.status().ToString();
+  }
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -102,8 +94,15 @@ void Publisher::Run() {
 }
 
 grpc::Status Publisher::Session() {
+  if (channel_ == nullptr) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        "query_tls: " + credentials_error_);
+  }
   auto stub = newsfeed::v1::ArticleIngest::NewStub(channel_);
   grpc::ClientContext context;
+  if (!options_.token.empty()) {
+    context.AddMetadata("authorization", auth::BearerHeader(options_.token));
+  }
   {
     absl::MutexLock lock(&mu_);
     if (stopping_) return grpc::Status::CANCELLED;
@@ -119,6 +118,9 @@ grpc::Status Publisher::Session() {
   int64_t last_sent_id = 0;
   uint64_t next_batch_id = 1;
   bool broken = false;
+  // The server ended the call: Finish returns its status (e.g. a refused
+  // token) without cancelling, which would hide that status.
+  bool server_closed = false;
 
   while (!broken) {
     // Fill the window.
@@ -141,7 +143,10 @@ grpc::Status Publisher::Session() {
       }
       last_sent_id = sent.outbox_ids.back();
       if (!stream->Write(request)) {
-        broken = true;
+        newsfeed::v1::PublishResponse unread;
+        while (stream->Read(&unread)) {
+        }
+        broken = server_closed = true;
         break;
       }
       unacked.push_back(std::move(sent));
@@ -157,7 +162,7 @@ grpc::Status Publisher::Session() {
     }
     newsfeed::v1::PublishResponse ack;
     if (!stream->Read(&ack)) {
-      broken = true;
+      broken = server_closed = true;
       break;
     }
     if (ack.batch_id() != unacked.front().batch_id) {
@@ -183,11 +188,10 @@ grpc::Status Publisher::Session() {
     if (options_.on_delivered) options_.on_delivered(delivered);
     unacked.pop_front();
   }
-  if (broken) {
-    // Unread acknowledgements would make Finish wait; the real status of a
-    // stream that already failed is kept by the cancel being a no-op.
+  if (broken && !server_closed) {
+    // Unread acknowledgements would make Finish wait.
     context.TryCancel();
-  } else {
+  } else if (!broken) {
     stream->WritesDone();
   }
   grpc::Status status = stream->Finish();

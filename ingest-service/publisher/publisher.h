@@ -21,6 +21,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/auth/tls.h"
 #include "ingest-service/state/ingest_state.h"
 
 namespace newsfeed::ingest {
@@ -37,8 +38,12 @@ struct PublisherOptions {
   absl::Duration max_backoff = absl::Seconds(30);
   // Names this producer in query-service logs.
   std::string producer = "ingest-service";
-  // When set, TLS with this root certificate (PEM file).
-  std::string tls_ca_file;
+  // TLS towards query-service: a CA file turns it on; a client certificate
+  // and key add mutual TLS.
+  auth::ClientTlsFiles tls;
+  // When set, sent as the bearer token query-service's auth.publish_token
+  // expects.
+  std::string token;
   // Called on the delivery thread after each acknowledged batch with the
   // total delivered since start (metrics, tests). Must not block.
   std::function<void(int64_t delivered)> on_delivered;
@@ -73,7 +78,8 @@ class Publisher {
 
   IngestState& state_;
   const PublisherOptions options_;
-  std::shared_ptr<grpc::Channel> channel_;
+  std::shared_ptr<grpc::Channel> channel_;  // null: credentials_error_
+  std::string credentials_error_;
 
   mutable absl::Mutex mu_;
   bool wake_ ABSL_GUARDED_BY(mu_) = false;

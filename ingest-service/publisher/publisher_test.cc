@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "common/auth/test_certs.h"
 #include "gtest/gtest.h"
 #include "query-service/server/query_server.h"
 
@@ -105,6 +106,58 @@ TEST_F(PublisherTest, KeepsArticlesWhileQueryServiceIsDownThenDelivers) {
   done.WaitForNotification();
   EXPECT_EQ(*query->store().LatestSequence(), 300u);
   EXPECT_EQ(state_->GetOutboxStats()->articles, 0);
+}
+
+TEST_F(PublisherTest, DeliversOverMutualTlsWithTheToken) {
+  auth::TestCerts certs = auth::MakeTestCerts();
+  ASSERT_FALSE(certs.dir.empty());
+  query::QueryConfig config;
+  config.store.data_dir = TempDir("publisher_query_tls");
+  config.server.listen_address = "127.0.0.1:0";
+  config.server.tls_cert_file = certs.server_cert();
+  config.server.tls_key_file = certs.server_key();
+  config.server.tls_client_ca_file = certs.ca();
+  config.ingest.publish_token = "publish-token";
+  config.shutdown_grace = absl::Seconds(1);
+  auto query = query::QueryServer::Start(config, RealClock::Instance());
+  ASSERT_TRUE(query.ok()) << query.status();
+  ASSERT_EQ(*state_->RecordNewArticles("feed", Articles(120)), 120);
+
+  absl::Notification never;
+  PublisherOptions options = Options(&never, -1);
+  options.query_address = (*query)->address();
+  options.tls = {.ca_file = certs.ca(),
+                 .cert_file = certs.client_cert(),
+                 .key_file = certs.client_key()};
+  {
+    // A wrong token is refused and nothing leaves the outbox.
+    options.token = "wrong-token";
+    Publisher publisher(*state_, options);
+    publisher.Wake();
+    for (int i = 0; i < 1000 && publisher.stats().reconnects == 0; ++i) {
+      absl::SleepFor(absl::Milliseconds(10));  // polls a condition
+    }
+    EXPECT_NE(publisher.stats().last_error.find("wrong token"),
+              std::string::npos)
+        << publisher.stats().last_error;
+  }
+  EXPECT_EQ(state_->GetOutboxStats()->articles, 120);
+  EXPECT_EQ(*(*query)->store().LatestSequence(), 0u);
+
+  absl::Notification done;
+  options = Options(&done, 120);
+  options.query_address = (*query)->address();
+  options.tls = {.ca_file = certs.ca(),
+                 .cert_file = certs.client_cert(),
+                 .key_file = certs.client_key()};
+  options.token = "publish-token";
+  {
+    Publisher publisher(*state_, options);
+    publisher.Wake();
+    done.WaitForNotification();
+  }
+  EXPECT_EQ(state_->GetOutboxStats()->articles, 0);
+  EXPECT_EQ(*(*query)->store().LatestSequence(), 120u);
 }
 
 }  // namespace

@@ -203,6 +203,11 @@ absl::StatusOr<std::unique_ptr<IngestState>> IngestState::Open(
     }
     if (absl::Status s = state->Exec("COMMIT"); !s.ok()) return s;
   }
+  {
+    Statement q(db, "SELECT COUNT(*), COALESCE(SUM(bytes), 0) FROM outbox");
+    if (q.Step() != SQLITE_ROW) return state->Error("reading outbox size");
+    state->outbox_ = OutboxStats{q.Int(0), q.Int(1)};
+  }
   return state;
 }
 
@@ -399,12 +404,7 @@ absl::StatusOr<int> IngestState::RecordNewArticles(
     const std::string& feed_id,
     const std::vector<newsfeed::v1::Article>& articles) {
   absl::MutexLock lock(&mu_);
-  int64_t outbox_bytes = 0;
-  {
-    Statement q(db_, "SELECT COALESCE(SUM(bytes), 0) FROM outbox");
-    if (q.Step() != SQLITE_ROW) return Error("reading outbox size");
-    outbox_bytes = q.Int(0);
-  }
+  int64_t outbox_bytes = outbox_.bytes;
   if (absl::Status s = Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
   auto fail = [this](const char* what) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     absl::Status status = Error(what);
@@ -459,6 +459,8 @@ absl::StatusOr<int> IngestState::RecordNewArticles(
     (void)Exec("ROLLBACK");
     return s;
   }
+  outbox_.articles += queued;
+  outbox_.bytes = outbox_bytes;
   return queued;
 }
 
@@ -486,24 +488,35 @@ absl::StatusOr<std::vector<OutboxEntry>> IngestState::PeekOutbox(
 absl::Status IngestState::AckOutbox(const std::vector<int64_t>& ids) {
   absl::MutexLock lock(&mu_);
   if (absl::Status s = Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
-  Statement s(db_, "DELETE FROM outbox WHERE id = ?");
+  Statement s(db_, "DELETE FROM outbox WHERE id = ? RETURNING bytes");
+  OutboxStats removed;
   for (int64_t id : ids) {
     s.Reset();
     s.Bind(1, id);
-    if (s.Step() != SQLITE_DONE) {
+    int rc = s.Step();
+    if (rc == SQLITE_ROW) {
+      ++removed.articles;
+      removed.bytes += s.Int(0);
+      rc = s.Step();
+    }
+    if (rc != SQLITE_DONE) {
       absl::Status status = Error("removing acknowledged articles");
       (void)Exec("ROLLBACK");
       return status;
     }
   }
-  return Exec("COMMIT");
+  if (absl::Status status = Exec("COMMIT"); !status.ok()) {
+    (void)Exec("ROLLBACK");
+    return status;
+  }
+  outbox_.articles -= removed.articles;
+  outbox_.bytes -= removed.bytes;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<OutboxStats> IngestState::GetOutboxStats() {
   absl::MutexLock lock(&mu_);
-  Statement s(db_, "SELECT COUNT(*), COALESCE(SUM(bytes), 0) FROM outbox");
-  if (s.Step() != SQLITE_ROW) return Error("reading outbox size");
-  return OutboxStats{s.Int(0), s.Int(1)};
+  return outbox_;
 }
 
 }  // namespace newsfeed::ingest

@@ -131,6 +131,10 @@ class IngestState {
 
   absl::Mutex mu_;
   sqlite3* db_ ABSL_GUARDED_BY(mu_);
+  // The outbox's size, counted once at Open and kept up to date by every
+  // commit that changes it (this object is the file's only writer), so
+  // neither the quota check nor GetOutboxStats scans the outbox.
+  OutboxStats outbox_ ABSL_GUARDED_BY(mu_);
   const IngestStateOptions options_;
   const std::string path_;
 };

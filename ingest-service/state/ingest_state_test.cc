@@ -128,5 +128,41 @@ TEST(IngestStateTest, OutboxQuotaRefusesWholeBatch) {
   EXPECT_EQ(*(*state)->Unseen(batch), std::vector<bool>(10, true));
 }
 
+TEST(IngestStateTest, OutboxSizeIsKeptAcrossAcksAndReopen) {
+  const std::string dir = TempDir();
+  std::vector<newsfeed::v1::Article> batch;
+  for (int i = 0; i < 5; ++i)
+    batch.push_back(MakeArticle(absl::StrCat("id", i), "h"));
+  int64_t bytes_of_all = 0;
+  {
+    auto state = IngestState::Open(StateOptions(dir));
+    ASSERT_TRUE(state.ok());
+    ASSERT_EQ(*(*state)->RecordNewArticles("f", batch), 5);
+    OutboxStats stats = *(*state)->GetOutboxStats();
+    EXPECT_EQ(stats.articles, 5);
+    EXPECT_GT(stats.bytes, 0);
+    bytes_of_all = stats.bytes;
+    auto entries = (*state)->PeekOutbox(0, 2);
+    ASSERT_TRUE(entries.ok());
+    // Acknowledging an id twice (a resent batch) removes it once.
+    ASSERT_TRUE(
+        (*state)
+            ->AckOutbox({(*entries)[0].id, (*entries)[1].id, (*entries)[1].id})
+            .ok());
+    stats = *(*state)->GetOutboxStats();
+    EXPECT_EQ(stats.articles, 3);
+    EXPECT_EQ(stats.bytes,
+              bytes_of_all -
+                  static_cast<int64_t>((*entries)[0].article.ByteSizeLong() +
+                                       (*entries)[1].article.ByteSizeLong()));
+    bytes_of_all = stats.bytes;
+  }
+  auto reopened = IngestState::Open(StateOptions(dir));
+  ASSERT_TRUE(reopened.ok());
+  OutboxStats stats = *(*reopened)->GetOutboxStats();
+  EXPECT_EQ(stats.articles, 3);
+  EXPECT_EQ(stats.bytes, bytes_of_all);
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest

@@ -1,5 +1,6 @@
 #include "query-service/config/query_config.h"
 
+#include "common/auth/tls.h"
 #include "common/config/config_reader.h"
 
 namespace newsfeed::query {
@@ -10,12 +11,20 @@ absl::StatusOr<QueryConfig> LoadQueryConfig(const std::string& path) {
   config::ConfigReader& r = **reader;
   QueryConfig c;
   c.server.listen_address = r.GetString("listen", "127.0.0.1:50051");
-  c.server.max_receive_message_bytes = static_cast<int>(
-      r.GetInt("max_message_bytes", c.server.max_receive_message_bytes));
+  const int64_t max_message_bytes =
+      r.GetInt("max_message_bytes", c.server.max_receive_message_bytes);
+  if (max_message_bytes < 1024 || max_message_bytes > (1 << 30)) {
+    r.AddError("max_message_bytes", "must be between 1024 and 1073741824");
+  } else {
+    c.server.max_receive_message_bytes = static_cast<int>(max_message_bytes);
+  }
   c.server.keepalive_time =
       r.GetDuration("keepalive_time", c.server.keepalive_time);
   c.server.tls_cert_file = r.GetString("tls.cert_file", "");
   c.server.tls_key_file = r.GetString("tls.key_file", "");
+  c.server.tls_client_ca_file = r.GetString("tls.client_ca_file", "");
+  c.ingest.publish_token = r.GetString("auth.publish_token", "");
+  c.read_token = r.GetString("auth.read_token", "");
   c.store.data_dir = r.GetString("data_dir", "./var/query");
   c.store.retention_max_age =
       r.GetDuration("retention.max_age", absl::ZeroDuration());
@@ -51,8 +60,11 @@ absl::StatusOr<QueryConfig> LoadQueryConfig(const std::string& path) {
   if (c.log_format != "text" && c.log_format != "json") {
     r.AddError("log_format", "must be text or json");
   }
-  if (c.server.tls_cert_file.empty() != c.server.tls_key_file.empty()) {
-    r.AddError("tls", "cert_file and key_file must be given together");
+  if (auto credentials = auth::MakeServerCredentials(
+          {c.server.tls_cert_file, c.server.tls_key_file,
+           c.server.tls_client_ca_file});
+      !credentials.ok()) {
+    r.AddError("tls", std::string(credentials.status().message()));
   }
   if (absl::Status s = r.Finish(); !s.ok()) return s;
   return c;

@@ -21,7 +21,9 @@ struct QueryConfig {
   StoreOptions store;         // data_dir, retention.*, search.*
   HubOptions hub;             // subscriptions.*
   StoreWriterOptions writer;  // retention.interval
-  IngestOptions ingest;       // ingest.*
+  IngestOptions ingest;       // ingest.*, auth.publish_token
+  // auth.read_token: when set, QueryService RPCs must carry it.
+  std::string read_token;
   std::string log_format = "text";
   absl::Duration shutdown_grace = absl::Seconds(5);
 };

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/log/log.h"
 #include "query-service/store/sqlite_store.h"
 
 namespace newsfeed::query {
@@ -29,14 +30,21 @@ absl::StatusOr<std::unique_ptr<QueryServer>> QueryServer::Start(
   server->hub_ = std::move(*hub);
   server->writer_ = std::make_unique<StoreWriter>(
       *server->store_, *server->hub_, clock, c.writer);
-  server->query_service_ =
-      std::make_unique<QueryServiceImpl>(*server->store_, *server->hub_);
+  server->query_service_ = std::make_unique<QueryServiceImpl>(
+      *server->store_, *server->hub_, auth::TokenGate(c.read_token));
   server->ingest_service_ =
       std::make_unique<ArticleIngestImpl>(*server->writer_, c.ingest);
   c.server.services = {server->query_service_.get(),
                        server->ingest_service_.get()};
   c.server.service_names = {newsfeed::v1::QueryService::service_full_name(),
                             newsfeed::v1::ArticleIngest::service_full_name()};
+  if ((!c.ingest.publish_token.empty() || !c.read_token.empty()) &&
+      c.server.tls_cert_file.empty()) {
+    log::Warning(
+        "auth tokens are configured but %s serves plaintext: tokens can be "
+        "read on the network (set tls.cert_file and tls.key_file)",
+        c.server.listen_address);
+  }
   auto grpc_server = rpc::GrpcServer::Start(c.server);
   if (!grpc_server.ok()) return grpc_server.status();
   server->server_ = std::move(*grpc_server);

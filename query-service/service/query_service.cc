@@ -24,6 +24,16 @@ grpc::ServerUnaryReactor* Respond(grpc::CallbackServerContext* context,
   return reactor;
 }
 
+// A streaming call refused before it started (e.g. by a token gate).
+template <typename Reactor>
+class RejectedStream final : public Reactor {
+ public:
+  explicit RejectedStream(const absl::Status& status) {
+    this->Finish(ToGrpcStatus(status));
+  }
+  void OnDone() override { delete this; }
+};
+
 // Bridges one Subscribe stream to its hub Subscription.
 class SubscribeReactor final
     : public grpc::ServerWriteReactor<SubscribeResponse>,
@@ -226,6 +236,9 @@ grpc::ServerUnaryReactor* QueryServiceImpl::Search(
     grpc::CallbackServerContext* context,
     const newsfeed::v1::SearchRequest* request,
     newsfeed::v1::SearchResponse* response) {
+  if (absl::Status s = read_gate_.Check(*context, "Search"); !s.ok()) {
+    return Respond(context, s);
+  }
   absl::StatusOr<newsfeed::v1::SearchResponse> result = store_.Search(*request);
   if (result.ok()) *response = std::move(*result);
   return Respond(context, result.status());
@@ -234,6 +247,9 @@ grpc::ServerUnaryReactor* QueryServiceImpl::Search(
 grpc::ServerUnaryReactor* QueryServiceImpl::GetArticle(
     grpc::CallbackServerContext* context,
     const newsfeed::v1::GetArticleRequest* request, Article* response) {
+  if (absl::Status s = read_gate_.Check(*context, "GetArticle"); !s.ok()) {
+    return Respond(context, s);
+  }
   if (request->id().empty()) {
     return Respond(context, absl::InvalidArgumentError("id: empty"));
   }
@@ -246,19 +262,31 @@ grpc::ServerUnaryReactor* QueryServiceImpl::Facets(
     grpc::CallbackServerContext* context,
     const newsfeed::v1::FacetsRequest* request,
     newsfeed::v1::FacetsResponse* response) {
+  if (absl::Status s = read_gate_.Check(*context, "Facets"); !s.ok()) {
+    return Respond(context, s);
+  }
   absl::StatusOr<newsfeed::v1::FacetsResponse> result = store_.Facets(*request);
   if (result.ok()) *response = std::move(*result);
   return Respond(context, result.status());
 }
 
 grpc::ServerWriteReactor<SubscribeResponse>* QueryServiceImpl::Subscribe(
-    grpc::CallbackServerContext* /*context*/,
+    grpc::CallbackServerContext* context,
     const newsfeed::v1::SubscribeRequest* request) {
+  if (absl::Status s = read_gate_.Check(*context, "Subscribe"); !s.ok()) {
+    return new RejectedStream<grpc::ServerWriteReactor<SubscribeResponse>>(s);
+  }
   return new SubscribeReactor(hub_, *request);
 }
 
 grpc::ServerBidiReactor<PublishRequest, PublishResponse>*
 ArticleIngestImpl::Publish(grpc::CallbackServerContext* context) {
+  if (absl::Status s = publish_gate_.Check(*context, "Publish"); !s.ok()) {
+    log::Warning("ingest: refused a Publish stream from %s: %s",
+                 context->peer(), s.message());
+    return new RejectedStream<
+        grpc::ServerBidiReactor<PublishRequest, PublishResponse>>(s);
+  }
   return new PublishReactor(writer_, options_, context->peer());
 }
 

@@ -13,6 +13,7 @@
 
 #include <string>
 
+#include "common/auth/bearer_token.h"
 #include "newsfeed/v1/ingest.grpc.pb.h"
 #include "newsfeed/v1/query.grpc.pb.h"
 #include "query-service/hub/subscription_hub.h"
@@ -24,9 +25,11 @@ namespace newsfeed::query {
 class QueryServiceImpl final
     : public newsfeed::v1::QueryService::CallbackService {
  public:
-  // `store` and `hub` are borrowed and must outlive the service.
-  QueryServiceImpl(ArticleStore& store, SubscriptionHub& hub)
-      : store_(store), hub_(hub) {}
+  // `store` and `hub` are borrowed and must outlive the service. Every RPC
+  // is UNAUTHENTICATED unless it passes `read_gate`.
+  QueryServiceImpl(ArticleStore& store, SubscriptionHub& hub,
+                   auth::TokenGate read_gate = {})
+      : store_(store), hub_(hub), read_gate_(std::move(read_gate)) {}
 
   grpc::ServerUnaryReactor* Search(
       grpc::CallbackServerContext* context,
@@ -47,6 +50,7 @@ class QueryServiceImpl final
  private:
   ArticleStore& store_;
   SubscriptionHub& hub_;
+  const auth::TokenGate read_gate_;
 };
 
 struct IngestOptions {
@@ -54,6 +58,8 @@ struct IngestOptions {
   int max_batch_articles = 500;
   // Batches of one stream being stored at once; reading pauses beyond it.
   int max_batches_in_flight = 8;
+  // When set, Publish streams must carry it as a bearer token.
+  std::string publish_token;
 };
 
 class ArticleIngestImpl final
@@ -61,7 +67,9 @@ class ArticleIngestImpl final
  public:
   // `writer` is borrowed and must outlive the service.
   ArticleIngestImpl(StoreWriter& writer, const IngestOptions& options)
-      : writer_(writer), options_(options) {}
+      : writer_(writer),
+        options_(options),
+        publish_gate_(options.publish_token) {}
 
   grpc::ServerBidiReactor<newsfeed::v1::PublishRequest,
                           newsfeed::v1::PublishResponse>*
@@ -70,6 +78,7 @@ class ArticleIngestImpl final
  private:
   StoreWriter& writer_;
   const IngestOptions options_;
+  const auth::TokenGate publish_gate_;
 };
 
 // INVALID_ARGUMENT naming the article (index and id) and field when a

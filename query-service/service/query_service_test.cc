@@ -9,7 +9,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/auth/bearer_token.h"
+#include "common/auth/test_certs.h"
+#include "common/auth/tls.h"
 #include "gmock/gmock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "newsfeed/v1/ingest.grpc.pb.h"
 #include "newsfeed/v1/query.grpc.pb.h"
@@ -210,6 +214,137 @@ TEST_F(QueryServiceTest, SubscribeWithBadFilterIsInvalidArgument) {
   grpc::Status status = reader->Finish();
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(status.error_message(), HasSubstr("companies"));
+}
+
+}  // namespace
+}  // namespace newsfeed::query
+
+namespace newsfeed::query {
+namespace {
+
+// query-service with mutual TLS and both tokens, as deploy/ can run it.
+class SecuredQueryServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    certs_ = auth::MakeTestCerts();
+    ASSERT_FALSE(certs_.dir.empty());
+    std::string dir = ::testing::TempDir() + "query_secured_XXXXXX";
+    ASSERT_NE(mkdtemp(dir.data()), nullptr);
+    QueryConfig config;
+    config.store.data_dir = dir;
+    config.server.listen_address = "127.0.0.1:0";
+    config.server.tls_cert_file = certs_.server_cert();
+    config.server.tls_key_file = certs_.server_key();
+    config.server.tls_client_ca_file = certs_.ca();
+    config.ingest.publish_token = "publish-token";
+    config.read_token = "read-token";
+    config.hub.heartbeat_interval = absl::Hours(1);
+    config.shutdown_grace = absl::Seconds(1);
+    auto server = QueryServer::Start(config, RealClock::Instance());
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+    auto credentials =
+        auth::MakeChannelCredentials({.ca_file = certs_.ca(),
+                                      .cert_file = certs_.client_cert(),
+                                      .key_file = certs_.client_key()});
+    ASSERT_TRUE(credentials.ok()) << credentials.status();
+    channel_ = grpc::CreateChannel(server_->address(), *credentials);
+  }
+
+  grpc::Status Publish(const std::string& token) {
+    auto stub = newsfeed::v1::ArticleIngest::NewStub(channel_);
+    grpc::ClientContext context;
+    if (!token.empty()) {
+      context.AddMetadata("authorization", auth::BearerHeader(token));
+    }
+    auto stream = stub->Publish(&context);
+    newsfeed::v1::PublishRequest request;
+    request.set_batch_id(1);
+    *request.add_articles() = MakeArticle("s1", "Microsoft", "FR", "ai", 1000);
+    stream->Write(request);
+    stream->WritesDone();
+    newsfeed::v1::PublishResponse ack;
+    while (stream->Read(&ack)) {
+    }
+    return stream->Finish();
+  }
+
+  grpc::Status Search(const std::string& token,
+                      newsfeed::v1::SearchResponse* response) {
+    auto stub = newsfeed::v1::QueryService::NewStub(channel_);
+    grpc::ClientContext context;
+    if (!token.empty()) {
+      context.AddMetadata("authorization", auth::BearerHeader(token));
+    }
+    return stub->Search(&context, newsfeed::v1::SearchRequest(), response);
+  }
+
+  auth::TestCerts certs_;
+  std::unique_ptr<QueryServer> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
+TEST_F(SecuredQueryServiceTest, PublishNeedsThePublishToken) {
+  grpc::Status status = Publish("");
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(status.error_message(), HasSubstr("Publish: needs a token"));
+  status = Publish("read-token");
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(status.error_message(), HasSubstr("wrong token"));
+
+  newsfeed::v1::SearchResponse response;
+  ASSERT_TRUE(Search("read-token", &response).ok());
+  EXPECT_EQ(response.articles_size(), 0);  // nothing got in
+
+  ASSERT_TRUE(Publish("publish-token").ok());
+  ASSERT_TRUE(Search("read-token", &response).ok());
+  ASSERT_EQ(response.articles_size(), 1);
+  EXPECT_EQ(response.articles(0).id(), "s1");
+}
+
+TEST_F(SecuredQueryServiceTest, ReadsNeedTheReadTokenButHealthDoesNot) {
+  newsfeed::v1::SearchResponse response;
+  grpc::Status status = Search("", &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(status.error_message(), HasSubstr("Search"));
+
+  auto query = newsfeed::v1::QueryService::NewStub(channel_);
+  grpc::ClientContext subscribe_context;
+  auto reader =
+      query->Subscribe(&subscribe_context, newsfeed::v1::SubscribeRequest());
+  newsfeed::v1::SubscribeResponse message;
+  EXPECT_FALSE(reader->Read(&message));
+  status = reader->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(status.error_message(), HasSubstr("Subscribe"));
+
+  // Probes need no token.
+  auto health = grpc::health::v1::Health::NewStub(channel_);
+  grpc::ClientContext health_context;
+  grpc::health::v1::HealthCheckResponse health_response;
+  ASSERT_TRUE(health
+                  ->Check(&health_context,
+                          grpc::health::v1::HealthCheckRequest(),
+                          &health_response)
+                  .ok());
+  EXPECT_EQ(health_response.status(),
+            grpc::health::v1::HealthCheckResponse::SERVING);
+}
+
+TEST_F(SecuredQueryServiceTest, ClientWithoutCertificateIsRefused) {
+  auto credentials = auth::MakeChannelCredentials(
+      {.ca_file = certs_.ca(), .cert_file = "", .key_file = ""});
+  ASSERT_TRUE(credentials.ok());
+  auto stub = newsfeed::v1::QueryService::NewStub(
+      grpc::CreateChannel(server_->address(), *credentials));
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", auth::BearerHeader("read-token"));
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(10));
+  newsfeed::v1::SearchResponse response;
+  EXPECT_EQ(stub->Search(&context, newsfeed::v1::SearchRequest(), &response)
+                .error_code(),
+            grpc::StatusCode::UNAVAILABLE);
 }
 
 }  // namespace
