@@ -22,4 +22,6 @@ run_suite release
 echo "== newsfeed: example clients (Python, Node.js) against the release build"
 scripts/test-clients.sh
 run_suite asan
-echo "== newsfeed: all tests passed (release and asan+ubsan, example clients)"
+echo "== newsfeed: container deployment (deploy/, podman + docker-compose)"
+scripts/deploy-test.sh
+echo "== newsfeed: all tests passed (release and asan+ubsan, example clients, deployment)"
