@@ -11,8 +11,10 @@
 #ifndef QUERY_SERVICE_SERVICE_QUERY_SERVICE_H_
 #define QUERY_SERVICE_SERVICE_QUERY_SERVICE_H_
 
+#include <memory>
 #include <string>
 
+#include "common/metrics/metrics.h"
 #include "newsfeed/v1/ingest.grpc.pb.h"
 #include "newsfeed/v1/query.grpc.pb.h"
 #include "query-service/hub/subscription_hub.h"
@@ -21,12 +23,20 @@
 
 namespace newsfeed::query {
 
+struct QueryServiceOptions {
+  // Where to record the latency of Search, GetArticle and Facets and the
+  // errors of every QueryService RPC (newsfeed_query_rpc_*). nullptr (the
+  // default): no metrics. Must outlive the service.
+  metrics::Registry* metrics = nullptr;
+};
+
 class QueryServiceImpl final
     : public newsfeed::v1::QueryService::CallbackService {
  public:
   // `store` and `hub` are borrowed and must outlive the service.
-  QueryServiceImpl(ArticleStore& store, SubscriptionHub& hub)
-      : store_(store), hub_(hub) {}
+  QueryServiceImpl(ArticleStore& store, SubscriptionHub& hub,
+                   const QueryServiceOptions& options = {});
+  ~QueryServiceImpl() override;
 
   grpc::ServerUnaryReactor* Search(
       grpc::CallbackServerContext* context,
@@ -45,8 +55,17 @@ class QueryServiceImpl final
       const newsfeed::v1::SubscribeRequest* request) override;
 
  private:
+  struct Metrics;
+
+  // Records the latency and outcome of a unary RPC, then finishes it.
+  grpc::ServerUnaryReactor* Respond(grpc::CallbackServerContext* context,
+                                    int method,
+                                    const metrics::Stopwatch& stopwatch,
+                                    const absl::Status& status);
+
   ArticleStore& store_;
   SubscriptionHub& hub_;
+  std::unique_ptr<Metrics> metrics_;  // null without options.metrics
 };
 
 struct IngestOptions {
