@@ -62,6 +62,7 @@ absl::StatusOr<IngestConfig> LoadIngestConfig(const std::string& path) {
   c.tagger.extra_data_files = r.GetStringList("tagger.extra_data_files");
   c.log_format = r.GetString("log_format", "text");
   c.shutdown_grace = r.GetDuration("shutdown_grace", c.shutdown_grace);
+  c.metrics_listen = r.GetString("metrics_listen", "");
 
   if (c.state.data_dir.empty()) r.AddError("data_dir", "must not be empty");
   if (c.publisher.query_address.empty())

@@ -25,8 +25,32 @@ std::shared_ptr<grpc::ChannelCredentials> Credentials(
 
 }  // namespace
 
+struct Publisher::Metrics {
+  explicit Metrics(metrics::Registry& registry)
+      : delivered(&registry.AddCounter(
+            "newsfeed_articles_delivered_total",
+            "Articles acknowledged by query-service and removed from the "
+            "outbox.")),
+        stream_failures(&registry.AddCounter(
+            "newsfeed_publisher_stream_failures_total",
+            "Publish streams to query-service that broke or could not be "
+            "opened (each is retried with backoff).")),
+        connected(&registry.AddGauge(
+            "newsfeed_publisher_connected",
+            "1 while a Publish stream to query-service is open and working, "
+            "else 0.")) {}
+
+  metrics::Counter* delivered;
+  metrics::Counter* stream_failures;
+  metrics::Gauge* connected;
+};
+
 Publisher::Publisher(IngestState& state, const PublisherOptions& options)
-    : state_(state), options_(options) {
+    : state_(state),
+      options_(options),
+      metrics_(options.metrics == nullptr
+                   ? nullptr
+                   : std::make_unique<Metrics>(*options.metrics)) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
@@ -91,6 +115,7 @@ void Publisher::Run() {
       ++stats_.reconnects;
       stats_.last_error = status.error_message();
     }
+    if (metrics_ != nullptr) metrics_->stream_failures->Increment();
     log::Warning(
         "delivery to query-service at %s interrupted: %s (code %d); "
         "retrying in %s, undelivered articles stay in the outbox",
@@ -144,6 +169,7 @@ grpc::Status Publisher::Session() {
         broken = true;
         break;
       }
+      if (metrics_ != nullptr) metrics_->connected->Set(1);
       unacked.push_back(std::move(sent));
     }
     if (broken) break;
@@ -180,6 +206,9 @@ grpc::Status Publisher::Session() {
           static_cast<int64_t>(unacked.front().outbox_ids.size());
       delivered = stats_.delivered;
     }
+    if (metrics_ != nullptr) {
+      metrics_->delivered->Increment(unacked.front().outbox_ids.size());
+    }
     if (options_.on_delivered) options_.on_delivered(delivered);
     unacked.pop_front();
   }
@@ -191,6 +220,7 @@ grpc::Status Publisher::Session() {
     stream->WritesDone();
   }
   grpc::Status status = stream->Finish();
+  if (metrics_ != nullptr) metrics_->connected->Set(0);
   {
     absl::MutexLock lock(&mu_);
     active_context_ = nullptr;
