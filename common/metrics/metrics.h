@@ -4,7 +4,7 @@
 // common/metrics/metrics_server.h).
 //
 // Updating a metric is one relaxed atomic operation (a histogram: two, plus
-// a short scan of its bucket bounds) and never takes a lock. Registering
+// a binary search of its bucket bounds) and never takes a lock. Registering
 // metrics, looking up a labelled child and rendering take the registry's or
 // the family's mutex, so components register and look up once, at
 // construction, and keep the returned references.
@@ -17,8 +17,8 @@
 //       "newsfeed_fetches_total", "Feed fetches by outcome.", {"outcome"});
 //   metrics::Counter& ok = fetches.WithLabels({"ok"});
 //   ok.Increment();
-//   std::string text = registry.Render();  // "...fetches_total{outcome="ok"}
-//   1"
+//   std::string text = registry.Render();
+//   // ...newsfeed_fetches_total{outcome="ok"} 1
 //
 // Components take a `metrics::Registry*` in their options struct; nullptr
 // (the default) means no metrics.
