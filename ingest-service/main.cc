@@ -1,10 +1,13 @@
 // ingest-service: polls RSS/Atom feeds, turns items into tagged articles and
 // delivers them to query-service. Wiring only; see README.md.
+#include <memory>
 #include <string>
 
 #include "common/clock/clock.h"
 #include "common/config/command_line.h"
 #include "common/log/log.h"
+#include "common/metrics/metrics.h"
+#include "common/metrics/metrics_server.h"
 #include "common/server/grpc_server.h"
 #include "ingest-service/admin/feed_admin_service.h"
 #include "ingest-service/config/ingest_config.h"
@@ -54,6 +57,22 @@ int main(int argc, char** argv) {
   if (config->log_format == "json") nf::log::SetFormat(nf::log::Format::kJson);
   nf::Clock& clock = nf::RealClock::Instance();
 
+  // Declared before the components, which record into it.
+  std::unique_ptr<nf::metrics::Registry> metrics;
+  std::unique_ptr<nf::metrics::MetricsServer> metrics_server;
+  if (!config->metrics_listen.empty()) {
+    metrics = std::make_unique<nf::metrics::Registry>();
+    auto started =
+        nf::metrics::MetricsServer::Start(config->metrics_listen, *metrics);
+    if (!started.ok()) {
+      nf::log::Error("ingest-service: %s", started.status().ToString());
+      return 1;
+    }
+    metrics_server = std::move(*started);
+    config->state.metrics = config->poller.metrics = config->publisher.metrics =
+        metrics.get();
+  }
+
   auto state = ingest::IngestState::Open(config->state);
   if (!state.ok()) {
     nf::log::Error("ingest-service: %s", state.status().ToString());
@@ -97,6 +116,10 @@ int main(int argc, char** argv) {
         "configured)",
         (*server)->address(), config->publisher.query_address,
         static_cast<int>(config->feeds.size()));
+    if (metrics_server != nullptr) {
+      nf::log::Info("ingest-service metrics on http://%s/metrics",
+                    metrics_server->address());
+    }
     poller.Start();
 
     const int signal_number = nf::rpc::WaitForTerminationSignal();

@@ -53,6 +53,10 @@ int main(int argc, char** argv) {
   }
   nf::log::Info("query-service listening on %s (data in %s)",
                 (*server)->address(), config->store.data_dir);
+  if (!(*server)->metrics_address().empty()) {
+    nf::log::Info("query-service metrics on http://%s/metrics",
+                  (*server)->metrics_address());
+  }
   const int signal_number = nf::rpc::WaitForTerminationSignal();
   nf::log::Info("query-service: signal %d, shutting down", signal_number);
   (*server)->Shutdown();

@@ -75,6 +75,7 @@ absl::StatusOr<IngestConfig> LoadIngestConfig(const std::string& path) {
   } else {
     c.server.max_receive_message_bytes = static_cast<int>(max_message_bytes);
   }
+  c.metrics_listen = r.GetString("metrics_listen", "");
 
   if (c.state.data_dir.empty()) r.AddError("data_dir", "must not be empty");
   if (auto credentials = auth::MakeChannelCredentials(c.publisher.tls);

@@ -9,8 +9,32 @@
 #include "newsfeed/v1/ingest.grpc.pb.h"
 
 namespace newsfeed::ingest {
+struct Publisher::Metrics {
+  explicit Metrics(metrics::Registry& registry)
+      : delivered(&registry.AddCounter(
+            "newsfeed_articles_delivered_total",
+            "Articles acknowledged by query-service and removed from the "
+            "outbox.")),
+        stream_failures(&registry.AddCounter(
+            "newsfeed_publisher_stream_failures_total",
+            "Publish streams to query-service that broke or could not be "
+            "opened (each is retried with backoff).")),
+        connected(&registry.AddGauge(
+            "newsfeed_publisher_connected",
+            "1 while a Publish stream to query-service is open and working, "
+            "else 0.")) {}
+
+  metrics::Counter* delivered;
+  metrics::Counter* stream_failures;
+  metrics::Gauge* connected;
+};
+
 Publisher::Publisher(IngestState& state, const PublisherOptions& options)
-    : state_(state), options_(options) {
+    : state_(state),
+      options_(options),
+      metrics_(options.metrics == nullptr
+                   ? nullptr
+                   : std::make_unique<Metrics>(*options.metrics)) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
@@ -83,6 +107,7 @@ void Publisher::Run() {
       ++stats_.reconnects;
       stats_.last_error = status.error_message();
     }
+    if (metrics_ != nullptr) metrics_->stream_failures->Increment();
     log::Warning(
         "delivery to query-service at %s interrupted: %s (code %d); "
         "retrying in %s, undelivered articles stay in the outbox",
@@ -149,6 +174,7 @@ grpc::Status Publisher::Session() {
         broken = server_closed = true;
         break;
       }
+      if (metrics_ != nullptr) metrics_->connected->Set(1);
       unacked.push_back(std::move(sent));
     }
     if (broken) break;
@@ -185,6 +211,9 @@ grpc::Status Publisher::Session() {
           static_cast<int64_t>(unacked.front().outbox_ids.size());
       delivered = stats_.delivered;
     }
+    if (metrics_ != nullptr) {
+      metrics_->delivered->Increment(unacked.front().outbox_ids.size());
+    }
     if (options_.on_delivered) options_.on_delivered(delivered);
     unacked.pop_front();
   }
@@ -195,6 +224,7 @@ grpc::Status Publisher::Session() {
     stream->WritesDone();
   }
   grpc::Status status = stream->Finish();
+  if (metrics_ != nullptr) metrics_->connected->Set(0);
   {
     absl::MutexLock lock(&mu_);
     active_context_ = nullptr;

@@ -22,6 +22,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/auth/tls.h"
+#include "common/metrics/metrics.h"
 #include "ingest-service/state/ingest_state.h"
 
 namespace newsfeed::ingest {
@@ -47,6 +48,10 @@ struct PublisherOptions {
   // Called on the delivery thread after each acknowledged batch with the
   // total delivered since start (metrics, tests). Must not block.
   std::function<void(int64_t delivered)> on_delivered;
+  // Where to count delivered articles and broken streams and show whether a
+  // stream is up (newsfeed_articles_delivered_total, ...). nullptr (the
+  // default): no metrics. Must outlive the publisher.
+  metrics::Registry* metrics = nullptr;
 };
 
 struct PublisherStats {
@@ -70,6 +75,8 @@ class Publisher {
   PublisherStats stats() const;
 
  private:
+  struct Metrics;
+
   void Run();
   // One stream session; returns when it broke or on stop.
   grpc::Status Session();
@@ -86,6 +93,7 @@ class Publisher {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   grpc::ClientContext* active_context_ ABSL_GUARDED_BY(mu_) = nullptr;
   PublisherStats stats_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<Metrics> metrics_;  // null without options.metrics
   std::thread thread_;
 };
 

@@ -10,6 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "common/auth/test_certs.h"
+#include "common/metrics/metrics.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "query-service/server/query_server.h"
 
@@ -83,13 +85,21 @@ TEST_F(PublisherTest, DeliversTheWholeOutboxOnceAndEmptiesIt) {
   ASSERT_NE(query, nullptr);
   ASSERT_EQ(*state_->RecordNewArticles("feed", Articles(1050)), 1050);
   absl::Notification done;
+  metrics::Registry registry;
   {
-    Publisher publisher(*state_, Options(&done, 1050));
+    PublisherOptions options = Options(&done, 1050);
+    options.metrics = &registry;
+    Publisher publisher(*state_, options);
     publisher.Wake();
     done.WaitForNotification();
   }
   EXPECT_EQ(state_->GetOutboxStats()->articles, 0);
   EXPECT_EQ(*query->store().LatestSequence(), 1050u);
+  const std::string text = registry.Render();
+  EXPECT_THAT(
+      text, ::testing::HasSubstr("\nnewsfeed_articles_delivered_total 1050\n"));
+  // The stream closed with the publisher.
+  EXPECT_THAT(text, ::testing::HasSubstr("\nnewsfeed_publisher_connected 0\n"));
 }
 
 TEST_F(PublisherTest, KeepsArticlesWhileQueryServiceIsDownThenDelivers) {

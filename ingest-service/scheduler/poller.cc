@@ -25,7 +25,57 @@ std::string HostOf(std::string_view url) {
   return host;
 }
 
+// What became of one fetch, as newsfeed_fetches_total{outcome} counts it.
+enum Outcome {
+  kOk,            // 2xx, parsed, new items queued
+  kNotModified,   // 304
+  kHttpError,     // any other status (404, 500, ...)
+  kRetryLater,    // 429 or 503: the host is paused
+  kGone,          // 410: the feed is disabled
+  kNetworkError,  // no HTTP response (connection, DNS, TLS, timeout, ...)
+  kParseError,    // the document is not a feed
+  kStoreError,    // the state file failed, or the outbox is full
+  kOutcomeCount
+};
+constexpr const char* kOutcomeNames[kOutcomeCount] = {
+    "ok",   "not_modified",  "http_error",  "retry_later",
+    "gone", "network_error", "parse_error", "store_error"};
+
 }  // namespace
+
+struct Poller::Metrics {
+  explicit Metrics(metrics::Registry& registry)
+      : latency(&registry.AddHistogram(
+            "newsfeed_fetch_duration_seconds",
+            "Time from a fetch starting to its complete HTTP response "
+            "(redirects included), for fetches that got one.",
+            metrics::FetchLatencyBuckets())),
+        items_parsed(&registry.AddCounter(
+            "newsfeed_items_parsed_total",
+            "Items found in successfully parsed feed documents.")),
+        articles_tagged(&registry.AddCounter(
+            "newsfeed_articles_tagged_total",
+            "New or changed items normalized and tagged.")),
+        articles_queued(&registry.AddCounter(
+            "newsfeed_articles_queued_total",
+            "Articles written to the outbox for delivery.")) {
+    metrics::CounterFamily& fetches = registry.AddCounterFamily(
+        "newsfeed_fetches_total",
+        "Feed fetches by outcome: ok, not_modified, http_error, retry_later "
+        "(429/503), gone (410), network_error (no response), parse_error, "
+        "store_error (state file or outbox full).",
+        {"outcome"});
+    for (int o = 0; o < kOutcomeCount; ++o) {
+      outcomes[o] = &fetches.WithLabels({kOutcomeNames[o]});
+    }
+  }
+
+  metrics::Counter* outcomes[kOutcomeCount];
+  metrics::Histogram* latency;
+  metrics::Counter* items_parsed;
+  metrics::Counter* articles_tagged;
+  metrics::Counter* articles_queued;
+};
 
 Poller::Poller(IngestState& state, FeedFetcher& fetcher, const Tagger& tagger,
                Clock& clock, const PollerOptions& options,
@@ -36,7 +86,10 @@ Poller::Poller(IngestState& state, FeedFetcher& fetcher, const Tagger& tagger,
       clock_(clock),
       options_(options),
       on_queued_(std::move(on_queued)),
-      random_(std::random_device{}()) {}
+      random_(std::random_device{}()),
+      metrics_(options.metrics == nullptr
+                   ? nullptr
+                   : std::make_unique<Metrics>(*options.metrics)) {}
 
 Poller::~Poller() {
   {
@@ -158,14 +211,20 @@ void Poller::HandleResult(FeedRecord& feed, absl::StatusOr<FetchResult> result,
                           absl::Time started) {
   const absl::Time now = clock_.Now();
   feed.last_attempt = started;
+  Outcome outcome = kOk;
   if (!result.ok()) {
     if (absl::IsCancelled(result.status())) return;  // shutting down
+    outcome = kNetworkError;
     feed.http_status = 0;
     RecordFailure(feed, std::string(result.status().message()), now);
   } else {
+    if (metrics_ != nullptr) {
+      metrics_->latency->ObserveDuration(result->elapsed);
+    }
     feed.http_status = result->http_status;
     const int code = result->http_status;
     if (code == 429 || code == 503) {
+      outcome = kRetryLater;
       // The server asked us to wait: not the feed's fault, so no failure,
       // and no other feed of that host is fetched before then either.
       feed.next_poll =
@@ -177,15 +236,23 @@ void Poller::HandleResult(FeedRecord& feed, absl::StatusOr<FetchResult> result,
       feed.last_error =
           absl::StrCat("HTTP ", code, ": server asked to retry later");
     } else if (code == 410) {
+      outcome = kGone;
       feed.enabled = false;
       feed.last_error =
           "HTTP 410 Gone: the feed was removed at its source; "
           "polling stopped (PollNow re-enables it)";
       log::Warning("feed %s: %s", feed.url, feed.last_error);
     } else if (result->not_modified || (code >= 200 && code < 300)) {
-      if (!result->not_modified) {
-        absl::StatusOr<int> queued = Ingest(feed, *result);
+      if (result->not_modified) {
+        outcome = kNotModified;
+      } else {
+        bool parse_failed = false;
+        absl::StatusOr<int> queued = Ingest(feed, *result, &parse_failed);
         if (!queued.ok()) {
+          if (metrics_ != nullptr) {
+            metrics_->outcomes[parse_failed ? kParseError : kStoreError]
+                ->Increment();
+          }
           RecordFailure(feed, std::string(queued.status().message()), now);
           (void)state_.SaveFeed(feed);
           return;
@@ -205,22 +272,30 @@ void Poller::HandleResult(FeedRecord& feed, absl::StatusOr<FetchResult> result,
       feed.consecutive_failures = 0;
       feed.next_poll = now + Clamp(interval);
     } else {
+      outcome = kHttpError;
       RecordFailure(feed, absl::StrCat("HTTP ", code), now);
     }
   }
+  if (metrics_ != nullptr) metrics_->outcomes[outcome]->Increment();
   if (absl::Status s = state_.SaveFeed(feed); !s.ok() && !absl::IsNotFound(s)) {
     log::Error("feed %s: %s", feed.url, s.ToString());
   }
 }
 
-absl::StatusOr<int> Poller::Ingest(FeedRecord& feed,
-                                   const FetchResult& result) {
+absl::StatusOr<int> Poller::Ingest(FeedRecord& feed, const FetchResult& result,
+                                   bool* parse_failed) {
   ParseOptions parse_options = options_.parse;
   parse_options.feed_url =
       result.effective_url.empty() ? feed.url : result.effective_url;
   parse_options.charset_hint = result.charset;
   absl::StatusOr<ParsedFeed> parsed = ParseFeed(result.body, parse_options);
-  if (!parsed.ok()) return parsed.status();
+  if (!parsed.ok()) {
+    *parse_failed = true;
+    return parsed.status();
+  }
+  if (metrics_ != nullptr) {
+    metrics_->items_parsed->Increment(parsed->items.size());
+  }
 
   const absl::Time now = clock_.Now();
   FeedContext context{feed.id, feed.url, now};
@@ -237,8 +312,10 @@ absl::StatusOr<int> Poller::Ingest(FeedRecord& feed,
     tagger_.Tag(&articles[i]);
     fresh.push_back(std::move(articles[i]));
   }
+  if (metrics_ != nullptr) metrics_->articles_tagged->Increment(fresh.size());
   absl::StatusOr<int> queued = state_.RecordNewArticles(feed.id, fresh);
   if (!queued.ok()) return queued.status();
+  if (metrics_ != nullptr) metrics_->articles_queued->Increment(*queued);
 
   // Only now that the items are safely queued may the validators advance:
   // otherwise a failure would hide these items behind a 304 forever.

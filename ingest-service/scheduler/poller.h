@@ -14,6 +14,7 @@
 #define INGEST_SERVICE_SCHEDULER_POLLER_H_
 
 #include <functional>
+#include <memory>
 #include <random>
 #include <string>
 #include <thread>
@@ -23,6 +24,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/clock/clock.h"
+#include "common/metrics/metrics.h"
 #include "ingest-service/fetcher/feed_fetcher.h"
 #include "ingest-service/parser/feed_parser.h"
 #include "ingest-service/state/ingest_state.h"
@@ -49,6 +51,10 @@ struct PollerOptions {
   int max_feeds_per_round = 1000;
   // Limits for parsing each document.
   ParseOptions parse;
+  // Where to count fetches by outcome, fetch latency, items parsed and
+  // articles tagged and queued (newsfeed_fetches_total, ...). nullptr (the
+  // default): no metrics. Must outlive the poller.
+  metrics::Registry* metrics = nullptr;
 };
 
 class Poller {
@@ -72,12 +78,16 @@ class Poller {
   absl::StatusOr<int> PollOnce();
 
  private:
+  struct Metrics;
+
   void Run();
   bool StopRequested();
   void HandleResult(FeedRecord& feed, absl::StatusOr<FetchResult> result,
                     absl::Time started);
-  // Returns the number of articles queued, or the error of the document.
-  absl::StatusOr<int> Ingest(FeedRecord& feed, const FetchResult& result);
+  // Returns the number of articles queued, or the error of the document;
+  // `parse_failed` tells a document that did not parse from a state error.
+  absl::StatusOr<int> Ingest(FeedRecord& feed, const FetchResult& result,
+                             bool* parse_failed);
   void RecordFailure(FeedRecord& feed, const std::string& error,
                      absl::Time now);
   absl::Duration Backoff(int failures);
@@ -93,6 +103,7 @@ class Poller {
   // Hosts that answered 429/503: none of their feeds is fetched before the
   // time given. Fetch thread only.
   absl::flat_hash_map<std::string, absl::Time> host_paused_until_;
+  std::unique_ptr<Metrics> metrics_;  // null without options.metrics
 
   absl::Mutex mu_;
   bool wake_ ABSL_GUARDED_BY(mu_) = false;

@@ -5,6 +5,7 @@
 #include <map>
 #include <string>
 
+#include "common/metrics/metrics.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -222,6 +223,42 @@ TEST_F(PollerTest, UnparseableDocumentIsAFeedErrorNamingTheFeed) {
   EXPECT_EQ(feed.consecutive_failures, 1);
   EXPECT_FALSE(feed.last_error.empty());
   EXPECT_EQ(state_->GetOutboxStats()->articles, 0);
+}
+
+TEST_F(PollerTest, MetricsCountFetchesByOutcomeAndArticles) {
+  metrics::Registry registry;
+  PollerOptions options = options_;
+  options.metrics = &registry;
+  Poller poller(*state_, fetcher_, *tagger_, clock_, options, nullptr);
+  FetchResult ok = Ok(kRss);
+  ok.elapsed = absl::Milliseconds(30);
+  fetcher_.responses[kUrl] = ok;
+  EXPECT_EQ(*poller.PollOnce(), 1);
+  clock_.Advance(absl::Hours(3));
+  fetcher_.responses[kUrl] = Ok("<html><body>not a feed");
+  EXPECT_EQ(*poller.PollOnce(), 1);
+  clock_.Advance(absl::Hours(3));
+  fetcher_.responses[kUrl] = Status(500);
+  EXPECT_EQ(*poller.PollOnce(), 1);
+  clock_.Advance(absl::Hours(3));
+  fetcher_.responses.erase(kUrl);  // no route: a transport error
+  EXPECT_EQ(*poller.PollOnce(), 1);
+
+  const std::string text = registry.Render();
+  for (const char* line :
+       {"newsfeed_fetches_total{outcome=\"ok\"} 1\n",
+        "newsfeed_fetches_total{outcome=\"parse_error\"} 1\n",
+        "newsfeed_fetches_total{outcome=\"http_error\"} 1\n",
+        "newsfeed_fetches_total{outcome=\"network_error\"} 1\n",
+        "newsfeed_fetches_total{outcome=\"not_modified\"} 0\n",
+        "\nnewsfeed_items_parsed_total 2\n",
+        "\nnewsfeed_articles_tagged_total 2\n",
+        "\nnewsfeed_articles_queued_total 2\n",
+        // Three fetches got an HTTP response.
+        "\nnewsfeed_fetch_duration_seconds_count 3\n",
+        "newsfeed_fetch_duration_seconds_bucket{le=\"0.05\"} 3\n"}) {
+    EXPECT_THAT(text, HasSubstr(line));
+  }
 }
 
 TEST_F(PollerTest, PermanentRedirectUpdatesTheFeedUrl) {

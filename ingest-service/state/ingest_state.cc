@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <utility>
 
@@ -173,35 +174,58 @@ absl::StatusOr<std::unique_ptr<IngestState>> IngestState::Open(
         absl::StrCat("cannot open ", path, ": ", message));
   }
   auto state = std::unique_ptr<IngestState>(new IngestState(db, options, path));
-  absl::MutexLock lock(&state->mu_);
-  sqlite3_busy_timeout(db, 5000);
-  if (absl::Status s = state->Exec("PRAGMA journal_mode=WAL"); !s.ok())
-    return s;
-  if (absl::Status s = state->Exec("PRAGMA synchronous=NORMAL"); !s.ok())
-    return s;
-  int version = 0;
   {
-    Statement q(db, "PRAGMA user_version");
-    if (q.Step() == SQLITE_ROW) version = static_cast<int>(q.Int(0));
-  }
-  const int latest = static_cast<int>(std::size(kMigrations));
-  if (version > latest) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(path, " has schema version ", version,
-                     ", newer than this binary (", latest, ")"));
-  }
-  for (int v = version; v < latest; ++v) {
-    if (absl::Status s = state->Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
-    if (absl::Status s = state->Exec(kMigrations[v]); !s.ok()) {
-      (void)state->Exec("ROLLBACK");
+    absl::MutexLock lock(&state->mu_);
+    sqlite3_busy_timeout(db, 5000);
+    if (absl::Status s = state->Exec("PRAGMA journal_mode=WAL"); !s.ok())
       return s;
-    }
-    if (absl::Status s =
-            state->Exec(absl::StrCat("PRAGMA user_version=", v + 1).c_str());
-        !s.ok()) {
+    if (absl::Status s = state->Exec("PRAGMA synchronous=NORMAL"); !s.ok())
       return s;
+    int version = 0;
+    {
+      Statement q(db, "PRAGMA user_version");
+      if (q.Step() == SQLITE_ROW) version = static_cast<int>(q.Int(0));
     }
-    if (absl::Status s = state->Exec("COMMIT"); !s.ok()) return s;
+    const int latest = static_cast<int>(std::size(kMigrations));
+    if (version > latest) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(path, " has schema version ", version,
+                       ", newer than this binary (", latest, ")"));
+    }
+    for (int v = version; v < latest; ++v) {
+      if (absl::Status s = state->Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+      if (absl::Status s = state->Exec(kMigrations[v]); !s.ok()) {
+        (void)state->Exec("ROLLBACK");
+        return s;
+      }
+      if (absl::Status s =
+              state->Exec(absl::StrCat("PRAGMA user_version=", v + 1).c_str());
+          !s.ok()) {
+        return s;
+      }
+      if (absl::Status s = state->Exec("COMMIT"); !s.ok()) return s;
+    }
+  }
+  // Registered without holding mu_: a scrape calls back into GetOutboxStats.
+  if (metrics::Registry* registry = options.metrics; registry != nullptr) {
+    IngestState* s = state.get();
+    auto read = [s](int64_t OutboxStats::*field) {
+      absl::StatusOr<OutboxStats> stats = s->GetOutboxStats();
+      return stats.ok() ? static_cast<double>((*stats).*field) : std::nan("");
+    };
+    s->metric_registrations_.push_back(registry->AddCallbackGauge(
+        "newsfeed_outbox_articles",
+        "Articles in the outbox, not yet acknowledged by query-service.",
+        [read] { return read(&OutboxStats::articles); }));
+    s->metric_registrations_.push_back(registry->AddCallbackGauge(
+        "newsfeed_outbox_bytes",
+        "Serialized bytes of the articles in the outbox.",
+        [read] { return read(&OutboxStats::bytes); }));
+    registry
+        ->AddGauge("newsfeed_outbox_quota_bytes",
+                   "Outbox quota (outbox.max_bytes): beyond it new articles "
+                   "wait at their feed.")
+        .Set(static_cast<double>(options.outbox_max_bytes));
   }
   {
     Statement q(db, "SELECT COUNT(*), COALESCE(SUM(bytes), 0) FROM outbox");
@@ -212,6 +236,7 @@ absl::StatusOr<std::unique_ptr<IngestState>> IngestState::Open(
 }
 
 IngestState::~IngestState() {
+  metric_registrations_.clear();  // before the file closes
   absl::MutexLock lock(&mu_);
   sqlite3_close_v2(db_);
 }

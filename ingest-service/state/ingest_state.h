@@ -25,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/metrics/metrics.h"
 #include "newsfeed/v1/article.pb.h"
 
 namespace newsfeed::ingest {
@@ -36,6 +37,10 @@ struct IngestStateOptions {
   // RecordNewArticles fails with RESOURCE_EXHAUSTED and records nothing, so
   // the items are fetched and offered again later. Default 1 GiB.
   int64_t outbox_max_bytes = int64_t{1} << 30;
+  // Where to export the outbox depth (newsfeed_outbox_articles,
+  // newsfeed_outbox_bytes, read from the file at each scrape) and quota.
+  // nullptr (the default): no metrics. Must outlive the state.
+  metrics::Registry* metrics = nullptr;
 };
 
 // A feed and its fetch state.
@@ -137,6 +142,7 @@ class IngestState {
   OutboxStats outbox_ ABSL_GUARDED_BY(mu_);
   const IngestStateOptions options_;
   const std::string path_;
+  std::vector<metrics::CallbackRegistration> metric_registrations_;
 };
 
 }  // namespace newsfeed::ingest

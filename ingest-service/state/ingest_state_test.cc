@@ -5,6 +5,8 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "common/metrics/metrics.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace newsfeed::ingest {
@@ -113,6 +115,32 @@ TEST(IngestStateTest, RecordsEachVersionOnceAndQueuesIt) {
   ASSERT_TRUE((*state)->AckOutbox({(*entries)[0].id, (*entries)[1].id}).ok());
   EXPECT_EQ((*state)->GetOutboxStats()->articles, 1);
   EXPECT_EQ((*state)->PeekOutbox((*entries)[1].id, 10)->size(), 1u);
+}
+
+TEST(IngestStateTest, ExportsTheOutboxDepthAtEachScrape) {
+  metrics::Registry registry;
+  IngestStateOptions options = StateOptions(TempDir(), 4096);
+  options.metrics = &registry;
+  auto state = IngestState::Open(options);
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_THAT(registry.Render(),
+              ::testing::HasSubstr("\nnewsfeed_outbox_articles 0\n"
+                                   "# HELP newsfeed_outbox_bytes"));
+  EXPECT_THAT(registry.Render(),
+              ::testing::HasSubstr("\nnewsfeed_outbox_quota_bytes 4096\n"));
+  ASSERT_EQ(*(*state)->RecordNewArticles(
+                "feed", {MakeArticle("a", "1"), MakeArticle("b", "1")}),
+            2);
+  const OutboxStats stats = *(*state)->GetOutboxStats();
+  ASSERT_GT(stats.bytes, 0);
+  const std::string text = registry.Render();
+  EXPECT_THAT(text, ::testing::HasSubstr("\nnewsfeed_outbox_articles 2\n"));
+  EXPECT_THAT(text, ::testing::HasSubstr(absl::StrCat(
+                        "\nnewsfeed_outbox_bytes ", stats.bytes, "\n")));
+  // Closing the state removes its gauges from the registry.
+  state->reset();
+  EXPECT_THAT(registry.Render(),
+              ::testing::Not(::testing::HasSubstr("newsfeed_outbox_articles")));
 }
 
 TEST(IngestStateTest, OutboxQuotaRefusesWholeBatch) {

@@ -46,6 +46,7 @@ absl::StatusOr<QueryConfig> LoadQueryConfig(const std::string& path) {
       static_cast<int>(r.GetInt("ingest.max_batch_articles", 500));
   c.log_format = r.GetString("log_format", "text");
   c.shutdown_grace = r.GetDuration("shutdown_grace", c.shutdown_grace);
+  c.metrics_listen = r.GetString("metrics_listen", "");
 
   if (c.store.data_dir.empty()) r.AddError("data_dir", "must not be empty");
   if (c.store.max_page_size < 1 || c.store.max_page_size > 1000) {

@@ -26,6 +26,8 @@ struct QueryConfig {
   std::string read_token;
   std::string log_format = "text";
   absl::Duration shutdown_grace = absl::Seconds(5);
+  // host:port of the Prometheus /metrics endpoint; empty: no metrics.
+  std::string metrics_listen;
 };
 
 // Reads `path` (empty: defaults and environment only). INVALID_ARGUMENT

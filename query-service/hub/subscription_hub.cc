@@ -106,8 +106,28 @@ absl::StatusOr<std::unique_ptr<SubscriptionHub>> SubscriptionHub::Create(
     ArticleStore& store, Clock& clock, const HubOptions& options) {
   absl::StatusOr<uint64_t> latest = store.LatestSequence();
   if (!latest.ok()) return latest.status();
-  return std::unique_ptr<SubscriptionHub>(
+  auto hub = std::unique_ptr<SubscriptionHub>(
       new SubscriptionHub(store, clock, options, *latest));
+  if (metrics::Registry* registry = options.metrics; registry != nullptr) {
+    SubscriptionHub* h = hub.get();
+    hub->metric_registrations_.push_back(registry->AddCallbackGauge(
+        "newsfeed_subscribers", "Open Subscribe streams.",
+        [h] { return static_cast<double>(h->stats().subscribers); }));
+    hub->metric_registrations_.push_back(registry->AddCallbackGauge(
+        "newsfeed_latest_sequence",
+        "The latest sequence number committed to the store.",
+        [h] { return static_cast<double>(h->stats().latest_sequence); }));
+    hub->metric_registrations_.push_back(registry->AddCallbackGauge(
+        "newsfeed_subscription_lag_max",
+        "Sequence numbers the slowest open subscription is behind the "
+        "latest commit.",
+        [h] { return static_cast<double>(h->stats().max_lag); }));
+    hub->metric_registrations_.push_back(registry->AddCallbackGauge(
+        "newsfeed_subscription_buffered_messages",
+        "Messages queued for sending over all Subscribe streams.",
+        [h] { return static_cast<double>(h->stats().buffered_messages); }));
+  }
+  return hub;
 }
 
 SubscriptionHub::SubscriptionHub(ArticleStore& store, Clock& clock,
@@ -122,6 +142,7 @@ SubscriptionHub::SubscriptionHub(ArticleStore& store, Clock& clock,
 }
 
 SubscriptionHub::~SubscriptionHub() {
+  metric_registrations_.clear();
   Shutdown();
   pump_.join();
 }
@@ -239,6 +260,22 @@ size_t SubscriptionHub::subscriber_count() const {
     if (s->writer_ != nullptr) ++open;
   }
   return open;
+}
+
+HubStats SubscriptionHub::stats() const {
+  HubStats stats;
+  absl::MutexLock lock(&mu_);
+  stats.latest_sequence = latest_sequence_;
+  uint64_t lowest = latest_sequence_;
+  for (const auto& s : subscriptions_) {
+    absl::MutexLock sub_lock(&s->mu_);
+    if (s->writer_ == nullptr) continue;
+    ++stats.subscribers;
+    lowest = std::min(lowest, s->position_);
+    stats.buffered_messages += s->queue_.size();
+  }
+  stats.max_lag = latest_sequence_ - lowest;
+  return stats;
 }
 
 bool SubscriptionHub::Refill(Subscription& subscription, uint64_t latest) {

@@ -35,6 +35,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/clock/clock.h"
+#include "common/metrics/metrics.h"
 #include "newsfeed/v1/query.pb.h"
 #include "query-service/filter/filter.h"
 #include "query-service/store/article_store.h"
@@ -69,6 +70,22 @@ struct HubOptions {
   size_t recent_capacity = 4096;
   // Limits on a subscription's filter (values per dimension, text length).
   FilterLimits filter_limits;
+  // Where to export stats() as gauges (newsfeed_subscribers, ...). nullptr
+  // (the default): no metrics. Must outlive the hub.
+  metrics::Registry* metrics = nullptr;
+};
+
+// A snapshot of the hub, for metrics.
+struct HubStats {
+  // Subscriptions not yet detached.
+  size_t subscribers = 0;
+  // The latest sequence committed to the store.
+  uint64_t latest_sequence = 0;
+  // latest_sequence minus the lowest position of an open subscription: how
+  // far the slowest subscriber is behind (0 without subscribers).
+  uint64_t max_lag = 0;
+  // Messages queued for sending, over all subscriptions.
+  size_t buffered_messages = 0;
 };
 
 class SubscriptionHub;
@@ -141,6 +158,7 @@ class SubscriptionHub final : public ChangeListener {
 
   // Subscriptions not yet detached.
   size_t subscriber_count() const;
+  HubStats stats() const;
 
  private:
   friend class Subscription;
@@ -176,6 +194,7 @@ class SubscriptionHub final : public ChangeListener {
   bool dirty_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 
+  std::vector<metrics::CallbackRegistration> metric_registrations_;
   std::thread pump_;
 };
 

@@ -162,6 +162,55 @@ TEST_F(HubTest, SlowSubscriberCatchesUpFromTheStoreWithoutBlockingOthers) {
   (*fast_sub)->Detach();
 }
 
+TEST_F(HubTest, StatsShowSubscribersLagAndBufferedMessages) {
+  EXPECT_EQ(hub_->stats().subscribers, 0u);
+  EXPECT_EQ(hub_->stats().max_lag, 0u);
+  FakeStream stalled;  // never acknowledges a write
+  newsfeed::v1::SubscribeRequest request;
+  auto subscription = hub_->Subscribe(request, &stalled);
+  ASSERT_TRUE(subscription.ok());
+  stalled.WaitForWrites(1);
+  std::vector<Article> batch;
+  for (int i = 0; i < 40; ++i) {
+    batch.push_back(MakeArticle(absl::StrCat("a-", i), "FR"));
+  }
+  Store(batch);
+
+  // Its queue (capacity 4) holds at most 3 articles besides the heartbeat
+  // in flight, so it cannot have examined more than 3 of the 40.
+  HubStats stats = hub_->stats();
+  EXPECT_EQ(stats.subscribers, 1u);
+  EXPECT_EQ(stats.latest_sequence, 40u);
+  EXPECT_GE(stats.max_lag, 37u);
+  EXPECT_GE(stats.buffered_messages, 1u);
+  EXPECT_LE(stats.buffered_messages, 4u);
+
+  (*subscription)->Detach();
+  stats = hub_->stats();
+  EXPECT_EQ(stats.subscribers, 0u);
+  EXPECT_EQ(stats.max_lag, 0u);
+  EXPECT_EQ(stats.buffered_messages, 0u);
+}
+
+TEST_F(HubTest, ExportsItsStatsAsGaugesWhileItLives) {
+  metrics::Registry registry;
+  HubOptions options;
+  options.metrics = &registry;
+  auto hub = SubscriptionHub::Create(*store_, clock_, options);
+  ASSERT_TRUE(hub.ok());
+  Store({MakeArticle("a", "FR")});
+  (*hub)->OnStored(1, {});
+  const std::string text = registry.Render();
+  EXPECT_THAT(text, ::testing::HasSubstr("\nnewsfeed_latest_sequence 1\n"));
+  EXPECT_THAT(text, ::testing::HasSubstr("\nnewsfeed_subscribers 0\n"));
+  EXPECT_THAT(text,
+              ::testing::HasSubstr("\nnewsfeed_subscription_lag_max 0\n"));
+  EXPECT_THAT(text, ::testing::HasSubstr(
+                        "\nnewsfeed_subscription_buffered_messages 0\n"));
+  hub->reset();
+  EXPECT_EQ(registry.Render(), "");
+}
+
 TEST_F(HubTest, ResumesAfterASequence) {
   Store({MakeArticle("one", "FR"), MakeArticle("two", "FR"),
          MakeArticle("three", "FR")});

@@ -22,6 +22,14 @@ absl::StatusOr<std::unique_ptr<QueryServer>> QueryServer::Start(
     return absl::FailedPreconditionError(absl::StrCat(
         "data_dir: cannot create ", c.store.data_dir, ": ", error.message()));
   }
+  if (!c.metrics_listen.empty()) {
+    server->metrics_ = std::make_unique<metrics::Registry>();
+    auto metrics_server =
+        metrics::MetricsServer::Start(c.metrics_listen, *server->metrics_);
+    if (!metrics_server.ok()) return metrics_server.status();
+    server->metrics_server_ = std::move(*metrics_server);
+    c.hub.metrics = c.writer.metrics = server->metrics_.get();
+  }
   auto store = SqliteStore::Open(c.store);
   if (!store.ok()) return store.status();
   server->store_ = std::move(*store);
@@ -31,7 +39,9 @@ absl::StatusOr<std::unique_ptr<QueryServer>> QueryServer::Start(
   server->writer_ = std::make_unique<StoreWriter>(
       *server->store_, *server->hub_, clock, c.writer);
   server->query_service_ = std::make_unique<QueryServiceImpl>(
-      *server->store_, *server->hub_, auth::TokenGate(c.read_token));
+      *server->store_, *server->hub_,
+      QueryServiceOptions{.metrics = server->metrics_.get(),
+                          .read_token = c.read_token});
   server->ingest_service_ =
       std::make_unique<ArticleIngestImpl>(*server->writer_, c.ingest);
   c.server.services = {server->query_service_.get(),
@@ -60,6 +70,7 @@ void QueryServer::Shutdown() {
   hub_->Shutdown();
   server_->Shutdown(config_.shutdown_grace);
   writer_.reset();  // commits what it queued, then joins
+  if (metrics_server_) metrics_server_->Stop();
 }
 
 }  // namespace newsfeed::query

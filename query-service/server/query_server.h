@@ -15,6 +15,8 @@
 
 #include "absl/status/statusor.h"
 #include "common/clock/clock.h"
+#include "common/metrics/metrics.h"
+#include "common/metrics/metrics_server.h"
 #include "common/server/grpc_server.h"
 #include "query-service/config/query_config.h"
 #include "query-service/hub/subscription_hub.h"
@@ -37,6 +39,10 @@ class QueryServer {
 
   // host:port actually bound.
   const std::string& address() const { return server_->address(); }
+  // host:port of the /metrics endpoint; empty when metrics_listen is.
+  std::string metrics_address() const {
+    return metrics_server_ ? metrics_server_->address() : "";
+  }
   ArticleStore& store() { return *store_; }
   SubscriptionHub& hub() { return *hub_; }
 
@@ -50,6 +56,9 @@ class QueryServer {
   QueryServer() = default;
 
   QueryConfig config_;
+  // Declared first: every component below records into the registry.
+  std::unique_ptr<metrics::Registry> metrics_;
+  std::unique_ptr<metrics::MetricsServer> metrics_server_;
   std::unique_ptr<ArticleStore> store_;
   std::unique_ptr<SubscriptionHub> hub_;
   std::unique_ptr<StoreWriter> writer_;

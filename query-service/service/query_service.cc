@@ -17,11 +17,17 @@ using newsfeed::v1::PublishResponse;
 using newsfeed::v1::SubscribeResponse;
 using rpc::ToGrpcStatus;
 
-grpc::ServerUnaryReactor* Respond(grpc::CallbackServerContext* context,
-                                  const absl::Status& status) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
+// Unary methods, indexes into QueryServiceImpl::Metrics::latency.
+enum Method { kSearch, kGetArticle, kFacets, kMethodCount };
+constexpr const char* kMethodNames[kMethodCount] = {"Search", "GetArticle",
+                                                    "Facets"};
+
+// Counts a failed RPC in newsfeed_query_rpc_errors_total (when exported).
+void CountError(metrics::CounterFamily* errors, const char* method,
+                const absl::Status& status) {
+  if (errors == nullptr || status.ok()) return;
+  errors->WithLabels({method, absl::StatusCodeToString(status.code())})
+      .Increment();
 }
 
 // A streaming call refused before it started (e.g. by a token gate).
@@ -40,10 +46,12 @@ class SubscribeReactor final
       public StreamWriter {
  public:
   SubscribeReactor(SubscriptionHub& hub,
-                   const newsfeed::v1::SubscribeRequest& request) {
+                   const newsfeed::v1::SubscribeRequest& request,
+                   metrics::CounterFamily* errors) {
     absl::StatusOr<std::shared_ptr<Subscription>> subscription =
         hub.Subscribe(request, this);
     if (!subscription.ok()) {
+      CountError(errors, "Subscribe", subscription.status());
       Finish(ToGrpcStatus(subscription.status()));
       return;
     }
@@ -232,51 +240,99 @@ absl::Status ValidatePublishRequest(const PublishRequest& request,
   return absl::OkStatus();
 }
 
+struct QueryServiceImpl::Metrics {
+  explicit Metrics(metrics::Registry& registry)
+      : errors(&registry.AddCounterFamily(
+            "newsfeed_query_rpc_errors_total",
+            "QueryService RPCs that failed, by method and gRPC status code.",
+            {"method", "code"})) {
+    metrics::HistogramFamily& family = registry.AddHistogramFamily(
+        "newsfeed_query_rpc_duration_seconds",
+        "Time to answer a unary QueryService RPC, by method.", {"method"},
+        metrics::LatencyBuckets());
+    for (int m = 0; m < kMethodCount; ++m) {
+      latency[m] = &family.WithLabels({kMethodNames[m]});
+    }
+  }
+
+  metrics::CounterFamily* errors;
+  metrics::Histogram* latency[kMethodCount];
+};
+
+QueryServiceImpl::QueryServiceImpl(ArticleStore& store, SubscriptionHub& hub,
+                                   const QueryServiceOptions& options)
+    : store_(store),
+      hub_(hub),
+      read_gate_(options.read_token),
+      metrics_(options.metrics == nullptr
+                   ? nullptr
+                   : std::make_unique<Metrics>(*options.metrics)) {}
+
+QueryServiceImpl::~QueryServiceImpl() = default;
+
+grpc::ServerUnaryReactor* QueryServiceImpl::Respond(
+    grpc::CallbackServerContext* context, int method,
+    const metrics::Stopwatch& stopwatch, const absl::Status& status) {
+  if (metrics_ != nullptr) {
+    metrics_->latency[method]->Observe(stopwatch.ElapsedSeconds());
+    CountError(metrics_->errors, kMethodNames[method], status);
+  }
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
 grpc::ServerUnaryReactor* QueryServiceImpl::Search(
     grpc::CallbackServerContext* context,
     const newsfeed::v1::SearchRequest* request,
     newsfeed::v1::SearchResponse* response) {
+  const metrics::Stopwatch stopwatch;
   if (absl::Status s = read_gate_.Check(*context, "Search"); !s.ok()) {
-    return Respond(context, s);
+    return Respond(context, kSearch, stopwatch, s);
   }
   absl::StatusOr<newsfeed::v1::SearchResponse> result = store_.Search(*request);
   if (result.ok()) *response = std::move(*result);
-  return Respond(context, result.status());
+  return Respond(context, kSearch, stopwatch, result.status());
 }
 
 grpc::ServerUnaryReactor* QueryServiceImpl::GetArticle(
     grpc::CallbackServerContext* context,
     const newsfeed::v1::GetArticleRequest* request, Article* response) {
+  const metrics::Stopwatch stopwatch;
   if (absl::Status s = read_gate_.Check(*context, "GetArticle"); !s.ok()) {
-    return Respond(context, s);
+    return Respond(context, kGetArticle, stopwatch, s);
   }
   if (request->id().empty()) {
-    return Respond(context, absl::InvalidArgumentError("id: empty"));
+    return Respond(context, kGetArticle, stopwatch,
+                   absl::InvalidArgumentError("id: empty"));
   }
   absl::StatusOr<Article> result = store_.Get(request->id());
   if (result.ok()) *response = std::move(*result);
-  return Respond(context, result.status());
+  return Respond(context, kGetArticle, stopwatch, result.status());
 }
 
 grpc::ServerUnaryReactor* QueryServiceImpl::Facets(
     grpc::CallbackServerContext* context,
     const newsfeed::v1::FacetsRequest* request,
     newsfeed::v1::FacetsResponse* response) {
+  const metrics::Stopwatch stopwatch;
   if (absl::Status s = read_gate_.Check(*context, "Facets"); !s.ok()) {
-    return Respond(context, s);
+    return Respond(context, kFacets, stopwatch, s);
   }
   absl::StatusOr<newsfeed::v1::FacetsResponse> result = store_.Facets(*request);
   if (result.ok()) *response = std::move(*result);
-  return Respond(context, result.status());
+  return Respond(context, kFacets, stopwatch, result.status());
 }
 
 grpc::ServerWriteReactor<SubscribeResponse>* QueryServiceImpl::Subscribe(
     grpc::CallbackServerContext* context,
     const newsfeed::v1::SubscribeRequest* request) {
   if (absl::Status s = read_gate_.Check(*context, "Subscribe"); !s.ok()) {
+    if (metrics_ != nullptr) CountError(metrics_->errors, "Subscribe", s);
     return new RejectedStream<grpc::ServerWriteReactor<SubscribeResponse>>(s);
   }
-  return new SubscribeReactor(hub_, *request);
+  return new SubscribeReactor(hub_, *request,
+                              metrics_ == nullptr ? nullptr : metrics_->errors);
 }
 
 grpc::ServerBidiReactor<PublishRequest, PublishResponse>*

@@ -11,9 +11,11 @@
 #ifndef QUERY_SERVICE_SERVICE_QUERY_SERVICE_H_
 #define QUERY_SERVICE_SERVICE_QUERY_SERVICE_H_
 
+#include <memory>
 #include <string>
 
 #include "common/auth/bearer_token.h"
+#include "common/metrics/metrics.h"
 #include "newsfeed/v1/ingest.grpc.pb.h"
 #include "newsfeed/v1/query.grpc.pb.h"
 #include "query-service/hub/subscription_hub.h"
@@ -22,14 +24,23 @@
 
 namespace newsfeed::query {
 
+struct QueryServiceOptions {
+  // Where to record the latency of Search, GetArticle and Facets and the
+  // errors of every QueryService RPC (newsfeed_query_rpc_*). nullptr (the
+  // default): no metrics. Must outlive the service.
+  metrics::Registry* metrics = nullptr;
+  // When set, every QueryService RPC must carry it as a bearer token
+  // (UNAUTHENTICATED otherwise).
+  std::string read_token;
+};
+
 class QueryServiceImpl final
     : public newsfeed::v1::QueryService::CallbackService {
  public:
-  // `store` and `hub` are borrowed and must outlive the service. Every RPC
-  // is UNAUTHENTICATED unless it passes `read_gate`.
+  // `store` and `hub` are borrowed and must outlive the service.
   QueryServiceImpl(ArticleStore& store, SubscriptionHub& hub,
-                   auth::TokenGate read_gate = {})
-      : store_(store), hub_(hub), read_gate_(std::move(read_gate)) {}
+                   const QueryServiceOptions& options = {});
+  ~QueryServiceImpl() override;
 
   grpc::ServerUnaryReactor* Search(
       grpc::CallbackServerContext* context,
@@ -48,9 +59,18 @@ class QueryServiceImpl final
       const newsfeed::v1::SubscribeRequest* request) override;
 
  private:
+  struct Metrics;
+
+  // Records the latency and outcome of a unary RPC, then finishes it.
+  grpc::ServerUnaryReactor* Respond(grpc::CallbackServerContext* context,
+                                    int method,
+                                    const metrics::Stopwatch& stopwatch,
+                                    const absl::Status& status);
+
   ArticleStore& store_;
   SubscriptionHub& hub_;
   const auth::TokenGate read_gate_;
+  std::unique_ptr<Metrics> metrics_;  // null without options.metrics
 };
 
 struct IngestOptions {

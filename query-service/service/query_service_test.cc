@@ -3,6 +3,7 @@
 #include "query-service/service/query_service.h"
 
 #include <grpcpp/grpcpp.h>
+#include <httplib.h>
 #include <stdlib.h>
 
 #include <string>
@@ -53,6 +54,7 @@ class QueryServiceTest : public ::testing::Test {
     config.server.listen_address = "127.0.0.1:0";
     config.hub.heartbeat_interval = absl::Hours(1);
     config.shutdown_grace = absl::Seconds(1);
+    config.metrics_listen = "127.0.0.1:0";
     auto server = QueryServer::Start(config, RealClock::Instance());
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
@@ -80,6 +82,16 @@ class QueryServiceTest : public ::testing::Test {
     while (stream->Read(&ack)) acks.push_back(ack);
     *status = stream->Finish();
     return acks;
+  }
+
+  // GET /metrics from the server's metrics endpoint.
+  std::string ScrapeMetrics() {
+    httplib::Client client(absl::StrCat("http://", server_->metrics_address()));
+    httplib::Result result = client.Get("/metrics");
+    EXPECT_TRUE(result) << httplib::to_string(result.error());
+    if (!result) return "";
+    EXPECT_EQ(result->status, 200);
+    return result->body;
   }
 
   std::unique_ptr<QueryServer> server_;
@@ -198,6 +210,66 @@ TEST_F(QueryServiceTest, SubscribeReplaysThenFollowsWithoutGapOrDuplicate) {
   grpc::Status end = reader->Finish();
   EXPECT_EQ(end.error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_THAT(end.error_message(), HasSubstr("after_sequence="));
+}
+
+TEST_F(QueryServiceTest, MetricsEndpointCountsStoredArticlesAndRpcs) {
+  ASSERT_FALSE(server_->metrics_address().empty());
+  grpc::Status status;
+  Publish({{MakeArticle("m1", "Microsoft", "FR", "ai", 1000),
+            MakeArticle("m2", "Apple", "US", "ai", 1001)},
+           {MakeArticle("m1", "Microsoft", "FR", "ai", 1000)}},
+          &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  Article changed = MakeArticle("m2", "Apple", "US", "ai", 1001);
+  changed.set_content_hash("hash-m2-v2");
+  Publish({{changed}}, &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+
+  grpc::ClientContext search_context;
+  newsfeed::v1::SearchResponse search_response;
+  ASSERT_TRUE(query_
+                  ->Search(&search_context, newsfeed::v1::SearchRequest(),
+                           &search_response)
+                  .ok());
+  grpc::ClientContext get_context;
+  newsfeed::v1::GetArticleRequest get;
+  get.set_id("missing");
+  Article article;
+  EXPECT_EQ(query_->GetArticle(&get_context, get, &article).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+
+  // A live subscriber: its first message (a heartbeat) means it is open.
+  grpc::ClientContext subscribe_context;
+  auto reader =
+      query_->Subscribe(&subscribe_context, newsfeed::v1::SubscribeRequest());
+  newsfeed::v1::SubscribeResponse message;
+  ASSERT_TRUE(reader->Read(&message));
+
+  const std::string text = ScrapeMetrics();
+  EXPECT_THAT(text, HasSubstr("# TYPE newsfeed_articles_stored_total counter\n"
+                              "newsfeed_articles_stored_total{result="
+                              "\"inserted\"} 2\n"
+                              "newsfeed_articles_stored_total{result="
+                              "\"unchanged\"} 1\n"
+                              "newsfeed_articles_stored_total{result="
+                              "\"updated\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("\nnewsfeed_latest_sequence 3\n"));
+  EXPECT_THAT(text, HasSubstr("\nnewsfeed_subscribers 1\n"));
+  EXPECT_THAT(text,
+              HasSubstr("\nnewsfeed_store_write_duration_seconds_count 3\n"));
+  EXPECT_THAT(text, HasSubstr("\nnewsfeed_query_rpc_duration_seconds_count{"
+                              "method=\"Search\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("\nnewsfeed_query_rpc_duration_seconds_count{"
+                              "method=\"GetArticle\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("\nnewsfeed_query_rpc_errors_total{method="
+                              "\"GetArticle\",code=\"NOT_FOUND\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("\nnewsfeed_subscription_lag_max "));
+  EXPECT_THAT(text, HasSubstr("\nnewsfeed_store_writer_queued_batches 0\n"));
+
+  subscribe_context.TryCancel();
+  while (reader->Read(&message)) {
+  }
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
 }
 
 TEST_F(QueryServiceTest, SubscribeWithBadFilterIsInvalidArgument) {

@@ -50,6 +50,8 @@ struct StoreOptions {
 struct UpsertResult {
   // New or changed articles; each got a new sequence.
   int stored = 0;
+  // Of `stored`, the changed ones (an earlier version was replaced).
+  int updated = 0;
   // Identical duplicates (same content_hash and tags); not re-sequenced.
   int unchanged = 0;
   // The highest sequence assigned so far (after this call).

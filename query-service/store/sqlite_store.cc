@@ -883,6 +883,7 @@ absl::StatusOr<UpsertResult> SqliteStore::Upsert(
         // Changed: drop the old tags and text, then rewrite the row in place.
         if (absl::Status st = DeleteArticleLocked(pk); !st.ok()) return st;
         --article_count;
+        ++result.updated;
       }
       ++seq;
       ++article_count;

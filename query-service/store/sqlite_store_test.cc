@@ -156,6 +156,7 @@ TEST_F(StoreTest, DuplicateUpsertStoredOnce) {
   const Article a = MakeArticle("a", 100, MsftFr());
   UpsertResult r1 = MustUpsert({a});
   EXPECT_EQ(r1.stored, 1);
+  EXPECT_EQ(r1.updated, 0);
   EXPECT_EQ(r1.unchanged, 0);
   EXPECT_EQ(r1.latest_sequence, 1u);
   Article again = a;
@@ -175,6 +176,7 @@ TEST_F(StoreTest, ChangedArticleIsResequencedAndReindexed) {
   changed.set_content_hash("hash-a-v2");
   UpsertResult r = MustUpsert({changed});
   EXPECT_EQ(r.stored, 1);
+  EXPECT_EQ(r.updated, 1);
   EXPECT_EQ(r.latest_sequence, 3u);
   absl::StatusOr<Article> got = store_->Get("a");
   ASSERT_TRUE(got.ok());

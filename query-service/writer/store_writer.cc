@@ -6,6 +6,45 @@
 
 namespace newsfeed::query {
 
+struct StoreWriter::Metrics {
+  explicit Metrics(metrics::Registry& registry, StoreWriter& writer) {
+    metrics::CounterFamily& stored = registry.AddCounterFamily(
+        "newsfeed_articles_stored_total",
+        "Articles received for storage, by result: inserted (new), updated "
+        "(changed, stored with a new sequence) or unchanged (identical "
+        "duplicate, not stored again).",
+        {"result"});
+    inserted = &stored.WithLabels({"inserted"});
+    updated = &stored.WithLabels({"updated"});
+    unchanged = &stored.WithLabels({"unchanged"});
+    write_seconds = &registry.AddHistogram(
+        "newsfeed_store_write_duration_seconds",
+        "Time to commit one batch of articles to the store.",
+        metrics::LatencyBuckets());
+    write_errors = &registry.AddCounter(
+        "newsfeed_store_write_errors_total",
+        "Batches the store failed to commit (the producer resends them).");
+    retention_removed = &registry.AddCounter(
+        "newsfeed_retention_removed_total",
+        "Articles removed by retention (retention.max_age, "
+        "retention.max_articles).");
+    queued = registry.AddCallbackGauge(
+        "newsfeed_store_writer_queued_batches",
+        "Batches waiting for the store writer thread.", [&writer] {
+          absl::MutexLock lock(&writer.mu_);
+          return static_cast<double>(writer.queue_.size());
+        });
+  }
+
+  metrics::Counter* inserted;
+  metrics::Counter* updated;
+  metrics::Counter* unchanged;
+  metrics::Histogram* write_seconds;
+  metrics::Counter* write_errors;
+  metrics::Counter* retention_removed;
+  metrics::CallbackRegistration queued;
+};
+
 StoreWriter::StoreWriter(ArticleStore& store, ChangeListener& listener,
                          Clock& clock, const StoreWriterOptions& options)
     : store_(store),
@@ -13,6 +52,9 @@ StoreWriter::StoreWriter(ArticleStore& store, ChangeListener& listener,
       clock_(clock),
       options_(options),
       next_retention_(clock.Now()) {
+  if (options.metrics != nullptr) {
+    metrics_ = std::make_unique<Metrics>(*options.metrics, *this);
+  }
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -64,7 +106,18 @@ void StoreWriter::Run() {
       }
     }
     if (batch.done) {
+      const metrics::Stopwatch stopwatch;
       absl::StatusOr<UpsertResult> result = store_.Upsert(batch.articles);
+      if (metrics_ != nullptr) {
+        metrics_->write_seconds->Observe(stopwatch.ElapsedSeconds());
+        if (result.ok()) {
+          metrics_->inserted->Increment(result->stored - result->updated);
+          metrics_->updated->Increment(result->updated);
+          metrics_->unchanged->Increment(result->unchanged);
+        } else {
+          metrics_->write_errors->Increment();
+        }
+      }
       if (result.ok() && result->stored > 0) {
         listener_.OnStored(result->latest_sequence, std::move(result->changed));
       }
@@ -85,6 +138,7 @@ void StoreWriter::MaybeEnforceRetention() {
   }
   if (*removed > 0) {
     log::Info("retention removed %d articles", *removed);
+    if (metrics_ != nullptr) metrics_->retention_removed->Increment(*removed);
     absl::MutexLock lock(&mu_);
     retention_removed_ += *removed;
   }

@@ -14,12 +14,14 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <thread>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/clock/clock.h"
+#include "common/metrics/metrics.h"
 #include "newsfeed/v1/article.pb.h"
 #include "query-service/store/article_store.h"
 
@@ -41,6 +43,10 @@ struct StoreWriterOptions {
   // Batches waiting for the writer beyond which Submit fails fast with
   // RESOURCE_EXHAUSTED (the producer retries). Default 256.
   size_t max_queued_batches = 256;
+  // Where to count stored articles, write latency, the queue and retention
+  // removals (newsfeed_articles_stored_total, ...). nullptr (the default):
+  // no metrics. Must outlive the writer.
+  metrics::Registry* metrics = nullptr;
 };
 
 class StoreWriter {
@@ -70,6 +76,8 @@ class StoreWriter {
     Done done;
   };
 
+  struct Metrics;
+
   void Run();
   void MaybeEnforceRetention();
 
@@ -84,6 +92,7 @@ class StoreWriter {
   int64_t retention_removed_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Time next_retention_;  // writer thread only
 
+  std::unique_ptr<Metrics> metrics_;  // null without options.metrics
   std::thread thread_;
 };
 

@@ -1,0 +1,121 @@
+#include "common/metrics/metrics_server.h"
+
+#include <httplib.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <thread>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace newsfeed::metrics {
+namespace {
+
+constexpr char kContentType[] = "text/plain; version=0.0.4; charset=utf-8";
+
+struct HostPort {
+  std::string host;  // without brackets
+  int port = 0;
+};
+
+absl::StatusOr<HostPort> ParseListenAddress(const std::string& address) {
+  auto invalid = [&address](const std::string& why) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("metrics listen address \"", address, "\": ", why,
+                     " (expected host:port, [ipv6]:port or :port)"));
+  };
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos) return invalid("no port");
+  HostPort result;
+  result.host = address.substr(0, colon);
+  if (result.host.size() >= 2 && result.host.front() == '[' &&
+      result.host.back() == ']') {
+    result.host = result.host.substr(1, result.host.size() - 2);
+  } else if (result.host.find(':') != std::string::npos) {
+    return invalid("an IPv6 address must be in brackets");
+  }
+  if (result.host.empty()) result.host = "0.0.0.0";
+  if (!absl::SimpleAtoi(address.substr(colon + 1), &result.port) ||
+      result.port < 0 || result.port > 65535) {
+    return invalid("bad port");
+  }
+  return result;
+}
+
+}  // namespace
+
+struct MetricsServer::Impl {
+  httplib::Server http;
+  std::thread thread;
+  // Set once listen_after_bind returned (normally only after stop()).
+  std::atomic<bool> loop_ended{false};
+};
+
+MetricsServer::MetricsServer(std::unique_ptr<Impl> impl, int port,
+                             std::string address)
+    : impl_(std::move(impl)), port_(port), address_(std::move(address)) {}
+
+absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
+    const std::string& listen_address, const Registry& registry) {
+  absl::StatusOr<HostPort> host_port = ParseListenAddress(listen_address);
+  if (!host_port.ok()) return host_port.status();
+
+  auto impl = std::make_unique<Impl>();
+  httplib::Server& http = impl->http;
+  // A scraper or two, not a web site.
+  http.new_task_queue = [] { return new httplib::ThreadPool(4); };
+  // httplib's default also sets SO_REUSEPORT, which would let a second
+  // process bind the same port silently; keep only SO_REUSEADDR.
+  http.set_socket_options([](socket_t fd) {
+    int yes = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
+  http.Get("/metrics",
+           [&registry](const httplib::Request&, httplib::Response& response) {
+             response.set_content(registry.Render(), kContentType);
+           });
+  http.Get("/healthz",
+           [](const httplib::Request&, httplib::Response& response) {
+             response.set_content("ok\n", "text/plain; charset=utf-8");
+           });
+
+  int port = host_port->port;
+  if (port == 0) {
+    port = http.bind_to_any_port(host_port->host);
+  } else if (!http.bind_to_port(host_port->host, port)) {
+    port = -1;
+  }
+  if (port <= 0) {
+    return absl::UnavailableError(
+        absl::StrCat("metrics: cannot listen on ", listen_address));
+  }
+  const std::string host = host_port->host.find(':') == std::string::npos
+                               ? host_port->host
+                               : absl::StrCat("[", host_port->host, "]");
+  Impl* raw = impl.get();
+  raw->thread = std::thread([raw] {
+    raw->http.listen_after_bind();
+    raw->loop_ended = true;
+  });
+  return std::unique_ptr<MetricsServer>(
+      new MetricsServer(std::move(impl), port, absl::StrCat(host, ":", port)));
+}
+
+MetricsServer::~MetricsServer() { Stop(); }
+
+void MetricsServer::Stop() {
+  absl::MutexLock lock(&stop_mu_);
+  if (stopped_) return;
+  stopped_ = true;
+  // httplib's stop() does nothing until the accept loop has started (it
+  // checks is_running()), so wait for that first; it takes microseconds.
+  while (!impl_->http.is_running() && !impl_->loop_ended) {
+    std::this_thread::yield();
+  }
+  impl_->http.stop();
+  impl_->thread.join();
+}
+
+}  // namespace newsfeed::metrics
