@@ -217,7 +217,7 @@ class RatioReporter : public benchmark::ConsoleReporter {
                 corpus.feeds.size(), static_cast<long long>(corpus.items),
                 corpus.bytes / 1e6);
     for (const auto& [name, bps] : bytes_per_second_) {
-      std::printf("%-22s %10.0f items/s %8.1f MB/s  %.2fx of bare pugixml\n",
+      std::printf("%-22s %10.0f items/s %8.1f MB/s  %.3fx of bare pugixml\n",
                   name.c_str(), items_per_second_[name], bps / 1e6,
                   base > 0 ? bps / base : 0.0);
     }

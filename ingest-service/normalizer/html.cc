@@ -6,9 +6,12 @@
 #include <curl/curl.h>
 #include <gumbo.h>
 
+#include <cstddef>
 #include <memory>
+#include <vector>
 
 #include "ingest-service/normalizer/normalizer.h"
+#include "ingest-service/parser/encoding.h"
 
 namespace newsfeed::ingest {
 namespace internal {
@@ -271,9 +274,17 @@ bool IsSafeUrl(std::string_view value, bool image) {
   return true;  // no scheme: relative
 }
 
+// Appends `text` HTML-escaped; runs that need no escaping are copied whole.
 void AppendEscaped(std::string_view text, bool attribute, std::string* out) {
-  for (char c : text) {
-    switch (c) {
+  const char* specials = attribute ? "&<>\"" : "&<>";
+  while (!text.empty()) {
+    size_t run = text.find_first_of(specials);
+    if (run == std::string_view::npos) {
+      out->append(text);
+      return;
+    }
+    out->append(text.data(), run);
+    switch (text[run]) {
       case '&':
         out->append("&amp;");
         break;
@@ -283,16 +294,10 @@ void AppendEscaped(std::string_view text, bool attribute, std::string* out) {
       case '>':
         out->append("&gt;");
         break;
-      case '"':
-        if (attribute) {
-          out->append("&quot;");
-        } else {
-          out->push_back(c);
-        }
-        break;
       default:
-        out->push_back(c);
+        out->append("&quot;");
     }
+    text.remove_prefix(run + 1);
   }
 }
 
@@ -300,17 +305,24 @@ void AppendEscaped(std::string_view text, bool attribute, std::string* out) {
 // boundaries into single line breaks.
 class TextSink {
  public:
+  static bool IsSpace(char c) {
+    return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f';
+  }
+
   explicit TextSink(std::string* out) : out_(out) {}
   void Text(std::string_view text) {
-    for (size_t i = 0; i < text.size(); ++i) {
+    size_t i = 0;
+    const size_t n = text.size();
+    while (i < n) {
       char c = text[i];
-      if (c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f') {
+      if (IsSpace(c)) {
         space_ = true;
+        ++i;
         continue;
       }
-      if (c == '\xC2' && i + 1 < text.size() && text[i + 1] == '\xA0') {
+      if (c == '\xC2' && i + 1 < n && text[i + 1] == '\xA0') {
         space_ = true;  // &nbsp;
-        ++i;
+        i += 2;
         continue;
       }
       if (!out_->empty()) {
@@ -321,7 +333,11 @@ class TextSink {
         }
       }
       newline_ = space_ = false;
-      out_->push_back(c);
+      // Copy the whole word at once.
+      size_t end = i + 1;
+      while (end < n && !IsSpace(text[end]) && text[end] != '\xC2') ++end;
+      out_->append(text.data() + i, end - i);
+      i = end;
     }
   }
   void Space() { space_ = true; }
@@ -442,13 +458,57 @@ class Renderer {
   std::string_view base_;
 };
 
-struct GumboOutputDeleter {
-  void operator()(GumboOutput* output) const {
-    gumbo_destroy_output(&kGumboDefaultOptions, output);
+// Bump allocator for one gumbo parse. gumbo allocates every node, vector and
+// string buffer through GumboOptions::allocator; with this arena the nodes
+// cost a pointer bump, freeing is a no-op, and the tree goes away with the
+// arena's few blocks instead of gumbo_destroy_output's per-node walk (which
+// also recurses once per level of nesting: hostile input overflows the stack,
+// gumbo issue #387).
+class GumboArena {
+ public:
+  GumboArena() = default;
+  GumboArena(const GumboArena&) = delete;
+  GumboArena& operator=(const GumboArena&) = delete;
+
+  static void* Allocate(void* arena, size_t size) {
+    return static_cast<GumboArena*>(arena)->Allocate(size);
   }
+  static void Free(void*, void*) {}
+
+ private:
+  static constexpr size_t kAlign = alignof(std::max_align_t);
+  static constexpr size_t kBlockSize = 64 << 10;
+
+  void* Allocate(size_t size) {
+    size = (size + kAlign - 1) & ~(kAlign - 1);
+    if (size > left_) {
+      size_t block = size > kBlockSize / 4 ? size : kBlockSize;
+      blocks_.push_back(std::make_unique_for_overwrite<char[]>(block));
+      next_ = blocks_.back().get();
+      left_ = block;
+    }
+    void* p = next_;
+    next_ += size;
+    left_ -= size;
+    return p;
+  }
+
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  char* next_ = nullptr;
+  size_t left_ = 0;
 };
 
 }  // namespace
+
+bool IsPlainText(std::string_view text) {
+  // Without '<' and '&' there is no tag, comment or character reference, so
+  // gumbo would build a single text node. '\r' (gumbo rewrites CR LF to LF),
+  // NUL (dropped) and invalid UTF-8 (U+FFFD) still go to gumbo.
+  for (char c : text) {
+    if (c == '<' || c == '&' || c == '\r' || c == '\0') return false;
+  }
+  return ValidUtf8Prefix(text) == text.size();
+}
 
 bool LooksLikeHtml(std::string_view text) {
   for (size_t i = 0; i < text.size(); ++i) {
@@ -468,12 +528,23 @@ void RenderHtml(std::string_view html, std::string* text,
   if (text) text->clear();
   if (sanitized) sanitized->clear();
   if (html.empty()) return;
+  if (IsPlainText(html)) {
+    // One text node is all gumbo would build: render it directly.
+    if (text) TextSink(text).Text(html);
+    if (sanitized) AppendEscaped(html, false, sanitized);
+    return;
+  }
+  GumboArena arena;
   GumboOptions options = kGumboDefaultOptions;
+  options.allocator = &GumboArena::Allocate;
+  options.deallocator = &GumboArena::Free;
+  options.userdata = &arena;
   options.fragment_context = GUMBO_TAG_DIV;
   options.fragment_namespace = GUMBO_NAMESPACE_HTML;
   options.max_errors = 0;  // we never read parse errors; don't record them
-  std::unique_ptr<GumboOutput, GumboOutputDeleter> output(
-      gumbo_parse_with_options(&options, html.data(), html.size()));
+  // The output lives in the arena: no gumbo_destroy_output.
+  GumboOutput* output =
+      gumbo_parse_with_options(&options, html.data(), html.size());
   if (!output || !output->root) return;
   if (sanitized) sanitized->reserve(html.size());
   if (text) text->reserve(html.size() / 2);
