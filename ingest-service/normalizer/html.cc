@@ -498,6 +498,108 @@ class GumboArena {
   size_t left_ = 0;
 };
 
+// gumbo 0.10 spends time proportional to the depth of the open-element
+// stack on every tag (scope checks, the adoption agency), so a fragment of
+// unclosed tags costs O(n^2): 40k "<b x=1>" take seconds, a 1 MiB body
+// minutes (gumbo issues #391, #393). Browsers cap the depth the same way.
+constexpr int kMaxHtmlDepth = 256;
+
+char LowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c; }
+
+bool IsAsciiAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+// Elements that never stay open (void) or that close their predecessor
+// instead of nesting in it; neither makes the tree deeper.
+bool NeverNests(std::string_view name) {
+  static constexpr std::string_view kNames[] = {
+      "area", "base",  "br",    "col",      "embed",  "hr",    "img",
+      "input", "link", "meta",  "param",    "source", "track", "wbr",
+      "keygen", "p",   "li",    "dt",       "dd",     "option", "optgroup",
+      "tr",   "td",    "th",    "tbody",    "thead",  "tfoot", "rb",
+      "rt",   "rp",    "rtc",   "colgroup", "caption",
+  };
+  for (std::string_view n : kNames) {
+    if (n == name) return true;
+  }
+  return false;
+}
+
+// Returns `html` with the start tags that would nest deeper than
+// kMaxHtmlDepth (and as many of the end tags that follow) removed, in
+// `*storage`; `html` itself when it cannot be that deep. A lexical estimate,
+// not a parse: it only has to bound what gumbo sees.
+std::string_view LimitNesting(std::string_view html, std::string* storage) {
+  size_t tags = 0;
+  for (char c : html) tags += c == '<';
+  if (tags <= static_cast<size_t>(kMaxHtmlDepth)) return html;
+  std::string& out = *storage;
+  out.clear();
+  out.reserve(html.size());
+  int depth = 0;
+  size_t dropped = 0;  // start tags removed whose end tags are still due
+  size_t copied = 0;
+  size_t pos = 0;
+  while ((pos = html.find('<', pos)) != std::string_view::npos) {
+    if (html.substr(pos, 4) == "<!--") {
+      size_t end = html.find("-->", pos + 4);
+      if (end == std::string_view::npos) break;
+      pos = end + 3;
+      continue;
+    }
+    bool end_tag = pos + 1 < html.size() && html[pos + 1] == '/';
+    size_t name_start = pos + (end_tag ? 2 : 1);
+    if (name_start >= html.size() || !IsAsciiAlpha(html[name_start])) {
+      ++pos;
+      continue;
+    }
+    size_t name_end = name_start;
+    while (name_end < html.size() && IsAsciiAlpha(html[name_end])) ++name_end;
+    // The tag's '>', skipping quoted attribute values.
+    size_t gt = name_end;
+    char quote = 0;
+    for (; gt < html.size(); ++gt) {
+      char c = html[gt];
+      if (quote != 0) {
+        if (c == quote) quote = 0;
+      } else if (c == '"' || c == '\'') {
+        quote = c;
+      } else if (c == '>') {
+        break;
+      }
+    }
+    if (gt >= html.size()) break;  // unterminated: gumbo reads it as text
+    std::string name;
+    for (size_t i = name_start; i < name_end && name.size() < 16; ++i) {
+      name.push_back(LowerAscii(html[i]));
+    }
+    bool nests = !NeverNests(name) && html[gt - 1] != '/';
+    bool drop = false;
+    if (end_tag) {
+      if (nests && dropped > 0) {
+        --dropped;
+        drop = true;
+      } else if (nests && depth > 0) {
+        --depth;
+      }
+    } else if (nests) {
+      if (depth >= kMaxHtmlDepth) {
+        ++dropped;
+        drop = true;
+      } else {
+        ++depth;
+      }
+    }
+    if (drop) {
+      out.append(html.data() + copied, pos - copied);
+      copied = gt + 1;
+    }
+    pos = gt + 1;
+  }
+  if (copied == 0) return html;
+  out.append(html.data() + copied, html.size() - copied);
+  return out;
+}
+
 }  // namespace
 
 bool IsPlainText(std::string_view text) {
@@ -534,6 +636,8 @@ void RenderHtml(std::string_view html, std::string* text,
     if (sanitized) AppendEscaped(html, false, sanitized);
     return;
   }
+  std::string limited;
+  html = LimitNesting(html, &limited);
   GumboArena arena;
   GumboOptions options = kGumboDefaultOptions;
   options.allocator = &GumboArena::Allocate;

@@ -601,9 +601,9 @@ class FeedWalker {
     }
     if (!output_exhausted_) {
       output_exhausted_ = true;
-      feed_->warnings.push_back(absl::StrCat(
-          "parsed feed would exceed ", output_budget_,
-          " bytes; item ", feed_->items.size(), " and later dropped"));
+      feed_->warnings.push_back(
+          absl::StrCat("parsed feed would exceed ", output_budget_,
+                       " bytes; the rest dropped"));
     }
     return false;
   }
