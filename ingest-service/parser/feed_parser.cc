@@ -1253,9 +1253,7 @@ absl::StatusOr<ParsedFeed> ParseFeed(std::string_view body,
   // Whitespace between inline xhtml elements is content; elsewhere it is
   // layout, and keeping it costs a node per indentation run.
   unsigned flags = kParseFlags;
-  // glibc's memmem skips ahead on a hash of byte pairs; string_view::find
-  // stops at every 'x' (every "ex.com" link) to compare.
-  if (memmem(text.data(), text.size(), "xhtml", 5) != nullptr) {
+  if (text.find("xhtml") != std::string_view::npos) {
     flags |= pugi::parse_ws_pcdata;
   }
   pugi::xml_document doc;
