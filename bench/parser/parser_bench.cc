@@ -14,6 +14,7 @@
 #include <pugixml.hpp>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -198,6 +199,18 @@ BENCHMARK(BM_BarePugixml)->Unit(benchmark::kMillisecond);
 // Console output plus a summary comparing each benchmark to the baseline.
 class RatioReporter : public benchmark::ConsoleReporter {
  public:
+  // "_median" for "BM_ParseOnly_median"; empty for a plain run.
+  static std::string AggregateSuffix(const std::string& name) {
+    for (const char* suffix : {"_mean", "_median", "_stddev", "_cv"}) {
+      std::string_view s(suffix);
+      if (name.size() > s.size() &&
+          name.compare(name.size() - s.size(), s.size(), s) == 0) {
+        return std::string(s);
+      }
+    }
+    return {};
+  }
+
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
     for (const Run& run : runs) {
@@ -211,13 +224,15 @@ class RatioReporter : public benchmark::ConsoleReporter {
   }
   void Finalize() override {
     ConsoleReporter::Finalize();
-    const double base = bytes_per_second_["BM_BarePugixml"];
     const Corpus& corpus = GetCorpus();
     std::printf("\ncorpus: %zu feeds, %lld items, %.1f MB\n",
                 corpus.feeds.size(), static_cast<long long>(corpus.items),
                 corpus.bytes / 1e6);
     for (const auto& [name, bps] : bytes_per_second_) {
-      std::printf("%-22s %10.0f items/s %8.1f MB/s  %.2fx of bare pugixml\n",
+      // With --benchmark_repetitions, compare medians with the median.
+      const double base =
+          bytes_per_second_["BM_BarePugixml" + AggregateSuffix(name)];
+      std::printf("%-22s %10.0f items/s %8.1f MB/s  %.3fx of bare pugixml\n",
                   name.c_str(), items_per_second_[name], bps / 1e6,
                   base > 0 ? bps / base : 0.0);
     }

@@ -6,9 +6,12 @@
 #include <curl/curl.h>
 #include <gumbo.h>
 
+#include <cstddef>
 #include <memory>
+#include <vector>
 
 #include "ingest-service/normalizer/normalizer.h"
+#include "ingest-service/parser/encoding.h"
 
 namespace newsfeed::ingest {
 namespace internal {
@@ -271,9 +274,17 @@ bool IsSafeUrl(std::string_view value, bool image) {
   return true;  // no scheme: relative
 }
 
+// Appends `text` HTML-escaped; runs that need no escaping are copied whole.
 void AppendEscaped(std::string_view text, bool attribute, std::string* out) {
-  for (char c : text) {
-    switch (c) {
+  const char* specials = attribute ? "&<>\"" : "&<>";
+  while (!text.empty()) {
+    size_t run = text.find_first_of(specials);
+    if (run == std::string_view::npos) {
+      out->append(text);
+      return;
+    }
+    out->append(text.data(), run);
+    switch (text[run]) {
       case '&':
         out->append("&amp;");
         break;
@@ -283,16 +294,10 @@ void AppendEscaped(std::string_view text, bool attribute, std::string* out) {
       case '>':
         out->append("&gt;");
         break;
-      case '"':
-        if (attribute) {
-          out->append("&quot;");
-        } else {
-          out->push_back(c);
-        }
-        break;
       default:
-        out->push_back(c);
+        out->append("&quot;");
     }
+    text.remove_prefix(run + 1);
   }
 }
 
@@ -300,17 +305,24 @@ void AppendEscaped(std::string_view text, bool attribute, std::string* out) {
 // boundaries into single line breaks.
 class TextSink {
  public:
+  static bool IsSpace(char c) {
+    return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f';
+  }
+
   explicit TextSink(std::string* out) : out_(out) {}
   void Text(std::string_view text) {
-    for (size_t i = 0; i < text.size(); ++i) {
+    size_t i = 0;
+    const size_t n = text.size();
+    while (i < n) {
       char c = text[i];
-      if (c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f') {
+      if (IsSpace(c)) {
         space_ = true;
+        ++i;
         continue;
       }
-      if (c == '\xC2' && i + 1 < text.size() && text[i + 1] == '\xA0') {
+      if (c == '\xC2' && i + 1 < n && text[i + 1] == '\xA0') {
         space_ = true;  // &nbsp;
-        ++i;
+        i += 2;
         continue;
       }
       if (!out_->empty()) {
@@ -321,7 +333,11 @@ class TextSink {
         }
       }
       newline_ = space_ = false;
-      out_->push_back(c);
+      // Copy the whole word at once.
+      size_t end = i + 1;
+      while (end < n && !IsSpace(text[end]) && text[end] != '\xC2') ++end;
+      out_->append(text.data() + i, end - i);
+      i = end;
     }
   }
   void Space() { space_ = true; }
@@ -442,13 +458,159 @@ class Renderer {
   std::string_view base_;
 };
 
-struct GumboOutputDeleter {
-  void operator()(GumboOutput* output) const {
-    gumbo_destroy_output(&kGumboDefaultOptions, output);
+// Bump allocator for one gumbo parse. gumbo allocates every node, vector and
+// string buffer through GumboOptions::allocator; with this arena the nodes
+// cost a pointer bump, freeing is a no-op, and the tree goes away with the
+// arena's few blocks instead of gumbo_destroy_output's per-node walk (which
+// also recurses once per level of nesting: hostile input overflows the stack,
+// gumbo issue #387).
+class GumboArena {
+ public:
+  GumboArena() = default;
+  GumboArena(const GumboArena&) = delete;
+  GumboArena& operator=(const GumboArena&) = delete;
+
+  static void* Allocate(void* arena, size_t size) {
+    return static_cast<GumboArena*>(arena)->Allocate(size);
   }
+  static void Free(void*, void*) {}
+
+ private:
+  static constexpr size_t kAlign = alignof(std::max_align_t);
+  static constexpr size_t kBlockSize = 64 << 10;
+
+  void* Allocate(size_t size) {
+    size = (size + kAlign - 1) & ~(kAlign - 1);
+    if (size > left_) {
+      size_t block = size > kBlockSize / 4 ? size : kBlockSize;
+      blocks_.push_back(std::make_unique_for_overwrite<char[]>(block));
+      next_ = blocks_.back().get();
+      left_ = block;
+    }
+    void* p = next_;
+    next_ += size;
+    left_ -= size;
+    return p;
+  }
+
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  char* next_ = nullptr;
+  size_t left_ = 0;
 };
 
+// gumbo 0.10 spends time proportional to the depth of the open-element
+// stack on every tag (scope checks, the adoption agency), so a fragment of
+// unclosed tags costs O(n^2): 40k "<b x=1>" take seconds, a 1 MiB body
+// minutes (gumbo issues #391, #393). Browsers cap the depth the same way.
+constexpr int kMaxHtmlDepth = 256;
+
+char LowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c; }
+
+bool IsAsciiAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+// Elements that never stay open (void) or that close their predecessor
+// instead of nesting in it; neither makes the tree deeper.
+bool NeverNests(std::string_view name) {
+  static constexpr std::string_view kNames[] = {
+      "area", "base",  "br",    "col",      "embed",  "hr",    "img",
+      "input", "link", "meta",  "param",    "source", "track", "wbr",
+      "keygen", "p",   "li",    "dt",       "dd",     "option", "optgroup",
+      "tr",   "td",    "th",    "tbody",    "thead",  "tfoot", "rb",
+      "rt",   "rp",    "rtc",   "colgroup", "caption",
+  };
+  for (std::string_view n : kNames) {
+    if (n == name) return true;
+  }
+  return false;
+}
+
+// Returns `html` with the start tags that would nest deeper than
+// kMaxHtmlDepth (and as many of the end tags that follow) removed, in
+// `*storage`; `html` itself when it cannot be that deep. A lexical estimate,
+// not a parse: it only has to bound what gumbo sees.
+std::string_view LimitNesting(std::string_view html, std::string* storage) {
+  size_t tags = 0;
+  for (char c : html) tags += c == '<';
+  if (tags <= static_cast<size_t>(kMaxHtmlDepth)) return html;
+  std::string& out = *storage;
+  out.clear();
+  out.reserve(html.size());
+  int depth = 0;
+  size_t dropped = 0;  // start tags removed whose end tags are still due
+  size_t copied = 0;
+  size_t pos = 0;
+  while ((pos = html.find('<', pos)) != std::string_view::npos) {
+    if (html.substr(pos, 4) == "<!--") {
+      size_t end = html.find("-->", pos + 4);
+      if (end == std::string_view::npos) break;
+      pos = end + 3;
+      continue;
+    }
+    bool end_tag = pos + 1 < html.size() && html[pos + 1] == '/';
+    size_t name_start = pos + (end_tag ? 2 : 1);
+    if (name_start >= html.size() || !IsAsciiAlpha(html[name_start])) {
+      ++pos;
+      continue;
+    }
+    size_t name_end = name_start;
+    while (name_end < html.size() && IsAsciiAlpha(html[name_end])) ++name_end;
+    // The tag's '>', skipping quoted attribute values.
+    size_t gt = name_end;
+    char quote = 0;
+    for (; gt < html.size(); ++gt) {
+      char c = html[gt];
+      if (quote != 0) {
+        if (c == quote) quote = 0;
+      } else if (c == '"' || c == '\'') {
+        quote = c;
+      } else if (c == '>') {
+        break;
+      }
+    }
+    if (gt >= html.size()) break;  // unterminated: gumbo reads it as text
+    std::string name;
+    for (size_t i = name_start; i < name_end && name.size() < 16; ++i) {
+      name.push_back(LowerAscii(html[i]));
+    }
+    bool nests = !NeverNests(name) && html[gt - 1] != '/';
+    bool drop = false;
+    if (end_tag) {
+      if (nests && dropped > 0) {
+        --dropped;
+        drop = true;
+      } else if (nests && depth > 0) {
+        --depth;
+      }
+    } else if (nests) {
+      if (depth >= kMaxHtmlDepth) {
+        ++dropped;
+        drop = true;
+      } else {
+        ++depth;
+      }
+    }
+    if (drop) {
+      out.append(html.data() + copied, pos - copied);
+      copied = gt + 1;
+    }
+    pos = gt + 1;
+  }
+  if (copied == 0) return html;
+  out.append(html.data() + copied, html.size() - copied);
+  return out;
+}
+
 }  // namespace
+
+bool IsPlainText(std::string_view text) {
+  // Without '<' and '&' there is no tag, comment or character reference, so
+  // gumbo would build a single text node. '\r' (gumbo rewrites CR LF to LF),
+  // NUL (dropped) and invalid UTF-8 (U+FFFD) still go to gumbo.
+  for (char c : text) {
+    if (c == '<' || c == '&' || c == '\r' || c == '\0') return false;
+  }
+  return ValidUtf8Prefix(text) == text.size();
+}
 
 bool LooksLikeHtml(std::string_view text) {
   for (size_t i = 0; i < text.size(); ++i) {
@@ -468,12 +630,25 @@ void RenderHtml(std::string_view html, std::string* text,
   if (text) text->clear();
   if (sanitized) sanitized->clear();
   if (html.empty()) return;
+  if (IsPlainText(html)) {
+    // One text node is all gumbo would build: render it directly.
+    if (text) TextSink(text).Text(html);
+    if (sanitized) AppendEscaped(html, false, sanitized);
+    return;
+  }
+  std::string limited;
+  html = LimitNesting(html, &limited);
+  GumboArena arena;
   GumboOptions options = kGumboDefaultOptions;
+  options.allocator = &GumboArena::Allocate;
+  options.deallocator = &GumboArena::Free;
+  options.userdata = &arena;
   options.fragment_context = GUMBO_TAG_DIV;
   options.fragment_namespace = GUMBO_NAMESPACE_HTML;
   options.max_errors = 0;  // we never read parse errors; don't record them
-  std::unique_ptr<GumboOutput, GumboOutputDeleter> output(
-      gumbo_parse_with_options(&options, html.data(), html.size()));
+  // The output lives in the arena: no gumbo_destroy_output.
+  GumboOutput* output =
+      gumbo_parse_with_options(&options, html.data(), html.size());
   if (!output || !output->root) return;
   if (sanitized) sanitized->reserve(html.size());
   if (text) text->reserve(html.size() / 2);

@@ -1,7 +1,9 @@
+#include <algorithm>
 #include <string>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "ingest-service/normalizer/html.h"
 #include "ingest-service/normalizer/normalizer.h"
 
 namespace newsfeed::ingest {
@@ -97,6 +99,46 @@ TEST(SanitizeHtmlTest, DeepNestingDoesNotOverflow) {
   deep += "x";
   EXPECT_EQ(HtmlToText(deep), "x");
   EXPECT_EQ(SanitizeHtml(deep).find("x") != std::string::npos, true);
+}
+
+TEST(RenderHtmlTest, PlainTextSkipsGumboWithTheSameResult) {
+  std::string text, html;
+  internal::RenderHtml("  a > b \"q\"  \n\t c\xC2\xA0" "d ", &text, &html);
+  EXPECT_EQ(text, "a > b \"q\" c d");
+  EXPECT_EQ(html, "  a &gt; b \"q\"  \n\t c\xC2\xA0" "d ");
+  EXPECT_TRUE(internal::IsPlainText("caf\xC3\xA9 > x"));
+  EXPECT_FALSE(internal::IsPlainText("a &amp; b"));
+  EXPECT_FALSE(internal::IsPlainText("a\r\nb"));  // gumbo rewrites CR LF
+  EXPECT_FALSE(internal::IsPlainText("bad \xC3"));  // gumbo makes U+FFFD
+  internal::RenderHtml("a\r\nb", &text, &html);
+  EXPECT_EQ(html, "a\nb");
+}
+
+TEST(RenderHtmlTest, HostileNestingIsBoundedAndDoesNotCrash) {
+  // gumbo_destroy_output recursed once per level (stack overflow) and its
+  // scope checks made unclosed tags quadratic; the arena and the nesting
+  // cap take care of both.
+  std::string html;
+  for (int i = 0; i < 200000; ++i) html += "<b x=1>";
+  html += "deep";
+  std::string text, sanitized;
+  internal::RenderHtml(html, &text, &sanitized);
+  EXPECT_EQ(text, "deep");
+  EXPECT_THAT(sanitized, HasSubstr("deep"));
+  html.clear();
+  for (int i = 0; i < 100000; ++i) html += "<div>";
+  html += "x";
+  internal::RenderHtml(html, &text, nullptr);
+  EXPECT_EQ(text, "x");
+}
+
+TEST(RenderHtmlTest, NestingCapKeepsOrdinaryMarkup) {
+  // Many tags but shallow: nothing is removed.
+  std::string html;
+  for (int i = 0; i < 400; ++i) html += "<p>a <b>b</b> <i>c</i><br>";
+  std::string text, sanitized;
+  internal::RenderHtml(html, &text, &sanitized);
+  EXPECT_EQ(std::count(sanitized.begin(), sanitized.end(), '<'), 400 * 7);
 }
 
 }  // namespace

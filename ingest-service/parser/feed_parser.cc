@@ -334,29 +334,29 @@ ParsedAuthor ParseAuthorText(std::string_view text) {
   return author;
 }
 
-void AddUnique(std::vector<std::string>* list, std::string value) {
-  if (value.empty()) return;
-  if (std::find(list->begin(), list->end(), value) != list->end()) return;
-  list->push_back(std::move(value));
-}
-
-void AddEnclosure(ParsedItem* item, ParsedEnclosure enclosure) {
-  if (enclosure.url.empty()) return;
-  for (ParsedEnclosure& e : item->enclosures) {
-    if (e.url == enclosure.url) {
-      if (e.type.empty()) e.type = std::move(enclosure.type);
-      if (e.length == 0) e.length = enclosure.length;
-      return;
-    }
-  }
-  item->enclosures.push_back(std::move(enclosure));
-}
-
 int64_t ParseLength(std::string_view text) {
   int64_t value = 0;
   if (!absl::SimpleAtoi(internal::Av(Trim(text)), &value) || value < 0)
     return 0;
   return value;
+}
+
+// Bytes an author takes, for the output budget.
+size_t AuthorBytes(const ParsedAuthor& a) {
+  return sizeof(a) + a.name.size() + a.email.size() + a.uri.size();
+}
+
+// Bytes an item's text and list entries take, for the output budget.
+size_t ItemBytes(const ParsedItem& item) {
+  size_t n = item.id.size() + item.title.size() + item.link.size() +
+             item.summary.size() + item.content.size() +
+             item.thumbnail_url.size() + item.language.size();
+  for (const ParsedAuthor& a : item.authors) n += AuthorBytes(a);
+  for (const std::string& c : item.categories) n += sizeof(c) + c.size();
+  for (const ParsedEnclosure& e : item.enclosures) {
+    n += sizeof(e) + e.url.size() + e.type.size();
+  }
+  return n;
 }
 
 // What a walk knows at an element: the xml:base and xml:lang in effect.
@@ -378,8 +378,14 @@ struct ItemFallbacks {
 
 class FeedWalker {
  public:
-  FeedWalker(const ParseOptions& options, ParsedFeed* feed)
-      : options_(options), feed_(feed), default_base_(options.feed_url) {}
+  // `output_budget`: bytes of text the feed may hold in all (see
+  // ParseOptions::max_output_bytes).
+  FeedWalker(const ParseOptions& options, size_t output_budget,
+             ParsedFeed* feed)
+      : options_(options),
+        feed_(feed),
+        default_base_(options.feed_url),
+        output_budget_(output_budget) {}
 
   absl::Status Walk(pugi::xml_node root) {
     Scope scope;
@@ -423,6 +429,8 @@ class FeedWalker {
           absl::StrCat("feed ", options_.feed_url, ": root element <",
                        root.name(), "> is not RSS or Atom"));
     }
+    LimitField(&feed_->title, "title");
+    LimitField(&feed_->description, "description");
     LeaveElement(mark);
     return status;
   }
@@ -432,6 +440,7 @@ class FeedWalker {
     std::string_view prefix;
     Ns ns;
   };
+  static constexpr size_t kMaxNamespaceBindings = 256;
 
   // Pushes the element's namespace declarations and applies its xml:base and
   // xml:lang to `scope`. Returns the mark to pass to LeaveElement.
@@ -444,15 +453,18 @@ class FeedWalker {
       if (name[0] == 'x' && name[1] == 'm' && name[2] == 'l') {
         std::string_view n(name);
         if (n == "xmlns") {
-          bindings_.push_back({"", NamespaceFromUri(Trim(a.value()))});
+          Bind("", a.value());
         } else if (n.starts_with("xmlns:")) {
-          bindings_.push_back({n.substr(6), NamespaceFromUri(Trim(a.value()))});
+          Bind(n.substr(6), a.value());
         } else if (n == "xml:base") {
           std::string_view parent = scope->base.empty()
                                         ? std::string_view(default_base_)
                                         : scope->base;
-          *base_storage = ResolveUrl(a.value(), parent);
-          scope->base = *base_storage;
+          std::string base = ResolveUrl(a.value(), parent);
+          if (UrlFits(base)) {
+            *base_storage = std::move(base);
+            scope->base = *base_storage;
+          }
         } else if (n == "xml:lang") {
           scope->lang = Trim(a.value());
         }
@@ -462,6 +474,31 @@ class FeedWalker {
   }
 
   void LeaveElement(size_t mark) { bindings_.resize(mark); }
+
+  // Every element lookup scans the bindings in scope, so their number is
+  // capped; real feeds declare a dozen or two.
+  void Bind(std::string_view prefix, std::string_view uri) {
+    if (bindings_.size() >= kMaxNamespaceBindings) {
+      if (!namespace_warning_) {
+        namespace_warning_ = true;
+        feed_->warnings.push_back(
+            absl::StrCat("more than ", kMaxNamespaceBindings,
+                         " namespace declarations in scope; the rest ignored"));
+      }
+      return;
+    }
+    bindings_.push_back({prefix, NamespaceFromUri(Trim(uri))});
+  }
+
+  bool UrlFits(const std::string& url) {
+    if (url.size() <= options_.max_url_bytes) return true;
+    if (!url_warning_) {
+      url_warning_ = true;
+      feed_->warnings.push_back(absl::StrCat(
+          "URL longer than ", options_.max_url_bytes, " bytes dropped"));
+    }
+    return false;
+  }
 
   // Namespace and local name of an element.
   Ns Resolve(pugi::xml_node node, std::string_view* local) {
@@ -489,8 +526,10 @@ class FeedWalker {
   }
 
   std::string Url(std::string_view raw, const Scope& scope) {
-    return ResolveUrl(
+    std::string url = ResolveUrl(
         raw, scope.base.empty() ? std::string_view(default_base_) : scope.base);
+    if (!UrlFits(url)) url.clear();
+    return url;
   }
 
   void LimitField(std::string* field, std::string_view what) {
@@ -505,6 +544,7 @@ class FeedWalker {
   }
 
   bool RoomForItem() {
+    if (output_exhausted_) return false;
     if (feed_->items.size() < options_.max_items) return true;
     if (!items_warning_) {
       items_warning_ = true;
@@ -512,6 +552,65 @@ class FeedWalker {
                                              " items; the rest dropped"));
     }
     return false;
+  }
+
+  // Lists a peer controls are capped: a feed may not make us keep (or
+  // de-duplicate, which is quadratic) an unbounded number of entries.
+  bool RoomInList(size_t size, std::string_view what) {
+    if (size < options_.max_list_entries) return true;
+    if (!list_warning_) {
+      list_warning_ = true;
+      feed_->warnings.push_back(
+          absl::StrCat("more than ", options_.max_list_entries, " ",
+                       internal::Av(what), " in an item; the rest dropped"));
+    }
+    return false;
+  }
+
+  void AddAuthor(std::vector<ParsedAuthor>* list, ParsedAuthor author) {
+    if (RoomInList(list->size(), "authors")) list->push_back(std::move(author));
+  }
+
+  void AddCategory(ParsedItem* item, std::string value) {
+    std::vector<std::string>& list = item->categories;
+    if (value.empty()) return;
+    if (std::find(list.begin(), list.end(), value) != list.end()) return;
+    if (RoomInList(list.size(), "categories")) list.push_back(std::move(value));
+  }
+
+  void AddEnclosure(ParsedItem* item, ParsedEnclosure enclosure) {
+    if (enclosure.url.empty()) return;
+    for (ParsedEnclosure& e : item->enclosures) {
+      if (e.url == enclosure.url) {
+        if (e.type.empty()) e.type = std::move(enclosure.type);
+        if (e.length == 0) e.length = enclosure.length;
+        return;
+      }
+    }
+    if (RoomInList(item->enclosures.size(), "enclosures")) {
+      item->enclosures.push_back(std::move(enclosure));
+    }
+  }
+
+  // Charges a finished item to the output budget; false (and the item is
+  // to be dropped) when it does not fit.
+  bool ChargeOutput(size_t bytes) {
+    if (!output_exhausted_ && bytes <= output_budget_ - output_bytes_) {
+      output_bytes_ += bytes;
+      return true;
+    }
+    if (!output_exhausted_) {
+      output_exhausted_ = true;
+      feed_->warnings.push_back(
+          absl::StrCat("parsed feed would exceed ", output_budget_,
+                       " bytes; the rest dropped"));
+    }
+    return false;
+  }
+
+  // Drops the item just walked when it does not fit the output budget.
+  void FinishItem() {
+    if (!ChargeOutput(ItemBytes(feed_->items.back()))) feed_->items.pop_back();
   }
 
   void SetFeedLink(std::string link) {
@@ -798,10 +897,10 @@ class FeedWalker {
           } else if (local == "author") {
             ParsedAuthor author = ParseAuthorText(NodeText(child));
             if (!author.name.empty() || !author.email.empty()) {
-              item.authors.push_back(std::move(author));
+              AddAuthor(&item.authors, std::move(author));
             }
           } else if (local == "category") {
-            AddUnique(&item.categories, CollapseWhitespace(NodeText(child)));
+            AddCategory(&item, CollapseWhitespace(NodeText(child)));
           } else if (local == "enclosure") {
             ParsedEnclosure enclosure;
             enclosure.url = Url(child.attribute("url").value(), child_scope);
@@ -814,12 +913,12 @@ class FeedWalker {
           if (local == "creator" || local == "author") {
             ParsedAuthor author = ParseAuthorText(NodeText(child));
             if (!author.name.empty() || !author.email.empty()) {
-              item.authors.push_back(std::move(author));
+              AddAuthor(&item.authors, std::move(author));
             }
           } else if (local == "date") {
             fallbacks.dc_date = ParseFeedDate(NodeText(child));
           } else if (local == "subject") {
-            AddUnique(&item.categories, CollapseWhitespace(NodeText(child)));
+            AddCategory(&item, CollapseWhitespace(NodeText(child)));
           } else if (local == "language") {
             item.language = std::string(Trim(NodeText(child)));
           } else if (local == "title" && item.title.empty()) {
@@ -852,7 +951,7 @@ class FeedWalker {
           } else if (local == "author") {
             ParsedAuthor author = AtomPerson(child, child_scope);
             if (!author.name.empty() || !author.email.empty()) {
-              item.authors.push_back(std::move(author));
+              AddAuthor(&item.authors, std::move(author));
             }
           }
           break;
@@ -863,7 +962,7 @@ class FeedWalker {
           if (local == "author") {
             ParsedAuthor author = ParseAuthorText(NodeText(child));
             if (!author.name.empty()) {
-              fallbacks.itunes_authors.push_back(std::move(author));
+              AddAuthor(&fallbacks.itunes_authors, std::move(author));
             }
           } else if (local == "summary") {
             fallbacks.itunes_summary = NodeText(child);
@@ -884,6 +983,7 @@ class FeedWalker {
     item.published = pub_date ? pub_date : fallbacks.dc_date;
     if (!item.updated) item.updated = fallbacks.atom_updated;
     ApplyFallbacks(&item, &fallbacks);
+    FinishItem();
   }
 
   // An Atom text construct (title, subtitle, summary, content, rights).
@@ -954,7 +1054,7 @@ class FeedWalker {
         } else if (local == "author") {
           ParsedAuthor author = AtomPerson(child, child_scope);
           if (!author.name.empty() || !author.email.empty()) {
-            feed_authors.push_back(std::move(author));
+            AddAuthor(&feed_authors, std::move(author));
           }
         }
       } else if (ns == Ns::kDc && local == "language" &&
@@ -965,9 +1065,15 @@ class FeedWalker {
     }
     if (feed_->link.empty()) SetFeedLink(std::move(alternate));
     // RFC 4287 4.2.1: entries without an author inherit the feed's.
+    // Copies are charged to the output budget: a feed with many authors and
+    // many entries must not multiply into a huge result.
     if (!feed_authors.empty()) {
+      size_t bytes = 0;
+      for (const ParsedAuthor& a : feed_authors) bytes += AuthorBytes(a);
       for (ParsedItem& item : feed_->items) {
-        if (item.authors.empty()) item.authors = feed_authors;
+        if (!item.authors.empty()) continue;
+        if (!ChargeOutput(bytes)) break;
+        item.authors = feed_authors;
       }
     }
   }
@@ -1022,21 +1128,21 @@ class FeedWalker {
         } else if (local == "author") {
           ParsedAuthor author = AtomPerson(child, child_scope);
           if (!author.name.empty() || !author.email.empty()) {
-            item.authors.push_back(std::move(author));
+            AddAuthor(&item.authors, std::move(author));
           }
         } else if (local == "category") {
           std::string_view term = Trim(child.attribute("term").value());
           if (term.empty()) term = Trim(child.attribute("label").value());
-          AddUnique(&item.categories, CollapseWhitespace(term));
+          AddCategory(&item, CollapseWhitespace(term));
         }
       } else if (ns == Ns::kDc) {
         if (local == "creator") {
           ParsedAuthor author = ParseAuthorText(NodeText(child));
           if (!author.name.empty() || !author.email.empty()) {
-            item.authors.push_back(std::move(author));
+            AddAuthor(&item.authors, std::move(author));
           }
         } else if (local == "subject") {
-          AddUnique(&item.categories, CollapseWhitespace(NodeText(child)));
+          AddCategory(&item, CollapseWhitespace(NodeText(child)));
         } else if (local == "date") {
           fallbacks.dc_date = ParseFeedDate(NodeText(child));
         } else if (local == "language") {
@@ -1048,7 +1154,7 @@ class FeedWalker {
         if (local == "author") {
           ParsedAuthor author = ParseAuthorText(NodeText(child));
           if (!author.name.empty()) {
-            fallbacks.itunes_authors.push_back(std::move(author));
+            AddAuthor(&fallbacks.itunes_authors, std::move(author));
           }
         } else if (local == "summary") {
           fallbacks.itunes_summary = NodeText(child);
@@ -1058,14 +1164,21 @@ class FeedWalker {
     }
     if (!item.published) item.published = created ? created : fallbacks.dc_date;
     ApplyFallbacks(&item, &fallbacks);
+    FinishItem();
   }
 
   const ParseOptions& options_;
   ParsedFeed* feed_;
   std::string default_base_;
   std::vector<Binding> bindings_;
+  size_t output_budget_;
+  size_t output_bytes_ = 0;
+  bool output_exhausted_ = false;
   bool field_warning_ = false;
   bool items_warning_ = false;
+  bool list_warning_ = false;
+  bool url_warning_ = false;
+  bool namespace_warning_ = false;
 };
 
 // Depth of the deepest element, stopping early past `limit`. Iterative:
@@ -1111,6 +1224,9 @@ std::string_view RootName(std::string_view text) {
   }
   return {};
 }
+
+// See ParseOptions::max_output_bytes.
+constexpr size_t kMaxOutputExpansion = 8;
 
 constexpr unsigned kParseFlags =
     pugi::parse_cdata | pugi::parse_escapes | pugi::parse_eol;
@@ -1209,7 +1325,10 @@ absl::StatusOr<ParsedFeed> ParseFeed(std::string_view body,
     return absl::InvalidArgumentError(
         absl::StrCat("feed ", options.feed_url, ": no root element"));
   }
-  FeedWalker walker(options, &feed);
+  const size_t output_budget =
+      std::min(options.max_output_bytes,
+               body.size() * kMaxOutputExpansion + (size_t{1} << 20));
+  FeedWalker walker(options, output_budget, &feed);
   if (absl::Status s = walker.Walk(root); !s.ok()) return s;
   return feed;
 }

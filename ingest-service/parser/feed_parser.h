@@ -63,6 +63,21 @@ struct ParseOptions {
   // Documents nesting elements deeper than this are rejected with
   // ResourceExhausted. Default: 256.
   int max_depth = 256;
+
+  // Authors, categories and enclosures of one item (and authors of the feed)
+  // beyond this many are dropped (with a warning). Default: 100.
+  size_t max_list_entries = 100;
+
+  // A URL (link, enclosure, xml:base, ...) longer than this once resolved is
+  // dropped (with a warning). Default: 32 KiB.
+  size_t max_url_bytes = 32 << 10;
+
+  // Bound on the bytes of text the parsed feed may hold in all, so that
+  // resolving relative URLs and copying the feed's authors into every entry
+  // cannot turn a small document into a huge result: items that would pass
+  // min(max_output_bytes, 8 * document size + 1 MiB) are dropped (with a
+  // warning). Default: 64 MiB.
+  size_t max_output_bytes = 64 << 20;
 };
 
 struct ParsedAuthor {

@@ -640,5 +640,110 @@ TEST(FeedParserUrlTest, Rfc3986Examples) {
   EXPECT_EQ(Resolve("https://h.example", "x"), "https://h.example/x");
 }
 
+// ---- Limits on what a peer controls (found or motivated by fuzzing) ------
+
+bool AnyWarning(const ParsedFeed& feed, std::string_view needle) {
+  for (const std::string& w : feed.warnings) {
+    if (w.find(needle) != std::string::npos) return true;
+  }
+  return false;
+}
+
+TEST(FeedParserLimitsTest, PerItemListsAreCapped) {
+  std::string items;
+  for (int i = 0; i < 10; ++i) {
+    absl::StrAppend(&items, "<category>c", i, "</category><enclosure url=\"/e",
+                    i, "\"/><author>a", i, "@x.example</author>");
+  }
+  ParseOptions options;
+  options.feed_url = "https://x.example/feed";
+  options.max_list_entries = 3;
+  absl::StatusOr<ParsedFeed> feed = ParseFeed(
+      absl::StrCat("<rss version=\"2.0\"><channel><item>", items,
+                   "</item></channel></rss>"),
+      options);
+  ASSERT_TRUE(feed.ok()) << feed.status();
+  ASSERT_EQ(feed->items.size(), 1u);
+  EXPECT_EQ(feed->items[0].categories.size(), 3u);
+  EXPECT_EQ(feed->items[0].enclosures.size(), 3u);
+  EXPECT_EQ(feed->items[0].authors.size(), 3u);
+  EXPECT_TRUE(AnyWarning(*feed, "the rest dropped"));
+}
+
+TEST(FeedParserLimitsTest, FeedAuthorsCopiedIntoEntriesWithinOutputBudget) {
+  // 100 feed-level authors times 3000 entries used to become 300,000
+  // ParsedAuthor copies from 60 KB of input.
+  std::string doc = "<feed xmlns=\"http://www.w3.org/2005/Atom\">";
+  for (int i = 0; i < 100; ++i) absl::StrAppend(&doc, "<author><name>n</name></author>");
+  for (int i = 0; i < 3000; ++i) doc += "<entry/>";
+  doc += "</feed>";
+  absl::StatusOr<ParsedFeed> feed = ParseFeed(doc, {});
+  ASSERT_TRUE(feed.ok()) << feed.status();
+  size_t copies = 0;
+  for (const ParsedItem& item : feed->items) copies += item.authors.size();
+  EXPECT_GT(copies, 0u);
+  EXPECT_LT(copies * sizeof(ParsedAuthor), 8 * doc.size() + (2 << 20));
+  EXPECT_TRUE(AnyWarning(*feed, "would exceed"));
+}
+
+TEST(FeedParserLimitsTest, OutputBudgetDropsLaterItems) {
+  ParseOptions options;
+  options.max_output_bytes = 250;
+  std::string items;
+  for (int i = 0; i < 10; ++i) {
+    absl::StrAppend(&items, "<item><title>", std::string(50, 'a' + i),
+                    "</title></item>");
+  }
+  absl::StatusOr<ParsedFeed> feed = ParseFeed(
+      absl::StrCat("<rss version=\"2.0\"><channel>", items, "</channel></rss>"),
+      options);
+  ASSERT_TRUE(feed.ok()) << feed.status();
+  EXPECT_EQ(feed->items.size(), 5u);
+  EXPECT_TRUE(AnyWarning(*feed, "would exceed 250 bytes"));
+}
+
+TEST(FeedParserLimitsTest, OverlongUrlsDropped) {
+  ParseOptions options;
+  options.feed_url = "https://x.example/feed";
+  options.max_url_bytes = 64;
+  absl::StatusOr<ParsedFeed> feed = ParseFeed(
+      absl::StrCat("<rss version=\"2.0\"><channel><item xml:base=\"/",
+                   std::string(100, 'b'), "/\"><link>", std::string(100, 'l'),
+                   "</link><guid isPermaLink=\"false\">g</guid></item>"
+                   "<item><link>short</link></item></channel></rss>"),
+      options);
+  ASSERT_TRUE(feed.ok()) << feed.status();
+  ASSERT_EQ(feed->items.size(), 2u);
+  EXPECT_EQ(feed->items[0].link, "");
+  EXPECT_EQ(feed->items[1].link, "https://x.example/short");
+  EXPECT_TRUE(AnyWarning(*feed, "URL longer than 64 bytes dropped"));
+}
+
+TEST(FeedParserLimitsTest, NamespaceDeclarationsCapped) {
+  std::string decls;
+  for (int i = 0; i < 400; ++i) absl::StrAppend(&decls, " xmlns:p", i, "=\"urn:", i, "\"");
+  absl::StatusOr<ParsedFeed> feed = ParseFeed(
+      absl::StrCat("<rss version=\"2.0\"", decls,
+                   "><channel><item><title>t</title></item></channel></rss>"),
+      {});
+  ASSERT_TRUE(feed.ok()) << feed.status();
+  ASSERT_EQ(feed->items.size(), 1u);
+  EXPECT_EQ(feed->items[0].title, "t");
+  EXPECT_TRUE(AnyWarning(*feed, "namespace declarations"));
+}
+
+TEST(FeedParserLimitsTest, UnclosedAngleBracketsInTitleAreLinear) {
+  // "<a<a<a..." searched for '>' once per '<': quadratic before.
+  std::string title;
+  for (int i = 0; i < 200000; ++i) title += "&lt;a";
+  absl::StatusOr<ParsedFeed> feed =
+      ParseFeed(absl::StrCat("<rss version=\"2.0\"><channel><item><title>",
+                             title, "</title></item></channel></rss>"),
+                {});
+  ASSERT_TRUE(feed.ok()) << feed.status();
+  ASSERT_EQ(feed->items.size(), 1u);
+  EXPECT_EQ(feed->items[0].title.size(), 400000u);
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest

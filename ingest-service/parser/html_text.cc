@@ -78,13 +78,17 @@ size_t DecodeOne(std::string_view text, std::string* out) {
 std::string StripTags(std::string_view text) {
   std::string out;
   out.reserve(text.size());
+  // Once a search for '>' has failed, none of the later '<' can close:
+  // searching again for each of them would be quadratic ("<a<a<a...").
+  bool no_more_close = false;
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
-    if (c == '<' && i + 1 < text.size()) {
+    if (c == '<' && i + 1 < text.size() && !no_more_close) {
       char n = text[i + 1];
       bool tag = (n >= 'a' && n <= 'z') || (n >= 'A' && n <= 'Z') || n == '/' ||
                  n == '!' || n == '?';
       size_t close = tag ? text.find('>', i + 1) : std::string_view::npos;
+      if (tag && close == std::string_view::npos) no_more_close = true;
       if (close != std::string_view::npos) {
         // Tags separate words ("a<br>b" reads "a b").
         out.push_back(' ');
