@@ -169,6 +169,8 @@ export NEWSFEED_PUBLISH_ADDR=127.0.0.1
 export NEWSFEED_QUERY_PORT=$(free_port)
 export NEWSFEED_INGEST_PORT=$(free_port)
 while [[ $NEWSFEED_INGEST_PORT == "$NEWSFEED_QUERY_PORT" ]]; do NEWSFEED_INGEST_PORT=$(free_port); done
+export NEWSFEED_QUERY_METRICS_PORT=$(free_port)
+export NEWSFEED_INGEST_METRICS_PORT=$(free_port)
 QUERY=127.0.0.1:$NEWSFEED_QUERY_PORT
 INGEST=127.0.0.1:$NEWSFEED_INGEST_PORT
 log "project $PROJECT, query-service on $QUERY, ingest-service on $INGEST"
@@ -274,6 +276,30 @@ if out=$(timeout 30 "$NEWSFEED" --query "$QUERY" --json subscribe --after-seq 0 
   pass "subscribe --after-seq 0 --max 1 receives an article"
 else
   fail "subscribe --after-seq 0 --max 1: $out"
+fi
+
+# Prometheus endpoints through the published ports: the stored articles and
+# the delivered ones are counted.
+metric() {  # metric PORT NAME: the value of the first sample of NAME
+  python3 - "$1" "$2" <<'PY'
+import sys, urllib.request
+body = urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/metrics", timeout=10).read().decode()
+for line in body.splitlines():
+    if line.startswith(sys.argv[2]) and not line.startswith("#"):
+        print(int(float(line.rsplit(" ", 1)[1]))); break
+else:
+    print(-1)
+PY
+}
+metrics_counted() {
+  stored=$(metric "$NEWSFEED_QUERY_METRICS_PORT" 'newsfeed_articles_stored_total{result="inserted"}' 2>&1 || true)
+  delivered=$(metric "$NEWSFEED_INGEST_METRICS_PORT" newsfeed_articles_delivered_total 2>&1 || true)
+  [[ $stored =~ ^[0-9]+$ && $stored -ge $DEMO_ARTICLES && $delivered =~ ^[0-9]+$ && $delivered -ge $DEMO_ARTICLES ]]
+}
+if wait_until metrics_counted; then
+  pass "metrics on 127.0.0.1 ports: $stored articles stored, $delivered delivered"
+else
+  fail "metrics: stored=$stored delivered=$delivered"
 fi
 
 # The store lives in the named volume: a restart (SIGTERM) keeps the articles.
