@@ -16,10 +16,12 @@
 #define QUERY_SERVICE_STORE_SQLITE_STORE_H_
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -70,8 +72,16 @@ class SqliteStore final : public ArticleStore {
   absl::StatusOr<internal::DbPtr> AcquireReader();
   void ReleaseReader(internal::DbPtr db);
 
-  // Removes the article with primary key `pk` (row, tags, amounts, text).
-  absl::Status DeleteArticleLocked(int64_t pk)
+  // Change in the number of articles per facet value (dim, value), summed
+  // over one transaction and written to tag_counts once at its end.
+  using FacetDeltas = std::map<std::pair<int, std::string>, int64_t>;
+
+  // Removes the article with primary key `pk` (row, tags, amounts, text),
+  // subtracting its facet values from `deltas`.
+  absl::Status DeleteArticleLocked(int64_t pk, FacetDeltas& deltas)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Adds `deltas` to tag_counts, dropping values no article carries.
+  absl::Status ApplyFacetDeltasLocked(const FacetDeltas& deltas)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Removes at most one batch of expired articles; returns how many.
   absl::StatusOr<int64_t> RetentionBatch(absl::Time now);
