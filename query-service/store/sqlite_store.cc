@@ -407,7 +407,11 @@ absl::Status EstimateParts(sqlite3* db, std::vector<Part>& parts) {
   return absl::OkStatus();
 }
 
-Plan ChoosePlan(const std::vector<Part>& parts) {
+// `ordered`: the rows are wanted newest first (Search), so a large set is
+// better walked in time order from one tag than read whole and sorted. An
+// unordered read (Facets) reads the smallest set whatever its size: that
+// beats visiting every article.
+Plan ChoosePlan(const std::vector<Part>& parts, bool ordered) {
   int best = -1;
   for (size_t i = 0; i < parts.size(); ++i) {
     if (!parts[i].Positive()) continue;
@@ -421,27 +425,49 @@ Plan ChoosePlan(const std::vector<Part>& parts) {
   for (size_t i = 0; i < parts.size(); ++i) {
     if (parts[i].SingleTag()) return {Plan::kOrderedTag, static_cast<int>(i)};
   }
-  return {Plan::kScan, -1};
+  return ordered ? Plan{Plan::kScan, -1} : Plan{Plan::kSet, best};
+}
+
+// The column holding the article pk in the driving table of `plan`. Conditions
+// written on it are evaluated before the article row is read, so rows they
+// reject cost no visit to the (large) articles row.
+std::string_view DriverPk(const Plan& plan) {
+  switch (plan.kind) {
+    case Plan::kScan:
+      return "a.pk";
+    case Plan::kOrderedTag:
+      return "d.article";
+    case Plan::kSet:
+      return "d.pk";
+  }
+  return "a.pk";
 }
 
 // Appends " AND <condition>" for each part except `skip`, the time range
-// (on `time_col`) and the amount.
+// (on `time_col`) and the amount, with `pk_col` naming the article's pk. A
+// minimum amount without a currency reads a.max_amount: the query must join
+// articles a.
 void AppendConditions(const ArticleFilter& filter,
                       const std::vector<Part>& parts, int skip,
-                      std::string_view time_col, Sql& q) {
+                      std::string_view time_col, std::string_view pk_col,
+                      Sql& q) {
   for (size_t i = 0; i < parts.size(); ++i) {
     if (static_cast<int>(i) == skip) continue;
     const Part& p = parts[i];
     if (p.kind == Part::kText) {
       // Evaluated once into a temporary b-tree, then probed per row; a
       // correlated MATCH would re-run the full-text query for every row.
-      q.Add(" AND a.pk IN (SELECT rowid FROM fts WHERE fts MATCH ")
+      q.Add(" AND ")
+          .Add(pk_col)
+          .Add(" IN (SELECT rowid FROM fts WHERE fts MATCH ")
           .Bind(p.values[0])
           .Add(")");
       continue;
     }
     q.Add(p.kind == Part::kNoneOf ? " AND NOT EXISTS" : " AND EXISTS")
-        .Add(" (SELECT 1 FROM tags t WHERE t.article = a.pk AND t.dim = ")
+        .Add(" (SELECT 1 FROM tags t WHERE t.article = ")
+        .Add(pk_col)
+        .Add(" AND t.dim = ")
         .Bind(static_cast<int64_t>(p.dim))
         .Add(" AND t.value IN (")
         .BindList(p.values)
@@ -460,8 +486,9 @@ void AppendConditions(const ArticleFilter& filter,
       q.Add(" AND a.max_amount >= ").Bind(filter.min_amount());
     } else {
       q.Add(
-           " AND EXISTS (SELECT 1 FROM amounts m WHERE m.article = a.pk"
-           " AND m.currency = ")
+           " AND EXISTS (SELECT 1 FROM amounts m WHERE m.article = ")
+          .Add(pk_col)
+          .Add(" AND m.currency = ")
           .Bind(absl::AsciiStrToUpper(filter.amount_currency()))
           .Add(" AND m.value >= ")
           .Bind(filter.min_amount())
@@ -470,10 +497,11 @@ void AppendConditions(const ArticleFilter& filter,
   }
 }
 
-// FROM clause (and the driver's own WHERE terms) for `plan`. Returns the
+// FROM clause (and the driver's own WHERE terms) for `plan`, joining articles
+// a unless `join_articles` is false (kScan always reads articles). Returns the
 // column prefix that holds published/seq in the driving table.
 std::string_view AppendFrom(const std::vector<Part>& parts, const Plan& plan,
-                            bool ordered, Sql& q) {
+                            bool ordered, bool join_articles, Sql& q) {
   switch (plan.kind) {
     case Plan::kScan:
       q.Add(ordered ? " FROM articles a INDEXED BY articles_by_time WHERE 1"
@@ -481,9 +509,10 @@ std::string_view AppendFrom(const std::vector<Part>& parts, const Plan& plan,
       return "a.";
     case Plan::kOrderedTag: {
       const Part& p = parts[plan.driver];
-      q.Add(
-           " FROM tags d CROSS JOIN articles a ON a.pk = d.article"
-           " WHERE d.dim = ")
+      q.Add(join_articles
+                ? " FROM tags d CROSS JOIN articles a ON a.pk = d.article"
+                  " WHERE d.dim = "
+                : " FROM tags d WHERE d.dim = ")
           .Bind(static_cast<int64_t>(p.dim))
           .Add(" AND d.value = ")
           .Bind(p.values[0]);
@@ -501,7 +530,8 @@ std::string_view AppendFrom(const std::vector<Part>& parts, const Plan& plan,
             .BindList(p.values)
             .Add(")");
       }
-      q.Add(") d CROSS JOIN articles a ON a.pk = d.pk WHERE 1");
+      q.Add(join_articles ? ") d CROSS JOIN articles a ON a.pk = d.pk WHERE 1"
+                          : ") d WHERE 1");
       return "a.";
     }
   }
@@ -1186,7 +1216,7 @@ absl::StatusOr<SearchResponse> SqliteStore::Search(
          "pk, bm25(fts, 10.0, 5.0, 1.0) AS score FROM fts WHERE fts MATCH ")
         .Bind(filter.text())
         .Add(") d CROSS JOIN articles a ON a.pk = d.pk WHERE 1");
-    AppendConditions(filter, parts, text_part, "a.published", q);
+    AppendConditions(filter, parts, text_part, "a.published", "d.pk", q);
     if (after) {
       q.Add(" AND (d.score > ")
           .Bind(after->score)
@@ -1200,10 +1230,12 @@ absl::StatusOr<SearchResponse> SqliteStore::Search(
         .Bind(static_cast<int64_t>(page_size) + 1);
   } else {
     if (absl::Status s = EstimateParts(lease.db(), parts); !s.ok()) return s;
-    const Plan plan = ChoosePlan(parts);
+    const Plan plan = ChoosePlan(parts, /*ordered=*/true);
     q.Add("SELECT a.seq, a.published, a.proto, 0");
-    const std::string prefix(AppendFrom(parts, plan, /*ordered=*/true, q));
-    AppendConditions(filter, parts, plan.driver, prefix + "published", q);
+    const std::string prefix(
+        AppendFrom(parts, plan, /*ordered=*/true, /*join_articles=*/true, q));
+    AppendConditions(filter, parts, plan.driver, prefix + "published",
+                     DriverPk(plan), q);
     if (after) {
       q.Add(" AND (")
           .Add(prefix)
@@ -1319,17 +1351,30 @@ absl::StatusOr<FacetsResponse> SqliteStore::Facets(
     if (!s.ok()) return s;
   } else {
     if (absl::Status s = EstimateParts(lease.db(), parts); !s.ok()) return s;
-    const Plan plan = ChoosePlan(parts);
-    // One pass: each matching article (pk) with its facet values, counted
-    // here rather than by a GROUP BY, which would sort every tag row. Each
-    // article's rows come together (the join cannot be reordered), and an
-    // article without facet values still yields one row.
+    const Plan plan = ChoosePlan(parts, /*ordered=*/false);
+    // One pass: each matching article (pk) with its facet values (one range
+    // of the tags primary key: dimensions 1..3 are company, country, topic),
+    // counted here rather than by a GROUP BY, which would sort every tag
+    // row. Each article's rows come together (the join cannot be reordered),
+    // and an article without facet values still yields one row.
     Sql q;
-    q.Add("SELECT m.pk, t.dim, t.value FROM (SELECT a.pk AS pk");
-    const std::string prefix(AppendFrom(parts, plan, /*ordered=*/false, q));
-    AppendConditions(filter, parts, plan.driver, prefix + "published", q);
+    // The articles rows (one page each) are read only when a condition needs
+    // them: a time range with a set driver (tags d has the time, a set of
+    // pks does not) or an amount.
+    const bool has_time =
+        filter.has_published_after() || filter.has_published_before();
+    const bool join_articles = plan.kind == Plan::kScan ||
+                               filter.min_amount() > 0 ||
+                               (plan.kind == Plan::kSet && has_time);
+    q.Add("SELECT m.pk, t.dim, t.value FROM (SELECT ")
+        .Add(DriverPk(plan))
+        .Add(" AS pk");
+    const std::string prefix(
+        AppendFrom(parts, plan, /*ordered=*/false, join_articles, q));
+    AppendConditions(filter, parts, plan.driver, prefix + "published",
+                     DriverPk(plan), q);
     q.Add(
-        ") m LEFT JOIN tags t ON t.article = m.pk AND t.dim IN (1, 2, 3) "
+        ") m LEFT JOIN tags t ON t.article = m.pk AND t.dim BETWEEN 1 AND 3 "
         "AND t.facet = 1");
     std::map<int, absl::flat_hash_map<std::string, int64_t>> counts;
     int64_t total = 0;
@@ -1441,7 +1486,7 @@ absl::StatusOr<ChangeBatch> SqliteStore::ReadChanges(
   Sql q;
   q.Add("SELECT a.seq, a.proto FROM articles a WHERE a.seq > ")
       .Bind(static_cast<int64_t>(after_sequence));
-  AppendConditions(filter, parts, -1, "a.published", q);
+  AppendConditions(filter, parts, -1, "a.published", "a.pk", q);
   q.Add(" ORDER BY a.seq LIMIT ").Bind(static_cast<int64_t>(limit));
   ChangeBatch batch;
   s = RunQuery(lease.db(), q, !filter.text().empty(),
