@@ -624,7 +624,7 @@ struct SqliteStore::WriteStatements {
   static absl::StatusOr<std::unique_ptr<WriteStatements>> Prepare(sqlite3* db) {
     auto s = std::make_unique<WriteStatements>();
     const std::pair<StmtPtr*, const char*> all[] = {
-        {&s->find, "SELECT pk, fingerprint, proto FROM articles WHERE id = ?"},
+        {&s->find, "SELECT pk, fingerprint FROM articles WHERE id = ?"},
         {&s->insert_article,
          "INSERT INTO articles(pk, id, seq, published, feed_id, feed_url, "
          "language, max_amount, content_hash, fingerprint, proto) "
