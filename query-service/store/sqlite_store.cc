@@ -13,6 +13,7 @@
 #include <utility>
 #include <variant>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -61,6 +62,7 @@ constexpr int64_t kSmallSet = 2000;
 //           proto.
 // meta      counters: last_sequence, retention_removed_through,
 //           article_count.
+// tag_counts (v2) articles per facet value, maintained on every write.
 constexpr const char* kMigrations[] = {
     R"sql(
 CREATE TABLE meta(
@@ -111,6 +113,24 @@ CREATE VIRTUAL TABLE fts USING fts5(
   title, summary, body, content='',
   tokenize='unicode61 remove_diacritics 2'
 );
+)sql",
+    // v2: tag_counts keeps, for every facet value (tags.facet = 1), the number
+    // of stored articles carrying it, so unfiltered Facets read a few
+    // thousand rows instead of grouping every tag row. Upsert and retention
+    // maintain it in the transaction that changes the tags. (The unary +
+    // makes the count scan the table once and group in a temporary b-tree,
+    // rather than walk tags_by_value with a table lookup per row: ~1.5x
+    // faster; a one-off at start-up, seconds per million articles.)
+    R"sql(
+CREATE TABLE tag_counts(
+  dim INTEGER NOT NULL,
+  value TEXT NOT NULL,
+  n INTEGER NOT NULL,
+  PRIMARY KEY(dim, value)
+) WITHOUT ROWID;
+INSERT INTO tag_counts(dim, value, n)
+  SELECT dim, value, count(*) FROM tags WHERE facet = 1
+  GROUP BY +dim, +value;
 )sql",
 };
 
@@ -391,7 +411,11 @@ absl::Status EstimateParts(sqlite3* db, std::vector<Part>& parts) {
   return absl::OkStatus();
 }
 
-Plan ChoosePlan(const std::vector<Part>& parts) {
+// `ordered`: the rows are wanted newest first (Search), so a large set is
+// better walked in time order from one tag than read whole and sorted. An
+// unordered read (Facets) reads the smallest set whatever its size: that
+// beats visiting every article.
+Plan ChoosePlan(const std::vector<Part>& parts, bool ordered) {
   int best = -1;
   for (size_t i = 0; i < parts.size(); ++i) {
     if (!parts[i].Positive()) continue;
@@ -405,27 +429,49 @@ Plan ChoosePlan(const std::vector<Part>& parts) {
   for (size_t i = 0; i < parts.size(); ++i) {
     if (parts[i].SingleTag()) return {Plan::kOrderedTag, static_cast<int>(i)};
   }
-  return {Plan::kScan, -1};
+  return ordered ? Plan{Plan::kScan, -1} : Plan{Plan::kSet, best};
+}
+
+// The column holding the article pk in the driving table of `plan`. Conditions
+// written on it are evaluated before the article row is read, so rows they
+// reject cost no visit to the (large) articles row.
+std::string_view DriverPk(const Plan& plan) {
+  switch (plan.kind) {
+    case Plan::kScan:
+      return "a.pk";
+    case Plan::kOrderedTag:
+      return "d.article";
+    case Plan::kSet:
+      return "d.pk";
+  }
+  return "a.pk";
 }
 
 // Appends " AND <condition>" for each part except `skip`, the time range
-// (on `time_col`) and the amount.
+// (on `time_col`) and the amount, with `pk_col` naming the article's pk. A
+// minimum amount without a currency reads a.max_amount: the query must join
+// articles a.
 void AppendConditions(const ArticleFilter& filter,
                       const std::vector<Part>& parts, int skip,
-                      std::string_view time_col, Sql& q) {
+                      std::string_view time_col, std::string_view pk_col,
+                      Sql& q) {
   for (size_t i = 0; i < parts.size(); ++i) {
     if (static_cast<int>(i) == skip) continue;
     const Part& p = parts[i];
     if (p.kind == Part::kText) {
       // Evaluated once into a temporary b-tree, then probed per row; a
       // correlated MATCH would re-run the full-text query for every row.
-      q.Add(" AND a.pk IN (SELECT rowid FROM fts WHERE fts MATCH ")
+      q.Add(" AND ")
+          .Add(pk_col)
+          .Add(" IN (SELECT rowid FROM fts WHERE fts MATCH ")
           .Bind(p.values[0])
           .Add(")");
       continue;
     }
     q.Add(p.kind == Part::kNoneOf ? " AND NOT EXISTS" : " AND EXISTS")
-        .Add(" (SELECT 1 FROM tags t WHERE t.article = a.pk AND t.dim = ")
+        .Add(" (SELECT 1 FROM tags t WHERE t.article = ")
+        .Add(pk_col)
+        .Add(" AND t.dim = ")
         .Bind(static_cast<int64_t>(p.dim))
         .Add(" AND t.value IN (")
         .BindList(p.values)
@@ -444,8 +490,9 @@ void AppendConditions(const ArticleFilter& filter,
       q.Add(" AND a.max_amount >= ").Bind(filter.min_amount());
     } else {
       q.Add(
-           " AND EXISTS (SELECT 1 FROM amounts m WHERE m.article = a.pk"
-           " AND m.currency = ")
+           " AND EXISTS (SELECT 1 FROM amounts m WHERE m.article = ")
+          .Add(pk_col)
+          .Add(" AND m.currency = ")
           .Bind(absl::AsciiStrToUpper(filter.amount_currency()))
           .Add(" AND m.value >= ")
           .Bind(filter.min_amount())
@@ -454,10 +501,11 @@ void AppendConditions(const ArticleFilter& filter,
   }
 }
 
-// FROM clause (and the driver's own WHERE terms) for `plan`. Returns the
+// FROM clause (and the driver's own WHERE terms) for `plan`, joining articles
+// a unless `join_articles` is false (kScan always reads articles). Returns the
 // column prefix that holds published/seq in the driving table.
 std::string_view AppendFrom(const std::vector<Part>& parts, const Plan& plan,
-                            bool ordered, Sql& q) {
+                            bool ordered, bool join_articles, Sql& q) {
   switch (plan.kind) {
     case Plan::kScan:
       q.Add(ordered ? " FROM articles a INDEXED BY articles_by_time WHERE 1"
@@ -465,9 +513,10 @@ std::string_view AppendFrom(const std::vector<Part>& parts, const Plan& plan,
       return "a.";
     case Plan::kOrderedTag: {
       const Part& p = parts[plan.driver];
-      q.Add(
-           " FROM tags d CROSS JOIN articles a ON a.pk = d.article"
-           " WHERE d.dim = ")
+      q.Add(join_articles
+                ? " FROM tags d CROSS JOIN articles a ON a.pk = d.article"
+                  " WHERE d.dim = "
+                : " FROM tags d WHERE d.dim = ")
           .Bind(static_cast<int64_t>(p.dim))
           .Add(" AND d.value = ")
           .Bind(p.values[0]);
@@ -485,7 +534,8 @@ std::string_view AppendFrom(const std::vector<Part>& parts, const Plan& plan,
             .BindList(p.values)
             .Add(")");
       }
-      q.Add(") d CROSS JOIN articles a ON a.pk = d.pk WHERE 1");
+      q.Add(join_articles ? ") d CROSS JOIN articles a ON a.pk = d.pk WHERE 1"
+                          : ") d WHERE 1");
       return "a.";
     }
   }
@@ -573,11 +623,12 @@ struct SqliteStore::WriteStatements {
   StmtPtr delete_tags, insert_tag, delete_amounts, insert_amount;
   StmtPtr fts_insert, fts_delete, upsert_label;
   StmtPtr get_meta, set_meta;
+  StmtPtr facet_tags, add_count, drop_zero_count;
 
   static absl::StatusOr<std::unique_ptr<WriteStatements>> Prepare(sqlite3* db) {
     auto s = std::make_unique<WriteStatements>();
     const std::pair<StmtPtr*, const char*> all[] = {
-        {&s->find, "SELECT pk, fingerprint, proto FROM articles WHERE id = ?"},
+        {&s->find, "SELECT pk, fingerprint FROM articles WHERE id = ?"},
         {&s->insert_article,
          "INSERT INTO articles(pk, id, seq, published, feed_id, feed_url, "
          "language, max_amount, content_hash, fingerprint, proto) "
@@ -605,6 +656,13 @@ struct SqliteStore::WriteStatements {
          "labels.display <> excluded.display)"},
         {&s->get_meta, "SELECT value FROM meta WHERE key = ?"},
         {&s->set_meta, "UPDATE meta SET value = ? WHERE key = ?"},
+        {&s->facet_tags,
+         "SELECT dim, value FROM tags WHERE article = ? AND facet = 1"},
+        {&s->add_count,
+         "INSERT INTO tag_counts(dim, value, n) VALUES(?, ?, ?) "
+         "ON CONFLICT(dim, value) DO UPDATE SET n = n + excluded.n"},
+        {&s->drop_zero_count,
+         "DELETE FROM tag_counts WHERE dim = ? AND value = ? AND n <= 0"},
     };
     for (const auto& [slot, sql] : all) {
       absl::StatusOr<StmtPtr> stmt = newsfeed::query::Prepare(db, sql, true);
@@ -649,9 +707,15 @@ absl::Status ConfigureConnection(sqlite3* db, bool writer) {
       return absl::FailedPreconditionError(
           absl::StrCat("journal_mode is ", mode, ", WAL unavailable"));
     }
+    // synchronous=NORMAL in WAL mode: a commit is durable against a process
+    // crash; a power loss may lose the last commits but never corrupts the
+    // file. The larger cache holds the hot index pages of a 1M-article store
+    // (each tag value appends to its own leaf); checkpoints every 8192 pages
+    // (32 MB of WAL) instead of 1000 write a hot page once per checkpoint
+    // rather than once per batch.
     return Exec(db,
-                "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768;"
-                "PRAGMA temp_store=MEMORY;",
+                "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;"
+                "PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=8192;",
                 "configure writer");
   }
   return Exec(db, "PRAGMA cache_size=-8192; PRAGMA temp_store=MEMORY;",
@@ -800,9 +864,20 @@ SqliteStore::~SqliteStore() {
 // ---------------------------------------------------------------------------
 // Writes.
 
-absl::Status SqliteStore::DeleteArticleLocked(int64_t pk) {
+absl::Status SqliteStore::DeleteArticleLocked(int64_t pk,
+                                              FacetDeltas& deltas) {
   sqlite3* db = writer_.get();
   WriteStatements& s = *stmts_;
+  {
+    sqlite3_stmt* st = s.facet_tags.get();
+    StmtReset reset(st);
+    sqlite3_bind_int64(st, 1, pk);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+      --deltas[{sqlite3_column_int(st, 0), ColumnText(st, 1)}];
+    }
+    if (rc != SQLITE_DONE) return SqliteError(db, rc, "read facet tags");
+  }
   Article old;
   {
     StmtReset reset(s.load_proto.get());
@@ -836,6 +911,32 @@ absl::Status SqliteStore::DeleteArticleLocked(int64_t pk) {
   return absl::OkStatus();
 }
 
+absl::Status SqliteStore::ApplyFacetDeltasLocked(const FacetDeltas& deltas) {
+  sqlite3* db = writer_.get();
+  WriteStatements& s = *stmts_;
+  for (const auto& [key, delta] : deltas) {
+    if (delta == 0) continue;
+    {
+      sqlite3_stmt* st = s.add_count.get();
+      StmtReset reset(st);
+      sqlite3_bind_int(st, 1, key.first);
+      BindText(st, 2, key.second);
+      sqlite3_bind_int64(st, 3, delta);
+      if (absl::Status e = StepDone(db, st, "count facet"); !e.ok()) return e;
+    }
+    if (delta < 0) {
+      sqlite3_stmt* st = s.drop_zero_count.get();
+      StmtReset reset(st);
+      sqlite3_bind_int(st, 1, key.first);
+      BindText(st, 2, key.second);
+      if (absl::Status e = StepDone(db, st, "drop facet count"); !e.ok()) {
+        return e;
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<UpsertResult> SqliteStore::Upsert(
     const std::vector<Article>& articles) {
   for (size_t i = 0; i < articles.size(); ++i) {
@@ -860,6 +961,7 @@ absl::StatusOr<UpsertResult> SqliteStore::Upsert(
     if (!count.ok()) return count.status();
     int64_t seq = *last;
     int64_t article_count = *count;
+    FacetDeltas deltas;
     std::string blob;
     for (size_t i = 0; i < articles.size(); ++i) {
       const Article& in = articles[i];
@@ -881,7 +983,9 @@ absl::StatusOr<UpsertResult> SqliteStore::Upsert(
       }
       if (pk != 0) {
         // Changed: drop the old tags and text, then rewrite the row in place.
-        if (absl::Status st = DeleteArticleLocked(pk); !st.ok()) return st;
+        if (absl::Status st = DeleteArticleLocked(pk, deltas); !st.ok()) {
+          return st;
+        }
         --article_count;
         ++result.updated;
       }
@@ -941,6 +1045,7 @@ absl::StatusOr<UpsertResult> SqliteStore::Upsert(
           if (w.first == dim && w.second == value) return absl::OkStatus();
         }
         written.emplace_back(dim, value);
+        if (facet) ++deltas[{static_cast<int>(dim), value}];
         sqlite3_stmt* st = s.insert_tag.get();
         StmtReset reset(st);
         sqlite3_bind_int64(st, 1, pk);
@@ -1037,6 +1142,7 @@ absl::StatusOr<UpsertResult> SqliteStore::Upsert(
       ++result.stored;
       result.changed.push_back(std::move(stored));
     }
+    if (absl::Status e = ApplyFacetDeltasLocked(deltas); !e.ok()) return e;
     if (absl::Status e = SetMeta(db, s.set_meta.get(), "last_sequence", seq);
         !e.ok()) {
       return e;
@@ -1115,7 +1221,7 @@ absl::StatusOr<SearchResponse> SqliteStore::Search(
          "pk, bm25(fts, 10.0, 5.0, 1.0) AS score FROM fts WHERE fts MATCH ")
         .Bind(filter.text())
         .Add(") d CROSS JOIN articles a ON a.pk = d.pk WHERE 1");
-    AppendConditions(filter, parts, text_part, "a.published", q);
+    AppendConditions(filter, parts, text_part, "a.published", "d.pk", q);
     if (after) {
       q.Add(" AND (d.score > ")
           .Bind(after->score)
@@ -1129,10 +1235,12 @@ absl::StatusOr<SearchResponse> SqliteStore::Search(
         .Bind(static_cast<int64_t>(page_size) + 1);
   } else {
     if (absl::Status s = EstimateParts(lease.db(), parts); !s.ok()) return s;
-    const Plan plan = ChoosePlan(parts);
+    const Plan plan = ChoosePlan(parts, /*ordered=*/true);
     q.Add("SELECT a.seq, a.published, a.proto, 0");
-    const std::string prefix(AppendFrom(parts, plan, /*ordered=*/true, q));
-    AppendConditions(filter, parts, plan.driver, prefix + "published", q);
+    const std::string prefix(
+        AppendFrom(parts, plan, /*ordered=*/true, /*join_articles=*/true, q));
+    AppendConditions(filter, parts, plan.driver, prefix + "published",
+                     DriverPk(plan), q);
     if (after) {
       q.Add(" AND (")
           .Add(prefix)
@@ -1219,42 +1327,90 @@ absl::StatusOr<FacetsResponse> SqliteStore::Facets(
   if (absl::Status s = lease.BeginRead(); !s.ok()) return s;
 
   std::vector<Part> parts = FilterParts(filter);
-  if (absl::Status s = EstimateParts(lease.db(), parts); !s.ok()) return s;
-  const Plan plan = ChoosePlan(parts);
-  // The matching articles' pks, as a subquery.
-  Sql matched;
-  matched.Add("SELECT a.pk AS pk");
-  const std::string prefix(AppendFrom(parts, plan, /*ordered=*/false, matched));
-  AppendConditions(filter, parts, plan.driver, prefix + "published", matched);
   const bool has_text = !filter.text().empty();
+  const bool unfiltered = parts.empty() && !filter.has_published_after() &&
+                          !filter.has_published_before() &&
+                          filter.min_amount() <= 0;
 
   FacetsResponse response;
-  Sql total;
-  total.Add("SELECT count(*) FROM (").Add(matched.text).Add(")");
-  total.args = matched.args;
-  absl::StatusOr<int64_t> n = QueryInt(lease.db(), total, has_text);
-  if (!n.ok()) return n.status();
-  response.set_total(*n);
-
   struct Entry {
     std::string value;
     int64_t count;
   };
   std::map<int, std::vector<Entry>> by_dim;
-  Sql counts;
-  counts.Add("SELECT t.dim, t.value, count(*) FROM (")
-      .Add(matched.text)
-      .Add(
-          ") m CROSS JOIN tags t ON t.article = m.pk WHERE t.dim IN (1, 2, 3) "
-          "AND t.facet = 1 GROUP BY t.dim, t.value");
-  counts.args = matched.args;
-  absl::Status s = RunQuery(
-      lease.db(), counts, has_text, [&](sqlite3_stmt* stmt) -> absl::Status {
-        by_dim[sqlite3_column_int(stmt, 0)].push_back(
-            {ColumnText(stmt, 1), sqlite3_column_int64(stmt, 2)});
-        return absl::OkStatus();
-      });
-  if (!s.ok()) return s;
+  if (unfiltered) {
+    // Every article matches: the maintained counts are the answer.
+    absl::StatusOr<int64_t> n = QueryInt(
+        lease.db(),
+        Sql{"SELECT value FROM meta WHERE key = 'article_count'", {}}, false);
+    if (!n.ok()) return n.status();
+    response.set_total(*n);
+    absl::Status s = RunQuery(
+        lease.db(),
+        Sql{"SELECT dim, value, n FROM tag_counts WHERE n > 0", {}}, false,
+        [&](sqlite3_stmt* stmt) -> absl::Status {
+          by_dim[sqlite3_column_int(stmt, 0)].push_back(
+              {ColumnText(stmt, 1), sqlite3_column_int64(stmt, 2)});
+          return absl::OkStatus();
+        });
+    if (!s.ok()) return s;
+  } else {
+    if (absl::Status s = EstimateParts(lease.db(), parts); !s.ok()) return s;
+    const Plan plan = ChoosePlan(parts, /*ordered=*/false);
+    // One pass: each matching article (pk) with its facet values (one range
+    // of the tags primary key: dimensions 1..3 are company, country, topic),
+    // counted here rather than by a GROUP BY, which would sort every tag
+    // row. Each article's rows come together (the join cannot be reordered),
+    // and an article without facet values still yields one row.
+    Sql q;
+    // The articles rows (one page each) are read only when a condition needs
+    // them: a time range with a set driver (tags d has the time, a set of
+    // pks does not) or an amount.
+    const bool has_time =
+        filter.has_published_after() || filter.has_published_before();
+    const bool join_articles = plan.kind == Plan::kScan ||
+                               filter.min_amount() > 0 ||
+                               (plan.kind == Plan::kSet && has_time);
+    q.Add("SELECT m.pk, t.dim, t.value FROM (SELECT ")
+        .Add(DriverPk(plan))
+        .Add(" AS pk");
+    const std::string prefix(
+        AppendFrom(parts, plan, /*ordered=*/false, join_articles, q));
+    AppendConditions(filter, parts, plan.driver, prefix + "published",
+                     DriverPk(plan), q);
+    q.Add(
+        ") m LEFT JOIN tags t ON t.article = m.pk AND t.dim BETWEEN 1 AND 3 "
+        "AND t.facet = 1");
+    std::map<int, absl::flat_hash_map<std::string, int64_t>> counts;
+    int64_t total = 0;
+    int64_t last_pk = 0;
+    bool first = true;
+    std::string key;
+    absl::Status s = RunQuery(
+        lease.db(), q, has_text, [&](sqlite3_stmt* stmt) -> absl::Status {
+          const int64_t pk = sqlite3_column_int64(stmt, 0);
+          if (first || pk != last_pk) {
+            ++total;
+            first = false;
+            last_pk = pk;
+          }
+          if (sqlite3_column_type(stmt, 1) == SQLITE_NULL) {
+            return absl::OkStatus();
+          }
+          const unsigned char* text = sqlite3_column_text(stmt, 2);
+          key.assign(reinterpret_cast<const char*>(text),
+                     sqlite3_column_bytes(stmt, 2));
+          ++counts[sqlite3_column_int(stmt, 1)][key];
+          return absl::OkStatus();
+        });
+    if (!s.ok()) return s;
+    response.set_total(total);
+    for (auto& [dim, values] : counts) {
+      std::vector<Entry>& entries = by_dim[dim];
+      entries.reserve(values.size());
+      for (auto& [value, count] : values) entries.push_back({value, count});
+    }
+  }
   for (auto& [dim, entries] : by_dim) {
     const size_t keep = std::min<size_t>(limit, entries.size());
     std::partial_sort(entries.begin(), entries.begin() + keep, entries.end(),
@@ -1335,7 +1491,7 @@ absl::StatusOr<ChangeBatch> SqliteStore::ReadChanges(
   Sql q;
   q.Add("SELECT a.seq, a.proto FROM articles a WHERE a.seq > ")
       .Bind(static_cast<int64_t>(after_sequence));
-  AppendConditions(filter, parts, -1, "a.published", q);
+  AppendConditions(filter, parts, -1, "a.published", "a.pk", q);
   q.Add(" ORDER BY a.seq LIMIT ").Bind(static_cast<int64_t>(limit));
   ChangeBatch batch;
   s = RunQuery(lease.db(), q, !filter.text().empty(),
@@ -1420,10 +1576,12 @@ absl::StatusOr<int64_t> SqliteStore::RetentionBatch(absl::Time now) {
     }
     if (victims.empty()) return absl::OkStatus();
     int64_t max_seq = *removed_through;
+    FacetDeltas deltas;
     for (const auto& [pk, seq] : victims) {
-      if (absl::Status s = DeleteArticleLocked(pk); !s.ok()) return s;
+      if (absl::Status s = DeleteArticleLocked(pk, deltas); !s.ok()) return s;
       max_seq = std::max(max_seq, seq);
     }
+    if (absl::Status s = ApplyFacetDeltasLocked(deltas); !s.ok()) return s;
     removed = static_cast<int64_t>(victims.size());
     if (absl::Status s =
             SetMeta(db, st.set_meta.get(), "article_count", *count - removed);

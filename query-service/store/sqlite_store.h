@@ -5,7 +5,20 @@
 // The database (`<data_dir>/articles.db`) runs in WAL mode. Writes go through
 // one connection behind a mutex; reads use a small pool of read-only
 // connections, so a search never waits for a write to finish. The schema is
-// versioned (PRAGMA user_version) and migrated when the store is opened.
+// versioned (PRAGMA user_version) and migrated when the store is opened
+// (version 2 adds the maintained facet counts).
+//
+// Durability: WAL with synchronous=NORMAL. A committed Upsert survives a
+// process crash; a power loss can lose the last few commits (the WAL is
+// synced at checkpoints, not at every commit) but never corrupts the file.
+// ingest-service resends anything unacknowledged, so a lost commit is
+// redelivered.
+//
+// Cost model (store_bench): an Upsert's CPU goes mostly to FTS5 (tokenising
+// ~150 words per article into a detail=full index, and merging segments)
+// and to the tag index, where every tag value appends to its own leaf page;
+// unfiltered Facets read the maintained counts; filtered Facets visit each
+// matching article's facet tags once.
 //
 // Example:
 //   StoreOptions options;
@@ -16,10 +29,12 @@
 #define QUERY_SERVICE_STORE_SQLITE_STORE_H_
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -70,8 +85,16 @@ class SqliteStore final : public ArticleStore {
   absl::StatusOr<internal::DbPtr> AcquireReader();
   void ReleaseReader(internal::DbPtr db);
 
-  // Removes the article with primary key `pk` (row, tags, amounts, text).
-  absl::Status DeleteArticleLocked(int64_t pk)
+  // Change in the number of articles per facet value (dim, value), summed
+  // over one transaction and written to tag_counts once at its end.
+  using FacetDeltas = std::map<std::pair<int, std::string>, int64_t>;
+
+  // Removes the article with primary key `pk` (row, tags, amounts, text),
+  // subtracting its facet values from `deltas`.
+  absl::Status DeleteArticleLocked(int64_t pk, FacetDeltas& deltas)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Adds `deltas` to tag_counts, dropping values no article carries.
+  absl::Status ApplyFacetDeltasLocked(const FacetDeltas& deltas)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Removes at most one batch of expired articles; returns how many.
   absl::StatusOr<int64_t> RetentionBatch(absl::Time now);

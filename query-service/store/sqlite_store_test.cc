@@ -1,6 +1,7 @@
 // Copyright newsfeed authors.
 #include "query-service/store/sqlite_store.h"
 
+#include <sqlite3.h>
 #include <stdlib.h>
 
 #include <algorithm>
@@ -149,7 +150,7 @@ TEST_F(StoreTest, DataSurvivesReopen) {
   ASSERT_TRUE(a.ok()) << a.status();
   EXPECT_EQ(a->sequence(), 1u);
   EXPECT_EQ(*store_->LatestSequence(), 1u);
-  EXPECT_EQ(SqliteStore::CurrentSchemaVersion(), 1);
+  EXPECT_EQ(SqliteStore::CurrentSchemaVersion(), 2);
 }
 
 TEST_F(StoreTest, DuplicateUpsertStoredOnce) {
@@ -608,6 +609,142 @@ TEST_F(StoreTest, Facets) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->total(), 0);
   EXPECT_EQ(r->companies_size(), 0);
+}
+
+// The facet counts of every article, computed from the tag rows (a
+// published_after bound that every test article passes forces the filtered
+// path) and from the maintained tag_counts (no filter) must agree.
+void ExpectFacetCountsConsistent(ArticleStore& store) {
+  FacetsRequest maintained;
+  maintained.set_limit(100);
+  FacetsRequest computed = maintained;
+  computed.mutable_filter()->mutable_published_after()->set_seconds(0);
+  absl::StatusOr<newsfeed::v1::FacetsResponse> m = store.Facets(maintained);
+  absl::StatusOr<newsfeed::v1::FacetsResponse> c = store.Facets(computed);
+  ASSERT_TRUE(m.ok()) << m.status();
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(m->DebugString(), c->DebugString());
+}
+
+TEST_F(StoreTest, FacetCountsFollowUpdatesAndRetention) {
+  max_articles_ = 4;
+  Reopen();
+  MustUpsert(
+      {MakeArticle("a", 1, {{{"Q2283", "Microsoft"}, {"Q95", "Google"}},
+                            {"FR"}, {"ai"}}),
+       MakeArticle("b", 2, {{{"Q2283", "Microsoft"}}, {"FR", "DE"}, {"ai"}}),
+       MakeArticle("c", 3, {{{"Q95", "Google"}}, {"US"}, {"cloud"}})});
+  ExpectFacetCountsConsistent(*store_);
+  absl::StatusOr<newsfeed::v1::FacetsResponse> r =
+      store_->Facets(FacetsRequest());
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->total(), 3);
+  EXPECT_EQ(r->companies(0).value(), "Q2283");
+  EXPECT_EQ(r->companies(0).count(), 2);
+
+  // An update that changes the tags moves the counts; in the same batch a
+  // second update of the same article wins.
+  Article b2 = MakeArticle("b", 2, {{{"Q95", "Google"}}, {"US"}, {"cloud"}});
+  b2.set_content_hash("b2");
+  Article b3 = MakeArticle("b", 2, {{{"Q95", "Google"}}, {"JP"}, {"cloud"}});
+  b3.set_content_hash("b3");
+  MustUpsert({b2, b3, MakeArticle("d", 4, {{}, {"DE"}, {}})});
+  ExpectFacetCountsConsistent(*store_);
+  r = store_->Facets(FacetsRequest());
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->total(), 4);
+  EXPECT_EQ(r->companies(0).value(), "Q95");
+  EXPECT_EQ(r->companies(0).count(), 3);
+  EXPECT_EQ(r->companies(1).count(), 1);
+  for (const auto& c : r->countries()) {
+    // a and b were both tagged FR until b changed; b3 is tagged JP, not US.
+    if (c.value() == "FR" || c.value() == "US") {
+      EXPECT_EQ(c.count(), 1) << c.value();
+    }
+  }
+
+  // A duplicate changes nothing.
+  MustUpsert({b3});
+  ExpectFacetCountsConsistent(*store_);
+
+  // Retention removes the oldest: a (Microsoft's last article) and b.
+  MustUpsert({MakeArticle("e", 5, {{}, {"DE"}, {"ai"}}),
+              MakeArticle("f", 6, {{}, {}, {}})});
+  absl::StatusOr<int64_t> removed = store_->EnforceRetention(absl::Now());
+  ASSERT_TRUE(removed.ok()) << removed.status();
+  EXPECT_EQ(*removed, 2);
+  ExpectFacetCountsConsistent(*store_);
+  r = store_->Facets(FacetsRequest());
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->total(), 4);
+  ASSERT_EQ(r->companies_size(), 1);
+  EXPECT_EQ(r->companies(0).value(), "Q95");
+  EXPECT_EQ(r->companies(0).count(), 1);
+
+  // The counts survive a reopen (they are in the file, not in memory).
+  Reopen();
+  ExpectFacetCountsConsistent(*store_);
+  EXPECT_EQ(store_->Facets(FacetsRequest())->total(), 4);
+}
+
+TEST_F(StoreTest, MigratesVersion1Database) {
+  // A version 1 database is a version 2 one without tag_counts: build one
+  // the current code's way, then take it back to version 1.
+  MustUpsert(
+      {MakeArticle("a", 1, {{{"Q2283", "Microsoft"}, {"Q95", "Google"}},
+                            {"FR"}, {"ai"}}),
+       MakeArticle("b", 2, {{{"Q2283", "Microsoft"}}, {"FR", "DE"}, {"ai"}})});
+  store_.reset();
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_.path() + "/articles.db").c_str(), &db),
+              SQLITE_OK);
+    char* err = nullptr;
+    EXPECT_EQ(sqlite3_exec(db,
+                           "DROP TABLE tag_counts; PRAGMA user_version=1;",
+                           nullptr, nullptr, &err),
+              SQLITE_OK)
+        << (err != nullptr ? err : "");
+    sqlite3_free(err);
+    sqlite3_close(db);
+  }
+  Reopen();
+  ExpectFacetCountsConsistent(*store_);
+  absl::StatusOr<newsfeed::v1::FacetsResponse> r =
+      store_->Facets(FacetsRequest());
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->total(), 2);
+  ASSERT_EQ(r->companies_size(), 2);
+  EXPECT_EQ(r->companies(0).value(), "Q2283");
+  EXPECT_EQ(r->companies(0).label(), "Microsoft");
+  EXPECT_EQ(r->companies(0).count(), 2);
+  ASSERT_EQ(r->countries_size(), 2);
+  EXPECT_EQ(r->countries(0).value(), "FR");
+  EXPECT_EQ(r->countries(0).count(), 2);
+
+  // Writes after the migration keep the migrated counts up to date.
+  MustUpsert({MakeArticle("c", 3, {{{"Q95", "Google"}}, {"US"}, {}})});
+  ExpectFacetCountsConsistent(*store_);
+  EXPECT_EQ(store_->Facets(FacetsRequest())->companies(1).count(), 2);
+  EXPECT_EQ(*store_->LatestSequence(), 3u);
+}
+
+TEST_F(StoreTest, RefusesNewerSchema) {
+  store_.reset();
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_.path() + "/articles.db").c_str(), &db),
+              SQLITE_OK);
+    const std::string sql = absl::StrCat(
+        "PRAGMA user_version=", SqliteStore::CurrentSchemaVersion() + 1);
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  StoreOptions options;
+  options.data_dir = dir_.path();
+  EXPECT_EQ(SqliteStore::Open(options).status().code(),
+            absl::StatusCode::kFailedPrecondition);
 }
 
 TEST_F(StoreTest, ReadChanges) {
