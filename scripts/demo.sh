@@ -55,6 +55,7 @@ export NEWSFEED_DEMO_FEEDS_URL="http://127.0.0.1:$(cat "$RUN/feeds.port")"
 
 section "starting query-service (deploy/config/query-service.yaml, free port)"
 NEWSFEED_QUERY_LISTEN=127.0.0.1:0 NEWSFEED_QUERY_DATA_DIR=$RUN/query \
+  NEWSFEED_QUERY_METRICS_LISTEN=127.0.0.1:0 \
   "$BIN/query-service/query-service" --config deploy/config/query-service.yaml \
   2>"$RUN/query.log" &
 QUERY_PID=$!
@@ -65,6 +66,7 @@ echo "query-service at $NEWSFEED_QUERY_ADDR"
 
 section "starting ingest-service (deploy/config/ingest-service.demo.yaml, sample feeds at $NEWSFEED_DEMO_FEEDS_URL)"
 NEWSFEED_INGEST_LISTEN=127.0.0.1:0 NEWSFEED_INGEST_DATA_DIR=$RUN/ingest \
+  NEWSFEED_INGEST_METRICS_LISTEN=127.0.0.1:0 \
   NEWSFEED_INGEST_QUERY_ADDRESS=$NEWSFEED_QUERY_ADDR \
   "$BIN/ingest-service/ingest-service" --config deploy/config/ingest-service.demo.yaml \
   2>"$RUN/ingest.log" &
@@ -123,6 +125,25 @@ echo "subscription is live; adding $NEWSFEED_DEMO_FEEDS_URL/breaking.xml"
 wait "$SUB_PID"
 echo "the subscriber received:"
 grep -v heartbeat "$RUN/subscribe.out"
+
+# Prometheus metrics of both services (the address each logged at start).
+metrics_url() { sed -n 's/.*metrics on \(http[^ ]*\).*/\1/p' "$1" | head -1; }
+show_metrics() {  # show_metrics URL PATTERN
+  python3 - "$1" "$2" <<'PY'
+import re, sys, urllib.request
+body = urllib.request.urlopen(sys.argv[1], timeout=10).read().decode()
+for line in body.splitlines():
+    if not line.startswith("#") and re.match(sys.argv[2], line):
+        print("  " + line)
+PY
+}
+section "metrics (Prometheus text format)"
+echo "ingest-service: $(metrics_url "$RUN/ingest.log")"
+show_metrics "$(metrics_url "$RUN/ingest.log")" \
+  'newsfeed_(fetches_total|items_parsed|articles_(tagged|queued|delivered)_total|outbox_articles)'
+echo "query-service: $(metrics_url "$RUN/query.log")"
+show_metrics "$(metrics_url "$RUN/query.log")" \
+  'newsfeed_(articles_stored_total|latest_sequence|subscribers|query_rpc_duration_seconds_count)'
 
 section "stopping both services (SIGTERM)"
 kill -TERM "$INGEST_PID"; wait "$INGEST_PID" && echo "ingest-service exited 0"
