@@ -1,7 +1,9 @@
 #include "query-service/writer/store_writer.h"
 
+#include <string>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "common/log/log.h"
 
 namespace newsfeed::query {
@@ -19,11 +21,12 @@ struct StoreWriter::Metrics {
     unchanged = &stored.WithLabels({"unchanged"});
     write_seconds = &registry.AddHistogram(
         "newsfeed_store_write_duration_seconds",
-        "Time to commit one batch of articles to the store.",
+        "Time of one store commit (one Publish batch, or several that "
+        "queued up and were committed together).",
         metrics::LatencyBuckets());
     write_errors = &registry.AddCounter(
         "newsfeed_store_write_errors_total",
-        "Batches the store failed to commit (the producer resends them).");
+        "Store commits that failed (the producers resend their batches).");
     retention_removed = &registry.AddCounter(
         "newsfeed_retention_removed_total",
         "Articles removed by retention (retention.max_age, "
@@ -86,7 +89,7 @@ int64_t StoreWriter::retention_removed() const {
 
 void StoreWriter::Run() {
   for (;;) {
-    Batch batch;
+    std::vector<Batch> group;
     {
       absl::MutexLock lock(&mu_);
       // Wakes for work or stop; otherwise at most once a minute so retention
@@ -101,29 +104,87 @@ void StoreWriter::Run() {
       if (queue_.empty()) {
         if (stopping_) return;
       } else {
-        batch = std::move(queue_.front());
-        queue_.pop_front();
+        size_t articles = 0;
+        do {
+          articles += queue_.front().articles.size();
+          group.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        } while (!queue_.empty() && articles + queue_.front().articles.size() <=
+                                        options_.max_group_articles);
       }
     }
-    if (batch.done) {
-      const metrics::Stopwatch stopwatch;
-      absl::StatusOr<UpsertResult> result = store_.Upsert(batch.articles);
-      if (metrics_ != nullptr) {
-        metrics_->write_seconds->Observe(stopwatch.ElapsedSeconds());
-        if (result.ok()) {
-          metrics_->inserted->Increment(result->stored - result->updated);
-          metrics_->updated->Increment(result->updated);
-          metrics_->unchanged->Increment(result->unchanged);
-        } else {
-          metrics_->write_errors->Increment();
-        }
-      }
-      if (result.ok() && result->stored > 0) {
-        listener_.OnStored(result->latest_sequence, std::move(result->changed));
-      }
-      batch.done(std::move(result));
-    }
+    if (!group.empty()) Commit(group);
     MaybeEnforceRetention();
+  }
+}
+
+void StoreWriter::Commit(std::vector<Batch>& group) {
+  std::vector<newsfeed::v1::Article> joined;
+  if (group.size() > 1) {
+    size_t total = 0;
+    for (const Batch& batch : group) total += batch.articles.size();
+    joined.reserve(total);
+    for (Batch& batch : group) {
+      for (newsfeed::v1::Article& article : batch.articles) {
+        joined.push_back(std::move(article));
+      }
+    }
+  }
+  const std::vector<newsfeed::v1::Article>& articles =
+      group.size() > 1 ? joined : group.front().articles;
+
+  const metrics::Stopwatch stopwatch;
+  absl::StatusOr<UpsertResult> result = store_.Upsert(articles);
+  if (metrics_ != nullptr) {
+    metrics_->write_seconds->Observe(stopwatch.ElapsedSeconds());
+    if (result.ok()) {
+      metrics_->inserted->Increment(result->stored - result->updated);
+      metrics_->updated->Increment(result->updated);
+      metrics_->unchanged->Increment(result->unchanged);
+    } else {
+      metrics_->write_errors->Increment();
+    }
+  }
+  if (!result.ok()) {
+    // The whole transaction rolled back: every producer resends its batch.
+    for (Batch& batch : group) batch.done(result.status());
+    return;
+  }
+  if (group.size() == 1) {
+    if (result->stored > 0) {
+      listener_.OnStored(result->latest_sequence, std::move(result->changed));
+    }
+    group.front().done(std::move(result));
+    return;
+  }
+
+  // Split the joined result per batch for the acknowledgements: an article
+  // counts as stored for the first batch that carried it.
+  absl::flat_hash_map<std::string, int> stored_versions;
+  for (const newsfeed::v1::Article& article : result->changed) {
+    ++stored_versions[article.id()];
+  }
+  std::vector<UpsertResult> parts(group.size());
+  size_t offset = 0;
+  for (size_t i = 0; i < group.size(); ++i) {
+    const size_t n = group[i].articles.size();
+    for (size_t j = offset; j < offset + n; ++j) {
+      auto it = stored_versions.find(articles[j].id());
+      if (it != stored_versions.end() && it->second > 0) {
+        --it->second;
+        ++parts[i].stored;
+      } else {
+        ++parts[i].unchanged;
+      }
+    }
+    offset += n;
+    parts[i].latest_sequence = result->latest_sequence;
+  }
+  if (result->stored > 0) {
+    listener_.OnStored(result->latest_sequence, std::move(result->changed));
+  }
+  for (size_t i = 0; i < group.size(); ++i) {
+    group[i].done(std::move(parts[i]));
   }
 }
 

@@ -1,6 +1,10 @@
 // StoreWriter owns the query-service's only writing thread. SQLite serialises
 // writes anyway, and an Upsert must never run inside a gRPC reaction, so
-// every batch goes through this one queue, in submission order.
+// every batch goes through this one queue, in submission order. Batches that
+// queued up while the store was busy are committed together in one
+// transaction (group commit): under load each commit's fixed cost (index
+// pages, FTS segment flush, WAL sync) is paid once for many batches, and an
+// idle writer still commits a lone batch at once.
 //
 // Thread-safe: Submit may be called from any thread, including gRPC
 // reactions (it never blocks on the store).
@@ -43,6 +47,9 @@ struct StoreWriterOptions {
   // Batches waiting for the writer beyond which Submit fails fast with
   // RESOURCE_EXHAUSTED (the producer retries). Default 256.
   size_t max_queued_batches = 256;
+  // Group commit: queued batches are joined into one Upsert while their
+  // articles add up to at most this many. 0 or 1: one batch per Upsert.
+  size_t max_group_articles = 2000;
   // Where to count stored articles, write latency, the queue and retention
   // removals (newsfeed_articles_stored_total, ...). nullptr (the default):
   // no metrics. Must outlive the writer.
@@ -79,6 +86,8 @@ class StoreWriter {
   struct Metrics;
 
   void Run();
+  // Upserts the batches of `group` in one transaction and answers each.
+  void Commit(std::vector<Batch>& group);
   void MaybeEnforceRetention();
 
   ArticleStore& store_;
