@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -1017,6 +1018,16 @@ class FeedWalker {
     *is_html = type == "html" || type == "text/html" ||
                (atom_ns == Ns::kAtom03 && mode == "escaped") ||
                (atom_ns == Ns::kAtom03 && type.empty() && mode.empty());
+    if (atom_ns == Ns::kAtom03 && mode == "base64") {
+      // Atom 0.3 mode="base64": the text is the encoded content. Decoding
+      // only shrinks it, so the field limits still hold.
+      std::string decoded;
+      if (absl::Base64Unescape(internal::Av(NodeText(node)), &decoded)) {
+        *is_html = type.empty() || type == "text/html" || type == "html" ||
+                   type == "application/xhtml+xml";
+        return decoded;
+      }
+    }
     return NodeText(node);
   }
 
@@ -1225,6 +1236,27 @@ std::string_view RootName(std::string_view text) {
   return {};
 }
 
+// Text a CMS printed before the XML declaration (a PHP warning, a stray
+// "<br />"): the declaration may only come first, so whatever precedes it is
+// not part of the document. Looks only at the first few KiB.
+std::string_view SkipGarbageBeforeDeclaration(
+    std::string_view body, std::vector<std::string>* warnings) {
+  constexpr size_t kLookahead = 4096;
+  constexpr std::string_view kBom = "\xEF\xBB\xBF";
+  size_t start = body.starts_with(kBom) ? kBom.size() : 0;
+  size_t decl = body.substr(0, kLookahead).find("<?xml");
+  if (decl == std::string_view::npos || decl <= start) return body;
+  std::string_view prefix = body.substr(start, decl - start);
+  if (Trim(prefix).empty()) return body;
+  // "<?xml-stylesheet" and friends are ordinary processing instructions.
+  if (decl + 5 < body.size() && !IsSpaceChar(body[decl + 5])) return body;
+  warnings->push_back(absl::StrCat("line 1: ", decl - start,
+                                   " bytes before the XML declaration "
+                                   "ignored"));
+  // A UTF-8 BOM goes with the garbage; UTF-8 is the default anyway.
+  return body.substr(decl);
+}
+
 // See ParseOptions::max_output_bytes.
 constexpr size_t kMaxOutputExpansion = 8;
 
@@ -1241,6 +1273,7 @@ absl::StatusOr<ParsedFeed> ParseFeed(std::string_view body,
                      " bytes, over the limit of ", options.max_document_bytes));
   }
   ParsedFeed feed;
+  body = SkipGarbageBeforeDeclaration(body, &feed.warnings);
   auto prepare = [&](std::string* transcoded, std::string* repaired,
                      std::vector<std::string>* warnings) {
     std::string_view text =

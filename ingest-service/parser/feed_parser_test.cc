@@ -14,6 +14,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 
 ParsedFeed MustParse(std::string_view body,
                      std::string_view url = "https://example.com/feed.xml") {
@@ -743,6 +744,249 @@ TEST(FeedParserLimitsTest, UnclosedAngleBracketsInTitleAreLinear) {
   ASSERT_TRUE(feed.ok()) << feed.status();
   ASSERT_EQ(feed->items.size(), 1u);
   EXPECT_EQ(feed->items[0].title.size(), 400000u);
+}
+
+
+// Case classes from feedparser's and gofeed's suites, with our own inputs.
+
+ParsedItem OnlyItem(std::string_view body) {
+  ParsedFeed feed = MustParse(body);
+  EXPECT_EQ(feed.items.size(), 1u);
+  return feed.items.empty() ? ParsedItem{} : feed.items[0];
+}
+
+std::string RssItem(std::string_view inner) {
+  return absl::StrCat(
+      "<rss version=\"2.0\"><channel><title>c</title><item>",
+      std::string(inner),
+      "</item></channel></rss>");
+}
+
+std::string AtomEntry(std::string_view inner) {
+  return absl::StrCat(
+      "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>f</title><entry>",
+      std::string(inner), "</entry></feed>");
+}
+
+TEST(FeedCompatTest, GuidPermalinkIsLinkFallback) {
+  ParsedItem item = OnlyItem(RssItem(
+      "<guid>\n  https://example.com/a/1  \n</guid><title>t</title>"));
+  EXPECT_EQ(item.id, "https://example.com/a/1");
+  EXPECT_EQ(item.link, "https://example.com/a/1");
+  item = OnlyItem(
+      RssItem("<guid isPermaLink=\"false\">https://example.com/x</guid>"));
+  EXPECT_EQ(item.link, "");
+  EXPECT_FALSE(item.id_is_permalink);
+}
+
+TEST(FeedCompatTest, LinkWhitespaceTrimmed) {
+  ParsedItem item = OnlyItem(RssItem("<link>\n   /a/2\n  </link>"));
+  EXPECT_EQ(item.link, "https://example.com/a/2");
+}
+
+TEST(FeedCompatTest, AtomAlternateLinkPreferred) {
+  ParsedItem item = OnlyItem(AtomEntry(
+      "<link rel=\"self\" href=\"https://example.com/self\"/>"
+      "<link rel=\"edit\" href=\"https://example.com/edit\"/>"
+      "<link rel=\"alternate\" type=\"text/html\" "
+      "href=\"https://example.com/html\"/>"));
+  EXPECT_EQ(item.link, "https://example.com/html");
+  item = OnlyItem(AtomEntry(
+      "<link rel=\"replies\" href=\"https://example.com/c\"/>"
+      "<link href=\"https://example.com/norel\"/>"));
+  EXPECT_EQ(item.link, "https://example.com/norel");
+}
+
+TEST(FeedCompatTest, NestedRelativeXmlBase) {
+  ParsedFeed feed = MustParse(
+      "<feed xmlns=\"http://www.w3.org/2005/Atom\" "
+      "xml:base=\"http://example.org/root/\"><title>f</title>"
+      "<link href=\"index.html\"/>"
+      "<entry xml:base=\"sub/\"><link href=\"page.html\"/>"
+      "<content type=\"xhtml\" xml:base=\"deeper/\"><div "
+      "xmlns=\"http://www.w3.org/1999/xhtml\">x</div></content></entry>"
+      "</feed>");
+  EXPECT_EQ(feed.link, "http://example.org/root/index.html");
+  ASSERT_EQ(feed.items.size(), 1u);
+  EXPECT_EQ(feed.items[0].link, "http://example.org/root/sub/page.html");
+}
+
+TEST(FeedCompatTest, AtomTextConstructs) {
+  ParsedItem item = OnlyItem(AtomEntry(
+      "<title type=\"text\">AT&amp;T &lt;3 you</title>"
+      "<summary type=\"html\">&lt;b&gt;bold&lt;/b&gt;</summary>"));
+  EXPECT_EQ(item.title, "AT&T <3 you");
+  EXPECT_EQ(item.summary, "<b>bold</b>");
+  item = OnlyItem(AtomEntry(
+      "<title type=\"html\">A &lt;em&gt;big&lt;/em&gt; day</title>"));
+  EXPECT_EQ(item.title, "A big day");
+  item = OnlyItem(AtomEntry(
+      "<title type=\"xhtml\"><div xmlns=\"http://www.w3.org/1999/xhtml\">"
+      "An <b>x</b> title</div></title>"));
+  EXPECT_EQ(item.title, "An x title");
+}
+
+TEST(FeedCompatTest, AtomContentTypes) {
+  ParsedItem item = OnlyItem(AtomEntry(
+      "<content type=\"xhtml\"><div xmlns=\"http://www.w3.org/1999/xhtml\">"
+      "<p>Hi <a href=\"/x\">there</a></p></div></content>"));
+  EXPECT_THAT(item.content, HasSubstr("<p>Hi <a"));
+  EXPECT_THAT(item.content, Not(HasSubstr("<div")));
+  item = OnlyItem(AtomEntry("<content type=\"text\">1 &lt; 2</content>"));
+  EXPECT_EQ(item.content, "1 &lt; 2");
+}
+
+TEST(FeedCompatTest, Atom03Base64Content) {
+  ParsedItem item = OnlyItem(
+      "<feed version=\"0.3\" xmlns=\"http://purl.org/atom/ns#\"><entry>"
+      "<content type=\"text/html\" mode=\"base64\">PHA+SGk8L3A+</content>"
+      "</entry></feed>");
+  EXPECT_EQ(item.content, "<p>Hi</p>");
+}
+
+TEST(FeedCompatTest, RssAuthorEmailNameForms) {
+  ParsedItem item = OnlyItem(RssItem("<author>jo@example.com (Jo Doe)</author>"));
+  ASSERT_EQ(item.authors.size(), 1u);
+  EXPECT_EQ(item.authors[0].name, "Jo Doe");
+  EXPECT_EQ(item.authors[0].email, "jo@example.com");
+  item = OnlyItem(RssItem("<author>Jo Doe &lt;jo@example.com&gt;</author>"));
+  ASSERT_EQ(item.authors.size(), 1u);
+  EXPECT_EQ(item.authors[0].name, "Jo Doe");
+  EXPECT_EQ(item.authors[0].email, "jo@example.com");
+  item = OnlyItem(RssItem("<author>jo@example.com</author>"));
+  ASSERT_EQ(item.authors.size(), 1u);
+  EXPECT_EQ(item.authors[0].email, "jo@example.com");
+}
+
+TEST(FeedCompatTest, UndeclaredWellKnownPrefixes) {
+  ParsedItem item = OnlyItem(RssItem(
+      "<title>t</title><dc:creator>Ann</dc:creator>"
+      "<dc:date>2024-05-13T09:30:00Z</dc:date>"
+      "<content:encoded><![CDATA[<p>full</p>]]></content:encoded>"));
+  ASSERT_EQ(item.authors.size(), 1u);
+  EXPECT_EQ(item.authors[0].name, "Ann");
+  EXPECT_EQ(Rfc3339(item.published), "2024-05-13T09:30:00Z");
+  EXPECT_EQ(item.content, "<p>full</p>");
+}
+
+TEST(FeedCompatTest, CategoryDomainAndAtomLabel) {
+  ParsedItem item = OnlyItem(RssItem(
+      "<category domain=\"http://example.com/t\">Tech</category>"
+      "<category>  News </category>"));
+  EXPECT_THAT(item.categories, ElementsAre("Tech", "News"));
+  item = OnlyItem(AtomEntry(
+      "<category term=\"go\" label=\"Go\"/><category label=\"OnlyLabel\"/>"));
+  EXPECT_THAT(item.categories, ElementsAre("go", "OnlyLabel"));
+}
+
+TEST(FeedCompatTest, EnclosuresWithLengthAndType) {
+  ParsedItem item = OnlyItem(RssItem(
+      "<enclosure url=\"/e.mp3\" length=\"12345\" type=\"audio/mpeg\"/>"));
+  ASSERT_EQ(item.enclosures.size(), 1u);
+  EXPECT_EQ(item.enclosures[0].url, "https://example.com/e.mp3");
+  EXPECT_EQ(item.enclosures[0].length, 12345);
+  EXPECT_EQ(item.enclosures[0].type, "audio/mpeg");
+  item = OnlyItem(RssItem(
+      "<enclosure url=\"/e.mp3\" length=\"unknown\" type=\"audio/mpeg\"/>"));
+  ASSERT_EQ(item.enclosures.size(), 1u);
+  EXPECT_EQ(item.enclosures[0].length, 0);
+  item = OnlyItem(AtomEntry(
+      "<link rel=\"enclosure\" href=\"https://example.com/v.mp4\" "
+      "length=\"99\" type=\"video/mp4\"/>"));
+  ASSERT_EQ(item.enclosures.size(), 1u);
+  EXPECT_EQ(item.enclosures[0].length, 99);
+}
+
+TEST(FeedCompatTest, AtomWithoutNamespaceAndRssWithoutVersion) {
+  ParsedFeed feed = MustParse(
+      "<feed><title>f</title><entry><title>e</title>"
+      "<link href=\"https://example.com/e\"/></entry></feed>");
+  ASSERT_EQ(feed.items.size(), 1u);
+  EXPECT_EQ(feed.items[0].link, "https://example.com/e");
+  feed = MustParse(
+      "<rss><channel><title>c</title><item><title>i</title></item>"
+      "</channel></rss>");
+  ASSERT_EQ(feed.items.size(), 1u);
+  EXPECT_EQ(feed.items[0].title, "i");
+}
+
+TEST(FeedCompatTest, GarbageBeforeDeclaration) {
+  ParsedFeed feed = MustParse(
+      "<br />\n<b>Warning</b>: something in x.php on line 3<br />\n"
+      "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title>"
+      "<item><title>i</title></item></channel></rss>");
+  EXPECT_EQ(feed.title, "t");
+  EXPECT_EQ(feed.items.size(), 1u);
+}
+
+TEST(FeedCompatTest, BomThenWhitespace) {
+  ParsedFeed feed = MustParse(
+      "\xEF\xBB\xBF\n<?xml version=\"1.0\" encoding=\"utf-8\"?>"
+      "<rss version=\"2.0\"><channel><title>t\xC3\xA9</title></channel></rss>");
+  EXPECT_EQ(feed.title, "t\xC3\xA9");
+}
+
+TEST(FeedCompatTest, DISABLED_UnclosedElementInsideItemStillYieldsItems) {
+  ParsedFeed feed = MustParse(
+      "<rss version=\"2.0\"><channel><title>c</title>"
+      "<item><title>one</title><description>a <br> b</description></item>"
+      "<item><title>two</title><link>https://example.com/2</link></item>"
+      "</channel></rss>");
+  ASSERT_EQ(feed.items.size(), 2u);
+  EXPECT_EQ(feed.items[0].title, "one");
+  EXPECT_EQ(feed.items[1].link, "https://example.com/2");
+}
+
+TEST(FeedCompatTest, Windows1252BytesDeclaredLatin1) {
+  ParsedFeed feed = MustParse(
+      "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>"
+      "<rss version=\"2.0\"><channel><title>\x93quoted\x94 caf\xE9"
+      "</title></channel></rss>");
+  EXPECT_EQ(feed.title, "\xE2\x80\x9Cquoted\xE2\x80\x9D caf\xC3\xA9");
+}
+
+TEST(FeedCompatTest, Utf16WithoutBomUsesDeclaration) {
+  std::string ascii =
+      "<?xml version=\"1.0\" encoding=\"UTF-16LE\"?><rss version=\"2.0\">"
+      "<channel><title>wide</title></channel></rss>";
+  std::string body;
+  for (char c : ascii) {
+    body.push_back(c);
+    body.push_back('\0');
+  }
+  EXPECT_EQ(MustParse(body).title, "wide");
+}
+
+TEST(FeedCompatTest, ItunesAndMediaFallbacks) {
+  ParsedItem item = OnlyItem(
+      "<rss version=\"2.0\" "
+      "xmlns:itunes=\"http://www.itunes.com/dtds/podcast-1.0.dtd\" "
+      "xmlns:media=\"http://search.yahoo.com/mrss/\"><channel><item>"
+      "<itunes:author>Pod Host</itunes:author>"
+      "<itunes:summary>Pod summary</itunes:summary>"
+      "<media:group><media:content url=\"https://example.com/m.mp4\" "
+      "type=\"video/mp4\" fileSize=\"77\"/>"
+      "<media:thumbnail url=\"https://example.com/t.jpg\"/></media:group>"
+      "</item></channel></rss>");
+  ASSERT_EQ(item.authors.size(), 1u);
+  EXPECT_EQ(item.authors[0].name, "Pod Host");
+  EXPECT_EQ(item.summary, "Pod summary");
+  ASSERT_EQ(item.enclosures.size(), 1u);
+  EXPECT_EQ(item.enclosures[0].length, 77);
+  EXPECT_EQ(item.thumbnail_url, "https://example.com/t.jpg");
+}
+
+TEST(FeedCompatTest, Rss091UserlandTextinputAndImageNotItems) {
+  ParsedFeed feed = MustParse(
+      "<rss version=\"0.91\"><channel><title>c</title>"
+      "<image><title>img</title><url>https://example.com/i.png</url>"
+      "<link>https://example.com/</link></image>"
+      "<textinput><title>Search</title><link>https://example.com/s</link>"
+      "</textinput><link>https://example.com/home</link>"
+      "<item><title>i</title></item></channel></rss>");
+  EXPECT_EQ(feed.title, "c");
+  EXPECT_EQ(feed.link, "https://example.com/home");
+  EXPECT_EQ(feed.items.size(), 1u);
 }
 
 }  // namespace
