@@ -1340,6 +1340,24 @@ absl::StatusOr<ParsedFeed> ParseFeed(std::string_view body,
       }
     }
   }
+  std::string balanced;
+  if (!result) {
+    // Tag soup (<br> in a description, an unclosed <p>, a stray end tag):
+    // read it the way feedparser's loose parser does.
+    std::vector<std::string> balance_warnings;
+    if (internal::BalanceTags(text, options.max_depth, &balanced,
+                              &balance_warnings)) {
+      pugi::xml_document retry;
+      pugi::xml_parse_result retry_result = retry.load_buffer_inplace(
+          balanced.data(), balanced.size(), flags, pugi::encoding_utf8);
+      if (retry_result) {
+        feed.warnings.insert(feed.warnings.end(), balance_warnings.begin(),
+                             balance_warnings.end());
+        doc.reset(retry);
+        result = retry_result;
+      }
+    }
+  }
   if (!result) {
     size_t line, column;
     internal::LineColumn(text, static_cast<size_t>(result.offset), &line,

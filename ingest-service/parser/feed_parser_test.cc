@@ -477,7 +477,8 @@ TEST(FeedParserTest, MalformedXmlErrorNamesUrlLineAndColumn) {
   ParseOptions options;
   options.feed_url = "https://bad.example/feed";
   absl::StatusOr<ParsedFeed> feed = ParseFeed(
-      "<rss>\n<channel>\n  <title>x</titel>\n</channel></rss>", options);
+      "<rss>\n<channel>\n  <title lang=>x</title>\n</channel></rss>",
+      options);
   ASSERT_FALSE(feed.ok());
   EXPECT_EQ(feed.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(feed.status().message(), HasSubstr("https://bad.example/feed"));
@@ -593,7 +594,8 @@ TEST(FeedParserErrorTest, ErrorPositionCorrectAfterRepairs) {
   // The entity forces a repaired copy that is parsed in place; the error
   // position must still refer to the document as written.
   absl::StatusOr<ParsedFeed> feed = ParseFeed(
-      "<rss>\n<channel>&nbsp;\n  <title>x</titel>\n</channel></rss>", {});
+      "<rss>\n<channel>&nbsp;\n  <title lang=>x</title>\n</channel></rss>",
+      {});
   ASSERT_FALSE(feed.ok());
   EXPECT_THAT(feed.status().message(), HasSubstr("line 3, column"));
 }
@@ -926,7 +928,7 @@ TEST(FeedCompatTest, BomThenWhitespace) {
   EXPECT_EQ(feed.title, "t\xC3\xA9");
 }
 
-TEST(FeedCompatTest, DISABLED_UnclosedElementInsideItemStillYieldsItems) {
+TEST(FeedCompatTest, UnclosedElementInsideItemStillYieldsItems) {
   ParsedFeed feed = MustParse(
       "<rss version=\"2.0\"><channel><title>c</title>"
       "<item><title>one</title><description>a <br> b</description></item>"
@@ -987,6 +989,45 @@ TEST(FeedCompatTest, Rss091UserlandTextinputAndImageNotItems) {
   EXPECT_EQ(feed.title, "c");
   EXPECT_EQ(feed.link, "https://example.com/home");
   EXPECT_EQ(feed.items.size(), 1u);
+}
+
+
+TEST(FeedCompatTest, MismatchedAndStrayEndTagsRepaired) {
+  ParsedFeed feed = MustParse(
+      "<rss version=\"2.0\"><channel><title>c</titel>"
+      "<item><title>one</item>"
+      "<item><title>two</title></b></item></channel></rss>");
+  EXPECT_EQ(feed.title, "c");
+  ASSERT_EQ(feed.items.size(), 2u);
+  EXPECT_EQ(feed.items[0].title, "one");
+  EXPECT_EQ(feed.items[1].title, "two");
+  EXPECT_TRUE(HasWarning(feed, "tags do not nest"));
+}
+
+TEST(FeedCompatTest, UnclosedTagsAtEndOfTruncatedFeedClosed) {
+  ParsedFeed feed = MustParse(
+      "<rss version=\"2.0\"><channel><title>c</title>"
+      "<item><title>one</title></item><item><title>tw");
+  ASSERT_EQ(feed.items.size(), 2u);
+  EXPECT_EQ(feed.items[1].title, "tw");
+}
+
+
+TEST(FeedCompatTest, TagSoupRepairIsLinear) {
+  // Many stray end tags and bogus declarations in a document that does not
+  // parse: the balancer must stay linear and bounded.
+  std::string body = "<rss version=\"2.0\"><channel><title>t</titel>";
+  for (int i = 0; i < 20000; ++i) body += "</x><br>";
+  body += "</channel></rss>";
+  absl::Time start = absl::Now();
+  absl::StatusOr<ParsedFeed> feed = ParseFeed(body, ParseOptions{});
+  EXPECT_TRUE(feed.ok()) << feed.status();
+  // Bogus declarations are beyond repair, but must not be quadratic.
+  std::string bogus = "<rss><channel><title>t</titel>";
+  for (int i = 0; i < 20000; ++i) bogus += "<!y>";
+  feed = ParseFeed(bogus, ParseOptions{});
+  EXPECT_FALSE(feed.ok());
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
 }
 
 }  // namespace
