@@ -1030,5 +1030,70 @@ TEST(FeedCompatTest, TagSoupRepairIsLinear) {
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));
 }
 
+
+TEST(FeedCompatTest, AtomSourceElementDoesNotLeakIntoEntry) {
+  ParsedItem item = OnlyItem(AtomEntry(
+      "<source><title>Origin</title><link href=\"https://origin.example/\"/>"
+      "<author><name>Src</name></author><id>tag:src</id>"
+      "<updated>2001-01-01T00:00:00Z</updated></source>"
+      "<title>Mine</title><id>tag:mine</id>"
+      "<link href=\"https://example.com/mine\"/>"
+      "<updated>2024-05-13T09:30:00Z</updated>"));
+  EXPECT_EQ(item.title, "Mine");
+  EXPECT_EQ(item.id, "tag:mine");
+  EXPECT_EQ(item.link, "https://example.com/mine");
+  EXPECT_EQ(Rfc3339(item.updated), "2024-05-13T09:30:00Z");
+  EXPECT_TRUE(item.authors.empty() || item.authors[0].name != "Src");
+}
+
+TEST(FeedCompatTest, Windows1252NumericReferences) {
+  // &#146; and friends name C1 controls, but every publisher that writes
+  // them means the windows-1252 character.
+  ParsedItem item =
+      OnlyItem(RssItem("<title>It&#146;s &#147;on&#148; &#150; &#x80;5</title>"));
+  EXPECT_EQ(item.title,
+            "It\xE2\x80\x99s \xE2\x80\x9Con\xE2\x80\x9D \xE2\x80\x93 "
+            "\xE2\x82\xAC"
+            "5");
+}
+
+TEST(FeedCompatTest, CdataTitleWithMarkup) {
+  ParsedItem item =
+      OnlyItem(RssItem("<title><![CDATA[A <b>bold</b> &amp; move]]></title>"));
+  EXPECT_EQ(item.title, "A bold & move");
+}
+
+TEST(FeedCompatTest, ItemXmlLangIsLanguage) {
+  ParsedFeed feed = MustParse(
+      "<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"en\">"
+      "<title>f</title><entry xml:lang=\"fr\"><title>e</title></entry>"
+      "<entry><title>g</title></entry></feed>");
+  EXPECT_EQ(feed.language, "en");
+  ASSERT_EQ(feed.items.size(), 2u);
+  EXPECT_EQ(feed.items[0].language, "fr");
+  EXPECT_EQ(feed.items[1].language, "en");
+}
+
+TEST(FeedCompatTest, EnclosureWithoutUrlIgnored) {
+  ParsedItem item =
+      OnlyItem(RssItem("<enclosure length=\"1\" type=\"audio/mpeg\"/>"));
+  EXPECT_TRUE(item.enclosures.empty());
+}
+
+TEST(FeedCompatTest, EncodingNameAliases) {
+  for (const char* name : {"utf8", "latin1", "cp1252", "win-1252",
+                           "x-cp1252", "ISO_8859-1"}) {
+    std::string body = absl::StrCat(
+        "<?xml version=\"1.0\" encoding=\"", name,
+        "\"?><rss version=\"2.0\"><channel><title>caf\xE9</title>"
+        "</channel></rss>");
+    if (std::string_view(name) == "utf8") {
+      body = "<?xml version=\"1.0\" encoding=\"utf8\"?><rss version=\"2.0\">"
+             "<channel><title>caf\xC3\xA9</title></channel></rss>";
+    }
+    EXPECT_EQ(MustParse(body).title, "caf\xC3\xA9") << name;
+  }
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest

@@ -29,6 +29,13 @@ bool IsNameChar(char c) {
          (c >= '0' && c <= '9');
 }
 
+// windows-1252 0x80..0x9F; 0 where the code page leaves a hole.
+constexpr char32_t kCp1252High[32] = {
+    0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+    0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0,      0x017D, 0,
+    0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+    0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178};
+
 // Classifies the reference at text[pos] == '&'.
 enum class Ref { kXml, kHtml, kBare };
 Ref ClassifyReference(std::string_view text, size_t pos, size_t* end,
@@ -61,6 +68,21 @@ Ref ClassifyReference(std::string_view text, size_t pos, size_t* end,
     }
     if (digits > 0 && digits < 10 && i < text.size() && text[i] == ';') {
       *end = i + 1;
+      // &#128;..&#159; name C1 controls, but publishers mean windows-1252
+      // (&#146; for an apostrophe), as browsers and feedparser read them.
+      if (digits <= 3) {
+        uint32_t value = 0;
+        for (size_t k = pos + (hex ? 3 : 2); k < i; ++k) {
+          char d = text[k];
+          int v = d <= '9' ? d - '0' : (d | 0x20) - 'a' + 10;
+          value = value * (hex ? 16 : 10) + v;
+        }
+        if (value >= 0x80 && value <= 0x9F &&
+            kCp1252High[value - 0x80] != 0) {
+          *code_point = kCp1252High[value - 0x80];
+          return Ref::kHtml;
+        }
+      }
       return Ref::kXml;
     }
     return Ref::kBare;
