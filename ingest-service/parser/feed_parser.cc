@@ -81,20 +81,6 @@ constexpr std::pair<std::string_view, Ns> kConventionalPrefixes[] = {
     {"xhtml", Ns::kXhtml},
 };
 
-Ns NamespaceFromUri(std::string_view uri) {
-  for (const KnownNamespace& k : kNamespaces) {
-    if (k.uri == uri) return k.ns;
-  }
-  // Tolerate http/https and trailing-slash drift in the common ones.
-  if (absl::StartsWithIgnoreCase(internal::Av(uri), "https://")) {
-    std::string http = absl::StrCat("http://", internal::Av(uri.substr(8)));
-    for (const KnownNamespace& k : kNamespaces) {
-      if (k.uri == http) return k.ns;
-    }
-  }
-  return Ns::kOther;
-}
-
 bool IsSpaceChar(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
@@ -103,6 +89,34 @@ std::string_view Trim(std::string_view s) {
   while (!s.empty() && IsSpaceChar(s.front())) s.remove_prefix(1);
   while (!s.empty() && IsSpaceChar(s.back())) s.remove_suffix(1);
   return s;
+}
+
+// A namespace URI with the drift generators introduce removed: surrounding
+// whitespace, https for http, a trailing '/', letter case ("DTDs/PodCast").
+std::string_view LooseUri(std::string_view uri) {
+  uri = Trim(uri);
+  if (absl::StartsWithIgnoreCase(internal::Av(uri), "https://")) {
+    uri.remove_prefix(8);
+  } else if (absl::StartsWithIgnoreCase(internal::Av(uri), "http://")) {
+    uri.remove_prefix(7);
+  }
+  if (!uri.empty() && uri.back() == '/') uri.remove_suffix(1);
+  return uri;
+}
+
+Ns NamespaceFromUri(std::string_view uri) {
+  for (const KnownNamespace& k : kNamespaces) {
+    if (k.uri == uri) return k.ns;
+  }
+  if (uri.size() > 256) return Ns::kOther;
+  std::string_view loose = LooseUri(uri);
+  for (const KnownNamespace& k : kNamespaces) {
+    if (absl::EqualsIgnoreCase(internal::Av(LooseUri(k.uri)),
+                               internal::Av(loose))) {
+      return k.ns;
+    }
+  }
+  return Ns::kOther;
 }
 
 bool HasScheme(std::string_view url) {
@@ -396,6 +410,12 @@ class FeedWalker {
     Ns ns = Resolve(root, &local);
     absl::Status status;
     if (local == "rss" && (ns == Ns::kNone || ns == Ns::kOther)) {
+      if (ns == Ns::kOther &&
+          local.size() == std::string_view(root.name()).size()) {
+        // A made-up default namespace on <rss> (a link to the spec): its
+        // unprefixed elements are still RSS core.
+        bindings_.push_back({"", Ns::kNone});
+      }
       std::string_view version = Trim(root.attribute("version").value());
       if (version.empty() || version.starts_with("2")) {
         feed_->format = "rss2.0";

@@ -1095,5 +1095,37 @@ TEST(FeedCompatTest, EncodingNameAliases) {
   }
 }
 
+
+TEST(FeedCompatTest, BogusDefaultNamespaceOnRssRoot) {
+  ParsedFeed feed = MustParse(
+      "<rss xmlns=\"https://example.org/rss-spec.html\" version=\"2.0\">"
+      "<channel><title>c</title><link>https://example.com/</link>"
+      "<item><title>i</title><link>https://example.com/i</link>"
+      "<pubDate>Fri, 22 Dec 2023 01:04:55 +0200</pubDate></item>"
+      "</channel></rss>");
+  EXPECT_EQ(feed.title, "c");
+  ASSERT_EQ(feed.items.size(), 1u);
+  EXPECT_EQ(feed.items[0].link, "https://example.com/i");
+  EXPECT_EQ(Rfc3339(feed.items[0].published), "2023-12-21T23:04:55Z");
+}
+
+TEST(FeedCompatTest, NamespaceUriWithWhitespaceAndOddCase) {
+  ParsedItem item = OnlyItem(
+      "<rss version=\"2.0\" xmlns:it=\" http://www.itunes.com/DTDs/PodCast-1.0.dtd\""
+      " xmlns:d=\"http://purl.org/dc/elements/1.1\"><channel><item>"
+      "<it:author>Host</it:author><d:subject>S</d:subject>"
+      "</item></channel></rss>");
+  ASSERT_EQ(item.authors.size(), 1u);
+  EXPECT_EQ(item.authors[0].name, "Host");
+  EXPECT_THAT(item.categories, ElementsAre("S"));
+}
+
+TEST(FeedCompatTest, LegacyEntityWithoutSemicolonNotDecoded) {
+  ParsedFeed feed = MustParse(
+      "<rss version=\"2.0\"><channel><title>?a=1&copy=2;b=x &amp; y"
+      "</title></channel></rss>");
+  EXPECT_EQ(feed.title, "?a=1&copy=2;b=x & y");
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest
