@@ -434,6 +434,14 @@ class FeedWalker {
           size_t m = EnterElement(child, &child_scope, &child_base);
           WalkRssChannel(child, child_scope);
           LeaveElement(m);
+        } else if (Resolve(child, &child_local) == Ns::kNone &&
+                   child_local == "item" && RoomForItem()) {
+          // Items after </channel>, as some RSS 0.9x generators write.
+          Scope child_scope = scope;
+          std::string child_base;
+          size_t m = EnterElement(child, &child_scope, &child_base);
+          WalkRssItem(child, child_scope);
+          LeaveElement(m);
         }
       }
     } else if (local == "RDF" && ns == Ns::kRdf) {
@@ -1237,6 +1245,30 @@ int MaxDepth(const pugi::xml_document& doc, int limit) {
   return max_depth;
 }
 
+// <RSS><CHANNEL><ITEM>: old generators wrote RSS 0.91 in upper case. Only
+// unprefixed element names are folded; attributes keep their case
+// (isPermaLink). Iterative, so depth costs no stack.
+void LowercaseElementNames(pugi::xml_node root) {
+  std::string lowered;
+  pugi::xml_node node = root;
+  while (node) {
+    if (node.type() == pugi::node_element) {
+      std::string_view name = node.name();
+      if (name.find(':') == std::string_view::npos) {
+        lowered = absl::AsciiStrToLower(internal::Av(name));
+        if (lowered != name) node.set_name(lowered.c_str());
+      }
+    }
+    if (node.first_child()) {
+      node = node.first_child();
+      continue;
+    }
+    while (node && node != root && !node.next_sibling()) node = node.parent();
+    if (!node || node == root) break;
+    node = node.next_sibling();
+  }
+}
+
 // Name of the document's first element as written ("rss", "rdf:RDF").
 std::string_view RootName(std::string_view text) {
   size_t pos = 0;
@@ -1395,6 +1427,11 @@ absl::StatusOr<ParsedFeed> ParseFeed(std::string_view body,
   if (!root) {
     return absl::InvalidArgumentError(
         absl::StrCat("feed ", options.feed_url, ": no root element"));
+  }
+  if (std::string_view name = root.name();
+      name != "rss" && absl::EqualsIgnoreCase(internal::Av(name), "rss")) {
+    LowercaseElementNames(root);
+    feed.warnings.push_back("upper-case RSS element names read as lower case");
   }
   const size_t output_budget =
       std::min(options.max_output_bytes,

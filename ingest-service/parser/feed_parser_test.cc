@@ -1127,5 +1127,41 @@ TEST(FeedCompatTest, LegacyEntityWithoutSemicolonNotDecoded) {
   EXPECT_EQ(feed.title, "?a=1&copy=2;b=x & y");
 }
 
+
+TEST(FeedCompatTest, ItemsOutsideChannel) {
+  ParsedFeed feed = MustParse(
+      "<rss version=\"0.92\"><channel><title>c</title></channel>"
+      "<item><title>stray</title><link>https://example.com/s</link></item>"
+      "</rss>");
+  ASSERT_EQ(feed.items.size(), 1u);
+  EXPECT_EQ(feed.items[0].title, "stray");
+}
+
+TEST(FeedCompatTest, AtomLinkAlternateInRssItem) {
+  ParsedItem item = OnlyItem(
+      "<rss version=\"2.0\" xmlns:atom=\"http://www.w3.org/2005/Atom\">"
+      "<channel><item><atom:link rel=\"alternate\" "
+      "href=\"https://example.com/alt\"/></item></channel></rss>");
+  EXPECT_EQ(item.link, "https://example.com/alt");
+}
+
+TEST(FeedCompatTest, RssItemWithAtomUpdated) {
+  ParsedItem item = OnlyItem(
+      "<rss version=\"2.0\" xmlns:a10=\"http://www.w3.org/2005/Atom\">"
+      "<channel><item><a10:updated>2024-05-13T09:30:00Z</a10:updated>"
+      "</item></channel></rss>");
+  EXPECT_EQ(Rfc3339(item.updated), "2024-05-13T09:30:00Z");
+}
+
+TEST(FeedCompatTest, UppercaseRssElementNames) {
+  ParsedFeed feed = MustParse(
+      "<RSS version=\"0.91\"><CHANNEL><TITLE>c</TITLE>"
+      "<ITEM><TITLE>i</TITLE><LINK>https://example.com/i</LINK></ITEM>"
+      "</CHANNEL></RSS>");
+  EXPECT_EQ(feed.title, "c");
+  ASSERT_EQ(feed.items.size(), 1u);
+  EXPECT_EQ(feed.items[0].link, "https://example.com/i");
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest
