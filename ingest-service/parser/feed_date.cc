@@ -440,6 +440,19 @@ std::optional<absl::Time> ParseRfc822(std::string_view input) {
         }
         continue;
       }
+      if (day && !month && !year && digits <= 2 && start > 0 &&
+          (text[start - 1] == '.' || text[start - 1] == '/' ||
+           text[start - 1] == '-')) {
+        // All-numeric dates: "13.05.2024" is day.month.year, "05/13/2024"
+        // month/day/year (as written in the US) unless that cannot be.
+        if (text[start - 1] == '/' && *day <= 12 && value <= 31) {
+          month = *day;
+          day = value;
+        } else {
+          month = value;
+        }
+        continue;
+      }
       if (!day && digits <= 2 && !month) {
         day = value;
         continue;
@@ -469,6 +482,13 @@ std::optional<absl::Time> ParseRfc822(std::string_view input) {
     }
     if (c == '(') {  // comment, e.g. "(PDT)"
       size_t close = text.find(')', pos);
+      if (close != std::string::npos && !offset) {
+        // "at 3:04pm (MST)": the only zone given.
+        std::string_view name(text.data() + pos + 1, close - pos - 1);
+        if (std::optional<int> zone = Lookup(kZones, std::size(kZones), name)) {
+          offset = *zone * 60;
+        }
+      }
       pos = close == std::string::npos ? n : close + 1;
       continue;
     }
@@ -476,8 +496,10 @@ std::optional<absl::Time> ParseRfc822(std::string_view input) {
       size_t start = pos;
       while (pos < n && IsAlpha(text[pos])) ++pos;
       std::string_view word(text.data() + start, pos - start);
-      // ISO-style "T" between a date and a clock time ("13T9:30").
+      // ISO-style "T" between a date and a clock time ("13T9:30"), and
+      // "Jan 2, 2024 at 3:04pm".
       if (word == "t" && pos < n && IsDigit(text[pos]) && !hour) continue;
+      if (word == "at" && !hour) continue;
       if (word == kKoreanAm || word == kKoreanPm) {
         if (hour) return std::nullopt;
         korean_pm = word == kKoreanPm;

@@ -177,5 +177,14 @@ TEST(FeedDateTest, ImpossibleValuesAreNotDates) {
   EXPECT_EQ(Parsed("Sun, 16 Dec 2012 10:61:00 GMT"), "none");
 }
 
+
+TEST(FeedDateTest, AllNumericAndConversationalDates) {
+  EXPECT_EQ(Parsed("13.05.2024 09:30"), "2024-05-13T09:30:00Z");
+  EXPECT_EQ(Parsed("05/13/2024 09:30:00 GMT"), "2024-05-13T09:30:00Z");
+  EXPECT_EQ(Parsed("13/05/2024"), "2024-05-13T00:00:00Z");
+  EXPECT_EQ(Parsed("May 13, 2024 at 9:30pm (EST)"), "2024-05-14T02:30:00Z");
+  EXPECT_EQ(Parsed("Mon, May 13 2024 09:30:00 -0700"), "2024-05-13T16:30:00Z");
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest
