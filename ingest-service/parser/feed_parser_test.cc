@@ -1163,5 +1163,26 @@ TEST(FeedCompatTest, UppercaseRssElementNames) {
   EXPECT_EQ(feed.items[0].link, "https://example.com/i");
 }
 
+
+TEST(FeedCompatTest, XmlBaseAppliesToUrlAttributes) {
+  ParsedItem item = OnlyItem(
+      "<rss version=\"2.0\" xmlns:media=\"http://search.yahoo.com/mrss/\">"
+      "<channel xml:base=\"https://cdn.example/base/\"><item "
+      "xml:base=\"items/\"><link>page.html</link>"
+      "<enclosure url=\"a.mp3\" type=\"audio/mpeg\" length=\"1\"/>"
+      "<media:thumbnail url=\"t.jpg\"/></item></channel></rss>");
+  EXPECT_EQ(item.link, "https://cdn.example/base/items/page.html");
+  ASSERT_EQ(item.enclosures.size(), 1u);
+  EXPECT_EQ(item.enclosures[0].url, "https://cdn.example/base/items/a.mp3");
+  EXPECT_EQ(item.thumbnail_url, "https://cdn.example/base/items/t.jpg");
+}
+
+TEST(FeedCompatTest, ProtocolRelativeAndRootRelativeLinks) {
+  ParsedItem item = OnlyItem(RssItem("<link>//cdn.example/x</link>"));
+  EXPECT_EQ(item.link, "https://cdn.example/x");
+  item = OnlyItem(RssItem("<link>../up?q=1#f</link>"));
+  EXPECT_EQ(item.link, "https://example.com/up?q=1#f");
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest
