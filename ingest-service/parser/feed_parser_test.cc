@@ -477,7 +477,7 @@ TEST(FeedParserTest, MalformedXmlErrorNamesUrlLineAndColumn) {
   ParseOptions options;
   options.feed_url = "https://bad.example/feed";
   absl::StatusOr<ParsedFeed> feed = ParseFeed(
-      "<rss>\n<channel>\n  <title lang=>x</title>\n</channel></rss>",
+      "<rss>\n<channel>\n  <title>x</title><!x>\n</channel></rss>",
       options);
   ASSERT_FALSE(feed.ok());
   EXPECT_EQ(feed.status().code(), absl::StatusCode::kInvalidArgument);
@@ -594,7 +594,7 @@ TEST(FeedParserErrorTest, ErrorPositionCorrectAfterRepairs) {
   // The entity forces a repaired copy that is parsed in place; the error
   // position must still refer to the document as written.
   absl::StatusOr<ParsedFeed> feed = ParseFeed(
-      "<rss>\n<channel>&nbsp;\n  <title lang=>x</title>\n</channel></rss>",
+      "<rss>\n<channel>&nbsp;\n  <title>x</title><!x>\n</channel></rss>",
       {});
   ASSERT_FALSE(feed.ok());
   EXPECT_THAT(feed.status().message(), HasSubstr("line 3, column"));
@@ -1182,6 +1182,29 @@ TEST(FeedCompatTest, ProtocolRelativeAndRootRelativeLinks) {
   EXPECT_EQ(item.link, "https://cdn.example/x");
   item = OnlyItem(RssItem("<link>../up?q=1#f</link>"));
   EXPECT_EQ(item.link, "https://example.com/up?q=1#f");
+}
+
+
+TEST(FeedCompatTest, BareAmpersandInAttribute) {
+  ParsedItem item = OnlyItem(RssItem(
+      "<enclosure url=\"https://example.com/a?b=1&c=2\" type=\"x/y\"/>"));
+  ASSERT_EQ(item.enclosures.size(), 1u);
+  EXPECT_EQ(item.enclosures[0].url, "https://example.com/a?b=1&c=2");
+}
+
+TEST(FeedCompatTest, BareLessThanInText) {
+  ParsedItem item = OnlyItem(RssItem("<title>1 < 2 and 3 <4</title>"));
+  EXPECT_EQ(item.title, "1 < 2 and 3 <4");
+}
+
+TEST(FeedCompatTest, UnquotedAttributeValues) {
+  ParsedItem item = OnlyItem(RssItem(
+      "<enclosure url=https://example.com/a.mp3 length=5 type=audio/mpeg />"
+      "<title>t</title>"));
+  ASSERT_EQ(item.enclosures.size(), 1u);
+  EXPECT_EQ(item.enclosures[0].url, "https://example.com/a.mp3");
+  EXPECT_EQ(item.enclosures[0].length, 5);
+  EXPECT_EQ(item.title, "t");
 }
 
 }  // namespace

@@ -399,6 +399,87 @@ bool IsHtmlVoid(std::string_view name) {
   return false;
 }
 
+bool IsTagSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+// Writes the start tag `tag` ("<name ...>" or "<name .../>") with its
+// attributes in XML form: unquoted values quoted, a value-less attribute
+// given its own name as value (HTML's boolean attributes), malformed names
+// dropped. Returns true when it changed anything.
+bool WriteStartTag(std::string_view tag, size_t name_len, std::string* out) {
+  bool self_closed = tag.size() >= 3 + name_len && tag[tag.size() - 2] == '/';
+  std::string_view body = tag.substr(
+      1 + name_len, tag.size() - 1 - name_len - (self_closed ? 2 : 1));
+  size_t mark = out->size();
+  out->append(tag.substr(0, 1 + name_len));
+  bool changed = false;
+  size_t i = 0;
+  while (i < body.size()) {
+    if (IsTagSpace(body[i])) {
+      ++i;
+      continue;
+    }
+    size_t name_start = i;
+    while (i < body.size() && !IsTagSpace(body[i]) && body[i] != '=' &&
+           body[i] != '/') {
+      ++i;
+    }
+    std::string_view name = body.substr(name_start, i - name_start);
+    if (name.empty()) {  // a stray '/' or '='
+      ++i;
+      changed = true;
+      continue;
+    }
+    bool valid = IsTagNameStart(name[0]);
+    for (char c : name) valid = valid && IsTagNameChar(c);
+    size_t j = i;
+    while (j < body.size() && IsTagSpace(body[j])) ++j;
+    std::string_view value;
+    if (j < body.size() && body[j] == '=') {
+      ++j;
+      while (j < body.size() && IsTagSpace(body[j])) ++j;
+      if (j < body.size() && (body[j] == '"' || body[j] == '\'')) {
+        char q = body[j];
+        size_t close = body.find(q, j + 1);
+        if (close == std::string_view::npos) close = body.size();
+        value = body.substr(j + 1, close - j - 1);
+        j = std::min(close + 1, body.size());
+      } else {
+        size_t v = j;
+        while (j < body.size() && !IsTagSpace(body[j])) ++j;
+        value = body.substr(v, j - v);
+        changed = true;
+      }
+      i = j;
+    } else {
+      value = name;
+      changed = true;
+    }
+    if (!valid) {
+      changed = true;
+      continue;
+    }
+    absl::StrAppend(out, " ", Av(name), "=\"");
+    for (char c : value) {
+      if (c == '"') {
+        out->append("&quot;");
+      } else if (c == '<') {
+        out->append("&lt;");
+      } else {
+        out->push_back(c);
+      }
+    }
+    out->push_back('"');
+  }
+  out->append(self_closed ? "/>" : ">");
+  if (!changed) {  // keep the bytes as written
+    out->resize(mark);
+    out->append(tag);
+  }
+  return changed;
+}
+
 // An end tag that closes nothing reads as a typo for the innermost open
 // element when the two names are close: "</titel>" for "<title>".
 bool LooksLikeMisspelling(std::string_view open, std::string_view close) {
@@ -520,17 +601,19 @@ bool BalanceTags(std::string_view text, int max_depth, std::string* out,
       std::string_view name = text.substr(lt + 1, name_end - lt - 1);
       bool self_closed = text[end - 2] == '/';
       top_has_child = true;
-      if (self_closed) {
-        out->append(text.substr(lt, end - lt));
-      } else if (IsHtmlVoid(name)) {
-        note(lt);
-        out->append(text.substr(lt, end - 1 - lt));
-        out->append("/>");
-      } else {
+      bool is_void = !self_closed && IsHtmlVoid(name);
+      if (!self_closed && !is_void) {
         if (open.size() >= static_cast<size_t>(max_depth)) return false;
         open.push_back(name);
         top_has_child = false;
-        out->append(text.substr(lt, end - lt));
+      }
+      if (WriteStartTag(text.substr(lt, end - lt), name.size(), out)) {
+        note(lt);
+      }
+      if (is_void) {  // "<br>" -> "<br/>"
+        note(lt);
+        out->back() = '/';
+        out->push_back('>');
       }
       pos = end;
       continue;
