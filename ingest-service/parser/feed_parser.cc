@@ -909,8 +909,12 @@ class FeedWalker {
         case Ns::kRss090:
           if (local == "title") {
             item.title = HtmlSnippetToText(NodeText(child));
-          } else if (local == "link") {
-            item.link = Url(NodeText(child), child_scope);
+          } else if (local == "link" && item.link.empty()) {
+            // The first non-empty <link>; HTML habits give some feeds
+            // <link href="..."/> instead.
+            std::string raw = NodeText(child);
+            if (Trim(raw).empty()) raw = child.attribute("href").value();
+            item.link = Url(raw, child_scope);
           } else if (local == "description") {
             item.summary = NodeText(child);
           } else if (local == "guid") {

@@ -1207,5 +1207,32 @@ TEST(FeedCompatTest, UnquotedAttributeValues) {
   EXPECT_EQ(item.title, "t");
 }
 
+
+TEST(FeedCompatTest, RssLinkWithHrefAttribute) {
+  ParsedItem item =
+      OnlyItem(RssItem("<link href=\"https://example.com/h\"/><title>t</title>"));
+  EXPECT_EQ(item.link, "https://example.com/h");
+}
+
+TEST(FeedCompatTest, MediaTitleAndDescriptionAsFallbacks) {
+  ParsedItem item = OnlyItem(
+      "<rss version=\"2.0\" xmlns:media=\"http://search.yahoo.com/mrss/\">"
+      "<channel><item><media:title>MT</media:title>"
+      "<media:description>MD</media:description>"
+      "<link>https://example.com/m</link></item></channel></rss>");
+  EXPECT_EQ(item.title, "MT");
+  EXPECT_EQ(item.summary, "MD");
+}
+
+
+TEST(FeedCompatTest, EmptyLinkIsNotTheFeedUrl) {
+  ParsedItem item = OnlyItem(RssItem(
+      "<link>  </link><guid>https://example.com/g</guid>"
+      "<link>https://example.com/second</link>"));
+  EXPECT_EQ(item.link, "https://example.com/second");
+  item = OnlyItem(RssItem("<link></link><guid>https://example.com/g</guid>"));
+  EXPECT_EQ(item.link, "https://example.com/g");
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest
