@@ -141,5 +141,44 @@ TEST(RenderHtmlTest, NestingCapKeepsOrdinaryMarkup) {
   EXPECT_EQ(std::count(sanitized.begin(), sanitized.end(), '<'), 400 * 7);
 }
 
+
+// Classes from feedparser's sanitizer suite, with our own inputs.
+TEST(SanitizeHtmlTest, DropsActiveContentElements) {
+  std::string out = SanitizeHtml(
+      "<p>a</p><iframe src=\"https://evil.example/\">x</iframe>"
+      "<object data=\"x.swf\"><param name=a value=b></object>"
+      "<embed src=\"x.swf\"><applet code=\"X\"></applet>"
+      "<form action=\"/steal\"><input name=p></form>"
+      "<meta http-equiv=\"refresh\" content=\"0;url=https://evil.example/\">"
+      "<base href=\"https://evil.example/\"><link rel=stylesheet href=x.css>"
+      "<svg onload=\"alert(1)\"><circle r=1></circle></svg>"
+      "<math><mi>x</mi></math><p>b</p>");
+  EXPECT_THAT(out, Not(HasSubstr("iframe")));
+  EXPECT_THAT(out, Not(HasSubstr("object")));
+  EXPECT_THAT(out, Not(HasSubstr("embed")));
+  EXPECT_THAT(out, Not(HasSubstr("applet")));
+  EXPECT_THAT(out, Not(HasSubstr("<form")));
+  EXPECT_THAT(out, Not(HasSubstr("<input")));
+  EXPECT_THAT(out, Not(HasSubstr("refresh")));
+  EXPECT_THAT(out, Not(HasSubstr("<base")));
+  EXPECT_THAT(out, Not(HasSubstr("stylesheet")));
+  EXPECT_THAT(out, Not(HasSubstr("onload")));
+  EXPECT_THAT(out, HasSubstr("<p>a</p>"));
+  EXPECT_THAT(out, HasSubstr("<p>b</p>"));
+}
+
+TEST(SanitizeHtmlTest, DropsObfuscatedScriptUrlsInAnyUrlAttribute) {
+  std::string out = SanitizeHtml(
+      "<a href=\"java\nscript:alert(1)\">1</a>"
+      "<a href=\"&#106;avascript:alert(2)\">2</a>"
+      "<img src=\"javascript:alert(3)\" alt=\"i\">"
+      "<img lowsrc=\"javascript:alert(4)\" dynsrc=\"javascript:alert(5)\">"
+      "<blockquote cite=\"javascript:alert(6)\">q</blockquote>"
+      "<video poster=\"javascript:alert(7)\"></video>");
+  EXPECT_THAT(out, Not(HasSubstr("script:")));
+  EXPECT_THAT(out, Not(HasSubstr("lowsrc")));
+  EXPECT_THAT(out, Not(HasSubstr("dynsrc")));
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest

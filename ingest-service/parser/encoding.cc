@@ -116,14 +116,17 @@ std::string CanonicalCharset(std::string_view label) {
   if (name.size() >= 2 && (name.front() == '"' || name.front() == '\'')) {
     name = name.substr(1, name.size() - 2);
   }
-  if (name.empty() || name == "utf-8" || name == "utf8" ||
+  if (name.empty() || name == "utf-8" || name == "utf8" || name == "utf_8" ||
       name == "unicode-1-1-utf-8" || name == "x-unicode20utf8") {
     return "utf-8";
   }
   if (name == "iso-8859-1" || name == "iso8859-1" || name == "latin1" ||
       name == "l1" || name == "us-ascii" || name == "ascii" ||
       name == "iso_8859-1" || name == "cp1252" || name == "windows-1252" ||
-      name == "x-cp1252") {
+      name == "x-cp1252" || name == "win-1252" || name == "windows1252" ||
+      name == "cp-1252" || name == "latin-1" || name == "iso_8859_1" ||
+      name == "iso8859_1" || name == "iso-latin-1" || name == "cp819" ||
+      name == "ibm819" || name == "iso-ir-100" || name == "us_ascii") {
     return "WINDOWS-1252";
   }
   if (name == "gb2312" || name == "gbk" || name == "x-gbk" ||

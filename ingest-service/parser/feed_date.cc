@@ -108,8 +108,20 @@ std::optional<absl::Time> ParseIso8601(std::string_view text) {
   } else {
     if (pos >= text.size() || text[pos] != '-') return std::nullopt;
     ++pos;
-    if (!ReadNumber(text, &pos, 1, 2, &month)) return std::nullopt;
-    if (pos < text.size() && text[pos] == '-') {
+    if (pos + 3 <= text.size() && IsDigit(text[pos]) &&
+        IsDigit(text[pos + 1]) && IsDigit(text[pos + 2]) &&
+        (pos + 3 == text.size() || !IsDigit(text[pos + 3]))) {
+      // Ordinal date "2024-134": day of the year.
+      int ordinal = 0;
+      ReadNumber(text, &pos, 3, 3, &ordinal);
+      if (ordinal < 1 || ordinal > 366) return std::nullopt;
+      absl::CivilDay civil = absl::CivilDay(year, 1, 1) + (ordinal - 1);
+      if (civil.year() != year) return std::nullopt;
+      month = civil.month();
+      day = civil.day();
+    } else if (!ReadNumber(text, &pos, 1, 2, &month)) {
+      return std::nullopt;
+    } else if (pos < text.size() && text[pos] == '-') {
       ++pos;
       if (!ReadNumber(text, &pos, 1, 2, &day)) return std::nullopt;
     }
@@ -264,6 +276,39 @@ constexpr NamedValue kMonths[] = {
     {"maart", 3},
     {"mei", 5},
     {"augustus", 8},
+    // Hungarian (written year-month-day, e.g. "2024-május-13")
+    {"január", 1},
+    {"február", 2},
+    {"március", 3},
+    {"április", 4},
+    {"május", 5},
+    {"június", 6},
+    {"július", 7},
+    {"augusztus", 8},
+    {"szeptember", 9},
+    {"október", 10},
+    // Greek abbreviations as Greek feeds write them (capitalized: only ASCII
+    // is case-folded here).
+    {"Ιαν", 1},
+    {"Φεβ", 2},
+    {"Μάρ", 3},
+    {"Μαρ", 3},
+    {"Απρ", 4},
+    {"Μάι", 5},
+    {"Μαϊ", 5},
+    {"Μαι", 5},
+    {"Μάϊ", 5},
+    {"Ιούν", 6},
+    {"Ιον", 6},
+    {"Ιούλ", 7},
+    {"Ιολ", 7},
+    {"Αύγ", 8},
+    {"Αυγ", 8},
+    {"Σεπ", 9},
+    {"Οκτ", 10},
+    {"Νοέ", 11},
+    {"Νοε", 11},
+    {"Δεκ", 12},
 };
 
 constexpr std::string_view kWeekdays[] = {
@@ -275,7 +320,8 @@ constexpr std::string_view kWeekdays[] = {
     "mo",        "di",       "mi",       "do",       "fr",         "sa",
     "so",        "montag",   "dienstag", "mittwoch", "donnerstag", "freitag",
     "samstag",   "sonntag",  "lunes",    "martes",   "miércoles",  "jueves",
-    "viernes",   "sábado",   "domingo",
+    "viernes",   "sábado",   "domingo",  "Κυρ",      "Δευ",        "Τρι",
+    "Τετ",       "Πεμ",      "Παρ",      "Σαβ",
 };
 
 // Named zones, in minutes east of UTC.
@@ -283,7 +329,8 @@ constexpr NamedValue kZones[] = {
     {"ut", 0},     {"utc", 0},    {"gmt", 0},     {"z", 0},       {"est", -300},
     {"edt", -240}, {"cst", -360}, {"cdt", -300},  {"mst", -420},  {"mdt", -360},
     {"pst", -480}, {"pdt", -420}, {"akst", -540}, {"akdt", -480}, {"hst", -600},
-    {"ast", -240}, {"adt", -180}, {"nst", -210},  {"ndt", -150},  {"wet", 0},
+    {"ast", -240}, {"adt", -180}, {"at", -240},   {"et", -300},  {"ct", -360},
+    {"mt", -420},  {"pt", -480}, {"nst", -210},  {"ndt", -150},  {"wet", 0},
     {"west", 60},  {"bst", 60},   {"ist", 330},   {"cet", 60},    {"cest", 120},
     {"met", 60},   {"mest", 120}, {"mez", 60},    {"mesz", 120},  {"eet", 120},
     {"eest", 180}, {"msk", 180},  {"jst", 540},   {"kst", 540},   {"hkt", 480},
@@ -311,9 +358,18 @@ std::optional<int> MilitaryZone(char c) {
   return std::nullopt;
 }
 
+constexpr std::string_view kKoreanYear = "년";
+constexpr std::string_view kKoreanMonth = "월";
+constexpr std::string_view kKoreanDay = "일";
+constexpr std::string_view kKoreanAm = "오전";
+constexpr std::string_view kKoreanPm = "오후";
+
 std::optional<absl::Time> ParseRfc822(std::string_view input) {
   std::string text = absl::AsciiStrToLower(internal::Av(input));
   std::optional<int> year, month, day, hour, minute, second, offset;
+  bool korean = false;       // Korean units seen: the zone defaults to KST
+  std::optional<bool> korean_pm;  // 오전 / 오후 (before the clock time)
+  bool offset_named_utc = false;  // "GMT +0100": an offset may follow
   size_t pos = 0;
   const size_t n = text.size();
   while (pos < n) {
@@ -328,6 +384,45 @@ std::optional<absl::Time> ParseRfc822(std::string_view input) {
       int value = 0;
       ReadNumber(text, &pos, 1, 9, &value);
       size_t digits = pos - start;
+      // Korean "2024년 05월 13일": the unit follows the number.
+      std::string_view rest(text.data() + pos, n - pos);
+      if (rest.starts_with(kKoreanYear) && !year && digits == 4) {
+        year = value;
+        korean = true;
+        pos += kKoreanYear.size();
+        continue;
+      }
+      if (rest.starts_with(kKoreanMonth) && !month && digits <= 2) {
+        month = value;
+        korean = true;
+        pos += kKoreanMonth.size();
+        continue;
+      }
+      if (rest.starts_with(kKoreanDay) && !day && digits <= 2) {
+        day = value;
+        korean = true;
+        pos += kKoreanDay.size();
+        continue;
+      }
+      // A numeric year-month-day inside an otherwise RFC 822 date:
+      // "Fri, 2024/05/13 09:30:00 EDT", "2024-05-13 09:30:00 -0700 PDT".
+      if (digits == 4 && !year && !month && !day && pos + 1 < n &&
+          (text[pos] == '-' || text[pos] == '/') && IsDigit(text[pos + 1])) {
+        char sep = text[pos];
+        ++pos;
+        int m = 0, d = 0;
+        if (!ReadNumber(text, &pos, 1, 2, &m)) return std::nullopt;
+        if (pos + 1 >= n || text[pos] != sep || !IsDigit(text[pos + 1])) {
+          return std::nullopt;
+        }
+        ++pos;
+        if (!ReadNumber(text, &pos, 1, 2, &d)) return std::nullopt;
+        year = value;
+        month = m;
+        day = d;
+        if (pos + 1 < n && text[pos] == 't' && IsDigit(text[pos + 1])) ++pos;
+        continue;
+      }
       if (pos < n && text[pos] == ':' && !hour) {  // clock time
         hour = value;
         ++pos;
@@ -342,6 +437,19 @@ std::optional<absl::Time> ParseRfc822(std::string_view input) {
             ++pos;
             while (pos < n && IsDigit(text[pos])) ++pos;
           }
+        }
+        continue;
+      }
+      if (day && !month && !year && digits <= 2 && start > 0 &&
+          (text[start - 1] == '.' || text[start - 1] == '/' ||
+           text[start - 1] == '-')) {
+        // All-numeric dates: "13.05.2024" is day.month.year, "05/13/2024"
+        // month/day/year (as written in the US) unless that cannot be.
+        if (text[start - 1] == '/' && *day <= 12 && value <= 31) {
+          month = *day;
+          day = value;
+        } else {
+          month = value;
         }
         continue;
       }
@@ -365,7 +473,8 @@ std::optional<absl::Time> ParseRfc822(std::string_view input) {
       return std::nullopt;
     }
     if (c == '+' || c == '-') {
-      if (offset) return std::nullopt;
+      if (offset && !offset_named_utc) return std::nullopt;
+      offset_named_utc = false;
       int off = 0;
       if (!ReadNumericZone(text, &pos, &off)) return std::nullopt;
       offset = off;
@@ -373,6 +482,13 @@ std::optional<absl::Time> ParseRfc822(std::string_view input) {
     }
     if (c == '(') {  // comment, e.g. "(PDT)"
       size_t close = text.find(')', pos);
+      if (close != std::string::npos && !offset) {
+        // "at 3:04pm (MST)": the only zone given.
+        std::string_view name(text.data() + pos + 1, close - pos - 1);
+        if (std::optional<int> zone = Lookup(kZones, std::size(kZones), name)) {
+          offset = *zone * 60;
+        }
+      }
       pos = close == std::string::npos ? n : close + 1;
       continue;
     }
@@ -380,6 +496,16 @@ std::optional<absl::Time> ParseRfc822(std::string_view input) {
       size_t start = pos;
       while (pos < n && IsAlpha(text[pos])) ++pos;
       std::string_view word(text.data() + start, pos - start);
+      // ISO-style "T" between a date and a clock time ("13T9:30"), and
+      // "Jan 2, 2024 at 3:04pm".
+      if (word == "t" && pos < n && IsDigit(text[pos]) && !hour) continue;
+      if (word == "at" && !hour) continue;
+      if (word == kKoreanAm || word == kKoreanPm) {
+        if (hour) return std::nullopt;
+        korean_pm = word == kKoreanPm;
+        korean = true;
+        continue;
+      }
       if (!month) {
         if (std::optional<int> m = Lookup(kMonths, std::size(kMonths), word)) {
           month = *m;
@@ -408,14 +534,24 @@ std::optional<absl::Time> ParseRfc822(std::string_view input) {
             off += extra;
           }
           offset = off;
+          offset_named_utc = *zone == 0 && word.size() > 1;
           continue;
         }
+      } else if (Lookup(kZones, std::size(kZones), word)) {
+        // "-0700 PDT": the name repeats the numeric offset.
+        continue;
       }
       return std::nullopt;
     }
     return std::nullopt;
   }
   if (!year || !month || !day) return std::nullopt;
+  if (korean_pm.has_value()) {
+    if (!hour || *hour > 12) return std::nullopt;
+    if (*korean_pm && *hour < 12) *hour += 12;
+    if (!*korean_pm && *hour == 12) hour = 0;
+  }
+  if (korean && !offset) offset = 9 * 3600;
   return MakeTime(*year, *month, *day, hour.value_or(0), minute.value_or(0),
                   second.value_or(0), 0, offset.value_or(0));
 }
@@ -426,6 +562,12 @@ std::optional<absl::Time> ParseFeedDate(std::string_view text) {
   absl::string_view stripped = absl::StripAsciiWhitespace(internal::Av(text));
   text = std::string_view(stripped.data(), stripped.size());
   if (text.empty() || text.size() > 100) return std::nullopt;
+  if (text.size() == 4 && IsDigit(text[0]) && IsDigit(text[1]) &&
+      IsDigit(text[2]) && IsDigit(text[3])) {  // W3C-DTF year only
+    int year = (text[0] - '0') * 1000 + (text[1] - '0') * 100 +
+               (text[2] - '0') * 10 + (text[3] - '0');
+    return MakeTime(year, 1, 1, 0, 0, 0, 0, 0);
+  }
   if (text.size() >= 5 && IsDigit(text[0]) && IsDigit(text[1]) &&
       IsDigit(text[2]) && IsDigit(text[3]) &&
       (text[4] == '-' || IsDigit(text[4]))) {

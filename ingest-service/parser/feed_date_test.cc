@@ -99,5 +99,92 @@ TEST(FeedDateTest, LeapDayAndLeapSecond) {
   EXPECT_EQ(Parsed("2016-12-31T23:59:60Z"), "2016-12-31T23:59:59Z");
 }
 
+
+// Case classes from feedparser's and gofeed's date suites (own inputs).
+TEST(FeedDateTest, AsctimeAndUnixDate) {
+  EXPECT_EQ(Parsed("Mon May 13 09:30:00 2024"), "2024-05-13T09:30:00Z");
+  EXPECT_EQ(Parsed("Mon May  6 09:30:00 PDT 2024"), "2024-05-06T16:30:00Z");
+  EXPECT_EQ(Parsed("Mon May 13 09:30:00 +0200 2024"), "2024-05-13T07:30:00Z");
+}
+
+TEST(FeedDateTest, Rfc850AndDashedDates) {
+  EXPECT_EQ(Parsed("Monday, 13-May-24 09:30:00 GMT"), "2024-05-13T09:30:00Z");
+  EXPECT_EQ(Parsed("13-May-2024 09:30:00 GMT"), "2024-05-13T09:30:00Z");
+}
+
+TEST(FeedDateTest, Rfc822WithIsoOrSlashDate) {
+  // Perforce-style and "day name + ISO date" forms.
+  EXPECT_EQ(Parsed("Mon, 2024/05/13 09:30:00 EDT"), "2024-05-13T13:30:00Z");
+  EXPECT_EQ(Parsed("Mon, 2024-05-13 09:30:00 EDT"), "2024-05-13T13:30:00Z");
+}
+
+TEST(FeedDateTest, MoreNamedZones) {
+  EXPECT_EQ(Parsed("13 May 2024 09:30:00 ET"), "2024-05-13T14:30:00Z");
+  EXPECT_EQ(Parsed("13 May 2024 09:30:00 PT"), "2024-05-13T17:30:00Z");
+  EXPECT_EQ(Parsed("13 May 2024 09:30:00 AST"), "2024-05-13T13:30:00Z");
+  EXPECT_EQ(Parsed("13 May 2024 09:30:00 Y"), "2024-05-13T21:30:00Z");
+  EXPECT_EQ(Parsed("13 May 2024 09:30:00 M"), "2024-05-12T21:30:00Z");
+  EXPECT_EQ(Parsed("13 May 2024 09:30:00 +00:00"), "2024-05-13T09:30:00Z");
+  EXPECT_EQ(Parsed("13 May 2024 09:30:00 UTC+01:00"), "2024-05-13T08:30:00Z");
+  EXPECT_EQ(Parsed("13 May 2024 09:30:00 GMT +0100"), "2024-05-13T08:30:00Z");
+  EXPECT_EQ(Parsed("Mon, 13 May 2024 09:30:00 -0700 PDT"),
+            "2024-05-13T16:30:00Z");
+}
+
+TEST(FeedDateTest, FullMonthAndWeekdayNames) {
+  EXPECT_EQ(Parsed("Monday, 13 May 2024 09:30:00 GMT"), "2024-05-13T09:30:00Z");
+  EXPECT_EQ(Parsed("Wed, 13 November 2024 09:30:00 GMT"),
+            "2024-11-13T09:30:00Z");
+  EXPECT_EQ(Parsed("Wed, 13 Sept 2024 09:30:00 GMT"), "2024-09-13T09:30:00Z");
+  EXPECT_EQ(Parsed("November 13, 2024"), "2024-11-13T00:00:00Z");
+  EXPECT_EQ(Parsed("Nov 13 2024 9:30AM"), "2024-11-13T09:30:00Z");
+  EXPECT_EQ(Parsed("13 May 2024"), "2024-05-13T00:00:00Z");
+  EXPECT_EQ(Parsed("Mon, 13 May 2024"), "2024-05-13T00:00:00Z");
+}
+
+TEST(FeedDateTest, W3cDtfReducedPrecision) {
+  EXPECT_EQ(Parsed("2024-05"), "2024-05-01T00:00:00Z");
+  EXPECT_EQ(Parsed("2024"), "2024-01-01T00:00:00Z");
+  EXPECT_EQ(Parsed("2024-05-13T09:30Z"), "2024-05-13T09:30:00Z");
+  EXPECT_EQ(Parsed("2024-05-13T09:30:00+02"), "2024-05-13T07:30:00Z");
+  EXPECT_EQ(Parsed("2024-05-13T09:30:00.0"), "2024-05-13T09:30:00Z");
+  EXPECT_EQ(Parsed("2024-05-13 09:30:00.0"), "2024-05-13T09:30:00Z");
+  EXPECT_EQ(Parsed("2024-05-13T09:30:00 +0200"), "2024-05-13T07:30:00Z");
+  EXPECT_EQ(Parsed("2024-05-13 09:30:00 -0700 PDT"), "2024-05-13T16:30:00Z");
+  EXPECT_EQ(Parsed("20240513"), "2024-05-13T00:00:00Z");
+  // Ordinal day: day 134 of 2024 is 13 May.
+  EXPECT_EQ(Parsed("2024-134"), "2024-05-13T00:00:00Z");
+}
+
+TEST(FeedDateTest, GreekHungarianKoreanDates) {
+  // Greek (feedparser's Greek format).
+  EXPECT_EQ(Parsed("\xCE\x94\xCE\xB5\xCF\x85, 13 \xCE\x9C\xCE\xAC\xCF\x8A "
+                   "2024 09:30:00 GMT"),
+            "2024-05-13T09:30:00Z");
+  // Hungarian: 2024-május-13T9:30+02:00.
+  EXPECT_EQ(Parsed("2024-m\xC3\xA1jus-13T9:30+02:00"), "2024-05-13T07:30:00Z");
+  // Korean Nate/OnBlog styles.
+  EXPECT_EQ(Parsed("2024\xEB\x85\x84 05\xEC\x9B\x94 13\xEC\x9D\xBC "
+                   "09:30:00"),
+            "2024-05-13T00:30:00Z");
+  EXPECT_EQ(Parsed("2024-05-13 \xEC\x98\xA4\xED\x9B\x84 9:30:00"),
+            "2024-05-13T12:30:00Z");
+}
+
+TEST(FeedDateTest, ImpossibleValuesAreNotDates) {
+  EXPECT_EQ(Parsed("Thu, 31 Jun 2024 10:00:00 GMT"), "none");
+  EXPECT_EQ(Parsed("Sun, 16 Dec 2012 1:2:3:4 GMT"), "none");
+  EXPECT_EQ(Parsed("Sun, 16 Dec 2012 10:61:00 GMT"), "none");
+}
+
+
+TEST(FeedDateTest, AllNumericAndConversationalDates) {
+  EXPECT_EQ(Parsed("13.05.2024 09:30"), "2024-05-13T09:30:00Z");
+  EXPECT_EQ(Parsed("05/13/2024 09:30:00 GMT"), "2024-05-13T09:30:00Z");
+  EXPECT_EQ(Parsed("13/05/2024"), "2024-05-13T00:00:00Z");
+  EXPECT_EQ(Parsed("May 13, 2024 at 9:30pm (EST)"), "2024-05-14T02:30:00Z");
+  EXPECT_EQ(Parsed("Mon, May 13 2024 09:30:00 -0700"), "2024-05-13T16:30:00Z");
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest

@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -80,20 +81,6 @@ constexpr std::pair<std::string_view, Ns> kConventionalPrefixes[] = {
     {"xhtml", Ns::kXhtml},
 };
 
-Ns NamespaceFromUri(std::string_view uri) {
-  for (const KnownNamespace& k : kNamespaces) {
-    if (k.uri == uri) return k.ns;
-  }
-  // Tolerate http/https and trailing-slash drift in the common ones.
-  if (absl::StartsWithIgnoreCase(internal::Av(uri), "https://")) {
-    std::string http = absl::StrCat("http://", internal::Av(uri.substr(8)));
-    for (const KnownNamespace& k : kNamespaces) {
-      if (k.uri == http) return k.ns;
-    }
-  }
-  return Ns::kOther;
-}
-
 bool IsSpaceChar(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
@@ -102,6 +89,34 @@ std::string_view Trim(std::string_view s) {
   while (!s.empty() && IsSpaceChar(s.front())) s.remove_prefix(1);
   while (!s.empty() && IsSpaceChar(s.back())) s.remove_suffix(1);
   return s;
+}
+
+// A namespace URI with the drift generators introduce removed: surrounding
+// whitespace, https for http, a trailing '/', letter case ("DTDs/PodCast").
+std::string_view LooseUri(std::string_view uri) {
+  uri = Trim(uri);
+  if (absl::StartsWithIgnoreCase(internal::Av(uri), "https://")) {
+    uri.remove_prefix(8);
+  } else if (absl::StartsWithIgnoreCase(internal::Av(uri), "http://")) {
+    uri.remove_prefix(7);
+  }
+  if (!uri.empty() && uri.back() == '/') uri.remove_suffix(1);
+  return uri;
+}
+
+Ns NamespaceFromUri(std::string_view uri) {
+  for (const KnownNamespace& k : kNamespaces) {
+    if (k.uri == uri) return k.ns;
+  }
+  if (uri.size() > 256) return Ns::kOther;
+  std::string_view loose = LooseUri(uri);
+  for (const KnownNamespace& k : kNamespaces) {
+    if (absl::EqualsIgnoreCase(internal::Av(LooseUri(k.uri)),
+                               internal::Av(loose))) {
+      return k.ns;
+    }
+  }
+  return Ns::kOther;
 }
 
 bool HasScheme(std::string_view url) {
@@ -395,6 +410,12 @@ class FeedWalker {
     Ns ns = Resolve(root, &local);
     absl::Status status;
     if (local == "rss" && (ns == Ns::kNone || ns == Ns::kOther)) {
+      if (ns == Ns::kOther &&
+          local.size() == std::string_view(root.name()).size()) {
+        // A made-up default namespace on <rss> (a link to the spec): its
+        // unprefixed elements are still RSS core.
+        bindings_.push_back({"", Ns::kNone});
+      }
       std::string_view version = Trim(root.attribute("version").value());
       if (version.empty() || version.starts_with("2")) {
         feed_->format = "rss2.0";
@@ -412,6 +433,14 @@ class FeedWalker {
           std::string child_base;
           size_t m = EnterElement(child, &child_scope, &child_base);
           WalkRssChannel(child, child_scope);
+          LeaveElement(m);
+        } else if (Resolve(child, &child_local) == Ns::kNone &&
+                   child_local == "item" && RoomForItem()) {
+          // Items after </channel>, as some RSS 0.9x generators write.
+          Scope child_scope = scope;
+          std::string child_base;
+          size_t m = EnterElement(child, &child_scope, &child_base);
+          WalkRssItem(child, child_scope);
           LeaveElement(m);
         }
       }
@@ -880,8 +909,12 @@ class FeedWalker {
         case Ns::kRss090:
           if (local == "title") {
             item.title = HtmlSnippetToText(NodeText(child));
-          } else if (local == "link") {
-            item.link = Url(NodeText(child), child_scope);
+          } else if (local == "link" && item.link.empty()) {
+            // The first non-empty <link>; HTML habits give some feeds
+            // <link href="..."/> instead.
+            std::string raw = NodeText(child);
+            if (Trim(raw).empty()) raw = child.attribute("href").value();
+            item.link = Url(raw, child_scope);
           } else if (local == "description") {
             item.summary = NodeText(child);
           } else if (local == "guid") {
@@ -1017,6 +1050,16 @@ class FeedWalker {
     *is_html = type == "html" || type == "text/html" ||
                (atom_ns == Ns::kAtom03 && mode == "escaped") ||
                (atom_ns == Ns::kAtom03 && type.empty() && mode.empty());
+    if (atom_ns == Ns::kAtom03 && mode == "base64") {
+      // Atom 0.3 mode="base64": the text is the encoded content. Decoding
+      // only shrinks it, so the field limits still hold.
+      std::string decoded;
+      if (absl::Base64Unescape(internal::Av(NodeText(node)), &decoded)) {
+        *is_html = type.empty() || type == "text/html" || type == "html" ||
+                   type == "application/xhtml+xml";
+        return decoded;
+      }
+    }
     return NodeText(node);
   }
 
@@ -1206,6 +1249,30 @@ int MaxDepth(const pugi::xml_document& doc, int limit) {
   return max_depth;
 }
 
+// <RSS><CHANNEL><ITEM>: old generators wrote RSS 0.91 in upper case. Only
+// unprefixed element names are folded; attributes keep their case
+// (isPermaLink). Iterative, so depth costs no stack.
+void LowercaseElementNames(pugi::xml_node root) {
+  std::string lowered;
+  pugi::xml_node node = root;
+  while (node) {
+    if (node.type() == pugi::node_element) {
+      std::string_view name = node.name();
+      if (name.find(':') == std::string_view::npos) {
+        lowered = absl::AsciiStrToLower(internal::Av(name));
+        if (lowered != name) node.set_name(lowered.c_str());
+      }
+    }
+    if (node.first_child()) {
+      node = node.first_child();
+      continue;
+    }
+    while (node && node != root && !node.next_sibling()) node = node.parent();
+    if (!node || node == root) break;
+    node = node.next_sibling();
+  }
+}
+
 // Name of the document's first element as written ("rss", "rdf:RDF").
 std::string_view RootName(std::string_view text) {
   size_t pos = 0;
@@ -1225,6 +1292,27 @@ std::string_view RootName(std::string_view text) {
   return {};
 }
 
+// Text a CMS printed before the XML declaration (a PHP warning, a stray
+// "<br />"): the declaration may only come first, so whatever precedes it is
+// not part of the document. Looks only at the first few KiB.
+std::string_view SkipGarbageBeforeDeclaration(
+    std::string_view body, std::vector<std::string>* warnings) {
+  constexpr size_t kLookahead = 4096;
+  constexpr std::string_view kBom = "\xEF\xBB\xBF";
+  size_t start = body.starts_with(kBom) ? kBom.size() : 0;
+  size_t decl = body.substr(0, kLookahead).find("<?xml");
+  if (decl == std::string_view::npos || decl <= start) return body;
+  std::string_view prefix = body.substr(start, decl - start);
+  if (Trim(prefix).empty()) return body;
+  // "<?xml-stylesheet" and friends are ordinary processing instructions.
+  if (decl + 5 < body.size() && !IsSpaceChar(body[decl + 5])) return body;
+  warnings->push_back(absl::StrCat("line 1: ", decl - start,
+                                   " bytes before the XML declaration "
+                                   "ignored"));
+  // A UTF-8 BOM goes with the garbage; UTF-8 is the default anyway.
+  return body.substr(decl);
+}
+
 // See ParseOptions::max_output_bytes.
 constexpr size_t kMaxOutputExpansion = 8;
 
@@ -1241,6 +1329,7 @@ absl::StatusOr<ParsedFeed> ParseFeed(std::string_view body,
                      " bytes, over the limit of ", options.max_document_bytes));
   }
   ParsedFeed feed;
+  body = SkipGarbageBeforeDeclaration(body, &feed.warnings);
   auto prepare = [&](std::string* transcoded, std::string* repaired,
                      std::vector<std::string>* warnings) {
     std::string_view text =
@@ -1307,6 +1396,24 @@ absl::StatusOr<ParsedFeed> ParseFeed(std::string_view body,
       }
     }
   }
+  std::string balanced;
+  if (!result) {
+    // Tag soup (<br> in a description, an unclosed <p>, a stray end tag):
+    // read it the way feedparser's loose parser does.
+    std::vector<std::string> balance_warnings;
+    if (internal::BalanceTags(text, options.max_depth, &balanced,
+                              &balance_warnings)) {
+      pugi::xml_document retry;
+      pugi::xml_parse_result retry_result = retry.load_buffer_inplace(
+          balanced.data(), balanced.size(), flags, pugi::encoding_utf8);
+      if (retry_result) {
+        feed.warnings.insert(feed.warnings.end(), balance_warnings.begin(),
+                             balance_warnings.end());
+        doc.reset(retry);
+        result = retry_result;
+      }
+    }
+  }
   if (!result) {
     size_t line, column;
     internal::LineColumn(text, static_cast<size_t>(result.offset), &line,
@@ -1324,6 +1431,11 @@ absl::StatusOr<ParsedFeed> ParseFeed(std::string_view body,
   if (!root) {
     return absl::InvalidArgumentError(
         absl::StrCat("feed ", options.feed_url, ": no root element"));
+  }
+  if (std::string_view name = root.name();
+      name != "rss" && absl::EqualsIgnoreCase(internal::Av(name), "rss")) {
+    LowercaseElementNames(root);
+    feed.warnings.push_back("upper-case RSS element names read as lower case");
   }
   const size_t output_budget =
       std::min(options.max_output_bytes,

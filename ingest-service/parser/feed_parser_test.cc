@@ -14,6 +14,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 
 ParsedFeed MustParse(std::string_view body,
                      std::string_view url = "https://example.com/feed.xml") {
@@ -476,7 +477,8 @@ TEST(FeedParserTest, MalformedXmlErrorNamesUrlLineAndColumn) {
   ParseOptions options;
   options.feed_url = "https://bad.example/feed";
   absl::StatusOr<ParsedFeed> feed = ParseFeed(
-      "<rss>\n<channel>\n  <title>x</titel>\n</channel></rss>", options);
+      "<rss>\n<channel>\n  <title>x</title><!x>\n</channel></rss>",
+      options);
   ASSERT_FALSE(feed.ok());
   EXPECT_EQ(feed.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(feed.status().message(), HasSubstr("https://bad.example/feed"));
@@ -592,7 +594,8 @@ TEST(FeedParserErrorTest, ErrorPositionCorrectAfterRepairs) {
   // The entity forces a repaired copy that is parsed in place; the error
   // position must still refer to the document as written.
   absl::StatusOr<ParsedFeed> feed = ParseFeed(
-      "<rss>\n<channel>&nbsp;\n  <title>x</titel>\n</channel></rss>", {});
+      "<rss>\n<channel>&nbsp;\n  <title>x</title><!x>\n</channel></rss>",
+      {});
   ASSERT_FALSE(feed.ok());
   EXPECT_THAT(feed.status().message(), HasSubstr("line 3, column"));
 }
@@ -743,6 +746,492 @@ TEST(FeedParserLimitsTest, UnclosedAngleBracketsInTitleAreLinear) {
   ASSERT_TRUE(feed.ok()) << feed.status();
   ASSERT_EQ(feed->items.size(), 1u);
   EXPECT_EQ(feed->items[0].title.size(), 400000u);
+}
+
+
+// Case classes from feedparser's and gofeed's suites, with our own inputs.
+
+ParsedItem OnlyItem(std::string_view body) {
+  ParsedFeed feed = MustParse(body);
+  EXPECT_EQ(feed.items.size(), 1u);
+  return feed.items.empty() ? ParsedItem{} : feed.items[0];
+}
+
+std::string RssItem(std::string_view inner) {
+  return absl::StrCat(
+      "<rss version=\"2.0\"><channel><title>c</title><item>",
+      std::string(inner),
+      "</item></channel></rss>");
+}
+
+std::string AtomEntry(std::string_view inner) {
+  return absl::StrCat(
+      "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>f</title><entry>",
+      std::string(inner), "</entry></feed>");
+}
+
+TEST(FeedCompatTest, GuidPermalinkIsLinkFallback) {
+  ParsedItem item = OnlyItem(RssItem(
+      "<guid>\n  https://example.com/a/1  \n</guid><title>t</title>"));
+  EXPECT_EQ(item.id, "https://example.com/a/1");
+  EXPECT_EQ(item.link, "https://example.com/a/1");
+  item = OnlyItem(
+      RssItem("<guid isPermaLink=\"false\">https://example.com/x</guid>"));
+  EXPECT_EQ(item.link, "");
+  EXPECT_FALSE(item.id_is_permalink);
+}
+
+TEST(FeedCompatTest, LinkWhitespaceTrimmed) {
+  ParsedItem item = OnlyItem(RssItem("<link>\n   /a/2\n  </link>"));
+  EXPECT_EQ(item.link, "https://example.com/a/2");
+}
+
+TEST(FeedCompatTest, AtomAlternateLinkPreferred) {
+  ParsedItem item = OnlyItem(AtomEntry(
+      "<link rel=\"self\" href=\"https://example.com/self\"/>"
+      "<link rel=\"edit\" href=\"https://example.com/edit\"/>"
+      "<link rel=\"alternate\" type=\"text/html\" "
+      "href=\"https://example.com/html\"/>"));
+  EXPECT_EQ(item.link, "https://example.com/html");
+  item = OnlyItem(AtomEntry(
+      "<link rel=\"replies\" href=\"https://example.com/c\"/>"
+      "<link href=\"https://example.com/norel\"/>"));
+  EXPECT_EQ(item.link, "https://example.com/norel");
+}
+
+TEST(FeedCompatTest, NestedRelativeXmlBase) {
+  ParsedFeed feed = MustParse(
+      "<feed xmlns=\"http://www.w3.org/2005/Atom\" "
+      "xml:base=\"http://example.org/root/\"><title>f</title>"
+      "<link href=\"index.html\"/>"
+      "<entry xml:base=\"sub/\"><link href=\"page.html\"/>"
+      "<content type=\"xhtml\" xml:base=\"deeper/\"><div "
+      "xmlns=\"http://www.w3.org/1999/xhtml\">x</div></content></entry>"
+      "</feed>");
+  EXPECT_EQ(feed.link, "http://example.org/root/index.html");
+  ASSERT_EQ(feed.items.size(), 1u);
+  EXPECT_EQ(feed.items[0].link, "http://example.org/root/sub/page.html");
+}
+
+TEST(FeedCompatTest, AtomTextConstructs) {
+  ParsedItem item = OnlyItem(AtomEntry(
+      "<title type=\"text\">AT&amp;T &lt;3 you</title>"
+      "<summary type=\"html\">&lt;b&gt;bold&lt;/b&gt;</summary>"));
+  EXPECT_EQ(item.title, "AT&T <3 you");
+  EXPECT_EQ(item.summary, "<b>bold</b>");
+  item = OnlyItem(AtomEntry(
+      "<title type=\"html\">A &lt;em&gt;big&lt;/em&gt; day</title>"));
+  EXPECT_EQ(item.title, "A big day");
+  item = OnlyItem(AtomEntry(
+      "<title type=\"xhtml\"><div xmlns=\"http://www.w3.org/1999/xhtml\">"
+      "An <b>x</b> title</div></title>"));
+  EXPECT_EQ(item.title, "An x title");
+}
+
+TEST(FeedCompatTest, AtomContentTypes) {
+  ParsedItem item = OnlyItem(AtomEntry(
+      "<content type=\"xhtml\"><div xmlns=\"http://www.w3.org/1999/xhtml\">"
+      "<p>Hi <a href=\"/x\">there</a></p></div></content>"));
+  EXPECT_THAT(item.content, HasSubstr("<p>Hi <a"));
+  EXPECT_THAT(item.content, Not(HasSubstr("<div")));
+  item = OnlyItem(AtomEntry("<content type=\"text\">1 &lt; 2</content>"));
+  EXPECT_EQ(item.content, "1 &lt; 2");
+}
+
+TEST(FeedCompatTest, Atom03Base64Content) {
+  ParsedItem item = OnlyItem(
+      "<feed version=\"0.3\" xmlns=\"http://purl.org/atom/ns#\"><entry>"
+      "<content type=\"text/html\" mode=\"base64\">PHA+SGk8L3A+</content>"
+      "</entry></feed>");
+  EXPECT_EQ(item.content, "<p>Hi</p>");
+}
+
+TEST(FeedCompatTest, RssAuthorEmailNameForms) {
+  ParsedItem item = OnlyItem(RssItem("<author>jo@example.com (Jo Doe)</author>"));
+  ASSERT_EQ(item.authors.size(), 1u);
+  EXPECT_EQ(item.authors[0].name, "Jo Doe");
+  EXPECT_EQ(item.authors[0].email, "jo@example.com");
+  item = OnlyItem(RssItem("<author>Jo Doe &lt;jo@example.com&gt;</author>"));
+  ASSERT_EQ(item.authors.size(), 1u);
+  EXPECT_EQ(item.authors[0].name, "Jo Doe");
+  EXPECT_EQ(item.authors[0].email, "jo@example.com");
+  item = OnlyItem(RssItem("<author>jo@example.com</author>"));
+  ASSERT_EQ(item.authors.size(), 1u);
+  EXPECT_EQ(item.authors[0].email, "jo@example.com");
+}
+
+TEST(FeedCompatTest, UndeclaredWellKnownPrefixes) {
+  ParsedItem item = OnlyItem(RssItem(
+      "<title>t</title><dc:creator>Ann</dc:creator>"
+      "<dc:date>2024-05-13T09:30:00Z</dc:date>"
+      "<content:encoded><![CDATA[<p>full</p>]]></content:encoded>"));
+  ASSERT_EQ(item.authors.size(), 1u);
+  EXPECT_EQ(item.authors[0].name, "Ann");
+  EXPECT_EQ(Rfc3339(item.published), "2024-05-13T09:30:00Z");
+  EXPECT_EQ(item.content, "<p>full</p>");
+}
+
+TEST(FeedCompatTest, CategoryDomainAndAtomLabel) {
+  ParsedItem item = OnlyItem(RssItem(
+      "<category domain=\"http://example.com/t\">Tech</category>"
+      "<category>  News </category>"));
+  EXPECT_THAT(item.categories, ElementsAre("Tech", "News"));
+  item = OnlyItem(AtomEntry(
+      "<category term=\"go\" label=\"Go\"/><category label=\"OnlyLabel\"/>"));
+  EXPECT_THAT(item.categories, ElementsAre("go", "OnlyLabel"));
+}
+
+TEST(FeedCompatTest, EnclosuresWithLengthAndType) {
+  ParsedItem item = OnlyItem(RssItem(
+      "<enclosure url=\"/e.mp3\" length=\"12345\" type=\"audio/mpeg\"/>"));
+  ASSERT_EQ(item.enclosures.size(), 1u);
+  EXPECT_EQ(item.enclosures[0].url, "https://example.com/e.mp3");
+  EXPECT_EQ(item.enclosures[0].length, 12345);
+  EXPECT_EQ(item.enclosures[0].type, "audio/mpeg");
+  item = OnlyItem(RssItem(
+      "<enclosure url=\"/e.mp3\" length=\"unknown\" type=\"audio/mpeg\"/>"));
+  ASSERT_EQ(item.enclosures.size(), 1u);
+  EXPECT_EQ(item.enclosures[0].length, 0);
+  item = OnlyItem(AtomEntry(
+      "<link rel=\"enclosure\" href=\"https://example.com/v.mp4\" "
+      "length=\"99\" type=\"video/mp4\"/>"));
+  ASSERT_EQ(item.enclosures.size(), 1u);
+  EXPECT_EQ(item.enclosures[0].length, 99);
+}
+
+TEST(FeedCompatTest, AtomWithoutNamespaceAndRssWithoutVersion) {
+  ParsedFeed feed = MustParse(
+      "<feed><title>f</title><entry><title>e</title>"
+      "<link href=\"https://example.com/e\"/></entry></feed>");
+  ASSERT_EQ(feed.items.size(), 1u);
+  EXPECT_EQ(feed.items[0].link, "https://example.com/e");
+  feed = MustParse(
+      "<rss><channel><title>c</title><item><title>i</title></item>"
+      "</channel></rss>");
+  ASSERT_EQ(feed.items.size(), 1u);
+  EXPECT_EQ(feed.items[0].title, "i");
+}
+
+TEST(FeedCompatTest, GarbageBeforeDeclaration) {
+  ParsedFeed feed = MustParse(
+      "<br />\n<b>Warning</b>: something in x.php on line 3<br />\n"
+      "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title>"
+      "<item><title>i</title></item></channel></rss>");
+  EXPECT_EQ(feed.title, "t");
+  EXPECT_EQ(feed.items.size(), 1u);
+}
+
+TEST(FeedCompatTest, BomThenWhitespace) {
+  ParsedFeed feed = MustParse(
+      "\xEF\xBB\xBF\n<?xml version=\"1.0\" encoding=\"utf-8\"?>"
+      "<rss version=\"2.0\"><channel><title>t\xC3\xA9</title></channel></rss>");
+  EXPECT_EQ(feed.title, "t\xC3\xA9");
+}
+
+TEST(FeedCompatTest, UnclosedElementInsideItemStillYieldsItems) {
+  ParsedFeed feed = MustParse(
+      "<rss version=\"2.0\"><channel><title>c</title>"
+      "<item><title>one</title><description>a <br> b</description></item>"
+      "<item><title>two</title><link>https://example.com/2</link></item>"
+      "</channel></rss>");
+  ASSERT_EQ(feed.items.size(), 2u);
+  EXPECT_EQ(feed.items[0].title, "one");
+  EXPECT_EQ(feed.items[1].link, "https://example.com/2");
+}
+
+TEST(FeedCompatTest, Windows1252BytesDeclaredLatin1) {
+  ParsedFeed feed = MustParse(
+      "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>"
+      "<rss version=\"2.0\"><channel><title>\x93quoted\x94 caf\xE9"
+      "</title></channel></rss>");
+  EXPECT_EQ(feed.title, "\xE2\x80\x9Cquoted\xE2\x80\x9D caf\xC3\xA9");
+}
+
+TEST(FeedCompatTest, Utf16WithoutBomUsesDeclaration) {
+  std::string ascii =
+      "<?xml version=\"1.0\" encoding=\"UTF-16LE\"?><rss version=\"2.0\">"
+      "<channel><title>wide</title></channel></rss>";
+  std::string body;
+  for (char c : ascii) {
+    body.push_back(c);
+    body.push_back('\0');
+  }
+  EXPECT_EQ(MustParse(body).title, "wide");
+}
+
+TEST(FeedCompatTest, ItunesAndMediaFallbacks) {
+  ParsedItem item = OnlyItem(
+      "<rss version=\"2.0\" "
+      "xmlns:itunes=\"http://www.itunes.com/dtds/podcast-1.0.dtd\" "
+      "xmlns:media=\"http://search.yahoo.com/mrss/\"><channel><item>"
+      "<itunes:author>Pod Host</itunes:author>"
+      "<itunes:summary>Pod summary</itunes:summary>"
+      "<media:group><media:content url=\"https://example.com/m.mp4\" "
+      "type=\"video/mp4\" fileSize=\"77\"/>"
+      "<media:thumbnail url=\"https://example.com/t.jpg\"/></media:group>"
+      "</item></channel></rss>");
+  ASSERT_EQ(item.authors.size(), 1u);
+  EXPECT_EQ(item.authors[0].name, "Pod Host");
+  EXPECT_EQ(item.summary, "Pod summary");
+  ASSERT_EQ(item.enclosures.size(), 1u);
+  EXPECT_EQ(item.enclosures[0].length, 77);
+  EXPECT_EQ(item.thumbnail_url, "https://example.com/t.jpg");
+}
+
+TEST(FeedCompatTest, Rss091UserlandTextinputAndImageNotItems) {
+  ParsedFeed feed = MustParse(
+      "<rss version=\"0.91\"><channel><title>c</title>"
+      "<image><title>img</title><url>https://example.com/i.png</url>"
+      "<link>https://example.com/</link></image>"
+      "<textinput><title>Search</title><link>https://example.com/s</link>"
+      "</textinput><link>https://example.com/home</link>"
+      "<item><title>i</title></item></channel></rss>");
+  EXPECT_EQ(feed.title, "c");
+  EXPECT_EQ(feed.link, "https://example.com/home");
+  EXPECT_EQ(feed.items.size(), 1u);
+}
+
+
+TEST(FeedCompatTest, MismatchedAndStrayEndTagsRepaired) {
+  ParsedFeed feed = MustParse(
+      "<rss version=\"2.0\"><channel><title>c</titel>"
+      "<item><title>one</item>"
+      "<item><title>two</title></b></item></channel></rss>");
+  EXPECT_EQ(feed.title, "c");
+  ASSERT_EQ(feed.items.size(), 2u);
+  EXPECT_EQ(feed.items[0].title, "one");
+  EXPECT_EQ(feed.items[1].title, "two");
+  EXPECT_TRUE(HasWarning(feed, "tags do not nest"));
+}
+
+TEST(FeedCompatTest, UnclosedTagsAtEndOfTruncatedFeedClosed) {
+  ParsedFeed feed = MustParse(
+      "<rss version=\"2.0\"><channel><title>c</title>"
+      "<item><title>one</title></item><item><title>tw");
+  ASSERT_EQ(feed.items.size(), 2u);
+  EXPECT_EQ(feed.items[1].title, "tw");
+}
+
+
+TEST(FeedCompatTest, TagSoupRepairIsLinear) {
+  // Many stray end tags and bogus declarations in a document that does not
+  // parse: the balancer must stay linear and bounded.
+  std::string body = "<rss version=\"2.0\"><channel><title>t</titel>";
+  for (int i = 0; i < 20000; ++i) body += "</x><br>";
+  body += "</channel></rss>";
+  absl::Time start = absl::Now();
+  absl::StatusOr<ParsedFeed> feed = ParseFeed(body, ParseOptions{});
+  EXPECT_TRUE(feed.ok()) << feed.status();
+  // Bogus declarations are beyond repair, but must not be quadratic.
+  std::string bogus = "<rss><channel><title>t</titel>";
+  for (int i = 0; i < 20000; ++i) bogus += "<!y>";
+  feed = ParseFeed(bogus, ParseOptions{});
+  EXPECT_FALSE(feed.ok());
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+}
+
+
+TEST(FeedCompatTest, AtomSourceElementDoesNotLeakIntoEntry) {
+  ParsedItem item = OnlyItem(AtomEntry(
+      "<source><title>Origin</title><link href=\"https://origin.example/\"/>"
+      "<author><name>Src</name></author><id>tag:src</id>"
+      "<updated>2001-01-01T00:00:00Z</updated></source>"
+      "<title>Mine</title><id>tag:mine</id>"
+      "<link href=\"https://example.com/mine\"/>"
+      "<updated>2024-05-13T09:30:00Z</updated>"));
+  EXPECT_EQ(item.title, "Mine");
+  EXPECT_EQ(item.id, "tag:mine");
+  EXPECT_EQ(item.link, "https://example.com/mine");
+  EXPECT_EQ(Rfc3339(item.updated), "2024-05-13T09:30:00Z");
+  EXPECT_TRUE(item.authors.empty() || item.authors[0].name != "Src");
+}
+
+TEST(FeedCompatTest, Windows1252NumericReferences) {
+  // &#146; and friends name C1 controls, but every publisher that writes
+  // them means the windows-1252 character.
+  ParsedItem item =
+      OnlyItem(RssItem("<title>It&#146;s &#147;on&#148; &#150; &#x80;5</title>"));
+  EXPECT_EQ(item.title,
+            "It\xE2\x80\x99s \xE2\x80\x9Con\xE2\x80\x9D \xE2\x80\x93 "
+            "\xE2\x82\xAC"
+            "5");
+}
+
+TEST(FeedCompatTest, CdataTitleWithMarkup) {
+  ParsedItem item =
+      OnlyItem(RssItem("<title><![CDATA[A <b>bold</b> &amp; move]]></title>"));
+  EXPECT_EQ(item.title, "A bold & move");
+}
+
+TEST(FeedCompatTest, ItemXmlLangIsLanguage) {
+  ParsedFeed feed = MustParse(
+      "<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"en\">"
+      "<title>f</title><entry xml:lang=\"fr\"><title>e</title></entry>"
+      "<entry><title>g</title></entry></feed>");
+  EXPECT_EQ(feed.language, "en");
+  ASSERT_EQ(feed.items.size(), 2u);
+  EXPECT_EQ(feed.items[0].language, "fr");
+  EXPECT_EQ(feed.items[1].language, "en");
+}
+
+TEST(FeedCompatTest, EnclosureWithoutUrlIgnored) {
+  ParsedItem item =
+      OnlyItem(RssItem("<enclosure length=\"1\" type=\"audio/mpeg\"/>"));
+  EXPECT_TRUE(item.enclosures.empty());
+}
+
+TEST(FeedCompatTest, EncodingNameAliases) {
+  for (const char* name : {"utf8", "latin1", "cp1252", "win-1252",
+                           "x-cp1252", "ISO_8859-1"}) {
+    std::string body = absl::StrCat(
+        "<?xml version=\"1.0\" encoding=\"", name,
+        "\"?><rss version=\"2.0\"><channel><title>caf\xE9</title>"
+        "</channel></rss>");
+    if (std::string_view(name) == "utf8") {
+      body = "<?xml version=\"1.0\" encoding=\"utf8\"?><rss version=\"2.0\">"
+             "<channel><title>caf\xC3\xA9</title></channel></rss>";
+    }
+    EXPECT_EQ(MustParse(body).title, "caf\xC3\xA9") << name;
+  }
+}
+
+
+TEST(FeedCompatTest, BogusDefaultNamespaceOnRssRoot) {
+  ParsedFeed feed = MustParse(
+      "<rss xmlns=\"https://example.org/rss-spec.html\" version=\"2.0\">"
+      "<channel><title>c</title><link>https://example.com/</link>"
+      "<item><title>i</title><link>https://example.com/i</link>"
+      "<pubDate>Fri, 22 Dec 2023 01:04:55 +0200</pubDate></item>"
+      "</channel></rss>");
+  EXPECT_EQ(feed.title, "c");
+  ASSERT_EQ(feed.items.size(), 1u);
+  EXPECT_EQ(feed.items[0].link, "https://example.com/i");
+  EXPECT_EQ(Rfc3339(feed.items[0].published), "2023-12-21T23:04:55Z");
+}
+
+TEST(FeedCompatTest, NamespaceUriWithWhitespaceAndOddCase) {
+  ParsedItem item = OnlyItem(
+      "<rss version=\"2.0\" xmlns:it=\" http://www.itunes.com/DTDs/PodCast-1.0.dtd\""
+      " xmlns:d=\"http://purl.org/dc/elements/1.1\"><channel><item>"
+      "<it:author>Host</it:author><d:subject>S</d:subject>"
+      "</item></channel></rss>");
+  ASSERT_EQ(item.authors.size(), 1u);
+  EXPECT_EQ(item.authors[0].name, "Host");
+  EXPECT_THAT(item.categories, ElementsAre("S"));
+}
+
+TEST(FeedCompatTest, LegacyEntityWithoutSemicolonNotDecoded) {
+  ParsedFeed feed = MustParse(
+      "<rss version=\"2.0\"><channel><title>?a=1&copy=2;b=x &amp; y"
+      "</title></channel></rss>");
+  EXPECT_EQ(feed.title, "?a=1&copy=2;b=x & y");
+}
+
+
+TEST(FeedCompatTest, ItemsOutsideChannel) {
+  ParsedFeed feed = MustParse(
+      "<rss version=\"0.92\"><channel><title>c</title></channel>"
+      "<item><title>stray</title><link>https://example.com/s</link></item>"
+      "</rss>");
+  ASSERT_EQ(feed.items.size(), 1u);
+  EXPECT_EQ(feed.items[0].title, "stray");
+}
+
+TEST(FeedCompatTest, AtomLinkAlternateInRssItem) {
+  ParsedItem item = OnlyItem(
+      "<rss version=\"2.0\" xmlns:atom=\"http://www.w3.org/2005/Atom\">"
+      "<channel><item><atom:link rel=\"alternate\" "
+      "href=\"https://example.com/alt\"/></item></channel></rss>");
+  EXPECT_EQ(item.link, "https://example.com/alt");
+}
+
+TEST(FeedCompatTest, RssItemWithAtomUpdated) {
+  ParsedItem item = OnlyItem(
+      "<rss version=\"2.0\" xmlns:a10=\"http://www.w3.org/2005/Atom\">"
+      "<channel><item><a10:updated>2024-05-13T09:30:00Z</a10:updated>"
+      "</item></channel></rss>");
+  EXPECT_EQ(Rfc3339(item.updated), "2024-05-13T09:30:00Z");
+}
+
+TEST(FeedCompatTest, UppercaseRssElementNames) {
+  ParsedFeed feed = MustParse(
+      "<RSS version=\"0.91\"><CHANNEL><TITLE>c</TITLE>"
+      "<ITEM><TITLE>i</TITLE><LINK>https://example.com/i</LINK></ITEM>"
+      "</CHANNEL></RSS>");
+  EXPECT_EQ(feed.title, "c");
+  ASSERT_EQ(feed.items.size(), 1u);
+  EXPECT_EQ(feed.items[0].link, "https://example.com/i");
+}
+
+
+TEST(FeedCompatTest, XmlBaseAppliesToUrlAttributes) {
+  ParsedItem item = OnlyItem(
+      "<rss version=\"2.0\" xmlns:media=\"http://search.yahoo.com/mrss/\">"
+      "<channel xml:base=\"https://cdn.example/base/\"><item "
+      "xml:base=\"items/\"><link>page.html</link>"
+      "<enclosure url=\"a.mp3\" type=\"audio/mpeg\" length=\"1\"/>"
+      "<media:thumbnail url=\"t.jpg\"/></item></channel></rss>");
+  EXPECT_EQ(item.link, "https://cdn.example/base/items/page.html");
+  ASSERT_EQ(item.enclosures.size(), 1u);
+  EXPECT_EQ(item.enclosures[0].url, "https://cdn.example/base/items/a.mp3");
+  EXPECT_EQ(item.thumbnail_url, "https://cdn.example/base/items/t.jpg");
+}
+
+TEST(FeedCompatTest, ProtocolRelativeAndRootRelativeLinks) {
+  ParsedItem item = OnlyItem(RssItem("<link>//cdn.example/x</link>"));
+  EXPECT_EQ(item.link, "https://cdn.example/x");
+  item = OnlyItem(RssItem("<link>../up?q=1#f</link>"));
+  EXPECT_EQ(item.link, "https://example.com/up?q=1#f");
+}
+
+
+TEST(FeedCompatTest, BareAmpersandInAttribute) {
+  ParsedItem item = OnlyItem(RssItem(
+      "<enclosure url=\"https://example.com/a?b=1&c=2\" type=\"x/y\"/>"));
+  ASSERT_EQ(item.enclosures.size(), 1u);
+  EXPECT_EQ(item.enclosures[0].url, "https://example.com/a?b=1&c=2");
+}
+
+TEST(FeedCompatTest, BareLessThanInText) {
+  ParsedItem item = OnlyItem(RssItem("<title>1 < 2 and 3 <4</title>"));
+  EXPECT_EQ(item.title, "1 < 2 and 3 <4");
+}
+
+TEST(FeedCompatTest, UnquotedAttributeValues) {
+  ParsedItem item = OnlyItem(RssItem(
+      "<enclosure url=https://example.com/a.mp3 length=5 type=audio/mpeg />"
+      "<title>t</title>"));
+  ASSERT_EQ(item.enclosures.size(), 1u);
+  EXPECT_EQ(item.enclosures[0].url, "https://example.com/a.mp3");
+  EXPECT_EQ(item.enclosures[0].length, 5);
+  EXPECT_EQ(item.title, "t");
+}
+
+
+TEST(FeedCompatTest, RssLinkWithHrefAttribute) {
+  ParsedItem item =
+      OnlyItem(RssItem("<link href=\"https://example.com/h\"/><title>t</title>"));
+  EXPECT_EQ(item.link, "https://example.com/h");
+}
+
+TEST(FeedCompatTest, MediaTitleAndDescriptionAsFallbacks) {
+  ParsedItem item = OnlyItem(
+      "<rss version=\"2.0\" xmlns:media=\"http://search.yahoo.com/mrss/\">"
+      "<channel><item><media:title>MT</media:title>"
+      "<media:description>MD</media:description>"
+      "<link>https://example.com/m</link></item></channel></rss>");
+  EXPECT_EQ(item.title, "MT");
+  EXPECT_EQ(item.summary, "MD");
+}
+
+
+TEST(FeedCompatTest, EmptyLinkIsNotTheFeedUrl) {
+  ParsedItem item = OnlyItem(RssItem(
+      "<link>  </link><guid>https://example.com/g</guid>"
+      "<link>https://example.com/second</link>"));
+  EXPECT_EQ(item.link, "https://example.com/second");
+  item = OnlyItem(RssItem("<link></link><guid>https://example.com/g</guid>"));
+  EXPECT_EQ(item.link, "https://example.com/g");
 }
 
 }  // namespace

@@ -1,9 +1,11 @@
 #include "ingest-service/parser/xml_repair.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstring>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "ingest-service/parser/html_entities.h"
 
@@ -26,6 +28,13 @@ bool IsNameChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
          (c >= '0' && c <= '9');
 }
+
+// windows-1252 0x80..0x9F; 0 where the code page leaves a hole.
+constexpr char32_t kCp1252High[32] = {
+    0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+    0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0,      0x017D, 0,
+    0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+    0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178};
 
 // Classifies the reference at text[pos] == '&'.
 enum class Ref { kXml, kHtml, kBare };
@@ -59,6 +68,21 @@ Ref ClassifyReference(std::string_view text, size_t pos, size_t* end,
     }
     if (digits > 0 && digits < 10 && i < text.size() && text[i] == ';') {
       *end = i + 1;
+      // &#128;..&#159; name C1 controls, but publishers mean windows-1252
+      // (&#146; for an apostrophe), as browsers and feedparser read them.
+      if (digits <= 3) {
+        uint32_t value = 0;
+        for (size_t k = pos + (hex ? 3 : 2); k < i; ++k) {
+          char d = text[k];
+          int v = d <= '9' ? d - '0' : (d | 0x20) - 'a' + 10;
+          value = value * (hex ? 16 : 10) + v;
+        }
+        if (value >= 0x80 && value <= 0x9F &&
+            kCp1252High[value - 0x80] != 0) {
+          *code_point = kCp1252High[value - 0x80];
+          return Ref::kHtml;
+        }
+      }
       return Ref::kXml;
     }
     return Ref::kBare;
@@ -347,6 +371,273 @@ std::string_view RepairXmlSlow(std::string_view text, std::string* storage,
   if (out == nullptr) return text.substr(begin);
   out->append(text.data() + copied, n - copied);
   return *out;
+}
+
+
+namespace {
+
+bool IsTagNameStart(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+         c == ':' || static_cast<unsigned char>(c) >= 0x80;
+}
+
+bool IsTagNameChar(char c) {
+  return IsTagNameStart(c) || (c >= '0' && c <= '9') || c == '-' || c == '.';
+}
+
+// HTML elements that never have content. "link" and "source" are left out:
+// they are RSS elements with content.
+bool IsHtmlVoid(std::string_view name) {
+  static constexpr std::string_view kVoid[] = {
+      "br",    "hr",    "img",   "input", "wbr", "area",
+      "col",   "embed", "param", "track", "meta", "basefont"};
+  for (std::string_view v : kVoid) {
+    if (absl::EqualsIgnoreCase(internal::Av(v), internal::Av(name))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool IsTagSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+// Writes the start tag `tag` ("<name ...>" or "<name .../>") with its
+// attributes in XML form: unquoted values quoted, a value-less attribute
+// given its own name as value (HTML's boolean attributes), malformed names
+// dropped. Returns true when it changed anything.
+bool WriteStartTag(std::string_view tag, size_t name_len, std::string* out) {
+  bool self_closed = tag.size() >= 3 + name_len && tag[tag.size() - 2] == '/';
+  std::string_view body = tag.substr(
+      1 + name_len, tag.size() - 1 - name_len - (self_closed ? 2 : 1));
+  size_t mark = out->size();
+  out->append(tag.substr(0, 1 + name_len));
+  bool changed = false;
+  size_t i = 0;
+  while (i < body.size()) {
+    if (IsTagSpace(body[i])) {
+      ++i;
+      continue;
+    }
+    size_t name_start = i;
+    while (i < body.size() && !IsTagSpace(body[i]) && body[i] != '=' &&
+           body[i] != '/') {
+      ++i;
+    }
+    std::string_view name = body.substr(name_start, i - name_start);
+    if (name.empty()) {  // a stray '/' or '='
+      ++i;
+      changed = true;
+      continue;
+    }
+    bool valid = IsTagNameStart(name[0]);
+    for (char c : name) valid = valid && IsTagNameChar(c);
+    size_t j = i;
+    while (j < body.size() && IsTagSpace(body[j])) ++j;
+    std::string_view value;
+    if (j < body.size() && body[j] == '=') {
+      ++j;
+      while (j < body.size() && IsTagSpace(body[j])) ++j;
+      if (j < body.size() && (body[j] == '"' || body[j] == '\'')) {
+        char q = body[j];
+        size_t close = body.find(q, j + 1);
+        if (close == std::string_view::npos) close = body.size();
+        value = body.substr(j + 1, close - j - 1);
+        j = std::min(close + 1, body.size());
+      } else {
+        size_t v = j;
+        while (j < body.size() && !IsTagSpace(body[j])) ++j;
+        value = body.substr(v, j - v);
+        changed = true;
+      }
+      i = j;
+    } else {
+      value = name;
+      changed = true;
+    }
+    if (!valid) {
+      changed = true;
+      continue;
+    }
+    absl::StrAppend(out, " ", Av(name), "=\"");
+    for (char c : value) {
+      if (c == '"') {
+        out->append("&quot;");
+      } else if (c == '<') {
+        out->append("&lt;");
+      } else {
+        out->push_back(c);
+      }
+    }
+    out->push_back('"');
+  }
+  out->append(self_closed ? "/>" : ">");
+  if (!changed) {  // keep the bytes as written
+    out->resize(mark);
+    out->append(tag);
+  }
+  return changed;
+}
+
+// An end tag that closes nothing reads as a typo for the innermost open
+// element when the two names are close: "</titel>" for "<title>".
+bool LooksLikeMisspelling(std::string_view open, std::string_view close) {
+  if (open.size() < 3 || close.size() < 3) return false;
+  size_t longer = std::max(open.size(), close.size());
+  size_t shorter = std::min(open.size(), close.size());
+  if (longer - shorter > 2) return false;
+  size_t same = 0;
+  for (char c : close) same += open.find(c) != std::string_view::npos;
+  return absl::EqualsIgnoreCase(internal::Av(open.substr(0, 2)),
+                                internal::Av(close.substr(0, 2))) &&
+         same + 1 >= close.size();
+}
+
+// End of the markup that starts at text[pos] ('<'), one past its last byte,
+// or npos when it never ends. Quotes are honoured inside tags.
+size_t TagEnd(std::string_view text, size_t pos) {
+  char quote = 0;
+  for (size_t i = pos + 1; i < text.size(); ++i) {
+    char c = text[i];
+    if (quote != 0) {
+      if (c == quote) quote = 0;
+    } else if (c == '"' || c == '\'') {
+      quote = c;
+    } else if (c == '>') {
+      return i + 1;
+    }
+  }
+  return std::string_view::npos;
+}
+
+}  // namespace
+
+bool BalanceTags(std::string_view text, int max_depth, std::string* out,
+                 std::vector<std::string>* warnings) {
+  out->clear();
+  out->reserve(text.size() + text.size() / 16);
+  std::vector<std::string_view> open;
+  // Whether the innermost open element has an element child yet.
+  bool top_has_child = true;
+  bool changed = false;
+  size_t first_change = 0;
+  auto note = [&](size_t at) {
+    if (!changed) first_change = at;
+    changed = true;
+  };
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t lt = text.find('<', pos);
+    if (lt == std::string_view::npos) {
+      out->append(text.substr(pos));
+      break;
+    }
+    out->append(text.substr(pos, lt - pos));
+    std::string_view rest = text.substr(lt);
+    size_t end;
+    if (rest.starts_with("<!--")) {
+      size_t close = text.find("-->", lt + 4);
+      end = close == std::string_view::npos ? text.size() : close + 3;
+    } else if (rest.starts_with("<![CDATA[")) {
+      size_t close = text.find("]]>", lt + 9);
+      end = close == std::string_view::npos ? text.size() : close + 3;
+    } else if (rest.starts_with("<?")) {
+      size_t close = text.find("?>", lt + 2);
+      end = close == std::string_view::npos ? text.size() : close + 2;
+    } else if (rest.starts_with("<!")) {
+      size_t gt = text.find('>', lt);
+      // Only up to the '>', so that many "<!x>" stay linear.
+      size_t bracket = text.substr(0, gt).find('[', lt);
+      if (bracket != std::string_view::npos) {
+        size_t close = text.find("]>", bracket);
+        end = close == std::string_view::npos ? text.size() : close + 2;
+      } else {
+        end = gt == std::string_view::npos ? text.size() : gt + 1;
+      }
+    } else if (rest.size() > 2 && rest[1] == '/' && IsTagNameStart(rest[2])) {
+      end = TagEnd(text, lt);
+      if (end == std::string_view::npos) return false;
+      size_t name_end = lt + 2;
+      while (name_end < end - 1 && IsTagNameChar(text[name_end])) ++name_end;
+      std::string_view name = text.substr(lt + 2, name_end - lt - 2);
+      size_t match = open.size();
+      for (size_t i = open.size(); i-- > 0;) {
+        if (open[i] == name) {
+          match = i;
+          break;
+        }
+      }
+      if (match == open.size()) {
+        for (size_t i = open.size(); i-- > 0;) {
+          if (absl::EqualsIgnoreCase(internal::Av(open[i]),
+                                     internal::Av(name))) {
+            match = i;
+            break;
+          }
+        }
+      }
+      if (match == open.size() && !open.empty() && !top_has_child &&
+          LooksLikeMisspelling(open.back(), name)) {
+        match = open.size() - 1;  // <title>x</titel>
+      }
+      if (match == open.size()) {
+        note(lt);  // closes nothing: dropped
+      } else {
+        if (match + 1 != open.size() || open[match] != name) note(lt);
+        while (open.size() > match) {
+          absl::StrAppend(out, "</", internal::Av(open.back()), ">");
+          open.pop_back();
+        }
+        top_has_child = true;
+      }
+      pos = end;
+      continue;
+    } else if (rest.size() > 1 && IsTagNameStart(rest[1])) {
+      end = TagEnd(text, lt);
+      if (end == std::string_view::npos) return false;
+      size_t name_end = lt + 1;
+      while (name_end < end - 1 && IsTagNameChar(text[name_end])) ++name_end;
+      std::string_view name = text.substr(lt + 1, name_end - lt - 1);
+      bool self_closed = text[end - 2] == '/';
+      top_has_child = true;
+      bool is_void = !self_closed && IsHtmlVoid(name);
+      if (!self_closed && !is_void) {
+        if (open.size() >= static_cast<size_t>(max_depth)) return false;
+        open.push_back(name);
+        top_has_child = false;
+      }
+      if (WriteStartTag(text.substr(lt, end - lt), name.size(), out)) {
+        note(lt);
+      }
+      if (is_void) {  // "<br>" -> "<br/>"
+        note(lt);
+        out->back() = '/';
+        out->push_back('>');
+      }
+      pos = end;
+      continue;
+    } else {
+      note(lt);
+      out->append("&lt;");
+      pos = lt + 1;
+      continue;
+    }
+    out->append(text.substr(lt, end - lt));
+    pos = end;
+  }
+  if (!open.empty()) note(text.size());
+  while (!open.empty()) {
+    absl::StrAppend(out, "</", internal::Av(open.back()), ">");
+    open.pop_back();
+  }
+  if (changed) {
+    size_t line, column;
+    LineColumn(text, first_change, &line, &column);
+    warnings->push_back(absl::StrCat(
+        "line ", line, ": tags do not nest; unclosed or stray tags repaired"));
+  }
+  return true;
 }
 
 }  // namespace newsfeed::ingest::internal

@@ -23,6 +23,19 @@ namespace newsfeed::ingest::internal {
 std::string_view RepairXml(std::string_view text, std::string* storage,
                            std::vector<std::string>* warnings);
 
+// Rewrites `text` (already through RepairXml) so that its tags nest, the
+// way a browser or feedparser's loose parser reads tag soup: an end tag
+// closes the elements left open inside it, an end tag that closes nothing
+// is dropped, elements still open at the end are closed, an HTML void
+// element written without "/>" (<br>, <img ...>) is self-closed, and a '<'
+// that starts no tag becomes "&lt;". Comments, CDATA sections, processing
+// instructions and the DOCTYPE are copied unchanged. Returns false (and
+// leaves *out unspecified) when the text cannot be read as tags at all (an
+// unterminated tag or quoted value) or elements nest deeper than
+// `max_depth`. Adds one warning when something was rewritten.
+bool BalanceTags(std::string_view text, int max_depth, std::string* out,
+                 std::vector<std::string>* warnings);
+
 // 1-based line and column (in bytes) of `offset` in `text`.
 void LineColumn(std::string_view text, size_t offset, size_t* line,
                 size_t* column);
