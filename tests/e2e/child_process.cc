@@ -125,6 +125,11 @@ int ChildProcess::Wait() {
   while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
   }
   exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  // The reader thread may not have drained the pipe yet: wait for its end of
+  // file so output() holds everything the process wrote (bounded, in case a
+  // descendant still holds the pipe open).
+  absl::MutexLock lock(&mu_);
+  mu_.AwaitWithTimeout(absl::Condition(&eof_), absl::Seconds(10));
   return *exit_code_;
 }
 

@@ -40,7 +40,8 @@ class ChildProcess {
                                           absl::Duration timeout);
 
   // Sends `signal`; then Wait reaps the process and returns its exit code
-  // (128 + signal when killed by one).
+  // (128 + signal when killed by one), once everything it wrote to stderr
+  // is in output().
   void Signal(int signal);
   int Wait();
 
