@@ -10,6 +10,7 @@ PACKAGES=(
   libcli11-dev libcpp-httplib-dev zlib1g-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   iso-codes python3 openssl
+  libpqxx-dev libpq-dev postgresql
 )
 
 missing=()
