@@ -19,8 +19,12 @@ absl::StatusOr<Connection> Connection::Open(std::string service_name,
                                     .cert_file = options.tls_cert_file,
                                     .key_file = options.tls_key_file});
   if (!credentials.ok()) return credentials.status();
+  // Replicas behind one DNS name (or an "ipv4:a,b" list): round_robin sends
+  // each call to a live one.
+  grpc::ChannelArguments args;
+  args.SetLoadBalancingPolicyName("round_robin");
   std::shared_ptr<grpc::Channel> channel =
-      grpc::CreateChannel(options.address, *credentials);
+      grpc::CreateCustomChannel(options.address, *credentials, args);
   return Connection(std::move(service_name), options, std::move(channel));
 }
 

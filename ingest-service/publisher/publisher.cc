@@ -44,6 +44,10 @@ Publisher::Publisher(IngestState& state, const PublisherOptions& options)
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
               static_cast<int>(absl::ToInt64Milliseconds(options.max_backoff)));
   args.SetMaxSendMessageSize(16 << 20);
+  // Several query-service replicas behind one DNS name (or an "ipv4:a,b"
+  // list): spread streams over all of them, and a stream broken by a dead
+  // replica reconnects to a live one.
+  args.SetLoadBalancingPolicyName("round_robin");
   absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
       auth::MakeChannelCredentials(options.tls);
   if (credentials.ok()) {
