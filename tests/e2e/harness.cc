@@ -38,6 +38,7 @@ FeedServer::FeedServer(const std::string& root) {
   server_.Get("/generated/(.*)", [this](const httplib::Request& request,
                                         httplib::Response& response) {
     absl::MutexLock lock(&mu_);
+    ++fetches_[request.path];
     auto it = documents_.find(request.path);
     if (it == documents_.end()) {
       response.status = 404;
@@ -58,6 +59,12 @@ FeedServer::~FeedServer() {
 void FeedServer::Put(const std::string& path, std::string body) {
   absl::MutexLock lock(&mu_);
   documents_[path] = std::move(body);
+}
+
+int FeedServer::Fetches(const std::string& path) {
+  absl::MutexLock lock(&mu_);
+  auto it = fetches_.find(path);
+  return it == fetches_.end() ? 0 : it->second;
 }
 
 std::string FeedServer::Url(const std::string& path) const {

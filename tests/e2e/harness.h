@@ -26,6 +26,8 @@ class FeedServer {
   // Serves `body` at `path` (e.g. "/big.xml") from now on.
   void Put(const std::string& path, std::string body);
   std::string Url(const std::string& path) const;
+  // How many times `path` was requested (found or not).
+  int Fetches(const std::string& path);
 
  private:
   httplib::Server server_;
@@ -33,6 +35,7 @@ class FeedServer {
   std::thread thread_;
   absl::Mutex mu_;
   std::map<std::string, std::string> documents_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, int> fetches_ ABSL_GUARDED_BY(mu_);
 };
 
 // A started service: the process and the address it logged.
