@@ -3,8 +3,11 @@
 # the demo stack (deploy/docker-compose.yml + docker-compose.demo.yml: the
 # bundled sample feeds, no internet) and checks it through the ports it
 # publishes on 127.0.0.1 with the host-built newsfeed CLI: health, tagged
-# search results, a subscription, data kept across a restart. Then removes the
-# stack and its volumes. Prints PASS/FAIL per check; exits non-zero on failure.
+# search results, a subscription, data kept across a restart. Then the scaled
+# layout (deploy/docker-compose.scale.yml: PostgreSQL, two query-service
+# replicas, two ingest-services): every sample article once on both replicas,
+# a subscription, and a replica killed while the other keeps serving. Removes
+# each stack and its volumes. Prints PASS/FAIL per check; exits non-zero on failure.
 #
 # No Docker engine here: rootful podman (runc) serves the Docker API on a
 # private socket for docker-compose 1.29, and a loop runs the healthchecks
@@ -22,6 +25,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 
 PROJECT=${NEWSFEED_DEPLOY_PROJECT:-nfdeploy$$}
+SCALE_PROJECT=${PROJECT}scale
 TIMEOUT=${NEWSFEED_DEPLOY_TIMEOUT:-180}
 BASE_IMAGE=docker.io/library/debian:bookworm
 COMPOSE_FILES=(-f deploy/docker-compose.yml -f deploy/docker-compose.demo.yml)
@@ -97,6 +101,7 @@ export COMPOSE_PROJECT_NAME=$PROJECT
 SVC_PID=""
 HC_PID=""
 compose() { docker-compose "${COMPOSE_FILES[@]}" "$@"; }
+scompose() { COMPOSE_PROJECT_NAME=$SCALE_PROJECT docker-compose -f deploy/docker-compose.scale.yml "$@"; }
 
 cleanup() {
   local rc=$?
@@ -112,6 +117,13 @@ cleanup() {
     t=$(now)
     compose down -v -t 5 >"$WORK/down.log" 2>&1 || cat "$WORK/down.log"
     log "down -v took $(($(now) - t))s"
+    if [[ -n ${SCALE_UP:-} ]]; then
+      if ((rc != 0)); then
+        log "logs of the scaled stack ($SCALE_PROJECT):"
+        scompose logs --no-color --tail=30 2>&1 | sed 's/^/    /'
+      fi
+      scompose down -v -t 5 >"$WORK/down-scale.log" 2>&1 || cat "$WORK/down-scale.log"
+    fi
   fi
   podman rm -f -v "$PROJECT-realconfig" >/dev/null 2>&1
   [[ -n $HC_PID ]] && kill "$HC_PID" 2>/dev/null
@@ -131,14 +143,16 @@ SVC_PID=$!
 for _ in $(seq 100); do [[ -S $SOCK ]] && break; sleep 0.1; done
 [[ -S $SOCK ]] || { log "FAIL: podman API socket did not appear"; exit 1; }
 
-# Runs the healthchecks of this project's containers that are not yet healthy.
+# Runs the healthchecks of our projects' containers that are not yet healthy.
 (
   while :; do
-    for c in $(podman ps -q --filter "label=com.docker.compose.project=$PROJECT" \
-                 --filter health=starting) \
-             $(podman ps -q --filter "label=com.docker.compose.project=$PROJECT" \
-                 --filter health=unhealthy); do
-      podman healthcheck run "$c" >/dev/null 2>&1 || true
+    for p in "$PROJECT" "$SCALE_PROJECT"; do
+      for c in $(podman ps -q --filter "label=com.docker.compose.project=$p" \
+                   --filter health=starting) \
+               $(podman ps -q --filter "label=com.docker.compose.project=$p" \
+                   --filter health=unhealthy); do
+        podman healthcheck run "$c" >/dev/null 2>&1 || true
+      done
     done
     sleep 1
   done
@@ -334,6 +348,83 @@ else
 fi
 podman rm -f -v "$REAL" >/dev/null 2>&1 || true
 timing "checks" $(($(now) - t_checks))
+t=$(now)
+compose down -v -t 5 >"$WORK/down.log" 2>&1 || cat "$WORK/down.log"
+timing "down -v (demo)" $(($(now) - t))
+
+# --- the scaled layout ------------------------------------------------------------
+export NEWSFEED_QUERY_PORT=$(free_port)
+export NEWSFEED_QUERY_B_PORT=$(free_port)
+while [[ $NEWSFEED_QUERY_B_PORT == "$NEWSFEED_QUERY_PORT" ]]; do NEWSFEED_QUERY_B_PORT=$(free_port); done
+export NEWSFEED_PG_PASSWORD=deploy-test-$$
+QUERY_A=127.0.0.1:$NEWSFEED_QUERY_PORT
+QUERY_B=127.0.0.1:$NEWSFEED_QUERY_B_PORT
+SCALE_SERVICES=(postgres query-a query-b ingest-1 ingest-2 feeds)
+log "scaled project $SCALE_PROJECT, replicas on $QUERY_A and $QUERY_B"
+
+if scompose config -q; then pass "docker-compose config -q (scale)"
+else die "docker-compose config -q (scale)"; fi
+t=$(now)
+if scompose build >"$WORK/build-scale.log" 2>&1; then
+  timing "image build (scale)" $(($(now) - t))
+  pass "images built (postgres and the service images)"
+else
+  tail -40 "$WORK/build-scale.log"
+  die "image build (scale, log above)"
+fi
+SCALE_UP=1
+t=$(now)
+if timeout "$TIMEOUT" env COMPOSE_PROJECT_NAME="$SCALE_PROJECT" \
+     docker-compose -f deploy/docker-compose.scale.yml up -d >"$WORK/up-scale.log" 2>&1; then
+  timing "up -d (scale)" $(($(now) - t))
+  pass "docker-compose up -d (scale)"
+else
+  cat "$WORK/up-scale.log"
+  die "docker-compose up -d (scale)"
+fi
+for s in "${SCALE_SERVICES[@]}"; do CID[$s]=$(scompose ps -q "$s"); done
+scale_healthy() {
+  local s
+  for s in "${SCALE_SERVICES[@]}"; do
+    [[ $(health_of "$s") == healthy ]] || return 1
+  done
+}
+t=$(now)
+if wait_until scale_healthy; then
+  timing "healthy (scale)" $(($(now) - t))
+  pass "containers healthy: ${SCALE_SERVICES[*]}"
+else
+  for s in "${SCALE_SERVICES[@]}"; do log "$s: $(health_of "$s")"; done
+  die "scaled containers healthy within ${TIMEOUT}s"
+fi
+
+count_on() {  # count_on ADDRESS: articles a search there returns
+  local out
+  out=$("$NEWSFEED" --query "$1" --json search --limit 100 2>/dev/null) || { echo 0; return; }
+  grep -c '"id"' <<<"$out" || true
+}
+both_complete() {
+  [[ $(count_on "$QUERY_A") -ge $DEMO_ARTICLES && $(count_on "$QUERY_B") -ge $DEMO_ARTICLES ]]
+}
+if wait_until both_complete && [[ $(count_on "$QUERY_A") == "$DEMO_ARTICLES" &&
+                                  $(count_on "$QUERY_B") == "$DEMO_ARTICLES" ]]; then
+  pass "both replicas serve each of the $DEMO_ARTICLES sample articles once (one store)"
+else
+  fail "replicas serve the sample articles once: A has $(count_on "$QUERY_A"), B has $(count_on "$QUERY_B")"
+fi
+if out=$(timeout 30 "$NEWSFEED" --query "$QUERY_B" --json subscribe --after-seq 0 --max "$DEMO_ARTICLES" 2>&1) &&
+   [[ $(grep -c '"id"' <<<"$out" || true) -ge $DEMO_ARTICLES ]]; then
+  pass "subscribe on replica B replays all $DEMO_ARTICLES articles, whichever replica stored them"
+else
+  fail "subscribe on replica B: $(tail -3 <<<"$out")"
+fi
+podman kill "${CID[query-a]}" >/dev/null 2>&1 || true
+if [[ $(count_on "$QUERY_B") == "$DEMO_ARTICLES" &&
+      $(count_on "ipv4:$QUERY_A,$QUERY_B") == "$DEMO_ARTICLES" ]]; then
+  pass "replica A killed: B serves, and a client given both addresses is routed to B"
+else
+  fail "after killing replica A: B has $(count_on "$QUERY_B"), both-address client $(count_on "ipv4:$QUERY_A,$QUERY_B")"
+fi
 
 log "timings: ${TIMINGS[*]}"
 printf 'deploy: %d passed, %d failed\n' "$PASSED" "$FAILED"
