@@ -254,7 +254,8 @@ std::string Message(const std::exception& e) {
 // user's text query.
 absl::Status CurrentExceptionStatus(std::string_view what, bool has_text,
                                     bool* broken) {
-  const std::string prefix = absl::StrCat("PostgreSQL: ", std::string(what), ": ");
+  const std::string prefix =
+      absl::StrCat("PostgreSQL: ", std::string(what), ": ");
   try {
     throw;
   } catch (const pqxx::broken_connection& e) {
@@ -299,8 +300,9 @@ absl::StatusOr<std::unique_ptr<internal::PgConnection>> Connect(
   try {
     return std::make_unique<internal::PgConnection>(url);
   } catch (const std::exception& e) {
-    return absl::UnavailableError(absl::StrCat(
-        "PostgreSQL: connect (", std::string(role), " connection): ", Message(e)));
+    return absl::UnavailableError(absl::StrCat("PostgreSQL: connect (",
+                                               std::string(role),
+                                               " connection): ", Message(e)));
   }
 }
 
@@ -314,7 +316,8 @@ absl::Status Migrate(pqxx::connection& conn) {
   {
     pqxx::nontransaction n(conn);
     n.exec_params("SELECT pg_advisory_lock($1::bigint)", kSchemaLockKey);
-    n.exec("CREATE TABLE IF NOT EXISTS schema_version(version integer NOT NULL)");
+    n.exec(
+        "CREATE TABLE IF NOT EXISTS schema_version(version integer NOT NULL)");
   }
   int64_t version = 0;
   {
@@ -455,8 +458,9 @@ void AppendConditions(const ArticleFilter& filter,
     if (filter.amount_currency().empty()) {
       q.Add(" AND a.max_amount >= ").BindDouble(filter.min_amount());
     } else {
-      q.Add(" AND EXISTS (SELECT 1 FROM amounts m WHERE m.seq = a.seq"
-            " AND m.currency = ")
+      q.Add(
+           " AND EXISTS (SELECT 1 FROM amounts m WHERE m.seq = a.seq"
+           " AND m.currency = ")
           .BindText(absl::AsciiStrToUpper(filter.amount_currency()))
           .Add(" AND m.value >= ")
           .BindDouble(filter.min_amount())
@@ -569,8 +573,7 @@ absl::StatusOr<std::unique_ptr<PgStore>> PgStore::Open(
     return absl::InvalidArgumentError("postgres_url: must be set");
   }
   if (options.postgres_pool_size < 1) {
-    return absl::InvalidArgumentError(
-        "postgres_pool_size: must be at least 1");
+    return absl::InvalidArgumentError("postgres_pool_size: must be at least 1");
   }
   if (absl::Status s = internal::ValidateCommonOptions(options); !s.ok()) {
     return s;
@@ -625,7 +628,8 @@ absl::Status PgStore::WithWriter(std::string_view what, Fn&& fn) {
   }
 }
 
-absl::StatusOr<std::unique_ptr<internal::PgConnection>> PgStore::AcquireReader() {
+absl::StatusOr<std::unique_ptr<internal::PgConnection>>
+PgStore::AcquireReader() {
   {
     absl::MutexLock lock(&pool_mu_);
     pool_mu_.Await(absl::Condition(
@@ -635,7 +639,8 @@ absl::StatusOr<std::unique_ptr<internal::PgConnection>> PgStore::AcquireReader()
         },
         this));
     if (!idle_readers_.empty()) {
-      std::unique_ptr<internal::PgConnection> conn = std::move(idle_readers_.back());
+      std::unique_ptr<internal::PgConnection> conn =
+          std::move(idle_readers_.back());
       idle_readers_.pop_back();
       return conn;
     }
@@ -869,9 +874,9 @@ absl::StatusOr<UpsertResult> PgStore::Upsert(
           NoNul(absl::AsciiStrToLower(in.language())), max_amount,
           NoNul(in.content_hash()), fingerprint,
           pqxx::binarystring(blob.data(), blob.size()), NoNul(in.title()),
-          NoNul(in.summary()), NoNul(in.content_text()),
-          NumberArray(tag_dims), TextArray(tag_values), BoolArray(tag_facets),
-          TextArray(currencies), NumberArray(amounts));
+          NoNul(in.summary()), NoNul(in.content_text()), NumberArray(tag_dims),
+          TextArray(tag_values), BoolArray(tag_facets), TextArray(currencies),
+          NumberArray(amounts));
       ++result.stored;
       result.changed.push_back(std::move(out));
     }
@@ -897,8 +902,7 @@ absl::StatusOr<UpsertResult> PgStore::Upsert(
     }
     ApplyFacetDeltas(w, deltas);
     if (result.stored > 0) {
-      w.exec_prepared("set_meta",
-                      TextArray({"last_sequence", "article_count"}),
+      w.exec_prepared("set_meta", TextArray({"last_sequence", "article_count"}),
                       NumberArray(std::vector<int64_t>{seq, article_count}));
       // Delivered to every listener when (and only if) this commits.
       w.exec_prepared("notify", kChannel, absl::StrCat(seq));
@@ -941,9 +945,10 @@ absl::StatusOr<SearchResponse> PgStore::Search(const SearchRequest& request) {
           }
           // ts_rank_cd: cover density, with the default weights (title 1.0,
           // summary 0.4, body 0.2). Higher ranks first.
-          q.Add("SELECT * FROM (SELECT a.seq, a.published, a.proto, "
-                "ts_rank_cd(a.tsv, k.q)::float8 AS score FROM articles a, "
-                "to_tsquery('simple', ")
+          q.Add(
+               "SELECT * FROM (SELECT a.seq, a.published, a.proto, "
+               "ts_rank_cd(a.tsv, k.q)::float8 AS score FROM articles a, "
+               "to_tsquery('simple', ")
               .BindText(parts[text_part].values[0])
               .Add(") AS k(q) WHERE a.tsv @@ k.q");
           AppendConditions(filter, parts, text_part, "a.published", q);
@@ -966,14 +971,16 @@ absl::StatusOr<SearchResponse> PgStore::Search(const SearchRequest& request) {
           if (*driver >= 0) {
             // One tag's rows, newest first, straight from tags_by_value.
             prefix = "d.";
-            q.Add("SELECT a.seq, a.published, a.proto, 0::float8 FROM tags d "
-                  "JOIN articles a ON a.seq = d.seq WHERE d.dim = ")
+            q.Add(
+                 "SELECT a.seq, a.published, a.proto, 0::float8 FROM tags d "
+                 "JOIN articles a ON a.seq = d.seq WHERE d.dim = ")
                 .BindInt(static_cast<int64_t>(parts[*driver].dim))
                 .Add(" AND d.value = ")
                 .BindText(parts[*driver].values[0]);
           } else {
-            q.Add("SELECT a.seq, a.published, a.proto, 0::float8 "
-                  "FROM articles a WHERE TRUE");
+            q.Add(
+                "SELECT a.seq, a.published, a.proto, 0::float8 "
+                "FROM articles a WHERE TRUE");
           }
           AppendConditions(filter, parts, *driver,
                            std::string(prefix) + "published", q);
@@ -1054,25 +1061,29 @@ absl::StatusOr<FacetsResponse> PgStore::Facets(const FacetsRequest& request) {
   Sql q;
   if (unfiltered) {
     // Every article matches: the maintained counts are the answer.
-    q.Add("WITH c AS (SELECT dim, value, n FROM tag_counts WHERE n > 0), "
-          "total AS (SELECT value AS n FROM meta WHERE key = "
-          "'article_count'), ");
+    q.Add(
+        "WITH c AS (SELECT dim, value, n FROM tag_counts WHERE n > 0), "
+        "total AS (SELECT value AS n FROM meta WHERE key = "
+        "'article_count'), ");
   } else {
     q.Add("WITH m AS MATERIALIZED (SELECT a.seq FROM articles a WHERE TRUE");
     AppendConditions(filter, *parts, -1, "a.published", q);
-    q.Add("), c AS (SELECT t.dim, t.value, count(*) AS n FROM m JOIN tags t "
-          "ON t.seq = m.seq WHERE t.facet AND t.dim BETWEEN 1 AND 3 "
-          "GROUP BY t.dim, t.value), "
-          "total AS (SELECT count(*) AS n FROM m), ");
+    q.Add(
+        "), c AS (SELECT t.dim, t.value, count(*) AS n FROM m JOIN tags t "
+        "ON t.seq = m.seq WHERE t.facet AND t.dim BETWEEN 1 AND 3 "
+        "GROUP BY t.dim, t.value), "
+        "total AS (SELECT count(*) AS n FROM m), ");
   }
-  q.Add("r AS (SELECT dim, value, n, row_number() OVER (PARTITION BY dim "
-        "ORDER BY n DESC, value COLLATE \"C\") AS rn FROM c) "
-        "SELECT r.dim::integer, r.value, r.n, r.rn, l.display, l.label "
-        "FROM r LEFT JOIN labels l ON l.dim = r.dim AND l.value = r.value "
-        "WHERE r.rn <= ")
+  q.Add(
+       "r AS (SELECT dim, value, n, row_number() OVER (PARTITION BY dim "
+       "ORDER BY n DESC, value COLLATE \"C\") AS rn FROM c) "
+       "SELECT r.dim::integer, r.value, r.n, r.rn, l.display, l.label "
+       "FROM r LEFT JOIN labels l ON l.dim = r.dim AND l.value = r.value "
+       "WHERE r.rn <= ")
       .BindInt(*limit)
-      .Add(" UNION ALL SELECT 0, '', n, 0, NULL, NULL FROM total "
-           "ORDER BY 1, 4");
+      .Add(
+          " UNION ALL SELECT 0, '', n, 0, NULL, NULL FROM total "
+          "ORDER BY 1, 4");
   FacetsResponse response;
   absl::Status status = WithReader(
       "facets", HasText(*parts), [&](pqxx::connection& conn) -> absl::Status {
@@ -1186,9 +1197,8 @@ absl::StatusOr<uint64_t> PgStore::AwaitCommit(uint64_t known_latest,
       if (left <= absl::ZeroDuration()) break;
       const int64_t micros =
           std::max<int64_t>(1, absl::ToInt64Microseconds(left));
-      listener_->conn().await_notification(
-          static_cast<long>(micros / 1000000),
-          static_cast<long>(micros % 1000000));
+      listener_->conn().await_notification(static_cast<long>(micros / 1000000),
+                                           static_cast<long>(micros % 1000000));
     }
   } catch (...) {
     bool broken = false;
@@ -1214,8 +1224,7 @@ absl::StatusOr<int64_t> PgStore::RetentionBatch(absl::Time now) {
     std::vector<int64_t> victims;
     if (options_.retention_max_age > absl::ZeroDuration()) {
       for (const pqxx::row& row : w.exec_prepared(
-               "expired",
-               absl::ToUnixMicros(now - options_.retention_max_age),
+               "expired", absl::ToUnixMicros(now - options_.retention_max_age),
                static_cast<int64_t>(kRetentionBatch))) {
         victims.push_back(row[0].as<int64_t>());
       }
@@ -1224,9 +1233,9 @@ absl::StatusOr<int64_t> PgStore::RetentionBatch(absl::Time now) {
         meta.article_count > options_.retention_max_articles) {
       for (const pqxx::row& row : w.exec_prepared(
                "oldest",
-               std::min<int64_t>(kRetentionBatch,
-                                 meta.article_count -
-                                     options_.retention_max_articles))) {
+               std::min<int64_t>(
+                   kRetentionBatch,
+                   meta.article_count - options_.retention_max_articles))) {
         victims.push_back(row[0].as<int64_t>());
       }
     }
@@ -1235,12 +1244,13 @@ absl::StatusOr<int64_t> PgStore::RetentionBatch(absl::Time now) {
     DeleteArticles(w, victims, deltas);
     ApplyFacetDeltas(w, deltas);
     removed = static_cast<int64_t>(victims.size());
-    const int64_t removed_through = std::max(
-        meta.removed_through, *std::max_element(victims.begin(), victims.end()));
-    w.exec_prepared(
-        "set_meta", TextArray({"article_count", "retention_removed_through"}),
-        NumberArray(std::vector<int64_t>{meta.article_count - removed,
-                                         removed_through}));
+    const int64_t removed_through =
+        std::max(meta.removed_through,
+                 *std::max_element(victims.begin(), victims.end()));
+    w.exec_prepared("set_meta",
+                    TextArray({"article_count", "retention_removed_through"}),
+                    NumberArray(std::vector<int64_t>{
+                        meta.article_count - removed, removed_through}));
     w.commit();
     return absl::OkStatus();
   });

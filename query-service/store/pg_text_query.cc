@@ -60,8 +60,7 @@ class Parser {
       ++pos_;
       while (true) {
         if (pos_ >= text_.size()) {
-          return absl::InvalidArgumentError(
-              "filter.text: unterminated string");
+          return absl::InvalidArgumentError("filter.text: unterminated string");
         }
         if (text_[pos_] == '"') {
           if (pos_ + 1 < text_.size() && text_[pos_ + 1] == '"') {

@@ -23,11 +23,11 @@
 namespace newsfeed::query {
 namespace {
 
-using internal::DbPtr;
-using internal::StmtPtr;
 using internal::ArticleFingerprint;
-using internal::ParseArticle;
+using internal::DbPtr;
 using internal::PageToken;
+using internal::ParseArticle;
+using internal::StmtPtr;
 using newsfeed::v1::Article;
 using newsfeed::v1::ArticleFilter;
 using newsfeed::v1::FacetCount;
@@ -465,8 +465,7 @@ void AppendConditions(const ArticleFilter& filter,
     if (filter.amount_currency().empty()) {
       q.Add(" AND a.max_amount >= ").Bind(filter.min_amount());
     } else {
-      q.Add(
-           " AND EXISTS (SELECT 1 FROM amounts m WHERE m.article = ")
+      q.Add(" AND EXISTS (SELECT 1 FROM amounts m WHERE m.article = ")
           .Add(pk_col)
           .Add(" AND m.currency = ")
           .Bind(absl::AsciiStrToUpper(filter.amount_currency()))
@@ -765,8 +764,7 @@ SqliteStore::~SqliteStore() {
 // ---------------------------------------------------------------------------
 // Writes.
 
-absl::Status SqliteStore::DeleteArticleLocked(int64_t pk,
-                                              FacetDeltas& deltas) {
+absl::Status SqliteStore::DeleteArticleLocked(int64_t pk, FacetDeltas& deltas) {
   sqlite3* db = writer_.get();
   WriteStatements& s = *stmts_;
   {
@@ -1216,9 +1214,8 @@ absl::StatusOr<FacetsResponse> SqliteStore::Facets(
     if (!n.ok()) return n.status();
     response.set_total(*n);
     absl::Status s = RunQuery(
-        lease.db(),
-        Sql{"SELECT dim, value, n FROM tag_counts WHERE n > 0", {}}, false,
-        [&](sqlite3_stmt* stmt) -> absl::Status {
+        lease.db(), Sql{"SELECT dim, value, n FROM tag_counts WHERE n > 0", {}},
+        false, [&](sqlite3_stmt* stmt) -> absl::Status {
           by_dim[sqlite3_column_int(stmt, 0)].push_back(
               {ColumnText(stmt, 1), sqlite3_column_int64(stmt, 2)});
           return absl::OkStatus();

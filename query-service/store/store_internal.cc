@@ -94,8 +94,7 @@ std::string EncodeToken(const PageToken& t) {
 absl::StatusOr<SearchParams> ValidateSearch(
     const newsfeed::v1::SearchRequest& request, const StoreOptions& options) {
   const ArticleFilter& filter = request.filter();
-  if (absl::Status s = ValidateFilter(filter, options.filter_limits);
-      !s.ok()) {
+  if (absl::Status s = ValidateFilter(filter, options.filter_limits); !s.ok()) {
     return s;
   }
   SearchParams p;
@@ -136,8 +135,7 @@ absl::StatusOr<int> ValidateFacets(const newsfeed::v1::FacetsRequest& request,
       !s.ok()) {
     return s;
   }
-  const int limit =
-      request.limit() == 0 ? kDefaultFacetLimit : request.limit();
+  const int limit = request.limit() == 0 ? kDefaultFacetLimit : request.limit();
   if (limit < 1 || limit > kMaxFacetLimit) {
     return absl::InvalidArgumentError(absl::StrCat(
         "limit: ", request.limit(), ", must be 1..", kMaxFacetLimit));
@@ -148,8 +146,7 @@ absl::StatusOr<int> ValidateFacets(const newsfeed::v1::FacetsRequest& request,
 absl::Status ValidateReadChanges(uint64_t after_sequence,
                                  const ArticleFilter& filter, int limit,
                                  const StoreOptions& options) {
-  if (absl::Status s = ValidateFilter(filter, options.filter_limits);
-      !s.ok()) {
+  if (absl::Status s = ValidateFilter(filter, options.filter_limits); !s.ok()) {
     return s;
   }
   if (limit < 1) {
