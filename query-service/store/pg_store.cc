@@ -808,16 +808,17 @@ absl::StatusOr<UpsertResult> PgStore::Upsert(
         return absl::InternalError(
             absl::StrCat("article ", in.id(), ": does not serialize"));
       }
-      std::string max_amount;
       std::vector<std::string> currencies;
       std::vector<double> amounts;
       for (const auto& m : in.amounts()) {
-        if (max_amount.empty() || m.value() > std::stod(max_amount)) {
-          max_amount = DoubleText(m.value());
-        }
         currencies.push_back(absl::AsciiStrToUpper(m.currency()));
         amounts.push_back(m.value());
       }
+      // NULL (an empty string here) when the article announces no amount.
+      const std::string max_amount =
+          amounts.empty()
+              ? std::string()
+              : DoubleText(*std::max_element(amounts.begin(), amounts.end()));
       std::vector<int> tag_dims;
       std::vector<std::string> tag_values;
       std::vector<bool> tag_facets;
@@ -1178,35 +1179,48 @@ absl::StatusOr<uint64_t> PgStore::AwaitCommit(uint64_t known_latest,
                                               absl::Duration timeout) {
   absl::MutexLock lock(&listen_mu_);
   const absl::Time deadline = absl::Now() + timeout;
-  if (listener_ == nullptr) {
-    absl::StatusOr<std::unique_ptr<Listener>> started =
-        Listener::Start(options_.postgres_url);
-    if (!started.ok()) return started.status();
-    listener_ = std::move(*started);
-  }
-  // LISTEN is in place before the latest sequence is read, so a commit after
-  // this read is notified: none falls between the check and the wait.
-  absl::StatusOr<uint64_t> latest = LatestSequence();
-  if (!latest.ok()) return latest.status();
-  if (*latest > known_latest) return *latest;
-  try {
-    while (true) {
-      listener_->conn().get_notifs();
-      if (listener_->latest() > known_latest) return listener_->latest();
-      const absl::Duration left = deadline - absl::Now();
-      if (left <= absl::ZeroDuration()) break;
-      const int64_t micros =
-          std::max<int64_t>(1, absl::ToInt64Microseconds(left));
-      listener_->conn().await_notification(static_cast<long>(micros / 1000000),
-                                           static_cast<long>(micros % 1000000));
+  // A listen connection lost while nobody waited (a server restart) is
+  // replaced within the call; a second loss in one call is reported.
+  for (int attempt = 0;; ++attempt) {
+    if (listener_ != nullptr && !listener_->conn().is_open()) listener_.reset();
+    if (listener_ == nullptr) {
+      absl::StatusOr<std::unique_ptr<Listener>> started =
+          Listener::Start(options_.postgres_url);
+      if (!started.ok()) return started.status();
+      listener_ = std::move(*started);
     }
-  } catch (...) {
-    bool broken = false;
-    absl::Status s = CurrentExceptionStatus("await commit", false, &broken);
-    listener_.reset();  // reconnect and LISTEN again on the next call
-    return s;
+    // LISTEN is in place before the latest sequence is read, so a commit
+    // after this read is notified: none falls between the check and the
+    // wait.
+    absl::StatusOr<uint64_t> latest = LatestSequence();
+    if (!latest.ok()) return latest.status();
+    if (*latest > known_latest) return *latest;
+    absl::Status lost;
+    try {
+      while (true) {
+        listener_->conn().get_notifs();
+        if (listener_->latest() > known_latest) return listener_->latest();
+        // libpq may report the server's goodbye as a closed connection
+        // rather than an error; waiting on it would return at once, forever.
+        if (!listener_->conn().is_open()) {
+          throw pqxx::broken_connection("listen connection closed");
+        }
+        const absl::Duration left = deadline - absl::Now();
+        if (left <= absl::ZeroDuration()) break;
+        const int64_t micros =
+            std::max<int64_t>(1, absl::ToInt64Microseconds(left));
+        listener_->conn().await_notification(
+            static_cast<long>(micros / 1000000),
+            static_cast<long>(micros % 1000000));
+      }
+    } catch (...) {
+      bool broken = false;
+      lost = CurrentExceptionStatus("await commit", false, &broken);
+      listener_.reset();
+    }
+    if (lost.ok()) return LatestSequence();
+    if (attempt > 0) return lost;
   }
-  return LatestSequence();
 }
 
 // ---------------------------------------------------------------------------

@@ -100,9 +100,12 @@ class PgStore final : public ArticleStore {
   // the latest committed sequence as soon as it is > known_latest (at once
   // if it already is), or after `timeout` the latest sequence whatever it is
   // (then <= known_latest unless a commit raced the timeout). Uses its own
-  // LISTEN connection, opened on first use and reopened after a failure.
-  // Returns UNAVAILABLE if the database cannot be reached. Thread-safe, but
-  // calls are serialised: meant for one waiting thread per store.
+  // LISTEN connection, opened on first use; one found lost (e.g. after a
+  // server restart) is reopened and LISTENs again within the call. Returns
+  // UNAVAILABLE if the database cannot be reached or the connection is lost
+  // again while waiting (the next call reconnects). Thread-safe, but calls
+  // are serialised: meant for one waiting thread per store (the live
+  // fan-out's poller).
   absl::StatusOr<uint64_t> AwaitCommit(uint64_t known_latest,
                                        absl::Duration timeout);
 

@@ -269,14 +269,20 @@ TEST_F(PgStoreTest, RecoversAfterConnectionsAreTerminated) {
 
   expect_ok_or_unavailable(
       store->AwaitCommit(2, absl::Milliseconds(1)).status());
-  absl::StatusOr<uint64_t> awaited = store->AwaitCommit(1, absl::Hours(1));
+  // The listener is back: a commit by another instance wakes it.
+  std::unique_ptr<PgStore> other = MustOpen();
+  ASSERT_NE(other, nullptr);
+  absl::StatusOr<uint64_t> awaited;
+  std::thread waiter([&] { awaited = store->AwaitCommit(2, absl::Hours(1)); });
+  ASSERT_TRUE(other->Upsert({MakeArticle("c", 3, {})}).ok());
+  waiter.join();
   ASSERT_TRUE(awaited.ok()) << awaited.status();
-  EXPECT_EQ(*awaited, 2u);
+  EXPECT_EQ(*awaited, 3u);
 
   absl::StatusOr<Article> b = store->Get("b");
   ASSERT_TRUE(b.ok()) << b.status();
   EXPECT_EQ(b->sequence(), 2u);
-  EXPECT_EQ(store->Facets(FacetsRequest())->total(), 2);
+  EXPECT_EQ(store->Facets(FacetsRequest())->total(), 3);
 }
 
 }  // namespace
