@@ -3,9 +3,13 @@
 // store_bench: loads N synthetic articles into a SqliteStore and measures
 // insert throughput against a bare SQLite insert of the same rows (the
 // baseline, same run), then the latency of typical queries, the file size and
-// the peak RSS.
+// the peak RSS. With --engines=sqlite,postgres the same workload (same
+// articles, same query parameters) also runs on a PgStore, and a final table
+// gives the PostgreSQL / SQLite ratios of the run.
 //
 //   store_bench --articles=100000 [--dir=/tmp] [--queries=200]
+//   store_bench --articles=100000 --engines=sqlite,postgres
+//       [--postgres_url=...]  (default: a private server, test_postgres.h)
 //   STORE_BENCH_ARTICLES=1000000 store_bench
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -18,6 +22,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <map>
+#include <pqxx/pqxx>
 #include <random>
 #include <string>
 #include <vector>
@@ -25,7 +31,10 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "common/testing/test_postgres.h"
+#include "query-service/store/pg_store.h"
 #include "query-service/store/sqlite_store.h"
 
 ABSL_FLAG(int64_t, articles, 0,
@@ -39,9 +48,18 @@ ABSL_FLAG(bool, keep, false, "keep the data dir");
 ABSL_FLAG(bool, fts_baseline, true,
           "also load the rows into bare SQLite + the same FTS5 table, the "
           "floor for any store that indexes the text");
+ABSL_FLAG(std::string, engines, "sqlite",
+          "comma-separated engines to run the workload on: sqlite, postgres "
+          "(or $STORE_BENCH_ENGINES)");
+ABSL_FLAG(std::string, postgres_url, "",
+          "PostgreSQL database for the postgres engine (default: a fresh "
+          "database on a private server started by "
+          "scripts/pg-test-cluster.sh; fsync=off there)");
 
 namespace {
 
+using newsfeed::query::ArticleStore;
+using newsfeed::query::PgStore;
 using newsfeed::query::SqliteStore;
 using newsfeed::query::StoreOptions;
 using newsfeed::v1::Article;
@@ -271,12 +289,18 @@ double BaselineInsertRate(const Generator& gen, int64_t n, int batch,
   return static_cast<double>(n) / seconds;
 }
 
+// p50 and p99 (ms) per measurement of one engine's run, for the final
+// comparison.
+using Figures = std::map<std::string, std::pair<double, double>>;
+Figures* g_figures = nullptr;
+
 void Report(const char* name, std::vector<double>& ms, double extra = -1,
             std::vector<double>* cpu_ms = nullptr) {
   std::sort(ms.begin(), ms.end());
   auto pct = [&](double p) {
     return ms[std::min(ms.size() - 1, static_cast<size_t>(p * ms.size()))];
   };
+  if (g_figures != nullptr) (*g_figures)[name] = {pct(0.50), pct(0.99)};
   std::printf("%-28s p50 %7.2f ms   p99 %7.2f ms   max %7.2f ms", name,
               pct(0.50), pct(0.99), ms.back());
   if (cpu_ms != nullptr && !cpu_ms->empty()) {
@@ -290,33 +314,18 @@ void Report(const char* name, std::vector<double>& ms, double extra = -1,
   std::printf("\n");
 }
 
-}  // namespace
+struct RunResult {
+  double insert_rate = 0;      // by wall time
+  double insert_cpu_rate = 0;  // by this process's CPU time
+  Figures figures;
+};
 
-int main(int argc, char** argv) {
-  absl::ParseCommandLine(argc, argv);
-  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress shows when piped
-  int64_t n = absl::GetFlag(FLAGS_articles);
-  if (n <= 0) {
-    const char* env = std::getenv("STORE_BENCH_ARTICLES");
-    n = env != nullptr ? std::atoll(env) : 1000000;
-  }
-  const int batch = absl::GetFlag(FLAGS_batch);
-  const int queries = absl::GetFlag(FLAGS_queries);
-  const std::string dir = MakeTempDir(absl::GetFlag(FLAGS_dir));
-  std::printf("store_bench: %lld articles, batches of %d, data dir %s\n",
-              static_cast<long long>(n), batch, dir.c_str());
-  Generator gen(n);
-
-  StoreOptions options;
-  options.data_dir = dir;
-  absl::StatusOr<std::unique_ptr<SqliteStore>> opened =
-      SqliteStore::Open(options);
-  if (!opened.ok()) {
-    std::fprintf(stderr, "open: %s\n", opened.status().ToString().c_str());
-    return 1;
-  }
-  SqliteStore& store = **opened;
-
+// Loads the articles into `store`, then runs the queries. `sqlite_dir` is
+// the SqliteStore's directory (baselines, file size), empty for PostgreSQL.
+int RunWorkload(ArticleStore& store, const Generator& gen, int64_t n, int batch,
+                int queries, const std::string& sqlite_dir, RunResult& out) {
+  g_figures = &out.figures;
+  const std::string& dir = sqlite_dir;
   // Insert with all indexes.
   double insert_seconds = 0;
   double insert_cpu = 0;
@@ -340,33 +349,44 @@ int main(int argc, char** argv) {
   }
   const double store_rate = static_cast<double>(n) / insert_seconds;
   const long rss_after_load = PeakRssMb();
-  double baseline_cpu_rate = 0;
-  const double baseline_rate =
-      BaselineInsertRate(gen, n, batch, dir, /*fts=*/false, &baseline_cpu_rate);
-  double fts_cpu_rate = 0;
-  const double fts_rate =
-      absl::GetFlag(FLAGS_fts_baseline)
-          ? BaselineInsertRate(gen, n, batch, dir, /*fts=*/true, &fts_cpu_rate)
-          : 0;
   const double store_cpu_rate = static_cast<double>(n) / insert_cpu;
-  std::printf(
-      "                                     by wall time    by CPU time\n");
-  std::printf("insert, store (all indexes + FTS5): %10.0f/s   %10.0f/s\n",
-              store_rate, store_cpu_rate);
-  std::printf("insert, bare SQLite baseline:       %10.0f/s   %10.0f/s\n",
-              baseline_rate, baseline_cpu_rate);
-  std::printf("store / baseline ratio:             %10.2f     %10.2f\n",
-              store_rate / baseline_rate, store_cpu_rate / baseline_cpu_rate);
-  if (fts_rate > 0) {
-    std::printf("insert, bare SQLite + FTS5 only:    %10.0f/s   %10.0f/s\n",
-                fts_rate, fts_cpu_rate);
-    std::printf("store / (bare + FTS5) ratio:        %10.2f     %10.2f\n",
-                store_rate / fts_rate, store_cpu_rate / fts_cpu_rate);
-  }
+  out.insert_rate = store_rate;
+  out.insert_cpu_rate = store_cpu_rate;
   Report("upsert batch of 500", batch_ms);
-  std::printf("store file size (db + wal):  %.1f MB\n",
-              static_cast<double>(DirSize(dir, "articles.db")) / 1e6);
-  std::printf("peak RSS after load: %ld MB\n", rss_after_load);
+  if (dir.empty()) {
+    std::printf("insert, store (wall time):          %10.0f/s\n", store_rate);
+    std::printf(
+        "insert, client CPU only:            %10.0f/s  (the server's CPU "
+        "is not counted)\n",
+        store_cpu_rate);
+  } else {
+    double baseline_cpu_rate = 0;
+    const double baseline_rate = BaselineInsertRate(
+        gen, n, batch, dir, /*fts=*/false, &baseline_cpu_rate);
+    double fts_cpu_rate = 0;
+    const double fts_rate =
+        absl::GetFlag(FLAGS_fts_baseline)
+            ? BaselineInsertRate(gen, n, batch, dir, /*fts=*/true,
+                                 &fts_cpu_rate)
+            : 0;
+    std::printf(
+        "                                     by wall time    by CPU time\n");
+    std::printf("insert, store (all indexes + FTS5): %10.0f/s   %10.0f/s\n",
+                store_rate, store_cpu_rate);
+    std::printf("insert, bare SQLite baseline:       %10.0f/s   %10.0f/s\n",
+                baseline_rate, baseline_cpu_rate);
+    std::printf("store / baseline ratio:             %10.2f     %10.2f\n",
+                store_rate / baseline_rate, store_cpu_rate / baseline_cpu_rate);
+    if (fts_rate > 0) {
+      std::printf("insert, bare SQLite + FTS5 only:    %10.0f/s   %10.0f/s\n",
+                  fts_rate, fts_cpu_rate);
+      std::printf("store / (bare + FTS5) ratio:        %10.2f     %10.2f\n",
+                  store_rate / fts_rate, store_cpu_rate / fts_cpu_rate);
+    }
+    std::printf("store file size (db + wal):  %.1f MB\n",
+                static_cast<double>(DirSize(dir, "articles.db")) / 1e6);
+    std::printf("peak RSS after load: %ld MB\n", rss_after_load);
+  }
 
   // Queries, parameters drawn from the same skewed distributions.
   std::mt19937_64 rng(42);
@@ -496,7 +516,107 @@ int main(int argc, char** argv) {
     Report("read changes (100)", ms);
   }
   std::printf("peak RSS: %ld MB\n", PeakRssMb());
-  opened->reset();
+  g_figures = nullptr;
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress shows when piped
+  int64_t n = absl::GetFlag(FLAGS_articles);
+  if (n <= 0) {
+    const char* env = std::getenv("STORE_BENCH_ARTICLES");
+    n = env != nullptr ? std::atoll(env) : 1000000;
+  }
+  std::string engines = absl::GetFlag(FLAGS_engines);
+  if (const char* env = std::getenv("STORE_BENCH_ENGINES"); env != nullptr) {
+    engines = env;
+  }
+  const int batch = absl::GetFlag(FLAGS_batch);
+  const int queries = absl::GetFlag(FLAGS_queries);
+  const std::string dir = MakeTempDir(absl::GetFlag(FLAGS_dir));
+  std::printf(
+      "store_bench: %lld articles, batches of %d, engines %s, "
+      "data dir %s\n",
+      static_cast<long long>(n), batch, engines.c_str(), dir.c_str());
+  Generator gen(n);
+
+  std::map<std::string, RunResult> results;
+  for (absl::string_view engine : absl::StrSplit(engines, ',')) {
+    StoreOptions options;
+    std::unique_ptr<ArticleStore> store;
+    std::string sqlite_dir;
+    if (engine == "sqlite") {
+      options.data_dir = dir;
+      sqlite_dir = dir;
+      absl::StatusOr<std::unique_ptr<SqliteStore>> opened =
+          SqliteStore::Open(options);
+      if (!opened.ok()) {
+        std::fprintf(stderr, "open: %s\n", opened.status().ToString().c_str());
+        return 1;
+      }
+      store = std::move(*opened);
+    } else if (engine == "postgres") {
+      options.postgres_url = absl::GetFlag(FLAGS_postgres_url);
+      if (options.postgres_url.empty()) {
+        absl::StatusOr<std::string> dsn =
+            newsfeed::testing::TestPostgres::CreateDatabase();
+        if (!dsn.ok()) {
+          std::fprintf(stderr, "postgres: %s\n",
+                       dsn.status().ToString().c_str());
+          return 1;
+        }
+        options.postgres_url = *dsn;
+      }
+      absl::StatusOr<std::unique_ptr<PgStore>> opened = PgStore::Open(options);
+      if (!opened.ok()) {
+        std::fprintf(stderr, "open: %s\n", opened.status().ToString().c_str());
+        return 1;
+      }
+      store = std::move(*opened);
+    } else {
+      std::fprintf(stderr, "unknown engine %s\n", std::string(engine).c_str());
+      return 1;
+    }
+    std::printf("\n=== engine: %s ===\n", std::string(engine).c_str());
+    RunResult& result = results[std::string(engine)];
+    if (int rc =
+            RunWorkload(*store, gen, n, batch, queries, sqlite_dir, result);
+        rc != 0) {
+      return rc;
+    }
+    if (engine == "postgres") {
+      try {
+        pqxx::connection conn(options.postgres_url);
+        pqxx::nontransaction tx(conn);
+        std::printf("database size: %.1f MB\n",
+                    tx.exec("SELECT pg_database_size(current_database())")[0][0]
+                            .as<double>() /
+                        1e6);
+      } catch (const std::exception& e) {
+        std::printf("database size: unknown (%s)\n", e.what());
+      }
+    }
+  }
+  if (results.count("sqlite") && results.count("postgres")) {
+    const RunResult& sq = results["sqlite"];
+    const RunResult& pg = results["postgres"];
+    std::printf("\n=== PostgreSQL / SQLite (wall time, same run) ===\n");
+    std::printf("%-28s %12s %12s %8s\n", "", "sqlite", "postgres", "pg/sq");
+    std::printf("%-28s %10.0f/s %10.0f/s %8.2f\n", "insert rate",
+                sq.insert_rate, pg.insert_rate,
+                pg.insert_rate / sq.insert_rate);
+    for (const auto& [name, sq_p] : sq.figures) {
+      auto it = pg.figures.find(name);
+      if (it == pg.figures.end()) continue;
+      std::printf("%-28s p50 %8.2f %8.2f ms %6.2f   p99 %8.2f %8.2f ms %6.2f\n",
+                  name.c_str(), sq_p.first, it->second.first,
+                  it->second.first / sq_p.first, sq_p.second, it->second.second,
+                  it->second.second / sq_p.second);
+    }
+  }
   if (!absl::GetFlag(FLAGS_keep)) std::filesystem::remove_all(dir);
   return 0;
 }

@@ -4,8 +4,9 @@
 //
 // An ArticleStore keeps the articles ingest-service delivers, answers searches
 // and facet queries over them, and exposes its change log (the `sequence` of
-// each stored article) to live subscriptions. SqliteStore (sqlite_store.h) is
-// the implementation; a server database can sit behind the same interface.
+// each stored article) to live subscriptions. SqliteStore (sqlite_store.h)
+// keeps them in a local file; PgStore (pg_store.h) in a PostgreSQL database
+// that several query-service replicas share.
 //
 // Example:
 //   absl::StatusOr<std::unique_ptr<SqliteStore>> store =
@@ -30,8 +31,9 @@ namespace newsfeed::query {
 
 // Options for opening a store.
 struct StoreOptions {
-  // Directory that holds the database file `articles.db` (and its WAL). The
-  // directory must exist; the file is created if missing. Required.
+  // SQLite only: directory that holds the database file `articles.db` (and
+  // its WAL). The directory must exist; the file is created if missing.
+  // Required for SqliteStore; PgStore ignores it.
   std::string data_dir;
   // Articles whose time (published, else fetched) is older than
   // now - retention_max_age are removed by EnforceRetention. Default: zero,
@@ -44,6 +46,15 @@ struct StoreOptions {
   int max_page_size = 100;
   // Bounds applied to every filter. Default: FilterLimits().
   FilterLimits filter_limits;
+  // PostgreSQL only (PgStore; SqliteStore ignores it): the libpq connection
+  // string ("host=/run/postgresql dbname=newsfeed") or URI
+  // ("postgresql://user@db:5432/newsfeed") of the database. Required for
+  // PgStore.
+  std::string postgres_url;
+  // PostgreSQL only: the most connections PgStore opens for reads (searches,
+  // facets, change reads) at once; further readers wait for one to be free.
+  // The writer and the AwaitCommit listener have their own. Default: 4.
+  int postgres_pool_size = 4;
 };
 
 // What one Upsert did.

@@ -18,11 +18,15 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "query-service/store/store_internal.h"
 
 namespace newsfeed::query {
 namespace {
 
+using internal::ArticleFingerprint;
 using internal::DbPtr;
+using internal::PageToken;
+using internal::ParseArticle;
 using internal::StmtPtr;
 using newsfeed::v1::Article;
 using newsfeed::v1::ArticleFilter;
@@ -35,9 +39,6 @@ using newsfeed::v1::SearchResponse;
 
 constexpr char kDbFileName[] = "articles.db";
 constexpr int kBusyTimeoutMs = 5000;
-constexpr int kDefaultPageSize = 20;
-constexpr int kDefaultFacetLimit = 10;
-constexpr int kMaxFacetLimit = 100;
 constexpr int kMaxIdleReaders = 8;
 constexpr int kRetentionBatch = 256;
 constexpr size_t kMaxCachedLabels = 100000;
@@ -305,31 +306,6 @@ absl::StatusOr<int64_t> QueryInt(sqlite3* db, const Sql& q, bool has_text) {
   return value;
 }
 
-uint64_t Fnv1a(std::string_view data, uint64_t h = 1469598103934665603ull) {
-  for (unsigned char c : data) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
-
-// Identity of an article's content for duplicate detection: its content_hash
-// and tags, or (without a content_hash) everything but the sequence.
-int64_t ArticleFingerprint(const Article& article) {
-  Article copy;
-  if (article.content_hash().empty()) {
-    copy = article;
-    copy.set_sequence(0);
-  } else {
-    copy.set_content_hash(article.content_hash());
-    *copy.mutable_companies() = article.companies();
-    *copy.mutable_countries() = article.countries();
-    *copy.mutable_topics() = article.topics();
-    *copy.mutable_amounts() = article.amounts();
-  }
-  return static_cast<int64_t>(Fnv1a(copy.SerializeAsString()));
-}
-
 // ---------------------------------------------------------------------------
 // Filters to SQL.
 
@@ -489,8 +465,7 @@ void AppendConditions(const ArticleFilter& filter,
     if (filter.amount_currency().empty()) {
       q.Add(" AND a.max_amount >= ").Bind(filter.min_amount());
     } else {
-      q.Add(
-           " AND EXISTS (SELECT 1 FROM amounts m WHERE m.article = ")
+      q.Add(" AND EXISTS (SELECT 1 FROM amounts m WHERE m.article = ")
           .Add(pk_col)
           .Add(" AND m.currency = ")
           .Bind(absl::AsciiStrToUpper(filter.amount_currency()))
@@ -540,77 +515,6 @@ std::string_view AppendFrom(const std::vector<Part>& parts, const Plan& plan,
     }
   }
   return "a.";
-}
-
-// ---------------------------------------------------------------------------
-// Page tokens: web-safe base64 of a fixed 34-byte record.
-
-struct PageToken {
-  uint8_t order = 0;
-  uint64_t fingerprint = 0;
-  int64_t published = 0;
-  int64_t seq = 0;
-  double score = 0;
-};
-constexpr uint8_t kTokenVersion = 1;
-constexpr size_t kTokenSize = 2 + 8 * 4;
-
-uint64_t FilterFingerprint(const ArticleFilter& filter, int order) {
-  return Fnv1a(filter.SerializeAsString(),
-               Fnv1a(std::string(1, static_cast<char>(order))));
-}
-
-std::string EncodeToken(const PageToken& t) {
-  std::string raw(kTokenSize, '\0');
-  raw[0] = static_cast<char>(kTokenVersion);
-  raw[1] = static_cast<char>(t.order);
-  uint64_t words[4];
-  words[0] = t.fingerprint;
-  std::memcpy(&words[1], &t.published, 8);
-  std::memcpy(&words[2], &t.seq, 8);
-  std::memcpy(&words[3], &t.score, 8);
-  for (int w = 0; w < 4; ++w) {
-    for (int b = 0; b < 8; ++b) {
-      raw[2 + w * 8 + b] = static_cast<char>((words[w] >> (8 * b)) & 0xff);
-    }
-  }
-  return absl::WebSafeBase64Escape(raw);
-}
-
-absl::StatusOr<PageToken> DecodeToken(const std::string& token,
-                                      uint64_t fingerprint, int order) {
-  std::string raw;
-  if (!absl::WebSafeBase64Unescape(token, &raw) || raw.size() != kTokenSize ||
-      static_cast<uint8_t>(raw[0]) != kTokenVersion) {
-    return absl::InvalidArgumentError("page_token: not a valid page token");
-  }
-  uint64_t words[4] = {0, 0, 0, 0};
-  for (int w = 0; w < 4; ++w) {
-    for (int b = 0; b < 8; ++b) {
-      words[w] |=
-          static_cast<uint64_t>(static_cast<uint8_t>(raw[2 + w * 8 + b]))
-          << (8 * b);
-    }
-  }
-  PageToken t;
-  t.order = static_cast<uint8_t>(raw[1]);
-  t.fingerprint = words[0];
-  std::memcpy(&t.published, &words[1], 8);
-  std::memcpy(&t.seq, &words[2], 8);
-  std::memcpy(&t.score, &words[3], 8);
-  if (t.fingerprint != fingerprint || t.order != order) {
-    return absl::InvalidArgumentError(
-        "page_token: issued for a different filter or order");
-  }
-  return t;
-}
-
-absl::StatusOr<Article> ParseArticle(std::string_view blob) {
-  Article article;
-  if (!article.ParseFromArray(blob.data(), static_cast<int>(blob.size()))) {
-    return absl::InternalError("stored article does not parse");
-  }
-  return article;
 }
 
 }  // namespace
@@ -829,12 +733,8 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
   if (options.data_dir.empty()) {
     return absl::InvalidArgumentError("data_dir: must be set");
   }
-  if (options.max_page_size < 1) {
-    return absl::InvalidArgumentError("max_page_size: must be at least 1");
-  }
-  if (options.retention_max_age < absl::ZeroDuration() ||
-      options.retention_max_articles < 0) {
-    return absl::InvalidArgumentError("retention: must not be negative");
+  if (absl::Status s = internal::ValidateCommonOptions(options); !s.ok()) {
+    return s;
   }
   std::string path = absl::StrCat(options.data_dir, "/", kDbFileName);
   absl::StatusOr<DbPtr> writer = OpenConnection(path, /*writer=*/true);
@@ -864,8 +764,7 @@ SqliteStore::~SqliteStore() {
 // ---------------------------------------------------------------------------
 // Writes.
 
-absl::Status SqliteStore::DeleteArticleLocked(int64_t pk,
-                                              FacetDeltas& deltas) {
+absl::Status SqliteStore::DeleteArticleLocked(int64_t pk, FacetDeltas& deltas) {
   sqlite3* db = writer_.get();
   WriteStatements& s = *stmts_;
   {
@@ -1169,39 +1068,14 @@ absl::StatusOr<UpsertResult> SqliteStore::Upsert(
 absl::StatusOr<SearchResponse> SqliteStore::Search(
     const SearchRequest& request) {
   const ArticleFilter& filter = request.filter();
-  if (absl::Status s = ValidateFilter(filter, options_.filter_limits);
-      !s.ok()) {
-    return s;
-  }
-  int page_size = request.page_size();
-  if (page_size == 0)
-    page_size = std::min(kDefaultPageSize, options_.max_page_size);
-  if (page_size < 0 || page_size > options_.max_page_size) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "page_size: ", request.page_size(), ", must be 1..",
-        options_.max_page_size, " (0 means ", kDefaultPageSize, ")"));
-  }
-  const int order =
-      request.order() == newsfeed::v1::SEARCH_ORDER_UNSPECIFIED
-          ? static_cast<int>(newsfeed::v1::SEARCH_ORDER_NEWEST_FIRST)
-          : static_cast<int>(request.order());
-  const bool relevance = order == newsfeed::v1::SEARCH_ORDER_RELEVANCE;
-  if (order != newsfeed::v1::SEARCH_ORDER_NEWEST_FIRST && !relevance) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("order: unknown value ", request.order()));
-  }
-  if (relevance && filter.text().empty()) {
-    return absl::InvalidArgumentError(
-        "order: SEARCH_ORDER_RELEVANCE requires filter.text");
-  }
-  const uint64_t fingerprint = FilterFingerprint(filter, order);
-  std::optional<PageToken> after;
-  if (!request.page_token().empty()) {
-    absl::StatusOr<PageToken> t =
-        DecodeToken(request.page_token(), fingerprint, order);
-    if (!t.ok()) return t.status();
-    after = *t;
-  }
+  absl::StatusOr<internal::SearchParams> params =
+      internal::ValidateSearch(request, options_);
+  if (!params.ok()) return params.status();
+  const int page_size = params->page_size;
+  const int order = params->order;
+  const bool relevance = params->relevance;
+  const uint64_t fingerprint = params->fingerprint;
+  const std::optional<PageToken>& after = params->after;
 
   absl::StatusOr<DbPtr> conn = AcquireReader();
   if (!conn.ok()) return conn.status();
@@ -1282,7 +1156,7 @@ absl::StatusOr<SearchResponse> SqliteStore::Search(
   if (more) {
     last.order = static_cast<uint8_t>(order);
     last.fingerprint = fingerprint;
-    response.set_next_page_token(EncodeToken(last));
+    response.set_next_page_token(internal::EncodeToken(last));
   }
   return response;
 }
@@ -1312,15 +1186,9 @@ absl::StatusOr<Article> SqliteStore::Get(std::string_view id) {
 absl::StatusOr<FacetsResponse> SqliteStore::Facets(
     const FacetsRequest& request) {
   const ArticleFilter& filter = request.filter();
-  if (absl::Status s = ValidateFilter(filter, options_.filter_limits);
-      !s.ok()) {
-    return s;
-  }
-  int limit = request.limit() == 0 ? kDefaultFacetLimit : request.limit();
-  if (limit < 1 || limit > kMaxFacetLimit) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "limit: ", request.limit(), ", must be 1..", kMaxFacetLimit));
-  }
+  absl::StatusOr<int> valid_limit = internal::ValidateFacets(request, options_);
+  if (!valid_limit.ok()) return valid_limit.status();
+  const int limit = *valid_limit;
   absl::StatusOr<DbPtr> conn = AcquireReader();
   if (!conn.ok()) return conn.status();
   ReaderLease lease(this, std::move(*conn));
@@ -1346,9 +1214,8 @@ absl::StatusOr<FacetsResponse> SqliteStore::Facets(
     if (!n.ok()) return n.status();
     response.set_total(*n);
     absl::Status s = RunQuery(
-        lease.db(),
-        Sql{"SELECT dim, value, n FROM tag_counts WHERE n > 0", {}}, false,
-        [&](sqlite3_stmt* stmt) -> absl::Status {
+        lease.db(), Sql{"SELECT dim, value, n FROM tag_counts WHERE n > 0", {}},
+        false, [&](sqlite3_stmt* stmt) -> absl::Status {
           by_dim[sqlite3_column_int(stmt, 0)].push_back(
               {ColumnText(stmt, 1), sqlite3_column_int64(stmt, 2)});
           return absl::OkStatus();
@@ -1450,16 +1317,10 @@ absl::StatusOr<FacetsResponse> SqliteStore::Facets(
 
 absl::StatusOr<ChangeBatch> SqliteStore::ReadChanges(
     uint64_t after_sequence, const ArticleFilter& filter, int limit) {
-  if (absl::Status s = ValidateFilter(filter, options_.filter_limits);
+  if (absl::Status s = internal::ValidateReadChanges(after_sequence, filter,
+                                                     limit, options_);
       !s.ok()) {
     return s;
-  }
-  if (limit < 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("limit: ", limit, ", must be at least 1"));
-  }
-  if (after_sequence > static_cast<uint64_t>(INT64_MAX)) {
-    return absl::InvalidArgumentError("after_sequence: out of range");
   }
   absl::StatusOr<DbPtr> conn = AcquireReader();
   if (!conn.ok()) return conn.status();
@@ -1480,11 +1341,7 @@ absl::StatusOr<ChangeBatch> SqliteStore::ReadChanges(
       });
   if (!s.ok()) return s;
   if (static_cast<int64_t>(after_sequence) < removed_through) {
-    return absl::OutOfRangeError(
-        absl::StrCat("after_sequence ", after_sequence,
-                     ": changes up to sequence ", removed_through,
-                     " were removed by retention; resume with after_sequence=",
-                     removed_through));
+    return internal::RetentionGapError(after_sequence, removed_through);
   }
 
   std::vector<Part> parts = FilterParts(filter);

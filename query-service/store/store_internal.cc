@@ -1,0 +1,190 @@
+// Copyright newsfeed authors.
+#include "query-service/store/store_internal.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+
+namespace newsfeed::query::internal {
+namespace {
+
+using newsfeed::v1::Article;
+using newsfeed::v1::ArticleFilter;
+
+constexpr uint8_t kTokenVersion = 1;
+constexpr size_t kTokenSize = 2 + 8 * 4;
+
+uint64_t FilterFingerprint(const ArticleFilter& filter, int order) {
+  return Fnv1a(filter.SerializeAsString(),
+               Fnv1a(std::string(1, static_cast<char>(order))));
+}
+
+absl::StatusOr<PageToken> DecodeToken(const std::string& token,
+                                      uint64_t fingerprint, int order) {
+  std::string raw;
+  if (!absl::WebSafeBase64Unescape(token, &raw) || raw.size() != kTokenSize ||
+      static_cast<uint8_t>(raw[0]) != kTokenVersion) {
+    return absl::InvalidArgumentError("page_token: not a valid page token");
+  }
+  uint64_t words[4] = {0, 0, 0, 0};
+  for (int w = 0; w < 4; ++w) {
+    for (int b = 0; b < 8; ++b) {
+      words[w] |=
+          static_cast<uint64_t>(static_cast<uint8_t>(raw[2 + w * 8 + b]))
+          << (8 * b);
+    }
+  }
+  PageToken t;
+  t.order = static_cast<uint8_t>(raw[1]);
+  t.fingerprint = words[0];
+  std::memcpy(&t.published, &words[1], 8);
+  std::memcpy(&t.seq, &words[2], 8);
+  std::memcpy(&t.score, &words[3], 8);
+  if (t.fingerprint != fingerprint || t.order != order) {
+    return absl::InvalidArgumentError(
+        "page_token: issued for a different filter or order");
+  }
+  return t;
+}
+
+}  // namespace
+
+uint64_t Fnv1a(std::string_view data, uint64_t h) {
+  for (unsigned char c : data) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+int64_t ArticleFingerprint(const Article& article) {
+  Article copy;
+  if (article.content_hash().empty()) {
+    copy = article;
+    copy.set_sequence(0);
+  } else {
+    copy.set_content_hash(article.content_hash());
+    *copy.mutable_companies() = article.companies();
+    *copy.mutable_countries() = article.countries();
+    *copy.mutable_topics() = article.topics();
+    *copy.mutable_amounts() = article.amounts();
+  }
+  return static_cast<int64_t>(Fnv1a(copy.SerializeAsString()));
+}
+
+std::string EncodeToken(const PageToken& t) {
+  std::string raw(kTokenSize, '\0');
+  raw[0] = static_cast<char>(kTokenVersion);
+  raw[1] = static_cast<char>(t.order);
+  uint64_t words[4];
+  words[0] = t.fingerprint;
+  std::memcpy(&words[1], &t.published, 8);
+  std::memcpy(&words[2], &t.seq, 8);
+  std::memcpy(&words[3], &t.score, 8);
+  for (int w = 0; w < 4; ++w) {
+    for (int b = 0; b < 8; ++b) {
+      raw[2 + w * 8 + b] = static_cast<char>((words[w] >> (8 * b)) & 0xff);
+    }
+  }
+  return absl::WebSafeBase64Escape(raw);
+}
+
+absl::StatusOr<SearchParams> ValidateSearch(
+    const newsfeed::v1::SearchRequest& request, const StoreOptions& options) {
+  const ArticleFilter& filter = request.filter();
+  if (absl::Status s = ValidateFilter(filter, options.filter_limits); !s.ok()) {
+    return s;
+  }
+  SearchParams p;
+  p.page_size = request.page_size();
+  if (p.page_size == 0) {
+    p.page_size = std::min(kDefaultPageSize, options.max_page_size);
+  }
+  if (p.page_size < 0 || p.page_size > options.max_page_size) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "page_size: ", request.page_size(), ", must be 1..",
+        options.max_page_size, " (0 means ", kDefaultPageSize, ")"));
+  }
+  p.order = request.order() == newsfeed::v1::SEARCH_ORDER_UNSPECIFIED
+                ? static_cast<int>(newsfeed::v1::SEARCH_ORDER_NEWEST_FIRST)
+                : static_cast<int>(request.order());
+  p.relevance = p.order == newsfeed::v1::SEARCH_ORDER_RELEVANCE;
+  if (p.order != newsfeed::v1::SEARCH_ORDER_NEWEST_FIRST && !p.relevance) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("order: unknown value ", request.order()));
+  }
+  if (p.relevance && filter.text().empty()) {
+    return absl::InvalidArgumentError(
+        "order: SEARCH_ORDER_RELEVANCE requires filter.text");
+  }
+  p.fingerprint = FilterFingerprint(filter, p.order);
+  if (!request.page_token().empty()) {
+    absl::StatusOr<PageToken> t =
+        DecodeToken(request.page_token(), p.fingerprint, p.order);
+    if (!t.ok()) return t.status();
+    p.after = *t;
+  }
+  return p;
+}
+
+absl::StatusOr<int> ValidateFacets(const newsfeed::v1::FacetsRequest& request,
+                                   const StoreOptions& options) {
+  if (absl::Status s = ValidateFilter(request.filter(), options.filter_limits);
+      !s.ok()) {
+    return s;
+  }
+  const int limit = request.limit() == 0 ? kDefaultFacetLimit : request.limit();
+  if (limit < 1 || limit > kMaxFacetLimit) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "limit: ", request.limit(), ", must be 1..", kMaxFacetLimit));
+  }
+  return limit;
+}
+
+absl::Status ValidateReadChanges(uint64_t after_sequence,
+                                 const ArticleFilter& filter, int limit,
+                                 const StoreOptions& options) {
+  if (absl::Status s = ValidateFilter(filter, options.filter_limits); !s.ok()) {
+    return s;
+  }
+  if (limit < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("limit: ", limit, ", must be at least 1"));
+  }
+  if (after_sequence > static_cast<uint64_t>(INT64_MAX)) {
+    return absl::InvalidArgumentError("after_sequence: out of range");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateCommonOptions(const StoreOptions& options) {
+  if (options.max_page_size < 1) {
+    return absl::InvalidArgumentError("max_page_size: must be at least 1");
+  }
+  if (options.retention_max_age < absl::ZeroDuration() ||
+      options.retention_max_articles < 0) {
+    return absl::InvalidArgumentError("retention: must not be negative");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RetentionGapError(uint64_t after_sequence,
+                               int64_t removed_through) {
+  return absl::OutOfRangeError(
+      absl::StrCat("after_sequence ", after_sequence,
+                   ": changes up to sequence ", removed_through,
+                   " were removed by retention; resume with after_sequence=",
+                   removed_through));
+}
+
+absl::StatusOr<Article> ParseArticle(std::string_view blob) {
+  Article article;
+  if (!article.ParseFromArray(blob.data(), static_cast<int>(blob.size()))) {
+    return absl::InternalError("stored article does not parse");
+  }
+  return article;
+}
+
+}  // namespace newsfeed::query::internal
