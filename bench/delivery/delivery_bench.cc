@@ -1,16 +1,22 @@
-// Delivery benchmark (issue "never lose an article"): prints, in one run,
-//  1. the end-to-end delivery rate from ingest-service's outbox to stored
-//     articles (Publisher -> gRPC Publish -> StoreWriter -> SQLite), next to
-//     a baseline of the same articles upserted straight into the store;
+// Delivery benchmark (issues "never lose an article" and "outgrow one
+// machine"): prints, in one run, per store engine and replica count,
+//  1. the end-to-end delivery rate from ingest-service outboxes to stored
+//     articles (Publisher -> gRPC Publish -> StoreWriter -> store), next to
+//     a baseline of the same articles upserted straight into that store;
 //  2. with S concurrent subscribers holding varied filters while articles are
 //     published at a steady rate, the p50/p99 latency from publish to client
 //     receipt, and the memory per idle subscriber.
-// Everything runs in this process on a unix socket; figures are relative to
+// SQLite runs with one query-service; PostgreSQL (a private server started by
+// scripts/pg-test-cluster.sh) with one and with two replicas on one database:
+// each replica gets its own publisher and half the articles, subscribers are
+// spread over the replicas, and articles are published to the first replica
+// only, so the second one's subscribers measure cross-replica delivery.
+// Everything runs in this process on unix sockets; figures are relative to
 // the baseline measured in the same run.
 //
 // Flags (environment): NEWSFEED_BENCH_ARTICLES (default 20000),
 // NEWSFEED_BENCH_SUBSCRIBERS (1000), NEWSFEED_BENCH_RATE (1000 articles/s),
-// NEWSFEED_BENCH_SECONDS (5).
+// NEWSFEED_BENCH_SECONDS (5), NEWSFEED_BENCH_POSTGRES (1; 0 skips it).
 #include <grpcpp/grpcpp.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -27,11 +33,13 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "common/testing/test_postgres.h"
 #include "ingest-service/publisher/publisher.h"
 #include "ingest-service/state/ingest_state.h"
 #include "newsfeed/v1/ingest.grpc.pb.h"
 #include "newsfeed/v1/query.grpc.pb.h"
 #include "query-service/server/query_server.h"
+#include "query-service/store/pg_store.h"
 #include "query-service/store/sqlite_store.h"
 
 namespace {
@@ -97,61 +105,143 @@ Article MakeArticle(uint64_t i, absl::Time published) {
 
 double Seconds(absl::Duration d) { return absl::ToDoubleSeconds(d); }
 
-void DeliveryRate(int articles) {
-  // Baseline: the same articles upserted straight into a store, 100 a batch.
+// Where the query-service replicas keep their articles.
+struct Backend {
+  std::string engine;        // "sqlite" or "postgres"
+  std::string postgres_url;  // a fresh database, for "postgres"
+  int replicas = 1;
+  std::string Name() const {
+    return absl::StrCat(engine, ", ", replicas, " replica",
+                        replicas == 1 ? "" : "s");
+  }
+};
+
+// A fresh backend of `engine`; for PostgreSQL, a new database on the
+// process's private server.
+Backend MakeBackend(const std::string& engine, int replicas) {
+  Backend backend{engine, "", replicas};
+  if (engine == "postgres") {
+    absl::StatusOr<std::string> dsn =
+        newsfeed::testing::TestPostgres::CreateDatabase();
+    if (!dsn.ok()) {
+      std::fprintf(stderr, "postgres: %s\n", dsn.status().ToString().c_str());
+      std::abort();
+    }
+    backend.postgres_url = *dsn;
+  }
+  return backend;
+}
+
+newsfeed::query::QueryConfig ReplicaConfig(const Backend& backend,
+                                           const std::string& name) {
+  newsfeed::query::QueryConfig config;
+  config.store.data_dir = TempDir(name);
+  config.server.listen_address = "unix:" + TempDir("socket") + "/q.sock";
+  config.store_engine = backend.engine;
+  config.store.postgres_url = backend.postgres_url;
+  return config;
+}
+
+std::unique_ptr<newsfeed::query::ArticleStore> OpenStore(
+    const Backend& backend) {
+  newsfeed::query::StoreOptions options;
+  options.data_dir = TempDir("baseline");
+  options.postgres_url = backend.postgres_url;
+  if (backend.engine == "postgres") {
+    auto store = newsfeed::query::PgStore::Open(options);
+    if (!store.ok()) std::abort();
+    return std::move(*store);
+  }
+  auto store = newsfeed::query::SqliteStore::Open(options);
+  if (!store.ok()) std::abort();
+  return std::move(*store);
+}
+
+std::vector<std::unique_ptr<newsfeed::query::QueryServer>> StartReplicas(
+    const Backend& backend, int max_subscribers) {
+  std::vector<std::unique_ptr<newsfeed::query::QueryServer>> servers;
+  for (int r = 0; r < backend.replicas; ++r) {
+    newsfeed::query::QueryConfig config =
+        ReplicaConfig(backend, absl::StrCat("query", r));
+    config.hub.max_subscribers = max_subscribers;
+    auto server = newsfeed::query::QueryServer::Start(
+        config, newsfeed::RealClock::Instance());
+    if (!server.ok()) {
+      std::fprintf(stderr, "query-service: %s\n",
+                   server.status().ToString().c_str());
+      std::abort();
+    }
+    servers.push_back(std::move(*server));
+  }
+  return servers;
+}
+
+void DeliveryRate(int articles, const Backend& backend) {
+  // Baseline: the same articles upserted straight into a store of the same
+  // engine (for PostgreSQL the same database: the delivery run below uses
+  // other ids), 100 a batch.
   double baseline_rate;
   {
-    newsfeed::query::StoreOptions options;
-    options.data_dir = TempDir("baseline");
-    auto store = newsfeed::query::SqliteStore::Open(options);
-    if (!store.ok()) std::abort();
+    std::unique_ptr<newsfeed::query::ArticleStore> store = OpenStore(backend);
     const absl::Time start = absl::Now();
     std::vector<Article> batch;
     for (int i = 0; i < articles; ++i) {
-      batch.push_back(MakeArticle(i, absl::Now()));
+      batch.push_back(MakeArticle(articles + i, absl::Now()));
       if (batch.size() == 100 || i == articles - 1) {
-        if (!(*store)->Upsert(batch).ok()) std::abort();
+        if (!store->Upsert(batch).ok()) std::abort();
         batch.clear();
       }
     }
     baseline_rate = articles / Seconds(absl::Now() - start);
   }
 
-  newsfeed::ingest::IngestStateOptions state_options;
-  state_options.data_dir = TempDir("outbox");
-  auto state = newsfeed::ingest::IngestState::Open(state_options);
-  if (!state.ok()) std::abort();
-  {
-    std::vector<Article> all;
-    for (int i = 0; i < articles; ++i)
-      all.push_back(MakeArticle(i, absl::Now()));
-    if (!(*state)->RecordNewArticles("bench-feed", all).ok()) std::abort();
+  // One ingest outbox per replica, each holding its share of the articles.
+  std::vector<std::unique_ptr<newsfeed::ingest::IngestState>> outboxes;
+  for (int r = 0; r < backend.replicas; ++r) {
+    newsfeed::ingest::IngestStateOptions state_options;
+    state_options.data_dir = TempDir("outbox");
+    auto state = newsfeed::ingest::IngestState::Open(state_options);
+    if (!state.ok()) std::abort();
+    std::vector<Article> share;
+    for (int i = r; i < articles; i += backend.replicas) {
+      share.push_back(MakeArticle(2 * articles + i, absl::Now()));
+    }
+    if (!(*state)->RecordNewArticles("bench-feed", share).ok()) std::abort();
+    outboxes.push_back(std::move(*state));
   }
-  newsfeed::query::QueryConfig config;
-  config.store.data_dir = TempDir("query");
-  config.server.listen_address = "unix:" + TempDir("socket") + "/q.sock";
-  auto server = newsfeed::query::QueryServer::Start(
-      config, newsfeed::RealClock::Instance());
-  if (!server.ok()) std::abort();
+  auto servers = StartReplicas(backend, 10);
 
+  absl::Mutex mu;
+  int64_t delivered_total = 0;
+  std::vector<int64_t> delivered(backend.replicas, 0);
   absl::Notification done;
-  newsfeed::ingest::PublisherOptions options;
-  options.query_address = config.server.listen_address;
-  options.batch_articles = 100;
-  options.on_delivered = [&](int64_t delivered) {
-    if (delivered == articles) done.Notify();
-  };
   const absl::Time start = absl::Now();
   {
-    newsfeed::ingest::Publisher publisher(**state, options);
-    publisher.Wake();
+    std::vector<std::unique_ptr<newsfeed::ingest::Publisher>> publishers;
+    for (int r = 0; r < backend.replicas; ++r) {
+      newsfeed::ingest::PublisherOptions options;
+      options.query_address = servers[r]->address();
+      options.batch_articles = 100;
+      options.on_delivered = [&, r](int64_t count) {
+        absl::MutexLock lock(&mu);
+        delivered_total += count - delivered[r];
+        delivered[r] = count;
+        if (delivered_total == articles && !done.HasBeenNotified()) {
+          done.Notify();
+        }
+      };
+      publishers.push_back(
+          std::make_unique<newsfeed::ingest::Publisher>(*outboxes[r], options));
+    }
+    for (auto& publisher : publishers) publisher->Wake();
     done.WaitForNotification();
   }
   const double rate = articles / Seconds(absl::Now() - start);
   std::printf(
-      "delivery: %d articles, outbox->stored %.0f articles/s; "
+      "delivery [%s]: %d articles, outbox->stored %.0f articles/s; "
       "baseline direct store upsert %.0f articles/s; ratio %.2f\n",
-      articles, rate, baseline_rate, rate / baseline_rate);
+      backend.Name().c_str(), articles, rate, baseline_rate,
+      rate / baseline_rate);
 }
 
 // Counts articles received and records publish-to-receipt latency; the
@@ -199,17 +289,16 @@ class LatencyReader final
   absl::Notification done_;
 };
 
-void SubscriberLatency(int subscribers, int rate, int seconds) {
-  newsfeed::query::QueryConfig config;
-  config.store.data_dir = TempDir("subs");
-  config.server.listen_address = "unix:" + TempDir("socket") + "/q.sock";
-  config.hub.max_subscribers = subscribers + 10;
-  auto server = newsfeed::query::QueryServer::Start(
-      config, newsfeed::RealClock::Instance());
-  if (!server.ok()) std::abort();
-  auto channel = grpc::CreateChannel(config.server.listen_address,
+void SubscriberLatency(int subscribers, int rate, int seconds,
+                       const Backend& backend) {
+  auto servers = StartReplicas(backend, subscribers + 10);
+  std::vector<std::unique_ptr<newsfeed::v1::QueryService::Stub>> stubs;
+  for (auto& server : servers) {
+    stubs.push_back(newsfeed::v1::QueryService::NewStub(grpc::CreateChannel(
+        server->address(), grpc::InsecureChannelCredentials())));
+  }
+  auto channel = grpc::CreateChannel(servers[0]->address(),
                                      grpc::InsecureChannelCredentials());
-  auto stub = newsfeed::v1::QueryService::NewStub(channel);
 
   std::vector<double> latencies;
   absl::Mutex mu;
@@ -231,8 +320,8 @@ void SubscriberLatency(int subscribers, int rate, int seconds) {
         request.mutable_filter()->mutable_topics()->add_any_of(kTopics[i % 10]);
         request.mutable_filter()->mutable_countries()->add_none_of("US");
     }
-    readers.push_back(std::make_unique<LatencyReader>(stub.get(), request,
-                                                      &latencies, &mu, &live));
+    readers.push_back(std::make_unique<LatencyReader>(
+        stubs[i % stubs.size()].get(), request, &latencies, &mu, &live));
   }
   while (live.load() < subscribers) absl::SleepFor(absl::Milliseconds(10));
   const long rss_idle = RssKib();
@@ -276,9 +365,10 @@ void SubscriberLatency(int subscribers, int rate, int seconds) {
                                     static_cast<size_t>(p * latencies.size()))];
   };
   std::printf(
-      "subscribers: %d with varied filters, %d articles/s for %d s: "
+      "subscribers [%s]: %d with varied filters, %d articles/s for %d s: "
       "%zu deliveries, latency publish->receipt p50 %.1f ms, p99 %.1f ms\n",
-      subscribers, rate, seconds, latencies.size(), pct(0.50), pct(0.99));
+      backend.Name().c_str(), subscribers, rate, seconds, latencies.size(),
+      pct(0.50), pct(0.99));
   std::printf(
       "memory: %.1f KiB per idle subscriber (server and client in one "
       "process; RSS %ld KiB before, %ld KiB with all idle)\n",
@@ -289,9 +379,21 @@ void SubscriberLatency(int subscribers, int rate, int seconds) {
 }  // namespace
 
 int main() {
-  DeliveryRate(EnvInt("NEWSFEED_BENCH_ARTICLES", 20000));
-  SubscriberLatency(EnvInt("NEWSFEED_BENCH_SUBSCRIBERS", 1000),
-                    EnvInt("NEWSFEED_BENCH_RATE", 1000),
-                    EnvInt("NEWSFEED_BENCH_SECONDS", 5));
+  const int articles = EnvInt("NEWSFEED_BENCH_ARTICLES", 20000);
+  const int subscribers = EnvInt("NEWSFEED_BENCH_SUBSCRIBERS", 1000);
+  const int rate = EnvInt("NEWSFEED_BENCH_RATE", 1000);
+  const int seconds = EnvInt("NEWSFEED_BENCH_SECONDS", 5);
+  std::vector<std::pair<std::string, int>> setups = {{"sqlite", 1}};
+  if (EnvInt("NEWSFEED_BENCH_POSTGRES", 1) != 0) {
+    setups.push_back({"postgres", 1});
+    setups.push_back({"postgres", 2});
+  }
+  for (const auto& [engine, replicas] : setups) {
+    DeliveryRate(articles, MakeBackend(engine, replicas));
+  }
+  for (const auto& [engine, replicas] : setups) {
+    SubscriberLatency(subscribers, rate, seconds,
+                      MakeBackend(engine, replicas));
+  }
   return 0;
 }

@@ -26,6 +26,10 @@ absl::StatusOr<QueryConfig> LoadQueryConfig(const std::string& path) {
   c.ingest.publish_token = r.GetString("auth.publish_token", "");
   c.read_token = r.GetString("auth.read_token", "");
   c.store.data_dir = r.GetString("data_dir", "./var/query");
+  c.store_engine = r.GetString("store.engine", c.store_engine);
+  c.store.postgres_url = r.GetString("store.postgres_url", "");
+  c.store.postgres_pool_size = static_cast<int>(
+      r.GetInt("store.postgres_pool_size", c.store.postgres_pool_size));
   c.store.retention_max_age =
       r.GetDuration("retention.max_age", absl::ZeroDuration());
   c.store.retention_max_articles = r.GetInt("retention.max_articles", 0);
@@ -49,6 +53,15 @@ absl::StatusOr<QueryConfig> LoadQueryConfig(const std::string& path) {
   c.metrics_listen = r.GetString("metrics_listen", "");
 
   if (c.store.data_dir.empty()) r.AddError("data_dir", "must not be empty");
+  if (c.store_engine != "sqlite" && c.store_engine != "postgres") {
+    r.AddError("store.engine", "must be sqlite or postgres");
+  } else if (c.store_engine == "postgres" && c.store.postgres_url.empty()) {
+    r.AddError("store.postgres_url",
+               "must be set when store.engine is postgres");
+  }
+  if (c.store.postgres_pool_size < 1 || c.store.postgres_pool_size > 64) {
+    r.AddError("store.postgres_pool_size", "must be between 1 and 64");
+  }
   if (c.store.max_page_size < 1 || c.store.max_page_size > 1000) {
     r.AddError("search.max_page_size", "must be between 1 and 1000");
   }

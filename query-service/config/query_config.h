@@ -18,7 +18,10 @@ namespace newsfeed::query {
 
 struct QueryConfig {
   rpc::ServerOptions server;  // listen, max_message_bytes, keepalive, tls.*
-  StoreOptions store;         // data_dir, retention.*, search.*
+  StoreOptions store;         // data_dir, retention.*, search.*, store.*
+  // store.engine: "sqlite" (the default, one process) or "postgres" (any
+  // number of replicas on one database, store.postgres_url).
+  std::string store_engine = "sqlite";
   HubOptions hub;             // subscriptions.*
   StoreWriterOptions writer;  // retention.interval
   IngestOptions ingest;       // ingest.*, auth.publish_token

@@ -6,9 +6,19 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/log/log.h"
+#include "query-service/store/pg_store.h"
 #include "query-service/store/sqlite_store.h"
 
 namespace newsfeed::query {
+namespace {
+
+// The StoreWriter's listener when a CommitFollower feeds the hub instead.
+class IgnoreCommits final : public ChangeListener {
+ public:
+  void OnStored(uint64_t, std::vector<newsfeed::v1::Article>) override {}
+};
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<QueryServer>> QueryServer::Start(
     QueryConfig config, Clock& clock) {
@@ -16,8 +26,9 @@ absl::StatusOr<std::unique_ptr<QueryServer>> QueryServer::Start(
   server->config_ = std::move(config);
   QueryConfig& c = server->config_;
 
+  const bool postgres = c.store_engine == "postgres";
   std::error_code error;
-  std::filesystem::create_directories(c.store.data_dir, error);
+  if (!postgres) std::filesystem::create_directories(c.store.data_dir, error);
   if (error) {
     return absl::FailedPreconditionError(absl::StrCat(
         "data_dir: cannot create ", c.store.data_dir, ": ", error.message()));
@@ -30,14 +41,37 @@ absl::StatusOr<std::unique_ptr<QueryServer>> QueryServer::Start(
     server->metrics_server_ = std::move(*metrics_server);
     c.hub.metrics = c.writer.metrics = server->metrics_.get();
   }
-  auto store = SqliteStore::Open(c.store);
-  if (!store.ok()) return store.status();
-  server->store_ = std::move(*store);
+  PgStore* pg_store = nullptr;
+  if (postgres) {
+    auto store = PgStore::Open(c.store);
+    if (!store.ok()) return store.status();
+    pg_store = store->get();
+    server->store_ = std::move(*store);
+  } else {
+    auto store = SqliteStore::Open(c.store);
+    if (!store.ok()) return store.status();
+    server->store_ = std::move(*store);
+  }
+  // Read before the hub exists, so the follower starts where the hub does
+  // or earlier (the hub ignores what it already has).
+  absl::StatusOr<uint64_t> follow_from = server->store_->LatestSequence();
+  if (!follow_from.ok()) return follow_from.status();
   auto hub = SubscriptionHub::Create(*server->store_, clock, c.hub);
   if (!hub.ok()) return hub.status();
   server->hub_ = std::move(*hub);
+  ChangeListener* writer_listener = server->hub_.get();
+  if (pg_store != nullptr) {
+    server->writer_listener_ = std::make_unique<IgnoreCommits>();
+    writer_listener = server->writer_listener_.get();
+    server->follower_ = std::make_unique<CommitFollower>(
+        *server->store_, *server->hub_, *follow_from,
+        [pg_store](uint64_t known, absl::Duration timeout) {
+          return pg_store->AwaitCommit(known, timeout);
+        },
+        CommitFollowerOptions{});
+  }
   server->writer_ = std::make_unique<StoreWriter>(
-      *server->store_, *server->hub_, clock, c.writer);
+      *server->store_, *writer_listener, clock, c.writer);
   server->query_service_ = std::make_unique<QueryServiceImpl>(
       *server->store_, *server->hub_,
       QueryServiceOptions{.metrics = server->metrics_.get(),
@@ -68,6 +102,7 @@ void QueryServer::Shutdown() {
   shut_down_ = true;
   server_->SetServing(false);
   hub_->Shutdown();
+  if (follower_) follower_->Stop();
   server_->Shutdown(config_.shutdown_grace);
   writer_.reset();  // commits what it queued, then joins
   if (metrics_server_) metrics_server_->Stop();

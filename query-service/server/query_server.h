@@ -19,6 +19,7 @@
 #include "common/metrics/metrics_server.h"
 #include "common/server/grpc_server.h"
 #include "query-service/config/query_config.h"
+#include "query-service/follower/commit_follower.h"
 #include "query-service/hub/subscription_hub.h"
 #include "query-service/service/query_service.h"
 #include "query-service/store/article_store.h"
@@ -61,6 +62,10 @@ class QueryServer {
   std::unique_ptr<metrics::MetricsServer> metrics_server_;
   std::unique_ptr<ArticleStore> store_;
   std::unique_ptr<SubscriptionHub> hub_;
+  // PostgreSQL only: the hub learns of commits from the store itself, since
+  // another replica may have made them; the writer tells no one.
+  std::unique_ptr<ChangeListener> writer_listener_;
+  std::unique_ptr<CommitFollower> follower_;
   std::unique_ptr<StoreWriter> writer_;
   std::unique_ptr<QueryServiceImpl> query_service_;
   std::unique_ptr<ArticleIngestImpl> ingest_service_;
