@@ -9,8 +9,8 @@
 
 #include "common/auth/bearer_token.h"
 #include "common/clock/clock.h"
-#include "ingest-service/scheduler/poller.h"
 #include "ingest-service/feeds/feed_registry.h"
+#include "ingest-service/scheduler/poller.h"
 #include "newsfeed/v1/feeds.grpc.pb.h"
 
 namespace newsfeed::ingest {

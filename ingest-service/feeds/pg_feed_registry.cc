@@ -133,8 +133,8 @@ struct PgFeedRegistry::Impl {
                        ": connection to PostgreSQL lost: ", e.what()));
     } catch (const std::exception& e) {
       if (conn != nullptr && !conn->is_open()) conn.reset();
-      return absl::InternalError(absl::StrCat(
-          "feed registry: ", what, ": ", absl::string_view(e.what())));
+      return absl::InternalError(absl::StrCat("feed registry: ", what, ": ",
+                                              absl::string_view(e.what())));
     }
   }
 
@@ -151,8 +151,7 @@ PgFeedRegistry::~PgFeedRegistry() = default;
 absl::StatusOr<std::unique_ptr<PgFeedRegistry>> PgFeedRegistry::Open(
     const PgFeedRegistryOptions& options) {
   if (options.postgres_url.empty()) {
-    return absl::InvalidArgumentError(
-        "feed registry: postgres_url is empty");
+    return absl::InvalidArgumentError("feed registry: postgres_url is empty");
   }
   if (options.instance_id.empty()) {
     return absl::InvalidArgumentError("feed registry: instance_id is empty");
@@ -162,9 +161,9 @@ absl::StatusOr<std::unique_ptr<PgFeedRegistry>> PgFeedRegistry::Open(
         "feed registry: lease_duration must be positive");
   }
   auto impl = std::make_unique<Impl>(options);
-  absl::Status migrated = impl->Transact(
-      "creating schema", [](pqxx::work& txn) -> absl::Status {
-        txn.exec0(kSchemaLockSql);
+  absl::Status migrated =
+      impl->Transact("creating schema", [](pqxx::work& txn) -> absl::Status {
+        txn.exec(kSchemaLockSql);
         txn.exec0(
             "CREATE TABLE IF NOT EXISTS ingest_schema_version "
             "(version INTEGER NOT NULL)");
@@ -177,9 +176,9 @@ absl::StatusOr<std::unique_ptr<PgFeedRegistry>> PgFeedRegistry::Open(
         }
         const int latest = static_cast<int>(std::size(kMigrations));
         if (version > latest) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              "feed registry: the database has schema version ", version,
-              ", newer than this binary (", latest, ")"));
+          return absl::FailedPreconditionError(
+              absl::StrCat("feed registry: the database has schema version ",
+                           version, ", newer than this binary (", latest, ")"));
         }
         for (int v = version; v < latest; ++v) txn.exec0(kMigrations[v]);
         txn.exec_params0("UPDATE ingest_schema_version SET version = $1",
@@ -262,8 +261,8 @@ absl::StatusOr<std::vector<FeedRecord>> PgFeedRegistry::ListFeeds() {
       });
 }
 
-absl::StatusOr<std::vector<FeedRecord>> PgFeedRegistry::DueFeeds(
-    absl::Time now, int limit) {
+absl::StatusOr<std::vector<FeedRecord>> PgFeedRegistry::DueFeeds(absl::Time now,
+                                                                 int limit) {
   const int64_t now_us = ToMicros(now);
   const int64_t until_us = ToMicros(now + impl_->options.lease_duration);
   return impl_->Transact(
@@ -352,16 +351,18 @@ absl::StatusOr<int> PgFeedRegistry::PollSoon(const std::string& id_or_url,
 }
 
 absl::StatusOr<absl::Time> PgFeedRegistry::NextDue() {
-  return impl_->Transact(
-      "reading next due feed", [&](pqxx::work& txn) -> absl::StatusOr<absl::Time> {
-        // A feed leased out is due again no earlier than its lease expiry.
-        pqxx::result r = txn.exec(
-            "SELECT MIN(GREATEST(next_poll_us, "
-            "COALESCE(lease_until_us, next_poll_us))) "
-            "FROM ingest_feeds WHERE enabled");
-        if (r.empty() || r[0][0].is_null()) return absl::InfiniteFuture();
-        return FromMicros(r[0][0].as<int64_t>());
-      });
+  return impl_->Transact("reading next due feed",
+                         [&](pqxx::work& txn) -> absl::StatusOr<absl::Time> {
+                           // A feed leased out is due again no earlier than its
+                           // lease expiry.
+                           pqxx::result r = txn.exec(
+                               "SELECT MIN(GREATEST(next_poll_us, "
+                               "COALESCE(lease_until_us, next_poll_us))) "
+                               "FROM ingest_feeds WHERE enabled");
+                           if (r.empty() || r[0][0].is_null())
+                             return absl::InfiniteFuture();
+                           return FromMicros(r[0][0].as<int64_t>());
+                         });
 }
 
 absl::StatusOr<std::vector<bool>> PgFeedRegistry::Unseen(

@@ -78,8 +78,8 @@ struct Poller::Metrics {
 };
 
 Poller::Poller(FeedRegistry& feeds, IngestState& outbox, FeedFetcher& fetcher,
-               const Tagger& tagger, Clock& clock,
-               const PollerOptions& options, std::function<void()> on_queued)
+               const Tagger& tagger, Clock& clock, const PollerOptions& options,
+               std::function<void()> on_queued)
     : feeds_(feeds),
       outbox_(outbox),
       fetcher_(fetcher),

@@ -525,9 +525,9 @@ absl::StatusOr<int> IngestState::QueueArticles(
     outbox_bytes += static_cast<int64_t>(blob.size());
     if (outbox_bytes > options_.outbox_max_bytes) {
       (void)Exec("ROLLBACK");
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "outbox full (quota ", options_.outbox_max_bytes,
-          " bytes): query-service is not taking articles"));
+      return absl::ResourceExhaustedError(
+          absl::StrCat("outbox full (quota ", options_.outbox_max_bytes,
+                       " bytes): query-service is not taking articles"));
     }
     queue.Reset();
     queue.BindBlob(1, blob).Bind(2, static_cast<int64_t>(blob.size()));
