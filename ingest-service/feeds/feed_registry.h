@@ -91,6 +91,10 @@ class FeedRegistry {
   // the caller drops its result; ALREADY_EXISTS when the new URL belongs to
   // another feed.
   virtual absl::Status SaveFeed(const FeedRecord& feed) = 0;
+  // Gives up this instance's lease on a feed without writing its fetch state
+  // (a fetch cancelled at shutdown), so another instance may claim it at
+  // once. OK also when this instance holds no lease on it or it is unknown.
+  virtual absl::Status ReleaseFeed(const std::string& id) = 0;
   // Makes one feed (enabling it) or all enabled feeds (for an empty id) due
   // at `now`; returns how many. NOT_FOUND for an unknown feed.
   virtual absl::StatusOr<int> PollSoon(const std::string& id_or_url,

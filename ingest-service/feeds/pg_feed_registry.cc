@@ -329,6 +329,16 @@ absl::Status PgFeedRegistry::SaveFeed(const FeedRecord& f) {
   });
 }
 
+absl::Status PgFeedRegistry::ReleaseFeed(const std::string& id) {
+  return impl_->Transact("releasing feed", [&](pqxx::work& txn) {
+    txn.exec_params0(
+        "UPDATE ingest_feeds SET lease_owner = NULL, lease_until_us = NULL "
+        "WHERE id = $1 AND lease_owner = $2",
+        id, impl_->options.instance_id);
+    return absl::OkStatus();
+  });
+}
+
 absl::StatusOr<int> PgFeedRegistry::PollSoon(const std::string& id_or_url,
                                              absl::Time now) {
   return impl_->Transact(

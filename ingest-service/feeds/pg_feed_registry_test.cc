@@ -236,6 +236,24 @@ TEST_F(PgFeedRegistryTest, ExpiredLeaseNobodyTookIsStillSaved) {
   EXPECT_EQ(a->GetFeed(Url(1))->etag, "\"slow\"");
 }
 
+TEST_F(PgFeedRegistryTest, ReleasedFeedIsClaimableAtOnce) {
+  auto a = OpenInstance("instance-a");
+  auto b = OpenInstance("instance-b");
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(a->EnsureFeed(Url(1), kNow).ok());
+  auto held = a->DueFeeds(kNow, 10);
+  ASSERT_EQ(held->size(), 1u);
+  // Only the owner's release counts.
+  EXPECT_TRUE(b->ReleaseFeed((*held)[0].id).ok());
+  EXPECT_TRUE(b->DueFeeds(kNow, 10)->empty());
+  EXPECT_TRUE(a->ReleaseFeed((*held)[0].id).ok());
+  EXPECT_TRUE(a->ReleaseFeed("f-unknown").ok());
+  auto taken = b->DueFeeds(kNow, 10);
+  ASSERT_EQ(taken->size(), 1u);
+  EXPECT_EQ((*taken)[0].etag, (*held)[0].etag);
+  EXPECT_EQ(b->GetLease(Url(1))->owner, "instance-b");
+}
+
 TEST_F(PgFeedRegistryTest, SeenItemsAreSharedBetweenInstances) {
   auto a = OpenInstance("instance-a");
   auto b = OpenInstance("instance-b");

@@ -211,7 +211,13 @@ void Poller::HandleResult(FeedRecord& feed, absl::StatusOr<FetchResult> result,
   feed.last_attempt = started;
   Outcome outcome = kOk;
   if (!result.ok()) {
-    if (absl::IsCancelled(result.status())) return;  // shutting down
+    if (absl::IsCancelled(result.status())) {
+      // Shutting down: another instance may poll the feed right away.
+      if (absl::Status s = feeds_.ReleaseFeed(feed.id); !s.ok()) {
+        log::Warning("feed %s: %s", feed.url, s.ToString());
+      }
+      return;
+    }
     outcome = kNetworkError;
     feed.http_status = 0;
     RecordFailure(feed, std::string(result.status().message()), now);

@@ -347,6 +347,10 @@ absl::Status IngestState::SaveFeed(const FeedRecord& f) {
   return absl::OkStatus();
 }
 
+absl::Status IngestState::ReleaseFeed(const std::string&) {
+  return absl::OkStatus();  // no leases in a single-instance file
+}
+
 absl::StatusOr<int> IngestState::PollSoon(const std::string& id_or_url,
                                           absl::Time now) {
   absl::MutexLock lock(&mu_);

@@ -72,7 +72,7 @@ class IngestState final : public FeedRegistry {
 
   // FeedRegistry. DueFeeds returns the due feeds without recording a lease
   // (this instance is the file's only poller); SaveFeed never fails with
-  // FAILED_PRECONDITION.
+  // FAILED_PRECONDITION; ReleaseFeed does nothing.
   absl::StatusOr<FeedRecord> AddFeed(const std::string& url,
                                      absl::Time now) override;
   absl::Status EnsureFeed(const std::string& url, absl::Time now) override;
@@ -80,6 +80,7 @@ class IngestState final : public FeedRegistry {
   absl::StatusOr<FeedRecord> GetFeed(const std::string& id_or_url) override;
   absl::StatusOr<std::vector<FeedRecord>> ListFeeds() override;
   absl::Status SaveFeed(const FeedRecord& feed) override;
+  absl::Status ReleaseFeed(const std::string& id) override;
   absl::StatusOr<int> PollSoon(const std::string& id_or_url,
                                absl::Time now) override;
   absl::StatusOr<std::vector<FeedRecord>> DueFeeds(absl::Time now,
