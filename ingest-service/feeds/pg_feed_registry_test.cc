@@ -279,6 +279,7 @@ class FakeFetcher final : public FeedFetcher {
       const std::vector<FetchRequest>& requests,
       const std::function<void(size_t, absl::StatusOr<FetchResult>)>& on_done,
       const std::function<bool()>&) override {
+    if (while_fetching) while_fetching();
     for (size_t i = 0; i < requests.size(); ++i) {
       ++(*fetches)[requests[i].url];
       FetchResult r;
@@ -295,6 +296,7 @@ class FakeFetcher final : public FeedFetcher {
     }
   }
   std::map<std::string, int>* fetches;
+  std::function<void()> while_fetching;  // runs before the results
 };
 
 TEST_F(PgFeedRegistryTest, TwoPollersPollEachFeedOncePerInterval) {
@@ -371,6 +373,44 @@ TEST_F(PgFeedRegistryTest, TwoPollersPollEachFeedOncePerInterval) {
   for (const auto& [url, n] : fetches) EXPECT_EQ(n, 4) << url;
   // Nothing new in the feeds: no article was queued twice.
   for (const auto& [id, n] : outbox_articles()) EXPECT_EQ(n, 1) << id;
+}
+
+TEST_F(PgFeedRegistryTest, PollerDropsAResultWhoseLeaseWasLost) {
+  FakeClock clock(kNow);
+  auto a = OpenInstance("instance-a");
+  auto b = OpenInstance("instance-b");
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(a->EnsureFeed(Url(1), clock.Now()).ok());
+  std::string dir = ::testing::TempDir() + "pg_poller_XXXXXX";
+  ASSERT_NE(mkdtemp(dir.data()), nullptr);
+  IngestStateOptions state_options;
+  state_options.data_dir = dir;
+  auto outbox = IngestState::Open(state_options);
+  ASSERT_TRUE(outbox.ok()) << outbox.status();
+  auto tagger = Tagger::Create({});
+  ASSERT_TRUE(tagger.ok()) << tagger.status();
+  std::map<std::string, int> fetches;
+  FakeFetcher fetcher;
+  fetcher.fetches = &fetches;
+  // The fetch outlives the lease, and instance b takes the feed over.
+  fetcher.while_fetching = [&] {
+    clock.Advance(kLease);
+    auto taken = b->DueFeeds(clock.Now(), 10);
+    ASSERT_TRUE(taken.ok()) << taken.status();
+    EXPECT_EQ(taken->size(), 1u);
+  };
+  Poller poller(*a, **outbox, fetcher, **tagger, clock, PollerOptions(),
+                nullptr);
+  ASSERT_EQ(*poller.PollOnce(), 1);
+
+  // a's fetch state was not written; b still owns the feed.
+  EXPECT_EQ(b->GetLease(Url(1))->owner, "instance-b");
+  auto feed = b->GetFeed(Url(1));
+  ASSERT_TRUE(feed.ok()) << feed.status();
+  EXPECT_EQ(feed->last_attempt, absl::InfinitePast());
+  EXPECT_EQ(feed->next_poll, kNow);
+  // Its articles were queued (and marked seen, for b too): at least once.
+  EXPECT_EQ((*outbox)->PeekOutbox(0, 10)->size(), 2u);
 }
 
 }  // namespace

@@ -1,11 +1,10 @@
 // Poller is the ingest-service's fetch loop: it claims the feeds that are due
 // from the FeedRegistry, fetches them all at once through the FeedFetcher,
 // and turns each response into new articles (parse, normalize, tag) queued
-// in the durable outbox. It
-// also decides when each feed is polled next: the feed's own interval, its
-// ttl or Cache-Control, Retry-After (which pauses the whole host), and
-// exponential backoff with jitter after errors (never giving up; only 410
-// Gone disables a feed).
+// in the durable outbox. It also decides when each feed is polled next: the
+// feed's own interval, its ttl or Cache-Control, Retry-After (which pauses
+// the whole host), and exponential backoff with jitter after errors (never
+// giving up; only 410 Gone disables a feed).
 //
 // When the registry is the outbox's own file (IngestState), new articles are
 // marked seen and queued in one transaction. With a shared registry
@@ -26,6 +25,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
