@@ -11,6 +11,8 @@
 #include "common/server/grpc_server.h"
 #include "ingest-service/admin/feed_admin_service.h"
 #include "ingest-service/config/ingest_config.h"
+#include "ingest-service/feeds/feed_registry.h"
+#include "ingest-service/feeds/pg_feed_registry.h"
 #include "ingest-service/fetcher/curl_fetcher.h"
 #include "ingest-service/publisher/publisher.h"
 #include "ingest-service/scheduler/poller.h"
@@ -78,8 +80,22 @@ int main(int argc, char** argv) {
     nf::log::Error("ingest-service: %s", state.status().ToString());
     return 1;
   }
+  // The feed list: in ingest.db, or shared in PostgreSQL by every instance.
+  ingest::FeedRegistry* feeds = state->get();
+  std::unique_ptr<ingest::PgFeedRegistry> shared_feeds;
+  if (config->state_engine == "postgres") {
+    auto opened = ingest::PgFeedRegistry::Open(config->postgres);
+    if (!opened.ok()) {
+      nf::log::Error("ingest-service: %s", opened.status().ToString());
+      return 1;
+    }
+    shared_feeds = std::move(*opened);
+    feeds = shared_feeds.get();
+    nf::log::Info("ingest-service: feed list in PostgreSQL as instance %s",
+                  config->postgres.instance_id);
+  }
   for (const std::string& url : config->feeds) {
-    if (absl::Status s = (*state)->EnsureFeed(url, clock.Now()); !s.ok()) {
+    if (absl::Status s = feeds->EnsureFeed(url, clock.Now()); !s.ok()) {
       nf::log::Error("ingest-service: feed %s: %s", url, s.ToString());
       return 1;
     }
@@ -98,9 +114,9 @@ int main(int argc, char** argv) {
 
   {
     ingest::Publisher publisher(**state, config->publisher);
-    ingest::Poller poller(**state, **fetcher, **tagger, clock, config->poller,
-                          [&publisher] { publisher.Wake(); });
-    ingest::FeedAdminService admin(**state, poller, clock,
+    ingest::Poller poller(*feeds, **state, **fetcher, **tagger, clock,
+                          config->poller, [&publisher] { publisher.Wake(); });
+    ingest::FeedAdminService admin(*feeds, poller, clock,
                                    nf::auth::TokenGate(config->admin_token),
                                    nf::auth::TokenGate(config->read_token));
     config->server.services = {&admin};

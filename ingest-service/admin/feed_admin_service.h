@@ -1,6 +1,7 @@
 // FeedAdmin on the callback API: lists feeds with their polling status and
 // adds, removes or re-polls them without a restart (changes persist in the
-// ingest state file). Handlers are short SQLite operations run inline.
+// FeedRegistry, shared by every instance with state.engine: postgres).
+// Handlers are short registry operations run inline.
 //
 // Thread-safe: gRPC calls the handlers from its own threads.
 #ifndef INGEST_SERVICE_ADMIN_FEED_ADMIN_SERVICE_H_
@@ -8,8 +9,8 @@
 
 #include "common/auth/bearer_token.h"
 #include "common/clock/clock.h"
+#include "ingest-service/feeds/feed_registry.h"
 #include "ingest-service/scheduler/poller.h"
-#include "ingest-service/state/ingest_state.h"
 #include "newsfeed/v1/feeds.grpc.pb.h"
 
 namespace newsfeed::ingest {
@@ -22,7 +23,7 @@ class FeedAdminService final : public newsfeed::v1::FeedAdmin::CallbackService {
   // All borrowed; must outlive the service. AddFeed, RemoveFeed and PollNow
   // are UNAUTHENTICATED unless they pass `admin_gate`, ListFeeds unless it
   // passes `read_gate`.
-  FeedAdminService(IngestState& state, Poller& poller, Clock& clock,
+  FeedAdminService(FeedRegistry& state, Poller& poller, Clock& clock,
                    auth::TokenGate admin_gate = {},
                    auth::TokenGate read_gate = {})
       : state_(state),
@@ -49,7 +50,7 @@ class FeedAdminService final : public newsfeed::v1::FeedAdmin::CallbackService {
       newsfeed::v1::PollNowResponse* response) override;
 
  private:
-  IngestState& state_;
+  FeedRegistry& state_;
   Poller& poller_;
   Clock& clock_;
   const auth::TokenGate admin_gate_;

@@ -35,6 +35,15 @@ absl::StatusOr<IngestConfig> LoadIngestConfig(const std::string& path) {
   c.publisher.producer = absl::StrCat("ingest-service@", host);
   c.feeds = r.GetStringList("feeds");
 
+  c.state_engine = r.GetString("state.engine", c.state_engine);
+  c.postgres.postgres_url = r.GetString("state.postgres_url", "");
+  c.postgres.instance_id = r.GetString("state.instance_id", "");
+  if (c.postgres.instance_id.empty()) {
+    c.postgres.instance_id = absl::StrCat(host, ":", getpid());
+  }
+  c.postgres.lease_duration =
+      r.GetDuration("state.lease_duration", c.postgres.lease_duration);
+
   PollerOptions& p = c.poller;
   p.default_interval =
       r.GetDuration("polling.default_interval", p.default_interval);
@@ -105,6 +114,21 @@ absl::StatusOr<IngestConfig> LoadIngestConfig(const std::string& path) {
         !absl::StartsWith(c.feeds[i], "https://")) {
       r.AddError(absl::StrCat("feeds[", i, "]"),
                  absl::StrCat("\"", c.feeds[i], "\" is not an http(s) URL"));
+    }
+  }
+  if (c.state_engine != "sqlite" && c.state_engine != "postgres") {
+    r.AddError("state.engine", "must be sqlite or postgres");
+  } else if (c.state_engine == "postgres") {
+    if (c.postgres.postgres_url.empty()) {
+      r.AddError("state.postgres_url",
+                 "must be set when state.engine is postgres");
+    }
+    if (c.postgres.lease_duration <= f.total_timeout) {
+      r.AddError("state.lease_duration",
+                 absl::StrCat("must exceed fetcher.total_timeout (",
+                              absl::FormatDuration(f.total_timeout),
+                              "), or another instance takes feeds over "
+                              "while they are being fetched"));
     }
   }
   if (c.log_format != "text" && c.log_format != "json") {

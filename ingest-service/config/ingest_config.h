@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/server/grpc_server.h"
+#include "ingest-service/feeds/pg_feed_registry.h"
 #include "ingest-service/fetcher/curl_fetcher.h"
 #include "ingest-service/publisher/publisher.h"
 #include "ingest-service/scheduler/poller.h"
@@ -19,8 +20,16 @@
 namespace newsfeed::ingest {
 
 struct IngestConfig {
-  rpc::ServerOptions server;       // listen, tls.*, max_message_bytes
-  IngestStateOptions state;        // data_dir, outbox.max_bytes
+  rpc::ServerOptions server;  // listen, tls.*, max_message_bytes
+  IngestStateOptions state;   // data_dir, outbox.max_bytes
+  // state.engine: where the feed list, fetch state and seen items live.
+  // "sqlite" (default): in data_dir/ingest.db, for one instance. "postgres":
+  // in PostgreSQL, shared by every instance (see pg_feed_registry.h); the
+  // outbox stays in data_dir either way.
+  std::string state_engine = "sqlite";
+  // state.postgres_url, state.instance_id (default hostname:pid),
+  // state.lease_duration (default 2m; must exceed fetcher.total_timeout).
+  PgFeedRegistryOptions postgres;
   std::vector<std::string> feeds;  // feeds: polled from start; kept in state
   PollerOptions poller;            // polling.*
   FetcherOptions fetcher;          // fetcher.*

@@ -77,10 +77,11 @@ struct Poller::Metrics {
   metrics::Counter* articles_queued;
 };
 
-Poller::Poller(IngestState& state, FeedFetcher& fetcher, const Tagger& tagger,
-               Clock& clock, const PollerOptions& options,
+Poller::Poller(FeedRegistry& feeds, IngestState& outbox, FeedFetcher& fetcher,
+               const Tagger& tagger, Clock& clock, const PollerOptions& options,
                std::function<void()> on_queued)
-    : state_(state),
+    : feeds_(feeds),
+      outbox_(outbox),
       fetcher_(fetcher),
       tagger_(tagger),
       clock_(clock),
@@ -119,7 +120,7 @@ void Poller::Run() {
       log::Error("poller: %s", polled.status().ToString());
     }
     absl::Duration wait = absl::Seconds(5);
-    if (absl::StatusOr<absl::Time> next = state_.NextDue(); next.ok()) {
+    if (absl::StatusOr<absl::Time> next = feeds_.NextDue(); next.ok()) {
       wait = std::clamp(*next - clock_.Now(), absl::ZeroDuration(),
                         absl::Seconds(5));
     }
@@ -137,7 +138,7 @@ void Poller::Run() {
 absl::StatusOr<int> Poller::PollOnce() {
   const absl::Time now = clock_.Now();
   absl::StatusOr<std::vector<FeedRecord>> due =
-      state_.DueFeeds(now, options_.max_feeds_per_round);
+      feeds_.DueFeeds(now, options_.max_feeds_per_round);
   if (!due.ok()) return due.status();
   if (due->empty()) return 0;
 
@@ -149,10 +150,7 @@ absl::StatusOr<int> Poller::PollOnce() {
     if (paused != host_paused_until_.end()) {
       if (paused->second > now) {
         feed.next_poll = paused->second;
-        if (absl::Status s = state_.SaveFeed(feed);
-            !s.ok() && !absl::IsNotFound(s)) {
-          log::Error("feed %s: %s", feed.url, s.ToString());
-        }
+        Save(feed);
         continue;
       }
       host_paused_until_.erase(paused);
@@ -213,7 +211,13 @@ void Poller::HandleResult(FeedRecord& feed, absl::StatusOr<FetchResult> result,
   feed.last_attempt = started;
   Outcome outcome = kOk;
   if (!result.ok()) {
-    if (absl::IsCancelled(result.status())) return;  // shutting down
+    if (absl::IsCancelled(result.status())) {
+      // Shutting down: another instance may poll the feed right away.
+      if (absl::Status s = feeds_.ReleaseFeed(feed.id); !s.ok()) {
+        log::Warning("feed %s: %s", feed.url, s.ToString());
+      }
+      return;
+    }
     outcome = kNetworkError;
     feed.http_status = 0;
     RecordFailure(feed, std::string(result.status().message()), now);
@@ -254,7 +258,7 @@ void Poller::HandleResult(FeedRecord& feed, absl::StatusOr<FetchResult> result,
                 ->Increment();
           }
           RecordFailure(feed, std::string(queued.status().message()), now);
-          (void)state_.SaveFeed(feed);
+          Save(feed);
           return;
         }
         if (*queued > 0) {
@@ -277,9 +281,36 @@ void Poller::HandleResult(FeedRecord& feed, absl::StatusOr<FetchResult> result,
     }
   }
   if (metrics_ != nullptr) metrics_->outcomes[outcome]->Increment();
-  if (absl::Status s = state_.SaveFeed(feed); !s.ok() && !absl::IsNotFound(s)) {
-    log::Error("feed %s: %s", feed.url, s.ToString());
+  Save(feed);
+}
+
+void Poller::Save(const FeedRecord& feed) {
+  absl::Status s = feeds_.SaveFeed(feed);
+  if (s.ok() || absl::IsNotFound(s)) return;  // removed meanwhile
+  if (absl::IsFailedPrecondition(s)) {
+    // Another instance took the feed over after our lease expired.
+    log::Warning("feed %s: %s", feed.url, s.message());
+    return;
   }
+  log::Error("feed %s: %s", feed.url, s.ToString());
+}
+
+absl::StatusOr<int> Poller::Record(
+    const std::string& feed_id,
+    const std::vector<newsfeed::v1::Article>& fresh) {
+  if (static_cast<FeedRegistry*>(&outbox_) == &feeds_) {
+    return outbox_.RecordNewArticles(feed_id, fresh);  // one transaction
+  }
+  if (fresh.empty()) return 0;
+  // Queue first, then mark seen: a crash in between delivers twice (absorbed
+  // by query-service), never loses an article.
+  absl::StatusOr<int> queued = outbox_.QueueArticles(fresh);
+  if (!queued.ok()) return queued.status();
+  if (absl::StatusOr<int> marked = feeds_.MarkSeen(feed_id, fresh);
+      !marked.ok()) {
+    return marked.status();
+  }
+  return queued;
 }
 
 absl::StatusOr<int> Poller::Ingest(FeedRecord& feed, const FetchResult& result,
@@ -304,7 +335,7 @@ absl::StatusOr<int> Poller::Ingest(FeedRecord& feed, const FetchResult& result,
   for (const ParsedItem& item : parsed->items) {
     articles.push_back(NormalizeItem(*parsed, item, context));
   }
-  absl::StatusOr<std::vector<bool>> unseen = state_.Unseen(articles);
+  absl::StatusOr<std::vector<bool>> unseen = feeds_.Unseen(articles);
   if (!unseen.ok()) return unseen.status();
   std::vector<newsfeed::v1::Article> fresh;
   for (size_t i = 0; i < articles.size(); ++i) {
@@ -313,7 +344,7 @@ absl::StatusOr<int> Poller::Ingest(FeedRecord& feed, const FetchResult& result,
     fresh.push_back(std::move(articles[i]));
   }
   if (metrics_ != nullptr) metrics_->articles_tagged->Increment(fresh.size());
-  absl::StatusOr<int> queued = state_.RecordNewArticles(feed.id, fresh);
+  absl::StatusOr<int> queued = Record(feed.id, fresh);
   if (!queued.ok()) return queued.status();
   if (metrics_ != nullptr) metrics_->articles_queued->Increment(*queued);
 

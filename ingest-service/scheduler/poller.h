@@ -1,10 +1,17 @@
-// Poller is the ingest-service's fetch loop: it picks the feeds that are due,
-// fetches them all at once through the FeedFetcher, and turns each response
-// into new articles (parse, normalize, tag) queued in the durable outbox. It
-// also decides when each feed is polled next: the feed's own interval, its
-// ttl or Cache-Control, Retry-After (which pauses the whole host), and
-// exponential backoff with jitter after errors (never giving up; only 410
-// Gone disables a feed).
+// Poller is the ingest-service's fetch loop: it claims the feeds that are due
+// from the FeedRegistry, fetches them all at once through the FeedFetcher,
+// and turns each response into new articles (parse, normalize, tag) queued
+// in the durable outbox. It also decides when each feed is polled next: the
+// feed's own interval, its ttl or Cache-Control, Retry-After (which pauses
+// the whole host), and exponential backoff with jitter after errors (never
+// giving up; only 410 Gone disables a feed).
+//
+// When the registry is the outbox's own file (IngestState), new articles are
+// marked seen and queued in one transaction. With a shared registry
+// (PgFeedRegistry) they are queued in the local outbox first and marked seen
+// in the registry afterwards: at least once, see pg_feed_registry.h. A
+// result whose lease was lost meanwhile (SaveFeed: FAILED_PRECONDITION) is
+// dropped; the instance that took the feed over owns its state now.
 //
 // Owns one thread (the fetch loop). PollOnce is also usable without the
 // thread, for tests with a FakeClock.
@@ -18,6 +25,8 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
@@ -25,6 +34,7 @@
 #include "absl/time/time.h"
 #include "common/clock/clock.h"
 #include "common/metrics/metrics.h"
+#include "ingest-service/feeds/feed_registry.h"
 #include "ingest-service/fetcher/feed_fetcher.h"
 #include "ingest-service/parser/feed_parser.h"
 #include "ingest-service/state/ingest_state.h"
@@ -59,11 +69,19 @@ struct PollerOptions {
 
 class Poller {
  public:
-  // Everything is borrowed and must outlive the poller. `on_queued` runs on
-  // the fetch thread after articles were queued (to wake the publisher).
+  // Everything is borrowed and must outlive the poller. `feeds` is the feed
+  // list (possibly `outbox` itself); `outbox` takes the new articles.
+  // `on_queued` runs on the fetch thread after articles were queued (to
+  // wake the publisher).
+  Poller(FeedRegistry& feeds, IngestState& outbox, FeedFetcher& fetcher,
+         const Tagger& tagger, Clock& clock, const PollerOptions& options,
+         std::function<void()> on_queued);
+  // Single instance: the feed list and the outbox in one file.
   Poller(IngestState& state, FeedFetcher& fetcher, const Tagger& tagger,
          Clock& clock, const PollerOptions& options,
-         std::function<void()> on_queued);
+         std::function<void()> on_queued)
+      : Poller(state, state, fetcher, tagger, clock, options,
+               std::move(on_queued)) {}
   Poller(const Poller&) = delete;
   Poller& operator=(const Poller&) = delete;
   // Stops and joins the fetch thread if it was started.
@@ -84,6 +102,11 @@ class Poller {
   bool StopRequested();
   void HandleResult(FeedRecord& feed, absl::StatusOr<FetchResult> result,
                     absl::Time started);
+  // Queues the new or changed `fresh` articles and marks them seen.
+  absl::StatusOr<int> Record(const std::string& feed_id,
+                             const std::vector<newsfeed::v1::Article>& fresh);
+  // Writes the feed back (releasing its lease), logging failures.
+  void Save(const FeedRecord& feed);
   // Returns the number of articles queued, or the error of the document;
   // `parse_failed` tells a document that did not parse from a state error.
   absl::StatusOr<int> Ingest(FeedRecord& feed, const FetchResult& result,
@@ -93,7 +116,8 @@ class Poller {
   absl::Duration Backoff(int failures);
   absl::Duration Clamp(absl::Duration d) const;
 
-  IngestState& state_;
+  FeedRegistry& feeds_;
+  IngestState& outbox_;
   FeedFetcher& fetcher_;
   const Tagger& tagger_;
   Clock& clock_;

@@ -7,9 +7,7 @@
 #include <cstring>
 #include <utility>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 
 namespace newsfeed::ingest {
 namespace {
@@ -143,16 +141,6 @@ CREATE TABLE outbox (
 
 }  // namespace
 
-std::string IngestState::FeedIdFor(std::string_view url) {
-  // FNV-1a, 64 bits: stable across processes, builds and versions.
-  uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : url) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return absl::StrFormat("f%016x", h);
-}
-
 absl::StatusOr<std::unique_ptr<IngestState>> IngestState::Open(
     const IngestStateOptions& options) {
   if (options.data_dir.empty()) {
@@ -259,12 +247,7 @@ absl::Status IngestState::Error(const char* what) {
 
 absl::StatusOr<FeedRecord> IngestState::AddFeed(const std::string& url,
                                                 absl::Time now) {
-  if (!(absl::StartsWithIgnoreCase(url, "http://") ||
-        absl::StartsWithIgnoreCase(url, "https://")) ||
-      url.size() > 2048) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "url: \"", url.substr(0, 200), "\" is not an absolute http(s) URL"));
-  }
+  if (absl::Status s = CheckFeedUrl(url); !s.ok()) return s;
   absl::MutexLock lock(&mu_);
   FeedRecord feed;
   feed.id = FeedIdFor(url);
@@ -362,6 +345,10 @@ absl::Status IngestState::SaveFeed(const FeedRecord& f) {
     return absl::NotFoundError(absl::StrCat("feed ", f.id, " was removed"));
   }
   return absl::OkStatus();
+}
+
+absl::Status IngestState::ReleaseFeed(const std::string&) {
+  return absl::OkStatus();  // no leases in a single-instance file
 }
 
 absl::StatusOr<int> IngestState::PollSoon(const std::string& id_or_url,
@@ -484,6 +471,81 @@ absl::StatusOr<int> IngestState::RecordNewArticles(
     (void)Exec("ROLLBACK");
     return s;
   }
+  outbox_.articles += queued;
+  outbox_.bytes = outbox_bytes;
+  return queued;
+}
+
+absl::StatusOr<int> IngestState::MarkSeen(
+    const std::string& feed_id,
+    const std::vector<newsfeed::v1::Article>& articles) {
+  absl::MutexLock lock(&mu_);
+  if (absl::Status s = Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+  auto fail = [this](const char* what) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    absl::Status status = Error(what);
+    (void)Exec("ROLLBACK");
+    return status;
+  };
+  Statement mark(
+      db_,
+      "INSERT INTO seen (article_id, feed_id, content_hash, seen_us) "
+      "VALUES (?, ?, ?, ?) ON CONFLICT(article_id) DO UPDATE SET "
+      "content_hash = excluded.content_hash, seen_us = excluded.seen_us "
+      "WHERE content_hash <> excluded.content_hash");
+  const int64_t now_us = absl::ToUnixMicros(absl::Now());
+  int marked = 0;
+  for (const newsfeed::v1::Article& a : articles) {
+    mark.Reset();
+    mark.Bind(1, a.id())
+        .Bind(2, feed_id)
+        .Bind(3, a.content_hash())
+        .Bind(4, now_us);
+    if (mark.Step() != SQLITE_DONE) return fail("recording seen item");
+    marked += sqlite3_changes(db_);
+  }
+  if (marked > 0) {
+    Statement count(
+        db_, "UPDATE feeds SET items_seen = items_seen + ? WHERE id = ?");
+    count.Bind(1, int64_t{marked}).Bind(2, feed_id);
+    if (count.Step() != SQLITE_DONE) return fail("counting items");
+  }
+  if (absl::Status s = Exec("COMMIT"); !s.ok()) {
+    (void)Exec("ROLLBACK");
+    return s;
+  }
+  return marked;
+}
+
+absl::StatusOr<int> IngestState::QueueArticles(
+    const std::vector<newsfeed::v1::Article>& articles) {
+  absl::MutexLock lock(&mu_);
+  int64_t outbox_bytes = outbox_.bytes;
+  if (absl::Status s = Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+  Statement queue(db_, "INSERT INTO outbox (article, bytes) VALUES (?, ?)");
+  std::string blob;
+  for (const newsfeed::v1::Article& a : articles) {
+    blob.clear();
+    a.SerializeToString(&blob);
+    outbox_bytes += static_cast<int64_t>(blob.size());
+    if (outbox_bytes > options_.outbox_max_bytes) {
+      (void)Exec("ROLLBACK");
+      return absl::ResourceExhaustedError(
+          absl::StrCat("outbox full (quota ", options_.outbox_max_bytes,
+                       " bytes): query-service is not taking articles"));
+    }
+    queue.Reset();
+    queue.BindBlob(1, blob).Bind(2, static_cast<int64_t>(blob.size()));
+    if (queue.Step() != SQLITE_DONE) {
+      absl::Status status = Error("queueing article");
+      (void)Exec("ROLLBACK");
+      return status;
+    }
+  }
+  if (absl::Status s = Exec("COMMIT"); !s.ok()) {
+    (void)Exec("ROLLBACK");
+    return s;
+  }
+  const int queued = static_cast<int>(articles.size());
   outbox_.articles += queued;
   outbox_.bytes = outbox_bytes;
   return queued;

@@ -2,9 +2,14 @@
 // list with each feed's fetch state, the items already delivered, and the
 // durable outbox of articles not yet acknowledged by query-service.
 //
+// It is the single-instance FeedRegistry: this instance is the only poller of
+// the file, so DueFeeds hands out every due feed and SaveFeed always holds
+// the lease. With state.engine: postgres the feed list lives in
+// PgFeedRegistry instead and this file keeps only the outbox.
+//
 // Recording an article as seen and queueing it in the outbox happen in one
-// transaction, so a crash can neither lose an article nor deliver an
-// unchanged one twice after a restart.
+// transaction (RecordNewArticles), so a crash can neither lose an article nor
+// deliver an unchanged one twice after a restart.
 //
 // Thread-safe: one connection behind a mutex; the poller, the publisher and
 // the admin handlers share it.
@@ -26,6 +31,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/metrics/metrics.h"
+#include "ingest-service/feeds/feed_registry.h"
 #include "newsfeed/v1/article.pb.h"
 
 namespace newsfeed::ingest {
@@ -43,25 +49,6 @@ struct IngestStateOptions {
   metrics::Registry* metrics = nullptr;
 };
 
-// A feed and its fetch state.
-struct FeedRecord {
-  std::string id;   // stable, derived from the URL it was added with
-  std::string url;  // current URL (updated by permanent redirects)
-  std::string title;
-  bool enabled = true;
-  std::string etag;
-  std::string last_modified;
-  absl::Time last_attempt = absl::InfinitePast();
-  absl::Time last_success = absl::InfinitePast();
-  absl::Time last_unconditional = absl::InfinitePast();
-  int http_status = 0;
-  std::string last_error;
-  int consecutive_failures = 0;
-  absl::Time next_poll = absl::InfinitePast();
-  int64_t items_seen = 0;
-  absl::Duration interval = absl::ZeroDuration();  // 0: the default
-};
-
 struct OutboxEntry {
   int64_t id = 0;
   newsfeed::v1::Article article;
@@ -72,7 +59,7 @@ struct OutboxStats {
   int64_t bytes = 0;
 };
 
-class IngestState {
+class IngestState final : public FeedRegistry {
  public:
   // Opens or creates data_dir/ingest.db and migrates its schema. INTERNAL
   // naming the file when SQLite fails.
@@ -83,39 +70,41 @@ class IngestState {
   IngestState& operator=(const IngestState&) = delete;
   ~IngestState();
 
-  // The feed id for a URL: stable across restarts and versions.
-  static std::string FeedIdFor(std::string_view url);
-
-  // Adds a feed due at `now`. ALREADY_EXISTS when the URL (or its id) is
-  // known; INVALID_ARGUMENT when it is not an absolute http(s) URL.
-  absl::StatusOr<FeedRecord> AddFeed(const std::string& url, absl::Time now);
-  // Adds the feed if it is not known yet (configured feeds); OK either way.
-  absl::Status EnsureFeed(const std::string& url, absl::Time now);
-  // NOT_FOUND naming the feed.
-  absl::Status RemoveFeed(const std::string& id_or_url);
-  absl::StatusOr<FeedRecord> GetFeed(const std::string& id_or_url);
-  absl::StatusOr<std::vector<FeedRecord>> ListFeeds();
-  // Writes back a feed's fetch state (matched by id). NOT_FOUND if it was
-  // removed meanwhile.
-  absl::Status SaveFeed(const FeedRecord& feed);
-  // Makes one feed (or all, for an empty id) due at `now`; returns how many.
-  // NOT_FOUND for an unknown feed.
-  absl::StatusOr<int> PollSoon(const std::string& id_or_url, absl::Time now);
-  // Enabled feeds with next_poll <= now, most overdue first.
-  absl::StatusOr<std::vector<FeedRecord>> DueFeeds(absl::Time now, int limit);
-  // When the next enabled feed is due; InfiniteFuture when none.
-  absl::StatusOr<absl::Time> NextDue();
-
-  // For each article, whether it is new or changed (its id and content_hash
-  // are not both recorded yet).
+  // FeedRegistry. DueFeeds returns the due feeds without recording a lease
+  // (this instance is the file's only poller); SaveFeed never fails with
+  // FAILED_PRECONDITION; ReleaseFeed does nothing.
+  absl::StatusOr<FeedRecord> AddFeed(const std::string& url,
+                                     absl::Time now) override;
+  absl::Status EnsureFeed(const std::string& url, absl::Time now) override;
+  absl::Status RemoveFeed(const std::string& id_or_url) override;
+  absl::StatusOr<FeedRecord> GetFeed(const std::string& id_or_url) override;
+  absl::StatusOr<std::vector<FeedRecord>> ListFeeds() override;
+  absl::Status SaveFeed(const FeedRecord& feed) override;
+  absl::Status ReleaseFeed(const std::string& id) override;
+  absl::StatusOr<int> PollSoon(const std::string& id_or_url,
+                               absl::Time now) override;
+  absl::StatusOr<std::vector<FeedRecord>> DueFeeds(absl::Time now,
+                                                   int limit) override;
+  absl::StatusOr<absl::Time> NextDue() override;
   absl::StatusOr<std::vector<bool>> Unseen(
-      const std::vector<newsfeed::v1::Article>& articles);
+      const std::vector<newsfeed::v1::Article>& articles) override;
+  absl::StatusOr<int> MarkSeen(
+      const std::string& feed_id,
+      const std::vector<newsfeed::v1::Article>& articles) override;
+
   // In one transaction: records the new or changed articles as seen, queues
   // them in the outbox and adds them to the feed's items_seen. Returns how
   // many were queued. RESOURCE_EXHAUSTED (nothing recorded) when the outbox
   // quota would be exceeded.
   absl::StatusOr<int> RecordNewArticles(
       const std::string& feed_id,
+      const std::vector<newsfeed::v1::Article>& articles);
+
+  // Queues `articles` in the outbox as they are, without looking at or
+  // recording seen items (for a registry in another store, which the caller
+  // marks afterwards). Returns how many were queued. RESOURCE_EXHAUSTED
+  // (nothing queued) when the outbox quota would be exceeded.
+  absl::StatusOr<int> QueueArticles(
       const std::vector<newsfeed::v1::Article>& articles);
 
   // Outbox entries with id > after_id, oldest first, at most `limit`.

@@ -1,0 +1,80 @@
+#include "ingest-service/config/ingest_config.h"
+
+#include <stdlib.h>
+
+#include <fstream>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace newsfeed::ingest {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string WriteConfig(const std::string& yaml) {
+  std::string dir = ::testing::TempDir() + "ingest_config_XXXXXX";
+  EXPECT_NE(mkdtemp(dir.data()), nullptr);
+  const std::string path = dir + "/ingest-service.yaml";
+  std::ofstream(path) << yaml;
+  return path;
+}
+
+TEST(IngestConfigTest, StateEngineDefaultsToSqlite) {
+  auto config = LoadIngestConfig(WriteConfig("data_dir: /tmp/x\n"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->state_engine, "sqlite");
+  EXPECT_EQ(config->postgres.lease_duration, absl::Minutes(2));
+  // hostname:pid
+  EXPECT_THAT(config->postgres.instance_id, HasSubstr(":"));
+}
+
+TEST(IngestConfigTest, SampleConfigLoadsWithItsDocumentedDefaults) {
+  auto config = LoadIngestConfig(NEWSFEED_SOURCE_DIR
+                                 "/deploy/config/ingest-service.yaml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->state_engine, "sqlite");
+  EXPECT_FALSE(config->postgres.instance_id.empty());
+  EXPECT_EQ(config->postgres.lease_duration, absl::Minutes(2));
+}
+
+TEST(IngestConfigTest, PostgresEngine) {
+  auto config =
+      LoadIngestConfig(WriteConfig("state:\n"
+                                   "  engine: postgres\n"
+                                   "  postgres_url: host=db dbname=newsfeed\n"
+                                   "  instance_id: ingest-1\n"
+                                   "  lease_duration: 5m\n"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->state_engine, "postgres");
+  EXPECT_EQ(config->postgres.postgres_url, "host=db dbname=newsfeed");
+  EXPECT_EQ(config->postgres.instance_id, "ingest-1");
+  EXPECT_EQ(config->postgres.lease_duration, absl::Minutes(5));
+}
+
+TEST(IngestConfigTest, BadStateValuesNameTheKey) {
+  auto bad_engine = LoadIngestConfig(WriteConfig("state:\n  engine: mysql\n"));
+  EXPECT_EQ(bad_engine.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(bad_engine.status().message(), HasSubstr("state.engine"));
+
+  auto no_url = LoadIngestConfig(WriteConfig("state:\n  engine: postgres\n"));
+  EXPECT_EQ(no_url.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(no_url.status().message(), HasSubstr("state.postgres_url"));
+
+  auto short_lease =
+      LoadIngestConfig(WriteConfig("state:\n"
+                                   "  engine: postgres\n"
+                                   "  postgres_url: host=db\n"
+                                   "  lease_duration: 30s\n"
+                                   "fetcher:\n"
+                                   "  total_timeout: 60s\n"));
+  EXPECT_EQ(short_lease.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(short_lease.status().message(),
+              HasSubstr("state.lease_duration"));
+  EXPECT_THAT(short_lease.status().message(),
+              HasSubstr("fetcher.total_timeout"));
+}
+
+}  // namespace
+}  // namespace newsfeed::ingest

@@ -1,0 +1,29 @@
+#include "ingest-service/feeds/feed_registry.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace newsfeed::ingest {
+
+std::string FeedRegistry::FeedIdFor(std::string_view url) {
+  // FNV-1a, 64 bits: stable across processes, builds and versions.
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : url) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return absl::StrFormat("f%016x", h);
+}
+
+absl::Status FeedRegistry::CheckFeedUrl(const std::string& url) {
+  if (!(absl::StartsWithIgnoreCase(url, "http://") ||
+        absl::StartsWithIgnoreCase(url, "https://")) ||
+      url.size() > 2048) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "url: \"", url.substr(0, 200), "\" is not an absolute http(s) URL"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace newsfeed::ingest

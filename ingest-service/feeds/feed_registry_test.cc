@@ -1,0 +1,247 @@
+// The FeedRegistry contract, run against both implementations: the
+// single-instance SQLite file (IngestState) and PostgreSQL (PgFeedRegistry,
+// on a private test server). Lease behaviour between instances is in
+// pg_feed_registry_test.cc.
+#include "ingest-service/feeds/feed_registry.h"
+
+#include <stdlib.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/testing/test_postgres.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "ingest-service/feeds/pg_feed_registry.h"
+#include "ingest-service/state/ingest_state.h"
+
+namespace newsfeed::ingest {
+namespace {
+
+enum class Engine { kSqlite, kPostgres };
+
+std::string EngineName(const ::testing::TestParamInfo<Engine>& info) {
+  return info.param == Engine::kSqlite ? "Sqlite" : "Postgres";
+}
+
+newsfeed::v1::Article MakeArticle(const std::string& id,
+                                  const std::string& hash) {
+  newsfeed::v1::Article a;
+  a.set_id(id);
+  a.set_content_hash(hash);
+  return a;
+}
+
+const absl::Time kNow = absl::FromUnixSeconds(1700000000);
+
+class FeedRegistryTest : public ::testing::TestWithParam<Engine> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == Engine::kSqlite) {
+      std::string dir = ::testing::TempDir() + "feed_registry_XXXXXX";
+      ASSERT_NE(mkdtemp(dir.data()), nullptr);
+      IngestStateOptions options;
+      options.data_dir = dir;
+      auto state = IngestState::Open(options);
+      ASSERT_TRUE(state.ok()) << state.status();
+      registry_ = std::move(*state);
+    } else {
+      absl::StatusOr<std::string> dsn = testing::TestPostgres::CreateDatabase();
+      ASSERT_TRUE(dsn.ok()) << dsn.status();
+      auto pg = PgFeedRegistry::Open({.postgres_url = *dsn,
+                                      .instance_id = "instance-a",
+                                      .lease_duration = absl::Minutes(2)});
+      ASSERT_TRUE(pg.ok()) << pg.status();
+      registry_ = std::move(*pg);
+    }
+  }
+
+  FeedRegistry& registry() { return *registry_; }
+
+  // Claims the feed through DueFeeds, as the poller does before SaveFeed.
+  FeedRecord Claim(const std::string& url, absl::Time now) {
+    EXPECT_TRUE(registry().PollSoon(url, now).ok());
+    auto due = registry().DueFeeds(now, 1000);
+    EXPECT_TRUE(due.ok()) << due.status();
+    for (const FeedRecord& f : *due) {
+      if (f.url == url) return f;
+    }
+    ADD_FAILURE() << "feed " << url << " was not claimed";
+    return FeedRecord();
+  }
+
+  std::unique_ptr<FeedRegistry> registry_;
+};
+
+TEST_P(FeedRegistryTest, AddFeedRejectsDuplicatesAndBadUrls) {
+  auto added = registry().AddFeed("https://example.org/a", kNow);
+  ASSERT_TRUE(added.ok()) << added.status();
+  EXPECT_EQ(added->id, FeedRegistry::FeedIdFor("https://example.org/a"));
+  EXPECT_EQ(added->next_poll, kNow);
+  EXPECT_EQ(registry().AddFeed("https://example.org/a", kNow).status().code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(registry().AddFeed("ftp://example.org/a", kNow).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(registry().EnsureFeed("https://example.org/a", kNow).ok());
+  EXPECT_TRUE(registry().EnsureFeed("https://example.org/b", kNow).ok());
+  EXPECT_EQ(registry().EnsureFeed("gopher://x", kNow).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(registry().ListFeeds()->size(), 2u);
+}
+
+TEST_P(FeedRegistryTest, GetListAndRemove) {
+  ASSERT_TRUE(registry().AddFeed("https://example.org/b", kNow).ok());
+  ASSERT_TRUE(registry().AddFeed("https://example.org/a", kNow).ok());
+  const std::string id = FeedRegistry::FeedIdFor("https://example.org/b");
+  auto by_id = registry().GetFeed(id);
+  ASSERT_TRUE(by_id.ok()) << by_id.status();
+  EXPECT_EQ(by_id->url, "https://example.org/b");
+  EXPECT_TRUE(by_id->enabled);
+  EXPECT_EQ(by_id->last_success, absl::InfinitePast());
+  EXPECT_EQ(registry().GetFeed("https://example.org/b")->id, id);
+  EXPECT_EQ(registry().GetFeed("https://example.org/none").status().code(),
+            absl::StatusCode::kNotFound);
+
+  auto feeds = registry().ListFeeds();
+  ASSERT_TRUE(feeds.ok()) << feeds.status();
+  ASSERT_EQ(feeds->size(), 2u);
+  EXPECT_EQ((*feeds)[0].url, "https://example.org/a");
+  EXPECT_EQ((*feeds)[1].url, "https://example.org/b");
+
+  EXPECT_TRUE(registry().RemoveFeed(id).ok());
+  EXPECT_EQ(registry().RemoveFeed(id).code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(registry().RemoveFeed("https://example.org/a").ok());
+  EXPECT_TRUE(registry().ListFeeds()->empty());
+}
+
+TEST_P(FeedRegistryTest, DueFeedsMostOverdueFirstAndLimited) {
+  ASSERT_TRUE(registry().AddFeed("https://example.org/late", kNow).ok());
+  ASSERT_TRUE(registry()
+                  .AddFeed("https://example.org/later", kNow + absl::Hours(1))
+                  .ok());
+  ASSERT_TRUE(registry()
+                  .AddFeed("https://example.org/early", kNow - absl::Hours(1))
+                  .ok());
+  auto due = registry().DueFeeds(kNow, 1);
+  ASSERT_TRUE(due.ok()) << due.status();
+  ASSERT_EQ(due->size(), 1u);
+  EXPECT_EQ((*due)[0].url, "https://example.org/early");
+  ASSERT_TRUE(registry().SaveFeed((*due)[0]).ok());
+
+  due = registry().DueFeeds(kNow, 10);
+  ASSERT_TRUE(due.ok()) << due.status();
+  std::vector<std::string> urls;
+  for (const FeedRecord& f : *due) urls.push_back(f.url);
+  EXPECT_THAT(urls, ::testing::ElementsAre("https://example.org/early",
+                                           "https://example.org/late"));
+}
+
+TEST_P(FeedRegistryTest, SaveFeedWritesFetchStateAndReschedules) {
+  ASSERT_TRUE(registry().AddFeed("https://example.org/a", kNow).ok());
+  auto due = registry().DueFeeds(kNow, 10);
+  ASSERT_TRUE(due.ok()) << due.status();
+  ASSERT_EQ(due->size(), 1u);
+  FeedRecord feed = (*due)[0];
+  feed.title = "Example";
+  feed.etag = "\"v1\"";
+  feed.last_modified = "Mon, 13 May 2024 09:30:00 GMT";
+  feed.last_attempt = kNow;
+  feed.last_success = kNow;
+  feed.last_unconditional = kNow;
+  feed.http_status = 200;
+  feed.consecutive_failures = 2;
+  feed.last_error = "HTTP 500";
+  feed.interval = absl::Minutes(30);
+  feed.next_poll = kNow + absl::Minutes(30);
+  ASSERT_TRUE(registry().SaveFeed(feed).ok());
+
+  auto stored = registry().GetFeed(feed.id);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_EQ(stored->title, "Example");
+  EXPECT_EQ(stored->etag, "\"v1\"");
+  EXPECT_EQ(stored->last_modified, "Mon, 13 May 2024 09:30:00 GMT");
+  EXPECT_EQ(stored->last_attempt, kNow);
+  EXPECT_EQ(stored->last_success, kNow);
+  EXPECT_EQ(stored->http_status, 200);
+  EXPECT_EQ(stored->consecutive_failures, 2);
+  EXPECT_EQ(stored->last_error, "HTTP 500");
+  EXPECT_EQ(stored->interval, absl::Minutes(30));
+  EXPECT_EQ(stored->next_poll, kNow + absl::Minutes(30));
+
+  EXPECT_TRUE(registry().DueFeeds(kNow + absl::Minutes(29), 10)->empty());
+  EXPECT_EQ(*registry().NextDue(), kNow + absl::Minutes(30));
+  EXPECT_EQ(registry().DueFeeds(kNow + absl::Minutes(30), 10)->size(), 1u);
+}
+
+TEST_P(FeedRegistryTest, SaveFeedOfRemovedFeedIsNotFound) {
+  ASSERT_TRUE(registry().AddFeed("https://example.org/a", kNow).ok());
+  FeedRecord feed = Claim("https://example.org/a", kNow);
+  ASSERT_TRUE(registry().RemoveFeed(feed.id).ok());
+  EXPECT_EQ(registry().SaveFeed(feed).code(), absl::StatusCode::kNotFound);
+}
+
+TEST_P(FeedRegistryTest, SaveFeedOntoAnotherFeedsUrlIsAlreadyExists) {
+  ASSERT_TRUE(registry().AddFeed("https://example.org/a", kNow).ok());
+  ASSERT_TRUE(registry().AddFeed("https://example.org/b", kNow).ok());
+  FeedRecord feed = Claim("https://example.org/a", kNow);
+  feed.url = "https://example.org/b";
+  EXPECT_EQ(registry().SaveFeed(feed).code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(registry().GetFeed(feed.id)->url, "https://example.org/a");
+}
+
+TEST_P(FeedRegistryTest, DisabledFeedsAreNeverDueUntilPollSoon) {
+  EXPECT_EQ(*registry().NextDue(), absl::InfiniteFuture());
+  ASSERT_TRUE(registry().AddFeed("https://example.org/a", kNow).ok());
+  ASSERT_TRUE(
+      registry().AddFeed("https://example.org/b", kNow + absl::Hours(2)).ok());
+  EXPECT_EQ(*registry().NextDue(), kNow);
+  FeedRecord feed = Claim("https://example.org/a", kNow);
+  feed.enabled = false;  // 410 Gone
+  ASSERT_TRUE(registry().SaveFeed(feed).ok());
+  EXPECT_TRUE(registry().DueFeeds(kNow + absl::Hours(1), 10)->empty());
+  EXPECT_EQ(*registry().NextDue(), kNow + absl::Hours(2));
+
+  // All: only enabled feeds.
+  EXPECT_EQ(*registry().PollSoon("", kNow), 1);
+  EXPECT_EQ(*registry().NextDue(), kNow);
+  // One: re-enables it.
+  EXPECT_EQ(*registry().PollSoon("https://example.org/a", kNow), 1);
+  EXPECT_TRUE(registry().GetFeed("https://example.org/a")->enabled);
+  EXPECT_EQ(registry().DueFeeds(kNow, 10)->size(), 2u);
+  EXPECT_EQ(
+      registry().PollSoon("https://example.org/none", kNow).status().code(),
+      absl::StatusCode::kNotFound);
+}
+
+TEST_P(FeedRegistryTest, UnseenAndMarkSeen) {
+  auto feed = registry().AddFeed("https://example.org/a", kNow);
+  ASSERT_TRUE(feed.ok());
+  std::vector<newsfeed::v1::Article> articles = {MakeArticle("x", "h1"),
+                                                 MakeArticle("y", "h1")};
+  EXPECT_THAT(*registry().Unseen(articles), ::testing::ElementsAre(true, true));
+  auto marked = registry().MarkSeen(feed->id, articles);
+  ASSERT_TRUE(marked.ok()) << marked.status();
+  EXPECT_EQ(*marked, 2);
+  EXPECT_THAT(*registry().Unseen(articles),
+              ::testing::ElementsAre(false, false));
+  // Marking again changes nothing.
+  EXPECT_EQ(*registry().MarkSeen(feed->id, articles), 0);
+
+  // A changed article is unseen again, and counted once more.
+  articles[1] = MakeArticle("y", "h2");
+  articles.push_back(MakeArticle("z", "h1"));
+  EXPECT_THAT(*registry().Unseen(articles),
+              ::testing::ElementsAre(false, true, true));
+  EXPECT_EQ(*registry().MarkSeen(feed->id, articles), 2);
+  EXPECT_EQ(registry().GetFeed(feed->id)->items_seen, 4);
+  EXPECT_TRUE(registry().Unseen({})->empty());
+  EXPECT_EQ(*registry().MarkSeen(feed->id, {}), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, FeedRegistryTest,
+                         ::testing::Values(Engine::kSqlite, Engine::kPostgres),
+                         EngineName);
+
+}  // namespace
+}  // namespace newsfeed::ingest
