@@ -6,6 +6,7 @@
 #include <curl/curl.h>
 #include <gumbo.h>
 
+#include <array>
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -276,11 +277,39 @@ bool IsSafeUrl(std::string_view value, bool image) {
   return true;  // no scheme: relative
 }
 
+// A set of bytes for FindByte. (string_view::find_first_of calls memchr
+// on the set once per byte of the text, which made it the top frame.)
+using ByteSet = std::array<bool, 256>;
+
+constexpr ByteSet MakeByteSet(std::string_view bytes) {
+  ByteSet set{};
+  for (char c : bytes) set[static_cast<unsigned char>(c)] = true;
+  return set;
+}
+
+constexpr ByteSet kTextSpecials = MakeByteSet("&<>");
+constexpr ByteSet kAttributeSpecials = MakeByteSet("&<>\"");
+constexpr ByteSet kMarkupStart = MakeByteSet("<&");
+constexpr ByteSet kDoubleQuotedStop = MakeByteSet("\"&");
+constexpr ByteSet kSingleQuotedStop = MakeByteSet("'&");
+constexpr ByteSet kNotPlain = MakeByteSet(std::string_view("<&\r\0", 4));
+
+// Position of the first byte of `text` at or after `pos` that is in `set`;
+// npos when there is none.
+size_t FindByte(std::string_view text, size_t pos, const ByteSet& set) {
+  const size_t n = text.size();
+  const char* data = text.data();
+  for (; pos < n; ++pos) {
+    if (set[static_cast<unsigned char>(data[pos])]) return pos;
+  }
+  return std::string_view::npos;
+}
+
 // Appends `text` HTML-escaped; runs that need no escaping are copied whole.
 void AppendEscaped(std::string_view text, bool attribute, std::string* out) {
-  const char* specials = attribute ? "&<>\"" : "&<>";
+  const ByteSet& specials = attribute ? kAttributeSpecials : kTextSpecials;
   while (!text.empty()) {
-    size_t run = text.find_first_of(specials);
+    size_t run = FindByte(text, 0, specials);
     if (run == std::string_view::npos) {
       out->append(text);
       return;
@@ -756,7 +785,7 @@ class SimpleHtmlParser {
     size_t pos = 0;
     const size_t n = s_.size();
     while (pos < n) {
-      size_t special = s_.find_first_of("<&", pos);
+      size_t special = FindByte(s_, pos, kMarkupStart);
       if (special == std::string_view::npos) special = n;
       if (special > pos) renderer_->Text(s_.substr(pos, special - pos));
       pos = special;
@@ -958,7 +987,8 @@ class SimpleHtmlParser {
     if (quote == '"' || quote == '\'') {
       ++pos;
       while (true) {
-        size_t stop = s_.find_first_of(quote == '"' ? "\"&" : "'&", pos);
+        size_t stop = FindByte(
+            s_, pos, quote == '"' ? kDoubleQuotedStop : kSingleQuotedStop);
         if (stop == std::string_view::npos) return stop;
         value->append(s_.data() + pos, stop - pos);
         if (s_[stop] == quote) return stop + 1;
@@ -1082,10 +1112,7 @@ bool IsPlainText(std::string_view text) {
   // Without '<' and '&' there is no tag, comment or character reference, so
   // gumbo would build a single text node. '\r' (gumbo rewrites CR LF to LF),
   // NUL (dropped) and invalid UTF-8 (U+FFFD) still go to gumbo.
-  if (text.find_first_of(std::string_view("<&\r\0", 4)) !=
-      std::string_view::npos) {
-    return false;
-  }
+  if (FindByte(text, 0, kNotPlain) != std::string_view::npos) return false;
   return ValidUtf8Prefix(text) == text.size();
 }
 
@@ -1116,8 +1143,8 @@ bool RenderHtmlWith(HtmlEngine engine, std::string_view html, std::string* text,
   std::string limited;
   html = LimitNesting(html, &limited);
   if (engine != HtmlEngine::kGumboOnly &&
-      html.find_first_of(std::string_view("\r\0", 2)) ==
-          std::string_view::npos &&
+      html.find('\r') == std::string_view::npos &&
+      html.find('\0') == std::string_view::npos &&
       !html.starts_with("\xEF\xBB\xBF") &&
       ValidUtf8Prefix(html) == html.size()) {
     if (sanitized) sanitized->reserve(html.size());
