@@ -3,7 +3,6 @@
 
 #include "ingest-service/normalizer/html.h"
 
-#include <curl/curl.h>
 #include <gumbo.h>
 
 #include <array>
@@ -15,6 +14,7 @@
 #include "ingest-service/normalizer/normalizer.h"
 #include "ingest-service/parser/encoding.h"
 #include "ingest-service/parser/html_entities.h"
+#include "ingest-service/parser/url.h"
 
 namespace newsfeed::ingest {
 namespace internal {
@@ -206,40 +206,6 @@ bool IsAllowedAttribute(std::string_view name) {
     if (a == name) return true;
   }
   return false;
-}
-
-bool HasScheme(std::string_view url) {
-  size_t colon = url.find(':');
-  if (colon == std::string_view::npos || colon == 0) return false;
-  for (size_t i = 0; i < colon; ++i) {
-    char c = url[i];
-    bool ok =
-        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-        (i > 0 && ((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'));
-    if (!ok) return false;
-  }
-  return true;
-}
-
-struct CurlUrlDeleter {
-  void operator()(CURLU* u) const { curl_url_cleanup(u); }
-};
-
-// `ref` resolved against the absolute `base` by libcurl (RFC 3986);
-// `ref` itself when that fails.
-std::string ResolveUrl(std::string_view ref, std::string_view base) {
-  std::string ref_str(ref), base_str(base);
-  std::unique_ptr<CURLU, CurlUrlDeleter> h(curl_url());
-  char* out = nullptr;
-  if (!h ||
-      curl_url_set(h.get(), CURLUPART_URL, base_str.c_str(), 0) != CURLUE_OK ||
-      curl_url_set(h.get(), CURLUPART_URL, ref_str.c_str(), 0) != CURLUE_OK ||
-      curl_url_get(h.get(), CURLUPART_URL, &out, 0) != CURLUE_OK) {
-    return ref_str;
-  }
-  std::string result(out);
-  curl_free(out);
-  return result;
 }
 
 char Lower(char c) { return (c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c; }
@@ -480,7 +446,7 @@ class Renderer {
       if (IsUrlAttribute(name) && !base_.empty() && !HasScheme(value)) {
         // Relative links would point at our own host once the HTML is
         // shown anywhere else.
-        AppendEscaped(ResolveUrl(value, base_), true, html_);
+        AppendEscaped(ResolveUrlLikeCurl(value, base_), true, html_);
       } else {
         AppendEscaped(value, true, html_);
       }
