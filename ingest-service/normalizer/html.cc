@@ -258,6 +258,8 @@ constexpr ByteSet kAttributeSpecials = MakeByteSet("&<>\"");
 constexpr ByteSet kMarkupStart = MakeByteSet("<&");
 constexpr ByteSet kDoubleQuotedStop = MakeByteSet("\"&");
 constexpr ByteSet kSingleQuotedStop = MakeByteSet("'&");
+// IsSpace bytes and the lead byte of U+00A0.
+constexpr ByteSet kWordBreak = MakeByteSet(" \n\t\r\f\xC2");
 constexpr ByteSet kNotPlain = MakeByteSet(std::string_view("<&\r\0", 4));
 
 // Position of the first byte of `text` at or after `pos` that is in `set`;
@@ -302,25 +304,24 @@ void AppendEscaped(std::string_view text, bool attribute, std::string* out) {
 // boundaries into single line breaks.
 class TextSink {
  public:
-  static bool IsSpace(char c) {
-    return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f';
-  }
-
   explicit TextSink(std::string* out) : out_(out) {}
   void Text(std::string_view text) {
-    size_t i = 0;
-    const size_t n = text.size();
-    while (i < n) {
-      char c = text[i];
-      if (IsSpace(c)) {
-        space_ = true;
-        ++i;
-        continue;
-      }
-      if (c == '\xC2' && i + 1 < n && text[i + 1] == '\xA0') {
-        space_ = true;  // &nbsp;
-        i += 2;
-        continue;
+    const char* p = text.data();
+    const char* const end = p + text.size();
+    while (p < end) {
+      auto c = static_cast<unsigned char>(*p);
+      if (kWordBreak[c]) {
+        if (c != 0xC2) {
+          space_ = true;
+          ++p;
+          continue;
+        }
+        if (p + 1 < end && p[1] == '\xA0') {
+          space_ = true;  // &nbsp;
+          p += 2;
+          continue;
+        }
+        // Any other C2 sequence starts a word.
       }
       if (!out_->empty()) {
         if (newline_) {
@@ -331,10 +332,13 @@ class TextSink {
       }
       newline_ = space_ = false;
       // Copy the whole word at once.
-      size_t end = i + 1;
-      while (end < n && !IsSpace(text[end]) && text[end] != '\xC2') ++end;
-      out_->append(text.data() + i, end - i);
-      i = end;
+      const char* word_end = p + 1;
+      while (word_end < end &&
+             !kWordBreak[static_cast<unsigned char>(*word_end)]) {
+        ++word_end;
+      }
+      out_->append(p, word_end - p);
+      p = word_end;
     }
   }
   void Space() { space_ = true; }
