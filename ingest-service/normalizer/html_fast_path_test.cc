@@ -259,10 +259,22 @@ TEST(HtmlFastPathTest, RandomNestedMarkupAgreesWithGumbo) {
                                         "span", "code", "sub", "sup",    "s"};
   static const char* const kBlock[] = {"p",  "div",     "blockquote",
                                        "h3", "section", "pre"};
-  static const char* const kText[] = {
-      "word",   " ",           "\n",      "&amp;",
-      "&nbsp;", "&mdash;",     "&#8217;", "a < b",
-      "x & y",  "caf\xC3\xA9", "<br>",    "<img src=\"/i.png\" alt=\"\">"};
+  static const char* const kText[] = {"word",
+                                      " ",
+                                      "\n",
+                                      "&amp;",
+                                      "&nbsp;",
+                                      "&mdash;",
+                                      "&#8217;",
+                                      "a < b",
+                                      "x & y",
+                                      "caf\xC3\xA9",
+                                      "<br>",
+                                      "<img src=\"/i.png\" alt=\"\">",
+                                      "\xC2\xA9",
+                                      "a\xC2\xA0\xC2\xA9"
+                                      "b",
+                                      "&copy;\xC2\xA0"};
   std::mt19937 rng(7);
   int accepted = 0;
   constexpr int kRuns = 5000;
