@@ -331,14 +331,23 @@ class TextSink {
         }
       }
       newline_ = space_ = false;
-      // Copy the whole word at once.
-      const char* word_end = p + 1;
-      while (word_end < end &&
-             !kWordBreak[static_cast<unsigned char>(*word_end)]) {
-        ++word_end;
+      // Copy words and the single spaces between them at once: that much
+      // needs no collapsing.
+      const char* run_end = p + 1;
+      while (true) {
+        while (run_end < end &&
+               !kWordBreak[static_cast<unsigned char>(*run_end)]) {
+          ++run_end;
+        }
+        if (run_end + 1 < end && *run_end == ' ' &&
+            !kWordBreak[static_cast<unsigned char>(run_end[1])]) {
+          run_end += 2;
+          continue;
+        }
+        break;
       }
-      out_->append(p, word_end - p);
-      p = word_end;
+      out_->append(p, run_end - p);
+      p = run_end;
     }
   }
   void Space() { space_ = true; }

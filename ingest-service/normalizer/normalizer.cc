@@ -53,10 +53,16 @@ class StableHasher {
 
  private:
   void Bytes(std::string_view bytes) {
+    // Locals, not the members: the bytes are chars, which may alias
+    // anything, so updating a_ and b_ in the loop would store and reload
+    // them for every byte.
+    uint64_t a = a_, b = b_;
     for (char c : bytes) {
-      a_ = (a_ ^ static_cast<unsigned char>(c)) * kFnvPrime;
-      b_ = (b_ ^ static_cast<unsigned char>(c)) * kFnvPrime;
+      a = (a ^ static_cast<unsigned char>(c)) * kFnvPrime;
+      b = (b ^ static_cast<unsigned char>(c)) * kFnvPrime;
     }
+    a_ = a;
+    b_ = b;
   }
   uint64_t a_ = kFnvOffset;
   uint64_t b_ = kFnvOffset2;
