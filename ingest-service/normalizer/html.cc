@@ -7,6 +7,8 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -243,13 +245,21 @@ bool IsSafeUrl(std::string_view value, bool image) {
   return true;  // no scheme: relative
 }
 
-// A set of bytes for FindByte. (string_view::find_first_of calls memchr
-// on the set once per byte of the text, which made it the top frame.)
-using ByteSet = std::array<bool, 256>;
+// A small set of bytes for FindByte. (string_view::find_first_of calls
+// memchr on the set once per byte of the text, which made it the top frame.)
+struct ByteSet {
+  std::array<bool, 256> table{};
+  std::array<uint64_t, 4> broadcast{};  // each member in all eight bytes
+  int size = 0;
+};
 
 constexpr ByteSet MakeByteSet(std::string_view bytes) {
-  ByteSet set{};
-  for (char c : bytes) set[static_cast<unsigned char>(c)] = true;
+  ByteSet set;
+  for (char c : bytes) {
+    auto u = static_cast<unsigned char>(c);
+    set.table[u] = true;
+    set.broadcast[set.size++] = 0x0101010101010101ULL * u;
+  }
   return set;
 }
 
@@ -258,17 +268,38 @@ constexpr ByteSet kAttributeSpecials = MakeByteSet("&<>\"");
 constexpr ByteSet kMarkupStart = MakeByteSet("<&");
 constexpr ByteSet kDoubleQuotedStop = MakeByteSet("\"&");
 constexpr ByteSet kSingleQuotedStop = MakeByteSet("'&");
-// IsSpace bytes and the lead byte of U+00A0.
-constexpr ByteSet kWordBreak = MakeByteSet(" \n\t\r\f\xC2");
+// IsSpace bytes and the lead byte of U+00A0 (table use only).
+constexpr std::array<bool, 256> kWordBreak = [] {
+  std::array<bool, 256> table{};
+  for (char c : std::string_view(" \n\t\r\f\xC2")) {
+    table[static_cast<unsigned char>(c)] = true;
+  }
+  return table;
+}();
 constexpr ByteSet kNotPlain = MakeByteSet(std::string_view("<&\r\0", 4));
 
+// Nonzero when one of the eight bytes of `w` equals the byte repeated in
+// `broadcast` (the classic has-zero-byte test on their xor).
+inline uint64_t HasByte(uint64_t w, uint64_t broadcast) {
+  uint64_t x = w ^ broadcast;
+  return (x - 0x0101010101010101ULL) & ~x & 0x8080808080808080ULL;
+}
+
 // Position of the first byte of `text` at or after `pos` that is in `set`;
-// npos when there is none.
+// npos when there is none. Skips eight bytes at a time.
 size_t FindByte(std::string_view text, size_t pos, const ByteSet& set) {
   const size_t n = text.size();
   const char* data = text.data();
+  while (pos + 8 <= n) {
+    uint64_t w;
+    std::memcpy(&w, data + pos, 8);
+    uint64_t hit = 0;
+    for (int i = 0; i < set.size; ++i) hit |= HasByte(w, set.broadcast[i]);
+    if (hit != 0) break;
+    pos += 8;
+  }
   for (; pos < n; ++pos) {
-    if (set[static_cast<unsigned char>(data[pos])]) return pos;
+    if (set.table[static_cast<unsigned char>(data[pos])]) return pos;
   }
   return std::string_view::npos;
 }
