@@ -941,16 +941,14 @@ class SimpleHtmlParser {
     }
     if (kind == FastKind::kAnchor && open_a_ > 0) return std::string_view::npos;
     if (kind == FastKind::kListItem) {
+      // The tree builder closes an li it finds walking down the stack
+      // before a "special" element. Which elements are special differs
+      // between versions of the spec, but ul and ol always are: an li
+      // above the nearest list is left to gumbo.
       for (size_t i = stack_.size(); i-- > 0;) {
-        const Open& o = stack_[i];
-        if (o.tag == GUMBO_TAG_LI) return std::string_view::npos;
-        bool special =
-            o.kind == FastKind::kBlock || o.kind == FastKind::kHeading ||
-            o.kind == FastKind::kListItem || o.kind == FastKind::kPre;
-        if (special && o.tag != GUMBO_TAG_ADDRESS && o.tag != GUMBO_TAG_DIV &&
-            o.tag != GUMBO_TAG_P) {
-          break;
-        }
+        GumboTag open = stack_[i].tag;
+        if (open == GUMBO_TAG_LI) return std::string_view::npos;
+        if (open == GUMBO_TAG_UL || open == GUMBO_TAG_OL) break;
       }
     }
     if (kind == FastKind::kPre && pos < s_.size() &&

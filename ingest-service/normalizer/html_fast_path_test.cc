@@ -75,11 +75,13 @@ TEST(HtmlFastPathTest, TypicalFeedBodiesTakeTheFastPath) {
 
 TEST(HtmlFastPathTest, LeavesTreeBuilderCasesToGumbo) {
   for (std::string_view input : {
-           "<p>a<p>b",              // p closes p
-           "<p>a<div>b</div>",      // block closes p
-           "<b>a<i>b</b>c</i>",     // adoption agency
-           "<a>1<a>2</a></a>",      // a closes a
-           "<li>a<li>b",            // li closes li
+           "<p>a<p>b",           // p closes p
+           "<p>a<div>b</div>",   // block closes p
+           "<b>a<i>b</b>c</i>",  // adoption agency
+           "<a>1<a>2</a></a>",   // a closes a
+           "<li>a<li>b",
+           "<ol><li><section><li>x</li></section></li></ol>",  // li in li // li
+                                                               // closes li
            "<h1>a<h2>b</h2></h1>",  // heading closes heading
            "a</p>b",                // stray end tag inserts a p
            "x</br>y",               // </br> is <br>
