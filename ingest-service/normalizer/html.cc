@@ -3,15 +3,20 @@
 
 #include "ingest-service/normalizer/html.h"
 
-#include <curl/curl.h>
 #include <gumbo.h>
 
+#include <array>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "ingest-service/normalizer/normalizer.h"
 #include "ingest-service/parser/encoding.h"
+#include "ingest-service/parser/html_entities.h"
+#include "ingest-service/parser/url.h"
 
 namespace newsfeed::ingest {
 namespace internal {
@@ -205,40 +210,6 @@ bool IsAllowedAttribute(std::string_view name) {
   return false;
 }
 
-bool HasScheme(std::string_view url) {
-  size_t colon = url.find(':');
-  if (colon == std::string_view::npos || colon == 0) return false;
-  for (size_t i = 0; i < colon; ++i) {
-    char c = url[i];
-    bool ok =
-        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-        (i > 0 && ((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'));
-    if (!ok) return false;
-  }
-  return true;
-}
-
-struct CurlUrlDeleter {
-  void operator()(CURLU* u) const { curl_url_cleanup(u); }
-};
-
-// `ref` resolved against the absolute `base` by libcurl (RFC 3986);
-// `ref` itself when that fails.
-std::string ResolveUrl(std::string_view ref, std::string_view base) {
-  std::string ref_str(ref), base_str(base);
-  std::unique_ptr<CURLU, CurlUrlDeleter> h(curl_url());
-  char* out = nullptr;
-  if (!h ||
-      curl_url_set(h.get(), CURLUPART_URL, base_str.c_str(), 0) != CURLUE_OK ||
-      curl_url_set(h.get(), CURLUPART_URL, ref_str.c_str(), 0) != CURLUE_OK ||
-      curl_url_get(h.get(), CURLUPART_URL, &out, 0) != CURLUE_OK) {
-    return ref_str;
-  }
-  std::string result(out);
-  curl_free(out);
-  return result;
-}
-
 char Lower(char c) { return (c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c; }
 
 // Whether a URL attribute value may stay. Browsers ignore ASCII tab and
@@ -274,11 +245,70 @@ bool IsSafeUrl(std::string_view value, bool image) {
   return true;  // no scheme: relative
 }
 
+// A small set of bytes for FindByte. (string_view::find_first_of calls
+// memchr on the set once per byte of the text, which made it the top frame.)
+struct ByteSet {
+  std::array<bool, 256> table{};
+  std::array<uint64_t, 4> broadcast{};  // each member in all eight bytes
+  int size = 0;
+};
+
+constexpr ByteSet MakeByteSet(std::string_view bytes) {
+  ByteSet set;
+  for (char c : bytes) {
+    auto u = static_cast<unsigned char>(c);
+    set.table[u] = true;
+    set.broadcast[set.size++] = 0x0101010101010101ULL * u;
+  }
+  return set;
+}
+
+constexpr ByteSet kTextSpecials = MakeByteSet("&<>");
+constexpr ByteSet kAttributeSpecials = MakeByteSet("&<>\"");
+constexpr ByteSet kMarkupStart = MakeByteSet("<&");
+constexpr ByteSet kDoubleQuotedStop = MakeByteSet("\"&");
+constexpr ByteSet kSingleQuotedStop = MakeByteSet("'&");
+// IsSpace bytes and the lead byte of U+00A0 (table use only).
+constexpr std::array<bool, 256> kWordBreak = [] {
+  std::array<bool, 256> table{};
+  for (char c : std::string_view(" \n\t\r\f\xC2")) {
+    table[static_cast<unsigned char>(c)] = true;
+  }
+  return table;
+}();
+constexpr ByteSet kNotPlain = MakeByteSet(std::string_view("<&\r\0", 4));
+
+// Nonzero when one of the eight bytes of `w` equals the byte repeated in
+// `broadcast` (the classic has-zero-byte test on their xor).
+inline uint64_t HasByte(uint64_t w, uint64_t broadcast) {
+  uint64_t x = w ^ broadcast;
+  return (x - 0x0101010101010101ULL) & ~x & 0x8080808080808080ULL;
+}
+
+// Position of the first byte of `text` at or after `pos` that is in `set`;
+// npos when there is none. Skips eight bytes at a time.
+size_t FindByte(std::string_view text, size_t pos, const ByteSet& set) {
+  const size_t n = text.size();
+  const char* data = text.data();
+  while (pos + 8 <= n) {
+    uint64_t w;
+    std::memcpy(&w, data + pos, 8);
+    uint64_t hit = 0;
+    for (int i = 0; i < set.size; ++i) hit |= HasByte(w, set.broadcast[i]);
+    if (hit != 0) break;
+    pos += 8;
+  }
+  for (; pos < n; ++pos) {
+    if (set.table[static_cast<unsigned char>(data[pos])]) return pos;
+  }
+  return std::string_view::npos;
+}
+
 // Appends `text` HTML-escaped; runs that need no escaping are copied whole.
 void AppendEscaped(std::string_view text, bool attribute, std::string* out) {
-  const char* specials = attribute ? "&<>\"" : "&<>";
+  const ByteSet& specials = attribute ? kAttributeSpecials : kTextSpecials;
   while (!text.empty()) {
-    size_t run = text.find_first_of(specials);
+    size_t run = FindByte(text, 0, specials);
     if (run == std::string_view::npos) {
       out->append(text);
       return;
@@ -305,25 +335,24 @@ void AppendEscaped(std::string_view text, bool attribute, std::string* out) {
 // boundaries into single line breaks.
 class TextSink {
  public:
-  static bool IsSpace(char c) {
-    return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f';
-  }
-
   explicit TextSink(std::string* out) : out_(out) {}
   void Text(std::string_view text) {
-    size_t i = 0;
-    const size_t n = text.size();
-    while (i < n) {
-      char c = text[i];
-      if (IsSpace(c)) {
-        space_ = true;
-        ++i;
-        continue;
-      }
-      if (c == '\xC2' && i + 1 < n && text[i + 1] == '\xA0') {
-        space_ = true;  // &nbsp;
-        i += 2;
-        continue;
+    const char* p = text.data();
+    const char* const end = p + text.size();
+    while (p < end) {
+      auto c = static_cast<unsigned char>(*p);
+      if (kWordBreak[c]) {
+        if (c != 0xC2) {
+          space_ = true;
+          ++p;
+          continue;
+        }
+        if (p + 1 < end && p[1] == '\xA0') {
+          space_ = true;  // &nbsp;
+          p += 2;
+          continue;
+        }
+        // Any other C2 sequence starts a word.
       }
       if (!out_->empty()) {
         if (newline_) {
@@ -333,11 +362,23 @@ class TextSink {
         }
       }
       newline_ = space_ = false;
-      // Copy the whole word at once.
-      size_t end = i + 1;
-      while (end < n && !IsSpace(text[end]) && text[end] != '\xC2') ++end;
-      out_->append(text.data() + i, end - i);
-      i = end;
+      // Copy words and the single spaces between them at once: that much
+      // needs no collapsing.
+      const char* run_end = p + 1;
+      while (true) {
+        while (run_end < end &&
+               !kWordBreak[static_cast<unsigned char>(*run_end)]) {
+          ++run_end;
+        }
+        if (run_end + 1 < end && *run_end == ' ' &&
+            !kWordBreak[static_cast<unsigned char>(run_end[1])]) {
+          run_end += 2;
+          continue;
+        }
+        break;
+      }
+      out_->append(p, run_end - p);
+      p = run_end;
     }
   }
   void Space() { space_ = true; }
@@ -349,12 +390,20 @@ class TextSink {
   bool newline_ = false;
 };
 
+// An attribute as the renderer sees it: name lower-cased, value decoded.
+struct AttrView {
+  std::string_view name;
+  std::string_view value;
+};
+
+// Writes the two renderings of a tree given as open/close/text events; fed
+// by the gumbo tree walk or by SimpleHtmlParser.
 class Renderer {
  public:
   Renderer(std::string* text, std::string* html, std::string_view base)
-      : text_(text ? std::make_unique<TextSink>(text) : nullptr),
-        html_(html),
-        base_(base) {}
+      : html_(html), base_(base) {
+    if (text) text_.emplace(text);
+  }
 
   // Iterative over the tree: hostile nesting must not exhaust the stack.
   void Render(GumboNode* root) {
@@ -369,7 +418,7 @@ class Renderer {
       Frame& frame = stack.back();
       GumboVector* children = &frame.node->v.element.children;
       if (frame.next_child >= children->length) {
-        Close(frame.node, frame.keep, frame.node != root);
+        if (frame.node != root) CloseTag(frame.node->v.element.tag, frame.keep);
         stack.pop_back();
         continue;
       }
@@ -378,8 +427,7 @@ class Renderer {
         case GUMBO_NODE_TEXT:
         case GUMBO_NODE_CDATA:
         case GUMBO_NODE_WHITESPACE:
-          if (text_) text_->Text(child->v.text.text);
-          if (html_) AppendEscaped(child->v.text.text, false, html_);
+          Text(child->v.text.text);
           break;
         case GUMBO_NODE_ELEMENT:
         case GUMBO_NODE_TEMPLATE: {
@@ -391,9 +439,17 @@ class Renderer {
           }
           if (klass == TagClass::kDrop) break;
           bool keep = klass == TagClass::kKeep;
-          Open(child, keep);
+          attrs_.clear();
+          if (html_ && keep) {
+            const GumboVector& attrs = child->v.element.attributes;
+            for (unsigned i = 0; i < attrs.length; ++i) {
+              auto* attr = static_cast<GumboAttribute*>(attrs.data[i]);
+              attrs_.push_back({attr->name, attr->value});
+            }
+          }
+          OpenTag(tag, keep, attrs_.data(), attrs_.size());
           if (IsVoid(tag)) {
-            Close(child, false, true);
+            CloseTag(tag, false);
           } else {
             stack.push_back({child, 0, keep});
           }
@@ -405,9 +461,14 @@ class Renderer {
     }
   }
 
- private:
-  void Open(GumboNode* node, bool keep) {
-    GumboTag tag = node->v.element.tag;
+  void Text(std::string_view text) {
+    if (text_) text_->Text(text);
+    if (html_) AppendEscaped(text, false, html_);
+  }
+
+  // An element starts; `keep` when Classify says kKeep. `attrs` are only
+  // read when the sanitized rendering is wanted and `keep`.
+  void OpenTag(GumboTag tag, bool keep, const AttrView* attrs, size_t count) {
     if (text_) {
       if (IsBlock(tag)) text_->Newline();
       if (tag == GUMBO_TAG_TD || tag == GUMBO_TAG_TH) text_->Space();
@@ -415,33 +476,31 @@ class Renderer {
     if (!html_ || !keep) return;
     html_->push_back('<');
     html_->append(gumbo_normalized_tagname(tag));
-    const GumboVector& attrs = node->v.element.attributes;
-    for (unsigned i = 0; i < attrs.length; ++i) {
-      auto* attr = static_cast<GumboAttribute*>(attrs.data[i]);
-      std::string_view name = attr->name;
+    for (size_t i = 0; i < count; ++i) {
+      std::string_view name = attrs[i].name;
+      std::string_view value = attrs[i].value;
       if (!IsAllowedAttribute(name)) continue;
       if (IsUrlAttribute(name) &&
-          !IsSafeUrl(attr->value, tag == GUMBO_TAG_IMG && name == "src")) {
+          !IsSafeUrl(value, tag == GUMBO_TAG_IMG && name == "src")) {
         continue;
       }
       html_->push_back(' ');
       html_->append(name);
       html_->append("=\"");
-      if (IsUrlAttribute(name) && !base_.empty() && !HasScheme(attr->value)) {
+      if (IsUrlAttribute(name) && !base_.empty() && !HasScheme(value)) {
         // Relative links would point at our own host once the HTML is
         // shown anywhere else.
-        AppendEscaped(ResolveUrl(attr->value, base_), true, html_);
+        AppendEscaped(ResolveUrlLikeCurl(value, base_), true, html_);
       } else {
-        AppendEscaped(attr->value, true, html_);
+        AppendEscaped(value, true, html_);
       }
       html_->push_back('"');
     }
     html_->push_back('>');
   }
 
-  void Close(GumboNode* node, bool keep, bool is_element) {
-    if (!is_element) return;
-    GumboTag tag = node->v.element.tag;
+  // The element opened with OpenTag(tag, keep, ...) ends.
+  void CloseTag(GumboTag tag, bool keep) {
     if (text_) {
       if (IsBlock(tag)) text_->Newline();
       if (tag == GUMBO_TAG_TD || tag == GUMBO_TAG_TH) text_->Space();
@@ -453,9 +512,11 @@ class Renderer {
     }
   }
 
-  std::unique_ptr<TextSink> text_;
+ private:
+  std::optional<TextSink> text_;
   std::string* html_;
   std::string_view base_;
+  std::vector<AttrView> attrs_;
 };
 
 // Bump allocator for one gumbo parse. gumbo allocates every node, vector and
@@ -506,17 +567,19 @@ constexpr int kMaxHtmlDepth = 256;
 
 char LowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c; }
 
-bool IsAsciiAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool IsAsciiAlpha(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
 
 // Elements that never stay open (void) or that close their predecessor
 // instead of nesting in it; neither makes the tree deeper.
 bool NeverNests(std::string_view name) {
   static constexpr std::string_view kNames[] = {
-      "area", "base",  "br",    "col",      "embed",  "hr",    "img",
-      "input", "link", "meta",  "param",    "source", "track", "wbr",
-      "keygen", "p",   "li",    "dt",       "dd",     "option", "optgroup",
-      "tr",   "td",    "th",    "tbody",    "thead",  "tfoot", "rb",
-      "rt",   "rp",    "rtc",   "colgroup", "caption",
+      "area",   "base", "br",   "col",      "embed",   "hr",     "img",
+      "input",  "link", "meta", "param",    "source",  "track",  "wbr",
+      "keygen", "p",    "li",   "dt",       "dd",      "option", "optgroup",
+      "tr",     "td",   "th",   "tbody",    "thead",   "tfoot",  "rb",
+      "rt",     "rp",   "rtc",  "colgroup", "caption",
   };
   for (std::string_view n : kNames) {
     if (n == name) return true;
@@ -600,15 +663,464 @@ std::string_view LimitNesting(std::string_view html, std::string* storage) {
   return out;
 }
 
+// ---- The fast path: HTML whose tree is its tag nesting --------------------
+//
+// Most feed bodies are a few kinds of tags, properly nested, with the
+// common entities. For those the HTML5 tree builder does nothing but push
+// and pop, so the events can go to the Renderer straight from a tokenizer,
+// without gumbo. SimpleHtmlParser accepts only input for which that holds
+// (each rule below names the tree-construction step it avoids) and gives up
+// on anything else; RenderHtml then uses gumbo. html_test.cc checks the two
+// agree.
+
+// How the "in body" insertion mode treats a start tag, for the tags the
+// fast path accepts.
+enum class FastKind : uint8_t {
+  kNone,        // anything else: give up
+  kPhrasing,    // "any other start tag"
+  kFormatting,  // b, i, ...: active formatting elements
+  kAnchor,      // a: formatting, and closes an open a
+  kVoid,        // br, img, wbr: inserted and popped at once
+  kHr,          // void and closes an open p
+  kBlock,       // closes an open p ("in button scope")
+  kHeading,     // kBlock, and closes a heading that is the current node
+  kListItem,    // kBlock, and closes an open li
+  kPre,         // kBlock, and drops a newline right after the start tag
+};
+
+FastKind FastKindOf(GumboTag tag) {
+  switch (tag) {
+    case GUMBO_TAG_SPAN:
+    case GUMBO_TAG_ABBR:
+    case GUMBO_TAG_CITE:
+    case GUMBO_TAG_Q:
+    case GUMBO_TAG_TIME:
+    case GUMBO_TAG_SUB:
+    case GUMBO_TAG_SUP:
+    case GUMBO_TAG_MARK:
+    case GUMBO_TAG_KBD:
+    case GUMBO_TAG_SAMP:
+    case GUMBO_TAG_VAR:
+    case GUMBO_TAG_DFN:
+    case GUMBO_TAG_BDI:
+    case GUMBO_TAG_BDO:
+    case GUMBO_TAG_INS:
+    case GUMBO_TAG_DEL:
+      return FastKind::kPhrasing;
+    case GUMBO_TAG_B:
+    case GUMBO_TAG_I:
+    case GUMBO_TAG_EM:
+    case GUMBO_TAG_STRONG:
+    case GUMBO_TAG_CODE:
+    case GUMBO_TAG_SMALL:
+    case GUMBO_TAG_S:
+    case GUMBO_TAG_STRIKE:
+    case GUMBO_TAG_U:
+      return FastKind::kFormatting;
+    case GUMBO_TAG_A:
+      return FastKind::kAnchor;
+    case GUMBO_TAG_BR:
+    case GUMBO_TAG_IMG:
+    case GUMBO_TAG_WBR:
+      return FastKind::kVoid;
+    case GUMBO_TAG_HR:
+      return FastKind::kHr;
+    case GUMBO_TAG_P:
+    case GUMBO_TAG_DIV:
+    case GUMBO_TAG_BLOCKQUOTE:
+    case GUMBO_TAG_UL:
+    case GUMBO_TAG_OL:
+    case GUMBO_TAG_FIGURE:
+    case GUMBO_TAG_FIGCAPTION:
+    case GUMBO_TAG_SECTION:
+    case GUMBO_TAG_ARTICLE:
+    case GUMBO_TAG_ASIDE:
+    case GUMBO_TAG_HEADER:
+    case GUMBO_TAG_FOOTER:
+    case GUMBO_TAG_ADDRESS:
+    case GUMBO_TAG_MAIN:
+    case GUMBO_TAG_DETAILS:
+    case GUMBO_TAG_SUMMARY:
+      return FastKind::kBlock;
+    case GUMBO_TAG_H1:
+    case GUMBO_TAG_H2:
+    case GUMBO_TAG_H3:
+    case GUMBO_TAG_H4:
+    case GUMBO_TAG_H5:
+    case GUMBO_TAG_H6:
+      return FastKind::kHeading;
+    case GUMBO_TAG_LI:
+      return FastKind::kListItem;
+    case GUMBO_TAG_PRE:
+      return FastKind::kPre;
+    default:
+      return FastKind::kNone;
+  }
+}
+
+bool IsHtmlSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\f';
+}
+
+bool IsAsciiAlnum(char c) { return IsAsciiAlpha(c) || (c >= '0' && c <= '9'); }
+
+// Named references the HTML5 tokenizer also matches without a ';' (the
+// Latin-1 ones and a few upper-case spellings).
+bool IsLegacyEntity(std::string_view name) {
+  static constexpr std::string_view kAscii[] = {
+      "amp", "lt", "gt", "quot", "AMP", "LT", "GT", "QUOT", "COPY", "REG"};
+  for (std::string_view n : kAscii) {
+    if (n == name) return true;
+  }
+  std::optional<char32_t> c = LookupHtmlEntity(name);
+  return c && *c >= 0xA0 && *c <= 0xFF;
+}
+
+bool HasLegacyPrefix(std::string_view name) {
+  for (size_t k = 2; k <= name.size(); ++k) {
+    if (IsLegacyEntity(name.substr(0, k))) return true;
+  }
+  return false;
+}
+
+class SimpleHtmlParser {
+ public:
+  explicit SimpleHtmlParser(Renderer* renderer) : renderer_(renderer) {}
+
+  // Renders `html` (valid UTF-8 without CR or NUL) into the renderer.
+  // False when the input is outside the fast path's subset; the renderer's
+  // outputs are then partial and must be discarded.
+  bool Parse(std::string_view html) {
+    s_ = html;
+    size_t pos = 0;
+    const size_t n = s_.size();
+    while (pos < n) {
+      size_t special = FindByte(s_, pos, kMarkupStart);
+      if (special == std::string_view::npos) special = n;
+      if (special > pos) renderer_->Text(s_.substr(pos, special - pos));
+      pos = special;
+      if (pos >= n) break;
+      if (s_[pos] == '&') {
+        scratch_.clear();
+        pos = CharRef(pos, false, &scratch_);
+        if (pos == std::string_view::npos) return false;
+        renderer_->Text(scratch_);
+        continue;
+      }
+      // '<'
+      if (pos + 1 >= n) {
+        renderer_->Text("<");
+        ++pos;
+        continue;
+      }
+      char next = s_[pos + 1];
+      if (IsAsciiAlpha(next)) {
+        pos = StartTag(pos + 1);
+      } else if (next == '/') {
+        pos = EndTag(pos + 2);
+      } else if (next == '!' || next == '?') {
+        return false;  // comment, doctype, bogus comment
+      } else {
+        renderer_->Text("<");  // "a < b": the '<' is text
+        ++pos;
+        continue;
+      }
+      if (pos == std::string_view::npos) return false;
+    }
+    // End of input closes whatever is open.
+    while (!stack_.empty()) Pop();
+    return true;
+  }
+
+ private:
+  struct Open {
+    GumboTag tag;
+    FastKind kind;
+    bool keep;
+  };
+  static constexpr size_t kMaxStack = 512;
+  static constexpr size_t kMaxAttributes = 32;
+
+  void Pop() {
+    renderer_->CloseTag(stack_.back().tag, stack_.back().keep);
+    if (stack_.back().tag == GUMBO_TAG_P) --open_p_;
+    if (stack_.back().tag == GUMBO_TAG_A) --open_a_;
+    stack_.pop_back();
+  }
+
+  // Tag name at s_[pos] (a letter): lower-cased into *name; returns the
+  // position after it, or npos when it holds more than letters and digits.
+  size_t TagName(size_t pos, std::string* name) {
+    name->clear();
+    size_t end = pos;
+    while (end < s_.size() && IsAsciiAlnum(s_[end])) {
+      name->push_back(LowerAscii(s_[end]));
+      ++end;
+    }
+    if (end >= s_.size()) return std::string_view::npos;
+    char c = s_[end];
+    if (!IsHtmlSpace(c) && c != '/' && c != '>') return std::string_view::npos;
+    return end;
+  }
+
+  size_t SkipSpace(size_t pos) const {
+    while (pos < s_.size() && IsHtmlSpace(s_[pos])) ++pos;
+    return pos;
+  }
+
+  size_t StartTag(size_t pos) {
+    pos = TagName(pos, &name_);
+    if (pos == std::string_view::npos) return pos;
+    GumboTag tag = gumbo_tagn_enum(name_.data(), name_.size());
+    FastKind kind = FastKindOf(tag);
+    if (kind == FastKind::kNone) return std::string_view::npos;
+    // Attributes.
+    size_t count = 0;
+    bool self_closing = false;
+    while (true) {
+      pos = SkipSpace(pos);
+      if (pos >= s_.size()) return std::string_view::npos;
+      char c = s_[pos];
+      if (c == '>') {
+        ++pos;
+        break;
+      }
+      if (c == '/') {
+        if (pos + 1 >= s_.size() || s_[pos + 1] != '>') {
+          return std::string_view::npos;
+        }
+        self_closing = true;
+        pos += 2;
+        break;
+      }
+      if (count == kMaxAttributes) return std::string_view::npos;
+      if (attr_names_.size() <= count) {
+        attr_names_.resize(count + 1);
+        attr_values_.resize(count + 1);
+      }
+      std::string& attr_name = attr_names_[count];
+      std::string& attr_value = attr_values_[count];
+      attr_name.clear();
+      attr_value.clear();
+      while (pos < s_.size() && (IsAsciiAlnum(s_[pos]) || s_[pos] == '-' ||
+                                 s_[pos] == '_' || s_[pos] == ':')) {
+        attr_name.push_back(LowerAscii(s_[pos]));
+        ++pos;
+      }
+      if (attr_name.empty() || pos >= s_.size()) {
+        return std::string_view::npos;
+      }
+      // gumbo keeps the first of duplicate attributes.
+      for (size_t i = 0; i < count; ++i) {
+        if (attr_names_[i] == attr_name) return std::string_view::npos;
+      }
+      c = s_[pos];
+      if (!IsHtmlSpace(c) && c != '/' && c != '>' && c != '=') {
+        return std::string_view::npos;
+      }
+      size_t after_name = SkipSpace(pos);
+      if (after_name < s_.size() && s_[after_name] == '=') {
+        pos = SkipSpace(after_name + 1);
+        if (pos >= s_.size()) return std::string_view::npos;
+        pos = AttributeValue(pos, &attr_value);
+        if (pos == std::string_view::npos) return pos;
+      }
+      ++count;
+    }
+    bool is_void = kind == FastKind::kVoid || kind == FastKind::kHr;
+    if (self_closing && !is_void) return std::string_view::npos;
+    // The tree-construction steps this tag would take beyond an insert.
+    if (kind == FastKind::kBlock || kind == FastKind::kHeading ||
+        kind == FastKind::kListItem || kind == FastKind::kPre ||
+        kind == FastKind::kHr) {
+      if (open_p_ > 0) return std::string_view::npos;  // "close a p element"
+    }
+    if (kind == FastKind::kHeading && !stack_.empty() &&
+        stack_.back().kind == FastKind::kHeading) {
+      return std::string_view::npos;
+    }
+    if (kind == FastKind::kAnchor && open_a_ > 0) return std::string_view::npos;
+    if (kind == FastKind::kListItem) {
+      // The tree builder closes an li it finds walking down the stack
+      // before a "special" element. Which elements are special differs
+      // between versions of the spec, but ul and ol always are: an li
+      // above the nearest list is left to gumbo.
+      for (size_t i = stack_.size(); i-- > 0;) {
+        GumboTag open = stack_[i].tag;
+        if (open == GUMBO_TAG_LI) return std::string_view::npos;
+        if (open == GUMBO_TAG_UL || open == GUMBO_TAG_OL) break;
+      }
+    }
+    if (kind == FastKind::kPre && pos < s_.size() &&
+        (s_[pos] == '\n' || s_[pos] == '&')) {
+      return std::string_view::npos;
+    }
+    bool keep = Classify(tag) == TagClass::kKeep;
+    attrs_.clear();
+    for (size_t i = 0; i < count; ++i) {
+      attrs_.push_back({attr_names_[i], attr_values_[i]});
+    }
+    renderer_->OpenTag(tag, keep, attrs_.data(), attrs_.size());
+    if (is_void) {
+      renderer_->CloseTag(tag, false);
+      return pos;
+    }
+    if (stack_.size() >= kMaxStack) return std::string_view::npos;
+    stack_.push_back({tag, kind, keep});
+    if (tag == GUMBO_TAG_P) ++open_p_;
+    if (tag == GUMBO_TAG_A) ++open_a_;
+    return pos;
+  }
+
+  // An end tag must close the current node: anything else makes the tree
+  // builder imply, ignore or reopen elements.
+  size_t EndTag(size_t pos) {
+    if (pos >= s_.size() || !IsAsciiAlpha(s_[pos])) {
+      return std::string_view::npos;
+    }
+    pos = TagName(pos, &name_);
+    if (pos == std::string_view::npos) return pos;
+    pos = SkipSpace(pos);
+    if (pos >= s_.size() || s_[pos] != '>') return std::string_view::npos;
+    GumboTag tag = gumbo_tagn_enum(name_.data(), name_.size());
+    if (stack_.empty() || stack_.back().tag != tag) {
+      return std::string_view::npos;
+    }
+    Pop();
+    return pos + 1;
+  }
+
+  size_t AttributeValue(size_t pos, std::string* value) {
+    char quote = s_[pos];
+    if (quote == '"' || quote == '\'') {
+      ++pos;
+      while (true) {
+        size_t stop = FindByte(
+            s_, pos, quote == '"' ? kDoubleQuotedStop : kSingleQuotedStop);
+        if (stop == std::string_view::npos) return stop;
+        value->append(s_.data() + pos, stop - pos);
+        if (s_[stop] == quote) return stop + 1;
+        pos = CharRef(stop, true, value);
+        if (pos == std::string_view::npos) return pos;
+      }
+    }
+    // Unquoted: up to a space or '>'.
+    size_t start = pos;
+    while (pos < s_.size() && !IsHtmlSpace(s_[pos]) && s_[pos] != '>') {
+      char c = s_[pos];
+      if (c == '"' || c == '\'' || c == '<' || c == '=' || c == '`') {
+        return std::string_view::npos;
+      }
+      if (c == '&') {
+        pos = CharRef(pos, true, value);
+        if (pos == std::string_view::npos) return pos;
+        continue;
+      }
+      value->push_back(c);
+      ++pos;
+    }
+    if (pos == start || pos >= s_.size()) return std::string_view::npos;
+    return pos;
+  }
+
+  // The character reference at s_[pos] == '&' (or the literal '&' it is
+  // not), appended to *out. Returns the position after it, or npos for the
+  // cases left to gumbo.
+  size_t CharRef(size_t pos, bool in_attribute, std::string* out) {
+    size_t i = pos + 1;
+    const size_t n = s_.size();
+    if (i < n && s_[i] == '#') {
+      ++i;
+      bool hex = i < n && (s_[i] == 'x' || s_[i] == 'X');
+      if (hex) ++i;
+      uint32_t value = 0;
+      size_t digits = 0;
+      for (; i < n && digits <= 8; ++i, ++digits) {
+        char c = s_[i];
+        int d;
+        if (c >= '0' && c <= '9') {
+          d = c - '0';
+        } else if (hex && c >= 'a' && c <= 'f') {
+          d = c - 'a' + 10;
+        } else if (hex && c >= 'A' && c <= 'F') {
+          d = c - 'A' + 10;
+        } else {
+          break;
+        }
+        value = value * (hex ? 16 : 10) + static_cast<uint32_t>(d);
+      }
+      if (digits == 0 || digits > 8 || i >= n || s_[i] != ';') {
+        return std::string_view::npos;
+      }
+      // Only code points the tokenizer passes through unchanged (no
+      // replacement table, no U+FFFD, no error class that differs).
+      bool plain =
+          value == '\t' || value == '\n' || (value >= 0x20 && value < 0x7F) ||
+          (value >= 0xA0 && value < 0xD800) ||
+          (value >= 0xE000 && value < 0xFDD0) ||
+          (value >= 0xFDF0 && value <= 0x10FFFF && (value & 0xFFFE) != 0xFFFE);
+      if (!plain) return std::string_view::npos;
+      AppendUtf8(value, out);
+      return i + 1;
+    }
+    size_t start = i;
+    while (i < n && i - start <= 32 && IsAsciiAlnum(s_[i])) ++i;
+    std::string_view name = s_.substr(start, i - start);
+    if (name.empty()) {
+      out->push_back('&');  // "& ", "&&", "&<": not a reference
+      return pos + 1;
+    }
+    if (i - start > 32) return std::string_view::npos;
+    if (i < n && s_[i] == ';') {
+      if (name == "amp") {
+        out->push_back('&');
+      } else if (name == "lt") {
+        out->push_back('<');
+      } else if (name == "gt") {
+        out->push_back('>');
+      } else if (name == "quot") {
+        out->push_back('"');
+      } else if (name == "apos") {
+        out->push_back('\'');
+      } else if (std::optional<char32_t> c = LookupHtmlEntity(name);
+                 c && name != "lang" && name != "rang") {
+        // HTML5 gives &lang; and &rang; other code points than HTML 4.
+        AppendUtf8(*c, out);
+      } else {
+        return std::string_view::npos;
+      }
+      return i + 1;
+    }
+    // No ';': only the legacy names match, as a prefix of the run.
+    if (HasLegacyPrefix(name)) {
+      // In an attribute a legacy match followed by an alphanumeric or '='
+      // stays literal ("?a=1&copy=2"); elsewhere it decodes, which is rare
+      // enough to leave to gumbo.
+      bool literal =
+          in_attribute && (!IsLegacyEntity(name) || (i < n && s_[i] == '='));
+      if (!literal) return std::string_view::npos;
+    }
+    out->push_back('&');
+    return pos + 1;
+  }
+
+  Renderer* renderer_;
+  std::string_view s_;
+  std::vector<Open> stack_;
+  int open_p_ = 0;
+  int open_a_ = 0;
+  std::string name_, scratch_;
+  std::vector<std::string> attr_names_, attr_values_;
+  std::vector<AttrView> attrs_;
+};
+
 }  // namespace
 
 bool IsPlainText(std::string_view text) {
   // Without '<' and '&' there is no tag, comment or character reference, so
   // gumbo would build a single text node. '\r' (gumbo rewrites CR LF to LF),
   // NUL (dropped) and invalid UTF-8 (U+FFFD) still go to gumbo.
-  for (char c : text) {
-    if (c == '<' || c == '&' || c == '\r' || c == '\0') return false;
-  }
+  if (FindByte(text, 0, kNotPlain) != std::string_view::npos) return false;
   return ValidUtf8Prefix(text) == text.size();
 }
 
@@ -625,19 +1137,32 @@ bool LooksLikeHtml(std::string_view text) {
   return false;
 }
 
-void RenderHtml(std::string_view html, std::string* text,
-                std::string* sanitized, std::string_view base) {
+bool RenderHtmlWith(HtmlEngine engine, std::string_view html, std::string* text,
+                    std::string* sanitized, std::string_view base) {
   if (text) text->clear();
   if (sanitized) sanitized->clear();
-  if (html.empty()) return;
-  if (IsPlainText(html)) {
+  if (html.empty()) return true;
+  if (engine != HtmlEngine::kGumboOnly && IsPlainText(html)) {
     // One text node is all gumbo would build: render it directly.
     if (text) TextSink(text).Text(html);
     if (sanitized) AppendEscaped(html, false, sanitized);
-    return;
+    return true;
   }
   std::string limited;
   html = LimitNesting(html, &limited);
+  if (engine != HtmlEngine::kGumboOnly &&
+      html.find('\r') == std::string_view::npos &&
+      html.find('\0') == std::string_view::npos &&
+      !html.starts_with("\xEF\xBB\xBF") &&
+      ValidUtf8Prefix(html) == html.size()) {
+    if (sanitized) sanitized->reserve(html.size());
+    if (text) text->reserve(html.size() / 2);
+    Renderer renderer(text, sanitized, base);
+    if (SimpleHtmlParser(&renderer).Parse(html)) return true;
+    if (text) text->clear();
+    if (sanitized) sanitized->clear();
+  }
+  if (engine == HtmlEngine::kSimpleOnly) return false;
   GumboArena arena;
   GumboOptions options = kGumboDefaultOptions;
   options.allocator = &GumboArena::Allocate;
@@ -649,10 +1174,16 @@ void RenderHtml(std::string_view html, std::string* text,
   // The output lives in the arena: no gumbo_destroy_output.
   GumboOutput* output =
       gumbo_parse_with_options(&options, html.data(), html.size());
-  if (!output || !output->root) return;
+  if (!output || !output->root) return true;
   if (sanitized) sanitized->reserve(html.size());
   if (text) text->reserve(html.size() / 2);
   Renderer(text, sanitized, base).Render(output->root);
+  return true;
+}
+
+void RenderHtml(std::string_view html, std::string* text,
+                std::string* sanitized, std::string_view base) {
+  RenderHtmlWith(HtmlEngine::kAuto, html, text, sanitized, base);
 }
 
 }  // namespace internal

@@ -16,6 +16,18 @@ namespace newsfeed::ingest::internal {
 void RenderHtml(std::string_view html, std::string* text,
                 std::string* sanitized, std::string_view base = {});
 
+// Which parser RenderHtml uses. kAuto (what RenderHtml does): the plain-text
+// shortcut, then SimpleHtmlParser for properly nested common markup, then
+// gumbo. kGumboOnly: always gumbo. kSimpleOnly: never gumbo. The last two
+// exist so tests can check the fast paths render exactly what gumbo does.
+enum class HtmlEngine { kAuto, kGumboOnly, kSimpleOnly };
+
+// RenderHtml with the parser chosen by `engine`. Returns false only for
+// kSimpleOnly when the input is outside the fast path's subset (the outputs
+// are then unspecified).
+bool RenderHtmlWith(HtmlEngine engine, std::string_view html, std::string* text,
+                    std::string* sanitized, std::string_view base = {});
+
 // True when gumbo would parse `text` into a single text node holding exactly
 // these bytes: no '<', '&', CR or NUL, and valid UTF-8. RenderHtml skips
 // gumbo for such text.

@@ -11,6 +11,8 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "ingest-service/normalizer/html.h"
+#include "ingest-service/parser/html_entities.h"
+#include "ingest-service/parser/url.h"
 
 namespace newsfeed::ingest {
 namespace {
@@ -51,10 +53,16 @@ class StableHasher {
 
  private:
   void Bytes(std::string_view bytes) {
+    // Locals, not the members: the bytes are chars, which may alias
+    // anything, so updating a_ and b_ in the loop would store and reload
+    // them for every byte.
+    uint64_t a = a_, b = b_;
     for (char c : bytes) {
-      a_ = (a_ ^ static_cast<unsigned char>(c)) * kFnvPrime;
-      b_ = (b_ ^ static_cast<unsigned char>(c)) * kFnvPrime;
+      a = (a ^ static_cast<unsigned char>(c)) * kFnvPrime;
+      b = (b ^ static_cast<unsigned char>(c)) * kFnvPrime;
     }
+    a_ = a;
+    b_ = b;
   }
   uint64_t a_ = kFnvOffset;
   uint64_t b_ = kFnvOffset2;
@@ -92,6 +100,16 @@ CurlString GetPart(CURLU* h, CURLUPart part, unsigned flags = 0) {
   char* value = nullptr;
   if (curl_url_get(h, part, &value, flags) != CURLUE_OK) return nullptr;
   return CurlString(value);
+}
+
+std::string_view TrimSpace(std::string_view url) {
+  while (!url.empty() &&
+         absl::ascii_isspace(static_cast<unsigned char>(url.front())))
+    url.remove_prefix(1);
+  while (!url.empty() &&
+         absl::ascii_isspace(static_cast<unsigned char>(url.back())))
+    url.remove_suffix(1);
+  return url;
 }
 
 std::string FallbackCanonical(std::string_view url) {
@@ -150,13 +168,10 @@ std::string StableHash128Hex(std::initializer_list<std::string_view> parts) {
   return hasher.Hex();
 }
 
-std::string CanonicalizeUrl(std::string_view url) {
-  while (!url.empty() &&
-         absl::ascii_isspace(static_cast<unsigned char>(url.front())))
-    url.remove_prefix(1);
-  while (!url.empty() &&
-         absl::ascii_isspace(static_cast<unsigned char>(url.back())))
-    url.remove_suffix(1);
+namespace internal {
+
+std::string CanonicalizeUrlWithCurl(std::string_view url) {
+  url = TrimSpace(url);
   if (url.empty()) return {};
   std::unique_ptr<CURLU, CurlUrlDeleter> h(curl_url());
   std::string input(url);
@@ -188,6 +203,47 @@ std::string CanonicalizeUrl(std::string_view url) {
   CurlString out = GetPart(h.get(), CURLUPART_URL, CURLU_NO_DEFAULT_PORT);
   if (!out) return FallbackCanonical(url);
   return std::string(out.get());
+}
+
+}  // namespace internal
+
+std::string CanonicalizeUrl(std::string_view url) {
+  std::string_view trimmed = TrimSpace(url);
+  internal::PlainUrl parts;
+  // A plain http(s) URL is what libcurl would hand back as it is: do its
+  // edits (host case, fragment, tracking parameters, "/" for an empty path)
+  // here, without a URL handle. Anything else goes through libcurl.
+  if (!internal::IsPlainHttpUrl(trimmed, &parts) ||
+      (parts.has_query && parts.query.empty())) {
+    return internal::CanonicalizeUrlWithCurl(url);
+  }
+  std::string out;
+  out.reserve(trimmed.size());
+  absl::StrAppend(&out, internal::Av(parts.scheme), "://");
+  for (char c : parts.host) {
+    out.push_back(absl::ascii_tolower(static_cast<unsigned char>(c)));
+  }
+  if (parts.path.empty()) {
+    out.push_back('/');
+  } else {
+    out.append(parts.path);
+  }
+  if (parts.has_query) {
+    bool first = true;
+    std::string_view rest = parts.query;
+    while (!rest.empty()) {
+      size_t amp = rest.find('&');
+      std::string_view param = rest.substr(0, amp);
+      rest = amp == std::string_view::npos ? std::string_view()
+                                           : rest.substr(amp + 1);
+      if (param.empty()) continue;
+      if (IsTrackingParameter(param.substr(0, param.find('=')))) continue;
+      out.push_back(first ? '?' : '&');
+      first = false;
+      out.append(param);
+    }
+  }
+  return out;
 }
 
 newsfeed::v1::Article NormalizeItem(const ParsedFeed& feed,

@@ -61,6 +61,12 @@ newsfeed::v1::Article NormalizeItem(const ParsedFeed& feed,
 // trimmed and without its fragment. Empty in, empty out.
 std::string CanonicalizeUrl(std::string_view url);
 
+namespace internal {
+// CanonicalizeUrl always through libcurl's URL API (CanonicalizeUrl skips it
+// for plain http(s) URLs), so tests can compare the two.
+std::string CanonicalizeUrlWithCurl(std::string_view url);
+}  // namespace internal
+
 // Plain text of an HTML fragment: markup stripped, entities decoded,
 // script/style/template content dropped, block elements (p, div, br, li,
 // h1-h6, tr, ...) ending a line and table cells separated by a space,

@@ -231,5 +231,50 @@ TEST(NormalizeItemTest, RelativeUrlsInContentResolvedAgainstItemLink) {
             "<a href=\"https://other.example/x\">b</a></p>");
 }
 
+// CanonicalizeUrl skips libcurl for plain http(s) URLs; the result must be
+// what libcurl's URL API gives.
+TEST(CanonicalizeUrlTest, FastPathMatchesLibcurl) {
+  static const char* const kHosts[] = {
+      "example.com",      "Example.COM",     "a-b.example.co.uk",
+      "127.0.0.1",        "example.com:443", "example.com:80",
+      "example.com:8080", "u@example.com",   "xn--caf-dma.example",
+      "example.com.",     "0x7f.1"};
+  static const char* const kRests[] = {
+      "",
+      "/",
+      "/a/b",
+      "/a/b/",
+      "/a/../b",
+      "/a/./b",
+      "/%7Euser/x%20y",
+      "?utm_source=x",
+      "/?a=1&utm_medium=y&b=2",
+      "/p?UTM_Campaign=z#frag",
+      "/p?",
+      "/p?&&a=1&&",
+      "/p?fbclid=1",
+      "#only",
+      "/p#",
+      "/a b",
+      "/cafÃ©",
+      "/p;x=1/(y)*!$'+,",
+      "/p?a=%zz",
+      "/p?q=a:b@c/d?e",
+      "/x?a=1#f?g=h",
+  };
+  for (const char* scheme : {"https://", "http://", "HTTPS://", "ftp://"}) {
+    for (const char* host : kHosts) {
+      for (const char* rest : kRests) {
+        std::string url = std::string(scheme) + host + rest;
+        for (const std::string& input : {url, "  " + url + "\n"}) {
+          EXPECT_EQ(CanonicalizeUrl(input),
+                    internal::CanonicalizeUrlWithCurl(input))
+              << input;
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest

@@ -20,12 +20,15 @@
 #include "absl/strings/str_cat.h"
 #include "ingest-service/parser/encoding.h"
 #include "ingest-service/parser/html_entities.h"
+#include "ingest-service/parser/url.h"
 #include "ingest-service/parser/xml_repair.h"
 
 namespace newsfeed::ingest {
 namespace {
 
 using internal::CollapseWhitespace;
+using internal::FastResolve;
+using internal::HasScheme;
 using internal::HtmlSnippetToText;
 
 // Namespaces we understand. kNone is "no namespace" (RSS 0.9x/2.0).
@@ -119,78 +122,9 @@ Ns NamespaceFromUri(std::string_view uri) {
   return Ns::kOther;
 }
 
-bool HasScheme(std::string_view url) {
-  size_t colon = url.find(':');
-  if (colon == std::string_view::npos || colon == 0) return false;
-  for (size_t i = 0; i < colon; ++i) {
-    char c = url[i];
-    bool ok =
-        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-        (i > 0 && ((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'));
-    if (!ok) return false;
-  }
-  return true;
-}
-
 struct CurlUrlDeleter {
   void operator()(CURLU* u) const { curl_url_cleanup(u); }
 };
-
-bool HasDotSegment(std::string_view ref) {
-  std::string_view path = ref.substr(0, ref.find_first_of("?#"));
-  return path == "." || path == ".." || path.starts_with("./") ||
-         path.starts_with("../") ||
-         path.find("/./") != std::string_view::npos ||
-         path.find("/../") != std::string_view::npos || path.ends_with("/.") ||
-         path.ends_with("/..");
-}
-
-// RFC 3986 section 5.2 for the references feeds actually contain ("/a",
-// "a/b", "?q", "#f", "//host/a") against an http(s) base, without the cost of
-// a libcurl handle per link. Returns false for anything else (dot segments,
-// other schemes), which then goes to libcurl.
-bool FastResolve(std::string_view ref, std::string_view base,
-                 std::string* out) {
-  size_t scheme_end;
-  if (base.starts_with("https://")) {
-    scheme_end = 5;
-  } else if (base.starts_with("http://")) {
-    scheme_end = 4;
-  } else {
-    return false;
-  }
-  for (char c : ref) {
-    // Leave percent-encoding of odd characters to libcurl.
-    if (static_cast<unsigned char>(c) <= 0x20 || c == '\\') return false;
-  }
-  size_t authority_end = base.find_first_of("/?#", scheme_end + 3);
-  if (authority_end == std::string_view::npos) authority_end = base.size();
-  std::string_view origin = base.substr(0, authority_end);
-  std::string_view no_fragment = base.substr(0, base.find('#'));
-  std::string_view no_query = no_fragment.substr(0, no_fragment.find('?'));
-  if (ref.starts_with("//")) {
-    if (HasDotSegment(ref.substr(2))) return false;
-    *out = absl::StrCat(internal::Av(base.substr(0, scheme_end + 1)),
-                        internal::Av(ref));
-    return true;
-  }
-  if (HasDotSegment(ref)) return false;
-  if (ref.starts_with("/")) {
-    *out = absl::StrCat(internal::Av(origin), internal::Av(ref));
-  } else if (ref.starts_with("?")) {
-    *out = absl::StrCat(internal::Av(no_query), internal::Av(ref));
-  } else if (ref.starts_with("#")) {
-    *out = absl::StrCat(internal::Av(no_fragment), internal::Av(ref));
-  } else {
-    std::string_view path = no_query.substr(authority_end);
-    size_t slash = path.rfind('/');
-    std::string_view dir =
-        slash == std::string_view::npos ? "/" : path.substr(0, slash + 1);
-    *out = absl::StrCat(internal::Av(origin), internal::Av(dir),
-                        internal::Av(ref));
-  }
-  return true;
-}
 
 // Resolves `url` against the absolute `base` (RFC 3986), with libcurl's
 // resolver for anything FastResolve does not cover. Returns `url` unchanged

@@ -1,0 +1,345 @@
+// The fast paths of RenderHtml (plain text, SimpleHtmlParser) must render
+// exactly what gumbo's tree gives: checked on hand-picked edge cases, on
+// every named entity we know, and on random tag soup.
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <random>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "ingest-service/normalizer/html.h"
+#include "ingest-service/parser/feed_parser.h"
+
+namespace newsfeed::ingest::internal {
+namespace {
+
+constexpr std::string_view kBase = "https://example.com/dir/page.html?x=1";
+
+struct Rendered {
+  bool accepted = false;
+  std::string text, html;
+};
+
+Rendered Render(HtmlEngine engine, std::string_view input) {
+  Rendered r;
+  r.accepted = RenderHtmlWith(engine, input, &r.text, &r.html, kBase);
+  return r;
+}
+
+// True when the fast path took `input`; either way it must not disagree
+// with gumbo.
+bool FastMatchesGumbo(std::string_view input) {
+  Rendered fast = Render(HtmlEngine::kSimpleOnly, input);
+  if (!fast.accepted) return false;
+  Rendered gumbo = Render(HtmlEngine::kGumboOnly, input);
+  EXPECT_EQ(fast.text, gumbo.text) << "input: " << input;
+  EXPECT_EQ(fast.html, gumbo.html) << "input: " << input;
+  // Text only and sanitized only must agree as well.
+  std::string text_only, html_only;
+  RenderHtmlWith(HtmlEngine::kAuto, input, &text_only, nullptr, kBase);
+  RenderHtmlWith(HtmlEngine::kAuto, input, nullptr, &html_only, kBase);
+  EXPECT_EQ(text_only, gumbo.text) << "input: " << input;
+  EXPECT_EQ(html_only, gumbo.html) << "input: " << input;
+  return true;
+}
+
+TEST(HtmlFastPathTest, TypicalFeedBodiesTakeTheFastPath) {
+  for (std::string_view input : {
+           "<p>Market <a href=\"https://ex.com/1?utm_source=rss&amp;a=b\">"
+           "news</a> &amp; <b>more</b>&nbsp;&mdash; end.</p>"
+           "<img src=\"/img/1.jpg\" alt=\"pic\">",
+           "<h2>Title</h2>\n<p>One <em>two</em><br/>three</p>\n"
+           "<ul>\n<li>a</li>\n<li><code>b</code></li>\n</ul>",
+           "<div><blockquote cite=\"q.html\">x</blockquote><hr></div>",
+           "<p>Caf&eacute; &#233; &#xE9; &lt;tag&gt; &quot;q&quot; &apos;</p>",
+           "a < b & c <3 &",
+           "<a href='rel/x.html' title=x>t</a><img "
+           "src=data:image/png;base64,AA>",
+           "<p>unclosed <b>at the end",
+           "<A HREF=\"X\">upper</A><BR>",
+           "<a href=\"?a=1&b=2&copy=3&notin=4\">q</a>",
+           "<pre>code\n  indented</pre>",
+           "<ol><li>a<ul><li>b</li></ul></li><li>c</li></ol>",
+           "<b><b><b><b>deep</b></b></b></b>",
+           "<a href=\"javascript:alert(1)\">x</a><img src=\"x.png\" onerror=y>",
+       }) {
+    EXPECT_TRUE(FastMatchesGumbo(input)) << input;
+  }
+}
+
+TEST(HtmlFastPathTest, LeavesTreeBuilderCasesToGumbo) {
+  for (std::string_view input : {
+           "<p>a<p>b",           // p closes p
+           "<p>a<div>b</div>",   // block closes p
+           "<b>a<i>b</b>c</i>",  // adoption agency
+           "<a>1<a>2</a></a>",   // a closes a
+           "<li>a<li>b",
+           "<ol><li><section><li>x</li></section></li></ol>",  // li in li // li
+                                                               // closes li
+           "<h1>a<h2>b</h2></h1>",  // heading closes heading
+           "a</p>b",                // stray end tag inserts a p
+           "x</br>y",               // </br> is <br>
+           "<table><tr><td>a</td></tr></table>",
+           "<script>x</script>",
+           "<!-- c -->",
+           "<pre>\nx</pre>",
+           "<span/>",
+           "<a href=x href=y>d</a>",
+           "&copy 2024",   // legacy entity without ';'
+           "&notit;",      // prefix match of &not
+           "&lang;",       // HTML5 changed its code point
+           "&#0; &#128;",  // replaced code points
+           "<a title=\"&copy\">x</a>",
+           "<font color=red>x</font>",
+       }) {
+    Rendered fast = Render(HtmlEngine::kSimpleOnly, input);
+    EXPECT_FALSE(fast.accepted) << input;
+  }
+}
+
+// Every name in our entity table, in text and in an attribute, with and
+// without ';', decodes as gumbo's HTML5 table does (or is left to gumbo).
+TEST(HtmlFastPathTest, NamedEntitiesAgreeWithGumbo) {
+  std::ifstream in(std::string(NEWSFEED_SOURCE_DIR) +
+                   "/ingest-service/parser/html_entities.cc");
+  ASSERT_TRUE(in);
+  std::string source((std::istreambuf_iterator<char>(in)),
+                     std::istreambuf_iterator<char>());
+  std::regex entry("\\{\"([A-Za-z0-9]+)\", 0x[0-9A-F]+\\}");
+  int names = 0, accepted = 0;
+  for (std::sregex_iterator it(source.begin(), source.end(), entry), end;
+       it != end; ++it) {
+    std::string name = (*it)[1];
+    ++names;
+    for (const std::string& input :
+         {"x&" + name + ";y", "x&" + name + " y", "x&" + name + "z y",
+          "<a title=\"&" + name + ";\">t</a>",
+          "<a title=\"&" + name + "\">t</a>",
+          "<a title=\"&" + name + "z\">t</a>",
+          "<a title=\"&" + name + "=\">t</a>"}) {
+      accepted += FastMatchesGumbo(input);
+    }
+  }
+  EXPECT_GE(names, 250);
+  EXPECT_GT(accepted, names * 3);
+}
+
+TEST(HtmlFastPathTest, NumericReferencesAgreeWithGumbo) {
+  for (uint32_t v :
+       {9u,      10u,     13u,     32u,      65u,       127u,     128u,
+        146u,    159u,    160u,    233u,     0x2014u,   0xD7FFu,  0xD800u,
+        0xFDD0u, 0xFFFDu, 0xFFFEu, 0x1F600u, 0x10FFFFu, 0x110000u}) {
+    FastMatchesGumbo("a&#" + std::to_string(v) + ";b");
+    char hex[16];
+    std::snprintf(hex, sizeof(hex), "%X", v);
+    FastMatchesGumbo(std::string("a&#x") + hex + ";b<a title=\"&#x" + hex +
+                     ";\">t</a>");
+  }
+}
+
+// Random soup of the pieces the fast path handles and the ones it must
+// refuse; every input it accepts must render as gumbo renders it.
+TEST(HtmlFastPathTest, RandomSoupAgreesWithGumbo) {
+  static const char* const kPieces[] = {
+      "<p>",
+      "</p>",
+      "<div>",
+      "</div>",
+      "<b>",
+      "</b>",
+      "<i>",
+      "</i>",
+      "<em>",
+      "</em>",
+      "<strong>",
+      "</strong>",
+      "<a href=\"x/y?a=1&b=2\">",
+      "<a href=/abs>",
+      "<a title='t'>",
+      "</a>",
+      "<span>",
+      "</span>",
+      "<ul>",
+      "</ul>",
+      "<ol>",
+      "</ol>",
+      "<li>",
+      "</li>",
+      "<h1>",
+      "</h1>",
+      "<h2>",
+      "</h2>",
+      "<br>",
+      "<br/>",
+      "<img src=\"i.png\" alt=\"a&amp;b\">",
+      "<hr>",
+      "<pre>",
+      "</pre>",
+      "<blockquote>",
+      "</blockquote>",
+      "<code>",
+      "</code>",
+      "<sup>",
+      "</sup>",
+      "<q cite=\"c\">",
+      "</q>",
+      "<figure>",
+      "</figure>",
+      "<figcaption>",
+      "</figcaption>",
+      "<table>",
+      "<td>",
+      "<font>",
+      "</font>",
+      "<script>",
+      "</script>",
+      "<!--c-->",
+      "&amp;",
+      "&nbsp;",
+      "&eacute;",
+      "&copy;",
+      "&copy",
+      "&not",
+      "&#233;",
+      "&#x41;",
+      "&bogus;",
+      "& ",
+      "&",
+      "<",
+      "< ",
+      "<3",
+      ">",
+      "text",
+      "more words",
+      " ",
+      "\n",
+      "\t",
+      "caf\xC3\xA9",
+      "\xE2\x80\x94",
+      "\"",
+      "'",
+      "=",
+      "</br>",
+      "<p/>",
+      "<A HREF=\"Q\">",
+      "</A>",
+      "<wbr>",
+      "<small>",
+      "</small>",
+      "<u>",
+      "</u>",
+      "<s>",
+      "</s>",
+      "<del>",
+      "</del>",
+  };
+  std::mt19937 rng(20241127);
+  int accepted = 0;
+  constexpr int kRuns = 20000;
+  for (int run = 0; run < kRuns; ++run) {
+    std::string input;
+    int pieces = 1 + static_cast<int>(rng() % 24);
+    for (int i = 0; i < pieces; ++i) {
+      input += kPieces[rng() % std::size(kPieces)];
+    }
+    accepted += FastMatchesGumbo(input);
+    if (HasFailure()) break;
+  }
+  // The soup is mostly refused (stray end tags), but not all of it.
+  EXPECT_GT(accepted, kRuns / 50);
+}
+
+// Well-nested random markup: mostly accepted, must agree.
+TEST(HtmlFastPathTest, RandomNestedMarkupAgreesWithGumbo) {
+  static const char* const kInline[] = {"b",    "i",    "em",  "strong", "a",
+                                        "span", "code", "sub", "sup",    "s"};
+  static const char* const kBlock[] = {"p",  "div",     "blockquote",
+                                       "h3", "section", "pre"};
+  static const char* const kText[] = {"word",
+                                      " ",
+                                      "\n",
+                                      "&amp;",
+                                      "&nbsp;",
+                                      "&mdash;",
+                                      "&#8217;",
+                                      "a < b",
+                                      "x & y",
+                                      "caf\xC3\xA9",
+                                      "<br>",
+                                      "<img src=\"/i.png\" alt=\"\">",
+                                      "\xC2\xA9",
+                                      "a\xC2\xA0\xC2\xA9"
+                                      "b",
+                                      "&copy;\xC2\xA0"};
+  std::mt19937 rng(7);
+  int accepted = 0;
+  constexpr int kRuns = 5000;
+  for (int run = 0; run < kRuns; ++run) {
+    std::string input;
+    std::vector<std::string> open;
+    int steps = 1 + static_cast<int>(rng() % 40);
+    for (int i = 0; i < steps; ++i) {
+      int what = static_cast<int>(rng() % 4);
+      if (what == 0 && open.size() < 8) {
+        bool block = open.empty() && rng() % 2;
+        std::string tag = block ? kBlock[rng() % std::size(kBlock)]
+                                : kInline[rng() % std::size(kInline)];
+        if (tag == "a" &&
+            std::find(open.begin(), open.end(), "a") != open.end()) {
+          continue;
+        }
+        input += tag == "a" ? "<a href=\"p/" + std::to_string(i) + "\">"
+                            : "<" + tag + ">";
+        open.push_back(tag);
+      } else if (what == 1 && !open.empty()) {
+        input += "</" + open.back() + ">";
+        open.pop_back();
+      } else {
+        input += kText[rng() % std::size(kText)];
+      }
+    }
+    if (rng() % 2) {
+      while (!open.empty()) {
+        input += "</" + open.back() + ">";
+        open.pop_back();
+      }
+    }
+    accepted += FastMatchesGumbo(input);
+    if (HasFailure()) break;
+  }
+  EXPECT_GT(accepted, kRuns / 2);
+}
+
+// The bodies of the fuzz corpus feeds (the oddest markup we have) through
+// both engines.
+TEST(HtmlFastPathTest, FuzzCorpusBodiesAgreeWithGumbo) {
+  std::filesystem::path dir = std::filesystem::path(NEWSFEED_SOURCE_DIR) /
+                              "ingest-service/parser/fuzz/corpus";
+  int bodies = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)),
+                      std::istreambuf_iterator<char>());
+    ParseOptions options;
+    options.feed_url = "https://example.com/feed";
+    absl::StatusOr<ParsedFeed> feed = ParseFeed(bytes, options);
+    if (!feed.ok()) continue;
+    for (const ParsedItem& item : feed->items) {
+      for (const std::string* body : {&item.summary, &item.content}) {
+        if (body->empty()) continue;
+        ++bodies;
+        FastMatchesGumbo(*body);
+      }
+    }
+  }
+  EXPECT_GT(bodies, 20);
+}
+
+}  // namespace
+}  // namespace newsfeed::ingest::internal
