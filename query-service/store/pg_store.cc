@@ -476,29 +476,21 @@ bool HasText(const std::vector<Part>& parts) {
   return false;
 }
 
-// The part that drives a newest-first search, or -1 to leave the plan to
-// PostgreSQL. Normally the rarest single tag drives through tags_by_value,
-// whose rows come in time order, so a page reads few more rows than it
-// returns. A text condition matching fewer articles than that tag (and fewer
-// than kSmallSet) drives instead: its matches are read whole from the GIN
-// index and sorted, rather than rechecking the (TOASTed) tsvector of every
-// tagged article. (At 30k articles: a word in 200 articles 8 ms as driver
-// vs ~30 ms as a filter; a word in 6,000, 7 ms as a filter on the tag walk
-// vs 130 ms as driver.)
+// The part whose tag drives a newest-first search through tags_by_value (its
+// rows come in time order, so a page reads few more rows than it returns), or
+// -1 to leave the plan to PostgreSQL. A text condition leaves it to
+// PostgreSQL, whose statistics on the GIN index can tell a rare word (read
+// the matches and sort them) from a common one.
 absl::StatusOr<int> ChooseDriver(pqxx::transaction_base& tx,
                                  std::vector<Part>& parts) {
-  auto estimate = [&](const Sql& q) { return Run(tx, q)[0][0].as<int64_t>(); };
-  int singles = 0;
-  int text = -1;
-  for (size_t i = 0; i < parts.size(); ++i) {
-    if (parts[i].SingleTag()) ++singles;
-    if (parts[i].kind == Part::kText) text = static_cast<int>(i);
-  }
+  if (HasText(parts)) return -1;
   int best = -1;
+  int singles = 0;
+  for (const Part& p : parts) singles += p.SingleTag() ? 1 : 0;
   for (size_t i = 0; i < parts.size(); ++i) {
     Part& p = parts[i];
     if (!p.SingleTag()) continue;
-    if (singles > 1 || text >= 0) {
+    if (singles > 1) {
       Sql q;
       q.Add("SELECT count(*) FROM (SELECT 1 FROM tags WHERE dim = ")
           .BindInt(static_cast<int64_t>(p.dim))
@@ -507,25 +499,10 @@ absl::StatusOr<int> ChooseDriver(pqxx::transaction_base& tx,
           .Add(" LIMIT ")
           .BindInt(kSmallSet)
           .Add(") s");
-      p.estimate = estimate(q);
+      p.estimate = Run(tx, q)[0][0].as<int64_t>();
     }
     if (best < 0 || p.estimate < parts[best].estimate) {
       best = static_cast<int>(i);
-    }
-  }
-  if (text >= 0) {
-    Sql q;
-    q.Add(
-         "SELECT count(*) FROM (SELECT 1 FROM articles WHERE tsv @@ "
-         "to_tsquery('simple', ")
-        .BindText(parts[text].values[0])
-        .Add(") LIMIT ")
-        .BindInt(kSmallSet)
-        .Add(") s");
-    parts[text].estimate = estimate(q);
-    if (parts[text].estimate < kSmallSet &&
-        (best < 0 || parts[text].estimate < parts[best].estimate)) {
-      return text;
     }
   }
   return best;
@@ -992,16 +969,7 @@ absl::StatusOr<SearchResponse> PgStore::Search(const SearchRequest& request) {
           absl::StatusOr<int> driver = ChooseDriver(tx, parts);
           if (!driver.ok()) return driver.status();
           std::string_view prefix = "a.";
-          if (*driver >= 0 && parts[*driver].kind == Part::kText) {
-            // The few text matches, read whole, then sorted.
-            q.Add(
-                 "WITH m AS MATERIALIZED (SELECT seq FROM articles WHERE tsv "
-                 "@@ to_tsquery('simple', ")
-                .BindText(parts[*driver].values[0])
-                .Add(
-                    ")) SELECT a.seq, a.published, a.proto, 0::float8 FROM m "
-                    "JOIN articles a ON a.seq = m.seq WHERE TRUE");
-          } else if (*driver >= 0) {
+          if (*driver >= 0) {
             // One tag's rows, newest first, straight from tags_by_value.
             prefix = "d.";
             q.Add(
