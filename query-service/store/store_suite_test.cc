@@ -7,6 +7,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <set>
 #include <string>
 #include <thread>
@@ -30,6 +31,9 @@ struct Engine {
   std::string name;
   bool postgres = false;
 };
+
+// Names the engine in test listings (rather than the struct's bytes).
+void PrintTo(const Engine& engine, std::ostream* os) { *os << engine.name; }
 
 class StoreSuite : public ::testing::TestWithParam<Engine> {
  protected:
