@@ -8,7 +8,6 @@
 #include <fstream>
 #include <iterator>
 #include <random>
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -111,11 +110,22 @@ TEST(HtmlFastPathTest, NamedEntitiesAgreeWithGumbo) {
   ASSERT_TRUE(in);
   std::string source((std::istreambuf_iterator<char>(in)),
                      std::istreambuf_iterator<char>());
-  std::regex entry("\\{\"([A-Za-z0-9]+)\", 0x[0-9A-F]+\\}");
+  // Entries look like {"amp", 0x26}: the name is what sits between `{"`
+  // and `", 0x`. (A scan, not std::regex: GCC 12 warns inside <regex> under
+  // the sanitizer build.)
   int names = 0, accepted = 0;
-  for (std::sregex_iterator it(source.begin(), source.end(), entry), end;
-       it != end; ++it) {
-    std::string name = (*it)[1];
+  for (size_t at = source.find("{\""); at != std::string::npos;
+       at = source.find("{\"", at + 2)) {
+    const size_t start = at + 2;
+    const size_t stop = source.find("\", 0x", start);
+    if (stop == std::string::npos) break;
+    const std::string name = source.substr(start, stop - start);
+    if (name.empty() ||
+        name.find_first_not_of(
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") !=
+            std::string::npos) {
+      continue;
+    }
     ++names;
     for (const std::string& input :
          {"x&" + name + ";y", "x&" + name + " y", "x&" + name + "z y",
