@@ -45,12 +45,6 @@ constexpr size_t kMaxCachedLabels = 100000;
 // Driving sets estimated below this many rows are read whole and sorted;
 // larger ones are walked in time order.
 constexpr int64_t kSmallSet = 2000;
-// Full-text matches are counted up to this many. A text condition with at
-// least this many matches is checked per walked row (an FTS5 rowid probe):
-// ~1 row in kTextProbe / articles matches, so a page is found after a short
-// walk, where reading every match into a temporary b-tree costs time in
-// proportion to the (large) number of matches.
-constexpr int64_t kTextProbe = 20000;
 
 // ---------------------------------------------------------------------------
 // Schema. Entry i migrates from user_version i to i + 1. Never edit an entry
@@ -373,7 +367,7 @@ struct Plan {
 
 // Sets each positive part's estimate: a tag condition on facet values reads
 // the maintained counts (exact, so the rarer of two large tags drives);
-// other tags are counted up to kSmallSet, text up to kTextProbe.
+// other tags and text are counted up to kSmallSet.
 absl::Status EstimateParts(sqlite3* db, std::vector<Part>& parts) {
   for (Part& p : parts) {
     if (!p.Positive()) continue;
@@ -414,9 +408,7 @@ absl::Status EstimateParts(sqlite3* db, std::vector<Part>& parts) {
           .BindList(p.values)
           .Add(")");
     }
-    q.Add(" LIMIT ")
-        .Bind(p.kind == Part::kText ? kTextProbe : kSmallSet)
-        .Add(")");
+    q.Add(" LIMIT ").Bind(kSmallSet).Add(")");
     absl::StatusOr<int64_t> n = QueryInt(db, q, p.kind == Part::kText);
     if (!n.ok()) return n.status();
     p.estimate = *n;
@@ -471,19 +463,11 @@ void AppendConditions(const ArticleFilter& filter,
   for (size_t i = 0; i < parts.size(); ++i) {
     if (static_cast<int>(i) == skip) continue;
     const Part& p = parts[i];
-    if (p.kind == Part::kText && p.estimate >= kTextProbe) {
-      // A common text: most walked rows match, so probe the full-text index
-      // for this row's pk rather than collect every match first.
-      q.Add(" AND EXISTS (SELECT 1 FROM fts WHERE fts MATCH ")
-          .Bind(p.values[0])
-          .Add(" AND fts.rowid = ")
-          .Add(pk_col)
-          .Add(")");
-      continue;
-    }
     if (p.kind == Part::kText) {
-      // Evaluated once into a temporary b-tree, then probed per row: cheap
-      // for a text with few matches.
+      // Evaluated once into a temporary b-tree, then probed per row. A
+      // correlated MATCH (fts.rowid = pk) re-opens the FTS5 query for every
+      // row: at 200,000 articles that made tag + text slower at p99
+      // (store_bench, bench/store/RESULTS.md 2026-11-27 "bounded queries").
       q.Add(" AND ")
           .Add(pk_col)
           .Add(" IN (SELECT rowid FROM fts WHERE fts MATCH ")

@@ -32,9 +32,8 @@
 //   index, else newest stored); when more match, the response has
 //   `estimated` set and its counts and total cover the examined articles.
 // - Plans: the rarest positive condition drives (tag sizes from the
-//   maintained counts, text matches counted up to 20,000); a single tag is
-//   walked newest first along tags_by_value; a text with at least 20,000
-//   matches is probed per walked row instead of collected.
+//   maintained counts, other tags and text counted up to 2,000); a single
+//   tag is walked newest first along tags_by_value.
 //
 // Example:
 //   StoreOptions options;

@@ -188,37 +188,6 @@ TEST_F(StoreTest, FacetsOverManyMatchesAreEstimated) {
   EXPECT_EQ(r.total(), 2);
 }
 
-// A common text (at least kTextProbe matches) is checked per walked row
-// rather than collected first; the results are the same.
-TEST_F(StoreTest, CommonTextWithTagsFindsTheSameArticles) {
-  std::vector<Article> batch;
-  for (int i = 0; i < 20100; ++i) {
-    const bool tagged = i % 1000 == 7;
-    Article a =
-        MakeArticle(absl::StrCat("n", i), 1000 + i, tagged ? MsftFr() : Tags());
-    if (i % 2 == 0) a.set_title("common word here");
-    batch.push_back(std::move(a));
-    if (batch.size() == 2000) {
-      MustUpsert(batch);
-      batch.clear();
-    }
-  }
-  MustUpsert(batch);
-  ArticleFilter f;
-  f.set_text("body");  // every article
-  f.mutable_companies()->add_any_of("microsoft");
-  std::vector<std::string> all = SearchAll(f, 5);
-  EXPECT_EQ(all.size(), 21u);
-  EXPECT_EQ(all.front(), "n20007");
-  f.set_text("common");  // even ones: none of the tagged
-  EXPECT_TRUE(SearchAll(f, 5).empty());
-  f.clear_companies();
-  f.set_text("body NOT common");
-  std::vector<std::string> odd = SearchAll(f, 100);
-  EXPECT_EQ(odd.size(), 10050u);
-  EXPECT_EQ(odd.front(), "n20099");
-}
-
 TEST_F(StoreTest, DataSurvivesReopen) {
   MustUpsert({MakeArticle("a", 100, MsftFr())});
   Reopen();
