@@ -46,6 +46,17 @@ struct StoreOptions {
   int max_page_size = 100;
   // Bounds applied to every filter. Default: FilterLimits().
   FilterLimits filter_limits;
+  // SQLite only: a relevance-ordered search (SEARCH_ORDER_RELEVANCE) ranks
+  // only the best this many full-text matches (by bm25); the other
+  // conditions of the filter then apply within them, and paging ends after
+  // them: matches ranked below the cap are never returned. Bounds the work
+  // of a common word. Must be at least 1. Default: 1000.
+  int relevance_max_matches = 1000;
+  // SQLite only: a filtered Facets request counts at most this many matching
+  // articles, the most recent ones; when more match, the response is marked
+  // `estimated` and its counts and total cover only those examined. Must be
+  // at least 1. Default: 2000.
+  int facet_max_matches = 2000;
   // PostgreSQL only (PgStore; SqliteStore ignores it): the libpq connection
   // string ("host=/run/postgresql dbname=newsfeed") or URI
   // ("postgresql://user@db:5432/newsfeed") of the database. Required for

@@ -365,9 +365,38 @@ struct Plan {
   int driver = -1;  // index into parts for kOrderedTag / kSet
 };
 
+// Sets each positive part's estimate: a tag condition on facet values reads
+// the maintained counts (exact, so the rarer of two large tags drives);
+// other tags and text are counted up to kSmallSet.
 absl::Status EstimateParts(sqlite3* db, std::vector<Part>& parts) {
   for (Part& p : parts) {
     if (!p.Positive()) continue;
+    const bool facet_dim = p.dim == TagDimension::kCompany ||
+                           p.dim == TagDimension::kCountry ||
+                           p.dim == TagDimension::kTopic;
+    if (p.kind != Part::kText && facet_dim) {
+      Sql counted;
+      counted.Add("SELECT count(*), total(n) FROM tag_counts WHERE dim = ")
+          .Bind(static_cast<int64_t>(p.dim))
+          .Add(" AND value IN (")
+          .BindList(p.values)
+          .Add(")");
+      int64_t found = 0;
+      int64_t sum = 0;
+      absl::Status s =
+          RunQuery(db, counted, false, [&](sqlite3_stmt* stmt) -> absl::Status {
+            found = sqlite3_column_int64(stmt, 0);
+            sum = sqlite3_column_int64(stmt, 1);
+            return absl::OkStatus();
+          });
+      if (!s.ok()) return s;
+      // A value missing there may still be a non-facet spelling (a company
+      // name): count the rows instead.
+      if (found == static_cast<int64_t>(p.values.size())) {
+        p.estimate = sum;
+        continue;
+      }
+    }
     Sql q;
     if (p.kind == Part::kText) {
       q.Add("SELECT count(*) FROM (SELECT 1 FROM fts WHERE fts MATCH ")
@@ -435,8 +464,10 @@ void AppendConditions(const ArticleFilter& filter,
     if (static_cast<int>(i) == skip) continue;
     const Part& p = parts[i];
     if (p.kind == Part::kText) {
-      // Evaluated once into a temporary b-tree, then probed per row; a
-      // correlated MATCH would re-run the full-text query for every row.
+      // Evaluated once into a temporary b-tree, then probed per row. A
+      // correlated MATCH (fts.rowid = pk) re-opens the FTS5 query for every
+      // row: at 200,000 articles that made tag + text slower at p99
+      // (store_bench, bench/store/RESULTS.md 2026-11-27 "bounded queries").
       q.Add(" AND ")
           .Add(pk_col)
           .Add(" IN (SELECT rowid FROM fts WHERE fts MATCH ")
@@ -489,9 +520,9 @@ std::string_view AppendFrom(const std::vector<Part>& parts, const Plan& plan,
     case Plan::kOrderedTag: {
       const Part& p = parts[plan.driver];
       q.Add(join_articles
-                ? " FROM tags d CROSS JOIN articles a ON a.pk = d.article"
-                  " WHERE d.dim = "
-                : " FROM tags d WHERE d.dim = ")
+                ? " FROM tags d INDEXED BY tags_by_value CROSS JOIN articles "
+                  "a ON a.pk = d.article WHERE d.dim = "
+                : " FROM tags d INDEXED BY tags_by_value WHERE d.dim = ")
           .Bind(static_cast<int64_t>(p.dim))
           .Add(" AND d.value = ")
           .Bind(p.values[0]);
@@ -732,6 +763,10 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
     const StoreOptions& options) {
   if (options.data_dir.empty()) {
     return absl::InvalidArgumentError("data_dir: must be set");
+  }
+  if (options.relevance_max_matches < 1 || options.facet_max_matches < 1) {
+    return absl::InvalidArgumentError(
+        "relevance_max_matches, facet_max_matches: must be at least 1");
   }
   if (absl::Status s = internal::ValidateCommonOptions(options); !s.ok()) {
     return s;
@@ -1090,10 +1125,15 @@ absl::StatusOr<SearchResponse> SqliteStore::Search(
       if (parts[i].kind == Part::kText) text_part = static_cast<int>(i);
     }
     // bm25 weights: title 10, summary 5, body 1. Lower scores rank first.
+    // Only the best relevance_max_matches matches are ranked (a bounded sort
+    // of the scores, no article read), then filtered and paged by keyset;
+    // the pk tie-break keeps that set the same from page to page.
     q.Add(
          "SELECT a.seq, a.published, a.proto, d.score FROM (SELECT rowid AS "
          "pk, bm25(fts, 10.0, 5.0, 1.0) AS score FROM fts WHERE fts MATCH ")
         .Bind(filter.text())
+        .Add(" ORDER BY score, rowid DESC LIMIT ")
+        .Bind(static_cast<int64_t>(options_.relevance_max_matches))
         .Add(") d CROSS JOIN articles a ON a.pk = d.pk WHERE 1");
     AppendConditions(filter, parts, text_part, "a.published", "d.pk", q);
     if (after) {
@@ -1242,21 +1282,42 @@ absl::StatusOr<FacetsResponse> SqliteStore::Facets(
         .Add(DriverPk(plan))
         .Add(" AS pk");
     const std::string prefix(
-        AppendFrom(parts, plan, /*ordered=*/false, join_articles, q));
+        AppendFrom(parts, plan, /*ordered=*/true, join_articles, q));
     AppendConditions(filter, parts, plan.driver, prefix + "published",
                      DriverPk(plan), q);
-    q.Add(
-        ") m LEFT JOIN tags t ON t.article = m.pk AND t.dim BETWEEN 1 AND 3 "
-        "AND t.facet = 1");
+    // At most facet_max_matches articles (and one more, to tell that there
+    // are more) are counted: the most recent, in the order the driver reads
+    // cheaply: newest published first along a time index, else newest
+    // stored first (pk, the FTS5 rowid order).
+    if (plan.kind == Plan::kSet) {
+      q.Add(" ORDER BY d.pk DESC");
+    } else {
+      q.Add(" ORDER BY ")
+          .Add(prefix)
+          .Add("published DESC, ")
+          .Add(prefix)
+          .Add("seq DESC");
+    }
+    q.Add(" LIMIT ")
+        .Bind(static_cast<int64_t>(options_.facet_max_matches) + 1)
+        .Add(
+            ") m LEFT JOIN tags t ON t.article = m.pk AND t.dim BETWEEN 1 AND "
+            "3 AND t.facet = 1");
     std::map<int, absl::flat_hash_map<std::string, int64_t>> counts;
     int64_t total = 0;
+    bool estimated = false;
     int64_t last_pk = 0;
     bool first = true;
     std::string key;
     absl::Status s = RunQuery(
         lease.db(), q, has_text, [&](sqlite3_stmt* stmt) -> absl::Status {
           const int64_t pk = sqlite3_column_int64(stmt, 0);
+          if (estimated) return absl::OkStatus();
           if (first || pk != last_pk) {
+            if (total == options_.facet_max_matches) {
+              estimated = true;
+              return absl::OkStatus();
+            }
             ++total;
             first = false;
             last_pk = pk;
@@ -1272,6 +1333,7 @@ absl::StatusOr<FacetsResponse> SqliteStore::Facets(
         });
     if (!s.ok()) return s;
     response.set_total(total);
+    response.set_estimated(estimated);
     for (auto& [dim, values] : counts) {
       std::vector<Entry>& entries = by_dim[dim];
       entries.reserve(values.size());

@@ -20,6 +20,21 @@
 // unfiltered Facets read the maintained counts; filtered Facets visit each
 // matching article's facet tags once.
 //
+// Bounded queries (StoreOptions):
+// - Relevance order ranks only the best `relevance_max_matches` (default
+//   1000) full-text matches by bm25: every match is scored from the FTS5
+//   index, but only those are sorted and read. Tag, time and amount
+//   conditions apply within them, and paging ends after them: a match
+//   ranked below the cap is never returned in relevance order (newest-first
+//   order finds it).
+// - Filtered Facets count at most `facet_max_matches` (default 2000)
+//   matching articles, the most recent (newest published along a time
+//   index, else newest stored); when more match, the response has
+//   `estimated` set and its counts and total cover the examined articles.
+// - Plans: the rarest positive condition drives (tag sizes from the
+//   maintained counts, other tags and text counted up to 2,000); a single
+//   tag is walked newest first along tags_by_value.
+//
 // Example:
 //   StoreOptions options;
 //   options.data_dir = "/var/lib/newsfeed";

@@ -37,6 +37,8 @@ class StoreTest : public ::testing::Test {
     options.data_dir = dir_.path();
     options.retention_max_age = max_age_;
     options.retention_max_articles = max_articles_;
+    options.relevance_max_matches = relevance_max_matches_;
+    options.facet_max_matches = facet_max_matches_;
     absl::StatusOr<std::unique_ptr<SqliteStore>> store =
         SqliteStore::Open(options);
     ASSERT_TRUE(store.ok()) << store.status();
@@ -70,6 +72,8 @@ class StoreTest : public ::testing::Test {
   TempDir dir_;
   absl::Duration max_age_ = absl::ZeroDuration();
   int64_t max_articles_ = 0;
+  int relevance_max_matches_ = 1000;
+  int facet_max_matches_ = 2000;
   std::unique_ptr<SqliteStore> store_;
 };
 
@@ -79,6 +83,109 @@ TEST_F(StoreTest, OpenRejectsBadOptions) {
             absl::StatusCode::kInvalidArgument);
   options.data_dir = dir_.path() + "/missing/dir";
   EXPECT_FALSE(SqliteStore::Open(options).ok());
+  options.data_dir = dir_.path();
+  options.relevance_max_matches = 0;
+  EXPECT_EQ(SqliteStore::Open(options).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  options.relevance_max_matches = 1;
+  options.facet_max_matches = 0;
+  EXPECT_EQ(SqliteStore::Open(options).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+// Relevance order ranks only the best relevance_max_matches matches; the
+// other conditions apply within them and paging ends after them.
+TEST_F(StoreTest, RelevanceRanksOnlyTheBestMatches) {
+  relevance_max_matches_ = 3;
+  Reopen();
+  // Fewer mentions in the title rank lower: z5 best, z1 worst.
+  std::vector<Article> articles;
+  for (int i = 1; i <= 5; ++i) {
+    std::string title;
+    for (int j = 0; j < i; ++j) absl::StrAppend(&title, "zeppelin ");
+    absl::StrAppend(&title, "words that dilute the title a little");
+    articles.push_back(MakeArticle(absl::StrCat("z", i), 100 + i,
+                                   i == 1 || i == 5 ? MsftFr() : Tags(),
+                                   title));
+  }
+  MustUpsert(articles);
+  SearchRequest req;
+  req.mutable_filter()->set_text("zeppelin");
+  req.set_order(newsfeed::v1::SEARCH_ORDER_RELEVANCE);
+  req.set_page_size(2);
+  std::vector<std::string> ids;
+  for (int pages = 0; pages < 10; ++pages) {
+    absl::StatusOr<SearchResponse> r = store_->Search(req);
+    ASSERT_TRUE(r.ok()) << r.status();
+    for (const Article& a : r->articles()) ids.push_back(a.id());
+    if (r->next_page_token().empty()) break;
+    req.set_page_token(r->next_page_token());
+  }
+  EXPECT_THAT(ids, ::testing::ElementsAre("z5", "z4", "z3"));
+
+  // z1 matches the tag too but ranks below the cap.
+  req.clear_page_token();
+  req.mutable_filter()->mutable_companies()->add_any_of("microsoft");
+  absl::StatusOr<SearchResponse> r = store_->Search(req);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->articles_size(), 1);
+  EXPECT_EQ(r->articles(0).id(), "z5");
+  EXPECT_TRUE(r->next_page_token().empty());
+
+  // Newest-first order is not capped.
+  req.set_order(newsfeed::v1::SEARCH_ORDER_NEWEST_FIRST);
+  EXPECT_THAT(SearchAll(req.filter()), ::testing::ElementsAre("z5", "z1"));
+}
+
+// A filtered Facets request counts at most facet_max_matches matching
+// articles, the most recent, and says so.
+TEST_F(StoreTest, FacetsOverManyMatchesAreEstimated) {
+  facet_max_matches_ = 3;
+  Reopen();
+  MustUpsert({MakeArticle("a", 1, {{{"Q95", "Google"}}, {"US"}, {"cloud"}}),
+              MakeArticle("b", 2, {{{"Q95", "Google"}}, {"US"}, {"cloud"}}),
+              MakeArticle("c", 3, MsftFr()), MakeArticle("d", 4, MsftFr()),
+              MakeArticle("e", 5, MsftFr())});
+  auto facets = [&](const ArticleFilter& filter) {
+    FacetsRequest req;
+    *req.mutable_filter() = filter;
+    absl::StatusOr<newsfeed::v1::FacetsResponse> r = store_->Facets(req);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? *r : newsfeed::v1::FacetsResponse();
+  };
+
+  // Unfiltered: the maintained counts, exact.
+  newsfeed::v1::FacetsResponse r = facets(ArticleFilter());
+  EXPECT_FALSE(r.estimated());
+  EXPECT_EQ(r.total(), 5);
+
+  // Each plan: a time scan, a tag walk, a set of text matches.
+  ArticleFilter by_time;
+  by_time.mutable_published_after()->set_seconds(0);
+  ArticleFilter by_text;
+  by_text.set_text("body");
+  for (const ArticleFilter& f : {by_time, by_text}) {
+    r = facets(f);
+    EXPECT_TRUE(r.estimated()) << f.ShortDebugString();
+    EXPECT_EQ(r.total(), 3) << f.ShortDebugString();
+    ASSERT_EQ(r.companies_size(), 1) << f.ShortDebugString();
+    EXPECT_EQ(r.companies(0).value(), "Q2283");  // c, d, e: the newest
+    EXPECT_EQ(r.companies(0).count(), 3);
+  }
+  ArticleFilter by_tag;
+  by_tag.mutable_topics()->add_any_of("ai");
+  r = facets(by_tag);
+  EXPECT_FALSE(r.estimated());  // exactly 3 match
+  EXPECT_EQ(r.total(), 3);
+  by_tag.mutable_topics()->add_any_of("cloud");
+  r = facets(by_tag);
+  EXPECT_TRUE(r.estimated());
+  EXPECT_EQ(r.total(), 3);
+  by_tag.mutable_topics()->clear_any_of();
+  by_tag.mutable_companies()->add_any_of("google");
+  r = facets(by_tag);
+  EXPECT_FALSE(r.estimated());
+  EXPECT_EQ(r.total(), 2);
 }
 
 TEST_F(StoreTest, DataSurvivesReopen) {
