@@ -875,8 +875,8 @@ absl::StatusOr<UpsertResult> PgStore::Upsert(
     // (dim, value) -> (display, label) to write to labels.
     std::map<std::pair<int, std::string>, std::pair<std::string, std::string>>
         labels;
-    // Sequences of stored versions this Upsert replaces, and the new rows:
-    // written with one statement each at the end.
+    // Sequences of stored versions this Upsert replaces (deleted with one
+    // statement) and the new rows (InsertArticles), written at the end.
     std::vector<int64_t> replaced;
     std::vector<NewArticle> rows;
     for (const Article& in : articles) {
