@@ -498,10 +498,9 @@ bool HasText(const std::vector<Part>& parts) {
 // tags' rows on (published, seq), and PostgreSQL's statistics choose between
 // a merge join of the two index scans (two common tags: both lists walked
 // once, newest first, until the page is full) and a nested loop driven by the
-// rarer tag. With a text condition too, the same statistics on the GIN index
-// tell a common word (walk the tag newest first, checking each article's
-// text, until the page is full) from a rare one (read the word's matches from
-// GIN, join them with the tag's rows and sort).
+// rarer tag. A text condition leaves the plan to PostgreSQL, whose statistics
+// on the GIN index can tell a rare word (read the matches and sort them) from
+// a common one.
 struct Drivers {
   int first = -1;
   int second = -1;
@@ -509,6 +508,7 @@ struct Drivers {
 
 Drivers ChooseDrivers(const std::vector<Part>& parts) {
   Drivers d;
+  if (HasText(parts)) return d;
   for (size_t i = 0; i < parts.size(); ++i) {
     if (!parts[i].SingleTag()) continue;
     if (d.first < 0) {
