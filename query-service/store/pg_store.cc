@@ -49,6 +49,9 @@ constexpr int64_t kSchemaLockKey = 0x6e657773'66656502;
 constexpr char kChannel[] = "newsfeed_articles";
 constexpr int kRetentionBatch = 256;
 constexpr size_t kMaxCachedLabels = 100000;
+// Tag values estimated below this many rows are "small" when choosing which
+// tag drives a search.
+constexpr int64_t kSmallSet = 2000;
 
 // ---------------------------------------------------------------------------
 // Schema. Entry i migrates from version i to i + 1. Never edit an entry that
@@ -399,6 +402,7 @@ struct Part {
   enum Kind { kAnyOf, kAllOf, kNoneOf, kText } kind;
   TagDimension dim = TagDimension::kCompany;
   std::vector<std::string> values;  // normalised; for kText the tsquery
+  int64_t estimate = 0;             // rows, capped at kSmallSet
 
   bool SingleTag() const {
     return (kind == kAnyOf || kind == kAllOf) && values.size() == 1;
@@ -441,13 +445,13 @@ absl::StatusOr<std::vector<Part>> FilterParts(const ArticleFilter& filter) {
   return parts;
 }
 
-// Appends " AND <condition>" on articles `a` for each part except `skip` and
-// `skip2`, the time range on `time_col` and the minimum amount.
+// Appends " AND <condition>" on articles `a` for each part except `skip`,
+// the time range on `time_col` and the minimum amount.
 void AppendConditions(const ArticleFilter& filter,
-                      const std::vector<Part>& parts, int skip, int skip2,
+                      const std::vector<Part>& parts, int skip,
                       std::string_view time_col, Sql& q) {
   for (size_t i = 0; i < parts.size(); ++i) {
-    if (static_cast<int>(i) == skip || static_cast<int>(i) == skip2) continue;
+    if (static_cast<int>(i) == skip) continue;
     const Part& p = parts[i];
     if (p.kind == Part::kText) {
       q.Add(" AND a.tsv @@ to_tsquery('simple', ")
@@ -492,33 +496,36 @@ bool HasText(const std::vector<Part>& parts) {
   return false;
 }
 
-// The single-tag parts that drive a newest-first search through
-// tags_by_value (their rows come in time order, so a page reads few more rows
-// than it returns): up to two, -1 for none. With two, the search joins both
-// tags' rows on (published, seq), and PostgreSQL's statistics choose between
-// a merge join of the two index scans (two common tags: both lists walked
-// once, newest first, until the page is full) and a nested loop driven by the
-// rarer tag. A text condition leaves the plan to PostgreSQL, whose statistics
-// on the GIN index can tell a rare word (read the matches and sort them) from
-// a common one.
-struct Drivers {
-  int first = -1;
-  int second = -1;
-};
-
-Drivers ChooseDrivers(const std::vector<Part>& parts) {
-  Drivers d;
-  if (HasText(parts)) return d;
+// The part whose tag drives a newest-first search through tags_by_value (its
+// rows come in time order, so a page reads few more rows than it returns), or
+// -1 to leave the plan to PostgreSQL. A text condition leaves it to
+// PostgreSQL, whose statistics on the GIN index can tell a rare word (read
+// the matches and sort them) from a common one.
+absl::StatusOr<int> ChooseDriver(pqxx::transaction_base& tx,
+                                 std::vector<Part>& parts) {
+  if (HasText(parts)) return -1;
+  int best = -1;
+  int singles = 0;
+  for (const Part& p : parts) singles += p.SingleTag() ? 1 : 0;
   for (size_t i = 0; i < parts.size(); ++i) {
-    if (!parts[i].SingleTag()) continue;
-    if (d.first < 0) {
-      d.first = static_cast<int>(i);
-    } else {
-      d.second = static_cast<int>(i);
-      break;
+    Part& p = parts[i];
+    if (!p.SingleTag()) continue;
+    if (singles > 1) {
+      Sql q;
+      q.Add("SELECT count(*) FROM (SELECT 1 FROM tags WHERE dim = ")
+          .BindInt(static_cast<int64_t>(p.dim))
+          .Add(" AND value = ")
+          .BindText(p.values[0])
+          .Add(" LIMIT ")
+          .BindInt(kSmallSet)
+          .Add(") s");
+      p.estimate = Run(tx, q)[0][0].as<int64_t>();
+    }
+    if (best < 0 || p.estimate < parts[best].estimate) {
+      best = static_cast<int>(i);
     }
   }
-  return d;
+  return best;
 }
 
 }  // namespace
@@ -1056,7 +1063,7 @@ absl::StatusOr<SearchResponse> PgStore::Search(const SearchRequest& request) {
                "to_tsquery('simple', ")
               .BindText(parts[text_part].values[0])
               .Add(") AS k(q) WHERE a.tsv @@ k.q");
-          AppendConditions(filter, parts, text_part, -1, "a.published", q);
+          AppendConditions(filter, parts, text_part, "a.published", q);
           q.Add(") r WHERE TRUE");
           if (after) {
             q.Add(" AND (r.score < ")
@@ -1070,33 +1077,24 @@ absl::StatusOr<SearchResponse> PgStore::Search(const SearchRequest& request) {
           q.Add(" ORDER BY r.score DESC, r.seq DESC LIMIT ")
               .BindInt(page_size + 1);
         } else {
-          const Drivers drivers = ChooseDrivers(parts);
+          absl::StatusOr<int> driver = ChooseDriver(tx, parts);
+          if (!driver.ok()) return driver.status();
           std::string_view prefix = "a.";
-          if (drivers.first >= 0) {
+          if (*driver >= 0) {
             // One tag's rows, newest first, straight from tags_by_value.
             prefix = "d.";
-            q.Add("SELECT a.seq, a.published, a.proto, 0::float8 FROM tags d");
-            if (drivers.second >= 0) {
-              q.Add(
-                  " JOIN tags e ON e.published = d.published AND "
-                  "e.seq = d.seq");
-            }
-            q.Add(" JOIN articles a ON a.seq = d.seq WHERE d.dim = ")
-                .BindInt(static_cast<int64_t>(parts[drivers.first].dim))
+            q.Add(
+                 "SELECT a.seq, a.published, a.proto, 0::float8 FROM tags d "
+                 "JOIN articles a ON a.seq = d.seq WHERE d.dim = ")
+                .BindInt(static_cast<int64_t>(parts[*driver].dim))
                 .Add(" AND d.value = ")
-                .BindText(parts[drivers.first].values[0]);
-            if (drivers.second >= 0) {
-              q.Add(" AND e.dim = ")
-                  .BindInt(static_cast<int64_t>(parts[drivers.second].dim))
-                  .Add(" AND e.value = ")
-                  .BindText(parts[drivers.second].values[0]);
-            }
+                .BindText(parts[*driver].values[0]);
           } else {
             q.Add(
                 "SELECT a.seq, a.published, a.proto, 0::float8 "
                 "FROM articles a WHERE TRUE");
           }
-          AppendConditions(filter, parts, drivers.first, drivers.second,
+          AppendConditions(filter, parts, *driver,
                            std::string(prefix) + "published", q);
           if (after) {
             q.Add(" AND (")
@@ -1181,7 +1179,7 @@ absl::StatusOr<FacetsResponse> PgStore::Facets(const FacetsRequest& request) {
         "'article_count'), ");
   } else {
     q.Add("WITH m AS MATERIALIZED (SELECT a.seq FROM articles a WHERE TRUE");
-    AppendConditions(filter, *parts, -1, -1, "a.published", q);
+    AppendConditions(filter, *parts, -1, "a.published", q);
     q.Add(
         "), c AS (SELECT t.dim, t.value, count(*) AS n FROM m JOIN tags t "
         "ON t.seq = m.seq WHERE t.facet AND t.dim BETWEEN 1 AND 3 "
@@ -1240,7 +1238,7 @@ absl::StatusOr<ChangeBatch> PgStore::ReadChanges(uint64_t after_sequence,
   Sql q;
   q.Add("SELECT a.seq, a.proto FROM articles a WHERE a.seq > ")
       .BindInt(static_cast<int64_t>(after_sequence));
-  AppendConditions(filter, *parts, -1, -1, "a.published", q);
+  AppendConditions(filter, *parts, -1, "a.published", q);
   q.Add(" ORDER BY a.seq LIMIT ").BindInt(limit);
   ChangeBatch batch;
   absl::Status status = WithReader(
