@@ -498,12 +498,12 @@ bool HasText(const std::vector<Part>& parts) {
 
 // The part whose tag drives a newest-first search through tags_by_value (its
 // rows come in time order, so a page reads few more rows than it returns), or
-// -1 to leave the plan to PostgreSQL. A text condition leaves it to
-// PostgreSQL, whose statistics on the GIN index can tell a rare word (read
-// the matches and sort them) from a common one.
+// -1 to leave the plan to PostgreSQL. With a text condition too, its
+// statistics on the GIN index tell a common word (walk the tag newest first,
+// checking each article's text, until the page is full) from a rare one (read
+// the word's matches from GIN, join them with the tag's rows and sort).
 absl::StatusOr<int> ChooseDriver(pqxx::transaction_base& tx,
                                  std::vector<Part>& parts) {
-  if (HasText(parts)) return -1;
   int best = -1;
   int singles = 0;
   for (const Part& p : parts) singles += p.SingleTag() ? 1 : 0;
