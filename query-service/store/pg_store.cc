@@ -136,20 +136,27 @@ constexpr std::pair<const char*, const char*> kWriterStatements[] = {
      "AS v(key, value) WHERE meta.key = v.key"},
     {"find",
      "SELECT id, seq, fingerprint FROM articles WHERE id = ANY($1::text[])"},
+    // One Upsert's new rows (or a chunk of them), each table's rows as
+    // parallel arrays: articles $1-$12, tags $13-$17, amounts $18-$20.
     {"insert",
      "WITH a AS (INSERT INTO articles(seq, id, published, feed_id, language, "
-     "max_amount, content_hash, fingerprint, proto, tsv) VALUES($1::bigint, "
-     "$2::text, $3::bigint, $4::text, $5::text, NULLIF($6::text, '')::float8, "
-     "$7::text, $8::bigint, $9::bytea, "
-     "setweight(to_tsvector('simple', $10::text), 'A') || "
-     "setweight(to_tsvector('simple', $11::text), 'B') || "
-     "setweight(to_tsvector('simple', $12::text), 'C'))), "
+     "max_amount, content_hash, fingerprint, proto, tsv) "
+     "SELECT x.seq, x.id, x.published, x.feed_id, x.language, "
+     "NULLIF(x.max_amount, '')::float8, x.content_hash, x.fingerprint, "
+     "x.proto, setweight(to_tsvector('simple', x.title), 'A') || "
+     "setweight(to_tsvector('simple', x.summary), 'B') || "
+     "setweight(to_tsvector('simple', x.content), 'C') "
+     "FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], "
+     "$5::text[], $6::text[], $7::text[], $8::bigint[], $9::bytea[], "
+     "$10::text[], $11::text[], $12::text[]) AS x(seq, id, published, "
+     "feed_id, language, max_amount, content_hash, fingerprint, proto, "
+     "title, summary, content)), "
      "t AS (INSERT INTO tags(seq, dim, value, published, facet) "
-     "SELECT $1::bigint, x.d, x.v, $3::bigint, x.f FROM "
-     "unnest($13::smallint[], $14::text[], $15::boolean[]) AS x(d, v, f)), "
+     "SELECT * FROM unnest($13::bigint[], $14::smallint[], $15::text[], "
+     "$16::bigint[], $17::boolean[])), "
      "m AS (INSERT INTO amounts(seq, currency, value) "
-     "SELECT $1::bigint, y.c, y.v FROM unnest($16::text[], $17::float8[]) "
-     "AS y(c, v) ON CONFLICT DO NOTHING) "
+     "SELECT * FROM unnest($18::bigint[], $19::text[], $20::float8[]) "
+     "ON CONFLICT DO NOTHING) "
      "SELECT 1"},
     {"delete",
      "WITH v AS (SELECT unnest($1::bigint[]) AS seq), "
@@ -234,6 +241,19 @@ std::string BoolArray(const std::vector<bool>& values) {
     out.push_back(values[i] ? 't' : 'f');
   }
   out.push_back('}');
+  return out;
+}
+
+// The input form of a bytea value (\x and hex digits), for an element of a
+// bytea[] parameter.
+std::string ByteaHex(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out = "\\x";
+  out.reserve(2 + 2 * bytes.size());
+  for (unsigned char c : bytes) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 0xf]);
+  }
   return out;
 }
 
@@ -478,12 +498,12 @@ bool HasText(const std::vector<Part>& parts) {
 
 // The part whose tag drives a newest-first search through tags_by_value (its
 // rows come in time order, so a page reads few more rows than it returns), or
-// -1 to leave the plan to PostgreSQL. A text condition leaves it to
-// PostgreSQL, whose statistics on the GIN index can tell a rare word (read
-// the matches and sort them) from a common one.
+// -1 to leave the plan to PostgreSQL. With a text condition too, its
+// statistics on the GIN index tell a common word (walk the tag newest first,
+// checking each article's text, until the page is full) from a rare one (read
+// the word's matches from GIN, join them with the tag's rows and sort).
 absl::StatusOr<int> ChooseDriver(pqxx::transaction_base& tx,
                                  std::vector<Part>& parts) {
-  if (HasText(parts)) return -1;
   int best = -1;
   int singles = 0;
   for (const Part& p : parts) singles += p.SingleTag() ? 1 : 0;
@@ -746,6 +766,79 @@ Meta ReadMeta(pqxx::transaction_base& tx, bool prepared) {
   return m;
 }
 
+// One article version an Upsert writes: its row, tag rows and amounts.
+struct NewArticle {
+  int64_t seq = 0;
+  int64_t published = 0;
+  int64_t fingerprint = 0;
+  std::string id, feed_id, language, max_amount, content_hash, proto;
+  std::string title, summary, content;
+  std::vector<int> tag_dims;
+  std::vector<std::string> tag_values;
+  std::vector<bool> tag_facets;
+  std::vector<std::string> currencies;
+  std::vector<double> amounts;
+  // Replaced by a later version in the same Upsert: not written.
+  bool superseded = false;
+};
+
+// Articles per "insert" statement: bounds the size of its parameters.
+constexpr size_t kInsertChunk = 500;
+
+// Inserts `rows` (those not superseded) with one statement per chunk.
+void InsertArticles(pqxx::work& w, const std::vector<NewArticle>& rows) {
+  size_t next = 0;
+  while (next < rows.size()) {
+    std::vector<int64_t> seqs, published, fingerprints;
+    std::vector<std::string> ids, feeds, languages, max_amounts, hashes, protos,
+        titles, summaries, contents;
+    std::vector<int64_t> tag_seqs, tag_published;
+    std::vector<int> tag_dims;
+    std::vector<std::string> tag_values;
+    std::vector<bool> tag_facets;
+    std::vector<int64_t> amount_seqs;
+    std::vector<std::string> currencies;
+    std::vector<double> amounts;
+    for (; next < rows.size() && seqs.size() < kInsertChunk; ++next) {
+      const NewArticle& a = rows[next];
+      if (a.superseded) continue;
+      seqs.push_back(a.seq);
+      published.push_back(a.published);
+      fingerprints.push_back(a.fingerprint);
+      ids.push_back(a.id);
+      feeds.push_back(a.feed_id);
+      languages.push_back(a.language);
+      max_amounts.push_back(a.max_amount);
+      hashes.push_back(a.content_hash);
+      protos.push_back(ByteaHex(a.proto));
+      titles.push_back(a.title);
+      summaries.push_back(a.summary);
+      contents.push_back(a.content);
+      for (size_t i = 0; i < a.tag_values.size(); ++i) {
+        tag_seqs.push_back(a.seq);
+        tag_published.push_back(a.published);
+        tag_dims.push_back(a.tag_dims[i]);
+        tag_values.push_back(a.tag_values[i]);
+        tag_facets.push_back(a.tag_facets[i]);
+      }
+      for (size_t i = 0; i < a.amounts.size(); ++i) {
+        amount_seqs.push_back(a.seq);
+        currencies.push_back(a.currencies[i]);
+        amounts.push_back(a.amounts[i]);
+      }
+    }
+    if (seqs.empty()) break;
+    w.exec_prepared(
+        "insert", NumberArray(seqs), TextArray(ids), NumberArray(published),
+        TextArray(feeds), TextArray(languages), TextArray(max_amounts),
+        TextArray(hashes), NumberArray(fingerprints), TextArray(protos),
+        TextArray(titles), TextArray(summaries), TextArray(contents),
+        NumberArray(tag_seqs), NumberArray(tag_dims), TextArray(tag_values),
+        NumberArray(tag_published), BoolArray(tag_facets),
+        NumberArray(amount_seqs), TextArray(currencies), NumberArray(amounts));
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<UpsertResult> PgStore::Upsert(
@@ -768,70 +861,94 @@ absl::StatusOr<UpsertResult> PgStore::Upsert(
     int64_t seq = meta.last_sequence;
     int64_t article_count = meta.article_count;
 
-    // id -> (seq, fingerprint) of the stored version, kept up to date as
-    // this batch writes (an id may appear twice).
-    std::map<std::string, std::pair<int64_t, int64_t>> stored;
+    // id -> where its current version is: (seq, fingerprint, index in
+    // `rows` or -1 if stored before this Upsert), kept up to date as this
+    // batch goes (an id may appear twice).
+    struct Version {
+      int64_t seq = 0;
+      int64_t fingerprint = 0;
+      int row = -1;
+    };
+    std::map<std::string, Version> stored;
     {
       std::vector<std::string> ids;
       for (const Article& a : articles) ids.push_back(a.id());
       for (const pqxx::row& row : w.exec_prepared("find", TextArray(ids))) {
         stored[row[0].as<std::string>()] = {row[1].as<int64_t>(),
-                                            row[2].as<int64_t>()};
+                                            row[2].as<int64_t>(), -1};
       }
     }
     FacetDeltas deltas;
     // (dim, value) -> (display, label) to write to labels.
     std::map<std::pair<int, std::string>, std::pair<std::string, std::string>>
         labels;
-    std::string blob;
+    // Sequences of stored versions this Upsert replaces (deleted with one
+    // statement) and the new rows (InsertArticles), written at the end.
+    std::vector<int64_t> replaced;
+    std::vector<NewArticle> rows;
     for (const Article& in : articles) {
       const int64_t fingerprint = internal::ArticleFingerprint(in);
       auto it = stored.find(in.id());
       if (it != stored.end()) {
-        if (it->second.second == fingerprint) {
+        if (it->second.fingerprint == fingerprint) {
           ++result.unchanged;
           continue;
         }
         // Changed: the old version goes, the new one gets a new sequence.
-        DeleteArticles(w, {it->second.first}, deltas);
+        if (it->second.row < 0) {
+          replaced.push_back(it->second.seq);
+        } else {
+          NewArticle& old = rows[it->second.row];
+          old.superseded = true;
+          for (size_t i = 0; i < old.tag_values.size(); ++i) {
+            if (old.tag_facets[i]) {
+              --deltas[{old.tag_dims[i], old.tag_values[i]}];
+            }
+          }
+        }
         --article_count;
         ++result.updated;
       }
       ++seq;
       ++article_count;
-      stored[in.id()] = {seq, fingerprint};
-      const int64_t published = ArticleTimeMicros(in);
+      stored[in.id()] = {seq, fingerprint, static_cast<int>(rows.size())};
+      NewArticle& row = rows.emplace_back();
+      row.seq = seq;
+      row.published = ArticleTimeMicros(in);
+      row.fingerprint = fingerprint;
       Article out = in;
       out.set_sequence(static_cast<uint64_t>(seq));
-      blob.clear();
-      if (!out.SerializeToString(&blob)) {
+      if (!out.SerializeToString(&row.proto)) {
         return absl::InternalError(
             absl::StrCat("article ", in.id(), ": does not serialize"));
       }
-      std::vector<std::string> currencies;
-      std::vector<double> amounts;
+      row.id = in.id();
+      row.feed_id = in.feed_id();
+      row.language = absl::AsciiStrToLower(in.language());
+      row.content_hash = in.content_hash();
+      row.title = in.title();
+      row.summary = in.summary();
+      row.content = in.content_text();
       for (const auto& m : in.amounts()) {
-        currencies.push_back(absl::AsciiStrToUpper(m.currency()));
-        amounts.push_back(m.value());
+        row.currencies.push_back(absl::AsciiStrToUpper(m.currency()));
+        row.amounts.push_back(m.value());
       }
       // NULL (an empty string here) when the article announces no amount.
-      const std::string max_amount =
-          amounts.empty()
-              ? std::string()
-              : DoubleText(*std::max_element(amounts.begin(), amounts.end()));
-      std::vector<int> tag_dims;
-      std::vector<std::string> tag_values;
-      std::vector<bool> tag_facets;
+      if (!row.amounts.empty()) {
+        row.max_amount = DoubleText(
+            *std::max_element(row.amounts.begin(), row.amounts.end()));
+      }
       auto add_tag = [&](TagDimension dim, const std::string& value,
                          bool facet) {
-        for (size_t i = 0; i < tag_values.size(); ++i) {
-          if (tag_dims[i] == static_cast<int>(dim) && tag_values[i] == value) {
+        for (size_t i = 0; i < row.tag_values.size(); ++i) {
+          if (row.tag_dims[i] == static_cast<int>(dim) &&
+              row.tag_values[i] == value) {
             return;
           }
         }
-        tag_dims.push_back(static_cast<int>(dim));
-        tag_values.push_back(value);
-        tag_facets.push_back(facet);
+        row.tag_dims.push_back(static_cast<int>(dim));
+        row.tag_values.push_back(value);
+        row.tag_facets.push_back(facet);
         if (facet) ++deltas[{static_cast<int>(dim), value}];
       };
       auto add_label = [&](TagDimension dim, const std::string& value,
@@ -870,17 +987,11 @@ absl::StatusOr<UpsertResult> PgStore::Upsert(
           add_tag(dim, value, false);
         }
       }
-      w.exec_prepared(
-          "insert", seq, NoNul(in.id()), published, NoNul(in.feed_id()),
-          NoNul(absl::AsciiStrToLower(in.language())), max_amount,
-          NoNul(in.content_hash()), fingerprint,
-          pqxx::binarystring(blob.data(), blob.size()), NoNul(in.title()),
-          NoNul(in.summary()), NoNul(in.content_text()), NumberArray(tag_dims),
-          TextArray(tag_values), BoolArray(tag_facets), TextArray(currencies),
-          NumberArray(amounts));
       ++result.stored;
       result.changed.push_back(std::move(out));
     }
+    if (!replaced.empty()) DeleteArticles(w, replaced, deltas);
+    InsertArticles(w, rows);
     // Labels rarely change: skip those the cache says are stored already.
     std::vector<int> label_dims;
     std::vector<std::string> label_values, displays, label_texts;
