@@ -2,8 +2,12 @@
 # Starts or stops a throwaway PostgreSQL cluster for tests, reachable only on a
 # unix socket inside DIR (no TCP port, so runs never collide).
 #
-#   pg-test-cluster.sh start DIR   # prints the libpq connection string
+#   pg-test-cluster.sh start DIR [OWNER_PID]   # prints the libpq connection string
 #   pg-test-cluster.sh stop DIR
+#
+# With OWNER_PID, a watchdog stops the server and removes DIR once that
+# process is gone, however it ended (a crashed or killed test leaves no
+# server behind).
 #
 # The server runs as the invoking user, or as `postgres` when invoked as root
 # (PostgreSQL refuses to run as root). Durability is off (fsync=off): the data
@@ -46,6 +50,16 @@ case $action in
     "${as_owner[@]}" "$bindir/pg_ctl" -D "$dir/data" -w -t 60 -l "$dir/server.log" \
       -o "-c listen_addresses='' -c unix_socket_directories='$dir' -c fsync=off -c full_page_writes=off -c synchronous_commit=off -c max_connections=200" \
       start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
+    if [[ -n ${3:-} ]]; then
+      owner=$3
+      (
+        trap '' HUP
+        while kill -0 "$owner" 2>/dev/null; do sleep 1; done
+        "${as_owner[@]}" "$bindir/pg_ctl" -D "$dir/data" -m immediate stop
+        rm -rf "$dir"
+      ) </dev/null >/dev/null 2>&1 &
+      disown
+    fi
     echo "host=$dir user=newsfeed dbname=postgres"
     ;;
   stop)

@@ -3,6 +3,7 @@
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdlib>
@@ -35,7 +36,7 @@ class Server {
       return absl::UnavailableError("test postgres: mkdtemp failed");
     }
     const std::string command =
-        absl::StrCat(ScriptPath(), " start '", dir, "'");
+        absl::StrCat(ScriptPath(), " start '", dir, "' ", getpid());
     FILE* pipe = popen(command.c_str(), "r");
     if (pipe == nullptr) {
       return absl::UnavailableError(absl::StrCat("cannot run ", command));
