@@ -116,6 +116,20 @@ class FeedRegistry {
       const std::vector<newsfeed::v1::Article>& articles) = 0;
 };
 
+// How both engines store a time: microseconds since the epoch in a 64-bit
+// integer column, the infinities as the extreme values. One definition, so
+// the SQLite file and the PostgreSQL tables agree.
+inline int64_t StoredMicros(absl::Time t) {
+  if (t == absl::InfinitePast()) return INT64_MIN;
+  if (t == absl::InfiniteFuture()) return INT64_MAX;
+  return absl::ToUnixMicros(t);
+}
+inline absl::Time FromStoredMicros(int64_t us) {
+  if (us == INT64_MIN) return absl::InfinitePast();
+  if (us == INT64_MAX) return absl::InfiniteFuture();
+  return absl::FromUnixMicros(us);
+}
+
 }  // namespace newsfeed::ingest
 
 #endif  // INGEST_SERVICE_FEEDS_FEED_REGISTRY_H_

@@ -12,20 +12,6 @@
 namespace newsfeed::ingest {
 namespace {
 
-// Times are stored as microseconds since the epoch in BIGINT columns, as in
-// the SQLite file; the infinities as the extreme int64 values.
-int64_t ToMicros(absl::Time t) {
-  if (t == absl::InfinitePast()) return INT64_MIN;
-  if (t == absl::InfiniteFuture()) return INT64_MAX;
-  return absl::ToUnixMicros(t);
-}
-
-absl::Time FromMicros(int64_t us) {
-  if (us == INT64_MIN) return absl::InfinitePast();
-  if (us == INT64_MAX) return absl::InfiniteFuture();
-  return absl::FromUnixMicros(us);
-}
-
 // Serialises schema creation between instances opening the same database.
 // An arbitrary constant ("nfingest" in ASCII).
 constexpr char kSchemaLockSql[] =
@@ -77,13 +63,13 @@ FeedRecord ReadFeed(const pqxx::row& r) {
   f.enabled = r[3].as<bool>();
   f.etag = r[4].as<std::string>();
   f.last_modified = r[5].as<std::string>();
-  f.last_attempt = FromMicros(r[6].as<int64_t>());
-  f.last_success = FromMicros(r[7].as<int64_t>());
-  f.last_unconditional = FromMicros(r[8].as<int64_t>());
+  f.last_attempt = FromStoredMicros(r[6].as<int64_t>());
+  f.last_success = FromStoredMicros(r[7].as<int64_t>());
+  f.last_unconditional = FromStoredMicros(r[8].as<int64_t>());
   f.http_status = r[9].as<int>();
   f.last_error = r[10].as<std::string>();
   f.consecutive_failures = r[11].as<int>();
-  f.next_poll = FromMicros(r[12].as<int64_t>());
+  f.next_poll = FromStoredMicros(r[12].as<int64_t>());
   f.items_seen = r[13].as<int64_t>();
   f.interval = absl::Seconds(r[14].as<int64_t>());
   return f;
@@ -202,9 +188,9 @@ absl::StatusOr<FeedRecord> PgFeedRegistry::AddFeed(const std::string& url,
             "INSERT INTO ingest_feeds (id, url, last_attempt_us, "
             "last_success_us, last_unconditional_us, next_poll_us) "
             "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-            feed.id, url, ToMicros(feed.last_attempt),
-            ToMicros(feed.last_success), ToMicros(feed.last_unconditional),
-            ToMicros(now));
+            feed.id, url, StoredMicros(feed.last_attempt),
+            StoredMicros(feed.last_success),
+            StoredMicros(feed.last_unconditional), StoredMicros(now));
         if (r.affected_rows() == 0) {
           return absl::AlreadyExistsError(
               absl::StrCat("feed ", url, " already exists"));
@@ -263,8 +249,8 @@ absl::StatusOr<std::vector<FeedRecord>> PgFeedRegistry::ListFeeds() {
 
 absl::StatusOr<std::vector<FeedRecord>> PgFeedRegistry::DueFeeds(absl::Time now,
                                                                  int limit) {
-  const int64_t now_us = ToMicros(now);
-  const int64_t until_us = ToMicros(now + impl_->options.lease_duration);
+  const int64_t now_us = StoredMicros(now);
+  const int64_t until_us = StoredMicros(now + impl_->options.lease_duration);
   return impl_->Transact(
       "claiming due feeds",
       [&](pqxx::work& txn) -> absl::StatusOr<std::vector<FeedRecord>> {
@@ -304,9 +290,9 @@ absl::Status PgFeedRegistry::SaveFeed(const FeedRecord& f) {
           "next_poll_us = $13, interval_s = $14, lease_owner = NULL, "
           "lease_until_us = NULL WHERE id = $1 AND lease_owner = $15",
           f.id, f.url, f.title, f.enabled, f.etag, f.last_modified,
-          ToMicros(f.last_attempt), ToMicros(f.last_success),
-          ToMicros(f.last_unconditional), f.http_status, f.last_error,
-          f.consecutive_failures, ToMicros(f.next_poll),
+          StoredMicros(f.last_attempt), StoredMicros(f.last_success),
+          StoredMicros(f.last_unconditional), f.http_status, f.last_error,
+          f.consecutive_failures, StoredMicros(f.next_poll),
           absl::ToInt64Seconds(f.interval), impl_->options.instance_id);
     } catch (const pqxx::unique_violation&) {
       // A permanent redirect onto a URL that another feed already has. The
@@ -347,11 +333,11 @@ absl::StatusOr<int> PgFeedRegistry::PollSoon(const std::string& id_or_url,
             id_or_url.empty()
                 ? txn.exec_params(
                       "UPDATE ingest_feeds SET next_poll_us = $1 WHERE enabled",
-                      ToMicros(now))
+                      StoredMicros(now))
                 : txn.exec_params(
                       "UPDATE ingest_feeds SET next_poll_us = $1, "
                       "enabled = TRUE WHERE id = $2 OR url = $2",
-                      ToMicros(now), id_or_url);
+                      StoredMicros(now), id_or_url);
         const int changed = static_cast<int>(r.affected_rows());
         if (changed == 0 && !id_or_url.empty()) {
           return absl::NotFoundError(absl::StrCat("no feed ", id_or_url));
@@ -371,7 +357,7 @@ absl::StatusOr<absl::Time> PgFeedRegistry::NextDue() {
                                "FROM ingest_feeds WHERE enabled");
                            if (r.empty() || r[0][0].is_null())
                              return absl::InfiniteFuture();
-                           return FromMicros(r[0][0].as<int64_t>());
+                           return FromStoredMicros(r[0][0].as<int64_t>());
                          });
 }
 
@@ -443,7 +429,7 @@ absl::StatusOr<PgFeedRegistry::Lease> PgFeedRegistry::GetLease(
         Lease lease;
         if (!r[0][0].is_null()) {
           lease.owner = r[0][0].as<std::string>();
-          lease.until = FromMicros(r[0][1].as<int64_t>());
+          lease.until = FromStoredMicros(r[0][1].as<int64_t>());
         }
         return lease;
       });

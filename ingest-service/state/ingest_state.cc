@@ -12,20 +12,6 @@
 namespace newsfeed::ingest {
 namespace {
 
-// Times are stored as microseconds since the epoch; the infinities as the
-// extreme int64 values.
-int64_t ToMicros(absl::Time t) {
-  if (t == absl::InfinitePast()) return INT64_MIN;
-  if (t == absl::InfiniteFuture()) return INT64_MAX;
-  return absl::ToUnixMicros(t);
-}
-
-absl::Time FromMicros(int64_t us) {
-  if (us == INT64_MIN) return absl::InfinitePast();
-  if (us == INT64_MAX) return absl::InfiniteFuture();
-  return absl::FromUnixMicros(us);
-}
-
 // A prepared statement that finalizes itself. Bind indexes start at 1.
 class Statement {
  public:
@@ -92,13 +78,13 @@ FeedRecord ReadFeed(const Statement& s) {
   f.enabled = s.Int(3) != 0;
   f.etag = s.Text(4);
   f.last_modified = s.Text(5);
-  f.last_attempt = FromMicros(s.Int(6));
-  f.last_success = FromMicros(s.Int(7));
-  f.last_unconditional = FromMicros(s.Int(8));
+  f.last_attempt = FromStoredMicros(s.Int(6));
+  f.last_success = FromStoredMicros(s.Int(7));
+  f.last_unconditional = FromStoredMicros(s.Int(8));
   f.http_status = static_cast<int>(s.Int(9));
   f.last_error = s.Text(10);
   f.consecutive_failures = static_cast<int>(s.Int(11));
-  f.next_poll = FromMicros(s.Int(12));
+  f.next_poll = FromStoredMicros(s.Int(12));
   f.items_seen = s.Int(13);
   f.interval = absl::Seconds(s.Int(14));
   return f;
@@ -257,10 +243,10 @@ absl::StatusOr<FeedRecord> IngestState::AddFeed(const std::string& url,
               "INSERT INTO feeds (id, url, last_attempt_us, last_success_us, "
               "last_unconditional_us, next_poll_us) VALUES (?, ?, ?, ?, ?, ?) "
               "ON CONFLICT DO NOTHING");
-  s.Bind(1, feed.id).Bind(2, url).Bind(3, ToMicros(feed.last_attempt));
-  s.Bind(4, ToMicros(feed.last_success))
-      .Bind(5, ToMicros(feed.last_unconditional));
-  s.Bind(6, ToMicros(now));
+  s.Bind(1, feed.id).Bind(2, url).Bind(3, StoredMicros(feed.last_attempt));
+  s.Bind(4, StoredMicros(feed.last_success))
+      .Bind(5, StoredMicros(feed.last_unconditional));
+  s.Bind(6, StoredMicros(now));
   if (s.Step() != SQLITE_DONE) return Error("adding feed");
   if (sqlite3_changes(db_) == 0) {
     return absl::AlreadyExistsError(
@@ -328,10 +314,14 @@ absl::Status IngestState::SaveFeed(const FeedRecord& f) {
       "failures = ?12, next_poll_us = ?13, interval_s = ?14 "
       "WHERE id = ?1");
   s.Bind(1, f.id).Bind(2, f.url).Bind(3, f.title).Bind(4, int64_t{f.enabled});
-  s.Bind(5, f.etag).Bind(6, f.last_modified).Bind(7, ToMicros(f.last_attempt));
-  s.Bind(8, ToMicros(f.last_success)).Bind(9, ToMicros(f.last_unconditional));
+  s.Bind(5, f.etag)
+      .Bind(6, f.last_modified)
+      .Bind(7, StoredMicros(f.last_attempt));
+  s.Bind(8, StoredMicros(f.last_success))
+      .Bind(9, StoredMicros(f.last_unconditional));
   s.Bind(10, int64_t{f.http_status}).Bind(11, f.last_error);
-  s.Bind(12, int64_t{f.consecutive_failures}).Bind(13, ToMicros(f.next_poll));
+  s.Bind(12, int64_t{f.consecutive_failures})
+      .Bind(13, StoredMicros(f.next_poll));
   s.Bind(14, absl::ToInt64Seconds(f.interval));
   if (s.Step() != SQLITE_DONE) {
     // A permanent redirect onto a URL that another feed already has.
@@ -358,7 +348,7 @@ absl::StatusOr<int> IngestState::PollSoon(const std::string& id_or_url,
                        ? "UPDATE feeds SET next_poll_us = ?2 WHERE enabled"
                        : "UPDATE feeds SET next_poll_us = ?2, enabled = 1 "
                          "WHERE id = ?1 OR url = ?1");
-  s.Bind(1, id_or_url).Bind(2, ToMicros(now));
+  s.Bind(1, id_or_url).Bind(2, StoredMicros(now));
   if (s.Step() != SQLITE_DONE) return Error("scheduling poll");
   const int changed = sqlite3_changes(db_);
   if (changed == 0 && !id_or_url.empty()) {
@@ -375,7 +365,7 @@ absl::StatusOr<std::vector<FeedRecord>> IngestState::DueFeeds(absl::Time now,
                            " FROM feeds WHERE enabled AND next_poll_us <= ? "
                            "ORDER BY next_poll_us LIMIT ?")
                   .c_str());
-  s.Bind(1, ToMicros(now)).Bind(2, int64_t{limit});
+  s.Bind(1, StoredMicros(now)).Bind(2, int64_t{limit});
   std::vector<FeedRecord> feeds;
   int rc;
   while ((rc = s.Step()) == SQLITE_ROW) feeds.push_back(ReadFeed(s));
@@ -388,7 +378,7 @@ absl::StatusOr<absl::Time> IngestState::NextDue() {
   Statement s(db_, "SELECT MIN(next_poll_us) FROM feeds WHERE enabled");
   if (s.Step() != SQLITE_ROW) return Error("reading next due feed");
   if (s.Null(0)) return absl::InfiniteFuture();
-  return FromMicros(s.Int(0));
+  return FromStoredMicros(s.Int(0));
 }
 
 absl::StatusOr<std::vector<bool>> IngestState::Unseen(
