@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <exception>
+#include <limits>
 #include <map>
 #include <optional>
 #include <pqxx/pqxx>
@@ -52,6 +53,15 @@ constexpr size_t kMaxCachedLabels = 100000;
 // Tag values estimated below this many rows are "small" when choosing which
 // tag drives a search.
 constexpr int64_t kSmallSet = 2000;
+
+// The text vector of a row x(title, summary, content): weights A/B/C, accents
+// folded by the unaccent extension (as FTS5's remove_diacritics does on
+// SQLite), then the 'simple' configuration, which only lower-cases. A macro so
+// it can be spliced into the statement literals below.
+#define TSV_OF_X                                                   \
+  "setweight(to_tsvector('simple', unaccent(x.title)), 'A') || "   \
+  "setweight(to_tsvector('simple', unaccent(x.summary)), 'B') || " \
+  "setweight(to_tsvector('simple', unaccent(x.content)), 'C')"
 
 // ---------------------------------------------------------------------------
 // Schema. Entry i migrates from version i to i + 1. Never edit an entry that
@@ -125,7 +135,15 @@ CREATE TABLE tag_counts(
   PRIMARY KEY(dim, value)
 );
 )sql",
+    // v2: accent folding (Nestlé = Nestle). Migrate() then recomputes the
+    // text vector of the rows already stored.
+    R"sql(
+CREATE EXTENSION IF NOT EXISTS unaccent;
+)sql",
 };
+
+// The version whose migration makes every stored text vector stale.
+constexpr int64_t kReindexTextAtVersion = 2;
 
 // The writer's prepared statements.
 constexpr std::pair<const char*, const char*> kWriterStatements[] = {
@@ -143,10 +161,8 @@ constexpr std::pair<const char*, const char*> kWriterStatements[] = {
      "max_amount, content_hash, fingerprint, proto, tsv) "
      "SELECT x.seq, x.id, x.published, x.feed_id, x.language, "
      "NULLIF(x.max_amount, '')::float8, x.content_hash, x.fingerprint, "
-     "x.proto, setweight(to_tsvector('simple', x.title), 'A') || "
-     "setweight(to_tsvector('simple', x.summary), 'B') || "
-     "setweight(to_tsvector('simple', x.content), 'C') "
-     "FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], "
+     "x.proto, " TSV_OF_X
+     " FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], "
      "$5::text[], $6::text[], $7::text[], $8::bigint[], $9::bytea[], "
      "$10::text[], $11::text[], $12::text[]) AS x(seq, id, published, "
      "feed_id, language, max_amount, content_hash, fingerprint, proto, "
@@ -329,6 +345,38 @@ absl::StatusOr<std::unique_ptr<internal::PgConnection>> Connect(
 // ---------------------------------------------------------------------------
 // Schema migration.
 
+// Recomputes the text vector of every stored article from its proto, in
+// batches, inside the migration's transaction.
+absl::Status ReindexText(pqxx::work& w) {
+  constexpr int kBatch = 1000;
+  int64_t after = std::numeric_limits<int64_t>::min();
+  for (;;) {
+    pqxx::result r = w.exec_params(
+        "SELECT seq, proto FROM articles WHERE seq > $1::bigint ORDER BY seq "
+        "LIMIT $2::integer",
+        after, kBatch);
+    if (r.empty()) return absl::OkStatus();
+    std::vector<int64_t> seqs;
+    std::vector<std::string> titles, summaries, contents;
+    for (const auto& row : r) {
+      after = row[0].as<int64_t>();
+      pqxx::binarystring blob(row[1]);
+      absl::StatusOr<Article> a = internal::ParseArticle(FieldBytes(blob));
+      if (!a.ok()) return a.status();
+      seqs.push_back(after);
+      titles.push_back(a->title());
+      summaries.push_back(a->summary());
+      contents.push_back(a->content_text());
+    }
+    w.exec_params(
+        "UPDATE articles a SET tsv = " TSV_OF_X
+        " FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) "
+        "AS x(seq, title, summary, content) WHERE a.seq = x.seq",
+        NumberArray(seqs), TextArray(titles), TextArray(summaries),
+        TextArray(contents));
+  }
+}
+
 absl::Status Migrate(pqxx::connection& conn) {
   // A session lock, held until the end of Open's migration connection (also
   // when this returns early): replicas starting together migrate one at a
@@ -358,7 +406,19 @@ absl::Status Migrate(pqxx::connection& conn) {
   }
   for (int64_t v = version; v < known; ++v) {
     pqxx::work w(conn);
-    w.exec(kMigrations[v]);
+    try {
+      w.exec(kMigrations[v]);
+    } catch (const pqxx::sql_error& e) {
+      // Most likely a missing or forbidden extension (unaccent ships with
+      // the server, e.g. Debian's postgresql package, and is a trusted
+      // extension: the database owner may create it).
+      return absl::FailedPreconditionError(absl::StrCat(
+          "PostgreSQL: schema migration to version ", v + 1,
+          " failed: ", Message(e), " (SQLSTATE ", e.sqlstate(), ")"));
+    }
+    if (v + 1 == kReindexTextAtVersion) {
+      if (absl::Status s = ReindexText(w); !s.ok()) return s;
+    }
     w.exec_params("UPDATE schema_version SET version = $1::integer", v + 1);
     w.commit();
   }
@@ -454,9 +514,9 @@ void AppendConditions(const ArticleFilter& filter,
     if (static_cast<int>(i) == skip) continue;
     const Part& p = parts[i];
     if (p.kind == Part::kText) {
-      q.Add(" AND a.tsv @@ to_tsquery('simple', ")
+      q.Add(" AND a.tsv @@ to_tsquery('simple', unaccent(")
           .BindText(p.values[0])
-          .Add(")");
+          .Add("))");
       continue;
     }
     q.Add(p.kind == Part::kNoneOf ? " AND NOT EXISTS" : " AND EXISTS")
@@ -1060,9 +1120,9 @@ absl::StatusOr<SearchResponse> PgStore::Search(const SearchRequest& request) {
           q.Add(
                "SELECT * FROM (SELECT a.seq, a.published, a.proto, "
                "ts_rank_cd(a.tsv, k.q)::float8 AS score FROM articles a, "
-               "to_tsquery('simple', ")
+               "to_tsquery('simple', unaccent(")
               .BindText(parts[text_part].values[0])
-              .Add(") AS k(q) WHERE a.tsv @@ k.q");
+              .Add(")) AS k(q) WHERE a.tsv @@ k.q");
           AppendConditions(filter, parts, text_part, "a.published", q);
           q.Add(") r WHERE TRUE");
           if (after) {

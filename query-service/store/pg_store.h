@@ -29,10 +29,13 @@
 // Full text uses PostgreSQL's own: a tsvector per article (title weight A,
 // summary B, content_text C) with a GIN index, built with the 'simple'
 // configuration (lower-casing, no stemming, no stop words: the closest to
-// SQLite's unicode61 tokenizer, and language-neutral). ArticleFilter.text keeps
+// SQLite's unicode61 tokenizer, and language-neutral), after the unaccent
+// extension has folded diacritics ("Nestlé" matches "nestle", as with FTS5's
+// remove_diacritics). Schema version 2 creates that extension, which ships
+// with the server and is trusted (the database owner may create it), and
+// recomputes the text of rows stored by version 1. ArticleFilter.text keeps
 // its FTS5 syntax (see pg_text_query.h); relevance order is ts_rank_cd, best
-// first. Differences from SQLite: no diacritic folding ("café" does not match
-// "cafe"), NEAR(...) means AND, and `^` is ignored.
+// first. Differences from SQLite: NEAR(...) means AND, and `^` is ignored.
 //
 // Errors: a lost or refused connection is UNAVAILABLE naming what failed;
 // the broken connection is dropped and the next call reconnects, so the store

@@ -125,7 +125,7 @@ TEST_F(PgStoreTest, SchemaOpenedConcurrently) {
   absl::StatusOr<Article> got = stores[kOpeners - 1]->Get("a");
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(got->sequence(), 1u);
-  EXPECT_EQ(PgStore::CurrentSchemaVersion(), 1);
+  EXPECT_EQ(PgStore::CurrentSchemaVersion(), 2);
 }
 
 TEST_F(PgStoreTest, RefusesNewerSchema) {
@@ -140,6 +140,49 @@ TEST_F(PgStoreTest, RefusesNewerSchema) {
   options.postgres_url = dsn_;
   EXPECT_EQ(PgStore::Open(options).status().code(),
             absl::StatusCode::kFailedPrecondition);
+}
+
+// Rows written by schema version 1 have text vectors without accent folding;
+// the migration to version 2 recomputes them from the stored protos.
+TEST_F(PgStoreTest, MigrationToVersion2FoldsAccentsOfStoredRows) {
+  {
+    std::unique_ptr<PgStore> store = MustOpen();
+    std::vector<Article> batch;
+    for (int i = 0; i < 1500; ++i) {  // more than one reindex batch
+      batch.push_back(MakeArticle(absl::StrCat("filler-", i), i + 1, {},
+                                  absl::StrCat("Filler story ", i)));
+    }
+    batch.push_back(MakeArticle("accented", 5000, {}, "Nestlé buys a lab"));
+    ASSERT_TRUE(store->Upsert(batch).ok());
+  }
+  {
+    // What version 1 stored: unfolded text, schema at version 1.
+    pqxx::connection conn(dsn_);
+    pqxx::nontransaction tx(conn);
+    tx.exec(
+        "UPDATE articles SET tsv = to_tsvector('simple', 'nestlé buys a lab') "
+        "WHERE id = 'accented'");
+    tx.exec(
+        "UPDATE articles SET tsv = to_tsvector('simple', 'stale') "
+        "WHERE id <> 'accented'");
+    tx.exec("UPDATE schema_version SET version = 1");
+  }
+  std::unique_ptr<PgStore> store = MustOpen();
+  SearchRequest req;
+  req.mutable_filter()->set_text("nestle");
+  absl::StatusOr<SearchResponse> r = store->Search(req);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->articles_size(), 1);
+  EXPECT_EQ(r->articles(0).id(), "accented");
+  req.mutable_filter()->set_text("filler");
+  req.set_page_size(1);
+  r = store->Search(req);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->articles_size(), 1);  // the other rows were recomputed too
+  req.mutable_filter()->set_text("stale");
+  r = store->Search(req);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->articles_size(), 0);
 }
 
 // Two store instances (two replicas) write from several threads while a

@@ -389,6 +389,23 @@ TEST_P(StoreSuite, FullTextSearch) {
   EXPECT_THAT(SearchAll(f), ::testing::ElementsAre("a"));
 }
 
+// European names are written with and without accents ("Nestlé",
+// "Nestle"); both spellings find both, on every engine.
+TEST_P(StoreSuite, FullTextSearchFoldsAccents) {
+  MustUpsert({MakeArticle("accented", 100, {}, "Nestlé opens Zürich lab"),
+              MakeArticle("plain", 200, {}, "Nestle results in Zurich"),
+              MakeArticle("other", 300, {}, "Societe Generale bonds")});
+  ArticleFilter f;
+  f.set_text("nestle");
+  EXPECT_THAT(SearchAll(f), ::testing::ElementsAre("plain", "accented"));
+  f.set_text("NESTLÉ zürich");
+  EXPECT_THAT(SearchAll(f), ::testing::ElementsAre("plain", "accented"));
+  f.set_text("\"société générale\"");
+  EXPECT_THAT(SearchAll(f), ::testing::ElementsAre("other"));
+  f.set_text("zür*");
+  EXPECT_THAT(SearchAll(f), ::testing::ElementsAre("plain", "accented"));
+}
+
 TEST_P(StoreSuite, RelevanceOrder) {
   Article body_only = MakeArticle("body", 300, {}, "Nothing here");
   body_only.set_content_text(
