@@ -43,6 +43,8 @@ absl::StatusOr<IngestConfig> LoadIngestConfig(const std::string& path) {
   }
   c.postgres.lease_duration =
       r.GetDuration("state.lease_duration", c.postgres.lease_duration);
+  c.postgres.connect_timeout =
+      r.GetDuration("state.postgres_connect_timeout", absl::Seconds(60));
 
   PollerOptions& p = c.poller;
   p.default_interval =
@@ -118,6 +120,9 @@ absl::StatusOr<IngestConfig> LoadIngestConfig(const std::string& path) {
   }
   if (c.state_engine != "sqlite" && c.state_engine != "postgres") {
     r.AddError("state.engine", "must be sqlite or postgres");
+  }
+  if (c.postgres.connect_timeout < absl::ZeroDuration()) {
+    r.AddError("state.postgres_connect_timeout", "must not be negative");
   } else if (c.state_engine == "postgres") {
     if (c.postgres.postgres_url.empty()) {
       r.AddError("state.postgres_url",

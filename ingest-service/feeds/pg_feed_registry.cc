@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/retry/retry.h"
 
 namespace newsfeed::ingest {
 namespace {
@@ -147,30 +148,35 @@ absl::StatusOr<std::unique_ptr<PgFeedRegistry>> PgFeedRegistry::Open(
         "feed registry: lease_duration must be positive");
   }
   auto impl = std::make_unique<Impl>(options);
-  absl::Status migrated =
-      impl->Transact("creating schema", [](pqxx::work& txn) -> absl::Status {
-        txn.exec(kSchemaLockSql);
-        txn.exec0(
-            "CREATE TABLE IF NOT EXISTS ingest_schema_version "
-            "(version INTEGER NOT NULL)");
-        pqxx::result r = txn.exec("SELECT version FROM ingest_schema_version");
-        int version = 0;
-        if (r.empty()) {
-          txn.exec0("INSERT INTO ingest_schema_version (version) VALUES (0)");
-        } else {
-          version = r[0][0].as<int>();
-        }
-        const int latest = static_cast<int>(std::size(kMigrations));
-        if (version > latest) {
-          return absl::FailedPreconditionError(
-              absl::StrCat("feed registry: the database has schema version ",
-                           version, ", newer than this binary (", latest, ")"));
-        }
-        for (int v = version; v < latest; ++v) txn.exec0(kMigrations[v]);
-        txn.exec_params0("UPDATE ingest_schema_version SET version = $1",
-                         latest);
-        return absl::OkStatus();
-      });
+  auto migrate = [&impl] {
+    return impl->Transact(
+        "creating schema", [](pqxx::work& txn) -> absl::Status {
+          txn.exec(kSchemaLockSql);
+          txn.exec0(
+              "CREATE TABLE IF NOT EXISTS ingest_schema_version "
+              "(version INTEGER NOT NULL)");
+          pqxx::result r =
+              txn.exec("SELECT version FROM ingest_schema_version");
+          int version = 0;
+          if (r.empty()) {
+            txn.exec0("INSERT INTO ingest_schema_version (version) VALUES (0)");
+          } else {
+            version = r[0][0].as<int>();
+          }
+          const int latest = static_cast<int>(std::size(kMigrations));
+          if (version > latest) {
+            return absl::FailedPreconditionError(absl::StrCat(
+                "feed registry: the database has schema version ", version,
+                ", newer than this binary (", latest, ")"));
+          }
+          for (int v = version; v < latest; ++v) txn.exec0(kMigrations[v]);
+          txn.exec_params0("UPDATE ingest_schema_version SET version = $1",
+                           latest);
+          return absl::OkStatus();
+        });
+  };
+  absl::Status migrated = RetryWhileUnavailable(
+      "PostgreSQL (feed registry)", options.connect_timeout, migrate);
   if (!migrated.ok()) return migrated;
   return std::unique_ptr<PgFeedRegistry>(new PgFeedRegistry(std::move(impl)));
 }

@@ -62,12 +62,16 @@ struct PgFeedRegistryOptions {
   // How long a feed claimed by DueFeeds stays leased to this instance if
   // SaveFeed does not release it first. Must be positive. Default 2 minutes.
   absl::Duration lease_duration = absl::Minutes(2);
+  // How long Open waits for an unreachable server (it may be starting next
+  // to the service), retrying with growing pauses. Zero: one attempt.
+  absl::Duration connect_timeout = absl::ZeroDuration();
 };
 
 class PgFeedRegistry final : public FeedRegistry {
  public:
   // Connects, then creates or migrates the schema. INVALID_ARGUMENT for
-  // missing or bad options; UNAVAILABLE when the server cannot be reached;
+  // missing or bad options; UNAVAILABLE when the server cannot be reached
+  // within connect_timeout;
   // FAILED_PRECONDITION for a schema newer than this binary; INTERNAL for
   // other database errors.
   static absl::StatusOr<std::unique_ptr<PgFeedRegistry>> Open(

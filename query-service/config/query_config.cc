@@ -30,6 +30,8 @@ absl::StatusOr<QueryConfig> LoadQueryConfig(const std::string& path) {
   c.store.postgres_url = r.GetString("store.postgres_url", "");
   c.store.postgres_pool_size = static_cast<int>(
       r.GetInt("store.postgres_pool_size", c.store.postgres_pool_size));
+  c.store.postgres_connect_timeout =
+      r.GetDuration("store.postgres_connect_timeout", absl::Seconds(60));
   c.store.retention_max_age =
       r.GetDuration("retention.max_age", absl::ZeroDuration());
   c.store.retention_max_articles = r.GetInt("retention.max_articles", 0);
@@ -58,6 +60,9 @@ absl::StatusOr<QueryConfig> LoadQueryConfig(const std::string& path) {
   } else if (c.store_engine == "postgres" && c.store.postgres_url.empty()) {
     r.AddError("store.postgres_url",
                "must be set when store.engine is postgres");
+  }
+  if (c.store.postgres_connect_timeout < absl::ZeroDuration()) {
+    r.AddError("store.postgres_connect_timeout", "must not be negative");
   }
   if (c.store.postgres_pool_size < 1 || c.store.postgres_pool_size > 64) {
     r.AddError("store.postgres_pool_size", "must be between 1 and 64");

@@ -66,6 +66,10 @@ struct StoreOptions {
   // facets, change reads) at once; further readers wait for one to be free.
   // The writer and the AwaitCommit listener have their own. Default: 4.
   int postgres_pool_size = 4;
+  // PostgreSQL only: how long Open waits for an unreachable server (it may
+  // be starting next to the service), retrying with growing pauses. Zero:
+  // one attempt. Default: zero (query-service's configuration sets 60 s).
+  absl::Duration postgres_connect_timeout = absl::ZeroDuration();
 };
 
 // What one Upsert did.

@@ -18,6 +18,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/retry/retry.h"
 #include "query-service/store/pg_text_query.h"
 #include "query-service/store/store_internal.h"
 
@@ -659,9 +660,16 @@ absl::StatusOr<std::unique_ptr<PgStore>> PgStore::Open(
     return s;
   }
   {
-    absl::StatusOr<std::unique_ptr<internal::PgConnection>> conn =
-        Connect(options.postgres_url, "migration");
-    if (!conn.ok()) return conn.status();
+    absl::StatusOr<std::unique_ptr<internal::PgConnection>> conn;
+    if (absl::Status s = RetryWhileUnavailable(
+            "PostgreSQL (article store)", options.postgres_connect_timeout,
+            [&] {
+              conn = Connect(options.postgres_url, "migration");
+              return conn.status();
+            });
+        !s.ok()) {
+      return s;
+    }
     try {
       if (absl::Status s = Migrate(**conn); !s.ok()) return s;
     } catch (...) {

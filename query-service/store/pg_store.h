@@ -75,7 +75,7 @@ class PgStore final : public ArticleStore {
   // Connects to options.postgres_url and creates or migrates the schema.
   // Returns INVALID_ARGUMENT for bad options (postgres_url unset,
   // postgres_pool_size < 1, ...), UNAVAILABLE if the database cannot be
-  // reached, FAILED_PRECONDITION if it has a newer schema than this binary
+  // reached within options.postgres_connect_timeout, FAILED_PRECONDITION if it has a newer schema than this binary
   // knows, INTERNAL for other database errors.
   static absl::StatusOr<std::unique_ptr<PgStore>> Open(
       const StoreOptions& options);

@@ -110,6 +110,35 @@ TEST_F(PgStoreTest, OpenRejectsBadOptions) {
   EXPECT_THAT(std::string(s.message()), HasSubstr("connect"));
 }
 
+// query-service may start before its database exists or its server
+// accepts connections (compose starts them together): Open waits.
+TEST_F(PgStoreTest, OpenWaitsForTheDatabaseToAppear) {
+  absl::StatusOr<std::string> admin =
+      newsfeed::testing::TestPostgres::AdminConnectionString();
+  ASSERT_TRUE(admin.ok()) << admin.status();
+  static int run = 0;  // a new name on every run (--gtest_repeat)
+  const std::string name = absl::StrCat("appears_later_", ++run);
+  StoreOptions options;
+  // In a libpq connection string the last dbname wins.
+  options.postgres_url = absl::StrCat(*admin, " dbname=", name);
+  options.postgres_connect_timeout = absl::Minutes(5);
+  absl::Status opened;
+  std::thread opener([&] { opened = PgStore::Open(options).status(); });
+  {
+    pqxx::connection conn(*admin);
+    pqxx::nontransaction tx(conn);
+    tx.exec(absl::StrCat("CREATE DATABASE ", name));
+  }
+  opener.join();
+  EXPECT_TRUE(opened.ok()) << opened;
+
+  options.postgres_url = *admin + " dbname=never_created";
+  options.postgres_connect_timeout = absl::Milliseconds(300);
+  absl::Status s = PgStore::Open(options).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+  EXPECT_THAT(std::string(s.message()), HasSubstr("gave up after"));
+}
+
 TEST_F(PgStoreTest, SchemaOpenedConcurrently) {
   constexpr int kOpeners = 4;
   std::vector<std::unique_ptr<PgStore>> stores(kOpeners);
