@@ -1,5 +1,6 @@
 #include "query-service/follower/commit_follower.h"
 
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -48,6 +49,24 @@ bool CommitFollower::CatchUp() {
     absl::StatusOr<ChangeBatch> batch =
         store_.ReadChanges(from, everything, options_.read_batch);
     if (!batch.ok()) {
+      if (std::optional<uint64_t> resume =
+              RetentionResumeSequence(batch.status());
+          resume && *resume > from) {
+        // Retention got there first (this replica was stopped or cut off
+        // for that long): what it removed cannot be delivered by anyone.
+        // Move past it; subscribers behind it learn of the gap from the
+        // store.
+        log::Warning(
+            "following the store's commits: changes %d..%d were removed by "
+            "retention before this replica read them; continuing after %d",
+            static_cast<int64_t>(from) + 1, static_cast<int64_t>(*resume),
+            static_cast<int64_t>(*resume));
+        listener_.OnChangesLost(*resume);
+        absl::MutexLock lock(&mu_);
+        position_ = *resume;
+        if (stopping_) return true;
+        continue;
+      }
       log::Warning("following the store's commits after sequence %d: %s",
                    static_cast<int64_t>(from), batch.status().ToString());
       return false;

@@ -11,7 +11,11 @@
 // source of truth: a lost or coalesced notification only delays delivery
 // until the next wake-up or timeout, and because sequences are assigned in
 // commit order (see PgStore) reading "after my position" never skips an
-// article that commits later.
+// article that commits later. If retention removed changes before they were
+// read (a replica stopped or cut off for longer than the retention keeps),
+// the follower moves past them and tells the listener (OnChangesLost), so
+// subscribers behind the gap get OUT_OF_RANGE from the store rather than a
+// silent hole or a follower stuck retrying.
 //
 // Owns one thread, whose only job is this loop. Thread-safe.
 //

@@ -38,6 +38,14 @@ class RecordingListener : public ChangeListener {
     latest_ = latest_sequence;
     for (Article& a : changed) articles_.push_back(std::move(a));
   }
+  void OnChangesLost(uint64_t removed_through) override {
+    absl::MutexLock lock(&mu_);
+    lost_through_ = removed_through;
+  }
+  uint64_t lost_through() {
+    absl::MutexLock lock(&mu_);
+    return lost_through_;
+  }
   // Waits (up to a generous bound, so a bug fails instead of hanging) until
   // `count` articles arrived; returns their ids.
   std::vector<std::string> WaitFor(size_t count) {
@@ -63,6 +71,7 @@ class RecordingListener : public ChangeListener {
  private:
   absl::Mutex mu_;
   uint64_t latest_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t lost_through_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<Article> articles_ ABSL_GUARDED_BY(mu_);
 };
 
@@ -119,6 +128,7 @@ class CommitFollowerTest : public ::testing::Test {
     ASSERT_NE(mkdtemp(dir_.data()), nullptr);
     StoreOptions options;
     options.data_dir = dir_;
+    options.retention_max_articles = 3;
     auto store = SqliteStore::Open(options);
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
@@ -181,6 +191,23 @@ TEST_F(CommitFollowerTest, KeepsFollowingAfterTheWaitFails) {
   CommitElsewhere({"after-failures"});
   announcer_->Announce();
   EXPECT_EQ(listener_.WaitFor(1), (std::vector<std::string>{"after-failures"}));
+}
+
+// A replica that was away longer than retention keeps: the follower does
+// not retry the removed range forever; it reports the gap and goes on.
+TEST_F(CommitFollowerTest, MovesPastChangesRetentionRemovedAndReportsThem) {
+  CommitElsewhere({"old-1", "old-2", "old-3", "kept-1", "kept-2", "kept-3"});
+  absl::StatusOr<int64_t> removed = store_->EnforceRetention(absl::Now());
+  ASSERT_TRUE(removed.ok()) << removed.status();
+  ASSERT_EQ(*removed, 3);
+  CommitFollowerOptions options;
+  options.poll_interval = absl::Milliseconds(200);
+  options.retry_delay = absl::Milliseconds(1);
+  CommitFollower follower(*store_, listener_, 0, announcer_->Function(),
+                          options);
+  EXPECT_EQ(listener_.WaitFor(3),
+            (std::vector<std::string>{"kept-1", "kept-2", "kept-3"}));
+  EXPECT_EQ(listener_.lost_through(), 3u);
 }
 
 TEST_F(CommitFollowerTest, StopEndsAWaitInProgress) {

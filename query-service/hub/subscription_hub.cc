@@ -225,6 +225,17 @@ void SubscriptionHub::OnStored(uint64_t latest_sequence,
   dirty_ = true;
 }
 
+void SubscriptionHub::OnChangesLost(uint64_t removed_through) {
+  absl::MutexLock lock(&mu_);
+  if (removed_through <= recent_floor_) return;
+  while (!recent_.empty() && recent_.front().sequence <= removed_through) {
+    recent_.pop_front();
+  }
+  recent_floor_ = removed_through;
+  latest_sequence_ = std::max(latest_sequence_, removed_through);
+  dirty_ = true;
+}
+
 std::optional<std::vector<SubscriptionHub::RecentChange>>
 SubscriptionHub::RecentAfter(uint64_t position) {
   absl::MutexLock lock(&mu_);

@@ -151,6 +151,10 @@ class SubscriptionHub final : public ChangeListener {
   // `changed` among them.
   void OnStored(uint64_t latest_sequence,
                 std::vector<newsfeed::v1::Article> changed) override;
+  // ChangeListener: subscribers behind `removed_through` can no longer be
+  // served from memory; they read the store, which ends their streams with
+  // OUT_OF_RANGE and the position to resume from.
+  void OnChangesLost(uint64_t removed_through) override;
 
   // Ends every stream with UNAVAILABLE carrying its resume position and
   // refuses new subscriptions. Idempotent.

@@ -37,9 +37,14 @@ class FakeStream final : public StreamWriter {
     mu_.Await(absl::Condition(this, &FakeStream::Enough));
     return written_;
   }
+  // Bounded, so a stream that never ends fails the test instead of hanging
+  // it.
   absl::Status WaitForFinish() {
     absl::MutexLock lock(&mu_);
-    mu_.Await(absl::Condition(&finished_));
+    if (!mu_.AwaitWithTimeout(absl::Condition(&finished_),
+                              absl::Seconds(60))) {
+      return absl::DeadlineExceededError("the stream did not finish");
+    }
     return status_;
   }
   size_t written() {
@@ -344,6 +349,46 @@ TEST_F(HubTest, PositionRemovedByRetentionEndsTheStreamWithResumePoint) {
   const absl::Status status = stream.WaitForFinish();
   EXPECT_EQ(status.code(), absl::StatusCode::kOutOfRange);
   EXPECT_THAT(status.message(), ::testing::HasSubstr("after_sequence="));
+  (*sub)->Detach();
+}
+
+// A CommitFollower that finds its next changes already removed by retention
+// reports the gap: a live subscriber behind it must not skip the hole
+// silently; it ends with OUT_OF_RANGE and where to resume.
+TEST_F(HubTest, ChangesLostBeforeDeliveryEndLiveStreamsBehindThem) {
+  std::string dir = ::testing::TempDir() + "hub_lost_XXXXXX";
+  ASSERT_NE(mkdtemp(dir.data()), nullptr);
+  StoreOptions options;
+  options.data_dir = dir;
+  options.retention_max_articles = 2;
+  auto store = SqliteStore::Open(options);
+  ASSERT_TRUE(store.ok());
+  HubOptions hub_options;
+  hub_options.heartbeat_interval = absl::Hours(1);
+  auto hub = SubscriptionHub::Create(**store, clock_, hub_options);
+  ASSERT_TRUE(hub.ok());
+  FakeStream stream;
+  newsfeed::v1::SubscribeRequest request;
+  request.set_after_sequence(0);
+  auto sub = (*hub)->Subscribe(request, &stream);
+  ASSERT_TRUE(sub.ok());
+  stream.WaitForWrites(1);  // the first heartbeat
+  (*sub)->OnWriteDone(true);
+
+  // Stored elsewhere and partly removed before this hub heard of them.
+  std::vector<Article> articles;
+  for (int i = 0; i < 5; ++i)
+    articles.push_back(MakeArticle(absl::StrCat("lost", i), "FR"));
+  auto result = (*store)->Upsert(articles);
+  ASSERT_TRUE(result.ok());
+  ASSERT_EQ(*(*store)->EnforceRetention(clock_.Now()), 3);
+  (*hub)->OnChangesLost(3);
+  std::vector<Article> kept(result->changed.begin() + 3, result->changed.end());
+  (*hub)->OnStored(result->latest_sequence, std::move(kept));
+
+  const absl::Status status = stream.WaitForFinish();
+  EXPECT_EQ(status.code(), absl::StatusCode::kOutOfRange) << status;
+  EXPECT_THAT(status.message(), ::testing::HasSubstr("after_sequence=3"));
   (*sub)->Detach();
 }
 

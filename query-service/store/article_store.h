@@ -16,6 +16,7 @@
 #define QUERY_SERVICE_STORE_ARTICLE_STORE_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -158,6 +159,10 @@ class ArticleStore {
   // up. Returns the number of articles removed.
   virtual absl::StatusOr<int64_t> EnforceRetention(absl::Time now) = 0;
 };
+
+// For an OUT_OF_RANGE from ReadChanges: the sequence to resume from (every
+// change up to it was removed by retention). nullopt for any other status.
+std::optional<uint64_t> RetentionResumeSequence(const absl::Status& status);
 
 }  // namespace newsfeed::query
 

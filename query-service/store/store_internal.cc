@@ -4,7 +4,9 @@
 #include <algorithm>
 #include <cstring>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace newsfeed::query::internal {
@@ -172,12 +174,33 @@ absl::Status ValidateCommonOptions(const StoreOptions& options) {
 
 absl::Status RetentionGapError(uint64_t after_sequence,
                                int64_t removed_through) {
-  return absl::OutOfRangeError(
+  absl::Status status = absl::OutOfRangeError(
       absl::StrCat("after_sequence ", after_sequence,
                    ": changes up to sequence ", removed_through,
                    " were removed by retention; resume with after_sequence=",
                    removed_through));
+  status.SetPayload(kRetentionResumePayload,
+                    absl::Cord(absl::StrCat(removed_through)));
+  return status;
 }
+
+}  // namespace newsfeed::query::internal
+
+namespace newsfeed::query {
+
+std::optional<uint64_t> RetentionResumeSequence(const absl::Status& status) {
+  if (status.code() != absl::StatusCode::kOutOfRange) return std::nullopt;
+  auto payload = status.GetPayload(internal::kRetentionResumePayload);
+  uint64_t sequence = 0;
+  if (!payload || !absl::SimpleAtoi(std::string(*payload), &sequence)) {
+    return std::nullopt;
+  }
+  return sequence;
+}
+
+}  // namespace newsfeed::query
+
+namespace newsfeed::query::internal {
 
 absl::StatusOr<Article> ParseArticle(std::string_view blob) {
   Article article;

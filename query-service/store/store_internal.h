@@ -74,6 +74,11 @@ absl::Status ValidateCommonOptions(const StoreOptions& options);
 
 // The OUT_OF_RANGE error of ReadChanges when retention removed changes after
 // `after_sequence` (through `removed_through`).
+// The payload of a RetentionGapError: the sequence to resume from, in
+// decimal (read by RetentionResumeSequence in article_store.h).
+inline constexpr char kRetentionResumePayload[] =
+    "type.newsfeed.dev/retention-resume-sequence";
+
 absl::Status RetentionGapError(uint64_t after_sequence,
                                int64_t removed_through);
 

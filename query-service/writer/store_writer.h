@@ -39,6 +39,13 @@ class ChangeListener {
   // articles this commit stored (sequence set, ascending). Must not block.
   virtual void OnStored(uint64_t latest_sequence,
                         std::vector<newsfeed::v1::Article> changed) = 0;
+  // Changes up to `removed_through` were removed by retention before they
+  // could be handed over (a CommitFollower that fell that far behind): a
+  // reader behind that point must go to the store, which reports the gap.
+  // Must not block. The writer never calls it.
+  virtual void OnChangesLost(uint64_t removed_through) {
+    (void)removed_through;
+  }
 };
 
 struct StoreWriterOptions {
