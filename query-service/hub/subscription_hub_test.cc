@@ -41,8 +41,7 @@ class FakeStream final : public StreamWriter {
   // it.
   absl::Status WaitForFinish() {
     absl::MutexLock lock(&mu_);
-    if (!mu_.AwaitWithTimeout(absl::Condition(&finished_),
-                              absl::Seconds(60))) {
+    if (!mu_.AwaitWithTimeout(absl::Condition(&finished_), absl::Seconds(60))) {
       return absl::DeadlineExceededError("the stream did not finish");
     }
     return status_;
@@ -77,13 +76,8 @@ Article MakeArticle(const std::string& id, const std::string& country) {
 class HubTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string dir = ::testing::TempDir() + "hub_XXXXXX";
-    ASSERT_NE(mkdtemp(dir.data()), nullptr);
-    StoreOptions options;
-    options.data_dir = dir;
-    auto store = SqliteStore::Open(options);
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = std::move(*store);
+    store_ = OpenStore(0);
+    ASSERT_NE(store_, nullptr);
     HubOptions hub_options;
     hub_options.queue_capacity = 4;
     hub_options.read_batch = 4;
@@ -91,6 +85,28 @@ class HubTest : public ::testing::Test {
     auto hub = SubscriptionHub::Create(*store_, clock_, hub_options);
     ASSERT_TRUE(hub.ok());
     hub_ = std::move(*hub);
+  }
+
+  // A store in a new directory keeping at most `max_articles` (0: all);
+  // nullptr on failure.
+  static std::unique_ptr<SqliteStore> OpenStore(int64_t max_articles) {
+    std::string dir = ::testing::TempDir() + "hub_XXXXXX";
+    if (mkdtemp(dir.data()) == nullptr) return nullptr;
+    StoreOptions options;
+    options.data_dir = dir;
+    options.retention_max_articles = max_articles;
+    auto store = SqliteStore::Open(options);
+    EXPECT_TRUE(store.ok()) << store.status();
+    return store.ok() ? std::move(*store) : nullptr;
+  }
+
+  // A hub over `store` whose heartbeats never fire during a test.
+  std::unique_ptr<SubscriptionHub> QuietHub(ArticleStore& store) {
+    HubOptions options;
+    options.heartbeat_interval = absl::Hours(1);
+    auto hub = SubscriptionHub::Create(store, clock_, options);
+    EXPECT_TRUE(hub.ok()) << hub.status();
+    return hub.ok() ? std::move(*hub) : nullptr;
   }
 
   void Store(const std::vector<Article>& articles) {
@@ -322,27 +338,20 @@ TEST_F(HubTest, SubscribersThatKeepUpAreServedFromMemory) {
 }
 
 TEST_F(HubTest, PositionRemovedByRetentionEndsTheStreamWithResumePoint) {
-  std::string dir = ::testing::TempDir() + "hub_retention_XXXXXX";
-  ASSERT_NE(mkdtemp(dir.data()), nullptr);
-  StoreOptions options;
-  options.data_dir = dir;
-  options.retention_max_articles = 2;
-  auto store = SqliteStore::Open(options);
-  ASSERT_TRUE(store.ok());
+  std::unique_ptr<SqliteStore> store = OpenStore(2);
+  ASSERT_NE(store, nullptr);
   std::vector<Article> articles;
   for (int i = 0; i < 5; ++i)
     articles.push_back(MakeArticle(absl::StrCat("r", i), "FR"));
-  ASSERT_TRUE((*store)->Upsert(articles).ok());
-  ASSERT_EQ(*(*store)->EnforceRetention(clock_.Now()), 3);
+  ASSERT_TRUE(store->Upsert(articles).ok());
+  ASSERT_EQ(*store->EnforceRetention(clock_.Now()), 3);
 
-  HubOptions hub_options;
-  hub_options.heartbeat_interval = absl::Hours(1);
-  auto hub = SubscriptionHub::Create(**store, clock_, hub_options);
-  ASSERT_TRUE(hub.ok());
+  std::unique_ptr<SubscriptionHub> hub = QuietHub(*store);
+  ASSERT_NE(hub, nullptr);
   FakeStream stream;
   newsfeed::v1::SubscribeRequest request;
   request.set_after_sequence(1);  // sequences 2 and 3 are gone
-  auto sub = (*hub)->Subscribe(request, &stream);
+  auto sub = hub->Subscribe(request, &stream);
   ASSERT_TRUE(sub.ok());
   stream.WaitForWrites(1);
   (*sub)->OnWriteDone(true);
@@ -356,21 +365,14 @@ TEST_F(HubTest, PositionRemovedByRetentionEndsTheStreamWithResumePoint) {
 // reports the gap: a live subscriber behind it must not skip the hole
 // silently; it ends with OUT_OF_RANGE and where to resume.
 TEST_F(HubTest, ChangesLostBeforeDeliveryEndLiveStreamsBehindThem) {
-  std::string dir = ::testing::TempDir() + "hub_lost_XXXXXX";
-  ASSERT_NE(mkdtemp(dir.data()), nullptr);
-  StoreOptions options;
-  options.data_dir = dir;
-  options.retention_max_articles = 2;
-  auto store = SqliteStore::Open(options);
-  ASSERT_TRUE(store.ok());
-  HubOptions hub_options;
-  hub_options.heartbeat_interval = absl::Hours(1);
-  auto hub = SubscriptionHub::Create(**store, clock_, hub_options);
-  ASSERT_TRUE(hub.ok());
+  std::unique_ptr<SqliteStore> store = OpenStore(2);
+  ASSERT_NE(store, nullptr);
+  std::unique_ptr<SubscriptionHub> hub = QuietHub(*store);
+  ASSERT_NE(hub, nullptr);
   FakeStream stream;
   newsfeed::v1::SubscribeRequest request;
   request.set_after_sequence(0);
-  auto sub = (*hub)->Subscribe(request, &stream);
+  auto sub = hub->Subscribe(request, &stream);
   ASSERT_TRUE(sub.ok());
   stream.WaitForWrites(1);  // the first heartbeat
   (*sub)->OnWriteDone(true);
@@ -379,12 +381,12 @@ TEST_F(HubTest, ChangesLostBeforeDeliveryEndLiveStreamsBehindThem) {
   std::vector<Article> articles;
   for (int i = 0; i < 5; ++i)
     articles.push_back(MakeArticle(absl::StrCat("lost", i), "FR"));
-  auto result = (*store)->Upsert(articles);
+  auto result = store->Upsert(articles);
   ASSERT_TRUE(result.ok());
-  ASSERT_EQ(*(*store)->EnforceRetention(clock_.Now()), 3);
-  (*hub)->OnChangesLost(3);
+  ASSERT_EQ(*store->EnforceRetention(clock_.Now()), 3);
+  hub->OnChangesLost(3);
   std::vector<Article> kept(result->changed.begin() + 3, result->changed.end());
-  (*hub)->OnStored(result->latest_sequence, std::move(kept));
+  hub->OnStored(result->latest_sequence, std::move(kept));
 
   const absl::Status status = stream.WaitForFinish();
   EXPECT_EQ(status.code(), absl::StatusCode::kOutOfRange) << status;
