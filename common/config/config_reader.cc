@@ -169,6 +169,16 @@ int64_t ConfigReader::GetInt(const std::string& key, int64_t fallback) {
   return value;
 }
 
+int64_t ConfigReader::GetIntInRange(const std::string& key, int64_t fallback,
+                                    int64_t min, int64_t max) {
+  const int64_t value = GetInt(key, fallback);
+  if (value < min || value > max) {
+    AddError(key, absl::StrCat("must be between ", min, " and ", max));
+    return fallback;
+  }
+  return value;
+}
+
 bool ConfigReader::GetBool(const std::string& key, bool fallback) {
   YAML::Node node = Find(key);
   std::string text;

@@ -44,6 +44,10 @@ class ConfigReader {
   // or `fallback`. A value of the wrong type records an error naming the key.
   std::string GetString(const std::string& key, const std::string& fallback);
   int64_t GetInt(const std::string& key, int64_t fallback);
+  // GetInt, and a value outside [min, max] records "must be between min and
+  // max" and gives `fallback`.
+  int64_t GetIntInRange(const std::string& key, int64_t fallback, int64_t min,
+                        int64_t max);
   bool GetBool(const std::string& key, bool fallback);
   // Durations as "90s", "15m", "2h", "7d", "500ms" or "0".
   absl::Duration GetDuration(const std::string& key, absl::Duration fallback);

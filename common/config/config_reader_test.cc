@@ -32,6 +32,21 @@ feeds: [a, b]
   EXPECT_TRUE((*reader)->Finish().ok());
 }
 
+TEST(ConfigReaderTest, IntOutsideItsRangeIsAnErrorNamingKeyAndBounds) {
+  auto reader = ConfigReader::FromString("small: 10\nbig: 5000\nok: 64\n",
+                                         "test.yaml", "NFTEST");
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  EXPECT_EQ((*reader)->GetIntInRange("ok", 1, 1, 64), 64);
+  EXPECT_EQ((*reader)->GetIntInRange("missing", 7, 1, 64), 7);
+  EXPECT_EQ((*reader)->GetIntInRange("big", 7, 1, 64), 7);
+  EXPECT_EQ((*reader)->GetIntInRange("small", 1024, 1024, 1 << 30), 1024);
+  const absl::Status status = (*reader)->Finish();
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr("big: must be between 1 and 64"));
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr("small: must be between 1024 and 1073741824"));
+}
+
 TEST(ConfigReaderTest, EnvironmentOverridesFileAndExpands) {
   setenv("NFTEST_RETENTION_MAX_ARTICLES", "42", 1);
   setenv("NFTEST_PORT", "8080", 1);

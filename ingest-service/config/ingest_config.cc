@@ -80,12 +80,8 @@ absl::StatusOr<IngestConfig> LoadIngestConfig(const std::string& path) {
   c.tagger.extra_data_files = r.GetStringList("tagger.extra_data_files");
   c.log_format = r.GetString("log_format", "text");
   c.shutdown_grace = r.GetDuration("shutdown_grace", c.shutdown_grace);
-  const int64_t max_message_bytes = r.GetInt("max_message_bytes", 1 << 20);
-  if (max_message_bytes < 1024 || max_message_bytes > (1 << 30)) {
-    r.AddError("max_message_bytes", "must be between 1024 and 1073741824");
-  } else {
-    c.server.max_receive_message_bytes = static_cast<int>(max_message_bytes);
-  }
+  c.server.max_receive_message_bytes = static_cast<int>(
+      r.GetIntInRange("max_message_bytes", 1 << 20, 1024, 1 << 30));
   c.metrics_listen = r.GetString("metrics_listen", "");
 
   if (c.state.data_dir.empty()) r.AddError("data_dir", "must not be empty");

@@ -202,6 +202,7 @@ absl::StatusOr<std::unique_ptr<IngestState>> IngestState::Open(
         .Set(static_cast<double>(options.outbox_max_bytes));
   }
   {
+    absl::MutexLock lock(&state->mu_);
     Statement q(db, "SELECT COUNT(*), COALESCE(SUM(bytes), 0) FROM outbox");
     if (q.Step() != SQLITE_ROW) return state->Error("reading outbox size");
     state->outbox_ = OutboxStats{q.Int(0), q.Int(1)};

@@ -11,13 +11,8 @@ absl::StatusOr<QueryConfig> LoadQueryConfig(const std::string& path) {
   config::ConfigReader& r = **reader;
   QueryConfig c;
   c.server.listen_address = r.GetString("listen", "127.0.0.1:50051");
-  const int64_t max_message_bytes =
-      r.GetInt("max_message_bytes", c.server.max_receive_message_bytes);
-  if (max_message_bytes < 1024 || max_message_bytes > (1 << 30)) {
-    r.AddError("max_message_bytes", "must be between 1024 and 1073741824");
-  } else {
-    c.server.max_receive_message_bytes = static_cast<int>(max_message_bytes);
-  }
+  c.server.max_receive_message_bytes = static_cast<int>(r.GetIntInRange(
+      "max_message_bytes", c.server.max_receive_message_bytes, 1024, 1 << 30));
   c.server.keepalive_time =
       r.GetDuration("keepalive_time", c.server.keepalive_time);
   c.server.tls_cert_file = r.GetString("tls.cert_file", "");
@@ -28,8 +23,8 @@ absl::StatusOr<QueryConfig> LoadQueryConfig(const std::string& path) {
   c.store.data_dir = r.GetString("data_dir", "./var/query");
   c.store_engine = r.GetString("store.engine", c.store_engine);
   c.store.postgres_url = r.GetString("store.postgres_url", "");
-  c.store.postgres_pool_size = static_cast<int>(
-      r.GetInt("store.postgres_pool_size", c.store.postgres_pool_size));
+  c.store.postgres_pool_size = static_cast<int>(r.GetIntInRange(
+      "store.postgres_pool_size", c.store.postgres_pool_size, 1, 64));
   c.store.postgres_connect_timeout =
       r.GetDuration("store.postgres_connect_timeout", absl::Seconds(60));
   c.store.retention_max_age =
@@ -63,9 +58,6 @@ absl::StatusOr<QueryConfig> LoadQueryConfig(const std::string& path) {
   }
   if (c.store.postgres_connect_timeout < absl::ZeroDuration()) {
     r.AddError("store.postgres_connect_timeout", "must not be negative");
-  }
-  if (c.store.postgres_pool_size < 1 || c.store.postgres_pool_size > 64) {
-    r.AddError("store.postgres_pool_size", "must be between 1 and 64");
   }
   if (c.store.max_page_size < 1 || c.store.max_page_size > 1000) {
     r.AddError("search.max_page_size", "must be between 1 and 1000");
