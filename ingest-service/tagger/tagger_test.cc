@@ -16,6 +16,7 @@ namespace {
 using ::testing::AllOf;
 using ::testing::Contains;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 using ::testing::Not;
 using ::testing::UnorderedElementsAre;
 
@@ -371,6 +372,36 @@ TEST(TaggerCreate, DataSizes) {
   std::printf("companies=%zu aliases=%zu countries=%zu topics=%zu\n",
               t.company_count(), t.alias_count(), t.country_count(),
               t.topic_count());
+}
+
+TEST(TaggerCompanies, ExactCaseAliasKeepsTheName) {
+  // "=KIA" beside the name "Kia" adds the capitals; "Kia" still matches.
+  EXPECT_THAT(Companies(Tagged("", "Kia is recalling 80,000 cars.")),
+              Contains("Kia"));
+  EXPECT_THAT(Companies(Tagged("", "KIA is recalling 80,000 cars.")),
+              Contains("Kia"));
+}
+
+TEST(TaggerCompanies, CleanedNameIsNotAPlace) {
+  // "U.S. Bancorp" is not shortened to "U.S.", which is the country.
+  v1::Article a = Tagged("", "U.S. regulators fined a bank in Ohio.");
+  EXPECT_THAT(Companies(a), IsEmpty());
+  EXPECT_THAT(Countries(a), Contains("US"));
+  EXPECT_THAT(Companies(Tagged("", "U.S. Bancorp raised its dividend.")),
+              Contains("U.S. Bancorp"));
+}
+
+TEST(TaggerCompanies, AgencyInDatelineIsNotACompany) {
+  v1::Article a = Tagged("", "LONDON, May 2 (Reuters) - Vale shares fell 3%.");
+  EXPECT_THAT(Companies(a), Not(Contains("Reuters")));
+  EXPECT_THAT(Companies(a), Contains("Vale"));
+}
+
+TEST(TaggerCountries, CurrencyAdjectiveIsNotTheCountry) {
+  EXPECT_THAT(Countries(Tagged("",
+                               "America Movil earned 22.8 billion Mexican "
+                               "pesos in the quarter.")),
+              Not(Contains("MX")));
 }
 
 // A debugging aid, skipped unless TAGGER_INPUT names a file of JSON lines:
