@@ -374,6 +374,27 @@ TEST(TaggerCreate, DataSizes) {
               t.topic_count());
 }
 
+TEST(TaggerAmounts, NonUsFormats) {
+  v1::Article a = Tagged(
+      "",
+      "Reliance will spend Rs. 1.5 lakh crore, HDFC earned Rs 18,641 cr, "
+      "CEZ may cost 300 billion Czech crowns, MTN earned 750 billion naira, "
+      "BCA earned 43.4 trillion rupiah, Orlen will spend 38 billion "
+      "zlotys, YPF owes 40 billion Argentine pesos and a fee is ₦5 "
+      "million. Some 3 billion crowns were lost.");
+  std::set<std::pair<std::string, double>> amounts;
+  for (const auto& m : a.amounts()) amounts.emplace(m.currency(), m.value());
+  EXPECT_EQ(amounts, (std::set<std::pair<std::string, double>>{
+                         {"INR", 1.5e12},
+                         {"INR", 1.8641e11},
+                         {"CZK", 3e11},
+                         {"NGN", 7.5e11},
+                         {"IDR", 4.34e13},
+                         {"PLN", 3.8e10},
+                         {"ARS", 4e10},
+                         {"NGN", 5e6}}));  // bare "crowns": whose is unsaid
+}
+
 TEST(TaggerCompanies, ExactCaseAliasKeepsTheName) {
   // "=KIA" beside the name "Kia" adds the capitals; "Kia" still matches.
   EXPECT_THAT(Companies(Tagged("", "Kia is recalling 80,000 cars.")),
