@@ -403,6 +403,27 @@ TEST(TaggerCompanies, ExactCaseAliasKeepsTheName) {
               Contains("Kia"));
 }
 
+TEST(TaggerCompanies, CommonPhrasesAreNotTheCompanies) {
+  EXPECT_THAT(Companies(Tagged("",
+                               "Canadian natural gas exports rose as "
+                               "Gold fields in Ghana flooded.")),
+              IsEmpty());
+  EXPECT_THAT(Companies(Tagged("", "A Canada goose nested by the lake.")),
+              IsEmpty());
+  EXPECT_THAT(Companies(Tagged("",
+                               "SAS soldiers and special forces "
+                               "trained in Wales.")),
+              IsEmpty());
+  EXPECT_THAT(Companies(Tagged("",
+                               "Mango growers say the fruit harvest "
+                               "fell.")),
+              IsEmpty());
+  EXPECT_THAT(Companies(Tagged("",
+                               "Canada Goose Holdings cut its revenue "
+                               "forecast.")),
+              Contains("Canada Goose"));
+}
+
 TEST(TaggerCompanies, CleanedNameIsNotAPlace) {
   // "U.S. Bancorp" is not shortened to "U.S.", which is the country.
   v1::Article a = Tagged("", "U.S. regulators fined a bank in Ohio.");
