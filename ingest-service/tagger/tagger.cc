@@ -762,6 +762,12 @@ class Analysis {
       if (currency.empty()) begin = static_cast<uint32_t>(n);
       size_t k = n + 1;
       double scale = 1;
+      // "a Rs 5,000-crore plant", "a $5-billion deal": a hyphen between the
+      // number and its scale word.
+      if (k + 1 < toks.size() && toks[k].key == "-" && !toks[k].space_before &&
+          !toks[k + 1].space_before && Scale(toks[k + 1], toks[k + 1].key)) {
+        ++k;
+      }
       if (k < toks.size()) {
         if (auto s = Scale(toks[k], toks[k].key)) {
           scale = *s;

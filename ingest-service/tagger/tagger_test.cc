@@ -381,7 +381,8 @@ TEST(TaggerAmounts, NonUsFormats) {
       "CEZ may cost 300 billion Czech crowns, MTN earned 750 billion naira, "
       "BCA earned 43.4 trillion rupiah, Orlen will spend 38 billion "
       "zlotys, YPF owes 40 billion Argentine pesos and a fee is ₦5 "
-      "million. Some 3 billion crowns were lost.");
+      "million. Some 3 billion crowns were lost. Tata plans a Rs "
+      "5,000-crore plant.");
   std::set<std::pair<std::string, double>> amounts;
   for (const auto& m : a.amounts()) amounts.emplace(m.currency(), m.value());
   EXPECT_EQ(amounts, (std::set<std::pair<std::string, double>>{
@@ -392,7 +393,8 @@ TEST(TaggerAmounts, NonUsFormats) {
                          {"IDR", 4.34e13},
                          {"PLN", 3.8e10},
                          {"ARS", 4e10},
-                         {"NGN", 5e6}}));  // bare "crowns": whose is unsaid
+                         {"NGN", 5e6},
+                         {"INR", 5e10}}));  // bare "crowns": whose is unsaid
 }
 
 TEST(TaggerCompanies, ExactCaseAliasKeepsTheName) {
