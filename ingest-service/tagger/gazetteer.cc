@@ -205,12 +205,19 @@ absl::Status Gazetteer::AddFile(std::string_view name, std::string_view text) {
       }
       const std::string_view aliases = cols.size() > 5 ? cols[5] : "";
       // The canonical name is an alias too, unless the list already gives it
-      // with markers ("~Apple").
+      // with markers ("~Apple"). An exact-case alias in another case ("=KIA"
+      // for "Kia") does not cover the name.
       bool listed = false;
       for (std::string_view a : Split(aliases, '|')) {
         a = Strip(a);
-        while (!a.empty() && (a[0] == '~' || a[0] == '=')) a.remove_prefix(1);
-        if (EqualsIgnoreCase(a, name_col)) listed = true;
+        bool exact = false;
+        while (!a.empty() && (a[0] == '~' || a[0] == '=')) {
+          exact = exact || a[0] == '=';
+          a.remove_prefix(1);
+        }
+        if (exact ? a == name_col : EqualsIgnoreCase(a, name_col)) {
+          listed = true;
+        }
       }
       if (!listed) {
         s = AddAliases(PatternKind::kCompany, it->second, name_col,

@@ -603,7 +603,7 @@ class Analysis {
         {"thousand", 1e3},  {"million", 1e6}, {"mn", 1e6},   {"mln", 1e6},
         {"mio", 1e6},       {"billion", 1e9}, {"bn", 1e9},   {"bln", 1e9},
         {"trillion", 1e12}, {"tn", 1e12},     {"trn", 1e12}, {"crore", 1e7},
-        {"lakh", 1e5}};
+        {"crores", 1e7},    {"cr", 1e7},      {"lakh", 1e5}, {"lakhs", 1e5}};
     static const absl::flat_hash_map<std::string_view, double> kLetters = {
         {"k", 1e3}, {"m", 1e6}, {"b", 1e9}, {"t", 1e12}};
     if (tok.kind != TokenKind::kWord) return std::nullopt;
@@ -661,6 +661,12 @@ class Analysis {
       if (raw == "\u20A9") return "KRW";
       if (raw == "\u20BD") return "RUB";
       if (raw == "\u20BA") return "TRY";
+      if (raw == "\u20A6") return "NGN";
+      if (raw == "\u20B1") return "PHP";
+      if (raw == "\u20AA") return "ILS";
+      if (raw == "\u0E3F") return "THB";
+      if (raw == "\u20AB") return "VND";
+      if (raw == "\u20B4") return "UAH";
       return {};
     }
     if (tok.kind == TokenKind::kWord) {
@@ -669,6 +675,8 @@ class Analysis {
       }
       if (raw == "Rs" || raw == "INR") return "INR";
       if (raw == "RMB") return "CNY";
+      if (raw == "Rp") return "IDR";
+      if (raw == "RM") return "MYR";
     }
     return {};
   }
@@ -683,22 +691,44 @@ class Analysis {
     *end = static_cast<uint32_t>(i + 1);
     if (tok.all_upper && raw.size() == 3 && g_.IsCurrencyCode(raw)) return raw;
     static const absl::flat_hash_map<std::string_view, std::string_view>
-        kWords = {{"euro", "EUR"},   {"euros", "EUR"},    {"dollars", "USD"},
-                  {"pounds", "GBP"}, {"sterling", "GBP"}, {"yen", "JPY"},
-                  {"yuan", "CNY"},   {"renminbi", "CNY"}, {"rupees", "INR"},
-                  {"rupee", "INR"},  {"won", "KRW"},      {"francs", "CHF"},
-                  {"kronor", "SEK"}, {"rand", "ZAR"},     {"reais", "BRL"},
-                  {"pesos", "MXN"},  {"ringgit", "MYR"},  {"dirhams", "AED"},
-                  {"riyals", "SAR"}, {"rubles", "RUB"},   {"lira", "TRY"}};
+        kWords = {{"euro", "EUR"},    {"euros", "EUR"},    {"dollars", "USD"},
+                  {"pounds", "GBP"},  {"sterling", "GBP"}, {"yen", "JPY"},
+                  {"yuan", "CNY"},    {"renminbi", "CNY"}, {"rupees", "INR"},
+                  {"rupee", "INR"},   {"won", "KRW"},      {"francs", "CHF"},
+                  {"kronor", "SEK"},  {"rand", "ZAR"},     {"reais", "BRL"},
+                  {"pesos", "MXN"},   {"ringgit", "MYR"},  {"dirhams", "AED"},
+                  {"riyals", "SAR"},  {"rubles", "RUB"},   {"lira", "TRY"},
+                  {"naira", "NGN"},   {"rupiah", "IDR"},   {"zloty", "PLN"},
+                  {"zlotys", "PLN"},  {"forint", "HUF"},   {"forints", "HUF"},
+                  {"baht", "THB"},    {"shekels", "ILS"},  {"hryvnias", "UAH"},
+                  {"hryvnia", "UAH"}, {"roubles", "RUB"},  {"krona", "SEK"},
+                  {"rials", ""},      {"dinars", ""},      {"shillings", "KES"},
+                  {"cedis", "GHS"},   {"kroner", ""},      {"krone", ""},
+                  {"crowns", ""}};
     auto it = kWords.find(tok.key);
     if (it == kWords.end()) return {};
-    if (tok.key == "dollars" && i > 0) {
-      // "Canadian dollars", "Hong Kong dollars": the adjective sits right
-      // before "dollars".
+    if (i > 0) {
+      // "Canadian dollars", "Argentine pesos", "Czech crowns": a country
+      // adjective right before a currency word shared by several countries.
+      // "" above: the word is money only with such an adjective.
       static const absl::flat_hash_map<std::string_view, std::string_view>
-          kKinds = {{"canadian", "CAD"},  {"australian", "AUD"},
-                    {"singapore", "SGD"}, {"taiwan", "TWD"},
-                    {"zealand", "NZD"},   {"kong", "HKD"}};
+          kKinds = {{"canadian", "CAD"},   {"australian", "AUD"},
+                    {"singapore", "SGD"},  {"taiwan", "TWD"},
+                    {"zealand", "NZD"},    {"kong", "HKD"},
+                    {"argentine", "ARS"},  {"argentinian", "ARS"},
+                    {"chilean", "CLP"},    {"colombian", "COP"},
+                    {"philippine", "PHP"}, {"uruguayan", "UYU"},
+                    {"egyptian", "EGP"},   {"czech", "CZK"},
+                    {"danish", "DKK"},     {"norwegian", "NOK"},
+                    {"swedish", "SEK"},    {"icelandic", "ISK"},
+                    {"pakistani", "PKR"},  {"lankan", "LKR"},
+                    {"nepalese", "NPR"},   {"ugandan", "UGX"},
+                    {"tanzanian", "TZS"},  {"kuwaiti", "KWD"},
+                    {"bahraini", "BHD"},   {"jordanian", "JOD"},
+                    {"iraqi", "IQD"},      {"algerian", "DZD"},
+                    {"serbian", "RSD"},    {"tunisian", "TND"},
+                    {"qatari", "QAR"},     {"omani", "OMR"},
+                    {"iranian", "IRR"},    {"jamaican", "JMD"}};
       if (auto k = kKinds.find(toks[i - 1].key); k != kKinds.end()) {
         return k->second;
       }
@@ -720,16 +750,36 @@ class Analysis {
       uint32_t begin = 0;
       std::string_view currency = PrefixCurrency(field, i, &begin);
       size_t n = currency.empty() ? i : i + 1;
+      // "Rs. 500 crore": a full stop after a word prefix.
+      if (!currency.empty() && toks[i].kind == TokenKind::kWord &&
+          n + 1 < toks.size() && toks[n].kind == TokenKind::kPunct &&
+          toks[n].key == "." && !toks[n].space_before) {
+        ++n;
+      }
       std::optional<double> value;
       if (n < toks.size()) value = Number(field, toks[n]);
       if (!value) continue;
       if (currency.empty()) begin = static_cast<uint32_t>(n);
       size_t k = n + 1;
       double scale = 1;
+      // "a Rs 5,000-crore plant", "a $5-billion deal": a hyphen between the
+      // number and its scale word.
+      if (k + 1 < toks.size() && toks[k].key == "-" && !toks[k].space_before &&
+          !toks[k + 1].space_before && Scale(toks[k + 1], toks[k + 1].key)) {
+        ++k;
+      }
       if (k < toks.size()) {
         if (auto s = Scale(toks[k], toks[k].key)) {
           scale = *s;
           ++k;
+          // "1.5 lakh crore": a second scale word multiplies the first
+          // ("lakh crore" = 1e12).
+          if (k < toks.size() && toks[k].space_before) {
+            if (auto s2 = Scale(toks[k], toks[k].key)) {
+              scale *= *s2;
+              ++k;
+            }
+          }
         }
       }
       uint32_t end = static_cast<uint32_t>(k);

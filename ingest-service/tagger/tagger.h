@@ -5,7 +5,7 @@
 //   if (!tagger.ok()) return tagger.status();
 //   (*tagger)->Tag(&article);  // fills article.companies(), countries(), ...
 //
-// The built-in data (about 1,700 companies, every ISO 3166-1 country with its
+// The built-in data (about 1,800 companies, every ISO 3166-1 country with its
 // common names, demonyms and cities, and a 22-topic taxonomy) is compiled
 // into the binary; see ingest-service/tagger/data/README.md for its format
 // and provenance.

@@ -16,6 +16,7 @@ namespace {
 using ::testing::AllOf;
 using ::testing::Contains;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 using ::testing::Not;
 using ::testing::UnorderedElementsAre;
 
@@ -371,6 +372,80 @@ TEST(TaggerCreate, DataSizes) {
   std::printf("companies=%zu aliases=%zu countries=%zu topics=%zu\n",
               t.company_count(), t.alias_count(), t.country_count(),
               t.topic_count());
+}
+
+TEST(TaggerAmounts, NonUsFormats) {
+  v1::Article a = Tagged(
+      "",
+      "Reliance will spend Rs. 1.5 lakh crore, HDFC earned Rs 18,641 cr, "
+      "CEZ may cost 300 billion Czech crowns, MTN earned 750 billion naira, "
+      "BCA earned 43.4 trillion rupiah, Orlen will spend 38 billion "
+      "zlotys, YPF owes 40 billion Argentine pesos and a fee is ₦5 "
+      "million. Some 3 billion crowns were lost. Tata plans a Rs "
+      "5,000-crore plant.");
+  std::set<std::pair<std::string, double>> amounts;
+  for (const auto& m : a.amounts()) amounts.emplace(m.currency(), m.value());
+  EXPECT_EQ(amounts, (std::set<std::pair<std::string, double>>{
+                         {"INR", 1.5e12},
+                         {"INR", 1.8641e11},
+                         {"CZK", 3e11},
+                         {"NGN", 7.5e11},
+                         {"IDR", 4.34e13},
+                         {"PLN", 3.8e10},
+                         {"ARS", 4e10},
+                         {"NGN", 5e6},
+                         {"INR", 5e10}}));  // bare "crowns": whose is unsaid
+}
+
+TEST(TaggerCompanies, ExactCaseAliasKeepsTheName) {
+  // "=KIA" beside the name "Kia" adds the capitals; "Kia" still matches.
+  EXPECT_THAT(Companies(Tagged("", "Kia is recalling 80,000 cars.")),
+              Contains("Kia"));
+  EXPECT_THAT(Companies(Tagged("", "KIA is recalling 80,000 cars.")),
+              Contains("Kia"));
+}
+
+TEST(TaggerCompanies, CommonPhrasesAreNotTheCompanies) {
+  EXPECT_THAT(Companies(Tagged("",
+                               "Canadian natural gas exports rose as "
+                               "Gold fields in Ghana flooded.")),
+              IsEmpty());
+  EXPECT_THAT(Companies(Tagged("", "A Canada goose nested by the lake.")),
+              IsEmpty());
+  EXPECT_THAT(Companies(Tagged("",
+                               "SAS soldiers and special forces "
+                               "trained in Wales.")),
+              IsEmpty());
+  EXPECT_THAT(Companies(Tagged("",
+                               "Mango growers say the fruit harvest "
+                               "fell.")),
+              IsEmpty());
+  EXPECT_THAT(Companies(Tagged("",
+                               "Canada Goose Holdings cut its revenue "
+                               "forecast.")),
+              Contains("Canada Goose"));
+}
+
+TEST(TaggerCompanies, CleanedNameIsNotAPlace) {
+  // "U.S. Bancorp" is not shortened to "U.S.", which is the country.
+  v1::Article a = Tagged("", "U.S. regulators fined a bank in Ohio.");
+  EXPECT_THAT(Companies(a), IsEmpty());
+  EXPECT_THAT(Countries(a), Contains("US"));
+  EXPECT_THAT(Companies(Tagged("", "U.S. Bancorp raised its dividend.")),
+              Contains("U.S. Bancorp"));
+}
+
+TEST(TaggerCompanies, AgencyInDatelineIsNotACompany) {
+  v1::Article a = Tagged("", "LONDON, May 2 (Reuters) - Vale shares fell 3%.");
+  EXPECT_THAT(Companies(a), Not(Contains("Reuters")));
+  EXPECT_THAT(Companies(a), Contains("Vale"));
+}
+
+TEST(TaggerCountries, CurrencyAdjectiveIsNotTheCountry) {
+  EXPECT_THAT(Countries(Tagged("",
+                               "America Movil earned 22.8 billion Mexican "
+                               "pesos in the quarter.")),
+              Not(Contains("MX")));
 }
 
 // A debugging aid, skipped unless TAGGER_INPUT names a file of JSON lines:

@@ -89,6 +89,12 @@ Char Classify(std::string_view text, size_t i) {
     case 0x20A9:  // ₩
     case 0x20BD:  // ₽
     case 0x20BA:  // ₺
+    case 0x20A6:  // ₦
+    case 0x20B1:  // ₱
+    case 0x20AA:  // ₪
+    case 0x0E3F:  // ฿
+    case 0x20AB:  // ₫
+    case 0x20B4:  // ₴
       return {CharClass::kSymbol, len, {}};
     default:
       return {CharClass::kLetter, len, {}};

@@ -33,6 +33,10 @@ _US_STATES = {
     'South Dakota', 'Tennessee', 'Texas', 'Utah', 'Vermont', 'Virginia',
     'Washington', 'West Virginia', 'Wisconsin', 'Wyoming', 'D.C.'}
 
+# Names that are places on their own (a country or its abbreviation, a US
+# state), which a cleaned company name must not be.
+_PLACE_NAMES = _US_STATES | {'U.S.', 'US', 'USA', 'America', 'United States'}
+
 
 def clean_name(name):
     name = re.sub(r'\s*\(Class [A-Z]\)', '', name).strip()
@@ -41,6 +45,10 @@ def clean_name(name):
         name = m.group(1)
     name = name.replace('\u2013', '-')
     cleaned = _SUFFIX.sub('', name).strip()
+    # "U.S. Bancorp" is not "U.S.": a name left as a bare place keeps its
+    # legal form.
+    if cleaned in _PLACE_NAMES:
+        return name
     return cleaned or name
 
 
