@@ -17,6 +17,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "absl/base/attributes.h"
 #include "ingest-service/normalizer/normalizer.h"
 #include "ingest-service/parser/encoding.h"
 #include "ingest-service/parser/html_entities.h"
@@ -293,8 +294,11 @@ inline uint64_t HasByte(uint64_t w, uint64_t broadcast) {
 
 // Position of the first byte of `text` at or after `pos` that is in `set`;
 // npos when there is none. Skips sixteen bytes at a time with SSE2 (part of
-// x86-64), eight elsewhere.
-size_t FindByte(std::string_view text, size_t pos, const ByteSet& set) {
+// x86-64), eight elsewhere. Inlined: at each call site the set is a
+// constant, and most searches are over a few bytes between tags.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline size_t FindByte(std::string_view text,
+                                                    size_t pos,
+                                                    const ByteSet& set) {
   const size_t n = text.size();
   const char* data = text.data();
 #if defined(__SSE2__)
