@@ -198,6 +198,20 @@ bool IsBlock(GumboTag tag) {
   }
 }
 
+// gumbo_normalized_tagname as a string_view: appending the const char*
+// took a strlen per tag written.
+std::string_view NormalizedTagName(GumboTag tag) {
+  // Trivially destructible, so a function-local static is fine.
+  static const std::array<std::string_view, GUMBO_TAG_LAST + 1> kNames = [] {
+    std::array<std::string_view, GUMBO_TAG_LAST + 1> names;
+    for (int t = 0; t <= GUMBO_TAG_LAST; ++t) {
+      names[t] = gumbo_normalized_tagname(static_cast<GumboTag>(t));
+    }
+    return names;
+  }();
+  return kNames[tag];
+}
+
 bool IsUrlAttribute(std::string_view name) {
   return name == "href" || name == "src" || name == "cite" || name == "poster";
 }
@@ -531,7 +545,7 @@ class Renderer {
     }
     if (!html_ || !keep) return;
     html_->push_back('<');
-    html_->append(gumbo_normalized_tagname(tag));
+    html_->append(NormalizedTagName(tag));
     for (size_t i = 0; i < count; ++i) {
       std::string_view name = attrs[i].name;
       std::string_view value = attrs[i].value;
@@ -563,7 +577,7 @@ class Renderer {
     }
     if (html_ && keep && !IsVoid(tag)) {
       html_->append("</");
-      html_->append(gumbo_normalized_tagname(tag));
+      html_->append(NormalizedTagName(tag));
       html_->push_back('>');
     }
   }
@@ -839,6 +853,42 @@ bool HasLegacyPrefix(std::string_view name) {
   return false;
 }
 
+// gumbo_tagn_enum for a lower-case name, answering for the tags most feed
+// bodies are made of without gumbo's hash and case-insensitive compare.
+GumboTag TagOf(std::string_view name) {
+  switch (name.size()) {
+    case 1:
+      switch (name[0]) {
+        case 'a':
+          return GUMBO_TAG_A;
+        case 'b':
+          return GUMBO_TAG_B;
+        case 'i':
+          return GUMBO_TAG_I;
+        case 'p':
+          return GUMBO_TAG_P;
+      }
+      break;
+    case 2:
+      if (name == "br") return GUMBO_TAG_BR;
+      if (name == "em") return GUMBO_TAG_EM;
+      if (name == "li") return GUMBO_TAG_LI;
+      if (name == "ul") return GUMBO_TAG_UL;
+      break;
+    case 3:
+      if (name == "img") return GUMBO_TAG_IMG;
+      if (name == "div") return GUMBO_TAG_DIV;
+      break;
+    case 4:
+      if (name == "span") return GUMBO_TAG_SPAN;
+      break;
+    case 6:
+      if (name == "strong") return GUMBO_TAG_STRONG;
+      break;
+  }
+  return gumbo_tagn_enum(name.data(), static_cast<unsigned>(name.size()));
+}
+
 class SimpleHtmlParser {
  public:
   explicit SimpleHtmlParser(Renderer* renderer) : renderer_(renderer) {}
@@ -927,7 +977,7 @@ class SimpleHtmlParser {
   size_t StartTag(size_t pos) {
     pos = TagName(pos, &name_);
     if (pos == std::string_view::npos) return pos;
-    GumboTag tag = gumbo_tagn_enum(name_.data(), name_.size());
+    GumboTag tag = TagOf(name_);
     FastKind kind = FastKindOf(tag);
     if (kind == FastKind::kNone) return std::string_view::npos;
     // Attributes.
@@ -1038,7 +1088,7 @@ class SimpleHtmlParser {
     if (pos == std::string_view::npos) return pos;
     pos = SkipSpace(pos);
     if (pos >= s_.size() || s_[pos] != '>') return std::string_view::npos;
-    GumboTag tag = gumbo_tagn_enum(name_.data(), name_.size());
+    GumboTag tag = TagOf(name_);
     if (stack_.empty() || stack_.back().tag != tag) {
       return std::string_view::npos;
     }
