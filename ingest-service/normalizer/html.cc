@@ -374,9 +374,13 @@ void AppendEscaped(std::string_view text, bool attribute, std::string* out) {
 class TextSink {
  public:
   explicit TextSink(std::string* out) : out_(out) {}
-  void Text(std::string_view text) {
+  // `readable_end`, when given, ends the buffer `text` lies in (at or after
+  // text's end): the run scan may look at bytes up to there, never use them.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void Text(std::string_view text,
+                                         const char* readable_end = nullptr) {
     const char* p = text.data();
     const char* const end = p + text.size();
+    const char* const limit = readable_end != nullptr ? readable_end : end;
     while (p < end) {
       auto c = static_cast<unsigned char>(*p);
       if (kWordBreak[c]) {
@@ -402,7 +406,7 @@ class TextSink {
       newline_ = space_ = false;
       // Copy words and the single spaces between them at once: that much
       // needs no collapsing.
-      const char* run_end = RunEnd(p + 1, end);
+      const char* run_end = RunEnd(p + 1, end, limit);
       out_->append(p, run_end - p);
       p = run_end;
     }
@@ -412,10 +416,13 @@ class TextSink {
 
  private:
   // End of the run of words and single spaces starting at `p`: the first
-  // word break that is not a ' ' followed by a word byte. Sixteen bytes at a
-  // time where SSE2 is there: a byte-by-byte loop mispredicted at every
-  // word boundary.
-  static const char* RunEnd(const char* p, const char* end) {
+  // word break that is not a ' ' followed by a word byte, or `end`.
+  // Sixteen bytes at a time where SSE2 is there and 17 bytes from `p` are
+  // readable (up to `limit`): a byte-by-byte loop mispredicted at every
+  // word boundary, and most text between tags is shorter than a block, so
+  // the last block of a run may reach past `end` into the rest of the
+  // document, whose bytes are masked off.
+  static const char* RunEnd(const char* p, const char* end, const char* limit) {
 #if defined(__SSE2__)
     const __m128i space = _mm_set1_epi8(' ');
     const __m128i lf = _mm_set1_epi8('\n');
@@ -424,7 +431,7 @@ class TextSink {
     const __m128i ff = _mm_set1_epi8('\f');
     const __m128i c2 = _mm_set1_epi8('\xC2');
     // 17 bytes: whether the sixteenth is a break depends on the next one.
-    while (end - p >= 17) {
+    while (p < end && limit - p >= 17) {
       __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
       __m128i is_space = _mm_cmpeq_epi8(x, space);
       __m128i other = _mm_or_si128(
@@ -435,11 +442,20 @@ class TextSink {
       unsigned spaces = static_cast<unsigned>(_mm_movemask_epi8(is_space));
       unsigned breaks =
           spaces | static_cast<unsigned>(_mm_movemask_epi8(other));
-      unsigned next_breaks =
-          (breaks >> 1) |
-          (kWordBreak[static_cast<unsigned char>(p[16])] ? 0x8000u : 0u);
+      // Bit j for p[j], j < 17. Past the run, `end` itself counts as a
+      // break (a ' ' just before it ends the run, as in the loop below)
+      // and stops the run; the bytes after it are not looked at.
+      const size_t left = static_cast<size_t>(end - p);
+      unsigned ending = 0;
+      if (left <= 16) {
+        ending = 1u << left;
+        breaks &= ending - 1;
+      } else if (kWordBreak[static_cast<unsigned char>(p[16])]) {
+        breaks |= 1u << 16;
+      }
+      unsigned next_breaks = (breaks | ending) >> 1;
       // A break ends the run unless it is a ' ' followed by a word byte.
-      unsigned stops = breaks & (~spaces | next_breaks);
+      unsigned stops = (breaks & 0xFFFF & (~spaces | next_breaks)) | ending;
       if (stops != 0) return p + __builtin_ctz(stops);
       p += 16;
     }
@@ -531,8 +547,9 @@ class Renderer {
     }
   }
 
-  void Text(std::string_view text) {
-    if (text_) text_->Text(text);
+  // `readable_end` as for TextSink::Text.
+  void Text(std::string_view text, const char* readable_end = nullptr) {
+    if (text_) text_->Text(text, readable_end);
     if (html_) AppendEscaped(text, false, html_);
   }
 
@@ -903,7 +920,9 @@ class SimpleHtmlParser {
     while (pos < n) {
       size_t special = FindByte(s_, pos, kMarkupStart);
       if (special == std::string_view::npos) special = n;
-      if (special > pos) renderer_->Text(s_.substr(pos, special - pos));
+      if (special > pos) {
+        renderer_->Text(s_.substr(pos, special - pos), s_.data() + n);
+      }
       pos = special;
       if (pos >= n) break;
       if (s_[pos] == '&') {
