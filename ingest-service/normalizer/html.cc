@@ -13,6 +13,11 @@
 #include <optional>
 #include <vector>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include "absl/base/attributes.h"
 #include "ingest-service/normalizer/normalizer.h"
 #include "ingest-service/parser/encoding.h"
 #include "ingest-service/parser/html_entities.h"
@@ -193,6 +198,20 @@ bool IsBlock(GumboTag tag) {
   }
 }
 
+// gumbo_normalized_tagname as a string_view: appending the const char*
+// took a strlen per tag written.
+std::string_view NormalizedTagName(GumboTag tag) {
+  // Trivially destructible, so a function-local static is fine.
+  static const std::array<std::string_view, GUMBO_TAG_LAST + 1> kNames = [] {
+    std::array<std::string_view, GUMBO_TAG_LAST + 1> names;
+    for (int t = 0; t <= GUMBO_TAG_LAST; ++t) {
+      names[t] = gumbo_normalized_tagname(static_cast<GumboTag>(t));
+    }
+    return names;
+  }();
+  return kNames[tag];
+}
+
 bool IsUrlAttribute(std::string_view name) {
   return name == "href" || name == "src" || name == "cite" || name == "poster";
 }
@@ -250,6 +269,7 @@ bool IsSafeUrl(std::string_view value, bool image) {
 struct ByteSet {
   std::array<bool, 256> table{};
   std::array<uint64_t, 4> broadcast{};  // each member in all eight bytes
+  std::array<char, 4> bytes{};
   int size = 0;
 };
 
@@ -258,6 +278,7 @@ constexpr ByteSet MakeByteSet(std::string_view bytes) {
   for (char c : bytes) {
     auto u = static_cast<unsigned char>(c);
     set.table[u] = true;
+    set.bytes[set.size] = c;
     set.broadcast[set.size++] = 0x0101010101010101ULL * u;
   }
   return set;
@@ -286,10 +307,27 @@ inline uint64_t HasByte(uint64_t w, uint64_t broadcast) {
 }
 
 // Position of the first byte of `text` at or after `pos` that is in `set`;
-// npos when there is none. Skips eight bytes at a time.
-size_t FindByte(std::string_view text, size_t pos, const ByteSet& set) {
+// npos when there is none. Skips sixteen bytes at a time with SSE2 (part of
+// x86-64), eight elsewhere. Inlined: at each call site the set is a
+// constant, and most searches are over a few bytes between tags.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline size_t FindByte(std::string_view text,
+                                                    size_t pos,
+                                                    const ByteSet& set) {
   const size_t n = text.size();
   const char* data = text.data();
+#if defined(__SSE2__)
+  while (pos + 16 <= n) {
+    __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + pos));
+    __m128i hit = _mm_setzero_si128();
+    for (int i = 0; i < set.size; ++i) {
+      hit = _mm_or_si128(hit, _mm_cmpeq_epi8(x, _mm_set1_epi8(set.bytes[i])));
+    }
+    if (int mask = _mm_movemask_epi8(hit); mask != 0) {
+      return pos + static_cast<size_t>(__builtin_ctz(mask));
+    }
+    pos += 16;
+  }
+#endif
   while (pos + 8 <= n) {
     uint64_t w;
     std::memcpy(&w, data + pos, 8);
@@ -336,9 +374,13 @@ void AppendEscaped(std::string_view text, bool attribute, std::string* out) {
 class TextSink {
  public:
   explicit TextSink(std::string* out) : out_(out) {}
-  void Text(std::string_view text) {
+  // `readable_end`, when given, ends the buffer `text` lies in (at or after
+  // text's end): the run scan may look at bytes up to there, never use them.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void Text(std::string_view text,
+                                         const char* readable_end = nullptr) {
     const char* p = text.data();
     const char* const end = p + text.size();
+    const char* const limit = readable_end != nullptr ? readable_end : end;
     while (p < end) {
       auto c = static_cast<unsigned char>(*p);
       if (kWordBreak[c]) {
@@ -364,19 +406,7 @@ class TextSink {
       newline_ = space_ = false;
       // Copy words and the single spaces between them at once: that much
       // needs no collapsing.
-      const char* run_end = p + 1;
-      while (true) {
-        while (run_end < end &&
-               !kWordBreak[static_cast<unsigned char>(*run_end)]) {
-          ++run_end;
-        }
-        if (run_end + 1 < end && *run_end == ' ' &&
-            !kWordBreak[static_cast<unsigned char>(run_end[1])]) {
-          run_end += 2;
-          continue;
-        }
-        break;
-      }
+      const char* run_end = RunEnd(p + 1, end, limit);
       out_->append(p, run_end - p);
       p = run_end;
     }
@@ -385,6 +415,62 @@ class TextSink {
   void Newline() { newline_ = true; }
 
  private:
+  // End of the run of words and single spaces starting at `p`: the first
+  // word break that is not a ' ' followed by a word byte, or `end`.
+  // Sixteen bytes at a time where SSE2 is there and 17 bytes from `p` are
+  // readable (up to `limit`): a byte-by-byte loop mispredicted at every
+  // word boundary, and most text between tags is shorter than a block, so
+  // the last block of a run may reach past `end` into the rest of the
+  // document, whose bytes are masked off.
+  static const char* RunEnd(const char* p, const char* end, const char* limit) {
+#if defined(__SSE2__)
+    const __m128i space = _mm_set1_epi8(' ');
+    const __m128i lf = _mm_set1_epi8('\n');
+    const __m128i tab = _mm_set1_epi8('\t');
+    const __m128i cr = _mm_set1_epi8('\r');
+    const __m128i ff = _mm_set1_epi8('\f');
+    const __m128i c2 = _mm_set1_epi8('\xC2');
+    // 17 bytes: whether the sixteenth is a break depends on the next one.
+    while (p < end && limit - p >= 17) {
+      __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+      __m128i is_space = _mm_cmpeq_epi8(x, space);
+      __m128i other = _mm_or_si128(
+          _mm_or_si128(_mm_cmpeq_epi8(x, lf), _mm_cmpeq_epi8(x, tab)),
+          _mm_or_si128(
+              _mm_or_si128(_mm_cmpeq_epi8(x, cr), _mm_cmpeq_epi8(x, ff)),
+              _mm_cmpeq_epi8(x, c2)));
+      unsigned spaces = static_cast<unsigned>(_mm_movemask_epi8(is_space));
+      unsigned breaks =
+          spaces | static_cast<unsigned>(_mm_movemask_epi8(other));
+      // Bit j for p[j], j < 17. Past the run, `end` itself counts as a
+      // break (a ' ' just before it ends the run, as in the loop below)
+      // and stops the run; the bytes after it are not looked at.
+      const size_t left = static_cast<size_t>(end - p);
+      unsigned ending = 0;
+      if (left <= 16) {
+        ending = 1u << left;
+        breaks &= ending - 1;
+      } else if (kWordBreak[static_cast<unsigned char>(p[16])]) {
+        breaks |= 1u << 16;
+      }
+      unsigned next_breaks = (breaks | ending) >> 1;
+      // A break ends the run unless it is a ' ' followed by a word byte.
+      unsigned stops = (breaks & 0xFFFF & (~spaces | next_breaks)) | ending;
+      if (stops != 0) return p + __builtin_ctz(stops);
+      p += 16;
+    }
+#endif
+    while (true) {
+      while (p < end && !kWordBreak[static_cast<unsigned char>(*p)]) ++p;
+      if (p + 1 < end && *p == ' ' &&
+          !kWordBreak[static_cast<unsigned char>(p[1])]) {
+        p += 2;
+        continue;
+      }
+      return p;
+    }
+  }
+
   std::string* out_;
   bool space_ = false;
   bool newline_ = false;
@@ -461,8 +547,9 @@ class Renderer {
     }
   }
 
-  void Text(std::string_view text) {
-    if (text_) text_->Text(text);
+  // `readable_end` as for TextSink::Text.
+  void Text(std::string_view text, const char* readable_end = nullptr) {
+    if (text_) text_->Text(text, readable_end);
     if (html_) AppendEscaped(text, false, html_);
   }
 
@@ -475,7 +562,7 @@ class Renderer {
     }
     if (!html_ || !keep) return;
     html_->push_back('<');
-    html_->append(gumbo_normalized_tagname(tag));
+    html_->append(NormalizedTagName(tag));
     for (size_t i = 0; i < count; ++i) {
       std::string_view name = attrs[i].name;
       std::string_view value = attrs[i].value;
@@ -507,7 +594,7 @@ class Renderer {
     }
     if (html_ && keep && !IsVoid(tag)) {
       html_->append("</");
-      html_->append(gumbo_normalized_tagname(tag));
+      html_->append(NormalizedTagName(tag));
       html_->push_back('>');
     }
   }
@@ -783,6 +870,42 @@ bool HasLegacyPrefix(std::string_view name) {
   return false;
 }
 
+// gumbo_tagn_enum for a lower-case name, answering for the tags most feed
+// bodies are made of without gumbo's hash and case-insensitive compare.
+GumboTag TagOf(std::string_view name) {
+  switch (name.size()) {
+    case 1:
+      switch (name[0]) {
+        case 'a':
+          return GUMBO_TAG_A;
+        case 'b':
+          return GUMBO_TAG_B;
+        case 'i':
+          return GUMBO_TAG_I;
+        case 'p':
+          return GUMBO_TAG_P;
+      }
+      break;
+    case 2:
+      if (name == "br") return GUMBO_TAG_BR;
+      if (name == "em") return GUMBO_TAG_EM;
+      if (name == "li") return GUMBO_TAG_LI;
+      if (name == "ul") return GUMBO_TAG_UL;
+      break;
+    case 3:
+      if (name == "img") return GUMBO_TAG_IMG;
+      if (name == "div") return GUMBO_TAG_DIV;
+      break;
+    case 4:
+      if (name == "span") return GUMBO_TAG_SPAN;
+      break;
+    case 6:
+      if (name == "strong") return GUMBO_TAG_STRONG;
+      break;
+  }
+  return gumbo_tagn_enum(name.data(), static_cast<unsigned>(name.size()));
+}
+
 class SimpleHtmlParser {
  public:
   explicit SimpleHtmlParser(Renderer* renderer) : renderer_(renderer) {}
@@ -797,7 +920,9 @@ class SimpleHtmlParser {
     while (pos < n) {
       size_t special = FindByte(s_, pos, kMarkupStart);
       if (special == std::string_view::npos) special = n;
-      if (special > pos) renderer_->Text(s_.substr(pos, special - pos));
+      if (special > pos) {
+        renderer_->Text(s_.substr(pos, special - pos), s_.data() + n);
+      }
       pos = special;
       if (pos >= n) break;
       if (s_[pos] == '&') {
@@ -871,7 +996,7 @@ class SimpleHtmlParser {
   size_t StartTag(size_t pos) {
     pos = TagName(pos, &name_);
     if (pos == std::string_view::npos) return pos;
-    GumboTag tag = gumbo_tagn_enum(name_.data(), name_.size());
+    GumboTag tag = TagOf(name_);
     FastKind kind = FastKindOf(tag);
     if (kind == FastKind::kNone) return std::string_view::npos;
     // Attributes.
@@ -982,7 +1107,7 @@ class SimpleHtmlParser {
     if (pos == std::string_view::npos) return pos;
     pos = SkipSpace(pos);
     if (pos >= s_.size() || s_[pos] != '>') return std::string_view::npos;
-    GumboTag tag = gumbo_tagn_enum(name_.data(), name_.size());
+    GumboTag tag = TagOf(name_);
     if (stack_.empty() || stack_.back().tag != tag) {
       return std::string_view::npos;
     }
@@ -1072,23 +1197,14 @@ class SimpleHtmlParser {
     }
     if (i - start > 32) return std::string_view::npos;
     if (i < n && s_[i] == ';') {
-      if (name == "amp") {
-        out->push_back('&');
-      } else if (name == "lt") {
-        out->push_back('<');
-      } else if (name == "gt") {
-        out->push_back('>');
-      } else if (name == "quot") {
-        out->push_back('"');
-      } else if (name == "apos") {
-        out->push_back('\'');
-      } else if (std::optional<char32_t> c = LookupHtmlEntity(name);
-                 c && name != "lang" && name != "rang") {
-        // HTML5 gives &lang; and &rang; other code points than HTML 4.
-        AppendUtf8(*c, out);
-      } else {
-        return std::string_view::npos;
-      }
+      // The table has amp, lt, gt and quot; of XML's five only apos is
+      // missing.
+      std::optional<char32_t> c = LookupHtmlEntity(name);
+      if (!c && name == "apos") c = U'\'';
+      // HTML5 gives &lang; and &rang; (U+2329, U+232A in HTML 4) other code
+      // points.
+      if (!c || *c == 0x2329 || *c == 0x232A) return std::string_view::npos;
+      AppendUtf8(*c, out);
       return i + 1;
     }
     // No ';': only the legacy names match, as a prefix of the run.

@@ -5,6 +5,8 @@
 #include "ingest-service/parser/html_entities.h"
 
 #include <algorithm>
+#include <array>
+#include <cstdint>
 #include <iterator>
 
 namespace newsfeed::ingest::internal {
@@ -103,14 +105,46 @@ constexpr Entity kEntities[] = {
     {"zeta", 0x3B6},    {"zwj", 0x200D},     {"zwnj", 0x200C},
 };
 
+// The longest name ("thetasym").
+constexpr size_t kMaxNameLength = 8;
+
+// A name of up to eight bytes as one integer whose order is the names' byte
+// order (first byte most significant, zero padding sorts first): the search
+// then compares integers instead of calling memcmp.
+constexpr uint64_t NameKey(std::string_view name) {
+  uint64_t key = 0;
+  for (size_t i = 0; i < kMaxNameLength; ++i) {
+    key = (key << 8) |
+          (i < name.size() ? static_cast<unsigned char>(name[i]) : 0u);
+  }
+  return key;
+}
+
+constexpr auto kEntityKeys = [] {
+  std::array<uint64_t, std::size(kEntities)> keys{};
+  for (size_t i = 0; i < keys.size(); ++i) keys[i] = NameKey(kEntities[i].name);
+  return keys;
+}();
+
+static_assert(std::is_sorted(kEntityKeys.begin(), kEntityKeys.end()),
+              "kEntities must be sorted by name");
+static_assert(std::all_of(std::begin(kEntities), std::end(kEntities),
+                          [](const Entity& e) {
+                            return e.name.size() <= kMaxNameLength;
+                          }),
+              "names must fit NameKey");
+
 }  // namespace
 
 std::optional<char32_t> LookupHtmlEntity(std::string_view name) {
-  auto it = std::lower_bound(
-      std::begin(kEntities), std::end(kEntities), name,
-      [](const Entity& e, std::string_view n) { return e.name < n; });
-  if (it == std::end(kEntities) || it->name != name) return std::nullopt;
-  return it->code_point;
+  if (name.size() > kMaxNameLength) return std::nullopt;
+  const uint64_t key = NameKey(name);
+  auto it = std::lower_bound(kEntityKeys.begin(), kEntityKeys.end(), key);
+  if (it == kEntityKeys.end() || *it != key) return std::nullopt;
+  // Equal keys with unequal lengths: `name` ends in zero bytes.
+  const Entity& entity = kEntities[it - kEntityKeys.begin()];
+  if (entity.name.size() != name.size()) return std::nullopt;
+  return entity.code_point;
 }
 
 void AppendUtf8(char32_t c, std::string* out) {

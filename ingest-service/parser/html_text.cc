@@ -1,6 +1,8 @@
 // Small HTML text helpers declared in html_entities.h.
 
 #include <cstdint>
+#include <string>
+#include <utility>
 
 #include "ingest-service/parser/html_entities.h"
 
@@ -133,8 +135,12 @@ std::string DecodeHtmlEntities(std::string_view text) {
 }
 
 std::string CollapseWhitespace(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
+  // The output is never longer than the input: write through a pointer
+  // instead of a capacity check per push_back (titles and categories of
+  // every item come through here).
+  std::string out(text.size(), '\0');
+  char* const begin = out.data();
+  char* o = begin;
   bool pending_space = false;
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
@@ -148,10 +154,11 @@ std::string CollapseWhitespace(std::string_view text) {
       pending_space = true;
       continue;
     }
-    if (pending_space && !out.empty()) out.push_back(' ');
+    if (pending_space && o != begin) *o++ = ' ';
     pending_space = false;
-    out.push_back(c);
+    *o++ = c;
   }
+  out.resize(o - begin);
   return out;
 }
 
@@ -161,7 +168,11 @@ std::string HtmlSnippetToText(std::string_view html) {
   // "&lt;b&gt;" where they mean a tag.
   std::string text(html);
   for (int round = 0; round < 2 && LooksLikeMarkup(text); ++round) {
-    text = DecodeHtmlEntities(StripTags(text));
+    std::string next = DecodeHtmlEntities(StripTags(text));
+    // A round that changes nothing would change nothing the next time
+    // either ("&amp; more" after one round of "&amp;amp; more").
+    if (next == text) break;
+    text = std::move(next);
   }
   return CollapseWhitespace(text);
 }
