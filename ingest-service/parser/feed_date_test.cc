@@ -177,6 +177,20 @@ TEST(FeedDateTest, ImpossibleValuesAreNotDates) {
   EXPECT_EQ(Parsed("Sun, 16 Dec 2012 10:61:00 GMT"), "none");
 }
 
+TEST(FeedDateTest, IsoTwoDigitYears) {
+  EXPECT_EQ(Parsed("-2405"), "2024-05-01T00:00:00Z");
+  EXPECT_EQ(Parsed("-24-05"), "2024-05-01T00:00:00Z");
+  EXPECT_EQ(Parsed("240513"), "2024-05-13T00:00:00Z");
+  EXPECT_EQ(Parsed("24-05-13"), "2024-05-13T00:00:00Z");
+  EXPECT_EQ(Parsed("24134"), "2024-05-13T00:00:00Z");
+  EXPECT_EQ(Parsed("24-13-05"), "none");
+}
+
+TEST(FeedDateTest, PaddedMonthAndTzDatabaseZone) {
+  EXPECT_EQ(Parsed("2024-005-13T09:30:00+00:00"), "2024-05-13T09:30:00Z");
+  EXPECT_EQ(Parsed("Mon, 13 May 2024 09:30:00 Etc/GMT"),
+            "2024-05-13T09:30:00Z");
+}
 
 TEST(FeedDateTest, AllNumericAndConversationalDates) {
   EXPECT_EQ(Parsed("13.05.2024 09:30"), "2024-05-13T09:30:00Z");
