@@ -151,6 +151,84 @@ std::string ResolveUrl(std::string_view url, std::string_view base) {
   return result;
 }
 
+// Attributes whose value is a URL, as feedparser's relative-URI list has
+// them (it also checks the element; the attribute names are specific enough).
+bool IsUrlAttribute(std::string_view name) {
+  constexpr std::string_view kNames[] = {"href",     "src",        "cite",
+                                         "poster",   "background", "action",
+                                         "longdesc", "codebase",   "usemap"};
+  for (std::string_view n : kNames) {
+    if (absl::EqualsIgnoreCase(internal::Av(name), internal::Av(n))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool IsNameChar(char c) {
+  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' ||
+         c == '_' || c == ':';
+}
+
+// Resolves relative URLs in the href/src/... attributes of an HTML fragment
+// against `base`, as feedparser does for summaries and content: a reader
+// shown the fragment out of the feed cannot resolve them. One linear scan;
+// the fragment is rewritten only when a URL changes.
+void ResolveHtmlUrls(std::string* html, std::string_view base) {
+  if (base.empty() || html->find('<') == std::string::npos) return;
+  const std::string& in = *html;
+  const size_t n = in.size();
+  std::string out;
+  size_t copied = 0;  // in[0, copied) is already in `out`
+  size_t pos = 0;
+  while ((pos = in.find('<', pos)) != std::string::npos) {
+    ++pos;
+    if (pos >= n || !absl::ascii_isalpha(static_cast<unsigned char>(in[pos]))) {
+      continue;
+    }
+    while (pos < n && IsNameChar(in[pos])) ++pos;  // element name
+    // Attributes up to the end of the tag.
+    while (pos < n && in[pos] != '>' && in[pos] != '<') {
+      if (!IsNameChar(in[pos])) {
+        ++pos;
+        continue;
+      }
+      size_t name_start = pos;
+      while (pos < n && IsNameChar(in[pos])) ++pos;
+      std::string_view name(in.data() + name_start, pos - name_start);
+      while (pos < n && IsSpaceChar(in[pos])) ++pos;
+      if (pos >= n || in[pos] != '=') continue;
+      ++pos;
+      while (pos < n && IsSpaceChar(in[pos])) ++pos;
+      if (pos >= n) break;
+      size_t value_start, value_end;
+      if (in[pos] == '"' || in[pos] == '\'') {
+        char quote = in[pos];
+        value_start = pos + 1;
+        value_end = in.find(quote, value_start);
+        if (value_end == std::string::npos) value_end = n;
+        pos = value_end < n ? value_end + 1 : n;
+      } else {
+        value_start = pos;
+        while (pos < n && !IsSpaceChar(in[pos]) && in[pos] != '>') ++pos;
+        value_end = pos;
+      }
+      if (!IsUrlAttribute(name)) continue;
+      std::string_view value = Trim(
+          std::string_view(in.data() + value_start, value_end - value_start));
+      if (value.empty() || HasScheme(value)) continue;
+      std::string resolved = ResolveUrl(value, base);
+      if (resolved == value) continue;
+      out.append(in, copied, value_start - copied);
+      out.append(resolved);
+      copied = value_end;
+    }
+  }
+  if (copied == 0) return;
+  out.append(in, copied, std::string::npos);
+  *html = std::move(out);
+}
+
 class StringWriter : public pugi::xml_writer {
  public:
   explicit StringWriter(std::string* out) : out_(out) {}
@@ -495,6 +573,12 @@ class FeedWalker {
     return url;
   }
 
+  // ResolveHtmlUrls against the base in effect at the element.
+  void ResolveHtml(std::string* html, const Scope& scope) {
+    ResolveHtmlUrls(html, scope.base.empty() ? std::string_view(default_base_)
+                                             : scope.base);
+  }
+
   void LimitField(std::string* field, std::string_view what) {
     if (field->size() <= options_.max_field_bytes) return;
     internal::TruncateUtf8(field, options_.max_field_bytes);
@@ -618,6 +702,7 @@ class FeedWalker {
           SetFeedLink(Url(NodeText(child), child_scope));
         } else if (local == "description") {
           feed_->description = NodeText(child);
+          ResolveHtml(&feed_->description, child_scope);
         } else if (local == "language") {
           feed_->language = std::string(Trim(NodeText(child)));
         } else if (local == "lastBuildDate") {
@@ -769,7 +854,18 @@ class FeedWalker {
   void AtomLink(pugi::xml_node node, const Scope& scope, ParsedItem* item,
                 std::string* alternate, bool* alternate_is_html) {
     std::string_view rel = Trim(node.attribute("rel").value());
-    std::string href = Url(node.attribute("href").value(), scope);
+    pugi::xml_attribute href_attr = node.attribute("href");
+    std::string href;
+    if (!href_attr) {
+      // <link rel="alternate">http://...</link>: the URL as text, which
+      // feedparser accepts.
+      href = Url(NodeText(node), scope);
+    } else if (Trim(href_attr.value()).empty()) {
+      // href="" is a same-document reference: the base itself.
+      if (!scope.base.empty()) href = std::string(scope.base);
+    } else {
+      href = Url(href_attr.value(), scope);
+    }
     if (href.empty()) return;
     if (rel.empty() || rel == "alternate" ||
         rel == "http://www.iana.org/assignments/relation/alternate") {
@@ -851,6 +947,7 @@ class FeedWalker {
             item.link = Url(raw, child_scope);
           } else if (local == "description") {
             item.summary = NodeText(child);
+            ResolveHtml(&item.summary, child_scope);
           } else if (local == "guid") {
             item.id = NodeText(child);
             std::string_view permalink =
@@ -905,7 +1002,10 @@ class FeedWalker {
           }
           break;
         case Ns::kContent:
-          if (local == "encoded") item.content = NodeText(child);
+          if (local == "encoded") {
+            item.content = NodeText(child);
+            ResolveHtml(&item.content, child_scope);
+          }
           break;
         case Ns::kAtom10:
           if (local == "link") {
@@ -1024,6 +1124,7 @@ class FeedWalker {
         } else if (local == "subtitle" || local == "tagline") {
           bool html;
           feed_->description = AtomText(child, atom_ns, &html);
+          if (html) ResolveHtml(&feed_->description, child_scope);
         } else if (local == "link") {
           AtomLink(child, child_scope, nullptr, &alternate, &alternate_is_html);
         } else if (local == "updated" || local == "modified") {
@@ -1083,6 +1184,7 @@ class FeedWalker {
         } else if (local == "summary") {
           bool html;
           item.summary = AtomText(child, atom_ns, &html);
+          if (html) ResolveHtml(&item.summary, child_scope);
         } else if (local == "content") {
           std::string_view src = child.attribute("src").value();
           std::string_view type = Trim(child.attribute("type").value());
@@ -1093,6 +1195,7 @@ class FeedWalker {
             bool html;
             std::string text = AtomText(child, atom_ns, &html);
             item.content = html ? std::move(text) : EscapeHtml(text);
+            if (html) ResolveHtml(&item.content, child_scope);
           } else if (!src.empty() && item.link.empty()) {
             item.link = Url(src, child_scope);
           }

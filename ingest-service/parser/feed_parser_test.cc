@@ -1234,5 +1234,68 @@ TEST(FeedCompatTest, EmptyLinkIsNotTheFeedUrl) {
   EXPECT_EQ(item.link, "https://example.com/g");
 }
 
+TEST(FeedParserTest, RelativeUrlsInHtmlResolvedAgainstXmlBase) {
+  ParsedFeed feed = MustParse(R"(<feed xmlns="http://www.w3.org/2005/Atom"
+      xml:base="https://site.example/blog/">
+    <subtitle type="html">&lt;a href="about"&gt;about&lt;/a&gt;</subtitle>
+    <entry>
+      <summary type="html" xml:base="/notes/">&lt;img src='pic.png'&gt;
+        &lt;a href=#top&gt;top&lt;/a&gt;</summary>
+      <content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">
+        <a href="post.html">one</a> <a href="https://other.example/x">two</a>
+        <a href="mailto:me@example.com">mail</a></div></content>
+    </entry>
+    <entry>
+      <summary type="text">see href="x"</summary>
+    </entry>
+  </feed>)");
+  EXPECT_EQ(feed.description,
+            R"(<a href="https://site.example/blog/about">about</a>)");
+  ASSERT_EQ(feed.items.size(), 2u);
+  EXPECT_THAT(feed.items[0].summary,
+              HasSubstr("<img src='https://site.example/notes/pic.png'>"));
+  EXPECT_THAT(feed.items[0].summary,
+              HasSubstr("<a href=https://site.example/notes/#top>"));
+  EXPECT_THAT(feed.items[0].content,
+              HasSubstr(R"(<a href="https://site.example/blog/post.html">)"));
+  EXPECT_THAT(feed.items[0].content,
+              HasSubstr(R"(<a href="https://other.example/x">)"));
+  EXPECT_THAT(feed.items[0].content,
+              HasSubstr(R"(<a href="mailto:me@example.com">)"));
+  // Plain text is not HTML: nothing in it is a URL to resolve.
+  EXPECT_EQ(feed.items[1].summary, R"(see href="x")");
+}
+
+TEST(FeedParserTest, RelativeUrlsInRssDescriptionAndContent) {
+  ParsedFeed feed = MustParse(R"(<rss version="2.0"
+      xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>
+    <link>https://site.example/</link>
+    <item>
+      <description><![CDATA[<a href="/a">a</a>]]></description>
+      <content:encoded><![CDATA[<img src="img/b.png" alt="b">]]></content:encoded>
+    </item></channel></rss>)");
+  ASSERT_EQ(feed.items.size(), 1u);
+  EXPECT_EQ(feed.items[0].summary, R"(<a href="https://site.example/a">a</a>)");
+  EXPECT_EQ(feed.items[0].content,
+            R"(<img src="https://site.example/img/b.png" alt="b">)");
+}
+
+TEST(FeedParserTest, AtomLinkWithoutHrefOrWithEmptyHref) {
+  ParsedFeed feed = MustParse(R"(<feed xmlns="http://www.w3.org/2005/Atom"
+      xml:base="https://site.example/feed">
+    <link rel="self" href=""/>
+    <link rel="alternate" type="text/html" href=""/>
+    <entry>
+      <link rel="enclosure" type="audio/mpeg">https://cdn.example/a.mp3</link>
+      <link rel="alternate" type="text/html">https://site.example/post</link>
+    </entry>
+  </feed>)");
+  EXPECT_EQ(feed.link, "https://site.example/feed");
+  ASSERT_EQ(feed.items.size(), 1u);
+  EXPECT_EQ(feed.items[0].link, "https://site.example/post");
+  ASSERT_EQ(feed.items[0].enclosures.size(), 1u);
+  EXPECT_EQ(feed.items[0].enclosures[0].url, "https://cdn.example/a.mp3");
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest
