@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <iconv.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -149,6 +150,30 @@ std::string CanonicalCharset(std::string_view label) {
     return "UTF-16LE";
   }
   if (name == "utf-16be") return "UTF-16BE";
+  // Labels Python knows and iconv spells differently (feedparser's
+  // encoding tests use them all).
+  if (name == "mac-roman" || name == "macroman" || name == "x-mac-roman" ||
+      name == "csmacintosh" || name == "macintosh" || name == "mac") {
+    return "MACINTOSH";
+  }
+  if (name == "maccentraleurope" || name == "mac-latin2" ||
+      name == "maclatin2" || name == "x-mac-ce" ||
+      name == "mac-centraleurope") {
+    return "MAC-CENTRALEUROPE";
+  }
+  if (name == "mac-cyrillic" || name == "maccyrillic" ||
+      name == "x-mac-cyrillic") {
+    return "MAC-CYRILLIC";
+  }
+  if (name == "mac-iceland" || name == "maciceland") return "MAC-IS";
+  if (name == "cp_is" || name == "csibm861") return "CP861";
+  // Python's "dbcs" is the Windows ANSI code page.
+  if (name == "dbcs") return "WINDOWS-1252";
+  if (name.starts_with("ebcdic_")) {
+    for (char& c : name) {
+      if (c == '_') c = '-';
+    }
+  }
   return absl::AsciiStrToUpper(name);
 }
 
@@ -254,6 +279,18 @@ std::string_view ToUtf8(std::string_view body, std::string_view charset_hint,
     from_bom = true;
   } else if (body.size() >= 2 && body[0] == '\0' && body[1] == '<') {
     charset = "UTF-16BE";
+    from_bom = true;
+  } else if (body.starts_with("\x4C\x6F\xA7\x94")) {
+    // "<?xm" in EBCDIC: every EBCDIC code page agrees on the declaration's
+    // characters, so read it as CP037 to learn which page the rest is in.
+    std::string head;
+    size_t replaced = 0;
+    charset = "CP037";
+    if (Transcode(body.substr(0, std::min<size_t>(body.size(), 512)), charset,
+                  &head, &replaced)) {
+      std::string_view declared = DeclaredEncoding(head);
+      if (!declared.empty()) charset = CanonicalCharset(declared);
+    }
     from_bom = true;
   }
   const std::string hint =
