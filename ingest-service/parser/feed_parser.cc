@@ -458,6 +458,8 @@ class FeedWalker {
       }
     } else if (local == "RDF" && ns == Ns::kRdf) {
       WalkRdf(root, scope);
+    } else if (local == "channel" && ns == Ns::kNone) {
+      WalkCdf(root, scope);
     } else if (local == "feed" &&
                (ns == Ns::kAtom10 || ns == Ns::kAtom03 || ns == Ns::kNone)) {
       bool v03 =
@@ -745,6 +747,54 @@ class FeedWalker {
     if (feed_->link.empty()) SetFeedLink(std::move(atom_link));
     feed_->updated = last_build ? last_build : pub_date ? pub_date : dc_date;
     if (!feed_->ttl && sy_period) feed_->ttl = *sy_period / sy_frequency;
+  }
+
+  // CDF attributes are written in upper case (HREF, LASTMOD).
+  static pugi::xml_attribute AttributeIgnoreCase(pugi::xml_node node,
+                                                 std::string_view name) {
+    for (pugi::xml_attribute a = node.first_attribute(); a;
+         a = a.next_attribute()) {
+      if (absl::EqualsIgnoreCase(a.name(), internal::Av(name))) return a;
+    }
+    return {};
+  }
+
+  // Microsoft's Channel Definition Format (1997), which feedparser still
+  // reads: <CHANNEL HREF LASTMOD> holding TITLE, ABSTRACT and
+  // <ITEM HREF LASTMOD> elements.
+  void WalkCdf(pugi::xml_node root, const Scope& scope) {
+    feed_->format = "cdf";
+    feed_->language = std::string(scope.lang);
+    SetFeedLink(Url(AttributeIgnoreCase(root, "href").value(), scope));
+    feed_->updated =
+        ParseFeedDate(AttributeIgnoreCase(root, "lastmod").value());
+    for (pugi::xml_node child = root.first_child(); child;
+         child = child.next_sibling()) {
+      if (child.type() != pugi::node_element) continue;
+      std::string_view name = child.name();
+      if (name == "title") {
+        feed_->title = HtmlSnippetToText(NodeText(child));
+      } else if (name == "abstract") {
+        feed_->description = NodeText(child);
+      } else if (name == "item" && RoomForItem()) {
+        ParsedItem& item = feed_->items.emplace_back();
+        item.language = std::string(scope.lang);
+        item.link = Url(AttributeIgnoreCase(child, "href").value(), scope);
+        item.updated =
+            ParseFeedDate(AttributeIgnoreCase(child, "lastmod").value());
+        for (pugi::xml_node c = child.first_child(); c; c = c.next_sibling()) {
+          std::string_view cname = c.name();
+          if (cname == "title") {
+            item.title = HtmlSnippetToText(NodeText(c));
+          } else if (cname == "abstract") {
+            item.summary = NodeText(c);
+          }
+        }
+        ItemFallbacks none;
+        ApplyFallbacks(&item, &none);
+        FinishItem();
+      }
+    }
   }
 
   // RSS 1.0 and 0.90: channel, items and image are siblings under rdf:RDF.
@@ -1430,6 +1480,21 @@ absl::StatusOr<ParsedFeed> ParseFeed(std::string_view body,
           doc.reset(retry);
           result = retry_result;
         }
+      } else if (end_tag != std::string_view::npos &&
+                 Trim(text.substr(end_tag + close.size())).empty()) {
+        // The document stops inside the root's end tag ("</rss" at EOF, a
+        // truncated upload): the feed itself is complete.
+        pugi::xml_document retry;
+        std::string closed =
+            absl::StrCat(internal::Av(text.substr(0, end_tag)), close, ">");
+        pugi::xml_parse_result retry_result = retry.load_buffer(
+            closed.data(), closed.size(), flags, pugi::encoding_utf8);
+        if (retry_result) {
+          feed.warnings.push_back(absl::StrCat(
+              "unterminated </", internal::Av(root), "> at the end closed"));
+          doc.reset(retry);
+          result = retry_result;
+        }
       }
     }
   }
@@ -1470,7 +1535,9 @@ absl::StatusOr<ParsedFeed> ParseFeed(std::string_view body,
         absl::StrCat("feed ", options.feed_url, ": no root element"));
   }
   if (std::string_view name = root.name();
-      name != "rss" && absl::EqualsIgnoreCase(internal::Av(name), "rss")) {
+      (name != "rss" && absl::EqualsIgnoreCase(internal::Av(name), "rss")) ||
+      (name != "channel" &&
+       absl::EqualsIgnoreCase(internal::Av(name), "channel"))) {
     LowercaseElementNames(root);
     feed.warnings.push_back("upper-case RSS element names read as lower case");
   }

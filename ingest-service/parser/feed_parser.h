@@ -123,7 +123,7 @@ struct ParsedItem {
 
 struct ParsedFeed {
   // "rss2.0", "rss0.91", "rss0.92", "rss1.0", "rss0.90", "atom1.0",
-  // "atom0.3".
+  // "atom0.3", "cdf".
   std::string format;
   std::string title;  // plain text
   std::string link;   // absolute

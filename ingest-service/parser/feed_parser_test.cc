@@ -1297,5 +1297,35 @@ TEST(FeedParserTest, AtomLinkWithoutHrefOrWithEmptyHref) {
   EXPECT_EQ(feed.items[0].enclosures[0].url, "https://cdn.example/a.mp3");
 }
 
+TEST(FeedParserTest, ChannelDefinitionFormat) {
+  ParsedFeed feed = MustParse(R"(<!-- old IE channel -->
+<CHANNEL HREF="https://site.example/" LASTMOD="2024-05-13T09:30:00+02:00">
+  <TITLE>Site</TITLE><ABSTRACT>What is new</ABSTRACT>
+  <ITEM HREF="news/1.html" LASTMOD="2024-05-12T08:00:00Z">
+    <TITLE>First</TITLE><ABSTRACT>One</ABSTRACT>
+  </ITEM>
+</CHANNEL>)");
+  EXPECT_EQ(feed.format, "cdf");
+  EXPECT_EQ(feed.title, "Site");
+  EXPECT_EQ(feed.link, "https://site.example/");
+  EXPECT_EQ(feed.description, "What is new");
+  EXPECT_EQ(Rfc3339(feed.updated), "2024-05-13T07:30:00Z");
+  ASSERT_EQ(feed.items.size(), 1u);
+  EXPECT_EQ(feed.items[0].title, "First");
+  EXPECT_EQ(feed.items[0].link, "https://site.example/news/1.html");
+  EXPECT_EQ(feed.items[0].summary, "One");
+  EXPECT_EQ(Rfc3339(feed.items[0].updated), "2024-05-12T08:00:00Z");
+}
+
+TEST(FeedParserTest, UnterminatedRootEndTagAtEndOfDocument) {
+  ParsedFeed feed = MustParse(
+      "<rss version=\"2.0\"><channel><item>"
+      "<link>https://site.example/get?a=1&amp;b=2</link>"
+      "</item></channel></rss\n");
+  ASSERT_EQ(feed.items.size(), 1u);
+  EXPECT_EQ(feed.items[0].link, "https://site.example/get?a=1&b=2");
+  EXPECT_TRUE(HasWarning(feed, "unterminated </rss>"));
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest
