@@ -680,7 +680,7 @@ class FeedWalker {
   }
 
   void WalkRssChannel(pugi::xml_node channel, const Scope& scope) {
-    std::optional<absl::Time> last_build, pub_date, dc_date;
+    std::optional<absl::Time> last_build, pub_date, dc_date, dcterms_modified;
     std::optional<absl::Duration> sy_period;
     int64_t sy_frequency = 1;
     std::string atom_link;
@@ -726,6 +726,8 @@ class FeedWalker {
         } else if (local == "title" && feed_->title.empty()) {
           feed_->title = HtmlSnippetToText(NodeText(child));
         }
+      } else if (ns == Ns::kDcTerms && local == "modified") {
+        dcterms_modified = ParseFeedDate(NodeText(child));
       } else if (ns == Ns::kSy) {
         if (local == "updatePeriod") {
           sy_period = SyPeriod(NodeText(child));
@@ -745,7 +747,10 @@ class FeedWalker {
       LeaveElement(mark);
     }
     if (feed_->link.empty()) SetFeedLink(std::move(atom_link));
-    feed_->updated = last_build ? last_build : pub_date ? pub_date : dc_date;
+    feed_->updated = last_build ? last_build
+                     : pub_date ? pub_date
+                     : dc_date  ? dc_date
+                                : dcterms_modified;
     if (!feed_->ttl && sy_period) feed_->ttl = *sy_period / sy_frequency;
   }
 
@@ -1021,6 +1026,18 @@ class FeedWalker {
             enclosure.type = std::string(Trim(child.attribute("type").value()));
             enclosure.length = ParseLength(child.attribute("length").value());
             AddEnclosure(&item, std::move(enclosure));
+          } else if (local == "fullitem" && item.content.empty()) {
+            // Pre-content:encoded full text, still read by feedparser.
+            item.content = NodeText(child);
+            ResolveHtml(&item.content, child_scope);
+          }
+          break;
+        case Ns::kXhtml:
+          if (local == "body" && item.content.empty()) {
+            // <xhtml:body>: the full text as inline XHTML.
+            AppendInnerXml(child, &item.content);
+            item.content = std::string(Trim(item.content));
+            ResolveHtml(&item.content, child_scope);
           }
           break;
         case Ns::kDc:
@@ -1085,6 +1102,16 @@ class FeedWalker {
             fallbacks.itunes_summary = NodeText(child);
           } else if (local == "subtitle") {
             fallbacks.itunes_subtitle = NodeText(child);
+          } else if (local == "keywords") {
+            // Comma-separated; feedparser makes each one a tag.
+            std::string keywords = NodeText(child);
+            std::string_view rest = keywords;
+            while (!rest.empty()) {
+              size_t comma = rest.find(',');
+              AddCategory(&item, CollapseWhitespace(rest.substr(0, comma)));
+              if (comma == std::string_view::npos) break;
+              rest.remove_prefix(comma + 1);
+            }
           } else if (local == "image" && item.thumbnail_url.empty()) {
             item.thumbnail_url =
                 Url(child.attribute("href").value(), child_scope);

@@ -1327,5 +1327,23 @@ TEST(FeedParserTest, UnterminatedRootEndTagAtEndOfDocument) {
   EXPECT_TRUE(HasWarning(feed, "unterminated </rss>"));
 }
 
+TEST(FeedParserTest, RssFullTextAlternativesKeywordsAndDctermsModified) {
+  ParsedFeed feed = MustParse(R"(<rss version="2.0"
+      xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"
+      xmlns:xhtml="http://www.w3.org/1999/xhtml"
+      xmlns:dcterms="http://purl.org/dc/terms/"><channel>
+    <dcterms:modified>2024-05-13T09:30:00Z</dcterms:modified>
+    <item><xhtml:body><xhtml:p>Full <xhtml:b>text</xhtml:b></xhtml:p></xhtml:body>
+      <itunes:keywords>news, tech ,, audio</itunes:keywords></item>
+    <item><fullitem>&lt;p&gt;Old full text&lt;/p&gt;</fullitem></item>
+  </channel></rss>)");
+  EXPECT_EQ(Rfc3339(feed.updated), "2024-05-13T09:30:00Z");
+  ASSERT_EQ(feed.items.size(), 2u);
+  EXPECT_THAT(feed.items[0].content, HasSubstr("Full "));
+  EXPECT_THAT(feed.items[0].content, HasSubstr("text</xhtml:b>"));
+  EXPECT_THAT(feed.items[0].categories, ElementsAre("news", "tech", "audio"));
+  EXPECT_EQ(feed.items[1].content, "<p>Old full text</p>");
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest
