@@ -509,7 +509,16 @@ class FeedWalker {
             scope->base = *base_storage;
           }
         } else if (n == "xml:lang") {
-          scope->lang = Trim(a.value());
+          std::string_view lang = a.value();
+          if (lang.find('_') != std::string_view::npos) {
+            // "en_US" is a POSIX locale, not a language tag; feedparser
+            // reads it as "en-US".
+            std::string tag(lang);
+            std::replace(tag.begin(), tag.end(), '_', '-');
+            a.set_value(tag.c_str());
+            lang = a.value();
+          }
+          scope->lang = Trim(lang);
         }
       }
     }

@@ -1345,5 +1345,13 @@ TEST(FeedParserTest, RssFullTextAlternativesKeywordsAndDctermsModified) {
   EXPECT_EQ(feed.items[1].content, "<p>Old full text</p>");
 }
 
+TEST(FeedParserTest, XmlLangWithUnderscoreReadAsLanguageTag) {
+  ParsedFeed feed = MustParse(R"(<feed xmlns="http://www.w3.org/2005/Atom"
+      xml:lang="en_US"><entry xml:lang="pt_BR"/></feed>)");
+  EXPECT_EQ(feed.language, "en-US");
+  ASSERT_EQ(feed.items.size(), 1u);
+  EXPECT_EQ(feed.items[0].language, "pt-BR");
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest
