@@ -1197,7 +1197,8 @@ class FeedWalker {
       std::string_view local;
       Ns ns = Resolve(child, &local);
       if (ns == atom_ns) {
-        if (local == "entry") {
+        // <item> in an Atom feed: an RSS habit feedparser reads as <entry>.
+        if (local == "entry" || local == "item") {
           if (feed_->link.empty() && !alternate.empty()) {
             SetFeedLink(std::move(alternate));
           }

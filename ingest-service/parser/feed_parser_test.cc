@@ -1353,5 +1353,16 @@ TEST(FeedParserTest, XmlLangWithUnderscoreReadAsLanguageTag) {
   EXPECT_EQ(feed.items[0].language, "pt-BR");
 }
 
+TEST(FeedParserTest, AtomFeedWithRssStyleItemElements) {
+  ParsedFeed feed = MustParse(R"(<feed xmlns="http://www.w3.org/2005/Atom">
+    <item><title>One</title><link href="https://site.example/1"/></item>
+    <entry><title>Two</title></entry>
+  </feed>)");
+  ASSERT_EQ(feed.items.size(), 2u);
+  EXPECT_EQ(feed.items[0].title, "One");
+  EXPECT_EQ(feed.items[0].link, "https://site.example/1");
+  EXPECT_EQ(feed.items[1].title, "Two");
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest
