@@ -1454,10 +1454,12 @@ absl::StatusOr<ParsedFeed> ParseFeed(std::string_view body,
   }
   ParsedFeed feed;
   body = SkipGarbageBeforeDeclaration(body, &feed.warnings);
+  std::string expanded;
   auto prepare = [&](std::string* transcoded, std::string* repaired,
                      std::vector<std::string>* warnings) {
     std::string_view text =
         internal::ToUtf8(body, options.charset_hint, transcoded, warnings);
+    text = internal::ExpandInternalEntities(text, &expanded, warnings);
     return internal::RepairXml(text, repaired, warnings);
   };
   std::string transcoded, repaired;

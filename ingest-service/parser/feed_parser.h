@@ -18,8 +18,9 @@
 //   for (const auto& item : feed->items) Use(item.title, item.link);
 //
 // All functions here are pure and thread-safe: they share no state.
-// No DTD is ever read and no entity beyond the built-in XML ones and a fixed
-// table of HTML named entities is ever expanded.
+// No external DTD or entity is ever read. Entities expanded: the built-in XML
+// ones, a fixed table of HTML named entities, and entities the document's
+// internal DTD subset declares with a literal value (never nested, bounded).
 
 #ifndef INGEST_SERVICE_PARSER_FEED_PARSER_H_
 #define INGEST_SERVICE_PARSER_FEED_PARSER_H_

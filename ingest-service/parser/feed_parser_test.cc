@@ -1364,5 +1364,40 @@ TEST(FeedParserTest, AtomFeedWithRssStyleItemElements) {
   EXPECT_EQ(feed.items[1].title, "Two");
 }
 
+TEST(FeedParserTest, EntitiesDeclaredInTheInternalSubsetAreExpanded) {
+  ParsedFeed feed = MustParse(R"(<!-- generated -->
+<!DOCTYPE rss [
+  <!ENTITY site "Example &amp; Co">
+  <!ENTITY path 'C:\data\new'>
+  <!ENTITY ext SYSTEM "https://evil.example/x">
+  <!ENTITY lol "&site;&site;">
+  <!ENTITY % param "x">
+]>
+<rss version="2.0"><channel><title>&site;</title>
+  <item><guid isPermaLink="false">&path;</guid>
+    <description><![CDATA[&site; stays]]></description>
+    <title>&ext;&lol;</title></item>
+</channel></rss>)");
+  EXPECT_EQ(feed.title, "Example & Co");
+  ASSERT_EQ(feed.items.size(), 1u);
+  EXPECT_EQ(feed.items[0].id, R"(C:\data\new)");
+  EXPECT_EQ(feed.items[0].summary, "&site; stays");
+  // External and nested entities are never expanded.
+  EXPECT_EQ(feed.items[0].title, "&ext;&lol;");
+  EXPECT_TRUE(HasWarning(feed, "declared in the DOCTYPE expanded"));
+}
+
+TEST(FeedParserTest, InternalEntityExpansionIsBounded) {
+  std::string value(4000, 'x');
+  std::string body = absl::StrCat("<!DOCTYPE rss [<!ENTITY big \"", value,
+                                  "\">]><rss><channel><title>");
+  for (int i = 0; i < 2000; ++i) body += "&big;";
+  body += "</title></channel></rss>";
+  absl::StatusOr<ParsedFeed> feed = ParseFeed(body, ParseOptions{});
+  ASSERT_TRUE(feed.ok()) << feed.status();
+  EXPECT_TRUE(HasWarning(*feed, "stopped at the size limit"));
+  EXPECT_LT(feed->title.size(), body.size() + (size_t{2} << 20));
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest
