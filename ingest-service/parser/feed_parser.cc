@@ -317,47 +317,81 @@ std::string EscapeHtml(std::string_view text) {
   return out;
 }
 
-// "jane@example.com (Jane Doe)", "Jane Doe <jane@example.com>", a name or
-// an address.
+bool IsEmailLocalChar(char c) {
+  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' ||
+         c == '-' || c == '.' || c == '+';
+}
+
+bool IsEmailDomainChar(char c) {
+  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' ||
+         c == '.';
+}
+
+// The first e-mail address in `text` (local@domain.tld), or empty.
+std::string_view FindEmail(std::string_view text) {
+  size_t at = 0;
+  while ((at = text.find('@', at)) != std::string_view::npos) {
+    size_t begin = at;
+    while (begin > 0 && IsEmailLocalChar(text[begin - 1])) --begin;
+    size_t end = at + 1;
+    while (end < text.size() && IsEmailDomainChar(text[end])) ++end;
+    while (end > at + 1 && text[end - 1] == '.') --end;  // sentence full stop
+    std::string_view domain = text.substr(at + 1, end - at - 1);
+    size_t dot = domain.rfind('.');
+    if (begin < at && dot != std::string_view::npos && dot > 0 &&
+        dot + 1 < domain.size()) {
+      return text.substr(begin, end - begin);
+    }
+    at = end > at ? end : at + 1;
+  }
+  return {};
+}
+
+// An author as RSS writes it: "jane@example.com (Jane Doe)", "Jane Doe
+// <jane@example.com>", "Jane Doe (jane@example.com)", a name or an address.
+// As feedparser does: the first address found is the e-mail, and what is
+// left once it and its brackets are removed is the name.
 ParsedAuthor ParseAuthorText(std::string_view text) {
   text = Trim(text);
   ParsedAuthor author;
   if (text.empty()) return author;
-  if (text.back() == ')') {
-    size_t open = text.rfind('(');
-    if (open != std::string_view::npos && open > 0) {
-      std::string_view before = Trim(text.substr(0, open));
-      std::string_view inside =
-          Trim(text.substr(open + 1, text.size() - open - 2));
-      if (before.find('@') != std::string_view::npos &&
-          before.find(' ') == std::string_view::npos) {
-        author.email = std::string(before);
-        author.name = std::string(inside);
-        return author;
-      }
-    }
-  }
-  if (text.back() == '>') {
-    size_t open = text.rfind('<');
-    if (open != std::string_view::npos) {
-      std::string_view inside = text.substr(open + 1, text.size() - open - 2);
-      if (inside.find('@') != std::string_view::npos) {
-        author.email = std::string(Trim(inside));
-        std::string_view name = Trim(text.substr(0, open));
-        if (name.size() >= 2 && name.front() == '"' && name.back() == '"') {
-          name = name.substr(1, name.size() - 2);
-        }
-        author.name = std::string(name);
-        return author;
-      }
-    }
-  }
-  if (text.find('@') != std::string_view::npos &&
-      text.find(' ') == std::string_view::npos) {
-    author.email = std::string(text);
-  } else {
+  std::string_view email = FindEmail(text);
+  if (email.empty()) {
     author.name = CollapseWhitespace(text);
+    return author;
   }
+  author.email = std::string(email);
+  size_t at = static_cast<size_t>(email.data() - text.data());
+  std::string_view before = text.substr(0, at);
+  std::string_view after = text.substr(at + email.size());
+  if (absl::EndsWithIgnoreCase(internal::Av(before), "mailto:")) {
+    before.remove_suffix(7);
+  }
+  // Drop the brackets around the address: "(", "<", "[" just before it and
+  // their partners just after.
+  before = Trim(before);
+  after = Trim(after);
+  if (!before.empty() && !after.empty() &&
+      ((before.back() == '(' && after.front() == ')') ||
+       (before.back() == '<' && after.front() == '>') ||
+       (before.back() == '[' && after.front() == ']'))) {
+    before.remove_suffix(1);
+    after.remove_prefix(1);
+  }
+  std::string name =
+      absl::StrCat(internal::Av(Trim(before)), " ", internal::Av(Trim(after)));
+  std::string_view n = Trim(name);
+  while (!n.empty() && (n.back() == ',' || n.back() == ';' || n.back() == '-' ||
+                        IsSpaceChar(n.back()))) {
+    n.remove_suffix(1);
+  }
+  if (n.size() >= 2 && n.front() == '(' && n.back() == ')') {
+    n = Trim(n.substr(1, n.size() - 2));
+  }
+  if (n.size() >= 2 && n.front() == '"' && n.back() == '"') {
+    n = n.substr(1, n.size() - 2);
+  }
+  author.name = CollapseWhitespace(n);
   return author;
 }
 

@@ -1399,5 +1399,25 @@ TEST(FeedParserTest, InternalEntityExpansionIsBounded) {
   EXPECT_LT(feed->title.size(), body.size() + (size_t{2} << 20));
 }
 
+TEST(FeedParserTest, RssAuthorNameAndAddressInAnyOrder) {
+  ParsedFeed feed = MustParse(R"(<rss version="2.0"><channel>
+    <item><author>Jane Doe (jane@example.com)</author></item>
+    <item><author>Jane Doe jane@example.com</author></item>
+    <item><author>Jane Doe &lt;mailto:jane@example.com&gt;</author></item>
+    <item><author>Jane Doe, jane@example.com</author></item>
+    <item><author>(Jane Doe)</author></item>
+    <item><author>jane@localhost</author></item>
+  </channel></rss>)");
+  ASSERT_EQ(feed.items.size(), 6u);
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_EQ(feed.items[i].authors.size(), 1u) << i;
+    EXPECT_EQ(feed.items[i].authors[0].name, "Jane Doe") << i;
+    EXPECT_EQ(feed.items[i].authors[0].email, "jane@example.com") << i;
+  }
+  // Without an address nothing is taken apart.
+  EXPECT_EQ(feed.items[4].authors[0].name, "(Jane Doe)");
+  EXPECT_EQ(feed.items[5].authors[0].name, "jane@localhost");
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest
