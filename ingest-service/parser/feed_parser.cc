@@ -58,6 +58,13 @@ struct KnownNamespace {
 constexpr KnownNamespace kNamespaces[] = {
     {"http://www.w3.org/2005/Atom", Ns::kAtom10},
     {"http://purl.org/atom/ns#", Ns::kAtom03},
+    // Working names of Atom before 0.3 (Echo, Pie, Necho), which feedparser
+    // still reads as Atom.
+    {"http://example.com/newformat#", Ns::kAtom03},
+    {"http://example.com/necho", Ns::kAtom03},
+    {"http://purl.org/echo/", Ns::kAtom03},
+    {"http://purl.org/pie/", Ns::kAtom03},
+    {"uri/of/echo/namespace#", Ns::kAtom03},
     {"http://purl.org/rss/1.0/", Ns::kRss10},
     {"http://my.netscape.com/rdf/simple/0.9/", Ns::kRss090},
     {"http://www.w3.org/1999/02/22-rdf-syntax-ns#", Ns::kRdf},
@@ -473,14 +480,14 @@ class FeedWalker {
            child = child.next_sibling()) {
         if (child.type() != pugi::node_element) continue;
         std::string_view child_local;
-        if (Resolve(child, &child_local) == Ns::kNone &&
+        if (ResolveRss(child, &child_local) == Ns::kNone &&
             child_local == "channel") {
           Scope child_scope = scope;
           std::string child_base;
           size_t m = EnterElement(child, &child_scope, &child_base);
           WalkRssChannel(child, child_scope);
           LeaveElement(m);
-        } else if (Resolve(child, &child_local) == Ns::kNone &&
+        } else if (ResolveRss(child, &child_local) == Ns::kNone &&
                    child_local == "item" && RoomForItem()) {
           // Items after </channel>, as some RSS 0.9x generators write.
           Scope child_scope = scope;
@@ -598,6 +605,35 @@ class FeedWalker {
       *local = name.substr(colon + 1);
     }
     return ResolvePrefix(prefix);
+  }
+
+  // Resolve for RSS, whose core element names readers (iTunes, feedparser)
+  // match ignoring case: <TiTlE>, <PUBDATE> and <pubdate> are read under
+  // their RSS spelling.
+  Ns ResolveRss(pugi::xml_node node, std::string_view* local) {
+    Ns ns = Resolve(node, local);
+    if (ns == Ns::kNone || ns == Ns::kRss10 || ns == Ns::kRss090) {
+      *local = FoldRssName(*local);
+    }
+    return ns;
+  }
+
+  static std::string_view FoldRssName(std::string_view local) {
+    static constexpr std::string_view kNames[] = {
+        "channel",  "item",      "title",    "link",         "description",
+        "language", "pubDate",   "ttl",      "guid",         "author",
+        "category", "enclosure", "fullitem", "lastBuildDate"};
+    bool has_upper = false;
+    for (char c : local) has_upper |= (c >= 'A' && c <= 'Z');
+    if (!has_upper && local != "pubdate" && local != "lastbuilddate") {
+      return local;
+    }
+    for (std::string_view name : kNames) {
+      if (absl::EqualsIgnoreCase(internal::Av(name), internal::Av(local))) {
+        return name;
+      }
+    }
+    return local;
   }
 
   Ns ResolvePrefix(std::string_view prefix) const {
@@ -737,7 +773,7 @@ class FeedWalker {
       std::string base_storage;
       size_t mark = EnterElement(child, &child_scope, &base_storage);
       std::string_view local;
-      Ns ns = Resolve(child, &local);
+      Ns ns = ResolveRss(child, &local);
       if (ns == Ns::kNone || ns == Ns::kRss10 || ns == Ns::kRss090) {
         if (local == "item") {
           if (RoomForItem()) WalkRssItem(child, child_scope);
@@ -865,7 +901,7 @@ class FeedWalker {
       std::string base_storage;
       size_t mark = EnterElement(child, &child_scope, &base_storage);
       std::string_view local;
-      Ns ns = Resolve(child, &local);
+      Ns ns = ResolveRss(child, &local);
       if (ns == Ns::kRss10 || ns == Ns::kRss090 || ns == Ns::kNone) {
         if (local == "channel") {
           WalkRssChannel(child, child_scope);
@@ -1030,7 +1066,7 @@ class FeedWalker {
       std::string base_storage;
       size_t mark = EnterElement(child, &child_scope, &base_storage);
       std::string_view local;
-      Ns ns = Resolve(child, &local);
+      Ns ns = ResolveRss(child, &local);
       switch (ns) {
         case Ns::kNone:
         case Ns::kRss10:
@@ -1049,7 +1085,7 @@ class FeedWalker {
           } else if (local == "guid") {
             item.id = NodeText(child);
             std::string_view permalink =
-                Trim(child.attribute("isPermaLink").value());
+                Trim(AttributeIgnoreCase(child, "isPermaLink").value());
             item.id_is_permalink =
                 !absl::EqualsIgnoreCase(internal::Av(permalink), "false") &&
                 HasScheme(item.id);
@@ -1145,6 +1181,21 @@ class FeedWalker {
             fallbacks.itunes_summary = NodeText(child);
           } else if (local == "subtitle") {
             fallbacks.itunes_subtitle = NodeText(child);
+          } else if (local == "category") {
+            // <itunes:category text="Technology"> with at most one nested
+            // subcategory; feedparser makes each a tag.
+            AddCategory(&item,
+                        CollapseWhitespace(child.attribute("text").value()));
+            for (pugi::xml_node sub = child.first_child(); sub;
+                 sub = sub.next_sibling()) {
+              std::string_view sub_local;
+              if (sub.type() == pugi::node_element &&
+                  Resolve(sub, &sub_local) == Ns::kItunes &&
+                  sub_local == "category") {
+                AddCategory(&item,
+                            CollapseWhitespace(sub.attribute("text").value()));
+              }
+            }
           } else if (local == "keywords") {
             // Comma-separated; feedparser makes each one a tag.
             std::string keywords = NodeText(child);

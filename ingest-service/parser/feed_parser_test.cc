@@ -1419,5 +1419,53 @@ TEST(FeedParserTest, RssAuthorNameAndAddressInAnyOrder) {
   EXPECT_EQ(feed.items[5].authors[0].name, "jane@localhost");
 }
 
+TEST(FeedParserTest, PreAtomNamespacesReadAsAtom) {
+  for (const char* ns :
+       {"http://purl.org/echo/", "http://purl.org/pie/",
+        "http://example.com/necho", "http://example.com/newformat#"}) {
+    ParsedFeed feed = MustParse(absl::StrCat(
+        "<feed version=\"0.3\" xmlns=\"", ns,
+        "\"><title>Echo</title><entry><title>One</title></entry></feed>"));
+    EXPECT_EQ(feed.format, "atom0.3") << ns;
+    EXPECT_EQ(feed.title, "Echo") << ns;
+    ASSERT_EQ(feed.items.size(), 1u) << ns;
+    EXPECT_EQ(feed.items[0].title, "One") << ns;
+  }
+}
+
+TEST(FeedParserTest, RssCoreNamesMatchedIgnoringCase) {
+  ParsedFeed feed = MustParse(R"(<rss version="2.0"><channel>
+    <TiTlE>Mixed</TiTlE><lastbuilddate>Mon, 13 May 2024 09:30:00 GMT</lastbuilddate>
+    <ITEM><Title>One</Title><pubdate>Mon, 13 May 2024 08:00:00 GMT</pubdate>
+      <GUID ispermalink="false">urn:1</GUID></ITEM>
+  </channel></rss>)");
+  EXPECT_EQ(feed.title, "Mixed");
+  EXPECT_EQ(Rfc3339(feed.updated), "2024-05-13T09:30:00Z");
+  ASSERT_EQ(feed.items.size(), 1u);
+  EXPECT_EQ(feed.items[0].title, "One");
+  EXPECT_EQ(Rfc3339(feed.items[0].published), "2024-05-13T08:00:00Z");
+  EXPECT_EQ(feed.items[0].id, "urn:1");
+  EXPECT_FALSE(feed.items[0].id_is_permalink);
+}
+
+TEST(FeedParserTest, UpperCaseRssPubDateIsRead) {
+  ParsedFeed feed = MustParse(
+      "<RSS VERSION=\"0.91\"><CHANNEL><ITEM><TITLE>T</TITLE>"
+      "<PUBDATE>Mon, 13 May 2024 08:00:00 GMT</PUBDATE></ITEM>"
+      "</CHANNEL></RSS>");
+  ASSERT_EQ(feed.items.size(), 1u);
+  EXPECT_EQ(Rfc3339(feed.items[0].published), "2024-05-13T08:00:00Z");
+}
+
+TEST(FeedParserTest, ItunesItemCategoriesAndSubcategories) {
+  ParsedFeed feed = MustParse(R"(<rss version="2.0"
+      xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel>
+    <item><itunes:category text="Technology">
+      <itunes:category text="Gadgets"/></itunes:category></item>
+  </channel></rss>)");
+  ASSERT_EQ(feed.items.size(), 1u);
+  EXPECT_THAT(feed.items[0].categories, ElementsAre("Technology", "Gadgets"));
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest
