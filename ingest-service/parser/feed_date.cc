@@ -294,12 +294,18 @@ constexpr NamedValue kMonths[] = {
     {"augusztus", 8},
     {"szeptember", 9},
     {"október", 10},
+    // Misspellings feedparser's Hungarian table carries, so feeds written
+    // against it exist.
+    {"februári", 2},
+    {"máujus", 5},
     // Greek abbreviations as Greek feeds write them (capitalized: only ASCII
     // is case-folded here).
     {"Ιαν", 1},
     {"Φεβ", 2},
     {"Μάρ", 3},
     {"Μαρ", 3},
+    {"Μάώ", 3},  // feedparser's table has these for March
+    {"Μαώ", 3},
     {"Απρ", 4},
     {"Μάι", 5},
     {"Μαϊ", 5},

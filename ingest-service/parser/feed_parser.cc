@@ -1157,6 +1157,10 @@ class FeedWalker {
           if (local == "link") {
             AtomLink(child, child_scope, &item, &fallbacks.atom_link,
                      &fallbacks.atom_link_is_html);
+          } else if (local == "category") {
+            std::string_view term = Trim(child.attribute("term").value());
+            if (term.empty()) term = Trim(child.attribute("label").value());
+            AddCategory(&item, CollapseWhitespace(term));
           } else if (local == "updated") {
             fallbacks.atom_updated = ParseFeedDate(NodeText(child));
           } else if (local == "published" && !pub_date) {

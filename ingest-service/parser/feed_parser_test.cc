@@ -1467,5 +1467,14 @@ TEST(FeedParserTest, ItunesItemCategoriesAndSubcategories) {
   EXPECT_THAT(feed.items[0].categories, ElementsAre("Technology", "Gadgets"));
 }
 
+TEST(FeedParserTest, AtomCategoryInsideRssItem) {
+  ParsedFeed feed = MustParse(R"(<rss version="2.0"
+      xmlns:atom="http://www.w3.org/2005/Atom"><channel><item>
+    <category>plain</category><atom:category term="atomterm"/>
+  </item></channel></rss>)");
+  ASSERT_EQ(feed.items.size(), 1u);
+  EXPECT_THAT(feed.items[0].categories, ElementsAre("plain", "atomterm"));
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest
