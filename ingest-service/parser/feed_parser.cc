@@ -762,7 +762,7 @@ class FeedWalker {
     std::optional<absl::Time> last_build, pub_date, dc_date, dcterms_modified;
     std::optional<absl::Duration> sy_period;
     int64_t sy_frequency = 1;
-    std::string atom_link;
+    std::string atom_link, dc_description, itunes_description;
     if (!scope.lang.empty() && feed_->language.empty()) {
       feed_->language = std::string(scope.lang);
     }
@@ -798,7 +798,9 @@ class FeedWalker {
           }
         }
       } else if (ns == Ns::kDc) {
-        if (local == "date") {
+        if (local == "description") {
+          dc_description = NodeText(child);
+        } else if (local == "date") {
           dc_date = ParseFeedDate(NodeText(child));
         } else if (local == "language" && feed_->language.empty()) {
           feed_->language = std::string(Trim(NodeText(child)));
@@ -817,6 +819,12 @@ class FeedWalker {
             sy_frequency = 1;
           }
         }
+      } else if (ns == Ns::kItunes &&
+                 (local == "summary" || local == "subtitle")) {
+        // Podcast feeds often describe themselves only here; summary wins.
+        if (itunes_description.empty() || local == "summary") {
+          itunes_description = NodeText(child);
+        }
       } else if (ns == Ns::kAtom10 && local == "link" && atom_link.empty()) {
         std::string_view rel = Trim(child.attribute("rel").value());
         if (rel.empty() || rel == "alternate") {
@@ -826,6 +834,11 @@ class FeedWalker {
       LeaveElement(mark);
     }
     if (feed_->link.empty()) SetFeedLink(std::move(atom_link));
+    if (feed_->description.empty()) {
+      feed_->description = !dc_description.empty()
+                               ? std::move(dc_description)
+                               : std::move(itunes_description);
+    }
     feed_->updated = last_build ? last_build
                      : pub_date ? pub_date
                      : dc_date  ? dc_date
@@ -1161,6 +1174,16 @@ class FeedWalker {
             std::string_view term = Trim(child.attribute("term").value());
             if (term.empty()) term = Trim(child.attribute("label").value());
             AddCategory(&item, CollapseWhitespace(term));
+          } else if (local == "content" && item.content.empty()) {
+            bool html;
+            std::string text = AtomText(child, Ns::kAtom10, &html);
+            item.content = html ? std::move(text) : EscapeHtml(text);
+            if (html) ResolveHtml(&item.content, child_scope);
+          } else if (local == "summary" && fallbacks.dc_description.empty()) {
+            // Read like dc:description: used when the item has no
+            // <description>.
+            bool html;
+            fallbacks.dc_description = AtomText(child, Ns::kAtom10, &html);
           } else if (local == "updated") {
             fallbacks.atom_updated = ParseFeedDate(NodeText(child));
           } else if (local == "published" && !pub_date) {

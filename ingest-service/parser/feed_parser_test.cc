@@ -1476,5 +1476,39 @@ TEST(FeedParserTest, AtomCategoryInsideRssItem) {
   EXPECT_THAT(feed.items[0].categories, ElementsAre("plain", "atomterm"));
 }
 
+TEST(FeedParserTest, ChannelDescriptionFallsBackToDcThenItunes) {
+  ParsedFeed dc = MustParse(R"(<rss version="2.0"
+      xmlns:dc="http://purl.org/dc/elements/1.1/"
+      xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel>
+    <itunes:summary>Show notes</itunes:summary>
+    <dc:description>From DC</dc:description></channel></rss>)");
+  EXPECT_EQ(dc.description, "From DC");
+  ParsedFeed itunes = MustParse(R"(<rss version="2.0"
+      xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel>
+    <itunes:summary>Show notes</itunes:summary>
+    <itunes:subtitle>Short</itunes:subtitle></channel></rss>)");
+  EXPECT_EQ(itunes.description, "Show notes");
+  ParsedFeed own = MustParse(R"(<rss version="2.0"
+      xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel>
+    <itunes:subtitle>Short</itunes:subtitle>
+    <description>Own</description></channel></rss>)");
+  EXPECT_EQ(own.description, "Own");
+}
+
+TEST(FeedParserTest, AtomContentAndSummaryInsideRssItem) {
+  ParsedFeed feed = MustParse(R"(<rss version="2.0"
+      xmlns:atom="http://www.w3.org/2005/Atom"><channel>
+    <item><atom:content type="html">&lt;p&gt;Body&lt;/p&gt;</atom:content>
+      <atom:summary>Short</atom:summary></item>
+    <item><description>Own</description><atom:summary>Short</atom:summary>
+      <atom:content type="text">a &lt; b</atom:content></item>
+  </channel></rss>)");
+  ASSERT_EQ(feed.items.size(), 2u);
+  EXPECT_EQ(feed.items[0].content, "<p>Body</p>");
+  EXPECT_EQ(feed.items[0].summary, "Short");
+  EXPECT_EQ(feed.items[1].summary, "Own");
+  EXPECT_EQ(feed.items[1].content, "a &lt; b");
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest
