@@ -435,7 +435,8 @@ struct Scope {
 
 // Per-item values that only apply when the primary source is missing.
 struct ItemFallbacks {
-  std::optional<absl::Time> dc_date;
+  std::optional<absl::Time> dc_date;     // dc:date, dcterms:created/issued
+  std::optional<absl::Time> dc_updated;  // dc:date only
   std::optional<absl::Time> atom_updated;
   std::string media_title, media_description, itunes_summary, itunes_subtitle,
       dc_description;
@@ -1140,6 +1141,7 @@ class FeedWalker {
             }
           } else if (local == "date") {
             fallbacks.dc_date = ParseFeedDate(NodeText(child));
+          fallbacks.dc_updated = fallbacks.dc_date;
           } else if (local == "subject") {
             AddCategory(&item, CollapseWhitespace(NodeText(child)));
           } else if (local == "language") {
@@ -1247,6 +1249,9 @@ class FeedWalker {
     if (item.link.empty()) item.link = std::move(fallbacks.atom_link);
     item.published = pub_date ? pub_date : fallbacks.dc_date;
     if (!item.updated) item.updated = fallbacks.atom_updated;
+    // dc:date is the item's date without saying which: feedparser reads it
+    // as the update time and gofeed as both, so it stands in for either.
+    if (!item.updated) item.updated = fallbacks.dc_updated;
     ApplyFallbacks(&item, &fallbacks);
     FinishItem();
   }
@@ -1424,6 +1429,7 @@ class FeedWalker {
           AddCategory(&item, CollapseWhitespace(NodeText(child)));
         } else if (local == "date") {
           fallbacks.dc_date = ParseFeedDate(NodeText(child));
+          fallbacks.dc_updated = fallbacks.dc_date;
         } else if (local == "language") {
           item.language = std::string(Trim(NodeText(child)));
         }
@@ -1442,6 +1448,7 @@ class FeedWalker {
       LeaveElement(mark);
     }
     if (!item.published) item.published = created ? created : fallbacks.dc_date;
+    if (!item.updated) item.updated = fallbacks.dc_updated;
     ApplyFallbacks(&item, &fallbacks);
     FinishItem();
   }

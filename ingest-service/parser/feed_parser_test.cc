@@ -1510,5 +1510,24 @@ TEST(FeedParserTest, AtomContentAndSummaryInsideRssItem) {
   EXPECT_EQ(feed.items[1].content, "a &lt; b");
 }
 
+TEST(FeedParserTest, DcDateAlsoStandsInForTheUpdateTime) {
+  ParsedFeed feed = MustParse(R"(<rss version="2.0"
+      xmlns:dc="http://purl.org/dc/elements/1.1/"
+      xmlns:dcterms="http://purl.org/dc/terms/"><channel>
+    <item><dc:date>2024-05-13T09:30:00Z</dc:date></item>
+    <item><pubDate>Mon, 13 May 2024 08:00:00 GMT</pubDate>
+      <dc:date>2024-05-13T09:30:00Z</dc:date>
+      <dcterms:modified>2024-05-14T00:00:00Z</dcterms:modified></item>
+    <item><dcterms:created>2024-05-13T09:30:00Z</dcterms:created></item>
+  </channel></rss>)");
+  ASSERT_EQ(feed.items.size(), 3u);
+  EXPECT_EQ(Rfc3339(feed.items[0].published), "2024-05-13T09:30:00Z");
+  EXPECT_EQ(Rfc3339(feed.items[0].updated), "2024-05-13T09:30:00Z");
+  EXPECT_EQ(Rfc3339(feed.items[1].published), "2024-05-13T08:00:00Z");
+  EXPECT_EQ(Rfc3339(feed.items[1].updated), "2024-05-14T00:00:00Z");
+  EXPECT_EQ(Rfc3339(feed.items[2].published), "2024-05-13T09:30:00Z");
+  EXPECT_EQ(Rfc3339(feed.items[2].updated), "none");
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest
