@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "ingest-service/parser/encoding.h"
 #include "ingest-service/parser/html_entities.h"
+#include "ingest-service/parser/json_feed.h"
 #include "ingest-service/parser/url.h"
 #include "ingest-service/parser/xml_repair.h"
 
@@ -1570,6 +1571,9 @@ absl::StatusOr<ParsedFeed> ParseFeed(std::string_view body,
     return absl::ResourceExhaustedError(
         absl::StrCat("feed ", options.feed_url, ": document is ", body.size(),
                      " bytes, over the limit of ", options.max_document_bytes));
+  }
+  if (internal::LooksLikeJsonFeed(body)) {
+    return internal::ParseJsonFeed(body, options);
   }
   ParsedFeed feed;
   body = SkipGarbageBeforeDeclaration(body, &feed.warnings);
