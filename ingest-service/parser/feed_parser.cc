@@ -162,6 +162,13 @@ std::string ResolveUrl(std::string_view url, std::string_view base) {
 // Attributes whose value is a URL, as feedparser's relative-URI list has
 // them (it also checks the element; the attribute names are specific enough).
 bool IsUrlAttribute(std::string_view name) {
+  // Most attributes (class, alt, title, width, ...) fail this cheap test.
+  if (name.size() < 3 || name.size() > 10) return false;
+  char first = absl::ascii_tolower(static_cast<unsigned char>(name[0]));
+  if (first != 'h' && first != 's' && first != 'c' && first != 'p' &&
+      first != 'b' && first != 'a' && first != 'l' && first != 'u') {
+    return false;
+  }
   constexpr std::string_view kNames[] = {"href",     "src",        "cite",
                                          "poster",   "background", "action",
                                          "longdesc", "codebase",   "usemap"};
@@ -227,6 +234,7 @@ void ResolveHtmlUrls(std::string* html, std::string_view base) {
       if (value.empty() || HasScheme(value)) continue;
       std::string resolved = ResolveUrl(value, base);
       if (resolved == value) continue;
+      if (out.empty()) out.reserve(n + n / 4);
       out.append(in, copied, value_start - copied);
       out.append(resolved);
       copied = value_end;

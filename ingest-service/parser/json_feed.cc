@@ -9,6 +9,7 @@
 #include <google/protobuf/util/json_util.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <string>
 #include <utility>
 
@@ -110,16 +111,7 @@ class JsonFeedReader {
                 const std::vector<ParsedAuthor>& feed_authors) {
     ParsedItem& item = feed_->items.emplace_back();
     auto id = object.fields().find("id");
-    if (id != object.fields().end()) {
-      if (id->second.kind_case() == Value::kStringValue) {
-        item.id = std::string(
-            absl::StripAsciiWhitespace(Av(id->second.string_value())));
-      } else if (id->second.kind_case() == Value::kNumberValue &&
-                 std::isfinite(id->second.number_value())) {
-        // Version 1 allowed numbers; print integers without a fraction.
-        item.id = absl::StrFormat("%.17g", id->second.number_value());
-      }
-    }
+    if (id != object.fields().end()) item.id = IdText(id->second);
     item.link = Url(StringField(object, "url"));
     if (item.link.empty()) item.link = Url(StringField(object, "external_url"));
     item.id_is_permalink = !item.id.empty() && item.id == item.link;
@@ -171,6 +163,38 @@ class JsonFeedReader {
     Limit(&item.content);
   }
 
+  // The spec says a non-string id is to be coerced to a string; this is
+  // how feedparser prints scalars (objects and lists give no id).
+  static std::string IdText(const Value& value) {
+    switch (value.kind_case()) {
+      case Value::kStringValue: {
+        absl::string_view id = absl::StripAsciiWhitespace(value.string_value());
+        return std::string(id.data(), id.size());
+      }
+      case Value::kBoolValue:
+        return value.bool_value() ? "true" : "false";
+      case Value::kNullValue:
+        return "null";
+      case Value::kNumberValue: {
+        double v = value.number_value();
+        if (std::isnan(v)) return "NaN";
+        if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
+        if (v == std::floor(v) && std::fabs(v) < 1e15) {
+          return absl::StrFormat("%.0f", v);
+        }
+        // The shortest form that reads back as the same number, as Python
+        // prints floats ("0.1", not "0.10000000000000001").
+        for (int precision = 1; precision < 17; ++precision) {
+          std::string text = absl::StrFormat("%.*g", precision, v);
+          if (std::strtod(text.c_str(), nullptr) == v) return text;
+        }
+        return absl::StrFormat("%.17g", v);
+      }
+      default:
+        return {};
+    }
+  }
+
   // Version 1.1 "authors" (a list), else version 1 "author" (one object).
   std::vector<ParsedAuthor> Authors(const Struct& object) {
     std::vector<ParsedAuthor> authors;
@@ -179,7 +203,9 @@ class JsonFeedReader {
       author.name = CollapseWhitespace(StringField(person, "name"));
       std::string_view url = StringField(person, "url");
       if (absl::StartsWithIgnoreCase(Av(url), "mailto:")) {
-        author.email = std::string(url.substr(7));
+        // "mailto:jane@example.com?subject=Feed": the address only.
+        std::string_view address = url.substr(7);
+        author.email = std::string(address.substr(0, address.find('?')));
       } else {
         author.uri = Url(url);
       }

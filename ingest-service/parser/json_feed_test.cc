@@ -79,6 +79,24 @@ TEST(JsonFeedTest, Version1SingleAuthorAndBom) {
   EXPECT_EQ(feed->items[0].authors[0].name, "Ann");
 }
 
+TEST(JsonFeedTest, NonStringIdsAndMailtoParameters) {
+  absl::StatusOr<ParsedFeed> feed = ParseFeed(
+      R"({"items": [{"id": 0.1}, {"id": 100}, {"id": true}, {"id": null},
+          {"id": " x "}, {"id": {"a": 1}},
+          {"id": "m", "author": {"url": "mailto:a@example.com?subject=Hi"}}]})",
+      ParseOptions{});
+  ASSERT_TRUE(feed.ok()) << feed.status();
+  ASSERT_EQ(feed->items.size(), 7u);
+  EXPECT_EQ(feed->items[0].id, "0.1");
+  EXPECT_EQ(feed->items[1].id, "100");
+  EXPECT_EQ(feed->items[2].id, "true");
+  EXPECT_EQ(feed->items[3].id, "null");
+  EXPECT_EQ(feed->items[4].id, "x");
+  EXPECT_EQ(feed->items[5].id, "");
+  ASSERT_EQ(feed->items[6].authors.size(), 1u);
+  EXPECT_EQ(feed->items[6].authors[0].email, "a@example.com");
+}
+
 TEST(JsonFeedTest, NotAJsonFeed) {
   EXPECT_FALSE(ParseFeed("{\"title\": \"no items\"}", ParseOptions{}).ok());
   EXPECT_FALSE(ParseFeed("{not json", ParseOptions{}).ok());
