@@ -89,6 +89,15 @@ Utf8Scan ScanUtf8(std::string_view text) {
   return scan;
 }
 
+// True when `text` holds at least one valid multi-byte UTF-8 sequence.
+bool HasMultiByteUtf8(std::string_view text) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (static_cast<unsigned char>(text[i]) < 0x80) continue;
+    if (Utf8SequenceLength(text, i) > 1) return true;
+  }
+  return false;
+}
+
 // Copies `text` replacing each invalid byte with U+FFFD.
 std::string RepairUtf8(std::string_view text, size_t* replaced) {
   std::string out;
@@ -331,6 +340,18 @@ std::string_view ToUtf8(std::string_view body, std::string_view charset_hint,
         warnings->push_back(absl::StrCat(
             "invalid UTF-8 at line ", LineOf(body, scan.first_invalid),
             "; decoded as ", hint, " from the HTTP charset"));
+        return *storage;
+      }
+    }
+    if (charset == "utf-8" && !HasMultiByteUtf8(body)) {
+      // Not one valid multi-byte sequence: the text is in a legacy 8-bit
+      // charset that nothing named. Read it as windows-1252, feedparser's
+      // last resort too, rather than lose every non-ASCII letter.
+      size_t replaced = 0;
+      if (Transcode(body, "WINDOWS-1252", storage, &replaced)) {
+        warnings->push_back(absl::StrCat(
+            "invalid UTF-8 at line ", LineOf(body, scan.first_invalid),
+            " and no UTF-8 sequence anywhere; read as windows-1252"));
         return *storage;
       }
     }

@@ -102,17 +102,30 @@ TEST(EncodingTest, WrongDeclarationRepaired) {
 }
 
 TEST(EncodingTest, InvalidUtf8BytesReplaced) {
+  // Mostly UTF-8 ("é" is valid) with stray bytes: only those are lost.
   Result r = Title(Rss("UTF-8",
-                       "a\xFF"
+                       "\xC3\xA9 a\xFF"
                        "b\xC3"));
   EXPECT_EQ(r.title,
-            "a\xEF\xBF\xBD"
+            "\xC3\xA9 a\xEF\xBF\xBD"
             "b\xEF\xBF\xBD");
   ASSERT_FALSE(r.warnings.empty());
   EXPECT_NE(r.warnings[0].find("line 2"), std::string::npos);
   // Overlong and surrogate encodings are invalid too.
-  EXPECT_EQ(Title(Rss("", "\xC0\xAF\xED\xA0\x80")).title,
-            "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_EQ(Title(Rss("", "\xC3\xA9\xC0\xAF\xED\xA0\x80")).title,
+            "\xC3\xA9\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"
+            "\xEF\xBF\xBD");
+}
+
+TEST(EncodingTest, NoUtf8AtAllReadAsWindows1252) {
+  // Nothing names a charset and no byte sequence is UTF-8: a legacy 8-bit
+  // document, read as feedparser's last resort reads it.
+  Result r = Title(Rss("", "caf\xE9 \x93quoted\x94"));
+  EXPECT_EQ(r.title, "caf\xC3\xA9 \xE2\x80\x9Cquoted\xE2\x80\x9D");
+  ASSERT_FALSE(r.warnings.empty());
+  EXPECT_NE(r.warnings[0].find("windows-1252"), std::string::npos);
+  // The same when the declaration says UTF-8 and the bytes disagree.
+  EXPECT_EQ(Title(Rss("UTF-8", "caf\xE9")).title, "caf\xC3\xA9");
 }
 
 TEST(EncodingTest, UnknownCharsetFallsBackToUtf8) {
