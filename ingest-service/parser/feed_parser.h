@@ -146,7 +146,8 @@ struct ParsedFeed {
 // InvalidArgument: the bytes are not XML even after repair (the message names
 // options.feed_url and the line:column of the fault), or the root element is
 // not a feed, or a JSON document is not a JSON Feed.
-// ResourceExhausted: the document exceeds max_document_bytes or max_depth.
+// ResourceExhausted: the document exceeds max_document_bytes or max_depth,
+// or a JSON Feed holds more values than max_items items could need.
 absl::StatusOr<ParsedFeed> ParseFeed(std::string_view body,
                                      const ParseOptions& options);
 

@@ -273,6 +273,20 @@ bool LooksLikeJsonFeed(std::string_view body) {
 absl::StatusOr<ParsedFeed> ParseJsonFeed(std::string_view body,
                                          const ParseOptions& options) {
   if (body.starts_with("\xEF\xBB\xBF")) body.remove_prefix(3);
+  // A Struct costs tens of bytes per JSON value, so a small document of
+  // "[],[],..." could cost hundreds of megabytes. Values are bounded by the
+  // structural characters; allow what max_items items of a few dozen
+  // members each can need.
+  size_t structural = 0;
+  for (char c : body) {
+    structural += (c == ',' || c == '[' || c == '{' || c == ':');
+  }
+  const size_t max_values = options.max_items * 64 + 10000;
+  if (structural > max_values) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("feed ", options.feed_url,
+                     ": JSON document has more than ", max_values, " values"));
+  }
   Struct root;
   google::protobuf::util::JsonParseOptions json_options;
   json_options.ignore_unknown_fields = true;

@@ -21,7 +21,9 @@ bool LooksLikeJsonFeed(std::string_view body);
 // date_modified, authors (1.1) or author (1), tags and attachments.
 // Relative URLs resolve against home_page_url, else options.feed_url.
 // InvalidArgument: not JSON, or JSON without "items" and a jsonfeed.org
-// version.
+// version. ResourceExhausted: more JSON values than
+// 64 * options.max_items + 10000 (checked before parsing, so that a small
+// hostile document cannot cost much memory).
 absl::StatusOr<ParsedFeed> ParseJsonFeed(std::string_view body,
                                          const ParseOptions& options);
 

@@ -97,6 +97,16 @@ TEST(JsonFeedTest, NonStringIdsAndMailtoParameters) {
   EXPECT_EQ(feed->items[6].authors[0].email, "a@example.com");
 }
 
+TEST(JsonFeedTest, TooManyValuesRefusedBeforeParsing) {
+  ParseOptions options;
+  options.max_items = 10;
+  std::string body = "{\"items\": [";
+  for (int i = 0; i < 20000; ++i) body += "[],";
+  body += "[]]}";
+  absl::StatusOr<ParsedFeed> feed = ParseFeed(body, options);
+  EXPECT_EQ(feed.status().code(), absl::StatusCode::kResourceExhausted);
+}
+
 TEST(JsonFeedTest, NotAJsonFeed) {
   EXPECT_FALSE(ParseFeed("{\"title\": \"no items\"}", ParseOptions{}).ok());
   EXPECT_FALSE(ParseFeed("{not json", ParseOptions{}).ok());
