@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <iconv.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -88,6 +89,15 @@ Utf8Scan ScanUtf8(std::string_view text) {
   return scan;
 }
 
+// True when `text` holds at least one valid multi-byte UTF-8 sequence.
+bool HasMultiByteUtf8(std::string_view text) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (static_cast<unsigned char>(text[i]) < 0x80) continue;
+    if (Utf8SequenceLength(text, i) > 1) return true;
+  }
+  return false;
+}
+
 // Copies `text` replacing each invalid byte with U+FFFD.
 std::string RepairUtf8(std::string_view text, size_t* replaced) {
   std::string out;
@@ -149,6 +159,30 @@ std::string CanonicalCharset(std::string_view label) {
     return "UTF-16LE";
   }
   if (name == "utf-16be") return "UTF-16BE";
+  // Labels Python knows and iconv spells differently (feedparser's
+  // encoding tests use them all).
+  if (name == "mac-roman" || name == "macroman" || name == "x-mac-roman" ||
+      name == "csmacintosh" || name == "macintosh" || name == "mac") {
+    return "MACINTOSH";
+  }
+  if (name == "maccentraleurope" || name == "mac-latin2" ||
+      name == "maclatin2" || name == "x-mac-ce" ||
+      name == "mac-centraleurope") {
+    return "MAC-CENTRALEUROPE";
+  }
+  if (name == "mac-cyrillic" || name == "maccyrillic" ||
+      name == "x-mac-cyrillic") {
+    return "MAC-CYRILLIC";
+  }
+  if (name == "mac-iceland" || name == "maciceland") return "MAC-IS";
+  if (name == "cp_is" || name == "csibm861") return "CP861";
+  // Python's "dbcs" is the Windows ANSI code page.
+  if (name == "dbcs") return "WINDOWS-1252";
+  if (name.starts_with("ebcdic_")) {
+    for (char& c : name) {
+      if (c == '_') c = '-';
+    }
+  }
   return absl::AsciiStrToUpper(name);
 }
 
@@ -255,6 +289,18 @@ std::string_view ToUtf8(std::string_view body, std::string_view charset_hint,
   } else if (body.size() >= 2 && body[0] == '\0' && body[1] == '<') {
     charset = "UTF-16BE";
     from_bom = true;
+  } else if (body.starts_with("\x4C\x6F\xA7\x94")) {
+    // "<?xm" in EBCDIC: every EBCDIC code page agrees on the declaration's
+    // characters, so read it as CP037 to learn which page the rest is in.
+    std::string head;
+    size_t replaced = 0;
+    charset = "CP037";
+    if (Transcode(body.substr(0, std::min<size_t>(body.size(), 512)), charset,
+                  &head, &replaced)) {
+      std::string_view declared = DeclaredEncoding(head);
+      if (!declared.empty()) charset = CanonicalCharset(declared);
+    }
+    from_bom = true;
   }
   const std::string hint =
       charset_hint.empty() ? std::string() : CanonicalCharset(charset_hint);
@@ -294,6 +340,18 @@ std::string_view ToUtf8(std::string_view body, std::string_view charset_hint,
         warnings->push_back(absl::StrCat(
             "invalid UTF-8 at line ", LineOf(body, scan.first_invalid),
             "; decoded as ", hint, " from the HTTP charset"));
+        return *storage;
+      }
+    }
+    if (charset == "utf-8" && !HasMultiByteUtf8(body)) {
+      // Not one valid multi-byte sequence: the text is in a legacy 8-bit
+      // charset that nothing named. Read it as windows-1252, feedparser's
+      // last resort too, rather than lose every non-ASCII letter.
+      size_t replaced = 0;
+      if (Transcode(body, "WINDOWS-1252", storage, &replaced)) {
+        warnings->push_back(absl::StrCat(
+            "invalid UTF-8 at line ", LineOf(body, scan.first_invalid),
+            " and no UTF-8 sequence anywhere; read as windows-1252"));
         return *storage;
       }
     }

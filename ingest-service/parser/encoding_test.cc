@@ -102,17 +102,30 @@ TEST(EncodingTest, WrongDeclarationRepaired) {
 }
 
 TEST(EncodingTest, InvalidUtf8BytesReplaced) {
+  // Mostly UTF-8 ("é" is valid) with stray bytes: only those are lost.
   Result r = Title(Rss("UTF-8",
-                       "a\xFF"
+                       "\xC3\xA9 a\xFF"
                        "b\xC3"));
   EXPECT_EQ(r.title,
-            "a\xEF\xBF\xBD"
+            "\xC3\xA9 a\xEF\xBF\xBD"
             "b\xEF\xBF\xBD");
   ASSERT_FALSE(r.warnings.empty());
   EXPECT_NE(r.warnings[0].find("line 2"), std::string::npos);
   // Overlong and surrogate encodings are invalid too.
-  EXPECT_EQ(Title(Rss("", "\xC0\xAF\xED\xA0\x80")).title,
-            "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_EQ(Title(Rss("", "\xC3\xA9\xC0\xAF\xED\xA0\x80")).title,
+            "\xC3\xA9\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"
+            "\xEF\xBF\xBD");
+}
+
+TEST(EncodingTest, NoUtf8AtAllReadAsWindows1252) {
+  // Nothing names a charset and no byte sequence is UTF-8: a legacy 8-bit
+  // document, read as feedparser's last resort reads it.
+  Result r = Title(Rss("", "caf\xE9 \x93quoted\x94"));
+  EXPECT_EQ(r.title, "caf\xC3\xA9 \xE2\x80\x9Cquoted\xE2\x80\x9D");
+  ASSERT_FALSE(r.warnings.empty());
+  EXPECT_NE(r.warnings[0].find("windows-1252"), std::string::npos);
+  // The same when the declaration says UTF-8 and the bytes disagree.
+  EXPECT_EQ(Title(Rss("UTF-8", "caf\xE9")).title, "caf\xC3\xA9");
 }
 
 TEST(EncodingTest, UnknownCharsetFallsBackToUtf8) {
@@ -134,6 +147,72 @@ TEST(EncodingTest, TruncateUtf8KeepsWholeSequences) {
   internal::TruncateUtf8(&s, 2);
   EXPECT_EQ(s, "a");
   EXPECT_EQ(internal::ValidUtf8Prefix("ab\xFF"), 2u);
+}
+
+TEST(EncodingTest, PythonStyleLabelsIconvSpellsDifferently) {
+  // 0x80 is 'Ä' in Mac OS Roman and Central European, 'А' in Mac Cyrillic.
+  EXPECT_EQ(Title(Rss("mac-roman", "\x80")).title, "\xC3\x84");
+  EXPECT_EQ(Title(Rss("x-mac-roman", "\x80")).title, "\xC3\x84");
+  EXPECT_EQ(Title(Rss("maccentraleurope", "\x80")).title, "\xC3\x84");
+  EXPECT_EQ(Title(Rss("mac-cyrillic", "\x80")).title, "\xD0\x90");
+  // 0x80 is 'Ç' in code page 861 and '€' in windows-1252 ("dbcs").
+  EXPECT_EQ(Title(Rss("cp_is", "\x80")).title, "\xC3\x87");
+  EXPECT_EQ(Title(Rss("dbcs", "\x80")).title, "\xE2\x82\xAC");
+}
+
+// ASCII text as CP037 (EBCDIC US) bytes; enough of the table for markup.
+std::string ToCp037(std::string_view ascii) {
+  std::string out;
+  for (char c : ascii) {
+    unsigned char e;
+    if (c >= 'a' && c <= 'i')
+      e = 0x81 + (c - 'a');
+    else if (c >= 'j' && c <= 'r')
+      e = 0x91 + (c - 'j');
+    else if (c >= 's' && c <= 'z')
+      e = 0xA2 + (c - 's');
+    else if (c >= 'A' && c <= 'I')
+      e = 0xC1 + (c - 'A');
+    else if (c >= 'J' && c <= 'R')
+      e = 0xD1 + (c - 'J');
+    else if (c >= 'S' && c <= 'Z')
+      e = 0xE2 + (c - 'S');
+    else if (c >= '0' && c <= '9')
+      e = 0xF0 + (c - '0');
+    else if (c == ' ')
+      e = 0x40;
+    else if (c == '<')
+      e = 0x4C;
+    else if (c == '>')
+      e = 0x6E;
+    else if (c == '?')
+      e = 0x6F;
+    else if (c == '=')
+      e = 0x7E;
+    else if (c == '"')
+      e = 0x7F;
+    else if (c == '/')
+      e = 0x61;
+    else if (c == '.')
+      e = 0x4B;
+    else if (c == '-')
+      e = 0x60;
+    else
+      e = 0x6F;
+    out.push_back(static_cast<char>(e));
+  }
+  return out;
+}
+
+TEST(EncodingTest, EbcdicDocumentReadThroughItsDeclaration) {
+  std::string body = ToCp037(
+      "<?xml version=\"1.0\" encoding=\"cp500\"?>"
+      "<rss version=\"2.0\"><channel><item><title>Hello</title>"
+      "</item></channel></rss>");
+  EXPECT_EQ(Title(body).title, "Hello");
+  // 0x4A is '[' in cp500 but '\xC2\xA2' in cp037: the declaration decides.
+  body.insert(body.find(ToCp037("</title>")), "\x4A");
+  EXPECT_EQ(Title(body).title, "Hello[");
 }
 
 }  // namespace

@@ -108,9 +108,16 @@ std::optional<absl::Time> ParseIso8601(std::string_view text) {
   } else {
     if (pos >= text.size() || text[pos] != '-') return std::nullopt;
     ++pos;
+    // Google once wrote three-digit months ("2003-012-31"); the zero is
+    // padding, not an ordinal date.
+    if (pos + 4 < text.size() && text[pos] == '0' && IsDigit(text[pos + 1]) &&
+        IsDigit(text[pos + 2]) && text[pos + 3] == '-') {
+      ++pos;
+    }
     if (pos + 3 <= text.size() && IsDigit(text[pos]) &&
         IsDigit(text[pos + 1]) && IsDigit(text[pos + 2]) &&
-        (pos + 3 == text.size() || !IsDigit(text[pos + 3]))) {
+        (pos + 3 == text.size() ||
+         (!IsDigit(text[pos + 3]) && text[pos + 3] != '-'))) {
       // Ordinal date "2024-134": day of the year.
       int ordinal = 0;
       ReadNumber(text, &pos, 3, 3, &ordinal);
@@ -287,12 +294,18 @@ constexpr NamedValue kMonths[] = {
     {"augusztus", 8},
     {"szeptember", 9},
     {"október", 10},
+    // Misspellings feedparser's Hungarian table carries, so feeds written
+    // against it exist.
+    {"februári", 2},
+    {"máujus", 5},
     // Greek abbreviations as Greek feeds write them (capitalized: only ASCII
     // is case-folded here).
     {"Ιαν", 1},
     {"Φεβ", 2},
     {"Μάρ", 3},
     {"Μαρ", 3},
+    {"Μάώ", 3},  // feedparser's table has these for March
+    {"Μαώ", 3},
     {"Απρ", 4},
     {"Μάι", 5},
     {"Μαϊ", 5},
@@ -500,6 +513,8 @@ std::optional<absl::Time> ParseRfc822(std::string_view input) {
       // "Jan 2, 2024 at 3:04pm".
       if (word == "t" && pos < n && IsDigit(text[pos]) && !hour) continue;
       if (word == "at" && !hour) continue;
+      // "Etc/GMT": the tz database's spelling of a plain zone.
+      if (word == "etc" && pos < n && text[pos] == '/' && !offset) continue;
       if (word == kKoreanAm || word == kKoreanPm) {
         if (hour) return std::nullopt;
         korean_pm = word == kKoreanPm;
@@ -556,6 +571,51 @@ std::optional<absl::Time> ParseRfc822(std::string_view input) {
                   second.value_or(0), 0, offset.value_or(0));
 }
 
+// ISO 8601 dates with a two-digit year, which feedparser reads in the
+// current century: "-0312" / "-03-12" (year and month), "031231" and
+// "03-12-31" (year, month, day), "03335" (year and day of the year). Only
+// these exact shapes, so that "13-05-24" style day-first dates and plain
+// numbers are left to the other parsers.
+std::optional<absl::Time> ParseIsoTwoDigitYear(std::string_view text) {
+  auto digits = [&](size_t at, size_t count) {
+    if (at + count > text.size()) return -1;
+    int v = 0;
+    for (size_t i = at; i < at + count; ++i) {
+      if (!IsDigit(text[i])) return -1;
+      v = v * 10 + (text[i] - '0');
+    }
+    return v;
+  };
+  int yy = -1, month = 1, day = 1;
+  if (text.size() == 5 && text[0] == '-') {  // -YYMM
+    yy = digits(1, 2);
+    month = digits(3, 2);
+  } else if (text.size() == 6 && text[0] == '-' && text[3] == '-') {  // -YY-MM
+    yy = digits(1, 2);
+    month = digits(4, 2);
+  } else if (text.size() == 6) {  // YYMMDD
+    yy = digits(0, 2);
+    month = digits(2, 2);
+    day = digits(4, 2);
+  } else if (text.size() == 8 && text[2] == '-' && text[5] == '-') {
+    yy = digits(0, 2);
+    month = digits(3, 2);
+    day = digits(6, 2);
+  } else if (text.size() == 5) {  // YYDDD
+    yy = digits(0, 2);
+    int ordinal = digits(2, 3);
+    if (yy < 0 || ordinal < 1 || ordinal > 366) return std::nullopt;
+    absl::CivilDay civil = absl::CivilDay(2000 + yy, 1, 1) + (ordinal - 1);
+    if (civil.year() != 2000 + yy) return std::nullopt;
+    month = civil.month();
+    day = civil.day();
+  } else {
+    return std::nullopt;
+  }
+  if (yy < 0 || month < 0 || day < 0) return std::nullopt;
+  return MakeTime(2000 + yy, month, day, 0, 0, 0, 0, 0);
+}
+
 }  // namespace
 
 std::optional<absl::Time> ParseFeedDate(std::string_view text) {
@@ -572,6 +632,9 @@ std::optional<absl::Time> ParseFeedDate(std::string_view text) {
       IsDigit(text[2]) && IsDigit(text[3]) &&
       (text[4] == '-' || IsDigit(text[4]))) {
     if (std::optional<absl::Time> t = ParseIso8601(text)) return t;
+  }
+  if (text.size() <= 8 && (IsDigit(text[0]) || text[0] == '-')) {
+    if (std::optional<absl::Time> t = ParseIsoTwoDigitYear(text)) return t;
   }
   return ParseRfc822(text);
 }

@@ -177,6 +177,29 @@ TEST(FeedDateTest, ImpossibleValuesAreNotDates) {
   EXPECT_EQ(Parsed("Sun, 16 Dec 2012 10:61:00 GMT"), "none");
 }
 
+TEST(FeedDateTest, MonthSpellingsOfFeedparsersTables) {
+  EXPECT_EQ(Parsed("2024-febru\xC3\xA1ri-13T9:30+02:00"),
+            "2024-02-13T07:30:00Z");
+  EXPECT_EQ(Parsed("2024-m\xC3\xA1ujus-13T9:30+02:00"), "2024-05-13T07:30:00Z");
+  EXPECT_EQ(Parsed("\xCE\x94\xCE\xB5\xCF\x85, 13 \xCE\x9C\xCE\xB1\xCF\x8E "
+                   "2024 09:30:00 GMT"),
+            "2024-03-13T09:30:00Z");
+}
+
+TEST(FeedDateTest, IsoTwoDigitYears) {
+  EXPECT_EQ(Parsed("-2405"), "2024-05-01T00:00:00Z");
+  EXPECT_EQ(Parsed("-24-05"), "2024-05-01T00:00:00Z");
+  EXPECT_EQ(Parsed("240513"), "2024-05-13T00:00:00Z");
+  EXPECT_EQ(Parsed("24-05-13"), "2024-05-13T00:00:00Z");
+  EXPECT_EQ(Parsed("24134"), "2024-05-13T00:00:00Z");
+  EXPECT_EQ(Parsed("24-13-05"), "none");
+}
+
+TEST(FeedDateTest, PaddedMonthAndTzDatabaseZone) {
+  EXPECT_EQ(Parsed("2024-005-13T09:30:00+00:00"), "2024-05-13T09:30:00Z");
+  EXPECT_EQ(Parsed("Mon, 13 May 2024 09:30:00 Etc/GMT"),
+            "2024-05-13T09:30:00Z");
+}
 
 TEST(FeedDateTest, AllNumericAndConversationalDates) {
   EXPECT_EQ(Parsed("13.05.2024 09:30"), "2024-05-13T09:30:00Z");

@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "ingest-service/parser/encoding.h"
 #include "ingest-service/parser/html_entities.h"
+#include "ingest-service/parser/json_feed.h"
 #include "ingest-service/parser/url.h"
 #include "ingest-service/parser/xml_repair.h"
 
@@ -58,6 +59,13 @@ struct KnownNamespace {
 constexpr KnownNamespace kNamespaces[] = {
     {"http://www.w3.org/2005/Atom", Ns::kAtom10},
     {"http://purl.org/atom/ns#", Ns::kAtom03},
+    // Working names of Atom before 0.3 (Echo, Pie, Necho), which feedparser
+    // still reads as Atom.
+    {"http://example.com/newformat#", Ns::kAtom03},
+    {"http://example.com/necho", Ns::kAtom03},
+    {"http://purl.org/echo/", Ns::kAtom03},
+    {"http://purl.org/pie/", Ns::kAtom03},
+    {"uri/of/echo/namespace#", Ns::kAtom03},
     {"http://purl.org/rss/1.0/", Ns::kRss10},
     {"http://my.netscape.com/rdf/simple/0.9/", Ns::kRss090},
     {"http://www.w3.org/1999/02/22-rdf-syntax-ns#", Ns::kRdf},
@@ -151,6 +159,92 @@ std::string ResolveUrl(std::string_view url, std::string_view base) {
   return result;
 }
 
+// Attributes whose value is a URL, as feedparser's relative-URI list has
+// them (it also checks the element; the attribute names are specific enough).
+bool IsUrlAttribute(std::string_view name) {
+  // Most attributes (class, alt, title, width, ...) fail this cheap test.
+  if (name.size() < 3 || name.size() > 10) return false;
+  char first = absl::ascii_tolower(static_cast<unsigned char>(name[0]));
+  if (first != 'h' && first != 's' && first != 'c' && first != 'p' &&
+      first != 'b' && first != 'a' && first != 'l' && first != 'u') {
+    return false;
+  }
+  constexpr std::string_view kNames[] = {"href",     "src",        "cite",
+                                         "poster",   "background", "action",
+                                         "longdesc", "codebase",   "usemap"};
+  for (std::string_view n : kNames) {
+    if (absl::EqualsIgnoreCase(internal::Av(name), internal::Av(n))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool IsNameChar(char c) {
+  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' ||
+         c == '_' || c == ':';
+}
+
+// Resolves relative URLs in the href/src/... attributes of an HTML fragment
+// against `base`, as feedparser does for summaries and content: a reader
+// shown the fragment out of the feed cannot resolve them. One linear scan;
+// the fragment is rewritten only when a URL changes.
+void ResolveHtmlUrls(std::string* html, std::string_view base) {
+  if (base.empty() || html->find('<') == std::string::npos) return;
+  const std::string& in = *html;
+  const size_t n = in.size();
+  std::string out;
+  size_t copied = 0;  // in[0, copied) is already in `out`
+  size_t pos = 0;
+  while ((pos = in.find('<', pos)) != std::string::npos) {
+    ++pos;
+    if (pos >= n || !absl::ascii_isalpha(static_cast<unsigned char>(in[pos]))) {
+      continue;
+    }
+    while (pos < n && IsNameChar(in[pos])) ++pos;  // element name
+    // Attributes up to the end of the tag.
+    while (pos < n && in[pos] != '>' && in[pos] != '<') {
+      if (!IsNameChar(in[pos])) {
+        ++pos;
+        continue;
+      }
+      size_t name_start = pos;
+      while (pos < n && IsNameChar(in[pos])) ++pos;
+      std::string_view name(in.data() + name_start, pos - name_start);
+      while (pos < n && IsSpaceChar(in[pos])) ++pos;
+      if (pos >= n || in[pos] != '=') continue;
+      ++pos;
+      while (pos < n && IsSpaceChar(in[pos])) ++pos;
+      if (pos >= n) break;
+      size_t value_start, value_end;
+      if (in[pos] == '"' || in[pos] == '\'') {
+        char quote = in[pos];
+        value_start = pos + 1;
+        value_end = in.find(quote, value_start);
+        if (value_end == std::string::npos) value_end = n;
+        pos = value_end < n ? value_end + 1 : n;
+      } else {
+        value_start = pos;
+        while (pos < n && !IsSpaceChar(in[pos]) && in[pos] != '>') ++pos;
+        value_end = pos;
+      }
+      if (!IsUrlAttribute(name)) continue;
+      std::string_view value = Trim(
+          std::string_view(in.data() + value_start, value_end - value_start));
+      if (value.empty() || HasScheme(value)) continue;
+      std::string resolved = ResolveUrl(value, base);
+      if (resolved == value) continue;
+      if (out.empty()) out.reserve(n + n / 4);
+      out.append(in, copied, value_start - copied);
+      out.append(resolved);
+      copied = value_end;
+    }
+  }
+  if (copied == 0) return;
+  out.append(in, copied, std::string::npos);
+  *html = std::move(out);
+}
+
 class StringWriter : public pugi::xml_writer {
  public:
   explicit StringWriter(std::string* out) : out_(out) {}
@@ -239,47 +333,81 @@ std::string EscapeHtml(std::string_view text) {
   return out;
 }
 
-// "jane@example.com (Jane Doe)", "Jane Doe <jane@example.com>", a name or
-// an address.
+bool IsEmailLocalChar(char c) {
+  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' ||
+         c == '-' || c == '.' || c == '+';
+}
+
+bool IsEmailDomainChar(char c) {
+  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' ||
+         c == '.';
+}
+
+// The first e-mail address in `text` (local@domain.tld), or empty.
+std::string_view FindEmail(std::string_view text) {
+  size_t at = 0;
+  while ((at = text.find('@', at)) != std::string_view::npos) {
+    size_t begin = at;
+    while (begin > 0 && IsEmailLocalChar(text[begin - 1])) --begin;
+    size_t end = at + 1;
+    while (end < text.size() && IsEmailDomainChar(text[end])) ++end;
+    while (end > at + 1 && text[end - 1] == '.') --end;  // sentence full stop
+    std::string_view domain = text.substr(at + 1, end - at - 1);
+    size_t dot = domain.rfind('.');
+    if (begin < at && dot != std::string_view::npos && dot > 0 &&
+        dot + 1 < domain.size()) {
+      return text.substr(begin, end - begin);
+    }
+    at = end > at ? end : at + 1;
+  }
+  return {};
+}
+
+// An author as RSS writes it: "jane@example.com (Jane Doe)", "Jane Doe
+// <jane@example.com>", "Jane Doe (jane@example.com)", a name or an address.
+// As feedparser does: the first address found is the e-mail, and what is
+// left once it and its brackets are removed is the name.
 ParsedAuthor ParseAuthorText(std::string_view text) {
   text = Trim(text);
   ParsedAuthor author;
   if (text.empty()) return author;
-  if (text.back() == ')') {
-    size_t open = text.rfind('(');
-    if (open != std::string_view::npos && open > 0) {
-      std::string_view before = Trim(text.substr(0, open));
-      std::string_view inside =
-          Trim(text.substr(open + 1, text.size() - open - 2));
-      if (before.find('@') != std::string_view::npos &&
-          before.find(' ') == std::string_view::npos) {
-        author.email = std::string(before);
-        author.name = std::string(inside);
-        return author;
-      }
-    }
-  }
-  if (text.back() == '>') {
-    size_t open = text.rfind('<');
-    if (open != std::string_view::npos) {
-      std::string_view inside = text.substr(open + 1, text.size() - open - 2);
-      if (inside.find('@') != std::string_view::npos) {
-        author.email = std::string(Trim(inside));
-        std::string_view name = Trim(text.substr(0, open));
-        if (name.size() >= 2 && name.front() == '"' && name.back() == '"') {
-          name = name.substr(1, name.size() - 2);
-        }
-        author.name = std::string(name);
-        return author;
-      }
-    }
-  }
-  if (text.find('@') != std::string_view::npos &&
-      text.find(' ') == std::string_view::npos) {
-    author.email = std::string(text);
-  } else {
+  std::string_view email = FindEmail(text);
+  if (email.empty()) {
     author.name = CollapseWhitespace(text);
+    return author;
   }
+  author.email = std::string(email);
+  size_t at = static_cast<size_t>(email.data() - text.data());
+  std::string_view before = text.substr(0, at);
+  std::string_view after = text.substr(at + email.size());
+  if (absl::EndsWithIgnoreCase(internal::Av(before), "mailto:")) {
+    before.remove_suffix(7);
+  }
+  // Drop the brackets around the address: "(", "<", "[" just before it and
+  // their partners just after.
+  before = Trim(before);
+  after = Trim(after);
+  if (!before.empty() && !after.empty() &&
+      ((before.back() == '(' && after.front() == ')') ||
+       (before.back() == '<' && after.front() == '>') ||
+       (before.back() == '[' && after.front() == ']'))) {
+    before.remove_suffix(1);
+    after.remove_prefix(1);
+  }
+  std::string name =
+      absl::StrCat(internal::Av(Trim(before)), " ", internal::Av(Trim(after)));
+  std::string_view n = Trim(name);
+  while (!n.empty() && (n.back() == ',' || n.back() == ';' || n.back() == '-' ||
+                        IsSpaceChar(n.back()))) {
+    n.remove_suffix(1);
+  }
+  if (n.size() >= 2 && n.front() == '(' && n.back() == ')') {
+    n = Trim(n.substr(1, n.size() - 2));
+  }
+  if (n.size() >= 2 && n.front() == '"' && n.back() == '"') {
+    n = n.substr(1, n.size() - 2);
+  }
+  author.name = CollapseWhitespace(n);
   return author;
 }
 
@@ -316,7 +444,8 @@ struct Scope {
 
 // Per-item values that only apply when the primary source is missing.
 struct ItemFallbacks {
-  std::optional<absl::Time> dc_date;
+  std::optional<absl::Time> dc_date;     // dc:date, dcterms:created/issued
+  std::optional<absl::Time> dc_updated;  // dc:date only
   std::optional<absl::Time> atom_updated;
   std::string media_title, media_description, itunes_summary, itunes_subtitle,
       dc_description;
@@ -361,14 +490,14 @@ class FeedWalker {
            child = child.next_sibling()) {
         if (child.type() != pugi::node_element) continue;
         std::string_view child_local;
-        if (Resolve(child, &child_local) == Ns::kNone &&
+        if (ResolveRss(child, &child_local) == Ns::kNone &&
             child_local == "channel") {
           Scope child_scope = scope;
           std::string child_base;
           size_t m = EnterElement(child, &child_scope, &child_base);
           WalkRssChannel(child, child_scope);
           LeaveElement(m);
-        } else if (Resolve(child, &child_local) == Ns::kNone &&
+        } else if (ResolveRss(child, &child_local) == Ns::kNone &&
                    child_local == "item" && RoomForItem()) {
           // Items after </channel>, as some RSS 0.9x generators write.
           Scope child_scope = scope;
@@ -380,6 +509,8 @@ class FeedWalker {
       }
     } else if (local == "RDF" && ns == Ns::kRdf) {
       WalkRdf(root, scope);
+    } else if (local == "channel" && ns == Ns::kNone) {
+      WalkCdf(root, scope);
     } else if (local == "feed" &&
                (ns == Ns::kAtom10 || ns == Ns::kAtom03 || ns == Ns::kNone)) {
       bool v03 =
@@ -429,7 +560,16 @@ class FeedWalker {
             scope->base = *base_storage;
           }
         } else if (n == "xml:lang") {
-          scope->lang = Trim(a.value());
+          std::string_view lang = a.value();
+          if (lang.find('_') != std::string_view::npos) {
+            // "en_US" is a POSIX locale, not a language tag; feedparser
+            // reads it as "en-US".
+            std::string tag(lang);
+            std::replace(tag.begin(), tag.end(), '_', '-');
+            a.set_value(tag.c_str());
+            lang = a.value();
+          }
+          scope->lang = Trim(lang);
         }
       }
     }
@@ -477,6 +617,35 @@ class FeedWalker {
     return ResolvePrefix(prefix);
   }
 
+  // Resolve for RSS, whose core element names readers (iTunes, feedparser)
+  // match ignoring case: <TiTlE>, <PUBDATE> and <pubdate> are read under
+  // their RSS spelling.
+  Ns ResolveRss(pugi::xml_node node, std::string_view* local) {
+    Ns ns = Resolve(node, local);
+    if (ns == Ns::kNone || ns == Ns::kRss10 || ns == Ns::kRss090) {
+      *local = FoldRssName(*local);
+    }
+    return ns;
+  }
+
+  static std::string_view FoldRssName(std::string_view local) {
+    static constexpr std::string_view kNames[] = {
+        "channel",  "item",      "title",    "link",         "description",
+        "language", "pubDate",   "ttl",      "guid",         "author",
+        "category", "enclosure", "fullitem", "lastBuildDate"};
+    bool has_upper = false;
+    for (char c : local) has_upper |= (c >= 'A' && c <= 'Z');
+    if (!has_upper && local != "pubdate" && local != "lastbuilddate") {
+      return local;
+    }
+    for (std::string_view name : kNames) {
+      if (absl::EqualsIgnoreCase(internal::Av(name), internal::Av(local))) {
+        return name;
+      }
+    }
+    return local;
+  }
+
   Ns ResolvePrefix(std::string_view prefix) const {
     for (size_t i = bindings_.size(); i-- > 0;) {
       if (bindings_[i].prefix == prefix) return bindings_[i].ns;
@@ -493,6 +662,12 @@ class FeedWalker {
         raw, scope.base.empty() ? std::string_view(default_base_) : scope.base);
     if (!UrlFits(url)) url.clear();
     return url;
+  }
+
+  // ResolveHtmlUrls against the base in effect at the element.
+  void ResolveHtml(std::string* html, const Scope& scope) {
+    ResolveHtmlUrls(html, scope.base.empty() ? std::string_view(default_base_)
+                                             : scope.base);
   }
 
   void LimitField(std::string* field, std::string_view what) {
@@ -594,10 +769,10 @@ class FeedWalker {
   }
 
   void WalkRssChannel(pugi::xml_node channel, const Scope& scope) {
-    std::optional<absl::Time> last_build, pub_date, dc_date;
+    std::optional<absl::Time> last_build, pub_date, dc_date, dcterms_modified;
     std::optional<absl::Duration> sy_period;
     int64_t sy_frequency = 1;
-    std::string atom_link;
+    std::string atom_link, dc_description, itunes_description;
     if (!scope.lang.empty() && feed_->language.empty()) {
       feed_->language = std::string(scope.lang);
     }
@@ -608,7 +783,7 @@ class FeedWalker {
       std::string base_storage;
       size_t mark = EnterElement(child, &child_scope, &base_storage);
       std::string_view local;
-      Ns ns = Resolve(child, &local);
+      Ns ns = ResolveRss(child, &local);
       if (ns == Ns::kNone || ns == Ns::kRss10 || ns == Ns::kRss090) {
         if (local == "item") {
           if (RoomForItem()) WalkRssItem(child, child_scope);
@@ -618,6 +793,7 @@ class FeedWalker {
           SetFeedLink(Url(NodeText(child), child_scope));
         } else if (local == "description") {
           feed_->description = NodeText(child);
+          ResolveHtml(&feed_->description, child_scope);
         } else if (local == "language") {
           feed_->language = std::string(Trim(NodeText(child)));
         } else if (local == "lastBuildDate") {
@@ -632,13 +808,17 @@ class FeedWalker {
           }
         }
       } else if (ns == Ns::kDc) {
-        if (local == "date") {
+        if (local == "description") {
+          dc_description = NodeText(child);
+        } else if (local == "date") {
           dc_date = ParseFeedDate(NodeText(child));
         } else if (local == "language" && feed_->language.empty()) {
           feed_->language = std::string(Trim(NodeText(child)));
         } else if (local == "title" && feed_->title.empty()) {
           feed_->title = HtmlSnippetToText(NodeText(child));
         }
+      } else if (ns == Ns::kDcTerms && local == "modified") {
+        dcterms_modified = ParseFeedDate(NodeText(child));
       } else if (ns == Ns::kSy) {
         if (local == "updatePeriod") {
           sy_period = SyPeriod(NodeText(child));
@@ -649,6 +829,12 @@ class FeedWalker {
             sy_frequency = 1;
           }
         }
+      } else if (ns == Ns::kItunes &&
+                 (local == "summary" || local == "subtitle")) {
+        // Podcast feeds often describe themselves only here; summary wins.
+        if (itunes_description.empty() || local == "summary") {
+          itunes_description = NodeText(child);
+        }
       } else if (ns == Ns::kAtom10 && local == "link" && atom_link.empty()) {
         std::string_view rel = Trim(child.attribute("rel").value());
         if (rel.empty() || rel == "alternate") {
@@ -658,8 +844,64 @@ class FeedWalker {
       LeaveElement(mark);
     }
     if (feed_->link.empty()) SetFeedLink(std::move(atom_link));
-    feed_->updated = last_build ? last_build : pub_date ? pub_date : dc_date;
+    if (feed_->description.empty()) {
+      feed_->description = !dc_description.empty()
+                               ? std::move(dc_description)
+                               : std::move(itunes_description);
+    }
+    feed_->updated = last_build ? last_build
+                     : pub_date ? pub_date
+                     : dc_date  ? dc_date
+                                : dcterms_modified;
     if (!feed_->ttl && sy_period) feed_->ttl = *sy_period / sy_frequency;
+  }
+
+  // CDF attributes are written in upper case (HREF, LASTMOD).
+  static pugi::xml_attribute AttributeIgnoreCase(pugi::xml_node node,
+                                                 std::string_view name) {
+    for (pugi::xml_attribute a = node.first_attribute(); a;
+         a = a.next_attribute()) {
+      if (absl::EqualsIgnoreCase(a.name(), internal::Av(name))) return a;
+    }
+    return {};
+  }
+
+  // Microsoft's Channel Definition Format (1997), which feedparser still
+  // reads: <CHANNEL HREF LASTMOD> holding TITLE, ABSTRACT and
+  // <ITEM HREF LASTMOD> elements.
+  void WalkCdf(pugi::xml_node root, const Scope& scope) {
+    feed_->format = "cdf";
+    feed_->language = std::string(scope.lang);
+    SetFeedLink(Url(AttributeIgnoreCase(root, "href").value(), scope));
+    feed_->updated =
+        ParseFeedDate(AttributeIgnoreCase(root, "lastmod").value());
+    for (pugi::xml_node child = root.first_child(); child;
+         child = child.next_sibling()) {
+      if (child.type() != pugi::node_element) continue;
+      std::string_view name = child.name();
+      if (name == "title") {
+        feed_->title = HtmlSnippetToText(NodeText(child));
+      } else if (name == "abstract") {
+        feed_->description = NodeText(child);
+      } else if (name == "item" && RoomForItem()) {
+        ParsedItem& item = feed_->items.emplace_back();
+        item.language = std::string(scope.lang);
+        item.link = Url(AttributeIgnoreCase(child, "href").value(), scope);
+        item.updated =
+            ParseFeedDate(AttributeIgnoreCase(child, "lastmod").value());
+        for (pugi::xml_node c = child.first_child(); c; c = c.next_sibling()) {
+          std::string_view cname = c.name();
+          if (cname == "title") {
+            item.title = HtmlSnippetToText(NodeText(c));
+          } else if (cname == "abstract") {
+            item.summary = NodeText(c);
+          }
+        }
+        ItemFallbacks none;
+        ApplyFallbacks(&item, &none);
+        FinishItem();
+      }
+    }
   }
 
   // RSS 1.0 and 0.90: channel, items and image are siblings under rdf:RDF.
@@ -682,7 +924,7 @@ class FeedWalker {
       std::string base_storage;
       size_t mark = EnterElement(child, &child_scope, &base_storage);
       std::string_view local;
-      Ns ns = Resolve(child, &local);
+      Ns ns = ResolveRss(child, &local);
       if (ns == Ns::kRss10 || ns == Ns::kRss090 || ns == Ns::kNone) {
         if (local == "channel") {
           WalkRssChannel(child, child_scope);
@@ -769,7 +1011,18 @@ class FeedWalker {
   void AtomLink(pugi::xml_node node, const Scope& scope, ParsedItem* item,
                 std::string* alternate, bool* alternate_is_html) {
     std::string_view rel = Trim(node.attribute("rel").value());
-    std::string href = Url(node.attribute("href").value(), scope);
+    pugi::xml_attribute href_attr = node.attribute("href");
+    std::string href;
+    if (!href_attr) {
+      // <link rel="alternate">http://...</link>: the URL as text, which
+      // feedparser accepts.
+      href = Url(NodeText(node), scope);
+    } else if (Trim(href_attr.value()).empty()) {
+      // href="" is a same-document reference: the base itself.
+      if (!scope.base.empty()) href = std::string(scope.base);
+    } else {
+      href = Url(href_attr.value(), scope);
+    }
     if (href.empty()) return;
     if (rel.empty() || rel == "alternate" ||
         rel == "http://www.iana.org/assignments/relation/alternate") {
@@ -836,7 +1089,7 @@ class FeedWalker {
       std::string base_storage;
       size_t mark = EnterElement(child, &child_scope, &base_storage);
       std::string_view local;
-      Ns ns = Resolve(child, &local);
+      Ns ns = ResolveRss(child, &local);
       switch (ns) {
         case Ns::kNone:
         case Ns::kRss10:
@@ -851,10 +1104,11 @@ class FeedWalker {
             item.link = Url(raw, child_scope);
           } else if (local == "description") {
             item.summary = NodeText(child);
+            ResolveHtml(&item.summary, child_scope);
           } else if (local == "guid") {
             item.id = NodeText(child);
             std::string_view permalink =
-                Trim(child.attribute("isPermaLink").value());
+                Trim(AttributeIgnoreCase(child, "isPermaLink").value());
             item.id_is_permalink =
                 !absl::EqualsIgnoreCase(internal::Av(permalink), "false") &&
                 HasScheme(item.id);
@@ -874,6 +1128,18 @@ class FeedWalker {
             enclosure.type = std::string(Trim(child.attribute("type").value()));
             enclosure.length = ParseLength(child.attribute("length").value());
             AddEnclosure(&item, std::move(enclosure));
+          } else if (local == "fullitem" && item.content.empty()) {
+            // Pre-content:encoded full text, still read by feedparser.
+            item.content = NodeText(child);
+            ResolveHtml(&item.content, child_scope);
+          }
+          break;
+        case Ns::kXhtml:
+          if (local == "body" && item.content.empty()) {
+            // <xhtml:body>: the full text as inline XHTML.
+            AppendInnerXml(child, &item.content);
+            item.content = std::string(Trim(item.content));
+            ResolveHtml(&item.content, child_scope);
           }
           break;
         case Ns::kDc:
@@ -884,6 +1150,7 @@ class FeedWalker {
             }
           } else if (local == "date") {
             fallbacks.dc_date = ParseFeedDate(NodeText(child));
+          fallbacks.dc_updated = fallbacks.dc_date;
           } else if (local == "subject") {
             AddCategory(&item, CollapseWhitespace(NodeText(child)));
           } else if (local == "language") {
@@ -905,12 +1172,29 @@ class FeedWalker {
           }
           break;
         case Ns::kContent:
-          if (local == "encoded") item.content = NodeText(child);
+          if (local == "encoded") {
+            item.content = NodeText(child);
+            ResolveHtml(&item.content, child_scope);
+          }
           break;
         case Ns::kAtom10:
           if (local == "link") {
             AtomLink(child, child_scope, &item, &fallbacks.atom_link,
                      &fallbacks.atom_link_is_html);
+          } else if (local == "category") {
+            std::string_view term = Trim(child.attribute("term").value());
+            if (term.empty()) term = Trim(child.attribute("label").value());
+            AddCategory(&item, CollapseWhitespace(term));
+          } else if (local == "content" && item.content.empty()) {
+            bool html;
+            std::string text = AtomText(child, Ns::kAtom10, &html);
+            item.content = html ? std::move(text) : EscapeHtml(text);
+            if (html) ResolveHtml(&item.content, child_scope);
+          } else if (local == "summary" && fallbacks.dc_description.empty()) {
+            // Read like dc:description: used when the item has no
+            // <description>.
+            bool html;
+            fallbacks.dc_description = AtomText(child, Ns::kAtom10, &html);
           } else if (local == "updated") {
             fallbacks.atom_updated = ParseFeedDate(NodeText(child));
           } else if (local == "published" && !pub_date) {
@@ -935,6 +1219,31 @@ class FeedWalker {
             fallbacks.itunes_summary = NodeText(child);
           } else if (local == "subtitle") {
             fallbacks.itunes_subtitle = NodeText(child);
+          } else if (local == "category") {
+            // <itunes:category text="Technology"> with at most one nested
+            // subcategory; feedparser makes each a tag.
+            AddCategory(&item,
+                        CollapseWhitespace(child.attribute("text").value()));
+            for (pugi::xml_node sub = child.first_child(); sub;
+                 sub = sub.next_sibling()) {
+              std::string_view sub_local;
+              if (sub.type() == pugi::node_element &&
+                  Resolve(sub, &sub_local) == Ns::kItunes &&
+                  sub_local == "category") {
+                AddCategory(&item,
+                            CollapseWhitespace(sub.attribute("text").value()));
+              }
+            }
+          } else if (local == "keywords") {
+            // Comma-separated; feedparser makes each one a tag.
+            std::string keywords = NodeText(child);
+            std::string_view rest = keywords;
+            while (!rest.empty()) {
+              size_t comma = rest.find(',');
+              AddCategory(&item, CollapseWhitespace(rest.substr(0, comma)));
+              if (comma == std::string_view::npos) break;
+              rest.remove_prefix(comma + 1);
+            }
           } else if (local == "image" && item.thumbnail_url.empty()) {
             item.thumbnail_url =
                 Url(child.attribute("href").value(), child_scope);
@@ -949,6 +1258,9 @@ class FeedWalker {
     if (item.link.empty()) item.link = std::move(fallbacks.atom_link);
     item.published = pub_date ? pub_date : fallbacks.dc_date;
     if (!item.updated) item.updated = fallbacks.atom_updated;
+    // dc:date is the item's date without saying which: feedparser reads it
+    // as the update time and gofeed as both, so it stands in for either.
+    if (!item.updated) item.updated = fallbacks.dc_updated;
     ApplyFallbacks(&item, &fallbacks);
     FinishItem();
   }
@@ -1011,7 +1323,8 @@ class FeedWalker {
       std::string_view local;
       Ns ns = Resolve(child, &local);
       if (ns == atom_ns) {
-        if (local == "entry") {
+        // <item> in an Atom feed: an RSS habit feedparser reads as <entry>.
+        if (local == "entry" || local == "item") {
           if (feed_->link.empty() && !alternate.empty()) {
             SetFeedLink(std::move(alternate));
           }
@@ -1024,6 +1337,7 @@ class FeedWalker {
         } else if (local == "subtitle" || local == "tagline") {
           bool html;
           feed_->description = AtomText(child, atom_ns, &html);
+          if (html) ResolveHtml(&feed_->description, child_scope);
         } else if (local == "link") {
           AtomLink(child, child_scope, nullptr, &alternate, &alternate_is_html);
         } else if (local == "updated" || local == "modified") {
@@ -1083,6 +1397,7 @@ class FeedWalker {
         } else if (local == "summary") {
           bool html;
           item.summary = AtomText(child, atom_ns, &html);
+          if (html) ResolveHtml(&item.summary, child_scope);
         } else if (local == "content") {
           std::string_view src = child.attribute("src").value();
           std::string_view type = Trim(child.attribute("type").value());
@@ -1093,6 +1408,7 @@ class FeedWalker {
             bool html;
             std::string text = AtomText(child, atom_ns, &html);
             item.content = html ? std::move(text) : EscapeHtml(text);
+            if (html) ResolveHtml(&item.content, child_scope);
           } else if (!src.empty() && item.link.empty()) {
             item.link = Url(src, child_scope);
           }
@@ -1122,6 +1438,7 @@ class FeedWalker {
           AddCategory(&item, CollapseWhitespace(NodeText(child)));
         } else if (local == "date") {
           fallbacks.dc_date = ParseFeedDate(NodeText(child));
+          fallbacks.dc_updated = fallbacks.dc_date;
         } else if (local == "language") {
           item.language = std::string(Trim(NodeText(child)));
         }
@@ -1140,6 +1457,7 @@ class FeedWalker {
       LeaveElement(mark);
     }
     if (!item.published) item.published = created ? created : fallbacks.dc_date;
+    if (!item.updated) item.updated = fallbacks.dc_updated;
     ApplyFallbacks(&item, &fallbacks);
     FinishItem();
   }
@@ -1262,12 +1580,17 @@ absl::StatusOr<ParsedFeed> ParseFeed(std::string_view body,
         absl::StrCat("feed ", options.feed_url, ": document is ", body.size(),
                      " bytes, over the limit of ", options.max_document_bytes));
   }
+  if (internal::LooksLikeJsonFeed(body)) {
+    return internal::ParseJsonFeed(body, options);
+  }
   ParsedFeed feed;
   body = SkipGarbageBeforeDeclaration(body, &feed.warnings);
+  std::string expanded;
   auto prepare = [&](std::string* transcoded, std::string* repaired,
                      std::vector<std::string>* warnings) {
     std::string_view text =
         internal::ToUtf8(body, options.charset_hint, transcoded, warnings);
+    text = internal::ExpandInternalEntities(text, &expanded, warnings);
     return internal::RepairXml(text, repaired, warnings);
   };
   std::string transcoded, repaired;
@@ -1327,6 +1650,21 @@ absl::StatusOr<ParsedFeed> ParseFeed(std::string_view body,
           doc.reset(retry);
           result = retry_result;
         }
+      } else if (end_tag != std::string_view::npos &&
+                 Trim(text.substr(end_tag + close.size())).empty()) {
+        // The document stops inside the root's end tag ("</rss" at EOF, a
+        // truncated upload): the feed itself is complete.
+        pugi::xml_document retry;
+        std::string closed =
+            absl::StrCat(internal::Av(text.substr(0, end_tag)), close, ">");
+        pugi::xml_parse_result retry_result = retry.load_buffer(
+            closed.data(), closed.size(), flags, pugi::encoding_utf8);
+        if (retry_result) {
+          feed.warnings.push_back(absl::StrCat(
+              "unterminated </", internal::Av(root), "> at the end closed"));
+          doc.reset(retry);
+          result = retry_result;
+        }
       }
     }
   }
@@ -1367,7 +1705,9 @@ absl::StatusOr<ParsedFeed> ParseFeed(std::string_view body,
         absl::StrCat("feed ", options.feed_url, ": no root element"));
   }
   if (std::string_view name = root.name();
-      name != "rss" && absl::EqualsIgnoreCase(internal::Av(name), "rss")) {
+      (name != "rss" && absl::EqualsIgnoreCase(internal::Av(name), "rss")) ||
+      (name != "channel" &&
+       absl::EqualsIgnoreCase(internal::Av(name), "channel"))) {
     LowercaseElementNames(root);
     feed.warnings.push_back("upper-case RSS element names read as lower case");
   }

@@ -1,12 +1,12 @@
 // Feed parser: turns the bytes of an RSS or Atom document into a ParsedFeed.
 //
-// Handles RSS 2.0, RSS 0.9x, RSS 1.0 (RDF), Atom 1.0 and Atom 0.3, with the
-// dc, dcterms, content, media, itunes, sy and atom extension namespaces
-// (matched by namespace URI, not by prefix). It is deliberately forgiving:
-// feeds in the wild declare the wrong encoding, use HTML entities XML does
-// not know, and leave bare ampersands. Those are repaired and recorded in
-// ParsedFeed::warnings; only a document that is not XML even after repair is
-// an error.
+// Handles RSS 2.0, RSS 0.9x, RSS 1.0 (RDF), Atom 1.0, Atom 0.3 and CDF, with
+// the dc, dcterms, content, media, itunes, sy and atom extension namespaces
+// (matched by namespace URI, not by prefix), and JSON Feed 1 and 1.1. It is
+// deliberately forgiving: feeds in the wild declare the wrong encoding, use
+// HTML entities XML does not know, and leave bare ampersands. Those are
+// repaired and recorded in ParsedFeed::warnings; only a document that is not
+// XML even after repair is an error.
 //
 // Example:
 //
@@ -18,8 +18,9 @@
 //   for (const auto& item : feed->items) Use(item.title, item.link);
 //
 // All functions here are pure and thread-safe: they share no state.
-// No DTD is ever read and no entity beyond the built-in XML ones and a fixed
-// table of HTML named entities is ever expanded.
+// No external DTD or entity is ever read. Entities expanded: the built-in XML
+// ones, a fixed table of HTML named entities, and entities the document's
+// internal DTD subset declares with a literal value (never nested, bounded).
 
 #ifndef INGEST_SERVICE_PARSER_FEED_PARSER_H_
 #define INGEST_SERVICE_PARSER_FEED_PARSER_H_
@@ -123,7 +124,7 @@ struct ParsedItem {
 
 struct ParsedFeed {
   // "rss2.0", "rss0.91", "rss0.92", "rss1.0", "rss0.90", "atom1.0",
-  // "atom0.3".
+  // "atom0.3", "cdf", "json1.0", "json1.1".
   std::string format;
   std::string title;  // plain text
   std::string link;   // absolute
@@ -144,8 +145,9 @@ struct ParsedFeed {
 // warnings). A feed with no items is OK.
 // InvalidArgument: the bytes are not XML even after repair (the message names
 // options.feed_url and the line:column of the fault), or the root element is
-// not a feed.
-// ResourceExhausted: the document exceeds max_document_bytes or max_depth.
+// not a feed, or a JSON document is not a JSON Feed.
+// ResourceExhausted: the document exceeds max_document_bytes or max_depth,
+// or a JSON Feed holds more values than max_items items could need.
 absl::StatusOr<ParsedFeed> ParseFeed(std::string_view body,
                                      const ParseOptions& options);
 

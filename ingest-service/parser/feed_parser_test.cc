@@ -1234,5 +1234,300 @@ TEST(FeedCompatTest, EmptyLinkIsNotTheFeedUrl) {
   EXPECT_EQ(item.link, "https://example.com/g");
 }
 
+TEST(FeedParserTest, RelativeUrlsInHtmlResolvedAgainstXmlBase) {
+  ParsedFeed feed = MustParse(R"(<feed xmlns="http://www.w3.org/2005/Atom"
+      xml:base="https://site.example/blog/">
+    <subtitle type="html">&lt;a href="about"&gt;about&lt;/a&gt;</subtitle>
+    <entry>
+      <summary type="html" xml:base="/notes/">&lt;img src='pic.png'&gt;
+        &lt;a href=#top&gt;top&lt;/a&gt;</summary>
+      <content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">
+        <a href="post.html">one</a> <a href="https://other.example/x">two</a>
+        <a href="mailto:me@example.com">mail</a></div></content>
+    </entry>
+    <entry>
+      <summary type="text">see href="x"</summary>
+    </entry>
+  </feed>)");
+  EXPECT_EQ(feed.description,
+            R"(<a href="https://site.example/blog/about">about</a>)");
+  ASSERT_EQ(feed.items.size(), 2u);
+  EXPECT_THAT(feed.items[0].summary,
+              HasSubstr("<img src='https://site.example/notes/pic.png'>"));
+  EXPECT_THAT(feed.items[0].summary,
+              HasSubstr("<a href=https://site.example/notes/#top>"));
+  EXPECT_THAT(feed.items[0].content,
+              HasSubstr(R"(<a href="https://site.example/blog/post.html">)"));
+  EXPECT_THAT(feed.items[0].content,
+              HasSubstr(R"(<a href="https://other.example/x">)"));
+  EXPECT_THAT(feed.items[0].content,
+              HasSubstr(R"(<a href="mailto:me@example.com">)"));
+  // Plain text is not HTML: nothing in it is a URL to resolve.
+  EXPECT_EQ(feed.items[1].summary, R"(see href="x")");
+}
+
+TEST(FeedParserTest, RelativeUrlsInRssDescriptionAndContent) {
+  ParsedFeed feed = MustParse(R"(<rss version="2.0"
+      xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>
+    <link>https://site.example/</link>
+    <item>
+      <description><![CDATA[<a href="/a">a</a>]]></description>
+      <content:encoded><![CDATA[<img src="img/b.png" alt="b">]]></content:encoded>
+    </item></channel></rss>)");
+  ASSERT_EQ(feed.items.size(), 1u);
+  EXPECT_EQ(feed.items[0].summary, R"(<a href="https://site.example/a">a</a>)");
+  EXPECT_EQ(feed.items[0].content,
+            R"(<img src="https://site.example/img/b.png" alt="b">)");
+}
+
+TEST(FeedParserTest, AtomLinkWithoutHrefOrWithEmptyHref) {
+  ParsedFeed feed = MustParse(R"(<feed xmlns="http://www.w3.org/2005/Atom"
+      xml:base="https://site.example/feed">
+    <link rel="self" href=""/>
+    <link rel="alternate" type="text/html" href=""/>
+    <entry>
+      <link rel="enclosure" type="audio/mpeg">https://cdn.example/a.mp3</link>
+      <link rel="alternate" type="text/html">https://site.example/post</link>
+    </entry>
+  </feed>)");
+  EXPECT_EQ(feed.link, "https://site.example/feed");
+  ASSERT_EQ(feed.items.size(), 1u);
+  EXPECT_EQ(feed.items[0].link, "https://site.example/post");
+  ASSERT_EQ(feed.items[0].enclosures.size(), 1u);
+  EXPECT_EQ(feed.items[0].enclosures[0].url, "https://cdn.example/a.mp3");
+}
+
+TEST(FeedParserTest, ChannelDefinitionFormat) {
+  ParsedFeed feed = MustParse(R"(<!-- old IE channel -->
+<CHANNEL HREF="https://site.example/" LASTMOD="2024-05-13T09:30:00+02:00">
+  <TITLE>Site</TITLE><ABSTRACT>What is new</ABSTRACT>
+  <ITEM HREF="news/1.html" LASTMOD="2024-05-12T08:00:00Z">
+    <TITLE>First</TITLE><ABSTRACT>One</ABSTRACT>
+  </ITEM>
+</CHANNEL>)");
+  EXPECT_EQ(feed.format, "cdf");
+  EXPECT_EQ(feed.title, "Site");
+  EXPECT_EQ(feed.link, "https://site.example/");
+  EXPECT_EQ(feed.description, "What is new");
+  EXPECT_EQ(Rfc3339(feed.updated), "2024-05-13T07:30:00Z");
+  ASSERT_EQ(feed.items.size(), 1u);
+  EXPECT_EQ(feed.items[0].title, "First");
+  EXPECT_EQ(feed.items[0].link, "https://site.example/news/1.html");
+  EXPECT_EQ(feed.items[0].summary, "One");
+  EXPECT_EQ(Rfc3339(feed.items[0].updated), "2024-05-12T08:00:00Z");
+}
+
+TEST(FeedParserTest, UnterminatedRootEndTagAtEndOfDocument) {
+  ParsedFeed feed = MustParse(
+      "<rss version=\"2.0\"><channel><item>"
+      "<link>https://site.example/get?a=1&amp;b=2</link>"
+      "</item></channel></rss\n");
+  ASSERT_EQ(feed.items.size(), 1u);
+  EXPECT_EQ(feed.items[0].link, "https://site.example/get?a=1&b=2");
+  EXPECT_TRUE(HasWarning(feed, "unterminated </rss>"));
+}
+
+TEST(FeedParserTest, RssFullTextAlternativesKeywordsAndDctermsModified) {
+  ParsedFeed feed = MustParse(R"(<rss version="2.0"
+      xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"
+      xmlns:xhtml="http://www.w3.org/1999/xhtml"
+      xmlns:dcterms="http://purl.org/dc/terms/"><channel>
+    <dcterms:modified>2024-05-13T09:30:00Z</dcterms:modified>
+    <item><xhtml:body><xhtml:p>Full <xhtml:b>text</xhtml:b></xhtml:p></xhtml:body>
+      <itunes:keywords>news, tech ,, audio</itunes:keywords></item>
+    <item><fullitem>&lt;p&gt;Old full text&lt;/p&gt;</fullitem></item>
+  </channel></rss>)");
+  EXPECT_EQ(Rfc3339(feed.updated), "2024-05-13T09:30:00Z");
+  ASSERT_EQ(feed.items.size(), 2u);
+  EXPECT_THAT(feed.items[0].content, HasSubstr("Full "));
+  EXPECT_THAT(feed.items[0].content, HasSubstr("text</xhtml:b>"));
+  EXPECT_THAT(feed.items[0].categories, ElementsAre("news", "tech", "audio"));
+  EXPECT_EQ(feed.items[1].content, "<p>Old full text</p>");
+}
+
+TEST(FeedParserTest, XmlLangWithUnderscoreReadAsLanguageTag) {
+  ParsedFeed feed = MustParse(R"(<feed xmlns="http://www.w3.org/2005/Atom"
+      xml:lang="en_US"><entry xml:lang="pt_BR"/></feed>)");
+  EXPECT_EQ(feed.language, "en-US");
+  ASSERT_EQ(feed.items.size(), 1u);
+  EXPECT_EQ(feed.items[0].language, "pt-BR");
+}
+
+TEST(FeedParserTest, AtomFeedWithRssStyleItemElements) {
+  ParsedFeed feed = MustParse(R"(<feed xmlns="http://www.w3.org/2005/Atom">
+    <item><title>One</title><link href="https://site.example/1"/></item>
+    <entry><title>Two</title></entry>
+  </feed>)");
+  ASSERT_EQ(feed.items.size(), 2u);
+  EXPECT_EQ(feed.items[0].title, "One");
+  EXPECT_EQ(feed.items[0].link, "https://site.example/1");
+  EXPECT_EQ(feed.items[1].title, "Two");
+}
+
+TEST(FeedParserTest, EntitiesDeclaredInTheInternalSubsetAreExpanded) {
+  ParsedFeed feed = MustParse(R"(<!-- generated -->
+<!DOCTYPE rss [
+  <!ENTITY site "Example &amp; Co">
+  <!ENTITY path 'C:\data\new'>
+  <!ENTITY ext SYSTEM "https://evil.example/x">
+  <!ENTITY lol "&site;&site;">
+  <!ENTITY % param "x">
+]>
+<rss version="2.0"><channel><title>&site;</title>
+  <item><guid isPermaLink="false">&path;</guid>
+    <description><![CDATA[&site; stays]]></description>
+    <title>&ext;&lol;</title></item>
+</channel></rss>)");
+  EXPECT_EQ(feed.title, "Example & Co");
+  ASSERT_EQ(feed.items.size(), 1u);
+  EXPECT_EQ(feed.items[0].id, R"(C:\data\new)");
+  EXPECT_EQ(feed.items[0].summary, "&site; stays");
+  // External and nested entities are never expanded.
+  EXPECT_EQ(feed.items[0].title, "&ext;&lol;");
+  EXPECT_TRUE(HasWarning(feed, "declared in the DOCTYPE expanded"));
+}
+
+TEST(FeedParserTest, InternalEntityExpansionIsBounded) {
+  std::string value(4000, 'x');
+  std::string body = absl::StrCat("<!DOCTYPE rss [<!ENTITY big \"", value,
+                                  "\">]><rss><channel><title>");
+  for (int i = 0; i < 2000; ++i) body += "&big;";
+  body += "</title></channel></rss>";
+  absl::StatusOr<ParsedFeed> feed = ParseFeed(body, ParseOptions{});
+  ASSERT_TRUE(feed.ok()) << feed.status();
+  EXPECT_TRUE(HasWarning(*feed, "stopped at the size limit"));
+  EXPECT_LT(feed->title.size(), body.size() + (size_t{2} << 20));
+}
+
+TEST(FeedParserTest, RssAuthorNameAndAddressInAnyOrder) {
+  ParsedFeed feed = MustParse(R"(<rss version="2.0"><channel>
+    <item><author>Jane Doe (jane@example.com)</author></item>
+    <item><author>Jane Doe jane@example.com</author></item>
+    <item><author>Jane Doe &lt;mailto:jane@example.com&gt;</author></item>
+    <item><author>Jane Doe, jane@example.com</author></item>
+    <item><author>(Jane Doe)</author></item>
+    <item><author>jane@localhost</author></item>
+  </channel></rss>)");
+  ASSERT_EQ(feed.items.size(), 6u);
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_EQ(feed.items[i].authors.size(), 1u) << i;
+    EXPECT_EQ(feed.items[i].authors[0].name, "Jane Doe") << i;
+    EXPECT_EQ(feed.items[i].authors[0].email, "jane@example.com") << i;
+  }
+  // Without an address nothing is taken apart.
+  EXPECT_EQ(feed.items[4].authors[0].name, "(Jane Doe)");
+  EXPECT_EQ(feed.items[5].authors[0].name, "jane@localhost");
+}
+
+TEST(FeedParserTest, PreAtomNamespacesReadAsAtom) {
+  for (const char* ns :
+       {"http://purl.org/echo/", "http://purl.org/pie/",
+        "http://example.com/necho", "http://example.com/newformat#"}) {
+    ParsedFeed feed = MustParse(absl::StrCat(
+        "<feed version=\"0.3\" xmlns=\"", ns,
+        "\"><title>Echo</title><entry><title>One</title></entry></feed>"));
+    EXPECT_EQ(feed.format, "atom0.3") << ns;
+    EXPECT_EQ(feed.title, "Echo") << ns;
+    ASSERT_EQ(feed.items.size(), 1u) << ns;
+    EXPECT_EQ(feed.items[0].title, "One") << ns;
+  }
+}
+
+TEST(FeedParserTest, RssCoreNamesMatchedIgnoringCase) {
+  ParsedFeed feed = MustParse(R"(<rss version="2.0"><channel>
+    <TiTlE>Mixed</TiTlE><lastbuilddate>Mon, 13 May 2024 09:30:00 GMT</lastbuilddate>
+    <ITEM><Title>One</Title><pubdate>Mon, 13 May 2024 08:00:00 GMT</pubdate>
+      <GUID ispermalink="false">urn:1</GUID></ITEM>
+  </channel></rss>)");
+  EXPECT_EQ(feed.title, "Mixed");
+  EXPECT_EQ(Rfc3339(feed.updated), "2024-05-13T09:30:00Z");
+  ASSERT_EQ(feed.items.size(), 1u);
+  EXPECT_EQ(feed.items[0].title, "One");
+  EXPECT_EQ(Rfc3339(feed.items[0].published), "2024-05-13T08:00:00Z");
+  EXPECT_EQ(feed.items[0].id, "urn:1");
+  EXPECT_FALSE(feed.items[0].id_is_permalink);
+}
+
+TEST(FeedParserTest, UpperCaseRssPubDateIsRead) {
+  ParsedFeed feed = MustParse(
+      "<RSS VERSION=\"0.91\"><CHANNEL><ITEM><TITLE>T</TITLE>"
+      "<PUBDATE>Mon, 13 May 2024 08:00:00 GMT</PUBDATE></ITEM>"
+      "</CHANNEL></RSS>");
+  ASSERT_EQ(feed.items.size(), 1u);
+  EXPECT_EQ(Rfc3339(feed.items[0].published), "2024-05-13T08:00:00Z");
+}
+
+TEST(FeedParserTest, ItunesItemCategoriesAndSubcategories) {
+  ParsedFeed feed = MustParse(R"(<rss version="2.0"
+      xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel>
+    <item><itunes:category text="Technology">
+      <itunes:category text="Gadgets"/></itunes:category></item>
+  </channel></rss>)");
+  ASSERT_EQ(feed.items.size(), 1u);
+  EXPECT_THAT(feed.items[0].categories, ElementsAre("Technology", "Gadgets"));
+}
+
+TEST(FeedParserTest, AtomCategoryInsideRssItem) {
+  ParsedFeed feed = MustParse(R"(<rss version="2.0"
+      xmlns:atom="http://www.w3.org/2005/Atom"><channel><item>
+    <category>plain</category><atom:category term="atomterm"/>
+  </item></channel></rss>)");
+  ASSERT_EQ(feed.items.size(), 1u);
+  EXPECT_THAT(feed.items[0].categories, ElementsAre("plain", "atomterm"));
+}
+
+TEST(FeedParserTest, ChannelDescriptionFallsBackToDcThenItunes) {
+  ParsedFeed dc = MustParse(R"(<rss version="2.0"
+      xmlns:dc="http://purl.org/dc/elements/1.1/"
+      xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel>
+    <itunes:summary>Show notes</itunes:summary>
+    <dc:description>From DC</dc:description></channel></rss>)");
+  EXPECT_EQ(dc.description, "From DC");
+  ParsedFeed itunes = MustParse(R"(<rss version="2.0"
+      xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel>
+    <itunes:summary>Show notes</itunes:summary>
+    <itunes:subtitle>Short</itunes:subtitle></channel></rss>)");
+  EXPECT_EQ(itunes.description, "Show notes");
+  ParsedFeed own = MustParse(R"(<rss version="2.0"
+      xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel>
+    <itunes:subtitle>Short</itunes:subtitle>
+    <description>Own</description></channel></rss>)");
+  EXPECT_EQ(own.description, "Own");
+}
+
+TEST(FeedParserTest, AtomContentAndSummaryInsideRssItem) {
+  ParsedFeed feed = MustParse(R"(<rss version="2.0"
+      xmlns:atom="http://www.w3.org/2005/Atom"><channel>
+    <item><atom:content type="html">&lt;p&gt;Body&lt;/p&gt;</atom:content>
+      <atom:summary>Short</atom:summary></item>
+    <item><description>Own</description><atom:summary>Short</atom:summary>
+      <atom:content type="text">a &lt; b</atom:content></item>
+  </channel></rss>)");
+  ASSERT_EQ(feed.items.size(), 2u);
+  EXPECT_EQ(feed.items[0].content, "<p>Body</p>");
+  EXPECT_EQ(feed.items[0].summary, "Short");
+  EXPECT_EQ(feed.items[1].summary, "Own");
+  EXPECT_EQ(feed.items[1].content, "a &lt; b");
+}
+
+TEST(FeedParserTest, DcDateAlsoStandsInForTheUpdateTime) {
+  ParsedFeed feed = MustParse(R"(<rss version="2.0"
+      xmlns:dc="http://purl.org/dc/elements/1.1/"
+      xmlns:dcterms="http://purl.org/dc/terms/"><channel>
+    <item><dc:date>2024-05-13T09:30:00Z</dc:date></item>
+    <item><pubDate>Mon, 13 May 2024 08:00:00 GMT</pubDate>
+      <dc:date>2024-05-13T09:30:00Z</dc:date>
+      <dcterms:modified>2024-05-14T00:00:00Z</dcterms:modified></item>
+    <item><dcterms:created>2024-05-13T09:30:00Z</dcterms:created></item>
+  </channel></rss>)");
+  ASSERT_EQ(feed.items.size(), 3u);
+  EXPECT_EQ(Rfc3339(feed.items[0].published), "2024-05-13T09:30:00Z");
+  EXPECT_EQ(Rfc3339(feed.items[0].updated), "2024-05-13T09:30:00Z");
+  EXPECT_EQ(Rfc3339(feed.items[1].published), "2024-05-13T08:00:00Z");
+  EXPECT_EQ(Rfc3339(feed.items[1].updated), "2024-05-14T00:00:00Z");
+  EXPECT_EQ(Rfc3339(feed.items[2].published), "2024-05-13T09:30:00Z");
+  EXPECT_EQ(Rfc3339(feed.items[2].updated), "none");
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest

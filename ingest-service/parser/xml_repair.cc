@@ -330,6 +330,162 @@ std::string_view RepairXml(std::string_view text, std::string* storage,
   return *out;
 }
 
+namespace {
+
+struct DeclaredEntity {
+  std::string_view name;
+  std::string_view value;
+};
+
+// The internal subset of a DOCTYPE in the prolog ("<!DOCTYPE x [ ... ]>"),
+// or empty. Looks only at the prolog: comments, processing instructions
+// and the DOCTYPE before the root element.
+std::string_view InternalSubset(std::string_view text, size_t* subset_end) {
+  size_t pos = 0;
+  while ((pos = text.find('<', pos)) != std::string_view::npos) {
+    std::string_view rest = text.substr(pos);
+    if (rest.starts_with("<!--")) {
+      size_t end = text.find("-->", pos + 4);
+      if (end == std::string_view::npos) return {};
+      pos = end + 3;
+    } else if (rest.starts_with("<?")) {
+      size_t end = text.find("?>", pos + 2);
+      if (end == std::string_view::npos) return {};
+      pos = end + 2;
+    } else if (rest.starts_with("<!DOCTYPE")) {
+      size_t open = text.find_first_of("[>", pos);
+      if (open == std::string_view::npos || text[open] == '>') return {};
+      size_t close = text.find("]", open);
+      if (close == std::string_view::npos) return {};
+      *subset_end = close;
+      return text.substr(open + 1, close - open - 1);
+    } else {
+      return {};  // the root element: no DOCTYPE
+    }
+  }
+  return {};
+}
+
+// A value that expands to itself: no markup, no parameter reference, and
+// only built-in or character references.
+bool IsLiteralEntityValue(std::string_view value) {
+  if (value.find_first_of("<%") != std::string_view::npos) return false;
+  size_t amp = 0;
+  while ((amp = value.find('&', amp)) != std::string_view::npos) {
+    std::string_view rest = value.substr(amp);
+    if (!rest.starts_with("&amp;") && !rest.starts_with("&lt;") &&
+        !rest.starts_with("&gt;") && !rest.starts_with("&quot;") &&
+        !rest.starts_with("&apos;") && !rest.starts_with("&#")) {
+      return false;
+    }
+    ++amp;
+  }
+  return true;
+}
+
+std::vector<DeclaredEntity> LiteralEntities(std::string_view subset) {
+  constexpr size_t kMaxEntities = 64;
+  constexpr size_t kMaxValueBytes = 4096;
+  std::vector<DeclaredEntity> entities;
+  size_t pos = 0;
+  while ((pos = subset.find("<!ENTITY", pos)) != std::string_view::npos &&
+         entities.size() < kMaxEntities) {
+    pos += 8;
+    auto skip_space = [&] {
+      while (pos < subset.size() &&
+             (subset[pos] == ' ' || subset[pos] == '\t' ||
+              subset[pos] == '\n' || subset[pos] == '\r')) {
+        ++pos;
+      }
+    };
+    skip_space();
+    if (pos >= subset.size() || subset[pos] == '%') continue;
+    size_t name_start = pos;
+    while (pos < subset.size() && subset[pos] != ' ' && subset[pos] != '\t' &&
+           subset[pos] != '\n' && subset[pos] != '\r' && subset[pos] != '>') {
+      ++pos;
+    }
+    std::string_view name = subset.substr(name_start, pos - name_start);
+    skip_space();
+    if (pos >= subset.size() || (subset[pos] != '"' && subset[pos] != '\'')) {
+      continue;  // SYSTEM or PUBLIC: external, never read
+    }
+    char quote = subset[pos];
+    size_t close = subset.find(quote, pos + 1);
+    if (close == std::string_view::npos) break;
+    std::string_view value = subset.substr(pos + 1, close - pos - 1);
+    pos = close + 1;
+    if (name.empty() || value.size() > kMaxValueBytes ||
+        !IsLiteralEntityValue(value)) {
+      continue;
+    }
+    entities.push_back({name, value});
+  }
+  return entities;
+}
+
+}  // namespace
+
+std::string_view ExpandInternalEntities(std::string_view text,
+                                        std::string* storage,
+                                        std::vector<std::string>* warnings) {
+  size_t subset_end = 0;
+  std::string_view subset = InternalSubset(text, &subset_end);
+  if (subset.find("<!ENTITY") == std::string_view::npos) return text;
+  std::vector<DeclaredEntity> entities = LiteralEntities(subset);
+  if (entities.empty()) return text;
+  const size_t budget = text.size() + (size_t{1} << 20);
+  std::string out;
+  size_t copied = 0, expanded = 0;
+  bool over_budget = false;
+  size_t pos = text.find('>', subset_end);
+  if (pos == std::string_view::npos) return text;
+  size_t bang = FindBang(text, pos);
+  while (!over_budget &&
+         (pos = text.find('&', pos)) != std::string_view::npos) {
+    while (bang < pos) {  // skip CDATA sections and comments
+      size_t end = SectionEnd(text, bang);
+      bang = FindBang(text, end);
+      if (end > pos) {
+        pos = end;
+        break;
+      }
+    }
+    if (pos >= text.size() || text[pos] != '&') continue;
+    size_t semi = text.find(';', pos);
+    if (semi == std::string_view::npos) break;
+    std::string_view name = text.substr(pos + 1, semi - pos - 1);
+    const DeclaredEntity* match = nullptr;
+    if (name.size() <= 64) {
+      for (const DeclaredEntity& e : entities) {
+        if (e.name == name) match = &e;
+      }
+    }
+    if (match == nullptr) {
+      ++pos;
+      continue;
+    }
+    if (out.size() + match->value.size() > budget) {
+      over_budget = true;
+      break;
+    }
+    out.append(text.data() + copied, pos - copied);
+    out.append(match->value);
+    ++expanded;
+    copied = pos = semi + 1;
+  }
+  if (expanded == 0) return text;
+  out.append(text.data() + copied, text.size() - copied);
+  *storage = std::move(out);
+  warnings->push_back(absl::StrCat(expanded,
+                                   " reference(s) to entities declared in the "
+                                   "DOCTYPE expanded"));
+  if (over_budget) {
+    warnings->push_back("entity expansion stopped at the size limit");
+  }
+  return *storage;
+}
+
 std::string_view RepairXmlSlow(std::string_view text, std::string* storage,
                                std::vector<std::string>* warnings) {
   size_t begin = 0;

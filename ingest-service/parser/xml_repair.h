@@ -23,6 +23,18 @@ namespace newsfeed::ingest::internal {
 std::string_view RepairXml(std::string_view text, std::string* storage,
                            std::vector<std::string>* warnings);
 
+// Expands the general entities a document declares with a literal value in
+// its internal DTD subset (<!DOCTYPE rss [<!ENTITY name "value">]>), which
+// pugixml does not. Only values holding no markup, no parameter reference
+// and no reference other than the XML built-ins and character references
+// are used, so expansion never recurses; and it stops once it would add more
+// than the document's own size plus 1 MiB. References inside CDATA sections
+// and comments are left alone. Returns `text` when there is nothing to
+// expand (no copy), otherwise a view of `*storage`.
+std::string_view ExpandInternalEntities(std::string_view text,
+                                        std::string* storage,
+                                        std::vector<std::string>* warnings);
+
 // Rewrites `text` (already through RepairXml) so that its tags nest, the
 // way a browser or feedparser's loose parser reads tag soup: an end tag
 // closes the elements left open inside it, an end tag that closes nothing
