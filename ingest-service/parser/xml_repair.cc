@@ -424,6 +424,27 @@ std::vector<DeclaredEntity> LiteralEntities(std::string_view subset) {
   return entities;
 }
 
+// Start of the next "<!" (CDATA, comment, DOCTYPE) at or after `pos`.
+// Searching for the rare '!' is much cheaper than stopping at every '<'.
+size_t FindBang(std::string_view text, size_t pos) {
+  while (true) {
+    size_t bang = text.find('!', pos);
+    if (bang == std::string_view::npos) return bang;
+    if (bang > 0 && text[bang - 1] == '<') return bang - 1;
+    pos = bang + 1;
+  }
+}
+
+// End (one past) of the "<!" construct starting at `pos`.
+size_t SectionEnd(std::string_view text, size_t pos) {
+  std::string_view rest = text.substr(pos);
+  std::string_view terminator = rest.starts_with("<![CDATA[") ? "]]>"
+                                : rest.starts_with("<!--")    ? "-->"
+                                                              : ">";
+  size_t end = text.find(terminator, pos + 2);
+  return end == std::string_view::npos ? text.size() : end + terminator.size();
+}
+
 }  // namespace
 
 std::string_view ExpandInternalEntities(std::string_view text,
