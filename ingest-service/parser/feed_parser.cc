@@ -312,27 +312,6 @@ std::string NodeText(pugi::xml_node node) {
   return std::string(Trim(out));
 }
 
-std::string EscapeHtml(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out.append("&amp;");
-        break;
-      case '<':
-        out.append("&lt;");
-        break;
-      case '>':
-        out.append("&gt;");
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out;
-}
-
 bool IsEmailLocalChar(char c) {
   return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' ||
          c == '-' || c == '.' || c == '+';

@@ -38,6 +38,10 @@ std::string HtmlSnippetToText(std::string_view html);
 // Collapses runs of whitespace to one space and trims both ends.
 std::string CollapseWhitespace(std::string_view text);
 
+// Plain text as HTML: '&', '<' and '>' escaped (for content a feed gives as
+// text where the record holds HTML).
+std::string EscapeHtml(std::string_view text);
+
 }  // namespace newsfeed::ingest::internal
 
 #endif  // INGEST_SERVICE_PARSER_HTML_ENTITIES_H_

@@ -57,27 +57,6 @@ const ListValue* ListField(const Struct& object, const std::string& key) {
   return &it->second.list_value();
 }
 
-std::string EscapeHtml(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out.append("&amp;");
-        break;
-      case '<':
-        out.append("&lt;");
-        break;
-      case '>':
-        out.append("&gt;");
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out;
-}
-
 class JsonFeedReader {
  public:
   JsonFeedReader(const ParseOptions& options, ParsedFeed* feed)
