@@ -28,6 +28,7 @@ namespace newsfeed::ingest {
 namespace {
 
 using internal::CollapseWhitespace;
+using internal::EscapeHtml;
 using internal::FastResolve;
 using internal::HasScheme;
 using internal::HtmlSnippetToText;
