@@ -29,32 +29,31 @@ using google::protobuf::ListValue;
 using google::protobuf::Struct;
 using google::protobuf::Value;
 
+// The member `key` when it is present and of `kind`, else nullptr.
+const Value* Member(const Struct& object, const std::string& key,
+                    Value::KindCase kind) {
+  auto it = object.fields().find(key);
+  if (it == object.fields().end() || it->second.kind_case() != kind) {
+    return nullptr;
+  }
+  return &it->second;
+}
+
 // The string member `key`, or empty when absent or not a string.
 std::string_view StringField(const Struct& object, const std::string& key) {
-  auto it = object.fields().find(key);
-  if (it == object.fields().end() ||
-      it->second.kind_case() != Value::kStringValue) {
-    return {};
-  }
-  return it->second.string_value();
+  const Value* v = Member(object, key, Value::kStringValue);
+  return v == nullptr ? std::string_view()
+                      : std::string_view(v->string_value());
 }
 
 const Struct* ObjectField(const Struct& object, const std::string& key) {
-  auto it = object.fields().find(key);
-  if (it == object.fields().end() ||
-      it->second.kind_case() != Value::kStructValue) {
-    return nullptr;
-  }
-  return &it->second.struct_value();
+  const Value* v = Member(object, key, Value::kStructValue);
+  return v == nullptr ? nullptr : &v->struct_value();
 }
 
 const ListValue* ListField(const Struct& object, const std::string& key) {
-  auto it = object.fields().find(key);
-  if (it == object.fields().end() ||
-      it->second.kind_case() != Value::kListValue) {
-    return nullptr;
-  }
-  return &it->second.list_value();
+  const Value* v = Member(object, key, Value::kListValue);
+  return v == nullptr ? nullptr : &v->list_value();
 }
 
 class JsonFeedReader {
