@@ -5,7 +5,9 @@
 //     a baseline of the same articles upserted straight into that store;
 //  2. with S concurrent subscribers holding varied filters while articles are
 //     published at a steady rate, the p50/p99 latency from publish to client
-//     receipt, and the memory per idle subscriber.
+//     receipt (so it includes the commit), the CPU the whole process used,
+//     and the memory per idle subscriber. The subscribers decode only what
+//     they measure (latency_probe.proto).
 // SQLite runs with one query-service; PostgreSQL (a private server started by
 // scripts/pg-test-cluster.sh) with one and with two replicas on one database:
 // each replica gets its own publisher and half the articles, subscribers are
@@ -16,7 +18,10 @@
 //
 // Flags (environment): NEWSFEED_BENCH_ARTICLES (default 20000),
 // NEWSFEED_BENCH_SUBSCRIBERS (1000), NEWSFEED_BENCH_RATE (1000 articles/s),
-// NEWSFEED_BENCH_SECONDS (5), NEWSFEED_BENCH_POSTGRES (1; 0 skips it).
+// NEWSFEED_BENCH_SECONDS (5), NEWSFEED_BENCH_POSTGRES (1; 0 skips it),
+// NEWSFEED_BENCH_BATCH (100: the subscribers run once with one article per
+// message and once asking for up to this many, max_articles_per_response).
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -36,6 +41,7 @@
 #include "common/testing/test_postgres.h"
 #include "ingest-service/publisher/publisher.h"
 #include "ingest-service/state/ingest_state.h"
+#include "latency_probe.pb.h"
 #include "newsfeed/v1/ingest.grpc.pb.h"
 #include "newsfeed/v1/query.grpc.pb.h"
 #include "query-service/server/query_server.h"
@@ -104,6 +110,14 @@ Article MakeArticle(uint64_t i, absl::Time published) {
 }
 
 double Seconds(absl::Duration d) { return absl::ToDoubleSeconds(d); }
+
+// CPU time used by this process so far (user + system), in seconds.
+double ProcessCpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
 
 // Where the query-service replicas keep their articles.
 struct Backend {
@@ -245,16 +259,24 @@ void DeliveryRate(int articles, const Backend& backend) {
 }
 
 // Counts articles received and records publish-to-receipt latency; the
-// publish time travels in the article's updated_time.
+// publish time travels in the article's updated_time. Decodes only that and
+// the sequence (latency_probe.proto), through a generic stub on the
+// Subscribe method.
 class LatencyReader final
-    : public grpc::ClientReadReactor<newsfeed::v1::SubscribeResponse> {
+    : public grpc::ClientBidiReactor<newsfeed::v1::SubscribeRequest,
+                                     newsfeed::bench::ProbeResponse> {
  public:
-  LatencyReader(newsfeed::v1::QueryService::Stub* stub,
-                const newsfeed::v1::SubscribeRequest& request,
+  using ProbeStub = grpc::TemplatedGenericStub<newsfeed::v1::SubscribeRequest,
+                                               newsfeed::bench::ProbeResponse>;
+
+  LatencyReader(ProbeStub* stub, const newsfeed::v1::SubscribeRequest& request,
                 std::vector<double>* latencies, absl::Mutex* mu,
                 std::atomic<int>* live)
-      : latencies_(latencies), mu_(mu), live_(live) {
-    stub->async()->Subscribe(&context_, &request, this);
+      : request_(request), latencies_(latencies), mu_(mu), live_(live) {
+    stub->PrepareBidiStreamingCall(&context_,
+                                   "/newsfeed.v1.QueryService/Subscribe",
+                                   grpc::StubOptions(), this);
+    StartWriteLast(&request_, grpc::WriteOptions());
     StartRead(&message_);
     StartCall();
   }
@@ -264,16 +286,25 @@ class LatencyReader final
       counted_live_ = true;
       live_->fetch_add(1);
     }
-    if (message_.has_article()) {
-      const auto& t = message_.article().updated_time();
-      const absl::Time sent =
-          absl::FromUnixNanos(t.seconds() * 1000000000LL + t.nanos());
-      absl::MutexLock lock(mu_);
-      latencies_->push_back(absl::ToDoubleMilliseconds(absl::Now() - sent));
+    if (message_.has_article()) Record({&message_.article()});
+    if (message_.has_articles()) {
+      std::vector<const newsfeed::bench::ProbeArticle*> batch;
+      for (const auto& a : message_.articles().articles()) batch.push_back(&a);
+      Record(batch);
     }
     StartRead(&message_);
   }
   void OnDone(const grpc::Status&) override { done_.Notify(); }
+  void Record(const std::vector<const newsfeed::bench::ProbeArticle*>& got) {
+    const absl::Time now = absl::Now();
+    absl::MutexLock lock(mu_);
+    for (const auto* article : got) {
+      const auto& t = article->updated_time();
+      const absl::Time sent =
+          absl::FromUnixNanos(t.seconds() * 1000000000LL + t.nanos());
+      latencies_->push_back(absl::ToDoubleMilliseconds(now - sent));
+    }
+  }
   void Cancel() {
     context_.TryCancel();
     done_.WaitForNotification();
@@ -281,7 +312,8 @@ class LatencyReader final
 
  private:
   grpc::ClientContext context_;
-  newsfeed::v1::SubscribeResponse message_;
+  const newsfeed::v1::SubscribeRequest request_;
+  newsfeed::bench::ProbeResponse message_;
   std::vector<double>* latencies_;
   absl::Mutex* mu_;
   std::atomic<int>* live_;
@@ -290,12 +322,13 @@ class LatencyReader final
 };
 
 void SubscriberLatency(int subscribers, int rate, int seconds,
-                       const Backend& backend) {
+                       uint32_t articles_per_response, const Backend& backend) {
   auto servers = StartReplicas(backend, subscribers + 10);
-  std::vector<std::unique_ptr<newsfeed::v1::QueryService::Stub>> stubs;
+  std::vector<std::unique_ptr<LatencyReader::ProbeStub>> stubs;
   for (auto& server : servers) {
-    stubs.push_back(newsfeed::v1::QueryService::NewStub(grpc::CreateChannel(
-        server->address(), grpc::InsecureChannelCredentials())));
+    stubs.push_back(
+        std::make_unique<LatencyReader::ProbeStub>(grpc::CreateChannel(
+            server->address(), grpc::InsecureChannelCredentials())));
   }
   auto channel = grpc::CreateChannel(servers[0]->address(),
                                      grpc::InsecureChannelCredentials());
@@ -320,6 +353,7 @@ void SubscriberLatency(int subscribers, int rate, int seconds,
         request.mutable_filter()->mutable_topics()->add_any_of(kTopics[i % 10]);
         request.mutable_filter()->mutable_countries()->add_none_of("US");
     }
+    request.set_max_articles_per_response(articles_per_response);
     readers.push_back(std::make_unique<LatencyReader>(
         stubs[i % stubs.size()].get(), request, &latencies, &mu, &live));
   }
@@ -332,6 +366,7 @@ void SubscriberLatency(int subscribers, int rate, int seconds,
   auto stream = ingest->Publish(&context);
   const int per_batch = std::max(1, rate / 10);
   const absl::Time start = absl::Now();
+  const double cpu_start = ProcessCpuSeconds();
   uint64_t next_id = 0;
   for (int b = 0; b < seconds * 10; ++b) {
     absl::SleepFor(start + absl::Milliseconds(100 * b) - absl::Now());
@@ -353,6 +388,8 @@ void SubscriberLatency(int subscribers, int rate, int seconds,
   }
   (void)stream->Finish();
   absl::SleepFor(absl::Seconds(1));  // let the last deliveries arrive
+  const double cores_busy =
+      (ProcessCpuSeconds() - cpu_start) / Seconds(absl::Now() - start);
   for (auto& reader : readers) reader->Cancel();
   readers.clear();
 
@@ -365,10 +402,12 @@ void SubscriberLatency(int subscribers, int rate, int seconds,
                                     static_cast<size_t>(p * latencies.size()))];
   };
   std::printf(
-      "subscribers [%s]: %d with varied filters, %d articles/s for %d s: "
-      "%zu deliveries, latency publish->receipt p50 %.1f ms, p99 %.1f ms\n",
-      backend.Name().c_str(), subscribers, rate, seconds, latencies.size(),
-      pct(0.50), pct(0.99));
+      "subscribers [%s]: %d with varied filters, up to %u articles per "
+      "message, %d articles/s for %d s: "
+      "%zu deliveries, latency publish->receipt p50 %.1f ms, p99 %.1f ms; "
+      "%.2f cores busy\n",
+      backend.Name().c_str(), subscribers, articles_per_response, rate, seconds,
+      latencies.size(), pct(0.50), pct(0.99), cores_busy);
   std::printf(
       "memory: %.1f KiB per idle subscriber (server and client in one "
       "process; RSS %ld KiB before, %ld KiB with all idle)\n",
@@ -379,10 +418,14 @@ void SubscriberLatency(int subscribers, int rate, int seconds,
 }  // namespace
 
 int main() {
+  // As the services' main() does (Debian's Abseil keeps the detector on).
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   const int articles = EnvInt("NEWSFEED_BENCH_ARTICLES", 20000);
   const int subscribers = EnvInt("NEWSFEED_BENCH_SUBSCRIBERS", 1000);
   const int rate = EnvInt("NEWSFEED_BENCH_RATE", 1000);
   const int seconds = EnvInt("NEWSFEED_BENCH_SECONDS", 5);
+  const uint32_t batch =
+      static_cast<uint32_t>(EnvInt("NEWSFEED_BENCH_BATCH", 100));
   std::vector<std::pair<std::string, int>> setups = {{"sqlite", 1}};
   if (EnvInt("NEWSFEED_BENCH_POSTGRES", 1) != 0) {
     setups.push_back({"postgres", 1});
@@ -392,8 +435,10 @@ int main() {
     DeliveryRate(articles, MakeBackend(engine, replicas));
   }
   for (const auto& [engine, replicas] : setups) {
-    SubscriberLatency(subscribers, rate, seconds,
-                      MakeBackend(engine, replicas));
+    for (uint32_t per_response : {1u, batch}) {
+      SubscriberLatency(subscribers, rate, seconds, per_response,
+                        MakeBackend(engine, replicas));
+    }
   }
   return 0;
 }

@@ -61,33 +61,17 @@ absl::Status ValidateTimestamp(const google::protobuf::Timestamp& ts,
   return absl::OkStatus();
 }
 
-// True if any of `values` (not yet normalised) is in `have` (normalised).
-bool AnyIn(const google::protobuf::RepeatedPtrField<std::string>& values,
-           TagDimension dim, const std::vector<std::string>& have) {
-  for (const std::string& v : values) {
-    if (std::find(have.begin(), have.end(), NormalizeTagValue(dim, v)) !=
-        have.end()) {
-      return true;
-    }
-  }
-  return false;
+bool Contains(const std::vector<std::string>& have, const std::string& value) {
+  return std::find(have.begin(), have.end(), value) != have.end();
 }
 
-bool MatchesTagFilter(const TagFilter& f, TagDimension dim,
-                      const Article& article) {
-  if (f.any_of().empty() && f.all_of().empty() && f.none_of().empty()) {
-    return true;
-  }
-  const std::vector<std::string> have = ArticleTagValues(dim, article);
-  if (!f.any_of().empty() && !AnyIn(f.any_of(), dim, have)) return false;
-  for (const std::string& v : f.all_of()) {
-    if (std::find(have.begin(), have.end(), NormalizeTagValue(dim, v)) ==
-        have.end()) {
-      return false;
-    }
-  }
-  if (AnyIn(f.none_of(), dim, have)) return false;
-  return true;
+std::vector<std::string> NormalizeAll(
+    const google::protobuf::RepeatedPtrField<std::string>& values,
+    TagDimension dim) {
+  std::vector<std::string> out;
+  out.reserve(values.size());
+  for (const std::string& v : values) out.push_back(NormalizeTagValue(dim, v));
+  return out;
 }
 
 }  // namespace
@@ -245,33 +229,67 @@ absl::Status ValidateFilter(const ArticleFilter& filter,
 }
 
 bool MatchesExceptText(const ArticleFilter& filter, const Article& article) {
+  return CompiledFilter(filter).Matches(ArticleMatchKeys::Of(article));
+}
+
+ArticleMatchKeys ArticleMatchKeys::Of(const Article& article) {
+  ArticleMatchKeys keys;
   for (TagDimension dim : kAllTagDimensions) {
-    if (!MatchesTagFilter(TagFilterOf(filter, dim), dim, article)) return false;
+    keys.values[Index(dim)] = ArticleTagValues(dim, article);
   }
-  if (filter.has_published_after() || filter.has_published_before()) {
-    const int64_t t = ArticleTimeMicros(article);
-    if (filter.has_published_after() &&
-        t < TimestampToMicros(filter.published_after())) {
+  keys.time_micros = ArticleTimeMicros(article);
+  for (const auto& amount : article.amounts()) {
+    keys.amounts.emplace_back(absl::AsciiStrToUpper(amount.currency()),
+                              amount.value());
+  }
+  return keys;
+}
+
+CompiledFilter::CompiledFilter(const ArticleFilter& filter)
+    : min_amount_(filter.min_amount()),
+      currency_(absl::AsciiStrToUpper(filter.amount_currency())) {
+  for (TagDimension dim : kAllTagDimensions) {
+    const TagFilter& f = TagFilterOf(filter, dim);
+    Dimension& d = dimensions_[ArticleMatchKeys::Index(dim)];
+    d.any_of = NormalizeAll(f.any_of(), dim);
+    d.all_of = NormalizeAll(f.all_of(), dim);
+    d.none_of = NormalizeAll(f.none_of(), dim);
+  }
+  if (filter.has_published_after()) {
+    published_after_ = TimestampToMicros(filter.published_after());
+  }
+  if (filter.has_published_before()) {
+    published_before_ = TimestampToMicros(filter.published_before());
+  }
+}
+
+bool CompiledFilter::Matches(const ArticleMatchKeys& keys) const {
+  for (size_t i = 0; i < dimensions_.size(); ++i) {
+    const Dimension& d = dimensions_[i];
+    const std::vector<std::string>& have = keys.values[i];
+    if (!d.any_of.empty() &&
+        std::none_of(d.any_of.begin(), d.any_of.end(),
+                     [&](const std::string& v) { return Contains(have, v); })) {
       return false;
     }
-    if (filter.has_published_before() &&
-        t >= TimestampToMicros(filter.published_before())) {
-      return false;
+    for (const std::string& v : d.all_of) {
+      if (!Contains(have, v)) return false;
+    }
+    for (const std::string& v : d.none_of) {
+      if (Contains(have, v)) return false;
     }
   }
-  if (filter.min_amount() > 0) {
-    const std::string currency =
-        absl::AsciiStrToUpper(filter.amount_currency());
-    bool found = false;
-    for (const auto& amount : article.amounts()) {
-      if (amount.value() >= filter.min_amount() &&
-          (currency.empty() ||
-           absl::AsciiStrToUpper(amount.currency()) == currency)) {
-        found = true;
-        break;
-      }
-    }
-    if (!found) return false;
+  if (published_after_ && keys.time_micros < *published_after_) return false;
+  if (published_before_ && keys.time_micros >= *published_before_) {
+    return false;
+  }
+  if (min_amount_ > 0) {
+    return std::any_of(
+        keys.amounts.begin(), keys.amounts.end(),
+        [&](const std::pair<std::string, double>& amount) {
+          return amount.second >= min_amount_ &&
+                 (currency_.empty() || amount.first == currency_);
+        });
   }
   return true;
 }

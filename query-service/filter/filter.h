@@ -11,10 +11,18 @@
 //   if (absl::Status s = ValidateFilter(filter, FilterLimits()); !s.ok())
 //     return s;
 //   if (MatchesExceptText(filter, article)) Deliver(article);
+//
+// Matching one article against many filters (the live fan-out) extracts the
+// article's values once and prepares each filter once:
+//   const CompiledFilter compiled(filter);              // per subscription
+//   const ArticleMatchKeys keys = ArticleMatchKeys::Of(article);  // per
+//   article if (compiled.Matches(keys)) Deliver(article);
 #ifndef QUERY_SERVICE_FILTER_FILTER_H_
 #define QUERY_SERVICE_FILTER_FILTER_H_
 
+#include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -102,6 +110,46 @@ int64_t TimestampToMicros(const google::protobuf::Timestamp& ts);
 // The time an article is ordered and filtered by: published_time, or
 // fetched_time when published_time is unset, or 0 when neither is set.
 int64_t ArticleTimeMicros(const newsfeed::v1::Article& article);
+
+// What a filter looks at in an article, extracted once: the normalised tag
+// values per dimension, the time it is filtered by and its amounts.
+// Immutable once built; safe to share between threads.
+struct ArticleMatchKeys {
+  static ArticleMatchKeys Of(const newsfeed::v1::Article& article);
+
+  // ArticleTagValues of each dimension, indexed by Index(dim).
+  std::array<std::vector<std::string>, 5> values;
+  // ArticleTimeMicros.
+  int64_t time_micros = 0;
+  // (upper-cased currency, value) of each announced amount.
+  std::vector<std::pair<std::string, double>> amounts;
+
+  static size_t Index(TagDimension dim) { return static_cast<size_t>(dim) - 1; }
+};
+
+// An ArticleFilter prepared for matching many articles: its values are
+// normalised once, so Matches allocates nothing. Matches(ArticleMatchKeys::Of
+// (article)) == MatchesExceptText(filter, article) for every article.
+// Immutable once built; safe to share between threads.
+class CompiledFilter {
+ public:
+  // `filter` should have passed ValidateFilter.
+  explicit CompiledFilter(const newsfeed::v1::ArticleFilter& filter);
+
+  bool Matches(const ArticleMatchKeys& keys) const;
+
+ private:
+  struct Dimension {
+    std::vector<std::string> any_of;
+    std::vector<std::string> all_of;
+    std::vector<std::string> none_of;
+  };
+  std::array<Dimension, 5> dimensions_;
+  std::optional<int64_t> published_after_;
+  std::optional<int64_t> published_before_;
+  double min_amount_ = 0;
+  std::string currency_;
+};
 
 }  // namespace newsfeed::query
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -25,11 +26,43 @@ absl::Time FromProto(const google::protobuf::Timestamp& t) {
       google::protobuf::util::TimeUtil::TimestampToNanoseconds(t));
 }
 
-SubscribeResponse Heartbeat(uint64_t position, absl::Time now) {
+std::shared_ptr<const std::string> Encode(const SubscribeResponse& message) {
+  return std::make_shared<const std::string>(message.SerializeAsString());
+}
+
+std::shared_ptr<const std::string> Heartbeat(uint64_t position,
+                                             absl::Time now) {
   SubscribeResponse message;
   message.mutable_heartbeat()->set_latest_sequence(position);
   *message.mutable_heartbeat()->mutable_server_time() = ToProto(now);
-  return message;
+  return Encode(message);
+}
+
+// SubscribeResponse{articles: ArticleBatch{articles: [...]}} from encoded
+// SubscribeResponse{article} messages, without decoding them: both put an
+// Article in field 1, so each is already an encoded ArticleBatch element.
+std::string EncodeBatch(const std::vector<std::string_view>& articles) {
+  size_t length = 0;
+  for (std::string_view a : articles) length += a.size();
+  constexpr char kArticlesTag = (3 << 3) | 2;  // field 3, length-delimited
+  std::string out;
+  out.reserve(length + 11);
+  out.push_back(kArticlesTag);
+  for (uint64_t v = length;; v >>= 7) {
+    if (v < 0x80) {
+      out.push_back(static_cast<char>(v));
+      break;
+    }
+    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+  }
+  for (std::string_view a : articles) out.append(a);
+  return out;
+}
+
+std::string EncodeArticle(newsfeed::v1::Article article) {
+  SubscribeResponse message;
+  *message.mutable_article() = std::move(article);
+  return message.SerializeAsString();
 }
 
 }  // namespace
@@ -37,10 +70,12 @@ SubscribeResponse Heartbeat(uint64_t position, absl::Time now) {
 // --- Subscription ---------------------------------------------------------
 
 Subscription::Subscription(SubscriptionHub& hub, ArticleFilter filter,
-                           uint64_t position, StreamWriter* writer,
-                           absl::Time now)
+                           uint64_t position, size_t articles_per_message,
+                           StreamWriter* writer, absl::Time now)
     : hub_(hub),
       filter_(std::move(filter)),
+      matcher_(filter_),
+      articles_per_message_(articles_per_message),
       writer_(writer),
       position_(position),
       last_sent_(now) {}
@@ -50,12 +85,27 @@ uint64_t Subscription::position() const {
   return position_;
 }
 
-void Subscription::EnqueueLocked(SubscribeResponse message) {
+void Subscription::EnqueueLocked(std::shared_ptr<const std::string> encoded) {
   if (!ActiveLocked()) return;
-  queue_.push_back(std::move(message));
+  queue_.push_back(std::move(encoded));
   if (!write_in_flight_) {
     write_in_flight_ = true;
-    writer_->WriteMessage(&queue_.front());
+    writer_->WriteMessage(queue_.front(), queue_.size() > 1);
+  }
+}
+
+void Subscription::EnqueueArticlesLocked(
+    std::vector<std::shared_ptr<const std::string>> articles) {
+  if (articles_per_message_ <= 1) {
+    for (auto& article : articles) EnqueueLocked(std::move(article));
+    return;
+  }
+  for (size_t begin = 0; begin < articles.size();
+       begin += articles_per_message_) {
+    const size_t end = std::min(articles.size(), begin + articles_per_message_);
+    std::vector<std::string_view> parts;
+    for (size_t i = begin; i < end; ++i) parts.push_back(*articles[i]);
+    EnqueueLocked(std::make_shared<const std::string>(EncodeBatch(parts)));
   }
 }
 
@@ -78,12 +128,25 @@ void Subscription::OnWriteDone(bool ok) {
     if (!ActiveLocked()) return;
     if (!queue_.empty()) {
       write_in_flight_ = true;
-      writer_->WriteMessage(&queue_.front());
+      writer_->WriteMessage(queue_.front(), queue_.size() > 1);
     }
-    // Room again: let the pump refill if this subscriber lags.
-    wake = queue_.size() < hub_.options_.queue_capacity / 2 + 1;
+    // Room again for a subscriber the pump left lagging behind a full
+    // queue. Those that keep up are refilled as commits arrive; waking the
+    // pump for every write of theirs would keep it spinning.
+    if (awaiting_room_ &&
+        queue_.size() < hub_.options_.queue_capacity / 2 + 1) {
+      awaiting_room_ = false;
+      wake = true;
+    }
   }
   if (wake) hub_.Wake();
+}
+
+bool Subscription::StillLaggingLocked(uint64_t latest, size_t capacity) {
+  if (position_ >= latest) return false;
+  if (queue_.size() < capacity) return true;
+  awaiting_room_ = true;
+  return false;
 }
 
 void Subscription::OnCancel() {
@@ -153,6 +216,11 @@ absl::StatusOr<std::shared_ptr<Subscription>> SubscriptionHub::Subscribe(
       !s.ok()) {
     return s;
   }
+  if (request.max_articles_per_response() > kMaxArticlesPerResponse) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "max_articles_per_response: ", request.max_articles_per_response(),
+        ", at most ", kMaxArticlesPerResponse, " allowed"));
+  }
   ArticleFilter filter = request.filter();
   absl::MutexLock lock(&mu_);
   if (stopping_) {
@@ -188,8 +256,9 @@ absl::StatusOr<std::shared_ptr<Subscription>> SubscriptionHub::Subscribe(
       break;
   }
   const absl::Time now = clock_.Now();
-  auto subscription = std::shared_ptr<Subscription>(
-      new Subscription(*this, std::move(filter), position, writer, now));
+  auto subscription = std::shared_ptr<Subscription>(new Subscription(
+      *this, std::move(filter), position,
+      std::max<size_t>(1, request.max_articles_per_response()), writer, now));
   {
     absl::MutexLock sub_lock(&subscription->mu_);
     subscription->EnqueueLocked(Heartbeat(position, now));
@@ -205,17 +274,25 @@ void SubscriptionHub::OnStored(uint64_t latest_sequence,
   // the store; keep only that one here too.
   absl::flat_hash_map<std::string, size_t> last_index;
   for (size_t i = 0; i < changed.size(); ++i) last_index[changed[i].id()] = i;
-  absl::MutexLock lock(&mu_);
+  // Match keys and messages are built here, outside the hub's lock, once per
+  // change rather than once per subscriber.
+  std::vector<RecentChange> fresh;
+  fresh.reserve(changed.size());
   for (size_t i = 0; i < changed.size(); ++i) {
     if (last_index[changed[i].id()] != i) continue;
     const uint64_t sequence = changed[i].sequence();
-    if (sequence <= recent_floor_ ||
-        (!recent_.empty() && sequence <= recent_.back().sequence)) {
+    auto change = std::make_shared<ChangeForFanOut>();
+    change->keys = ArticleMatchKeys::Of(changed[i]);
+    change->encoded = EncodeArticle(std::move(changed[i]));
+    fresh.push_back(RecentChange{sequence, std::move(change)});
+  }
+  absl::MutexLock lock(&mu_);
+  for (RecentChange& change : fresh) {
+    if (change.sequence <= recent_floor_ ||
+        (!recent_.empty() && change.sequence <= recent_.back().sequence)) {
       continue;
     }
-    recent_.push_back(RecentChange{
-        sequence,
-        std::make_shared<const newsfeed::v1::Article>(std::move(changed[i]))});
+    recent_.push_back(std::move(change));
   }
   while (recent_.size() > options_.recent_capacity) {
     recent_floor_ = recent_.front().sequence;
@@ -234,16 +311,6 @@ void SubscriptionHub::OnChangesLost(uint64_t removed_through) {
   recent_floor_ = removed_through;
   latest_sequence_ = std::max(latest_sequence_, removed_through);
   dirty_ = true;
-}
-
-std::optional<std::vector<SubscriptionHub::RecentChange>>
-SubscriptionHub::RecentAfter(uint64_t position) {
-  absl::MutexLock lock(&mu_);
-  if (position < recent_floor_) return std::nullopt;
-  auto first = std::upper_bound(
-      recent_.begin(), recent_.end(), position,
-      [](uint64_t p, const RecentChange& c) { return p < c.sequence; });
-  return std::vector<RecentChange>(first, recent_.end());
 }
 
 void SubscriptionHub::Wake() {
@@ -289,7 +356,8 @@ HubStats SubscriptionHub::stats() const {
   return stats;
 }
 
-bool SubscriptionHub::Refill(Subscription& subscription, uint64_t latest) {
+bool SubscriptionHub::Refill(Subscription& subscription, uint64_t latest,
+                             const RecentSnapshot& recent) {
   uint64_t position;
   size_t room;
   {
@@ -298,41 +366,44 @@ bool SubscriptionHub::Refill(Subscription& subscription, uint64_t latest) {
     position = subscription.position_;
     if (position >= latest) return false;
     if (subscription.queue_.size() >= options_.queue_capacity) {
-      return false;  // OnWriteDone wakes the pump when there is room again
+      // OnWriteDone wakes the pump when there is room again.
+      subscription.awaiting_room_ = true;
+      return false;
     }
     room = options_.queue_capacity - subscription.queue_.size();
   }
-  const size_t limit = std::min<size_t>(room, options_.read_batch);
+  // Articles to queue in this refill: room's worth of messages, and no more
+  // than one store read (or one full batch) at a time.
+  const size_t per_message = subscription.articles_per_message_;
+  const size_t limit = std::min(
+      room * per_message, std::max<size_t>(options_.read_batch, per_message));
 
   // Fast path: the subscriber keeps up, so its next changes are in memory.
   // Full-text filters need the store's index.
-  if (subscription.filter_.text().empty()) {
-    if (std::optional<std::vector<RecentChange>> recent =
-            RecentAfter(position)) {
-      std::vector<SubscribeResponse> matches;
-      uint64_t examined = position;
-      for (const RecentChange& change : *recent) {
-        if (matches.size() == limit) break;
-        examined = change.sequence;
-        if (MatchesExceptText(subscription.filter_, *change.article)) {
-          SubscribeResponse message;
-          *message.mutable_article() = *change.article;
-          matches.push_back(std::move(message));
-        }
+  if (subscription.filter_.text().empty() && position >= recent.floor) {
+    auto first = std::upper_bound(
+        recent.changes.begin(), recent.changes.end(), position,
+        [](uint64_t p, const RecentChange& c) { return p < c.sequence; });
+    std::vector<std::shared_ptr<const std::string>> matches;
+    uint64_t examined = position;
+    auto it = first;
+    for (; it != recent.changes.end() && matches.size() < limit; ++it) {
+      examined = it->sequence;
+      if (subscription.matcher_.Matches(it->change->keys)) {
+        // Shares the change's ownership; points at its encoding.
+        matches.emplace_back(it->change, &it->change->encoded);
       }
-      if (recent->empty() || examined == recent->back().sequence) {
-        // Everything up to `latest` as this pump round saw it was examined.
-        examined = std::max(examined, latest);
-      }
-      absl::MutexLock lock(&subscription.mu_);
-      for (SubscribeResponse& message : matches) {
-        subscription.EnqueueLocked(std::move(message));
-      }
-      if (!matches.empty()) subscription.last_sent_ = clock_.Now();
-      subscription.position_ = std::max(subscription.position_, examined);
-      return subscription.position_ < latest &&
-             subscription.queue_.size() < options_.queue_capacity;
     }
+    if (it == recent.changes.end()) {
+      // Everything up to `latest` as this pump round saw it was examined.
+      examined = std::max(examined, latest);
+    }
+    absl::MutexLock lock(&subscription.mu_);
+    const bool sent = !matches.empty();
+    subscription.EnqueueArticlesLocked(std::move(matches));
+    if (sent) subscription.last_sent_ = clock_.Now();
+    subscription.position_ = std::max(subscription.position_, examined);
+    return subscription.StillLaggingLocked(latest, options_.queue_capacity);
   }
 
   // The store read runs with no lock held: writes to this stream go on.
@@ -343,15 +414,16 @@ bool SubscriptionHub::Refill(Subscription& subscription, uint64_t latest) {
     subscription.EndLocked(batch.status());
     return false;
   }
+  std::vector<std::shared_ptr<const std::string>> articles;
+  articles.reserve(batch->articles.size());
   for (newsfeed::v1::Article& article : batch->articles) {
-    SubscribeResponse message;
-    *message.mutable_article() = std::move(article);
-    subscription.EnqueueLocked(std::move(message));
+    articles.push_back(
+        std::make_shared<const std::string>(EncodeArticle(std::move(article))));
   }
+  subscription.EnqueueArticlesLocked(std::move(articles));
   if (!batch->articles.empty()) subscription.last_sent_ = clock_.Now();
   subscription.position_ = std::max(position, batch->scanned_through);
-  return subscription.position_ < latest &&
-         subscription.queue_.size() < options_.queue_capacity;
+  return subscription.StillLaggingLocked(latest, options_.queue_capacity);
 }
 
 void SubscriptionHub::RunPump() {
@@ -370,20 +442,42 @@ void SubscriptionHub::RunPump() {
       if (stopping_) return;
       dirty_ = false;
       // Drop detached subscriptions; the reactor is gone.
+      uint64_t lowest = latest_sequence_;
       subscriptions_.erase(
           std::remove_if(subscriptions_.begin(), subscriptions_.end(),
-                         [](const std::shared_ptr<Subscription>& s) {
+                         [&lowest](const std::shared_ptr<Subscription>& s) {
                            absl::MutexLock sub_lock(&s->mu_);
-                           return s->writer_ == nullptr;
+                           if (s->writer_ == nullptr) return true;
+                           lowest = std::min(lowest, s->position_);
+                           return false;
                          }),
           subscriptions_.end());
       subscriptions = subscriptions_;
       latest = latest_sequence_;
+      // Bring the pump's copy up to date. Positions only grow, so what is at
+      // or below the lowest one will not be read from memory again.
+      RecentSnapshot& recent = pump_recent_;
+      recent.floor = std::max({recent.floor, recent_floor_, lowest});
+      while (!recent.changes.empty() &&
+             recent.changes.front().sequence <= recent.floor) {
+        recent.changes.pop_front();
+      }
+      const uint64_t copied_through = recent.changes.empty()
+                                          ? recent.floor
+                                          : recent.changes.back().sequence;
+      for (auto it = std::upper_bound(
+               recent_.begin(), recent_.end(), copied_through,
+               [](uint64_t p, const RecentChange&c) { return p < c.sequence; });
+           it != recent_.end(); ++it) {
+        recent.changes.push_back(*it);
+      }
     }
     bool lagging = false;
     for (const auto& subscription : subscriptions) {
-      lagging |= Refill(*subscription, latest);
-      const absl::Time now = clock_.Now();
+      lagging |= Refill(*subscription, latest, pump_recent_);
+    }
+    const absl::Time now = clock_.Now();
+    for (const auto& subscription : subscriptions) {
       absl::MutexLock lock(&subscription->mu_);
       if (subscription->queue_.empty() &&
           now - subscription->last_sent_ >= options_.heartbeat_interval) {

@@ -49,12 +49,20 @@ namespace newsfeed::query {
 class StreamWriter {
  public:
   virtual ~StreamWriter() = default;
-  // Starts writing `message`, which stays valid until
-  // Subscription::OnWriteDone. Called only when no other write is in flight.
-  virtual void WriteMessage(const newsfeed::v1::SubscribeResponse* message) = 0;
+  // Starts writing `encoded`, a serialized SubscribeResponse. It is shared
+  // with other streams and must not be changed; the writer may keep its
+  // reference for as long as the transport needs the bytes. Called only
+  // when no other write is in flight. `more_follow`: another message is
+  // queued behind this one, so the transport may hold this one back and
+  // send both together.
+  virtual void WriteMessage(std::shared_ptr<const std::string> encoded,
+                            bool more_follow) = 0;
   // Ends the stream. Called at most once.
   virtual void FinishStream(const absl::Status& status) = 0;
 };
+
+// Largest SubscribeRequest.max_articles_per_response accepted.
+inline constexpr uint32_t kMaxArticlesPerResponse = 1000;
 
 struct HubOptions {
   // Open subscriptions beyond which Subscribe fails with RESOURCE_EXHAUSTED.
@@ -106,22 +114,40 @@ class Subscription {
  private:
   friend class SubscriptionHub;
   Subscription(SubscriptionHub& hub, newsfeed::v1::ArticleFilter filter,
-               uint64_t position, StreamWriter* writer, absl::Time now);
+               uint64_t position, size_t articles_per_message,
+               StreamWriter* writer, absl::Time now);
 
-  void EnqueueLocked(newsfeed::v1::SubscribeResponse message)
+  void EnqueueLocked(std::shared_ptr<const std::string> encoded)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Queues `articles` (each an encoded SubscribeResponse{article}), one per
+  // message or in batches of articles_per_message_.
+  void EnqueueArticlesLocked(
+      std::vector<std::shared_ptr<const std::string>> articles)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void EndLocked(const absl::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // After a refill: true when the subscription is still behind `latest` and
+  // has room for more; behind with a full queue, it waits for OnWriteDone.
+  bool StillLaggingLocked(uint64_t latest, size_t capacity)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool ActiveLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return writer_ != nullptr && !finished_;
   }
 
   SubscriptionHub& hub_;
   const newsfeed::v1::ArticleFilter filter_;
+  const CompiledFilter matcher_;
+  // 1: one article per message; more: SubscribeResponse.articles batches.
+  const size_t articles_per_message_;
 
   mutable absl::Mutex mu_;
   StreamWriter* writer_ ABSL_GUARDED_BY(mu_);
-  std::deque<newsfeed::v1::SubscribeResponse> queue_ ABSL_GUARDED_BY(mu_);
+  // Serialized SubscribeResponses; those of recent changes are shared by
+  // every subscription they match.
+  std::deque<std::shared_ptr<const std::string>> queue_ ABSL_GUARDED_BY(mu_);
   bool write_in_flight_ ABSL_GUARDED_BY(mu_) = false;
+  // Behind the latest commit with a full queue: OnWriteDone wakes the pump
+  // once the queue has drained to half.
+  bool awaiting_room_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t position_ ABSL_GUARDED_BY(mu_);
   absl::Time last_sent_ ABSL_GUARDED_BY(mu_);
@@ -169,19 +195,32 @@ class SubscriptionHub final : public ChangeListener {
   SubscriptionHub(ArticleStore& store, Clock& clock, const HubOptions& options,
                   uint64_t latest_sequence);
 
+  // A stored change as the fan-out needs it: matched and encoded once, when
+  // it is stored, and shared by every subscription it matches.
+  struct ChangeForFanOut {
+    ArticleMatchKeys keys;
+    std::string encoded;  // SubscribeResponse{article}
+  };
   struct RecentChange {
     uint64_t sequence;
-    std::shared_ptr<const newsfeed::v1::Article> article;
+    std::shared_ptr<const ChangeForFanOut> change;
+  };
+  // The pump's copy of the recent changes, brought up to date once per
+  // round (only what is new is copied), so that matching runs without the
+  // hub's lock.
+  struct RecentSnapshot {
+    // Positions below this are not covered: those subscribers read the store.
+    uint64_t floor = 0;
+    // Every change after `floor` up to the round's latest, ascending.
+    std::deque<RecentChange> changes;
   };
 
   void Wake();
   void RunPump();
-  // Refills one subscription, from memory when the recent changes cover its
-  // position, else from the store; true when it still lags.
-  bool Refill(Subscription& subscription, uint64_t latest);
-  // The recent changes after `position`, or nullopt when they do not cover
-  // it (the subscriber is further behind than memory reaches).
-  std::optional<std::vector<RecentChange>> RecentAfter(uint64_t position);
+  // Refills one subscription, from `recent` when it covers its position,
+  // else from the store; true when it still lags.
+  bool Refill(Subscription& subscription, uint64_t latest,
+              const RecentSnapshot& recent);
 
   ArticleStore& store_;
   Clock& clock_;
@@ -197,6 +236,9 @@ class SubscriptionHub final : public ChangeListener {
   uint64_t recent_floor_ ABSL_GUARDED_BY(mu_);
   bool dirty_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+
+  // Touched by the pump thread only.
+  RecentSnapshot pump_recent_;
 
   std::vector<metrics::CallbackRegistration> metric_registrations_;
   std::thread pump_;

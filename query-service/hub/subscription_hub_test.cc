@@ -21,9 +21,11 @@ using newsfeed::v1::SubscribeResponse;
 // that reads at its own pace.
 class FakeStream final : public StreamWriter {
  public:
-  void WriteMessage(const SubscribeResponse* message) override {
+  void WriteMessage(std::shared_ptr<const std::string> encoded, bool) override {
+    SubscribeResponse message;
+    EXPECT_TRUE(message.ParseFromString(*encoded));
     absl::MutexLock lock(&mu_);
-    written_.push_back(*message);
+    written_.push_back(std::move(message));
   }
   void FinishStream(const absl::Status& status) override {
     absl::MutexLock lock(&mu_);
@@ -125,8 +127,69 @@ std::vector<std::string> ArticleIds(
   std::vector<std::string> ids;
   for (const auto& m : messages) {
     if (m.has_article()) ids.push_back(m.article().id());
+    for (const auto& a : m.articles().articles()) ids.push_back(a.id());
   }
   return ids;
+}
+
+TEST_F(HubTest, BatchesArticlesWhenTheClientAsks) {
+  std::vector<Article> stored;
+  std::vector<std::string> expected;
+  for (int i = 0; i < 12; ++i) {
+    stored.push_back(MakeArticle(absl::StrCat("fr-", i), "FR"));
+    stored.push_back(MakeArticle(absl::StrCat("de-", i), "DE"));
+    expected.push_back(absl::StrCat("fr-", i));
+  }
+  Store(stored);
+  FakeStream stream;
+  newsfeed::v1::SubscribeRequest request;
+  request.mutable_filter()->mutable_countries()->add_any_of("FR");
+  request.set_after_sequence(0);
+  request.set_max_articles_per_response(5);
+  auto subscription = hub_->Subscribe(request, &stream);
+  ASSERT_TRUE(subscription.ok()) << subscription.status();
+
+  // Replayed from the store, then live from memory: every FR article once,
+  // in order, in batches of at most 5.
+  std::vector<SubscribeResponse> got;
+  for (size_t n = 1; ArticleIds(got).size() < 12; ++n) {
+    got = stream.WaitForWrites(n);
+    (*subscription)->OnWriteDone(true);
+  }
+  std::vector<Article> live;
+  for (int i = 0; i < 7; ++i) {
+    live.push_back(MakeArticle(absl::StrCat("live-", i), "FR"));
+    expected.push_back(absl::StrCat("live-", i));
+  }
+  Store(live);
+  for (size_t n = got.size() + 1; ArticleIds(got).size() < 19; ++n) {
+    got = stream.WaitForWrites(n);
+    (*subscription)->OnWriteDone(true);
+  }
+  EXPECT_EQ(ArticleIds(got), expected);
+  size_t article_messages = 0;
+  for (const SubscribeResponse& m : got) {
+    EXPECT_FALSE(m.has_article()) << "a batching stream sent a single article";
+    if (!m.has_articles()) continue;
+    ++article_messages;
+    EXPECT_GE(m.articles().articles_size(), 1);
+    EXPECT_LE(m.articles().articles_size(), 5);
+  }
+  // 19 articles in at most 5 per message: fewer messages than articles.
+  EXPECT_LT(article_messages, 19u);
+  EXPECT_GE(article_messages, 4u);
+  (*subscription)->Detach();
+}
+
+TEST_F(HubTest, RefusesBatchesAboveTheLimitNamingTheField) {
+  FakeStream stream;
+  newsfeed::v1::SubscribeRequest request;
+  request.set_max_articles_per_response(kMaxArticlesPerResponse + 1);
+  auto subscription = hub_->Subscribe(request, &stream);
+  ASSERT_FALSE(subscription.ok());
+  EXPECT_EQ(subscription.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(subscription.status().message(),
+              ::testing::HasSubstr("max_articles_per_response"));
 }
 
 TEST_F(HubTest, FirstMessageIsAHeartbeatWithThePosition) {

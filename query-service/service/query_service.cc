@@ -14,7 +14,6 @@ namespace {
 using newsfeed::v1::Article;
 using newsfeed::v1::PublishRequest;
 using newsfeed::v1::PublishResponse;
-using newsfeed::v1::SubscribeResponse;
 using rpc::ToGrpcStatus;
 
 // Unary methods, indexes into QueryServiceImpl::Metrics::latency.
@@ -40,9 +39,11 @@ class RejectedStream final : public Reactor {
   void OnDone() override { delete this; }
 };
 
-// Bridges one Subscribe stream to its hub Subscription.
+// Bridges one Subscribe stream to its hub Subscription. The stream is raw
+// (grpc::ByteBuffer): the hub encodes each change once and every stream it
+// matches sends those bytes.
 class SubscribeReactor final
-    : public grpc::ServerWriteReactor<SubscribeResponse>,
+    : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
       public StreamWriter {
  public:
   SubscribeReactor(SubscriptionHub& hub,
@@ -58,8 +59,19 @@ class SubscribeReactor final
     subscription_ = std::move(*subscription);
   }
 
-  void WriteMessage(const SubscribeResponse* message) override {
-    StartWrite(message);
+  void WriteMessage(std::shared_ptr<const std::string> encoded,
+                    bool more_follow) override {
+    // The slice holds a reference to the shared bytes: a buffered write
+    // completes before the transport has sent them.
+    auto* owner = new std::shared_ptr<const std::string>(std::move(encoded));
+    grpc::Slice slice(const_cast<char*>((*owner)->data()), (*owner)->size(),
+                      &ReleaseEncoded, owner);
+    buffer_ = grpc::ByteBuffer(&slice, 1);
+    // A buffered write completes at once and goes out with the next
+    // unbuffered one: one flush per burst instead of one per article.
+    grpc::WriteOptions options;
+    if (more_follow) options.set_buffer_hint();
+    StartWrite(&buffer_, options);
   }
   void FinishStream(const absl::Status& status) override {
     Finish(ToGrpcStatus(status));
@@ -77,7 +89,12 @@ class SubscribeReactor final
   }
 
  private:
+  static void ReleaseEncoded(void* owner) {
+    delete static_cast<std::shared_ptr<const std::string>*>(owner);
+  }
+
   std::shared_ptr<Subscription> subscription_;
+  grpc::ByteBuffer buffer_;  // the write in flight
 };
 
 // One Publish stream: reads batches, hands them to the StoreWriter, writes an
@@ -324,14 +341,24 @@ grpc::ServerUnaryReactor* QueryServiceImpl::Facets(
   return Respond(context, kFacets, stopwatch, result.status());
 }
 
-grpc::ServerWriteReactor<SubscribeResponse>* QueryServiceImpl::Subscribe(
-    grpc::CallbackServerContext* context,
-    const newsfeed::v1::SubscribeRequest* request) {
+grpc::ServerWriteReactor<grpc::ByteBuffer>* QueryServiceImpl::Subscribe(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* raw_request) {
+  using Rejected = RejectedStream<grpc::ServerWriteReactor<grpc::ByteBuffer>>;
   if (absl::Status s = read_gate_.Check(*context, "Subscribe"); !s.ok()) {
     if (metrics_ != nullptr) CountError(metrics_->errors, "Subscribe", s);
-    return new RejectedStream<grpc::ServerWriteReactor<SubscribeResponse>>(s);
+    return new Rejected(s);
   }
-  return new SubscribeReactor(hub_, *request,
+  newsfeed::v1::SubscribeRequest request;
+  grpc::ByteBuffer copy(*raw_request);  // Deserialize consumes its input
+  if (!grpc::SerializationTraits<newsfeed::v1::SubscribeRequest>::Deserialize(
+           &copy, &request)
+           .ok()) {
+    const absl::Status s = absl::InvalidArgumentError(
+        "request: not a valid newsfeed.v1.SubscribeRequest");
+    if (metrics_ != nullptr) CountError(metrics_->errors, "Subscribe", s);
+    return new Rejected(s);
+  }
+  return new SubscribeReactor(hub_, request,
                               metrics_ == nullptr ? nullptr : metrics_->errors);
 }
 

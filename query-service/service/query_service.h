@@ -34,8 +34,11 @@ struct QueryServiceOptions {
   std::string read_token;
 };
 
+// Subscribe is a raw method (grpc::ByteBuffer in and out): the hub encodes
+// each article once for every stream that sends it.
 class QueryServiceImpl final
-    : public newsfeed::v1::QueryService::CallbackService {
+    : public newsfeed::v1::QueryService::WithRawCallbackMethod_Subscribe<
+          newsfeed::v1::QueryService::CallbackService> {
  public:
   // `store` and `hub` are borrowed and must outlive the service.
   QueryServiceImpl(ArticleStore& store, SubscriptionHub& hub,
@@ -54,9 +57,10 @@ class QueryServiceImpl final
       grpc::CallbackServerContext* context,
       const newsfeed::v1::FacetsRequest* request,
       newsfeed::v1::FacetsResponse* response) override;
-  grpc::ServerWriteReactor<newsfeed::v1::SubscribeResponse>* Subscribe(
+  // A serialized SubscribeRequest in; serialized SubscribeResponses out.
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* Subscribe(
       grpc::CallbackServerContext* context,
-      const newsfeed::v1::SubscribeRequest* request) override;
+      const grpc::ByteBuffer* request) override;
 
  private:
   struct Metrics;
