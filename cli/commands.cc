@@ -10,6 +10,10 @@
 namespace newsfeed::cli {
 namespace {
 
+// Articles per message a subscription asks for (SubscribeRequest.
+// max_articles_per_response).
+constexpr uint32_t kSubscribeBatch = 100;
+
 ConnectionOptions ConnectionFor(const GlobalOptions& global,
                                 const std::string& address) {
   ConnectionOptions options;
@@ -144,6 +148,9 @@ absl::Status RunSubscribe(const GlobalOptions& global,
 
   v1::SubscribeRequest request;
   *request.mutable_filter() = *std::move(filter);
+  // A replay of a busy filter arrives in batches rather than one message
+  // per article.
+  request.set_max_articles_per_response(kSubscribeBatch);
   std::optional<uint64_t> saved;
   if (!options.position_file.empty()) {
     absl::StatusOr<std::optional<uint64_t>> position =
@@ -176,17 +183,21 @@ absl::Status RunSubscribe(const GlobalOptions& global,
     position = sequence;
     return WritePosition(options.position_file, sequence);
   };
+  // Prints one article; false once --max articles were printed.
+  auto print = [&](const v1::Article& article) -> absl::StatusOr<bool> {
+    out << (global.json ? ToJsonLine(article) : SubscribeLine(article)) << '\n';
+    out.flush();
+    // Saved only after the article is printed: at-least-once on resume.
+    if (absl::Status s = save(article.sequence()); !s.ok()) return s;
+    ++received;
+    return options.max_articles == 0 || received < options.max_articles;
+  };
   auto on_event =
       [&](const v1::SubscribeResponse& event) -> absl::StatusOr<bool> {
-    if (event.has_article()) {
-      const v1::Article& article = event.article();
-      out << (global.json ? ToJsonLine(article) : SubscribeLine(article))
-          << '\n';
-      out.flush();
-      // Saved only after the article is printed: at-least-once on resume.
-      if (absl::Status s = save(article.sequence()); !s.ok()) return s;
-      ++received;
-      return options.max_articles == 0 || received < options.max_articles;
+    if (event.has_article()) return print(event.article());
+    for (const v1::Article& article : event.articles().articles()) {
+      absl::StatusOr<bool> more = print(article);
+      if (!more.ok() || !*more) return more;
     }
     if (event.has_heartbeat()) {
       const v1::Heartbeat& heartbeat = event.heartbeat();

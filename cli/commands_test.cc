@@ -209,9 +209,8 @@ TEST_F(CommandsTest, GetPrintsDetailWithEvidence) {
               HasSubstr("Companies: Microsoft (alias:Microsoft @ title 0-9)"));
   EXPECT_THAT(text, HasSubstr("Countries: France [FR]"));
   EXPECT_THAT(text, HasSubstr("Topics:    ai\n           cloud\n"));
-  EXPECT_THAT(text,
-              HasSubstr("Amounts:   4 billion EUR (\"€4 billion\") "
-                        "attributed to Microsoft"));
+  EXPECT_THAT(text, HasSubstr("Amounts:   4 billion EUR (\"€4 billion\") "
+                              "attributed to Microsoft"));
 }
 
 TEST_F(CommandsTest, GetJsonAndNotFound) {
@@ -292,6 +291,8 @@ TEST_F(SubscribeTest, MaxStopsAfterNArticlesOnAnOpenStream) {
   const v1::SubscribeRequest request = query_.subscribe_requests()[0];
   EXPECT_THAT(request.filter().topics().any_of(), ElementsAre("ai"));
   EXPECT_TRUE(request.has_after_sequence());
+  // The articles arrived in one batch; the CLI stopped inside it.
+  EXPECT_GT(request.max_articles_per_response(), 1u);
 }
 
 TEST_F(SubscribeTest, StartPositions) {

@@ -246,11 +246,23 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* FakeQueryService::Subscribe(
     subscribe_requests_.push_back(*request);
     const uint64_t after =
         request->has_after_sequence() ? request->after_sequence() : 0;
+    // Like the real service: batches of max_articles_per_response when the
+    // client asks for more than one.
+    const uint32_t per_message = request->max_articles_per_response();
     for (const v1::Article& article : log_) {
       if (article.sequence() <= after) continue;
-      v1::SubscribeResponse event;
-      *event.mutable_article() = article;
-      events.push_back(std::move(event));
+      if (per_message <= 1) {
+        v1::SubscribeResponse event;
+        *event.mutable_article() = article;
+        events.push_back(std::move(event));
+        continue;
+      }
+      if (events.empty() || !events.back().has_articles() ||
+          events.back().articles().articles_size() >=
+              static_cast<int>(per_message)) {
+        events.emplace_back().mutable_articles();
+      }
+      *events.back().mutable_articles()->add_articles() = article;
     }
     if (heartbeat_sequence_ != 0) {
       v1::SubscribeResponse event;
