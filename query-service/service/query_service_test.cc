@@ -2,6 +2,7 @@
 // publish, search, get, facets and subscribe as a client sees them.
 #include "query-service/service/query_service.h"
 
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <httplib.h>
 #include <stdlib.h>
@@ -273,6 +274,80 @@ TEST_F(QueryServiceTest, MetricsEndpointCountsStoredArticlesAndRpcs) {
   while (reader->Read(&message)) {
   }
   EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+}
+
+TEST_F(QueryServiceTest, SubscribeSendsBatchesWhenAsked) {
+  grpc::Status status;
+  std::vector<Article> articles;
+  for (int i = 0; i < 30; ++i) {
+    articles.push_back(
+        MakeArticle(absl::StrCat("fr-", i), "Microsoft", "FR", "ai", 1000 + i));
+  }
+  Publish({articles}, &status);
+  ASSERT_TRUE(status.ok());
+
+  grpc::ClientContext context;
+  newsfeed::v1::SubscribeRequest request;
+  request.mutable_filter()->mutable_countries()->add_any_of("FR");
+  request.set_after_sequence(0);
+  request.set_max_articles_per_response(8);
+  auto reader = query_->Subscribe(&context, request);
+  newsfeed::v1::SubscribeResponse message;
+  std::vector<std::string> ids;
+  uint64_t last_sequence = 0;
+  int batches = 0;
+  while (ids.size() < 30 && reader->Read(&message)) {
+    EXPECT_FALSE(message.has_article());
+    if (!message.has_articles()) continue;
+    ++batches;
+    EXPECT_LE(message.articles().articles_size(), 8);
+    for (const Article& a : message.articles().articles()) {
+      EXPECT_GT(a.sequence(), last_sequence);
+      last_sequence = a.sequence();
+      ids.push_back(a.id());
+    }
+  }
+  ASSERT_EQ(ids.size(), 30u);
+  EXPECT_EQ(ids.front(), "fr-0");
+  EXPECT_EQ(ids.back(), "fr-29");
+  EXPECT_GE(batches, 4);  // 30 articles, at most 8 per message
+  EXPECT_LT(batches, 30);
+  context.TryCancel();
+  while (reader->Read(&message)) {
+  }
+  reader->Finish();
+}
+
+TEST_F(QueryServiceTest, SubscribeWithUndecodableRequestIsInvalidArgument) {
+  // Subscribe reads its request itself (a raw method), so bytes that are not
+  // a SubscribeRequest get the service's error, not the transport's.
+  grpc::GenericStub generic(channel_);
+  grpc::ClientContext context;
+  grpc::CompletionQueue cq;
+  const std::string garbage =
+      "\x0a\xff\xff\xff\xff\x0f";  // field 1, bad length
+  grpc::Slice slice(garbage);
+  grpc::ByteBuffer request(&slice, 1);
+  auto call =
+      generic.PrepareCall(&context, "/newsfeed.v1.QueryService/Subscribe", &cq);
+  void* tag = nullptr;
+  bool ok = false;
+  call->StartCall(reinterpret_cast<void*>(1));
+  ASSERT_TRUE(cq.Next(&tag, &ok));
+  call->WriteLast(request, grpc::WriteOptions(), reinterpret_cast<void*>(2));
+  ASSERT_TRUE(cq.Next(&tag, &ok));
+  grpc::ByteBuffer response;
+  call->Read(&response, reinterpret_cast<void*>(3));
+  ASSERT_TRUE(cq.Next(&tag, &ok));
+  EXPECT_FALSE(ok);  // no message: the stream ends
+  grpc::Status status;
+  call->Finish(&status, reinterpret_cast<void*>(4));
+  ASSERT_TRUE(cq.Next(&tag, &ok));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("SubscribeRequest"));
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
 }
 
 TEST_F(QueryServiceTest, SubscribeWithBadFilterIsInvalidArgument) {
