@@ -195,7 +195,9 @@ function savePosition(file, sequence) {
 }
 
 async function subscribe(client, opts) {
-  const request = { filter: buildFilter(opts) };
+  // Articles ready together arrive together (up to 100 per message) in
+  // `articles`; without max_articles_per_response, one per `article`.
+  const request = { filter: buildFilter(opts), max_articles_per_response: 100 };
   const start = (opts['position-file'] && readPosition(opts['position-file'])) ?? opts.after;
   if (start !== undefined) request.after_sequence = start; // replay stored changes after it, then follow
   console.error(start !== undefined ? `subscribing after sequence ${start}` : 'subscribing from now');
@@ -207,19 +209,21 @@ async function subscribe(client, opts) {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
-    for await (const { event, article, heartbeat } of stream) {
-      let position;
+    for await (const { event, article, articles, heartbeat } of stream) {
       if (event === 'heartbeat') {
-        position = heartbeat.latest_sequence;
-        if (opts.verbose) console.error(`heartbeat: position ${position}`);
-      } else {
-        position = article.sequence;
-        const line = Object.entries(tags(article)).filter(([, v]) => v).map(([k, v]) => `${k}: ${v}`);
-        console.log(`seq=${article.sequence}  ${published(article)}  ${article.title}`);
+        if (opts.verbose) console.error(`heartbeat: position ${heartbeat.latest_sequence}`);
+        if (opts['position-file']) savePosition(opts['position-file'], heartbeat.latest_sequence);
+        continue;
+      }
+      for (const a of event === 'article' ? [article] : articles.articles) {
+        const line = Object.entries(tags(a)).filter(([, v]) => v).map(([k, v]) => `${k}: ${v}`);
+        console.log(`seq=${a.sequence}  ${published(a)}  ${a.title}`);
         console.log(`      ${line.join('  ') || '(no tags)'}`);
         received += 1;
+        // Saved after printing: at-least-once on resume.
+        if (opts['position-file']) savePosition(opts['position-file'], a.sequence);
+        if (max && received >= max) break;
       }
-      if (opts['position-file']) savePosition(opts['position-file'], position);
       if (max && received >= max) break; // leaving the loop cancels the call
     }
   } catch (err) {

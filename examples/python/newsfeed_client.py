@@ -170,7 +170,9 @@ def save_position(path, sequence):
 
 
 def cmd_subscribe(client, args):
-    request = query_pb2.SubscribeRequest(filter=build_filter(args))
+    # Articles ready together arrive together (up to 100 per message) in
+    # event.articles; without max_articles_per_response, one per event.article.
+    request = query_pb2.SubscribeRequest(filter=build_filter(args), max_articles_per_response=100)
     start = read_position(args.position_file) if args.position_file else None
     if start is None:
         start = args.after
@@ -185,19 +187,22 @@ def cmd_subscribe(client, args):
     received = 0
     try:
         for event in stream:
-            if event.HasField("heartbeat"):
-                position = event.heartbeat.latest_sequence
+            kind = event.WhichOneof("event")
+            if kind == "heartbeat":
                 if args.verbose:
-                    print(f"heartbeat: position {position}", file=sys.stderr)
-            else:
-                a = event.article
-                position = a.sequence
+                    print(f"heartbeat: position {event.heartbeat.latest_sequence}", file=sys.stderr)
+                if args.position_file:
+                    save_position(args.position_file, event.heartbeat.latest_sequence)
+                continue
+            for a in [event.article] if kind == "article" else event.articles.articles:
                 t = tags(a)
                 print(f"seq={a.sequence}  {published(a)}  {a.title}")
                 print("      " + ("  ".join(f"{k}: {v}" for k, v in t.items() if v) or "(no tags)"), flush=True)
                 received += 1
-            if args.position_file:
-                save_position(args.position_file, position)
+                if args.position_file:  # saved after printing: at-least-once on resume
+                    save_position(args.position_file, a.sequence)
+                if args.max and received >= args.max:
+                    break
             if args.max and received >= args.max:
                 stream.cancel()
                 break
