@@ -51,8 +51,8 @@ int main(int argc, char** argv) {
   const std::string& config_path = command_line.config_path;
   nf::rpc::BlockTerminationSignals();
   // Debian builds Abseil without NDEBUG, which leaves its mutex deadlock
-  // detector on: a graph update on every nested lock, ~10% of the CPU of
-  // busy subscription fan-out. The tests keep it on.
+  // detector on: a graph update on every nested lock, paid in production
+  // for a debugging aid. The tests keep it on.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 
   absl::StatusOr<ingest::IngestConfig> config =

@@ -7,7 +7,9 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/util/time_util.h"
+#include "google/protobuf/wire_format_lite.h"
 
 namespace newsfeed::query {
 namespace {
@@ -26,16 +28,20 @@ absl::Time FromProto(const google::protobuf::Timestamp& t) {
       google::protobuf::util::TimeUtil::TimestampToNanoseconds(t));
 }
 
-std::shared_ptr<const std::string> Encode(const SubscribeResponse& message) {
-  return std::make_shared<const std::string>(message.SerializeAsString());
-}
-
 std::shared_ptr<const std::string> Heartbeat(uint64_t position,
                                              absl::Time now) {
   SubscribeResponse message;
   message.mutable_heartbeat()->set_latest_sequence(position);
   *message.mutable_heartbeat()->mutable_server_time() = ToProto(now);
-  return Encode(message);
+  return std::make_shared<const std::string>(message.SerializeAsString());
+}
+
+// The first change in `changes` (ascending by sequence) after `position`.
+template <typename Changes>
+auto FirstAfter(const Changes& changes, uint64_t position) {
+  return std::upper_bound(
+      changes.begin(), changes.end(), position,
+      [](uint64_t p, const auto& change) { return p < change.sequence; });
 }
 
 // SubscribeResponse{articles: ArticleBatch{articles: [...]}} from encoded
@@ -44,17 +50,17 @@ std::shared_ptr<const std::string> Heartbeat(uint64_t position,
 std::string EncodeBatch(const std::vector<std::string_view>& articles) {
   size_t length = 0;
   for (std::string_view a : articles) length += a.size();
-  constexpr char kArticlesTag = (3 << 3) | 2;  // field 3, length-delimited
+  using google::protobuf::internal::WireFormatLite;
+  using google::protobuf::io::CodedOutputStream;
+  const uint32_t tag =
+      WireFormatLite::MakeTag(SubscribeResponse::kArticlesFieldNumber,
+                              WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
+  uint8_t header[16];  // a varint tag (1 byte here) and a varint length (<= 10)
+  uint8_t* end = CodedOutputStream::WriteVarint32ToArray(tag, header);
+  end = CodedOutputStream::WriteVarint64ToArray(length, end);
   std::string out;
-  out.reserve(length + 11);
-  out.push_back(kArticlesTag);
-  for (uint64_t v = length;; v >>= 7) {
-    if (v < 0x80) {
-      out.push_back(static_cast<char>(v));
-      break;
-    }
-    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
-  }
+  out.reserve(static_cast<size_t>(end - header) + length);
+  out.append(reinterpret_cast<const char*>(header), end - header);
   for (std::string_view a : articles) out.append(a);
   return out;
 }
@@ -142,9 +148,9 @@ void Subscription::OnWriteDone(bool ok) {
   if (wake) hub_.Wake();
 }
 
-bool Subscription::StillLaggingLocked(uint64_t latest, size_t capacity) {
+bool Subscription::StillLaggingLocked(uint64_t latest) {
   if (position_ >= latest) return false;
-  if (queue_.size() < capacity) return true;
+  if (queue_.size() < hub_.options_.queue_capacity) return true;
   awaiting_room_ = true;
   return false;
 }
@@ -381,12 +387,9 @@ bool SubscriptionHub::Refill(Subscription& subscription, uint64_t latest,
   // Fast path: the subscriber keeps up, so its next changes are in memory.
   // Full-text filters need the store's index.
   if (subscription.filter_.text().empty() && position >= recent.floor) {
-    auto first = std::upper_bound(
-        recent.changes.begin(), recent.changes.end(), position,
-        [](uint64_t p, const RecentChange& c) { return p < c.sequence; });
     std::vector<std::shared_ptr<const std::string>> matches;
     uint64_t examined = position;
-    auto it = first;
+    auto it = FirstAfter(recent.changes, position);
     for (; it != recent.changes.end() && matches.size() < limit; ++it) {
       examined = it->sequence;
       if (subscription.matcher_.Matches(it->change->keys)) {
@@ -403,7 +406,7 @@ bool SubscriptionHub::Refill(Subscription& subscription, uint64_t latest,
     subscription.EnqueueArticlesLocked(std::move(matches));
     if (sent) subscription.last_sent_ = clock_.Now();
     subscription.position_ = std::max(subscription.position_, examined);
-    return subscription.StillLaggingLocked(latest, options_.queue_capacity);
+    return subscription.StillLaggingLocked(latest);
   }
 
   // The store read runs with no lock held: writes to this stream go on.
@@ -420,10 +423,11 @@ bool SubscriptionHub::Refill(Subscription& subscription, uint64_t latest,
     articles.push_back(
         std::make_shared<const std::string>(EncodeArticle(std::move(article))));
   }
+  const bool sent = !articles.empty();
   subscription.EnqueueArticlesLocked(std::move(articles));
-  if (!batch->articles.empty()) subscription.last_sent_ = clock_.Now();
+  if (sent) subscription.last_sent_ = clock_.Now();
   subscription.position_ = std::max(position, batch->scanned_through);
-  return subscription.StillLaggingLocked(latest, options_.queue_capacity);
+  return subscription.StillLaggingLocked(latest);
 }
 
 void SubscriptionHub::RunPump() {
@@ -465,10 +469,8 @@ void SubscriptionHub::RunPump() {
       const uint64_t copied_through = recent.changes.empty()
                                           ? recent.floor
                                           : recent.changes.back().sequence;
-      for (auto it = std::upper_bound(
-               recent_.begin(), recent_.end(), copied_through,
-               [](uint64_t p, const RecentChange&c) { return p < c.sequence; });
-           it != recent_.end(); ++it) {
+      for (auto it = FirstAfter(recent_, copied_through); it != recent_.end();
+           ++it) {
         recent.changes.push_back(*it);
       }
     }

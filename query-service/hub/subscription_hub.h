@@ -127,8 +127,7 @@ class Subscription {
   void EndLocked(const absl::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // After a refill: true when the subscription is still behind `latest` and
   // has room for more; behind with a full queue, it waits for OnWriteDone.
-  bool StillLaggingLocked(uint64_t latest, size_t capacity)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool StillLaggingLocked(uint64_t latest) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool ActiveLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return writer_ != nullptr && !finished_;
   }
