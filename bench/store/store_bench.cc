@@ -337,7 +337,8 @@ int RunWorkload(ArticleStore& store, const Generator& gen, int64_t n, int batch,
     }
     const auto t0 = Clock::now();
     const double c0 = ThreadCpuSeconds();
-    absl::StatusOr<newsfeed::query::UpsertResult> r = store.Upsert(rows);
+    absl::StatusOr<newsfeed::query::UpsertResult> r =
+        store.Upsert(std::move(rows));
     const double s = std::chrono::duration<double>(Clock::now() - t0).count();
     insert_cpu += ThreadCpuSeconds() - c0;
     if (!r.ok()) {

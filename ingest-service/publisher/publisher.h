@@ -32,8 +32,10 @@ struct PublisherOptions {
   std::string query_address = "127.0.0.1:50051";
   // Articles per PublishRequest (query-service accepts at most 500).
   int batch_articles = 200;
-  // Batches sent ahead of their acknowledgement.
-  int max_unacked_batches = 4;
+  // Batches sent ahead of their acknowledgement: as many as query-service
+  // takes in flight per stream (IngestOptions::max_batches_in_flight), so its
+  // writer finds the next batches queued when a commit ends and joins them.
+  int max_unacked_batches = 8;
   // Reconnect delays: doubled per failed attempt, from min to max.
   absl::Duration min_backoff = absl::Milliseconds(200);
   absl::Duration max_backoff = absl::Seconds(30);

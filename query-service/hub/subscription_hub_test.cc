@@ -316,8 +316,8 @@ TEST_F(HubTest, ResumesAfterASequence) {
 class CountingStore final : public ArticleStore {
  public:
   explicit CountingStore(ArticleStore& store) : store_(store) {}
-  absl::StatusOr<UpsertResult> Upsert(const std::vector<Article>& a) override {
-    return store_.Upsert(a);
+  absl::StatusOr<UpsertResult> Upsert(std::vector<Article> a) override {
+    return store_.Upsert(std::move(a));
   }
   absl::StatusOr<newsfeed::v1::SearchResponse> Search(
       const newsfeed::v1::SearchRequest& r) override {

@@ -114,10 +114,12 @@ class ArticleStore {
   // tags) is counted as unchanged and keeps its sequence; a new or changed
   // article is (re)written and gets the next sequence. Sequences are strictly
   // increasing in commit order. Article.sequence on input is ignored.
+  // Takes the articles by value so that the stored ones move into
+  // UpsertResult.changed instead of being copied (pass with std::move).
   // Returns INVALID_ARGUMENT for an article without an id ("articles[3].id"),
   // UNAVAILABLE when the database is busy, INTERNAL on other database errors.
   virtual absl::StatusOr<UpsertResult> Upsert(
-      const std::vector<newsfeed::v1::Article>& articles) = 0;
+      std::vector<newsfeed::v1::Article> articles) = 0;
 
   // One page of the articles matching request.filter, newest first (time
   // desc, then sequence desc) or by relevance. Pages are keyset-paged: a

@@ -909,8 +909,7 @@ void InsertArticles(pqxx::work& w, const std::vector<NewArticle>& rows) {
 
 }  // namespace
 
-absl::StatusOr<UpsertResult> PgStore::Upsert(
-    const std::vector<Article>& articles) {
+absl::StatusOr<UpsertResult> PgStore::Upsert(std::vector<Article> articles) {
   for (size_t i = 0; i < articles.size(); ++i) {
     if (articles[i].id().empty()) {
       return absl::InvalidArgumentError(

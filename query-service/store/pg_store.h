@@ -75,8 +75,9 @@ class PgStore final : public ArticleStore {
   // Connects to options.postgres_url and creates or migrates the schema.
   // Returns INVALID_ARGUMENT for bad options (postgres_url unset,
   // postgres_pool_size < 1, ...), UNAVAILABLE if the database cannot be
-  // reached within options.postgres_connect_timeout, FAILED_PRECONDITION if it has a newer schema than this binary
-  // knows, INTERNAL for other database errors.
+  // reached within options.postgres_connect_timeout, FAILED_PRECONDITION if it
+  // has a newer schema than this binary knows, INTERNAL for other database
+  // errors.
   static absl::StatusOr<std::unique_ptr<PgStore>> Open(
       const StoreOptions& options);
 
@@ -86,7 +87,7 @@ class PgStore final : public ArticleStore {
   ~PgStore() override;
 
   absl::StatusOr<UpsertResult> Upsert(
-      const std::vector<newsfeed::v1::Article>& articles) override;
+      std::vector<newsfeed::v1::Article> articles) override;
   absl::StatusOr<newsfeed::v1::SearchResponse> Search(
       const newsfeed::v1::SearchRequest& request) override;
   absl::StatusOr<newsfeed::v1::Article> Get(std::string_view id) override;

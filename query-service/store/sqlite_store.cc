@@ -872,7 +872,7 @@ absl::Status SqliteStore::ApplyFacetDeltasLocked(const FacetDeltas& deltas) {
 }
 
 absl::StatusOr<UpsertResult> SqliteStore::Upsert(
-    const std::vector<Article>& articles) {
+    std::vector<Article> articles) {
   for (size_t i = 0; i < articles.size(); ++i) {
     if (articles[i].id().empty()) {
       return absl::InvalidArgumentError(
@@ -898,7 +898,7 @@ absl::StatusOr<UpsertResult> SqliteStore::Upsert(
     FacetDeltas deltas;
     std::string blob;
     for (size_t i = 0; i < articles.size(); ++i) {
-      const Article& in = articles[i];
+      Article& in = articles[i];
       const int64_t fingerprint = ArticleFingerprint(in);
       int64_t pk = 0;
       {
@@ -926,10 +926,9 @@ absl::StatusOr<UpsertResult> SqliteStore::Upsert(
       ++seq;
       ++article_count;
       const int64_t published = ArticleTimeMicros(in);
-      Article stored = in;
-      stored.set_sequence(static_cast<uint64_t>(seq));
+      in.set_sequence(static_cast<uint64_t>(seq));
       blob.clear();
-      if (!stored.SerializeToString(&blob)) {
+      if (!in.SerializeToString(&blob)) {
         return absl::InternalError(
             absl::StrCat("article ", in.id(), ": does not serialize"));
       }
@@ -1074,7 +1073,7 @@ absl::StatusOr<UpsertResult> SqliteStore::Upsert(
         }
       }
       ++result.stored;
-      result.changed.push_back(std::move(stored));
+      result.changed.push_back(std::move(in));
     }
     if (absl::Status e = ApplyFacetDeltasLocked(deltas); !e.ok()) return e;
     if (absl::Status e = SetMeta(db, s.set_meta.get(), "last_sequence", seq);

@@ -76,7 +76,7 @@ class SqliteStore final : public ArticleStore {
   ~SqliteStore() override;
 
   absl::StatusOr<UpsertResult> Upsert(
-      const std::vector<newsfeed::v1::Article>& articles) override;
+      std::vector<newsfeed::v1::Article> articles) override;
   absl::StatusOr<newsfeed::v1::SearchResponse> Search(
       const newsfeed::v1::SearchRequest& request) override;
   absl::StatusOr<newsfeed::v1::Article> Get(std::string_view id) override;

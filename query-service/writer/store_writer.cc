@@ -119,22 +119,26 @@ void StoreWriter::Run() {
 }
 
 void StoreWriter::Commit(std::vector<Batch>& group) {
-  std::vector<newsfeed::v1::Article> joined;
-  if (group.size() > 1) {
+  std::vector<newsfeed::v1::Article> articles;
+  // The joined articles' ids in order, to split the result per batch.
+  std::vector<std::string> ids;
+  if (group.size() == 1) {
+    articles = std::move(group.front().articles);
+  } else {
     size_t total = 0;
     for (const Batch& batch : group) total += batch.articles.size();
-    joined.reserve(total);
+    articles.reserve(total);
+    ids.reserve(total);
     for (Batch& batch : group) {
       for (newsfeed::v1::Article& article : batch.articles) {
-        joined.push_back(std::move(article));
+        ids.push_back(article.id());
+        articles.push_back(std::move(article));
       }
     }
   }
-  const std::vector<newsfeed::v1::Article>& articles =
-      group.size() > 1 ? joined : group.front().articles;
 
   const metrics::Stopwatch stopwatch;
-  absl::StatusOr<UpsertResult> result = store_.Upsert(articles);
+  absl::StatusOr<UpsertResult> result = store_.Upsert(std::move(articles));
   if (metrics_ != nullptr) {
     metrics_->write_seconds->Observe(stopwatch.ElapsedSeconds());
     if (result.ok()) {
@@ -169,7 +173,7 @@ void StoreWriter::Commit(std::vector<Batch>& group) {
   for (size_t i = 0; i < group.size(); ++i) {
     const size_t n = group[i].articles.size();
     for (size_t j = offset; j < offset + n; ++j) {
-      auto it = stored_versions.find(articles[j].id());
+      auto it = stored_versions.find(ids[j]);
       if (it != stored_versions.end() && it->second > 0) {
         --it->second;
         ++parts[i].stored;

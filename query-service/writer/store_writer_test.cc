@@ -44,8 +44,7 @@ class GatedStore final : public ArticleStore {
     return upsert_calls_;
   }
 
-  absl::StatusOr<UpsertResult> Upsert(
-      const std::vector<Article>& articles) override {
+  absl::StatusOr<UpsertResult> Upsert(std::vector<Article> articles) override {
     {
       absl::MutexLock lock(&mu_);
       ++upsert_calls_;
@@ -54,7 +53,7 @@ class GatedStore final : public ArticleStore {
       first_upsert_started.Notify();
       gate.WaitForNotification();
     }
-    return store_->Upsert(articles);
+    return store_->Upsert(std::move(articles));
   }
   absl::StatusOr<newsfeed::v1::SearchResponse> Search(
       const newsfeed::v1::SearchRequest& request) override {
