@@ -553,16 +553,31 @@ std::string_view AppendFrom(const std::vector<Part>& parts, const Plan& plan,
 // ---------------------------------------------------------------------------
 // The writer's cached statements.
 
+// Tag rows per multi-row INSERT (6 parameters each).
+constexpr int kTagRowsPerInsert = 32;
+
+std::string InsertTagsSql(int rows) {
+  std::string sql =
+      "INSERT OR IGNORE INTO tags(article, dim, value, published, seq, facet) "
+      "VALUES";
+  for (int i = 0; i < rows; ++i) {
+    absl::StrAppend(&sql, i == 0 ? "" : ",", "(?, ?, ?, ?, ?, ?)");
+  }
+  return sql;
+}
+
 struct SqliteStore::WriteStatements {
   StmtPtr find, insert_article, delete_article, load_proto;
-  StmtPtr delete_tags, insert_tag, delete_amounts, insert_amount;
+  StmtPtr delete_tags, insert_tag, insert_tags, delete_amounts, insert_amount;
   StmtPtr fts_insert, fts_delete, upsert_label;
   StmtPtr get_meta, set_meta;
   StmtPtr facet_tags, add_count, drop_zero_count;
 
   static absl::StatusOr<std::unique_ptr<WriteStatements>> Prepare(sqlite3* db) {
     auto s = std::make_unique<WriteStatements>();
-    const std::pair<StmtPtr*, const char*> all[] = {
+    const std::string insert_tags = InsertTagsSql(kTagRowsPerInsert);
+    const std::string insert_tag = InsertTagsSql(1);
+    const std::pair<StmtPtr*, std::string_view> all[] = {
         {&s->find, "SELECT pk, fingerprint FROM articles WHERE id = ?"},
         {&s->insert_article,
          "INSERT INTO articles(pk, id, seq, published, feed_id, feed_url, "
@@ -571,9 +586,8 @@ struct SqliteStore::WriteStatements {
         {&s->delete_article, "DELETE FROM articles WHERE pk = ?"},
         {&s->load_proto, "SELECT seq, proto FROM articles WHERE pk = ?"},
         {&s->delete_tags, "DELETE FROM tags WHERE article = ?"},
-        {&s->insert_tag,
-         "INSERT OR IGNORE INTO tags(article, dim, value, published, seq, "
-         "facet) VALUES(?, ?, ?, ?, ?, ?)"},
+        {&s->insert_tag, insert_tag},
+        {&s->insert_tags, insert_tags},
         {&s->delete_amounts, "DELETE FROM amounts WHERE article = ?"},
         {&s->insert_amount,
          "INSERT OR IGNORE INTO amounts(article, currency, value) "
@@ -845,6 +859,32 @@ absl::Status SqliteStore::DeleteArticleLocked(int64_t pk, FacetDeltas& deltas) {
   return absl::OkStatus();
 }
 
+absl::Status SqliteStore::InsertTagRowsLocked(std::vector<TagRow>& rows) {
+  sqlite3* db = writer_.get();
+  size_t next = 0;
+  while (next < rows.size()) {
+    const bool whole_chunk = rows.size() - next >= kTagRowsPerInsert;
+    sqlite3_stmt* st =
+        whole_chunk ? stmts_->insert_tags.get() : stmts_->insert_tag.get();
+    const size_t n = whole_chunk ? kTagRowsPerInsert : 1;
+    StmtReset reset(st);
+    for (size_t i = 0; i < n; ++i) {
+      const TagRow& row = rows[next + i];
+      const int base = static_cast<int>(i) * 6;
+      sqlite3_bind_int64(st, base + 1, row.article);
+      sqlite3_bind_int(st, base + 2, row.dim);
+      BindText(st, base + 3, row.value);
+      sqlite3_bind_int64(st, base + 4, row.published);
+      sqlite3_bind_int64(st, base + 5, row.seq);
+      sqlite3_bind_int(st, base + 6, row.facet ? 1 : 0);
+    }
+    if (absl::Status e = StepDone(db, st, "store tags"); !e.ok()) return e;
+    next += n;
+  }
+  rows.clear();
+  return absl::OkStatus();
+}
+
 absl::Status SqliteStore::ApplyFacetDeltasLocked(const FacetDeltas& deltas) {
   sqlite3* db = writer_.get();
   WriteStatements& s = *stmts_;
@@ -896,6 +936,7 @@ absl::StatusOr<UpsertResult> SqliteStore::Upsert(
     int64_t seq = *last;
     int64_t article_count = *count;
     FacetDeltas deltas;
+    std::vector<TagRow> tag_rows;
     std::string blob;
     for (size_t i = 0; i < articles.size(); ++i) {
       Article& in = articles[i];
@@ -917,6 +958,11 @@ absl::StatusOr<UpsertResult> SqliteStore::Upsert(
       }
       if (pk != 0) {
         // Changed: drop the old tags and text, then rewrite the row in place.
+        // (The old version may be earlier in this batch, its tags not yet
+        // written.)
+        if (absl::Status st = InsertTagRowsLocked(tag_rows); !st.ok()) {
+          return st;
+        }
         if (absl::Status st = DeleteArticleLocked(pk, deltas); !st.ok()) {
           return st;
         }
@@ -979,15 +1025,9 @@ absl::StatusOr<UpsertResult> SqliteStore::Upsert(
         }
         written.emplace_back(dim, value);
         if (facet) ++deltas[{static_cast<int>(dim), value}];
-        sqlite3_stmt* st = s.insert_tag.get();
-        StmtReset reset(st);
-        sqlite3_bind_int64(st, 1, pk);
-        sqlite3_bind_int(st, 2, static_cast<int>(dim));
-        BindText(st, 3, value);
-        sqlite3_bind_int64(st, 4, published);
-        sqlite3_bind_int64(st, 5, seq);
-        sqlite3_bind_int(st, 6, facet ? 1 : 0);
-        return StepDone(db, st, "store tag");
+        tag_rows.push_back(
+            {pk, static_cast<int>(dim), value, published, seq, facet});
+        return absl::OkStatus();
       };
       auto add_label = [&](TagDimension dim, const std::string& value,
                            std::string_view display,
@@ -1075,6 +1115,7 @@ absl::StatusOr<UpsertResult> SqliteStore::Upsert(
       ++result.stored;
       result.changed.push_back(std::move(in));
     }
+    if (absl::Status e = InsertTagRowsLocked(tag_rows); !e.ok()) return e;
     if (absl::Status e = ApplyFacetDeltasLocked(deltas); !e.ok()) return e;
     if (absl::Status e = SetMeta(db, s.set_meta.get(), "last_sequence", seq);
         !e.ok()) {

@@ -104,6 +104,19 @@ class SqliteStore final : public ArticleStore {
   // over one transaction and written to tag_counts once at its end.
   using FacetDeltas = std::map<std::pair<int, std::string>, int64_t>;
 
+  // One row of the tags table, waiting to be written.
+  struct TagRow {
+    int64_t article;
+    int dim;
+    std::string value;
+    int64_t published;
+    int64_t seq;
+    bool facet;
+  };
+  // Writes `rows` and clears it. Upsert gathers its tag rows and writes them
+  // with multi-row INSERTs: one statement per row was a third of its time.
+  absl::Status InsertTagRowsLocked(std::vector<TagRow>& rows)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Removes the article with primary key `pk` (row, tags, amounts, text),
   // subtracting its facet values from `deltas`.
   absl::Status DeleteArticleLocked(int64_t pk, FacetDeltas& deltas)

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "query-service/store/store_internal.h"
 #include "query-service/store/store_test_util.h"
 
 namespace newsfeed::query {
@@ -76,6 +77,39 @@ class StoreTest : public ::testing::Test {
   int facet_max_matches_ = 2000;
   std::unique_ptr<SqliteStore> store_;
 };
+
+// Stored rows keep the fingerprints computed when they were written, so the
+// fingerprint must stay the hash of an Article holding only content_hash and
+// the tags, however it is computed.
+TEST(ArticleFingerprintTest, IsTheHashOfTheTagsAndContentHashOnly) {
+  Article a = MakeArticle("fp", 1700000000,
+                          {{{"Q2283", "Microsoft"}, {"Q3884", "Amazon"}},
+                           {"FR", "DE"},
+                           {"ai", "cloud"}});
+  newsfeed::v1::MoneyAmount* amount = a.add_amounts();
+  amount->set_currency("EUR");
+  amount->set_value(4e9);
+  amount->set_text("€4 billion");
+  Article only_tags;
+  only_tags.set_content_hash(a.content_hash());
+  *only_tags.mutable_companies() = a.companies();
+  *only_tags.mutable_countries() = a.countries();
+  *only_tags.mutable_topics() = a.topics();
+  *only_tags.mutable_amounts() = a.amounts();
+  EXPECT_EQ(
+      internal::ArticleFingerprint(a),
+      static_cast<int64_t>(internal::Fnv1a(only_tags.SerializeAsString())));
+
+  Article retitled = a;
+  retitled.set_title("Another title");
+  retitled.set_sequence(42);
+  EXPECT_EQ(internal::ArticleFingerprint(retitled),
+            internal::ArticleFingerprint(a));
+  Article retagged = a;
+  retagged.mutable_countries(1)->set_code("AE");
+  EXPECT_NE(internal::ArticleFingerprint(retagged),
+            internal::ArticleFingerprint(a));
+}
 
 TEST_F(StoreTest, OpenRejectsBadOptions) {
   StoreOptions options;

@@ -8,6 +8,9 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/wire_format_lite.h"
 
 namespace newsfeed::query::internal {
 namespace {
@@ -62,18 +65,35 @@ uint64_t Fnv1a(std::string_view data, uint64_t h) {
 }
 
 int64_t ArticleFingerprint(const Article& article) {
-  Article copy;
   if (article.content_hash().empty()) {
-    copy = article;
+    Article copy = article;
     copy.set_sequence(0);
-  } else {
-    copy.set_content_hash(article.content_hash());
-    *copy.mutable_companies() = article.companies();
-    *copy.mutable_countries() = article.countries();
-    *copy.mutable_topics() = article.topics();
-    *copy.mutable_amounts() = article.amounts();
+    return static_cast<int64_t>(Fnv1a(copy.SerializeAsString()));
   }
-  return static_cast<int64_t>(Fnv1a(copy.SerializeAsString()));
+  // The bytes an Article holding only content_hash and the tags serializes
+  // to (fields in number order), written without building that copy: stored
+  // fingerprints were computed from such copies and must keep matching.
+  using google::protobuf::internal::WireFormatLite;
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream out(&stream);
+    auto write_all = [&out](int field, const auto& messages) {
+      for (const auto& m : messages) {
+        out.WriteTag(WireFormatLite::MakeTag(
+            field, WireFormatLite::WIRETYPE_LENGTH_DELIMITED));
+        out.WriteVarint32(static_cast<uint32_t>(m.ByteSizeLong()));
+        m.SerializeWithCachedSizes(&out);
+      }
+    };
+    write_all(Article::kCompaniesFieldNumber, article.companies());
+    write_all(Article::kCountriesFieldNumber, article.countries());
+    write_all(Article::kTopicsFieldNumber, article.topics());
+    write_all(Article::kAmountsFieldNumber, article.amounts());
+    WireFormatLite::WriteString(Article::kContentHashFieldNumber,
+                                article.content_hash(), &out);
+  }
+  return static_cast<int64_t>(Fnv1a(bytes));
 }
 
 std::string EncodeToken(const PageToken& t) {
