@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <thread>
 #include <utility>
 #include <variant>
 
@@ -18,6 +19,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/log/log.h"
 #include "query-service/store/store_internal.h"
 
 namespace newsfeed::query {
@@ -659,12 +661,11 @@ absl::Status ConfigureConnection(sqlite3* db, bool writer) {
     // synchronous=NORMAL in WAL mode: a commit is durable against a process
     // crash; a power loss may lose the last commits but never corrupts the
     // file. The larger cache holds the hot index pages of a 1M-article store
-    // (each tag value appends to its own leaf); checkpoints every 8192 pages
-    // (32 MB of WAL) instead of 1000 write a hot page once per checkpoint
-    // rather than once per batch.
+    // (each tag value appends to its own leaf). Checkpoints: see
+    // Checkpointer.
     return Exec(db,
                 "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;"
-                "PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=8192;",
+                "PRAGMA temp_store=MEMORY;",
                 "configure writer");
   }
   return Exec(db, "PRAGMA cache_size=-8192; PRAGMA temp_store=MEMORY;",
@@ -767,6 +768,88 @@ void SqliteStore::ReleaseReader(DbPtr db) {
 }
 
 // ---------------------------------------------------------------------------
+// Checkpoints.
+
+// StoreOptions.checkpoint_pages of WAL after a commit wake the checkpointer
+// (default 32 MB: a hot page is copied once per checkpoint rather than once
+// per commit). At kWriterCheckpointFactor times that, the writer checkpoints
+// itself, as SQLite's own auto-checkpoint would: the checkpointer cannot
+// catch up while commits follow each other without a pause (a PASSIVE
+// checkpoint never copies the frames committed while it runs, so the WAL
+// cannot restart).
+constexpr int kWriterCheckpointFactor = 8;
+
+class SqliteStore::Checkpointer {
+ public:
+  // `db` is a read-write connection to the store's file, used by the
+  // checkpointer's thread only.
+  Checkpointer(DbPtr db, int pages)
+      : pages_(pages), db_(std::move(db)), thread_([this] { Run(); }) {}
+  Checkpointer(const Checkpointer&) = delete;
+  Checkpointer& operator=(const Checkpointer&) = delete;
+  ~Checkpointer() {
+    {
+      absl::MutexLock lock(&mu_);
+      stopping_ = true;
+    }
+    thread_.join();
+  }
+
+  // Asks for a checkpoint; never blocks on one.
+  void Wake() {
+    absl::MutexLock lock(&mu_);
+    wanted_ = true;
+  }
+
+  // The writer's sqlite3_wal_hook (in place of the auto-checkpoint).
+  static int OnCommit(void* arg, sqlite3* db, const char* schema,
+                      int wal_pages) {
+    Checkpointer* checkpointer = static_cast<Checkpointer*>(arg);
+    if (wal_pages / kWriterCheckpointFactor >= checkpointer->pages_) {
+      // Not woken meanwhile, the checkpointer finishes its pass and stays
+      // out of the way: this copy completes at once or after the next
+      // commit, and the WAL restarts at the write after that.
+      sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                nullptr);
+    } else if (wal_pages >= checkpointer->pages_) {
+      checkpointer->Wake();
+    }
+    return SQLITE_OK;
+  }
+
+ private:
+  void Run() {
+    for (;;) {
+      {
+        absl::MutexLock lock(&mu_);
+        mu_.Await(absl::Condition(
+            +[](Checkpointer* c) ABSL_EXCLUSIVE_LOCKS_REQUIRED(c->mu_) {
+              return c->wanted_ || c->stopping_;
+            },
+            this));
+        if (stopping_) return;
+        wanted_ = false;
+      }
+      // PASSIVE: copies what no reader still needs, waits for nobody.
+      const int rc = sqlite3_wal_checkpoint_v2(
+          db_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+        log::Warning("checkpoint of %s failed: %s",
+                     sqlite3_db_filename(db_.get(), "main"),
+                     sqlite3_errmsg(db_.get()));
+      }
+    }
+  }
+
+  const int pages_;
+  DbPtr db_;
+  absl::Mutex mu_;
+  bool wanted_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;  // last: starts once the members above exist
+};
+
+// ---------------------------------------------------------------------------
 // Open.
 
 int SqliteStore::CurrentSchemaVersion() {
@@ -778,9 +861,11 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
   if (options.data_dir.empty()) {
     return absl::InvalidArgumentError("data_dir: must be set");
   }
-  if (options.relevance_max_matches < 1 || options.facet_max_matches < 1) {
+  if (options.relevance_max_matches < 1 || options.facet_max_matches < 1 ||
+      options.checkpoint_pages < 1) {
     return absl::InvalidArgumentError(
-        "relevance_max_matches, facet_max_matches: must be at least 1");
+        "relevance_max_matches, facet_max_matches, checkpoint_pages: must be "
+        "at least 1");
   }
   if (absl::Status s = internal::ValidateCommonOptions(options); !s.ok()) {
     return s;
@@ -792,22 +877,31 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
   absl::StatusOr<std::unique_ptr<WriteStatements>> stmts =
       WriteStatements::Prepare(writer->get());
   if (!stmts.ok()) return stmts.status();
-  return std::unique_ptr<SqliteStore>(new SqliteStore(
-      options, std::move(path), std::move(*writer), std::move(*stmts)));
+  absl::StatusOr<DbPtr> checkpoint_db = OpenConnection(path, /*writer=*/true);
+  if (!checkpoint_db.ok()) return checkpoint_db.status();
+  auto checkpointer = std::make_unique<Checkpointer>(std::move(*checkpoint_db),
+                                                     options.checkpoint_pages);
+  sqlite3_wal_hook(writer->get(), &Checkpointer::OnCommit, checkpointer.get());
+  return std::unique_ptr<SqliteStore>(
+      new SqliteStore(options, std::move(path), std::move(*writer),
+                      std::move(*stmts), std::move(checkpointer)));
 }
 
 SqliteStore::SqliteStore(const StoreOptions& options, std::string path,
                          DbPtr writer,
-                         std::unique_ptr<WriteStatements> statements)
+                         std::unique_ptr<WriteStatements> statements,
+                         std::unique_ptr<Checkpointer> checkpointer)
     : options_(options),
       path_(std::move(path)),
       writer_(std::move(writer)),
-      stmts_(std::move(statements)) {}
+      stmts_(std::move(statements)),
+      checkpointer_(std::move(checkpointer)) {}
 
 SqliteStore::~SqliteStore() {
   absl::MutexLock lock(&write_mu_);
   stmts_.reset();  // statements before their connection
   writer_.reset();
+  checkpointer_.reset();  // after the writer, whose commits wake it
 }
 
 // ---------------------------------------------------------------------------
