@@ -59,7 +59,7 @@ struct StoreOptions {
   // at least 1. Default: 2000.
   int facet_max_matches = 2000;
   // SQLite only: WAL pages (4 KiB each) after a commit that start a
-  // background checkpoint; at 8x this many the writer checkpoints itself.
+  // background checkpoint; at twice this many the writer checkpoints itself.
   // Must be at least 1. Default: 8192 (32 MB).
   int checkpoint_pages = 8192;
   // PostgreSQL only (PgStore; SqliteStore ignores it): the libpq connection

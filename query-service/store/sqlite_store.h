@@ -11,12 +11,12 @@
 // Durability: WAL with synchronous=NORMAL. A committed Upsert survives a
 // process crash; a power loss can lose the last few commits (the WAL is
 // synced at checkpoints, not at every commit) but never corrupts the file.
-// Checkpoints (copying the WAL into the database file and syncing it) run on
-// a thread and connection of their own, so a commit does not wait for them;
-// the writer checkpoints itself only if the WAL outgrows 8x the usual
-// trigger.
 // ingest-service resends anything unacknowledged, so a lost commit is
 // redelivered.
+// Checkpoints (copying the WAL into the database file and syncing it) run on
+// a thread and connection of their own, so a commit does not wait for them;
+// the writer checkpoints itself only if the WAL outgrows twice the usual
+// trigger.
 //
 // Cost model (store_bench): an Upsert's CPU goes mostly to FTS5 (tokenising
 // ~150 words per article into a detail=full index, and merging segments)

@@ -134,7 +134,7 @@ TEST_F(StoreTest, OpenRejectsBadOptions) {
 }
 
 // Commits that follow each other still get checkpointed (by the
-// checkpointer's thread, or by the writer once the WAL reaches 8x the
+// checkpointer's thread, or by the writer once the WAL reaches twice the
 // trigger), so the WAL file stays small: about 1.6 MB here, where without
 // checkpoints these commits grow it to about 39 MB.
 TEST_F(StoreTest, CheckpointsKeepTheWalSmall) {
