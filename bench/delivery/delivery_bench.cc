@@ -24,8 +24,6 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <stdlib.h>
-#include <sys/resource.h>
-#include <time.h>
 
 #include <algorithm>
 #include <atomic>
@@ -40,6 +38,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "bench/cpu_time.h"
 #include "common/testing/test_postgres.h"
 #include "ingest-service/publisher/publisher.h"
 #include "ingest-service/state/ingest_state.h"
@@ -113,20 +112,8 @@ Article MakeArticle(uint64_t i, absl::Time published) {
 
 double Seconds(absl::Duration d) { return absl::ToDoubleSeconds(d); }
 
-// CPU time used by the calling thread so far, in seconds.
-double ThreadCpuSeconds() {
-  timespec t{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) + t.tv_nsec / 1e9;
-}
-
-// CPU time used by this process so far (user + system), in seconds.
-double ProcessCpuSeconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
-  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
+using newsfeed::bench::ProcessCpuSeconds;
+using newsfeed::bench::ThreadCpuSeconds;
 
 // Where the query-service replicas keep their articles.
 struct Backend {

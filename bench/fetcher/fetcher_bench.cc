@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "bench/cpu_time.h"
 #include "ingest-service/fetcher/curl_fetcher.h"
 #include "ingest-service/fetcher/curl_handles.h"
 #include "ingest-service/fetcher/test_http_server.h"
@@ -29,19 +30,8 @@
 namespace newsfeed::ingest {
 namespace {
 
-double ThreadCpuSeconds() {
-  rusage usage{};
-  getrusage(RUSAGE_THREAD, &usage);
-  return usage.ru_utime.tv_sec + usage.ru_stime.tv_sec +
-         (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
-}
-
-double ProcessCpuSeconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return usage.ru_utime.tv_sec + usage.ru_stime.tv_sec +
-         (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
-}
+using newsfeed::bench::ProcessCpuSeconds;
+using newsfeed::bench::ThreadCpuSeconds;
 
 double PeakRssMiB() {
   rusage usage{};

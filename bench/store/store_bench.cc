@@ -33,6 +33,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "bench/cpu_time.h"
 #include "common/testing/test_postgres.h"
 #include "query-service/store/pg_store.h"
 #include "query-service/store/sqlite_store.h"
@@ -65,14 +66,7 @@ using newsfeed::query::StoreOptions;
 using newsfeed::v1::Article;
 using Clock = std::chrono::steady_clock;
 
-// CPU time of the calling thread, in seconds. The machine this runs on may be
-// shared, so rates are reported both by wall time and by CPU time.
-double ThreadCpuSeconds() {
-  struct timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) +
-         static_cast<double>(ts.tv_nsec) * 1e-9;
-}
+using newsfeed::bench::ThreadCpuSeconds;
 
 // Zipf(s) over [0, n): rank r drawn with probability ~ 1 / (r + 1)^s.
 class Zipf {
