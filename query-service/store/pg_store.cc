@@ -953,7 +953,7 @@ absl::StatusOr<UpsertResult> PgStore::Upsert(std::vector<Article> articles) {
     // statement) and the new rows (InsertArticles), written at the end.
     std::vector<int64_t> replaced;
     std::vector<NewArticle> rows;
-    for (const Article& in : articles) {
+    for (Article& in : articles) {
       const int64_t fingerprint = internal::ArticleFingerprint(in);
       auto it = stored.find(in.id());
       if (it != stored.end()) {
@@ -983,9 +983,8 @@ absl::StatusOr<UpsertResult> PgStore::Upsert(std::vector<Article> articles) {
       row.seq = seq;
       row.published = ArticleTimeMicros(in);
       row.fingerprint = fingerprint;
-      Article out = in;
-      out.set_sequence(static_cast<uint64_t>(seq));
-      if (!out.SerializeToString(&row.proto)) {
+      in.set_sequence(static_cast<uint64_t>(seq));
+      if (!in.SerializeToString(&row.proto)) {
         return absl::InternalError(
             absl::StrCat("article ", in.id(), ": does not serialize"));
       }
@@ -1055,7 +1054,7 @@ absl::StatusOr<UpsertResult> PgStore::Upsert(std::vector<Article> articles) {
         }
       }
       ++result.stored;
-      result.changed.push_back(std::move(out));
+      result.changed.push_back(std::move(in));
     }
     if (!replaced.empty()) DeleteArticles(w, replaced, deltas);
     InsertArticles(w, rows);
