@@ -46,6 +46,10 @@ ABSL_FLAG(int, slow_queries, 30,
           "iterations of full text by relevance (ranks every match)");
 ABSL_FLAG(std::string, dir, "", "parent of the temp data dir (default: tmp)");
 ABSL_FLAG(bool, keep, false, "keep the data dir");
+ABSL_FLAG(std::string, reuse_dir, "",
+          "run the queries only, on the SQLite store a --keep run left in "
+          "this data dir (same --articles), to compare query changes "
+          "without reloading");
 ABSL_FLAG(bool, fts_baseline, true,
           "also load the rows into bare SQLite + the same FTS5 table, the "
           "floor for any store that indexes the text");
@@ -314,12 +318,10 @@ struct RunResult {
   Figures figures;
 };
 
-// Loads the articles into `store`, then runs the queries. `sqlite_dir` is
-// the SqliteStore's directory (baselines, file size), empty for PostgreSQL.
-int RunWorkload(ArticleStore& store, const Generator& gen, int64_t n, int batch,
-                int queries, const std::string& sqlite_dir, RunResult& out) {
-  g_figures = &out.figures;
-  const std::string& dir = sqlite_dir;
+// Inserts articles [0, n) into `store` and prints the insert figures, with
+// the bare SQLite baselines when `dir` (the SqliteStore's) is not empty.
+int LoadAndReport(ArticleStore& store, const Generator& gen, int64_t n,
+                  int batch, const std::string& dir, RunResult& out) {
   // Insert with all indexes.
   double insert_seconds = 0;
   double insert_cpu = 0;
@@ -382,7 +384,13 @@ int RunWorkload(ArticleStore& store, const Generator& gen, int64_t n, int batch,
                 static_cast<double>(DirSize(dir, "articles.db")) / 1e6);
     std::printf("peak RSS after load: %ld MB\n", rss_after_load);
   }
+  return 0;
+}
 
+// Runs each query type `queries` times (parameters drawn from the generator's
+// distributions) and prints the latencies.
+int RunQueries(ArticleStore& store, const Generator& gen, int64_t n,
+               int queries) {
   // Queries, parameters drawn from the same skewed distributions.
   std::mt19937_64 rng(42);
   auto company = [&] { return absl::StrCat("Q", 1000 + gen.company(rng)); };
@@ -511,8 +519,23 @@ int RunWorkload(ArticleStore& store, const Generator& gen, int64_t n, int batch,
     Report("read changes (100)", ms);
   }
   std::printf("peak RSS: %ld MB\n", PeakRssMb());
-  g_figures = nullptr;
   return 0;
+}
+
+// Loads the articles into `store`, then runs the queries. `sqlite_dir` is
+// the SqliteStore's directory (baselines, file size), empty for PostgreSQL.
+int RunWorkload(ArticleStore& store, const Generator& gen, int64_t n, int batch,
+                int queries, const std::string& sqlite_dir, RunResult& out) {
+  g_figures = &out.figures;
+  int rc = 0;
+  if (!absl::GetFlag(FLAGS_reuse_dir).empty()) {
+    std::printf("reusing the loaded store: no insert figures\n");
+  } else {
+    rc = LoadAndReport(store, gen, n, batch, sqlite_dir, out);
+  }
+  if (rc == 0) rc = RunQueries(store, gen, n, queries);
+  g_figures = nullptr;
+  return rc;
 }
 
 }  // namespace
@@ -531,7 +554,9 @@ int main(int argc, char** argv) {
   }
   const int batch = absl::GetFlag(FLAGS_batch);
   const int queries = absl::GetFlag(FLAGS_queries);
-  const std::string dir = MakeTempDir(absl::GetFlag(FLAGS_dir));
+  const std::string reuse_dir = absl::GetFlag(FLAGS_reuse_dir);
+  const std::string dir =
+      reuse_dir.empty() ? MakeTempDir(absl::GetFlag(FLAGS_dir)) : reuse_dir;
   std::printf(
       "store_bench: %lld articles, batches of %d, engines %s, "
       "data dir %s\n",
@@ -612,6 +637,8 @@ int main(int argc, char** argv) {
                   it->second.second / sq_p.second);
     }
   }
-  if (!absl::GetFlag(FLAGS_keep)) std::filesystem::remove_all(dir);
+  if (!absl::GetFlag(FLAGS_keep) && reuse_dir.empty()) {
+    std::filesystem::remove_all(dir);
+  }
   return 0;
 }
