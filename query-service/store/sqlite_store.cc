@@ -47,6 +47,8 @@ constexpr size_t kMaxCachedLabels = 100000;
 // Driving sets estimated below this many rows are read whole and sorted;
 // larger ones are walked in time order.
 constexpr int64_t kSmallSet = 2000;
+// pk_blocks groups pks by pk >> kPkBlockBits. Fixed by migration v3.
+constexpr int kPkBlockBits = 10;
 
 // ---------------------------------------------------------------------------
 // Schema. Entry i migrates from user_version i to i + 1. Never edit an entry
@@ -66,6 +68,11 @@ constexpr int64_t kSmallSet = 2000;
 // meta      counters: last_sequence, retention_removed_through,
 //           article_count.
 // tag_counts (v2) articles per facet value, maintained on every write.
+// pk_blocks (v3) for each block of 1024 pks (pk >> kPkBlockBits), bounds
+//           lo <= published <= hi of every article stored in it. Bounds
+//           only widen (deletes leave them), so they stay true. Text
+//           searches walk the FTS5 rowids (pks) newest block first and stop
+//           once no older block can hold a newer article.
 constexpr const char* kMigrations[] = {
     R"sql(
 CREATE TABLE meta(
@@ -134,6 +141,17 @@ CREATE TABLE tag_counts(
 INSERT INTO tag_counts(dim, value, n)
   SELECT dim, value, count(*) FROM tags WHERE facet = 1
   GROUP BY +dim, +value;
+)sql",
+    // v3: pk_blocks (see above); 10 is kPkBlockBits.
+    R"sql(
+CREATE TABLE pk_blocks(
+  block INTEGER PRIMARY KEY,
+  lo INTEGER NOT NULL,
+  hi INTEGER NOT NULL
+);
+INSERT INTO pk_blocks(block, lo, hi)
+  SELECT pk >> 10, min(published), max(published) FROM articles
+  GROUP BY pk >> 10;
 )sql",
 };
 
@@ -550,6 +568,115 @@ std::string_view AppendFrom(const std::vector<Part>& parts, const Plan& plan,
   return "a.";
 }
 
+// A search result before its article is read: the keyset order is
+// (published, seq), newest first.
+struct Ranked {
+  int64_t published;
+  int64_t seq;
+  int64_t pk;
+  bool operator>(const Ranked& o) const {
+    return published != o.published ? published > o.published : seq > o.seq;
+  }
+};
+
+// The newest `limit` articles matching `filter` (whose text is parts[text]),
+// read by pk block, newest block first: the FTS5 index returns a block's
+// matches by rowid range without reading the others, and pk_blocks bounds
+// the published times in each block. The walk stops when no block left can
+// hold an article newer than the limit-th found. Windows double in blocks,
+// so a rare term costs a few range reads and a common one a block or two,
+// never the whole match set (which the IN (SELECT rowid ...) form builds).
+absl::StatusOr<std::vector<Ranked>> NewestTextMatches(
+    sqlite3* db, const ArticleFilter& filter, const std::vector<Part>& parts,
+    int text, const std::optional<PageToken>& after, size_t limit) {
+  struct Block {
+    int64_t block, lo, hi;
+  };
+  std::vector<Block> blocks;
+  absl::Status s = RunQuery(
+      db, Sql{"SELECT block, lo, hi FROM pk_blocks ORDER BY block DESC", {}},
+      false, [&](sqlite3_stmt* stmt) -> absl::Status {
+        blocks.push_back({sqlite3_column_int64(stmt, 0),
+                          sqlite3_column_int64(stmt, 1),
+                          sqlite3_column_int64(stmt, 2)});
+        return absl::OkStatus();
+      });
+  if (!s.ok()) return s;
+  // older_hi[i]: the latest published time in blocks[i..].
+  std::vector<int64_t> older_hi(blocks.size() + 1, INT64_MIN);
+  for (size_t i = blocks.size(); i-- > 0;) {
+    older_hi[i] = std::max(older_hi[i + 1], blocks[i].hi);
+  }
+  const std::optional<int64_t> since =
+      filter.has_published_after()
+          ? std::optional(TimestampToMicros(filter.published_after()))
+          : std::nullopt;
+  const std::optional<int64_t> until =
+      filter.has_published_before()
+          ? std::optional(TimestampToMicros(filter.published_before()))
+          : std::nullopt;
+  // Min-heap on the keyset order: top() is the oldest of the best found.
+  std::vector<Ranked> best;
+  auto older = [](const Ranked& x, const Ranked& y) { return x > y; };
+  // Published times below this cannot enter the results.
+  auto floor = [&]() -> int64_t {
+    int64_t f = since.value_or(INT64_MIN);
+    if (best.size() == limit) f = std::max(f, best.front().published);
+    return f;
+  };
+  // Whole blocks the cursor or the time range rule out.
+  auto excluded = [&](const Block& b) {
+    return b.hi < floor() || (after && b.lo > after->published) ||
+           (until && b.lo >= *until);
+  };
+  size_t window = 1;
+  for (size_t i = 0; i < blocks.size();) {
+    if (older_hi[i] < floor()) break;
+    if (excluded(blocks[i])) {
+      ++i;
+      continue;
+    }
+    const size_t end = std::min(blocks.size(), i + window);
+    Sql q;
+    q.Add(
+         "SELECT a.published, a.seq, a.pk FROM (SELECT rowid AS pk FROM fts "
+         "WHERE fts MATCH ")
+        .Bind(parts[text].values[0])
+        .Add(" AND rowid BETWEEN ")
+        .Bind(blocks[end - 1].block << kPkBlockBits)
+        .Add(" AND ")
+        .Bind(((blocks[i].block + 1) << kPkBlockBits) - 1)
+        .Add(") d CROSS JOIN articles a ON a.pk = d.pk WHERE 1");
+    AppendConditions(filter, parts, text, "a.published", "d.pk", q);
+    if (after) {
+      q.Add(" AND (a.published, a.seq) < (")
+          .Bind(after->published)
+          .Add(", ")
+          .Bind(after->seq)
+          .Add(")");
+    }
+    s = RunQuery(db, q, true, [&](sqlite3_stmt* stmt) -> absl::Status {
+      const Ranked r{sqlite3_column_int64(stmt, 0),
+                     sqlite3_column_int64(stmt, 1),
+                     sqlite3_column_int64(stmt, 2)};
+      if (best.size() < limit) {
+        best.push_back(r);
+        std::push_heap(best.begin(), best.end(), older);
+      } else if (r > best.front()) {
+        std::pop_heap(best.begin(), best.end(), older);
+        best.back() = r;
+        std::push_heap(best.begin(), best.end(), older);
+      }
+      return absl::OkStatus();
+    });
+    if (!s.ok()) return s;
+    i = end;
+    window *= 2;
+  }
+  std::sort(best.begin(), best.end(), std::greater<>());
+  return best;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -574,6 +701,7 @@ struct SqliteStore::WriteStatements {
   StmtPtr fts_insert, fts_delete, upsert_label;
   StmtPtr get_meta, set_meta;
   StmtPtr facet_tags, add_count, drop_zero_count;
+  StmtPtr widen_block;
 
   static absl::StatusOr<std::unique_ptr<WriteStatements>> Prepare(sqlite3* db) {
     auto s = std::make_unique<WriteStatements>();
@@ -614,6 +742,10 @@ struct SqliteStore::WriteStatements {
          "ON CONFLICT(dim, value) DO UPDATE SET n = n + excluded.n"},
         {&s->drop_zero_count,
          "DELETE FROM tag_counts WHERE dim = ? AND value = ? AND n <= 0"},
+        {&s->widen_block,
+         "INSERT INTO pk_blocks(block, lo, hi) VALUES(?, ?, ?) "
+         "ON CONFLICT(block) DO UPDATE SET lo = min(lo, excluded.lo), "
+         "hi = max(hi, excluded.hi)"},
     };
     for (const auto& [slot, sql] : all) {
       absl::StatusOr<StmtPtr> stmt = newsfeed::query::Prepare(db, sql, true);
@@ -1033,6 +1165,8 @@ absl::StatusOr<UpsertResult> SqliteStore::Upsert(
     int64_t article_count = *count;
     FacetDeltas deltas;
     std::vector<TagRow> tag_rows;
+    // block -> (lo, hi) of the published times written this batch.
+    absl::flat_hash_map<int64_t, std::pair<int64_t, int64_t>> blocks;
     std::string blob;
     for (size_t i = 0; i < articles.size(); ++i) {
       Article& in = articles[i];
@@ -1101,6 +1235,14 @@ absl::StatusOr<UpsertResult> SqliteStore::Upsert(
           return SqliteError(db, rc, absl::StrCat("store article ", in.id()));
         }
         pk = sqlite3_last_insert_rowid(db);
+      }
+      {
+        auto [it, added] =
+            blocks.try_emplace(pk >> kPkBlockBits, published, published);
+        if (!added) {
+          it->second.first = std::min(it->second.first, published);
+          it->second.second = std::max(it->second.second, published);
+        }
       }
       {
         sqlite3_stmt* st = s.fts_insert.get();
@@ -1213,6 +1355,16 @@ absl::StatusOr<UpsertResult> SqliteStore::Upsert(
     }
     if (absl::Status e = InsertTagRowsLocked(tag_rows); !e.ok()) return e;
     if (absl::Status e = ApplyFacetDeltasLocked(deltas); !e.ok()) return e;
+    for (const auto& [block, bounds] : blocks) {
+      sqlite3_stmt* st = s.widen_block.get();
+      StmtReset reset(st);
+      sqlite3_bind_int64(st, 1, block);
+      sqlite3_bind_int64(st, 2, bounds.first);
+      sqlite3_bind_int64(st, 3, bounds.second);
+      if (absl::Status e = StepDone(db, st, "store pk block bounds"); !e.ok()) {
+        return e;
+      }
+    }
     if (absl::Status e = SetMeta(db, s.set_meta.get(), "last_sequence", seq);
         !e.ok()) {
       return e;
@@ -1254,12 +1406,29 @@ absl::StatusOr<SearchResponse> SqliteStore::Search(
   if (absl::Status s = lease.BeginRead(); !s.ok()) return s;
 
   std::vector<Part> parts = FilterParts(filter);
-  Sql q;
-  if (relevance) {
-    int text_part = -1;
-    for (size_t i = 0; i < parts.size(); ++i) {
-      if (parts[i].kind == Part::kText) text_part = static_cast<int>(i);
+  int text_part = -1;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (parts[i].kind == Part::kText) text_part = static_cast<int>(i);
+  }
+  SearchResponse response;
+  PageToken last;
+  bool more = false;
+  auto add_row = [&](sqlite3_stmt* stmt) -> absl::Status {
+    if (response.articles_size() == page_size) {
+      more = true;
+      return absl::OkStatus();
     }
+    absl::StatusOr<Article> a = ParseArticle(ColumnBlob(stmt, 2));
+    if (!a.ok()) return a.status();
+    *response.add_articles() = std::move(*a);
+    last.seq = sqlite3_column_int64(stmt, 0);
+    last.published = sqlite3_column_int64(stmt, 1);
+    last.score = sqlite3_column_double(stmt, 3);
+    return absl::OkStatus();
+  };
+  Sql q;
+  absl::Status s;
+  if (relevance) {
     // bm25 weights: title 10, summary 5, body 1. Lower scores rank first.
     // Only the best relevance_max_matches matches are ranked (a bounded sort
     // of the scores, no article read), then filtered and paged by keyset;
@@ -1286,49 +1455,53 @@ absl::StatusOr<SearchResponse> SqliteStore::Search(
   } else {
     if (absl::Status s = EstimateParts(lease.db(), parts); !s.ok()) return s;
     const Plan plan = ChoosePlan(parts, /*ordered=*/true);
-    q.Add("SELECT a.seq, a.published, a.proto, 0");
-    const std::string prefix(
-        AppendFrom(parts, plan, /*ordered=*/true, /*join_articles=*/true, q));
-    AppendConditions(filter, parts, plan.driver, prefix + "published",
-                     DriverPk(plan), q);
-    if (after) {
-      q.Add(" AND (")
+    // A small tag set drives better than the text; otherwise the text
+    // matches are walked newest block first.
+    const bool small_tag_driver = plan.driver >= 0 &&
+                                  parts[plan.driver].kind != Part::kText &&
+                                  parts[plan.driver].estimate < kSmallSet;
+    if (text_part >= 0 && !small_tag_driver) {
+      absl::StatusOr<std::vector<Ranked>> newest =
+          NewestTextMatches(lease.db(), filter, parts, text_part, after,
+                            static_cast<size_t>(page_size) + 1);
+      if (!newest.ok()) return newest.status();
+      for (const Ranked& r : *newest) {
+        Sql row;
+        row.Add("SELECT seq, published, proto, 0 FROM articles WHERE pk = ")
+            .Bind(r.pk);
+        if (s = RunQuery(lease.db(), row, false, add_row); !s.ok()) return s;
+      }
+    } else {
+      q.Add("SELECT a.seq, a.published, a.proto, 0");
+      const std::string prefix(
+          AppendFrom(parts, plan, /*ordered=*/true, /*join_articles=*/true, q));
+      AppendConditions(filter, parts, plan.driver, prefix + "published",
+                       DriverPk(plan), q);
+      if (after) {
+        q.Add(" AND (")
+            .Add(prefix)
+            .Add("published, ")
+            .Add(prefix)
+            .Add("seq) < (")
+            .Bind(after->published)
+            .Add(", ")
+            .Bind(after->seq)
+            .Add(")");
+      }
+      q.Add(" ORDER BY ")
           .Add(prefix)
-          .Add("published, ")
+          .Add("published DESC, ")
           .Add(prefix)
-          .Add("seq) < (")
-          .Bind(after->published)
-          .Add(", ")
-          .Bind(after->seq)
-          .Add(")");
+          .Add("seq DESC LIMIT ")
+          .Bind(static_cast<int64_t>(page_size) + 1);
     }
-    q.Add(" ORDER BY ")
-        .Add(prefix)
-        .Add("published DESC, ")
-        .Add(prefix)
-        .Add("seq DESC LIMIT ")
-        .Bind(static_cast<int64_t>(page_size) + 1);
   }
 
-  SearchResponse response;
-  PageToken last;
-  bool more = false;
-  absl::Status s = RunQuery(lease.db(), q, !filter.text().empty(),
-                            [&](sqlite3_stmt* stmt) -> absl::Status {
-                              if (response.articles_size() == page_size) {
-                                more = true;
-                                return absl::OkStatus();
-                              }
-                              absl::StatusOr<Article> a =
-                                  ParseArticle(ColumnBlob(stmt, 2));
-                              if (!a.ok()) return a.status();
-                              *response.add_articles() = std::move(*a);
-                              last.seq = sqlite3_column_int64(stmt, 0);
-                              last.published = sqlite3_column_int64(stmt, 1);
-                              last.score = sqlite3_column_double(stmt, 3);
-                              return absl::OkStatus();
-                            });
-  if (!s.ok()) return s;
+  // (Empty when the text walk above has read the page.)
+  if (!q.text.empty()) {
+    s = RunQuery(lease.db(), q, !filter.text().empty(), add_row);
+    if (!s.ok()) return s;
+  }
   if (more) {
     last.order = static_cast<uint8_t>(order);
     last.fingerprint = fingerprint;
@@ -1637,6 +1810,16 @@ absl::StatusOr<int64_t> SqliteStore::RetentionBatch(absl::Time now) {
       max_seq = std::max(max_seq, seq);
     }
     if (absl::Status s = ApplyFacetDeltasLocked(deltas); !s.ok()) return s;
+    // Blocks below every remaining pk describe no article any more.
+    static const std::string kDropEmptiedBlocks = absl::StrCat(
+        "DELETE FROM pk_blocks WHERE block < (SELECT min(pk) FROM articles) "
+        ">> ",
+        kPkBlockBits);
+    if (absl::Status s =
+            Exec(db, kDropEmptiedBlocks.c_str(), "drop emptied pk blocks");
+        !s.ok()) {
+      return s;
+    }
     removed = static_cast<int64_t>(victims.size());
     if (absl::Status s =
             SetMeta(db, st.set_meta.get(), "article_count", *count - removed);

@@ -259,12 +259,12 @@ TEST_F(StoreTest, DataSurvivesReopen) {
   ASSERT_TRUE(a.ok()) << a.status();
   EXPECT_EQ(a->sequence(), 1u);
   EXPECT_EQ(*store_->LatestSequence(), 1u);
-  EXPECT_EQ(SqliteStore::CurrentSchemaVersion(), 2);
+  EXPECT_EQ(SqliteStore::CurrentSchemaVersion(), 3);
 }
 
 TEST_F(StoreTest, MigratesVersion1Database) {
-  // A version 1 database is a version 2 one without tag_counts: build one
-  // the current code's way, then take it back to version 1.
+  // A version 1 database is a version 3 one without tag_counts and
+  // pk_blocks: build one the current code's way, then take it back.
   MustUpsert(
       {MakeArticle(
            "a", 1,
@@ -276,7 +276,9 @@ TEST_F(StoreTest, MigratesVersion1Database) {
     ASSERT_EQ(sqlite3_open((dir_.path() + "/articles.db").c_str(), &db),
               SQLITE_OK);
     char* err = nullptr;
-    EXPECT_EQ(sqlite3_exec(db, "DROP TABLE tag_counts; PRAGMA user_version=1;",
+    EXPECT_EQ(sqlite3_exec(db,
+                           "DROP TABLE tag_counts; DROP TABLE pk_blocks; "
+                           "PRAGMA user_version=1;",
                            nullptr, nullptr, &err),
               SQLITE_OK)
         << (err != nullptr ? err : "");
@@ -302,6 +304,34 @@ TEST_F(StoreTest, MigratesVersion1Database) {
   ExpectFacetCountsConsistent(*store_);
   EXPECT_EQ(store_->Facets(FacetsRequest())->companies(1).count(), 2);
   EXPECT_EQ(*store_->LatestSequence(), 3u);
+}
+
+TEST_F(StoreTest, MigratesVersion2Database) {
+  // Version 2 lacks pk_blocks, which text searches walk: the migration must
+  // bound every stored article's block, or text searches would miss it.
+  MustUpsert({MakeArticle("a", 100, MsftFr()), MakeArticle("b", 200, MsftFr()),
+              MakeArticle("c", 300, MsftFr())});
+  store_.reset();
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_.path() + "/articles.db").c_str(), &db),
+              SQLITE_OK);
+    char* err = nullptr;
+    EXPECT_EQ(sqlite3_exec(db, "DROP TABLE pk_blocks; PRAGMA user_version=2;",
+                           nullptr, nullptr, &err),
+              SQLITE_OK)
+        << (err != nullptr ? err : "");
+    sqlite3_free(err);
+    sqlite3_close(db);
+  }
+  Reopen();
+  SearchRequest req;
+  req.mutable_filter()->set_text("summary");
+  absl::StatusOr<SearchResponse> r = store_->Search(req);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->articles_size(), 3);
+  EXPECT_EQ(r->articles(0).id(), "c");
+  EXPECT_EQ(r->articles(2).id(), "a");
 }
 
 TEST_F(StoreTest, RefusesNewerSchema) {

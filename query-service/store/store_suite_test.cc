@@ -365,6 +365,58 @@ TEST_P(StoreSuite, FilterCombosOnLargerCorpusAllPlans) {
   }
 }
 
+// Text searches as real stores see them: publish times rising with arrival,
+// with stragglers (late, and dated in the future), and old articles updated
+// to a new time. SQLite walks the text matches by block of arrival and stops
+// early, so each of these must still be found, in order, page after page.
+TEST_P(StoreSuite, TextSearchNewestFirstWithStragglersAndUpdates) {
+  std::vector<Article> corpus = Corpus(4000);
+  for (int i = 0; i < 4000; ++i) {
+    int64_t seconds = 100000 + 10 * i;
+    if (i % 97 == 5) seconds = 100000 + 10 * (i / 2);  // arrived late
+    if (i == 606) seconds = 900000;                     // future-dated
+    Article& a = corpus[i];
+    a.clear_fetched_time();
+    a.mutable_published_time()->set_seconds(seconds);
+  }
+  MustUpsert(corpus);
+  // Old articles become the newest: they keep their place in arrival order.
+  for (int i : {0, 6, 1206}) {
+    corpus[i].mutable_published_time()->set_seconds(950000 + i);
+    corpus[i].set_content_hash(absl::StrCat("updated-", i));
+  }
+  MustUpsert({corpus[0], corpus[6], corpus[1206]});
+  // Corpus order must stay sequence order for Expected's tie-break.
+  std::vector<Article> by_sequence;
+  for (int i = 0; i < 4000; ++i) {
+    if (i != 0 && i != 6 && i != 1206) by_sequence.push_back(corpus[i]);
+  }
+  for (int i : {0, 6, 1206}) by_sequence.push_back(corpus[i]);
+
+  std::vector<ArticleFilter> filters = FilterCombos();
+  ArticleFilter recent;
+  recent.mutable_published_after()->set_seconds(100000 + 10 * 3500);
+  filters.push_back(recent);
+  ArticleFilter window;
+  window.mutable_published_after()->set_seconds(100000 + 10 * 1000);
+  window.mutable_published_before()->set_seconds(100000 + 10 * 1100);
+  filters.push_back(window);
+  for (const ArticleFilter& f : filters) {
+    ArticleFilter with_text = f;
+    with_text.set_text("quantum");
+    std::vector<std::string> expected;
+    for (const std::string& id : Expected(by_sequence, f)) {
+      if (std::stoi(id.substr(4)) % 6 == 0) expected.push_back(id);
+    }
+    for (int page_size : {1, 7, 100}) {
+      std::vector<std::string> got = SearchAll(with_text, page_size);
+      EXPECT_TRUE(got == expected)
+          << with_text.ShortDebugString() << " page size " << page_size
+          << ": got " << got.size() << " expected " << expected.size();
+    }
+  }
+}
+
 TEST_P(StoreSuite, FullTextSearch) {
   MustUpsert({MakeArticle("a", 100, MsftFr(), "Quantum computing leap"),
               MakeArticle("b", 200, MsftFr(), "Cloud prices fall"),
