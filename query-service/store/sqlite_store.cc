@@ -381,6 +381,7 @@ struct Plan {
     kScan,        // articles in time order (or any order when unordered)
     kOrderedTag,  // one tag value's rows from tags_by_value, time order
     kSet,         // a small set (tag values or text matches), then sorted
+    kMergedTags,  // each value of an any-of part in time order, merged
   } kind = kScan;
   int driver = -1;  // index into parts for kOrderedTag / kSet
 };
@@ -451,6 +452,11 @@ Plan ChoosePlan(const std::vector<Part>& parts, bool ordered) {
   if (best < 0) return {Plan::kScan, -1};
   if (parts[best].SingleTag()) return {Plan::kOrderedTag, best};
   if (parts[best].estimate < kSmallSet) return {Plan::kSet, best};
+  // Several tag values, none rare: the newest of each, merged, beat walking
+  // everything in time order for the few that carry one of them.
+  if (ordered && parts[best].kind == Part::kAnyOf) {
+    return {Plan::kMergedTags, best};
+  }
   for (size_t i = 0; i < parts.size(); ++i) {
     if (parts[i].SingleTag()) return {Plan::kOrderedTag, static_cast<int>(i)};
   }
@@ -465,6 +471,7 @@ std::string_view DriverPk(const Plan& plan) {
     case Plan::kScan:
       return "a.pk";
     case Plan::kOrderedTag:
+    case Plan::kMergedTags:
       return "d.article";
     case Plan::kSet:
       return "d.pk";
@@ -537,7 +544,8 @@ std::string_view AppendFrom(const std::vector<Part>& parts, const Plan& plan,
       q.Add(ordered ? " FROM articles a INDEXED BY articles_by_time WHERE 1"
                     : " FROM articles a WHERE 1");
       return "a.";
-    case Plan::kOrderedTag: {
+    case Plan::kOrderedTag:
+    case Plan::kMergedTags: {  // (one value: Search writes one per value)
       const Part& p = parts[plan.driver];
       q.Add(join_articles
                 ? " FROM tags d INDEXED BY tags_by_value CROSS JOIN articles "
@@ -1471,6 +1479,39 @@ absl::StatusOr<SearchResponse> SqliteStore::Search(
             .Bind(r.pk);
         if (s = RunQuery(lease.db(), row, false, add_row); !s.ok()) return s;
       }
+    } else if (plan.kind == Plan::kMergedTags) {
+      // One branch per value, each the newest page of its value in time
+      // order; UNION drops an article that carries two of them (its tag
+      // rows share published, seq and pk).
+      const Part& any_of = parts[plan.driver];
+      const int64_t limit = static_cast<int64_t>(page_size) + 1;
+      const bool join_articles =
+          filter.min_amount() > 0 && filter.amount_currency().empty();
+      q.Add("SELECT a.seq, a.published, a.proto, 0 FROM (");
+      for (size_t v = 0; v < any_of.values.size(); ++v) {
+        std::vector<Part> branch = parts;
+        branch[plan.driver].values = {any_of.values[v]};
+        q.Add(v == 0 ? "" : " UNION ")
+            .Add("SELECT * FROM (SELECT d.published, d.seq, d.article");
+        AppendFrom(branch, plan, /*ordered=*/true, join_articles, q);
+        AppendConditions(filter, branch, plan.driver, "d.published",
+                         "d.article", q);
+        if (after) {
+          q.Add(" AND (d.published, d.seq) < (")
+              .Bind(after->published)
+              .Add(", ")
+              .Bind(after->seq)
+              .Add(")");
+        }
+        q.Add(" ORDER BY d.published DESC, d.seq DESC LIMIT ")
+            .Bind(limit)
+            .Add(")");
+      }
+      q.Add(" ORDER BY 1 DESC, 2 DESC LIMIT ")
+          .Bind(limit)
+          .Add(
+              ") m CROSS JOIN articles a ON a.pk = m.article "
+              "ORDER BY m.published DESC, m.seq DESC");
     } else {
       q.Add("SELECT a.seq, a.published, a.proto, 0");
       const std::string prefix(

@@ -258,6 +258,18 @@ std::vector<ArticleFilter> FilterCombos() {
     f.mutable_companies()->add_any_of("Q95");
     f.mutable_companies()->add_any_of("apple");
   });
+  // Values that share articles (Microsoft with Google or SAP).
+  add([](ArticleFilter& f) {
+    f.mutable_companies()->add_any_of("q2283");
+    f.mutable_companies()->add_any_of("Q95");
+    f.mutable_companies()->add_any_of("ticker:sap");
+  });
+  add([](ArticleFilter& f) {
+    f.mutable_companies()->add_any_of("Q2283");
+    f.mutable_companies()->add_any_of("q95");
+    f.mutable_topics()->add_all_of("ai");
+    f.mutable_languages()->add_none_of("fr");
+  });
   add([](ArticleFilter& f) {
     f.mutable_companies()->add_all_of("Microsoft");
     f.mutable_companies()->add_all_of("q2283");
