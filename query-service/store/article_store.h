@@ -53,6 +53,11 @@ struct StoreOptions {
   // them: matches ranked below the cap are never returned. Bounds the work
   // of a common word. Must be at least 1. Default: 1000.
   int relevance_max_matches = 1000;
+  // SQLite only: a relevance-ordered search scores only the newest this many
+  // full-text matches (newest stored first), so a common word costs a
+  // bounded read instead of scoring every match in the store. Must be at
+  // least 1. Default: 10000.
+  int relevance_scan_matches = 10000;
   // SQLite only: a filtered Facets request counts at most this many matching
   // articles, the most recent ones; when more match, the response is marked
   // `estimated` and its counts and total cover only those examined. Must be

@@ -1003,11 +1003,11 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
   if (options.data_dir.empty()) {
     return absl::InvalidArgumentError("data_dir: must be set");
   }
-  if (options.relevance_max_matches < 1 || options.facet_max_matches < 1 ||
-      options.checkpoint_pages < 1) {
+  if (options.relevance_max_matches < 1 || options.relevance_scan_matches < 1 ||
+      options.facet_max_matches < 1 || options.checkpoint_pages < 1) {
     return absl::InvalidArgumentError(
-        "relevance_max_matches, facet_max_matches, checkpoint_pages: must be "
-        "at least 1");
+        "relevance_max_matches, relevance_scan_matches, facet_max_matches, "
+        "checkpoint_pages: must be at least 1");
   }
   if (absl::Status s = internal::ValidateCommonOptions(options); !s.ok()) {
     return s;
@@ -1437,15 +1437,31 @@ absl::StatusOr<SearchResponse> SqliteStore::Search(
   Sql q;
   absl::Status s;
   if (relevance) {
-    // bm25 weights: title 10, summary 5, body 1. Lower scores rank first.
-    // Only the best relevance_max_matches matches are ranked (a bounded sort
-    // of the scores, no article read), then filtered and paged by keyset;
-    // the pk tie-break keeps that set the same from page to page.
+    // The newest relevance_scan_matches matches, as of the first page (pks
+    // up to ranked_through), are scored: bm25 with weights title 10,
+    // summary 5, body 1; lower scores rank first. Only the best
+    // relevance_max_matches of them are ranked (a bounded sort, no article
+    // read), then filtered and paged by keyset; the pk tie-break and the
+    // fixed pk bound keep that set the same from page to page.
+    if (after) {
+      last.ranked_through = after->ranked_through;
+    } else {
+      absl::StatusOr<int64_t> max_pk =
+          QueryInt(lease.db(),
+                   Sql{"SELECT ifnull(max(pk), 0) FROM articles", {}}, false);
+      if (!max_pk.ok()) return max_pk.status();
+      last.ranked_through = *max_pk;
+    }
     q.Add(
-         "SELECT a.seq, a.published, a.proto, d.score FROM (SELECT rowid AS "
-         "pk, bm25(fts, 10.0, 5.0, 1.0) AS score FROM fts WHERE fts MATCH ")
+         "SELECT a.seq, a.published, a.proto, d.score FROM (SELECT pk, score "
+         "FROM (SELECT rowid AS pk, bm25(fts, 10.0, 5.0, 1.0) AS score FROM "
+         "fts WHERE fts MATCH ")
         .Bind(filter.text())
-        .Add(" ORDER BY score, rowid DESC LIMIT ")
+        .Add(" AND rowid <= ")
+        .Bind(last.ranked_through)
+        .Add(" ORDER BY rowid DESC LIMIT ")
+        .Bind(static_cast<int64_t>(options_.relevance_scan_matches))
+        .Add(") ORDER BY score, pk DESC LIMIT ")
         .Bind(static_cast<int64_t>(options_.relevance_max_matches))
         .Add(") d CROSS JOIN articles a ON a.pk = d.pk WHERE 1");
     AppendConditions(filter, parts, text_part, "a.published", "d.pk", q);

@@ -39,6 +39,7 @@ class StoreTest : public ::testing::Test {
     options.retention_max_age = max_age_;
     options.retention_max_articles = max_articles_;
     options.relevance_max_matches = relevance_max_matches_;
+    options.relevance_scan_matches = relevance_scan_matches_;
     options.facet_max_matches = facet_max_matches_;
     options.checkpoint_pages = checkpoint_pages_;
     absl::StatusOr<std::unique_ptr<SqliteStore>> store =
@@ -75,6 +76,7 @@ class StoreTest : public ::testing::Test {
   absl::Duration max_age_ = absl::ZeroDuration();
   int64_t max_articles_ = 0;
   int relevance_max_matches_ = 1000;
+  int relevance_scan_matches_ = 10000;
   int facet_max_matches_ = 2000;
   int checkpoint_pages_ = 8192;
   std::unique_ptr<SqliteStore> store_;
@@ -124,6 +126,10 @@ TEST_F(StoreTest, OpenRejectsBadOptions) {
   EXPECT_EQ(SqliteStore::Open(options).status().code(),
             absl::StatusCode::kInvalidArgument);
   options.relevance_max_matches = 1;
+  options.relevance_scan_matches = 0;
+  EXPECT_EQ(SqliteStore::Open(options).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  options.relevance_scan_matches = 1;
   options.facet_max_matches = 0;
   EXPECT_EQ(SqliteStore::Open(options).status().code(),
             absl::StatusCode::kInvalidArgument);
@@ -199,6 +205,47 @@ TEST_F(StoreTest, RelevanceRanksOnlyTheBestMatches) {
   // Newest-first order is not capped.
   req.set_order(newsfeed::v1::SEARCH_ORDER_NEWEST_FIRST);
   EXPECT_THAT(SearchAll(req.filter()), ::testing::ElementsAre("z5", "z1"));
+}
+
+// Relevance order scores only the newest relevance_scan_matches matches as
+// of the first page: articles stored while a client pages cannot enter the
+// ranking, so no page repeats or skips one.
+TEST_F(StoreTest, RelevanceScoresTheNewestMatchesAndPagesStayOneRanking) {
+  relevance_scan_matches_ = 4;
+  Reopen();
+  // More mentions rank higher; the oldest stored (z5) is the best match but
+  // falls outside the newest four.
+  auto zeppelins = [](const std::string& id, int mentions) {
+    std::string title;
+    for (int j = 0; j < mentions; ++j) absl::StrAppend(&title, "zeppelin ");
+    absl::StrAppend(&title, "words that dilute the title a little");
+    return MakeArticle(id, 100, Tags(), title);
+  };
+  MustUpsert({zeppelins("z5", 5)});
+  MustUpsert({zeppelins("z1", 1), zeppelins("z3", 3), zeppelins("z2", 2),
+              zeppelins("z4", 4)});
+  SearchRequest req;
+  req.mutable_filter()->set_text("zeppelin");
+  req.set_order(newsfeed::v1::SEARCH_ORDER_RELEVANCE);
+  req.set_page_size(2);
+  std::vector<std::string> ids;
+  for (int pages = 0; pages < 10; ++pages) {
+    absl::StatusOr<SearchResponse> r = store_->Search(req);
+    ASSERT_TRUE(r.ok()) << r.status();
+    for (const Article& a : r->articles()) ids.push_back(a.id());
+    if (r->next_page_token().empty()) break;
+    req.set_page_token(r->next_page_token());
+    // A better match arrives between pages: it belongs to later searches.
+    MustUpsert({zeppelins(absl::StrCat("new", pages), 6)});
+  }
+  EXPECT_THAT(ids, ::testing::ElementsAre("z4", "z3", "z2", "z1"));
+
+  req.clear_page_token();
+  req.set_page_size(1);
+  absl::StatusOr<SearchResponse> r = store_->Search(req);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->articles_size(), 1);
+  EXPECT_EQ(r->articles(0).id(), "new0");
 }
 
 // A filtered Facets request counts at most facet_max_matches matching

@@ -18,8 +18,11 @@ namespace {
 using newsfeed::v1::Article;
 using newsfeed::v1::ArticleFilter;
 
-constexpr uint8_t kTokenVersion = 1;
-constexpr size_t kTokenSize = 2 + 8 * 4;
+// Version 2 added ranked_through; a version 1 token is refused like any
+// other invalid one (the client starts over).
+constexpr uint8_t kTokenVersion = 2;
+constexpr int kTokenWords = 5;
+constexpr size_t kTokenSize = 2 + 8 * kTokenWords;
 
 uint64_t FilterFingerprint(const ArticleFilter& filter, int order) {
   return Fnv1a(filter.SerializeAsString(),
@@ -33,8 +36,8 @@ absl::StatusOr<PageToken> DecodeToken(const std::string& token,
       static_cast<uint8_t>(raw[0]) != kTokenVersion) {
     return absl::InvalidArgumentError("page_token: not a valid page token");
   }
-  uint64_t words[4] = {0, 0, 0, 0};
-  for (int w = 0; w < 4; ++w) {
+  uint64_t words[kTokenWords] = {};
+  for (int w = 0; w < kTokenWords; ++w) {
     for (int b = 0; b < 8; ++b) {
       words[w] |=
           static_cast<uint64_t>(static_cast<uint8_t>(raw[2 + w * 8 + b]))
@@ -47,6 +50,7 @@ absl::StatusOr<PageToken> DecodeToken(const std::string& token,
   std::memcpy(&t.published, &words[1], 8);
   std::memcpy(&t.seq, &words[2], 8);
   std::memcpy(&t.score, &words[3], 8);
+  std::memcpy(&t.ranked_through, &words[4], 8);
   if (t.fingerprint != fingerprint || t.order != order) {
     return absl::InvalidArgumentError(
         "page_token: issued for a different filter or order");
@@ -100,12 +104,13 @@ std::string EncodeToken(const PageToken& t) {
   std::string raw(kTokenSize, '\0');
   raw[0] = static_cast<char>(kTokenVersion);
   raw[1] = static_cast<char>(t.order);
-  uint64_t words[4];
+  uint64_t words[kTokenWords];
   words[0] = t.fingerprint;
   std::memcpy(&words[1], &t.published, 8);
   std::memcpy(&words[2], &t.seq, 8);
   std::memcpy(&words[3], &t.score, 8);
-  for (int w = 0; w < 4; ++w) {
+  std::memcpy(&words[4], &t.ranked_through, 8);
+  for (int w = 0; w < kTokenWords; ++w) {
     for (int b = 0; b < 8; ++b) {
       raw[2 + w * 8 + b] = static_cast<char>((words[w] >> (8 * b)) & 0xff);
     }

@@ -32,13 +32,17 @@ uint64_t Fnv1a(std::string_view data, uint64_t h = 1469598103934665603ull);
 int64_t ArticleFingerprint(const newsfeed::v1::Article& article);
 
 // The position after the last article of a page. Opaque to clients: encoded
-// as web-safe base64 of a fixed 34-byte record bound to the filter and order.
+// as web-safe base64 of a fixed 42-byte record bound to the filter and order.
 struct PageToken {
   uint8_t order = 0;
   uint64_t fingerprint = 0;
   int64_t published = 0;
   int64_t seq = 0;
   double score = 0;
+  // Relevance order (SQLite): the highest pk the first page ranked. Later
+  // pages rank the same matches, so articles stored meanwhile cannot shift
+  // the ranking between pages. 0 elsewhere.
+  int64_t ranked_through = 0;
 };
 
 std::string EncodeToken(const PageToken& token);

@@ -386,7 +386,7 @@ TEST_P(StoreSuite, TextSearchNewestFirstWithStragglersAndUpdates) {
   for (int i = 0; i < 4000; ++i) {
     int64_t seconds = 100000 + 10 * i;
     if (i % 97 == 5) seconds = 100000 + 10 * (i / 2);  // arrived late
-    if (i == 606) seconds = 900000;                     // future-dated
+    if (i == 606) seconds = 900000;                    // future-dated
     Article& a = corpus[i];
     a.clear_fetched_time();
     a.mutable_published_time()->set_seconds(seconds);
