@@ -1529,9 +1529,18 @@ absl::StatusOr<SearchResponse> SqliteStore::Search(
               ") m CROSS JOIN articles a ON a.pk = m.article "
               "ORDER BY m.published DESC, m.seq DESC");
     } else {
-      q.Add("SELECT a.seq, a.published, a.proto, 0");
+      // The page's keys first, its articles after: a sort carries every
+      // column it returns, and reading each candidate's proto (kilobytes,
+      // overflow pages) for a set that is then cut to one page costs more
+      // than the sort itself.
+      const bool join_articles =
+          plan.kind != Plan::kOrderedTag ||
+          (filter.min_amount() > 0 && filter.amount_currency().empty());
+      q.Add("SELECT a.seq, a.published, a.proto, 0 FROM (SELECT ")
+          .Add(DriverPk(plan))
+          .Add(" AS pk");
       const std::string prefix(
-          AppendFrom(parts, plan, /*ordered=*/true, /*join_articles=*/true, q));
+          AppendFrom(parts, plan, /*ordered=*/true, join_articles, q));
       AppendConditions(filter, parts, plan.driver, prefix + "published",
                        DriverPk(plan), q);
       if (after) {
@@ -1550,7 +1559,10 @@ absl::StatusOr<SearchResponse> SqliteStore::Search(
           .Add("published DESC, ")
           .Add(prefix)
           .Add("seq DESC LIMIT ")
-          .Bind(static_cast<int64_t>(page_size) + 1);
+          .Bind(static_cast<int64_t>(page_size) + 1)
+          .Add(
+              ") s CROSS JOIN articles a ON a.pk = s.pk "
+              "ORDER BY a.published DESC, a.seq DESC");
     }
   }
 
