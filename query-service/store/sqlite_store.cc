@@ -383,7 +383,7 @@ struct Plan {
     kSet,         // a small set (tag values or text matches), then sorted
     kMergedTags,  // each value of an any-of part in time order, merged
   } kind = kScan;
-  int driver = -1;  // index into parts for kOrderedTag / kSet
+  int driver = -1;  // index into parts for kOrderedTag / kSet / kMergedTags
 };
 
 // Sets each positive part's estimate: a tag condition on facet values reads
@@ -534,6 +534,20 @@ void AppendConditions(const ArticleFilter& filter,
   }
 }
 
+// Appends the keyset condition for the rows after `after` in newest-first
+// order, on the published/seq columns under `prefix`.
+void AppendAfter(const PageToken& after, std::string_view prefix, Sql& q) {
+  q.Add(" AND (")
+      .Add(prefix)
+      .Add("published, ")
+      .Add(prefix)
+      .Add("seq) < (")
+      .Bind(after.published)
+      .Add(", ")
+      .Bind(after.seq)
+      .Add(")");
+}
+
 // FROM clause (and the driver's own WHERE terms) for `plan`, joining articles
 // a unless `join_articles` is false (kScan always reads articles). Returns the
 // column prefix that holds published/seq in the driving table.
@@ -656,13 +670,7 @@ absl::StatusOr<std::vector<Ranked>> NewestTextMatches(
         .Bind(((blocks[i].block + 1) << kPkBlockBits) - 1)
         .Add(") d CROSS JOIN articles a ON a.pk = d.pk WHERE 1");
     AppendConditions(filter, parts, text, "a.published", "d.pk", q);
-    if (after) {
-      q.Add(" AND (a.published, a.seq) < (")
-          .Bind(after->published)
-          .Add(", ")
-          .Bind(after->seq)
-          .Add(")");
-    }
+    if (after) AppendAfter(*after, "a.", q);
     s = RunQuery(db, q, true, [&](sqlite3_stmt* stmt) -> absl::Status {
       const Ranked r{sqlite3_column_int64(stmt, 0),
                      sqlite3_column_int64(stmt, 1),
@@ -1512,13 +1520,7 @@ absl::StatusOr<SearchResponse> SqliteStore::Search(
         AppendFrom(branch, plan, /*ordered=*/true, join_articles, q);
         AppendConditions(filter, branch, plan.driver, "d.published",
                          "d.article", q);
-        if (after) {
-          q.Add(" AND (d.published, d.seq) < (")
-              .Bind(after->published)
-              .Add(", ")
-              .Bind(after->seq)
-              .Add(")");
-        }
+        if (after) AppendAfter(*after, "d.", q);
         q.Add(" ORDER BY d.published DESC, d.seq DESC LIMIT ")
             .Bind(limit)
             .Add(")");
@@ -1543,17 +1545,7 @@ absl::StatusOr<SearchResponse> SqliteStore::Search(
           AppendFrom(parts, plan, /*ordered=*/true, join_articles, q));
       AppendConditions(filter, parts, plan.driver, prefix + "published",
                        DriverPk(plan), q);
-      if (after) {
-        q.Add(" AND (")
-            .Add(prefix)
-            .Add("published, ")
-            .Add(prefix)
-            .Add("seq) < (")
-            .Bind(after->published)
-            .Add(", ")
-            .Bind(after->seq)
-            .Add(")");
-      }
+      if (after) AppendAfter(*after, prefix, q);
       q.Add(" ORDER BY ")
           .Add(prefix)
           .Add("published DESC, ")

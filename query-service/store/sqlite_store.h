@@ -6,7 +6,8 @@
 // one connection behind a mutex; reads use a small pool of read-only
 // connections, so a search never waits for a write to finish. The schema is
 // versioned (PRAGMA user_version) and migrated when the store is opened
-// (version 2 adds the maintained facet counts).
+// (version 2 adds the maintained facet counts, version 3 the published-time
+// bounds of each block of 1024 pks).
 //
 // Durability: WAL with synchronous=NORMAL. A committed Upsert survives a
 // process crash; a power loss can lose the last few commits (the WAL is
@@ -25,19 +26,27 @@
 // matching article's facet tags once.
 //
 // Bounded queries (StoreOptions):
-// - Relevance order ranks only the best `relevance_max_matches` (default
-//   1000) full-text matches by bm25: every match is scored from the FTS5
-//   index, but only those are sorted and read. Tag, time and amount
-//   conditions apply within them, and paging ends after them: a match
-//   ranked below the cap is never returned in relevance order (newest-first
+// - Relevance order scores by bm25 only the newest `relevance_scan_matches`
+//   (default 10,000) full-text matches, newest stored first, as of the first
+//   page (the page token keeps that bound, so articles stored while a client
+//   pages do not shift the ranking). Of those, only the best
+//   `relevance_max_matches` (default 1000) are ranked and read; tag, time
+//   and amount conditions apply within them, and paging ends after them. A
+//   match outside them is never returned in relevance order (newest-first
 //   order finds it).
 // - Filtered Facets count at most `facet_max_matches` (default 2000)
 //   matching articles, the most recent (newest published along a time
 //   index, else newest stored); when more match, the response has
 //   `estimated` set and its counts and total cover the examined articles.
-// - Plans: the rarest positive condition drives (tag sizes from the
-//   maintained counts, other tags and text counted up to 2,000); a single
-//   tag is walked newest first along tags_by_value.
+// - Plans (newest first): the rarest positive condition drives (tag sizes
+//   from the maintained counts, other tags and text counted up to 2,000).
+//   A single tag is walked newest first along tags_by_value; an any-of over
+//   several common values merges the newest page of each value. A text
+//   condition, unless a rarer tag drives, reads the FTS5 matches by block
+//   of pks, newest block first, and stops once the blocks' published-time
+//   bounds show no older block can hold a newer match: a common word costs
+//   a few blocks, not its whole match set. Candidates are sorted by their
+//   keys; only the page's articles are read.
 //
 // Example:
 //   StoreOptions options;
