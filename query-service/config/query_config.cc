@@ -36,6 +36,17 @@ absl::StatusOr<QueryConfig> LoadQueryConfig(const std::string& path) {
       static_cast<int>(r.GetInt("search.max_page_size", 100));
   c.store.filter_limits.max_values_per_dimension =
       static_cast<int>(r.GetInt("search.max_filter_values", 100));
+  // Work bounds of the SQLite store (StoreOptions says what each bounds).
+  c.store.relevance_scan_matches = static_cast<int>(
+      r.GetIntInRange("search.relevance_scan_matches",
+                      c.store.relevance_scan_matches, 1, 10'000'000));
+  c.store.relevance_max_matches = static_cast<int>(
+      r.GetIntInRange("search.relevance_max_matches",
+                      c.store.relevance_max_matches, 1, 1'000'000));
+  c.store.facet_max_matches = static_cast<int>(r.GetIntInRange(
+      "search.facet_max_matches", c.store.facet_max_matches, 1, 10'000'000));
+  c.store.checkpoint_pages = static_cast<int>(r.GetIntInRange(
+      "store.checkpoint_pages", c.store.checkpoint_pages, 1, 1 << 20));
   c.hub.filter_limits = c.store.filter_limits;
   c.hub.max_subscribers =
       static_cast<size_t>(r.GetInt("subscriptions.max_subscribers", 10000));
