@@ -451,19 +451,21 @@ int RunQueries(ArticleStore& store, const Generator& gen, int64_t n,
   });
   run_search("full text only", [&](auto& f) { f.set_text(word()); });
   {
-    std::vector<double> ms;
+    std::vector<double> ms, cpu;
     const int slow = std::min(queries, absl::GetFlag(FLAGS_slow_queries));
     for (int q = 0; q < slow; ++q) {
       newsfeed::v1::SearchRequest req;
       req.mutable_filter()->set_text(word());
       req.set_order(newsfeed::v1::SEARCH_ORDER_RELEVANCE);
       const auto t0 = Clock::now();
+      const double c0 = ThreadCpuSeconds();
       absl::StatusOr<newsfeed::v1::SearchResponse> r = store.Search(req);
+      cpu.push_back((ThreadCpuSeconds() - c0) * 1000);
       ms.push_back(
           std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
       if (!r.ok()) return 1;
     }
-    Report("full text by relevance", ms);
+    Report("full text by relevance", ms, -1, &cpu);
   }
   auto run_facets = [&](const char* name,
                         const std::function<void(newsfeed::v1::ArticleFilter&)>&
