@@ -590,6 +590,20 @@ std::string_view AppendFrom(const std::vector<Part>& parts, const Plan& plan,
   return "a.";
 }
 
+// Appends "SELECT <pk> AS pk FROM ... WHERE ..." for the articles matching
+// `filter` along `plan` (unordered, unlimited: the caller adds ORDER BY and
+// LIMIT). Returns the column prefix holding published/seq.
+std::string AppendMatchingPks(const ArticleFilter& filter,
+                              const std::vector<Part>& parts, const Plan& plan,
+                              bool join_articles, Sql& q) {
+  q.Add("SELECT ").Add(DriverPk(plan)).Add(" AS pk");
+  std::string prefix(
+      AppendFrom(parts, plan, /*ordered=*/true, join_articles, q));
+  AppendConditions(filter, parts, plan.driver, prefix + "published",
+                   DriverPk(plan), q);
+  return prefix;
+}
+
 // A search result before its article is read: the keyset order is
 // (published, seq), newest first.
 struct Ranked {
@@ -1538,13 +1552,9 @@ absl::StatusOr<SearchResponse> SqliteStore::Search(
       const bool join_articles =
           plan.kind != Plan::kOrderedTag ||
           (filter.min_amount() > 0 && filter.amount_currency().empty());
-      q.Add("SELECT a.seq, a.published, a.proto, 0 FROM (SELECT ")
-          .Add(DriverPk(plan))
-          .Add(" AS pk");
-      const std::string prefix(
-          AppendFrom(parts, plan, /*ordered=*/true, join_articles, q));
-      AppendConditions(filter, parts, plan.driver, prefix + "published",
-                       DriverPk(plan), q);
+      q.Add("SELECT a.seq, a.published, a.proto, 0 FROM (");
+      const std::string prefix =
+          AppendMatchingPks(filter, parts, plan, join_articles, q);
       if (after) AppendAfter(*after, prefix, q);
       q.Add(" ORDER BY ")
           .Add(prefix)
@@ -1648,13 +1658,9 @@ absl::StatusOr<FacetsResponse> SqliteStore::Facets(
     const bool join_articles = plan.kind == Plan::kScan ||
                                filter.min_amount() > 0 ||
                                (plan.kind == Plan::kSet && has_time);
-    q.Add("SELECT m.pk, t.dim, t.value FROM (SELECT ")
-        .Add(DriverPk(plan))
-        .Add(" AS pk");
-    const std::string prefix(
-        AppendFrom(parts, plan, /*ordered=*/true, join_articles, q));
-    AppendConditions(filter, parts, plan.driver, prefix + "published",
-                     DriverPk(plan), q);
+    q.Add("SELECT m.pk, t.dim, t.value FROM (");
+    const std::string prefix =
+        AppendMatchingPks(filter, parts, plan, join_articles, q);
     // At most facet_max_matches articles (and one more, to tell that there
     // are more) are counted: the most recent, in the order the driver reads
     // cheaply: newest published first along a time index, else newest

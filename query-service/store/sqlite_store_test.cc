@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <set>
 #include <string>
 #include <thread>
@@ -27,6 +28,15 @@ using newsfeed::v1::SearchRequest;
 using newsfeed::v1::SearchResponse;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
+
+// A title that mentions "zeppelin" `mentions` times: more mentions rank
+// higher by bm25.
+std::string ZeppelinTitle(int mentions) {
+  std::string title;
+  for (int j = 0; j < mentions; ++j) absl::StrAppend(&title, "zeppelin ");
+  absl::StrAppend(&title, "words that dilute the title a little");
+  return title;
+}
 
 class StoreTest : public ::testing::Test {
  protected:
@@ -54,22 +64,31 @@ class StoreTest : public ::testing::Test {
     return r.ok() ? *r : UpsertResult();
   }
 
-  // All ids matching `filter`, newest first, following page tokens.
-  std::vector<std::string> SearchAll(const ArticleFilter& filter,
-                                     int page_size = 3) {
+  // The ids of every page of `req`, following page tokens; `between_pages`
+  // runs after each page that has a next one.
+  std::vector<std::string> PageIds(
+      SearchRequest req,
+      const std::function<void(int page)>& between_pages = nullptr) {
     std::vector<std::string> ids;
-    SearchRequest req;
-    *req.mutable_filter() = filter;
-    req.set_page_size(page_size);
-    for (int pages = 0; pages < 10000; ++pages) {
+    for (int page = 0; page < 10000; ++page) {
       absl::StatusOr<SearchResponse> r = store_->Search(req);
       EXPECT_TRUE(r.ok()) << r.status();
       if (!r.ok()) break;
       for (const Article& a : r->articles()) ids.push_back(a.id());
       if (r->next_page_token().empty()) break;
       req.set_page_token(r->next_page_token());
+      if (between_pages) between_pages(page);
     }
     return ids;
+  }
+
+  // All ids matching `filter`, newest first, following page tokens.
+  std::vector<std::string> SearchAll(const ArticleFilter& filter,
+                                     int page_size = 3) {
+    SearchRequest req;
+    *req.mutable_filter() = filter;
+    req.set_page_size(page_size);
+    return PageIds(req);
   }
 
   TempDir dir_;
@@ -171,27 +190,16 @@ TEST_F(StoreTest, RelevanceRanksOnlyTheBestMatches) {
   // Fewer mentions in the title rank lower: z5 best, z1 worst.
   std::vector<Article> articles;
   for (int i = 1; i <= 5; ++i) {
-    std::string title;
-    for (int j = 0; j < i; ++j) absl::StrAppend(&title, "zeppelin ");
-    absl::StrAppend(&title, "words that dilute the title a little");
     articles.push_back(MakeArticle(absl::StrCat("z", i), 100 + i,
                                    i == 1 || i == 5 ? MsftFr() : Tags(),
-                                   title));
+                                   ZeppelinTitle(i)));
   }
   MustUpsert(articles);
   SearchRequest req;
   req.mutable_filter()->set_text("zeppelin");
   req.set_order(newsfeed::v1::SEARCH_ORDER_RELEVANCE);
   req.set_page_size(2);
-  std::vector<std::string> ids;
-  for (int pages = 0; pages < 10; ++pages) {
-    absl::StatusOr<SearchResponse> r = store_->Search(req);
-    ASSERT_TRUE(r.ok()) << r.status();
-    for (const Article& a : r->articles()) ids.push_back(a.id());
-    if (r->next_page_token().empty()) break;
-    req.set_page_token(r->next_page_token());
-  }
-  EXPECT_THAT(ids, ::testing::ElementsAre("z5", "z4", "z3"));
+  EXPECT_THAT(PageIds(req), ::testing::ElementsAre("z5", "z4", "z3"));
 
   // z1 matches the tag too but ranks below the cap.
   req.clear_page_token();
@@ -216,10 +224,7 @@ TEST_F(StoreTest, RelevanceScoresTheNewestMatchesAndPagesStayOneRanking) {
   // More mentions rank higher; the oldest stored (z5) is the best match but
   // falls outside the newest four.
   auto zeppelins = [](const std::string& id, int mentions) {
-    std::string title;
-    for (int j = 0; j < mentions; ++j) absl::StrAppend(&title, "zeppelin ");
-    absl::StrAppend(&title, "words that dilute the title a little");
-    return MakeArticle(id, 100, Tags(), title);
+    return MakeArticle(id, 100, Tags(), ZeppelinTitle(mentions));
   };
   MustUpsert({zeppelins("z5", 5)});
   MustUpsert({zeppelins("z1", 1), zeppelins("z3", 3), zeppelins("z2", 2),
@@ -228,17 +233,12 @@ TEST_F(StoreTest, RelevanceScoresTheNewestMatchesAndPagesStayOneRanking) {
   req.mutable_filter()->set_text("zeppelin");
   req.set_order(newsfeed::v1::SEARCH_ORDER_RELEVANCE);
   req.set_page_size(2);
-  std::vector<std::string> ids;
-  for (int pages = 0; pages < 10; ++pages) {
-    absl::StatusOr<SearchResponse> r = store_->Search(req);
-    ASSERT_TRUE(r.ok()) << r.status();
-    for (const Article& a : r->articles()) ids.push_back(a.id());
-    if (r->next_page_token().empty()) break;
-    req.set_page_token(r->next_page_token());
-    // A better match arrives between pages: it belongs to later searches.
-    MustUpsert({zeppelins(absl::StrCat("new", pages), 6)});
-  }
-  EXPECT_THAT(ids, ::testing::ElementsAre("z4", "z3", "z2", "z1"));
+  // A better match arrives between pages: it belongs to later searches.
+  EXPECT_THAT(PageIds(req,
+                      [&](int page) {
+                        MustUpsert({zeppelins(absl::StrCat("new", page), 6)});
+                      }),
+              ::testing::ElementsAre("z4", "z3", "z2", "z1"));
 
   req.clear_page_token();
   req.set_page_size(1);
