@@ -64,6 +64,20 @@ class StoreTest : public ::testing::Test {
     return r.ok() ? *r : UpsertResult();
   }
 
+  // Closes the store, runs `sql` on its database file, and reopens it.
+  void ExecWhileClosed(const char* sql) {
+    store_.reset();
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_.path() + "/articles.db").c_str(), &db),
+              SQLITE_OK);
+    char* err = nullptr;
+    EXPECT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, &err), SQLITE_OK)
+        << (err != nullptr ? err : "");
+    sqlite3_free(err);
+    sqlite3_close(db);
+    Reopen();
+  }
+
   // The ids of every page of `req`, following page tokens; `between_pages`
   // runs after each page that has a next one.
   std::vector<std::string> PageIds(
@@ -317,22 +331,8 @@ TEST_F(StoreTest, MigratesVersion1Database) {
            "a", 1,
            {{{"Q2283", "Microsoft"}, {"Q95", "Google"}}, {"FR"}, {"ai"}}),
        MakeArticle("b", 2, {{{"Q2283", "Microsoft"}}, {"FR", "DE"}, {"ai"}})});
-  store_.reset();
-  {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open((dir_.path() + "/articles.db").c_str(), &db),
-              SQLITE_OK);
-    char* err = nullptr;
-    EXPECT_EQ(sqlite3_exec(db,
-                           "DROP TABLE tag_counts; DROP TABLE pk_blocks; "
-                           "PRAGMA user_version=1;",
-                           nullptr, nullptr, &err),
-              SQLITE_OK)
-        << (err != nullptr ? err : "");
-    sqlite3_free(err);
-    sqlite3_close(db);
-  }
-  Reopen();
+  ExecWhileClosed(
+      "DROP TABLE tag_counts; DROP TABLE pk_blocks; PRAGMA user_version=1;");
   ExpectFacetCountsConsistent(*store_);
   absl::StatusOr<newsfeed::v1::FacetsResponse> r =
       store_->Facets(FacetsRequest());
@@ -358,20 +358,7 @@ TEST_F(StoreTest, MigratesVersion2Database) {
   // bound every stored article's block, or text searches would miss it.
   MustUpsert({MakeArticle("a", 100, MsftFr()), MakeArticle("b", 200, MsftFr()),
               MakeArticle("c", 300, MsftFr())});
-  store_.reset();
-  {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open((dir_.path() + "/articles.db").c_str(), &db),
-              SQLITE_OK);
-    char* err = nullptr;
-    EXPECT_EQ(sqlite3_exec(db, "DROP TABLE pk_blocks; PRAGMA user_version=2;",
-                           nullptr, nullptr, &err),
-              SQLITE_OK)
-        << (err != nullptr ? err : "");
-    sqlite3_free(err);
-    sqlite3_close(db);
-  }
-  Reopen();
+  ExecWhileClosed("DROP TABLE pk_blocks; PRAGMA user_version=2;");
   SearchRequest req;
   req.mutable_filter()->set_text("summary");
   absl::StatusOr<SearchResponse> r = store_->Search(req);
