@@ -1511,11 +1511,12 @@ absl::StatusOr<SearchResponse> SqliteStore::Search(
           NewestTextMatches(lease.db(), filter, parts, text_part, after,
                             static_cast<size_t>(page_size) + 1);
       if (!newest.ok()) return newest.status();
-      for (const Ranked& r : *newest) {
-        Sql row;
-        row.Add("SELECT seq, published, proto, 0 FROM articles WHERE pk = ")
-            .Bind(r.pk);
-        if (s = RunQuery(lease.db(), row, false, add_row); !s.ok()) return s;
+      if (!newest->empty()) {
+        q.Add("SELECT seq, published, proto, 0 FROM articles WHERE pk IN (");
+        for (size_t i = 0; i < newest->size(); ++i) {
+          q.Add(i == 0 ? "" : ",").Bind((*newest)[i].pk);
+        }
+        q.Add(") ORDER BY published DESC, seq DESC");
       }
     } else if (plan.kind == Plan::kMergedTags) {
       // One branch per value, each the newest page of its value in time
@@ -1568,7 +1569,7 @@ absl::StatusOr<SearchResponse> SqliteStore::Search(
     }
   }
 
-  // (Empty when the text walk above has read the page.)
+  // (Empty when the text walk found nothing.)
   if (!q.text.empty()) {
     s = RunQuery(lease.db(), q, !filter.text().empty(), add_row);
     if (!s.ok()) return s;
