@@ -47,18 +47,19 @@ struct StoreOptions {
   int max_page_size = 100;
   // Bounds applied to every filter. Default: FilterLimits().
   FilterLimits filter_limits;
-  // SQLite only: a relevance-ordered search (SEARCH_ORDER_RELEVANCE) ranks
-  // only the best this many full-text matches (by bm25); the other
-  // conditions of the filter then apply within them, and paging ends after
-  // them: matches ranked below the cap are never returned. Bounds the work
-  // of a common word. Must be at least 1. Default: 1000.
+  // A relevance-ordered search (SEARCH_ORDER_RELEVANCE) ranks only the best
+  // this many full-text matches (bm25 on SQLite, ts_rank_cd on PostgreSQL);
+  // the other conditions of the filter then apply within them, and paging
+  // ends after them: matches ranked below the cap are never returned. Bounds
+  // the work of a common word. Must be at least 1. Default: 1000.
   int relevance_max_matches = 1000;
-  // SQLite only: a relevance-ordered search scores only the newest this many
-  // full-text matches (newest stored first), so a common word costs a
+  // A relevance-ordered search scores only the newest this many full-text
+  // matches as of its first page (by pk on SQLite, by sequence on
+  // PostgreSQL: newest stored or changed first), so a common word costs a
   // bounded read instead of scoring every match in the store. Must be at
   // least 1. Default: 10000.
   int relevance_scan_matches = 10000;
-  // SQLite only: a filtered Facets request counts at most this many matching
+  // A filtered Facets request counts at most this many matching
   // articles, the most recent ones; when more match, the response is marked
   // `estimated` and its counts and total cover only those examined. Must be
   // at least 1. Default: 2000.

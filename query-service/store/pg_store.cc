@@ -1116,19 +1116,39 @@ absl::StatusOr<SearchResponse> PgStore::Search(const SearchRequest& request) {
         response.Clear();
         pqxx::nontransaction tx(conn);
         Sql q;
+        int64_t ranked_through = 0;
         if (params->relevance) {
           int text_part = -1;
           for (size_t i = 0; i < parts.size(); ++i) {
             if (parts[i].kind == Part::kText) text_part = static_cast<int>(i);
           }
-          // ts_rank_cd: cover density, with the default weights (title 1.0,
-          // summary 0.4, body 0.2). Higher ranks first.
-          q.Add(
-               "SELECT * FROM (SELECT a.seq, a.published, a.proto, "
-               "ts_rank_cd(a.tsv, k.q)::float8 AS score FROM articles a, "
-               "to_tsquery('simple', unaccent(")
+          // The newest relevance_scan_matches matches as of the first page
+          // (seq up to ranked_through) are scored with ts_rank_cd (cover
+          // density, default weights: title 1.0, summary 0.4, body 0.2;
+          // higher ranks first). Only the best relevance_max_matches of them
+          // are ranked, then filtered and paged by keyset: the same set, in
+          // the same order, from page to page. Scoring every match instead
+          // cost seconds at a million articles for a common word.
+          if (after) {
+            ranked_through = after->ranked_through;
+          } else {
+            ranked_through =
+                tx.exec1("SELECT coalesce(max(seq), 0) FROM articles")[0]
+                    .as<int64_t>();
+          }
+          q.Add("WITH k(q) AS (SELECT to_tsquery('simple', unaccent(")
               .BindText(parts[text_part].values[0])
-              .Add(")) AS k(q) WHERE a.tsv @@ k.q");
+              .Add(
+                  "))) SELECT * FROM (SELECT a.seq, a.published, a.proto, "
+                  "m.score FROM (SELECT s.seq, ts_rank_cd(s.tsv, k.q)::float8 "
+                  "AS score FROM (SELECT a.seq, a.tsv FROM articles a, k "
+                  "WHERE a.tsv @@ k.q AND a.seq <= ")
+              .BindInt(ranked_through)
+              .Add(" ORDER BY a.seq DESC LIMIT ")
+              .BindInt(options_.relevance_scan_matches)
+              .Add(") s, k ORDER BY score DESC, s.seq DESC LIMIT ")
+              .BindInt(options_.relevance_max_matches)
+              .Add(") m JOIN articles a ON a.seq = m.seq WHERE TRUE");
           AppendConditions(filter, parts, text_part, "a.published", q);
           q.Add(") r WHERE TRUE");
           if (after) {
@@ -1186,6 +1206,7 @@ absl::StatusOr<SearchResponse> PgStore::Search(const SearchRequest& request) {
           if (response.articles_size() == page_size) {
             last.order = static_cast<uint8_t>(params->order);
             last.fingerprint = params->fingerprint;
+            last.ranked_through = ranked_through;
             response.set_next_page_token(internal::EncodeToken(last));
             break;
           }
@@ -1241,16 +1262,30 @@ absl::StatusOr<FacetsResponse> PgStore::Facets(const FacetsRequest& request) {
     // Every article matches: the maintained counts are the answer.
     q.Add(
         "WITH c AS (SELECT dim, value, n FROM tag_counts WHERE n > 0), "
-        "total AS (SELECT value AS n FROM meta WHERE key = "
-        "'article_count'), ");
+        "total AS (SELECT value AS n, false AS estimated FROM meta WHERE "
+        "key = 'article_count'), ");
   } else {
-    q.Add("WITH m AS MATERIALIZED (SELECT a.seq FROM articles a WHERE TRUE");
-    AppendConditions(filter, *parts, -1, "a.published", q);
+    // At most facet_max_matches matching articles are counted, the newest;
+    // one more is read to tell whether the response is `estimated`.
+    // Counting every match of a common word cost seconds at a million
+    // articles.
     q.Add(
-        "), c AS (SELECT t.dim, t.value, count(*) AS n FROM m JOIN tags t "
-        "ON t.seq = m.seq WHERE t.facet AND t.dim BETWEEN 1 AND 3 "
-        "GROUP BY t.dim, t.value), "
-        "total AS (SELECT count(*) AS n FROM m), ");
+        "WITH found AS MATERIALIZED (SELECT a.seq, a.published FROM articles a "
+        "WHERE TRUE");
+    AppendConditions(filter, *parts, -1, "a.published", q);
+    q.Add(" ORDER BY a.published DESC, a.seq DESC LIMIT ")
+        .BindInt(static_cast<int64_t>(options_.facet_max_matches) + 1)
+        .Add(
+            "), m AS MATERIALIZED (SELECT seq FROM found ORDER BY published "
+            "DESC, seq DESC LIMIT ")
+        .BindInt(options_.facet_max_matches)
+        .Add(
+            "), c AS (SELECT t.dim, t.value, count(*) AS n FROM m JOIN tags t "
+            "ON t.seq = m.seq WHERE t.facet AND t.dim BETWEEN 1 AND 3 "
+            "GROUP BY t.dim, t.value), "
+            "total AS (SELECT count(*) AS n, (SELECT count(*) FROM found) > ")
+        .BindInt(options_.facet_max_matches)
+        .Add(" AS estimated FROM m), ");
   }
   q.Add(
        "r AS (SELECT dim, value, n, row_number() OVER (PARTITION BY dim "
@@ -1260,7 +1295,8 @@ absl::StatusOr<FacetsResponse> PgStore::Facets(const FacetsRequest& request) {
        "WHERE r.rn <= ")
       .BindInt(*limit)
       .Add(
-          " UNION ALL SELECT 0, '', n, 0, NULL, NULL FROM total "
+          " UNION ALL SELECT 0, '', n, estimated::integer, NULL, NULL FROM "
+          "total "
           "ORDER BY 1, 4");
   FacetsResponse response;
   absl::Status status = WithReader(
@@ -1271,6 +1307,7 @@ absl::StatusOr<FacetsResponse> PgStore::Facets(const FacetsRequest& request) {
           const int dim = row[0].as<int>();
           if (dim == 0) {
             response.set_total(row[2].as<int64_t>());
+            response.set_estimated(row[3].as<int>() != 0);
             continue;
           }
           google::protobuf::RepeatedPtrField<FacetCount>* out =

@@ -35,7 +35,8 @@
 // with the server and is trusted (the database owner may create it), and
 // recomputes the text of rows stored by version 1. ArticleFilter.text keeps
 // its FTS5 syntax (see pg_text_query.h); relevance order is ts_rank_cd, best
-// first. Differences from SQLite: NEAR(...) means AND, and `^` is ignored.
+// first, over the newest relevance_scan_matches matches as SQLite does.
+// Differences from SQLite: NEAR(...) means AND, and `^` is ignored.
 //
 // Errors: a lost or refused connection is UNAVAILABLE naming what failed;
 // the broken connection is dropped and the next call reconnects, so the store

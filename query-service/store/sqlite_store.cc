@@ -1025,11 +1025,8 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
   if (options.data_dir.empty()) {
     return absl::InvalidArgumentError("data_dir: must be set");
   }
-  if (options.relevance_max_matches < 1 || options.relevance_scan_matches < 1 ||
-      options.facet_max_matches < 1 || options.checkpoint_pages < 1) {
-    return absl::InvalidArgumentError(
-        "relevance_max_matches, relevance_scan_matches, facet_max_matches, "
-        "checkpoint_pages: must be at least 1");
+  if (options.checkpoint_pages < 1) {
+    return absl::InvalidArgumentError("checkpoint_pages: must be at least 1");
   }
   if (absl::Status s = internal::ValidateCommonOptions(options); !s.ok()) {
     return s;

@@ -194,6 +194,12 @@ absl::Status ValidateCommonOptions(const StoreOptions& options) {
       options.retention_max_articles < 0) {
     return absl::InvalidArgumentError("retention: must not be negative");
   }
+  if (options.relevance_max_matches < 1 || options.relevance_scan_matches < 1 ||
+      options.facet_max_matches < 1) {
+    return absl::InvalidArgumentError(
+        "relevance_max_matches, relevance_scan_matches, facet_max_matches: "
+        "must be at least 1");
+  }
   return absl::OkStatus();
 }
 

@@ -54,6 +54,9 @@ class StoreSuite : public ::testing::TestWithParam<Engine> {
     options.postgres_url = dsn_;
     options.retention_max_age = max_age_;
     options.retention_max_articles = max_articles_;
+    options.relevance_max_matches = relevance_max_matches_;
+    options.relevance_scan_matches = relevance_scan_matches_;
+    options.facet_max_matches = facet_max_matches_;
     if (GetParam().postgres) {
       absl::StatusOr<std::unique_ptr<PgStore>> store = PgStore::Open(options);
       ASSERT_TRUE(store.ok()) << store.status();
@@ -75,25 +78,19 @@ class StoreSuite : public ::testing::TestWithParam<Engine> {
   // All ids matching `filter`, newest first, following page tokens.
   std::vector<std::string> SearchAll(const ArticleFilter& filter,
                                      int page_size = 3) {
-    std::vector<std::string> ids;
     SearchRequest req;
     *req.mutable_filter() = filter;
     req.set_page_size(page_size);
-    for (int pages = 0; pages < 10000; ++pages) {
-      absl::StatusOr<SearchResponse> r = store_->Search(req);
-      EXPECT_TRUE(r.ok()) << r.status();
-      if (!r.ok()) break;
-      for (const Article& a : r->articles()) ids.push_back(a.id());
-      if (r->next_page_token().empty()) break;
-      req.set_page_token(r->next_page_token());
-    }
-    return ids;
+    return PageIds(*store_, req);
   }
 
   TempDir dir_;
   std::string dsn_;
   absl::Duration max_age_ = absl::ZeroDuration();
   int64_t max_articles_ = 0;
+  int relevance_max_matches_ = 1000;
+  int relevance_scan_matches_ = 10000;
+  int facet_max_matches_ = 2000;
   std::unique_ptr<ArticleStore> store_;
 };
 
@@ -492,6 +489,123 @@ TEST_P(StoreSuite, RelevanceOrder) {
   ASSERT_EQ(r->articles_size(), 1);
   EXPECT_EQ(r->articles(0).id(), "body");
   EXPECT_TRUE(r->next_page_token().empty());
+}
+
+// Relevance order ranks only the best relevance_max_matches matches; the
+// other conditions apply within them and paging ends after them.
+TEST_P(StoreSuite, RelevanceRanksOnlyTheBestMatches) {
+  relevance_max_matches_ = 3;
+  Reopen();
+  // Fewer mentions in the title rank lower: z5 best, z1 worst.
+  std::vector<Article> articles;
+  for (int i = 1; i <= 5; ++i) {
+    articles.push_back(MakeArticle(absl::StrCat("z", i), 100 + i,
+                                   i == 1 || i == 5 ? MsftFr() : Tags(),
+                                   ZeppelinTitle(i)));
+  }
+  MustUpsert(articles);
+  SearchRequest req;
+  req.mutable_filter()->set_text("zeppelin");
+  req.set_order(newsfeed::v1::SEARCH_ORDER_RELEVANCE);
+  req.set_page_size(2);
+  EXPECT_THAT(PageIds(*store_, req), ::testing::ElementsAre("z5", "z4", "z3"));
+
+  // z1 matches the tag too but ranks below the cap.
+  req.clear_page_token();
+  req.mutable_filter()->mutable_companies()->add_any_of("microsoft");
+  absl::StatusOr<SearchResponse> r = store_->Search(req);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->articles_size(), 1);
+  EXPECT_EQ(r->articles(0).id(), "z5");
+  EXPECT_TRUE(r->next_page_token().empty());
+
+  // Newest-first order is not capped.
+  req.set_order(newsfeed::v1::SEARCH_ORDER_NEWEST_FIRST);
+  EXPECT_THAT(SearchAll(req.filter()), ::testing::ElementsAre("z5", "z1"));
+}
+
+// Relevance order scores only the newest relevance_scan_matches matches as
+// of the first page: articles stored while a client pages cannot enter the
+// ranking, so no page repeats or skips one.
+TEST_P(StoreSuite, RelevanceScoresTheNewestMatchesAndPagesStayOneRanking) {
+  relevance_scan_matches_ = 4;
+  Reopen();
+  // More mentions rank higher; the oldest stored (z5) is the best match but
+  // falls outside the newest four.
+  auto zeppelins = [](const std::string& id, int mentions) {
+    return MakeArticle(id, 100, Tags(), ZeppelinTitle(mentions));
+  };
+  MustUpsert({zeppelins("z5", 5)});
+  MustUpsert({zeppelins("z1", 1), zeppelins("z3", 3), zeppelins("z2", 2),
+              zeppelins("z4", 4)});
+  SearchRequest req;
+  req.mutable_filter()->set_text("zeppelin");
+  req.set_order(newsfeed::v1::SEARCH_ORDER_RELEVANCE);
+  req.set_page_size(2);
+  // A better match arrives between pages: it belongs to later searches.
+  EXPECT_THAT(PageIds(*store_, req,
+                      [&](int page) {
+                        MustUpsert({zeppelins(absl::StrCat("new", page), 6)});
+                      }),
+              ::testing::ElementsAre("z4", "z3", "z2", "z1"));
+
+  req.clear_page_token();
+  req.set_page_size(1);
+  absl::StatusOr<SearchResponse> r = store_->Search(req);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->articles_size(), 1);
+  EXPECT_EQ(r->articles(0).id(), "new0");
+}
+
+// A filtered Facets request counts at most facet_max_matches matching
+// articles, the most recent, and says so.
+TEST_P(StoreSuite, FacetsOverManyMatchesAreEstimated) {
+  facet_max_matches_ = 3;
+  Reopen();
+  MustUpsert({MakeArticle("a", 1, {{{"Q95", "Google"}}, {"US"}, {"cloud"}}),
+              MakeArticle("b", 2, {{{"Q95", "Google"}}, {"US"}, {"cloud"}}),
+              MakeArticle("c", 3, MsftFr()), MakeArticle("d", 4, MsftFr()),
+              MakeArticle("e", 5, MsftFr())});
+  auto facets = [&](const ArticleFilter& filter) {
+    FacetsRequest req;
+    *req.mutable_filter() = filter;
+    absl::StatusOr<newsfeed::v1::FacetsResponse> r = store_->Facets(req);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? *r : newsfeed::v1::FacetsResponse();
+  };
+
+  // Unfiltered: the maintained counts, exact.
+  newsfeed::v1::FacetsResponse r = facets(ArticleFilter());
+  EXPECT_FALSE(r.estimated());
+  EXPECT_EQ(r.total(), 5);
+
+  // Each plan: a time scan, a tag walk, a set of text matches.
+  ArticleFilter by_time;
+  by_time.mutable_published_after()->set_seconds(0);
+  ArticleFilter by_text;
+  by_text.set_text("body");
+  for (const ArticleFilter& f : {by_time, by_text}) {
+    r = facets(f);
+    EXPECT_TRUE(r.estimated()) << f.ShortDebugString();
+    EXPECT_EQ(r.total(), 3) << f.ShortDebugString();
+    ASSERT_EQ(r.companies_size(), 1) << f.ShortDebugString();
+    EXPECT_EQ(r.companies(0).value(), "Q2283");  // c, d, e: the newest
+    EXPECT_EQ(r.companies(0).count(), 3);
+  }
+  ArticleFilter by_tag;
+  by_tag.mutable_topics()->add_any_of("ai");
+  r = facets(by_tag);
+  EXPECT_FALSE(r.estimated());  // exactly 3 match
+  EXPECT_EQ(r.total(), 3);
+  by_tag.mutable_topics()->add_any_of("cloud");
+  r = facets(by_tag);
+  EXPECT_TRUE(r.estimated());
+  EXPECT_EQ(r.total(), 3);
+  by_tag.mutable_topics()->clear_any_of();
+  by_tag.mutable_companies()->add_any_of("google");
+  r = facets(by_tag);
+  EXPECT_FALSE(r.estimated());
+  EXPECT_EQ(r.total(), 2);
 }
 
 TEST_P(StoreSuite, PagingWhileInsertingHasNoDuplicatesOrSkips) {

@@ -7,10 +7,12 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "query-service/filter/filter.h"
 #include "query-service/store/article_store.h"
@@ -85,6 +87,33 @@ inline Article MakeArticle(const std::string& id, int64_t seconds,
 }
 
 inline Tags MsftFr() { return {{{"Q2283", "Microsoft"}}, {"FR"}, {"ai"}}; }
+
+// A title that mentions "zeppelin" `mentions` times: more mentions rank
+// higher, by bm25 and by ts_rank_cd.
+inline std::string ZeppelinTitle(int mentions) {
+  std::string title;
+  for (int j = 0; j < mentions; ++j) absl::StrAppend(&title, "zeppelin ");
+  absl::StrAppend(&title, "words that dilute the title a little");
+  return title;
+}
+
+// The ids of every page of `req`, following page tokens; `between_pages`
+// runs after each page that has a next one.
+inline std::vector<std::string> PageIds(
+    ArticleStore& store, SearchRequest req,
+    const std::function<void(int page)>& between_pages = nullptr) {
+  std::vector<std::string> ids;
+  for (int page = 0; page < 10000; ++page) {
+    absl::StatusOr<SearchResponse> r = store.Search(req);
+    EXPECT_TRUE(r.ok()) << r.status();
+    if (!r.ok()) break;
+    for (const Article& a : r->articles()) ids.push_back(a.id());
+    if (r->next_page_token().empty()) break;
+    req.set_page_token(r->next_page_token());
+    if (between_pages) between_pages(page);
+  }
+  return ids;
+}
 
 // The facet counts of every article, computed from the tag rows (a
 // published_after bound that every test article passes forces the filtered
