@@ -349,7 +349,7 @@ int LoadAndReport(ArticleStore& store, const Generator& gen, int64_t n,
   const double store_cpu_rate = static_cast<double>(n) / insert_cpu;
   out.insert_rate = store_rate;
   out.insert_cpu_rate = store_cpu_rate;
-  Report("upsert batch of 500", batch_ms);
+  Report(absl::StrCat("upsert batch of ", batch).c_str(), batch_ms);
   if (dir.empty()) {
     std::printf("insert, store (wall time):          %10.0f/s\n", store_rate);
     std::printf(
