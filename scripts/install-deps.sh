@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libgrpc++-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev libabsl-dev
-  libcurl4-openssl-dev libpugixml-dev libgumbo-dev libsqlite3-dev libyaml-cpp-dev
+  libcurl4-openssl-dev libpugixml-dev libgumbo-dev libxxhash-dev libsqlite3-dev libyaml-cpp-dev
   libcli11-dev libcpp-httplib-dev zlib1g-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   iso-codes python3 openssl

@@ -14,6 +14,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ingest-service/feeds/pg_feed_registry.h"
+#include "ingest-service/normalizer/normalizer.h"
 #include "ingest-service/state/ingest_state.h"
 
 namespace newsfeed::ingest {
@@ -237,6 +238,31 @@ TEST_P(FeedRegistryTest, UnseenAndMarkSeen) {
   EXPECT_EQ(registry().GetFeed(feed->id)->items_seen, 4);
   EXPECT_TRUE(registry().Unseen({})->empty());
   EXPECT_EQ(*registry().MarkSeen(feed->id, {}), 0);
+}
+
+// Items seen before the content hash's version 2 were recorded with the FNV
+// hash: the same content, hashed now, is not sent again; changed content is.
+TEST_P(FeedRegistryTest, ContentHashesFromBeforeVersion2StillMatch) {
+  auto feed = registry().AddFeed("https://example.org/a", kNow);
+  ASSERT_TRUE(feed.ok());
+  newsfeed::v1::Article article;
+  article.set_id("x");
+  article.set_title("Title");
+  article.set_url("https://example.org/a/1");
+  article.set_summary("Summary");
+  article.set_content_html("<p>Body</p>");
+  newsfeed::v1::Article recorded_by_older_version = article;
+  recorded_by_older_version.set_content_hash(StableHash128Hex(
+      {"Title", "https://example.org/a/1", "Summary", "<p>Body</p>"}));
+  ASSERT_TRUE(registry().MarkSeen(feed->id, {recorded_by_older_version}).ok());
+
+  article.set_content_hash(ContentHash(article));
+  ASSERT_NE(article.content_hash(), recorded_by_older_version.content_hash());
+  newsfeed::v1::Article changed = article;
+  changed.set_content_html("<p>Body, corrected</p>");
+  changed.set_content_hash(ContentHash(changed));
+  EXPECT_THAT(*registry().Unseen({article, changed}),
+              ::testing::ElementsAre(false, true));
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, FeedRegistryTest,

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/retry/retry.h"
+#include "ingest-service/normalizer/normalizer.h"
 
 namespace newsfeed::ingest {
 namespace {
@@ -379,7 +380,7 @@ absl::StatusOr<std::vector<bool>> PgFeedRegistry::Unseen(
               "SELECT content_hash FROM ingest_seen WHERE article_id = $1",
               a.id());
           unseen.push_back(r.empty() ||
-                           r[0][0].as<std::string>() != a.content_hash());
+                           !SameContent(a, r[0][0].as<std::string>()));
         }
         return unseen;
       });

@@ -2,6 +2,10 @@
 
 #include <curl/curl.h>
 
+// Header-only: the hash inlines into ContentHash.
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -303,10 +307,39 @@ newsfeed::v1::Article NormalizeItem(const ParsedFeed& feed,
     enclosure->set_mime_type(e.type);
     enclosure->set_length(e.length);
   }
-  article.set_content_hash(
-      StableHash128Hex({article.title(), article.url(), article.summary(),
-                        article.content_html()}));
+  article.set_content_hash(ContentHash(article));
   return article;
+}
+
+std::string ContentHash(const newsfeed::v1::Article& article) {
+  // FNV-1a (the hash before v2) reads one byte per multiply and was a sixth
+  // of parse+normalize; XXH3 reads the same bytes in a small fraction of it.
+  XXH3_state_t state;
+  XXH3_128bits_reset(&state);
+  for (const std::string* part :
+       {&article.title(), &article.url(), &article.summary(),
+        &article.content_html()}) {
+    const std::string length = absl::StrCat(part->size(), ":");
+    XXH3_128bits_update(&state, length.data(), length.size());
+    XXH3_128bits_update(&state, part->data(), part->size());
+  }
+  const XXH128_hash_t hash = XXH3_128bits_digest(&state);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "v2:";
+  for (const uint64_t lane : {hash.high64, hash.low64}) {
+    for (int i = 0; i < 16; ++i)
+      out.push_back(kHex[(lane >> (60 - 4 * i)) & 0xF]);
+  }
+  return out;
+}
+
+bool SameContent(const newsfeed::v1::Article& article,
+                 std::string_view stored) {
+  if (stored == article.content_hash()) return true;
+  return stored.size() == 32 &&
+         stored ==
+             StableHash128Hex({article.title(), article.url(),
+                               article.summary(), article.content_html()});
 }
 
 }  // namespace newsfeed::ingest

@@ -23,8 +23,7 @@
 //      with published as RFC 3339 or empty.
 // hash() is StableHash128Hex over the parts, each part fed as its decimal
 // byte length, ':', and its bytes, so part boundaries cannot collide.
-// Article.content_hash is StableHash128Hex over title, url, summary and
-// content_html in the same way.
+// Article.content_hash is ContentHash(article): see below.
 
 #ifndef INGEST_SERVICE_NORMALIZER_NORMALIZER_H_
 #define INGEST_SERVICE_NORMALIZER_NORMALIZER_H_
@@ -83,6 +82,21 @@ std::string HtmlToText(std::string_view html);
 // except data:image/(png|gif|jpeg|webp) in img src. Output is
 // well-formed HTML with every element closed.
 std::string SanitizeHtml(std::string_view html);
+
+// Article.content_hash: "v2:" and the XXH3 128-bit hash of title, url,
+// summary and content_html, each part fed as its decimal byte length, ':',
+// and its bytes, as 32 lower-case hex digits. It changes when any of the
+// four changes; the feed registries compare it to tell a changed item from
+// one already sent.
+std::string ContentHash(const newsfeed::v1::Article& article);
+
+// Whether `stored`, the content_hash recorded for an earlier version of
+// `article` (same id), describes the content `article` has now. Besides
+// equality with ContentHash(article) (article.content_hash()), a hash from
+// before "v2:" (StableHash128Hex of the same parts, 32 hex digits) is
+// recomputed the old way, so upgrading does not send every item of every
+// feed again as changed.
+bool SameContent(const newsfeed::v1::Article& article, std::string_view stored);
 
 // 128-bit FNV-1a-based hash (two 64-bit lanes with different offset bases,
 // each finished with the MurmurHash3 fmix64 mixer) of the length-prefixed

@@ -1,6 +1,9 @@
 #include "ingest-service/normalizer/normalizer.h"
 
+#include <functional>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -101,7 +104,7 @@ TEST(NormalizeItemTest, FillsEveryField) {
   EXPECT_EQ(a.enclosures(0).url(), "https://ex.com/a.mp3");
   EXPECT_EQ(a.enclosures(0).mime_type(), "audio/mpeg");
   EXPECT_EQ(a.enclosures(0).length(), 42);
-  EXPECT_EQ(a.content_hash().size(), 32u);
+  EXPECT_EQ(a.content_hash(), ContentHash(a));
   EXPECT_EQ(a.companies_size(), 0);  // tags are the tagger's job
 }
 
@@ -159,6 +162,50 @@ TEST(NormalizeItemTest, IdRule) {
   EXPECT_EQ(NormalizeItem(Feed(), item, Context()).id(),
             StableHash128Hex(
                 {"title", "feed-1", "Hello world", "2024-05-13T09:30:00Z"}));
+}
+
+TEST(ContentHashTest, VersionedAndCoversEachPartAndItsBoundaries) {
+  newsfeed::v1::Article a;
+  a.set_title("T");
+  a.set_url("https://ex.com/a");
+  a.set_summary("S");
+  a.set_content_html("<p>C</p>");
+  const std::string hash = ContentHash(a);
+  ASSERT_EQ(hash.size(), 35u);
+  EXPECT_EQ(hash.substr(0, 3), "v2:");
+  EXPECT_EQ(hash.find_first_not_of("0123456789abcdef", 3), std::string::npos);
+  std::set<std::string> hashes = {hash};
+  for (auto edit : std::vector<std::function<void(newsfeed::v1::Article&)>>{
+           [](auto& x) { x.set_title("T2"); },
+           [](auto& x) { x.set_url("https://ex.com/b"); },
+           [](auto& x) { x.set_summary(""); },
+           [](auto& x) { x.set_content_html("<p>C.</p>"); },
+           // The same bytes split differently between two parts.
+           [](auto& x) {
+             x.set_title("TS");
+             x.set_summary("");
+           },
+       }) {
+    newsfeed::v1::Article b = a;
+    edit(b);
+    EXPECT_TRUE(hashes.insert(ContentHash(b)).second) << b.ShortDebugString();
+  }
+  EXPECT_EQ(ContentHash(a), hash);  // a pure function of the four fields
+}
+
+TEST(ContentHashTest, SameContentAcceptsTheHashBeforeVersion2) {
+  newsfeed::v1::Article a = NormalizeItem(Feed(), Item(), Context());
+  EXPECT_EQ(a.content_hash(), ContentHash(a));
+  const std::string before_v2 =
+      StableHash128Hex({a.title(), a.url(), a.summary(), a.content_html()});
+  EXPECT_TRUE(SameContent(a, a.content_hash()));
+  EXPECT_TRUE(SameContent(a, before_v2));
+  newsfeed::v1::Article changed = a;
+  changed.set_title("Another title");
+  changed.set_content_hash(ContentHash(changed));
+  EXPECT_FALSE(SameContent(changed, a.content_hash()));
+  EXPECT_FALSE(SameContent(changed, before_v2));
+  EXPECT_FALSE(SameContent(a, ""));
 }
 
 TEST(NormalizeItemTest, IdAndHashStableAcrossCalls) {

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "ingest-service/normalizer/normalizer.h"
 
 namespace newsfeed::ingest {
 namespace {
@@ -393,7 +394,7 @@ absl::StatusOr<std::vector<bool>> IngestState::Unseen(
     s.Bind(1, a.id());
     const int rc = s.Step();
     if (rc == SQLITE_ROW) {
-      unseen.push_back(s.Text(0) != a.content_hash());
+      unseen.push_back(!SameContent(a, s.Text(0)));
     } else if (rc == SQLITE_DONE) {
       unseen.push_back(true);
     } else {
@@ -428,7 +429,7 @@ absl::StatusOr<int> IngestState::RecordNewArticles(
     check.Reset();
     check.Bind(1, a.id());
     const int rc = check.Step();
-    if (rc == SQLITE_ROW && check.Text(0) == a.content_hash()) continue;
+    if (rc == SQLITE_ROW && SameContent(a, check.Text(0))) continue;
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
       return fail("reading seen items");
     blob.clear();

@@ -8,6 +8,7 @@
 #include "common/metrics/metrics.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "ingest-service/normalizer/normalizer.h"
 
 namespace newsfeed::ingest {
 namespace {
@@ -115,6 +116,27 @@ TEST(IngestStateTest, RecordsEachVersionOnceAndQueuesIt) {
   ASSERT_TRUE((*state)->AckOutbox({(*entries)[0].id, (*entries)[1].id}).ok());
   EXPECT_EQ((*state)->GetOutboxStats()->articles, 1);
   EXPECT_EQ((*state)->PeekOutbox((*entries)[1].id, 10)->size(), 1u);
+}
+
+// An item recorded by a version before the content hash's version 2 (FNV) is
+// not queued again when its content is unchanged.
+TEST(IngestStateTest, RecordNewArticlesMatchesContentHashesFromBeforeV2) {
+  auto state = IngestState::Open(StateOptions(TempDir(), 1 << 20));
+  ASSERT_TRUE(state.ok());
+  auto feed = (*state)->AddFeed("https://example.org/a", kNow);
+  ASSERT_TRUE(feed.ok());
+  newsfeed::v1::Article article = MakeArticle("a1", "");
+  article.set_content_html("<p>Body</p>");
+  article.set_content_hash(
+      StableHash128Hex({article.title(), article.url(), article.summary(),
+                        article.content_html()}));
+  EXPECT_EQ(*(*state)->RecordNewArticles(feed->id, {article}), 1);
+
+  article.set_content_hash(ContentHash(article));
+  EXPECT_EQ(*(*state)->RecordNewArticles(feed->id, {article}), 0);
+  article.set_summary("now with a summary");
+  article.set_content_hash(ContentHash(article));
+  EXPECT_EQ(*(*state)->RecordNewArticles(feed->id, {article}), 1);
 }
 
 TEST(IngestStateTest, ExportsTheOutboxDepthAtEachScrape) {
