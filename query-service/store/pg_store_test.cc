@@ -104,18 +104,6 @@ TEST_F(PgStoreTest, OpenRejectsBadOptions) {
   EXPECT_EQ(PgStore::Open(options).status().code(),
             absl::StatusCode::kInvalidArgument);
   options.postgres_pool_size = 1;
-  options.relevance_scan_matches = 0;
-  EXPECT_EQ(PgStore::Open(options).status().code(),
-            absl::StatusCode::kInvalidArgument);
-  options.relevance_scan_matches = 1;
-  options.relevance_max_matches = 0;
-  EXPECT_EQ(PgStore::Open(options).status().code(),
-            absl::StatusCode::kInvalidArgument);
-  options.relevance_max_matches = 1;
-  options.facet_max_matches = 0;
-  EXPECT_EQ(PgStore::Open(options).status().code(),
-            absl::StatusCode::kInvalidArgument);
-  options.facet_max_matches = 1;
   options.postgres_url = "host=/nonexistent/socket/dir dbname=nothing";
   absl::Status s = PgStore::Open(options).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;

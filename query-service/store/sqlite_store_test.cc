@@ -122,18 +122,6 @@ TEST_F(StoreTest, OpenRejectsBadOptions) {
   options.data_dir = dir_.path() + "/missing/dir";
   EXPECT_FALSE(SqliteStore::Open(options).ok());
   options.data_dir = dir_.path();
-  options.relevance_max_matches = 0;
-  EXPECT_EQ(SqliteStore::Open(options).status().code(),
-            absl::StatusCode::kInvalidArgument);
-  options.relevance_max_matches = 1;
-  options.relevance_scan_matches = 0;
-  EXPECT_EQ(SqliteStore::Open(options).status().code(),
-            absl::StatusCode::kInvalidArgument);
-  options.relevance_scan_matches = 1;
-  options.facet_max_matches = 0;
-  EXPECT_EQ(SqliteStore::Open(options).status().code(),
-            absl::StatusCode::kInvalidArgument);
-  options.facet_max_matches = 1;
   options.checkpoint_pages = 0;
   EXPECT_EQ(SqliteStore::Open(options).status().code(),
             absl::StatusCode::kInvalidArgument);

@@ -47,8 +47,8 @@ class StoreSuite : public ::testing::TestWithParam<Engine> {
     Reopen();
   }
 
-  void Reopen() {
-    store_.reset();
+  // The options every store of the test opens with.
+  StoreOptions Options() const {
     StoreOptions options;
     options.data_dir = dir_.path();
     options.postgres_url = dsn_;
@@ -57,16 +57,21 @@ class StoreSuite : public ::testing::TestWithParam<Engine> {
     options.relevance_max_matches = relevance_max_matches_;
     options.relevance_scan_matches = relevance_scan_matches_;
     options.facet_max_matches = facet_max_matches_;
-    if (GetParam().postgres) {
-      absl::StatusOr<std::unique_ptr<PgStore>> store = PgStore::Open(options);
-      ASSERT_TRUE(store.ok()) << store.status();
-      store_ = std::move(*store);
-    } else {
-      absl::StatusOr<std::unique_ptr<SqliteStore>> store =
-          SqliteStore::Open(options);
-      ASSERT_TRUE(store.ok()) << store.status();
-      store_ = std::move(*store);
-    }
+    return options;
+  }
+
+  // This test's engine opened with `options`.
+  absl::StatusOr<std::unique_ptr<ArticleStore>> Open(
+      const StoreOptions& options) const {
+    if (GetParam().postgres) return PgStore::Open(options);
+    return SqliteStore::Open(options);
+  }
+
+  void Reopen() {
+    store_.reset();
+    absl::StatusOr<std::unique_ptr<ArticleStore>> store = Open(Options());
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = std::move(*store);
   }
 
   UpsertResult MustUpsert(const std::vector<Article>& articles) {
@@ -93,6 +98,18 @@ class StoreSuite : public ::testing::TestWithParam<Engine> {
   int facet_max_matches_ = 2000;
   std::unique_ptr<ArticleStore> store_;
 };
+
+// The options both engines check alike (ValidateCommonOptions).
+TEST_P(StoreSuite, OpenRejectsBadCommonOptions) {
+  for (int StoreOptions::*field : {&StoreOptions::relevance_max_matches,
+                                   &StoreOptions::relevance_scan_matches,
+                                   &StoreOptions::facet_max_matches}) {
+    StoreOptions options = Options();
+    options.*field = 0;
+    EXPECT_EQ(Open(options).status().code(),
+              absl::StatusCode::kInvalidArgument);
+  }
+}
 
 TEST_P(StoreSuite, DataSurvivesReopen) {
   MustUpsert({MakeArticle("a", 100, MsftFr())});
