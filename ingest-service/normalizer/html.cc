@@ -943,8 +943,10 @@ class SimpleHtmlParser {
         pos = StartTag(pos + 1);
       } else if (next == '/') {
         pos = EndTag(pos + 2);
-      } else if (next == '!' || next == '?') {
-        return false;  // comment, doctype, bogus comment
+      } else if (next == '!') {
+        pos = Comment(pos);
+      } else if (next == '?') {
+        return false;  // bogus comment
       } else {
         renderer_->Text("<");  // "a < b": the '<' is text
         ++pos;
@@ -963,7 +965,9 @@ class SimpleHtmlParser {
     FastKind kind;
     bool keep;
   };
-  static constexpr size_t kMaxStack = 512;
+  // As deep as LimitNesting lets gumbo go, so that input the fast path
+  // accepts is never input LimitNesting would have cut.
+  static constexpr size_t kMaxStack = kMaxHtmlDepth;
   static constexpr size_t kMaxAttributes = 32;
 
   void Pop() {
@@ -1019,26 +1023,30 @@ class SimpleHtmlParser {
         break;
       }
       if (count == kMaxAttributes) return std::string_view::npos;
-      if (attr_names_.size() <= count) {
-        attr_names_.resize(count + 1);
-        attr_values_.resize(count + 1);
-      }
-      std::string& attr_name = attr_names_[count];
-      std::string& attr_value = attr_values_[count];
-      attr_name.clear();
-      attr_value.clear();
+      // Names and values point into the input unless they had to be
+      // lower-cased or decoded, which most are not: no copy, no malloc.
+      std::string& name_storage = attr_names_[count];
+      const size_t name_start = pos;
+      bool lower = true;
       while (pos < s_.size() && (IsAsciiAlnum(s_[pos]) || s_[pos] == '-' ||
                                  s_[pos] == '_' || s_[pos] == ':')) {
-        attr_name.push_back(LowerAscii(s_[pos]));
+        lower &= !(s_[pos] >= 'A' && s_[pos] <= 'Z');
         ++pos;
       }
-      if (attr_name.empty() || pos >= s_.size()) {
+      if (pos == name_start || pos >= s_.size()) {
         return std::string_view::npos;
+      }
+      std::string_view attr_name = s_.substr(name_start, pos - name_start);
+      if (!lower) {
+        name_storage.clear();
+        for (char c : attr_name) name_storage.push_back(LowerAscii(c));
+        attr_name = name_storage;
       }
       // gumbo keeps the first of duplicate attributes.
       for (size_t i = 0; i < count; ++i) {
-        if (attr_names_[i] == attr_name) return std::string_view::npos;
+        if (attrs_[i].name == attr_name) return std::string_view::npos;
       }
+      std::string_view attr_value;
       c = s_[pos];
       if (!IsHtmlSpace(c) && c != '/' && c != '>' && c != '=') {
         return std::string_view::npos;
@@ -1047,9 +1055,10 @@ class SimpleHtmlParser {
       if (after_name < s_.size() && s_[after_name] == '=') {
         pos = SkipSpace(after_name + 1);
         if (pos >= s_.size()) return std::string_view::npos;
-        pos = AttributeValue(pos, &attr_value);
+        pos = AttributeValue(pos, &attr_values_[count], &attr_value);
         if (pos == std::string_view::npos) return pos;
       }
+      attrs_[count] = {attr_name, attr_value};
       ++count;
     }
     bool is_void = kind == FastKind::kVoid || kind == FastKind::kHr;
@@ -1081,11 +1090,7 @@ class SimpleHtmlParser {
       return std::string_view::npos;
     }
     bool keep = Classify(tag) == TagClass::kKeep;
-    attrs_.clear();
-    for (size_t i = 0; i < count; ++i) {
-      attrs_.push_back({attr_names_[i], attr_values_[i]});
-    }
-    renderer_->OpenTag(tag, keep, attrs_.data(), attrs_.size());
+    renderer_->OpenTag(tag, keep, attrs_.data(), count);
     if (is_void) {
       renderer_->CloseTag(tag, false);
       return pos;
@@ -1095,6 +1100,24 @@ class SimpleHtmlParser {
     if (tag == GUMBO_TAG_P) ++open_p_;
     if (tag == GUMBO_TAG_A) ++open_a_;
     return pos;
+  }
+
+  // The comment at s_[pos] ("<!"): it renders as nothing. Returns the
+  // position after its "-->"; npos for doctypes, CDATA and the comments
+  // that end some other way ("<!-->", "<!--->", "--!>", end of input),
+  // which are left to gumbo.
+  size_t Comment(size_t pos) const {
+    if (s_.compare(pos, 4, "<!--") != 0) return std::string_view::npos;
+    const size_t body = pos + 4;
+    if (s_.compare(body, 1, ">") == 0 || s_.compare(body, 2, "->") == 0) {
+      return std::string_view::npos;
+    }
+    const size_t end = s_.find("-->", body);
+    if (end == std::string_view::npos ||
+        s_.substr(body, end - body).find("--!") != std::string_view::npos) {
+      return std::string_view::npos;
+    }
+    return end + 3;
   }
 
   // An end tag must close the current node: anything else makes the tree
@@ -1115,21 +1138,37 @@ class SimpleHtmlParser {
     return pos + 1;
   }
 
-  size_t AttributeValue(size_t pos, std::string* value) {
+  // The attribute value at s_[pos], decoded, into *value: a view of the
+  // input when it holds no character reference, else of *storage. Returns
+  // the position after it, or npos for the cases left to gumbo.
+  size_t AttributeValue(size_t pos, std::string* storage,
+                        std::string_view* value) {
     char quote = s_[pos];
     if (quote == '"' || quote == '\'') {
       ++pos;
+      const ByteSet& stops =
+          quote == '"' ? kDoubleQuotedStop : kSingleQuotedStop;
+      size_t stop = FindByte(s_, pos, stops);
+      if (stop == std::string_view::npos) return stop;
+      if (s_[stop] == quote) {
+        *value = s_.substr(pos, stop - pos);
+        return stop + 1;
+      }
+      storage->clear();
       while (true) {
-        size_t stop = FindByte(
-            s_, pos, quote == '"' ? kDoubleQuotedStop : kSingleQuotedStop);
-        if (stop == std::string_view::npos) return stop;
-        value->append(s_.data() + pos, stop - pos);
-        if (s_[stop] == quote) return stop + 1;
-        pos = CharRef(stop, true, value);
+        storage->append(s_.data() + pos, stop - pos);
+        if (s_[stop] == quote) {
+          *value = *storage;
+          return stop + 1;
+        }
+        pos = CharRef(stop, true, storage);
         if (pos == std::string_view::npos) return pos;
+        stop = FindByte(s_, pos, stops);
+        if (stop == std::string_view::npos) return stop;
       }
     }
     // Unquoted: up to a space or '>'.
+    storage->clear();
     size_t start = pos;
     while (pos < s_.size() && !IsHtmlSpace(s_[pos]) && s_[pos] != '>') {
       char c = s_[pos];
@@ -1137,14 +1176,15 @@ class SimpleHtmlParser {
         return std::string_view::npos;
       }
       if (c == '&') {
-        pos = CharRef(pos, true, value);
+        pos = CharRef(pos, true, storage);
         if (pos == std::string_view::npos) return pos;
         continue;
       }
-      value->push_back(c);
+      storage->push_back(c);
       ++pos;
     }
     if (pos == start || pos >= s_.size()) return std::string_view::npos;
+    *value = *storage;
     return pos;
   }
 
@@ -1226,8 +1266,10 @@ class SimpleHtmlParser {
   int open_p_ = 0;
   int open_a_ = 0;
   std::string name_, scratch_;
-  std::vector<std::string> attr_names_, attr_values_;
-  std::vector<AttrView> attrs_;
+  // Index i holds attribute i of the current tag when it had to be
+  // lower-cased or decoded; attrs_ views them or the input.
+  std::array<std::string, kMaxAttributes> attr_names_, attr_values_;
+  std::array<AttrView, kMaxAttributes> attrs_;
 };
 
 }  // namespace
@@ -1264,8 +1306,8 @@ bool RenderHtmlWith(HtmlEngine engine, std::string_view html, std::string* text,
     if (sanitized) AppendEscaped(html, false, sanitized);
     return true;
   }
-  std::string limited;
-  html = LimitNesting(html, &limited);
+  // SimpleHtmlParser needs no LimitNesting: it refuses input nested deeper
+  // than that would let through.
   if (engine != HtmlEngine::kGumboOnly &&
       html.find('\r') == std::string_view::npos &&
       html.find('\0') == std::string_view::npos &&
@@ -1279,6 +1321,8 @@ bool RenderHtmlWith(HtmlEngine engine, std::string_view html, std::string* text,
     if (sanitized) sanitized->clear();
   }
   if (engine == HtmlEngine::kSimpleOnly) return false;
+  std::string limited;
+  html = LimitNesting(html, &limited);
   GumboArena arena;
   GumboOptions options = kGumboDefaultOptions;
   options.allocator = &GumboArena::Allocate;

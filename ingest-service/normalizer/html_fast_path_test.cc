@@ -67,6 +67,9 @@ TEST(HtmlFastPathTest, TypicalFeedBodiesTakeTheFastPath) {
            "<ol><li>a<ul><li>b</li></ul></li><li>c</li></ol>",
            "<b><b><b><b>deep</b></b></b></b>",
            "<a href=\"javascript:alert(1)\">x</a><img src=\"x.png\" onerror=y>",
+           "<p>one<!-- more -->two <!--\n<b>not a tag</b> -- - --->three</p>",
+           "<pre><!--c-->\nkept newline</pre>",
+           "<IMG SRC=\"A.png\" Alt=\"x\"><a title=\"a&amp;b\" href=x&amp;y>t</a>",
        }) {
     EXPECT_TRUE(FastMatchesGumbo(input)) << input;
   }
@@ -86,7 +89,12 @@ TEST(HtmlFastPathTest, LeavesTreeBuilderCasesToGumbo) {
            "x</br>y",               // </br> is <br>
            "<table><tr><td>a</td></tr></table>",
            "<script>x</script>",
-           "<!-- c -->",
+           "<!DOCTYPE html>",
+           "<![CDATA[x]]>",
+           "<!-->x",            // comments that end before or without "-->"
+           "<!--->x",
+           "<!--a--!>b",
+           "<!-- unterminated",
            "<pre>\nx</pre>",
            "<span/>",
            "<a href=x href=y>d</a>",
@@ -100,6 +108,25 @@ TEST(HtmlFastPathTest, LeavesTreeBuilderCasesToGumbo) {
     Rendered fast = Render(HtmlEngine::kSimpleOnly, input);
     EXPECT_FALSE(fast.accepted) << input;
   }
+}
+
+// The fast path goes as deep as LimitNesting lets gumbo go, and no deeper,
+// so it never renders input that gumbo would only have seen cut.
+TEST(HtmlFastPathTest, NestingBeyondTheDepthLimitIsLeftToGumbo) {
+  auto nested = [](int depth) {
+    std::string html;
+    for (int i = 0; i < depth; ++i) html += i % 2 ? "<span>" : "<em>";
+    html += "x";
+    for (int i = depth; i-- > 0;) html += i % 2 ? "</span>" : "</em>";
+    return html + "<p>after</p>";
+  };
+  EXPECT_TRUE(FastMatchesGumbo(nested(256)));
+  EXPECT_FALSE(Render(HtmlEngine::kSimpleOnly, nested(257)).accepted);
+  const Rendered deep = Render(HtmlEngine::kAuto, nested(300));
+  const Rendered gumbo = Render(HtmlEngine::kGumboOnly, nested(300));
+  EXPECT_EQ(deep.text, gumbo.text);
+  EXPECT_EQ(deep.html, gumbo.html);
+  EXPECT_EQ(deep.text, "x\nafter");
 }
 
 // Every name in our entity table, in text and in an attribute, with and
@@ -210,6 +237,11 @@ TEST(HtmlFastPathTest, RandomSoupAgreesWithGumbo) {
       "<script>",
       "</script>",
       "<!--c-->",
+      "<!--",
+      "-->",
+      "--!>",
+      "<!-->",
+      "-",
       "&amp;",
       "&nbsp;",
       "&eacute;",
