@@ -1067,7 +1067,13 @@ class SimpleHtmlParser {
     if (kind == FastKind::kBlock || kind == FastKind::kHeading ||
         kind == FastKind::kListItem || kind == FastKind::kPre ||
         kind == FastKind::kHr) {
-      if (open_p_ > 0) return std::string_view::npos;  // "close a p element"
+      // "Close a p element": when the p is the current node that is one
+      // pop; below other elements it pops them too and reopens formatting.
+      if (open_p_ > 0) {
+        if (stack_.back().tag != GUMBO_TAG_P) return std::string_view::npos;
+        Pop();
+        if (open_p_ > 0) return std::string_view::npos;
+      }
     }
     if (kind == FastKind::kHeading && !stack_.empty() &&
         stack_.back().kind == FastKind::kHeading) {
@@ -1076,9 +1082,11 @@ class SimpleHtmlParser {
     if (kind == FastKind::kAnchor && open_a_ > 0) return std::string_view::npos;
     if (kind == FastKind::kListItem) {
       // The tree builder closes an li it finds walking down the stack
-      // before a "special" element. Which elements are special differs
-      // between versions of the spec, but ul and ol always are: an li
-      // above the nearest list is left to gumbo.
+      // before a "special" element. An li that is the current node is one
+      // pop ("<li>a<li>b"). Which elements are special differs between
+      // versions of the spec, but ul and ol always are: an li further down,
+      // above the nearest list, is left to gumbo.
+      if (!stack_.empty() && stack_.back().tag == GUMBO_TAG_LI) Pop();
       for (size_t i = stack_.size(); i-- > 0;) {
         GumboTag open = stack_[i].tag;
         if (open == GUMBO_TAG_LI) return std::string_view::npos;
@@ -1131,6 +1139,19 @@ class SimpleHtmlParser {
     pos = SkipSpace(pos);
     if (pos >= s_.size() || s_[pos] != '>') return std::string_view::npos;
     GumboTag tag = TagOf(name_);
+    // The end tag of a block or list item first "generates implied end
+    // tags": of the elements the fast path knows, an open p or li above it
+    // ("<div><p>a</div>", "<ul><li>a</ul>"). Formatting and phrasing end
+    // tags run other steps and must match the current node.
+    const FastKind kind = FastKindOf(tag);
+    if (kind == FastKind::kBlock || kind == FastKind::kHeading ||
+        kind == FastKind::kListItem || kind == FastKind::kPre) {
+      while (!stack_.empty() && stack_.back().tag != tag &&
+             (stack_.back().tag == GUMBO_TAG_P ||
+              stack_.back().tag == GUMBO_TAG_LI)) {
+        Pop();
+      }
+    }
     if (stack_.empty() || stack_.back().tag != tag) {
       return std::string_view::npos;
     }

@@ -70,6 +70,12 @@ TEST(HtmlFastPathTest, TypicalFeedBodiesTakeTheFastPath) {
            "<p>one<!-- more -->two <!--\n<b>not a tag</b> -- - --->three</p>",
            "<pre><!--c-->\nkept newline</pre>",
            "<IMG SRC=\"A.png\" Alt=\"x\"><a title=\"a&amp;b\" href=x&amp;y>t</a>",
+           // An open p or li that is the current node is closed by one pop.
+           "<p>one<p>two<div>three</div><h2>four</h2><p>five<hr>six",
+           "<ul><li>a<li>b<p>c<li>d</ul><p>e<ol><li>f</ol>",
+           // End tags of blocks close an open p or li above them.
+           "<div><p>a</div>b<blockquote><p>c<p>d</blockquote>",
+           "<h2><p>x</h2><ol><li><p>y</li></ol>",
        }) {
     EXPECT_TRUE(FastMatchesGumbo(input)) << input;
   }
@@ -77,11 +83,14 @@ TEST(HtmlFastPathTest, TypicalFeedBodiesTakeTheFastPath) {
 
 TEST(HtmlFastPathTest, LeavesTreeBuilderCasesToGumbo) {
   for (std::string_view input : {
-           "<p>a<p>b",           // p closes p
-           "<p>a<div>b</div>",   // block closes p
+           "<p><b>a<p>b",        // p closes p and b, b is reopened
+           "<p><i>a<div>b</div>",  // block closes p below i
            "<b>a<i>b</b>c</i>",  // adoption agency
            "<a>1<a>2</a></a>",   // a closes a
-           "<li>a<li>b",
+           "<li><b>a<li>b",      // li closes li below b
+           "<div><span>a</div>",  // a div end tag pops a span
+           "<span><p>a</span>",   // ignored: p is special
+           "<ul><li><b>a</ul>",   // pops b as well
            "<ol><li><section><li>x</li></section></li></ol>",  // li in li // li
                                                                // closes li
            "<h1>a<h2>b</h2></h1>",  // heading closes heading
