@@ -369,6 +369,43 @@ void AppendEscaped(std::string_view text, bool attribute, std::string* out) {
   }
 }
 
+// AppendEscaped for text that holds no '<' or '&' (the fast path's tokenizer
+// cut the input there), so only '>' needs escaping. The text between tags is
+// mostly a few words: with SSE2, and bytes readable up to `readable_end` (at
+// or after the text's end), one block usually covers it, the bytes past the
+// text masked off.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline void AppendEscapedMarkupFree(
+    std::string_view text, const char* readable_end, std::string* out) {
+  const char* p = text.data();
+  const char* const end = p + text.size();
+  const char* copied = p;  // [text.data(), copied) is in *out
+#if defined(__SSE2__)
+  const __m128i gt = _mm_set1_epi8('>');
+  while (p < end && readable_end - p >= 16) {
+    __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    auto hits = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, gt)));
+    if (const auto left = static_cast<size_t>(end - p); left < 16) {
+      hits &= (1u << left) - 1;
+    }
+    if (hits == 0) {
+      p += 16;
+      continue;
+    }
+    const char* hit = p + __builtin_ctz(hits);
+    out->append(copied, hit);
+    out->append("&gt;");
+    copied = p = hit + 1;
+  }
+#endif
+  for (; p < end; ++p) {
+    if (*p != '>') continue;
+    out->append(copied, p);
+    out->append("&gt;");
+    copied = p + 1;
+  }
+  if (copied < end) out->append(copied, end);
+}
+
 // Accumulates plain text, collapsing whitespace and turning block
 // boundaries into single line breaks.
 class TextSink {
@@ -551,6 +588,12 @@ class Renderer {
   void Text(std::string_view text, const char* readable_end = nullptr) {
     if (text_) text_->Text(text, readable_end);
     if (html_) AppendEscaped(text, false, html_);
+  }
+
+  // Text that holds no '<' or '&'; bytes are readable up to `readable_end`.
+  void MarkupFreeText(std::string_view text, const char* readable_end) {
+    if (text_) text_->Text(text, readable_end);
+    if (html_) AppendEscapedMarkupFree(text, readable_end, html_);
   }
 
   // An element starts; `keep` when Classify says kKeep. `attrs` are only
@@ -921,7 +964,7 @@ class SimpleHtmlParser {
       size_t special = FindByte(s_, pos, kMarkupStart);
       if (special == std::string_view::npos) special = n;
       if (special > pos) {
-        renderer_->Text(s_.substr(pos, special - pos), s_.data() + n);
+        renderer_->MarkupFreeText(s_.substr(pos, special - pos), s_.data() + n);
       }
       pos = special;
       if (pos >= n) break;

@@ -69,7 +69,8 @@ TEST(HtmlFastPathTest, TypicalFeedBodiesTakeTheFastPath) {
            "<a href=\"javascript:alert(1)\">x</a><img src=\"x.png\" onerror=y>",
            "<p>one<!-- more -->two <!--\n<b>not a tag</b> -- - --->three</p>",
            "<pre><!--c-->\nkept newline</pre>",
-           "<IMG SRC=\"A.png\" Alt=\"x\"><a title=\"a&amp;b\" href=x&amp;y>t</a>",
+           "<IMG SRC=\"A.png\" Alt=\"x\"><a title=\"a&amp;b\" "
+           "href=x&amp;y>t</a>",
            // An open p or li that is the current node is closed by one pop.
            "<p>one<p>two<div>three</div><h2>four</h2><p>five<hr>six",
            "<ul><li>a<li>b<p>c<li>d</ul><p>e<ol><li>f</ol>",
@@ -83,14 +84,14 @@ TEST(HtmlFastPathTest, TypicalFeedBodiesTakeTheFastPath) {
 
 TEST(HtmlFastPathTest, LeavesTreeBuilderCasesToGumbo) {
   for (std::string_view input : {
-           "<p><b>a<p>b",        // p closes p and b, b is reopened
+           "<p><b>a<p>b",          // p closes p and b, b is reopened
            "<p><i>a<div>b</div>",  // block closes p below i
-           "<b>a<i>b</b>c</i>",  // adoption agency
-           "<a>1<a>2</a></a>",   // a closes a
-           "<li><b>a<li>b",      // li closes li below b
-           "<div><span>a</div>",  // a div end tag pops a span
-           "<span><p>a</span>",   // ignored: p is special
-           "<ul><li><b>a</ul>",   // pops b as well
+           "<b>a<i>b</b>c</i>",    // adoption agency
+           "<a>1<a>2</a></a>",     // a closes a
+           "<li><b>a<li>b",        // li closes li below b
+           "<div><span>a</div>",   // a div end tag pops a span
+           "<span><p>a</span>",    // ignored: p is special
+           "<ul><li><b>a</ul>",    // pops b as well
            "<ol><li><section><li>x</li></section></li></ol>",  // li in li // li
                                                                // closes li
            "<h1>a<h2>b</h2></h1>",  // heading closes heading
@@ -100,7 +101,7 @@ TEST(HtmlFastPathTest, LeavesTreeBuilderCasesToGumbo) {
            "<script>x</script>",
            "<!DOCTYPE html>",
            "<![CDATA[x]]>",
-           "<!-->x",            // comments that end before or without "-->"
+           "<!-->x",  // comments that end before or without "-->"
            "<!--->x",
            "<!--a--!>b",
            "<!-- unterminated",

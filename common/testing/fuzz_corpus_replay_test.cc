@@ -1,6 +1,9 @@
-// Replays every file of the fuzz corpus (seeds and the regression inputs the
-// fuzzer found) through the fuzz entry point, one test per file. Run under
-// NEWSFEED_SANITIZE=ON this is the fuzzer's crash check without the fuzzer.
+// Replays every file of a fuzz corpus (seeds and the regression inputs the
+// fuzzer found) through the fuzz entry point it is linked with, one test per
+// file. Run under NEWSFEED_SANITIZE=ON this is the fuzzer's check without the
+// fuzzer. The target names the corpus with NEWSFEED_FUZZ_CORPUS_DIR and the
+// test instantiation with NEWSFEED_FUZZ_CORPUS_NAME, so that two fuzz targets'
+// replays have different ctest names.
 
 #include <algorithm>
 #include <cstddef>
@@ -17,10 +20,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 
 namespace {
 
-std::filesystem::path CorpusDir() {
-  return std::filesystem::path(NEWSFEED_SOURCE_DIR) / "ingest-service" /
-         "parser" / "fuzz" / "corpus";
-}
+std::filesystem::path CorpusDir() { return NEWSFEED_FUZZ_CORPUS_DIR; }
 
 std::vector<std::string> CorpusFiles() {
   std::vector<std::string> names;
@@ -58,11 +58,11 @@ std::string TestName(const ::testing::TestParamInfo<std::string>& info) {
   return name;
 }
 
-INSTANTIATE_TEST_SUITE_P(Corpus, CorpusReplayTest,
+INSTANTIATE_TEST_SUITE_P(NEWSFEED_FUZZ_CORPUS_NAME, CorpusReplayTest,
                          ::testing::ValuesIn(CorpusFiles()), TestName);
 
 TEST(CorpusReplay, CorpusIsPresent) {
-  EXPECT_GE(CorpusFiles().size(), 20u) << CorpusDir();
+  EXPECT_GE(CorpusFiles().size(), 10u) << CorpusDir();
 }
 
 }  // namespace
