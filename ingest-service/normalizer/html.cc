@@ -297,7 +297,67 @@ constexpr std::array<bool, 256> kWordBreak = [] {
   }
   return table;
 }();
-constexpr ByteSet kNotPlain = MakeByteSet(std::string_view("<&\r\0", 4));
+// True when gumbo's input stream would change a byte of `text` (valid
+// UTF-8 or not): CR (CR LF becomes LF), NUL (dropped), and the code points
+// it replaces with U+FFFD: C0 controls other than tab, LF and FF, DEL, C1
+// controls, and the noncharacters U+FDD0-U+FDEF and U+xFFFE/U+xFFFF. The
+// fast paths must leave such text to gumbo. SSE2 finds the bytes that can
+// start one (C0, DEL, C2, EF, F0-F4); most text has none, or only the C2
+// of a no-break space.
+bool HasBytesGumboRewrites(std::string_view text) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t n = text.size();
+  auto rewritten_at = [&](size_t i) {
+    const unsigned char b = p[i];
+    auto at = [&](size_t k) -> unsigned { return i + k < n ? p[i + k] : 0; };
+    if (b < 0x20) return b != '\t' && b != '\n' && b != '\f';
+    if (b == 0x7F) return true;
+    if (b == 0xC2) return at(1) >= 0x80 && at(1) <= 0x9F;
+    if (b == 0xEF) {
+      return (at(1) == 0xB7 && at(2) >= 0x90 && at(2) <= 0xAF) ||
+             (at(1) == 0xBF && (at(2) == 0xBE || at(2) == 0xBF));
+    }
+    if (b >= 0xF0 && b <= 0xF4) {
+      return (at(1) & 0x0F) == 0x0F && at(2) == 0xBF &&
+             (at(3) == 0xBE || at(3) == 0xBF);
+    }
+    return false;
+  };
+  size_t i = 0;
+#if defined(__SSE2__)
+  const __m128i c0_max = _mm_set1_epi8(0x1F);
+  const __m128i tab = _mm_set1_epi8('\t');
+  const __m128i lf = _mm_set1_epi8('\n');
+  const __m128i ff = _mm_set1_epi8('\f');
+  const __m128i del = _mm_set1_epi8(0x7F);
+  const __m128i c2 = _mm_set1_epi8(static_cast<char>(0xC2));
+  const __m128i ef = _mm_set1_epi8(static_cast<char>(0xEF));
+  const __m128i f0 = _mm_set1_epi8(static_cast<char>(0xF0));
+  for (; i + 16 <= n; i += 16) {
+    __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    __m128i c0 = _mm_cmpeq_epi8(_mm_min_epu8(x, c0_max), x);
+    __m128i allowed = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(x, tab), _mm_cmpeq_epi8(x, lf)),
+        _mm_cmpeq_epi8(x, ff));
+    __m128i candidates = _mm_or_si128(
+        _mm_andnot_si128(allowed, c0),
+        _mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(x, del), _mm_cmpeq_epi8(x, c2)),
+            _mm_or_si128(_mm_cmpeq_epi8(x, ef),
+                         _mm_cmpeq_epi8(_mm_max_epu8(x, f0), x))));
+    for (auto bits = static_cast<unsigned>(_mm_movemask_epi8(candidates));
+         bits != 0; bits &= bits - 1) {
+      if (rewritten_at(i + static_cast<size_t>(__builtin_ctz(bits)))) {
+        return true;
+      }
+    }
+  }
+#endif
+  for (; i < n; ++i) {
+    if (rewritten_at(i)) return true;
+  }
+  return false;
+}
 
 // Nonzero when one of the eight bytes of `w` equals the byte repeated in
 // `broadcast` (the classic has-zero-byte test on their xor).
@@ -1341,9 +1401,10 @@ class SimpleHtmlParser {
 bool IsPlainText(std::string_view text) {
   // Without '<' and '&' there is no tag, comment or character reference, so
   // gumbo would build a single text node. '\r' (gumbo rewrites CR LF to LF),
-  // NUL (dropped) and invalid UTF-8 (U+FFFD) still go to gumbo.
-  if (FindByte(text, 0, kNotPlain) != std::string_view::npos) return false;
-  return ValidUtf8Prefix(text) == text.size();
+  // NUL (dropped), the code points gumbo replaces and invalid UTF-8 (both
+  // U+FFFD) still go to gumbo.
+  if (FindByte(text, 0, kMarkupStart) != std::string_view::npos) return false;
+  return !HasBytesGumboRewrites(text) && ValidUtf8Prefix(text) == text.size();
 }
 
 bool LooksLikeHtml(std::string_view text) {
@@ -1372,9 +1433,7 @@ bool RenderHtmlWith(HtmlEngine engine, std::string_view html, std::string* text,
   }
   // SimpleHtmlParser needs no LimitNesting: it refuses input nested deeper
   // than that would let through.
-  if (engine != HtmlEngine::kGumboOnly &&
-      html.find('\r') == std::string_view::npos &&
-      html.find('\0') == std::string_view::npos &&
+  if (engine != HtmlEngine::kGumboOnly && !HasBytesGumboRewrites(html) &&
       !html.starts_with("\xEF\xBB\xBF") &&
       ValidUtf8Prefix(html) == html.size()) {
     if (sanitized) sanitized->reserve(html.size());

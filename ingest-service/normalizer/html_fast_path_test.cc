@@ -120,6 +120,48 @@ TEST(HtmlFastPathTest, LeavesTreeBuilderCasesToGumbo) {
   }
 }
 
+// gumbo's input stream drops NUL, turns CR LF into LF and replaces control
+// characters and noncharacters with U+FFFD; the fast paths leave text with
+// any of them to gumbo (found by html_fuzzer).
+TEST(HtmlFastPathTest, BytesGumboRewritesAreLeftToGumbo) {
+  using namespace std::string_view_literals;
+  for (std::string_view input : {
+           "a\x17"
+           "b"sv,
+           "<p>a\x01</p>"sv,
+           "a\x0b"
+           "b"sv,
+           "a\x7f"sv,
+           "a\xc2\x85"
+           "b"sv,
+           "<b>x\xef\xb7\x90y</b>"sv,
+           "x\xef\xbf\xbe"sv,
+           "\xf0\x9f\xbf\xbf"sv,
+           "\xf4\x8f\xbf\xbe"sv,
+           "a\r\nb"sv,
+           "<i>a\0b</i>"sv,
+       }) {
+    for (std::string prefix : {"", "<p>sixteen bytes of text first "}) {
+      const std::string html = prefix + std::string(input);
+      EXPECT_FALSE(Render(HtmlEngine::kSimpleOnly, html).accepted) << html;
+      const Rendered chosen = Render(HtmlEngine::kAuto, html);
+      const Rendered gumbo = Render(HtmlEngine::kGumboOnly, html);
+      EXPECT_EQ(chosen.text, gumbo.text) << html;
+      EXPECT_EQ(chosen.html, gumbo.html) << html;
+    }
+  }
+  // What gumbo keeps as it is stays on the fast path.
+  for (std::string_view input : {
+           "a\tb\nc\fd",
+           "caf\xc3\xa9 \xc2\xa0 \xc2\xa9 \xef\xbc\xa1 \xef\xb7\xb0 "
+           "\xf0\x9f\x98\x80 \xf0\x9f\xbf\xbd",
+       }) {
+    EXPECT_TRUE(FastMatchesGumbo(input)) << input;
+    EXPECT_TRUE(FastMatchesGumbo(std::string("<p>") + std::string(input)))
+        << input;
+  }
+}
+
 // The fast path goes as deep as LimitNesting lets gumbo go, and no deeper,
 // so it never renders input that gumbo would only have seen cut.
 TEST(HtmlFastPathTest, NestingBeyondTheDepthLimitIsLeftToGumbo) {
