@@ -297,66 +297,79 @@ constexpr std::array<bool, 256> kWordBreak = [] {
   }
   return table;
 }();
-// True when gumbo's input stream would change a byte of `text` (valid
-// UTF-8 or not): CR (CR LF becomes LF), NUL (dropped), and the code points
-// it replaces with U+FFFD: C0 controls other than tab, LF and FF, DEL, C1
-// controls, and the noncharacters U+FDD0-U+FDEF and U+xFFFE/U+xFFFF. The
-// fast paths must leave such text to gumbo. SSE2 finds the bytes that can
-// start one (C0, DEL, C2, EF, F0-F4); most text has none, or only the C2
-// of a no-break space.
-bool HasBytesGumboRewrites(std::string_view text) {
-  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+// True when gumbo's input stream passes `text` through unchanged: it is
+// valid UTF-8 (no overlong forms, surrogates or code points above U+10FFFF,
+// which become U+FFFD), without CR (CR LF becomes LF) or NUL (dropped), and
+// without the code points gumbo replaces with U+FFFD: C0 controls other
+// than tab, LF and FF, DEL, C1 controls, and the noncharacters
+// U+FDD0-U+FDEF and U+xFFFE/U+xFFFF. The fast paths only take such text.
+// One pass: sixteen bytes at a time while they are ASCII without controls
+// (most feed markup), byte by byte through the rest of a block otherwise.
+bool GumboKeepsBytes(std::string_view text) {
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
   const size_t n = text.size();
-  auto rewritten_at = [&](size_t i) {
-    const unsigned char b = p[i];
-    auto at = [&](size_t k) -> unsigned { return i + k < n ? p[i + k] : 0; };
-    if (b < 0x20) return b != '\t' && b != '\n' && b != '\f';
-    if (b == 0x7F) return true;
-    if (b == 0xC2) return at(1) >= 0x80 && at(1) <= 0x9F;
-    if (b == 0xEF) {
-      return (at(1) == 0xB7 && at(2) >= 0x90 && at(2) <= 0xAF) ||
-             (at(1) == 0xBF && (at(2) == 0xBE || at(2) == 0xBF));
+  auto cont = [&](size_t k) { return k < n && (s[k] & 0xC0) == 0x80; };
+  size_t i = 0;
+  // Checks the character at s[i] and moves past it; false when gumbo would
+  // change it.
+  auto step = [&]() -> bool {
+    const unsigned char c = s[i];
+    if (c < 0x80) {
+      if ((c < 0x20 && c != '\t' && c != '\n' && c != '\f') || c == 0x7F) {
+        return false;
+      }
+      ++i;
+      return true;
     }
-    if (b >= 0xF0 && b <= 0xF4) {
-      return (at(1) & 0x0F) == 0x0F && at(2) == 0xBF &&
-             (at(3) == 0xBE || at(3) == 0xBF);
+    if (c >= 0xC2 && c <= 0xDF) {
+      if (!cont(i + 1) || (c == 0xC2 && s[i + 1] <= 0x9F)) return false;
+      i += 2;
+      return true;
+    }
+    if (c >= 0xE0 && c <= 0xEF) {
+      if (!cont(i + 1) || !cont(i + 2)) return false;
+      const unsigned char c1 = s[i + 1], c2 = s[i + 2];
+      if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 >= 0xA0)) return false;
+      if (c == 0xEF && ((c1 == 0xB7 && c2 >= 0x90 && c2 <= 0xAF) ||
+                        (c1 == 0xBF && c2 >= 0xBE))) {
+        return false;
+      }
+      i += 3;
+      return true;
+    }
+    if (c >= 0xF0 && c <= 0xF4) {
+      if (!cont(i + 1) || !cont(i + 2) || !cont(i + 3)) return false;
+      const unsigned char c1 = s[i + 1];
+      if ((c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 >= 0x90)) return false;
+      if ((c1 & 0x0F) == 0x0F && s[i + 2] == 0xBF && s[i + 3] >= 0xBE) {
+        return false;
+      }
+      i += 4;
+      return true;
     }
     return false;
   };
-  size_t i = 0;
 #if defined(__SSE2__)
   const __m128i c0_max = _mm_set1_epi8(0x1F);
-  const __m128i tab = _mm_set1_epi8('\t');
-  const __m128i lf = _mm_set1_epi8('\n');
-  const __m128i ff = _mm_set1_epi8('\f');
   const __m128i del = _mm_set1_epi8(0x7F);
-  const __m128i c2 = _mm_set1_epi8(static_cast<char>(0xC2));
-  const __m128i ef = _mm_set1_epi8(static_cast<char>(0xEF));
-  const __m128i f0 = _mm_set1_epi8(static_cast<char>(0xF0));
-  for (; i + 16 <= n; i += 16) {
-    __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-    __m128i c0 = _mm_cmpeq_epi8(_mm_min_epu8(x, c0_max), x);
-    __m128i allowed = _mm_or_si128(
-        _mm_or_si128(_mm_cmpeq_epi8(x, tab), _mm_cmpeq_epi8(x, lf)),
-        _mm_cmpeq_epi8(x, ff));
-    __m128i candidates = _mm_or_si128(
-        _mm_andnot_si128(allowed, c0),
-        _mm_or_si128(
-            _mm_or_si128(_mm_cmpeq_epi8(x, del), _mm_cmpeq_epi8(x, c2)),
-            _mm_or_si128(_mm_cmpeq_epi8(x, ef),
-                         _mm_cmpeq_epi8(_mm_max_epu8(x, f0), x))));
-    for (auto bits = static_cast<unsigned>(_mm_movemask_epi8(candidates));
-         bits != 0; bits &= bits - 1) {
-      if (rewritten_at(i + static_cast<size_t>(__builtin_ctz(bits)))) {
-        return true;
-      }
+  while (i + 16 <= n) {
+    __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
+    __m128i special = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(x, c0_max), x),
+                                   _mm_cmpeq_epi8(x, del));
+    // High bits: non-ASCII bytes; the compare: controls and DEL.
+    if ((_mm_movemask_epi8(x) | _mm_movemask_epi8(special)) == 0) {
+      i += 16;
+      continue;
+    }
+    for (const size_t block_end = i + 16; i < block_end;) {
+      if (!step()) return false;
     }
   }
 #endif
-  for (; i < n; ++i) {
-    if (rewritten_at(i)) return true;
+  while (i < n) {
+    if (!step()) return false;
   }
-  return false;
+  return true;
 }
 
 // Nonzero when one of the eight bytes of `w` equals the byte repeated in
@@ -1404,7 +1417,7 @@ bool IsPlainText(std::string_view text) {
   // NUL (dropped), the code points gumbo replaces and invalid UTF-8 (both
   // U+FFFD) still go to gumbo.
   if (FindByte(text, 0, kMarkupStart) != std::string_view::npos) return false;
-  return !HasBytesGumboRewrites(text) && ValidUtf8Prefix(text) == text.size();
+  return GumboKeepsBytes(text);
 }
 
 bool LooksLikeHtml(std::string_view text) {
@@ -1433,9 +1446,8 @@ bool RenderHtmlWith(HtmlEngine engine, std::string_view html, std::string* text,
   }
   // SimpleHtmlParser needs no LimitNesting: it refuses input nested deeper
   // than that would let through.
-  if (engine != HtmlEngine::kGumboOnly && !HasBytesGumboRewrites(html) &&
-      !html.starts_with("\xEF\xBB\xBF") &&
-      ValidUtf8Prefix(html) == html.size()) {
+  if (engine != HtmlEngine::kGumboOnly && !html.starts_with("\xEF\xBB\xBF") &&
+      GumboKeepsBytes(html)) {
     if (sanitized) sanitized->reserve(html.size());
     if (text) text->reserve(html.size() / 2);
     Renderer renderer(text, sanitized, base);

@@ -29,8 +29,9 @@ bool RenderHtmlWith(HtmlEngine engine, std::string_view html, std::string* text,
                     std::string* sanitized, std::string_view base = {});
 
 // True when gumbo would parse `text` into a single text node holding exactly
-// these bytes: no '<', '&', CR or NUL, and valid UTF-8. RenderHtml skips
-// gumbo for such text.
+// these bytes: no '<', '&', CR or NUL, no control character or noncharacter
+// (gumbo replaces those), and valid UTF-8. RenderHtml skips gumbo for such
+// text.
 bool IsPlainText(std::string_view text);
 
 // True when `text` contains something that looks like a tag or an entity.

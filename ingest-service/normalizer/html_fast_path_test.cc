@@ -140,6 +140,11 @@ TEST(HtmlFastPathTest, BytesGumboRewritesAreLeftToGumbo) {
            "\xf4\x8f\xbf\xbe"sv,
            "a\r\nb"sv,
            "<i>a\0b</i>"sv,
+           // Invalid UTF-8: overlong, surrogate, above U+10FFFF, truncated.
+           "\xc0\xaf"sv,
+           "a\xed\xa0\x80"sv,
+           "\xf4\x90\x80\x80"sv,
+           "<p>\xe2\x82"sv,
        }) {
     for (std::string prefix : {"", "<p>sixteen bytes of text first "}) {
       const std::string html = prefix + std::string(input);
@@ -155,6 +160,8 @@ TEST(HtmlFastPathTest, BytesGumboRewritesAreLeftToGumbo) {
            "a\tb\nc\fd",
            "caf\xc3\xa9 \xc2\xa0 \xc2\xa9 \xef\xbc\xa1 \xef\xb7\xb0 "
            "\xf0\x9f\x98\x80 \xf0\x9f\xbf\xbd",
+           // A sequence across the end of a sixteen-byte block.
+           "0123456789abcde\xe2\x80\x94x and \xc3\xa9 again",
        }) {
     EXPECT_TRUE(FastMatchesGumbo(input)) << input;
     EXPECT_TRUE(FastMatchesGumbo(std::string("<p>") + std::string(input)))
