@@ -1244,8 +1244,9 @@ class SimpleHtmlParser {
     return end + 3;
   }
 
-  // An end tag must close the current node: anything else makes the tree
-  // builder imply, ignore or reopen elements.
+  // An end tag must close the current node, once the implied closes below
+  // are done: anything else makes the tree builder ignore the tag or pop
+  // and reopen elements.
   size_t EndTag(size_t pos) {
     if (pos >= s_.size() || !IsAsciiAlpha(s_[pos])) {
       return std::string_view::npos;
