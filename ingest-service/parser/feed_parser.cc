@@ -416,6 +416,24 @@ size_t ItemBytes(const ParsedItem& item) {
   return n;
 }
 
+// RFC 4287 4.1.3.3: an Atom text or content whose type is a media type that
+// is neither XML nor text/* holds base64. gofeed and feedparser decode it in
+// every text construct.
+bool IsBase64MediaType(std::string_view type) {
+  type = Trim(type.substr(0, type.find(';')));  // "; charset=..." aside
+  if (type.find('/') == std::string_view::npos) return false;  // text, html
+  if (absl::StartsWithIgnoreCase(internal::Av(type), "text/")) return false;
+  return !absl::EndsWithIgnoreCase(internal::Av(type), "+xml") &&
+         !absl::EndsWithIgnoreCase(internal::Av(type), "/xml");
+}
+
+// True when decoded base64 reads as text: valid UTF-8 without NULs. What a
+// feed encodes as an image or an archive is not a summary.
+bool IsDecodedText(std::string_view decoded) {
+  return internal::ValidUtf8Prefix(decoded) == decoded.size() &&
+         decoded.find('\0') == std::string_view::npos;
+}
+
 // What a walk knows at an element: the xml:base and xml:lang in effect.
 struct Scope {
   std::string_view base;  // absolute; empty when no xml:base applies
@@ -1286,6 +1304,14 @@ class FeedWalker {
         return decoded;
       }
     }
+    if (atom_ns != Ns::kAtom03 && IsBase64MediaType(type)) {
+      std::string decoded;
+      if (absl::Base64Unescape(internal::Av(NodeText(node)), &decoded) &&
+          IsDecodedText(decoded)) {
+        return decoded;  // as text: the type does not say it is HTML
+      }
+      return {};
+    }
     return NodeText(node);
   }
 
@@ -1384,7 +1410,8 @@ class FeedWalker {
           bool textual = type.empty() || type == "text" || type == "html" ||
                          type == "xhtml" || type.starts_with("text/") ||
                          type == "application/xhtml+xml";
-          if (src.empty() && textual) {
+          if (src.empty() && (textual || (atom_ns != Ns::kAtom03 &&
+                                          IsBase64MediaType(type)))) {
             bool html;
             std::string text = AtomText(child, atom_ns, &html);
             item.content = html ? std::move(text) : EscapeHtml(text);

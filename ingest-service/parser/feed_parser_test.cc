@@ -846,6 +846,27 @@ TEST(FeedCompatTest, Atom03Base64Content) {
   EXPECT_EQ(item.content, "<p>Hi</p>");
 }
 
+TEST(FeedCompatTest, Atom10NonTextMediaTypeIsBase64) {
+  // RFC 4287 4.1.3.3: a type that is neither text/* nor XML means base64.
+  ParsedFeed feed = MustParse(
+      "<feed xmlns=\"http://www.w3.org/2005/Atom\">"
+      "<title type=\"application/octet-stream\">V2VhdGhlciA8dG9kYXk+</title>"
+      "<entry><title>Forecast</title>"
+      "<summary type=\"application/octet-stream\">"
+      "U3Vubnkgc3BlbGxzICYgc2hvd2Vycw==</summary>"
+      "<content type=\"application/octet-stream\">"
+      "U3Vubnkgc3BlbGxzICYgc2hvd2Vycw==</content></entry>"
+      "<entry><title>Picture</title>"
+      "<content type=\"image/png\">iVBORwAB</content></entry>"
+      "</feed>");
+  EXPECT_EQ(feed.title, "Weather <today>");
+  ASSERT_EQ(feed.items.size(), 2u);
+  EXPECT_EQ(feed.items[0].summary, "Sunny spells & showers");
+  EXPECT_EQ(feed.items[0].content, "Sunny spells &amp; showers");
+  // Binary content is not text for a reader.
+  EXPECT_EQ(feed.items[1].content, "");
+}
+
 TEST(FeedCompatTest, RssAuthorEmailNameForms) {
   ParsedItem item = OnlyItem(RssItem("<author>jo@example.com (Jo Doe)</author>"));
   ASSERT_EQ(item.authors.size(), 1u);
