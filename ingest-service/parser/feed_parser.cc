@@ -1263,6 +1263,34 @@ class FeedWalker {
     FinishItem();
   }
 
+  // The text of `node`'s only child element when that is an xhtml <div>
+  // holding nothing but text; nullopt otherwise.
+  std::optional<std::string> EscapedHtmlInXhtmlDiv(pugi::xml_node node) {
+    pugi::xml_node div;
+    for (pugi::xml_node c = node.first_child(); c; c = c.next_sibling()) {
+      if (c.type() == pugi::node_element) {
+        if (div) return std::nullopt;
+        div = c;
+      } else if (!Trim(c.value()).empty()) {
+        return std::nullopt;
+      }
+    }
+    if (!div) return std::nullopt;
+    for (pugi::xml_node c = div.first_child(); c; c = c.next_sibling()) {
+      if (c.type() != pugi::node_pcdata && c.type() != pugi::node_cdata) {
+        return std::nullopt;
+      }
+    }
+    Scope div_scope;
+    std::string div_base;
+    size_t mark = EnterElement(div, &div_scope, &div_base);
+    std::string_view local;
+    bool is_div = Resolve(div, &local) == Ns::kXhtml && local == "div";
+    LeaveElement(mark);
+    if (!is_div) return std::nullopt;
+    return NodeText(div);
+  }
+
   // An Atom text construct (title, subtitle, summary, content, rights).
   // Returns the HTML or text it holds; *is_html says which.
   std::string AtomText(pugi::xml_node node, Ns atom_ns, bool* is_html) {
@@ -1302,6 +1330,14 @@ class FeedWalker {
         *is_html = type.empty() || type == "text/html" || type == "html" ||
                    type == "application/xhtml+xml";
         return decoded;
+      }
+    }
+    if (*is_html) {
+      // type="html" holding an xhtml <div> wrapper around escaped markup:
+      // the producer mixed the xhtml form with the html one. The div's text
+      // is the HTML, as gofeed and feedparser read it.
+      if (std::optional<std::string> inner = EscapedHtmlInXhtmlDiv(node)) {
+        return *std::move(inner);
       }
     }
     if (atom_ns != Ns::kAtom03 && IsBase64MediaType(type)) {

@@ -867,6 +867,20 @@ TEST(FeedCompatTest, Atom10NonTextMediaTypeIsBase64) {
   EXPECT_EQ(feed.items[1].content, "");
 }
 
+TEST(FeedCompatTest, AtomHtmlContentInXhtmlDivWrapper) {
+  ParsedItem item = OnlyItem(
+      "<feed xmlns=\"http://www.w3.org/2005/Atom\"><entry>"
+      "<content type=\"html\">\n  <div xmlns=\"http://www.w3.org/1999/xhtml\">"
+      "&lt;em&gt;Tide&lt;/em&gt; tables</div>\n</content></entry></feed>");
+  EXPECT_EQ(item.content, "<em>Tide</em> tables");
+  // A div with markup in it is naked HTML, kept as markup.
+  item = OnlyItem(
+      "<feed xmlns=\"http://www.w3.org/2005/Atom\"><entry>"
+      "<content type=\"html\"><div xmlns=\"http://www.w3.org/1999/xhtml\">"
+      "<em>Tide</em> &amp; time</div></content></entry></feed>");
+  EXPECT_THAT(item.content, HasSubstr("<em>Tide</em> &amp; time"));
+}
+
 TEST(FeedCompatTest, RssAuthorEmailNameForms) {
   ParsedItem item = OnlyItem(RssItem("<author>jo@example.com (Jo Doe)</author>"));
   ASSERT_EQ(item.authors.size(), 1u);
