@@ -986,20 +986,26 @@ class FeedWalker {
 
   ParsedAuthor AtomPerson(pugi::xml_node node, const Scope& scope) {
     ParsedAuthor author;
+    bool has_elements = false;
     for (pugi::xml_node child = node.first_child(); child;
          child = child.next_sibling()) {
       if (child.type() != pugi::node_element) continue;
+      has_elements = true;
       std::string_view local;
       Resolve(child, &local);
       if (local == "name") {
         author.name = CollapseWhitespace(NodeText(child));
       } else if (local == "email") {
         author.email = std::string(Trim(NodeText(child)));
-      } else if (local == "uri" || local == "url") {
+      } else if (local == "uri" || local == "url" || local == "homepage") {
+        // Atom 0.3 drafts and feedparser call the URI <url> or <homepage>.
         author.uri = Url(NodeText(child), scope);
       }
     }
-    if (author.name.empty() && author.email.empty() && author.uri.empty()) {
+    // With child elements, none of them a name, there is no name: their
+    // markup is not one.
+    if (!has_elements && author.name.empty() && author.email.empty() &&
+        author.uri.empty()) {
       // <author>Jane</author> without children, seen in broken Atom.
       author = ParseAuthorText(NodeText(node));
     }

@@ -881,6 +881,25 @@ TEST(FeedCompatTest, AtomHtmlContentInXhtmlDivWrapper) {
   EXPECT_THAT(item.content, HasSubstr("<em>Tide</em> &amp; time"));
 }
 
+TEST(FeedCompatTest, AtomPersonWithoutNameIsNotItsMarkup) {
+  ParsedFeed feed = MustParse(
+      "<feed version=\"0.3\" xmlns=\"http://purl.org/atom/ns#\">"
+      "<entry><author><homepage>http://pia.example/</homepage>"
+      "<email>pia@example.org</email></author></entry>"
+      "<entry><author><homepage>http://pia.example/</homepage></author>"
+      "</entry>"
+      "<entry><author>Pia Paulsen</author></entry></feed>");
+  ASSERT_EQ(feed.items.size(), 3u);
+  ASSERT_EQ(feed.items[0].authors.size(), 1u);
+  EXPECT_EQ(feed.items[0].authors[0].name, "");
+  EXPECT_EQ(feed.items[0].authors[0].email, "pia@example.org");
+  EXPECT_EQ(feed.items[0].authors[0].uri, "http://pia.example/");
+  // Only a URI: nothing the name and e-mail fields could hold.
+  EXPECT_THAT(feed.items[1].authors, IsEmpty());
+  ASSERT_EQ(feed.items[2].authors.size(), 1u);
+  EXPECT_EQ(feed.items[2].authors[0].name, "Pia Paulsen");
+}
+
 TEST(FeedCompatTest, RssAuthorEmailNameForms) {
   ParsedItem item = OnlyItem(RssItem("<author>jo@example.com (Jo Doe)</author>"));
   ASSERT_EQ(item.authors.size(), 1u);
