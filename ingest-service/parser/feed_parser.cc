@@ -1435,6 +1435,14 @@ class FeedWalker {
         if (local == "id") {
           item.id = NodeText(child);
           item.id_is_permalink = false;
+          // atom:id is an IRI: a relative one is relative to the xml:base
+          // in effect, as gofeed and feedparser resolve it. Only an
+          // explicit xml:base, never the feed's URL: an id must not change
+          // with where the feed was fetched from.
+          if (!child_scope.base.empty() && !item.id.empty() &&
+              !HasScheme(item.id)) {
+            item.id = Url(item.id, child_scope);
+          }
         } else if (local == "title") {
           bool html;
           std::string text = AtomText(child, atom_ns, &html);

@@ -900,6 +900,24 @@ TEST(FeedCompatTest, AtomPersonWithoutNameIsNotItsMarkup) {
   EXPECT_EQ(feed.items[2].authors[0].name, "Pia Paulsen");
 }
 
+TEST(FeedCompatTest, AtomRelativeIdResolvesAgainstXmlBaseOnly) {
+  ParsedFeed feed = MustParse(
+      "<feed xmlns=\"http://www.w3.org/2005/Atom\" "
+      "xml:base=\"http://notes.example/2023/\">"
+      "<entry><id>entries/7</id></entry>"
+      "<entry><id>urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a</id></entry>"
+      "</feed>");
+  ASSERT_EQ(feed.items.size(), 2u);
+  EXPECT_EQ(feed.items[0].id, "http://notes.example/2023/entries/7");
+  EXPECT_EQ(feed.items[1].id, "urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a");
+  // Without xml:base the feed's own URL is no base for an id.
+  feed = MustParse(
+      "<feed xmlns=\"http://www.w3.org/2005/Atom\">"
+      "<entry><id>entries/7</id></entry></feed>");
+  ASSERT_EQ(feed.items.size(), 1u);
+  EXPECT_EQ(feed.items[0].id, "entries/7");
+}
+
 TEST(FeedCompatTest, RssAuthorEmailNameForms) {
   ParsedItem item = OnlyItem(RssItem("<author>jo@example.com (Jo Doe)</author>"));
   ASSERT_EQ(item.authors.size(), 1u);
