@@ -79,6 +79,17 @@ bool ReadNumericZone(std::string_view text, size_t* pos, int* offset) {
   ++*pos;
   int hours = 0, minutes = 0;
   size_t start = *pos;
+  size_t run = 0;
+  while (start + run < text.size() && IsDigit(text[start + run])) ++run;
+  if (run == 3) {
+    // "-700": with the hour's leading zero dropped, which gofeed
+    // accepts; read as h:mm.
+    ReadNumber(text, pos, 1, 1, &hours);
+    ReadNumber(text, pos, 2, 2, &minutes);
+    if (minutes > 59) return false;
+    *offset = sign * (hours * 3600 + minutes * 60);
+    return true;
+  }
   if (!ReadNumber(text, pos, 1, 2, &hours)) return false;
   if (*pos - start == 1 && *pos < text.size() && IsDigit(text[*pos])) {
     return false;
@@ -382,7 +393,9 @@ std::optional<absl::Time> ParseRfc822(std::string_view input) {
   std::optional<int> year, month, day, hour, minute, second, offset;
   bool korean = false;       // Korean units seen: the zone defaults to KST
   std::optional<bool> korean_pm;  // 오전 / 오후 (before the clock time)
-  bool offset_named_utc = false;  // "GMT +0100": an offset may follow
+  // The offset came from a zone name: "GMT +0100", "MST -0700". A numeric
+  // offset after the name is the more precise statement and replaces it.
+  bool offset_named = false;
   size_t pos = 0;
   const size_t n = text.size();
   while (pos < n) {
@@ -486,8 +499,8 @@ std::optional<absl::Time> ParseRfc822(std::string_view input) {
       return std::nullopt;
     }
     if (c == '+' || c == '-') {
-      if (offset && !offset_named_utc) return std::nullopt;
-      offset_named_utc = false;
+      if (offset && !offset_named) return std::nullopt;
+      offset_named = false;
       int off = 0;
       if (!ReadNumericZone(text, &pos, &off)) return std::nullopt;
       offset = off;
@@ -530,6 +543,13 @@ std::optional<absl::Time> ParseRfc822(std::string_view input) {
       bool weekday = false;
       for (std::string_view w : kWeekdays) weekday |= (w == word);
       if (weekday && !hour) continue;
+      // "3:04 p.m.", as AP style writes it; without this the "p" would be
+      // read as a military zone letter.
+      if ((word == "a" || word == "p") && hour && pos + 1 < n &&
+          text[pos] == '.' && text[pos + 1] == 'm') {
+        word = word == "a" ? "am" : "pm";
+        pos += 2;
+      }
       if (word == "am" || word == "pm") {
         if (!hour || *hour > 12) return std::nullopt;
         if (word == "pm" && *hour < 12) *hour += 12;
@@ -542,14 +562,16 @@ std::optional<absl::Time> ParseRfc822(std::string_view input) {
           zone = MilitaryZone(word[0]);
         if (zone) {
           int off = *zone * 60;
-          // "GMT+2", "UTC-05:00": an offset from the named zone.
+          // "GMT+2", "UTC-05:00": an offset from UTC. After any other name
+          // ("MST-07:00") the number is the zone's own offset again, not
+          // one to add: Go's "MST-07:00" layout writes it so.
           if (pos < n && (text[pos] == '+' || text[pos] == '-')) {
-            int extra = 0;
-            if (!ReadNumericZone(text, &pos, &extra)) return std::nullopt;
-            off += extra;
+            int numeric = 0;
+            if (!ReadNumericZone(text, &pos, &numeric)) return std::nullopt;
+            off = numeric;
           }
           offset = off;
-          offset_named_utc = *zone == 0 && word.size() > 1;
+          offset_named = word.size() > 1;
           continue;
         }
       } else if (Lookup(kZones, std::size(kZones), word)) {

@@ -209,5 +209,21 @@ TEST(FeedDateTest, AllNumericAndConversationalDates) {
   EXPECT_EQ(Parsed("Mon, May 13 2024 09:30:00 -0700"), "2024-05-13T16:30:00Z");
 }
 
+TEST(FeedDateTest, ZoneNameFollowedByNumericOffset) {
+  // The number is the zone's offset, stated twice, not an extra to add.
+  EXPECT_EQ(Parsed("Tue, 21 Nov 2023 08:15:00 PST -0800"),
+            "2023-11-21T16:15:00Z");
+  EXPECT_EQ(Parsed("Tue, 21 Nov 2023 08:15:00 CET+01:00"),
+            "2023-11-21T07:15:00Z");
+  // After a UTC name it is the offset itself, as before.
+  EXPECT_EQ(Parsed("Tue, 21 Nov 2023 08:15:00 UTC+3"), "2023-11-21T05:15:00Z");
+}
+
+TEST(FeedDateTest, ThreeDigitOffsetAndDottedMeridiem) {
+  EXPECT_EQ(Parsed("Sun, Oct 8 2023 10:00:00 -500"), "2023-10-08T15:00:00Z");
+  EXPECT_EQ(Parsed("October 8, 2023, 4:20 p.m."), "2023-10-08T16:20:00Z");
+  EXPECT_EQ(Parsed("October 8, 2023, 12:05 a.m. GMT"), "2023-10-08T00:05:00Z");
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest

@@ -416,6 +416,24 @@ size_t ItemBytes(const ParsedItem& item) {
   return n;
 }
 
+// RFC 4287 4.1.3.3: an Atom text or content whose type is a media type that
+// is neither XML nor text/* holds base64. gofeed and feedparser decode it in
+// every text construct.
+bool IsBase64MediaType(std::string_view type) {
+  type = Trim(type.substr(0, type.find(';')));  // "; charset=..." aside
+  if (type.find('/') == std::string_view::npos) return false;  // text, html
+  if (absl::StartsWithIgnoreCase(internal::Av(type), "text/")) return false;
+  return !absl::EndsWithIgnoreCase(internal::Av(type), "+xml") &&
+         !absl::EndsWithIgnoreCase(internal::Av(type), "/xml");
+}
+
+// True when decoded base64 reads as text: valid UTF-8 without NULs. What a
+// feed encodes as an image or an archive is not a summary.
+bool IsDecodedText(std::string_view decoded) {
+  return internal::ValidUtf8Prefix(decoded) == decoded.size() &&
+         decoded.find('\0') == std::string_view::npos;
+}
+
 // What a walk knows at an element: the xml:base and xml:lang in effect.
 struct Scope {
   std::string_view base;  // absolute; empty when no xml:base applies
@@ -968,20 +986,26 @@ class FeedWalker {
 
   ParsedAuthor AtomPerson(pugi::xml_node node, const Scope& scope) {
     ParsedAuthor author;
+    bool has_elements = false;
     for (pugi::xml_node child = node.first_child(); child;
          child = child.next_sibling()) {
       if (child.type() != pugi::node_element) continue;
+      has_elements = true;
       std::string_view local;
       Resolve(child, &local);
       if (local == "name") {
         author.name = CollapseWhitespace(NodeText(child));
       } else if (local == "email") {
         author.email = std::string(Trim(NodeText(child)));
-      } else if (local == "uri" || local == "url") {
+      } else if (local == "uri" || local == "url" || local == "homepage") {
+        // Atom 0.3 drafts and feedparser call the URI <url> or <homepage>.
         author.uri = Url(NodeText(child), scope);
       }
     }
-    if (author.name.empty() && author.email.empty() && author.uri.empty()) {
+    // With child elements, none of them a name, there is no name: their
+    // markup is not one.
+    if (!has_elements && author.name.empty() && author.email.empty() &&
+        author.uri.empty()) {
       // <author>Jane</author> without children, seen in broken Atom.
       author = ParseAuthorText(NodeText(node));
     }
@@ -1245,6 +1269,34 @@ class FeedWalker {
     FinishItem();
   }
 
+  // The text of `node`'s only child element when that is an xhtml <div>
+  // holding nothing but text; nullopt otherwise.
+  std::optional<std::string> EscapedHtmlInXhtmlDiv(pugi::xml_node node) {
+    pugi::xml_node div;
+    for (pugi::xml_node c = node.first_child(); c; c = c.next_sibling()) {
+      if (c.type() == pugi::node_element) {
+        if (div) return std::nullopt;
+        div = c;
+      } else if (!Trim(c.value()).empty()) {
+        return std::nullopt;
+      }
+    }
+    if (!div) return std::nullopt;
+    for (pugi::xml_node c = div.first_child(); c; c = c.next_sibling()) {
+      if (c.type() != pugi::node_pcdata && c.type() != pugi::node_cdata) {
+        return std::nullopt;
+      }
+    }
+    Scope div_scope;
+    std::string div_base;
+    size_t mark = EnterElement(div, &div_scope, &div_base);
+    std::string_view local;
+    bool is_div = Resolve(div, &local) == Ns::kXhtml && local == "div";
+    LeaveElement(mark);
+    if (!is_div) return std::nullopt;
+    return NodeText(div);
+  }
+
   // An Atom text construct (title, subtitle, summary, content, rights).
   // Returns the HTML or text it holds; *is_html says which.
   std::string AtomText(pugi::xml_node node, Ns atom_ns, bool* is_html) {
@@ -1285,6 +1337,22 @@ class FeedWalker {
                    type == "application/xhtml+xml";
         return decoded;
       }
+    }
+    if (*is_html) {
+      // type="html" holding an xhtml <div> wrapper around escaped markup:
+      // the producer mixed the xhtml form with the html one. The div's text
+      // is the HTML, as gofeed and feedparser read it.
+      if (std::optional<std::string> inner = EscapedHtmlInXhtmlDiv(node)) {
+        return *std::move(inner);
+      }
+    }
+    if (atom_ns != Ns::kAtom03 && IsBase64MediaType(type)) {
+      std::string decoded;
+      if (absl::Base64Unescape(internal::Av(NodeText(node)), &decoded) &&
+          IsDecodedText(decoded)) {
+        return decoded;  // as text: the type does not say it is HTML
+      }
+      return {};
     }
     return NodeText(node);
   }
@@ -1367,6 +1435,14 @@ class FeedWalker {
         if (local == "id") {
           item.id = NodeText(child);
           item.id_is_permalink = false;
+          // atom:id is an IRI: a relative one is relative to the xml:base
+          // in effect, as gofeed and feedparser resolve it. Only an
+          // explicit xml:base, never the feed's URL: an id must not change
+          // with where the feed was fetched from.
+          if (!child_scope.base.empty() && !item.id.empty() &&
+              !HasScheme(item.id)) {
+            item.id = Url(item.id, child_scope);
+          }
         } else if (local == "title") {
           bool html;
           std::string text = AtomText(child, atom_ns, &html);
@@ -1384,7 +1460,8 @@ class FeedWalker {
           bool textual = type.empty() || type == "text" || type == "html" ||
                          type == "xhtml" || type.starts_with("text/") ||
                          type == "application/xhtml+xml";
-          if (src.empty() && textual) {
+          if (src.empty() && (textual || (atom_ns != Ns::kAtom03 &&
+                                          IsBase64MediaType(type)))) {
             bool html;
             std::string text = AtomText(child, atom_ns, &html);
             item.content = html ? std::move(text) : EscapeHtml(text);

@@ -846,6 +846,78 @@ TEST(FeedCompatTest, Atom03Base64Content) {
   EXPECT_EQ(item.content, "<p>Hi</p>");
 }
 
+TEST(FeedCompatTest, Atom10NonTextMediaTypeIsBase64) {
+  // RFC 4287 4.1.3.3: a type that is neither text/* nor XML means base64.
+  ParsedFeed feed = MustParse(
+      "<feed xmlns=\"http://www.w3.org/2005/Atom\">"
+      "<title type=\"application/octet-stream\">V2VhdGhlciA8dG9kYXk+</title>"
+      "<entry><title>Forecast</title>"
+      "<summary type=\"application/octet-stream\">"
+      "U3Vubnkgc3BlbGxzICYgc2hvd2Vycw==</summary>"
+      "<content type=\"application/octet-stream\">"
+      "U3Vubnkgc3BlbGxzICYgc2hvd2Vycw==</content></entry>"
+      "<entry><title>Picture</title>"
+      "<content type=\"image/png\">iVBORwAB</content></entry>"
+      "</feed>");
+  EXPECT_EQ(feed.title, "Weather <today>");
+  ASSERT_EQ(feed.items.size(), 2u);
+  EXPECT_EQ(feed.items[0].summary, "Sunny spells & showers");
+  EXPECT_EQ(feed.items[0].content, "Sunny spells &amp; showers");
+  // Binary content is not text for a reader.
+  EXPECT_EQ(feed.items[1].content, "");
+}
+
+TEST(FeedCompatTest, AtomHtmlContentInXhtmlDivWrapper) {
+  ParsedItem item = OnlyItem(
+      "<feed xmlns=\"http://www.w3.org/2005/Atom\"><entry>"
+      "<content type=\"html\">\n  <div xmlns=\"http://www.w3.org/1999/xhtml\">"
+      "&lt;em&gt;Tide&lt;/em&gt; tables</div>\n</content></entry></feed>");
+  EXPECT_EQ(item.content, "<em>Tide</em> tables");
+  // A div with markup in it is naked HTML, kept as markup.
+  item = OnlyItem(
+      "<feed xmlns=\"http://www.w3.org/2005/Atom\"><entry>"
+      "<content type=\"html\"><div xmlns=\"http://www.w3.org/1999/xhtml\">"
+      "<em>Tide</em> &amp; time</div></content></entry></feed>");
+  EXPECT_THAT(item.content, HasSubstr("<em>Tide</em> &amp; time"));
+}
+
+TEST(FeedCompatTest, AtomPersonWithoutNameIsNotItsMarkup) {
+  ParsedFeed feed = MustParse(
+      "<feed version=\"0.3\" xmlns=\"http://purl.org/atom/ns#\">"
+      "<entry><author><homepage>http://pia.example/</homepage>"
+      "<email>pia@example.org</email></author></entry>"
+      "<entry><author><homepage>http://pia.example/</homepage></author>"
+      "</entry>"
+      "<entry><author>Pia Paulsen</author></entry></feed>");
+  ASSERT_EQ(feed.items.size(), 3u);
+  ASSERT_EQ(feed.items[0].authors.size(), 1u);
+  EXPECT_EQ(feed.items[0].authors[0].name, "");
+  EXPECT_EQ(feed.items[0].authors[0].email, "pia@example.org");
+  EXPECT_EQ(feed.items[0].authors[0].uri, "http://pia.example/");
+  // Only a URI: nothing the name and e-mail fields could hold.
+  EXPECT_THAT(feed.items[1].authors, IsEmpty());
+  ASSERT_EQ(feed.items[2].authors.size(), 1u);
+  EXPECT_EQ(feed.items[2].authors[0].name, "Pia Paulsen");
+}
+
+TEST(FeedCompatTest, AtomRelativeIdResolvesAgainstXmlBaseOnly) {
+  ParsedFeed feed = MustParse(
+      "<feed xmlns=\"http://www.w3.org/2005/Atom\" "
+      "xml:base=\"http://notes.example/2023/\">"
+      "<entry><id>entries/7</id></entry>"
+      "<entry><id>urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a</id></entry>"
+      "</feed>");
+  ASSERT_EQ(feed.items.size(), 2u);
+  EXPECT_EQ(feed.items[0].id, "http://notes.example/2023/entries/7");
+  EXPECT_EQ(feed.items[1].id, "urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a");
+  // Without xml:base the feed's own URL is no base for an id.
+  feed = MustParse(
+      "<feed xmlns=\"http://www.w3.org/2005/Atom\">"
+      "<entry><id>entries/7</id></entry></feed>");
+  ASSERT_EQ(feed.items.size(), 1u);
+  EXPECT_EQ(feed.items[0].id, "entries/7");
+}
+
 TEST(FeedCompatTest, RssAuthorEmailNameForms) {
   ParsedItem item = OnlyItem(RssItem("<author>jo@example.com (Jo Doe)</author>"));
   ASSERT_EQ(item.authors.size(), 1u);
