@@ -737,9 +737,9 @@ class FeedWalker {
     }
     if (!output_exhausted_) {
       output_exhausted_ = true;
-      feed_->warnings.push_back(
-          absl::StrCat("parsed feed would exceed ", output_budget_,
-                       " bytes; the rest dropped"));
+      feed_->warnings.push_back(absl::StrCat("parsed feed would exceed ",
+                                             output_budget_,
+                                             " bytes; the rest dropped"));
     }
     return false;
   }
@@ -1154,7 +1154,7 @@ class FeedWalker {
             }
           } else if (local == "date") {
             fallbacks.dc_date = ParseFeedDate(NodeText(child));
-          fallbacks.dc_updated = fallbacks.dc_date;
+            fallbacks.dc_updated = fallbacks.dc_date;
           } else if (local == "subject") {
             AddCategory(&item, CollapseWhitespace(NodeText(child)));
           } else if (local == "language") {
@@ -1287,14 +1287,20 @@ class FeedWalker {
         return std::nullopt;
       }
     }
-    Scope div_scope;
-    std::string div_base;
-    size_t mark = EnterElement(div, &div_scope, &div_base);
-    std::string_view local;
-    bool is_div = Resolve(div, &local) == Ns::kXhtml && local == "div";
-    LeaveElement(mark);
-    if (!is_div) return std::nullopt;
+    if (!IsXhtmlDiv(div)) return std::nullopt;
     return NodeText(div);
+  }
+
+  // True when `node` is an xhtml <div>, with the namespace declarations on
+  // the div itself taken into account.
+  bool IsXhtmlDiv(pugi::xml_node node) {
+    Scope scope;
+    std::string base;
+    size_t mark = EnterElement(node, &scope, &base);
+    std::string_view local;
+    bool is_div = Resolve(node, &local) == Ns::kXhtml && local == "div";
+    LeaveElement(mark);
+    return is_div;
   }
 
   // An Atom text construct (title, subtitle, summary, content, rights).
@@ -1308,16 +1314,7 @@ class FeedWalker {
       std::string out;
       pugi::xml_node div = node.first_child();
       while (div && div.type() != pugi::node_element) div = div.next_sibling();
-      std::string_view div_local;
-      bool is_div = false;
-      if (div) {
-        Scope div_scope;
-        std::string div_base;
-        size_t mark = EnterElement(div, &div_scope, &div_base);
-        is_div = Resolve(div, &div_local) == Ns::kXhtml && div_local == "div";
-        LeaveElement(mark);
-      }
-      if (is_div) {
+      if (div && IsXhtmlDiv(div)) {
         AppendInnerXml(div, &out);
       } else {
         AppendInnerXml(node, &out);
