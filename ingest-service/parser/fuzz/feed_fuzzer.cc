@@ -4,7 +4,7 @@
 //
 // Built two ways (see README.md): linked with libFuzzer as `feed_fuzzer`
 // (clang, NEWSFEED_FUZZ=ON), and linked with GoogleTest as
-// `parser_fuzz_tests`, which replays every file in corpus/ through this same
+// `feed_fuzz_tests`, which replays every file in corpus/ through this same
 // function so the regular (and the ASan+UBSan) test run covers the corpus.
 
 #include <cstddef>
