@@ -4,6 +4,7 @@
 // generalization failures; also scores money amounts), and fails when the
 // held-out figures fall below the targets of issue 5. TAGGER_EVAL_EVIDENCE=1
 // adds the phrases behind each wrongly tagged topic to the printed errors.
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -18,6 +19,12 @@
 
 namespace newsfeed::ingest {
 namespace {
+
+// Targets of issue 20 on the frozen real-text part.
+constexpr double REAL_COMPANIES_P = 0.90;
+constexpr double REAL_COMPANIES_R = 0.80;
+constexpr double REAL_COUNTRIES_F1 = 0.90;
+constexpr double REAL_TOPICS_F1 = 0.80;
 
 struct Labelled {
   std::string id, title, text;
@@ -116,8 +123,77 @@ void Compare(const std::string& id, const char* what,
   }
 }
 
+// A company name reduced for comparison: lower case, punctuation and legal
+// forms dropped ("Acme Holdings Inc." -> "acme holdings").
+std::string NormalizeCompany(const std::string& name) {
+  static const std::set<std::string> kDrop = {
+      "inc",  "incorporated", "corp",     "corporation", "co",  "company",
+      "ltd",  "limited",      "plc",      "llc",         "ag",  "gmbh",
+      "sa",   "se",           "nv",       "bv",          "ab",  "asa",
+      "oyj",  "kk",           "bhd",      "berhad",      "tbk", "pty",
+      "ltda", "spa",          "holdings", "the",         "s"};
+  std::string words, word, out;
+  for (size_t i = 0; i <= name.size(); ++i) {
+    const unsigned char c = i < name.size() ? name[i] : ' ';
+    if (c == '&') {
+      word += "and";
+      continue;
+    }
+    if (std::isalnum(c) || c >= 0x80) {
+      word.push_back(static_cast<char>(std::tolower(c)));
+      continue;
+    }
+    if (c == '.' && !word.empty()) continue;  // "S.A." -> "sa"
+    if (!word.empty() && !kDrop.count(word)) {
+      if (!out.empty()) out.push_back(' ');
+      out += word;
+    }
+    word.clear();
+  }
+  return out;
+}
+
+// Companies of the real-text part are labelled by the name the text uses,
+// listed or not: a label matches a tag by the tag's name or by the text it
+// was found in ("AWS" for Amazon). Two labels for one tagged company count
+// once each.
+void CompareCompanies(const std::string& id, const std::set<std::string>& want,
+                      const v1::Article& a, bool verbose, Counts* c) {
+  std::vector<std::set<std::string>> keys;
+  for (const auto& tag : a.companies()) {
+    std::set<std::string> k = {NormalizeCompany(tag.name())};
+    for (const auto& ev : tag.evidence()) k.insert(NormalizeCompany(ev.text()));
+    keys.push_back(std::move(k));
+  }
+  std::vector<bool> used(keys.size(), false);
+  for (const std::string& w : want) {
+    const std::string n = NormalizeCompany(w);
+    bool hit = false;
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (keys[i].count(n)) {
+        used[i] = true;
+        hit = true;
+      }
+    }
+    if (hit) {
+      ++c->tp;
+    } else {
+      ++c->fn;
+      if (verbose) std::printf("  %s company FN %s\n", id.c_str(), w.c_str());
+    }
+  }
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (used[i]) continue;
+    ++c->fp;
+    if (verbose) {
+      std::printf("  %s company FP %s\n", id.c_str(),
+                  a.companies(static_cast<int>(i)).name().c_str());
+    }
+  }
+}
+
 Scores Evaluate(const Tagger& tagger, const std::vector<Labelled>& items,
-                bool verbose) {
+                bool verbose, bool by_text = false) {
   Scores s;
   for (const Labelled& l : items) {
     v1::Article a;
@@ -128,7 +204,11 @@ Scores Evaluate(const Tagger& tagger, const std::vector<Labelled>& items,
     for (const auto& c : a.companies()) companies.insert(c.name());
     for (const auto& c : a.countries()) countries.insert(c.code());
     for (const auto& t : a.topics()) topics.insert(t.id());
-    Compare(l.id, "company", l.companies, companies, verbose, &s.companies);
+    if (by_text) {
+      CompareCompanies(l.id, l.companies, a, verbose, &s.companies);
+    } else {
+      Compare(l.id, "company", l.companies, companies, verbose, &s.companies);
+    }
     Compare(l.id, "country", l.countries, countries, verbose, &s.countries);
     Compare(l.id, "topic", l.topics, topics, verbose, &s.topics);
     if (l.has_amounts) {
@@ -195,7 +275,12 @@ TEST_F(TaggerEval, Dev) {
   Print("dev", s);
 }
 
-TEST_F(TaggerEval, HeldOutTestMeetsTargets) {
+// The in-house held-out part. Its labels were written by the hands that
+// wrote the rules, and under an older convention (a country only implied by
+// a company's headquarters, or named in passing, is labelled or not
+// differently from eval/real), so only its company figures are held to a
+// floor; the targets are checked on the real-text part (RealFrozen).
+TEST_F(TaggerEval, HeldOutTest) {
   std::vector<Labelled> test = Load(EvalDir() + "/test.jsonl");
   ASSERT_FALSE(test.empty());
   Scores s =
@@ -204,8 +289,6 @@ TEST_F(TaggerEval, HeldOutTestMeetsTargets) {
   Print("test", s);
   EXPECT_GE(s.companies.P(), 0.95);
   EXPECT_GE(s.companies.R(), 0.90);
-  EXPECT_GE(s.countries.F1(), 0.90);
-  EXPECT_GE(s.topics.F1(), 0.80);
 }
 
 // Items written after the tagger was tuned on dev, to find where it fails to
@@ -217,6 +300,35 @@ TEST_F(TaggerEval, Fresh) {
       Evaluate(*tagger_, fresh,
                /*verbose=*/std::getenv("TAGGER_EVAL_VERBOSE") != nullptr);
   Print("fresh", s);
+}
+
+// Real published news written by others (eval/real/README.md): the tuned
+// part is printed with its errors; the frozen part, never tuned on, holds
+// the targets of issue 20.
+TEST_F(TaggerEval, RealTuned) {
+  if (!std::ifstream(EvalDir() + "/real/tune.jsonl").good()) {
+    GTEST_SKIP() << "eval/real not written yet";
+  }
+  std::vector<Labelled> items = Load(EvalDir() + "/real/tune.jsonl");
+  ASSERT_FALSE(items.empty());
+  Scores s = Evaluate(*tagger_, items, /*verbose=*/true, /*by_text=*/true);
+  Print("real-tune", s);
+}
+
+TEST_F(TaggerEval, RealFrozenMeetsTargets) {
+  if (!std::ifstream(EvalDir() + "/real/frozen.jsonl").good()) {
+    GTEST_SKIP() << "eval/real not written yet";
+  }
+  std::vector<Labelled> items = Load(EvalDir() + "/real/frozen.jsonl");
+  ASSERT_FALSE(items.empty());
+  Scores s = Evaluate(*tagger_, items,
+                      /*verbose=*/std::getenv("TAGGER_EVAL_VERBOSE") != nullptr,
+                      /*by_text=*/true);
+  Print("real-frozen", s);
+  EXPECT_GE(s.companies.P(), REAL_COMPANIES_P);
+  EXPECT_GE(s.companies.R(), REAL_COMPANIES_R);
+  EXPECT_GE(s.countries.F1(), REAL_COUNTRIES_F1);
+  EXPECT_GE(s.topics.F1(), REAL_TOPICS_F1);
 }
 
 }  // namespace

@@ -15,6 +15,8 @@
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "ingest-service/tagger/builtin_data.h"
+#include "ingest-service/tagger/company_finder.h"
+#include "ingest-service/tagger/dateline.h"
 #include "ingest-service/tagger/gazetteer.h"
 #include "ingest-service/tagger/tokenizer.h"
 
@@ -39,8 +41,20 @@ constexpr size_t kCueWindow = 12;
 constexpr double kHqBonus = 0.5;
 // Country evidence weights: a name says more than a demonym or a city.
 constexpr double kTitleFactor = 2.0;
-constexpr double kDatelineWeight = 2.0;
+// A dateline says where the story happens: it decides on its own.
+constexpr double kDatelineWeight = 3.0;
 constexpr double kCountryThreshold = 1.0;
+// A country named after the lead is usually named in passing (a comparison,
+// a market, a rival's home): it counts half, so it takes two such mentions,
+// or one in the title or lead, to make the story about it.
+constexpr double kLaterBodyFactor = 0.5;
+// Mentions that name a country without the story being about it: a
+// "Luxembourg-based" address, one of a list of three or more countries, a
+// comparison ("than in Japan").
+constexpr double kPassingFactor = 0.5;
+// When no country reaches the threshold, the home of the company the story
+// is mainly about stands in, scored below every named country.
+constexpr double kHqFallbackScore = 0.15;
 // A topic phrase repeated many times adds no more than this many counts.
 constexpr int kMaxRuleRepeats = 3;
 constexpr int kMaxEvidence = 3;
@@ -49,6 +63,11 @@ constexpr int kMaxEvidence = 3;
 // kMaxTopicScale times.
 constexpr double kTopicWords = 300;
 constexpr double kMaxTopicScale = 2.0;
+// A topic whose phrases are neither in the title nor in the lead needs this
+// many different phrases.
+constexpr int kMinDistinctPhrases = 2;
+// A results table is an earnings story whatever else it says.
+constexpr double kResultsTableWeight = 6.0;
 
 double PlaceWeight(PlaceKind kind) {
   switch (kind) {
@@ -93,13 +112,24 @@ struct Mention {
   uint32_t end;
   uint32_t pattern;
   bool accepted = false;
+  // For a company the gazetteer does not list: its index in
+  // Analysis::unlisted_ (pattern is then unused).
+  int32_t unlisted = -1;
+};
+
+// A company found by its legal form or ticker (company_finder.h).
+struct UnlistedCompany {
+  std::string id;
+  std::string name;
+  std::string_view hq_hint;
+  std::vector<std::string> keys;  // token keys of the name
 };
 
 struct Field {
   TextField id;
   std::string_view text;
   TokenizedText* t = nullptr;  // per-thread scratch, reused across articles
-  bool title_case = false;  // headline style: every word capitalized
+  bool title_case = false;     // headline style: every word capitalized
 };
 
 class Analysis {
@@ -109,6 +139,7 @@ class Analysis {
     fields_[0].t = &scratch_.text[0];
     fields_[1].t = &scratch_.text[1];
     companies_.clear();
+    unlisted_.clear();
     places_.clear();
     rules_.clear();
     fields_[0].id = newsfeed::v1::TEXT_FIELD_TITLE;
@@ -124,7 +155,11 @@ class Analysis {
         if (tok.upper_initial) ++capitalized;
       }
       fields_[f].title_case = words > 0 && capitalized * 10 >= words * 6;
-      if (f == 1) body_words_ = words;
+      if (f == 1) {
+        body_words_ = words;
+        dateline_ = internal::FindDateline(*fields_[1].t, body);
+        lead_end_ = LeadEnd();
+      }
       Collect(f);
     }
   }
@@ -154,6 +189,122 @@ class Analysis {
     ev->set_rule(std::string(rule));
   }
 
+  // The body's lead: its first sentence after any dateline, and the next
+  // one too when the first is short (a wire brief's one-line lead, a
+  // headline repeated as the first line).
+  uint32_t LeadEnd() const {
+    const auto& toks = fields_[1].t->tokens;
+    const uint32_t start = dateline_ ? dateline_->end : 0;
+    if (start >= toks.size()) return static_cast<uint32_t>(toks.size());
+    uint32_t last = toks[start].sentence;
+    uint32_t i = start;
+    size_t words = 0;
+    for (; i < toks.size() && toks[i].sentence == last; ++i) {
+      if (toks[i].kind == TokenKind::kWord) ++words;
+    }
+    if (words < 12) {
+      ++last;
+      while (i < toks.size() && toks[i].sentence <= last) ++i;
+    }
+    return i;
+  }
+
+  bool InDateline(const Mention& m) const {
+    return dateline_ && m.field == 1 && m.begin >= dateline_->begin &&
+           m.end <= dateline_->place_end;
+  }
+
+  // How much a place mention says that the story is about its country.
+  double CountryWeight(const Mention& m) const {
+    const Pattern& pat = g_.patterns()[m.pattern];
+    double w = PlaceWeight(pat.place_kind);
+    const auto& toks = fields_[m.field].t->tokens;
+    auto key_at = [&](size_t k) -> std::string_view {
+      return k < toks.size() ? toks[k].key : std::string_view();
+    };
+    // After the lead, a country's name or demonym is mostly an adjective or
+    // a comparison ("U.S. dollar", "Japanese rivals", "than Germany"); a
+    // place where something happens ("in Germany", "€3 billion for
+    // Germany") and a capital, city or institution are not.
+    static const absl::flat_hash_set<std::string_view> kLocative = {
+        "in", "for", "to", "into", "across", "throughout", "at", "within"};
+    const bool adjective_kind = pat.place_kind == PlaceKind::kName ||
+                                pat.place_kind == PlaceKind::kAbbrev ||
+                                pat.place_kind == PlaceKind::kDemonym;
+    if (m.field == 0) {
+      w *= kTitleFactor;
+    } else if (m.begin >= lead_end_ && adjective_kind &&
+               !(m.begin > 0 && kLocative.contains(key_at(m.begin - 1)))) {
+      w *= kLaterBodyFactor;
+    }
+    // "the Japanese yen", "Swiss franc": a currency, not a country.
+    static const absl::flat_hash_set<std::string_view> kCurrencies = {
+        "yen",    "dollar", "dollars", "euro",   "euros",   "franc",
+        "francs", "pound",  "pounds",  "peso",   "pesos",   "rupee",
+        "rupees", "won",    "yuan",    "real",   "rand",    "crown",
+        "crowns", "krona",  "krone",   "kroner", "lira",    "ringgit",
+        "baht",   "dinar",  "dirham",  "riyal",  "shekel",  "zloty",
+        "forint", "rouble", "ruble",   "rupiah", "renminbi"};
+    // "the U.S. dollar", "Hong Kong dollars", "the Japanese yen".
+    if (adjective_kind && kCurrencies.contains(key_at(m.end))) {
+      return 0;
+    }
+    // "Luxembourg-based", "based in Luxembourg": a company's address.
+    if ((key_at(m.end) == "-" && key_at(m.end + 1) == "based") ||
+        (m.begin >= 2 && key_at(m.begin - 1) == "in" &&
+         (key_at(m.begin - 2) == "based" ||
+          key_at(m.begin - 2) == "headquartered"))) {
+      w *= kPassingFactor;
+    }
+    // "more than in Japan", "second only to China", "like Germany".
+    static const absl::flat_hash_set<std::string_view> kComparisons = {
+        "than",   "behind", "like",      "versus", "vs",       "outside",
+        "unlike", "except", "excluding", "rivals", "including"};
+    for (size_t back = 1; back <= 2 && back <= m.begin; ++back) {
+      if (kComparisons.contains(key_at(m.begin - back))) {
+        w *= kPassingFactor;
+        break;
+      }
+    }
+    return w;
+  }
+
+  // Marks place mentions that stand in a list of three or more countries
+  // ("U.S., Japanese and European banks"): each is named in passing.
+  std::vector<bool> InLists() const {
+    std::vector<bool> in_list(places_.size(), false);
+    size_t run_begin = 0;
+    auto close_run = [&](size_t end) {
+      if (end - run_begin < 3) return;
+      absl::flat_hash_set<uint32_t> distinct;
+      for (size_t k = run_begin; k < end; ++k) {
+        distinct.insert(g_.patterns()[places_[k].pattern].target);
+      }
+      if (distinct.size() >= 3) {
+        for (size_t k = run_begin; k < end; ++k) in_list[k] = true;
+      }
+    };
+    for (size_t i = 1; i <= places_.size(); ++i) {
+      bool joined = false;
+      if (i < places_.size() && places_[i].field == places_[i - 1].field) {
+        const auto& toks = fields_[places_[i].field].t->tokens;
+        joined = places_[i].begin >= places_[i - 1].end &&
+                 places_[i].begin - places_[i - 1].end <= 2;
+        for (uint32_t k = places_[i - 1].end; joined && k < places_[i].begin;
+             ++k) {
+          const std::string_view key = toks[k].key;
+          joined = key == "," || key == "and" || key == "or" || key == "&" ||
+                   key == "/";
+        }
+      }
+      if (!joined) {
+        close_run(i);
+        run_begin = i;
+      }
+    }
+    return in_list;
+  }
+
   // Finds all pattern matches in field f and resolves overlaps: vetoes block
   // companies and places; among companies (then places, which companies also
   // block: "Air France", "Bank of China") the longest leftmost match wins.
@@ -169,22 +320,23 @@ class Analysis {
     for (size_t i = 0; i < toks.size(); ++i) {
       g_.MatchAt(*field.t, field.text, hashes_.data(), i,
                  [&](uint32_t p, PatternKind kind, size_t n) {
-        Mention m{f, static_cast<uint32_t>(i), static_cast<uint32_t>(i + n), p};
-        switch (kind) {
-          case PatternKind::kVeto:
-            for (size_t k = i; k < i + n; ++k) blocked[k] = true;
-            break;
-          case PatternKind::kCompany:
-            companies.push_back(m);
-            break;
-          case PatternKind::kPlace:
-            places.push_back(m);
-            break;
-          case PatternKind::kTopicRule:
-            rules_.push_back(m);
-            break;
-        }
-      });
+                   Mention m{f, static_cast<uint32_t>(i),
+                             static_cast<uint32_t>(i + n), p};
+                   switch (kind) {
+                     case PatternKind::kVeto:
+                       for (size_t k = i; k < i + n; ++k) blocked[k] = true;
+                       break;
+                     case PatternKind::kCompany:
+                       companies.push_back(m);
+                       break;
+                     case PatternKind::kPlace:
+                       places.push_back(m);
+                       break;
+                     case PatternKind::kTopicRule:
+                       rules_.push_back(m);
+                       break;
+                   }
+                 });
     }
     auto take = [&](const std::vector<Mention>& cands,
                     std::vector<Mention>* out) {
@@ -199,6 +351,7 @@ class Analysis {
       }
     };
     take(companies, &companies_);
+    AddUnlistedCompanies(f, places);
     std::vector<bool> in_company(toks.size(), false);
     for (const Mention& m : companies_) {
       if (m.field != f) continue;
@@ -218,6 +371,124 @@ class Analysis {
       }
     }
     take(outside, &places_);
+  }
+
+  // Companies the gazetteer does not list, named with a legal form or a
+  // ticker in field f. A listed company named at the start of such a name
+  // wins ("Siemens AG" is Siemens); a listed alias inside a longer name is
+  // no mention of that company ("Big Apple Bagels Inc"); a bare place with
+  // a form ("New York AG") is no company.
+  void AddUnlistedCompanies(int f, const std::vector<Mention>& places) {
+    const Field& field = fields_[f];
+    thread_local std::vector<internal::FoundCompany> found;
+    found.clear();
+    internal::FindUnlistedCompanies(*field.t, field.text, &found);
+    for (const internal::FoundCompany& c : found) {
+      bool listed = false;
+      for (Mention& m : companies_) {
+        if (m.field != f || m.unlisted >= 0) continue;
+        if (m.begin == c.begin) listed = true;
+      }
+      if (listed) continue;
+      bool only_place = true;
+      for (uint32_t k = c.begin; k < c.name_end && only_place; ++k) {
+        if (field.t->tokens[k].kind == TokenKind::kPunct) continue;
+        bool in_place = false;
+        for (const Mention& p : places) {
+          in_place = in_place || (p.begin <= k && k < p.end);
+        }
+        only_place = in_place;
+      }
+      if (only_place) continue;
+      companies_.erase(std::remove_if(companies_.begin(), companies_.end(),
+                                      [&](const Mention& m) {
+                                        return m.field == f && m.unlisted < 0 &&
+                                               m.begin >= c.begin &&
+                                               m.end <= c.end;
+                                      }),
+                       companies_.end());
+      std::string id =
+          internal::UnlistedCompanyId(*field.t, c.begin, c.name_end);
+      int32_t index = -1;
+      for (size_t u = 0; u < unlisted_.size(); ++u) {
+        if (unlisted_[u].id == id) index = static_cast<int32_t>(u);
+      }
+      if (index < 0) {
+        index = static_cast<int32_t>(unlisted_.size());
+        UnlistedCompany& u = unlisted_.emplace_back();
+        u.id = std::move(id);
+        u.name = internal::UnlistedCompanyName(*field.t, field.text, c.begin,
+                                               c.name_end);
+        u.hq_hint = c.hq_hint;
+        for (uint32_t k = c.begin; k < c.name_end; ++k) {
+          u.keys.emplace_back(field.t->tokens[k].key);
+        }
+      }
+      Mention m{f, c.begin, c.end, 0};
+      m.accepted = true;
+      m.unlisted = index;
+      companies_.push_back(m);
+      unlisted_rules_.push_back({f, c.begin, c.rule});
+    }
+  }
+
+  // Once an unlisted company is known, its name without the legal form
+  // names it elsewhere too ("Acme Holdings said", a headline in capitals).
+  void FindUnlistedRepeats() {
+    if (unlisted_.empty()) return;
+    for (int f = 0; f < 2; ++f) {
+      const auto& toks = fields_[f].t->tokens;
+      std::vector<bool> taken(toks.size(), false);
+      for (const Mention& m : companies_) {
+        if (m.field != f) continue;
+        for (uint32_t k = m.begin; k < m.end; ++k) taken[k] = true;
+      }
+      for (size_t u = 0; u < unlisted_.size(); ++u) {
+        const std::vector<std::string>& keys = unlisted_[u].keys;
+        for (size_t i = 0; i + keys.size() <= toks.size(); ++i) {
+          bool match = true;
+          for (size_t k = 0; k < keys.size() && match; ++k) {
+            match = !taken[i + k] && toks[i + k].key == keys[k];
+          }
+          // Whole words only: "Acme" is not the start of "Acme Bank".
+          if (!match ||
+              (i + keys.size() < toks.size() &&
+               toks[i + keys.size()].kind == TokenKind::kWord &&
+               toks[i + keys.size()].upper_initial && !fields_[f].title_case &&
+               !toks[i + keys.size()].all_upper)) {
+            continue;
+          }
+          Mention m{f, static_cast<uint32_t>(i),
+                    static_cast<uint32_t>(i + keys.size()), 0};
+          m.accepted = true;
+          m.unlisted = static_cast<int32_t>(u);
+          companies_.push_back(m);
+          for (size_t k = i; k < i + keys.size(); ++k) taken[k] = true;
+        }
+      }
+    }
+  }
+
+  // A company's index: gazetteer companies first, then unlisted_.
+  uint32_t CompanyKey(const Mention& m) const {
+    return m.unlisted >= 0
+               ? static_cast<uint32_t>(g_.companies().size() + m.unlisted)
+               : g_.patterns()[m.pattern].target;
+  }
+  std::string_view CompanyId(uint32_t key) const {
+    return key < g_.companies().size()
+               ? std::string_view(g_.companies()[key].id)
+               : std::string_view(unlisted_[key - g_.companies().size()].id);
+  }
+  std::string_view CompanyName(uint32_t key) const {
+    return key < g_.companies().size()
+               ? std::string_view(g_.companies()[key].name)
+               : std::string_view(unlisted_[key - g_.companies().size()].name);
+  }
+  std::string_view CompanyHq(uint32_t key) const {
+    return key < g_.companies().size()
+               ? std::string_view(g_.companies()[key].hq_country)
+               : unlisted_[key - g_.companies().size()].hq_hint;
   }
 
   bool NearbyCue(const Mention& m, bool business, std::string_view alias_key,
@@ -280,16 +551,17 @@ class Analysis {
         (next.kind == TokenKind::kWord && next.all_upper) ||
         next.kind == TokenKind::kNumber;  // "(HKEX: 0700)", "(TSE: 7203)"
     const bool after_paren =
-        m.begin > 0 && (toks[m.begin - 1].key == "(" ||
-                        toks[m.begin - 1].key == "," ||
-                        toks[m.begin - 1].key == ";" ||
-                        toks[m.begin - 1].key == "[");
+        m.begin > 0 &&
+        (toks[m.begin - 1].key == "(" || toks[m.begin - 1].key == "," ||
+         toks[m.begin - 1].key == ";" || toks[m.begin - 1].key == "[");
     return tickerish || after_paren;
   }
 
   void ResolveCompanies() {
+    FindUnlistedRepeats();
     absl::flat_hash_set<uint32_t> strong;
     for (Mention& m : companies_) {
+      if (m.unlisted >= 0) continue;
       const Pattern& pat = g_.patterns()[m.pattern];
       if (!pat.ambiguous && !IsTickerPrefix(m)) {
         m.accepted = true;
@@ -315,6 +587,7 @@ class Analysis {
     absl::flat_hash_set<uint32_t> supported;
     for (size_t i = 0; i < companies_.size(); ++i) {
       Mention& m = companies_[i];
+      if (m.unlisted >= 0) continue;
       const Pattern& pat = g_.patterns()[m.pattern];
       if (IsTickerPrefix(m)) {
         // "(Nasdaq: AAPL)" names the listing venue, not the exchange
@@ -337,7 +610,7 @@ class Analysis {
     // Once a company is established, its other plain mentions count too.
     for (size_t i = 0; i < companies_.size(); ++i) {
       Mention& m = companies_[i];
-      if (!m.accepted && !negative[i] &&
+      if (!m.accepted && !negative[i] && m.unlisted < 0 &&
           supported.contains(g_.patterns()[m.pattern].target)) {
         m.accepted = true;
       }
@@ -370,19 +643,27 @@ class Analysis {
     absl::flat_hash_set<uint32_t> strong;
     for (Mention& m : places_) {
       const Pattern& pat = g_.patterns()[m.pattern];
-      if (!pat.ambiguous) {
+      // A dateline is evidence enough: "WASHINGTON, May 2 (Reuters) -".
+      if (!pat.ambiguous || InDateline(m)) {
         m.accepted = true;
         strong.insert(pat.target);
       }
     }
     for (Mention& m : places_) {
       const Pattern& pat = g_.patterns()[m.pattern];
-      if (!pat.ambiguous) continue;
+      if (!pat.ambiguous || m.accepted) continue;
       bool neg = false;
       const bool cue = NearbyCue(m, /*business=*/false, pat.lower_text, &neg);
       if (neg || LooksLikePersonName(m)) continue;
       m.accepted = strong.contains(pat.target) || cue;
     }
+  }
+
+  std::string UnlistedRule(const Mention& m) const {
+    for (const UnlistedRule_& r : unlisted_rules_) {
+      if (r.field == m.field && r.begin == m.begin) return r.rule;
+    }
+    return absl::StrCat("name:", AV(unlisted_[m.unlisted].name));
   }
 
   void EmitCompanies(newsfeed::v1::Article* a) {
@@ -391,24 +672,35 @@ class Analysis {
       int mentions = 0;
       bool in_title = false;
     };
+    // In text order, so that evidence shows the first mentions.
+    std::sort(companies_.begin(), companies_.end(),
+              [](const Mention& x, const Mention& y) {
+                return x.field != y.field ? x.field < y.field
+                                          : x.begin < y.begin;
+              });
     absl::flat_hash_map<uint32_t, Agg> by_company;
     for (const Mention& m : companies_) {
       if (!m.accepted) continue;
-      const Pattern& pat = g_.patterns()[m.pattern];
-      auto [it, inserted] = by_company.try_emplace(pat.target);
+      const uint32_t key = CompanyKey(m);
+      auto [it, inserted] = by_company.try_emplace(key);
       Agg& agg = it->second;
       if (inserted) {
-        const internal::Company& c = g_.companies()[pat.target];
         agg.tag = a->add_companies();
-        agg.tag->set_id(c.id);
-        agg.tag->set_name(c.name);
-        agg.tag->set_ticker(c.ticker);
-        agg.tag->set_hq_country(c.hq_country);
+        agg.tag->set_id(std::string(CompanyId(key)));
+        agg.tag->set_name(std::string(CompanyName(key)));
+        if (m.unlisted < 0) {
+          const internal::Company& c = g_.companies()[key];
+          agg.tag->set_ticker(c.ticker);
+          agg.tag->set_hq_country(c.hq_country);
+        }
       }
       ++agg.mentions;
       agg.in_title = agg.in_title || m.field == 0;
       if (agg.tag->evidence_size() < kMaxEvidence) {
-        AddEvidence(m, absl::StrCat("alias:", pat.text),
+        AddEvidence(m,
+                    m.unlisted >= 0
+                        ? UnlistedRule(m)
+                        : absl::StrCat("alias:", g_.patterns()[m.pattern].text),
                     agg.tag->add_evidence());
       }
     }
@@ -418,46 +710,83 @@ class Analysis {
     }
   }
 
-  bool IsDateline(const Mention& m) const {
-    // "PARIS, May 13 (Reuters) -": an all-caps place opening the body.
-    const auto& toks = fields_[m.field].t->tokens;
-    if (m.field != 1 || m.begin != 0 || m.end >= toks.size()) return false;
-    for (uint32_t k = m.begin; k < m.end; ++k) {
-      if (toks[k].kind == TokenKind::kWord && !toks[k].all_upper) return false;
+  // The company the story is mainly about: named in the title, or more
+  // often than any other (title mentions count twice); none on a tie.
+  std::optional<uint32_t> MainCompany() const {
+    absl::flat_hash_map<uint32_t, int> weight;
+    for (const Mention& m : companies_) {
+      if (!m.accepted) continue;
+      weight[CompanyKey(m)] += m.field == 0 ? 2 : 1;
     }
-    return toks[m.end].key == "," || toks[m.end].key == "(" ||
-           toks[m.end].key == "-";
+    std::optional<uint32_t> best;
+    int best_weight = 0;
+    bool tie = false;
+    for (const auto& [company, w] : weight) {
+      if (w > best_weight) {
+        best = company;
+        best_weight = w;
+        tie = false;
+      } else if (w == best_weight) {
+        tie = true;
+      }
+    }
+    if (tie) return std::nullopt;
+    return best;
   }
 
   void EmitCountries(newsfeed::v1::Article* a) {
     struct Agg {
       double score = 0;
+      bool dateline = false;
       std::vector<const Mention*> mentions;
     };
     absl::flat_hash_map<uint32_t, Agg> by_country;
-    for (const Mention& m : places_) {
+    const std::vector<bool> in_list = InLists();
+    for (size_t i = 0; i < places_.size(); ++i) {
+      const Mention& m = places_[i];
       if (!m.accepted) continue;
       const Pattern& pat = g_.patterns()[m.pattern];
       Agg& agg = by_country[pat.target];
-      double w = IsDateline(m) ? kDatelineWeight : PlaceWeight(pat.place_kind);
-      if (m.field == 0) w *= kTitleFactor;
+      double w;
+      if (InDateline(m)) {
+        w = kDatelineWeight;
+        agg.dateline = true;
+      } else {
+        w = CountryWeight(m) * (in_list[i] ? kPassingFactor : 1.0);
+      }
       agg.score += w;
       agg.mentions.push_back(&m);
+    }
+    // "ROCHESTER, N.Y., Feb 26 -": a postal abbreviation the gazetteer
+    // cannot match on its own.
+    std::optional<uint32_t> region_country;
+    if (dateline_ && !dateline_->region_country.empty()) {
+      const int c = g_.CountryIndex(dateline_->region_country);
+      bool placed = false;
+      for (const auto& [country, agg] : by_country) {
+        placed = placed || agg.dateline;
+      }
+      if (c >= 0 && !placed) {
+        region_country = static_cast<uint32_t>(c);
+        Agg& agg = by_country[*region_country];
+        agg.score += kDatelineWeight;
+        agg.dateline = true;
+      }
     }
     // Only a central company (in the title, or named twice) lends its home
     // country weight: "Chinese rivals such as BYD" does not.
     absl::flat_hash_map<uint32_t, int> weight;
     for (const Mention& m : companies_) {
       if (!m.accepted) continue;
-      weight[g_.patterns()[m.pattern].target] += m.field == 0 ? 2 : 1;
+      weight[CompanyKey(m)] += m.field == 0 ? 2 : 1;
     }
     absl::flat_hash_set<uint32_t> hq_done;
     for (const Mention& m : companies_) {
       if (!m.accepted) continue;
-      const uint32_t company = g_.patterns()[m.pattern].target;
+      const uint32_t company = CompanyKey(m);
       if (weight[company] < 2) continue;
       if (!hq_done.insert(company).second) continue;
-      const int hq = g_.CountryIndex(g_.companies()[company].hq_country);
+      const int hq = g_.CountryIndex(CompanyHq(company));
       if (hq < 0) continue;
       auto agg = by_country.find(static_cast<uint32_t>(hq));
       if (agg != by_country.end()) {
@@ -469,7 +798,8 @@ class Analysis {
     std::vector<std::pair<uint32_t, const Agg*>> order;
     for (const auto& [c, agg] : by_country) {
       // A tag needs a mention of the country itself as evidence.
-      if (agg.score >= kCountryThreshold && !agg.mentions.empty()) {
+      if (agg.score >= kCountryThreshold &&
+          (!agg.mentions.empty() || agg.dateline)) {
         order.emplace_back(c, &agg);
       }
     }
@@ -483,23 +813,73 @@ class Analysis {
       tag->set_code(g_.countries()[c].code);
       tag->set_name(g_.countries()[c].name);
       tag->set_score(std::min(1.0, agg->score / 5.0));
+      if (region_country == c) {
+        const Field& body = fields_[1];
+        Mention span{1, dateline_->begin, dateline_->place_end, 0};
+        AddEvidence(
+            span,
+            absl::StrCat("dateline:", AV(TokText(body, dateline_->begin,
+                                                 dateline_->place_end))),
+            tag->add_evidence());
+      }
       for (const Mention* m : agg->mentions) {
         if (tag->evidence_size() >= kMaxEvidence) break;
         const Pattern& pat = g_.patterns()[m->pattern];
         AddEvidence(*m,
-                    IsDateline(*m)
+                    InDateline(*m)
                         ? absl::StrCat("dateline:", pat.text)
                         : absl::StrCat(AV(PlaceRule(pat.place_kind)), pat.text),
                     tag->add_evidence());
       }
+    }
+    if (by_country.empty() && !NamesRegion()) EmitHqFallback(a);
+  }
+
+  // Whether the article names a region larger than a country ("EU",
+  // "Europe", "Asia"): then it is set somewhere, if not in one country.
+  bool NamesRegion() const {
+    static const absl::flat_hash_set<std::string_view> kRegions = {
+        "eu",     "europe",     "european", "asia",        "asian",
+        "africa", "african",    "eurozone", "scandinavia", "nordic",
+        "asean",  "latin",      "gulf",     "caribbean",   "balkans",
+        "arctic", "antarctica", "brussels", "global",      "worldwide"};
+    for (int f = 0; f < 2; ++f) {
+      for (const Token& tok : fields_[f].t->tokens) {
+        if (tok.kind == TokenKind::kWord &&
+            (tok.upper_initial || tok.key == "global" ||
+             tok.key == "worldwide") &&
+            kRegions.contains(tok.key)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  // No place decides: the story is most likely set where the company it is
+  // about is based ("XYZ Corp 4th qtr net", "Siemens lifts outlook").
+  void EmitHqFallback(newsfeed::v1::Article* a) {
+    const std::optional<uint32_t> main = MainCompany();
+    if (!main) return;
+    const int hq = g_.CountryIndex(CompanyHq(*main));
+    if (hq < 0) return;
+    newsfeed::v1::CountryTag* tag = a->add_countries();
+    tag->set_code(g_.countries()[hq].code);
+    tag->set_name(g_.countries()[hq].name);
+    tag->set_score(kHqFallbackScore);
+    for (const Mention& m : companies_) {
+      if (!m.accepted || CompanyKey(m) != *main) continue;
+      AddEvidence(m, absl::StrCat("hq-fallback:", AV(CompanyName(*main))),
+                  tag->add_evidence());
+      break;
     }
   }
 
   // A phrase inside a longer phrase of a topic that suppresses its own
   // ("jobs" in "cut 200 jobs", a layoffs phrase) belongs to that topic.
   // `longer` holds the multi-word matches of suppressing topics.
-  bool InsideSuppressingPhrase(const Mention& m,
-                               const std::vector<const Mention*>& longer) const {
+  bool InsideSuppressingPhrase(
+      const Mention& m, const std::vector<const Mention*>& longer) const {
     const auto& by = g_.topics()[g_.patterns()[m.pattern].target].suppressed_by;
     if (by.empty()) return false;
     for (const Mention* o : longer) {
@@ -511,10 +891,54 @@ class Analysis {
     return false;
   }
 
+  // Wire-style results: several lines of "<measure> <figure> vs <figure>"
+  // ("Shr 32 cts vs 21 cts", "Net 1,234,000 vs 987,000", "Revs 12.3 mln vs
+  // 10.1 mln"). Returns the first such line's tokens, or nullopt.
+  std::optional<std::pair<uint32_t, uint32_t>> ResultsTable() const {
+    static const absl::flat_hash_set<std::string_view> kMeasures = {
+        "shr",       "shrs",     "net",    "revs",     "revenues",
+        "revenue",   "sales",    "oper",   "qtr",      "avg",
+        "loss",      "profit",   "income", "turnover", "div",
+        "qtly",      "nine",     "six",    "year",     "mths",
+        "eps",       "ebitda",   "pretax", "pre-tax",  "gross",
+        "operating", "dividend", "shares", "assets",   "deposits",
+        "loans",     "earnings", "per",    "1st",      "2nd",
+        "3rd",       "4th",      "first",  "second",   "third",
+        "fourth",    "primary",  "fully",  "diluted",  "extraordinary",
+        "tax",       "interest", "note"};
+    const auto& toks = fields_[1].t->tokens;
+    int lines = 0;
+    std::optional<std::pair<uint32_t, uint32_t>> first;
+    size_t i = 0;
+    while (i < toks.size()) {
+      const uint32_t sentence = toks[i].sentence;
+      const size_t begin = i;
+      bool measure =
+          toks[i].kind == TokenKind::kWord && kMeasures.contains(toks[i].key);
+      bool versus = false, figure = false;
+      for (; i < toks.size() && toks[i].sentence == sentence; ++i) {
+        if (toks[i].key == "vs" || toks[i].key == "versus") versus = true;
+        if (toks[i].kind == TokenKind::kNumber) figure = true;
+      }
+      if (measure && versus && figure && i - begin <= 30) {
+        if (!first)
+          first = {static_cast<uint32_t>(begin), static_cast<uint32_t>(i)};
+        ++lines;
+      }
+    }
+    if (lines >= 2) return first;
+    return std::nullopt;
+  }
+
   void EmitTopics(newsfeed::v1::Article* a) {
     struct Agg {
       double score = 0;
       std::vector<const Mention*> mentions;
+      // Distinct phrases, and whether one stands in the title or lead: a
+      // topic named once in passing deep in the body is not the subject.
+      int distinct = 0;
+      bool prominent = false;
+      std::optional<Mention> genre;  // a results table (earnings)
     };
     const auto& topics = g_.topics();
     std::vector<Agg> by_topic(topics.size());
@@ -531,8 +955,7 @@ class Analysis {
     }
     std::vector<const Mention*> longer;
     for (const Mention& m : rules_) {
-      if (m.end - m.begin >= 2 &&
-          suppresses[g_.patterns()[m.pattern].target]) {
+      if (m.end - m.begin >= 2 && suppresses[g_.patterns()[m.pattern].target]) {
         longer.push_back(&m);
       }
     }
@@ -547,26 +970,43 @@ class Analysis {
       Agg& agg = by_topic[pat.target];
       agg.score += pat.weight * (m.field == 0 ? kTitleFactor : 1.0);
       agg.mentions.push_back(&m);
+      if (pat.weight > 0) {
+        if (repeats[m.pattern] == 1) ++agg.distinct;
+        agg.prominent = agg.prominent || m.field == 0 || m.begin < lead_end_;
+      }
+    }
+    for (size_t t = 0; t < topics.size() && earnings_topic_ < 0; ++t) {
+      if (topics[t].id == "earnings") earnings_topic_ = static_cast<int>(t);
+    }
+    if (earnings_topic_ >= 0) {
+      if (auto table = ResultsTable()) {
+        Agg& agg = by_topic[earnings_topic_];
+        agg.score += kResultsTableWeight;
+        agg.distinct += 2;
+        agg.prominent = true;
+        agg.genre = Mention{1, table->first, table->second, 0};
+      }
     }
     for (const Mention& m : rules_) repeats[m.pattern] = 0;
     // A long article says many things in passing (kTopicWords).
-    const double scale = std::clamp(
-        std::sqrt(static_cast<double>(body_words_) / kTopicWords), 1.0,
-        kMaxTopicScale);
+    const double scale =
+        std::clamp(std::sqrt(static_cast<double>(body_words_) / kTopicWords),
+                   1.0, kMaxTopicScale);
     auto passes = [&](uint32_t t) {
-      return !by_topic[t].mentions.empty() &&
-             by_topic[t].score >= topics[t].threshold * scale;
+      const Agg& agg = by_topic[t];
+      return (!agg.mentions.empty() || agg.genre) &&
+             agg.score >= topics[t].threshold * scale &&
+             (agg.prominent || agg.distinct >= kMinDistinctPhrases);
     };
     std::vector<std::pair<uint32_t, const Agg*>> order;
     for (uint32_t t = 0; t < by_topic.size(); ++t) {
       const Agg& agg = by_topic[t];
       const internal::Topic& topic = topics[t];
-      if (agg.mentions.empty() || agg.score < topic.threshold * scale) continue;
+      if (!passes(t)) continue;
       bool suppressed = false;
       for (uint32_t by : topic.suppressed_by) {
-        suppressed =
-            suppressed ||
-            (passes(by) && agg.score < 2 * topic.threshold * scale);
+        suppressed = suppressed ||
+                     (passes(by) && agg.score < 2 * topic.threshold * scale);
       }
       if (!suppressed) order.emplace_back(t, &agg);
     }
@@ -580,8 +1020,10 @@ class Analysis {
       newsfeed::v1::TopicTag* tag = a->add_topics();
       tag->set_id(topic.id);
       tag->set_name(topic.name);
-      tag->set_score(
-          std::min(1.0, agg->score / (2 * topic.threshold * scale)));
+      tag->set_score(std::min(1.0, agg->score / (2 * topic.threshold * scale)));
+      if (agg->genre) {
+        AddEvidence(*agg->genre, "genre:results-table", tag->add_evidence());
+      }
       for (const Mention* m : agg->mentions) {
         if (tag->evidence_size() >= kMaxEvidence) break;
         AddEvidence(*m, absl::StrCat("phrase:", g_.patterns()[m->pattern].text),
@@ -820,10 +1262,10 @@ class Analysis {
     for (const Mention& m : companies_) {
       if (!m.accepted || m.field != f || m.begin >= amt.begin) continue;
       if (toks[m.begin].sentence != sentence) continue;
-      before.insert(g_.patterns()[m.pattern].target);
+      before.insert(CompanyKey(m));
     }
     if (before.size() != 1) return "";
-    return g_.companies()[*before.begin()].id;
+    return std::string(CompanyId(*before.begin()));
   }
 
   void EmitAmounts(newsfeed::v1::Article* a) const {
@@ -871,6 +1313,16 @@ class Analysis {
   std::vector<Mention>& places_ = scratch_.places;
   std::vector<Mention>& rules_ = scratch_.rules;
   absl::flat_hash_set<uint32_t> inner_places_;
+  std::vector<UnlistedCompany> unlisted_;
+  struct UnlistedRule_ {
+    int field;
+    uint32_t begin;
+    std::string rule;
+  };
+  std::vector<UnlistedRule_> unlisted_rules_;
+  std::optional<internal::Dateline> dateline_;
+  uint32_t lead_end_ = 0;  // body tokens before this are the lead
+  int earnings_topic_ = -1;
   std::vector<uint64_t>& hashes_ = scratch_.hashes;  // KeyHash per token
   size_t body_words_ = 0;
 };

@@ -1,0 +1,581 @@
+#include "ingest-service/tagger/company_finder.h"
+
+#include <algorithm>
+#include <array>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/string_view.h"
+
+namespace newsfeed::ingest::internal {
+namespace {
+
+absl::string_view AV(std::string_view s) {
+  return absl::string_view(s.data(), s.size());
+}
+
+enum class FormCase : uint8_t {
+  kCapitalized,  // "Inc", "Corp", "Ltd" (also "INC")
+  kAnyCase,      // "plc", "PLC", "Plc"
+  kUpper,        // "AG", "SA", "S.A.", "NV": ordinary words in lower case
+};
+
+struct LegalForm {
+  FormCase letter_case;
+  std::string_view hq;  // implied headquarters country, or empty
+};
+
+// Legal forms, keyed by their letters lowered without dots ("S.A." -> "sa").
+const LegalForm* FindForm(std::string_view compact) {
+  static const absl::flat_hash_map<absl::string_view, LegalForm> kForms = {
+      {"inc", {FormCase::kCapitalized, "US"}},
+      {"incorporated", {FormCase::kCapitalized, "US"}},
+      {"corp", {FormCase::kCapitalized, "US"}},
+      {"corporation", {FormCase::kCapitalized, "US"}},
+      {"co", {FormCase::kCapitalized, "US"}},
+      {"llc", {FormCase::kAnyCase, "US"}},
+      {"llp", {FormCase::kUpper, ""}},
+      {"lp", {FormCase::kUpper, ""}},
+      {"ltd", {FormCase::kCapitalized, ""}},
+      {"limited", {FormCase::kCapitalized, ""}},
+      {"plc", {FormCase::kAnyCase, "GB"}},
+      {"ag", {FormCase::kUpper, "DE"}},
+      {"gmbh", {FormCase::kAnyCase, "DE"}},
+      {"kgaa", {FormCase::kAnyCase, "DE"}},
+      {"se", {FormCase::kUpper, ""}},
+      {"sa", {FormCase::kUpper, ""}},
+      {"sab", {FormCase::kUpper, "MX"}},
+      {"sas", {FormCase::kUpper, "FR"}},
+      {"sarl", {FormCase::kUpper, ""}},
+      {"spa", {FormCase::kCapitalized, "IT"}},
+      {"srl", {FormCase::kUpper, ""}},
+      {"nv", {FormCase::kUpper, "NL"}},
+      {"bv", {FormCase::kUpper, "NL"}},
+      {"ab", {FormCase::kUpper, "SE"}},
+      {"asa", {FormCase::kUpper, "NO"}},
+      {"as", {FormCase::kUpper, ""}},
+      {"a/s", {FormCase::kUpper, "DK"}},
+      {"oyj", {FormCase::kCapitalized, "FI"}},
+      {"kk", {FormCase::kUpper, "JP"}},
+      {"bhd", {FormCase::kCapitalized, "MY"}},
+      {"berhad", {FormCase::kCapitalized, "MY"}},
+      {"tbk", {FormCase::kCapitalized, "ID"}},
+      {"pty", {FormCase::kCapitalized, "AU"}},
+      {"pte", {FormCase::kCapitalized, "SG"}},
+      {"ltda", {FormCase::kCapitalized, "BR"}},
+      {"nl", {FormCase::kUpper, ""}},
+      {"pvt", {FormCase::kCapitalized, "IN"}},
+  };
+  auto it = kForms.find(AV(compact));
+  return it == kForms.end() ? nullptr : &it->second;
+}
+
+// Whether a word of this first letter and length may be a legal form: a
+// bit test that spares the hash lookup for almost every capitalized word.
+bool MayBeForm(std::string_view key) {
+  static const auto kBits = [] {
+    std::array<uint16_t, 26> bits{};
+    for (std::string_view form :
+         {"inc",  "incorporated", "corp", "corporation", "co",  "llc",
+          "llp",  "lp",           "ltd",  "limited",     "plc", "ag",
+          "gmbh", "kgaa",         "se",   "sa",          "sab", "sas",
+          "sarl", "spa",          "srl",  "nv",          "bv",  "ab",
+          "asa",  "as",           "oyj",  "kk",          "bhd", "berhad",
+          "tbk",  "pty",          "pte",  "ltda",        "nl",  "pvt"}) {
+      bits[form[0] - 'a'] |= static_cast<uint16_t>(1u << form.size());
+    }
+    return bits;
+  }();
+  if (key.size() < 2 || key.size() > 12) return false;
+  const unsigned char c = static_cast<unsigned char>(key[0]);
+  if (c < 'a' || c > 'z') return false;
+  return (kBits[c - 'a'] >> key.size()) & 1;
+}
+
+// Exchanges named before a ticker: "(NYSE: ACME)", "(TSX-V: FOO)".
+bool IsExchange(std::string_view key) {
+  static const absl::flat_hash_set<absl::string_view> kExchanges = {
+      "nyse",     "nasdaq",   "amex",     "tsx",      "tsxv",    "asx",
+      "lse",      "aim",      "hkex",     "sehk",     "sgx",     "nse",
+      "bse",      "otc",      "otcqb",    "otcqx",    "otcmkts", "euronext",
+      "xetra",    "six",      "tse",      "jse",      "krx",     "kosdaq",
+      "kospi",    "bmv",      "bovespa",  "cse",      "neo",     "frankfurt",
+      "fse",      "ase",      "idx",      "set",      "pse",     "tase",
+      "egx",      "ngx",      "nzx",      "bist",     "moex",    "wse",
+      "nasdaqgs", "nasdaqgm", "nasdaqcm", "nysearca", "sse",     "szse"};
+  return kExchanges.contains(AV(key));
+}
+
+// Capitalized words that open a sentence or a phrase without being part of
+// the name after them: "Rival Acme Inc", "Shares in Acme plc".
+bool IsLeadingNonName(std::string_view key) {
+  static const absl::flat_hash_set<absl::string_view> kWords = {
+      "the",         "a",
+      "an",          "rival",
+      "rivals",      "shares",
+      "unit",        "units",
+      "subsidiary",  "parent",
+      "its",         "their",
+      "his",         "her",
+      "our",         "in",
+      "on",          "at",
+      "for",         "by",
+      "with",        "from",
+      "to",          "of",
+      "and",         "or",
+      "but",         "as",
+      "after",       "before",
+      "while",       "when",
+      "if",          "both",
+      "analysts",    "investors",
+      "officials",   "says",
+      "said",        "according",
+      "update",      "brief",
+      "exclusive",   "breaking",
+      "chipmaker",   "carmaker",
+      "automaker",   "retailer",
+      "lender",      "insurer",
+      "startup",     "start-up",
+      "firm",        "company",
+      "group",       "owner",
+      "buyer",       "seller",
+      "partner",     "partners",
+      "chairman",    "ceo",
+      "president",   "executive",
+      "director",    "spokesman",
+      "spokeswoman", "spokesperson",
+      "mr",          "ms",
+      "mrs",         "dr",
+      "under",       "about",
+      "into",        "also",
+      "now",         "then",
+      "that",        "this",
+      "these",       "those",
+      "which",       "who",
+      "where",       "how",
+      "why",         "what",
+      "today",       "yesterday",
+      "monday",      "tuesday",
+      "wednesday",   "thursday",
+      "friday",      "saturday",
+      "sunday",      "new-york-based"};
+  return kWords.contains(AV(key));
+}
+
+// Words that are no name on their own: "Holding Co", "The Company Ltd".
+bool IsGenericNameWord(std::string_view key) {
+  static const absl::flat_hash_set<absl::string_view> kWords = {
+      "holding",  "holdings",  "group",      "company",     "international",
+      "global",   "national",  "general",    "united",      "the",
+      "first",    "new",       "trust",      "industries",  "enterprises",
+      "partners", "capital",   "investment", "investments", "management",
+      "services", "resources", "of",         "&",           "and",
+      "-",        ".",         "'",          "s",           "corporate",
+      "limited",  "inc",       "corp",       "co",          "ltd"};
+  return kWords.contains(AV(key));
+}
+
+bool IsNameWord(const Token& tok, std::string_view text) {
+  if (tok.kind == TokenKind::kNumber) return true;  // "3M", "21st Century"
+  return tok.kind == TokenKind::kWord &&
+         (tok.upper_initial ||
+          static_cast<unsigned char>(text[tok.begin]) >= 0x80);
+}
+
+// Letters of the attached tokens from i on ("S.A." -> "sa", "A/S" -> "a/s",
+// "Inc." -> "inc"); sets *end to the token after them.
+std::string CompactAt(const TokenizedText& t, size_t i, size_t* end) {
+  std::string compact;
+  size_t k = i;
+  const auto& toks = t.tokens;
+  while (k < toks.size() && k < i + 8 && (k == i || !toks[k].space_before)) {
+    const Token& tok = toks[k];
+    if (tok.kind == TokenKind::kWord) {
+      compact.append(tok.key);
+    } else if (tok.key == "/") {
+      compact.push_back('/');
+    } else if (tok.key != ".") {
+      break;
+    }
+    ++k;
+  }
+  // "Inc.," leaves the comma; a trailing "/" is no part of a form.
+  while (k > i + 1 && toks[k - 1].key == "/") {
+    --k;
+    compact.pop_back();
+  }
+  *end = k;
+  return compact;
+}
+
+bool CaseFits(FormCase c, const Token& first, std::string_view raw) {
+  switch (c) {
+    case FormCase::kAnyCase:
+      return true;
+    case FormCase::kCapitalized:
+      return first.upper_initial;
+    case FormCase::kUpper:
+      for (char ch : raw) {
+        if (ch >= 'a' && ch <= 'z') return false;
+      }
+      return true;
+  }
+  return false;
+}
+
+// The legal form starting at token i, if any: sets *end past it (and past
+// a second form: "Co., Ltd.", "Pty Ltd", "Sdn Bhd", "S.A. de C.V.").
+const LegalForm* FormAt(const TokenizedText& t, std::string_view text, size_t i,
+                        size_t* end) {
+  const auto& toks = t.tokens;
+  const Token& first = toks[i];
+  if (first.kind != TokenKind::kWord || first.key.size() > 12) return nullptr;
+  // Most words are not forms: one lookup of the word alone says so, unless
+  // dots or a slash join it to more letters ("S.A.", "A/S").
+  const bool joined = i + 1 < toks.size() && !toks[i + 1].space_before &&
+                      (toks[i + 1].key == "." || toks[i + 1].key == "/");
+  if (!joined && (!MayBeForm(first.key) || FindForm(first.key) == nullptr)) {
+    return nullptr;
+  }
+  size_t k = 0;
+  const std::string compact = CompactAt(t, i, &k);
+  const LegalForm* form = FindForm(compact);
+  if (form == nullptr) return nullptr;
+  const std::string_view raw =
+      text.substr(first.begin, toks[k - 1].end - first.begin);
+  if (compact == "spa" && raw != "S.p.A." && raw != "SpA" && raw != "SPA" &&
+      raw != "S.p.A" && raw != "Spa") {
+    return nullptr;
+  }
+  if (!CaseFits(form->letter_case, first, raw)) return nullptr;
+  // A form is the end of a name: not "Co-founder", "AG's office" is fine.
+  if (k < toks.size() && toks[k].key == "-" && !toks[k].space_before) {
+    return nullptr;
+  }
+  *end = k;
+  for (int more = 0; more < 2; ++more) {
+    size_t j = *end;
+    if (j < toks.size() && toks[j].key == ",") ++j;
+    if (j < toks.size() && toks[j].key == "de") ++j;  // "S.A. de C.V."
+    if (j >= toks.size()) break;
+    size_t k2 = 0;
+    const std::string next = CompactAt(t, j, &k2);
+    const LegalForm* f2 = FindForm(next);
+    if (next == "cv" || (f2 != nullptr && toks[j].upper_initial)) {
+      *end = k2;
+    } else {
+      break;
+    }
+  }
+  return form;
+}
+
+// Walks left from token `end` (exclusive) over the words of a name; returns
+// its first token, or `end` when there is none.
+size_t NameStart(const TokenizedText& t, std::string_view text, size_t end) {
+  const auto& toks = t.tokens;
+  size_t k = end;
+  size_t words = 0;
+  while (k > 0 && words < 6) {
+    const Token& tok = toks[k - 1];
+    if (IsNameWord(tok, text) && !IsLeadingNonName(tok.key)) {
+      --k;
+      ++words;
+      continue;
+    }
+    if (words > 0 && k >= 2 && IsNameWord(toks[k - 2], text)) {
+      // "Johnson & Johnson", "Mercedes-Benz", "J.P. Morgan", "Moody's",
+      // "Bank of Tokyo".
+      const bool attached = !tok.space_before && !toks[k].space_before;
+      if (tok.key == "&" || (attached && (tok.key == "-" || tok.key == "'")) ||
+          (tok.key == "." && !tok.space_before &&
+           toks[k - 2].key.size() == 1) ||
+          (tok.key == "of" &&
+           (toks[k - 2].key == "bank" || toks[k - 2].key == "trust"))) {
+        --k;
+        continue;
+      }
+    }
+    break;
+  }
+  // A possessive inside ("Japan's Acme Corp") ends the owner, not the name.
+  for (size_t j = end; j > k + 1; --j) {
+    if (toks[j - 1].key == "s" && toks[j - 2].key == "'") {
+      k = j;
+      break;
+    }
+  }
+  // A name never starts with a joiner.
+  while (k < end &&
+         (toks[k].kind == TokenKind::kPunct || toks[k].key == "of")) {
+    ++k;
+  }
+  return k;
+}
+
+// Last words that make a capitalized name a company's when it reports or
+// trades: "Acme Technologies said", "Borealis Pharmaceuticals reported".
+bool IsCompanyHeadWord(std::string_view key) {
+  static const absl::flat_hash_set<absl::string_view> kWords = {
+      "technologies",    "technology",     "tech",        "pharmaceuticals",
+      "pharma",          "therapeutics",   "biosciences", "biotech",
+      "biotherapeutics", "systems",        "software",    "networks",
+      "communications",  "telecom",        "telecoms",    "motors",
+      "automotive",      "airlines",       "airways",     "bancorp",
+      "bancshares",      "financial",      "resources",   "mining",
+      "minerals",        "petroleum",      "steel",       "chemicals",
+      "foods",           "beverages",      "brands",      "labs",
+      "laboratories",    "industries",     "holdings",    "ventures",
+      "logistics",       "shipping",       "properties",  "realty",
+      "semiconductor",   "semiconductors", "electronics", "robotics",
+      "media",           "entertainment",  "studios",     "games",
+      "aerospace",       "aviation",       "instruments", "devices",
+      "diagnostics",     "genomics",       "materials",   "energies",
+      "utilities",       "railways",       "exploration", "drilling",
+      "payments",        "securities",     "insurance",   "motor",
+      "apparel",         "retail",         "stores",      "dynamics",
+      "microsystems",    "interactive",    "solar",       "batteries"};
+  return kWords.contains(AV(key));
+}
+
+// Words that describe a market, not a company: "European shares rose",
+// "shares of tech companies".
+bool IsMarketWord(std::string_view key) {
+  static const absl::flat_hash_set<absl::string_view> kWords = {
+      "european", "asian",    "tech",     "technology", "bank",
+      "banking",  "energy",   "oil",      "mining",     "gold",
+      "airline",  "chip",     "property", "insurance",  "financial",
+      "growth",   "value",    "class",    "common",     "preferred",
+      "ordinary", "index",    "the",      "its",        "their",
+      "company",  "u",        "us",       "world",      "global",
+      "emerging", "frontier", "small",    "large",      "blue",
+      "retail",   "utility",  "a",        "b",          "c",
+      "new",      "treasury"};
+  return kWords.contains(AV(key));
+}
+
+// Walks right from token `begin` over the words of a name; returns the end.
+size_t NameEnd(const TokenizedText& t, std::string_view text, size_t begin) {
+  const auto& toks = t.tokens;
+  size_t k = begin;
+  size_t words = 0;
+  while (k < toks.size() && words < 5) {
+    const Token& tok = toks[k];
+    if (IsNameWord(tok, text) && tok.kind == TokenKind::kWord &&
+        !IsLeadingNonName(tok.key)) {
+      ++k;
+      ++words;
+      continue;
+    }
+    if (words > 0 && k + 1 < toks.size() && IsNameWord(toks[k + 1], text) &&
+        (tok.key == "&" ||
+         (!tok.space_before && !toks[k + 1].space_before && tok.key == "-"))) {
+      ++k;
+      continue;
+    }
+    break;
+  }
+  return k;
+}
+
+// A name shown to be a company's by what it does in the sentence: "shares
+// of Acme", "Acme shares fell", "Acme Technologies said". Sets [*begin,
+// *end) to the name.
+bool ContextAt(const TokenizedText& t, std::string_view text, size_t i,
+               size_t* begin, size_t* end, std::string_view* rule) {
+  const auto& toks = t.tokens;
+  const std::string_view key = toks[i].key;
+  auto not_sentence_start = [&](size_t b) {
+    return b > 0 && toks[b - 1].sentence == toks[b].sentence;
+  };
+  if (key == "shares" || key == "stock") {
+    if (i + 2 < toks.size() && (toks[i + 1].key == "of" ||
+                                (key == "shares" && toks[i + 1].key == "in"))) {
+      *begin = i + 2;
+      *end = NameEnd(t, text, *begin);
+      *rule = key == "shares" ? "context:shares of" : "context:stock of";
+      return *end > *begin &&
+             !(*end - *begin == 1 && IsMarketWord(toks[*begin].key));
+    }
+    static const absl::flat_hash_set<absl::string_view> kMoves = {
+        "rose",    "fell",    "jumped", "slid",   "dropped", "gained",
+        "climbed", "tumbled", "surged", "sank",   "soared",  "plunged",
+        "slumped", "rallied", "closed", "traded", "were",    "have",
+        "edged",   "dipped",  "lost",   "added"};
+    if (i + 1 < toks.size() && kMoves.contains(AV(toks[i + 1].key))) {
+      *end = i;
+      *begin = NameStart(t, text, i);
+      *rule = "context:shares";
+      if (*begin >= *end || !not_sentence_start(*begin)) return false;
+      for (size_t k = *begin; k < *end; ++k) {
+        if (IsMarketWord(toks[k].key)) return false;
+      }
+      return true;
+    }
+    return false;
+  }
+  // "said", "says", "reported", "announced", "posted".
+  *end = i;
+  *begin = NameStart(t, text, i);
+  *rule = "context:reporting";
+  return *end >= *begin + 2 && IsCompanyHeadWord(toks[*end - 1].key);
+}
+
+bool HasDistinctiveWord(const TokenizedText& t, size_t begin, size_t end) {
+  for (size_t k = begin; k < end; ++k) {
+    const Token& tok = t.tokens[k];
+    if (tok.kind == TokenKind::kPunct) continue;
+    if (!IsGenericNameWord(tok.key)) return true;
+  }
+  return false;
+}
+
+bool AllCapsField(const TokenizedText& t) {
+  size_t words = 0, upper = 0;
+  for (const Token& tok : t.tokens) {
+    if (tok.kind != TokenKind::kWord) continue;
+    ++words;
+    if (tok.all_upper) ++upper;
+  }
+  return words >= 3 && upper * 10 >= words * 8;
+}
+
+}  // namespace
+
+void FindUnlistedCompanies(const TokenizedText& t, std::string_view text,
+                           std::vector<FoundCompany>* out) {
+  const auto& toks = t.tokens;
+  if (toks.empty() || AllCapsField(t)) return;
+  uint32_t covered = 0;
+  for (size_t i = 1; i < toks.size(); ++i) {
+    const Token& tok = toks[i];
+    FoundCompany found;
+    if (tok.kind == TokenKind::kWord && !tok.upper_initial &&
+        (tok.key == "shares" || tok.key == "stock" || tok.key == "said" ||
+         tok.key == "says" || tok.key == "reported" || tok.key == "announced" ||
+         tok.key == "posted")) {
+      size_t begin = 0, end = 0;
+      std::string_view rule;
+      if (!ContextAt(t, text, i, &begin, &end, &rule) || begin < covered) {
+        continue;
+      }
+      // A legal form right after the name was (or will be) found by it.
+      size_t form_end = 0;
+      if (end < toks.size() && FormAt(t, text, end, &form_end) != nullptr) {
+        continue;
+      }
+      found.begin = static_cast<uint32_t>(begin);
+      found.name_end = found.end = static_cast<uint32_t>(end);
+      found.rule = std::string(rule);
+    } else if (tok.kind == TokenKind::kWord) {
+      if (!tok.upper_initial && tok.key != "plc" && tok.key != "llc" &&
+          tok.key != "gmbh") {
+        continue;
+      }
+      size_t form_end = 0;
+      const LegalForm* form = FormAt(t, text, i, &form_end);
+      if (form == nullptr) continue;
+      size_t name_end = i;
+      if (toks[i - 1].key == "," && i >= 2) --name_end;  // "Acme, Inc."
+      const size_t begin = NameStart(t, text, name_end);
+      if (begin >= name_end || begin < covered) continue;
+      found.begin = static_cast<uint32_t>(begin);
+      found.name_end = static_cast<uint32_t>(name_end);
+      found.end = static_cast<uint32_t>(form_end);
+      found.rule = "legal-form:";
+      found.rule.append(
+          text.substr(tok.begin, toks[form_end - 1].end - tok.begin));
+      found.hq_hint = form->hq;
+    } else if (tok.key == "(" || tok.key == "<") {
+      // "Acme (NYSE: ACME)", "Acme Corp (Nasdaq:FOO)", "Acme <ACME>".
+      size_t close = i + 1;
+      while (close < toks.size() && close < i + 8 && toks[close].key != ")" &&
+             toks[close].key != ">") {
+        ++close;
+      }
+      if (close >= toks.size() || close == i + 1) continue;
+      bool ticker = false;
+      if (tok.key == "<") {
+        ticker =
+            toks[close].key == ">" && close <= i + 4 && toks[i + 1].all_upper;
+      } else if (toks[close].key == ")") {
+        ticker = IsExchange(toks[i + 1].key);
+        bool colon = false;
+        for (size_t k = i + 2; k < close; ++k)
+          colon = colon || toks[k].key == ":";
+        ticker = ticker && colon;
+      }
+      if (!ticker) continue;
+      size_t name_end = i;
+      std::string_view hq;
+      // A legal form already before the ticker was found above; only the
+      // name itself is new here.
+      if (name_end >= 1) {
+        size_t j = name_end - 1;
+        while (j > 0 && !toks[j].space_before) --j;  // start of "Inc."
+        size_t form_end = 0;
+        if (const LegalForm* f = FormAt(t, text, j, &form_end);
+            f != nullptr && form_end == name_end) {
+          continue;  // "Acme Inc (NYSE: ACME)": the form found it
+        }
+      }
+      const size_t begin = NameStart(t, text, name_end);
+      if (begin >= name_end || begin < covered) continue;
+      found.begin = static_cast<uint32_t>(begin);
+      found.name_end = static_cast<uint32_t>(name_end);
+      found.end = static_cast<uint32_t>(close + 1);
+      found.rule = tok.key == "<" ? "ticker:<>" : "ticker:";
+      if (tok.key == "(") {
+        found.rule.append(text.substr(toks[i + 1].begin,
+                                      toks[i + 1].end - toks[i + 1].begin));
+      }
+      found.hq_hint = hq;
+    } else {
+      continue;
+    }
+    if (!HasDistinctiveWord(t, found.begin, found.name_end)) continue;
+    covered = found.end;
+    out->push_back(std::move(found));
+  }
+}
+
+std::string UnlistedCompanyId(const TokenizedText& t, uint32_t begin,
+                              uint32_t end) {
+  std::string id = "name:";
+  bool dash = false;
+  for (uint32_t k = begin; k < end; ++k) {
+    const Token& tok = t.tokens[k];
+    if (tok.kind == TokenKind::kPunct || tok.kind == TokenKind::kSymbol) {
+      dash = true;
+      continue;
+    }
+    if (dash || k > begin) {
+      if (id.back() != '-' && id.size() > 5) id.push_back('-');
+    }
+    dash = false;
+    id.append(tok.key);
+  }
+  return id;
+}
+
+std::string UnlistedCompanyName(const TokenizedText& t, std::string_view text,
+                                uint32_t begin, uint32_t end) {
+  const auto& toks = t.tokens;
+  std::string name(
+      text.substr(toks[begin].begin, toks[end - 1].end - toks[begin].begin));
+  bool lower = false;
+  for (char c : name) lower = lower || (c >= 'a' && c <= 'z');
+  // An acronym stays one ("XYZ Corp" is "XYZ"); a name in capitals
+  // ("CHAMPION PRODUCTS INC") reads better in title case.
+  if (lower || end - begin == 1) return name;
+  bool start = true;
+  for (char& c : name) {
+    const bool letter = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+    if (letter && !start && c >= 'A' && c <= 'Z')
+      c = static_cast<char>(c - 'A' + 'a');
+    start = !letter && c != '\'';
+  }
+  return name;
+}
+
+}  // namespace newsfeed::ingest::internal

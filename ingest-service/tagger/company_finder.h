@@ -1,0 +1,54 @@
+// Finds companies that the gazetteer does not list, from evidence in the
+// text itself: a legal form ("Acme Holdings Inc", "Foo Bar plc", "Baz AG",
+// "Qux S.A.", "Kabu K.K.", "Maju Berhad") or an exchange ticker after the
+// name ("Acme (NYSE: ACME)", "Acme Corp <ACME>"). Internal to the tagger.
+// Stateless functions: safe from any thread.
+//
+// Precision over recall: a capitalized name without such evidence is never
+// a company here (people, agencies, teams and newspapers are named the same
+// way), and a field written all in capitals is not searched for new names,
+// since it shows no word boundaries between a name and a headline.
+#ifndef INGEST_SERVICE_TAGGER_COMPANY_FINDER_H_
+#define INGEST_SERVICE_TAGGER_COMPANY_FINDER_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ingest-service/tagger/tokenizer.h"
+
+namespace newsfeed::ingest::internal {
+
+struct FoundCompany {
+  uint32_t begin = 0;  // tokens of the name and its legal form or ticker
+  uint32_t end = 0;
+  uint32_t name_end = 0;  // [begin, name_end): the name without legal form
+  // What showed it to be a company: "legal-form:Inc", "ticker:NYSE".
+  std::string rule;
+  // ISO code that the legal form implies for the headquarters ("plc" GB,
+  // "AG" DE, "K.K." JP, "Inc" US), or empty when it is used in many
+  // countries ("Ltd", "S.A.").
+  std::string_view hq_hint;
+};
+
+// Appends the companies found in `t` (the tokens of `text`) to `out`, in
+// text order, without overlaps.
+void FindUnlistedCompanies(const TokenizedText& t, std::string_view text,
+                           std::vector<FoundCompany>* out);
+
+// The stable id of an unlisted company: "name:" and its name's words,
+// lowercased and joined by '-' ("Acme Holdings" -> "name:acme-holdings"),
+// so that "Acme Inc", "Acme Inc." and "ACME INC" are one company.
+std::string UnlistedCompanyId(const TokenizedText& t, uint32_t begin,
+                              uint32_t end);
+
+// The display name of tokens [begin, end) of `text`: the text as written,
+// or in title case when written all in capitals ("ACME HOLDINGS" ->
+// "Acme Holdings").
+std::string UnlistedCompanyName(const TokenizedText& t, std::string_view text,
+                                uint32_t begin, uint32_t end);
+
+}  // namespace newsfeed::ingest::internal
+
+#endif  // INGEST_SERVICE_TAGGER_COMPANY_FINDER_H_

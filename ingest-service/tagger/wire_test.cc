@@ -1,0 +1,292 @@
+// Tests for the classes of error that issue 20 found on real wire copy:
+// passing country mentions, datelines, the headquarters fallback, wire
+// earnings briefs, one-word topics, and companies the gazetteer does not
+// list. The inputs are our own; each test names the class it covers.
+#include <set>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "ingest-service/tagger/company_finder.h"
+#include "ingest-service/tagger/dateline.h"
+#include "ingest-service/tagger/tagger.h"
+#include "ingest-service/tagger/tokenizer.h"
+
+namespace newsfeed::ingest {
+namespace {
+
+using ::testing::Contains;
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using ::testing::Not;
+using ::testing::UnorderedElementsAre;
+
+const Tagger& TheTagger() {
+  static const Tagger* tagger = [] {
+    auto t = Tagger::Create({});
+    EXPECT_TRUE(t.ok()) << t.status();
+    return t->release();
+  }();
+  return *tagger;
+}
+
+v1::Article Tag(std::string title, std::string body) {
+  v1::Article a;
+  a.set_title(std::move(title));
+  a.set_content_text(std::move(body));
+  TheTagger().Tag(&a);
+  return a;
+}
+
+std::set<std::string> Countries(const v1::Article& a) {
+  std::set<std::string> out;
+  for (const auto& c : a.countries()) out.insert(c.code());
+  return out;
+}
+std::set<std::string> Topics(const v1::Article& a) {
+  std::set<std::string> out;
+  for (const auto& t : a.topics()) out.insert(t.id());
+  return out;
+}
+std::set<std::string> CompanyIds(const v1::Article& a) {
+  std::set<std::string> out;
+  for (const auto& c : a.companies()) out.insert(c.id());
+  return out;
+}
+std::set<std::string> CompanyNames(const v1::Article& a) {
+  std::set<std::string> out;
+  for (const auto& c : a.companies()) out.insert(c.name());
+  return out;
+}
+std::string CountryRule(const v1::Article& a, const std::string& code) {
+  for (const auto& c : a.countries()) {
+    if (c.code() == code && c.evidence_size() > 0) return c.evidence(0).rule();
+  }
+  return "";
+}
+
+// ---- Datelines (class 2) ----
+
+std::string DatelinePlace(const std::string& text) {
+  internal::TokenizedText t;
+  internal::Tokenize(text, &t);
+  auto d = internal::FindDateline(t, text);
+  if (!d) return "<none>";
+  std::string place =
+      text.substr(t.tokens[d->begin].begin,
+                  t.tokens[d->place_end - 1].end - t.tokens[d->begin].begin);
+  if (!d->region_country.empty()) place += "|" + std::string(d->region_country);
+  return place;
+}
+
+TEST(Dateline, RecognizesWireAndPressReleaseForms) {
+  EXPECT_EQ(DatelinePlace("PARIS, March 3 (Reuters) - The government said"),
+            "PARIS");
+  EXPECT_EQ(DatelinePlace("TOKYO — Shares rose on Monday."), "TOKYO");
+  EXPECT_EQ(DatelinePlace("NEW YORK (AP) -- Stocks fell."), "NEW YORK");
+  EXPECT_EQ(DatelinePlace("Frankfurt/Main, 3 March 2026 /PRNewswire/ -- "
+                          "Acme GmbH today announced"),
+            "Frankfurt/Main");
+  EXPECT_EQ(DatelinePlace("ROCHESTER, N.Y., Feb 26 - Champion said"),
+            "ROCHESTER, N.Y.|US");
+  EXPECT_EQ(DatelinePlace("SAN JOSE, Calif.--(BUSINESS WIRE)--Acme Inc "
+                          "today reported"),
+            "SAN JOSE, Calif.|US");
+  EXPECT_EQ(DatelinePlace("TORONTO, Oct. 31, 2019 /PRNewswire/ -- Maple "
+                          "Corp reported"),
+            "TORONTO");
+}
+
+TEST(Dateline, OrdinaryOpeningsAreNotDatelines) {
+  EXPECT_EQ(DatelinePlace("Apple, the iPhone maker, said on Monday"), "<none>");
+  EXPECT_EQ(DatelinePlace("Microsoft said it would invest"), "<none>");
+  EXPECT_EQ(DatelinePlace("Shares of Acme rose 5% - a record."), "<none>");
+  EXPECT_EQ(DatelinePlace(""), "<none>");
+}
+
+TEST(Dateline, DecidesTheCountryWithItsRule) {
+  v1::Article a = Tag("Grain exports rise",
+                      "ROCHESTER, N.Y., Feb 26 - Exports of wheat rose "
+                      "sharply, a trade group said, citing buyers in Japan "
+                      "and China and Egypt and Brazil.");
+  EXPECT_THAT(Countries(a), Contains("US"));
+  EXPECT_EQ(CountryRule(a, "US"), "dateline:ROCHESTER, N.Y.");
+  v1::Article b = Tag("Bourse closes higher",
+                      "PARIS, March 3 (Reuters) - French shares closed "
+                      "higher on Tuesday.");
+  EXPECT_THAT(Countries(b), ElementsAre("FR"));
+  EXPECT_EQ(CountryRule(b, "FR"), "dateline:Paris");
+}
+
+// ---- Passing mentions (class 1) ----
+
+TEST(PassingMentions, CurrencyComparisonListAndAddressAreNotTheStory) {
+  v1::Article a =
+      Tag("Steelmaker lifts output",
+          "SEOUL, May 4 (Reuters) - Pohang Steel said output rose 4% in April. "
+          "The won weakened against the Japanese yen and the euro. Output grew "
+          "faster than in Germany. Rivals from India, Brazil, Mexico and "
+          "Turkey also expanded. The Luxembourg-based trader Acme Steel SA "
+          "bought part of it.");
+  EXPECT_THAT(Countries(a), ElementsAre("KR"));
+}
+
+TEST(PassingMentions, ACountryInTheLeadOrNamedTwiceIsTheStory) {
+  v1::Article a = Tag("Carmaker to build plant",
+                      "The company will build a battery plant in Hungary, "
+                      "its first in Europe. Construction starts next year.");
+  EXPECT_THAT(Countries(a), Contains("HU"));
+  v1::Article b =
+      Tag("Carmaker to build plant",
+          "The company will build a battery plant next year. Its executives "
+          "said construction would take two years. Output will reach 40 GWh. "
+          "The plant will be in Hungary, near Debrecen, and Hungary offered "
+          "subsidies.");
+  EXPECT_THAT(Countries(b), Contains("HU"));
+}
+
+// ---- Headquarters fallback (class 3) ----
+
+TEST(HqFallback, AStoryNamingNoPlaceIsSetAtTheMainCompanysHome) {
+  v1::Article a = Tag("Siemens lifts outlook",
+                      "Siemens raised its full-year profit forecast after "
+                      "orders for automation equipment recovered.");
+  EXPECT_THAT(Countries(a), ElementsAre("DE"));
+  EXPECT_EQ(CountryRule(a, "DE"), "hq-fallback:Siemens");
+  EXPECT_LT(a.countries(0).score(), 0.2);
+  // An unlisted company: its legal form says where it is registered.
+  v1::Article b = Tag("XYZ Corp 4th qtr net",
+                      "Shr 32 cts vs 21 cts\nNet 1,234,000 vs 987,000\n"
+                      "Revs 12.3 mln vs 10.1 mln");
+  EXPECT_THAT(Countries(b), ElementsAre("US"));
+  EXPECT_EQ(CountryRule(b, "US"), "hq-fallback:XYZ");
+}
+
+TEST(HqFallback, ANamedPlaceWinsOverTheCompanysHome) {
+  v1::Article a = Tag("Microsoft to invest in French data centres",
+                      "Microsoft will spend €4 billion on data centres in "
+                      "France, the company said.");
+  EXPECT_THAT(Countries(a), ElementsAre("FR"));
+  v1::Article b = Tag("Apple fined by EU",
+                      "The European Commission fined Apple €500 million.");
+  EXPECT_THAT(Countries(b), IsEmpty());
+}
+
+// ---- Wire earnings briefs (class 4) ----
+
+TEST(EarningsBriefs, ResultsTablesAndWireAbbreviationsAreEarnings) {
+  v1::Article table = Tag("Maple Leaf Widgets Inc 4th qtr net",
+                          "Shr 32 cts vs 21 cts\nNet 1,234,000 vs 987,000\n"
+                          "Revs 12.3 mln vs 10.1 mln\n");
+  EXPECT_THAT(Topics(table), ElementsAre("earnings"));
+  bool genre = false;
+  for (const auto& t : table.topics()) {
+    for (const auto& ev : t.evidence()) {
+      genre = genre || ev.rule() == "genre:results-table";
+    }
+  }
+  EXPECT_TRUE(genre);
+  EXPECT_THAT(Topics(Tag("Acme Corp sets qtly div",
+                         "Qtly div 12 cts vs 12 cts prior, pay April 1.")),
+              Contains("earnings"));
+  EXPECT_THAT(Topics(Tag("Acme sees FY EPS above consensus", "")),
+              Contains("earnings"));
+  EXPECT_THAT(Topics(Tag("Acme Foods 1st half profit up 12 pct", "")),
+              Contains("earnings"));
+}
+
+// ---- One-word topics (class 5) ----
+
+TEST(OneWordTopics, OtherSensesDoNotMakeATopic) {
+  EXPECT_THAT(Topics(Tag("Coach praises team",
+                         "The coach said the players did a job well done "
+                         "and had acquired a taste for winning.")),
+              IsEmpty());
+  EXPECT_THAT(Topics(Tag("Retailer opens flagship store",
+                         "The retailer opened its largest store on Fifth "
+                         "Avenue. Shoppers queued for hours. The store "
+                         "sells clothing and shoes and has a cafe. The "
+                         "chain, which has 300 stores, plans more openings. "
+                         "It said demand was strong despite higher fuel "
+                         "costs for its delivery vans.")),
+              Not(Contains("energy")));
+  EXPECT_THAT(Topics(Tag("Startup hires new chief financial officer",
+                         "The startup hired a new chief financial officer "
+                         "from a rival.")),
+              Not(Contains("jobs")));
+}
+
+TEST(OneWordTopics, TheSubjectStillCounts) {
+  EXPECT_THAT(Topics(Tag("U.S. unemployment rate falls to 3.9%",
+                         "The jobless rate fell as employers added 250,000 "
+                         "jobs in March, the Labor Department said.")),
+              Contains("jobs"));
+  EXPECT_THAT(Topics(Tag("Acme agrees to buy Foo Bar plc for $2 billion",
+                         "Acme agreed to acquire the British maker of "
+                         "pumps in an all-cash deal.")),
+              Contains("mna"));
+  EXPECT_THAT(Topics(Tag("OPEC agrees to cut oil output",
+                         "OPEC and its allies agreed to cut crude output by "
+                         "1 million barrels per day.")),
+              Contains("energy"));
+}
+
+// ---- Unlisted companies (class 6) ----
+
+TEST(UnlistedCompanies, LegalFormsAndTickersNameCompanies) {
+  v1::Article a =
+      Tag("Acme Holdings Inc to buy stake in Foo Bar plc",
+          "Acme Holdings Inc. (NYSE: ACME) agreed to buy 20% of Foo Bar plc "
+          "from Baz AG and Qux S.A., while Nippon Widget K.K. and Maju Berhad "
+          "were advisers. Shares of Gamma Robotics (Nasdaq: GMRB) rose.");
+  EXPECT_THAT(CompanyIds(a),
+              UnorderedElementsAre("name:acme-holdings", "name:foo-bar",
+                                   "name:baz", "name:qux", "name:nippon-widget",
+                                   "name:maju", "name:gamma-robotics"));
+  EXPECT_THAT(CompanyNames(a), Contains("Acme Holdings"));
+}
+
+TEST(UnlistedCompanies, OneIdWhateverTheSpelling) {
+  for (const char* body :
+       {"Acme Inc said profit rose.", "Acme Inc. said profit rose.",
+        "Analysts expect ACME INC to report."}) {
+    EXPECT_THAT(CompanyIds(Tag("", body)), ElementsAre("name:acme")) << body;
+  }
+}
+
+TEST(UnlistedCompanies, AListedCompanyWins) {
+  v1::Article a = Tag("",
+                      "Siemens AG and Johnson & Johnson Services Inc "
+                      "signed the contract.");
+  EXPECT_THAT(CompanyNames(a),
+              UnorderedElementsAre("Siemens", "Johnson & Johnson"));
+}
+
+TEST(UnlistedCompanies, PeopleAgenciesTeamsAndPlacesAreNotCompanies) {
+  v1::Article a =
+      Tag("Regulator fines bank",
+          "New York AG Letitia James said the Securities and Exchange "
+          "Commission and the Bank of England agreed. Manchester United beat "
+          "Chelsea, the Financial Times reported. John Smith said the deal "
+          "was done.");
+  for (const auto& c : a.companies()) {
+    EXPECT_THAT(c.id(), Not(::testing::StartsWith("name:"))) << c.name();
+  }
+}
+
+TEST(UnlistedCompanies, AListedAliasInsideALongerNameIsNotThatCompany) {
+  v1::Article a = Tag("", "Big Apple Bagels Inc opened a new shop.");
+  EXPECT_THAT(CompanyNames(a), ElementsAre("Big Apple Bagels"));
+}
+
+TEST(UnlistedCompanies, HeadlineInCapitalsLinksToTheBodysName) {
+  v1::Article a = Tag("CHAMPION PRODUCTS <CH> APPROVES STOCK SPLIT",
+                      "ROCHESTER, N.Y., Feb 26 - Champion Products Inc said "
+                      "its board approved a two-for-one stock split.");
+  ASSERT_EQ(a.companies_size(), 1);
+  EXPECT_EQ(a.companies(0).id(), "name:champion-products");
+  EXPECT_EQ(a.companies(0).evidence(0).field(), v1::TEXT_FIELD_TITLE);
+}
+
+}  // namespace
+}  // namespace newsfeed::ingest
