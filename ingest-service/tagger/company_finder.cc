@@ -26,48 +26,54 @@ struct LegalForm {
 };
 
 // Legal forms, keyed by their letters lowered without dots ("S.A." -> "sa").
+const absl::flat_hash_map<absl::string_view, LegalForm>& Forms() {
+  static const auto* kForms =
+      new absl::flat_hash_map<absl::string_view, LegalForm>{
+          {"inc", {FormCase::kCapitalized, "US"}},
+          {"incorporated", {FormCase::kCapitalized, "US"}},
+          {"corp", {FormCase::kCapitalized, "US"}},
+          {"corporation", {FormCase::kCapitalized, "US"}},
+          {"company", {FormCase::kCapitalized, ""}},
+          {"co", {FormCase::kCapitalized, "US"}},
+          {"llc", {FormCase::kAnyCase, "US"}},
+          {"llp", {FormCase::kUpper, ""}},
+          {"lp", {FormCase::kUpper, ""}},
+          {"ltd", {FormCase::kCapitalized, ""}},
+          {"limited", {FormCase::kCapitalized, ""}},
+          {"plc", {FormCase::kAnyCase, "GB"}},
+          {"ag", {FormCase::kUpper, "DE"}},
+          {"gmbh", {FormCase::kAnyCase, "DE"}},
+          {"kgaa", {FormCase::kAnyCase, "DE"}},
+          {"se", {FormCase::kUpper, ""}},
+          {"sa", {FormCase::kUpper, ""}},
+          {"sab", {FormCase::kUpper, "MX"}},
+          {"sas", {FormCase::kUpper, "FR"}},
+          {"sarl", {FormCase::kUpper, ""}},
+          {"spa", {FormCase::kCapitalized, "IT"}},
+          {"srl", {FormCase::kUpper, ""}},
+          {"nv", {FormCase::kUpper, "NL"}},
+          {"bv", {FormCase::kUpper, "NL"}},
+          {"ab", {FormCase::kUpper, "SE"}},
+          {"asa", {FormCase::kUpper, "NO"}},
+          {"as", {FormCase::kUpper, ""}},
+          {"a/s", {FormCase::kUpper, "DK"}},
+          {"oyj", {FormCase::kCapitalized, "FI"}},
+          {"kk", {FormCase::kUpper, "JP"}},
+          {"bhd", {FormCase::kCapitalized, "MY"}},
+          {"berhad", {FormCase::kCapitalized, "MY"}},
+          {"tbk", {FormCase::kCapitalized, "ID"}},
+          {"pty", {FormCase::kCapitalized, "AU"}},
+          {"pte", {FormCase::kCapitalized, "SG"}},
+          {"ltda", {FormCase::kCapitalized, "BR"}},
+          {"nl", {FormCase::kUpper, ""}},
+          {"pvt", {FormCase::kCapitalized, "IN"}},
+      };
+  return *kForms;
+}
+
 const LegalForm* FindForm(std::string_view compact) {
-  static const absl::flat_hash_map<absl::string_view, LegalForm> kForms = {
-      {"inc", {FormCase::kCapitalized, "US"}},
-      {"incorporated", {FormCase::kCapitalized, "US"}},
-      {"corp", {FormCase::kCapitalized, "US"}},
-      {"corporation", {FormCase::kCapitalized, "US"}},
-      {"co", {FormCase::kCapitalized, "US"}},
-      {"llc", {FormCase::kAnyCase, "US"}},
-      {"llp", {FormCase::kUpper, ""}},
-      {"lp", {FormCase::kUpper, ""}},
-      {"ltd", {FormCase::kCapitalized, ""}},
-      {"limited", {FormCase::kCapitalized, ""}},
-      {"plc", {FormCase::kAnyCase, "GB"}},
-      {"ag", {FormCase::kUpper, "DE"}},
-      {"gmbh", {FormCase::kAnyCase, "DE"}},
-      {"kgaa", {FormCase::kAnyCase, "DE"}},
-      {"se", {FormCase::kUpper, ""}},
-      {"sa", {FormCase::kUpper, ""}},
-      {"sab", {FormCase::kUpper, "MX"}},
-      {"sas", {FormCase::kUpper, "FR"}},
-      {"sarl", {FormCase::kUpper, ""}},
-      {"spa", {FormCase::kCapitalized, "IT"}},
-      {"srl", {FormCase::kUpper, ""}},
-      {"nv", {FormCase::kUpper, "NL"}},
-      {"bv", {FormCase::kUpper, "NL"}},
-      {"ab", {FormCase::kUpper, "SE"}},
-      {"asa", {FormCase::kUpper, "NO"}},
-      {"as", {FormCase::kUpper, ""}},
-      {"a/s", {FormCase::kUpper, "DK"}},
-      {"oyj", {FormCase::kCapitalized, "FI"}},
-      {"kk", {FormCase::kUpper, "JP"}},
-      {"bhd", {FormCase::kCapitalized, "MY"}},
-      {"berhad", {FormCase::kCapitalized, "MY"}},
-      {"tbk", {FormCase::kCapitalized, "ID"}},
-      {"pty", {FormCase::kCapitalized, "AU"}},
-      {"pte", {FormCase::kCapitalized, "SG"}},
-      {"ltda", {FormCase::kCapitalized, "BR"}},
-      {"nl", {FormCase::kUpper, ""}},
-      {"pvt", {FormCase::kCapitalized, "IN"}},
-  };
-  auto it = kForms.find(AV(compact));
-  return it == kForms.end() ? nullptr : &it->second;
+  auto it = Forms().find(AV(compact));
+  return it == Forms().end() ? nullptr : &it->second;
 }
 
 // Whether a word of this first letter and length may be a legal form: a
@@ -75,14 +81,10 @@ const LegalForm* FindForm(std::string_view compact) {
 bool MayBeForm(std::string_view key) {
   static const auto kBits = [] {
     std::array<uint16_t, 26> bits{};
-    for (std::string_view form :
-         {"inc",  "incorporated", "corp", "corporation", "co",  "llc",
-          "llp",  "lp",           "ltd",  "limited",     "plc", "ag",
-          "gmbh", "kgaa",         "se",   "sa",          "sab", "sas",
-          "sarl", "spa",          "srl",  "nv",          "bv",  "ab",
-          "asa",  "as",           "oyj",  "kk",          "bhd", "berhad",
-          "tbk",  "pty",          "pte",  "ltda",        "nl",  "pvt"}) {
-      bits[form[0] - 'a'] |= static_cast<uint16_t>(1u << form.size());
+    for (const auto& [form, unused] : Forms()) {
+      if (form.size() < 16 && form[0] >= 'a' && form[0] <= 'z') {
+        bits[form[0] - 'a'] |= static_cast<uint16_t>(1u << form.size());
+      }
     }
     return bits;
   }();
@@ -165,13 +167,65 @@ bool IsLeadingNonName(std::string_view key) {
 // Words that are no name on their own: "Holding Co", "The Company Ltd".
 bool IsGenericNameWord(std::string_view key) {
   static const absl::flat_hash_set<absl::string_view> kWords = {
-      "holding",  "holdings",  "group",      "company",     "international",
-      "global",   "national",  "general",    "united",      "the",
-      "first",    "new",       "trust",      "industries",  "enterprises",
-      "partners", "capital",   "investment", "investments", "management",
-      "services", "resources", "of",         "&",           "and",
-      "-",        ".",         "'",          "s",           "corporate",
-      "limited",  "inc",       "corp",       "co",          "ltd"};
+      "holding",
+      "holdings",
+      "group",
+      "company",
+      "international",
+      "global",
+      "national",
+      "general",
+      "united",
+      "the",
+      "first",
+      "new",
+      "trust",
+      "industries",
+      "enterprises",
+      "partners",
+      "capital",
+      "investment",
+      "investments",
+      "management",
+      "services",
+      "resources",
+      "of",
+      "&",
+      "and",
+      "-",
+      ".",
+      "'",
+      "s",
+      "corporate",
+      "limited",
+      "inc",
+      "corp",
+      "co",
+      "ltd",
+      "construction",
+      "development",
+      "trading",
+      "engineering",
+      "manufacturing",
+      "technology",
+      "industrial",
+      "commercial",
+      "transport",
+      "transportation",
+      "pension",
+      "retirement",
+      "fund",
+      "funds",
+      "asset",
+      "assets",
+      "private",
+      "public",
+      "federal",
+      "state",
+      "central",
+      "city",
+      "county",
+      "regional"};
   return kWords.contains(AV(key));
 }
 
@@ -287,7 +341,8 @@ size_t NameStart(const TokenizedText& t, std::string_view text, size_t end) {
       // "Johnson & Johnson", "Mercedes-Benz", "J.P. Morgan", "Moody's",
       // "Bank of Tokyo".
       const bool attached = !tok.space_before && !toks[k].space_before;
-      if (tok.key == "&" || (attached && (tok.key == "-" || tok.key == "'")) ||
+      if (tok.key == "&" ||
+          (attached && (tok.key == "-" || tok.key == "'" || tok.key == "/")) ||
           (tok.key == "." && !tok.space_before &&
            toks[k - 2].key.size() == 1) ||
           (tok.key == "of" &&
@@ -425,7 +480,9 @@ bool HasDistinctiveWord(const TokenizedText& t, size_t begin, size_t end) {
   for (size_t k = begin; k < end; ++k) {
     const Token& tok = t.tokens[k];
     if (tok.kind == TokenKind::kPunct) continue;
-    if (!IsGenericNameWord(tok.key)) return true;
+    if (!IsGenericNameWord(tok.key) && FindForm(tok.key) == nullptr) {
+      return true;
+    }
   }
   return false;
 }
@@ -447,10 +504,11 @@ void FindUnlistedCompanies(const TokenizedText& t, std::string_view text,
   const auto& toks = t.tokens;
   if (toks.empty() || AllCapsField(t)) return;
   uint32_t covered = 0;
-  for (size_t i = 1; i < toks.size(); ++i) {
+  for (size_t i = 0; i < toks.size(); ++i) {
     const Token& tok = toks[i];
     FoundCompany found;
-    if (tok.kind == TokenKind::kWord && !tok.upper_initial &&
+    if (tok.kind == TokenKind::kWord &&
+        (!tok.upper_initial || tok.key == "shares") &&
         (tok.key == "shares" || tok.key == "stock" || tok.key == "said" ||
          tok.key == "says" || tok.key == "reported" || tok.key == "announced" ||
          tok.key == "posted")) {
@@ -476,7 +534,7 @@ void FindUnlistedCompanies(const TokenizedText& t, std::string_view text,
       const LegalForm* form = FormAt(t, text, i, &form_end);
       if (form == nullptr) continue;
       size_t name_end = i;
-      if (toks[i - 1].key == "," && i >= 2) --name_end;  // "Acme, Inc."
+      if (i >= 2 && toks[i - 1].key == ",") --name_end;  // "Acme, Inc."
       const size_t begin = NameStart(t, text, name_end);
       if (begin >= name_end || begin < covered) continue;
       found.begin = static_cast<uint32_t>(begin);

@@ -101,6 +101,9 @@ std::optional<Dateline> FindDateline(const TokenizedText& t,
     break;
   }
   if (words == 0 || i >= n) return std::nullopt;
+  // "The Irish Data Protection Commission (DPC) said": a subject, not a
+  // place.
+  if (toks[0].key == "the") return std::nullopt;
 
   Dateline d;
   d.place_end = static_cast<uint32_t>(i);
@@ -116,7 +119,15 @@ std::optional<Dateline> FindDateline(const TokenizedText& t,
     if (key == "-" || key == ":") {
       // A dash (or "--", "—") closes the dateline; so does a colon after a
       // date ("LONDON, 12 March 2024:").
-      if (key == ":" && !dated) break;
+      // A hyphen inside a word ("U.S.-listed") does not.
+      if (key == ":" && !dated && !agency) break;
+      const bool double_dash = i + 1 < toks.size() && toks[i + 1].key == "-" &&
+                               !toks[i + 1].space_before;
+      if (key == "-" && !tok.space_before && !double_dash &&
+          i + 1 < toks.size() && !toks[i + 1].space_before &&
+          text.substr(tok.begin, tok.end - tok.begin) == "-") {
+        break;
+      }
       while (i < toks.size() && (toks[i].key == "-" || toks[i].key == ":")) {
         ++i;
       }
@@ -128,6 +139,11 @@ std::optional<Dateline> FindDateline(const TokenizedText& t,
       size_t k = i + 1;
       while (k < toks.size() && k < i + 6 && IsWord(toks[k])) ++k;
       if (k == i + 1 || k >= toks.size() || toks[k].key != ")") break;
+      // An agency closes the dateline: a dash or colon follows it.
+      if (k + 1 < toks.size() && toks[k + 1].key != "-" &&
+          toks[k + 1].key != ":") {
+        break;
+      }
       agency = true;
       i = k + 1;
       continue;

@@ -157,8 +157,8 @@ absl::Status Gazetteer::AddAliases(PatternKind kind, uint32_t target,
       if (kind != PatternKind::kTopicRule || k == 0 ||
           k + 1 == pat.keys.size() || pat.keys[k + 1] == kGapKey) {
         return absl::InvalidArgumentError(absl::StrCat(
-            "\"*\" must sit between two words of a topic phrase: \"",
-            AV(alias), "\""));
+            "\"*\" must sit between two words of a topic phrase: \"", AV(alias),
+            "\""));
       }
       pat.has_gap = true;
     }

@@ -214,6 +214,39 @@ class Analysis {
            m.end <= dateline_->place_end;
   }
 
+  // Whether a country adjective describes a company ("the US company", "a
+  // Vietnamese electric vehicle maker") other than the main one.
+  bool DescribesOtherCompany(const Mention& m) const {
+    static const absl::flat_hash_set<std::string_view> kDescriptors = {
+        "company",      "companies", "firm",         "firms",
+        "group",        "giant",     "maker",        "makers",
+        "carmaker",     "automaker", "bank",         "banks",
+        "lender",       "lenders",   "conglomerate", "multinational",
+        "operator",     "retailer",  "startup",      "start-up",
+        "rival",        "rivals",    "peer",         "peers",
+        "owner",        "parent",    "insurer",      "producer",
+        "manufacturer", "supplier",  "chipmaker",    "investor",
+        "fund",         "brand",     "provider"};
+    const auto& toks = fields_[m.field].t->tokens;
+    const uint32_t sentence = toks[m.begin].sentence;
+    for (uint32_t k = m.end; k < toks.size() && k < m.end + 4; ++k) {
+      if (toks[k].sentence != sentence || toks[k].kind == TokenKind::kPunct) {
+        return false;
+      }
+      if (!kDescriptors.contains(toks[k].key)) continue;
+      // "Canadian telecom provider EXFO Inc": the main company's home.
+      const std::optional<uint32_t> main = MainCompany();
+      for (const Mention& c : companies_) {
+        if (c.accepted && c.field == m.field && c.begin == k + 1 && main &&
+            CompanyKey(c) == *main) {
+          return false;
+        }
+      }
+      return true;
+    }
+    return false;
+  }
+
   // How much a place mention says that the story is about its country.
   double CountryWeight(const Mention& m) const {
     const Pattern& pat = g_.patterns()[m.pattern];
@@ -227,16 +260,33 @@ class Analysis {
     // place where something happens ("in Germany", "€3 billion for
     // Germany") and a capital, city or institution are not.
     static const absl::flat_hash_set<std::string_view> kLocative = {
-        "in", "for", "to", "into", "across", "throughout", "at", "within"};
+        "in", "for", "into", "across", "throughout", "at", "within"};
     const bool adjective_kind = pat.place_kind == PlaceKind::kName ||
                                 pat.place_kind == PlaceKind::kAbbrev ||
                                 pat.place_kind == PlaceKind::kDemonym;
+    // "US$5.9 billion", "HK$", "NZ$": a currency sign, not a place.
+    if (m.end < toks.size() && toks[m.end].key == "$" &&
+        !toks[m.end].space_before) {
+      return 0;
+    }
+    const bool locative =
+        m.begin > 0 && kLocative.contains(key_at(m.begin - 1));
+    // "held in Johannesburg": in the title or lead, a city where the story
+    // happens weighs as much as its country's name.
+    if (locative && (m.field == 0 || m.begin < lead_end_) &&
+        (pat.place_kind == PlaceKind::kCity ||
+         pat.place_kind == PlaceKind::kCapital)) {
+      w = std::max(w, 1.0);
+    }
     if (m.field == 0) {
       w *= kTitleFactor;
-    } else if (m.begin >= lead_end_ && adjective_kind &&
-               !(m.begin > 0 && kLocative.contains(key_at(m.begin - 1)))) {
+    } else if (m.begin >= lead_end_ && adjective_kind && !locative) {
       w *= kLaterBodyFactor;
     }
+    // "the US technology giant", "a Vietnamese carmaker": a company's
+    // nationality, which makes the story about the country only when the
+    // company is the one the story is about.
+    if (adjective_kind && DescribesOtherCompany(m)) w *= kPassingFactor;
     // "the Japanese yen", "Swiss franc": a currency, not a country.
     static const absl::flat_hash_set<std::string_view> kCurrencies = {
         "yen",    "dollar", "dollars", "euro",   "euros",   "franc",
@@ -400,6 +450,14 @@ class Analysis {
         only_place = in_place;
       }
       if (only_place) continue;
+      // "stock of USD 43": a currency code is no name.
+      if (c.name_end == c.begin + 1) {
+        const Token& tok = field.t->tokens[c.begin];
+        if (tok.all_upper && g_.IsCurrencyCode(field.text.substr(
+                                 tok.begin, tok.end - tok.begin))) {
+          continue;
+        }
+      }
       companies_.erase(std::remove_if(companies_.begin(), companies_.end(),
                                       [&](const Mention& m) {
                                         return m.field == f && m.unlisted < 0 &&
@@ -832,7 +890,7 @@ class Analysis {
                     tag->add_evidence());
       }
     }
-    if (by_country.empty() && !NamesRegion()) EmitHqFallback(a);
+    if (order.empty() && !NamesRegion()) EmitHqFallback(a);
   }
 
   // Whether the article names a region larger than a country ("EU",
@@ -842,12 +900,10 @@ class Analysis {
         "eu",     "europe",     "european", "asia",        "asian",
         "africa", "african",    "eurozone", "scandinavia", "nordic",
         "asean",  "latin",      "gulf",     "caribbean",   "balkans",
-        "arctic", "antarctica", "brussels", "global",      "worldwide"};
+        "arctic", "antarctica", "brussels"};
     for (int f = 0; f < 2; ++f) {
       for (const Token& tok : fields_[f].t->tokens) {
-        if (tok.kind == TokenKind::kWord &&
-            (tok.upper_initial || tok.key == "global" ||
-             tok.key == "worldwide") &&
+        if (tok.kind == TokenKind::kWord && tok.upper_initial &&
             kRegions.contains(tok.key)) {
           return true;
         }
@@ -938,6 +994,7 @@ class Analysis {
       // topic named once in passing deep in the body is not the subject.
       int distinct = 0;
       bool prominent = false;
+      double strongest = 0;          // the largest weight of one of its phrases
       std::optional<Mention> genre;  // a results table (earnings)
     };
     const auto& topics = g_.topics();
@@ -972,6 +1029,7 @@ class Analysis {
       agg.mentions.push_back(&m);
       if (pat.weight > 0) {
         if (repeats[m.pattern] == 1) ++agg.distinct;
+        agg.strongest = std::max(agg.strongest, pat.weight);
         agg.prominent = agg.prominent || m.field == 0 || m.begin < lead_end_;
       }
     }
@@ -984,6 +1042,7 @@ class Analysis {
         agg.score += kResultsTableWeight;
         agg.distinct += 2;
         agg.prominent = true;
+        agg.strongest = kResultsTableWeight;
         agg.genre = Mention{1, table->first, table->second, 0};
       }
     }
@@ -994,9 +1053,13 @@ class Analysis {
                    1.0, kMaxTopicScale);
     auto passes = [&](uint32_t t) {
       const Agg& agg = by_topic[t];
+      // One weak word, however often or wherever it stands ("margin" in a
+      // headline), is not a subject: it takes a strong phrase or two.
       return (!agg.mentions.empty() || agg.genre) &&
              agg.score >= topics[t].threshold * scale &&
-             (agg.prominent || agg.distinct >= kMinDistinctPhrases);
+             (agg.prominent || agg.distinct >= kMinDistinctPhrases) &&
+             (agg.strongest >= topics[t].threshold ||
+              agg.distinct >= kMinDistinctPhrases);
     };
     std::vector<std::pair<uint32_t, const Agg*>> order;
     for (uint32_t t = 0; t < by_topic.size(); ++t) {

@@ -19,8 +19,8 @@ import sys
 from collections import defaultdict
 
 LEGAL = (r"inc|incorporated|corp|corporation|co|company|ltd|limited|plc|llc|"
-         r"ag|gmbh|sa|se|nv|bv|ab|asa|oyj|kk|bhd|berhad|tbk|pty|ltda|spa|"
-         r"holdings")
+         r"ag|gmbh|kgaa|sa|se|nv|bv|ab|asa|oyj|kk|bhd|berhad|tbk|pty|ltda|spa|"
+         r"holdings|group")
 LEGAL_AFTER = re.compile(r"^[\s,]*(?:" + r"Inc\.?|Corp\.?|Corporation|Co\.?|Ltd\.?|Limited|"
                          r"plc|PLC|Plc|LLC|AG|GmbH|S\.A\.|SA|SE|N\.V\.|NV|B\.V\.|AB|ASA|"
                          r"Oyj|K\.K\.|Bhd|Berhad|Tbk|Pty|Ltda|S\.p\.A\.|SpA)\b")
@@ -58,6 +58,16 @@ def run(binary, items):
     return {d["id"]: d for d in map(json.loads, out.splitlines())}
 
 
+def same_company(label, key):
+    """A label names a tag's company when one name is the other's first words
+    ("Woodside" for "Woodside Petroleum", "GM" for "GM Europe")."""
+    if not label or not key:
+        return False
+    a, b = label.split(), key.split()
+    n = min(len(a), len(b))
+    return a[:n] == b[:n]
+
+
 def match_companies(labels, tags):
     """Returns (tp, fp, fn, missing labels, false tags)."""
     keys = []
@@ -71,10 +81,12 @@ def match_companies(labels, tags):
     tp = 0
     for label in labels:
         n = norm(label)
-        hit = next((i for i, k in enumerate(keys) if n in k and i not in used),
+        def hits(k):
+            return any(same_company(n, x) for x in k)
+        hit = next((i for i, k in enumerate(keys) if hits(k) and i not in used),
                    None)
         if hit is None:
-            hit = next((i for i, k in enumerate(keys) if n in k), None)
+            hit = next((i for i, k in enumerate(keys) if hits(k)), None)
             if hit is not None:
                 tp += 1  # two labels for one company ("Alphabet", "Google")
                 continue
@@ -83,7 +95,8 @@ def match_companies(labels, tags):
             used.add(hit)
             tp += 1
     false = [tags[i]["name"] for i in range(len(tags)) if i not in used
-             and not any(norm(l) in keys[i] for l in labels)]
+             and not any(same_company(norm(l), x) for l in labels
+                         for x in keys[i])]
     return tp, len(false), len(missing), missing, false
 
 
