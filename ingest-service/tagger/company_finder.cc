@@ -160,7 +160,22 @@ bool IsLeadingNonName(std::string_view key) {
       "monday",      "tuesday",
       "wednesday",   "thursday",
       "friday",      "saturday",
-      "sunday",      "new-york-based"};
+      "sunday",      "new-york-based",
+      "january",     "february",
+      "march",       "april",
+      "may",         "june",
+      "july",        "august",
+      "september",   "october",
+      "november",    "december",
+      "governor",    "minister",
+      "secretary",   "commissioner",
+      "chancellor",  "senator",
+      "judge",       "mayor",
+      "king",        "queen",
+      "prince",      "pope",
+      "sir",         "lord",
+      "professor",   "founder",
+      "co-founder"};
   return kWords.contains(AV(key));
 }
 
@@ -225,7 +240,19 @@ bool IsGenericNameWord(std::string_view key) {
       "central",
       "city",
       "county",
-      "regional"};
+      "regional",
+      "joint",
+      "venture",
+      "natural",
+      "mineral",
+      "minerals",
+      "petroleum",
+      "chemical",
+      "chemicals",
+      "energy",
+      "oil",
+      "gas",
+      "mining"};
   return kWords.contains(AV(key));
 }
 
@@ -476,6 +503,87 @@ bool ContextAt(const TokenizedText& t, std::string_view text, size_t i,
   return *end >= *begin + 2 && IsCompanyHeadWord(toks[*end - 1].key);
 }
 
+// Nouns that name a kind of company, read before a name ("startup
+// Payhippo", "retailer Schuitema") or after one ("InVivo, a cooperative
+// group").
+bool IsCompanyNoun(std::string_view key) {
+  static const absl::flat_hash_set<absl::string_view> kNouns = {
+      "startup",     "start-up",     "firm",          "carmaker",
+      "automaker",   "retailer",     "lender",        "insurer",
+      "chipmaker",   "miner",        "conglomerate",  "manufacturer",
+      "developer",   "supplier",     "distributor",   "airline",
+      "brokerage",   "operator",     "subsidiary",    "affiliate",
+      "giant",       "maker",        "producer",      "company",
+      "fintech",     "biotech",      "telco",         "drugmaker",
+      "steelmaker",  "shipbuilder",  "shipper",       "refiner",
+      "utility",     "grocer",       "supermarket",   "unicorn",
+      "cooperative", "co-operative", "multinational", "group",
+      "unit",        "chain",        "outfit",        "builder"};
+  return kNouns.contains(AV(key));
+}
+
+// Words of public bodies and other organisations that are not companies.
+bool IsPublicBodyWord(std::string_view key) {
+  static const absl::flat_hash_set<absl::string_view> kWords = {
+      "ministry",     "department",   "agency",        "commission",
+      "authority",    "council",      "university",    "institute",
+      "association",  "federation",   "union",         "party",
+      "committee",    "board",        "bureau",        "office",
+      "court",        "foundation",   "society",       "club",
+      "league",       "team",         "government",    "parliament",
+      "senate",       "police",       "army",          "navy",
+      "school",       "college",      "hospital",      "church",
+      "organization", "organisation", "forum",         "program",
+      "programme",    "initiative",   "alliance",      "coalition",
+      "state",        "states",       "republic",      "kingdom",
+      "city",         "county",       "province",      "region",
+      "district",     "world",        "international", "global",
+      "national",     "central",      "federal",       "reserve",
+      "monetary",     "development",  "social",        "asia",
+      "europe",       "america",      "americas",      "africa",
+      "latin",        "pacific",      "atlantic",      "eurozone",
+      "middle",       "east"};
+  return kWords.contains(AV(key));
+}
+
+bool HasPublicBodyWord(const TokenizedText& t, size_t begin, size_t end) {
+  for (size_t k = begin; k < end; ++k) {
+    if (IsPublicBodyWord(t.tokens[k].key)) return true;
+  }
+  return false;
+}
+
+// "Payhippo, a Nigerian lending startup": a name, a comma, an article and,
+// before any preposition or person's title, a company noun.
+bool AppositiveCompany(const TokenizedText& t, size_t comma) {
+  static const absl::flat_hash_set<absl::string_view> kStops = {
+      "of",        "for",       "at",          "in",           "with",
+      "who",       "that",      "which",       "on",           "by",
+      "from",      "to",        "and",         "or",           "whose",
+      "where",     "spokesman", "spokeswoman", "spokesperson", "analyst",
+      "executive", "director",  "chairman",    "president",    "ceo",
+      "official",  "economist", "lawyer",      "partner",      "founder",
+      "manager",   "head",      "member",      "former",       "chief",
+      "investor",  "professor", "minister"};
+  const auto& toks = t.tokens;
+  size_t k = comma + 1;
+  // "X, a startup": "X, the drugmaker said" names the speaker, not X.
+  if (k >= toks.size() || (toks[k].key != "a" && toks[k].key != "an")) {
+    return false;
+  }
+  const uint32_t sentence = toks[comma].sentence;
+  for (++k; k < toks.size() && k < comma + 8; ++k) {
+    const Token& tok = toks[k];
+    if (tok.sentence != sentence || tok.kind == TokenKind::kPunct) {
+      if (tok.key != "-") return false;
+      continue;
+    }
+    if (kStops.contains(AV(tok.key))) return false;
+    if (IsCompanyNoun(tok.key)) return true;
+  }
+  return false;
+}
+
 bool HasDistinctiveWord(const TokenizedText& t, size_t begin, size_t end) {
   for (size_t k = begin; k < end; ++k) {
     const Token& tok = t.tokens[k];
@@ -497,21 +605,90 @@ bool AllCapsField(const TokenizedText& t) {
   return words >= 3 && upper * 10 >= words * 8;
 }
 
+bool FormFollows(const TokenizedText& t, std::string_view text, size_t i) {
+  size_t end = 0;
+  return i < t.tokens.size() && FormAt(t, text, i, &end) != nullptr;
+}
+
+bool TitleCaseField(const TokenizedText& t) {
+  size_t words = 0, capitalized = 0;
+  for (const Token& tok : t.tokens) {
+    if (tok.kind != TokenKind::kWord) continue;
+    ++words;
+    if (tok.upper_initial) ++capitalized;
+  }
+  return words > 0 && capitalized * 10 >= words * 6;
+}
+
 }  // namespace
 
 void FindUnlistedCompanies(const TokenizedText& t, std::string_view text,
-                           std::vector<FoundCompany>* out) {
+                           bool headline, std::vector<FoundCompany>* out) {
   const auto& toks = t.tokens;
   if (toks.empty() || AllCapsField(t)) return;
+  // A headline in title case capitalizes every word: there, only a legal
+  // form or a ticker marks a name.
+  const bool title_case = headline && TitleCaseField(t);
   uint32_t covered = 0;
   for (size_t i = 0; i < toks.size(); ++i) {
     const Token& tok = toks[i];
     FoundCompany found;
-    if (tok.kind == TokenKind::kWord &&
-        (!tok.upper_initial || tok.key == "shares") &&
-        (tok.key == "shares" || tok.key == "stock" || tok.key == "said" ||
-         tok.key == "says" || tok.key == "reported" || tok.key == "announced" ||
-         tok.key == "posted")) {
+    if (!title_case && tok.kind == TokenKind::kWord && !tok.upper_initial &&
+        IsCompanyNoun(tok.key) && tok.key != "company" && tok.key != "group" &&
+        tok.key != "unit" && i + 1 < toks.size() &&
+        IsNameWord(toks[i + 1], text) && toks[i + 1].kind == TokenKind::kWord &&
+        !IsLeadingNonName(toks[i + 1].key)) {
+      // "startup Payhippo", "retailer Schuitema".
+      const size_t end = NameEnd(t, text, i + 1);
+      if (i + 1 < covered || end <= i + 1 || HasPublicBodyWord(t, i + 1, end)) {
+        continue;
+      }
+      size_t form_end = 0;
+      if (end < toks.size() && FormAt(t, text, end, &form_end) != nullptr) {
+        continue;  // the form finds it, with its form
+      }
+      found.begin = static_cast<uint32_t>(i + 1);
+      found.name_end = found.end = static_cast<uint32_t>(end);
+      found.rule = "context:";
+      found.rule.append(tok.key);
+    } else if (!title_case && tok.key == "," && i > 0 &&
+               IsNameWord(toks[i - 1], text) && AppositiveCompany(t, i)) {
+      const size_t begin = NameStart(t, text, i);
+      if (begin >= i || begin < covered || HasPublicBodyWord(t, begin, i) ||
+          begin == 0 || toks[begin - 1].sentence != toks[begin].sentence) {
+        // A sentence-initial name may be a person's or a place's.
+        continue;
+      }
+      found.begin = static_cast<uint32_t>(begin);
+      found.name_end = found.end = static_cast<uint32_t>(i);
+      found.rule = "context:appositive";
+    } else if (!title_case && tok.kind == TokenKind::kWord &&
+               tok.upper_initial &&
+               (IsCompanyHeadWord(tok.key) || tok.key == "group") &&
+               !(i + 1 < toks.size() &&
+                 (toks[i + 1].key == "of" || toks[i + 1].key == "&" ||
+                  IsNameWord(toks[i + 1], text))) &&
+               !FormFollows(t, text, i + 1)) {
+      // "Odfjell Drilling", "Guolian Securities": a name ending in a word
+      // that only companies end in.
+      const size_t begin = NameStart(t, text, i);
+      if (begin + 1 >= i + 1 || begin < covered ||
+          HasPublicBodyWord(t, begin, i + 1) ||
+          !HasDistinctiveWord(t, begin, i) ||
+          (begin >= 2 && toks[begin - 1].key == "of" &&
+           IsPublicBodyWord(toks[begin - 2].key))) {
+        continue;  // "Department of Mineral Resources"
+      }
+      found.begin = static_cast<uint32_t>(begin);
+      found.name_end = found.end = static_cast<uint32_t>(i + 1);
+      found.rule = "name-word:";
+      found.rule.append(text.substr(tok.begin, tok.end - tok.begin));
+    } else if (tok.kind == TokenKind::kWord &&
+               (!tok.upper_initial || tok.key == "shares") &&
+               (tok.key == "shares" || tok.key == "stock" ||
+                tok.key == "said" || tok.key == "says" ||
+                tok.key == "reported" || tok.key == "announced" ||
+                tok.key == "posted")) {
       size_t begin = 0, end = 0;
       std::string_view rule;
       if (!ContextAt(t, text, i, &begin, &end, &rule) || begin < covered) {
@@ -533,6 +710,12 @@ void FindUnlistedCompanies(const TokenizedText& t, std::string_view text,
       size_t form_end = 0;
       const LegalForm* form = FormAt(t, text, i, &form_end);
       if (form == nullptr) continue;
+      // "Intent to Sell Company": in a title-case headline, a form spelled
+      // as a word is just a capitalized word.
+      if (title_case && (tok.key == "company" || tok.key == "corporation" ||
+                         tok.key == "limited" || tok.key == "incorporated")) {
+        continue;
+      }
       size_t name_end = i;
       if (i >= 2 && toks[i - 1].key == ",") --name_end;  // "Acme, Inc."
       const size_t begin = NameStart(t, text, name_end);

@@ -33,9 +33,10 @@ struct FoundCompany {
 };
 
 // Appends the companies found in `t` (the tokens of `text`) to `out`, in
-// text order, without overlaps.
+// text order, without overlaps. In a `headline` written in title case only
+// a legal form or a ticker marks a name: every word is capitalized there.
 void FindUnlistedCompanies(const TokenizedText& t, std::string_view text,
-                           std::vector<FoundCompany>* out);
+                           bool headline, std::vector<FoundCompany>* out);
 
 // The stable id of an unlisted company: "name:" and its name's words,
 // lowercased and joined by '-' ("Acme Holdings" -> "name:acme-holdings"),

@@ -432,7 +432,8 @@ class Analysis {
     const Field& field = fields_[f];
     thread_local std::vector<internal::FoundCompany> found;
     found.clear();
-    internal::FindUnlistedCompanies(*field.t, field.text, &found);
+    internal::FindUnlistedCompanies(*field.t, field.text, /*headline=*/f == 0,
+                                    &found);
     for (const internal::FoundCompany& c : found) {
       bool listed = false;
       for (Mention& m : companies_) {
