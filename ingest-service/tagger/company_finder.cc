@@ -654,9 +654,7 @@ void FindUnlistedCompanies(const TokenizedText& t, std::string_view text,
     } else if (!title_case && tok.key == "," && i > 0 &&
                IsNameWord(toks[i - 1], text) && AppositiveCompany(t, i)) {
       const size_t begin = NameStart(t, text, i);
-      if (begin >= i || begin < covered || HasPublicBodyWord(t, begin, i) ||
-          begin == 0 || toks[begin - 1].sentence != toks[begin].sentence) {
-        // A sentence-initial name may be a person's or a place's.
+      if (begin >= i || begin < covered || HasPublicBodyWord(t, begin, i)) {
         continue;
       }
       found.begin = static_cast<uint32_t>(begin);

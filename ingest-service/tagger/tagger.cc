@@ -214,35 +214,19 @@ class Analysis {
            m.end <= dateline_->place_end;
   }
 
-  // Whether a country adjective describes a company ("the US company", "a
-  // Vietnamese electric vehicle maker") other than the main one.
-  bool DescribesOtherCompany(const Mention& m) const {
-    static const absl::flat_hash_set<std::string_view> kDescriptors = {
-        "company",      "companies", "firm",         "firms",
-        "group",        "giant",     "maker",        "makers",
-        "carmaker",     "automaker", "bank",         "banks",
-        "lender",       "lenders",   "conglomerate", "multinational",
-        "operator",     "retailer",  "startup",      "start-up",
-        "rival",        "rivals",    "peer",         "peers",
-        "owner",        "parent",    "insurer",      "producer",
-        "manufacturer", "supplier",  "chipmaker",    "investor",
-        "fund",         "brand",     "provider"};
+  // Whether a country adjective describes a company: "a Nigerian payments
+  // startup", "the Canadian brewer".
+  bool DescribesCompany(const Mention& m) const {
     const auto& toks = fields_[m.field].t->tokens;
-    const uint32_t sentence = toks[m.begin].sentence;
+    static const absl::flat_hash_set<std::string_view> kNouns = {
+        "company", "firm", "group", "giant", "maker", "carmaker", "automaker",
+        "bank", "lender", "conglomerate", "multinational", "operator",
+        "retailer", "startup", "start-up", "insurer", "producer",
+        "manufacturer", "supplier", "chipmaker", "brand", "provider",
+        "brewer", "drugmaker", "developer", "utility", "miner", "airline"};
     for (uint32_t k = m.end; k < toks.size() && k < m.end + 4; ++k) {
-      if (toks[k].sentence != sentence || toks[k].kind == TokenKind::kPunct) {
-        return false;
-      }
-      if (!kDescriptors.contains(toks[k].key)) continue;
-      // "Canadian telecom provider EXFO Inc": the main company's home.
-      const std::optional<uint32_t> main = MainCompany();
-      for (const Mention& c : companies_) {
-        if (c.accepted && c.field == m.field && c.begin == k + 1 && main &&
-            CompanyKey(c) == *main) {
-          return false;
-        }
-      }
-      return true;
+      if (toks[k].kind == TokenKind::kPunct) return false;
+      if (kNouns.contains(toks[k].key)) return true;
     }
     return false;
   }
@@ -283,10 +267,12 @@ class Analysis {
     } else if (m.begin >= lead_end_ && adjective_kind && !locative) {
       w *= kLaterBodyFactor;
     }
-    // "the US technology giant", "a Vietnamese carmaker": a company's
-    // nationality, which makes the story about the country only when the
-    // company is the one the story is about.
-    if (adjective_kind && DescribesOtherCompany(m)) w *= kPassingFactor;
+    // "NowNow, a Nigerian payments startup", "an Austrian maker of
+    // trailers": in the lead, a company's nationality is where the story is.
+    if (pat.place_kind == PlaceKind::kDemonym && m.field == 1 &&
+        m.begin < lead_end_ && DescribesCompany(m)) {
+      w = std::max(w, 1.0);
+    }
     // "the Japanese yen", "Swiss franc": a currency, not a country.
     static const absl::flat_hash_set<std::string_view> kCurrencies = {
         "yen",    "dollar", "dollars", "euro",   "euros",   "franc",
