@@ -66,6 +66,9 @@ constexpr double kMaxTopicScale = 2.0;
 // A topic whose phrases are neither in the title nor in the lead needs this
 // many different phrases.
 constexpr int kMinDistinctPhrases = 2;
+// A phrase of this weight names its topic on its own ("earnings", "oil");
+// weaker ones ("margin", "plant") need another.
+constexpr double kStrongPhraseWeight = 3.0;
 // A results table is an earnings story whatever else it says.
 constexpr double kResultsTableWeight = 6.0;
 
@@ -219,11 +222,13 @@ class Analysis {
   bool DescribesCompany(const Mention& m) const {
     const auto& toks = fields_[m.field].t->tokens;
     static const absl::flat_hash_set<std::string_view> kNouns = {
-        "company", "firm", "group", "giant", "maker", "carmaker", "automaker",
-        "bank", "lender", "conglomerate", "multinational", "operator",
-        "retailer", "startup", "start-up", "insurer", "producer",
-        "manufacturer", "supplier", "chipmaker", "brand", "provider",
-        "brewer", "drugmaker", "developer", "utility", "miner", "airline"};
+        "company",   "firm",         "group",         "giant",
+        "maker",     "carmaker",     "automaker",     "bank",
+        "lender",    "conglomerate", "multinational", "operator",
+        "retailer",  "startup",      "start-up",      "insurer",
+        "producer",  "manufacturer", "supplier",      "chipmaker",
+        "brand",     "provider",     "brewer",        "drugmaker",
+        "developer", "utility",      "miner",         "airline"};
     for (uint32_t k = m.end; k < toks.size() && k < m.end + 4; ++k) {
       if (toks[k].kind == TokenKind::kPunct) return false;
       if (kNouns.contains(toks[k].key)) return true;
@@ -1045,7 +1050,7 @@ class Analysis {
       return (!agg.mentions.empty() || agg.genre) &&
              agg.score >= topics[t].threshold * scale &&
              (agg.prominent || agg.distinct >= kMinDistinctPhrases) &&
-             (agg.strongest >= topics[t].threshold ||
+             (agg.strongest >= kStrongPhraseWeight ||
               agg.distinct >= kMinDistinctPhrases);
     };
     std::vector<std::pair<uint32_t, const Agg*>> order;
