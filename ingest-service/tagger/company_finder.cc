@@ -6,6 +6,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/string_view.h"
+#include "ingest-service/tagger/gazetteer.h"
 
 namespace newsfeed::ingest::internal {
 namespace {
@@ -76,184 +77,277 @@ const LegalForm* FindForm(std::string_view compact) {
   return it == Forms().end() ? nullptr : &it->second;
 }
 
-// Whether a word of this first letter and length may be a legal form: a
-// bit test that spares the hash lookup for almost every capitalized word.
-bool MayBeForm(std::string_view key) {
-  static const auto kBits = [] {
-    std::array<uint16_t, 26> bits{};
+// What a word can be in a company name's context, one bit per list below.
+enum Role : uint32_t {
+  kExchange = 1u << 0,        // "NYSE", "Nasdaq": before a ticker
+  kLeadingNonName = 1u << 1,  // "Rival", "Shares", "Monday": not a name
+  kGenericName = 1u << 2,     // "Holdings", "International": no name alone
+  kHeadWord = 1u << 3,        // "Technologies", "Airlines": ends a company
+  kMarketWord = 1u << 4,      // "European", "tech": shares of a market
+  kCompanyNoun = 1u << 5,     // "startup", "retailer": a kind of company
+  kPublicBody = 1u << 6,      // "Ministry", "University": not a company
+  kForm = 1u << 7,            // a one-word legal form ("Inc", "plc")
+};
+
+// The word lists, looked up by the tokenizer's key hash behind a bit filter
+// (as the gazetteer does): a word that is in no list, which is almost every
+// word, costs one bit test.
+class RoleTable {
+ public:
+  RoleTable() {
+    Add(kExchange,
+        {"nyse",     "nasdaq",   "amex",     "tsx",      "tsxv",    "asx",
+         "lse",      "aim",      "hkex",     "sehk",     "sgx",     "nse",
+         "bse",      "otc",      "otcqb",    "otcqx",    "otcmkts", "euronext",
+         "xetra",    "six",      "tse",      "jse",      "krx",     "kosdaq",
+         "kospi",    "bmv",      "bovespa",  "cse",      "neo",     "frankfurt",
+         "fse",      "ase",      "idx",      "set",      "pse",     "tase",
+         "egx",      "ngx",      "nzx",      "bist",     "moex",    "wse",
+         "nasdaqgs", "nasdaqgm", "nasdaqcm", "nysearca", "sse",     "szse"});
+    Add(kLeadingNonName, {"the",         "a",
+                          "an",          "rival",
+                          "rivals",      "shares",
+                          "unit",        "units",
+                          "subsidiary",  "parent",
+                          "its",         "their",
+                          "his",         "her",
+                          "our",         "in",
+                          "on",          "at",
+                          "for",         "by",
+                          "with",        "from",
+                          "to",          "of",
+                          "and",         "or",
+                          "but",         "as",
+                          "after",       "before",
+                          "while",       "when",
+                          "if",          "both",
+                          "analysts",    "investors",
+                          "officials",   "says",
+                          "said",        "according",
+                          "update",      "brief",
+                          "exclusive",   "breaking",
+                          "chipmaker",   "carmaker",
+                          "automaker",   "retailer",
+                          "lender",      "insurer",
+                          "startup",     "start-up",
+                          "firm",        "company",
+                          "group",       "owner",
+                          "buyer",       "seller",
+                          "partner",     "partners",
+                          "chairman",    "ceo",
+                          "president",   "executive",
+                          "director",    "spokesman",
+                          "spokeswoman", "spokesperson",
+                          "mr",          "ms",
+                          "mrs",         "dr",
+                          "under",       "about",
+                          "into",        "also",
+                          "now",         "then",
+                          "that",        "this",
+                          "these",       "those",
+                          "which",       "who",
+                          "where",       "how",
+                          "why",         "what",
+                          "today",       "yesterday",
+                          "monday",      "tuesday",
+                          "wednesday",   "thursday",
+                          "friday",      "saturday",
+                          "sunday",      "new-york-based",
+                          "january",     "february",
+                          "march",       "april",
+                          "may",         "june",
+                          "july",        "august",
+                          "september",   "october",
+                          "november",    "december",
+                          "governor",    "minister",
+                          "secretary",   "commissioner",
+                          "chancellor",  "senator",
+                          "judge",       "mayor",
+                          "king",        "queen",
+                          "prince",      "pope",
+                          "sir",         "lord",
+                          "professor",   "founder",
+                          "co-founder"});
+    Add(kGenericName, {"holding",
+                       "holdings",
+                       "group",
+                       "company",
+                       "international",
+                       "global",
+                       "national",
+                       "general",
+                       "united",
+                       "the",
+                       "first",
+                       "new",
+                       "trust",
+                       "industries",
+                       "enterprises",
+                       "partners",
+                       "capital",
+                       "investment",
+                       "investments",
+                       "management",
+                       "services",
+                       "resources",
+                       "of",
+                       "&",
+                       "and",
+                       "-",
+                       ".",
+                       "'",
+                       "s",
+                       "corporate",
+                       "limited",
+                       "inc",
+                       "corp",
+                       "co",
+                       "ltd",
+                       "construction",
+                       "development",
+                       "trading",
+                       "engineering",
+                       "manufacturing",
+                       "technology",
+                       "industrial",
+                       "commercial",
+                       "transport",
+                       "transportation",
+                       "pension",
+                       "retirement",
+                       "fund",
+                       "funds",
+                       "asset",
+                       "assets",
+                       "private",
+                       "public",
+                       "federal",
+                       "state",
+                       "central",
+                       "city",
+                       "county",
+                       "regional",
+                       "joint",
+                       "venture",
+                       "natural",
+                       "mineral",
+                       "minerals",
+                       "petroleum",
+                       "chemical",
+                       "chemicals",
+                       "energy",
+                       "oil",
+                       "gas",
+                       "mining"});
+    Add(kHeadWord,
+        {"technologies",    "technology",     "tech",        "pharmaceuticals",
+         "pharma",          "therapeutics",   "biosciences", "biotech",
+         "biotherapeutics", "systems",        "software",    "networks",
+         "communications",  "telecom",        "telecoms",    "motors",
+         "automotive",      "airlines",       "airways",     "bancorp",
+         "bancshares",      "financial",      "resources",   "mining",
+         "minerals",        "petroleum",      "steel",       "chemicals",
+         "foods",           "beverages",      "brands",      "labs",
+         "laboratories",    "industries",     "holdings",    "ventures",
+         "logistics",       "shipping",       "properties",  "realty",
+         "semiconductor",   "semiconductors", "electronics", "robotics",
+         "media",           "entertainment",  "studios",     "games",
+         "aerospace",       "aviation",       "instruments", "devices",
+         "diagnostics",     "genomics",       "materials",   "energies",
+         "utilities",       "railways",       "exploration", "drilling",
+         "payments",        "securities",     "insurance",   "motor",
+         "apparel",         "retail",         "stores",      "dynamics",
+         "microsystems",    "interactive",    "solar",       "batteries"});
+    Add(kMarketWord,
+        {"european", "asian",    "tech",     "technology", "bank",
+         "banking",  "energy",   "oil",      "mining",     "gold",
+         "airline",  "chip",     "property", "insurance",  "financial",
+         "growth",   "value",    "class",    "common",     "preferred",
+         "ordinary", "index",    "the",      "its",        "their",
+         "company",  "u",        "us",       "world",      "global",
+         "emerging", "frontier", "small",    "large",      "blue",
+         "retail",   "utility",  "a",        "b",          "c",
+         "new",      "treasury"});
+    Add(kCompanyNoun,
+        {"startup",     "start-up",     "firm",          "carmaker",
+         "automaker",   "retailer",     "lender",        "insurer",
+         "chipmaker",   "miner",        "conglomerate",  "manufacturer",
+         "developer",   "supplier",     "distributor",   "airline",
+         "brokerage",   "operator",     "subsidiary",    "affiliate",
+         "giant",       "maker",        "producer",      "company",
+         "fintech",     "biotech",      "telco",         "drugmaker",
+         "steelmaker",  "shipbuilder",  "shipper",       "refiner",
+         "utility",     "grocer",       "supermarket",   "unicorn",
+         "cooperative", "co-operative", "multinational", "group",
+         "unit",        "chain",        "outfit",        "builder"});
+    Add(kPublicBody,
+        {"ministry",     "department",   "agency",        "commission",
+         "authority",    "council",      "university",    "institute",
+         "association",  "federation",   "union",         "party",
+         "committee",    "board",        "bureau",        "office",
+         "court",        "foundation",   "society",       "club",
+         "league",       "team",         "government",    "parliament",
+         "senate",       "police",       "army",          "navy",
+         "school",       "college",      "hospital",      "church",
+         "organization", "organisation", "forum",         "program",
+         "programme",    "initiative",   "alliance",      "coalition",
+         "state",        "states",       "republic",      "kingdom",
+         "city",         "county",       "province",      "region",
+         "district",     "world",        "international", "global",
+         "national",     "central",      "federal",       "reserve",
+         "monetary",     "development",  "social",        "asia",
+         "europe",       "america",      "americas",      "africa",
+         "latin",        "pacific",      "atlantic",      "eurozone",
+         "middle",       "east"});
     for (const auto& [form, unused] : Forms()) {
-      if (form.size() < 16 && form[0] >= 'a' && form[0] <= 'z') {
-        bits[form[0] - 'a'] |= static_cast<uint16_t>(1u << form.size());
-      }
+      Add(kForm, {std::string_view(form.data(), form.size())});
     }
-    return bits;
-  }();
-  if (key.size() < 2 || key.size() > 12) return false;
-  const unsigned char c = static_cast<unsigned char>(key[0]);
-  if (c < 'a' || c > 'z') return false;
-  return (kBits[c - 'a'] >> key.size()) & 1;
+  }
+
+  // The roles of the word whose Gazetteer::KeyHash is h.
+  uint32_t Get(uint64_t h) const {
+    if (((bits_[(h >> 6) & kBitMask] >> (h & 63)) & 1) == 0) return 0;
+    auto it = roles_.find(h);
+    return it == roles_.end() ? 0 : it->second;
+  }
+
+ private:
+  void Add(uint32_t role, std::initializer_list<std::string_view> words) {
+    for (std::string_view w : words) {
+      const uint64_t h = Gazetteer::KeyHash(w);
+      roles_[h] |= role;
+      bits_[(h >> 6) & kBitMask] |= uint64_t{1} << (h & 63);
+    }
+  }
+
+  static constexpr uint64_t kBitMask = 1023;
+  std::array<uint64_t, 1024> bits_{};
+  absl::flat_hash_map<uint64_t, uint32_t> roles_;
+};
+
+const RoleTable& Roles() {
+  static const RoleTable* const kTable = new RoleTable();
+  return *kTable;
 }
 
-// Exchanges named before a ticker: "(NYSE: ACME)", "(TSX-V: FOO)".
-bool IsExchange(std::string_view key) {
-  static const absl::flat_hash_set<absl::string_view> kExchanges = {
-      "nyse",     "nasdaq",   "amex",     "tsx",      "tsxv",    "asx",
-      "lse",      "aim",      "hkex",     "sehk",     "sgx",     "nse",
-      "bse",      "otc",      "otcqb",    "otcqx",    "otcmkts", "euronext",
-      "xetra",    "six",      "tse",      "jse",      "krx",     "kosdaq",
-      "kospi",    "bmv",      "bovespa",  "cse",      "neo",     "frankfurt",
-      "fse",      "ase",      "idx",      "set",      "pse",     "tase",
-      "egx",      "ngx",      "nzx",      "bist",     "moex",    "wse",
-      "nasdaqgs", "nasdaqgm", "nasdaqcm", "nysearca", "sse",     "szse"};
-  return kExchanges.contains(AV(key));
+bool HasRole(std::string_view key, uint32_t role) {
+  return (Roles().Get(Gazetteer::KeyHash(key)) & role) != 0;
 }
+
+bool MayBeForm(std::string_view key) { return HasRole(key, kForm); }
+
+// Exchanges named before a ticker: "(NYSE: ACME)", "(TSX-V: FOO)".
+bool IsExchange(std::string_view key) { return HasRole(key, kExchange); }
 
 // Capitalized words that open a sentence or a phrase without being part of
 // the name after them: "Rival Acme Inc", "Shares in Acme plc".
 bool IsLeadingNonName(std::string_view key) {
-  static const absl::flat_hash_set<absl::string_view> kWords = {
-      "the",         "a",
-      "an",          "rival",
-      "rivals",      "shares",
-      "unit",        "units",
-      "subsidiary",  "parent",
-      "its",         "their",
-      "his",         "her",
-      "our",         "in",
-      "on",          "at",
-      "for",         "by",
-      "with",        "from",
-      "to",          "of",
-      "and",         "or",
-      "but",         "as",
-      "after",       "before",
-      "while",       "when",
-      "if",          "both",
-      "analysts",    "investors",
-      "officials",   "says",
-      "said",        "according",
-      "update",      "brief",
-      "exclusive",   "breaking",
-      "chipmaker",   "carmaker",
-      "automaker",   "retailer",
-      "lender",      "insurer",
-      "startup",     "start-up",
-      "firm",        "company",
-      "group",       "owner",
-      "buyer",       "seller",
-      "partner",     "partners",
-      "chairman",    "ceo",
-      "president",   "executive",
-      "director",    "spokesman",
-      "spokeswoman", "spokesperson",
-      "mr",          "ms",
-      "mrs",         "dr",
-      "under",       "about",
-      "into",        "also",
-      "now",         "then",
-      "that",        "this",
-      "these",       "those",
-      "which",       "who",
-      "where",       "how",
-      "why",         "what",
-      "today",       "yesterday",
-      "monday",      "tuesday",
-      "wednesday",   "thursday",
-      "friday",      "saturday",
-      "sunday",      "new-york-based",
-      "january",     "february",
-      "march",       "april",
-      "may",         "june",
-      "july",        "august",
-      "september",   "october",
-      "november",    "december",
-      "governor",    "minister",
-      "secretary",   "commissioner",
-      "chancellor",  "senator",
-      "judge",       "mayor",
-      "king",        "queen",
-      "prince",      "pope",
-      "sir",         "lord",
-      "professor",   "founder",
-      "co-founder"};
-  return kWords.contains(AV(key));
+  return HasRole(key, kLeadingNonName);
 }
 
 // Words that are no name on their own: "Holding Co", "The Company Ltd".
 bool IsGenericNameWord(std::string_view key) {
-  static const absl::flat_hash_set<absl::string_view> kWords = {
-      "holding",
-      "holdings",
-      "group",
-      "company",
-      "international",
-      "global",
-      "national",
-      "general",
-      "united",
-      "the",
-      "first",
-      "new",
-      "trust",
-      "industries",
-      "enterprises",
-      "partners",
-      "capital",
-      "investment",
-      "investments",
-      "management",
-      "services",
-      "resources",
-      "of",
-      "&",
-      "and",
-      "-",
-      ".",
-      "'",
-      "s",
-      "corporate",
-      "limited",
-      "inc",
-      "corp",
-      "co",
-      "ltd",
-      "construction",
-      "development",
-      "trading",
-      "engineering",
-      "manufacturing",
-      "technology",
-      "industrial",
-      "commercial",
-      "transport",
-      "transportation",
-      "pension",
-      "retirement",
-      "fund",
-      "funds",
-      "asset",
-      "assets",
-      "private",
-      "public",
-      "federal",
-      "state",
-      "central",
-      "city",
-      "county",
-      "regional",
-      "joint",
-      "venture",
-      "natural",
-      "mineral",
-      "minerals",
-      "petroleum",
-      "chemical",
-      "chemicals",
-      "energy",
-      "oil",
-      "gas",
-      "mining"};
-  return kWords.contains(AV(key));
+  return HasRole(key, kGenericName);
 }
 
 bool IsNameWord(const Token& tok, std::string_view text) {
@@ -313,10 +407,16 @@ const LegalForm* FormAt(const TokenizedText& t, std::string_view text, size_t i,
   if (first.kind != TokenKind::kWord || first.key.size() > 12) return nullptr;
   // Most words are not forms: one lookup of the word alone says so, unless
   // dots or a slash join it to more letters ("S.A.", "A/S").
-  const bool joined = i + 1 < toks.size() && !toks[i + 1].space_before &&
-                      (toks[i + 1].key == "." || toks[i + 1].key == "/");
-  if (!joined && (!MayBeForm(first.key) || FindForm(first.key) == nullptr)) {
-    return nullptr;
+  if (!MayBeForm(first.key)) {
+    // "S.A.", "N.V.", "A/S": a letter joined to more by dots or a slash.
+    const bool joined = first.key.size() == 1 && i + 1 < toks.size() &&
+                        !toks[i + 1].space_before &&
+                        (toks[i + 1].key == "." || toks[i + 1].key == "/");
+    if (!joined) return nullptr;
+  } else if (FindForm(first.key) == nullptr) {
+    const bool joined = i + 1 < toks.size() && !toks[i + 1].space_before &&
+                        (toks[i + 1].key == "." || toks[i + 1].key == "/");
+    if (!joined) return nullptr;
   }
   size_t k = 0;
   const std::string compact = CompactAt(t, i, &k);
@@ -397,44 +497,11 @@ size_t NameStart(const TokenizedText& t, std::string_view text, size_t end) {
 
 // Last words that make a capitalized name a company's when it reports or
 // trades: "Acme Technologies said", "Borealis Pharmaceuticals reported".
-bool IsCompanyHeadWord(std::string_view key) {
-  static const absl::flat_hash_set<absl::string_view> kWords = {
-      "technologies",    "technology",     "tech",        "pharmaceuticals",
-      "pharma",          "therapeutics",   "biosciences", "biotech",
-      "biotherapeutics", "systems",        "software",    "networks",
-      "communications",  "telecom",        "telecoms",    "motors",
-      "automotive",      "airlines",       "airways",     "bancorp",
-      "bancshares",      "financial",      "resources",   "mining",
-      "minerals",        "petroleum",      "steel",       "chemicals",
-      "foods",           "beverages",      "brands",      "labs",
-      "laboratories",    "industries",     "holdings",    "ventures",
-      "logistics",       "shipping",       "properties",  "realty",
-      "semiconductor",   "semiconductors", "electronics", "robotics",
-      "media",           "entertainment",  "studios",     "games",
-      "aerospace",       "aviation",       "instruments", "devices",
-      "diagnostics",     "genomics",       "materials",   "energies",
-      "utilities",       "railways",       "exploration", "drilling",
-      "payments",        "securities",     "insurance",   "motor",
-      "apparel",         "retail",         "stores",      "dynamics",
-      "microsystems",    "interactive",    "solar",       "batteries"};
-  return kWords.contains(AV(key));
-}
+bool IsCompanyHeadWord(std::string_view key) { return HasRole(key, kHeadWord); }
 
 // Words that describe a market, not a company: "European shares rose",
 // "shares of tech companies".
-bool IsMarketWord(std::string_view key) {
-  static const absl::flat_hash_set<absl::string_view> kWords = {
-      "european", "asian",    "tech",     "technology", "bank",
-      "banking",  "energy",   "oil",      "mining",     "gold",
-      "airline",  "chip",     "property", "insurance",  "financial",
-      "growth",   "value",    "class",    "common",     "preferred",
-      "ordinary", "index",    "the",      "its",        "their",
-      "company",  "u",        "us",       "world",      "global",
-      "emerging", "frontier", "small",    "large",      "blue",
-      "retail",   "utility",  "a",        "b",          "c",
-      "new",      "treasury"};
-  return kWords.contains(AV(key));
-}
+bool IsMarketWord(std::string_view key) { return HasRole(key, kMarketWord); }
 
 // Walks right from token `begin` over the words of a name; returns the end.
 size_t NameEnd(const TokenizedText& t, std::string_view text, size_t begin) {
@@ -506,44 +573,11 @@ bool ContextAt(const TokenizedText& t, std::string_view text, size_t i,
 // Nouns that name a kind of company, read before a name ("startup
 // Payhippo", "retailer Schuitema") or after one ("InVivo, a cooperative
 // group").
-bool IsCompanyNoun(std::string_view key) {
-  static const absl::flat_hash_set<absl::string_view> kNouns = {
-      "startup",     "start-up",     "firm",          "carmaker",
-      "automaker",   "retailer",     "lender",        "insurer",
-      "chipmaker",   "miner",        "conglomerate",  "manufacturer",
-      "developer",   "supplier",     "distributor",   "airline",
-      "brokerage",   "operator",     "subsidiary",    "affiliate",
-      "giant",       "maker",        "producer",      "company",
-      "fintech",     "biotech",      "telco",         "drugmaker",
-      "steelmaker",  "shipbuilder",  "shipper",       "refiner",
-      "utility",     "grocer",       "supermarket",   "unicorn",
-      "cooperative", "co-operative", "multinational", "group",
-      "unit",        "chain",        "outfit",        "builder"};
-  return kNouns.contains(AV(key));
-}
+bool IsCompanyNoun(std::string_view key) { return HasRole(key, kCompanyNoun); }
 
 // Words of public bodies and other organisations that are not companies.
 bool IsPublicBodyWord(std::string_view key) {
-  static const absl::flat_hash_set<absl::string_view> kWords = {
-      "ministry",     "department",   "agency",        "commission",
-      "authority",    "council",      "university",    "institute",
-      "association",  "federation",   "union",         "party",
-      "committee",    "board",        "bureau",        "office",
-      "court",        "foundation",   "society",       "club",
-      "league",       "team",         "government",    "parliament",
-      "senate",       "police",       "army",          "navy",
-      "school",       "college",      "hospital",      "church",
-      "organization", "organisation", "forum",         "program",
-      "programme",    "initiative",   "alliance",      "coalition",
-      "state",        "states",       "republic",      "kingdom",
-      "city",         "county",       "province",      "region",
-      "district",     "world",        "international", "global",
-      "national",     "central",      "federal",       "reserve",
-      "monetary",     "development",  "social",        "asia",
-      "europe",       "america",      "americas",      "africa",
-      "latin",        "pacific",      "atlantic",      "eurozone",
-      "middle",       "east"};
-  return kWords.contains(AV(key));
+  return HasRole(key, kPublicBody);
 }
 
 bool HasPublicBodyWord(const TokenizedText& t, size_t begin, size_t end) {
@@ -595,29 +629,29 @@ bool HasDistinctiveWord(const TokenizedText& t, size_t begin, size_t end) {
   return false;
 }
 
-bool AllCapsField(const TokenizedText& t) {
-  size_t words = 0, upper = 0;
-  for (const Token& tok : t.tokens) {
-    if (tok.kind != TokenKind::kWord) continue;
-    ++words;
-    if (tok.all_upper) ++upper;
-  }
-  return words >= 3 && upper * 10 >= words * 8;
-}
-
 bool FormFollows(const TokenizedText& t, std::string_view text, size_t i) {
   size_t end = 0;
   return i < t.tokens.size() && FormAt(t, text, i, &end) != nullptr;
 }
 
-bool TitleCaseField(const TokenizedText& t) {
-  size_t words = 0, capitalized = 0;
-  for (const Token& tok : t.tokens) {
-    if (tok.kind != TokenKind::kWord) continue;
-    ++words;
-    if (tok.upper_initial) ++capitalized;
+// "shares", "stock", "said", "says", "reported", "announced", "posted":
+// the words after or before which a name is a company's. The first letter
+// decides most words without a comparison.
+bool IsContextVerb(const Token& tok) {
+  const std::string_view k = tok.key;
+  switch (k[0]) {
+    case 's':
+      if (tok.upper_initial) return k == "shares";
+      return k == "shares" || k == "stock" || k == "said" || k == "says";
+    case 'r':
+      return !tok.upper_initial && k == "reported";
+    case 'a':
+      return !tok.upper_initial && k == "announced";
+    case 'p':
+      return !tok.upper_initial && k == "posted";
+    default:
+      return false;
   }
-  return words > 0 && capitalized * 10 >= words * 6;
 }
 
 }  // namespace
@@ -625,18 +659,32 @@ bool TitleCaseField(const TokenizedText& t) {
 void FindUnlistedCompanies(const TokenizedText& t, std::string_view text,
                            bool headline, std::vector<FoundCompany>* out) {
   const auto& toks = t.tokens;
-  if (toks.empty() || AllCapsField(t)) return;
+  if (toks.empty()) return;
+  size_t words = 0, capitalized = 0, upper = 0;
+  for (const Token& tok : toks) {
+    if (tok.kind != TokenKind::kWord) continue;
+    ++words;
+    capitalized += tok.upper_initial;
+    upper += tok.all_upper;
+  }
+  // All in capitals, a field shows no boundary between a name and the rest.
+  if (words >= 3 && upper * 10 >= words * 8) return;
   // A headline in title case capitalizes every word: there, only a legal
   // form or a ticker marks a name.
-  const bool title_case = headline && TitleCaseField(t);
+  const bool title_case = headline && capitalized * 10 >= words * 6;
   uint32_t covered = 0;
+  // One record reused for every token: most tokens find nothing, and
+  // building a record with its string for each would cost more than the
+  // search.
+  FoundCompany found;
   for (size_t i = 0; i < toks.size(); ++i) {
     const Token& tok = toks[i];
-    FoundCompany found;
+    found.hq_hint = {};
+    // Cheap tests first: most words are followed by a lower-case word.
     if (!title_case && tok.kind == TokenKind::kWord && !tok.upper_initial &&
-        IsCompanyNoun(tok.key) && tok.key != "company" && tok.key != "group" &&
-        tok.key != "unit" && i + 1 < toks.size() &&
-        IsNameWord(toks[i + 1], text) && toks[i + 1].kind == TokenKind::kWord &&
+        i + 1 < toks.size() && toks[i + 1].kind == TokenKind::kWord &&
+        IsNameWord(toks[i + 1], text) && IsCompanyNoun(tok.key) &&
+        tok.key != "company" && tok.key != "group" && tok.key != "unit" &&
         !IsLeadingNonName(toks[i + 1].key)) {
       // "startup Payhippo", "retailer Schuitema".
       const size_t end = NameEnd(t, text, i + 1);
@@ -661,11 +709,11 @@ void FindUnlistedCompanies(const TokenizedText& t, std::string_view text,
       found.name_end = found.end = static_cast<uint32_t>(i);
       found.rule = "context:appositive";
     } else if (!title_case && tok.kind == TokenKind::kWord &&
-               tok.upper_initial &&
-               (IsCompanyHeadWord(tok.key) || tok.key == "group") &&
+               tok.upper_initial && i > 0 && IsNameWord(toks[i - 1], text) &&
                !(i + 1 < toks.size() &&
                  (toks[i + 1].key == "of" || toks[i + 1].key == "&" ||
                   IsNameWord(toks[i + 1], text))) &&
+               (IsCompanyHeadWord(tok.key) || tok.key == "group") &&
                !FormFollows(t, text, i + 1)) {
       // "Odfjell Drilling", "Guolian Securities": a name ending in a word
       // that only companies end in.
@@ -681,12 +729,7 @@ void FindUnlistedCompanies(const TokenizedText& t, std::string_view text,
       found.name_end = found.end = static_cast<uint32_t>(i + 1);
       found.rule = "name-word:";
       found.rule.append(text.substr(tok.begin, tok.end - tok.begin));
-    } else if (tok.kind == TokenKind::kWord &&
-               (!tok.upper_initial || tok.key == "shares") &&
-               (tok.key == "shares" || tok.key == "stock" ||
-                tok.key == "said" || tok.key == "says" ||
-                tok.key == "reported" || tok.key == "announced" ||
-                tok.key == "posted")) {
+    } else if (tok.kind == TokenKind::kWord && IsContextVerb(tok)) {
       size_t begin = 0, end = 0;
       std::string_view rule;
       if (!ContextAt(t, text, i, &begin, &end, &rule) || begin < covered) {
@@ -774,7 +817,7 @@ void FindUnlistedCompanies(const TokenizedText& t, std::string_view text,
     }
     if (!HasDistinctiveWord(t, found.begin, found.name_end)) continue;
     covered = found.end;
-    out->push_back(std::move(found));
+    out->push_back(found);
   }
 }
 

@@ -321,6 +321,9 @@ absl::Status Gazetteer::AddFile(std::string_view name, std::string_view text) {
 }
 
 absl::Status Gazetteer::Finish() {
+  if (auto it = topic_by_id_.find("earnings"); it != topic_by_id_.end()) {
+    earnings_topic_ = static_cast<int>(it->second);
+  }
   absl::flat_hash_map<uint64_t, std::vector<IndexEntry>> lists;
   for (uint32_t i = 0; i < patterns_.size(); ++i) {
     const Pattern& pat = patterns_[i];

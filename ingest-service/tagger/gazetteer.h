@@ -212,6 +212,9 @@ class Gazetteer {
   }
 
   size_t alias_count() const { return alias_count_; }
+  // Index of the "earnings" topic, which a results table belongs to, or -1
+  // when the taxonomy has none. Set by Finish.
+  int earnings_topic() const { return earnings_topic_; }
 
  private:
   static bool CaseMatches(const Pattern& pat, const TokenizedText& t,
@@ -278,6 +281,7 @@ class Gazetteer {
   // Alias -> pattern, so a later record can mark a built-in name ambiguous.
   absl::flat_hash_map<std::string, uint32_t> seen_aliases_;
   size_t alias_count_ = 0;
+  int earnings_topic_ = -1;
 };
 
 }  // namespace newsfeed::ingest::internal

@@ -108,6 +108,45 @@ std::string_view PlaceRule(PlaceKind kind) {
   return "";
 }
 
+// Words before a place where something happens: "in Germany", "for
+// Germany". A switch on the length spares hashing every word before a place.
+bool IsLocative(std::string_view w) {
+  switch (w.size()) {
+    case 2:
+      return w == "in" || w == "at";
+    case 3:
+      return w == "for";
+    case 4:
+      return w == "into";
+    case 6:
+      return w == "across" || w == "within";
+    case 10:
+      return w == "throughout";
+    default:
+      return false;
+  }
+}
+
+// Words before a country named in a comparison: "than in Japan", "like
+// Germany", "rivals in China".
+bool IsComparison(std::string_view w) {
+  switch (w.size()) {
+    case 2:
+      return w == "vs";
+    case 4:
+      return w == "than" || w == "like";
+    case 6:
+      return w == "behind" || w == "versus" || w == "unlike" || w == "except" ||
+             w == "rivals";
+    case 7:
+      return w == "outside";
+    case 9:
+      return w == "excluding" || w == "including";
+    default:
+      return false;
+  }
+}
+
 // A span of tokens in one field matched by one pattern.
 struct Mention {
   int field;       // index into Analysis::fields
@@ -221,7 +260,7 @@ class Analysis {
   // startup", "the Canadian brewer".
   bool DescribesCompany(const Mention& m) const {
     const auto& toks = fields_[m.field].t->tokens;
-    static const absl::flat_hash_set<std::string_view> kNouns = {
+    static const absl::flat_hash_set<absl::string_view> kNouns = {
         "company",   "firm",         "group",         "giant",
         "maker",     "carmaker",     "automaker",     "bank",
         "lender",    "conglomerate", "multinational", "operator",
@@ -231,7 +270,7 @@ class Analysis {
         "developer", "utility",      "miner",         "airline"};
     for (uint32_t k = m.end; k < toks.size() && k < m.end + 4; ++k) {
       if (toks[k].kind == TokenKind::kPunct) return false;
-      if (kNouns.contains(toks[k].key)) return true;
+      if (kNouns.contains(AV(toks[k].key))) return true;
     }
     return false;
   }
@@ -248,8 +287,6 @@ class Analysis {
     // a comparison ("U.S. dollar", "Japanese rivals", "than Germany"); a
     // place where something happens ("in Germany", "€3 billion for
     // Germany") and a capital, city or institution are not.
-    static const absl::flat_hash_set<std::string_view> kLocative = {
-        "in", "for", "into", "across", "throughout", "at", "within"};
     const bool adjective_kind = pat.place_kind == PlaceKind::kName ||
                                 pat.place_kind == PlaceKind::kAbbrev ||
                                 pat.place_kind == PlaceKind::kDemonym;
@@ -258,8 +295,7 @@ class Analysis {
         !toks[m.end].space_before) {
       return 0;
     }
-    const bool locative =
-        m.begin > 0 && kLocative.contains(key_at(m.begin - 1));
+    const bool locative = m.begin > 0 && IsLocative(key_at(m.begin - 1));
     // "held in Johannesburg": in the title or lead, a city where the story
     // happens weighs as much as its country's name.
     if (locative && (m.field == 0 || m.begin < lead_end_) &&
@@ -279,7 +315,7 @@ class Analysis {
       w = std::max(w, 1.0);
     }
     // "the Japanese yen", "Swiss franc": a currency, not a country.
-    static const absl::flat_hash_set<std::string_view> kCurrencies = {
+    static const absl::flat_hash_set<absl::string_view> kCurrencies = {
         "yen",    "dollar", "dollars", "euro",   "euros",   "franc",
         "francs", "pound",  "pounds",  "peso",   "pesos",   "rupee",
         "rupees", "won",    "yuan",    "real",   "rand",    "crown",
@@ -287,7 +323,9 @@ class Analysis {
         "baht",   "dinar",  "dirham",  "riyal",  "shekel",  "zloty",
         "forint", "rouble", "ruble",   "rupiah", "renminbi"};
     // "the U.S. dollar", "Hong Kong dollars", "the Japanese yen".
-    if (adjective_kind && kCurrencies.contains(key_at(m.end))) {
+    if (adjective_kind && m.end < toks.size() &&
+        toks[m.end].kind == TokenKind::kWord && !toks[m.end].upper_initial &&
+        kCurrencies.contains(AV(toks[m.end].key))) {
       return 0;
     }
     // "Luxembourg-based", "based in Luxembourg": a company's address.
@@ -298,11 +336,8 @@ class Analysis {
       w *= kPassingFactor;
     }
     // "more than in Japan", "second only to China", "like Germany".
-    static const absl::flat_hash_set<std::string_view> kComparisons = {
-        "than",   "behind", "like",      "versus", "vs",       "outside",
-        "unlike", "except", "excluding", "rivals", "including"};
     for (size_t back = 1; back <= 2 && back <= m.begin; ++back) {
-      if (kComparisons.contains(key_at(m.begin - back))) {
+      if (IsComparison(key_at(m.begin - back))) {
         w *= kPassingFactor;
         break;
       }
@@ -312,8 +347,9 @@ class Analysis {
 
   // Marks place mentions that stand in a list of three or more countries
   // ("U.S., Japanese and European banks"): each is named in passing.
-  std::vector<bool> InLists() const {
-    std::vector<bool> in_list(places_.size(), false);
+  const std::vector<bool>& InLists() const {
+    thread_local std::vector<bool> in_list;
+    in_list.assign(places_.size(), false);
     size_t run_begin = 0;
     auto close_run = [&](size_t end) {
       if (end - run_begin < 3) return;
@@ -488,14 +524,20 @@ class Analysis {
     if (unlisted_.empty()) return;
     for (int f = 0; f < 2; ++f) {
       const auto& toks = fields_[f].t->tokens;
-      std::vector<bool> taken(toks.size(), false);
+      thread_local std::vector<bool> taken;
+      taken.assign(toks.size(), false);
       for (const Mention& m : companies_) {
         if (m.field != f) continue;
         for (uint32_t k = m.begin; k < m.end; ++k) taken[k] = true;
       }
       for (size_t u = 0; u < unlisted_.size(); ++u) {
         const std::vector<std::string>& keys = unlisted_[u].keys;
+        const std::string_view first = keys.front();
         for (size_t i = 0; i + keys.size() <= toks.size(); ++i) {
+          if (toks[i].key.size() != first.size() ||
+              toks[i].key[0] != first[0]) {
+            continue;
+          }
           bool match = true;
           for (size_t k = 0; k < keys.size() && match; ++k) {
             match = !taken[i + k] && toks[i + k].key == keys[k];
@@ -791,7 +833,7 @@ class Analysis {
       std::vector<const Mention*> mentions;
     };
     absl::flat_hash_map<uint32_t, Agg> by_country;
-    const std::vector<bool> in_list = InLists();
+    const std::vector<bool>& in_list = InLists();
     for (size_t i = 0; i < places_.size(); ++i) {
       const Mention& m = places_[i];
       if (!m.accepted) continue;
@@ -888,7 +930,7 @@ class Analysis {
   // Whether the article names a region larger than a country ("EU",
   // "Europe", "Asia"): then it is set somewhere, if not in one country.
   bool NamesRegion() const {
-    static const absl::flat_hash_set<std::string_view> kRegions = {
+    static const absl::flat_hash_set<absl::string_view> kRegions = {
         "eu",     "europe",     "european", "asia",        "asian",
         "africa", "african",    "eurozone", "scandinavia", "nordic",
         "asean",  "latin",      "gulf",     "caribbean",   "balkans",
@@ -896,7 +938,7 @@ class Analysis {
     for (int f = 0; f < 2; ++f) {
       for (const Token& tok : fields_[f].t->tokens) {
         if (tok.kind == TokenKind::kWord && tok.upper_initial &&
-            kRegions.contains(tok.key)) {
+            kRegions.contains(AV(tok.key))) {
           return true;
         }
       }
@@ -943,7 +985,7 @@ class Analysis {
   // ("Shr 32 cts vs 21 cts", "Net 1,234,000 vs 987,000", "Revs 12.3 mln vs
   // 10.1 mln"). Returns the first such line's tokens, or nullopt.
   std::optional<std::pair<uint32_t, uint32_t>> ResultsTable() const {
-    static const absl::flat_hash_set<std::string_view> kMeasures = {
+    static const absl::flat_hash_set<absl::string_view> kMeasures = {
         "shr",       "shrs",     "net",    "revs",     "revenues",
         "revenue",   "sales",    "oper",   "qtr",      "avg",
         "loss",      "profit",   "income", "turnover", "div",
@@ -961,11 +1003,19 @@ class Analysis {
     while (i < toks.size()) {
       const uint32_t sentence = toks[i].sentence;
       const size_t begin = i;
-      bool measure =
-          toks[i].kind == TokenKind::kWord && kMeasures.contains(toks[i].key);
+      const bool measure = toks[i].kind == TokenKind::kWord &&
+                           kMeasures.contains(AV(toks[i].key));
       bool versus = false, figure = false;
+      if (!measure) {
+        while (i < toks.size() && toks[i].sentence == sentence) ++i;
+        continue;
+      }
       for (; i < toks.size() && toks[i].sentence == sentence; ++i) {
-        if (toks[i].key == "vs" || toks[i].key == "versus") versus = true;
+        const std::string_view key = toks[i].key;
+        if (key.size() >= 2 && key[0] == 'v' &&
+            (key == "vs" || key == "versus")) {
+          versus = true;
+        }
         if (toks[i].kind == TokenKind::kNumber) figure = true;
       }
       if (measure && versus && figure && i - begin <= 30) {
@@ -990,7 +1040,18 @@ class Analysis {
       std::optional<Mention> genre;  // a results table (earnings)
     };
     const auto& topics = g_.topics();
-    std::vector<Agg> by_topic(topics.size());
+    // Per-thread scratch: a fresh vector of this size per article would be
+    // a large allocation each time.
+    thread_local std::vector<Agg> by_topic;
+    by_topic.resize(topics.size());
+    for (Agg& agg : by_topic) {
+      agg.score = 0;
+      agg.mentions.clear();
+      agg.distinct = 0;
+      agg.prominent = false;
+      agg.strongest = 0;
+      agg.genre.reset();
+    }
     // Counts per pattern, in per-thread scratch reset after use.
     thread_local std::vector<uint8_t> repeats;
     repeats.resize(g_.patterns().size(), 0);
@@ -1025,9 +1086,7 @@ class Analysis {
         agg.prominent = agg.prominent || m.field == 0 || m.begin < lead_end_;
       }
     }
-    for (size_t t = 0; t < topics.size() && earnings_topic_ < 0; ++t) {
-      if (topics[t].id == "earnings") earnings_topic_ = static_cast<int>(t);
-    }
+    const int earnings_topic_ = g_.earnings_topic();
     if (earnings_topic_ >= 0) {
       if (auto table = ResultsTable()) {
         Agg& agg = by_topic[earnings_topic_];
@@ -1377,7 +1436,6 @@ class Analysis {
   std::vector<UnlistedRule_> unlisted_rules_;
   std::optional<internal::Dateline> dateline_;
   uint32_t lead_end_ = 0;  // body tokens before this are the lead
-  int earnings_topic_ = -1;
   std::vector<uint64_t>& hashes_ = scratch_.hashes;  // KeyHash per token
   size_t body_words_ = 0;
 };
