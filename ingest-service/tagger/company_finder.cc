@@ -33,7 +33,7 @@ const absl::flat_hash_map<absl::string_view, LegalForm>& Forms() {
           {"inc", {FormCase::kCapitalized, "US"}},
           {"incorporated", {FormCase::kCapitalized, "US"}},
           {"corp", {FormCase::kCapitalized, "US"}},
-          {"corporation", {FormCase::kCapitalized, "US"}},
+          {"corporation", {FormCase::kCapitalized, ""}},
           {"company", {FormCase::kCapitalized, ""}},
           {"co", {FormCase::kCapitalized, "US"}},
           {"llc", {FormCase::kAnyCase, "US"}},
@@ -167,7 +167,22 @@ class RoleTable {
                           "prince",      "pope",
                           "sir",         "lord",
                           "professor",   "founder",
-                          "co-founder"});
+                          "co-founder",  "jan",
+                          "feb",         "mar",
+                          "apr",         "jun",
+                          "jul",         "aug",
+                          "sep",         "sept",
+                          "oct",         "nov",
+                          "dec",         "afp",
+                          "ap",          "reuters",
+                          "bloomberg",   "xinhua",
+                          "dpa",         "ians",
+                          "pti",         "upi",
+                          "efe",         "ansa",
+                          "kyodo",       "yonhap",
+                          "bernama",     "tass",
+                          "ria",         "its",
+                          "own"});
     Add(kGenericName, {"holding",
                        "holdings",
                        "group",
@@ -459,7 +474,11 @@ size_t NameStart(const TokenizedText& t, std::string_view text, size_t end) {
   size_t words = 0;
   while (k > 0 && words < 6) {
     const Token& tok = toks[k - 1];
-    if (IsNameWord(tok, text) && !IsLeadingNonName(tok.key)) {
+    // A number joins a name only with a word attached: "3M", "21st
+    // Century", never "9 Aldar Properties" or "Oct 17 Textron".
+    const bool loose_number = tok.kind == TokenKind::kNumber &&
+                              (k >= toks.size() || toks[k].space_before);
+    if (IsNameWord(tok, text) && !loose_number && !IsLeadingNonName(tok.key)) {
       --k;
       ++words;
       continue;
@@ -629,6 +648,45 @@ bool HasDistinctiveWord(const TokenizedText& t, size_t begin, size_t end) {
   return false;
 }
 
+// The country of the exchange suffix of an instrument code in tokens
+// [begin, end): "BDTG.DE" DE, "0700.HK" HK, "7203.T" JP, "VOD.L" GB.
+std::string_view RicCountry(const TokenizedText& t, std::string_view text,
+                            size_t begin, size_t end) {
+  static const absl::flat_hash_map<absl::string_view, absl::string_view>
+      kSuffixes = {
+          {"N", "US"},   {"O", "US"},  {"OQ", "US"}, {"A", "US"},  {"L", "GB"},
+          {"DE", "DE"},  {"F", "DE"},  {"PA", "FR"}, {"T", "JP"},  {"HK", "HK"},
+          {"SS", "CN"},  {"SZ", "CN"}, {"KS", "KR"}, {"KQ", "KR"}, {"TW", "TW"},
+          {"TWO", "TW"}, {"AX", "AU"}, {"TO", "CA"}, {"V", "CA"},  {"SN", "CL"},
+          {"MI", "IT"},  {"AS", "NL"}, {"ST", "SE"}, {"OL", "NO"}, {"CO", "DK"},
+          {"HE", "FI"},  {"S", "CH"},  {"SW", "CH"}, {"VX", "CH"}, {"MC", "ES"},
+          {"BR", "BE"},  {"LS", "PT"}, {"SA", "BR"}, {"MX", "MX"}, {"NS", "IN"},
+          {"BO", "IN"},  {"JK", "ID"}, {"KL", "MY"}, {"SI", "SG"}, {"BK", "TH"},
+          {"IS", "TR"},  {"J", "ZA"},  {"JO", "ZA"}, {"TA", "IL"}, {"SE", "SA"},
+          {"LU", "LU"},  {"I", "IE"},  {"IR", "IE"}, {"VI", "AT"}, {"WA", "PL"},
+          {"PR", "CZ"},  {"BU", "HU"}, {"MM", "RU"}, {"NZ", "NZ"}, {"PS", "PH"},
+          {"VN", "VN"},  {"HM", "VN"}, {"BA", "AR"}, {"LM", "PE"}, {"CN", "CO"},
+          {"CA", "EG"},  {"LG", "NG"}, {"DU", "AE"}, {"AD", "AE"}, {"QA", "QA"},
+          {"KW", "KW"},  {"CM", "LK"}, {"KA", "PK"}};
+  const auto& toks = t.tokens;
+  // CODE "." SUFFIX, attached, and nothing else inside the brackets.
+  if (end != begin + 3 || toks[begin + 1].key != "." ||
+      toks[begin + 1].space_before || toks[begin + 2].space_before ||
+      toks[begin + 2].kind != TokenKind::kWord || !toks[begin + 2].all_upper) {
+    return {};
+  }
+  const Token& code = toks[begin];
+  if (!(code.kind == TokenKind::kNumber ||
+        (code.kind == TokenKind::kWord && code.all_upper))) {
+    return {};
+  }
+  const std::string_view suffix = text.substr(
+      toks[begin + 2].begin, toks[begin + 2].end - toks[begin + 2].begin);
+  auto it = kSuffixes.find(absl::string_view(suffix.data(), suffix.size()));
+  if (it == kSuffixes.end()) return {};
+  return std::string_view(it->second.data(), it->second.size());
+}
+
 bool FormFollows(const TokenizedText& t, std::string_view text, size_t i) {
   size_t end = 0;
   return i < t.tokens.size() && FormAt(t, text, i, &end) != nullptr;
@@ -680,6 +738,7 @@ void FindUnlistedCompanies(const TokenizedText& t, std::string_view text,
   for (size_t i = 0; i < toks.size(); ++i) {
     const Token& tok = toks[i];
     found.hq_hint = {};
+    found.hq_from_ticker = false;
     // Cheap tests first: most words are followed by a lower-case word.
     if (!title_case && tok.kind == TokenKind::kWord && !tok.upper_initial &&
         i + 1 < toks.size() && toks[i + 1].kind == TokenKind::kWord &&
@@ -767,7 +826,10 @@ void FindUnlistedCompanies(const TokenizedText& t, std::string_view text,
       found.rule = "legal-form:";
       found.rule.append(
           text.substr(tok.begin, toks[form_end - 1].end - tok.begin));
-      found.hq_hint = form->hq;
+      // "Co., Ltd.", "Pty Ltd": two forms say less of the country than one.
+      size_t first_end = 0;
+      CompactAt(t, i, &first_end);
+      found.hq_hint = form_end > first_end ? std::string_view() : form->hq;
     } else if (tok.key == "(" || tok.key == "<") {
       // "Acme (NYSE: ACME)", "Acme Corp (Nasdaq:FOO)", "Acme <ACME>".
       size_t close = i + 1;
@@ -776,11 +838,19 @@ void FindUnlistedCompanies(const TokenizedText& t, std::string_view text,
         ++close;
       }
       if (close >= toks.size() || close == i + 1) continue;
-      bool ticker = false;
-      if (tok.key == "<") {
+      // "(BDTG.DE)", "<MT.LU>", "(7203.T)": a wire-service instrument code,
+      // whose suffix names the home exchange.
+      const std::string_view ric = RicCountry(t, text, i + 1, close);
+      if (!ric.empty() && !out->empty() && out->back().end == i) {
+        out->back().hq_hint = ric;  // "Acme Corp (ACME.DE)": found by form
+        out->back().hq_from_ticker = true;
+        continue;
+      }
+      bool ticker = !ric.empty();
+      if (!ticker && tok.key == "<") {
         ticker =
             toks[close].key == ">" && close <= i + 4 && toks[i + 1].all_upper;
-      } else if (toks[close].key == ")") {
+      } else if (!ticker && toks[close].key == ")") {
         ticker = IsExchange(toks[i + 1].key);
         bool colon = false;
         for (size_t k = i + 2; k < close; ++k)
@@ -807,7 +877,9 @@ void FindUnlistedCompanies(const TokenizedText& t, std::string_view text,
       found.name_end = static_cast<uint32_t>(name_end);
       found.end = static_cast<uint32_t>(close + 1);
       found.rule = tok.key == "<" ? "ticker:<>" : "ticker:";
-      if (tok.key == "(") {
+      if (!ric.empty()) hq = ric;
+      found.hq_from_ticker = !ric.empty();
+      if (tok.key == "(" && ric.empty()) {
         found.rule.append(text.substr(toks[i + 1].begin,
                                       toks[i + 1].end - toks[i + 1].begin));
       }

@@ -30,6 +30,7 @@ struct FoundCompany {
   // "AG" DE, "K.K." JP, "Inc" US), or empty when it is used in many
   // countries ("Ltd", "S.A.").
   std::string_view hq_hint;
+  bool hq_from_ticker = false;  // hq_hint is an exchange code's country
 };
 
 // Appends the companies found in `t` (the tokens of `text`) to `out`, in

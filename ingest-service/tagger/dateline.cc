@@ -136,8 +136,13 @@ std::optional<Dateline> FindDateline(const TokenizedText& t,
     }
     if (key == "(") {
       // "(Reuters)", "(AP)", "(BUSINESS WIRE)", "(GLOBE NEWSWIRE)".
+      // "(dpa-AFX)", "(CBS.MW)", "(UrduPoint News / Sputnik)".
       size_t k = i + 1;
-      while (k < toks.size() && k < i + 6 && IsWord(toks[k])) ++k;
+      while (k < toks.size() && k < i + 8 &&
+             (IsWord(toks[k]) || toks[k].key == "-" || toks[k].key == "/" ||
+              toks[k].key == ".")) {
+        ++k;
+      }
       if (k == i + 1 || k >= toks.size() || toks[k].key != ")") break;
       // An agency closes the dateline: a dash or colon follows it.
       if (k + 1 < toks.size() && toks[k + 1].key != "-" &&

@@ -55,6 +55,9 @@ constexpr double kPassingFactor = 0.5;
 // When no country reaches the threshold, the home of the company the story
 // is mainly about stands in, scored below every named country.
 constexpr double kHqFallbackScore = 0.15;
+// ... and below it, a country named only in passing when the company's home
+// is unknown.
+constexpr double kWeakMentionScore = 0.1;
 // A topic phrase repeated many times adds no more than this many counts.
 constexpr int kMaxRuleRepeats = 3;
 constexpr int kMaxEvidence = 3;
@@ -164,6 +167,7 @@ struct UnlistedCompany {
   std::string id;
   std::string name;
   std::string_view hq_hint;
+  bool hint_from_form = false;    // hq_hint is only its legal form's guess
   std::vector<std::string> keys;  // token keys of the name
 };
 
@@ -427,6 +431,23 @@ class Analysis {
         covered = m.end;
       }
     };
+    // A place longer than a company alias inside it is the place: "TEL
+    // AVIV" in a dateline is not Tokyo Electron ("TEL"); "Air France" and
+    // "Bank of China" stay companies, being longer than their places.
+    if (!places.empty()) {
+      companies.erase(
+          std::remove_if(companies.begin(), companies.end(),
+                         [&](const Mention& c) {
+                           for (const Mention& p : places) {
+                             if (p.begin <= c.begin && c.end <= p.end &&
+                                 p.end - p.begin > c.end - c.begin) {
+                               return true;
+                             }
+                           }
+                           return false;
+                         }),
+          companies.end());
+    }
     take(companies, &companies_);
     AddUnlistedCompanies(f, places);
     std::vector<bool> in_company(toks.size(), false);
@@ -499,6 +520,12 @@ class Analysis {
       for (size_t u = 0; u < unlisted_.size(); ++u) {
         if (unlisted_[u].id == id) index = static_cast<int32_t>(u);
       }
+      // Named again with an exchange code ("Bertrandt Group (BDTG.DE)"):
+      // the code's country is its home.
+      if (index >= 0 && c.hq_from_ticker) {
+        unlisted_[index].hq_hint = c.hq_hint;
+        unlisted_[index].hint_from_form = false;
+      }
       if (index < 0) {
         index = static_cast<int32_t>(unlisted_.size());
         UnlistedCompany& u = unlisted_.emplace_back();
@@ -506,6 +533,20 @@ class Analysis {
         u.name = internal::UnlistedCompanyName(*field.t, field.text, c.begin,
                                                c.name_end);
         u.hq_hint = c.hq_hint;
+        u.hint_from_form = !c.hq_from_ticker && !c.hq_hint.empty();
+        // "Nairobi Securities Exchange Ltd", "Bank of Tokyo Ltd": a place in
+        // the name says more of the home than a legal form, less than an
+        // exchange code.
+        if (!c.hq_from_ticker) {
+          for (const Mention& p : places) {
+            const Pattern& pat = g_.patterns()[p.pattern];
+            if (p.begin >= c.begin && p.end <= c.name_end && !pat.ambiguous) {
+              u.hq_hint = g_.countries()[pat.target].code;
+              u.hint_from_form = false;
+              break;
+            }
+          }
+        }
         for (uint32_t k = c.begin; k < c.name_end; ++k) {
           u.keys.emplace_back(field.t->tokens[k].key);
         }
@@ -924,7 +965,19 @@ class Analysis {
                     tag->add_evidence());
       }
     }
-    if (order.empty() && !NamesRegion()) EmitHqFallback(a);
+    if (order.empty() && !NamesRegion()) {
+      // The best of the countries named only in passing, for the weak
+      // fallback.
+      const Mention* best = nullptr;
+      double best_score = 0;
+      for (const auto& [c, agg] : by_country) {
+        if (agg.score > best_score && !agg.mentions.empty()) {
+          best_score = agg.score;
+          best = agg.mentions.front();
+        }
+      }
+      EmitHqFallback(best, a);
+    }
   }
 
   // Whether the article names a region larger than a country ("EU",
@@ -948,11 +1001,31 @@ class Analysis {
 
   // No place decides: the story is most likely set where the company it is
   // about is based ("XYZ Corp 4th qtr net", "Siemens lifts outlook").
-  void EmitHqFallback(newsfeed::v1::Article* a) {
+  void EmitHqFallback(const Mention* passing, newsfeed::v1::Article* a) {
     const std::optional<uint32_t> main = MainCompany();
-    if (!main) return;
-    const int hq = g_.CountryIndex(CompanyHq(*main));
-    if (hq < 0) return;
+    int hq = main ? g_.CountryIndex(CompanyHq(*main)) : -1;
+    // A nationality the text states, even in passing, beats the guess from
+    // a legal form ("Brick Brewing Co ..., the Canadian brewer said").
+    if (hq >= 0 && passing != nullptr && *main >= g_.companies().size() &&
+        unlisted_[*main - g_.companies().size()].hint_from_form) {
+      hq = -1;
+    }
+    if (hq < 0) {
+      // Nothing says where the company is from: the country named, if only
+      // in passing ("the Canadian brewer said", "Kolkata-based"), is the
+      // best guess, scored lowest.
+      if (passing == nullptr || !main) return;
+      const Pattern& pat = g_.patterns()[passing->pattern];
+      newsfeed::v1::CountryTag* tag = a->add_countries();
+      tag->set_code(g_.countries()[pat.target].code);
+      tag->set_name(g_.countries()[pat.target].name);
+      tag->set_score(kWeakMentionScore);
+      AddEvidence(*passing,
+                  absl::StrCat("weak-mention:", AV(PlaceRule(pat.place_kind)),
+                               pat.text),
+                  tag->add_evidence());
+      return;
+    }
     newsfeed::v1::CountryTag* tag = a->add_countries();
     tag->set_code(g_.countries()[hq].code);
     tag->set_name(g_.countries()[hq].name);

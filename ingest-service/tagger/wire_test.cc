@@ -288,5 +288,55 @@ TEST(UnlistedCompanies, HeadlineInCapitalsLinksToTheBodysName) {
   EXPECT_EQ(a.companies(0).evidence(0).field(), v1::TEXT_FIELD_TITLE);
 }
 
+TEST(HqFallback, ExchangeCodesAndPlacesInNamesSayWhereACompanyIsFrom) {
+  // A wire-service instrument code's suffix names the home exchange.
+  v1::Article a = Tag("Bertrandt Group reports higher sales",
+                      "Bertrandt Group (BDTG.DE) said sales rose 4 percent.");
+  EXPECT_THAT(Countries(a), ElementsAre("DE"));
+  // A place inside an unlisted company's name beats its legal form.
+  v1::Article b = Tag("Nairobi Securities Exchange Ltd half-year profit falls",
+                      "Nairobi Securities Exchange Ltd said profit before "
+                      "tax fell to 106.7 million shillings.");
+  EXPECT_THAT(Countries(b), ElementsAre("KE"));
+  // With no home known, a country named in passing is the weakest guess.
+  v1::Article c = Tag("Brick Brewing Co profit drops",
+                      "Net profit fell 84% in the three months to April 28 "
+                      "after advertising and other expenses rose faster "
+                      "than its sales. Sales edged up 1.5% over the same "
+                      "period, the Canadian brewer said.");
+  ASSERT_THAT(Countries(c), ElementsAre("CA"));
+  EXPECT_THAT(CountryRule(c, "CA"), ::testing::StartsWith("weak-mention:"));
+}
+
+TEST(PassingMentions, AnAgencyCitedAsASourceIsNoCompany) {
+  v1::Article a = Tag("Acme beats forecasts",
+                      "Acme Corp earned $1.2 billion, above the Reuters' "
+                      "analyst estimate; 19 analysts polled by Thomson "
+                      "Reuters expected less, according to a Reuters "
+                      "poll. Total revenue rose 5%.");
+  EXPECT_THAT(CompanyNames(a), ElementsAre("Acme"));
+}
+
+TEST(Dateline, APlaceInCapitalsIsNotACompanyInside) {
+  // "TEL" is Tokyo Electron's ticker; "TEL AVIV" is the city.
+  v1::Article a = Tag("Chip startup raises funds",
+                      "TEL AVIV, Oct 3 (Reuters) - An Israeli chip startup "
+                      "raised $20 million.");
+  EXPECT_THAT(Countries(a), ElementsAre("IL"));
+  EXPECT_THAT(CompanyNames(a), IsEmpty());
+  EXPECT_EQ(DatelinePlace("EHNINGEN (dpa-AFX) - Bertrandt said"), "EHNINGEN");
+}
+
+TEST(OneWordTopics, ALabourMarketReportIsNotAnEarningsStory) {
+  EXPECT_THAT(Topics(Tag("U.S. jobless rate falls to 3.9 percent",
+                         "The unemployment rate fell in the fourth quarter, "
+                         "in line with expectations, as employers added "
+                         "jobs.")),
+              ElementsAre("jobs"));
+  EXPECT_THAT(Topics(Tag("Nestle to close Austrian plant, 127 jobs to go",
+                         "The food group will close its plant in Linz.")),
+              Contains("layoffs"));
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest
