@@ -58,6 +58,10 @@ constexpr double kHqFallbackScore = 0.15;
 // ... and below it, a country named only in passing when the company's home
 // is unknown.
 constexpr double kWeakMentionScore = 0.1;
+// Companies found by legal form, ticker or context in one article, at most.
+constexpr size_t kMaxUnlistedCompanies = 64;
+// ... and their mentions, which each new one is checked against.
+constexpr size_t kMaxCompanyMentions = 1024;
 // A topic phrase repeated many times adds no more than this many counts.
 constexpr int kMaxRuleRepeats = 3;
 constexpr int kMaxEvidence = 3;
@@ -482,21 +486,33 @@ class Analysis {
     found.clear();
     internal::FindUnlistedCompanies(*field.t, field.text, /*headline=*/f == 0,
                                     &found);
+    if (found.empty()) return;
+    // Per token: a listed company starts here (1), a place covers it (2),
+    // an unlisted name covers it (4). Marks keep each check below constant
+    // time, whatever the number of mentions.
+    constexpr uint8_t kListedStart = 1, kInPlace = 2, kInUnlisted = 4;
+    const auto& toks = field.t->tokens;
+    thread_local std::vector<uint8_t> mark;
+    mark.assign(toks.size(), 0);
+    for (const Mention& m : companies_) {
+      if (m.field == f && m.unlisted < 0) mark[m.begin] |= kListedStart;
+    }
+    for (const Mention& p : places) {
+      for (uint32_t k = p.begin; k < p.end; ++k) mark[k] |= kInPlace;
+    }
+    bool covers_listed = false;
     for (const internal::FoundCompany& c : found) {
-      bool listed = false;
-      for (Mention& m : companies_) {
-        if (m.field != f || m.unlisted >= 0) continue;
-        if (m.begin == c.begin) listed = true;
+      // Matching each name against the text again is linear per name: a
+      // hostile text of thousands of "X Inc" must not make it quadratic.
+      if (unlisted_.size() >= kMaxUnlistedCompanies ||
+          companies_.size() >= kMaxCompanyMentions) {
+        break;
       }
-      if (listed) continue;
+      if (mark[c.begin] & kListedStart) continue;
       bool only_place = true;
       for (uint32_t k = c.begin; k < c.name_end && only_place; ++k) {
-        if (field.t->tokens[k].kind == TokenKind::kPunct) continue;
-        bool in_place = false;
-        for (const Mention& p : places) {
-          in_place = in_place || (p.begin <= k && k < p.end);
-        }
-        only_place = in_place;
+        if (toks[k].kind == TokenKind::kPunct) continue;
+        only_place = (mark[k] & kInPlace) != 0;
       }
       if (only_place) continue;
       // "stock of USD 43": a currency code is no name.
@@ -507,13 +523,10 @@ class Analysis {
           continue;
         }
       }
-      companies_.erase(std::remove_if(companies_.begin(), companies_.end(),
-                                      [&](const Mention& m) {
-                                        return m.field == f && m.unlisted < 0 &&
-                                               m.begin >= c.begin &&
-                                               m.end <= c.end;
-                                      }),
-                       companies_.end());
+      for (uint32_t k = c.begin; k < c.end; ++k) {
+        covers_listed = covers_listed || (mark[k] & kListedStart);
+        mark[k] |= kInUnlisted;
+      }
       std::string id =
           internal::UnlistedCompanyId(*field.t, c.begin, c.name_end);
       int32_t index = -1;
@@ -557,6 +570,15 @@ class Analysis {
       companies_.push_back(m);
       unlisted_rules_.push_back({f, c.begin, c.rule});
     }
+    if (covers_listed) {
+      companies_.erase(std::remove_if(companies_.begin(), companies_.end(),
+                                      [&](const Mention& m) {
+                                        return m.field == f && m.unlisted < 0 &&
+                                               (mark[m.begin] & kInUnlisted) &&
+                                               (mark[m.end - 1] & kInUnlisted);
+                                      }),
+                       companies_.end());
+    }
   }
 
   // Once an unlisted company is known, its name without the legal form
@@ -591,6 +613,7 @@ class Analysis {
                !toks[i + keys.size()].all_upper)) {
             continue;
           }
+          if (companies_.size() >= kMaxCompanyMentions) return;
           Mention m{f, static_cast<uint32_t>(i),
                     static_cast<uint32_t>(i + keys.size()), 0};
           m.accepted = true;

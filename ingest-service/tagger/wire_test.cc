@@ -338,5 +338,21 @@ TEST(OneWordTopics, ALabourMarketReportIsNotAnEarningsStory) {
               Contains("layoffs"));
 }
 
+TEST(UnlistedCompanies, AHostileListOfNamesIsCapped) {
+  std::string body;
+  for (int i = 0; i < 3000; ++i) {
+    body += "Company" + std::to_string(i) + "x Holdings Inc signed. ";
+  }
+  v1::Article a = Tag("", body);
+  EXPECT_LE(a.companies_size(), 64);
+  EXPECT_GE(a.companies_size(), 32);
+  // One name repeated thousands of times is one company.
+  std::string repeated;
+  for (int i = 0; i < 5000; ++i) repeated += "Acme Holdings Inc signed. ";
+  v1::Article b = Tag("", repeated);
+  ASSERT_EQ(b.companies_size(), 1);
+  EXPECT_EQ(b.companies(0).id(), "name:acme-holdings");
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest
