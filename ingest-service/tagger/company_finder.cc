@@ -715,21 +715,15 @@ bool IsContextVerb(const Token& tok) {
 }  // namespace
 
 void FindUnlistedCompanies(const TokenizedText& t, std::string_view text,
-                           bool headline, std::vector<FoundCompany>* out) {
+                           const uint64_t* hashes, FieldCase field_case,
+                           std::vector<FoundCompany>* out) {
   const auto& toks = t.tokens;
   if (toks.empty()) return;
-  size_t words = 0, capitalized = 0, upper = 0;
-  for (const Token& tok : toks) {
-    if (tok.kind != TokenKind::kWord) continue;
-    ++words;
-    capitalized += tok.upper_initial;
-    upper += tok.all_upper;
-  }
   // All in capitals, a field shows no boundary between a name and the rest.
-  if (words >= 3 && upper * 10 >= words * 8) return;
-  // A headline in title case capitalizes every word: there, only a legal
-  // form or a ticker marks a name.
-  const bool title_case = headline && capitalized * 10 >= words * 6;
+  if (field_case == FieldCase::kAllCaps) return;
+  const bool title_case = field_case == FieldCase::kTitleCaseHeadline;
+  const RoleTable& roles = Roles();
+  auto role = [&](size_t k) { return roles.Get(hashes[k]); };
   uint32_t covered = 0;
   // One record reused for every token: most tokens find nothing, and
   // building a record with its string for each would cost more than the
@@ -742,7 +736,7 @@ void FindUnlistedCompanies(const TokenizedText& t, std::string_view text,
     // Cheap tests first: most words are followed by a lower-case word.
     if (!title_case && tok.kind == TokenKind::kWord && !tok.upper_initial &&
         i + 1 < toks.size() && toks[i + 1].kind == TokenKind::kWord &&
-        IsNameWord(toks[i + 1], text) && IsCompanyNoun(tok.key) &&
+        IsNameWord(toks[i + 1], text) && (role(i) & kCompanyNoun) != 0 &&
         tok.key != "company" && tok.key != "group" && tok.key != "unit" &&
         !IsLeadingNonName(toks[i + 1].key)) {
       // "startup Payhippo", "retailer Schuitema".
@@ -772,7 +766,7 @@ void FindUnlistedCompanies(const TokenizedText& t, std::string_view text,
                !(i + 1 < toks.size() &&
                  (toks[i + 1].key == "of" || toks[i + 1].key == "&" ||
                   IsNameWord(toks[i + 1], text))) &&
-               (IsCompanyHeadWord(tok.key) || tok.key == "group") &&
+               (role(i) & kHeadWord || tok.key == "group") &&
                !FormFollows(t, text, i + 1)) {
       // "Odfjell Drilling", "Guolian Securities": a name ending in a word
       // that only companies end in.
@@ -805,6 +799,14 @@ void FindUnlistedCompanies(const TokenizedText& t, std::string_view text,
     } else if (tok.kind == TokenKind::kWord) {
       if (!tok.upper_initial && tok.key != "plc" && tok.key != "llc" &&
           tok.key != "gmbh") {
+        continue;
+      }
+      // Most capitalized words are no form: their role says so before any
+      // string is built ("S.A." starts with a letter joined to a dot).
+      if ((role(i) & kForm) == 0 &&
+          !(tok.key.size() == 1 && i + 1 < toks.size() &&
+            !toks[i + 1].space_before &&
+            (toks[i + 1].key == "." || toks[i + 1].key == "/"))) {
         continue;
       }
       size_t form_end = 0;

@@ -33,11 +33,23 @@ struct FoundCompany {
   bool hq_from_ticker = false;  // hq_hint is an exchange code's country
 };
 
+// How a field is written, which decides what marks a name in it.
+enum class FieldCase {
+  kOrdinary,
+  // A headline with (nearly) every word capitalized: only a legal form or a
+  // ticker marks a name there.
+  kTitleCaseHeadline,
+  // (Nearly) every word in capitals: nothing shows where a name ends, so
+  // the field is not searched.
+  kAllCaps,
+};
+
 // Appends the companies found in `t` (the tokens of `text`) to `out`, in
-// text order, without overlaps. In a `headline` written in title case only
-// a legal form or a ticker marks a name: every word is capitalized there.
+// text order, without overlaps. hashes[k] must be Gazetteer::KeyHash of
+// token k's key (the tagger has them already).
 void FindUnlistedCompanies(const TokenizedText& t, std::string_view text,
-                           bool headline, std::vector<FoundCompany>* out);
+                           const uint64_t* hashes, FieldCase field_case,
+                           std::vector<FoundCompany>* out);
 
 // The stable id of an unlisted company: "name:" and its name's words,
 // lowercased and joined by '-' ("Acme Holdings" -> "name:acme-holdings"),

@@ -180,6 +180,7 @@ struct Field {
   std::string_view text;
   TokenizedText* t = nullptr;  // per-thread scratch, reused across articles
   bool title_case = false;     // headline style: every word capitalized
+  bool all_caps = false;       // every word in capitals
 };
 
 class Analysis {
@@ -198,13 +199,15 @@ class Analysis {
     fields_[1].text = body;
     for (int f = 0; f < 2; ++f) {
       internal::Tokenize(fields_[f].text, fields_[f].t);
-      size_t words = 0, capitalized = 0;
+      size_t words = 0, capitalized = 0, upper = 0;
       for (const Token& tok : fields_[f].t->tokens) {
         if (tok.kind != TokenKind::kWord) continue;
         ++words;
-        if (tok.upper_initial) ++capitalized;
+        capitalized += tok.upper_initial;
+        upper += tok.all_upper;
       }
       fields_[f].title_case = words > 0 && capitalized * 10 >= words * 6;
+      fields_[f].all_caps = words >= 3 && upper * 10 >= words * 8;
       if (f == 1) {
         body_words_ = words;
         dateline_ = internal::FindDateline(*fields_[1].t, body);
@@ -484,8 +487,12 @@ class Analysis {
     const Field& field = fields_[f];
     thread_local std::vector<internal::FoundCompany> found;
     found.clear();
-    internal::FindUnlistedCompanies(*field.t, field.text, /*headline=*/f == 0,
-                                    &found);
+    internal::FindUnlistedCompanies(
+        *field.t, field.text, hashes_.data(),
+        field.all_caps               ? internal::FieldCase::kAllCaps
+        : f == 0 && field.title_case ? internal::FieldCase::kTitleCaseHeadline
+                                     : internal::FieldCase::kOrdinary,
+        &found);
     if (found.empty()) return;
     // Per token: a listed company starts here (1), a place covers it (2),
     // an unlisted name covers it (4). Marks keep each check below constant
@@ -828,12 +835,14 @@ class Analysis {
       int mentions = 0;
       bool in_title = false;
     };
-    // In text order, so that evidence shows the first mentions.
-    std::sort(companies_.begin(), companies_.end(),
-              [](const Mention& x, const Mention& y) {
-                return x.field != y.field ? x.field < y.field
-                                          : x.begin < y.begin;
-              });
+    // In text order, so that evidence shows the first mentions (unlisted
+    // companies and their repeats were appended after the listed ones).
+    if (!unlisted_.empty())
+      std::sort(companies_.begin(), companies_.end(),
+                [](const Mention& x, const Mention& y) {
+                  return x.field != y.field ? x.field < y.field
+                                            : x.begin < y.begin;
+                });
     absl::flat_hash_map<uint32_t, Agg> by_company;
     for (const Mention& m : companies_) {
       if (!m.accepted) continue;
