@@ -254,6 +254,7 @@ class RoleTable {
                        "oil",
                        "gas",
                        "mining"});
+    Add(kHeadWord, {"partners", "holding", "bank", "bancorp"});
     Add(kHeadWord,
         {"technologies",    "technology",     "tech",        "pharmaceuticals",
          "pharma",          "therapeutics",   "biosciences", "biotech",
@@ -295,6 +296,8 @@ class RoleTable {
          "utility",     "grocer",       "supermarket",   "unicorn",
          "cooperative", "co-operative", "multinational", "group",
          "unit",        "chain",        "outfit",        "builder"});
+    Add(kPublicBody, {"european", "asian", "african", "islamic", "export",
+                      "import", "export-import", "world", "trading"});
     Add(kPublicBody,
         {"ministry",     "department",   "agency",        "commission",
          "authority",    "council",      "university",    "institute",
