@@ -776,6 +776,39 @@ TEST_P(StoreSuite, Facets) {
   EXPECT_EQ(r->companies_size(), 0);
 }
 
+// Companies the tagger finds by legal form or ticker have ids
+// "name:<words>" (ingest-service/tagger/data/README.md): they are searched by
+// id or name and counted in facets like listed ones.
+TEST_P(StoreSuite, UnlistedCompaniesAreSearchableAndFacetable) {
+  MustUpsert(
+      {MakeArticle(
+           "a", 1,
+           {{{"name:acme-holdings", "Acme Holdings"}, {"Q2283", "Microsoft"}},
+            {"US"},
+            {"mna"}}),
+       MakeArticle("b", 2, {{{"name:acme-holdings", "Acme Holdings"}}, {}, {}}),
+       MakeArticle("c", 3, MsftFr())});
+  ArticleFilter f;
+  f.mutable_companies()->add_any_of("name:acme-holdings");
+  EXPECT_THAT(SearchAll(f), ::testing::ElementsAre("b", "a"));
+  f.mutable_companies()->clear_any_of();
+  f.mutable_companies()->add_any_of("acme holdings");
+  EXPECT_THAT(SearchAll(f), ::testing::ElementsAre("b", "a"));
+  FacetsRequest req;
+  absl::StatusOr<newsfeed::v1::FacetsResponse> r = store_->Facets(req);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_GE(r->companies_size(), 1);
+  bool found = false;
+  for (const auto& c : r->companies()) {
+    if (c.value() == "name:acme-holdings") {
+      found = true;
+      EXPECT_EQ(c.label(), "Acme Holdings");
+      EXPECT_EQ(c.count(), 2);
+    }
+  }
+  EXPECT_TRUE(found);
+}
+
 TEST_P(StoreSuite, FacetCountsFollowUpdatesAndRetention) {
   max_articles_ = 4;
   Reopen();
