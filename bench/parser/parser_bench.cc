@@ -251,6 +251,100 @@ void BM_PugixmlCopyStripFloor(benchmark::State& state) {
 }
 BENCHMARK(BM_PugixmlCopyStripFloor)->Unit(benchmark::kMillisecond);
 
+// ---- Hostile shapes (issue 23, "Hostile peers") ---------------------------
+//
+// Documents built to make a superlinear step slow, at 256 KiB and 1 MiB:
+// the time per MB must not grow with the size. Before the fixes 1.6 MB of
+// "&&&..." in a title took 22 s, 200 KB of nested JSON arrays 527 s and
+// 200,000 attributes on one HTML tag (1.9 MB) 61 s.
+enum class Hostile {
+  kAmpersandsInTitle,     // "&&&...": no ';' for any '&'
+  kLegacyAmpInTitle,      // "&amp&amp...": the same, as legacy references
+  kEntitiesFarSemicolon,  // a DOCTYPE entity after "&&&..." (one ';' last)
+  kJsonDeepArrays,        // JSON Feed with arrays nested 100,000 deep
+  kHtmlManyAttributes,    // one HTML tag with ~130,000 attributes
+};
+
+std::string RssWithTitle(const std::string& prolog, const std::string& title,
+                         const std::string& title_end) {
+  return absl::StrCat(prolog, "<rss version=\"2.0\"><channel><title>t</title>",
+                      "<item><title>", title, title_end,
+                      "</title></item></channel></rss>");
+}
+
+// The document (or, for kHtmlManyAttributes, the HTML body) of `shape`,
+// `bytes` long give or take a few.
+std::string HostileDocument(Hostile shape, size_t bytes) {
+  constexpr size_t kOverhead = 100;
+  switch (shape) {
+    case Hostile::kAmpersandsInTitle:
+      return RssWithTitle("", std::string(bytes - kOverhead, '&'), "");
+    case Hostile::kLegacyAmpInTitle: {
+      std::string title;
+      while (title.size() + 4 <= bytes - kOverhead) title += "&amp";
+      return RssWithTitle("", title, "");
+    }
+    case Hostile::kEntitiesFarSemicolon:
+      return RssWithTitle("<!DOCTYPE rss [<!ENTITY co \"Example &amp; Co\">]>",
+                          std::string(bytes - 2 * kOverhead, '&'), "&co;");
+    case Hostile::kJsonDeepArrays: {
+      // Nesting, then a string as padding: the document stays under the
+      // values limit (5000 items' worth), so only the depth check stops it.
+      const size_t depth = bytes / 10;
+      std::string json = absl::StrCat(
+          "{\"version\": \"https://jsonfeed.org/version/1.1\", \"items\": [], "
+          "\"x\": ",
+          std::string(depth, '['), std::string(depth, ']'), ", \"pad\": \"");
+      json.append(bytes - json.size() - 2, 'p');
+      return json + "\"}";
+    }
+    case Hostile::kHtmlManyAttributes: {
+      std::string html = "<p><a href=\"https://bench.example/x\"";
+      for (int i = 0; html.size() < bytes - 20; ++i) {
+        absl::StrAppend(&html, " a", i);
+      }
+      return html + ">link</a></p>";
+    }
+  }
+  return {};
+}
+
+void BM_Hostile(benchmark::State& state, Hostile shape) {
+  const std::string doc =
+      HostileDocument(shape, static_cast<size_t>(state.range(0)));
+  newsfeed::ingest::ParseOptions options;
+  options.feed_url = "https://bench.example/feed";
+  newsfeed::ingest::FeedContext context{"bench", options.feed_url, absl::Now()};
+  newsfeed::ingest::ParsedFeed feed;
+  newsfeed::ingest::ParsedItem item;
+  item.title = "t";
+  item.link = "https://bench.example/a";
+  item.content = doc;
+  for (auto _ : state) {
+    if (shape == Hostile::kHtmlManyAttributes) {
+      benchmark::DoNotOptimize(
+          newsfeed::ingest::NormalizeItem(feed, item, context));
+    } else {
+      auto parsed = newsfeed::ingest::ParseFeed(doc, options);
+      benchmark::DoNotOptimize(parsed);
+    }
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.SetBytesProcessed(state.iterations() *
+                          static_cast<int64_t>(doc.size()));
+}
+#define HOSTILE(name, shape)                          \
+  BENCHMARK_CAPTURE(BM_Hostile, name, Hostile::shape) \
+      ->Arg(256 << 10)                                \
+      ->Arg(1 << 20)                                  \
+      ->Unit(benchmark::kMillisecond)
+HOSTILE(ampersands_in_title, kAmpersandsInTitle);
+HOSTILE(legacy_amp_in_title, kLegacyAmpInTitle);
+HOSTILE(entities_far_semicolon, kEntitiesFarSemicolon);
+HOSTILE(json_deep_arrays, kJsonDeepArrays);
+HOSTILE(html_many_attributes, kHtmlManyAttributes);
+#undef HOSTILE
+
 // Console output plus a summary comparing each benchmark to the baseline.
 class RatioReporter : public benchmark::ConsoleReporter {
  public:
@@ -283,13 +377,24 @@ class RatioReporter : public benchmark::ConsoleReporter {
     std::printf("\ncorpus: %zu feeds, %lld items, %.1f MB\n",
                 corpus.feeds.size(), static_cast<long long>(corpus.items),
                 corpus.bytes / 1e6);
+    bool hostile = false;
     for (const auto& [name, bps] : bytes_per_second_) {
+      if (name.starts_with("BM_Hostile")) {
+        hostile = true;
+        continue;
+      }
       // With --benchmark_repetitions, compare medians with the median.
       const double base =
           bytes_per_second_["BM_BarePugixml" + AggregateSuffix(name)];
       std::printf("%-22s %10.0f items/s %8.1f MB/s  %.3fx of bare pugixml\n",
                   name.c_str(), items_per_second_[name], bps / 1e6,
                   base > 0 ? bps / base : 0.0);
+    }
+    if (hostile) std::printf("\nhostile shapes (the same at both sizes):\n");
+    for (const auto& [name, bps] : bytes_per_second_) {
+      if (!name.starts_with("BM_Hostile")) continue;
+      std::printf("%-46s %8.1f MB/s %10.2f ms per MB\n", name.c_str(),
+                  bps / 1e6, bps > 0 ? 1e9 / bps : 0.0);
     }
   }
 

@@ -11,6 +11,9 @@
 #include <cstring>
 #include <memory>
 #include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #if defined(__SSE2__)
@@ -287,8 +290,11 @@ constexpr ByteSet MakeByteSet(std::string_view bytes) {
 constexpr ByteSet kTextSpecials = MakeByteSet("&<>");
 constexpr ByteSet kAttributeSpecials = MakeByteSet("&<>\"");
 constexpr ByteSet kMarkupStart = MakeByteSet("<&");
-constexpr ByteSet kDoubleQuotedStop = MakeByteSet("\"&");
-constexpr ByteSet kSingleQuotedStop = MakeByteSet("'&");
+// '<' too: see SimpleHtmlParser::hidden_lt_.
+constexpr ByteSet kDoubleQuotedStop = MakeByteSet("\"&<");
+constexpr ByteSet kSingleQuotedStop = MakeByteSet("'&<");
+constexpr ByteSet kDoubleQuoteOrLt = MakeByteSet("\"<");
+constexpr ByteSet kSingleQuoteOrLt = MakeByteSet("'<");
 // IsSpace bytes and the lead byte of U+00A0 (table use only).
 constexpr std::array<bool, 256> kWordBreak = [] {
   std::array<bool, 256> table{};
@@ -866,6 +872,285 @@ std::string_view LimitNesting(std::string_view html, std::string* storage) {
   return out;
 }
 
+// ---- Attributes per tag ----------------------------------------------------
+//
+// gumbo's tokenizer compares each attribute of a tag with every one before
+// it (duplicates are dropped), and its tree builder merges the attributes of
+// each <html> start tag into the root element (and of <body> into the body)
+// the same way: n attributes on one element cost O(n^2). 200,000 on one tag
+// (1.9 MB) took 61 s. LimitAttributes bounds them before gumbo reads the
+// text.
+//
+// Whether a '<' starts a tag depends on what came before it: none does
+// inside a comment, a quoted attribute value or <script>, and whether the
+// content of <style> is text or markup depends on the tree (markup inside
+// <svg>, and inside <select>, which ignores the <style> tag). A lexical
+// pass that guesses the context can be steered into missing a tag that
+// gumbo then reads. So LimitAttributes reads a tag from every '<' that can
+// start one (each a "view" of the text) by running the tokenizer's tag
+// states (HTML5 13.2.5.6-8 and 13.2.5.32-40) for all of them at once. That
+// is linear: views in the same state read the rest alike, so they merge,
+// keeping the larger attribute count.
+
+// The tokenizer's states from a '<' to the end of its tag.
+enum class TagState : uint8_t {
+  kTagOpen,  // after '<'
+  kEndTagOpen,
+  kTagName,
+  kBeforeAttributeName,
+  kAttributeName,
+  kAfterAttributeName,
+  kBeforeAttributeValue,
+  kDoubleQuotedValue,
+  kSingleQuotedValue,
+  kUnquotedValue,
+  kAfterQuotedValue,
+  kSelfClosingStartTag,
+  kDone,  // the tag ended at a '>', or the '<' started none
+};
+constexpr int kTagStates = static_cast<int>(TagState::kDone);
+
+// gumbo reads CR as LF.
+bool IsTagSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r';
+}
+
+bool IsQuotedValue(TagState s) {
+  return s == TagState::kDoubleQuotedValue || s == TagState::kSingleQuotedValue;
+}
+
+// The state after `c`. *starts_attribute is set when `c` begins a new
+// attribute.
+TagState NextTagState(TagState state, char c, bool* starts_attribute) {
+  *starts_attribute = false;
+  const bool space = IsTagSpace(c);
+  switch (state) {
+    case TagState::kTagOpen:
+      if (IsAsciiAlpha(c)) return TagState::kTagName;
+      return c == '/' ? TagState::kEndTagOpen : TagState::kDone;
+    case TagState::kEndTagOpen:
+      return IsAsciiAlpha(c) ? TagState::kTagName : TagState::kDone;
+    case TagState::kTagName:
+      if (space) return TagState::kBeforeAttributeName;
+      if (c == '/') return TagState::kSelfClosingStartTag;
+      return c == '>' ? TagState::kDone : TagState::kTagName;
+    case TagState::kAttributeName:
+      if (space) return TagState::kAfterAttributeName;
+      if (c == '/') return TagState::kSelfClosingStartTag;
+      if (c == '=') return TagState::kBeforeAttributeValue;
+      return c == '>' ? TagState::kDone : TagState::kAttributeName;
+    case TagState::kBeforeAttributeName:
+    case TagState::kAfterAttributeName:
+    case TagState::kAfterQuotedValue:
+    case TagState::kSelfClosingStartTag: {
+      // The last two reconsume anything but '>' (and '/') in the first.
+      const bool after_name = state == TagState::kAfterAttributeName;
+      if (c == '>') return TagState::kDone;
+      if (c == '/') return TagState::kSelfClosingStartTag;
+      if (space) {
+        return after_name ? TagState::kAfterAttributeName
+                          : TagState::kBeforeAttributeName;
+      }
+      if (c == '=' && after_name) return TagState::kBeforeAttributeValue;
+      *starts_attribute = true;  // even '=', '"', '\'' and '<' start one
+      return TagState::kAttributeName;
+    }
+    case TagState::kBeforeAttributeValue:
+      if (space) return TagState::kBeforeAttributeValue;
+      if (c == '"') return TagState::kDoubleQuotedValue;
+      if (c == '\'') return TagState::kSingleQuotedValue;
+      return c == '>' ? TagState::kDone : TagState::kUnquotedValue;
+    case TagState::kDoubleQuotedValue:
+      return c == '"' ? TagState::kAfterQuotedValue : state;
+    case TagState::kSingleQuotedValue:
+      return c == '\'' ? TagState::kAfterQuotedValue : state;
+    case TagState::kUnquotedValue:
+      if (space) return TagState::kBeforeAttributeName;
+      return c == '>' ? TagState::kDone : state;
+    case TagState::kDone:
+      break;
+  }
+  return TagState::kDone;
+}
+
+// True when the '<' at html[lt] starts an <html> or <body> start tag, whose
+// attributes gumbo gathers on one element for the whole fragment.
+bool StartsMergedTag(std::string_view html, size_t lt) {
+  std::string_view rest = html.substr(lt + 1, 5);
+  if (rest.size() < 4) return false;
+  char name[4];
+  for (int i = 0; i < 4; ++i) name[i] = LowerAscii(rest[i]);
+  std::string_view lower(name, 4);
+  if (lower != "html" && lower != "body") return false;
+  return rest.size() == 4 || IsTagSpace(rest[4]) || rest[4] == '/' ||
+         rest[4] == '>';
+}
+
+class AttributeLimiter {
+ public:
+  explicit AttributeLimiter(std::string_view html) : html_(html) {}
+
+  AttributeLimit Run(std::string* out) {
+    const size_t n = html_.size();
+    Views buffers[2];
+    Views* views = &buffers[0];
+    Views* next = &buffers[1];
+    int merged_attributes = 0;  // of <html> and <body> start tags so far
+    bool removed = false;
+    size_t copied = 0;
+    size_t i = 0;
+    while (i < n) {
+      if (views->live == 0) {
+        // No view is inside a tag: only a '<' can start one.
+        const void* lt = std::memchr(html_.data() + i, '<', n - i);
+        if (lt == nullptr) break;
+        i = static_cast<size_t>(static_cast<const char*>(lt) - html_.data());
+      } else if ((views->live & (views->live - 1)) == 0) {
+        // One view, inside a quoted value (most of the bytes of a tag):
+        // nothing changes before its quote or a '<'.
+        const TagState state = StateOf(__builtin_ctz(views->live));
+        if (IsQuotedValue(state)) {
+          i = FindByte(html_, i,
+                       state == TagState::kDoubleQuotedValue
+                           ? kDoubleQuoteOrLt
+                           : kSingleQuoteOrLt);
+          if (i == std::string_view::npos) break;
+        }
+      }
+      const char c = html_[i];
+      next->live = 0;
+      bool merged_start = false;
+      int over = -1;
+      for (uint32_t live = views->live; live != 0; live &= live - 1) {
+        const int slot = __builtin_ctz(live);
+        bool starts;
+        const TagState state = NextTagState(StateOf(slot), c, &starts);
+        if (starts &&
+            (views->count[slot] >= kMaxHtmlAttributes ||
+             (IsMerged(slot) && merged_attributes >= kMaxHtmlAttributes))) {
+          over = slot;
+          break;
+        }
+        if (state == TagState::kDone) continue;
+        merged_start |= starts && IsMerged(slot);
+        next->Add(Slot(IsMerged(slot), state),
+                  views->count[slot] + (starts ? 1 : 0));
+      }
+      if (over >= 0) {
+        size_t end;
+        if (!CanRemoveRestOfTag(*views, over, i, &end)) {
+          return AttributeLimit::kRefused;
+        }
+        if (!removed) {
+          removed = true;
+          out->clear();
+          out->reserve(n);
+        }
+        out->append(html_.data() + copied, i - copied);
+        // The views stay as they were before html_[i]: they read on at the
+        // '>', which ends the tag in the view that had too many.
+        copied = i = end;
+        continue;
+      }
+      if (c == '<') {
+        next->Add(Slot(StartsMergedTag(html_, i), TagState::kTagOpen), 0);
+      }
+      merged_attributes += merged_start ? 1 : 0;
+      std::swap(views, next);
+      ++i;
+    }
+    if (!removed) return AttributeLimit::kUnchanged;
+    out->append(html_.data() + copied, n - copied);
+    return AttributeLimit::kCapped;
+  }
+
+ private:
+  // One slot per state, twice: the second set for the views of <html> and
+  // <body> start tags.
+  static constexpr int kSlots = 2 * kTagStates;
+  static_assert(kSlots <= 32, "views are a 32-bit mask");
+
+  static int Slot(bool merged, TagState state) {
+    return (merged ? kTagStates : 0) + static_cast<int>(state);
+  }
+  static TagState StateOf(int slot) {
+    return static_cast<TagState>(slot % kTagStates);
+  }
+  static bool IsMerged(int slot) { return slot >= kTagStates; }
+
+  struct Views {
+    uint32_t live = 0;                // a bit per slot
+    std::array<int, kSlots> count{};  // attributes so far, where live
+    void Add(int slot, int attributes) {
+      const uint32_t bit = uint32_t{1} << slot;
+      if ((live & bit) == 0 || count[slot] < attributes) {
+        count[slot] = attributes;
+      }
+      live |= bit;
+    }
+  };
+
+  // View `over` would start one attribute too many at html_[x]. True when
+  // the rest of its tag, html_[x, *end) up to the '>' that ends it (or to
+  // the end of the text), can be removed without changing how any view
+  // reads what follows: the bytes hold no '<' (which could start a tag,
+  // comment or end tag that outlasts them) and no '>' (which could end a
+  // comment or doctype another view is in), do not end in "--", "--!" or
+  // "]]" (a comment or CDATA section would end at the '>'), no view is
+  // after "</" (it would become "</>"), and every view inside a tag at x
+  // is, at the '>', either in the same quoted value (the removed bytes were
+  // part of it) or outside any (the '>' ends its tag, as it will).
+  bool CanRemoveRestOfTag(const Views& views, int over, size_t x,
+                          size_t* end) const {
+    const uint32_t end_tag_open =
+        (uint32_t{1} << Slot(false, TagState::kEndTagOpen)) |
+        (uint32_t{1} << Slot(true, TagState::kEndTagOpen));
+    if ((views.live & end_tag_open) != 0) return false;
+    std::array<TagState, kSlots> state;
+    for (int slot = 0; slot < kSlots; ++slot) state[slot] = StateOf(slot);
+    TagState tag = StateOf(over);
+    size_t j = x;
+    for (; j < html_.size(); ++j) {
+      const char c = html_[j];
+      bool starts;
+      tag = NextTagState(tag, c, &starts);
+      if (tag == TagState::kDone) break;  // c is the '>' that ends it
+      if (c == '<' || c == '>') return false;
+      for (uint32_t live = views.live; live != 0; live &= live - 1) {
+        const int slot = __builtin_ctz(live);
+        state[slot] = NextTagState(state[slot], c, &starts);
+      }
+    }
+    *end = j;
+    if (j == html_.size()) return true;  // nothing follows to read
+    const std::string_view rest = html_.substr(x, j - x);
+    if (rest.ends_with("--") || rest.ends_with("--!") || rest.ends_with("]]")) {
+      return false;
+    }
+    for (uint32_t live = views.live; live != 0; live &= live - 1) {
+      const int slot = __builtin_ctz(live);
+      const TagState before = StateOf(slot), after = state[slot];
+      if (IsQuotedValue(before) ? after != before : IsQuotedValue(after)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  const std::string_view html_;
+};
+
+// For a body LimitAttributes refuses (built to make gumbo slow, or markup
+// no real page has): its text without gumbo, tags stripped and entities
+// decoded lexically, and that text escaped as the sanitized HTML. No
+// markup survives, so nothing unsafe can.
+void RenderAsText(std::string_view html, std::string* text,
+                  std::string* sanitized) {
+  std::string plain = HtmlSnippetToText(html);
+  if (sanitized) AppendEscaped(plain, false, sanitized);
+  if (text) *text = std::move(plain);
+}
+
 // ---- The fast path: HTML whose tree is its tag nesting --------------------
 //
 // Most feed bodies are a few kinds of tags, properly nested, with the
@@ -1070,6 +1355,16 @@ class SimpleHtmlParser {
       }
       if (pos == std::string_view::npos) return false;
     }
+    // A '<' in a comment or an attribute value starts no tag in this
+    // markup, but LimitAttributes reads one from there too (in other
+    // contexts it would start one). Should that reading have too many
+    // attributes, gumbo would get other text than the fast path rendered.
+    if (hidden_lt_) {
+      std::string unused;
+      if (LimitAttributes(s_, &unused) != AttributeLimit::kUnchanged) {
+        return false;
+      }
+    }
     // End of input closes whatever is open.
     while (!stack_.empty()) Pop();
     return true;
@@ -1230,17 +1525,19 @@ class SimpleHtmlParser {
   // position after its "-->"; npos for doctypes, CDATA and the comments
   // that end some other way ("<!-->", "<!--->", "--!>", end of input),
   // which are left to gumbo.
-  size_t Comment(size_t pos) const {
+  size_t Comment(size_t pos) {
     if (s_.compare(pos, 4, "<!--") != 0) return std::string_view::npos;
     const size_t body = pos + 4;
     if (s_.compare(body, 1, ">") == 0 || s_.compare(body, 2, "->") == 0) {
       return std::string_view::npos;
     }
     const size_t end = s_.find("-->", body);
-    if (end == std::string_view::npos ||
-        s_.substr(body, end - body).find("--!") != std::string_view::npos) {
+    if (end == std::string_view::npos) return std::string_view::npos;
+    const std::string_view text = s_.substr(body, end - body);
+    if (text.find("--!") != std::string_view::npos) {
       return std::string_view::npos;
     }
+    hidden_lt_ |= text.find('<') != std::string_view::npos;
     return end + 3;
   }
 
@@ -1286,7 +1583,15 @@ class SimpleHtmlParser {
       ++pos;
       const ByteSet& stops =
           quote == '"' ? kDoubleQuotedStop : kSingleQuotedStop;
-      size_t stop = FindByte(s_, pos, stops);
+      auto find_stop = [&](size_t from) {
+        size_t stop = FindByte(s_, from, stops);
+        while (stop != std::string_view::npos && s_[stop] == '<') {
+          hidden_lt_ = true;
+          stop = FindByte(s_, stop + 1, stops);
+        }
+        return stop;
+      };
+      size_t stop = find_stop(pos);
       if (stop == std::string_view::npos) return stop;
       if (s_[stop] == quote) {
         *value = s_.substr(pos, stop - pos);
@@ -1301,7 +1606,7 @@ class SimpleHtmlParser {
         }
         pos = CharRef(stop, true, storage);
         if (pos == std::string_view::npos) return pos;
-        stop = FindByte(s_, pos, stops);
+        stop = find_stop(pos);
         if (stop == std::string_view::npos) return stop;
       }
     }
@@ -1408,9 +1713,15 @@ class SimpleHtmlParser {
   // lower-cased or decoded; attrs_ views them or the input.
   std::array<std::string, kMaxAttributes> attr_names_, attr_values_;
   std::array<AttrView, kMaxAttributes> attrs_;
+  // Set when a comment or an attribute value holds a '<' (see Parse).
+  bool hidden_lt_ = false;
 };
 
 }  // namespace
+
+AttributeLimit LimitAttributes(std::string_view html, std::string* storage) {
+  return AttributeLimiter(html).Run(storage);
+}
 
 bool IsPlainText(std::string_view text) {
   // Without '<' and '&' there is no tag, comment or character reference, so
@@ -1457,8 +1768,20 @@ bool RenderHtmlWith(HtmlEngine engine, std::string_view html, std::string* text,
     if (sanitized) sanitized->clear();
   }
   if (engine == HtmlEngine::kSimpleOnly) return false;
-  std::string limited;
+  std::string limited, capped;
   html = LimitNesting(html, &limited);
+  // After LimitNesting, whose removals can join text into new tags: the
+  // bound holds for exactly what gumbo reads.
+  switch (LimitAttributes(html, &capped)) {
+    case AttributeLimit::kUnchanged:
+      break;
+    case AttributeLimit::kCapped:
+      html = capped;
+      break;
+    case AttributeLimit::kRefused:
+      RenderAsText(html, text, sanitized);
+      return true;
+  }
   GumboArena arena;
   GumboOptions options = kGumboDefaultOptions;
   options.allocator = &GumboArena::Allocate;

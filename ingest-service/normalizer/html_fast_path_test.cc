@@ -188,6 +188,31 @@ TEST(HtmlFastPathTest, NestingBeyondTheDepthLimitIsLeftToGumbo) {
   EXPECT_EQ(deep.text, "x\nafter");
 }
 
+// A '<' inside an attribute value or a comment starts no tag here, but
+// LimitAttributes reads one from it too (a tag may start there in other
+// contexts). When that reading has too many attributes gumbo gets the text
+// cut or not at all, so the fast path leaves it to gumbo; otherwise it
+// takes such markup as before.
+TEST(HtmlFastPathTest, HiddenTagsWithTooManyAttributesAreLeftToGumbo) {
+  auto words = [](int n) {
+    std::string out;
+    for (int i = 0; i < n; ++i) out += " w" + std::to_string(i);
+    return out;
+  };
+  EXPECT_TRUE(FastMatchesGumbo("<p title=\"<x" + words(10) + "\">t</p>"));
+  EXPECT_TRUE(FastMatchesGumbo("<p>a<!-- <x" + words(10) + " -->b</p>"));
+  for (const std::string& html : {
+           "<p title=\"<x" + words(300) + "\">t</p>",
+           "<p>a<!-- <x" + words(300) + " -->b</p>",
+       }) {
+    EXPECT_FALSE(Render(HtmlEngine::kSimpleOnly, html).accepted);
+    const Rendered chosen = Render(HtmlEngine::kAuto, html);
+    const Rendered gumbo = Render(HtmlEngine::kGumboOnly, html);
+    EXPECT_EQ(chosen.text, gumbo.text);
+    EXPECT_EQ(chosen.html, gumbo.html);
+  }
+}
+
 // Every name in our entity table, in text and in an attribute, with and
 // without ';', decodes as gumbo's HTML5 table does (or is left to gumbo).
 TEST(HtmlFastPathTest, NamedEntitiesAgreeWithGumbo) {

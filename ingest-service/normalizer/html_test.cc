@@ -1,6 +1,15 @@
-#include <algorithm>
-#include <string>
+#include <gumbo.h>
 
+#include <algorithm>
+#include <array>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ingest-service/normalizer/html.h"
@@ -141,6 +150,206 @@ TEST(RenderHtmlTest, NestingCapKeepsOrdinaryMarkup) {
   EXPECT_EQ(std::count(sanitized.begin(), sanitized.end(), '<'), 400 * 7);
 }
 
+// " a0 a1 ..." (n attributes without values) or " a0=\"v\" ..." (with).
+std::string Attributes(int n, const std::string& value = "") {
+  std::string out;
+  for (int i = 0; i < n; ++i) {
+    absl::StrAppend(&out, " a", i);
+    if (!value.empty()) absl::StrAppend(&out, "=\"", value, "\"");
+  }
+  return out;
+}
+
+TEST(RenderHtmlTest, AttributesBeyondTheLimitAreDropped) {
+  // gumbo compares each attribute of a tag with all the ones before it:
+  // 200,000 on one tag (1.9 MB) took 61 s. The first 256 stay.
+  std::string text, sanitized;
+  internal::RenderHtml(
+      absl::StrCat("<p><a href=\"https://example.com/\"", Attributes(100000),
+                   " title=\"late\">link</a> after</p>"),
+      &text, &sanitized);
+  EXPECT_EQ(text, "link after");
+  EXPECT_EQ(sanitized,
+            "<p><a href=\"https://example.com/\">link</a> after</p>");
+  // The 256th attribute is kept, the 257th is not.
+  internal::RenderHtml(absl::StrCat("<a href=\"/x\"", Attributes(254, "v"),
+                                    " title=\"t\">l</a>", "<a href=\"/y\"",
+                                    Attributes(255, "v"), " title=\"t\">m</a>"),
+                       nullptr, &sanitized, "https://example.com/");
+  EXPECT_EQ(sanitized,
+            "<a href=\"https://example.com/x\" title=\"t\">l</a>"
+            "<a href=\"https://example.com/y\">m</a>");
+}
+
+// The most attributes on one element of the tree gumbo builds from `html`
+// as RenderHtml has it parse (the root gathers those of every <html> start
+// tag).
+size_t MostAttributesGumboReads(std::string_view html) {
+  GumboOptions options = kGumboDefaultOptions;
+  options.fragment_context = GUMBO_TAG_DIV;
+  options.fragment_namespace = GUMBO_NAMESPACE_HTML;
+  GumboOutput* output =
+      gumbo_parse_with_options(&options, html.data(), html.size());
+  size_t most = 0;
+  std::vector<const GumboNode*> todo = {output->root};
+  while (!todo.empty()) {
+    const GumboNode* node = todo.back();
+    todo.pop_back();
+    if (node->type != GUMBO_NODE_ELEMENT && node->type != GUMBO_NODE_TEMPLATE) {
+      continue;
+    }
+    most = std::max<size_t>(most, node->v.element.attributes.length);
+    for (unsigned i = 0; i < node->v.element.children.length; ++i) {
+      todo.push_back(
+          static_cast<const GumboNode*>(node->v.element.children.data[i]));
+    }
+  }
+  gumbo_destroy_output(&options, output);
+  return most;
+}
+
+TEST(LimitAttributesTest, CapsWhatGumboReads) {
+  using internal::AttributeLimit;
+  std::string capped;
+  // One tag, and the <html> start tags, whose attributes gumbo gathers on
+  // the root.
+  for (const std::string& html : {
+           absl::StrCat("<p", Attributes(1000), ">x</p>"),
+           absl::StrCat("<p", Attributes(1000, "v"), "/>x"),
+           absl::StrCat("<html", Attributes(200), "><p>x<html",
+                        Attributes(400).substr(Attributes(200).size()), ">"),
+       }) {
+    EXPECT_GT(MostAttributesGumboReads(html), internal::kMaxHtmlAttributes);
+    ASSERT_EQ(internal::LimitAttributes(html, &capped), AttributeLimit::kCapped)
+        << html.substr(0, 40);
+    EXPECT_EQ(MostAttributesGumboReads(capped), internal::kMaxHtmlAttributes)
+        << html.substr(0, 40);
+  }
+  EXPECT_EQ(capped,
+            absl::StrCat("<html", Attributes(200), "><p>x<html",
+                         Attributes(256).substr(Attributes(200).size()), " >"));
+  // gumbo reads the attributes of a tag the text ends in, then drops it.
+  ASSERT_EQ(internal::LimitAttributes(
+                absl::StrCat("<p>x</p><p", Attributes(1000)), &capped),
+            AttributeLimit::kCapped);
+  EXPECT_EQ(capped, absl::StrCat("<p>x</p><p", Attributes(256), " "));
+}
+
+TEST(LimitAttributesTest, FindsTagsWhereverTheTokenizerMight) {
+  // Where a '<' starts a tag depends on the tree: <style> holds markup
+  // inside <svg> and is no tag inside <select>; a quote in a comment must
+  // not hide the tag after it. Each of these makes gumbo read a tag with
+  // 1,000 attributes, which it must not get.
+  const std::string tag = absl::StrCat("<p", Attributes(1000), ">");
+  const std::string option = absl::StrCat("<option", Attributes(1000), ">");
+  for (const std::string& html : {
+           absl::StrCat("<svg><style>", tag, "</style></svg>x"),
+           absl::StrCat("<select><style>", option, "</style></select>x"),
+           absl::StrCat("<!-- <x title=\" -->", tag, "\">x"),
+           absl::StrCat("<script>a = \"</script>", tag, "\"</script>x"),
+           absl::StrCat("<svg><![CDATA[ > <x title=\" ]]>", tag, "\"</svg>"),
+       }) {
+    EXPECT_GT(MostAttributesGumboReads(html), internal::kMaxHtmlAttributes)
+        << html.substr(0, 40);
+    std::string capped;
+    switch (internal::LimitAttributes(html, &capped)) {
+      case internal::AttributeLimit::kUnchanged:
+        ADD_FAILURE() << html.substr(0, 40);
+        break;
+      case internal::AttributeLimit::kCapped:
+        EXPECT_LE(MostAttributesGumboReads(capped),
+                  internal::kMaxHtmlAttributes)
+            << html.substr(0, 40);
+        break;
+      case internal::AttributeLimit::kRefused:
+        break;  // gumbo gets none of it
+    }
+  }
+}
+
+TEST(LimitAttributesTest, RandomMarkupNeverGivesGumboTooMany) {
+  // Tag soup of the constructs that change where tags start, and runs of
+  // attributes (bare, quoted, unquoted) long enough to pass the limit.
+  constexpr const char* kPieces[] = {
+      "<p",       "<a",       "<html",     "<body",      "<option",
+      "<svg>",    "<math>",   "<select>",  "</select>",  "<style>",
+      "</style>", "<script>", "</script>", "<textarea>", "</textarea>",
+      "<xmp>",    "<table>",  "<td>",      "<template>", "<noscript>",
+      "<!--",     "-->",      "--!>",      "<!-->",      "<![CDATA[",
+      "]]>",      "<!x",      "<?x",       "</",         "</x",
+      ">",        "/>",       "/",         "\"",         "'",
+      "=",        "=\"",      "='",        " ",          "<",
+      "&amp;",    "--",       "]]",        "<b>",        "text",
+  };
+  std::mt19937 rng(23);
+  int attribute = 0, capped = 0;
+  for (int run = 0; run < 1000; ++run) {
+    std::string html;
+    for (int part = 5 + rng() % 40; part > 0; --part) {
+      if (rng() % 10 < 7) {
+        html += kPieces[rng() % std::size(kPieces)];
+        continue;
+      }
+      const int n = rng() % 2 ? 300 + rng() % 300 : rng() % 40;
+      const char* value = std::array{"", "=\"v\"", "='v'", "=v"}[rng() % 4];
+      for (int i = 0; i < n; ++i) {
+        absl::StrAppend(&html, " a", attribute++, value);
+      }
+    }
+    std::string out;
+    switch (internal::LimitAttributes(html, &out)) {
+      case internal::AttributeLimit::kUnchanged:
+        EXPECT_LE(MostAttributesGumboReads(html), internal::kMaxHtmlAttributes)
+            << html;
+        break;
+      case internal::AttributeLimit::kCapped:
+        ++capped;
+        EXPECT_LE(MostAttributesGumboReads(out), internal::kMaxHtmlAttributes)
+            << html;
+        break;
+      case internal::AttributeLimit::kRefused:
+        break;
+    }
+    if (HasFailure()) break;
+  }
+  EXPECT_GT(capped, 10);
+}
+
+TEST(LimitAttributesTest, OrdinaryMarkupIsUnchanged) {
+  std::vector<std::string> bodies = {
+      absl::StrCat("<p", Attributes(256, "v"), ">256 attributes</p>"),
+      "<p>a <!-- <b>not a tag</b> --> <a title=\"<b>\" href=x>l</a></p>",
+      "<script>for (i=0;i<n;i++) { f(\"</p>\"); }</script><p>x</p>",
+      "<svg><style>p{}</style></svg><html lang=en><body class=x>",
+  };
+  // And the HTML fuzz corpus, the oddest markup we have, but for the seed
+  // written to go past the limit.
+  for (const auto& entry : std::filesystem::directory_iterator(
+           std::string(NEWSFEED_SOURCE_DIR) +
+           "/ingest-service/normalizer/fuzz/corpus")) {
+    if (entry.path().filename() == "attributes_many_on_one_tag.html") continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    bodies.emplace_back(std::istreambuf_iterator<char>(in),
+                        std::istreambuf_iterator<char>());
+  }
+  std::string storage;
+  for (const std::string& html : bodies) {
+    EXPECT_EQ(internal::LimitAttributes(html, &storage),
+              internal::AttributeLimit::kUnchanged)
+        << html.substr(0, 60);
+  }
+}
+
+TEST(RenderHtmlTest, RefusedMarkupRendersAsPlainText) {
+  // Attributes beyond the limit that cannot be cut without changing how
+  // the rest reads (here each value holds a '<'): no gumbo, no markup.
+  std::string text, sanitized;
+  internal::RenderHtml(absl::StrCat("<p", Attributes(20000, "<"),
+                                    ">Hello <b>world</b> &amp; more</p>"),
+                       &text, &sanitized);
+  EXPECT_EQ(text, "Hello world & more");
+  EXPECT_EQ(sanitized, "Hello world &amp; more");
+}
 
 // Classes from feedparser's sanitizer suite, with our own inputs.
 TEST(SanitizeHtmlTest, DropsActiveContentElements) {

@@ -147,7 +147,8 @@ struct ParsedFeed {
 // options.feed_url and the line:column of the fault), or the root element is
 // not a feed, or a JSON document is not a JSON Feed.
 // ResourceExhausted: the document exceeds max_document_bytes or max_depth,
-// or a JSON Feed holds more values than max_items items could need.
+// or a JSON Feed holds more values than max_items items could need or nests
+// arrays and objects deeper than 100.
 absl::StatusOr<ParsedFeed> ParseFeed(std::string_view body,
                                      const ParseOptions& options);
 

@@ -748,6 +748,27 @@ TEST(FeedParserLimitsTest, UnclosedAngleBracketsInTitleAreLinear) {
   EXPECT_EQ(feed->items[0].title.size(), 400000u);
 }
 
+TEST(FeedParserLimitsTest, AmpersandsWithoutSemicolonInTitleAreLinear) {
+  // Each '&' of a title searched the rest of it for a ';': a 1.6 MB title
+  // of "&&&..." or "&amp&amp..." took 22 s. A reference still needs its
+  // ';' within 40 bytes of the '&', as before.
+  const std::string amps(1000000, '&');
+  std::string legacy;
+  for (int i = 0; i < 200000; ++i) legacy += "&amp";
+  const std::string near = "&#" + std::string(36, '0') + "65;";  // ';' at 40
+  const std::string far = "&#" + std::string(37, '0') + "65;";   // ';' at 41
+  absl::StatusOr<ParsedFeed> feed =
+      ParseFeed(absl::StrCat("<rss version=\"2.0\"><channel><item><title>",
+                             amps, "</title></item><item><title>", legacy,
+                             "</title></item><item><title>", amps, "&eacute; ",
+                             near, " ", far, "</title></item></channel></rss>"),
+                {});
+  ASSERT_TRUE(feed.ok()) << feed.status();
+  ASSERT_EQ(feed->items.size(), 3u);
+  EXPECT_EQ(feed->items[0].title, amps);
+  EXPECT_EQ(feed->items[1].title, legacy);  // no ';': not references
+  EXPECT_EQ(feed->items[2].title, absl::StrCat(amps, "\u00e9 A ", far));
+}
 
 // Case classes from feedparser's and gofeed's suites, with our own inputs.
 

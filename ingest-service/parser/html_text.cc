@@ -19,12 +19,18 @@ bool IsAlnum(char c) {
          (c >= '0' && c <= '9');
 }
 
+// A reference is at most this many bytes from its '&' to its ';' (the
+// longest name is eight letters, a numeric one a few digits; this leaves
+// room for leading zeros). The ';' is looked for only that far: searching
+// the rest of the text for each '&' made "&&&&..." quadratic.
+constexpr size_t kMaxReferenceLength = 40;
+
 // Parses the reference starting at text[0] == '&'. On success appends the
 // character and returns the length consumed; returns 0 when it is not a
 // reference we know.
 size_t DecodeOne(std::string_view text, std::string* out) {
-  size_t semi = text.find(';', 1);
-  if (semi == std::string_view::npos || semi > 40 || semi < 2) return 0;
+  size_t semi = text.substr(0, kMaxReferenceLength + 1).find(';', 1);
+  if (semi == std::string_view::npos || semi < 2) return 0;
   std::string_view name = text.substr(1, semi - 1);
   if (name[0] == '#') {
     uint32_t value = 0;

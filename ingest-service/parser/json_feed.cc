@@ -237,6 +237,41 @@ class JsonFeedReader {
   bool field_warning_ = false;
 };
 
+// How deep arrays and objects may nest together: the limit protobuf's JSON
+// parser puts on objects alone ("Message too deep", kDefaultMaxRecursionDepth
+// in its json_stream_parser.cc). It counts no arrays, and its time grows with
+// the square of their depth: 100,000 nested arrays (200 KB) took 527 s. No
+// document that parsed before is refused: a Struct holding more than 33
+// nested objects or 49 nested arrays already failed its conversion
+// (protobuf's limit of 100 nested messages).
+constexpr int kMaxJsonDepth = 100;
+
+// The offset of the bracket at which arrays and objects nest deeper than
+// kMaxJsonDepth, or npos. Brackets inside strings do not count; strings
+// are double- or single-quoted (protobuf reads both) with backslash
+// escapes. One pass, no allocation: it runs before the parser.
+size_t TooDeepAt(std::string_view json) {
+  int depth = 0;
+  char quote = 0;  // the open string's quote, or 0 outside strings
+  for (size_t i = 0; i < json.size(); ++i) {
+    const char c = json[i];
+    if (quote != 0) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == quote) {
+        quote = 0;
+      }
+    } else if (c == '"' || c == '\'') {
+      quote = c;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth) return i;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return std::string_view::npos;
+}
+
 }  // namespace
 
 bool LooksLikeJsonFeed(std::string_view body) {
@@ -264,6 +299,11 @@ absl::StatusOr<ParsedFeed> ParseJsonFeed(std::string_view body,
     return absl::ResourceExhaustedError(
         absl::StrCat("feed ", options.feed_url,
                      ": JSON document has more than ", max_values, " values"));
+  }
+  if (size_t at = TooDeepAt(body); at != std::string_view::npos) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "feed ", options.feed_url, ": JSON arrays and objects nested deeper ",
+        "than ", kMaxJsonDepth, " (at byte ", at, ")"));
   }
   Struct root;
   google::protobuf::util::JsonParseOptions json_options;

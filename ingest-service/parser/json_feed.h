@@ -22,8 +22,9 @@ bool LooksLikeJsonFeed(std::string_view body);
 // Relative URLs resolve against home_page_url, else options.feed_url.
 // InvalidArgument: not JSON, or JSON without "items" and a jsonfeed.org
 // version. ResourceExhausted: more JSON values than
-// 64 * options.max_items + 10000 (checked before parsing, so that a small
-// hostile document cannot cost much memory).
+// 64 * options.max_items + 10000, or arrays and objects nested deeper than
+// 100 (both checked before parsing, so that a small hostile document cannot
+// cost much memory or time).
 absl::StatusOr<ParsedFeed> ParseJsonFeed(std::string_view body,
                                          const ParseOptions& options);
 

@@ -383,6 +383,9 @@ bool IsLiteralEntityValue(std::string_view value) {
   return true;
 }
 
+// References to declared entities with longer names are left as they are.
+constexpr size_t kMaxEntityNameLength = 64;
+
 std::vector<DeclaredEntity> LiteralEntities(std::string_view subset) {
   constexpr size_t kMaxEntities = 64;
   constexpr size_t kMaxValueBytes = 4096;
@@ -473,11 +476,13 @@ std::string_view ExpandInternalEntities(std::string_view text,
       }
     }
     if (pos >= text.size() || text[pos] != '&') continue;
-    size_t semi = text.find(';', pos);
-    if (semi == std::string_view::npos) break;
-    std::string_view name = text.substr(pos + 1, semi - pos - 1);
+    // The ';' is looked for only as far as the longest name we match could
+    // reach: searching the rest of the document for each '&' made
+    // "&&&&...;" quadratic.
+    size_t semi = text.substr(0, pos + kMaxEntityNameLength + 2).find(';', pos);
     const DeclaredEntity* match = nullptr;
-    if (name.size() <= 64) {
+    if (semi != std::string_view::npos) {
+      std::string_view name = text.substr(pos + 1, semi - pos - 1);
       for (const DeclaredEntity& e : entities) {
         if (e.name == name) match = &e;
       }
