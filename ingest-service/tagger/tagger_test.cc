@@ -9,6 +9,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "ingest-service/tagger/tagger_test_util.h"
 
 namespace newsfeed::ingest {
 namespace {
@@ -20,41 +21,11 @@ using ::testing::IsEmpty;
 using ::testing::Not;
 using ::testing::UnorderedElementsAre;
 
-const Tagger& SharedTagger() {
-  static const Tagger* tagger = [] {
-    absl::StatusOr<std::unique_ptr<Tagger>> t = Tagger::Create({});
-    if (!t.ok()) {
-      std::fprintf(stderr, "%s\n", t.status().ToString().c_str());
-      std::abort();
-    }
-    return t->release();
-  }();
-  return *tagger;
-}
-
-v1::Article Tagged(std::string title, std::string body) {
-  v1::Article a;
-  a.set_title(std::move(title));
-  a.set_content_text(std::move(body));
-  SharedTagger().Tag(&a);
-  return a;
-}
-
-std::set<std::string> Companies(const v1::Article& a) {
-  std::set<std::string> out;
-  for (const auto& c : a.companies()) out.insert(c.name());
-  return out;
-}
-std::set<std::string> Countries(const v1::Article& a) {
-  std::set<std::string> out;
-  for (const auto& c : a.countries()) out.insert(c.code());
-  return out;
-}
-std::set<std::string> Topics(const v1::Article& a) {
-  std::set<std::string> out;
-  for (const auto& t : a.topics()) out.insert(t.id());
-  return out;
-}
+using tagger_testing::Companies;
+using tagger_testing::Countries;
+using tagger_testing::SharedTagger;
+using tagger_testing::Tagged;
+using tagger_testing::Topics;
 
 // Our own restatement of the facts of the motivating article
 // (/work/shared/samples/seed-article.txt): the same companies, places and

@@ -10,6 +10,7 @@
 #include "ingest-service/tagger/company_finder.h"
 #include "ingest-service/tagger/dateline.h"
 #include "ingest-service/tagger/tagger.h"
+#include "ingest-service/tagger/tagger_test_util.h"
 #include "ingest-service/tagger/tokenizer.h"
 
 namespace newsfeed::ingest {
@@ -21,42 +22,15 @@ using ::testing::IsEmpty;
 using ::testing::Not;
 using ::testing::UnorderedElementsAre;
 
-const Tagger& TheTagger() {
-  static const Tagger* tagger = [] {
-    auto t = Tagger::Create({});
-    EXPECT_TRUE(t.ok()) << t.status();
-    return t->release();
-  }();
-  return *tagger;
-}
+using tagger_testing::CompanyIds;
+using tagger_testing::Countries;
+using tagger_testing::Topics;
 
 v1::Article Tag(std::string title, std::string body) {
-  v1::Article a;
-  a.set_title(std::move(title));
-  a.set_content_text(std::move(body));
-  TheTagger().Tag(&a);
-  return a;
-}
-
-std::set<std::string> Countries(const v1::Article& a) {
-  std::set<std::string> out;
-  for (const auto& c : a.countries()) out.insert(c.code());
-  return out;
-}
-std::set<std::string> Topics(const v1::Article& a) {
-  std::set<std::string> out;
-  for (const auto& t : a.topics()) out.insert(t.id());
-  return out;
-}
-std::set<std::string> CompanyIds(const v1::Article& a) {
-  std::set<std::string> out;
-  for (const auto& c : a.companies()) out.insert(c.id());
-  return out;
+  return tagger_testing::Tagged(std::move(title), std::move(body));
 }
 std::set<std::string> CompanyNames(const v1::Article& a) {
-  std::set<std::string> out;
-  for (const auto& c : a.companies()) out.insert(c.name());
-  return out;
+  return tagger_testing::Companies(a);
 }
 std::string CountryRule(const v1::Article& a, const std::string& code) {
   for (const auto& c : a.countries()) {
