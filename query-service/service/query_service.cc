@@ -18,6 +18,9 @@ using rpc::ToGrpcStatus;
 
 // Unary methods, indexes into QueryServiceImpl::Metrics::latency.
 enum Method { kSearch, kGetArticle, kFacets, kMethodCount };
+// Article ids are 32-character hashes from ingest-service; other publishers
+// may send their own, up to this length.
+constexpr size_t kMaxArticleIdBytes = 256;
 constexpr const char* kMethodNames[kMethodCount] = {"Search", "GetArticle",
                                                     "Facets"};
 
@@ -249,9 +252,9 @@ absl::Status ValidatePublishRequest(const PublishRequest& request,
           absl::StrCat("articles[", i, "].id: empty (title \"",
                        article.title().substr(0, 80), "\")"));
     }
-    if (article.id().size() > 256) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("articles[", i, "].id: longer than 256 bytes"));
+    if (article.id().size() > kMaxArticleIdBytes) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "articles[", i, "].id: longer than ", kMaxArticleIdBytes, " bytes"));
     }
   }
   return absl::OkStatus();
@@ -322,6 +325,14 @@ grpc::ServerUnaryReactor* QueryServiceImpl::GetArticle(
   if (request->id().empty()) {
     return Respond(context, kGetArticle, stopwatch,
                    absl::InvalidArgumentError("id: empty"));
+  }
+  // No stored article has a longer id (Publish refuses them), and the
+  // not-found message would echo a peer's megabytes back.
+  if (request->id().size() > kMaxArticleIdBytes) {
+    return Respond(context, kGetArticle, stopwatch,
+                   absl::InvalidArgumentError(absl::StrCat(
+                       "id: ", request->id().size(), " bytes, longer than ",
+                       kMaxArticleIdBytes)));
   }
   absl::StatusOr<Article> result = store_.Get(request->id());
   if (result.ok()) *response = std::move(*result);

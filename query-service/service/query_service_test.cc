@@ -154,6 +154,14 @@ TEST_F(QueryServiceTest, BadRequestsNameTheField) {
   EXPECT_EQ(query_->GetArticle(&get_context, get, &article).error_code(),
             grpc::StatusCode::NOT_FOUND);
 
+  // A 10 KB id is refused without being echoed back.
+  grpc::ClientContext long_id_context;
+  get.set_id(std::string(10000, 'x'));
+  grpc::Status long_id = query_->GetArticle(&long_id_context, get, &article);
+  EXPECT_EQ(long_id.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(long_id.error_message(), HasSubstr("id: 10000 bytes"));
+  EXPECT_LT(long_id.error_message().size(), 100u);
+
   grpc::Status publish_status;
   Article no_id = MakeArticle("", "X", "FR", "ai", 1);
   Publish({{no_id}}, &publish_status);
