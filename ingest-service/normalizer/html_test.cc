@@ -1,3 +1,5 @@
+#include "ingest-service/normalizer/html.h"
+
 #include <gumbo.h>
 
 #include <algorithm>
@@ -12,7 +14,6 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "ingest-service/normalizer/html.h"
 #include "ingest-service/normalizer/normalizer.h"
 
 namespace newsfeed::ingest {
@@ -112,12 +113,17 @@ TEST(SanitizeHtmlTest, DeepNestingDoesNotOverflow) {
 
 TEST(RenderHtmlTest, PlainTextSkipsGumboWithTheSameResult) {
   std::string text, html;
-  internal::RenderHtml("  a > b \"q\"  \n\t c\xC2\xA0" "d ", &text, &html);
+  internal::RenderHtml(
+      "  a > b \"q\"  \n\t c\xC2\xA0"
+      "d ",
+      &text, &html);
   EXPECT_EQ(text, "a > b \"q\" c d");
-  EXPECT_EQ(html, "  a &gt; b \"q\"  \n\t c\xC2\xA0" "d ");
+  EXPECT_EQ(html,
+            "  a &gt; b \"q\"  \n\t c\xC2\xA0"
+            "d ");
   EXPECT_TRUE(internal::IsPlainText("caf\xC3\xA9 > x"));
   EXPECT_FALSE(internal::IsPlainText("a &amp; b"));
-  EXPECT_FALSE(internal::IsPlainText("a\r\nb"));  // gumbo rewrites CR LF
+  EXPECT_FALSE(internal::IsPlainText("a\r\nb"));    // gumbo rewrites CR LF
   EXPECT_FALSE(internal::IsPlainText("bad \xC3"));  // gumbo makes U+FFFD
   internal::RenderHtml("a\r\nb", &text, &html);
   EXPECT_EQ(html, "a\nb");
@@ -191,16 +197,16 @@ size_t MostAttributesGumboReads(std::string_view html) {
   GumboOutput* output =
       gumbo_parse_with_options(&options, html.data(), html.size());
   size_t most = 0;
-  std::vector<const GumboNode*> todo = {output->root};
-  while (!todo.empty()) {
-    const GumboNode* node = todo.back();
-    todo.pop_back();
+  std::vector<const GumboNode*> pending = {output->root};
+  while (!pending.empty()) {
+    const GumboNode* node = pending.back();
+    pending.pop_back();
     if (node->type != GUMBO_NODE_ELEMENT && node->type != GUMBO_NODE_TEMPLATE) {
       continue;
     }
     most = std::max<size_t>(most, node->v.element.attributes.length);
     for (unsigned i = 0; i < node->v.element.children.length; ++i) {
-      todo.push_back(
+      pending.push_back(
           static_cast<const GumboNode*>(node->v.element.children.data[i]));
     }
   }

@@ -295,7 +295,8 @@ class RoleTable {
          "steelmaker",  "shipbuilder",  "shipper",       "refiner",
          "utility",     "grocer",       "supermarket",   "unicorn",
          "cooperative", "co-operative", "multinational", "group",
-         "unit",        "chain",        "outfit",        "builder"});
+         "unit",        "chain",        "outfit",        "builder",
+         "bank",        "brand",        "provider",      "brewer"});
     Add(kPublicBody, {"european", "asian", "african", "islamic", "export",
                       "import", "export-import", "world", "trading"});
     Add(kPublicBody,
@@ -592,11 +593,6 @@ bool ContextAt(const TokenizedText& t, std::string_view text, size_t i,
   return *end >= *begin + 2 && IsCompanyHeadWord(toks[*end - 1].key);
 }
 
-// Nouns that name a kind of company, read before a name ("startup
-// Payhippo", "retailer Schuitema") or after one ("InVivo, a cooperative
-// group").
-bool IsCompanyNoun(std::string_view key) { return HasRole(key, kCompanyNoun); }
-
 // Words of public bodies and other organisations that are not companies.
 bool IsPublicBodyWord(std::string_view key) {
   return HasRole(key, kPublicBody);
@@ -716,6 +712,8 @@ bool IsContextVerb(const Token& tok) {
 }
 
 }  // namespace
+
+bool IsCompanyNoun(std::string_view key) { return HasRole(key, kCompanyNoun); }
 
 void FindUnlistedCompanies(const TokenizedText& t, std::string_view text,
                            const uint64_t* hashes, FieldCase field_case,

@@ -51,6 +51,12 @@ void FindUnlistedCompanies(const TokenizedText& t, std::string_view text,
                            const uint64_t* hashes, FieldCase field_case,
                            std::vector<FoundCompany>* out);
 
+// Whether `key` (a lower-case token key) names a kind of company:
+// "startup", "retailer", "carmaker", "bank". Read before a name ("startup
+// Payhippo"), after one ("InVivo, a cooperative group") and after a
+// nationality ("a Nigerian payments startup").
+bool IsCompanyNoun(std::string_view key);
+
 // The stable id of an unlisted company: "name:" and its name's words,
 // lowercased and joined by '-' ("Acme Holdings" -> "name:acme-holdings"),
 // so that "Acme Inc", "Acme Inc." and "ACME INC" are one company.

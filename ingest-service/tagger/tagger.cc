@@ -271,17 +271,9 @@ class Analysis {
   // startup", "the Canadian brewer".
   bool DescribesCompany(const Mention& m) const {
     const auto& toks = fields_[m.field].t->tokens;
-    static const absl::flat_hash_set<absl::string_view> kNouns = {
-        "company",   "firm",         "group",         "giant",
-        "maker",     "carmaker",     "automaker",     "bank",
-        "lender",    "conglomerate", "multinational", "operator",
-        "retailer",  "startup",      "start-up",      "insurer",
-        "producer",  "manufacturer", "supplier",      "chipmaker",
-        "brand",     "provider",     "brewer",        "drugmaker",
-        "developer", "utility",      "miner",         "airline"};
     for (uint32_t k = m.end; k < toks.size() && k < m.end + 4; ++k) {
       if (toks[k].kind == TokenKind::kPunct) return false;
-      if (kNouns.contains(AV(toks[k].key))) return true;
+      if (internal::IsCompanyNoun(toks[k].key)) return true;
     }
     return false;
   }
@@ -823,7 +815,7 @@ class Analysis {
   }
 
   std::string UnlistedRule(const Mention& m) const {
-    for (const UnlistedRule_& r : unlisted_rules_) {
+    for (const UnlistedRuleRecord& r : unlisted_rules_) {
       if (r.field == m.field && r.begin == m.begin) return r.rule;
     }
     return absl::StrCat("name:", AV(unlisted_[m.unlisted].name));
@@ -1533,12 +1525,12 @@ class Analysis {
   std::vector<Mention>& rules_ = scratch_.rules;
   absl::flat_hash_set<uint32_t> inner_places_;
   std::vector<UnlistedCompany> unlisted_;
-  struct UnlistedRule_ {
+  struct UnlistedRuleRecord {
     int field;
     uint32_t begin;
     std::string rule;
   };
-  std::vector<UnlistedRule_> unlisted_rules_;
+  std::vector<UnlistedRuleRecord> unlisted_rules_;
   std::optional<internal::Dateline> dateline_;
   uint32_t lead_end_ = 0;  // body tokens before this are the lead
   std::vector<uint64_t>& hashes_ = scratch_.hashes;  // KeyHash per token
