@@ -1125,6 +1125,26 @@ class Analysis {
     return std::nullopt;
   }
 
+  // Whether a topic phrase names, or stands in, a company whose name says
+  // the topic: "Mistral AI", "Stability AI" (the cue "AI" inside the name),
+  // not "Toyota" or "Tata Motors", whose stories are as often about markets
+  // as about cars.
+  bool CompanyNamedForTopic(const Mention& m) const {
+    const uint32_t topic = g_.patterns()[m.pattern].target;
+    for (const Mention& c : companies_) {
+      if (c.field != m.field || c.begin > m.begin || m.end > c.end) continue;
+      for (const Mention& r : rules_) {
+        if (r.field == c.field && r.begin >= c.begin && r.end <= c.end &&
+            r.end - r.begin < c.end - c.begin &&
+            g_.patterns()[r.pattern].target == topic &&
+            g_.patterns()[r.pattern].weight > 0) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
   void EmitTopics(newsfeed::v1::Article* a) {
     struct Agg {
       double score = 0;
@@ -1152,6 +1172,8 @@ class Analysis {
     // Counts per pattern, in per-thread scratch reset after use.
     thread_local std::vector<uint8_t> repeats;
     repeats.resize(g_.patterns().size(), 0);
+    thread_local std::vector<bool> in_title;
+    in_title.resize(g_.patterns().size(), false);
     // Where the last counted phrase of each topic ends, per field: a phrase
     // overlapping a longer one of the same topic ("cloud" in "cloud
     // computing") adds nothing. rules_ is in text order, longest first.
@@ -1178,7 +1200,16 @@ class Analysis {
       agg.score += pat.weight * (m.field == 0 ? kTitleFactor : 1.0);
       agg.mentions.push_back(&m);
       if (pat.weight > 0) {
-        if (repeats[m.pattern] == 1) ++agg.distinct;
+        // A company named for the topic ("Mistral AI"), the headline's
+        // subject and named again in the body, is what the story is about;
+        // a weak word repeated ("margin") is not.
+        if (repeats[m.pattern] == 1) {
+          ++agg.distinct;
+          in_title[m.pattern] = m.field == 0 && CompanyNamedForTopic(m);
+        } else if (in_title[m.pattern] && m.field == 1) {
+          ++agg.distinct;
+          in_title[m.pattern] = false;
+        }
         agg.strongest = std::max(agg.strongest, pat.weight);
         agg.prominent = agg.prominent || m.field == 0 || m.begin < lead_end_;
       }
@@ -1194,7 +1225,10 @@ class Analysis {
         agg.genre = Mention{1, table->first, table->second, 0};
       }
     }
-    for (const Mention& m : rules_) repeats[m.pattern] = 0;
+    for (const Mention& m : rules_) {
+      repeats[m.pattern] = 0;
+      in_title[m.pattern] = false;
+    }
     // A long article says many things in passing (kTopicWords).
     const double scale =
         std::clamp(std::sqrt(static_cast<double>(body_words_) / kTopicWords),

@@ -205,6 +205,23 @@ TEST(OneWordTopics, TheSubjectStillCounts) {
               Contains("energy"));
 }
 
+TEST(OneWordTopics, ACompanyNamedForTheTopicMakesItTheSubject) {
+  // The headline's company says the topic in its name and the body takes
+  // it up again: a funding round of an AI lab is an AI story.
+  EXPECT_THAT(Topics(Tag("Sakana AI closes Series B round",
+                         "Tokyo-based Sakana AI raised 20 billion yen from "
+                         "banks and venture funds.")),
+              Contains("ai"));
+  // A carmaker's share price is not a car story, however often it is named.
+  EXPECT_THAT(Topics(Tag("Toyota shares close higher in Tokyo",
+                         "Toyota stock rose 2% as the Nikkei gained.")),
+              Not(Contains("automotive")));
+  // Named once, in the headline only, the name alone is not enough.
+  EXPECT_THAT(Topics(Tag("Sakana AI names new chief financial officer",
+                         "The Tokyo company appointed a former banker.")),
+              Not(Contains("ai")));
+}
+
 // ---- Unlisted companies (class 6) ----
 
 TEST(UnlistedCompanies, LegalFormsAndTickersNameCompanies) {
