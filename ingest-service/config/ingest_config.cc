@@ -58,6 +58,10 @@ absl::StatusOr<IngestConfig> LoadIngestConfig(const std::string& path) {
   p.max_feeds_per_round = static_cast<int>(
       r.GetInt("polling.max_feeds_per_round", p.max_feeds_per_round));
   p.parse.max_items = static_cast<size_t>(r.GetInt("parser.max_items", 5000));
+  p.parse_threads = static_cast<int>(
+      r.GetIntInRange("parser.threads", p.parse_threads, 1, 64));
+  p.document_cpu_budget =
+      r.GetDuration("parser.document_cpu_budget", p.document_cpu_budget);
 
   FetcherOptions& f = c.fetcher;
   f.max_concurrent =
@@ -99,6 +103,9 @@ absl::StatusOr<IngestConfig> LoadIngestConfig(const std::string& path) {
     r.AddError("query_address", "must not be empty");
   if (c.publisher.batch_articles < 1 || c.publisher.batch_articles > 500) {
     r.AddError("outbox.batch_articles", "must be between 1 and 500");
+  }
+  if (p.document_cpu_budget <= absl::ZeroDuration()) {
+    r.AddError("parser.document_cpu_budget", "must be positive");
   }
   if (p.min_interval > p.max_interval) {
     r.AddError("polling.min_interval", "is larger than polling.max_interval");

@@ -37,6 +37,21 @@ TEST(IngestConfigTest, SampleConfigLoadsWithItsDocumentedDefaults) {
   EXPECT_EQ(config->state_engine, "sqlite");
   EXPECT_FALSE(config->postgres.instance_id.empty());
   EXPECT_EQ(config->postgres.lease_duration, absl::Minutes(2));
+  EXPECT_EQ(config->poller.parse_threads, 2);
+  EXPECT_EQ(config->poller.document_cpu_budget, absl::Seconds(10));
+}
+
+TEST(IngestConfigTest, ParseWorkersAndTheirBudget) {
+  auto config = LoadIngestConfig(
+      WriteConfig("parser:\n  threads: 4\n  document_cpu_budget: 1500ms\n"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->poller.parse_threads, 4);
+  EXPECT_EQ(config->poller.document_cpu_budget, absl::Milliseconds(1500));
+  auto none = LoadIngestConfig(WriteConfig("parser:\n  threads: 0\n"));
+  EXPECT_THAT(none.status().message(), HasSubstr("parser.threads"));
+  auto zero =
+      LoadIngestConfig(WriteConfig("parser:\n  document_cpu_budget: 0s\n"));
+  EXPECT_THAT(zero.status().message(), HasSubstr("parser.document_cpu_budget"));
 }
 
 TEST(IngestConfigTest, PostgresEngine) {

@@ -1,6 +1,9 @@
 #include "ingest-service/scheduler/poller.h"
 
+#include <time.h>
+
 #include <algorithm>
+#include <deque>
 #include <utility>
 #include <vector>
 
@@ -41,7 +44,97 @@ constexpr const char* kOutcomeNames[kOutcomeCount] = {
     "ok",   "not_modified",  "http_error",  "retry_later",
     "gone", "network_error", "parse_error", "store_error"};
 
+// CPU time the calling thread has used so far.
+absl::Duration ThreadCpuTime() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return absl::DurationFromTimespec(ts);
+}
+
+// The CPU time left to the document processed on this thread.
+class CpuBudget {
+ public:
+  explicit CpuBudget(absl::Duration budget)
+      : budget_(budget), deadline_(ThreadCpuTime() + budget) {}
+  // OK while within the budget; then ResourceExhausted naming the stage.
+  absl::Status Check(absl::string_view stage, size_t items) const {
+    if (ThreadCpuTime() <= deadline_) return absl::OkStatus();
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "document refused: ", stage, " ", items, " items took more than ",
+        absl::FormatDuration(budget_), " of CPU time (document_cpu_budget)"));
+  }
+
+ private:
+  const absl::Duration budget_;
+  const absl::Duration deadline_;
+};
+
 }  // namespace
+
+// The parse workers: a queue of documents and the threads that take them.
+// With no threads, Submit runs the task at once.
+class Poller::Workers {
+ public:
+  explicit Workers(int threads) {
+    for (int i = 0; i < threads; ++i) {
+      threads_.emplace_back([this] { Run(); });
+    }
+  }
+  ~Workers() {
+    {
+      absl::MutexLock lock(&mu_);
+      stopping_ = true;
+    }
+    for (std::thread& t : threads_) t.join();
+  }
+
+  void Submit(std::function<void()> task) {
+    if (threads_.empty()) {
+      task();
+      return;
+    }
+    absl::MutexLock lock(&mu_);
+    queue_.push_back(std::move(task));
+  }
+
+  // Returns once every submitted task has run.
+  void WaitIdle() {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(
+        +[](Workers* w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(w->mu_) {
+          return w->queue_.empty() && w->busy_ == 0;
+        },
+        this));
+  }
+
+ private:
+  void Run() {
+    for (;;) {
+      std::function<void()> task;
+      {
+        absl::MutexLock lock(&mu_);
+        mu_.Await(absl::Condition(
+            +[](Workers* w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(w->mu_) {
+              return !w->queue_.empty() || w->stopping_;
+            },
+            this));
+        if (queue_.empty()) return;
+        task = std::move(queue_.front());
+        queue_.pop_front();
+        ++busy_;
+      }
+      task();
+      absl::MutexLock lock(&mu_);
+      --busy_;
+    }
+  }
+
+  absl::Mutex mu_;
+  std::deque<std::function<void()>> queue_ ABSL_GUARDED_BY(mu_);
+  int busy_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::thread> threads_;
+};
 
 struct Poller::Metrics {
   explicit Metrics(metrics::Registry& registry)
@@ -90,7 +183,8 @@ Poller::Poller(FeedRegistry& feeds, IngestState& outbox, FeedFetcher& fetcher,
       random_(std::random_device{}()),
       metrics_(options.metrics == nullptr
                    ? nullptr
-                   : std::make_unique<Metrics>(*options.metrics)) {}
+                   : std::make_unique<Metrics>(*options.metrics)),
+      workers_(std::make_unique<Workers>(std::max(0, options.parse_threads))) {}
 
 Poller::~Poller() {
   {
@@ -179,6 +273,8 @@ absl::StatusOr<int> Poller::PollOnce() {
         HandleResult((*due)[index], std::move(result), now);
       },
       [this] { return StopRequested(); });
+  // The feeds' records live in `due`: the round ends with its documents.
+  workers_->WaitIdle();
   return static_cast<int>(due->size());
 }
 
@@ -191,6 +287,7 @@ absl::Duration Poller::Backoff(int failures) {
   for (int i = 1; i < failures && delay < options_.max_backoff; ++i) delay *= 2;
   delay = std::min(delay, options_.max_backoff);
   std::uniform_real_distribution<double> jitter(0.8, 1.2);
+  absl::MutexLock lock(&random_mu_);
   return delay * jitter(random_);
 }
 
@@ -246,35 +343,15 @@ void Poller::HandleResult(FeedRecord& feed, absl::StatusOr<FetchResult> result,
           "HTTP 410 Gone: the feed was removed at its source; "
           "polling stopped (PollNow re-enables it)";
       log::Warning("feed %s: %s", feed.url, feed.last_error);
-    } else if (result->not_modified || (code >= 200 && code < 300)) {
-      if (result->not_modified) {
-        outcome = kNotModified;
-      } else {
-        bool parse_failed = false;
-        absl::StatusOr<int> queued = Ingest(feed, *result, &parse_failed);
-        if (!queued.ok()) {
-          if (metrics_ != nullptr) {
-            metrics_->outcomes[parse_failed ? kParseError : kStoreError]
-                ->Increment();
-          }
-          RecordFailure(feed, std::string(queued.status().message()), now);
-          Save(feed);
-          return;
-        }
-        if (*queued > 0) {
-          log::Info("feed %s: %d new or changed articles", feed.url, *queued);
-          if (on_queued_) on_queued_();
-        }
-      }
-      // A feed's ttl or Cache-Control can lengthen the interval, never
-      // shorten it.
-      absl::Duration interval =
-          std::max(options_.default_interval, feed.interval);
-      if (result->max_age) interval = std::max(interval, *result->max_age);
-      feed.last_success = now;
-      feed.last_error.clear();
-      feed.consecutive_failures = 0;
-      feed.next_poll = now + Clamp(interval);
+    } else if (result->not_modified) {
+      outcome = kNotModified;
+      RecordSuccess(feed, *result, now);
+    } else if (code >= 200 && code < 300) {
+      // Parsed on a worker, which finishes the feed's round.
+      workers_->Submit([this, &feed, document = *std::move(result)] {
+        HandleDocument(feed, document);
+      });
+      return;
     } else {
       outcome = kHttpError;
       RecordFailure(feed, absl::StrCat("HTTP ", code), now);
@@ -282,6 +359,39 @@ void Poller::HandleResult(FeedRecord& feed, absl::StatusOr<FetchResult> result,
   }
   if (metrics_ != nullptr) metrics_->outcomes[outcome]->Increment();
   Save(feed);
+}
+
+void Poller::HandleDocument(FeedRecord& feed, const FetchResult& result) {
+  bool parse_failed = false;
+  absl::StatusOr<int> queued = Ingest(feed, result, &parse_failed);
+  const absl::Time now = clock_.Now();
+  if (!queued.ok()) {
+    if (metrics_ != nullptr) {
+      metrics_->outcomes[parse_failed ? kParseError : kStoreError]->Increment();
+    }
+    RecordFailure(feed, std::string(queued.status().message()), now);
+    Save(feed);
+    return;
+  }
+  if (*queued > 0) {
+    log::Info("feed %s: %d new or changed articles", feed.url, *queued);
+    if (on_queued_) on_queued_();
+  }
+  RecordSuccess(feed, result, now);
+  if (metrics_ != nullptr) metrics_->outcomes[kOk]->Increment();
+  Save(feed);
+}
+
+void Poller::RecordSuccess(FeedRecord& feed, const FetchResult& result,
+                           absl::Time now) {
+  // A feed's ttl or Cache-Control can lengthen the interval, never shorten
+  // it.
+  absl::Duration interval = std::max(options_.default_interval, feed.interval);
+  if (result.max_age) interval = std::max(interval, *result.max_age);
+  feed.last_success = now;
+  feed.last_error.clear();
+  feed.consecutive_failures = 0;
+  feed.next_poll = now + Clamp(interval);
 }
 
 void Poller::Save(const FeedRecord& feed) {
@@ -319,7 +429,14 @@ absl::StatusOr<int> Poller::Ingest(FeedRecord& feed, const FetchResult& result,
   parse_options.feed_url =
       result.effective_url.empty() ? feed.url : result.effective_url;
   parse_options.charset_hint = result.charset;
+  const CpuBudget budget(options_.document_cpu_budget);
   absl::StatusOr<ParsedFeed> parsed = ParseFeed(result.body, parse_options);
+  if (parsed.ok()) {
+    if (absl::Status s = budget.Check("parsing", parsed->items.size());
+        !s.ok()) {
+      parsed = s;
+    }
+  }
   if (!parsed.ok()) {
     *parse_failed = true;
     return parsed.status();
@@ -334,6 +451,11 @@ absl::StatusOr<int> Poller::Ingest(FeedRecord& feed, const FetchResult& result,
   articles.reserve(parsed->items.size());
   for (const ParsedItem& item : parsed->items) {
     articles.push_back(NormalizeItem(*parsed, item, context));
+    if (absl::Status s = budget.Check("normalizing", articles.size());
+        !s.ok()) {
+      *parse_failed = true;
+      return s;
+    }
   }
   absl::StatusOr<std::vector<bool>> unseen = feeds_.Unseen(articles);
   if (!unseen.ok()) return unseen.status();
@@ -342,6 +464,10 @@ absl::StatusOr<int> Poller::Ingest(FeedRecord& feed, const FetchResult& result,
     if (!(*unseen)[i]) continue;
     tagger_.Tag(&articles[i]);
     fresh.push_back(std::move(articles[i]));
+    if (absl::Status s = budget.Check("tagging", fresh.size()); !s.ok()) {
+      *parse_failed = true;
+      return s;
+    }
   }
   if (metrics_ != nullptr) metrics_->articles_tagged->Increment(fresh.size());
   absl::StatusOr<int> queued = Record(feed.id, fresh);

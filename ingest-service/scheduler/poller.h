@@ -13,8 +13,15 @@
 // result whose lease was lost meanwhile (SaveFeed: FAILED_PRECONDITION) is
 // dropped; the instance that took the feed over owns its state now.
 //
-// Owns one thread (the fetch loop). PollOnce is also usable without the
-// thread, for tests with a FakeClock.
+// Documents are parsed, normalized and tagged on a few parse workers, not on
+// the fetch loop, so that a large or hostile document never holds up the
+// fetches of other feeds; each document has a CPU-time budget, and one over
+// it is a parse error of its feed only (nothing of it is queued). A round
+// ends when its last document is processed.
+//
+// Owns one thread (the fetch loop) and options.parse_threads parse workers.
+// PollOnce is also usable without the fetch thread, for tests with a
+// FakeClock.
 //
 // Thread-safe: Wake may be called from any thread.
 #ifndef INGEST_SERVICE_SCHEDULER_POLLER_H_
@@ -61,6 +68,12 @@ struct PollerOptions {
   int max_feeds_per_round = 1000;
   // Limits for parsing each document.
   ParseOptions parse;
+  // Threads that parse, normalize and tag fetched documents. Default 2.
+  int parse_threads = 2;
+  // CPU time (of the worker thread, not wall time) one document may take to
+  // be parsed, normalized and tagged; past it the document is refused as a
+  // parse error of its feed. Default 10 seconds.
+  absl::Duration document_cpu_budget = absl::Seconds(10);
   // Where to count fetches by outcome, fetch latency, items parsed and
   // articles tagged and queued (newsfeed_fetches_total, ...). nullptr (the
   // default): no metrics. Must outlive the poller.
@@ -97,11 +110,19 @@ class Poller {
 
  private:
   struct Metrics;
+  class Workers;
 
   void Run();
   bool StopRequested();
+  // Fetch thread: takes a fetch's outcome, handing a document to the parse
+  // workers.
   void HandleResult(FeedRecord& feed, absl::StatusOr<FetchResult> result,
                     absl::Time started);
+  // Parse worker: ingests a fetched document and finishes the feed's round.
+  void HandleDocument(FeedRecord& feed, const FetchResult& result);
+  // After a 304 or an ingested document: the next poll at the interval.
+  void RecordSuccess(FeedRecord& feed, const FetchResult& result,
+                     absl::Time now);
   // Queues the new or changed `fresh` articles and marks them seen.
   absl::StatusOr<int> Record(const std::string& feed_id,
                              const std::vector<newsfeed::v1::Article>& fresh);
@@ -123,11 +144,13 @@ class Poller {
   Clock& clock_;
   const PollerOptions options_;
   std::function<void()> on_queued_;
-  std::mt19937_64 random_;  // fetch thread only
+  absl::Mutex random_mu_;
+  std::mt19937_64 random_ ABSL_GUARDED_BY(random_mu_);
   // Hosts that answered 429/503: none of their feeds is fetched before the
   // time given. Fetch thread only.
   absl::flat_hash_map<std::string, absl::Time> host_paused_until_;
   std::unique_ptr<Metrics> metrics_;  // null without options.metrics
+  std::unique_ptr<Workers> workers_;
 
   absl::Mutex mu_;
   bool wake_ ABSL_GUARDED_BY(mu_) = false;

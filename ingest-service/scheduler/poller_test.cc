@@ -5,6 +5,9 @@
 #include <map>
 #include <string>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/synchronization/mutex.h"
 #include "common/metrics/metrics.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -273,4 +276,132 @@ TEST_F(PollerTest, PermanentRedirectUpdatesTheFeedUrl) {
 }
 
 }  // namespace
+// The feed list of an IngestState, except that the dedup check of the first
+// feed's articles waits (up to a minute) until the second feed's articles
+// were recorded: only a poller that processes documents off the fetch loop,
+// in parallel, gets past it in time.
+class SecondFeedFirstRegistry final : public FeedRegistry {
+ public:
+  SecondFeedFirstRegistry(IngestState& state, std::string slow_feed_id)
+      : state_(state), slow_feed_id_(std::move(slow_feed_id)) {}
+
+  bool second_was_first() {
+    absl::MutexLock lock(&mu_);
+    return second_was_first_;
+  }
+
+  absl::StatusOr<std::vector<bool>> Unseen(
+      const std::vector<newsfeed::v1::Article>& articles) override {
+    if (!articles.empty() && articles[0].feed_id() == slow_feed_id_) {
+      absl::MutexLock lock(&mu_);
+      second_was_first_ = mu_.AwaitWithTimeout(
+          absl::Condition(&other_recorded_), absl::Minutes(1));
+    }
+    return state_.Unseen(articles);
+  }
+  absl::StatusOr<int> MarkSeen(
+      const std::string& feed_id,
+      const std::vector<newsfeed::v1::Article>& articles) override {
+    absl::StatusOr<int> marked = state_.MarkSeen(feed_id, articles);
+    if (feed_id != slow_feed_id_) {
+      absl::MutexLock lock(&mu_);
+      other_recorded_ = true;
+    }
+    return marked;
+  }
+  absl::StatusOr<FeedRecord> AddFeed(const std::string& url,
+                                     absl::Time now) override {
+    return state_.AddFeed(url, now);
+  }
+  absl::Status EnsureFeed(const std::string& url, absl::Time now) override {
+    return state_.EnsureFeed(url, now);
+  }
+  absl::Status RemoveFeed(const std::string& id_or_url) override {
+    return state_.RemoveFeed(id_or_url);
+  }
+  absl::StatusOr<FeedRecord> GetFeed(const std::string& id_or_url) override {
+    return state_.GetFeed(id_or_url);
+  }
+  absl::StatusOr<std::vector<FeedRecord>> ListFeeds() override {
+    return state_.ListFeeds();
+  }
+  absl::StatusOr<std::vector<FeedRecord>> DueFeeds(absl::Time now,
+                                                   int limit) override {
+    return state_.DueFeeds(now, limit);
+  }
+  absl::Status SaveFeed(const FeedRecord& feed) override {
+    return state_.SaveFeed(feed);
+  }
+  absl::Status ReleaseFeed(const std::string& id) override {
+    return state_.ReleaseFeed(id);
+  }
+  absl::StatusOr<int> PollSoon(const std::string& id_or_url,
+                               absl::Time now) override {
+    return state_.PollSoon(id_or_url, now);
+  }
+  absl::StatusOr<absl::Time> NextDue() override { return state_.NextDue(); }
+
+ private:
+  IngestState& state_;
+  const std::string slow_feed_id_;
+  absl::Mutex mu_;
+  bool other_recorded_ ABSL_GUARDED_BY(mu_) = false;
+  bool second_was_first_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+TEST_F(PollerTest, ASlowDocumentDoesNotHoldUpTheOtherFeeds) {
+  constexpr char kOtherUrl[] = "http://other.example.test/news.xml";
+  ASSERT_TRUE(state_->AddFeed(kOtherUrl, clock_.Now()).ok());
+  fetcher_.responses[kUrl] = Ok(kRss);
+  FetchResult other = Ok(absl::StrReplaceAll(
+      kRss, {{"feeds.example.test", "other.example.test"}}));
+  other.effective_url = kOtherUrl;
+  fetcher_.responses[kOtherUrl] = other;
+  SecondFeedFirstRegistry registry(*state_, Feed().id);
+  // The slow feed is due first, so it is fetched (and handed over) first.
+  ASSERT_TRUE(state_->PollSoon(kUrl, clock_.Now() - absl::Minutes(1)).ok());
+  Poller poller(registry, *state_, fetcher_, *tagger_, clock_, options_, {});
+
+  EXPECT_EQ(*poller.PollOnce(), 2);
+  EXPECT_TRUE(registry.second_was_first());
+  // Both documents were processed in the round.
+  EXPECT_EQ(state_->GetOutboxStats()->articles, 4);
+  EXPECT_EQ(fetcher_.seen.front().url, kUrl);
+}
+
+TEST_F(PollerTest, ADocumentOverItsCpuBudgetIsAParseErrorOfItsFeedOnly) {
+  constexpr char kOtherUrl[] = "http://other.example.test/news.xml";
+  ASSERT_TRUE(state_->AddFeed(kOtherUrl, clock_.Now()).ok());
+  // 5,000 items take far more than 20 ms of CPU to normalize and tag; one
+  // item takes far less.
+  std::string big = "<rss version=\"2.0\"><channel><title>Big</title>";
+  for (int i = 0; i < 5000; ++i) {
+    absl::StrAppend(&big, "<item><title>Acme Corp item ", i,
+                    " on AI and cloud</title><guid>big-", i,
+                    "</guid><description>Acme Corp said it would invest in "
+                    "artificial intelligence in France.</description></item>");
+  }
+  big += "</channel></rss>";
+  fetcher_.responses[kUrl] = Ok(big);
+  FetchResult small =
+      Ok("<rss version=\"2.0\"><channel><title>Small</title><item><title>One"
+         "</title><guid>small-1</guid></item></channel></rss>");
+  small.effective_url = kOtherUrl;
+  fetcher_.responses[kOtherUrl] = small;
+  options_.document_cpu_budget = absl::Milliseconds(20);
+  Poller poller(*state_, fetcher_, *tagger_, clock_, options_, {});
+
+  EXPECT_EQ(*poller.PollOnce(), 2);
+  FeedRecord slow = Feed();
+  EXPECT_EQ(slow.consecutive_failures, 1);
+  EXPECT_THAT(slow.last_error, HasSubstr("CPU time"));
+  EXPECT_THAT(slow.last_error, HasSubstr("document_cpu_budget"));
+  EXPECT_EQ(slow.items_seen, 0);
+  FeedRecord fine = *state_->GetFeed(kOtherUrl);
+  EXPECT_EQ(fine.consecutive_failures, 0);
+  EXPECT_EQ(fine.items_seen, 1);
+  // Nothing of the refused document was queued.
+  EXPECT_EQ(state_->GetOutboxStats()->articles, 1);
+}
+
 }  // namespace newsfeed::ingest
