@@ -34,6 +34,9 @@ struct ServerOptions {
   std::vector<std::string> service_names;
   // Largest request message accepted, in bytes. Default 16 MiB.
   int max_receive_message_bytes = 16 << 20;
+  // Concurrent calls (HTTP/2 streams) one client connection may hold open;
+  // more wait for one to end. Default 100.
+  int max_concurrent_streams = 100;
   // Interval of server keepalive pings on idle connections. Default 30 s.
   absl::Duration keepalive_time = absl::Seconds(30);
   // TLS: when both are set the port serves TLS with these PEM files.

@@ -54,6 +54,19 @@ absl::StatusOr<QueryConfig> LoadQueryConfig(const std::string& path) {
                                            c.hub.heartbeat_interval);
   c.hub.queue_capacity =
       static_cast<size_t>(r.GetInt("subscriptions.queue_capacity", 64));
+  c.hub.max_subscribers_per_peer = static_cast<size_t>(r.GetIntInRange(
+      "subscriptions.max_subscribers_per_peer",
+      static_cast<int64_t>(c.hub.max_subscribers_per_peer), 1, 1'000'000));
+  c.hub.queue_capacity_bytes = static_cast<size_t>(
+      r.GetIntInRange("subscriptions.queue_capacity_bytes",
+                      static_cast<int64_t>(c.hub.queue_capacity_bytes),
+                      64 << 10, int64_t{1} << 32));
+  c.hub.total_queue_bytes = static_cast<size_t>(
+      r.GetIntInRange("subscriptions.total_queue_bytes",
+                      static_cast<int64_t>(c.hub.total_queue_bytes), 1 << 20,
+                      int64_t{1} << 40));
+  c.server.max_concurrent_streams = static_cast<int>(r.GetIntInRange(
+      "max_concurrent_streams", c.server.max_concurrent_streams, 1, 100'000));
   c.ingest.max_batch_articles =
       static_cast<int>(r.GetInt("ingest.max_batch_articles", 500));
   c.log_format = r.GetString("log_format", "text");

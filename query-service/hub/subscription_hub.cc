@@ -77,13 +77,16 @@ std::string EncodeArticle(newsfeed::v1::Article article) {
 
 Subscription::Subscription(SubscriptionHub& hub, ArticleFilter filter,
                            uint64_t position, size_t articles_per_message,
-                           StreamWriter* writer, absl::Time now)
+                           StreamWriter* writer, std::string peer,
+                           absl::Time now)
     : hub_(hub),
       filter_(std::move(filter)),
       matcher_(filter_),
       articles_per_message_(articles_per_message),
+      peer_(std::move(peer)),
       writer_(writer),
       position_(position),
+      sent_position_(position),
       last_sent_(now) {}
 
 uint64_t Subscription::position() const {
@@ -91,28 +94,56 @@ uint64_t Subscription::position() const {
   return position_;
 }
 
-void Subscription::EnqueueLocked(std::shared_ptr<const std::string> encoded) {
+uint64_t Subscription::sent_position() const {
+  absl::MutexLock lock(&mu_);
+  return sent_position_;
+}
+
+void Subscription::EnqueueLocked(std::shared_ptr<const std::string> encoded,
+                                 uint64_t through) {
   if (!ActiveLocked()) return;
-  queue_.push_back(std::move(encoded));
+  queued_bytes_ += encoded->size();
+  hub_.buffered_bytes_ += encoded->size();
+  queue_.push_back(Queued{std::move(encoded), through});
   if (!write_in_flight_) {
     write_in_flight_ = true;
-    writer_->WriteMessage(queue_.front(), queue_.size() > 1);
+    writer_->WriteMessage(queue_.front().bytes, queue_.size() > 1);
   }
 }
 
-void Subscription::EnqueueArticlesLocked(
-    std::vector<std::shared_ptr<const std::string>> articles) {
+void Subscription::EnqueueArticlesLocked(std::vector<EncodedArticle> articles) {
   if (articles_per_message_ <= 1) {
-    for (auto& article : articles) EnqueueLocked(std::move(article));
+    for (EncodedArticle& article : articles) {
+      EnqueueLocked(std::move(article.bytes), article.sequence);
+    }
     return;
   }
   for (size_t begin = 0; begin < articles.size();
        begin += articles_per_message_) {
     const size_t end = std::min(articles.size(), begin + articles_per_message_);
     std::vector<std::string_view> parts;
-    for (size_t i = begin; i < end; ++i) parts.push_back(*articles[i]);
-    EnqueueLocked(std::make_shared<const std::string>(EncodeBatch(parts)));
+    for (size_t i = begin; i < end; ++i) parts.push_back(*articles[i].bytes);
+    EnqueueLocked(std::make_shared<const std::string>(EncodeBatch(parts)),
+                  articles[end - 1].sequence);
   }
+}
+
+void Subscription::AdvanceLocked(uint64_t examined) {
+  position_ = std::max(position_, examined);
+  // What did not match needs no delivery: once the messages queued before
+  // it are written, the client holds everything up to here.
+  if (queue_.empty()) {
+    sent_position_ = std::max(sent_position_, position_);
+  } else {
+    queue_.back().through = std::max(queue_.back().through, position_);
+  }
+}
+
+void Subscription::PopFrontLocked() {
+  const size_t size = queue_.front().bytes->size();
+  queued_bytes_ -= size;
+  hub_.buffered_bytes_ -= size;
+  queue_.pop_front();
 }
 
 void Subscription::EndLocked(const absl::Status& status) {
@@ -126,7 +157,10 @@ void Subscription::OnWriteDone(bool ok) {
   {
     absl::MutexLock lock(&mu_);
     write_in_flight_ = false;
-    if (!queue_.empty()) queue_.pop_front();
+    if (!queue_.empty()) {
+      if (ok) sent_position_ = std::max(sent_position_, queue_.front().through);
+      PopFrontLocked();
+    }
     if (!ok) {
       EndLocked(absl::CancelledError("subscriber stream broken"));
       return;
@@ -134,13 +168,14 @@ void Subscription::OnWriteDone(bool ok) {
     if (!ActiveLocked()) return;
     if (!queue_.empty()) {
       write_in_flight_ = true;
-      writer_->WriteMessage(queue_.front(), queue_.size() > 1);
+      writer_->WriteMessage(queue_.front().bytes, queue_.size() > 1);
     }
     // Room again for a subscriber the pump left lagging behind a full
     // queue. Those that keep up are refilled as commits arrive; waking the
     // pump for every write of theirs would keep it spinning.
     if (awaiting_room_ &&
-        queue_.size() < hub_.options_.queue_capacity / 2 + 1) {
+        queue_.size() < hub_.options_.queue_capacity / 2 + 1 &&
+        queued_bytes_ <= hub_.options_.queue_capacity_bytes / 2) {
       awaiting_room_ = false;
       wake = true;
     }
@@ -150,7 +185,10 @@ void Subscription::OnWriteDone(bool ok) {
 
 bool Subscription::StillLaggingLocked(uint64_t latest) {
   if (position_ >= latest) return false;
-  if (queue_.size() < hub_.options_.queue_capacity) return true;
+  if (queue_.size() < hub_.options_.queue_capacity &&
+      queued_bytes_ < hub_.options_.queue_capacity_bytes) {
+    return true;
+  }
   awaiting_room_ = true;
   return false;
 }
@@ -164,7 +202,7 @@ void Subscription::Detach() {
   {
     absl::MutexLock lock(&mu_);
     writer_ = nullptr;
-    queue_.clear();
+    while (!queue_.empty()) PopFrontLocked();
   }
   hub_.Wake();  // so the pump drops it from its list
 }
@@ -195,6 +233,10 @@ absl::StatusOr<std::unique_ptr<SubscriptionHub>> SubscriptionHub::Create(
         "newsfeed_subscription_buffered_messages",
         "Messages queued for sending over all Subscribe streams.",
         [h] { return static_cast<double>(h->stats().buffered_messages); }));
+    hub->metric_registrations_.push_back(registry->AddCallbackGauge(
+        "newsfeed_subscription_buffered_bytes",
+        "Bytes of messages queued for sending over all Subscribe streams.",
+        [h] { return static_cast<double>(h->stats().buffered_bytes); }));
   }
   return hub;
 }
@@ -217,7 +259,7 @@ SubscriptionHub::~SubscriptionHub() {
 }
 
 absl::StatusOr<std::shared_ptr<Subscription>> SubscriptionHub::Subscribe(
-    const SubscribeRequest& request, StreamWriter* writer) {
+    const SubscribeRequest& request, StreamWriter* writer, std::string peer) {
   if (absl::Status s = ValidateFilter(request.filter(), options_.filter_limits);
       !s.ok()) {
     return s;
@@ -232,15 +274,23 @@ absl::StatusOr<std::shared_ptr<Subscription>> SubscriptionHub::Subscribe(
   if (stopping_) {
     return absl::UnavailableError("query-service is shutting down");
   }
-  size_t open = 0;
+  size_t open = 0, open_by_peer = 0;
   for (const auto& s : subscriptions_) {
     absl::MutexLock sub_lock(&s->mu_);
-    if (s->writer_ != nullptr) ++open;
+    if (s->writer_ == nullptr) continue;
+    ++open;
+    if (s->peer_ == peer) ++open_by_peer;
   }
   if (open >= options_.max_subscribers) {
     return absl::ResourceExhaustedError(
         absl::StrCat("too many subscribers (", open, " open, limit ",
                      options_.max_subscribers, "); retry later"));
+  }
+  if (!peer.empty() && open_by_peer >= options_.max_subscribers_per_peer) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("too many subscriptions from ", peer, " (", open_by_peer,
+                     " open, limit ", options_.max_subscribers_per_peer,
+                     " per client address); close one or retry later"));
   }
   uint64_t position = latest_sequence_;
   switch (request.start_case()) {
@@ -262,12 +312,13 @@ absl::StatusOr<std::shared_ptr<Subscription>> SubscriptionHub::Subscribe(
       break;
   }
   const absl::Time now = clock_.Now();
-  auto subscription = std::shared_ptr<Subscription>(new Subscription(
-      *this, std::move(filter), position,
-      std::max<size_t>(1, request.max_articles_per_response()), writer, now));
+  auto subscription = std::shared_ptr<Subscription>(
+      new Subscription(*this, std::move(filter), position,
+                       std::max<size_t>(1, request.max_articles_per_response()),
+                       writer, std::move(peer), now));
   {
     absl::MutexLock sub_lock(&subscription->mu_);
-    subscription->EnqueueLocked(Heartbeat(position, now));
+    subscription->EnqueueLocked(Heartbeat(position, now), position);
   }
   subscriptions_.push_back(subscription);
   if (position < latest_sequence_) dirty_ = true;
@@ -332,7 +383,7 @@ void SubscriptionHub::Shutdown() {
     absl::MutexLock sub_lock(&s->mu_);
     s->EndLocked(absl::UnavailableError(
         absl::StrCat("query-service shutting down; resume with after_sequence=",
-                     s->position_)));
+                     s->sent_position_)));
   }
 }
 
@@ -357,6 +408,7 @@ HubStats SubscriptionHub::stats() const {
     ++stats.subscribers;
     lowest = std::min(lowest, s->position_);
     stats.buffered_messages += s->queue_.size();
+    stats.buffered_bytes += s->queued_bytes_;
   }
   stats.max_lag = latest_sequence_ - lowest;
   return stats;
@@ -365,18 +417,26 @@ HubStats SubscriptionHub::stats() const {
 bool SubscriptionHub::Refill(Subscription& subscription, uint64_t latest,
                              const RecentSnapshot& recent) {
   uint64_t position;
-  size_t room;
+  size_t room, byte_room;
   {
     absl::MutexLock lock(&subscription.mu_);
     if (!subscription.ActiveLocked()) return false;
     position = subscription.position_;
     if (position >= latest) return false;
-    if (subscription.queue_.size() >= options_.queue_capacity) {
+    if (subscription.queue_.size() >= options_.queue_capacity ||
+        subscription.queued_bytes_ >= options_.queue_capacity_bytes) {
       // OnWriteDone wakes the pump when there is room again.
       subscription.awaiting_room_ = true;
       return false;
     }
+    // Over the total, nobody is refilled; the next pump round (at most a
+    // second away) looks again.
+    const size_t total = buffered_bytes_.load();
+    if (total >= options_.total_queue_bytes) return false;
     room = options_.queue_capacity - subscription.queue_.size();
+    byte_room =
+        std::min(options_.queue_capacity_bytes - subscription.queued_bytes_,
+                 options_.total_queue_bytes - total);
   }
   // Articles to queue in this refill: room's worth of messages, and no more
   // than one store read (or one full batch) at a time.
@@ -387,14 +447,20 @@ bool SubscriptionHub::Refill(Subscription& subscription, uint64_t latest,
   // Fast path: the subscriber keeps up, so its next changes are in memory.
   // Full-text filters need the store's index.
   if (subscription.filter_.text().empty() && position >= recent.floor) {
-    std::vector<std::shared_ptr<const std::string>> matches;
+    std::vector<Subscription::EncodedArticle> matches;
+    size_t bytes = 0;
     uint64_t examined = position;
     auto it = FirstAfter(recent.changes, position);
-    for (; it != recent.changes.end() && matches.size() < limit; ++it) {
+    for (; it != recent.changes.end() && matches.size() < limit &&
+           bytes < byte_room;
+         ++it) {
       examined = it->sequence;
       if (subscription.matcher_.Matches(it->change->keys)) {
         // Shares the change's ownership; points at its encoding.
-        matches.emplace_back(it->change, &it->change->encoded);
+        matches.push_back({std::shared_ptr<const std::string>(
+                               it->change, &it->change->encoded),
+                           it->sequence});
+        bytes += it->change->encoded.size();
       }
     }
     if (it == recent.changes.end()) {
@@ -405,7 +471,7 @@ bool SubscriptionHub::Refill(Subscription& subscription, uint64_t latest,
     const bool sent = !matches.empty();
     subscription.EnqueueArticlesLocked(std::move(matches));
     if (sent) subscription.last_sent_ = clock_.Now();
-    subscription.position_ = std::max(subscription.position_, examined);
+    subscription.AdvanceLocked(examined);
     return subscription.StillLaggingLocked(latest);
   }
 
@@ -417,16 +483,26 @@ bool SubscriptionHub::Refill(Subscription& subscription, uint64_t latest,
     subscription.EndLocked(batch.status());
     return false;
   }
-  std::vector<std::shared_ptr<const std::string>> articles;
+  std::vector<Subscription::EncodedArticle> articles;
   articles.reserve(batch->articles.size());
+  uint64_t examined = std::max(position, batch->scanned_through);
+  size_t bytes = 0;
   for (newsfeed::v1::Article& article : batch->articles) {
+    if (bytes >= byte_room) {
+      // The rest is read again once the queue drains.
+      examined = articles.back().sequence;
+      break;
+    }
+    const uint64_t sequence = article.sequence();
     articles.push_back(
-        std::make_shared<const std::string>(EncodeArticle(std::move(article))));
+        {std::make_shared<const std::string>(EncodeArticle(std::move(article))),
+         sequence});
+    bytes += articles.back().bytes->size();
   }
   const bool sent = !articles.empty();
   subscription.EnqueueArticlesLocked(std::move(articles));
   if (sent) subscription.last_sent_ = clock_.Now();
-  subscription.position_ = std::max(position, batch->scanned_through);
+  subscription.AdvanceLocked(examined);
   return subscription.StillLaggingLocked(latest);
 }
 
@@ -484,7 +560,8 @@ void SubscriptionHub::RunPump() {
       if (subscription->queue_.empty() &&
           now - subscription->last_sent_ >= options_.heartbeat_interval) {
         subscription->last_sent_ = now;
-        subscription->EnqueueLocked(Heartbeat(subscription->position_, now));
+        subscription->EnqueueLocked(Heartbeat(subscription->position_, now),
+                                    subscription->position_);
       }
     }
     if (lagging) Wake();

@@ -6,8 +6,11 @@
 // and catch-up after a slow phase are the same operation: "changes after my
 // position that match my filter". That is what makes the handover gap-free
 // and duplicate-free, and what lets a slow client fall behind without being
-// dropped or slowing anyone else: its bounded queue just stops being refilled
-// until it drains. The hub keeps the most recent commits in memory, so a
+// dropped or slowing anyone else: its queue, bounded in messages and in
+// bytes (and all queues together in bytes), just stops being refilled until
+// it drains. A stream ended by the hub tells the client where to resume: the
+// last position whose messages were all handed to the transport, never one
+// merely queued. The hub keeps the most recent commits in memory, so a
 // subscriber that keeps up (and has no full-text filter) is matched there
 // without a store read; everyone else reads the store.
 //
@@ -23,10 +26,12 @@
 #ifndef QUERY_SERVICE_HUB_SUBSCRIPTION_HUB_H_
 #define QUERY_SERVICE_HUB_SUBSCRIPTION_HUB_H_
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <memory>
 #include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -67,9 +72,18 @@ inline constexpr uint32_t kMaxArticlesPerResponse = 1000;
 struct HubOptions {
   // Open subscriptions beyond which Subscribe fails with RESOURCE_EXHAUSTED.
   size_t max_subscribers = 10000;
+  // Open subscriptions of one peer (client address, without its port)
+  // beyond which its Subscribe fails with RESOURCE_EXHAUSTED. Default 256.
+  size_t max_subscribers_per_peer = 256;
   // Messages buffered per subscriber; a subscriber with a full buffer is
   // refilled from the store once it drains. Default 64.
   size_t queue_capacity = 64;
+  // Bytes buffered per subscriber: a refill stops at this bound (it always
+  // queues at least one article). Default 8 MiB.
+  size_t queue_capacity_bytes = size_t{8} << 20;
+  // Bytes buffered over all subscribers: past it no subscriber is refilled
+  // until writes drain. Default 512 MiB.
+  size_t total_queue_bytes = size_t{512} << 20;
   // Articles read from the store per refill. Default 64.
   int read_batch = 64;
   // A heartbeat is sent when a stream has been idle this long. Default 15 s.
@@ -94,6 +108,8 @@ struct HubStats {
   uint64_t max_lag = 0;
   // Messages queued for sending, over all subscriptions.
   size_t buffered_messages = 0;
+  // Their bytes (a message shared by several streams counts once each).
+  size_t buffered_bytes = 0;
 };
 
 class SubscriptionHub;
@@ -110,20 +126,38 @@ class Subscription {
 
   // Latest sequence examined for this subscription (for tests and logs).
   uint64_t position() const;
+  // Latest sequence up to which every matching article was handed to the
+  // transport: where the client resumes without a gap.
+  uint64_t sent_position() const;
 
  private:
   friend class SubscriptionHub;
+  // An encoded SubscribeResponse{article} and the article's sequence.
+  struct EncodedArticle {
+    std::shared_ptr<const std::string> bytes;
+    uint64_t sequence;
+  };
+  // A message waiting to be written; once it is, the client holds every
+  // match up to `through`.
+  struct Queued {
+    std::shared_ptr<const std::string> bytes;
+    uint64_t through;
+  };
+
   Subscription(SubscriptionHub& hub, newsfeed::v1::ArticleFilter filter,
                uint64_t position, size_t articles_per_message,
-               StreamWriter* writer, absl::Time now);
+               StreamWriter* writer, std::string peer, absl::Time now);
 
-  void EnqueueLocked(std::shared_ptr<const std::string> encoded)
+  void EnqueueLocked(std::shared_ptr<const std::string> encoded,
+                     uint64_t through) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Queues `articles`, one per message or in batches of
+  // articles_per_message_.
+  void EnqueueArticlesLocked(std::vector<EncodedArticle> articles)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Queues `articles` (each an encoded SubscribeResponse{article}), one per
-  // message or in batches of articles_per_message_.
-  void EnqueueArticlesLocked(
-      std::vector<std::shared_ptr<const std::string>> articles)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Everything up to `examined` was looked at and what matched is queued.
+  void AdvanceLocked(uint64_t examined) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Removes the front message (written or abandoned).
+  void PopFrontLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void EndLocked(const absl::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // After a refill: true when the subscription is still behind `latest` and
   // has room for more; behind with a full queue, it waits for OnWriteDone.
@@ -137,18 +171,22 @@ class Subscription {
   const CompiledFilter matcher_;
   // 1: one article per message; more: SubscribeResponse.articles batches.
   const size_t articles_per_message_;
+  // The client's address without its port, for per-peer limits.
+  const std::string peer_;
 
   mutable absl::Mutex mu_;
   StreamWriter* writer_ ABSL_GUARDED_BY(mu_);
   // Serialized SubscribeResponses; those of recent changes are shared by
   // every subscription they match.
-  std::deque<std::shared_ptr<const std::string>> queue_ ABSL_GUARDED_BY(mu_);
+  std::deque<Queued> queue_ ABSL_GUARDED_BY(mu_);
+  size_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   bool write_in_flight_ ABSL_GUARDED_BY(mu_) = false;
   // Behind the latest commit with a full queue: OnWriteDone wakes the pump
   // once the queue has drained to half.
   bool awaiting_room_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t position_ ABSL_GUARDED_BY(mu_);
+  uint64_t sent_position_ ABSL_GUARDED_BY(mu_);
   absl::Time last_sent_ ABSL_GUARDED_BY(mu_);
 };
 
@@ -164,13 +202,15 @@ class SubscriptionHub final : public ChangeListener {
   // Calls Shutdown and joins the pump.
   ~SubscriptionHub() override;
 
-  // Opens a subscription writing to `writer` (borrowed until Detach). Sends a
-  // first heartbeat at once so the client knows the stream is live.
-  // INVALID_ARGUMENT for a bad filter (naming the field),
-  // RESOURCE_EXHAUSTED when max_subscribers are open, UNAVAILABLE after
+  // Opens a subscription of `peer` (the client's address without its port)
+  // writing to `writer` (borrowed until Detach). Sends a first heartbeat at
+  // once so the client knows the stream is live. INVALID_ARGUMENT for a bad
+  // filter (naming the field), RESOURCE_EXHAUSTED when max_subscribers are
+  // open or max_subscribers_per_peer of this peer, UNAVAILABLE after
   // Shutdown.
   absl::StatusOr<std::shared_ptr<Subscription>> Subscribe(
-      const newsfeed::v1::SubscribeRequest& request, StreamWriter* writer);
+      const newsfeed::v1::SubscribeRequest& request, StreamWriter* writer,
+      std::string peer = "");
 
   // ChangeListener: the store now holds changes up to `latest_sequence`,
   // `changed` among them.
@@ -181,8 +221,8 @@ class SubscriptionHub final : public ChangeListener {
   // OUT_OF_RANGE and the position to resume from.
   void OnChangesLost(uint64_t removed_through) override;
 
-  // Ends every stream with UNAVAILABLE carrying its resume position and
-  // refuses new subscriptions. Idempotent.
+  // Ends every stream with UNAVAILABLE carrying its resume position (its
+  // sent_position) and refuses new subscriptions. Idempotent.
   void Shutdown();
 
   // Subscriptions not yet detached.
@@ -238,6 +278,9 @@ class SubscriptionHub final : public ChangeListener {
 
   // Touched by the pump thread only.
   RecentSnapshot pump_recent_;
+
+  // Bytes queued over all subscriptions (total_queue_bytes).
+  std::atomic<size_t> buffered_bytes_{0};
 
   std::vector<metrics::CallbackRegistration> metric_registrations_;
   std::thread pump_;

@@ -470,5 +470,124 @@ TEST_F(HubTest, LimitsSubscribers) {
   (*first)->Detach();
 }
 
+// A subscriber asking for 1,000 articles per message that never reads: its
+// queue holds a bounded number of bytes, not 64 messages of 1,000 articles.
+TEST_F(HubTest, BoundsASubscribersQueueInBytes) {
+  HubOptions options;
+  options.heartbeat_interval = absl::Hours(1);
+  options.queue_capacity_bytes = 256 << 10;
+  auto hub = SubscriptionHub::Create(*store_, clock_, options);
+  ASSERT_TRUE(hub.ok());
+  FakeStream stream;
+  newsfeed::v1::SubscribeRequest request;
+  request.set_max_articles_per_response(1000);
+  auto subscription = (*hub)->Subscribe(request, &stream);
+  ASSERT_TRUE(subscription.ok());
+  stream.WaitForWrites(1);
+  (*subscription)->OnWriteDone(true);
+
+  std::vector<Article> big;
+  std::vector<std::string> expected;
+  for (int i = 0; i < 100; ++i) {
+    Article a = MakeArticle(absl::StrCat("big-", i), "FR");
+    a.set_content_text(std::string(64 << 10, 'x'));
+    big.push_back(a);
+    expected.push_back(a.id());
+  }
+  auto stored = store_->Upsert(big);
+  ASSERT_TRUE(stored.ok());
+  (*hub)->OnStored(stored->latest_sequence, std::move(stored->changed));
+
+  // The first refill stops at the byte bound: 4 articles of 64 KiB, and
+  // at most one more.
+  std::vector<SubscribeResponse> got = stream.WaitForWrites(2);
+  EXPECT_LE(ArticleIds({got[1]}).size(), 5u);
+  EXPECT_LE((*hub)->stats().buffered_bytes, (256u + 2 * 65u) << 10);
+  // Reading on, the client gets all 100, in order, without a gap.
+  for (size_t n = 2; ArticleIds(got).size() < 100; ++n) {
+    (*subscription)->OnWriteDone(true);
+    got = stream.WaitForWrites(n + 1);
+  }
+  EXPECT_EQ(ArticleIds(got), expected);
+  (*subscription)->Detach();
+  EXPECT_EQ((*hub)->stats().buffered_bytes, 0u);
+}
+
+TEST_F(HubTest, BoundsAllQueuesTogetherInBytes) {
+  HubOptions options;
+  options.heartbeat_interval = absl::Hours(1);
+  options.total_queue_bytes = 128 << 10;
+  auto hub = SubscriptionHub::Create(*store_, clock_, options);
+  ASSERT_TRUE(hub.ok());
+  FakeStream stream;
+  newsfeed::v1::SubscribeRequest request;
+  request.set_max_articles_per_response(1000);
+  auto subscription = (*hub)->Subscribe(request, &stream);
+  ASSERT_TRUE(subscription.ok());
+  stream.WaitForWrites(1);
+  (*subscription)->OnWriteDone(true);
+  std::vector<Article> big;
+  for (int i = 0; i < 20; ++i) {
+    Article a = MakeArticle(absl::StrCat("big-", i), "FR");
+    a.set_content_text(std::string(64 << 10, 'x'));
+    big.push_back(a);
+  }
+  auto stored = store_->Upsert(big);
+  ASSERT_TRUE(stored.ok());
+  (*hub)->OnStored(stored->latest_sequence, std::move(stored->changed));
+  std::vector<SubscribeResponse> got = stream.WaitForWrites(2);
+  EXPECT_LE(ArticleIds({got[1]}).size(), 3u);
+  (*subscription)->Detach();
+}
+
+// A stream ended by shutdown names the last position the client was sent,
+// not the last one queued for it: resuming there skips nothing.
+TEST_F(HubTest, ShutdownNamesTheLastPositionSentNotQueued) {
+  FakeStream stream;
+  auto subscription = hub_->Subscribe({}, &stream);
+  ASSERT_TRUE(subscription.ok());
+  std::vector<Article> batch;
+  for (int i = 1; i <= 10; ++i) {
+    batch.push_back(MakeArticle(absl::StrCat("a-", i), "FR"));
+  }
+  Store(batch);
+  // The client reads the heartbeat and three articles; more are queued
+  // (queue capacity 4) and one is in flight.
+  for (size_t n = 1; n <= 4; ++n) {
+    stream.WaitForWrites(n);
+    (*subscription)->OnWriteDone(true);
+  }
+  stream.WaitForWrites(5);
+  EXPECT_EQ((*subscription)->sent_position(), 3u);
+  EXPECT_GT((*subscription)->position(), 3u);
+
+  hub_->Shutdown();
+  absl::Status status = stream.WaitForFinish();
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(status.message(), ::testing::HasSubstr("after_sequence=3"));
+  (*subscription)->Detach();
+}
+
+TEST_F(HubTest, LimitsSubscriptionsPerPeer) {
+  HubOptions options;
+  options.max_subscribers_per_peer = 2;
+  auto hub = SubscriptionHub::Create(*store_, clock_, options);
+  ASSERT_TRUE(hub.ok());
+  FakeStream a, b, c, d;
+  auto first = (*hub)->Subscribe({}, &a, "ipv4:10.0.0.7");
+  auto second = (*hub)->Subscribe({}, &b, "ipv4:10.0.0.7");
+  ASSERT_TRUE(first.ok() && second.ok());
+  auto third = (*hub)->Subscribe({}, &c, "ipv4:10.0.0.7");
+  EXPECT_EQ(third.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(third.status().message(), ::testing::HasSubstr("10.0.0.7"));
+  // Another client is not affected; a closed stream frees a slot.
+  auto other = (*hub)->Subscribe({}, &d, "ipv4:10.0.0.8");
+  EXPECT_TRUE(other.ok());
+  (*first)->Detach();
+  auto again = (*hub)->Subscribe({}, &c, "ipv4:10.0.0.7");
+  EXPECT_TRUE(again.ok()) << again.status();
+  for (auto* s : {&second, &other, &again}) (**s)->Detach();
+}
+
 }  // namespace
 }  // namespace newsfeed::query

@@ -42,6 +42,20 @@ class RejectedStream final : public Reactor {
   void OnDone() override { delete this; }
 };
 
+// The client's address without its port: "ipv4:10.0.0.7:51234" ->
+// "ipv4:10.0.0.7", "ipv6:[::1]:5000" -> "ipv6:[::1]". Per-peer limits count
+// connections from one host together.
+std::string PeerAddress(const std::string& peer) {
+  if (peer.rfind("ipv4:", 0) != 0 && peer.rfind("ipv6:", 0) != 0) return peer;
+  const size_t colon = peer.rfind(':');
+  const size_t bracket = peer.rfind(']');
+  if (colon == std::string::npos || colon < 5 ||
+      (bracket != std::string::npos && colon < bracket)) {
+    return peer;
+  }
+  return peer.substr(0, colon);
+}
+
 // Bridges one Subscribe stream to its hub Subscription. The stream is raw
 // (grpc::ByteBuffer): the hub encodes each change once and every stream it
 // matches sends those bytes.
@@ -51,9 +65,9 @@ class SubscribeReactor final
  public:
   SubscribeReactor(SubscriptionHub& hub,
                    const newsfeed::v1::SubscribeRequest& request,
-                   metrics::CounterFamily* errors) {
+                   std::string peer, metrics::CounterFamily* errors) {
     absl::StatusOr<std::shared_ptr<Subscription>> subscription =
-        hub.Subscribe(request, this);
+        hub.Subscribe(request, this, std::move(peer));
     if (!subscription.ok()) {
       CountError(errors, "Subscribe", subscription.status());
       Finish(ToGrpcStatus(subscription.status()));
@@ -369,7 +383,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* QueryServiceImpl::Subscribe(
     if (metrics_ != nullptr) CountError(metrics_->errors, "Subscribe", s);
     return new Rejected(s);
   }
-  return new SubscribeReactor(hub_, request,
+  return new SubscribeReactor(hub_, request, PeerAddress(context->peer()),
                               metrics_ == nullptr ? nullptr : metrics_->errors);
 }
 
