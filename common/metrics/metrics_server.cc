@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include <atomic>
+#include <chrono>
 #include <thread>
 #include <utility>
 
@@ -14,6 +15,10 @@ namespace newsfeed::metrics {
 namespace {
 
 constexpr char kContentType[] = "text/plain; version=0.0.4; charset=utf-8";
+// Connections served at once (idle threads cost little).
+constexpr size_t kConnectionSlots = 64;
+// Longest wait for one read or write on a connection.
+constexpr std::chrono::seconds kIoTimeout{2};
 
 struct HostPort {
   std::string host;  // without brackets
@@ -64,8 +69,17 @@ absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
 
   auto impl = std::make_unique<Impl>();
   httplib::Server& http = impl->http;
-  // A scraper or two, not a web site.
-  http.new_task_queue = [] { return new httplib::ThreadPool(4); };
+  // A scraper or two, not a web site; but a few connections that send
+  // their request a byte at a time must not starve the health checks: many
+  // cheap idle slots, short timeouts, and few requests per connection.
+  http.new_task_queue = [] {
+    return new httplib::ThreadPool(kConnectionSlots);
+  };
+  http.set_read_timeout(kIoTimeout);
+  http.set_write_timeout(kIoTimeout);
+  http.set_keep_alive_timeout(2);
+  http.set_keep_alive_max_count(16);
+  http.set_payload_max_length(64 << 10);
   // httplib's default also sets SO_REUSEPORT, which would let a second
   // process bind the same port silently; keep only SO_REUSEADDR.
   http.set_socket_options([](socket_t fd) {

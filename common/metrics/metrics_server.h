@@ -6,8 +6,10 @@
 // Anything else is 404. Plain HTTP, no authentication: bind it to an address
 // only the scraper can reach.
 //
-// Owns one thread (the accept loop) and a pool of 4 connection threads
-// (cpp-httplib).
+// Owns one thread (the accept loop) and a pool of 64 connection threads
+// (cpp-httplib). Each read or write on a connection waits at most 2 s and a
+// connection serves at most 16 requests, so slow or idle clients cannot
+// hold every slot and starve the health checks.
 //
 // Thread-safe: every method may be called from any thread.
 //

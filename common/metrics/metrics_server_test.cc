@@ -1,10 +1,18 @@
 // MetricsServer on 127.0.0.1:0, scraped by a real HTTP client.
 #include "common/metrics/metrics_server.h"
 
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -141,6 +149,44 @@ TEST(MetricsServerTest, BracketedIpv6AddressIsReportedWithBrackets) {
   httplib::Result result = client.Get("/healthz");
   ASSERT_TRUE(result) << httplib::to_string(result.error());
   EXPECT_EQ(result->status, 200);
+}
+
+// Clients that send their request a byte at a time (slowloris) hold a
+// connection each; /healthz is still answered.
+TEST(MetricsServerTest, SlowClientsDoNotStarveHealthChecks) {
+  Registry registry;
+  std::unique_ptr<MetricsServer> server = MustStart(registry);
+  ASSERT_NE(server, nullptr);
+  std::atomic<bool> done{false};
+  std::vector<int> sockets;
+  for (int i = 0; i < 16; ++i) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<uint16_t>(server->port()));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(
+        connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+    ASSERT_GT(send(fd, "GET /healthz HTTP/1.1\r\n", 23, MSG_NOSIGNAL), 0);
+    sockets.push_back(fd);
+  }
+  // The attack: one more header line on each connection every 500 ms,
+  // inside any per-read timeout, for as long as the test runs.
+  std::thread trickle([&] {
+    while (!done) {
+      for (int fd : sockets) send(fd, "X-Slow: 1\r\n", 11, MSG_NOSIGNAL);
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+  });
+  httplib::Client client("127.0.0.1", server->port());
+  client.set_read_timeout(30, 0);
+  httplib::Result health = client.Get("/healthz");
+  done = true;
+  trickle.join();
+  for (int fd : sockets) close(fd);
+  ASSERT_TRUE(health) << httplib::to_string(health.error());
+  EXPECT_EQ(health->status, 200);
 }
 
 }  // namespace
