@@ -6,8 +6,11 @@
 #include <cstring>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 
 namespace newsfeed::ingest::internal {
 namespace {
@@ -163,6 +166,25 @@ absl::StatusOr<AddressGuard> AddressGuard::Create(
     allowed.push_back(*network);
   }
   return AddressGuard(allow_private_networks, std::move(allowed));
+}
+
+bool AddressGuard::AllowsHost(absl::string_view host) const {
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  if (std::optional<Ip6> ip = ParseIp(host); ip.has_value()) {
+    return Allows(*ip);
+  }
+  if (allow_all_) return true;
+  while (absl::ConsumeSuffix(&host, ".")) {
+  }
+  const std::string name = absl::AsciiStrToLower(host);
+  if (name.find('.') == std::string::npos) return false;  // "localhost"
+  for (absl::string_view suffix :
+       {".localhost", ".local", ".internal", ".home.arpa", ".lan"}) {
+    if (absl::EndsWith(name, suffix)) return false;
+  }
+  return true;
 }
 
 bool AddressGuard::Allows(const Ip6& address) const {

@@ -56,6 +56,13 @@ class AddressGuard {
   // True when a connection to `address` is permitted.
   bool Allows(const Ip6& address) const;
 
+  // For a URL's host, before any DNS (as a proxy would be asked for it):
+  // true when `host` ("example.com", "10.0.0.1", "[::1]") is an address
+  // Allows permits, or a name that is not local by its form ("localhost",
+  // "*.localhost", "*.local", "*.internal", "*.home.arpa", "*.lan", a name
+  // without a dot). Names are allowed only by allow_private_networks.
+  bool AllowsHost(absl::string_view host) const;
+
  private:
   AddressGuard(bool allow_all, std::vector<IpNetwork> allowed)
       : allow_all_(allow_all), allowed_(std::move(allowed)) {}

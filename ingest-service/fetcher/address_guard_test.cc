@@ -98,5 +98,29 @@ TEST(AddressGuardTest, FormatIp) {
   EXPECT_EQ(FormatIp(Ip("fe80::1")), "fe80::1");
 }
 
+TEST(AddressGuardTest, HostsAreJudgedByAddressAndByTheFormOfTheirName) {
+  absl::StatusOr<AddressGuard> guard = AddressGuard::Create(false, {});
+  ASSERT_TRUE(guard.ok());
+  for (const char* host :
+       {"127.0.0.1", "[::1]", "10.0.0.1", "169.254.169.254", "[fe80::1]",
+        "localhost", "LOCALHOST.", "foo.localhost", "nas.local",
+        "metadata.google.internal", "router.home.arpa", "box.lan",
+        "intranet"}) {
+    EXPECT_FALSE(guard->AllowsHost(host)) << host;
+  }
+  for (const char* host : {"example.com", "news.example.co.uk.", "8.8.8.8",
+                           "[2001:4860:4860::8888]"}) {
+    EXPECT_TRUE(guard->AllowsHost(host)) << host;
+  }
+  absl::StatusOr<AddressGuard> open = AddressGuard::Create(true, {});
+  ASSERT_TRUE(open.ok());
+  EXPECT_TRUE(open->AllowsHost("localhost"));
+  absl::StatusOr<AddressGuard> some =
+      AddressGuard::Create(false, {"10.0.0.0/8"});
+  ASSERT_TRUE(some.ok());
+  EXPECT_TRUE(some->AllowsHost("10.1.2.3"));
+  EXPECT_FALSE(some->AllowsHost("intranet"));
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest::internal

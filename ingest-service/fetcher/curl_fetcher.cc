@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <queue>
@@ -29,16 +30,32 @@ using internal::CurlSlistPtr;
 using internal::CurlStringPtr;
 using internal::CurlUrlPtr;
 
+// Whether libcurl may send requests through a proxy: configured, or named
+// by the environment variables libcurl reads.
+bool ProxyMayApply(const FetcherOptions& options) {
+  if (!options.proxy.empty()) return true;
+  for (const char* name :
+       {"http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"}) {
+    const char* value = std::getenv(name);
+    if (value != nullptr && value[0] != '\0') return true;
+  }
+  return false;
+}
+
 struct CurlFetcher::State {
   State(const FetcherOptions& o, AddressGuard g, CurlMultiPtr m)
       : options(o),
         clock(o.clock != nullptr ? o.clock : &RealClock::Instance()),
         guard(std::move(g)),
+        proxy_may_apply(ProxyMayApply(o)),
         multi(std::move(m)) {}
 
   const FetcherOptions options;
   Clock* const clock;
   const AddressGuard guard;
+  // Through a proxy the guard only ever sees the proxy's address, so every
+  // URL's host is checked by name and address first.
+  const bool proxy_may_apply;
   // Serialises FetchAll; guards everything below.
   absl::Mutex mu;
   CurlMultiPtr multi ABSL_GUARDED_BY(mu);
@@ -197,11 +214,13 @@ class Run {
       std::function<void(size_t index, absl::StatusOr<FetchResult> result)>;
 
   Run(const FetcherOptions& options, Clock& clock, const AddressGuard& guard,
-      CURLM* multi, std::unordered_map<std::string, absl::Time>& last_start,
+      bool check_hosts, CURLM* multi,
+      std::unordered_map<std::string, absl::Time>& last_start,
       const DoneFn& on_done)
       : options_(options),
         clock_(clock),
         guard_(guard),
+        check_hosts_(check_hosts),
         multi_(multi),
         last_start_(last_start),
         on_done_(on_done) {}
@@ -256,6 +275,7 @@ class Run {
     }
     absl::StatusOr<std::string> host = CheckUrl(t.url);
     if (!host.ok()) return host.status();
+    if (absl::Status s = CheckHost(t.url, *host); !s.ok()) return s;
     t.host = *std::move(host);
     t.visited.insert(t.url);
     CurlSlistPtr list;
@@ -273,6 +293,17 @@ class Run {
     }
     t.headers = std::move(list);
     return absl::OkStatus();
+  }
+
+  // With a proxy, the private-network guard applied to a URL's host before
+  // the proxy is asked for it.
+  absl::Status CheckHost(const std::string& url,
+                         const std::string& host) const {
+    if (!check_hosts_ || guard_.AllowsHost(host)) return absl::OkStatus();
+    return absl::PermissionDeniedError(absl::StrCat(
+        url, ": host ", host,
+        " refused by the private-network guard (a private address or local "
+        "name, checked before asking the proxy)"));
   }
 
   HostState& Host(const std::string& name) {
@@ -426,6 +457,9 @@ class Run {
       return;
     }
     absl::StatusOr<std::string> host = CheckUrl(next);
+    if (host.ok()) {
+      if (absl::Status s = CheckHost(next, *host); !s.ok()) host = s;
+    }
     if (!host.ok()) {
       Finish(t, absl::Status(
                     host.status().code(),
@@ -548,6 +582,7 @@ class Run {
   const FetcherOptions& options_;
   Clock& clock_;
   const AddressGuard& guard_;
+  const bool check_hosts_;
   CURLM* const multi_;
   std::unordered_map<std::string, absl::Time>& last_start_;
   const DoneFn& on_done_;
@@ -606,8 +641,9 @@ void CurlFetcher::FetchAll(
   std::erase_if(state_->last_start, [&](const auto& entry) {
     return entry.second + state_->options.min_host_gap < now;
   });
-  Run run(state_->options, *state_->clock, state_->guard, state_->multi.get(),
-          state_->last_start, on_done);
+  Run run(state_->options, *state_->clock, state_->guard,
+          state_->proxy_may_apply, state_->multi.get(), state_->last_start,
+          on_done);
   run.Execute(requests, stop_requested);
 }
 

@@ -48,9 +48,14 @@ struct FetcherOptions {
   std::string user_agent =
       "newsfeed/0.1 (+https://github.com/newsfeed/newsfeed)";
   // Proxy URL (e.g. "http://proxy:3128"). Empty: libcurl honours the usual
-  // environment variables (http_proxy, https_proxy, no_proxy, ...). Note
-  // that with a proxy the private-network guard sees the proxy's address,
-  // not the origin's.
+  // environment variables (http_proxy, https_proxy, no_proxy, ...). With a
+  // proxy (configured or from the environment), the private-network guard
+  // checks each URL's host before the proxy is asked for it: addresses as
+  // below, and local names (localhost, *.local, *.internal, names without a
+  // dot) are refused unless allow_private_networks. A public name that the
+  // proxy resolves to a private address is the proxy's to refuse. The
+  // connection to the proxy itself is checked like any other: allow its
+  // network in allowed_networks.
   std::string proxy = {};
   // When false (the default), connections to loopback, private, shared
   // (100.64/10), link-local, unspecified, multicast and reserved addresses,
@@ -79,7 +84,8 @@ struct FetcherOptions {
 // runs at a time, each driving its transfers from its own calling thread).
 //
 // Limitations: min_host_gap and max_per_host count host names, not
-// addresses; with a proxy the guard checks the proxy's address.
+// addresses; with a proxy, names are checked by their form only (see
+// FetcherOptions::proxy).
 class CurlFetcher final : public FeedFetcher {
  public:
   // Returns a fetcher with the given options, or INVALID_ARGUMENT for a

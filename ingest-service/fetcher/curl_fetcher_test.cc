@@ -208,6 +208,15 @@ class CurlFetcherTest : public ::testing::Test {
             return false;
           });
     });
+    // As a forward proxy: requests in absolute form for a public name.
+    s.Get(R"(http://news\.example\.com/feed)",
+          [](const httplib::Request&, httplib::Response& res) {
+            res.set_content(kFeed, "application/rss+xml");
+          });
+    s.Get(R"(http://news\.example\.com/moved)",
+          [](const httplib::Request&, httplib::Response& res) {
+            res.set_redirect("http://10.0.0.1/feed", 302);
+          });
     s.set_pre_routing_handler(
         [this](const httplib::Request&, httplib::Response&) {
           ++requests_seen_;
@@ -524,6 +533,49 @@ TEST_F(CurlFetcherTest, GuardCheckedOnEveryRedirectHop) {
   absl::StatusOr<FetchResult> r = Fetch(server_.Url("/to-127.0.0.2"), options);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied);
   EXPECT_THAT(r.status().message(), HasSubstr("127.0.0.2"));
+  EXPECT_EQ(requests_seen_.load(), 1);
+}
+
+// Through a proxy the connect-time guard only sees the proxy; the URL's host
+// is checked, by address and by name, before the proxy is asked.
+TEST_F(CurlFetcherTest, WithAProxyPrivateHostsAreRefusedBeforeAskingIt) {
+  unsetenv("no_proxy");
+  unsetenv("NO_PROXY");
+  FetcherOptions options = TestOptions();
+  options.allowed_networks = {"127.0.0.1/32"};  // where the proxy listens
+  options.proxy = server_.Url("");
+  for (const char* url :
+       {"http://[::1]/feed", "http://169.254.169.254/latest/meta-data/",
+        "http://10.0.0.1/feed", "http://0xa9fea9fe/latest/meta-data/",
+        "http://[::ffff:10.0.0.1]/feed", "http://localhost/feed",
+        "http://metadata.google.internal/computeMetadata/v1/",
+        "http://printer.local/feed", "http://intranet/feed"}) {
+    absl::StatusOr<FetchResult> r = Fetch(url, options);
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied) << url;
+    EXPECT_THAT(r.status().message(), HasSubstr("before asking the proxy"))
+        << url;
+  }
+  EXPECT_EQ(requests_seen_.load(), 0);
+
+  // A public name goes through the proxy.
+  absl::StatusOr<FetchResult> r =
+      Fetch("http://news.example.com/feed", options);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->http_status, 200);
+  EXPECT_EQ(r->body, kFeed);
+  EXPECT_EQ(requests_seen_.load(), 1);
+}
+
+TEST_F(CurlFetcherTest, WithAProxyRedirectsToPrivateHostsAreRefused) {
+  unsetenv("no_proxy");
+  unsetenv("NO_PROXY");
+  FetcherOptions options = TestOptions();
+  options.allowed_networks = {"127.0.0.1/32"};
+  options.proxy = server_.Url("");
+  absl::StatusOr<FetchResult> r =
+      Fetch("http://news.example.com/moved", options);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(r.status().message(), HasSubstr("10.0.0.1"));
   EXPECT_EQ(requests_seen_.load(), 1);
 }
 
