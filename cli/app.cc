@@ -8,6 +8,7 @@
 #include "absl/time/time.h"
 #include "cli/commands.h"
 #include "cli/offline_commands.h"
+#include "common/auth/secrets.h"
 
 namespace newsfeed::cli {
 namespace {
@@ -132,6 +133,11 @@ int RunCommandLine(int argc, const char* const* argv, std::istream& in,
   app.add_option("--token", global.token,
                  "Send \"authorization: Bearer TOKEN\" with every call")
       ->envname("NEWSFEED_TOKEN");
+  std::string token_file;
+  app.add_option("--token-file", token_file,
+                 "Read the bearer token from FILE (owner-only, e.g. a "
+                 "service's generated token); --token wins")
+      ->envname("NEWSFEED_TOKEN_FILE");
 
   // The action to run once parsing succeeded.
   std::function<absl::Status()> action;
@@ -274,6 +280,12 @@ int RunCommandLine(int argc, const char* const* argv, std::istream& in,
     return 2;
   }
   global.timeout = absl::Seconds(timeout_seconds);
+  if (global.token.empty() && !token_file.empty()) {
+    absl::StatusOr<std::string> token =
+        auth::ReadTokenFile("--token-file", token_file);
+    if (!token.ok()) return Report(token.status(), err);
+    global.token = *std::move(token);
+  }
   if (!action) {
     err << "newsfeed: no subcommand" << std::endl;
     return 2;

@@ -1,5 +1,7 @@
 // ingest-service: polls RSS/Atom feeds, turns items into tagged articles and
 // delivers them to query-service. Wiring only; see README.md.
+#include <sys/stat.h>
+
 #include <memory>
 #include <string>
 
@@ -48,6 +50,9 @@ int main(int argc, char** argv) {
   const nf::config::CommandLine command_line =
       nf::config::ParseCommandLine(argc, argv, "ingest-service", kUsage);
   if (command_line.exit_code) return *command_line.exit_code;
+  // Stored articles, feed state and generated tokens are the operator's
+  // alone: every file this process creates is 0600, every directory 0700.
+  umask(077);
   const std::string& config_path = command_line.config_path;
   nf::rpc::BlockTerminationSignals();
   // Debian builds Abseil without NDEBUG, which leaves its mutex deadlock

@@ -1,5 +1,7 @@
 // query-service: stores articles delivered by ingest-service and serves
 // Search, GetArticle, Facets and Subscribe. Wiring only; see README.md.
+#include <sys/stat.h>
+
 #include <string>
 
 #include "absl/synchronization/mutex.h"
@@ -36,6 +38,9 @@ int main(int argc, char** argv) {
   const nf::config::CommandLine command_line =
       nf::config::ParseCommandLine(argc, argv, "query-service", kUsage);
   if (command_line.exit_code) return *command_line.exit_code;
+  // Stored articles, feed state and generated tokens are the operator's
+  // alone: every file this process creates is 0600, every directory 0700.
+  umask(077);
   const std::string& config_path = command_line.config_path;
   nf::rpc::BlockTerminationSignals();
   // Debian builds Abseil without NDEBUG, which leaves its mutex deadlock

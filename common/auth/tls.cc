@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "common/auth/secrets.h"
 
 namespace newsfeed::auth {
 namespace {
@@ -54,6 +55,10 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
   if (!cert.ok()) return cert.status();
   absl::StatusOr<std::string> key = ReadPem("tls.key_file", files.key_file);
   if (!key.ok()) return key.status();
+  if (absl::Status s = CheckOwnerOnly("tls.key_file", files.key_file);
+      !s.ok()) {
+    return s;
+  }
   grpc::SslServerCredentialsOptions ssl;
   ssl.pem_key_cert_pairs.push_back({*std::move(key), *std::move(cert)});
   if (!files.client_ca_file.empty()) {
@@ -89,6 +94,10 @@ MakeChannelCredentials(const ClientTlsFiles& files) {
     if (!cert.ok()) return cert.status();
     absl::StatusOr<std::string> key = ReadPem("tls key_file", files.key_file);
     if (!key.ok()) return key.status();
+    if (absl::Status s = CheckOwnerOnly("tls key_file", files.key_file);
+        !s.ok()) {
+      return s;
+    }
     ssl.pem_cert_chain = *std::move(cert);
     ssl.pem_private_key = *std::move(key);
   }

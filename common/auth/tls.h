@@ -35,7 +35,7 @@ struct ClientTlsFiles {
 
 // Plaintext when no file is set; TLS with cert+key; mutual TLS when
 // client_ca_file is set too. INVALID_ARGUMENT naming the option when a file
-// cannot be read, or when cert_file and key_file are not given together, or
+// cannot be read, when the key file is readable by group or others, or when cert_file and key_file are not given together, or
 // client_ca_file is given without them.
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     const ServerTlsFiles& files);
@@ -43,7 +43,7 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
 // Plaintext when no file is set; otherwise TLS trusting ca_file (the system
 // roots when only a client certificate is given), presenting cert+key when
 // both are set. INVALID_ARGUMENT naming the option when a file cannot be
-// read or only one of cert_file and key_file is set.
+// read, the key file is readable by group or others, or only one of cert_file and key_file is set.
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>>
 MakeChannelCredentials(const ClientTlsFiles& files);
 

@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/auth/secrets.h"
 #include "common/auth/tls.h"
 #include "common/config/config_reader.h"
 
@@ -19,6 +20,20 @@ absl::StatusOr<IngestConfig> LoadIngestConfig(const std::string& path) {
   c.server.tls_key_file = r.GetString("tls.key_file", "");
   c.server.tls_client_ca_file = r.GetString("tls.client_ca_file", "");
   c.admin_token = r.GetString("auth.admin_token", "");
+  // Tokens in files: created (random, mode 0600) when missing, so that
+  // services sharing a volume agree on them with no set-up.
+  auto token_from_file = [&r](const std::string& key, std::string* token) {
+    const std::string path = r.GetString(key, "");
+    if (!token->empty() || path.empty()) return;
+    absl::StatusOr<std::string> loaded = auth::LoadOrCreateToken(key, path);
+    if (loaded.ok()) {
+      *token = *std::move(loaded);
+    } else {
+      r.AddError(key, std::string(loaded.status().message()));
+    }
+  };
+  token_from_file("auth.admin_token_file", &c.admin_token);
+  c.insecure = r.GetBool("insecure", false);
   c.read_token = r.GetString("auth.read_token", "");
   c.state.data_dir = r.GetString("data_dir", "./var/ingest");
   c.state.outbox_max_bytes =
@@ -28,6 +43,7 @@ absl::StatusOr<IngestConfig> LoadIngestConfig(const std::string& path) {
   c.publisher.tls.cert_file = r.GetString("query_tls_cert_file", "");
   c.publisher.tls.key_file = r.GetString("query_tls_key_file", "");
   c.publisher.token = r.GetString("query_token", "");
+  token_from_file("query_token_file", &c.publisher.token);
   c.publisher.batch_articles = static_cast<int>(
       r.GetInt("outbox.batch_articles", c.publisher.batch_articles));
   char host[256] = "unknown";
@@ -98,6 +114,17 @@ absl::StatusOr<IngestConfig> LoadIngestConfig(const std::string& path) {
            c.server.tls_client_ca_file});
       !credentials.ok()) {
     r.AddError("tls", std::string(credentials.status().message()));
+  }
+  if (!c.insecure && !auth::IsLoopbackOnly(c.server.listen_address) &&
+      c.admin_token.empty() && c.server.tls_client_ca_file.empty()) {
+    r.AddError(
+        "auth.admin_token",
+        absl::StrCat("listen ", c.server.listen_address,
+                     " is reachable beyond this host, but FeedAdmin needs no "
+                     "token (auth.admin_token or auth.admin_token_file) and no "
+                     "client certificate (tls.client_ca_file): anyone who can "
+                     "connect could add, remove and poll feeds. Set one of "
+                     "them, or insecure: true to run like this anyway"));
   }
   if (c.publisher.query_address.empty())
     r.AddError("query_address", "must not be empty");

@@ -36,6 +36,9 @@ struct IngestConfig {
   PublisherOptions publisher;      // query_address, query_tls_*, query_token
   std::string admin_token;         // auth.admin_token: FeedAdmin writes
   std::string read_token;          // auth.read_token: FeedAdmin.ListFeeds
+  // insecure: lets the service listen beyond loopback with FeedAdmin open
+  // to anyone (no token, no client certificates); refused otherwise.
+  bool insecure = false;
   TaggerOptions tagger;            // tagger.extra_data_files
   std::string log_format = "text";
   absl::Duration shutdown_grace = absl::Seconds(5);

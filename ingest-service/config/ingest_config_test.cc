@@ -91,5 +91,36 @@ TEST(IngestConfigTest, BadStateValuesNameTheKey) {
               HasSubstr("fetcher.total_timeout"));
 }
 
+TEST(IngestConfigTest, OpenFeedAdminBeyondLoopbackIsRefused) {
+  auto open = LoadIngestConfig(WriteConfig("listen: 0.0.0.0:50052\n"));
+  EXPECT_EQ(open.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(open.status().message(), HasSubstr("auth.admin_token"));
+  EXPECT_TRUE(
+      LoadIngestConfig(WriteConfig("listen: 0.0.0.0:50052\ninsecure: true\n"))
+          .ok());
+  EXPECT_TRUE(LoadIngestConfig(WriteConfig("listen: [::]:50052\n"
+                                           "auth:\n  admin_token: t0ken\n"))
+                  .ok());
+}
+
+// The compose stack's set-up: the admin token is made at first start, and
+// the publish token is the file query-service made (or will read).
+TEST(IngestConfigTest, TokenFilesAreCreatedOnceAndShared) {
+  std::string dir = ::testing::TempDir() + "ingest_token_XXXXXX";
+  ASSERT_NE(mkdtemp(dir.data()), nullptr);
+  const std::string yaml = "listen: 0.0.0.0:50052\nquery_token_file: " + dir +
+                           "/publish-token\nauth:\n  admin_token_file: " + dir +
+                           "/admin-token\n";
+  auto first = LoadIngestConfig(WriteConfig(yaml));
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->admin_token.size(), 64u);
+  EXPECT_EQ(first->publisher.token.size(), 64u);
+  EXPECT_NE(first->admin_token, first->publisher.token);
+  auto second = LoadIngestConfig(WriteConfig(yaml));
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->admin_token, first->admin_token);
+  EXPECT_EQ(second->publisher.token, first->publisher.token);
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest

@@ -1,5 +1,7 @@
 #include "query-service/config/query_config.h"
 
+#include "absl/strings/str_cat.h"
+#include "common/auth/secrets.h"
 #include "common/auth/tls.h"
 #include "common/config/config_reader.h"
 
@@ -19,6 +21,19 @@ absl::StatusOr<QueryConfig> LoadQueryConfig(const std::string& path) {
   c.server.tls_key_file = r.GetString("tls.key_file", "");
   c.server.tls_client_ca_file = r.GetString("tls.client_ca_file", "");
   c.ingest.publish_token = r.GetString("auth.publish_token", "");
+  const std::string publish_token_file =
+      r.GetString("auth.publish_token_file", "");
+  if (c.ingest.publish_token.empty() && !publish_token_file.empty()) {
+    absl::StatusOr<std::string> token =
+        auth::LoadOrCreateToken("auth.publish_token_file", publish_token_file);
+    if (token.ok()) {
+      c.ingest.publish_token = *std::move(token);
+    } else {
+      r.AddError("auth.publish_token_file",
+                 std::string(token.status().message()));
+    }
+  }
+  c.insecure = r.GetBool("insecure", false);
   c.read_token = r.GetString("auth.read_token", "");
   c.store.data_dir = r.GetString("data_dir", "./var/query");
   c.store_engine = r.GetString("store.engine", c.store_engine);
@@ -100,6 +115,17 @@ absl::StatusOr<QueryConfig> LoadQueryConfig(const std::string& path) {
            c.server.tls_client_ca_file});
       !credentials.ok()) {
     r.AddError("tls", std::string(credentials.status().message()));
+  }
+  if (!c.insecure && !auth::IsLoopbackOnly(c.server.listen_address) &&
+      c.ingest.publish_token.empty() && c.server.tls_client_ca_file.empty()) {
+    r.AddError(
+        "auth.publish_token",
+        absl::StrCat("listen ", c.server.listen_address,
+                     " is reachable beyond this host, but Publish needs no "
+                     "token (auth.publish_token or auth.publish_token_file) "
+                     "and no client certificate (tls.client_ca_file): anyone "
+                     "who can connect could write articles. Set one of them, "
+                     "or insecure: true to run like this anyway"));
   }
   if (absl::Status s = r.Finish(); !s.ok()) return s;
   return c;

@@ -31,6 +31,9 @@ struct QueryConfig {
   absl::Duration shutdown_grace = absl::Seconds(5);
   // host:port of the Prometheus /metrics endpoint; empty: no metrics.
   std::string metrics_listen;
+  // insecure: lets the service listen beyond loopback with Publish open to
+  // anyone (no token, no client certificates); refused to start otherwise.
+  bool insecure = false;
 };
 
 // Reads `path` (empty: defaults and environment only). INVALID_ARGUMENT

@@ -55,5 +55,37 @@ TEST(QueryConfigTest, OutOfRangeBoundNamesTheKey) {
               HasSubstr("search.relevance_scan_matches"));
 }
 
+// Reachable beyond this host with Publish open to anyone: refused, unless a
+// token, client certificates or `insecure: true` say otherwise.
+TEST(QueryConfigTest, OpenPublishBeyondLoopbackIsRefused) {
+  auto open = LoadQueryConfig(WriteConfig("listen: 0.0.0.0:50051\n"));
+  EXPECT_EQ(open.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(open.status().message(), HasSubstr("auth.publish_token"));
+  EXPECT_THAT(open.status().message(), HasSubstr("insecure: true"));
+
+  EXPECT_TRUE(LoadQueryConfig(WriteConfig("listen: 127.0.0.1:50051\n")).ok());
+  EXPECT_TRUE(
+      LoadQueryConfig(WriteConfig("listen: 0.0.0.0:50051\ninsecure: true\n"))
+          .ok());
+  EXPECT_TRUE(LoadQueryConfig(WriteConfig("listen: 0.0.0.0:50051\n"
+                                          "auth:\n  publish_token: t0ken\n"))
+                  .ok());
+}
+
+TEST(QueryConfigTest, PublishTokenFileIsCreatedOnceAndShared) {
+  std::string dir = ::testing::TempDir() + "query_token_XXXXXX";
+  ASSERT_NE(mkdtemp(dir.data()), nullptr);
+  const std::string yaml =
+      "listen: 0.0.0.0:50051\nauth:\n"
+      "  publish_token_file: " +
+      dir + "/publish-token\n";
+  auto first = LoadQueryConfig(WriteConfig(yaml));
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->ingest.publish_token.size(), 64u);
+  auto second = LoadQueryConfig(WriteConfig(yaml));
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->ingest.publish_token, first->ingest.publish_token);
+}
+
 }  // namespace
 }  // namespace newsfeed::query

@@ -4,7 +4,9 @@
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -165,6 +167,36 @@ TEST_F(PipelineTest, SubscriberReceivesTaggedSeedArticleAndSearchFindsIt) {
   }
 
   // SIGTERM stops both cleanly.
+  ingest->Signal(SIGTERM);
+  EXPECT_EQ(ingest->Wait(), 0) << ingest->output();
+  query->Signal(SIGTERM);
+  EXPECT_EQ(query->Wait(), 0) << query->output();
+}
+
+// What the services store (articles, feed state, outbox, journals) and the
+// directories holding it are the operator's alone, whatever the umask.
+TEST_F(PipelineTest, StoredFilesAreTheOperatorsAlone) {
+  const mode_t previous = umask(022);
+  std::string query_address, ingest_address;
+  auto query = StartQuery(&query_address);
+  ASSERT_NE(query, nullptr);
+  auto ingest = StartIngest(query_address, {feeds_->Url("tech-news.xml")},
+                            &ingest_address);
+  ASSERT_NE(ingest, nullptr);
+  umask(previous);
+  int checked = 0;
+  for (const std::string dir :
+       {work_ + "/query-data", work_ + "/ingest-data"}) {
+    for (const auto& entry :
+         std::filesystem::recursive_directory_iterator(dir)) {
+      struct stat st {};
+      ASSERT_EQ(stat(entry.path().c_str(), &st), 0) << entry.path();
+      EXPECT_EQ(st.st_mode & 077, 0u)
+          << entry.path() << " mode " << std::oct << (st.st_mode & 07777);
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 2);
   ingest->Signal(SIGTERM);
   EXPECT_EQ(ingest->Wait(), 0) << ingest->output();
   query->Signal(SIGTERM);
