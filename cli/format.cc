@@ -8,12 +8,24 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "common/log/log.h"
 
 namespace newsfeed::cli {
 namespace {
 
 bool IsContinuationByte(char c) {
   return (static_cast<unsigned char>(c) & 0xC0) == 0x80;
+}
+
+// Text from a feed or a peer made safe for a terminal: line breaks and
+// tabs become spaces, other control characters visible escapes (\x1b), so
+// that a title cannot clear the screen or fake table rows.
+std::string Printable(absl::string_view text) {
+  std::string spaced(text);
+  for (char& c : spaced) {
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  }
+  return log::EscapeControls(spaced);
 }
 
 std::string PadRight(absl::string_view text, size_t width) {
@@ -92,7 +104,11 @@ std::string Truncate(absl::string_view text, size_t width) {
 }
 
 void PrintTable(std::ostream& out, const std::vector<std::string>& headers,
-                const std::vector<std::vector<std::string>>& rows) {
+                const std::vector<std::vector<std::string>>& raw_rows) {
+  std::vector<std::vector<std::string>> rows = raw_rows;
+  for (auto& row : rows) {
+    for (std::string& cell : row) cell = Printable(cell);
+  }
   std::vector<size_t> widths(headers.size(), 0);
   for (size_t c = 0; c < headers.size(); ++c) {
     widths[c] = DisplayWidth(headers[c]);
@@ -164,13 +180,13 @@ std::string FormatEvidence(
 void PrintArticleDetail(std::ostream& out, const v1::Article& a) {
   auto field = [&out](absl::string_view label, absl::string_view value) {
     if (value.empty()) return;
-    out << PadRight(absl::StrCat(label, ":"), 11) << value << '\n';
+    out << PadRight(absl::StrCat(label, ":"), 11) << Printable(value) << '\n';
   };
   auto list = [&out](absl::string_view label,
                      const std::vector<std::string>& values) {
     for (size_t i = 0; i < values.size(); ++i) {
-      out << PadRight(i == 0 ? absl::StrCat(label, ":") : "", 11) << values[i]
-          << '\n';
+      out << PadRight(i == 0 ? absl::StrCat(label, ":") : "", 11)
+          << Printable(values[i]) << '\n';
     }
   };
   field("Title", a.title());
@@ -314,7 +330,7 @@ std::string SubscribeLine(const v1::Article& a) {
                                   "  ", Truncate(a.title(), kTitleWidth));
   if (!tags.empty())
     absl::StrAppend(&line, "  [", absl::StrJoin(tags, " "), "]");
-  return line;
+  return Printable(line);
 }
 
 }  // namespace newsfeed::cli

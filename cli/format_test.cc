@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <sstream>
 
 namespace newsfeed::cli {
@@ -92,6 +93,33 @@ TEST(FormatTest, FeedsTableShowsStatus) {
   EXPECT_THAT(out.str(), HasSubstr("ID  URL"));
   EXPECT_THAT(out.str(), HasSubstr("ok 200"));
   EXPECT_THAT(out.str(), HasSubstr("error 503: Service Unavailable"));
+}
+
+// A feed's title with terminal escapes or line breaks neither moves the
+// cursor nor fakes another row.
+TEST(FormatTest, ControlCharactersFromPeersAreShownNotObeyed) {
+  v1::Article a;
+  a.set_sequence(7);
+  a.set_title(
+      "Real title\x1b[2J\x1b[H\nfake  row\r\x07 \xc2\x9b"
+      "31m");
+  a.mutable_published_time()->set_seconds(1715592600);
+  std::ostringstream table;
+  PrintArticleTable(table, {a});
+  EXPECT_EQ(table.str().find('\x1b'), std::string::npos);
+  EXPECT_EQ(table.str().find('\x07'), std::string::npos);
+  EXPECT_EQ(table.str().find("\xc2\x9b"), std::string::npos);
+  EXPECT_THAT(table.str(), HasSubstr("\\x1b[2J"));
+  // Header and one row: two lines.
+  EXPECT_EQ(std::count(table.str().begin(), table.str().end(), '\n'), 2);
+
+  std::ostringstream detail;
+  PrintArticleDetail(detail, a);
+  EXPECT_EQ(detail.str().find('\x1b'), std::string::npos);
+  EXPECT_THAT(detail.str(), HasSubstr("Real title\\x1b[2J\\x1b[H fake  row"));
+  EXPECT_THAT(detail.str(), HasSubstr("\\u009b31m"));
+  const std::string line = SubscribeLine(a);
+  EXPECT_EQ(line.find_first_of("\x1b\n\r\x07"), std::string::npos);
 }
 
 }  // namespace

@@ -12,10 +12,18 @@ namespace {
 
 std::atomic<Format> g_format{Format::kText};
 
+// A C1 control character (U+0080..U+009F) in UTF-8 starts at text[i].
+bool IsC1At(std::string_view text, size_t i) {
+  return static_cast<unsigned char>(text[i]) == 0xc2 && i + 1 < text.size() &&
+         static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+         static_cast<unsigned char>(text[i + 1]) <= 0x9f;
+}
+
 std::string JsonEscape(std::string_view text) {
   std::string out;
   out.reserve(text.size() + 8);
-  for (unsigned char c : text) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
     switch (c) {
       case '"':
         out += "\\\"";
@@ -33,8 +41,12 @@ std::string JsonEscape(std::string_view text) {
         out += "\\t";
         break;
       default:
-        if (c < 0x20) {
+        if (c < 0x20 || c == 0x7f) {
           out += absl::StrFormat("\\u%04x", c);
+        } else if (IsC1At(text, i)) {
+          out += absl::StrFormat("\\u%04x",
+                                 static_cast<unsigned char>(text[i + 1]));
+          ++i;
         } else {
           out += static_cast<char>(c);
         }
@@ -44,6 +56,30 @@ std::string JsonEscape(std::string_view text) {
 }
 
 }  // namespace
+
+std::string EscapeControls(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c < 0x20 || c == 0x7f) {
+      out += absl::StrFormat("\\x%02x", c);
+    } else if (IsC1At(text, i)) {
+      out +=
+          absl::StrFormat("\\u%04x", static_cast<unsigned char>(text[i + 1]));
+      ++i;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
 
 void SetFormat(Format format) { g_format.store(format); }
 
@@ -62,7 +98,7 @@ void Write(Severity severity, std::string_view message) {
     const char* level = severity == Severity::kInfo      ? "INFO"
                         : severity == Severity::kWarning ? "WARN"
                                                          : "ERROR";
-    line = absl::StrFormat("%s %s %s\n", time, level, message);
+    line = absl::StrFormat("%s %s %s\n", time, level, EscapeControls(message));
   }
   // One fwrite per line keeps lines whole across threads.
   std::fwrite(line.data(), 1, line.size(), stderr);

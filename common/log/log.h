@@ -8,6 +8,7 @@
 #ifndef COMMON_LOG_LOG_H_
 #define COMMON_LOG_LOG_H_
 
+#include <string>
 #include <string_view>
 
 #include "absl/strings/str_format.h"
@@ -21,8 +22,14 @@ enum class Severity { kInfo, kWarning, kError };
 enum class Format { kText, kJson };
 void SetFormat(Format format);
 
-// Writes one line. `message` may contain any bytes; JSON output escapes them.
+// Writes one line. `message` may contain any bytes (a feed title, a peer's
+// request): control characters are escaped in both formats, so a message
+// can neither forge a log line nor move a terminal's cursor.
 void Write(Severity severity, std::string_view message);
+
+// `text` with every control character (C0, DEL, and C1 as UTF-8) written as
+// an escape: \n, \r, \t, \x1b, \u009b. Other bytes are kept as they are.
+std::string EscapeControls(std::string_view text);
 
 template <typename... Args>
 void Info(const absl::FormatSpec<Args...>& format, const Args&... args) {
