@@ -9,6 +9,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/article/article_limits.h"
 #include "common/log/log.h"
 #include "ingest-service/normalizer/normalizer.h"
 
@@ -463,6 +464,12 @@ absl::StatusOr<int> Poller::Ingest(FeedRecord& feed, const FetchResult& result,
   for (size_t i = 0; i < articles.size(); ++i) {
     if (!(*unseen)[i]) continue;
     tagger_.Tag(&articles[i]);
+    // query-service refuses articles past these limits; a huge item is
+    // stored cut rather than blocking the outbox.
+    if (FitArticle(&articles[i], options_.article_limits)) {
+      log::Warning("feed %s: article %s cut to the article size limits",
+                   feed.url, articles[i].id());
+    }
     fresh.push_back(std::move(articles[i]));
     if (absl::Status s = budget.Check("tagging", fresh.size()); !s.ok()) {
       *parse_failed = true;

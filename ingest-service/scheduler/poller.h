@@ -39,6 +39,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/article/article_limits.h"
 #include "common/clock/clock.h"
 #include "common/metrics/metrics.h"
 #include "ingest-service/feeds/feed_registry.h"
@@ -68,6 +69,9 @@ struct PollerOptions {
   int max_feeds_per_round = 1000;
   // Limits for parsing each document.
   ParseOptions parse;
+  // Each article is cut to these before it is queued (query-service
+  // refuses larger ones).
+  ArticleLimits article_limits;
   // Threads that parse, normalize and tag fetched documents. Default 2.
   int parse_threads = 2;
   // CPU time (of the worker thread, not wall time) one document may take to

@@ -118,13 +118,23 @@ void Subscription::EnqueueArticlesLocked(std::vector<EncodedArticle> articles) {
     }
     return;
   }
-  for (size_t begin = 0; begin < articles.size();
-       begin += articles_per_message_) {
-    const size_t end = std::min(articles.size(), begin + articles_per_message_);
+  // A batch ends at articles_per_message_ articles, or before it would pass
+  // max_message_bytes (a client's default limit is 4 MiB).
+  size_t begin = 0;
+  while (begin < articles.size()) {
+    size_t end = begin;
+    size_t bytes = 0;
     std::vector<std::string_view> parts;
-    for (size_t i = begin; i < end; ++i) parts.push_back(*articles[i].bytes);
+    while (end < articles.size() && end - begin < articles_per_message_ &&
+           (end == begin || bytes + articles[end].bytes->size() <=
+                                hub_.options_.max_message_bytes)) {
+      bytes += articles[end].bytes->size();
+      parts.push_back(*articles[end].bytes);
+      ++end;
+    }
     EnqueueLocked(std::make_shared<const std::string>(EncodeBatch(parts)),
                   articles[end - 1].sequence);
+    begin = end;
   }
 }
 

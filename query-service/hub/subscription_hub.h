@@ -78,6 +78,10 @@ struct HubOptions {
   // Messages buffered per subscriber; a subscriber with a full buffer is
   // refilled from the store once it drains. Default 64.
   size_t queue_capacity = 64;
+  // A batch message (max_articles_per_response > 1) ends before it would
+  // pass this many bytes, to stay under clients' 4 MiB default. Default
+  // 3.5 MiB.
+  size_t max_message_bytes = (size_t{7} << 20) / 2;
   // Bytes buffered per subscriber: a refill stops at this bound (it always
   // queues at least one article). Default 8 MiB.
   size_t queue_capacity_bytes = size_t{8} << 20;

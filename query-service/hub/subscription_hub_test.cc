@@ -589,5 +589,40 @@ TEST_F(HubTest, LimitsSubscriptionsPerPeer) {
   for (auto* s : {&second, &other, &again}) (**s)->Detach();
 }
 
+TEST_F(HubTest, BatchesEndBeforeTheMessageByteBound) {
+  HubOptions options;
+  options.heartbeat_interval = absl::Hours(1);
+  options.max_message_bytes = 200 << 10;
+  auto hub = SubscriptionHub::Create(*store_, clock_, options);
+  ASSERT_TRUE(hub.ok());
+  std::vector<Article> big;
+  std::vector<std::string> expected;
+  for (int i = 0; i < 10; ++i) {
+    Article a = MakeArticle(absl::StrCat("big-", i), "FR");
+    a.set_content_text(std::string(64 << 10, 'x'));
+    big.push_back(a);
+    expected.push_back(a.id());
+  }
+  auto stored = store_->Upsert(big);
+  ASSERT_TRUE(stored.ok());
+  (*hub)->OnStored(stored->latest_sequence, std::move(stored->changed));
+  FakeStream stream;
+  newsfeed::v1::SubscribeRequest request;
+  request.set_after_sequence(0);
+  request.set_max_articles_per_response(1000);
+  auto subscription = (*hub)->Subscribe(request, &stream);
+  ASSERT_TRUE(subscription.ok());
+  std::vector<SubscribeResponse> got;
+  for (size_t n = 1; ArticleIds(got).size() < 10; ++n) {
+    got = stream.WaitForWrites(n);
+    (*subscription)->OnWriteDone(true);
+  }
+  EXPECT_EQ(ArticleIds(got), expected);
+  for (const SubscribeResponse& m : got) {
+    EXPECT_LE(m.ByteSizeLong(), size_t{200} << 10);
+  }
+  (*subscription)->Detach();
+}
+
 }  // namespace
 }  // namespace newsfeed::query

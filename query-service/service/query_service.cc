@@ -266,9 +266,10 @@ absl::Status ValidatePublishRequest(const PublishRequest& request,
           absl::StrCat("articles[", i, "].id: empty (title \"",
                        article.title().substr(0, 80), "\")"));
     }
-    if (article.id().size() > kMaxArticleIdBytes) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "articles[", i, "].id: longer than ", kMaxArticleIdBytes, " bytes"));
+    if (absl::Status s = CheckArticle(article, options.limits,
+                                      absl::StrCat("articles[", i, "]"));
+        !s.ok()) {
+      return s;
     }
   }
   return absl::OkStatus();

@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 
+#include "common/article/article_limits.h"
 #include "common/auth/bearer_token.h"
 #include "common/metrics/metrics.h"
 #include "newsfeed/v1/ingest.grpc.pb.h"
@@ -84,6 +85,8 @@ struct IngestOptions {
   int max_batches_in_flight = 8;
   // When set, Publish streams must carry it as a bearer token.
   std::string publish_token;
+  // Sizes of each published article (INVALID_ARGUMENT beyond).
+  ArticleLimits limits;
 };
 
 class ArticleIngestImpl final

@@ -167,6 +167,22 @@ TEST_F(QueryServiceTest, BadRequestsNameTheField) {
   Publish({{no_id}}, &publish_status);
   EXPECT_EQ(publish_status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(publish_status.error_message(), HasSubstr("articles[0].id"));
+
+  // A 15 MB body is refused naming the field; nothing of the batch is
+  // stored, and the search that would have carried it still works.
+  grpc::Status huge_status;
+  Article fine = MakeArticle("fine-1", "Fine story", "FR", "ai", 1);
+  Article huge = MakeArticle("huge-1", "Huge story", "FR", "ai", 2);
+  huge.set_content_html("<p>" + std::string(15 << 20, 'x') + "</p>");
+  Publish({{fine, huge}}, &huge_status);
+  EXPECT_EQ(huge_status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(huge_status.error_message(),
+              HasSubstr("articles[1].content_html: 15728647 bytes"));
+  grpc::ClientContext search_context;
+  newsfeed::v1::SearchRequest everything;
+  newsfeed::v1::SearchResponse found;
+  ASSERT_TRUE(query_->Search(&search_context, everything, &found).ok());
+  for (const Article& a : found.articles()) EXPECT_NE(a.id(), "fine-1");
 }
 
 TEST_F(QueryServiceTest, SubscribeReplaysThenFollowsWithoutGapOrDuplicate) {

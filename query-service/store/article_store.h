@@ -45,6 +45,11 @@ struct StoreOptions {
   int64_t retention_max_articles = 0;
   // Largest SearchRequest.page_size accepted. Default: 100.
   int max_page_size = 100;
+  // A Search page ends early (with a next_page_token) before its articles
+  // pass this many bytes, so that a response stays under the 4 MiB default
+  // of gRPC clients; a page always holds at least one article. Default:
+  // 3.5 MiB.
+  size_t max_response_bytes = (size_t{7} << 20) / 2;
   // Bounds applied to every filter. Default: FilterLimits().
   FilterLimits filter_limits;
   // A relevance-ordered search (SEARCH_ORDER_RELEVANCE) ranks only the best

@@ -1202,17 +1202,28 @@ absl::StatusOr<SearchResponse> PgStore::Search(const SearchRequest& request) {
         }
         pqxx::result r = Run(tx, q);
         PageToken last;
+        size_t response_bytes = 0;
+        auto end_page = [&] {
+          last.order = static_cast<uint8_t>(params->order);
+          last.fingerprint = params->fingerprint;
+          last.ranked_through = ranked_through;
+          response.set_next_page_token(internal::EncodeToken(last));
+        };
         for (const pqxx::row& row : r) {
           if (response.articles_size() == page_size) {
-            last.order = static_cast<uint8_t>(params->order);
-            last.fingerprint = params->fingerprint;
-            last.ranked_through = ranked_through;
-            response.set_next_page_token(internal::EncodeToken(last));
+            end_page();
             break;
           }
           pqxx::binarystring blob(row[2]);
           absl::StatusOr<Article> a = internal::ParseArticle(FieldBytes(blob));
           if (!a.ok()) return a.status();
+          const size_t bytes = a->ByteSizeLong();
+          if (response.articles_size() > 0 &&
+              response_bytes + bytes > options_.max_response_bytes) {
+            end_page();  // the next page starts with this article
+            break;
+          }
+          response_bytes += bytes;
           *response.add_articles() = std::move(*a);
           last.seq = row[0].as<int64_t>();
           last.published = row[1].as<int64_t>();

@@ -1440,13 +1440,21 @@ absl::StatusOr<SearchResponse> SqliteStore::Search(
   SearchResponse response;
   PageToken last;
   bool more = false;
+  size_t response_bytes = 0;
   auto add_row = [&](sqlite3_stmt* stmt) -> absl::Status {
-    if (response.articles_size() == page_size) {
+    if (more || response.articles_size() == page_size) {
       more = true;
       return absl::OkStatus();
     }
     absl::StatusOr<Article> a = ParseArticle(ColumnBlob(stmt, 2));
     if (!a.ok()) return a.status();
+    const size_t bytes = a->ByteSizeLong();
+    if (response.articles_size() > 0 &&
+        response_bytes + bytes > options_.max_response_bytes) {
+      more = true;  // the next page starts with this article
+      return absl::OkStatus();
+    }
+    response_bytes += bytes;
     *response.add_articles() = std::move(*a);
     last.seq = sqlite3_column_int64(stmt, 0);
     last.published = sqlite3_column_int64(stmt, 1);

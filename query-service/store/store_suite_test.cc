@@ -57,6 +57,7 @@ class StoreSuite : public ::testing::TestWithParam<Engine> {
     options.relevance_max_matches = relevance_max_matches_;
     options.relevance_scan_matches = relevance_scan_matches_;
     options.facet_max_matches = facet_max_matches_;
+    options.max_response_bytes = max_response_bytes_;
     return options;
   }
 
@@ -96,6 +97,7 @@ class StoreSuite : public ::testing::TestWithParam<Engine> {
   int relevance_max_matches_ = 1000;
   int relevance_scan_matches_ = 10000;
   int facet_max_matches_ = 2000;
+  size_t max_response_bytes_ = StoreOptions().max_response_bytes;
   std::unique_ptr<ArticleStore> store_;
 };
 
@@ -109,6 +111,46 @@ TEST_P(StoreSuite, OpenRejectsBadCommonOptions) {
     EXPECT_EQ(Open(options).status().code(),
               absl::StatusCode::kInvalidArgument);
   }
+}
+
+// Large articles end a page early, with a token to the rest: every article
+// once, in order, and no page over the byte bound unless it holds a single
+// article.
+TEST_P(StoreSuite, SearchPagesStayUnderTheResponseByteBound) {
+  max_response_bytes_ = 10000;
+  Reopen();
+  std::vector<Article> articles;
+  std::vector<std::string> expected;
+  for (int i = 0; i < 9; ++i) {
+    Article a = MakeArticle(absl::StrCat("big-", i), 1000 - i, {});
+    a.set_content_html(std::string(4000 + 1000 * (i % 3), 'x'));
+    articles.push_back(a);
+    expected.push_back(a.id());
+  }
+  Article huge = MakeArticle("huge", 10, {});
+  huge.set_content_html(std::string(30000, 'y'));
+  articles.push_back(huge);
+  expected.push_back("huge");
+  MustUpsert(articles);
+
+  SearchRequest req;
+  req.set_page_size(100);
+  std::vector<std::string> ids;
+  int pages = 0;
+  for (; pages < 100; ++pages) {
+    absl::StatusOr<SearchResponse> page = store_->Search(req);
+    ASSERT_TRUE(page.ok()) << page.status();
+    size_t bytes = 0;
+    for (const Article& a : page->articles()) {
+      bytes += a.ByteSizeLong();
+      ids.push_back(a.id());
+    }
+    if (page->articles_size() > 1) EXPECT_LE(bytes, 10000u);
+    if (page->next_page_token().empty()) break;
+    req.set_page_token(page->next_page_token());
+  }
+  EXPECT_EQ(ids, expected);
+  EXPECT_GE(pages, 4);
 }
 
 TEST_P(StoreSuite, DataSurvivesReopen) {
