@@ -154,14 +154,27 @@ absl::StatusOr<FeedAdminClient> FeedAdminClient::Create(
 }
 
 absl::StatusOr<v1::ListFeedsResponse> FeedAdminClient::ListFeeds() {
-  grpc::ClientContext context;
-  connection_.Prepare(&context, /*with_deadline=*/true);
-  std::stop_callback cancel(connection_.stop(), [&] { context.TryCancel(); });
-  v1::ListFeedsResponse response;
-  grpc::Status status =
-      stub_->ListFeeds(&context, v1::ListFeedsRequest(), &response);
-  if (!status.ok()) return connection_.Convert(status, "ListFeeds");
-  return response;
+  v1::ListFeedsResponse all;
+  v1::ListFeedsRequest request;
+  request.set_page_size(1000);
+  // Every page; a server repeating a token would loop forever.
+  for (int page = 0; page < 100000; ++page) {
+    grpc::ClientContext context;
+    connection_.Prepare(&context, /*with_deadline=*/true);
+    std::stop_callback cancel(connection_.stop(), [&] { context.TryCancel(); });
+    v1::ListFeedsResponse response;
+    grpc::Status status = stub_->ListFeeds(&context, request, &response);
+    if (!status.ok()) return connection_.Convert(status, "ListFeeds");
+    for (v1::FeedStatus& feed : *response.mutable_feeds()) {
+      *all.add_feeds() = std::move(feed);
+    }
+    if (response.next_page_token().empty() ||
+        response.next_page_token() == request.page_token()) {
+      break;
+    }
+    request.set_page_token(response.next_page_token());
+  }
+  return all;
 }
 
 absl::StatusOr<v1::FeedStatus> FeedAdminClient::AddFeed(

@@ -126,9 +126,9 @@ int main(int argc, char** argv) {
     ingest::Publisher publisher(**state, config->publisher);
     ingest::Poller poller(*feeds, **state, **fetcher, **tagger, clock,
                           config->poller, [&publisher] { publisher.Wake(); });
-    ingest::FeedAdminService admin(*feeds, poller, clock,
-                                   nf::auth::TokenGate(config->admin_token),
-                                   nf::auth::TokenGate(config->read_token));
+    ingest::FeedAdminService admin(
+        *feeds, poller, clock, nf::auth::TokenGate(config->admin_token),
+        nf::auth::TokenGate(config->read_token), config->admin);
     config->server.services = {&admin};
     config->server.service_names = {
         newsfeed::v1::FeedAdmin::service_full_name()};

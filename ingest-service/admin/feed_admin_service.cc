@@ -1,10 +1,20 @@
 #include "ingest-service/admin/feed_admin_service.h"
 
+#include <algorithm>
+#include <string>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "common/rpc/status.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace newsfeed::ingest {
 namespace {
+
+constexpr int kDefaultPageSize = 500;
+constexpr int kMaxPageSize = 1000;
+// URLs are at most 2048 bytes (CheckFeedUrl).
+constexpr size_t kMaxTokenBytes = 2048;
 
 void SetTime(absl::Time t, google::protobuf::Timestamp* out) {
   if (t == absl::InfinitePast() || t == absl::InfiniteFuture()) return;
@@ -39,17 +49,40 @@ newsfeed::v1::FeedStatus ToFeedStatus(const FeedRecord& feed) {
 }
 
 grpc::ServerUnaryReactor* FeedAdminService::ListFeeds(
-    grpc::CallbackServerContext* context, const newsfeed::v1::ListFeedsRequest*,
+    grpc::CallbackServerContext* context,
+    const newsfeed::v1::ListFeedsRequest* request,
     newsfeed::v1::ListFeedsResponse* response) {
   if (absl::Status s = read_gate_.Check(*context, "ListFeeds"); !s.ok()) {
     return Respond(context, s);
   }
-  absl::StatusOr<std::vector<FeedRecord>> feeds = state_.ListFeeds();
-  if (feeds.ok()) {
-    for (const FeedRecord& feed : *feeds)
-      *response->add_feeds() = ToFeedStatus(feed);
+  if (request->page_size() < 0 || request->page_size() > kMaxPageSize) {
+    return Respond(context, absl::InvalidArgumentError(absl::StrCat(
+                                "page_size: ", request->page_size(),
+                                ", must be between 0 and ", kMaxPageSize)));
   }
-  return Respond(context, feeds.status());
+  const int page_size =
+      request->page_size() == 0 ? kDefaultPageSize : request->page_size();
+  // The token is the last URL of the previous page, base64 so that it is
+  // opaque and safe in any transport.
+  std::string after_url;
+  if (!request->page_token().empty() &&
+      (request->page_token().size() > 4 * kMaxTokenBytes ||
+       !absl::WebSafeBase64Unescape(request->page_token(), &after_url))) {
+    return Respond(context, absl::InvalidArgumentError(
+                                "page_token: not a token ListFeeds issued"));
+  }
+  absl::StatusOr<std::vector<FeedRecord>> feeds =
+      state_.ListFeedsAfter(after_url, page_size + 1);
+  if (!feeds.ok()) return Respond(context, feeds.status());
+  const bool more = static_cast<int>(feeds->size()) > page_size;
+  if (more) feeds->resize(page_size);
+  for (const FeedRecord& feed : *feeds) {
+    *response->add_feeds() = ToFeedStatus(feed);
+  }
+  if (more) {
+    response->set_next_page_token(absl::WebSafeBase64Escape(feeds->back().url));
+  }
+  return Respond(context, absl::OkStatus());
 }
 
 grpc::ServerUnaryReactor* FeedAdminService::AddFeed(
@@ -58,6 +91,17 @@ grpc::ServerUnaryReactor* FeedAdminService::AddFeed(
     newsfeed::v1::FeedStatus* response) {
   if (absl::Status s = admin_gate_.Check(*context, "AddFeed"); !s.ok()) {
     return Respond(context, s);
+  }
+  if (absl::Status s = FeedRegistry::CheckFeedUrl(request->url()); !s.ok()) {
+    return Respond(context, s);
+  }
+  absl::StatusOr<int64_t> count = state_.CountFeeds();
+  if (!count.ok()) return Respond(context, count.status());
+  if (*count >= options_.max_feeds) {
+    return Respond(context,
+                   absl::ResourceExhaustedError(absl::StrCat(
+                       "feeds: ", *count, " configured, at most ",
+                       options_.max_feeds, " (admin.max_feeds); remove some")));
   }
   absl::StatusOr<FeedRecord> feed =
       state_.AddFeed(request->url(), clock_.Now());
@@ -88,12 +132,35 @@ grpc::ServerUnaryReactor* FeedAdminService::PollNow(
   if (absl::Status s = admin_gate_.Check(*context, "PollNow"); !s.ok()) {
     return Respond(context, s);
   }
+  if (absl::Status s = TakePollNowToken(); !s.ok()) return Respond(context, s);
   absl::StatusOr<int> queued = state_.PollSoon(request->id(), clock_.Now());
   if (queued.ok()) {
     response->set_queued(*queued);
     poller_.Wake();
   }
   return Respond(context, queued.status());
+}
+
+absl::Status FeedAdminService::TakePollNowToken() {
+  absl::MutexLock lock(&mu_);
+  const absl::Time now = clock_.Now();
+  if (options_.poll_now_every > absl::ZeroDuration() &&
+      now > poll_now_refilled_) {
+    poll_now_tokens_ = std::min<double>(
+        options_.poll_now_burst,
+        poll_now_tokens_ + absl::FDivDuration(now - poll_now_refilled_,
+                                              options_.poll_now_every));
+  }
+  poll_now_refilled_ = std::max(poll_now_refilled_, now);
+  if (poll_now_tokens_ < 1) {
+    const absl::Duration wait =
+        (1 - poll_now_tokens_) * options_.poll_now_every;
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "PollNow: called too often; retry in ",
+        absl::FormatDuration(absl::Ceil(wait, absl::Milliseconds(1)))));
+  }
+  poll_now_tokens_ -= 1;
+  return absl::OkStatus();
 }
 
 }  // namespace newsfeed::ingest

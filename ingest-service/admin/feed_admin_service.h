@@ -1,12 +1,16 @@
 // FeedAdmin on the callback API: lists feeds with their polling status and
 // adds, removes or re-polls them without a restart (changes persist in the
 // FeedRegistry, shared by every instance with state.engine: postgres).
-// Handlers are short registry operations run inline.
+// Handlers are short registry operations run inline. What a client may ask
+// is bounded: ListFeeds pages, the number of feeds is capped, and PollNow is
+// rate limited (a token bucket), since each forces fetches.
 //
 // Thread-safe: gRPC calls the handlers from its own threads.
 #ifndef INGEST_SERVICE_ADMIN_FEED_ADMIN_SERVICE_H_
 #define INGEST_SERVICE_ADMIN_FEED_ADMIN_SERVICE_H_
 
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "common/auth/bearer_token.h"
 #include "common/clock/clock.h"
 #include "ingest-service/feeds/feed_registry.h"
@@ -18,6 +22,14 @@ namespace newsfeed::ingest {
 // The FeedStatus view of a stored feed.
 newsfeed::v1::FeedStatus ToFeedStatus(const FeedRecord& feed);
 
+struct FeedAdminOptions {
+  // AddFeed fails with RESOURCE_EXHAUSTED once this many feeds exist.
+  int64_t max_feeds = 100000;
+  // PollNow calls allowed at once, and the time that earns one more.
+  int poll_now_burst = 10;
+  absl::Duration poll_now_every = absl::Seconds(1);
+};
+
 class FeedAdminService final : public newsfeed::v1::FeedAdmin::CallbackService {
  public:
   // All borrowed; must outlive the service. AddFeed, RemoveFeed and PollNow
@@ -25,12 +37,16 @@ class FeedAdminService final : public newsfeed::v1::FeedAdmin::CallbackService {
   // passes `read_gate`.
   FeedAdminService(FeedRegistry& state, Poller& poller, Clock& clock,
                    auth::TokenGate admin_gate = {},
-                   auth::TokenGate read_gate = {})
+                   auth::TokenGate read_gate = {},
+                   const FeedAdminOptions& options = {})
       : state_(state),
         poller_(poller),
         clock_(clock),
         admin_gate_(std::move(admin_gate)),
-        read_gate_(std::move(read_gate)) {}
+        read_gate_(std::move(read_gate)),
+        options_(options),
+        poll_now_tokens_(options.poll_now_burst),
+        poll_now_refilled_(clock.Now()) {}
 
   grpc::ServerUnaryReactor* ListFeeds(
       grpc::CallbackServerContext* context,
@@ -53,8 +69,15 @@ class FeedAdminService final : public newsfeed::v1::FeedAdmin::CallbackService {
   FeedRegistry& state_;
   Poller& poller_;
   Clock& clock_;
+  // OK when a PollNow call may proceed now (taking a token).
+  absl::Status TakePollNowToken();
+
   const auth::TokenGate admin_gate_;
   const auth::TokenGate read_gate_;
+  const FeedAdminOptions options_;
+  absl::Mutex mu_;
+  double poll_now_tokens_ ABSL_GUARDED_BY(mu_);
+  absl::Time poll_now_refilled_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace newsfeed::ingest

@@ -34,6 +34,15 @@ absl::StatusOr<IngestConfig> LoadIngestConfig(const std::string& path) {
   };
   token_from_file("auth.admin_token_file", &c.admin_token);
   c.insecure = r.GetBool("insecure", false);
+  c.admin.max_feeds =
+      r.GetIntInRange("admin.max_feeds", c.admin.max_feeds, 1, 10'000'000);
+  c.admin.poll_now_burst = static_cast<int>(r.GetIntInRange(
+      "admin.poll_now_burst", c.admin.poll_now_burst, 1, 10000));
+  c.admin.poll_now_every =
+      r.GetDuration("admin.poll_now_every", c.admin.poll_now_every);
+  if (c.admin.poll_now_every < absl::ZeroDuration()) {
+    r.AddError("admin.poll_now_every", "must not be negative");
+  }
   c.read_token = r.GetString("auth.read_token", "");
   c.state.data_dir = r.GetString("data_dir", "./var/ingest");
   c.state.outbox_max_bytes =

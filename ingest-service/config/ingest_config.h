@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/server/grpc_server.h"
+#include "ingest-service/admin/feed_admin_service.h"
 #include "ingest-service/feeds/pg_feed_registry.h"
 #include "ingest-service/fetcher/curl_fetcher.h"
 #include "ingest-service/publisher/publisher.h"
@@ -39,7 +40,8 @@ struct IngestConfig {
   // insecure: lets the service listen beyond loopback with FeedAdmin open
   // to anyone (no token, no client certificates); refused otherwise.
   bool insecure = false;
-  TaggerOptions tagger;            // tagger.extra_data_files
+  FeedAdminOptions admin;  // admin.*
+  TaggerOptions tagger;    // tagger.extra_data_files
   std::string log_format = "text";
   absl::Duration shutdown_grace = absl::Seconds(5);
   // host:port of the Prometheus /metrics endpoint; empty: no metrics.

@@ -75,8 +75,16 @@ class FeedRegistry {
   virtual absl::Status RemoveFeed(const std::string& id_or_url) = 0;
   // NOT_FOUND naming the feed.
   virtual absl::StatusOr<FeedRecord> GetFeed(const std::string& id_or_url) = 0;
+  // Feeds ordered by URL: those after `after_url` (empty: from the first),
+  // at most `limit` of them (0: all).
+  virtual absl::StatusOr<std::vector<FeedRecord>> ListFeedsAfter(
+      const std::string& after_url, int limit) = 0;
   // Every feed, ordered by URL.
-  virtual absl::StatusOr<std::vector<FeedRecord>> ListFeeds() = 0;
+  absl::StatusOr<std::vector<FeedRecord>> ListFeeds() {
+    return ListFeedsAfter("", 0);
+  }
+  // How many feeds there are.
+  virtual absl::StatusOr<int64_t> CountFeeds() = 0;
 
   // Claims up to `limit` enabled feeds with next_poll <= now that no other
   // instance holds a live lease on, most overdue first, and leases them to

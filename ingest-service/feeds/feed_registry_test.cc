@@ -116,6 +116,24 @@ TEST_P(FeedRegistryTest, GetListAndRemove) {
   EXPECT_TRUE(registry().ListFeeds()->empty());
 }
 
+TEST_P(FeedRegistryTest, ListsAPageAfterAUrlAndCounts) {
+  EXPECT_EQ(*registry().CountFeeds(), 0);
+  for (const char* url : {"https://example.org/c", "https://example.org/a",
+                          "https://example.org/d", "https://example.org/b"}) {
+    ASSERT_TRUE(registry().AddFeed(url, kNow).ok());
+  }
+  EXPECT_EQ(*registry().CountFeeds(), 4);
+  auto first = registry().ListFeedsAfter("", 2);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(first->size(), 2u);
+  EXPECT_EQ((*first)[1].url, "https://example.org/b");
+  auto rest = registry().ListFeedsAfter((*first)[1].url, 10);
+  ASSERT_TRUE(rest.ok()) << rest.status();
+  ASSERT_EQ(rest->size(), 2u);
+  EXPECT_EQ((*rest)[0].url, "https://example.org/c");
+  EXPECT_EQ((*rest)[1].url, "https://example.org/d");
+}
+
 TEST_P(FeedRegistryTest, DueFeedsMostOverdueFirstAndLimited) {
   ASSERT_TRUE(registry().AddFeed("https://example.org/late", kNow).ok());
   ASSERT_TRUE(registry()

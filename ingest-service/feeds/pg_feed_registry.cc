@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <exception>
+#include <optional>
 #include <pqxx/pqxx>
 #include <utility>
 
@@ -241,16 +242,28 @@ absl::StatusOr<FeedRecord> PgFeedRegistry::GetFeed(
       });
 }
 
-absl::StatusOr<std::vector<FeedRecord>> PgFeedRegistry::ListFeeds() {
+absl::StatusOr<std::vector<FeedRecord>> PgFeedRegistry::ListFeedsAfter(
+    const std::string& after_url, int limit) {
   return impl_->Transact(
       "listing feeds",
       [&](pqxx::work& txn) -> absl::StatusOr<std::vector<FeedRecord>> {
-        pqxx::result r = txn.exec(absl::StrCat(
-            "SELECT ", kFeedColumns, " FROM ingest_feeds ORDER BY url"));
+        pqxx::result r = txn.exec_params(
+            absl::StrCat("SELECT ", kFeedColumns,
+                         " FROM ingest_feeds WHERE url > $1 ORDER BY url "
+                         "LIMIT $2"),
+            after_url,
+            limit > 0 ? std::optional<int64_t>(limit) : std::nullopt);
         std::vector<FeedRecord> feeds;
         feeds.reserve(r.size());
         for (const pqxx::row& row : r) feeds.push_back(ReadFeed(row));
         return feeds;
+      });
+}
+
+absl::StatusOr<int64_t> PgFeedRegistry::CountFeeds() {
+  return impl_->Transact(
+      "counting feeds", [&](pqxx::work& txn) -> absl::StatusOr<int64_t> {
+        return txn.exec1("SELECT count(*) FROM ingest_feeds")[0].as<int64_t>();
       });
 }
 

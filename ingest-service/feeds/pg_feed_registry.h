@@ -89,7 +89,9 @@ class PgFeedRegistry final : public FeedRegistry {
   absl::Status EnsureFeed(const std::string& url, absl::Time now) override;
   absl::Status RemoveFeed(const std::string& id_or_url) override;
   absl::StatusOr<FeedRecord> GetFeed(const std::string& id_or_url) override;
-  absl::StatusOr<std::vector<FeedRecord>> ListFeeds() override;
+  absl::StatusOr<std::vector<FeedRecord>> ListFeedsAfter(
+      const std::string& after_url, int limit) override;
+  absl::StatusOr<int64_t> CountFeeds() override;
   absl::StatusOr<std::vector<FeedRecord>> DueFeeds(absl::Time now,
                                                    int limit) override;
   absl::Status SaveFeed(const FeedRecord& feed) override;

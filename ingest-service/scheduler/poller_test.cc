@@ -322,9 +322,11 @@ class SecondFeedFirstRegistry final : public FeedRegistry {
   absl::StatusOr<FeedRecord> GetFeed(const std::string& id_or_url) override {
     return state_.GetFeed(id_or_url);
   }
-  absl::StatusOr<std::vector<FeedRecord>> ListFeeds() override {
-    return state_.ListFeeds();
+  absl::StatusOr<std::vector<FeedRecord>> ListFeedsAfter(
+      const std::string& after_url, int limit) override {
+    return state_.ListFeedsAfter(after_url, limit);
   }
+  absl::StatusOr<int64_t> CountFeeds() override { return state_.CountFeeds(); }
   absl::StatusOr<std::vector<FeedRecord>> DueFeeds(absl::Time now,
                                                    int limit) override {
     return state_.DueFeeds(now, limit);

@@ -294,16 +294,26 @@ absl::Status IngestState::RemoveFeed(const std::string& id_or_url) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<FeedRecord>> IngestState::ListFeeds() {
+absl::StatusOr<std::vector<FeedRecord>> IngestState::ListFeedsAfter(
+    const std::string& after_url, int limit) {
   absl::MutexLock lock(&mu_);
-  Statement s(db_,
-              absl::StrCat("SELECT ", kFeedColumns, " FROM feeds ORDER BY url")
-                  .c_str());
+  Statement s(db_, absl::StrCat("SELECT ", kFeedColumns,
+                                " FROM feeds WHERE url > ?1 ORDER BY url "
+                                "LIMIT ?2")
+                       .c_str());
+  s.Bind(1, after_url).Bind(2, int64_t{limit > 0 ? limit : -1});
   std::vector<FeedRecord> feeds;
   int rc;
   while ((rc = s.Step()) == SQLITE_ROW) feeds.push_back(ReadFeed(s));
   if (rc != SQLITE_DONE) return Error("listing feeds");
   return feeds;
+}
+
+absl::StatusOr<int64_t> IngestState::CountFeeds() {
+  absl::MutexLock lock(&mu_);
+  Statement s(db_, "SELECT count(*) FROM feeds");
+  if (s.Step() != SQLITE_ROW) return Error("counting feeds");
+  return s.Int(0);
 }
 
 absl::Status IngestState::SaveFeed(const FeedRecord& f) {

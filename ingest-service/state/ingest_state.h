@@ -78,7 +78,9 @@ class IngestState final : public FeedRegistry {
   absl::Status EnsureFeed(const std::string& url, absl::Time now) override;
   absl::Status RemoveFeed(const std::string& id_or_url) override;
   absl::StatusOr<FeedRecord> GetFeed(const std::string& id_or_url) override;
-  absl::StatusOr<std::vector<FeedRecord>> ListFeeds() override;
+  absl::StatusOr<std::vector<FeedRecord>> ListFeedsAfter(
+      const std::string& after_url, int limit) override;
+  absl::StatusOr<int64_t> CountFeeds() override;
   absl::Status SaveFeed(const FeedRecord& feed) override;
   absl::Status ReleaseFeed(const std::string& id) override;
   absl::StatusOr<int> PollSoon(const std::string& id_or_url,
