@@ -776,6 +776,10 @@ constexpr int kMaxHtmlDepth = 256;
 
 char LowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c; }
 
+bool IsHtmlSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\f';
+}
+
 bool IsAsciiAlpha(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
@@ -826,17 +830,21 @@ std::string_view LimitNesting(std::string_view html, std::string* storage) {
     }
     size_t name_end = name_start;
     while (name_end < html.size() && IsAsciiAlpha(html[name_end])) ++name_end;
-    // The tag's '>', skipping quoted attribute values.
+    // The tag's '>', skipping quoted attribute values. As in the HTML5
+    // tokenizer, a quote starts a value only right after '=' (and spaces):
+    // elsewhere (<b a"=1>) it is part of a name, and treating it as a quote
+    // would hide the tags that follow from the depth count.
     size_t gt = name_end;
-    char quote = 0;
-    for (; gt < html.size(); ++gt) {
-      char c = html[gt];
-      if (quote != 0) {
-        if (c == quote) quote = 0;
-      } else if (c == '"' || c == '\'') {
-        quote = c;
-      } else if (c == '>') {
-        break;
+    for (; gt < html.size() && html[gt] != '>'; ++gt) {
+      if (html[gt] != '=') continue;
+      size_t value = gt + 1;
+      while (value < html.size() && IsHtmlSpace(html[value])) ++value;
+      if (value < html.size() && (html[value] == '"' || html[value] == '\'')) {
+        const size_t close = html.find(html[value], value + 1);
+        gt = close == std::string_view::npos ? html.size() : close;
+        if (gt == html.size()) break;
+      } else {
+        gt = value - 1;
       }
     }
     if (gt >= html.size()) break;  // unterminated: gumbo reads it as text
@@ -1244,10 +1252,6 @@ FastKind FastKindOf(GumboTag tag) {
     default:
       return FastKind::kNone;
   }
-}
-
-bool IsHtmlSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\f';
 }
 
 bool IsAsciiAlnum(char c) { return IsAsciiAlpha(c) || (c >= '0' && c <= '9'); }

@@ -111,6 +111,23 @@ TEST(SanitizeHtmlTest, DeepNestingDoesNotOverflow) {
   EXPECT_EQ(SanitizeHtml(deep).find("x") != std::string::npos, true);
 }
 
+// A quote inside an attribute name opens no value: the tags after it still
+// count towards the depth limit (gumbo slows quadratically past it).
+TEST(SanitizeHtmlTest, AQuoteInAnAttributeNameDoesNotHideNesting) {
+  std::string deep = "<em a\">";
+  for (int i = 0; i < 400; ++i) deep += "<em>";
+  deep += "x";
+  const std::string html = SanitizeHtml(deep);
+  size_t ems = 0;
+  for (size_t at = html.find("<em>"); at != std::string::npos;
+       at = html.find("<em>", at + 1)) {
+    ++ems;
+  }
+  EXPECT_GT(ems, 0u);
+  EXPECT_LE(ems, 256u);
+  EXPECT_NE(html.find('x'), std::string::npos);
+}
+
 TEST(RenderHtmlTest, PlainTextSkipsGumboWithTheSameResult) {
   std::string text, html;
   internal::RenderHtml(
