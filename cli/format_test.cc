@@ -111,7 +111,8 @@ TEST(FormatTest, ControlCharactersFromPeersAreShownNotObeyed) {
   EXPECT_EQ(table.str().find("\xc2\x9b"), std::string::npos);
   EXPECT_THAT(table.str(), HasSubstr("\\x1b[2J"));
   // Header and one row: two lines.
-  EXPECT_EQ(std::count(table.str().begin(), table.str().end(), '\n'), 2);
+  const std::string shown = table.str();
+  EXPECT_EQ(std::count(shown.begin(), shown.end(), '\n'), 2);
 
   std::ostringstream detail;
   PrintArticleDetail(detail, a);

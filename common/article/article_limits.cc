@@ -1,8 +1,7 @@
 #include "common/article/article_limits.h"
 
-#include <string_view>
-
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 
 namespace newsfeed {
 namespace {
@@ -40,18 +39,18 @@ class Checker {
  public:
   explicit Checker(const std::string& prefix) : prefix_(prefix) {}
 
-  void Text(std::string_view field, const std::string& value, size_t max) {
+  void Text(absl::string_view field, const std::string& value, size_t max) {
     if (!status_.ok() || value.size() <= max) return;
     status_ = absl::InvalidArgumentError(absl::StrCat(
         prefix_, ".", field, ": ", value.size(), " bytes, at most ", max));
   }
-  void Count(std::string_view field, int count, int max) {
+  void Count(absl::string_view field, int count, int max) {
     if (!status_.ok() || count <= max) return;
     status_ = absl::InvalidArgumentError(absl::StrCat(
         prefix_, ".", field, ": ", count, " entries, at most ", max));
   }
   template <typename Tag>
-  void Evidence(std::string_view tags, int i, const Tag& tag,
+  void Evidence(absl::string_view tags, int i, const Tag& tag,
                 const ArticleLimits& l) {
     const std::string field = absl::StrCat(tags, "[", i, "].evidence");
     Count(field, tag.evidence_size(), l.max_evidence);

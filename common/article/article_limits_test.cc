@@ -66,7 +66,7 @@ TEST(ArticleLimitsTest, FitMakesAnyArticlePassTheCheck) {
   for (int i = 0; i < 500; ++i) a.add_categories(std::string(2000, 'c'));
   for (int i = 0; i < 150; ++i) {
     a.add_enclosures()->set_url("https://example.com/" +
-                                std::string(40000, 'e'));
+                                std::string(1000, 'e'));
   }
   for (int i = 0; i < 300; ++i) {
     v1::CountryTag* c = a.add_countries();
@@ -85,6 +85,13 @@ TEST(ArticleLimitsTest, FitMakesAnyArticlePassTheCheck) {
   EXPECT_EQ(a.countries(0).evidence_size(), 32);
   // Nothing identifying is changed.
   EXPECT_EQ(a.id(), "id-1");
+
+  // Past the total, the bulk gives way until the article fits.
+  ArticleLimits tight;
+  tight.max_article_bytes = 200 << 10;
+  ASSERT_TRUE(FitArticle(&a, tight));
+  EXPECT_TRUE(CheckArticle(a, tight, "a").ok()) << CheckArticle(a, tight, "a");
+  EXPECT_EQ(a.title().size() % 3, 0u);
 }
 
 }  // namespace

@@ -98,7 +98,7 @@ TEST(IngestConfigTest, OpenFeedAdminBeyondLoopbackIsRefused) {
   EXPECT_TRUE(
       LoadIngestConfig(WriteConfig("listen: 0.0.0.0:50052\ninsecure: true\n"))
           .ok());
-  EXPECT_TRUE(LoadIngestConfig(WriteConfig("listen: [::]:50052\n"
+  EXPECT_TRUE(LoadIngestConfig(WriteConfig("listen: \"[::]:50052\"\n"
                                            "auth:\n  admin_token: t0ken\n"))
                   .ok());
 }

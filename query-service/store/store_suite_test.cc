@@ -145,7 +145,9 @@ TEST_P(StoreSuite, SearchPagesStayUnderTheResponseByteBound) {
       bytes += a.ByteSizeLong();
       ids.push_back(a.id());
     }
-    if (page->articles_size() > 1) EXPECT_LE(bytes, 10000u);
+    if (page->articles_size() > 1) {
+      EXPECT_LE(bytes, 10000u);
+    }
     if (page->next_page_token().empty()) break;
     req.set_page_token(page->next_page_token());
   }

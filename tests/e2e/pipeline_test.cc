@@ -185,7 +185,7 @@ TEST_F(PipelineTest, StoredFilesAreTheOperatorsAlone) {
   ASSERT_NE(ingest, nullptr);
   umask(previous);
   int checked = 0;
-  for (const std::string dir :
+  for (const std::string& dir :
        {work_ + "/query-data", work_ + "/ingest-data"}) {
     for (const auto& entry :
          std::filesystem::recursive_directory_iterator(dir)) {
