@@ -38,7 +38,7 @@ TEST(IngestConfigTest, SampleConfigLoadsWithItsDocumentedDefaults) {
   EXPECT_FALSE(config->postgres.instance_id.empty());
   EXPECT_EQ(config->postgres.lease_duration, absl::Minutes(2));
   EXPECT_EQ(config->poller.parse_threads, 2);
-  EXPECT_EQ(config->poller.document_cpu_budget, absl::Seconds(10));
+  EXPECT_EQ(config->poller.document_cpu_budget, absl::Seconds(1));
 }
 
 TEST(IngestConfigTest, ParseWorkersAndTheirBudget) {

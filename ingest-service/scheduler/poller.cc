@@ -430,7 +430,9 @@ absl::StatusOr<int> Poller::Ingest(FeedRecord& feed, const FetchResult& result,
   parse_options.feed_url =
       result.effective_url.empty() ? feed.url : result.effective_url;
   parse_options.charset_hint = result.charset;
-  const CpuBudget budget(options_.document_cpu_budget);
+  const CpuBudget budget(
+      options_.document_cpu_budget *
+      std::max(1.0, static_cast<double>(result.body.size()) / (1 << 20)));
   absl::StatusOr<ParsedFeed> parsed = ParseFeed(result.body, parse_options);
   if (parsed.ok()) {
     if (absl::Status s = budget.Check("parsing", parsed->items.size());

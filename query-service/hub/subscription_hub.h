@@ -83,11 +83,12 @@ struct HubOptions {
   // 3.5 MiB.
   size_t max_message_bytes = (size_t{7} << 20) / 2;
   // Bytes buffered per subscriber: a refill stops at this bound (it always
-  // queues at least one article). Default 8 MiB.
-  size_t queue_capacity_bytes = size_t{8} << 20;
+  // queues at least one article). With the transport's own buffers, a
+  // client that never reads holds under 1 MB. Default 768 KiB.
+  size_t queue_capacity_bytes = size_t{768} << 10;
   // Bytes buffered over all subscribers: past it no subscriber is refilled
-  // until writes drain. Default 512 MiB.
-  size_t total_queue_bytes = size_t{512} << 20;
+  // until writes drain. Default 256 MiB.
+  size_t total_queue_bytes = size_t{256} << 20;
   // Articles read from the store per refill. Default 64.
   int read_batch = 64;
   // A heartbeat is sent when a stream has been idle this long. Default 15 s.

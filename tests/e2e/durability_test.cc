@@ -29,10 +29,12 @@ class DurabilityTest : public ::testing::Test {
     return "listen: " + listen + "\ndata_dir: " + work_ +
            "/query-data\nshutdown_grace: 1s\n";
   }
+  // The parse budget is generous: sanitizer builds run 10-20x slower.
   std::string IngestConfig(const std::string& query_address) {
     return "listen: 127.0.0.1:0\ndata_dir: " + work_ +
            "/ingest-data\nquery_address: " + query_address +
-           "\nparser:\n  max_items: 20000\noutbox:\n  batch_articles: 100\n"
+           "\nparser:\n  max_items: 20000\n  document_cpu_budget: "
+           "30s\noutbox:\n  batch_articles: 100\n"
            "fetcher:\n  allowed_networks: [127.0.0.0/8]\nfeeds:\n  - " +
            feeds_.Url("generated/big.xml") + "\n";
   }

@@ -154,7 +154,8 @@ TEST(ReplicasTest, TwoReplicasOnePostgresEveryArticleOnceAndAKillLosesNothing) {
         "\nquery_address: \"", query_target,
         "\"\nstate:\n  engine: postgres\n  postgres_url: \"", *feeds_dsn,
         "\"\n  instance_id: ", name,
-        "\npolling:\n  default_interval: 1h\nparser:\n  max_items: 20000\n"
+        "\npolling:\n  default_interval: 1h\nparser:\n  max_items: 20000\n  "
+        "document_cpu_budget: 30s\n"
         "outbox:\n  batch_articles: 100\nfetcher:\n  allowed_networks: "
         "[127.0.0.0/8]\nfeeds:\n  - ",
         feeds.Url("generated/one.xml"), "\n  - ",
