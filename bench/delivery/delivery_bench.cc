@@ -29,6 +29,8 @@
 #include <atomic>
 #include <cstdio>
 #include <fstream>
+#include <limits>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -420,6 +422,86 @@ void SubscriberLatency(int subscribers, int rate, int seconds,
       rss_idle);
 }
 
+// Issue 23: clients that open streams asking for 1,000 articles per message
+// and never read. Memory per stalled stream with the hub's byte bounds, and
+// in the same run with them lifted (only the 64-message queue bound, as
+// before): server and client in one process, the client's HTTP/2 window
+// kept at its 64 KiB default.
+long StalledStreamsKib(int streams, int articles, size_t queue_bytes) {
+  const Backend backend = MakeBackend("sqlite", 1);
+  newsfeed::query::QueryConfig config = ReplicaConfig(backend, "stalled");
+  config.hub.queue_capacity_bytes = queue_bytes;
+  config.hub.total_queue_bytes =
+      std::max(config.hub.total_queue_bytes, queue_bytes);
+  config.hub.max_subscribers_per_peer = static_cast<size_t>(streams) + 1;
+  auto server = newsfeed::query::QueryServer::Start(
+      config, newsfeed::RealClock::Instance());
+  if (!server.ok()) std::abort();
+  auto channel = grpc::CreateChannel((*server)->address(),
+                                     grpc::InsecureChannelCredentials());
+  {
+    auto ingest = newsfeed::v1::ArticleIngest::NewStub(channel);
+    grpc::ClientContext context;
+    auto stream = ingest->Publish(&context);
+    const absl::Time now = absl::Now();
+    for (int b = 0; b * 100 < articles; ++b) {
+      newsfeed::v1::PublishRequest request;
+      request.set_batch_id(b + 1);
+      for (int i = b * 100; i < std::min(articles, (b + 1) * 100); ++i) {
+        Article a = MakeArticle(i, now);
+        a.set_content_text(std::string(16 << 10, 'x'));
+        *request.add_articles() = std::move(a);
+      }
+      stream->Write(request);
+    }
+    stream->WritesDone();
+    newsfeed::v1::PublishResponse ack;
+    while (stream->Read(&ack)) {
+    }
+    (void)stream->Finish();
+  }
+  grpc::ChannelArguments arguments;
+  arguments.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  auto stub = newsfeed::v1::QueryService::NewStub(grpc::CreateCustomChannel(
+      (*server)->address(), grpc::InsecureChannelCredentials(), arguments));
+  const long rss_before = RssKib();
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<
+      std::unique_ptr<grpc::ClientReader<newsfeed::v1::SubscribeResponse>>>
+      readers;
+  for (int k = 0; k < streams; ++k) {
+    newsfeed::v1::SubscribeRequest request;
+    request.set_after_sequence(0);
+    request.set_max_articles_per_response(1000);
+    contexts.push_back(std::make_unique<grpc::ClientContext>());
+    readers.push_back(stub->Subscribe(contexts.back().get(), request));
+  }
+  absl::SleepFor(absl::Seconds(3));  // the hub fills every queue it may
+  const long rss_stalled = RssKib();
+  for (auto& context : contexts) context->TryCancel();
+  newsfeed::v1::SubscribeResponse message;
+  for (auto& reader : readers) {
+    while (reader->Read(&message)) {
+    }
+    (void)reader->Finish();
+  }
+  return (rss_stalled - rss_before) / std::max(1, streams);
+}
+
+void StalledStreams(int streams, int articles) {
+  const size_t bounded = newsfeed::query::HubOptions().queue_capacity_bytes;
+  const long with_bounds = StalledStreamsKib(streams, articles, bounded);
+  const long without = StalledStreamsKib(
+      streams, articles, std::numeric_limits<size_t>::max() / 4);
+  std::printf(
+      "stalled streams: %d that never read, 1,000 articles per message, "
+      "%d stored articles of 17 KiB: %ld KiB per stream with the byte "
+      "bounds (queue_capacity_bytes %zu KiB) vs %ld KiB with only the "
+      "64-message bound (%.1fx less)\n",
+      streams, articles, with_bounds, bounded >> 10, without,
+      with_bounds > 0 ? static_cast<double>(without) / with_bounds : 0.0);
+}
+
 }  // namespace
 
 int main() {
@@ -435,6 +517,9 @@ int main() {
   if (EnvInt("NEWSFEED_BENCH_POSTGRES", 1) != 0) {
     setups.push_back({"postgres", 1});
     setups.push_back({"postgres", 2});
+  }
+  if (const int stalled = EnvInt("NEWSFEED_BENCH_STALLED", 40); stalled > 0) {
+    StalledStreams(stalled, EnvInt("NEWSFEED_BENCH_STALLED_ARTICLES", 2000));
   }
   for (const auto& [engine, replicas] : setups) {
     DeliveryRate(articles, MakeBackend(engine, replicas));
