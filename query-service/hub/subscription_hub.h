@@ -84,8 +84,8 @@ struct HubOptions {
   size_t max_message_bytes = (size_t{7} << 20) / 2;
   // Bytes buffered per subscriber: a refill stops at this bound (it always
   // queues at least one article). With the transport's own buffers, a
-  // client that never reads holds under 1 MB. Default 768 KiB.
-  size_t queue_capacity_bytes = size_t{768} << 10;
+  // client that never reads holds under 1 MB. Default 512 KiB.
+  size_t queue_capacity_bytes = size_t{512} << 10;
   // Bytes buffered over all subscribers: past it no subscriber is refilled
   // until writes drain. Default 256 MiB.
   size_t total_queue_bytes = size_t{256} << 20;
