@@ -117,6 +117,25 @@ class HubTest : public ::testing::Test {
     hub_->OnStored(result->latest_sequence, std::move(result->changed));
   }
 
+  // Stores `count` articles of 64 KiB ("big-0", ...) and tells `hub`;
+  // returns their ids.
+  std::vector<std::string> StoreBig(SubscriptionHub& hub, int count) {
+    std::vector<Article> big;
+    std::vector<std::string> ids;
+    for (int i = 0; i < count; ++i) {
+      Article a = MakeArticle(absl::StrCat("big-", i), "FR");
+      a.set_content_text(std::string(64 << 10, 'x'));
+      big.push_back(a);
+      ids.push_back(a.id());
+    }
+    auto result = store_->Upsert(big);
+    EXPECT_TRUE(result.ok()) << result.status();
+    if (result.ok()) {
+      hub.OnStored(result->latest_sequence, std::move(result->changed));
+    }
+    return ids;
+  }
+
   FakeClock clock_{absl::FromUnixSeconds(1000)};
   std::unique_ptr<SqliteStore> store_;
   std::unique_ptr<SubscriptionHub> hub_;
@@ -485,18 +504,7 @@ TEST_F(HubTest, BoundsASubscribersQueueInBytes) {
   ASSERT_TRUE(subscription.ok());
   stream.WaitForWrites(1);
   (*subscription)->OnWriteDone(true);
-
-  std::vector<Article> big;
-  std::vector<std::string> expected;
-  for (int i = 0; i < 100; ++i) {
-    Article a = MakeArticle(absl::StrCat("big-", i), "FR");
-    a.set_content_text(std::string(64 << 10, 'x'));
-    big.push_back(a);
-    expected.push_back(a.id());
-  }
-  auto stored = store_->Upsert(big);
-  ASSERT_TRUE(stored.ok());
-  (*hub)->OnStored(stored->latest_sequence, std::move(stored->changed));
+  const std::vector<std::string> expected = StoreBig(**hub, 100);
 
   // The first refill stops at the byte bound: 4 articles of 64 KiB, and
   // at most one more.
@@ -526,15 +534,7 @@ TEST_F(HubTest, BoundsAllQueuesTogetherInBytes) {
   ASSERT_TRUE(subscription.ok());
   stream.WaitForWrites(1);
   (*subscription)->OnWriteDone(true);
-  std::vector<Article> big;
-  for (int i = 0; i < 20; ++i) {
-    Article a = MakeArticle(absl::StrCat("big-", i), "FR");
-    a.set_content_text(std::string(64 << 10, 'x'));
-    big.push_back(a);
-  }
-  auto stored = store_->Upsert(big);
-  ASSERT_TRUE(stored.ok());
-  (*hub)->OnStored(stored->latest_sequence, std::move(stored->changed));
+  StoreBig(**hub, 20);
   std::vector<SubscribeResponse> got = stream.WaitForWrites(2);
   EXPECT_LE(ArticleIds({got[1]}).size(), 3u);
   (*subscription)->Detach();
@@ -595,17 +595,7 @@ TEST_F(HubTest, BatchesEndBeforeTheMessageByteBound) {
   options.max_message_bytes = 200 << 10;
   auto hub = SubscriptionHub::Create(*store_, clock_, options);
   ASSERT_TRUE(hub.ok());
-  std::vector<Article> big;
-  std::vector<std::string> expected;
-  for (int i = 0; i < 10; ++i) {
-    Article a = MakeArticle(absl::StrCat("big-", i), "FR");
-    a.set_content_text(std::string(64 << 10, 'x'));
-    big.push_back(a);
-    expected.push_back(a.id());
-  }
-  auto stored = store_->Upsert(big);
-  ASSERT_TRUE(stored.ok());
-  (*hub)->OnStored(stored->latest_sequence, std::move(stored->changed));
+  const std::vector<std::string> expected = StoreBig(**hub, 10);
   FakeStream stream;
   newsfeed::v1::SubscribeRequest request;
   request.set_after_sequence(0);
