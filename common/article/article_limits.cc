@@ -1,5 +1,8 @@
 #include "common/article/article_limits.h"
 
+#include <string>
+#include <type_traits>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 
@@ -27,37 +30,150 @@ void Cut(std::string* text, size_t max, bool html) {
   text->resize(end);
 }
 
-template <typename Repeated>
-bool Trim(Repeated* list, int max) {
-  if (list->size() <= max) return false;
-  list->DeleteSubrange(max, list->size() - max);
-  return true;
+// How a string may be shortened.
+enum class Kind { kText, kHtml, kIdentity /* never: it names the article */ };
+
+// A field of `m`: read-only when `M` is const (checking), mutable otherwise
+// (fitting). Only the accessor the constness needs is instantiated.
+#define NEWSFEED_PART(m, field)                                     \
+  Part(                                                             \
+      m, [](const auto& x) -> decltype(auto) { return x.field(); }, \
+      [](auto& x) { return x.mutable_##field(); })
+
+template <typename M, typename Get, typename Mutable>
+decltype(auto) Part(M& m, Get get, Mutable mutable_part) {
+  if constexpr (std::is_const_v<M>) {
+    return get(m);
+  } else {
+    return *mutable_part(m);
+  }
 }
 
-// Checks in field order and keeps the first violation.
+// Every limited part of an article, in one list, so that CheckArticle and
+// FitArticle cannot drift apart. `A` is `const Article` or `Article`; the
+// visitor gets Text(field, string, max, kind) and Count(field, list, max),
+// the latter before the list's entries are walked.
+template <typename Tag, typename V>
+void WalkEvidence(Tag& tag, const std::string& field, const ArticleLimits& l,
+                  V& v) {
+  v.Count(field + ".evidence", NEWSFEED_PART(tag, evidence), l.max_evidence);
+  for (auto& e : NEWSFEED_PART(tag, evidence)) {
+    v.Text(field + ".evidence.text", NEWSFEED_PART(e, text), l.max_short_bytes,
+           Kind::kText);
+    v.Text(field + ".evidence.rule", NEWSFEED_PART(e, rule), l.max_short_bytes,
+           Kind::kText);
+  }
+}
+
+template <typename A, typename V>
+void Walk(A& a, const ArticleLimits& l, V& v) {
+  v.Text("id", NEWSFEED_PART(a, id), l.max_id_bytes, Kind::kIdentity);
+  v.Text("feed_id", NEWSFEED_PART(a, feed_id), l.max_id_bytes, Kind::kIdentity);
+  v.Text("feed_url", NEWSFEED_PART(a, feed_url), l.max_url_bytes, Kind::kText);
+  v.Text("source_title", NEWSFEED_PART(a, source_title), l.max_short_bytes,
+         Kind::kText);
+  v.Text("title", NEWSFEED_PART(a, title), l.max_title_bytes, Kind::kText);
+  v.Text("url", NEWSFEED_PART(a, url), l.max_url_bytes, Kind::kText);
+  v.Text("summary", NEWSFEED_PART(a, summary), l.max_summary_bytes,
+         Kind::kText);
+  v.Text("content_html", NEWSFEED_PART(a, content_html), l.max_content_bytes,
+         Kind::kHtml);
+  v.Text("content_text", NEWSFEED_PART(a, content_text), l.max_content_bytes,
+         Kind::kText);
+  v.Text("language", NEWSFEED_PART(a, language), l.max_short_bytes,
+         Kind::kText);
+  v.Text("content_hash", NEWSFEED_PART(a, content_hash), l.max_short_bytes,
+         Kind::kText);
+  v.Count("authors", NEWSFEED_PART(a, authors), l.max_list_entries);
+  for (auto& au : NEWSFEED_PART(a, authors)) {
+    v.Text("authors.name", NEWSFEED_PART(au, name), l.max_short_bytes,
+           Kind::kText);
+    v.Text("authors.email", NEWSFEED_PART(au, email), l.max_short_bytes,
+           Kind::kText);
+    v.Text("authors.uri", NEWSFEED_PART(au, uri), l.max_url_bytes, Kind::kText);
+  }
+  v.Count("categories", NEWSFEED_PART(a, categories), l.max_list_entries);
+  for (auto& category : NEWSFEED_PART(a, categories)) {
+    v.Text("categories", category, l.max_short_bytes, Kind::kText);
+  }
+  v.Count("enclosures", NEWSFEED_PART(a, enclosures), l.max_list_entries);
+  for (auto& e : NEWSFEED_PART(a, enclosures)) {
+    v.Text("enclosures.url", NEWSFEED_PART(e, url), l.max_url_bytes,
+           Kind::kText);
+    v.Text("enclosures.mime_type", NEWSFEED_PART(e, mime_type),
+           l.max_short_bytes, Kind::kText);
+  }
+  v.Count("companies", NEWSFEED_PART(a, companies), l.max_tags);
+  int i = 0;
+  for (auto& t : NEWSFEED_PART(a, companies)) {
+    const std::string field = absl::StrCat("companies[", i++, "]");
+    v.Text(field + ".id", NEWSFEED_PART(t, id), l.max_short_bytes, Kind::kText);
+    v.Text(field + ".name", NEWSFEED_PART(t, name), l.max_short_bytes,
+           Kind::kText);
+    v.Text(field + ".ticker", NEWSFEED_PART(t, ticker), l.max_short_bytes,
+           Kind::kText);
+    v.Text(field + ".hq_country", NEWSFEED_PART(t, hq_country),
+           l.max_short_bytes, Kind::kText);
+    WalkEvidence(t, field, l, v);
+  }
+  v.Count("countries", NEWSFEED_PART(a, countries), l.max_tags);
+  i = 0;
+  for (auto& t : NEWSFEED_PART(a, countries)) {
+    const std::string field = absl::StrCat("countries[", i++, "]");
+    v.Text(field + ".code", NEWSFEED_PART(t, code), l.max_short_bytes,
+           Kind::kText);
+    v.Text(field + ".name", NEWSFEED_PART(t, name), l.max_short_bytes,
+           Kind::kText);
+    WalkEvidence(t, field, l, v);
+  }
+  v.Count("topics", NEWSFEED_PART(a, topics), l.max_tags);
+  i = 0;
+  for (auto& t : NEWSFEED_PART(a, topics)) {
+    const std::string field = absl::StrCat("topics[", i++, "]");
+    v.Text(field + ".id", NEWSFEED_PART(t, id), l.max_short_bytes, Kind::kText);
+    v.Text(field + ".name", NEWSFEED_PART(t, name), l.max_short_bytes,
+           Kind::kText);
+    WalkEvidence(t, field, l, v);
+  }
+  v.Count("amounts", NEWSFEED_PART(a, amounts), l.max_tags);
+  i = 0;
+  for (auto& m : NEWSFEED_PART(a, amounts)) {
+    const std::string field = absl::StrCat("amounts[", i++, "]");
+    v.Text(field + ".currency", NEWSFEED_PART(m, currency), l.max_short_bytes,
+           Kind::kText);
+    v.Text(field + ".text", NEWSFEED_PART(m, text), l.max_short_bytes,
+           Kind::kText);
+    v.Text(field + ".company_id", NEWSFEED_PART(m, company_id),
+           l.max_short_bytes, Kind::kText);
+    // Not NEWSFEED_PART: a mutable accessor would add an empty evidence.
+    if (m.has_evidence()) {
+      auto& e = NEWSFEED_PART(m, evidence);
+      v.Text(field + ".evidence.text", NEWSFEED_PART(e, text),
+             l.max_short_bytes, Kind::kText);
+      v.Text(field + ".evidence.rule", NEWSFEED_PART(e, rule),
+             l.max_short_bytes, Kind::kText);
+    }
+  }
+}
+
+#undef NEWSFEED_PART
+
+// Keeps the first violation, in walk order.
 class Checker {
  public:
   explicit Checker(const std::string& prefix) : prefix_(prefix) {}
 
-  void Text(absl::string_view field, const std::string& value, size_t max) {
+  void Text(absl::string_view field, const std::string& value, size_t max,
+            Kind) {
     if (!status_.ok() || value.size() <= max) return;
     status_ = absl::InvalidArgumentError(absl::StrCat(
         prefix_, ".", field, ": ", value.size(), " bytes, at most ", max));
   }
-  void Count(absl::string_view field, int count, int max) {
-    if (!status_.ok() || count <= max) return;
+  template <typename List>
+  void Count(absl::string_view field, const List& list, int max) {
+    if (!status_.ok() || list.size() <= max) return;
     status_ = absl::InvalidArgumentError(absl::StrCat(
-        prefix_, ".", field, ": ", count, " entries, at most ", max));
-  }
-  template <typename Tag>
-  void Evidence(absl::string_view tags, int i, const Tag& tag,
-                const ArticleLimits& l) {
-    const std::string field = absl::StrCat(tags, "[", i, "].evidence");
-    Count(field, tag.evidence_size(), l.max_evidence);
-    for (const v1::Evidence& e : tag.evidence()) {
-      Text(field + ".text", e.text(), l.max_short_bytes);
-      Text(field + ".rule", e.rule(), l.max_short_bytes);
-    }
+        prefix_, ".", field, ": ", list.size(), " entries, at most ", max));
   }
   const absl::Status& status() const { return status_; }
 
@@ -66,84 +182,33 @@ class Checker {
   absl::Status status_;
 };
 
-void FitEvidence(google::protobuf::RepeatedPtrField<v1::Evidence>* evidence,
-                 const ArticleLimits& l, bool* cut) {
-  *cut |= Trim(evidence, l.max_evidence);
-  for (v1::Evidence& e : *evidence) {
-    for (std::string* s : {e.mutable_text(), e.mutable_rule()}) {
-      if (s->size() > l.max_short_bytes) {
-        Cut(s, l.max_short_bytes, false);
-        *cut = true;
-      }
-    }
+// Cuts strings and lists to their limits, ids excepted.
+class Fitter {
+ public:
+  void Text(absl::string_view, std::string& value, size_t max, Kind kind) {
+    if (kind == Kind::kIdentity || value.size() <= max) return;
+    Cut(&value, max, kind == Kind::kHtml);
+    cut_ = true;
   }
-}
+  template <typename List>
+  void Count(absl::string_view, List& list, int max) {
+    if (list.size() <= max) return;
+    list.DeleteSubrange(max, list.size() - max);
+    cut_ = true;
+  }
+  bool cut() const { return cut_; }
+
+ private:
+  bool cut_ = false;
+};
 
 }  // namespace
 
 absl::Status CheckArticle(const Article& a, const ArticleLimits& l,
                           const std::string& prefix) {
-  Checker c(prefix);
-  c.Text("id", a.id(), l.max_id_bytes);
-  c.Text("feed_id", a.feed_id(), l.max_id_bytes);
-  c.Text("feed_url", a.feed_url(), l.max_url_bytes);
-  c.Text("source_title", a.source_title(), l.max_short_bytes);
-  c.Text("title", a.title(), l.max_title_bytes);
-  c.Text("url", a.url(), l.max_url_bytes);
-  c.Text("summary", a.summary(), l.max_summary_bytes);
-  c.Text("content_html", a.content_html(), l.max_content_bytes);
-  c.Text("content_text", a.content_text(), l.max_content_bytes);
-  c.Text("language", a.language(), l.max_short_bytes);
-  c.Text("content_hash", a.content_hash(), l.max_short_bytes);
-  c.Count("authors", a.authors_size(), l.max_list_entries);
-  for (const v1::Author& au : a.authors()) {
-    c.Text("authors.name", au.name(), l.max_short_bytes);
-    c.Text("authors.email", au.email(), l.max_short_bytes);
-    c.Text("authors.uri", au.uri(), l.max_url_bytes);
-  }
-  c.Count("categories", a.categories_size(), l.max_list_entries);
-  for (const std::string& category : a.categories()) {
-    c.Text("categories", category, l.max_short_bytes);
-  }
-  c.Count("enclosures", a.enclosures_size(), l.max_list_entries);
-  for (const v1::Enclosure& e : a.enclosures()) {
-    c.Text("enclosures.url", e.url(), l.max_url_bytes);
-    c.Text("enclosures.mime_type", e.mime_type(), l.max_short_bytes);
-  }
-  c.Count("companies", a.companies_size(), l.max_tags);
-  for (int i = 0; i < a.companies_size(); ++i) {
-    const v1::CompanyTag& t = a.companies(i);
-    for (const std::string* s :
-         {&t.id(), &t.name(), &t.ticker(), &t.hq_country()}) {
-      c.Text(absl::StrCat("companies[", i, "]"), *s, l.max_short_bytes);
-    }
-    c.Evidence("companies", i, t, l);
-  }
-  c.Count("countries", a.countries_size(), l.max_tags);
-  for (int i = 0; i < a.countries_size(); ++i) {
-    const v1::CountryTag& t = a.countries(i);
-    c.Text(absl::StrCat("countries[", i, "].code"), t.code(),
-           l.max_short_bytes);
-    c.Text(absl::StrCat("countries[", i, "].name"), t.name(),
-           l.max_short_bytes);
-    c.Evidence("countries", i, t, l);
-  }
-  c.Count("topics", a.topics_size(), l.max_tags);
-  for (int i = 0; i < a.topics_size(); ++i) {
-    const v1::TopicTag& t = a.topics(i);
-    c.Text(absl::StrCat("topics[", i, "].id"), t.id(), l.max_short_bytes);
-    c.Text(absl::StrCat("topics[", i, "].name"), t.name(), l.max_short_bytes);
-    c.Evidence("topics", i, t, l);
-  }
-  c.Count("amounts", a.amounts_size(), l.max_tags);
-  for (int i = 0; i < a.amounts_size(); ++i) {
-    const v1::MoneyAmount& m = a.amounts(i);
-    for (const std::string* s : {&m.currency(), &m.text(), &m.company_id(),
-                                 &m.evidence().text(), &m.evidence().rule()}) {
-      c.Text(absl::StrCat("amounts[", i, "]"), *s, l.max_short_bytes);
-    }
-  }
-  if (!c.status().ok()) return c.status();
+  Checker checker(prefix);
+  Walk(a, l, checker);
+  if (!checker.status().ok()) return checker.status();
   const size_t bytes = a.ByteSizeLong();
   if (bytes > l.max_article_bytes) {
     return absl::InvalidArgumentError(
@@ -154,67 +219,9 @@ absl::Status CheckArticle(const Article& a, const ArticleLimits& l,
 }
 
 bool FitArticle(Article* a, const ArticleLimits& l) {
-  bool cut = false;
-  auto text = [&cut](std::string* s, size_t max, bool html = false) {
-    if (s->size() <= max) return;
-    Cut(s, max, html);
-    cut = true;
-  };
-  text(a->mutable_feed_url(), l.max_url_bytes);
-  text(a->mutable_source_title(), l.max_short_bytes);
-  text(a->mutable_title(), l.max_title_bytes);
-  text(a->mutable_url(), l.max_url_bytes);
-  text(a->mutable_summary(), l.max_summary_bytes);
-  text(a->mutable_content_html(), l.max_content_bytes, true);
-  text(a->mutable_content_text(), l.max_content_bytes);
-  text(a->mutable_language(), l.max_short_bytes);
-  text(a->mutable_content_hash(), l.max_short_bytes);
-  cut |= Trim(a->mutable_authors(), l.max_list_entries);
-  for (v1::Author& au : *a->mutable_authors()) {
-    text(au.mutable_name(), l.max_short_bytes);
-    text(au.mutable_email(), l.max_short_bytes);
-    text(au.mutable_uri(), l.max_url_bytes);
-  }
-  cut |= Trim(a->mutable_categories(), l.max_list_entries);
-  for (std::string& category : *a->mutable_categories()) {
-    text(&category, l.max_short_bytes);
-  }
-  cut |= Trim(a->mutable_enclosures(), l.max_list_entries);
-  for (v1::Enclosure& e : *a->mutable_enclosures()) {
-    text(e.mutable_url(), l.max_url_bytes);
-    text(e.mutable_mime_type(), l.max_short_bytes);
-  }
-  cut |= Trim(a->mutable_companies(), l.max_tags);
-  for (v1::CompanyTag& t : *a->mutable_companies()) {
-    for (std::string* s : {t.mutable_id(), t.mutable_name(), t.mutable_ticker(),
-                           t.mutable_hq_country()}) {
-      text(s, l.max_short_bytes);
-    }
-    FitEvidence(t.mutable_evidence(), l, &cut);
-  }
-  cut |= Trim(a->mutable_countries(), l.max_tags);
-  for (v1::CountryTag& t : *a->mutable_countries()) {
-    text(t.mutable_code(), l.max_short_bytes);
-    text(t.mutable_name(), l.max_short_bytes);
-    FitEvidence(t.mutable_evidence(), l, &cut);
-  }
-  cut |= Trim(a->mutable_topics(), l.max_tags);
-  for (v1::TopicTag& t : *a->mutable_topics()) {
-    text(t.mutable_id(), l.max_short_bytes);
-    text(t.mutable_name(), l.max_short_bytes);
-    FitEvidence(t.mutable_evidence(), l, &cut);
-  }
-  cut |= Trim(a->mutable_amounts(), l.max_tags);
-  for (v1::MoneyAmount& m : *a->mutable_amounts()) {
-    for (std::string* s :
-         {m.mutable_currency(), m.mutable_text(), m.mutable_company_id()}) {
-      text(s, l.max_short_bytes);
-    }
-    if (m.has_evidence()) {
-      text(m.mutable_evidence()->mutable_text(), l.max_short_bytes);
-      text(m.mutable_evidence()->mutable_rule(), l.max_short_bytes);
-    }
-  }
+  Fitter fitter;
+  Walk(*a, l, fitter);
+  bool cut = fitter.cut();
   // Still too large as a whole: the bulkiest parts give way, in halves.
   for (std::string* bulk : {a->mutable_content_html(),
                             a->mutable_content_text(), a->mutable_summary()}) {

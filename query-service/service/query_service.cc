@@ -19,8 +19,8 @@ using rpc::ToGrpcStatus;
 // Unary methods, indexes into QueryServiceImpl::Metrics::latency.
 enum Method { kSearch, kGetArticle, kFacets, kMethodCount };
 // Article ids are 32-character hashes from ingest-service; other publishers
-// may send their own, up to this length.
-constexpr size_t kMaxArticleIdBytes = 256;
+// may send their own, up to the length Publish accepts.
+constexpr size_t kMaxArticleIdBytes = ArticleLimits{}.max_id_bytes;
 constexpr const char* kMethodNames[kMethodCount] = {"Search", "GetArticle",
                                                     "Facets"};
 
