@@ -117,6 +117,19 @@ class HubTest : public ::testing::Test {
     hub_->OnStored(result->latest_sequence, std::move(result->changed));
   }
 
+  // A live subscription asking for 1,000 articles per message, past its
+  // first heartbeat (written and acknowledged).
+  static absl::StatusOr<std::shared_ptr<Subscription>> LiveBatchSubscription(
+      SubscriptionHub& hub, FakeStream& stream) {
+    newsfeed::v1::SubscribeRequest request;
+    request.set_max_articles_per_response(1000);
+    auto subscription = hub.Subscribe(request, &stream);
+    if (!subscription.ok()) return subscription;
+    stream.WaitForWrites(1);
+    (*subscription)->OnWriteDone(true);
+    return subscription;
+  }
+
   // Stores `count` articles of 64 KiB ("big-0", ...) and tells `hub`;
   // returns their ids.
   std::vector<std::string> StoreBig(SubscriptionHub& hub, int count) {
@@ -498,12 +511,8 @@ TEST_F(HubTest, BoundsASubscribersQueueInBytes) {
   auto hub = SubscriptionHub::Create(*store_, clock_, options);
   ASSERT_TRUE(hub.ok());
   FakeStream stream;
-  newsfeed::v1::SubscribeRequest request;
-  request.set_max_articles_per_response(1000);
-  auto subscription = (*hub)->Subscribe(request, &stream);
+  auto subscription = LiveBatchSubscription(**hub, stream);
   ASSERT_TRUE(subscription.ok());
-  stream.WaitForWrites(1);
-  (*subscription)->OnWriteDone(true);
   const std::vector<std::string> expected = StoreBig(**hub, 100);
 
   // The first refill stops at the byte bound: 4 articles of 64 KiB, and
@@ -528,12 +537,8 @@ TEST_F(HubTest, BoundsAllQueuesTogetherInBytes) {
   auto hub = SubscriptionHub::Create(*store_, clock_, options);
   ASSERT_TRUE(hub.ok());
   FakeStream stream;
-  newsfeed::v1::SubscribeRequest request;
-  request.set_max_articles_per_response(1000);
-  auto subscription = (*hub)->Subscribe(request, &stream);
+  auto subscription = LiveBatchSubscription(**hub, stream);
   ASSERT_TRUE(subscription.ok());
-  stream.WaitForWrites(1);
-  (*subscription)->OnWriteDone(true);
   StoreBig(**hub, 20);
   std::vector<SubscribeResponse> got = stream.WaitForWrites(2);
   EXPECT_LE(ArticleIds({got[1]}).size(), 3u);
