@@ -10,6 +10,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/net/listen_address.h"
 
 namespace newsfeed::metrics {
 namespace {
@@ -19,35 +20,6 @@ constexpr char kContentType[] = "text/plain; version=0.0.4; charset=utf-8";
 constexpr size_t kConnectionSlots = 64;
 // Longest wait for one read or write on a connection.
 constexpr std::chrono::seconds kIoTimeout{2};
-
-struct HostPort {
-  std::string host;  // without brackets
-  int port = 0;
-};
-
-absl::StatusOr<HostPort> ParseListenAddress(const std::string& address) {
-  auto invalid = [&address](const std::string& why) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("metrics listen address \"", address, "\": ", why,
-                     " (expected host:port, [ipv6]:port or :port)"));
-  };
-  const size_t colon = address.rfind(':');
-  if (colon == std::string::npos) return invalid("no port");
-  HostPort result;
-  result.host = address.substr(0, colon);
-  if (result.host.size() >= 2 && result.host.front() == '[' &&
-      result.host.back() == ']') {
-    result.host = result.host.substr(1, result.host.size() - 2);
-  } else if (result.host.find(':') != std::string::npos) {
-    return invalid("an IPv6 address must be in brackets");
-  }
-  if (result.host.empty()) result.host = "0.0.0.0";
-  if (!absl::SimpleAtoi(address.substr(colon + 1), &result.port) ||
-      result.port < 0 || result.port > 65535) {
-    return invalid("bad port");
-  }
-  return result;
-}
 
 }  // namespace
 
@@ -64,7 +36,8 @@ MetricsServer::MetricsServer(std::unique_ptr<Impl> impl, int port,
 
 absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
     const std::string& listen_address, const Registry& registry) {
-  absl::StatusOr<HostPort> host_port = ParseListenAddress(listen_address);
+  absl::StatusOr<net::HostPort> host_port =
+      net::ParseListenAddress(listen_address, "metrics listen address");
   if (!host_port.ok()) return host_port.status();
 
   auto impl = std::make_unique<Impl>();
@@ -105,16 +78,13 @@ absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
     return absl::UnavailableError(
         absl::StrCat("metrics: cannot listen on ", listen_address));
   }
-  const std::string host = host_port->host.find(':') == std::string::npos
-                               ? host_port->host
-                               : absl::StrCat("[", host_port->host, "]");
   Impl* raw = impl.get();
   raw->thread = std::thread([raw] {
     raw->http.listen_after_bind();
     raw->loop_ended = true;
   });
-  return std::unique_ptr<MetricsServer>(
-      new MetricsServer(std::move(impl), port, absl::StrCat(host, ":", port)));
+  return std::unique_ptr<MetricsServer>(new MetricsServer(
+      std::move(impl), port, net::JoinHostPort(host_port->host, port)));
 }
 
 MetricsServer::~MetricsServer() { Stop(); }

@@ -87,6 +87,19 @@ absl::StatusOr<QueryConfig> LoadQueryConfig(const std::string& path) {
   c.log_format = r.GetString("log_format", "text");
   c.shutdown_grace = r.GetDuration("shutdown_grace", c.shutdown_grace);
   c.metrics_listen = r.GetString("metrics_listen", "");
+  c.http.listen_address = r.GetString("http.listen", "");
+  c.http.threads =
+      static_cast<int>(r.GetIntInRange("http.threads", c.http.threads, 1, 64));
+  c.http.max_connections = static_cast<int>(r.GetIntInRange(
+      "http.max_connections", c.http.max_connections, 1, 1'000'000));
+  c.http.max_connections_per_ip = static_cast<int>(
+      r.GetIntInRange("http.max_connections_per_ip",
+                      c.http.max_connections_per_ip, 1, 1'000'000));
+  c.http.idle_timeout = r.GetDuration("http.idle_timeout", c.http.idle_timeout);
+  c.http.cors_allowed_origins = r.GetStringList("http.cors_allowed_origins");
+  c.http.read_token = c.read_token;
+  c.http.tls_cert_file = c.server.tls_cert_file;
+  c.http.tls_key_file = c.server.tls_key_file;
 
   if (c.store.data_dir.empty()) r.AddError("data_dir", "must not be empty");
   if (c.store_engine != "sqlite" && c.store_engine != "postgres") {
@@ -126,6 +139,20 @@ absl::StatusOr<QueryConfig> LoadQueryConfig(const std::string& path) {
                      "and no client certificate (tls.client_ca_file): anyone "
                      "who can connect could write articles. Set one of them, "
                      "or insecure: true to run like this anyway"));
+  }
+  if (c.http.idle_timeout < absl::Seconds(1)) {
+    r.AddError("http.idle_timeout", "must be at least 1s");
+  } else if (c.http.idle_timeout <= c.hub.heartbeat_interval) {
+    r.AddError("http.idle_timeout",
+               "must be longer than subscriptions.heartbeat_interval, or "
+               "quiet streams are closed between heartbeats");
+  }
+  if (!c.http.listen_address.empty() && !c.server.tls_client_ca_file.empty() &&
+      c.read_token.empty()) {
+    r.AddError("http.listen",
+               "the HTTP API cannot check client certificates "
+               "(tls.client_ca_file); set auth.read_token so that it is not "
+               "open to clients the gRPC port would refuse");
   }
   if (absl::Status s = r.Finish(); !s.ok()) return s;
   return c;

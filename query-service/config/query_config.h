@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/server/grpc_server.h"
+#include "query-service/http/http_api.h"
 #include "query-service/hub/subscription_hub.h"
 #include "query-service/service/query_service.h"
 #include "query-service/store/sqlite_store.h"
@@ -29,6 +30,9 @@ struct QueryConfig {
   std::string read_token;
   std::string log_format = "text";
   absl::Duration shutdown_grace = absl::Seconds(5);
+  // http.*: the HTTP/JSON API; off while http.listen is empty. Its TLS
+  // files and read token are the gRPC port's.
+  HttpApiOptions http;
   // host:port of the Prometheus /metrics endpoint; empty: no metrics.
   std::string metrics_listen;
   // insecure: lets the service listen beyond loopback with Publish open to

@@ -92,6 +92,12 @@ absl::StatusOr<std::unique_ptr<QueryServer>> QueryServer::Start(
   auto grpc_server = rpc::GrpcServer::Start(c.server);
   if (!grpc_server.ok()) return grpc_server.status();
   server->server_ = std::move(*grpc_server);
+  if (!c.http.listen_address.empty()) {
+    c.http.metrics = server->metrics_.get();
+    auto http_api = HttpApi::Start(c.http, *server->store_, *server->hub_);
+    if (!http_api.ok()) return http_api.status();
+    server->http_api_ = std::move(*http_api);
+  }
   return server;
 }
 
@@ -102,6 +108,7 @@ void QueryServer::Shutdown() {
   shut_down_ = true;
   server_->SetServing(false);
   hub_->Shutdown();
+  if (http_api_) http_api_->Stop(config_.shutdown_grace);
   if (follower_) follower_->Stop();
   server_->Shutdown(config_.shutdown_grace);
   writer_.reset();  // commits what it queued, then joins

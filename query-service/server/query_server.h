@@ -20,6 +20,7 @@
 #include "common/server/grpc_server.h"
 #include "query-service/config/query_config.h"
 #include "query-service/follower/commit_follower.h"
+#include "query-service/http/http_api.h"
 #include "query-service/hub/subscription_hub.h"
 #include "query-service/service/query_service.h"
 #include "query-service/store/article_store.h"
@@ -43,6 +44,10 @@ class QueryServer {
   // host:port of the /metrics endpoint; empty when metrics_listen is.
   std::string metrics_address() const {
     return metrics_server_ ? metrics_server_->address() : "";
+  }
+  // host:port of the HTTP/JSON API; empty when http.listen is.
+  std::string http_address() const {
+    return http_api_ ? http_api_->address() : "";
   }
   ArticleStore& store() { return *store_; }
   SubscriptionHub& hub() { return *hub_; }
@@ -70,6 +75,7 @@ class QueryServer {
   std::unique_ptr<QueryServiceImpl> query_service_;
   std::unique_ptr<ArticleIngestImpl> ingest_service_;
   std::unique_ptr<rpc::GrpcServer> server_;
+  std::unique_ptr<HttpApi> http_api_;
   bool shut_down_ = false;
 };
 
