@@ -63,6 +63,11 @@ int main(int argc, char** argv) {
   }
   nf::log::Info("query-service listening on %s (data in %s)",
                 (*server)->address(), config->store.data_dir);
+  if (!(*server)->http_address().empty()) {
+    nf::log::Info("query-service HTTP API on %s://%s/v1/articles",
+                  config->http.tls_cert_file.empty() ? "http" : "https",
+                  (*server)->http_address());
+  }
   if (!(*server)->metrics_address().empty()) {
     nf::log::Info("query-service metrics on http://%s/metrics",
                   (*server)->metrics_address());

@@ -87,5 +87,40 @@ TEST(QueryConfigTest, PublishTokenFileIsCreatedOnceAndShared) {
   EXPECT_EQ(second->ingest.publish_token, first->ingest.publish_token);
 }
 
+TEST(QueryConfigTest, HttpApiSharesTheGrpcPortsTlsAndToken) {
+  auto config = LoadQueryConfig(
+      WriteConfig("http:\n  listen: \"127.0.0.1:0\"\n  threads: 2\n"
+                  "  cors_allowed_origins: [\"https://dash.example\"]\n"
+                  "auth:\n  read_token: reader\n"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->http.listen_address, "127.0.0.1:0");
+  EXPECT_EQ(config->http.threads, 2);
+  EXPECT_EQ(config->http.read_token, "reader");
+  EXPECT_THAT(config->http.cors_allowed_origins,
+              ::testing::ElementsAre("https://dash.example"));
+
+  // Off unless asked for: tests and replicas bind no surprise port.
+  auto defaults = LoadQueryConfig(WriteConfig("log_format: text\n"));
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_TRUE(defaults->http.listen_address.empty());
+}
+
+TEST(QueryConfigTest, HttpApiRefusesWhatItCannotHonour) {
+  // Client certificates cannot be checked over HTTP: without a read token
+  // the HTTP API would be open to clients the gRPC port refuses.
+  auto mtls = LoadQueryConfig(
+      WriteConfig("http:\n  listen: \"127.0.0.1:0\"\n"
+                  "tls:\n  client_ca_file: /nonexistent/ca.pem\n"));
+  ASSERT_FALSE(mtls.ok());
+  EXPECT_THAT(mtls.status().message(), HasSubstr("http.listen"));
+  EXPECT_THAT(mtls.status().message(), HasSubstr("auth.read_token"));
+
+  auto idle = LoadQueryConfig(
+      WriteConfig("http:\n  idle_timeout: 10s\nsubscriptions:\n  "
+                  "heartbeat_interval: 15s\n"));
+  ASSERT_FALSE(idle.ok());
+  EXPECT_THAT(idle.status().message(), HasSubstr("http.idle_timeout"));
+}
+
 }  // namespace
 }  // namespace newsfeed::query

@@ -258,6 +258,12 @@ void LogLibraryMessage(void*, const char* format, va_list args) {
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) {
     text.remove_suffix(1);
   }
+  // A client that goes away mid-stream is routine, not the server's
+  // problem; thousands of streams would flood the log at every restart.
+  if (text.find("socket is no longer available") != std::string_view::npos ||
+      text.find("Connection reset") != std::string_view::npos) {
+    return;
+  }
   log::Warning("http: %s", log::EscapeControls(text));
 }
 
@@ -772,7 +778,10 @@ absl::StatusOr<std::unique_ptr<HttpApi>> HttpApi::Start(
 
   absl::StatusOr<int> listener = OpenListener(*host_port, &impl->port);
   if (!listener.ok()) return listener.status();
+  // The logger first, or MHD logs the options' own errors to stderr.
   std::vector<MHD_OptionItem> items = {
+      {MHD_OPTION_EXTERNAL_LOGGER,
+       reinterpret_cast<intptr_t>(&LogLibraryMessage), nullptr},
       {MHD_OPTION_LISTEN_SOCKET, *listener, nullptr},
       {MHD_OPTION_THREAD_POOL_SIZE, std::max(1, options.threads), nullptr},
       {MHD_OPTION_CONNECTION_LIMIT, std::max(1, options.max_connections),
@@ -785,8 +794,6 @@ absl::StatusOr<std::unique_ptr<HttpApi>> HttpApi::Start(
        nullptr},
       {MHD_OPTION_CONNECTION_MEMORY_LIMIT,
        static_cast<intptr_t>(kConnectionMemoryBytes), nullptr},
-      {MHD_OPTION_EXTERNAL_LOGGER,
-       reinterpret_cast<intptr_t>(&LogLibraryMessage), nullptr},
   };
   if (tls) {
     items.push_back({MHD_OPTION_HTTPS_MEM_CERT, 0,

@@ -17,6 +17,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "common/auth/test_certs.h"
+#include "common/testing/sse_client.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "newsfeed/v1/http.pb.h"
@@ -29,14 +30,12 @@ namespace {
 
 using google::protobuf::util::JsonStringToMessage;
 using google::protobuf::util::MessageDifferencer;
+using newsfeed::testing::SseClient;
+using newsfeed::testing::SseEvent;
 using newsfeed::v1::Article;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-// Bounds a wait for the server; reached only when the code under test is
-// broken.
-constexpr absl::Duration kPatience = absl::Seconds(20);
 
 Article MakeArticle(const std::string& id, const std::string& company,
                     const std::string& country, const std::string& topic,
@@ -64,124 +63,6 @@ Message FromJson(const std::string& json) {
   EXPECT_TRUE(status.ok()) << status << " in " << json;
   return message;
 }
-
-struct SseEvent {
-  std::string id;
-  std::string type;
-  std::string data;
-};
-
-// A /v1/stream client on its own thread, collecting events as they come.
-class SseClient {
- public:
-  SseClient(const std::string& address, const std::string& target,
-            httplib::Headers headers = {})
-      : client_(absl::StrCat("http://", address)) {
-    thread_ = std::thread([this, target, headers] {
-      httplib::Result result = client_.Get(
-          target, headers,
-          [this](const httplib::Response& response) {
-            absl::MutexLock lock(&mu_);
-            status_ = response.status;
-            return true;
-          },
-          [this](const char* data, size_t length) {
-            absl::MutexLock lock(&mu_);
-            if (status_ != 200) {  // a JSON error, not events
-              body_.append(data, length);
-              return true;
-            }
-            buffer_.append(data, length);
-            ParseLocked();
-            return true;
-          });
-      absl::MutexLock lock(&mu_);
-      if (result) status_ = result->status;
-      closed_ = true;
-    });
-  }
-  ~SseClient() { Stop(); }
-
-  // The first `n` events, once they arrived; fewer if the stream closed.
-  std::vector<SseEvent> WaitForEvents(size_t n) {
-    absl::MutexLock lock(&mu_);
-    auto ready = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-      return events_.size() >= n || closed_;
-    };
-    mu_.AwaitWithTimeout(absl::Condition(&ready), kPatience);
-    return std::vector<SseEvent>(events_.begin(),
-                                 events_.begin() + std::min(n, events_.size()));
-  }
-  // Article events only, waiting for `n` of them.
-  std::vector<SseEvent> WaitForArticles(size_t n) {
-    absl::MutexLock lock(&mu_);
-    auto ready = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-      return ArticlesLocked().size() >= n || closed_;
-    };
-    mu_.AwaitWithTimeout(absl::Condition(&ready), kPatience);
-    return ArticlesLocked();
-  }
-  // Every event, once the server closed the stream.
-  std::vector<SseEvent> WaitForClose() {
-    absl::MutexLock lock(&mu_);
-    mu_.AwaitWithTimeout(absl::Condition(&closed_), kPatience);
-    EXPECT_TRUE(closed_);
-    return events_;
-  }
-  int status() {
-    absl::MutexLock lock(&mu_);
-    auto known = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-      return status_ != 0 || closed_;
-    };
-    mu_.AwaitWithTimeout(absl::Condition(&known), kPatience);
-    return status_;
-  }
-  std::string error_body() {
-    WaitForClose();
-    absl::MutexLock lock(&mu_);
-    return body_;
-  }
-  void Stop() {
-    client_.stop();
-    if (thread_.joinable()) thread_.join();
-  }
-
- private:
-  void ParseLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    size_t end;
-    while ((end = buffer_.find("\n\n")) != std::string::npos) {
-      const std::string block = buffer_.substr(0, end);
-      buffer_.erase(0, end + 2);
-      SseEvent event;
-      for (absl::string_view line : absl::StrSplit(block, '\n')) {
-        if (line.empty() || line[0] == ':') continue;
-        const size_t colon = line.find(": ");
-        if (colon == absl::string_view::npos) continue;
-        const std::string value(line.substr(colon + 2));
-        if (line.substr(0, colon) == "id") event.id = value;
-        if (line.substr(0, colon) == "event") event.type = value;
-        if (line.substr(0, colon) == "data") event.data += value;
-      }
-      if (!event.type.empty()) events_.push_back(event);
-    }
-  }
-  std::vector<SseEvent> ArticlesLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    std::vector<SseEvent> articles;
-    for (const SseEvent& e : events_) {
-      if (e.type == "article") articles.push_back(e);
-    }
-    return articles;
-  }
-
-  httplib::Client client_;
-  std::thread thread_;
-  absl::Mutex mu_;
-  std::string buffer_ ABSL_GUARDED_BY(mu_);
-  std::vector<SseEvent> events_ ABSL_GUARDED_BY(mu_);
-  int status_ ABSL_GUARDED_BY(mu_) = 0;
-  std::string body_ ABSL_GUARDED_BY(mu_);
-  bool closed_ ABSL_GUARDED_BY(mu_) = false;
-};
 
 class HttpApiTest : public ::testing::Test {
  protected:
