@@ -4,8 +4,10 @@
 # query-service and ingest-service on loopback with free ports and the bundled
 # sample feeds as scripts/demo.sh does, waits until the articles are stored,
 # then checks each client's health, search, error reporting and subscribe
-# (replay from 0, resume from a saved position, live). Prints PASS/FAIL per
-# check and ends with "N passed, M failed"; exits non-zero on any failure.
+# (replay from 0, resume from a saved position, live), and the HTTP/JSON API
+# against its OpenAPI document (tests/http/check_openapi.py) and as curl
+# reads its live stream. Prints PASS/FAIL per check and ends with
+# "N passed, M failed"; exits non-zero on any failure.
 #
 # Needs the Release build: build/release/{query-service,ingest-service,cli}
 # (scripts/build.sh release query-service ingest-service newsfeed).
@@ -18,7 +20,7 @@ PY=/usr/bin/python3 # Debian's python3, where python3-grpcio is installed
 START=$SECONDS
 
 # ---------------------------------------------------------------- install
-PACKAGES=(python3 python3-grpcio python3-grpc-tools python3-protobuf)
+PACKAGES=(python3 python3-grpcio python3-grpc-tools python3-protobuf python3-yaml python3-jsonschema curl)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -88,12 +90,14 @@ for _ in $(seq 100); do [[ -f $RUN/feeds.port ]] && break; sleep 0.1; done
 NEWSFEED_DEMO_FEEDS_URL="http://127.0.0.1:$(cat "$RUN/feeds.port")"
 export NEWSFEED_DEMO_FEEDS_URL
 
-NEWSFEED_QUERY_LISTEN=127.0.0.1:0 NEWSFEED_QUERY_DATA_DIR=$RUN/query \
+NEWSFEED_QUERY_LISTEN=127.0.0.1:0 NEWSFEED_QUERY_HTTP_LISTEN=127.0.0.1:0 NEWSFEED_QUERY_DATA_DIR=$RUN/query \
   "$BIN/query-service/query-service" --config deploy/config/query-service.yaml 2>"$RUN/query.log" &
 PIDS+=($!)
 wait_for_text "$RUN/query.log" "listening on"
 NEWSFEED_QUERY_ADDR=$(sed -n 's/.*listening on \([^ ]*\).*/\1/p' "$RUN/query.log" | head -1)
 export NEWSFEED_QUERY_ADDR
+wait_for_text "$RUN/query.log" "HTTP API on"
+HTTP_ADDR=$(sed -n 's|.*HTTP API on http://\([^/ ]*\)/.*|\1|p' "$RUN/query.log" | head -1)
 
 NEWSFEED_INGEST_LISTEN=127.0.0.1:0 NEWSFEED_INGEST_DATA_DIR=$RUN/ingest \
   NEWSFEED_INGEST_QUERY_ADDRESS=$NEWSFEED_QUERY_ADDR \
@@ -102,7 +106,7 @@ PIDS+=($!)
 wait_for_text "$RUN/ingest.log" "listening on"
 NEWSFEED_INGEST_ADDR=$(sed -n 's/.*listening on \([^ ]*\).*/\1/p' "$RUN/ingest.log" | head -1)
 export NEWSFEED_INGEST_ADDR
-echo "test-clients: query-service at $NEWSFEED_QUERY_ADDR, ingest-service at $NEWSFEED_INGEST_ADDR"
+echo "test-clients: query-service at $NEWSFEED_QUERY_ADDR (HTTP $HTTP_ADDR), ingest-service at $NEWSFEED_INGEST_ADDR"
 
 # The two configured sample feeds hold 9 items; wait (at most 60 s) until all are stored.
 stored=0
@@ -190,6 +194,52 @@ MSFT_EU="European Commission opens antitrust probe into cloud"
 MISTRAL="Mistral AI raises €600 million"
 APPLE="Apple reports record services revenue"
 BREAKING="Microsoft opens new AI data centre campus near Paris"
+
+# The HTTP API against its OpenAPI document: check_openapi.py prints its own
+# PASS/FAIL lines, which count towards the totals.
+rc=0
+timeout 120 "$PY" tests/http/check_openapi.py --spec query-service/http/openapi.yaml \
+  --base-url "http://$HTTP_ADDR" >"$RUN/openapi.out" 2>"$RUN/openapi.err" || rc=$?
+grep -E '^(PASS|FAIL): ' "$RUN/openapi.out" || true
+openapi_passed=$(grep -c '^PASS: ' "$RUN/openapi.out" || true)
+openapi_failed=$(grep -c '^FAIL: ' "$RUN/openapi.out" || true)
+PASSED=$((PASSED + openapi_passed))
+FAILED=$((FAILED + openapi_failed))
+# A crash or a timeout prints no FAIL line of its own.
+if ((rc != 0 && openapi_failed == 0)); then
+  check openapi "openapi: tests/http/check_openapi.py" "exit code $rc without a FAIL line"
+fi
+
+# The live stream as curl reads it, replayed from the start and filtered to
+# Microsoft: its 2 articles arrive as SSE events. The stream stays open, so
+# the reader stops curl once the second event is complete.
+if command -v curl >/dev/null; then
+  exec {stream}< <(exec curl -sN --max-time 20 "http://$HTTP_ADDR/v1/stream?company=Microsoft&after_sequence=0" 2>"$RUN/curl-stream.err")
+  curl_pid=$!
+  PIDS+=("$curl_pid")
+  articles=0
+  in_article=0
+  : >"$RUN/curl-stream.out"
+  while ((articles < 2)) && IFS= read -r -u "$stream" line; do
+    echo "$line" >>"$RUN/curl-stream.out"
+    [[ $line == "event: article" ]] && in_article=1
+    # A blank line ends an event.
+    if [[ -z $line ]] && ((in_article)); then
+      in_article=0
+      articles=$((articles + 1))
+    fi
+  done
+  kill "$curl_pid" 2>/dev/null || true
+  exec {stream}<&-
+  problem=""
+  ((articles == 2)) || problem="$articles article events within 20 s, expected 2"
+  for title in "$MSFT_FR" "$MSFT_EU"; do
+    [[ -n $problem ]] || grep -qF -- "$title" "$RUN/curl-stream.out" || problem="no '$title' in the stream"
+  done
+  check curl-stream "curl: /v1/stream?company=Microsoft&after_sequence=0 sends its 2 articles as SSE events" "$problem"
+else
+  echo "test-clients: no curl; skipping the curl stream check"
+fi
 
 for lang in python node; do
   run $lang-health $lang health
