@@ -221,7 +221,9 @@ int RunCommandLine(int argc, const char* const* argv, std::istream& in,
 
   // feeds
   CLI::App* feeds_cmd = app.add_subcommand(
-      "feeds", "List the polled feeds (ingest-service), or add/remove/poll");
+      "feeds",
+      "List the polled feeds (ingest-service), or add/remove/poll, "
+      "import/export OPML");
   feeds_cmd->require_subcommand(0, 1);
   feeds_cmd->footer(
       "Without a subcommand: ID, URL, TITLE, LAST STATUS, FAILURES, NEXT "
@@ -235,6 +237,19 @@ int RunCommandLine(int argc, const char* const* argv, std::istream& in,
   CLI::App* feeds_poll = feeds_cmd->add_subcommand(
       "poll", "Poll a feed (or every feed) now, ignoring its interval");
   feeds_poll->add_option("ID", poll_id, "Feed id or URL; default: all feeds");
+  std::string opml_path;
+  bool dry_run = false;
+  CLI::App* feeds_import = feeds_cmd->add_subcommand(
+      "import",
+      "Add the feeds of an OPML file (a feed reader's export), its folders "
+      "and categories as labels; nothing is added if any feed is refused");
+  feeds_import->add_option("FILE", opml_path, "OPML file, at most 4 MiB")
+      ->required();
+  feeds_import->add_flag("--dry-run", dry_run,
+                         "Report what would be added, add nothing");
+  CLI::App* feeds_export = feeds_cmd->add_subcommand(
+      "export",
+      "Print the feed list as OPML (newsfeed feeds export > my.opml)");
   feeds_cmd->callback([&] {
     if (feeds_add->parsed()) {
       action = [&] { return RunFeedsAdd(global, feed_url, out); };
@@ -242,6 +257,10 @@ int RunCommandLine(int argc, const char* const* argv, std::istream& in,
       action = [&] { return RunFeedsRemove(global, feed_id, out); };
     } else if (feeds_poll->parsed()) {
       action = [&] { return RunFeedsPoll(global, poll_id, out); };
+    } else if (feeds_import->parsed()) {
+      action = [&] { return RunFeedsImport(global, opml_path, dry_run, out); };
+    } else if (feeds_export->parsed()) {
+      action = [&] { return RunFeedsExport(global, out); };
     } else {
       action = [&] { return RunFeedsList(global, out); };
     }

@@ -126,6 +126,11 @@ class FeedAdminClient {
   absl::StatusOr<v1::FeedStatus> AddFeed(const std::string& url);
   // NOT_FOUND for an unknown feed.
   absl::Status RemoveFeed(const std::string& id);
+  // FeedAdmin.ImportFeeds of an OPML document.
+  absl::StatusOr<v1::ImportFeedsResponse> ImportFeeds(std::string opml,
+                                                      bool dry_run);
+  // FeedAdmin.ExportFeeds: the feed list as OPML.
+  absl::StatusOr<std::string> ExportFeeds();
   // Empty id polls every feed. Returns the number of feeds queued.
   absl::StatusOr<int> PollNow(const std::string& id);
 

@@ -1,11 +1,17 @@
 #include "cli/commands.h"
 
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <system_error>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "cli/clients.h"
 #include "cli/format.h"
 #include "cli/position_file.h"
+#include "common/log/log.h"
 
 namespace newsfeed::cli {
 namespace {
@@ -268,6 +274,73 @@ absl::Status RunFeedsRemove(const GlobalOptions& global, const std::string& id,
   } else {
     out << "removed " << id << '\n';
   }
+  out.flush();
+  return absl::OkStatus();
+}
+
+absl::Status RunFeedsImport(const GlobalOptions& global,
+                            const std::string& path, bool dry_run,
+                            std::ostream& out) {
+  // The most FeedAdmin.ImportFeeds takes (ingest-service's OpmlLimits).
+  constexpr uintmax_t kMaxOpmlBytes = uintmax_t{4} << 20;
+  std::error_code error;
+  const uintmax_t size = std::filesystem::file_size(path, error);
+  if (error) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": cannot read: ", error.message()));
+  }
+  if (size > kMaxOpmlBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": ", size, " bytes; an OPML import takes at most ",
+                     kMaxOpmlBytes, " (4 MiB): split the file"));
+  }
+  std::ifstream file(path, std::ios::binary);
+  std::string opml((std::istreambuf_iterator<char>(file)),
+                   std::istreambuf_iterator<char>());
+  if (!file && !file.eof()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": cannot read"));
+  }
+  absl::StatusOr<FeedAdminClient> client =
+      FeedAdminClient::Create(ConnectionFor(global, global.ingest_address));
+  if (!client.ok()) return client.status();
+  absl::StatusOr<v1::ImportFeedsResponse> response =
+      client->ImportFeeds(std::move(opml), dry_run);
+  if (!response.ok()) {
+    return absl::Status(response.status().code(),
+                        absl::StrCat(path, ": ", response.status().message()));
+  }
+  if (global.json) {
+    out << ToJsonLine(*response) << '\n';
+    out.flush();
+    return absl::OkStatus();
+  }
+  for (const v1::FeedStatus& feed : response->added()) {
+    out << (dry_run ? "would add " : "added ") << feed.id() << "  "
+        << log::EscapeControls(feed.url());
+    if (feed.labels_size() > 0) {
+      out << "  [" << log::EscapeControls(absl::StrJoin(feed.labels(), ", "))
+          << "]";
+    }
+    out << '\n';
+  }
+  for (const v1::ImportProblem& problem : response->problems()) {
+    out << path << ":" << problem.line()
+        << ": skipped: " << log::EscapeControls(problem.message()) << '\n';
+  }
+  out << (dry_run ? "would import " : "imported ") << response->added_size()
+      << (response->added_size() == 1 ? " feed" : " feeds") << ", "
+      << response->already_present() << " already polled\n";
+  out.flush();
+  return absl::OkStatus();
+}
+
+absl::Status RunFeedsExport(const GlobalOptions& global, std::ostream& out) {
+  absl::StatusOr<FeedAdminClient> client =
+      FeedAdminClient::Create(ConnectionFor(global, global.ingest_address));
+  if (!client.ok()) return client.status();
+  absl::StatusOr<std::string> opml = client->ExportFeeds();
+  if (!opml.ok()) return opml.status();
+  out << *opml;
   out.flush();
   return absl::OkStatus();
 }

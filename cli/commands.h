@@ -118,6 +118,14 @@ absl::Status RunFeedsAdd(const GlobalOptions& global, const std::string& url,
 // FeedAdmin.RemoveFeed; prints "removed ID" (JSON: {"id":"ID"}).
 absl::Status RunFeedsRemove(const GlobalOptions& global, const std::string& id,
                             std::ostream& out);
+// FeedAdmin.ImportFeeds of the OPML file at `path` (at most 4 MiB); prints
+// what was imported and, per line, what was skipped (or the response's
+// JSON). `dry_run`: reports without adding.
+absl::Status RunFeedsImport(const GlobalOptions& global,
+                            const std::string& path, bool dry_run,
+                            std::ostream& out);
+// FeedAdmin.ExportFeeds; prints the OPML document.
+absl::Status RunFeedsExport(const GlobalOptions& global, std::ostream& out);
 // FeedAdmin.PollNow (empty id: every feed); prints how many were queued.
 absl::Status RunFeedsPoll(const GlobalOptions& global, const std::string& id,
                           std::ostream& out);

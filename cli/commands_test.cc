@@ -450,6 +450,55 @@ TEST_F(CommandsTest, FeedsListAddRemovePoll) {
               ElementsAre("https://b.example/atom", "https://a.example/rss"));
 }
 
+TEST_F(CommandsTest, FeedsImportSendsTheFileAndReportsPerLine) {
+  std::string dir = ::testing::TempDir() + "feeds_import_XXXXXX";
+  ASSERT_NE(mkdtemp(dir.data()), nullptr);
+  const std::string path = dir + "/reader.opml";
+  const std::string opml =
+      "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<opml><body>"
+      "<outline xmlUrl=\"https://a.example/rss\" text=\"caf\xE9\"/>"
+      "</body></opml>\n";
+  std::ofstream(path, std::ios::binary) << opml;
+  v1::ImportFeedsResponse response;
+  v1::FeedStatus* added = response.add_added();
+  added->set_id("feed-1");
+  added->set_url("https://a.example/rss");
+  added->add_labels("Markets");
+  added->add_labels("Rates");
+  response.set_already_present(1);
+  v1::ImportProblem* problem = response.add_problems();
+  problem->set_line(7);
+  problem->set_message("xmlUrl \"https://b.example/rss\": already polled");
+  admin_.SetImportResponse(response);
+
+  ASSERT_TRUE(RunFeedsImport(global_, path, /*dry_run=*/true, out_).ok());
+  ASSERT_EQ(admin_.import_requests().size(), 1u);
+  // The bytes as they are: the server applies the declared encoding.
+  EXPECT_EQ(admin_.import_requests()[0].opml(), opml);
+  EXPECT_TRUE(admin_.import_requests()[0].dry_run());
+  EXPECT_EQ(out_.str(),
+            "would add feed-1  https://a.example/rss  [Markets, Rates]\n" +
+                path +
+                ":7: skipped: xmlUrl \"https://b.example/rss\": already "
+                "polled\nwould import 1 feed, 1 already polled\n");
+
+  // Too big for an import: refused before anything is sent.
+  const std::string big = dir + "/big.opml";
+  std::ofstream(big, std::ios::binary) << std::string(5 << 20, ' ');
+  absl::Status too_big = RunFeedsImport(global_, big, false, out_);
+  EXPECT_EQ(too_big.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(too_big.message(), HasSubstr(big + ": 5242880 bytes"));
+  EXPECT_EQ(RunFeedsImport(global_, dir + "/missing.opml", false, out_).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(admin_.import_requests().size(), 1u);
+}
+
+TEST_F(CommandsTest, FeedsExportPrintsTheDocument) {
+  admin_.SetExportedOpml("<?xml version=\"1.0\"?>\n<opml/>\n");
+  ASSERT_TRUE(RunFeedsExport(global_, out_).ok());
+  EXPECT_EQ(out_.str(), "<?xml version=\"1.0\"?>\n<opml/>\n");
+}
+
 TEST_F(CommandsTest, FeedsListJsonIsOneFeedPerLine) {
   v1::FeedStatus feed;
   feed.set_id("f1");

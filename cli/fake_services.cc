@@ -375,6 +375,46 @@ grpc::ServerUnaryReactor* FakeFeedAdmin::PollNow(
   return reactor;
 }
 
+void FakeFeedAdmin::SetImportResponse(v1::ImportFeedsResponse response) {
+  absl::MutexLock lock(&mu_);
+  import_response_ = std::move(response);
+}
+
+std::vector<v1::ImportFeedsRequest> FakeFeedAdmin::import_requests() const {
+  absl::MutexLock lock(&mu_);
+  return import_requests_;
+}
+
+void FakeFeedAdmin::SetExportedOpml(std::string opml) {
+  absl::MutexLock lock(&mu_);
+  exported_opml_ = std::move(opml);
+}
+
+grpc::ServerUnaryReactor* FakeFeedAdmin::ImportFeeds(
+    grpc::CallbackServerContext* context, const v1::ImportFeedsRequest* request,
+    v1::ImportFeedsResponse* response) {
+  {
+    absl::MutexLock lock(&mu_);
+    import_requests_.push_back(*request);
+    *response = import_response_;
+  }
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* FakeFeedAdmin::ExportFeeds(
+    grpc::CallbackServerContext* context, const v1::ExportFeedsRequest*,
+    v1::ExportFeedsResponse* response) {
+  {
+    absl::MutexLock lock(&mu_);
+    response->set_opml(exported_opml_);
+  }
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
 // TestServer ------------------------------------------------------------------
 
 std::unique_ptr<TestServer> TestServer::Start(

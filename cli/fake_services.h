@@ -92,6 +92,11 @@ class FakeFeedAdmin final : public v1::FeedAdmin::CallbackService {
   std::vector<std::string> added_urls() const;
   std::vector<std::string> removed_ids() const;
   std::vector<std::string> polled_ids() const;
+  // ImportFeeds answers `response` and records each request; ExportFeeds
+  // answers `opml`.
+  void SetImportResponse(v1::ImportFeedsResponse response);
+  std::vector<v1::ImportFeedsRequest> import_requests() const;
+  void SetExportedOpml(std::string opml);
 
   grpc::ServerUnaryReactor* ListFeeds(grpc::CallbackServerContext* context,
                                       const v1::ListFeedsRequest* request,
@@ -106,6 +111,14 @@ class FakeFeedAdmin final : public v1::FeedAdmin::CallbackService {
   grpc::ServerUnaryReactor* PollNow(grpc::CallbackServerContext* context,
                                     const v1::PollNowRequest* request,
                                     v1::PollNowResponse* response) override;
+  grpc::ServerUnaryReactor* ImportFeeds(
+      grpc::CallbackServerContext* context,
+      const v1::ImportFeedsRequest* request,
+      v1::ImportFeedsResponse* response) override;
+  grpc::ServerUnaryReactor* ExportFeeds(
+      grpc::CallbackServerContext* context,
+      const v1::ExportFeedsRequest* request,
+      v1::ExportFeedsResponse* response) override;
 
  private:
   bool KnownLocked(const std::string& id_or_url) const
@@ -116,6 +129,9 @@ class FakeFeedAdmin final : public v1::FeedAdmin::CallbackService {
   std::vector<std::string> added_urls_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> removed_ids_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> polled_ids_ ABSL_GUARDED_BY(mu_);
+  v1::ImportFeedsResponse import_response_ ABSL_GUARDED_BY(mu_);
+  std::vector<v1::ImportFeedsRequest> import_requests_ ABSL_GUARDED_BY(mu_);
+  std::string exported_opml_ ABSL_GUARDED_BY(mu_);
 };
 
 // A real gRPC server on 127.0.0.1:<free port> with the given services and the

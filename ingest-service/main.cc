@@ -14,6 +14,7 @@
 #include "common/server/grpc_server.h"
 #include "ingest-service/admin/feed_admin_service.h"
 #include "ingest-service/config/ingest_config.h"
+#include "ingest-service/feeds/configured_feeds.h"
 #include "ingest-service/feeds/feed_registry.h"
 #include "ingest-service/feeds/pg_feed_registry.h"
 #include "ingest-service/fetcher/curl_fetcher.h"
@@ -104,11 +105,11 @@ int main(int argc, char** argv) {
     nf::log::Info("ingest-service: feed list in PostgreSQL as instance %s",
                   config->postgres.instance_id);
   }
-  for (const std::string& url : config->feeds) {
-    if (absl::Status s = feeds->EnsureFeed(url, clock.Now()); !s.ok()) {
-      nf::log::Error("ingest-service: feed %s: %s", url, s.ToString());
-      return 1;
-    }
+  if (absl::Status s = ingest::AddConfiguredFeeds(
+          *feeds, config->feeds, config->feeds_opml, clock.Now());
+      !s.ok()) {
+    nf::log::Error("ingest-service: %s", s.ToString());
+    return 1;
   }
   auto tagger = ingest::Tagger::Create(config->tagger);
   if (!tagger.ok()) {

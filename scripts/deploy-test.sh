@@ -39,7 +39,7 @@ TIMINGS=()
 timing() { TIMINGS+=("$1 $2s"); log "$1 took $2s"; }
 
 # --- packages ----------------------------------------------------------------
-PACKAGES=(podman runc docker-compose debootstrap netavark aardvark-dns iptables uidmap python3)
+PACKAGES=(podman runc docker-compose debootstrap netavark aardvark-dns iptables uidmap python3 curl)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -185,6 +185,7 @@ export NEWSFEED_INGEST_PORT=$(free_port)
 while [[ $NEWSFEED_INGEST_PORT == "$NEWSFEED_QUERY_PORT" ]]; do NEWSFEED_INGEST_PORT=$(free_port); done
 export NEWSFEED_QUERY_METRICS_PORT=$(free_port)
 export NEWSFEED_INGEST_METRICS_PORT=$(free_port)
+export NEWSFEED_QUERY_HTTP_PORT=$(free_port)
 QUERY=127.0.0.1:$NEWSFEED_QUERY_PORT
 INGEST=127.0.0.1:$NEWSFEED_INGEST_PORT
 log "project $PROJECT, query-service on $QUERY, ingest-service on $INGEST"
@@ -285,6 +286,18 @@ else
   fail "search --country FR: $r"
 fi
 
+# The HTTP/JSON API through the published port: a search, and the live
+# stream replaying from 0 (curl stops after the first article event).
+HTTP_API=http://127.0.0.1:$NEWSFEED_QUERY_HTTP_PORT
+if out=$(curl -sf --max-time 10 "$HTTP_API/v1/articles?company=Microsoft" 2>&1) &&
+   grep -q '"name":"Microsoft"' <<<"$out" &&
+   events=$(timeout 20 curl -sN "$HTTP_API/v1/stream?after_sequence=0" 2>/dev/null | grep -m1 '^event: article' || true) &&
+   [[ -n $events ]]; then
+  pass "HTTP API on 127.0.0.1:$NEWSFEED_QUERY_HTTP_PORT: GET /v1/articles?company=Microsoft, /v1/stream replays"
+else
+  fail "HTTP API on 127.0.0.1:$NEWSFEED_QUERY_HTTP_PORT: ${out:0:300}"
+fi
+
 if out=$(timeout 30 "$NEWSFEED" --query "$QUERY" --json subscribe --after-seq 0 --max 1 2>&1) &&
    grep -q '"id"' <<<"$out"; then
   pass "subscribe --after-seq 0 --max 1 receives an article"
@@ -331,10 +344,11 @@ fi
 # ingest-service image starts with it and lists its feeds. No network in that
 # container (--network none), so nothing is fetched from outside.
 REAL=$PROJECT-realconfig
-REAL_FEEDS=$(grep -c '^  - https://' deploy/config/ingest-service.compose.yaml || true)
+REAL_FEEDS=$(grep -c 'xmlUrl="https://' deploy/config/feeds.opml || true)
 real_serving() { podman exec "$REAL" newsfeed health --service newsfeed.v1.FeedAdmin 127.0.0.1:50052; }
 if podman run -d --name "$REAL" --network none \
      -v "$ROOT/deploy/config/ingest-service.compose.yaml:/etc/newsfeed/ingest-service.yaml:ro" \
+     -v "$ROOT/deploy/config/feeds.opml:/etc/newsfeed/feeds.opml:ro" \
      "localhost/newsfeed/ingest-service:${NEWSFEED_IMAGE_TAG:-latest}" >/dev/null 2>&1 &&
    wait_until real_serving &&
    n=$(podman exec "$REAL" newsfeed feeds 2>/dev/null | grep -c 'https://' || true) &&
@@ -344,7 +358,7 @@ if podman run -d --name "$REAL" --network none \
   pass "real-feeds config loads: ingest-service serves its $n feeds, exits 0 on SIGTERM"
 else
   podman logs "$REAL" 2>&1 | grep -v systemd | tail -5
-  fail "real-feeds config (deploy/config/ingest-service.compose.yaml): ${n:-?} of $REAL_FEEDS feeds"
+  fail "real-feeds config (deploy/config/ingest-service.compose.yaml, feeds.opml): ${n:-?} of $REAL_FEEDS feeds"
 fi
 podman rm -f -v "$REAL" >/dev/null 2>&1 || true
 timing "checks" $(($(now) - t_checks))

@@ -5,8 +5,11 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "common/log/log.h"
 #include "common/rpc/status.h"
 #include "google/protobuf/util/time_util.h"
+#include "ingest-service/opml/opml.h"
 
 namespace newsfeed::ingest {
 namespace {
@@ -45,6 +48,7 @@ newsfeed::v1::FeedStatus ToFeedStatus(const FeedRecord& feed) {
   if (feed.enabled) SetTime(feed.next_poll, status.mutable_next_poll_time());
   status.set_items_seen(feed.items_seen);
   status.set_interval_seconds(absl::ToInt64Seconds(feed.interval));
+  for (const std::string& label : feed.labels) status.add_labels(label);
   return status;
 }
 
@@ -139,6 +143,136 @@ grpc::ServerUnaryReactor* FeedAdminService::PollNow(
     poller_.Wake();
   }
   return Respond(context, queued.status());
+}
+
+grpc::ServerUnaryReactor* FeedAdminService::ImportFeeds(
+    grpc::CallbackServerContext* context,
+    const newsfeed::v1::ImportFeedsRequest* request,
+    newsfeed::v1::ImportFeedsResponse* response) {
+  if (absl::Status s = admin_gate_.Check(*context, "ImportFeeds"); !s.ok()) {
+    return Respond(context, s);
+  }
+  absl::Status status = Import(*request, *response);
+  if (!status.ok()) {
+    log::Warning("feeds: OPML import refused: %s",
+                 log::EscapeControls(std::string(status.message())));
+    response->Clear();
+  }
+  return Respond(context, status);
+}
+
+absl::Status FeedAdminService::Import(
+    const newsfeed::v1::ImportFeedsRequest& request,
+    newsfeed::v1::ImportFeedsResponse& response) {
+  absl::StatusOr<OpmlDocument> document = ParseOpml(request.opml());
+  if (!document.ok()) return document.status();
+  std::vector<OpmlProblem> errors;
+  for (const OpmlProblem& problem : document->problems) {
+    if (problem.error) errors.push_back(problem);
+  }
+  std::vector<NewFeed> to_add;
+  for (const OpmlFeed& feed : document->feeds) {
+    if (absl::Status s = FeedRegistry::CheckFeedUrl(feed.url); !s.ok()) {
+      errors.push_back(
+          {feed.line,
+           absl::StrCat("xmlUrl ", absl::StripPrefix(s.message(), "url: "))});
+      continue;
+    }
+    absl::StatusOr<FeedRecord> known = state_.GetFeed(feed.url);
+    if (known.ok()) {
+      response.set_already_present(response.already_present() + 1);
+      auto* problem = response.add_problems();
+      problem->set_line(feed.line);
+      problem->set_message(absl::StrCat("xmlUrl \"", feed.url.substr(0, 200),
+                                        "\": already polled as feed ",
+                                        known->id, "; left as it is"));
+      continue;
+    }
+    if (!absl::IsNotFound(known.status())) return known.status();
+    to_add.push_back({feed.url, feed.title, feed.labels});
+  }
+  if (!errors.empty()) {
+    std::sort(errors.begin(), errors.end(),
+              [](const OpmlProblem& a, const OpmlProblem& b) {
+                return a.line < b.line;
+              });
+    // Enough to fix the file in one go, bounded for the status message.
+    constexpr size_t kListed = 20;
+    std::string listed;
+    for (size_t i = 0; i < errors.size() && i < kListed; ++i) {
+      absl::StrAppend(&listed, i == 0 ? "" : "; ", "line ", errors[i].line,
+                      ": ", errors[i].message);
+    }
+    if (errors.size() > kListed) {
+      absl::StrAppend(&listed, "; and ", errors.size() - kListed, " more");
+    }
+    return absl::InvalidArgumentError(absl::StrCat(
+        "OPML: ", errors.size(), errors.size() == 1 ? " problem" : " problems",
+        ", nothing imported: ", listed));
+  }
+  for (const OpmlProblem& problem : document->problems) {
+    auto* reported = response.add_problems();
+    reported->set_line(problem.line);
+    reported->set_message(problem.message);
+  }
+  std::sort(response.mutable_problems()->begin(),
+            response.mutable_problems()->end(),
+            [](const auto& a, const auto& b) { return a.line() < b.line(); });
+  absl::StatusOr<int64_t> count = state_.CountFeeds();
+  if (!count.ok()) return count.status();
+  if (*count + static_cast<int64_t>(to_add.size()) > options_.max_feeds) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("feeds: ", *count, " configured and ", to_add.size(),
+                     " to import, at most ", options_.max_feeds,
+                     " (admin.max_feeds); nothing imported"));
+  }
+  if (request.dry_run()) {
+    for (const NewFeed& feed : to_add) {
+      FeedRecord record;
+      record.id = FeedRegistry::FeedIdFor(feed.url);
+      record.url = feed.url;
+      record.title = feed.title;
+      record.labels = feed.labels;
+      *response.add_added() = ToFeedStatus(record);
+    }
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::vector<FeedRecord>> added =
+      state_.AddFeeds(to_add, clock_.Now());
+  if (!added.ok()) return added.status();
+  for (const FeedRecord& feed : *added)
+    *response.add_added() = ToFeedStatus(feed);
+  // Added by another instance between the lookup and the transaction.
+  response.set_already_present(
+      response.already_present() +
+      static_cast<int32_t>(to_add.size() - added->size()));
+  if (!added->empty()) {
+    log::Info("feeds: imported %d feeds from OPML", added->size());
+    poller_.Wake();
+  }
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* FeedAdminService::ExportFeeds(
+    grpc::CallbackServerContext* context,
+    const newsfeed::v1::ExportFeedsRequest*,
+    newsfeed::v1::ExportFeedsResponse* response) {
+  if (absl::Status s = read_gate_.Check(*context, "ExportFeeds"); !s.ok()) {
+    return Respond(context, s);
+  }
+  absl::StatusOr<std::vector<FeedRecord>> feeds = state_.ListFeeds();
+  if (!feeds.ok()) return Respond(context, feeds.status());
+  std::vector<OpmlFeed> listed;
+  listed.reserve(feeds->size());
+  for (FeedRecord& feed : *feeds) {
+    OpmlFeed entry;
+    entry.url = std::move(feed.url);
+    entry.title = std::move(feed.title);
+    entry.labels = std::move(feed.labels);
+    listed.push_back(std::move(entry));
+  }
+  response->set_opml(WriteOpml("newsfeed feeds", listed));
+  return Respond(context, absl::OkStatus());
 }
 
 absl::Status FeedAdminService::TakePollNowToken() {

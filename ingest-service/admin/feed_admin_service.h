@@ -1,7 +1,8 @@
 // FeedAdmin on the callback API: lists feeds with their polling status and
 // adds, removes or re-polls them without a restart (changes persist in the
 // FeedRegistry, shared by every instance with state.engine: postgres).
-// Handlers are short registry operations run inline. What a client may ask
+// Handlers are short registry operations run inline (an OPML import of
+// many feeds is one lookup per feed and one transaction). What a client may ask
 // is bounded: ListFeeds pages, the number of feeds is capped, and PollNow is
 // rate limited (a token bucket), since each forces fetches.
 //
@@ -64,6 +65,14 @@ class FeedAdminService final : public newsfeed::v1::FeedAdmin::CallbackService {
       grpc::CallbackServerContext* context,
       const newsfeed::v1::PollNowRequest* request,
       newsfeed::v1::PollNowResponse* response) override;
+  grpc::ServerUnaryReactor* ImportFeeds(
+      grpc::CallbackServerContext* context,
+      const newsfeed::v1::ImportFeedsRequest* request,
+      newsfeed::v1::ImportFeedsResponse* response) override;
+  grpc::ServerUnaryReactor* ExportFeeds(
+      grpc::CallbackServerContext* context,
+      const newsfeed::v1::ExportFeedsRequest* request,
+      newsfeed::v1::ExportFeedsResponse* response) override;
 
  private:
   FeedRegistry& state_;
@@ -71,6 +80,8 @@ class FeedAdminService final : public newsfeed::v1::FeedAdmin::CallbackService {
   Clock& clock_;
   // OK when a PollNow call may proceed now (taking a token).
   absl::Status TakePollNowToken();
+  absl::Status Import(const newsfeed::v1::ImportFeedsRequest& request,
+                      newsfeed::v1::ImportFeedsResponse& response);
 
   const auth::TokenGate admin_gate_;
   const auth::TokenGate read_gate_;

@@ -5,6 +5,7 @@
 #include <grpcpp/grpcpp.h>
 #include <stdlib.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ingest-service/fetcher/curl_fetcher.h"
+#include "ingest-service/opml/opml.h"
 #include "ingest-service/state/ingest_state.h"
 
 namespace newsfeed::ingest {
@@ -63,6 +65,20 @@ class FeedAdminServiceTest : public ::testing::Test {
     grpc::ClientContext context;
     v1::PollNowResponse response;
     return stub_->PollNow(&context, {}, &response);
+  }
+  grpc::Status Import(const std::string& opml,
+                      v1::ImportFeedsResponse* response, bool dry_run = false) {
+    grpc::ClientContext context;
+    v1::ImportFeedsRequest request;
+    request.set_opml(opml);
+    request.set_dry_run(dry_run);
+    return stub_->ImportFeeds(&context, request, response);
+  }
+  std::vector<std::string> StoredUrls() {
+    std::vector<std::string> urls;
+    for (const FeedRecord& feed : *state_->ListFeeds())
+      urls.push_back(feed.url);
+    return urls;
   }
   grpc::Status ListFeeds(const v1::ListFeedsRequest& request,
                          v1::ListFeedsResponse* response) {
@@ -143,6 +159,115 @@ TEST_F(FeedAdminServiceTest, PollNowIsRateLimited) {
   clock_.Advance(absl::Seconds(2));
   EXPECT_TRUE(PollNow().ok());
   EXPECT_EQ(PollNow().error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+}
+
+// A feed reader's export: folders, a category, a duplicate.
+constexpr char kReaderExport[] = R"(<?xml version="1.0" encoding="UTF-8"?>
+<opml version="2.0">
+  <head><title>My subscriptions</title></head>
+  <body>
+    <outline text="Central banks" title="Central banks">
+      <outline type="rss" text="Fed press releases"
+               xmlUrl="https://www.federalreserve.example/feeds/press_all.xml"
+               category="/Markets/Rates"/>
+      <outline type="rss" text="ECB press"
+               xmlUrl="https://www.ecb.example/rss/press.html"/>
+    </outline>
+    <outline type="rss" text="Tech newsroom" xmlUrl="https://news.example.com/feed"/>
+    <outline type="rss" text="Fed again"
+             xmlUrl="https://www.federalreserve.example/feeds/press_all.xml"/>
+  </body>
+</opml>
+)";
+
+TEST_F(FeedAdminServiceTest, ImportAddsEveryFeedWithItsLabelsOnceOrNothing) {
+  Start({});
+  // One refused URL: nothing of the document is added, and the error names
+  // its line.
+  std::string bad = kReaderExport;
+  bad.replace(bad.find("https://news.example.com/feed"),
+              std::string("https://news.example.com/feed").size(),
+              "ftp://news.example.com/feed");
+  v1::ImportFeedsResponse refused;
+  grpc::Status status = Import(bad, &refused);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("line 12: xmlUrl"));
+  EXPECT_THAT(status.error_message(), HasSubstr("nothing imported"));
+  EXPECT_TRUE(StoredUrls().empty());
+
+  v1::ImportFeedsResponse dry;
+  ASSERT_TRUE(Import(kReaderExport, &dry, /*dry_run=*/true).ok());
+  EXPECT_EQ(dry.added_size(), 3);
+  EXPECT_TRUE(StoredUrls().empty());
+
+  v1::ImportFeedsResponse imported;
+  status = Import(kReaderExport, &imported);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(imported.added_size(), 3);
+  EXPECT_EQ(imported.already_present(), 0);
+  ASSERT_EQ(imported.problems_size(), 1);  // the second Fed outline
+  EXPECT_EQ(imported.problems(0).line(), 13);
+  EXPECT_THAT(imported.problems(0).message(), HasSubstr("duplicate"));
+  auto fed =
+      state_->GetFeed("https://www.federalreserve.example/feeds/press_all.xml");
+  ASSERT_TRUE(fed.ok());
+  EXPECT_EQ(fed->title, "Fed press releases");
+  EXPECT_THAT(fed->labels, ::testing::ElementsAre("Central banks", "Rates"));
+  v1::ListFeedsResponse listed;
+  ASSERT_TRUE(ListFeeds({}, &listed).ok());
+  ASSERT_EQ(listed.feeds_size(), 3);
+  // In URL order: news.example.com, www.ecb.example, ...
+  EXPECT_TRUE(listed.feeds(0).labels().empty());
+  EXPECT_THAT(listed.feeds(1).labels(),
+              ::testing::ElementsAre("Central banks"));
+
+  // Importing again changes nothing and says so.
+  v1::ImportFeedsResponse again;
+  ASSERT_TRUE(Import(kReaderExport, &again).ok());
+  EXPECT_EQ(again.added_size(), 0);
+  EXPECT_EQ(again.already_present(), 3);
+  EXPECT_EQ(StoredUrls().size(), 3u);
+}
+
+TEST_F(FeedAdminServiceTest, ImportRefusesWhatIsNotAnOpmlFeedList) {
+  FeedAdminOptions options;
+  options.max_feeds = 2;
+  Start(options);
+  v1::ImportFeedsResponse response;
+  grpc::Status over_limit = Import(kReaderExport, &response);
+  EXPECT_EQ(over_limit.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(over_limit.error_message(), HasSubstr("admin.max_feeds"));
+  EXPECT_TRUE(StoredUrls().empty());
+
+  grpc::Status rss =
+      Import("<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel/></rss>",
+             &response);
+  EXPECT_EQ(rss.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(rss.error_message(), HasSubstr("rss"));
+  grpc::Status broken = Import("<opml><body>\n<outline\n</body>", &response);
+  EXPECT_EQ(broken.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(broken.error_message(), HasSubstr("line"));
+  grpc::Status huge = Import(std::string(5 << 20, ' '), &response);
+  EXPECT_EQ(huge.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(StoredUrls().empty());
+}
+
+TEST_F(FeedAdminServiceTest, ExportGivesBackWhatWasImported) {
+  Start({});
+  v1::ImportFeedsResponse imported;
+  ASSERT_TRUE(Import(kReaderExport, &imported).ok());
+  ASSERT_TRUE(state_->AddFeed("https://added.example/rss", clock_.Now()).ok());
+  grpc::ClientContext context;
+  v1::ExportFeedsResponse exported;
+  ASSERT_TRUE(stub_->ExportFeeds(&context, {}, &exported).ok());
+  absl::StatusOr<OpmlDocument> document = ParseOpml(exported.opml());
+  ASSERT_TRUE(document.ok()) << document.status() << exported.opml();
+  std::map<std::string, std::vector<std::string>> labels;
+  for (const OpmlFeed& feed : document->feeds) labels[feed.url] = feed.labels;
+  EXPECT_EQ(labels.size(), 4u);
+  EXPECT_THAT(labels["https://www.federalreserve.example/feeds/press_all.xml"],
+              ::testing::ElementsAre("Central banks", "Rates"));
+  EXPECT_TRUE(labels["https://added.example/rss"].empty());
 }
 
 }  // namespace

@@ -59,6 +59,7 @@ absl::StatusOr<IngestConfig> LoadIngestConfig(const std::string& path) {
   gethostname(host, sizeof host - 1);
   c.publisher.producer = absl::StrCat("ingest-service@", host);
   c.feeds = r.GetStringList("feeds");
+  c.feeds_opml = r.GetString("feeds_opml", "");
 
   c.state_engine = r.GetString("state.engine", c.state_engine);
   c.postgres.postgres_url = r.GetString("state.postgres_url", "");

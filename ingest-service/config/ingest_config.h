@@ -32,11 +32,13 @@ struct IngestConfig {
   // state.lease_duration (default 2m; must exceed fetcher.total_timeout).
   PgFeedRegistryOptions postgres;
   std::vector<std::string> feeds;  // feeds: polled from start; kept in state
-  PollerOptions poller;            // polling.*
-  FetcherOptions fetcher;          // fetcher.*
-  PublisherOptions publisher;      // query_address, query_tls_*, query_token
-  std::string admin_token;         // auth.admin_token: FeedAdmin writes
-  std::string read_token;          // auth.read_token: FeedAdmin.ListFeeds
+  // feeds_opml: an OPML file whose feeds are added at start like `feeds`.
+  std::string feeds_opml;
+  PollerOptions poller;        // polling.*
+  FetcherOptions fetcher;      // fetcher.*
+  PublisherOptions publisher;  // query_address, query_tls_*, query_token
+  std::string admin_token;     // auth.admin_token: FeedAdmin writes
+  std::string read_token;      // auth.read_token: FeedAdmin.ListFeeds
   // insecure: lets the service listen beyond loopback with FeedAdmin open
   // to anyone (no token, no client certificates); refused otherwise.
   bool insecure = false;

@@ -3,6 +3,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 
 namespace newsfeed::ingest {
 
@@ -24,6 +26,15 @@ absl::Status FeedRegistry::CheckFeedUrl(const std::string& url) {
         "url: \"", url.substr(0, 200), "\" is not an absolute http(s) URL"));
   }
   return absl::OkStatus();
+}
+
+std::string JoinLabels(const std::vector<std::string>& labels) {
+  return absl::StrJoin(labels, "\n");
+}
+
+std::vector<std::string> SplitLabels(std::string_view joined) {
+  if (joined.empty()) return {};
+  return absl::StrSplit(absl::string_view(joined.data(), joined.size()), '\n');
 }
 
 }  // namespace newsfeed::ingest

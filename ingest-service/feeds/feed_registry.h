@@ -52,7 +52,21 @@ struct FeedRecord {
   absl::Time next_poll = absl::InfinitePast();
   int64_t items_seen = 0;
   absl::Duration interval = absl::ZeroDuration();  // 0: the default
+  // Given when the feed was added (its OPML folders and categories); kept
+  // as they are by SaveFeed.
+  std::vector<std::string> labels;
 };
+
+// A feed to add with what is known of it beforehand.
+struct NewFeed {
+  std::string url;
+  std::string title;                // empty: learnt from the feed
+  std::vector<std::string> labels;  // no control characters
+};
+
+// How both engines store labels: one text column, newline-separated.
+std::string JoinLabels(const std::vector<std::string>& labels);
+std::vector<std::string> SplitLabels(std::string_view joined);
 
 class FeedRegistry {
  public:
@@ -68,6 +82,12 @@ class FeedRegistry {
   // known; INVALID_ARGUMENT when it is not an absolute http(s) URL.
   virtual absl::StatusOr<FeedRecord> AddFeed(const std::string& url,
                                              absl::Time now) = 0;
+  // Adds, in one transaction, each of `feeds` whose URL (or id) is not
+  // known yet, due at `now`, and returns those added in order; known ones
+  // are skipped. All or nothing: INVALID_ARGUMENT naming the URL (and
+  // adding none) when one fails CheckFeedUrl.
+  virtual absl::StatusOr<std::vector<FeedRecord>> AddFeeds(
+      const std::vector<NewFeed>& feeds, absl::Time now) = 0;
   // Adds the feed if it is not known yet (configured feeds); OK either way.
   // Safe to call from several instances at once.
   virtual absl::Status EnsureFeed(const std::string& url, absl::Time now) = 0;

@@ -91,6 +91,43 @@ TEST_P(FeedRegistryTest, AddFeedRejectsDuplicatesAndBadUrls) {
   EXPECT_EQ(registry().ListFeeds()->size(), 2u);
 }
 
+TEST_P(FeedRegistryTest, AddFeedsAddsTheNewOnesWithLabelsOrNone) {
+  ASSERT_TRUE(registry().AddFeed("https://example.org/known", kNow).ok());
+  // One bad URL: nothing is added.
+  EXPECT_EQ(registry()
+                .AddFeeds({{"https://example.org/new", "", {}},
+                           {"ftp://example.org/bad", "", {}}},
+                          kNow)
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(*registry().CountFeeds(), 1);
+
+  auto added = registry().AddFeeds(
+      {{"https://example.org/known", "Known", {"x"}},
+       {"https://example.org/new", "New feed", {"Central banks", "Rates"}}},
+      kNow);
+  ASSERT_TRUE(added.ok()) << added.status();
+  ASSERT_EQ(added->size(), 1u);
+  EXPECT_EQ((*added)[0].url, "https://example.org/new");
+  auto stored = registry().GetFeed("https://example.org/new");
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->title, "New feed");
+  EXPECT_EQ(stored->labels,
+            (std::vector<std::string>{"Central banks", "Rates"}));
+  EXPECT_EQ(stored->next_poll, kNow);
+  // The known feed was left as it was.
+  EXPECT_TRUE(registry().GetFeed("https://example.org/known")->labels.empty());
+
+  // Fetch state written back by the poller keeps the labels.
+  FeedRecord claimed = Claim("https://example.org/new", kNow);
+  claimed.title = "Title from the feed";
+  claimed.http_status = 200;
+  ASSERT_TRUE(registry().SaveFeed(claimed).ok());
+  EXPECT_EQ(registry().GetFeed("https://example.org/new")->labels,
+            (std::vector<std::string>{"Central banks", "Rates"}));
+}
+
 TEST_P(FeedRegistryTest, GetListAndRemove) {
   ASSERT_TRUE(registry().AddFeed("https://example.org/b", kNow).ok());
   ASSERT_TRUE(registry().AddFeed("https://example.org/a", kNow).ok());

@@ -51,12 +51,14 @@ CREATE TABLE ingest_seen (
   seen_us BIGINT NOT NULL
 );
 )sql",
+    // Labels of imported feeds (OPML folders and categories).
+    "ALTER TABLE ingest_feeds ADD COLUMN labels TEXT NOT NULL DEFAULT ''",
 };
 
 constexpr char kFeedColumns[] =
     "id, url, title, enabled, etag, last_modified, last_attempt_us, "
     "last_success_us, last_unconditional_us, http_status, last_error, "
-    "failures, next_poll_us, items_seen, interval_s";
+    "failures, next_poll_us, items_seen, interval_s, labels";
 
 FeedRecord ReadFeed(const pqxx::row& r) {
   FeedRecord f;
@@ -75,6 +77,7 @@ FeedRecord ReadFeed(const pqxx::row& r) {
   f.next_poll = FromStoredMicros(r[12].as<int64_t>());
   f.items_seen = r[13].as<int64_t>();
   f.interval = absl::Seconds(r[14].as<int64_t>());
+  f.labels = SplitLabels(r[15].as<std::string>());
   return f;
 }
 
@@ -204,6 +207,37 @@ absl::StatusOr<FeedRecord> PgFeedRegistry::AddFeed(const std::string& url,
               absl::StrCat("feed ", url, " already exists"));
         }
         return feed;
+      });
+}
+
+absl::StatusOr<std::vector<FeedRecord>> PgFeedRegistry::AddFeeds(
+    const std::vector<NewFeed>& feeds, absl::Time now) {
+  for (const NewFeed& feed : feeds) {
+    if (absl::Status s = CheckFeedUrl(feed.url); !s.ok()) return s;
+  }
+  return impl_->Transact(
+      "adding feeds",
+      [&](pqxx::work& txn) -> absl::StatusOr<std::vector<FeedRecord>> {
+        std::vector<FeedRecord> added;
+        for (const NewFeed& feed : feeds) {
+          FeedRecord record;
+          record.id = FeedIdFor(feed.url);
+          record.url = feed.url;
+          record.title = feed.title;
+          record.labels = feed.labels;
+          record.next_poll = now;
+          pqxx::result r = txn.exec_params(
+              "INSERT INTO ingest_feeds (id, url, title, labels, "
+              "last_attempt_us, last_success_us, last_unconditional_us, "
+              "next_poll_us) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+              "ON CONFLICT DO NOTHING",
+              record.id, record.url, record.title, JoinLabels(record.labels),
+              StoredMicros(record.last_attempt),
+              StoredMicros(record.last_success),
+              StoredMicros(record.last_unconditional), StoredMicros(now));
+          if (r.affected_rows() > 0) added.push_back(std::move(record));
+        }
+        return added;
       });
 }
 

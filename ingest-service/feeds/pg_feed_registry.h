@@ -86,6 +86,8 @@ class PgFeedRegistry final : public FeedRegistry {
   // reconnects) and INTERNAL for other database errors.
   absl::StatusOr<FeedRecord> AddFeed(const std::string& url,
                                      absl::Time now) override;
+  absl::StatusOr<std::vector<FeedRecord>> AddFeeds(
+      const std::vector<NewFeed>& feeds, absl::Time now) override;
   absl::Status EnsureFeed(const std::string& url, absl::Time now) override;
   absl::Status RemoveFeed(const std::string& id_or_url) override;
   absl::StatusOr<FeedRecord> GetFeed(const std::string& id_or_url) override;

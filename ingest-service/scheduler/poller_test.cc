@@ -313,6 +313,10 @@ class SecondFeedFirstRegistry final : public FeedRegistry {
                                      absl::Time now) override {
     return state_.AddFeed(url, now);
   }
+  absl::StatusOr<std::vector<FeedRecord>> AddFeeds(
+      const std::vector<NewFeed>& feeds, absl::Time now) override {
+    return state_.AddFeeds(feeds, now);
+  }
   absl::Status EnsureFeed(const std::string& url, absl::Time now) override {
     return state_.EnsureFeed(url, now);
   }

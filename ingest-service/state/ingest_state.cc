@@ -69,7 +69,7 @@ class Statement {
 constexpr char kFeedColumns[] =
     "id, url, title, enabled, etag, last_modified, last_attempt_us, "
     "last_success_us, last_unconditional_us, http_status, last_error, "
-    "failures, next_poll_us, items_seen, interval_s";
+    "failures, next_poll_us, items_seen, interval_s, labels";
 
 FeedRecord ReadFeed(const Statement& s) {
   FeedRecord f;
@@ -88,6 +88,7 @@ FeedRecord ReadFeed(const Statement& s) {
   f.next_poll = FromStoredMicros(s.Int(12));
   f.items_seen = s.Int(13);
   f.interval = absl::Seconds(s.Int(14));
+  f.labels = SplitLabels(s.Text(15));
   return f;
 }
 
@@ -124,6 +125,8 @@ CREATE TABLE outbox (
   bytes INTEGER NOT NULL
 );
 )sql",
+    // Labels of imported feeds (OPML folders and categories).
+    "ALTER TABLE feeds ADD COLUMN labels TEXT NOT NULL DEFAULT ''",
 };
 
 }  // namespace
@@ -255,6 +258,47 @@ absl::StatusOr<FeedRecord> IngestState::AddFeed(const std::string& url,
         absl::StrCat("feed ", url, " already exists"));
   }
   return feed;
+}
+
+absl::StatusOr<std::vector<FeedRecord>> IngestState::AddFeeds(
+    const std::vector<NewFeed>& feeds, absl::Time now) {
+  for (const NewFeed& feed : feeds) {
+    if (absl::Status s = CheckFeedUrl(feed.url); !s.ok()) return s;
+  }
+  absl::MutexLock lock(&mu_);
+  if (absl::Status s = Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+  Statement insert(
+      db_,
+      "INSERT INTO feeds (id, url, title, labels, last_attempt_us, "
+      "last_success_us, last_unconditional_us, next_poll_us) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING");
+  std::vector<FeedRecord> added;
+  for (const NewFeed& feed : feeds) {
+    FeedRecord record;
+    record.id = FeedIdFor(feed.url);
+    record.url = feed.url;
+    record.title = feed.title;
+    record.labels = feed.labels;
+    record.next_poll = now;
+    insert.Reset();
+    insert.Bind(1, record.id).Bind(2, record.url).Bind(3, record.title);
+    insert.Bind(4, JoinLabels(record.labels))
+        .Bind(5, StoredMicros(record.last_attempt));
+    insert.Bind(6, StoredMicros(record.last_success))
+        .Bind(7, StoredMicros(record.last_unconditional));
+    insert.Bind(8, StoredMicros(now));
+    if (insert.Step() != SQLITE_DONE) {
+      absl::Status status = Error("adding feeds");
+      (void)Exec("ROLLBACK");
+      return status;
+    }
+    if (sqlite3_changes(db_) > 0) added.push_back(std::move(record));
+  }
+  if (absl::Status s = Exec("COMMIT"); !s.ok()) {
+    (void)Exec("ROLLBACK");
+    return s;
+  }
+  return added;
 }
 
 absl::Status IngestState::EnsureFeed(const std::string& url, absl::Time now) {

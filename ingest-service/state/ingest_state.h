@@ -75,6 +75,8 @@ class IngestState final : public FeedRegistry {
   // FAILED_PRECONDITION; ReleaseFeed does nothing.
   absl::StatusOr<FeedRecord> AddFeed(const std::string& url,
                                      absl::Time now) override;
+  absl::StatusOr<std::vector<FeedRecord>> AddFeeds(
+      const std::vector<NewFeed>& feeds, absl::Time now) override;
   absl::Status EnsureFeed(const std::string& url, absl::Time now) override;
   absl::Status RemoveFeed(const std::string& id_or_url) override;
   absl::StatusOr<FeedRecord> GetFeed(const std::string& id_or_url) override;
