@@ -4,10 +4,12 @@
 # query-service and ingest-service on loopback with free ports and the bundled
 # sample feeds as scripts/demo.sh does, waits until the articles are stored,
 # then checks each client's health, search, error reporting and subscribe
-# (replay from 0, resume from a saved position, live), and the HTTP/JSON API
+# (replay from 0, resume from a saved position, live), the HTTP/JSON API
 # against its OpenAPI document (tests/http/check_openapi.py) and as curl
-# reads its live stream. Prints PASS/FAIL per check and ends with
-# "N passed, M failed"; exits non-zero on any failure.
+# reads its live stream, and the live page in headless Chromium
+# (tests/web/live_page_test.js; its screenshot is kept as
+# build/test-artifacts/live-page.png). Prints PASS/FAIL per check and ends
+# with "N passed, M failed"; exits non-zero on any failure.
 #
 # Needs the Release build: build/release/{query-service,ingest-service,cli}
 # (scripts/build.sh release query-service ingest-service newsfeed).
@@ -20,7 +22,9 @@ PY=/usr/bin/python3 # Debian's python3, where python3-grpcio is installed
 START=$SECONDS
 
 # ---------------------------------------------------------------- install
-PACKAGES=(python3 python3-grpcio python3-grpc-tools python3-protobuf python3-yaml python3-jsonschema curl)
+# chromium runs the live page test; without a font its screenshot shows no text.
+PACKAGES=(python3 python3-grpcio python3-grpc-tools python3-protobuf python3-yaml python3-jsonschema curl
+  chromium fonts-dejavu-core)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -43,6 +47,8 @@ node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 18 ? 0 : 1)
 }
 echo "test-clients: npm ci in examples/node"
 (cd examples/node && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+echo "test-clients: npm ci in tests/web"
+(cd tests/web && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 
 for bin in "$BIN/query-service/query-service" "$BIN/ingest-service/ingest-service" "$NEWSFEED"; do
   [[ -x $bin ]] || {
@@ -300,6 +306,28 @@ for lang in python node; do
   [[ -n $problem ]] || problem=$(expect_sequences $lang-live 1 "${start:-0}")
   check $lang-live "$lang: live subscribe (from now) receives the article of a feed added while it watches" "$problem"
 done
+
+# The live page in headless Chromium: live_page_test.js prints its own
+# PASS/FAIL lines, which count towards the totals. It runs last because it
+# stores the breaking article again (the feed added once more under another
+# URL), which would change the counts the client searches above expect.
+mkdir -p build/test-artifacts
+rc=0
+timeout 300 node tests/web/live_page_test.js --base-url "http://$HTTP_ADDR" --newsfeed "$NEWSFEED" \
+  --ingest "$NEWSFEED_INGEST_ADDR" --breaking-url "$NEWSFEED_DEMO_FEEDS_URL/breaking.xml" \
+  --screenshot "$RUN/live-page.png" >"$RUN/page.out" 2>"$RUN/page.err" || rc=$?
+grep -E '^(PASS|FAIL): ' "$RUN/page.out" || true
+page_passed=$(grep -c '^PASS: ' "$RUN/page.out" || true)
+page_failed=$(grep -c '^FAIL: ' "$RUN/page.out" || true)
+PASSED=$((PASSED + page_passed))
+FAILED=$((FAILED + page_failed))
+if ((rc != 0 && page_failed == 0)); then
+  check page "page: tests/web/live_page_test.js" "exit code $rc without a FAIL line"
+fi
+if [[ -f $RUN/live-page.png ]]; then
+  cp "$RUN/live-page.png" build/test-artifacts/live-page.png
+  echo "test-clients: live page screenshot in build/test-artifacts/live-page.png"
+fi
 
 echo "test-clients: finished in $((SECONDS - START)) s"
 echo "$PASSED passed, $FAILED failed"

@@ -76,8 +76,11 @@ class FeedAdminServiceTest : public ::testing::Test {
   }
   std::vector<std::string> StoredUrls() {
     std::vector<std::string> urls;
-    for (const FeedRecord& feed : *state_->ListFeeds())
-      urls.push_back(feed.url);
+    absl::StatusOr<std::vector<FeedRecord>> feeds = state_->ListFeeds();
+    EXPECT_TRUE(feeds.ok()) << feeds.status();
+    if (feeds.ok()) {
+      for (const FeedRecord& feed : *feeds) urls.push_back(feed.url);
+    }
     return urls;
   }
   grpc::Status ListFeeds(const v1::ListFeedsRequest& request,

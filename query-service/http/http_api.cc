@@ -28,6 +28,7 @@
 #include "common/net/listen_address.h"
 #include "newsfeed/v1/http.pb.h"
 #include "query-service/http/query_params.h"
+#include "query-service/http/web_assets.h"
 
 namespace newsfeed::query {
 namespace {
@@ -53,9 +54,27 @@ constexpr size_t kEventCacheEntries = 1024;
 // Sent first on every stream: how long a browser waits before reconnecting.
 constexpr char kStreamPreamble[] = ": newsfeed live stream\nretry: 2000\n\n";
 
-enum Route { kSearch, kGetArticle, kFacets, kStream, kOther, kRouteCount };
-constexpr const char* kRouteNames[kRouteCount] = {"articles", "article",
-                                                  "facets", "stream", "other"};
+enum Route {
+  kSearch,
+  kGetArticle,
+  kFacets,
+  kStream,
+  kPage,
+  kOther,
+  kRouteCount
+};
+constexpr const char* kRouteNames[kRouteCount] = {
+    "articles", "article", "facets", "stream", "page", "other"};
+// The live page's scripts, styles and API calls are its own; nothing else
+// may run in it, whatever an article's text holds.
+constexpr char kPagePolicy[] =
+    "default-src 'self'; script-src 'self'; style-src 'self'; "
+    "connect-src 'self'; img-src 'self' data:; object-src 'none'; "
+    "base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+const char* AllowedMethods(int route) {
+  return route == kStream ? "GET, OPTIONS" : kAllowedMethods;
+}
 
 // The HTTP status of a gRPC status code, as Google's HTTP/JSON APIs map
 // them (google.rpc.Code).
@@ -261,7 +280,10 @@ void LogLibraryMessage(void*, const char* format, va_list args) {
   // A client that goes away mid-stream is routine, not the server's
   // problem; thousands of streams would flood the log at every restart.
   if (text.find("socket is no longer available") != std::string_view::npos ||
-      text.find("Connection reset") != std::string_view::npos) {
+      text.find("Connection reset") != std::string_view::npos ||
+      text.find("Failed to send the chunked response") !=
+          std::string_view::npos ||
+      text.find("footers") != std::string_view::npos) {
     return;
   }
   log::Warning("http: %s", log::EscapeControls(text));
@@ -292,6 +314,9 @@ struct HttpApi::Impl {
                     absl::string_view method);
   MHD_Result StartStream(MHD_Connection* connection, const QueryParams& params,
                          const std::string& allow_origin);
+  // The live page's files need no token: they hold no data, and the page
+  // asks for one when the API does.
+  MHD_Result ServePage(MHD_Connection* connection, const WebAsset& asset);
   MHD_Result Respond(MHD_Connection* connection, Route route, int http_status,
                      const std::string& body, const std::string& allow_origin,
                      const metrics::Stopwatch* stopwatch = nullptr);
@@ -507,7 +532,8 @@ MHD_Result HttpApi::Impl::Respond(MHD_Connection* connection, Route route,
                             "Bearer realm=\"newsfeed\"");
   }
   if (http_status == MHD_HTTP_METHOD_NOT_ALLOWED) {
-    MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, kAllowedMethods);
+    MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW,
+                            AllowedMethods(route));
   }
   const MHD_Result queued =
       MHD_queue_response(connection, http_status, response);
@@ -546,18 +572,21 @@ MHD_Result HttpApi::Impl::Handle(MHD_Connection* connection,
     route = kFacets;
   } else if (path == kStreamPath) {
     route = kStream;
+  } else if (FindWebAsset(path) != nullptr) {
+    route = kPage;
   }
   if (method == MHD_HTTP_METHOD_OPTIONS) {  // a CORS preflight
     MHD_Response* response =
         MHD_create_response_from_buffer(0, nullptr, MHD_RESPMEM_PERSISTENT);
     if (response == nullptr) return MHD_NO;
-    MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, kAllowedMethods);
+    MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW,
+                            AllowedMethods(route));
     if (!allow_origin.empty()) {
       MHD_add_response_header(response,
                               MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN,
                               allow_origin.c_str());
       MHD_add_response_header(response, "Access-Control-Allow-Methods",
-                              kAllowedMethods);
+                              AllowedMethods(route));
       MHD_add_response_header(response, "Access-Control-Allow-Headers",
                               "Authorization, Last-Event-ID");
       MHD_add_response_header(response, "Access-Control-Max-Age", "600");
@@ -584,9 +613,11 @@ MHD_Result HttpApi::Impl::Handle(MHD_Connection* connection,
         absl::NotFoundError(absl::StrCat(
             "no such resource: ", absl::CHexEscape(path.substr(0, 200)),
             " (the API serves /v1/articles, /v1/articles/{id}, /v1/facets "
-            "and /v1/stream)")),
+            "and /v1/stream; the live page is at /)")),
         allow_origin);
   }
+
+  if (route == kPage) return ServePage(connection, *FindWebAsset(path));
 
   QueryParams params;
   if (MHD_get_connection_values_n(connection, MHD_GET_ARGUMENT_KIND,
@@ -611,7 +642,18 @@ MHD_Result HttpApi::Impl::Handle(MHD_Connection* connection,
     }
     if (absl::Status s = gate.CheckHeader(authorization, kRouteNames[route]);
         !s.ok()) {
-      return RespondError(connection, route, s, allow_origin);
+      // The gate speaks of gRPC metadata; say what an HTTP client sends.
+      const absl::string_view why = authorization.empty()
+                                        ? "no token"
+                                        : "the token is wrong or malformed";
+      return RespondError(
+          connection, route,
+          absl::UnauthenticatedError(absl::StrCat(
+              kRouteNames[route], ": ", why,
+              "; send \"Authorization: Bearer <token>\" (or "
+              "access_token=<token> "
+              "where headers cannot be set, as with EventSource)")),
+          allow_origin);
     }
   }
 
@@ -666,6 +708,25 @@ MHD_Result HttpApi::Impl::Handle(MHD_Connection* connection,
     default:
       return MHD_NO;
   }
+}
+
+MHD_Result HttpApi::Impl::ServePage(MHD_Connection* connection,
+                                    const WebAsset& asset) {
+  MHD_Response* response = MHD_create_response_from_buffer(
+      asset.size, const_cast<unsigned char*>(asset.data),
+      MHD_RESPMEM_PERSISTENT);
+  if (response == nullptr) return MHD_NO;
+  MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE,
+                          asset.content_type);
+  MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+  MHD_add_response_header(response, "Content-Security-Policy", kPagePolicy);
+  MHD_add_response_header(response, "X-Content-Type-Options", "nosniff");
+  MHD_add_response_header(response, "Referrer-Policy", "no-referrer");
+  const MHD_Result queued =
+      MHD_queue_response(connection, MHD_HTTP_OK, response);
+  MHD_destroy_response(response);
+  Count(kPage, MHD_HTTP_OK);
+  return queued;
 }
 
 MHD_Result HttpApi::Impl::StartStream(MHD_Connection* connection,

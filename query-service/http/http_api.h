@@ -11,7 +11,9 @@
 //       text/event-stream: one `article` event per article with `id:` its
 //       sequence, `heartbeat` events (id: the latest sequence examined) when
 //       idle, so that Last-Event-ID resumes exactly like after_sequence; an
-//       `error` event (HttpError) when the server ends the stream.
+//       `end` event (HttpError) when the server ends the stream.
+//   GET /                              the live page (web/, compiled in)
+//   GET /openapi.yaml                  the API's OpenAPI 3.1 document
 //
 // query_params.h lists the parameters. Errors are an HttpError body with the
 // gRPC status name the same request gets over gRPC and the matching HTTP

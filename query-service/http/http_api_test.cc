@@ -23,6 +23,7 @@
 #include "newsfeed/v1/http.pb.h"
 #include "newsfeed/v1/ingest.grpc.pb.h"
 #include "newsfeed/v1/query.grpc.pb.h"
+#include "query-service/http/web_assets.h"
 #include "query-service/server/query_server.h"
 
 namespace newsfeed::query {
@@ -427,6 +428,32 @@ TEST_F(HttpApiTest, ServesHttpsWithTheGrpcPortsCertificate) {
   // Plain HTTP on the TLS port gets no answer.
   httplib::Result plain = http_->Get("/v1/articles/a1");
   EXPECT_TRUE(!plain || plain->status != 200);
+}
+
+TEST_F(HttpApiTest, ServesTheLivePageAndTheApiDocumentLockedDown) {
+  ASSERT_NE(FindWebAsset("/"), nullptr) << "web/index.html is not compiled in";
+  for (const std::string path : {"/", "/index.html", "/openapi.yaml"}) {
+    httplib::Result result = Get(path);
+    ASSERT_TRUE(result);
+    EXPECT_EQ(result->status, 200) << path;
+    const WebAsset* asset = FindWebAsset(path);
+    ASSERT_NE(asset, nullptr) << path;
+    EXPECT_EQ(
+        result->body,
+        std::string(reinterpret_cast<const char*>(asset->data), asset->size));
+    EXPECT_EQ(result->get_header_value("Content-Type"), asset->content_type);
+    EXPECT_THAT(result->get_header_value("Content-Security-Policy"),
+                HasSubstr("script-src 'self'"));
+    EXPECT_EQ(result->get_header_value("X-Content-Type-Options"), "nosniff");
+  }
+  EXPECT_THAT(Get("/")->body, HasSubstr("<html"));
+  EXPECT_THAT(Get("/openapi.yaml")->body, HasSubstr("openapi: 3.1"));
+  // The page needs no token (it holds no data); the API still does.
+  Start([](QueryConfig& config) {
+    config.read_token = config.http.read_token = "s3cret-token";
+  });
+  EXPECT_EQ(Get("/")->status, 200);
+  EXPECT_EQ(Get("/v1/articles")->status, 401);
 }
 
 TEST_F(HttpApiTest, MetricsCountRequestsByRouteAndStatus) {

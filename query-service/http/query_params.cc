@@ -316,7 +316,7 @@ absl::StatusOr<std::string> ParseArticleId(absl::string_view id,
     if (name == kAccessTokenParam) continue;
     return absl::InvalidArgumentError(
         absl::StrCat("unknown parameter \"", Echo(name),
-                     "\"; /v1/articles/{id} takes none"));
+                     "\"; this route takes ", kAccessTokenParam));
   }
   if (id.empty()) return Invalid("id", "empty");
   // The not-found message would echo a peer's kilobytes back.
