@@ -55,14 +55,16 @@ export NEWSFEED_DEMO_FEEDS_URL="http://127.0.0.1:$(cat "$RUN/feeds.port")"
 
 section "starting query-service (deploy/config/query-service.yaml, free port)"
 NEWSFEED_QUERY_LISTEN=127.0.0.1:0 NEWSFEED_QUERY_DATA_DIR=$RUN/query \
-  NEWSFEED_QUERY_METRICS_LISTEN=127.0.0.1:0 \
+  NEWSFEED_QUERY_METRICS_LISTEN=127.0.0.1:0 NEWSFEED_QUERY_HTTP_LISTEN=127.0.0.1:0 \
   "$BIN/query-service/query-service" --config deploy/config/query-service.yaml \
   2>"$RUN/query.log" &
 QUERY_PID=$!
 PIDS+=($QUERY_PID)
 wait_for_log "$RUN/query.log" "listening on"
 export NEWSFEED_QUERY_ADDR=$(sed -n 's/.*listening on \([^ ]*\).*/\1/p' "$RUN/query.log" | head -1)
-echo "query-service at $NEWSFEED_QUERY_ADDR"
+wait_for_log "$RUN/query.log" "HTTP API on"
+HTTP_ADDR=$(sed -n 's|.*HTTP API on http://\([^/]*\)/.*|\1|p' "$RUN/query.log" | head -1)
+echo "query-service at $NEWSFEED_QUERY_ADDR (gRPC), http://$HTTP_ADDR/ (live page, JSON API)"
 
 section "starting ingest-service (deploy/config/ingest-service.demo.yaml, sample feeds at $NEWSFEED_DEMO_FEEDS_URL)"
 NEWSFEED_INGEST_LISTEN=127.0.0.1:0 NEWSFEED_INGEST_DATA_DIR=$RUN/ingest \
@@ -125,6 +127,18 @@ echo "subscription is live; adding $NEWSFEED_DEMO_FEEDS_URL/breaking.xml"
 wait "$SUB_PID"
 echo "the subscriber received:"
 grep -v heartbeat "$RUN/subscribe.out"
+
+section "the same over HTTP/JSON: curl 'http://$HTTP_ADDR/v1/articles?company=Microsoft&country=FR&page_size=1'"
+python3 - "http://$HTTP_ADDR/v1/articles?company=Microsoft&country=FR&page_size=1" <<'PY'
+import json, sys, urllib.request
+body = json.load(urllib.request.urlopen(sys.argv[1], timeout=10))
+for a in body.get("articles", []):
+    print(json.dumps({k: a[k] for k in ("id", "title", "sequence") if k in a}, ensure_ascii=False))
+    print("  companies:", ", ".join(c["name"] for c in a.get("companies", [])))
+    print("  countries:", ", ".join(c["code"] for c in a.get("countries", [])))
+    print("  topics:   ", ", ".join(t["id"] for t in a.get("topics", [])))
+PY
+echo "live page (search, filters, live column): http://$HTTP_ADDR/ ; live events: curl -N 'http://$HTTP_ADDR/v1/stream?topic=ai'"
 
 # Prometheus metrics of both services (the address each logged at start).
 metrics_url() { sed -n 's/.*metrics on \(http[^ ]*\).*/\1/p' "$1" | head -1; }
