@@ -19,6 +19,10 @@ struct Publisher::Metrics {
             "newsfeed_publisher_stream_failures_total",
             "Publish streams to query-service that broke or could not be "
             "opened (each is retried with backoff).")),
+        rejected(&registry.AddCounter(
+            "newsfeed_articles_rejected_total",
+            "Articles query-service refused (e.g. a field over its size "
+            "limit), moved from the outbox to the dead letters.")),
         connected(&registry.AddGauge(
             "newsfeed_publisher_connected",
             "1 while a Publish stream to query-service is open and working, "
@@ -26,6 +30,7 @@ struct Publisher::Metrics {
 
   metrics::Counter* delivered;
   metrics::Counter* stream_failures;
+  metrics::Counter* rejected;
   metrics::Gauge* connected;
 };
 
@@ -204,20 +209,44 @@ grpc::Status Publisher::Session() {
       broken = true;
       break;
     }
-    if (absl::Status s = state_.AckOutbox(unacked.front().outbox_ids);
-        !s.ok()) {
+    const std::vector<int64_t>& sent_ids = unacked.front().outbox_ids;
+    std::vector<IngestState::Rejection> rejections;
+    std::vector<bool> refused(sent_ids.size(), false);
+    for (const newsfeed::v1::RejectedArticle& entry : ack.rejected()) {
+      if (entry.index() < 0 ||
+          static_cast<size_t>(entry.index()) >= sent_ids.size() ||
+          refused[entry.index()]) {
+        continue;  // not an article of this batch
+      }
+      refused[entry.index()] = true;
+      rejections.push_back({sent_ids[entry.index()], entry.reason()});
+      log::Warning(
+          "query-service refused article %s: %s; kept in the dead letters "
+          "(ingest.db), delivery goes on",
+          log::EscapeControls(entry.id()), log::EscapeControls(entry.reason()));
+    }
+    std::vector<int64_t> accepted;
+    accepted.reserve(sent_ids.size());
+    for (size_t i = 0; i < sent_ids.size(); ++i) {
+      if (!refused[i]) accepted.push_back(sent_ids[i]);
+    }
+    if (!rejections.empty()) {
+      if (absl::Status s = state_.RejectOutbox(rejections); !s.ok()) {
+        log::Error("outbox: %s", s.ToString());
+      }
+      if (metrics_ != nullptr) metrics_->rejected->Increment(rejections.size());
+    }
+    if (absl::Status s = state_.AckOutbox(accepted); !s.ok()) {
       log::Error("outbox: %s", s.ToString());
     }
     int64_t delivered;
     {
       absl::MutexLock lock(&mu_);
-      stats_.delivered +=
-          static_cast<int64_t>(unacked.front().outbox_ids.size());
+      stats_.delivered += static_cast<int64_t>(accepted.size());
+      stats_.rejected += static_cast<int64_t>(rejections.size());
       delivered = stats_.delivered;
     }
-    if (metrics_ != nullptr) {
-      metrics_->delivered->Increment(unacked.front().outbox_ids.size());
-    }
+    if (metrics_ != nullptr) metrics_->delivered->Increment(accepted.size());
     if (options_.on_delivered) options_.on_delivered(delivered);
     unacked.pop_front();
   }

@@ -2,7 +2,10 @@
 // ArticleIngest.Publish, removes each batch from the outbox only when
 // query-service acknowledges it, and resends whatever was not acknowledged
 // after a broken stream (at-least-once; the store's idempotent upsert absorbs
-// duplicates). While query-service is down it reconnects with exponential
+// duplicates). An article query-service refuses (its acknowledgement lists
+// it as rejected, e.g. a field over query-service's size limit) is moved to
+// the state's dead letters with the reason, so one bad article never stops
+// delivery. While query-service is down it reconnects with exponential
 // backoff; the poller keeps filling the outbox meanwhile.
 //
 // Owns one thread (the delivery loop) with a blocking gRPC stream.
@@ -58,6 +61,7 @@ struct PublisherOptions {
 
 struct PublisherStats {
   int64_t delivered = 0;   // articles acknowledged
+  int64_t rejected = 0;    // articles refused, kept in the dead letters
   int64_t reconnects = 0;  // streams that broke
   std::string last_error;  // empty while delivering fine
 };

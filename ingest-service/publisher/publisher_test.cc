@@ -54,8 +54,10 @@ class PublisherTest : public ::testing::Test {
     socket_ = "unix:" + TempDir("publisher_socket") + "/query.sock";
   }
 
-  std::unique_ptr<query::QueryServer> StartQueryServer() {
+  std::unique_ptr<query::QueryServer> StartQueryServer(
+      size_t max_title_bytes = ArticleLimits{}.max_title_bytes) {
     query::QueryConfig config;
+    config.ingest.limits.max_title_bytes = max_title_bytes;
     config.store.data_dir = TempDir("publisher_query");
     config.server.listen_address = socket_;
     config.shutdown_grace = absl::Seconds(1);
@@ -100,6 +102,39 @@ TEST_F(PublisherTest, DeliversTheWholeOutboxOnceAndEmptiesIt) {
       text, ::testing::HasSubstr("\nnewsfeed_articles_delivered_total 1050\n"));
   // The stream closed with the publisher.
   EXPECT_THAT(text, ::testing::HasSubstr("\nnewsfeed_publisher_connected 0\n"));
+}
+
+TEST_F(PublisherTest, RefusedArticlesGoToTheDeadLettersAndDeliveryGoesOn) {
+  // query-service takes shorter titles than this producer makes: a
+  // misconfiguration that must not stop delivery.
+  auto query = StartQueryServer(/*max_title_bytes=*/64);
+  ASSERT_NE(query, nullptr);
+  std::vector<newsfeed::v1::Article> articles = Articles(250);
+  articles[7].set_title(std::string(100, 't'));
+  // Alone in its batch (batches of 100): every article of it refused.
+  for (int i = 200; i < 250; ++i) articles[i].set_title(std::string(80, 'u'));
+  ASSERT_EQ(*state_->RecordNewArticles("feed", articles), 250);
+  absl::Notification done;
+  metrics::Registry registry;
+  {
+    PublisherOptions options = Options(&done, 199);
+    options.metrics = &registry;
+    Publisher publisher(*state_, options);
+    publisher.Wake();
+    done.WaitForNotification();
+    EXPECT_EQ(publisher.stats().rejected, 51);
+  }
+  EXPECT_EQ(state_->GetOutboxStats()->articles, 0);
+  EXPECT_EQ(*query->store().LatestSequence(), 199u);
+  EXPECT_FALSE(query->store().Get("article-7").ok());
+  auto letters = state_->DeadLetters(100);
+  ASSERT_TRUE(letters.ok()) << letters.status();
+  ASSERT_EQ(letters->size(), 51u);
+  EXPECT_EQ(letters->back().article.id(), "article-7");
+  EXPECT_THAT(letters->back().reason,
+              ::testing::HasSubstr("articles[7].title: 100 bytes"));
+  EXPECT_THAT(registry.Render(),
+              ::testing::HasSubstr("\nnewsfeed_articles_rejected_total 51\n"));
 }
 
 TEST_F(PublisherTest, KeepsArticlesWhileQueryServiceIsDownThenDelivers) {

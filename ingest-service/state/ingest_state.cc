@@ -127,6 +127,15 @@ CREATE TABLE outbox (
 )sql",
     // Labels of imported feeds (OPML folders and categories).
     "ALTER TABLE feeds ADD COLUMN labels TEXT NOT NULL DEFAULT ''",
+    // Articles query-service refused (Publish's `rejected`).
+    R"sql(
+CREATE TABLE dead_letter (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  article BLOB NOT NULL,
+  reason TEXT NOT NULL,
+  rejected_us INTEGER NOT NULL
+);
+)sql",
 };
 
 }  // namespace
@@ -645,6 +654,76 @@ absl::Status IngestState::AckOutbox(const std::vector<int64_t>& ids) {
   outbox_.articles -= removed.articles;
   outbox_.bytes -= removed.bytes;
   return absl::OkStatus();
+}
+
+absl::Status IngestState::RejectOutbox(
+    const std::vector<Rejection>& rejections) {
+  absl::MutexLock lock(&mu_);
+  if (absl::Status s = Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+  auto fail = [this](const char* what) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    absl::Status status = Error(what);
+    (void)Exec("ROLLBACK");
+    return status;
+  };
+  Statement take(db_, "DELETE FROM outbox WHERE id = ? RETURNING article, bytes");
+  Statement keep(db_,
+                 "INSERT INTO dead_letter (article, reason, rejected_us) "
+                 "VALUES (?, ?, ?)");
+  const int64_t now_us = absl::ToUnixMicros(absl::Now());
+  OutboxStats removed;
+  for (const Rejection& rejection : rejections) {
+    take.Reset();
+    take.Bind(1, rejection.outbox_id);
+    int rc = take.Step();
+    if (rc == SQLITE_ROW) {
+      const std::string article = take.Blob(0);
+      ++removed.articles;
+      removed.bytes += take.Int(1);
+      rc = take.Step();
+      keep.Reset();
+      keep.BindBlob(1, article).Bind(2, rejection.reason).Bind(3, now_us);
+      if (keep.Step() != SQLITE_DONE) return fail("keeping a dead letter");
+    }
+    if (rc != SQLITE_DONE) return fail("removing refused articles");
+  }
+  if (absl::Status s = Exec(absl::StrCat(
+                                "DELETE FROM dead_letter WHERE id <= (SELECT "
+                                "MAX(id) FROM dead_letter) - ",
+                                kDeadLettersKept)
+                                .c_str());
+      !s.ok()) {
+    (void)Exec("ROLLBACK");
+    return s;
+  }
+  if (absl::Status status = Exec("COMMIT"); !status.ok()) {
+    (void)Exec("ROLLBACK");
+    return status;
+  }
+  outbox_.articles -= removed.articles;
+  outbox_.bytes -= removed.bytes;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<IngestState::DeadLetter>> IngestState::DeadLetters(
+    int limit) {
+  absl::MutexLock lock(&mu_);
+  Statement s(db_,
+              "SELECT article, reason, rejected_us FROM dead_letter "
+              "ORDER BY id DESC LIMIT ?");
+  s.Bind(1, static_cast<int64_t>(limit));
+  std::vector<DeadLetter> letters;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) {
+    DeadLetter& letter = letters.emplace_back();
+    if (!letter.article.ParseFromString(s.Blob(0))) {
+      return absl::DataLossError(
+          absl::StrCat(path_, ": an unreadable dead letter"));
+    }
+    letter.reason = s.Text(1);
+    letter.rejected = absl::FromUnixMicros(s.Int(2));
+  }
+  if (rc != SQLITE_DONE) return Error("reading dead letters");
+  return letters;
 }
 
 absl::StatusOr<OutboxStats> IngestState::GetOutboxStats() {

@@ -116,6 +116,24 @@ class IngestState final : public FeedRegistry {
                                                       int limit);
   // Removes acknowledged entries.
   absl::Status AckOutbox(const std::vector<int64_t>& ids);
+  // An outbox entry query-service refused, and why.
+  struct Rejection {
+    int64_t outbox_id = 0;
+    std::string reason;
+  };
+  // Moves refused entries from the outbox to the dead letters (kept for
+  // inspection, the newest kDeadLettersKept), in one transaction; ids no
+  // longer in the outbox are skipped.
+  absl::Status RejectOutbox(const std::vector<Rejection>& rejections);
+  // The dead letters, newest first, at most `limit`: each article with the
+  // reason it was refused.
+  struct DeadLetter {
+    newsfeed::v1::Article article;
+    std::string reason;
+    absl::Time rejected;
+  };
+  absl::StatusOr<std::vector<DeadLetter>> DeadLetters(int limit);
+  static constexpr int kDeadLettersKept = 10000;
   absl::StatusOr<OutboxStats> GetOutboxStats();
 
  private:

@@ -306,6 +306,18 @@ absl::StatusOr<std::shared_ptr<Subscription>> SubscriptionHub::Subscribe(
   switch (request.start_case()) {
     case SubscribeRequest::kAfterSequence:
       position = request.after_sequence();
+      // Positions only ever come from this store, so one past its end is
+      // from another store or one that was reset: following from there
+      // would skip everything up to it without a word.
+      if (options_.refuse_positions_past_latest &&
+          position > latest_sequence_) {
+        return absl::OutOfRangeError(absl::StrCat(
+            "after_sequence ", position, " is past the latest stored sequence ",
+            latest_sequence_,
+            " (a position saved from another store, or before the store was "
+            "reset?); resume with after_sequence=",
+            latest_sequence_, " or lower"));
+      }
       break;
     case SubscribeRequest::kSinceTime: {
       // Replay from the beginning of what is stored, restricted to articles

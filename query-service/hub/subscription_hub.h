@@ -93,6 +93,11 @@ struct HubOptions {
   int read_batch = 64;
   // A heartbeat is sent when a stream has been idle this long. Default 15 s.
   absl::Duration heartbeat_interval = absl::Seconds(15);
+  // Subscribe from an after_sequence past the latest commit is OUT_OF_RANGE.
+  // Right for one store writer whose commits the hub sees as they happen;
+  // replicas following a shared database may lag behind a position another
+  // replica handed out, so they turn it off. Default on.
+  bool refuse_positions_past_latest = true;
   // Recent changes kept in memory for subscribers that keep up. Default 4096.
   size_t recent_capacity = 4096;
   // Limits on a subscription's filter (values per dimension, text length).

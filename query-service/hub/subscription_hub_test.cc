@@ -224,6 +224,22 @@ TEST_F(HubTest, RefusesBatchesAboveTheLimitNamingTheField) {
               ::testing::HasSubstr("max_articles_per_response"));
 }
 
+TEST_F(HubTest, APositionPastTheLatestCommitIsOutOfRange) {
+  Store({MakeArticle("a", "FR"), MakeArticle("b", "FR")});
+  FakeStream stream;
+  newsfeed::v1::SubscribeRequest request;
+  request.set_after_sequence(99999);
+  auto refused = hub_->Subscribe(request, &stream);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_THAT(refused.status().message(),
+              ::testing::HasSubstr("resume with after_sequence=2 or lower"));
+  request.set_after_sequence(2);  // the latest itself is a fine start
+  auto subscription = hub_->Subscribe(request, &stream);
+  ASSERT_TRUE(subscription.ok()) << subscription.status();
+  (*subscription)->Detach();
+}
+
 TEST_F(HubTest, FirstMessageIsAHeartbeatWithThePosition) {
   Store({MakeArticle("a", "FR")});
   FakeStream stream;

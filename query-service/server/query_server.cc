@@ -54,6 +54,7 @@ absl::StatusOr<std::unique_ptr<QueryServer>> QueryServer::Start(
   }
   // Read before the hub exists, so the follower starts where the hub does
   // or earlier (the hub ignores what it already has).
+  c.hub.refuse_positions_past_latest = !postgres;
   absl::StatusOr<uint64_t> follow_from = server->store_->LatestSequence();
   if (!follow_from.ok()) return follow_from.status();
   auto hub = SubscriptionHub::Create(*server->store_, clock, c.hub);

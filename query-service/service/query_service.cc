@@ -14,6 +14,7 @@ namespace {
 using newsfeed::v1::Article;
 using newsfeed::v1::PublishRequest;
 using newsfeed::v1::PublishResponse;
+using newsfeed::v1::RejectedArticle;
 using rpc::ToGrpcStatus;
 
 // Unary methods, indexes into QueryServiceImpl::Metrics::latency.
@@ -23,6 +24,17 @@ enum Method { kSearch, kGetArticle, kFacets, kMethodCount };
 constexpr size_t kMaxArticleIdBytes = ArticleLimits{}.max_id_bytes;
 constexpr const char* kMethodNames[kMethodCount] = {"Search", "GetArticle",
                                                     "Facets"};
+
+// At most `max_bytes` of `text`, cut at a character boundary: proto3 strings
+// must stay valid UTF-8 or the peer cannot parse the message.
+std::string Utf8Prefix(const std::string& text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return text;
+  size_t end = max_bytes;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) {
+    --end;
+  }
+  return text.substr(0, end);
+}
 
 // Counts a failed RPC in newsfeed_query_rpc_errors_total (when exported).
 void CountError(metrics::CounterFamily* errors, const char* method,
@@ -136,20 +148,37 @@ class PublishReactor final
       MaybeFinishLocked();
       return;
     }
-    if (absl::Status s = ValidatePublishRequest(request_, options_); !s.ok()) {
+    if (absl::Status s = ValidatePublishBatch(request_, options_); !s.ok()) {
       log::Warning("publish from %s rejected: %s", peer_, s.ToString());
       FinishLocked(s);
       return;
     }
     const uint64_t batch_id = request_.batch_id();
-    std::vector<Article> articles(
-        std::make_move_iterator(request_.mutable_articles()->begin()),
-        std::make_move_iterator(request_.mutable_articles()->end()));
+    std::vector<Article> articles;
+    articles.reserve(request_.articles_size());
+    std::vector<RejectedArticle> rejected;
+    for (int i = 0; i < request_.articles_size(); ++i) {
+      if (absl::Status s = ValidatePublishedArticle(request_, i, options_);
+          !s.ok()) {
+        log::Warning("publish from %s: article %s left out: %s", peer_,
+                     log::EscapeControls(Utf8Prefix(request_.articles(i).id(), 256)),
+                     s.message());
+        RejectedArticle& entry = rejected.emplace_back();
+        entry.set_index(i);
+        entry.set_id(Utf8Prefix(request_.articles(i).id(), 256));
+        entry.set_reason(std::string(s.message()));
+        continue;
+      }
+      articles.push_back(std::move(*request_.mutable_articles(i)));
+    }
     request_.Clear();
     ++in_flight_;
+    // Submitted even when every article was left out: acknowledgements
+    // keep batch order through the writer.
     writer_.Submit(std::move(articles),
-                   [this, batch_id](absl::StatusOr<UpsertResult> result) {
-                     OnStored(batch_id, std::move(result));
+                   [this, batch_id, rejected = std::move(rejected)](
+                       absl::StatusOr<UpsertResult> result) mutable {
+                     OnStored(batch_id, std::move(result), std::move(rejected));
                    });
     if (in_flight_ < options_.max_batches_in_flight) {
       reading_ = true;
@@ -182,18 +211,22 @@ class PublishReactor final
   }
 
  private:
-  void OnStored(uint64_t batch_id, absl::StatusOr<UpsertResult> result) {
+  void OnStored(uint64_t batch_id, absl::StatusOr<UpsertResult> result,
+                std::vector<RejectedArticle> rejected) {
     bool last;
     {
       absl::MutexLock lock(&mu_);
       --in_flight_;
       last = done_ && in_flight_ == 0;
-      if (!last) AcknowledgeLocked(batch_id, std::move(result));
+      if (!last) {
+        AcknowledgeLocked(batch_id, std::move(result), std::move(rejected));
+      }
     }
     if (last) delete this;
   }
 
-  void AcknowledgeLocked(uint64_t batch_id, absl::StatusOr<UpsertResult> result)
+  void AcknowledgeLocked(uint64_t batch_id, absl::StatusOr<UpsertResult> result,
+                         std::vector<RejectedArticle> rejected)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (finished_) return;
     if (!result.ok()) {
@@ -207,6 +240,9 @@ class PublishReactor final
     ack.set_stored(result->stored);
     ack.set_unchanged(result->unchanged);
     ack.set_latest_sequence(result->latest_sequence);
+    for (RejectedArticle& entry : rejected) {
+      *ack.add_rejected() = std::move(entry);
+    }
     acks_.push_back(std::move(ack));
     WriteNextLocked();
     if (!reading_ && !read_side_closed_ &&
@@ -252,27 +288,26 @@ class PublishReactor final
 
 }  // namespace
 
-absl::Status ValidatePublishRequest(const PublishRequest& request,
-                                    const IngestOptions& options) {
+absl::Status ValidatePublishBatch(const PublishRequest& request,
+                                  const IngestOptions& options) {
   if (request.articles_size() > options.max_batch_articles) {
     return absl::InvalidArgumentError(absl::StrCat(
         "articles: ", request.articles_size(), " in one batch, at most ",
         options.max_batch_articles, " allowed"));
   }
-  for (int i = 0; i < request.articles_size(); ++i) {
-    const Article& article = request.articles(i);
-    if (article.id().empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("articles[", i, "].id: empty (title \"",
-                       article.title().substr(0, 80), "\")"));
-    }
-    if (absl::Status s = CheckArticle(article, options.limits,
-                                      absl::StrCat("articles[", i, "]"));
-        !s.ok()) {
-      return s;
-    }
-  }
   return absl::OkStatus();
+}
+
+absl::Status ValidatePublishedArticle(const PublishRequest& request, int index,
+                                      const IngestOptions& options) {
+  const Article& article = request.articles(index);
+  if (article.id().empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("articles[", index, "].id: empty (title \"",
+                     Utf8Prefix(article.title(), 80), "\")"));
+  }
+  return CheckArticle(article, options.limits,
+                      absl::StrCat("articles[", index, "]"));
 }
 
 struct QueryServiceImpl::Metrics {

@@ -108,10 +108,15 @@ class ArticleIngestImpl final
   const auth::TokenGate publish_gate_;
 };
 
-// INVALID_ARGUMENT naming the article (index and id) and field when a
-// published batch cannot be stored as it is.
-absl::Status ValidatePublishRequest(const newsfeed::v1::PublishRequest& request,
-                                    const IngestOptions& options);
+// INVALID_ARGUMENT when a published batch breaks the batch bounds (the
+// whole stream fails then).
+absl::Status ValidatePublishBatch(const newsfeed::v1::PublishRequest& request,
+                                  const IngestOptions& options);
+// INVALID_ARGUMENT naming the article (index and id) and field when
+// `request.articles(index)` cannot be stored as it is (it is rejected alone).
+absl::Status ValidatePublishedArticle(
+    const newsfeed::v1::PublishRequest& request, int index,
+    const IngestOptions& options);
 
 }  // namespace newsfeed::query
 

@@ -162,27 +162,40 @@ TEST_F(QueryServiceTest, BadRequestsNameTheField) {
   EXPECT_THAT(long_id.error_message(), HasSubstr("id: 10000 bytes"));
   EXPECT_LT(long_id.error_message().size(), 100u);
 
+  // An article that cannot be stored is left out of its batch, named in
+  // the acknowledgement with the reason; the rest of the batch is stored.
   grpc::Status publish_status;
   Article no_id = MakeArticle("", "X", "FR", "ai", 1);
-  Publish({{no_id}}, &publish_status);
-  EXPECT_EQ(publish_status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(publish_status.error_message(), HasSubstr("articles[0].id"));
-
-  // A 15 MB body is refused naming the field; nothing of the batch is
-  // stored, and the search that would have carried it still works.
-  grpc::Status huge_status;
   Article fine = MakeArticle("fine-1", "Fine story", "FR", "ai", 1);
   Article huge = MakeArticle("huge-1", "Huge story", "FR", "ai", 2);
   huge.set_content_html("<p>" + std::string(15 << 20, 'x') + "</p>");
-  Publish({{fine, huge}}, &huge_status);
-  EXPECT_EQ(huge_status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(huge_status.error_message(),
-              HasSubstr("articles[1].content_html: 15728647 bytes"));
+  auto acks = Publish({{no_id, fine, huge}}, &publish_status);
+  ASSERT_TRUE(publish_status.ok()) << publish_status.error_message();
+  ASSERT_EQ(acks.size(), 1u);
+  EXPECT_EQ(acks[0].stored(), 1);
+  ASSERT_EQ(acks[0].rejected_size(), 2);
+  EXPECT_EQ(acks[0].rejected(0).index(), 0);
+  EXPECT_THAT(acks[0].rejected(0).reason(), HasSubstr("articles[0].id"));
+  EXPECT_EQ(acks[0].rejected(1).index(), 2);
+  EXPECT_EQ(acks[0].rejected(1).id(), "huge-1");
+  EXPECT_THAT(acks[0].rejected(1).reason(),
+              HasSubstr("articles[2].content_html: 15728647 bytes"));
+  // A batch over the batch bound still ends the stream.
+  grpc::Status too_many;
+  std::vector<Article> many;
+  for (int i = 0; i < 501; ++i) {
+    many.push_back(MakeArticle(absl::StrCat("m", i), "X", "FR", "ai", i));
+  }
+  Publish({many}, &too_many);
+  EXPECT_EQ(too_many.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(too_many.error_message(), HasSubstr("501 in one batch"));
   grpc::ClientContext search_context;
   newsfeed::v1::SearchRequest everything;
   newsfeed::v1::SearchResponse found;
   ASSERT_TRUE(query_->Search(&search_context, everything, &found).ok());
-  for (const Article& a : found.articles()) EXPECT_NE(a.id(), "fine-1");
+  std::vector<std::string> ids;
+  for (const Article& a : found.articles()) ids.push_back(a.id());
+  EXPECT_THAT(ids, ::testing::ElementsAre("fine-1"));
 }
 
 TEST_F(QueryServiceTest, SubscribeReplaysThenFollowsWithoutGapOrDuplicate) {
