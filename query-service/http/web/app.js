@@ -647,6 +647,15 @@ async function refused(source) {
     control.abort();  // the stream opens now: the refusal has passed
   } catch (e) {
     if (source !== live.source) return;
+    // A saved position the store no longer covers (or one from a store
+    // that was reset): start again where the server says.
+    const resume = /after_sequence=(\d+)/.exec(e.message || '');
+    if (e.status === 'OUT_OF_RANGE' && resume) {
+      setNote(`Resuming after #${resume[1]}: ${e.message}`);
+      live.pos = resume[1];
+      retry(source);
+      return;
+    }
     report(e);
     if (e.code === 400 || e.code === 401) return;
   }
