@@ -117,7 +117,12 @@ TEST_F(PublisherTest, RefusedArticlesGoToTheDeadLettersAndDeliveryGoesOn) {
   absl::Notification done;
   metrics::Registry registry;
   {
-    PublisherOptions options = Options(&done, 199);
+    PublisherOptions options = Options(&done, 0);
+    // Three batches of up to 100, each acknowledged once; the last one is
+    // all refused, so the delivered count stops at 199 before it.
+    options.on_delivered = [&done, acks = 0](int64_t) mutable {
+      if (++acks == 3) done.Notify();
+    };
     options.metrics = &registry;
     Publisher publisher(*state_, options);
     publisher.Wake();

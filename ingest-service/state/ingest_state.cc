@@ -665,7 +665,8 @@ absl::Status IngestState::RejectOutbox(
     (void)Exec("ROLLBACK");
     return status;
   };
-  Statement take(db_, "DELETE FROM outbox WHERE id = ? RETURNING article, bytes");
+  Statement take(db_,
+                 "DELETE FROM outbox WHERE id = ? RETURNING article, bytes");
   Statement keep(db_,
                  "INSERT INTO dead_letter (article, reason, rejected_us) "
                  "VALUES (?, ?, ?)");
@@ -686,11 +687,11 @@ absl::Status IngestState::RejectOutbox(
     }
     if (rc != SQLITE_DONE) return fail("removing refused articles");
   }
-  if (absl::Status s = Exec(absl::StrCat(
-                                "DELETE FROM dead_letter WHERE id <= (SELECT "
-                                "MAX(id) FROM dead_letter) - ",
-                                kDeadLettersKept)
-                                .c_str());
+  if (absl::Status s =
+          Exec(absl::StrCat("DELETE FROM dead_letter WHERE id <= (SELECT "
+                            "MAX(id) FROM dead_letter) - ",
+                            kDeadLettersKept)
+                   .c_str());
       !s.ok()) {
     (void)Exec("ROLLBACK");
     return s;

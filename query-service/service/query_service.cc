@@ -160,9 +160,10 @@ class PublishReactor final
     for (int i = 0; i < request_.articles_size(); ++i) {
       if (absl::Status s = ValidatePublishedArticle(request_, i, options_);
           !s.ok()) {
-        log::Warning("publish from %s: article %s left out: %s", peer_,
-                     log::EscapeControls(Utf8Prefix(request_.articles(i).id(), 256)),
-                     s.message());
+        log::Warning(
+            "publish from %s: article %s left out: %s", peer_,
+            log::EscapeControls(Utf8Prefix(request_.articles(i).id(), 256)),
+            s.message());
         RejectedArticle& entry = rejected.emplace_back();
         entry.set_index(i);
         entry.set_id(Utf8Prefix(request_.articles(i).id(), 256));
