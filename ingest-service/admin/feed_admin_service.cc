@@ -228,12 +228,7 @@ absl::Status FeedAdminService::Import(
   }
   if (request.dry_run()) {
     for (const NewFeed& feed : to_add) {
-      FeedRecord record;
-      record.id = FeedRegistry::FeedIdFor(feed.url);
-      record.url = feed.url;
-      record.title = feed.title;
-      record.labels = feed.labels;
-      *response.add_added() = ToFeedStatus(record);
+      *response.add_added() = ToFeedStatus(NewFeedRecord(feed, clock_.Now()));
     }
     return absl::OkStatus();
   }

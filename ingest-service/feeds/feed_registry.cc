@@ -28,6 +28,16 @@ absl::Status FeedRegistry::CheckFeedUrl(const std::string& url) {
   return absl::OkStatus();
 }
 
+FeedRecord NewFeedRecord(const NewFeed& feed, absl::Time now) {
+  FeedRecord record;
+  record.id = FeedRegistry::FeedIdFor(feed.url);
+  record.url = feed.url;
+  record.title = feed.title;
+  record.labels = feed.labels;
+  record.next_poll = now;
+  return record;
+}
+
 std::string JoinLabels(const std::vector<std::string>& labels) {
   return absl::StrJoin(labels, "\n");
 }

@@ -64,6 +64,9 @@ struct NewFeed {
   std::vector<std::string> labels;  // no control characters
 };
 
+// The record of `feed` as AddFeeds stores it: due at `now`, never fetched.
+FeedRecord NewFeedRecord(const NewFeed& feed, absl::Time now);
+
 // How both engines store labels: one text column, newline-separated.
 std::string JoinLabels(const std::vector<std::string>& labels);
 std::vector<std::string> SplitLabels(std::string_view joined);

@@ -220,12 +220,7 @@ absl::StatusOr<std::vector<FeedRecord>> PgFeedRegistry::AddFeeds(
       [&](pqxx::work& txn) -> absl::StatusOr<std::vector<FeedRecord>> {
         std::vector<FeedRecord> added;
         for (const NewFeed& feed : feeds) {
-          FeedRecord record;
-          record.id = FeedIdFor(feed.url);
-          record.url = feed.url;
-          record.title = feed.title;
-          record.labels = feed.labels;
-          record.next_poll = now;
+          FeedRecord record = NewFeedRecord(feed, now);
           pqxx::result r = txn.exec_params(
               "INSERT INTO ingest_feeds (id, url, title, labels, "
               "last_attempt_us, last_success_us, last_unconditional_us, "

@@ -16,6 +16,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/text/utf8.h"
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -1672,7 +1674,7 @@ class SimpleHtmlParser {
           (value >= 0xE000 && value < 0xFDD0) ||
           (value >= 0xFDF0 && value <= 0x10FFFF && (value & 0xFFFE) != 0xFFFE);
       if (!plain) return std::string_view::npos;
-      AppendUtf8(value, out);
+      newsfeed::text::AppendUtf8(value, out);
       return i + 1;
     }
     size_t start = i;
@@ -1691,7 +1693,7 @@ class SimpleHtmlParser {
       // HTML5 gives &lang; and &rang; (U+2329, U+232A in HTML 4) other code
       // points.
       if (!c || *c == 0x2329 || *c == 0x232A) return std::string_view::npos;
-      AppendUtf8(*c, out);
+      newsfeed::text::AppendUtf8(*c, out);
       return i + 1;
     }
     // No ';': only the legacy names match, as a prefix of the run.

@@ -17,6 +17,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "common/text/utf8.h"
 
 namespace newsfeed::ingest {
 namespace {
@@ -42,23 +43,10 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
-bool IsContinuationByte(char c) {
-  return (static_cast<unsigned char>(c) & 0xC0) == 0x80;
-}
-
-// Cuts valid UTF-8 `text` to at most `max_bytes` without splitting a
-// sequence.
-std::string_view CutUtf8(std::string_view text, size_t max_bytes) {
-  if (text.size() <= max_bytes) return text;
-  size_t n = max_bytes;
-  while (n > 0 && IsContinuationByte(text[n])) --n;
-  return text.substr(0, n);
-}
-
 // `value` in double quotes, C-escaped and cut to kMaxQuotedBytes, for a
 // problem message.
 std::string Quote(std::string_view value) {
-  std::string_view cut = CutUtf8(value, kMaxQuotedBytes);
+  std::string_view cut = newsfeed::text::Utf8Prefix(value, kMaxQuotedBytes);
   return absl::StrCat("\"", absl::CHexEscape(Av(cut)), "\"",
                       cut.size() < value.size() ? "..." : "");
 }
@@ -103,67 +91,6 @@ absl::Status LineError(std::string_view text, size_t offset,
       "OPML line ", LineCounter(text).LineAt(offset), ": ", Av(what)));
 }
 
-// Offset of the first byte of `text` that does not start a valid UTF-8
-// sequence (overlongs, surrogates and code points above U+10FFFF are
-// invalid), or npos.
-size_t FirstInvalidUtf8(std::string_view text) {
-  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
-  const size_t n = text.size();
-  size_t i = 0;
-  while (i < n) {
-    // Eight ASCII bytes at a time: OPML is mostly ASCII markup.
-    if (i + 8 <= n) {
-      uint64_t word;
-      std::memcpy(&word, s + i, 8);
-      if ((word & 0x8080808080808080ULL) == 0) {
-        i += 8;
-        continue;
-      }
-    }
-    unsigned char c = s[i];
-    auto cont = [&](size_t k) {
-      return i + k < n && (s[i + k] & 0xC0) == 0x80;
-    };
-    size_t len = 0;
-    if (c < 0x80) {
-      len = 1;
-    } else if (c >= 0xC2 && c <= 0xDF) {
-      len = cont(1) ? 2 : 0;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      if (cont(1) && cont(2) && !(c == 0xE0 && s[i + 1] < 0xA0) &&
-          !(c == 0xED && s[i + 1] >= 0xA0)) {
-        len = 3;
-      }
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      if (cont(1) && cont(2) && cont(3) && !(c == 0xF0 && s[i + 1] < 0x90) &&
-          !(c == 0xF4 && s[i + 1] >= 0x90)) {
-        len = 4;
-      }
-    }
-    if (len == 0) return i;
-    i += len;
-  }
-  return std::string_view::npos;
-}
-
-void AppendUtf8(char32_t c, std::string* out) {
-  if (c < 0x80) {
-    out->push_back(static_cast<char>(c));
-  } else if (c < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (c >> 6)));
-    out->push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  } else if (c < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (c >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (c >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  }
-}
-
 // Decodes UTF-16 `bytes` (no BOM) into `*out`.
 absl::Status DecodeUtf16(std::string_view bytes, bool big_endian,
                          std::string* out) {
@@ -188,7 +115,7 @@ absl::Status DecodeUtf16(std::string_view bytes, bool big_endian,
       c = 0x10000 + ((c - 0xD800) << 10) + (low - 0xDC00);
       i += 2;
     }
-    AppendUtf8(c, out);
+    newsfeed::text::AppendUtf8(c, out);
   }
   return absl::OkStatus();
 }
@@ -212,9 +139,9 @@ void DecodeLatin1(std::string_view bytes, std::string* out) {
     if (b < 0x80) {
       out->push_back(ch);
     } else if (b < 0xA0) {
-      AppendUtf8(kWindows1252High[b - 0x80], out);
+      newsfeed::text::AppendUtf8(kWindows1252High[b - 0x80], out);
     } else {
-      AppendUtf8(b, out);
+      newsfeed::text::AppendUtf8(b, out);
     }
   }
 }
@@ -296,7 +223,7 @@ absl::StatusOr<std::string_view> ToUtf8(std::string_view text,
     // the declaration says: real ISO-8859-1 text almost never forms them
     // ("Ã©"), while exporters that declare ISO-8859-1 and write UTF-8 do.
     if (!HasNonAscii(text) ||
-        FirstInvalidUtf8(text) == std::string_view::npos) {
+        newsfeed::text::FirstInvalidUtf8(text) == std::string_view::npos) {
       return text;
     }
     DecodeLatin1(text, storage);
@@ -344,7 +271,7 @@ std::string CleanText(std::string_view text, size_t max_bytes) {
     }
     i += len;
   }
-  out.resize(CutUtf8(out, max_bytes).size());
+  out.resize(newsfeed::text::Utf8Prefix(out, max_bytes).size());
   while (!out.empty() && out.back() == ' ') out.pop_back();
   return out;
 }
@@ -520,7 +447,8 @@ absl::StatusOr<OpmlDocument> ParseOpml(std::string_view text,
   std::string converted;
   absl::StatusOr<std::string_view> utf8 = ToUtf8(text, &converted);
   if (!utf8.ok()) return utf8.status();
-  if (size_t bad = FirstInvalidUtf8(*utf8); bad != std::string_view::npos) {
+  if (size_t bad = newsfeed::text::FirstInvalidUtf8(*utf8);
+      bad != std::string_view::npos) {
     return LineError(*utf8, bad, "not valid UTF-8");
   }
   if (size_t nul = utf8->find('\0'); nul != std::string_view::npos) {

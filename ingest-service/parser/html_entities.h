@@ -23,9 +23,6 @@ inline absl::string_view Av(std::string_view s) {
 // nullopt when `name` (without '&' and ';') is not one. Case-sensitive.
 std::optional<char32_t> LookupHtmlEntity(std::string_view name);
 
-// Appends `c` encoded as UTF-8.
-void AppendUtf8(char32_t c, std::string* out);
-
 // Decodes the character references in `text` (named HTML/XML entities,
 // decimal and hex) and leaves anything that is not a reference as it is.
 std::string DecodeHtmlEntities(std::string_view text);

@@ -4,6 +4,7 @@
 #include <string>
 #include <utility>
 
+#include "common/text/utf8.h"
 #include "ingest-service/parser/html_entities.h"
 
 namespace newsfeed::ingest::internal {
@@ -57,7 +58,7 @@ size_t DecodeOne(std::string_view text, std::string* out) {
       if (value > 0x10FFFF) return 0;
     }
     if (value == 0 || (value >= 0xD800 && value <= 0xDFFF)) value = 0xFFFD;
-    AppendUtf8(value, out);
+    newsfeed::text::AppendUtf8(value, out);
     return semi + 1;
   }
   for (char c : name) {
@@ -74,7 +75,7 @@ size_t DecodeOne(std::string_view text, std::string* out) {
   } else if (name == "apos") {
     out->push_back('\'');
   } else if (std::optional<char32_t> c = LookupHtmlEntity(name)) {
-    AppendUtf8(*c, out);
+    newsfeed::text::AppendUtf8(*c, out);
   } else {
     return 0;
   }

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "common/text/utf8.h"
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -82,8 +84,7 @@ Ref ClassifyReference(std::string_view text, size_t pos, size_t* end,
           int v = d <= '9' ? d - '0' : (d | 0x20) - 'a' + 10;
           value = value * (hex ? 16 : 10) + v;
         }
-        if (value >= 0x80 && value <= 0x9F &&
-            kCp1252High[value - 0x80] != 0) {
+        if (value >= 0x80 && value <= 0x9F && kCp1252High[value - 0x80] != 0) {
           *code_point = kCp1252High[value - 0x80];
           return Ref::kHtml;
         }
@@ -299,7 +300,7 @@ std::string_view RepairXml(std::string_view text, std::string* storage,
     }
     out->append(text.data() + copied, at - copied);
     if (ref == Ref::kHtml) {
-      AppendUtf8(code_point, out);
+      newsfeed::text::AppendUtf8(code_point, out);
       if (entity_warnings++ < kMaxWarningsPerKind) {
         warnings->push_back(
             absl::StrCat("line ", lines.LineOf(at), ": undeclared entity ",
@@ -571,7 +572,7 @@ std::string_view RepairXmlSlow(std::string_view text, std::string* storage,
       }
       start_output(i);
       if (ref == Ref::kHtml) {
-        AppendUtf8(code_point, out);
+        newsfeed::text::AppendUtf8(code_point, out);
         if (entity_warnings++ < kMaxWarningsPerKind) {
           warnings->push_back(
               absl::StrCat("line ", lines.LineOf(i), ": undeclared entity ",
@@ -629,8 +630,8 @@ bool IsTagNameChar(char c) {
 // they are RSS elements with content.
 bool IsHtmlVoid(std::string_view name) {
   static constexpr std::string_view kVoid[] = {
-      "br",    "hr",    "img",   "input", "wbr", "area",
-      "col",   "embed", "param", "track", "meta", "basefont"};
+      "br",  "hr",    "img",   "input", "wbr",  "area",
+      "col", "embed", "param", "track", "meta", "basefont"};
   for (std::string_view v : kVoid) {
     if (absl::EqualsIgnoreCase(internal::Av(v), internal::Av(name))) {
       return true;

@@ -283,12 +283,7 @@ absl::StatusOr<std::vector<FeedRecord>> IngestState::AddFeeds(
       "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING");
   std::vector<FeedRecord> added;
   for (const NewFeed& feed : feeds) {
-    FeedRecord record;
-    record.id = FeedIdFor(feed.url);
-    record.url = feed.url;
-    record.title = feed.title;
-    record.labels = feed.labels;
-    record.next_poll = now;
+    FeedRecord record = NewFeedRecord(feed, now);
     insert.Reset();
     insert.Bind(1, record.id).Bind(2, record.url).Bind(3, record.title);
     insert.Bind(4, JoinLabels(record.labels))

@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/text/utf8.h"
 
 namespace newsfeed::query {
 namespace {
@@ -19,44 +20,6 @@ using newsfeed::v1::TagFilter;
 
 // Longest stretch of a peer's parameter name or value echoed in an error.
 constexpr size_t kMaxEchoBytes = 64;
-
-bool IsValidUtf8(absl::string_view text) {
-  size_t i = 0;
-  while (i < text.size()) {
-    const auto byte = static_cast<unsigned char>(text[i]);
-    size_t length;
-    char32_t code_point;
-    if (byte < 0x80) {
-      ++i;
-      continue;
-    } else if ((byte & 0xE0) == 0xC0) {
-      length = 2;
-      code_point = byte & 0x1F;
-    } else if ((byte & 0xF0) == 0xE0) {
-      length = 3;
-      code_point = byte & 0x0F;
-    } else if ((byte & 0xF8) == 0xF0) {
-      length = 4;
-      code_point = byte & 0x07;
-    } else {
-      return false;
-    }
-    if (i + length > text.size()) return false;
-    for (size_t k = 1; k < length; ++k) {
-      const auto next = static_cast<unsigned char>(text[i + k]);
-      if ((next & 0xC0) != 0x80) return false;
-      code_point = (code_point << 6) | (next & 0x3F);
-    }
-    // Overlong forms, surrogates and code points past Unicode.
-    constexpr char32_t kMinimum[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (code_point < kMinimum[length] || code_point > 0x10FFFF ||
-        (code_point >= 0xD800 && code_point <= 0xDFFF)) {
-      return false;
-    }
-    i += length;
-  }
-  return true;
-}
 
 std::string Echo(absl::string_view text) {
   return absl::CHexEscape(text.substr(0, kMaxEchoBytes));
@@ -108,12 +71,14 @@ class ParamWalker {
   absl::Status Walk(const QueryParams& params, ArticleFilter& filter,
                     RouteParam route_param) {
     for (const auto& [name, value] : params) {
-      if (!IsValidUtf8(name) || name.find('\0') != std::string::npos) {
+      if (!newsfeed::text::IsValidUtf8(name) ||
+          name.find('\0') != std::string::npos) {
         return absl::InvalidArgumentError(absl::StrCat(
             "parameter \"", Echo(name), "\": name is not valid UTF-8"));
       }
       if (name == kAccessTokenParam) continue;
-      if (!IsValidUtf8(value)) return Invalid(name, "not valid UTF-8");
+      if (!newsfeed::text::IsValidUtf8(value))
+        return Invalid(name, "not valid UTF-8");
       if (value.find('\0') != std::string::npos) {
         return Invalid(name, "contains a NUL byte");
       }
@@ -324,7 +289,8 @@ absl::StatusOr<std::string> ParseArticleId(absl::string_view id,
     return Invalid(
         "id", absl::StrCat(id.size(), " bytes, longer than ", max_id_bytes));
   }
-  if (!IsValidUtf8(id) || id.find('\0') != absl::string_view::npos) {
+  if (!newsfeed::text::IsValidUtf8(std::string_view(id.data(), id.size())) ||
+      id.find('\0') != absl::string_view::npos) {
     return Invalid("id", "not valid UTF-8");
   }
   return std::string(id);

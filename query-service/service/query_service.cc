@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/log/log.h"
 #include "common/rpc/status.h"
+#include "common/text/utf8.h"
 
 namespace newsfeed::query {
 namespace {
@@ -24,17 +25,6 @@ enum Method { kSearch, kGetArticle, kFacets, kMethodCount };
 constexpr size_t kMaxArticleIdBytes = ArticleLimits{}.max_id_bytes;
 constexpr const char* kMethodNames[kMethodCount] = {"Search", "GetArticle",
                                                     "Facets"};
-
-// At most `max_bytes` of `text`, cut at a character boundary: proto3 strings
-// must stay valid UTF-8 or the peer cannot parse the message.
-std::string Utf8Prefix(const std::string& text, size_t max_bytes) {
-  if (text.size() <= max_bytes) return text;
-  size_t end = max_bytes;
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) {
-    --end;
-  }
-  return text.substr(0, end);
-}
 
 // Counts a failed RPC in newsfeed_query_rpc_errors_total (when exported).
 void CountError(metrics::CounterFamily* errors, const char* method,
@@ -160,13 +150,14 @@ class PublishReactor final
     for (int i = 0; i < request_.articles_size(); ++i) {
       if (absl::Status s = ValidatePublishedArticle(request_, i, options_);
           !s.ok()) {
-        log::Warning(
-            "publish from %s: article %s left out: %s", peer_,
-            log::EscapeControls(Utf8Prefix(request_.articles(i).id(), 256)),
-            s.message());
+        log::Warning("publish from %s: article %s left out: %s", peer_,
+                     log::EscapeControls(std::string(
+                         text::Utf8Prefix(request_.articles(i).id(), 256))),
+                     s.message());
         RejectedArticle& entry = rejected.emplace_back();
         entry.set_index(i);
-        entry.set_id(Utf8Prefix(request_.articles(i).id(), 256));
+        entry.set_id(
+            std::string(text::Utf8Prefix(request_.articles(i).id(), 256)));
         entry.set_reason(std::string(s.message()));
         continue;
       }
@@ -303,9 +294,9 @@ absl::Status ValidatePublishedArticle(const PublishRequest& request, int index,
                                       const IngestOptions& options) {
   const Article& article = request.articles(index);
   if (article.id().empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("articles[", index, "].id: empty (title \"",
-                     Utf8Prefix(article.title(), 80), "\")"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "articles[", index, "].id: empty (title \"",
+        std::string(text::Utf8Prefix(article.title(), 80)), "\")"));
   }
   return CheckArticle(article, options.limits,
                       absl::StrCat("articles[", index, "]"));
