@@ -17,6 +17,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 #include "common/text/utf8.h"
 
 namespace newsfeed::ingest {
@@ -33,14 +34,9 @@ constexpr size_t kMaxQuotedBytes = 100;
 // How far into the document the XML declaration may reach.
 constexpr size_t kMaxDeclarationBytes = 1024;
 
-bool IsXmlSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
 std::string_view Trim(std::string_view s) {
-  while (!s.empty() && IsXmlSpace(s.front())) s.remove_prefix(1);
-  while (!s.empty() && IsXmlSpace(s.back())) s.remove_suffix(1);
-  return s;
+  const absl::string_view trimmed = absl::StripAsciiWhitespace(Av(s));
+  return std::string_view(trimmed.data(), trimmed.size());
 }
 
 // `value` in double quotes, C-escaped and cut to kMaxQuotedBytes, for a
@@ -157,10 +153,9 @@ std::string_view DeclaredEncoding(std::string_view text) {
   size_t pos = decl.find("encoding");
   if (pos == std::string_view::npos) return "";
   std::string_view rest = decl.substr(pos + 8);
-  while (!rest.empty() && IsXmlSpace(rest.front())) rest.remove_prefix(1);
+  rest = Trim(rest);
   if (rest.empty() || rest.front() != '=') return "";
-  rest.remove_prefix(1);
-  while (!rest.empty() && IsXmlSpace(rest.front())) rest.remove_prefix(1);
+  rest = Trim(rest.substr(1));
   if (rest.empty() || (rest.front() != '"' && rest.front() != '\'')) return "";
   size_t close = rest.find(rest.front(), 1);
   if (close == std::string_view::npos) return "";

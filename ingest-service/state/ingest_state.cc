@@ -622,27 +622,27 @@ absl::StatusOr<std::vector<OutboxEntry>> IngestState::PeekOutbox(
   return entries;
 }
 
-absl::Status IngestState::AckOutbox(const std::vector<int64_t>& ids) {
-  absl::MutexLock lock(&mu_);
-  if (absl::Status s = Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+absl::Status IngestState::DeleteFromOutboxLocked(
+    const std::vector<int64_t>& ids, OutboxStats* removed) {
   Statement s(db_, "DELETE FROM outbox WHERE id = ? RETURNING bytes");
-  OutboxStats removed;
   for (int64_t id : ids) {
     s.Reset();
     s.Bind(1, id);
     int rc = s.Step();
     if (rc == SQLITE_ROW) {
-      ++removed.articles;
-      removed.bytes += s.Int(0);
+      ++removed->articles;
+      removed->bytes += s.Int(0);
       rc = s.Step();
     }
-    if (rc != SQLITE_DONE) {
-      absl::Status status = Error("removing acknowledged articles");
-      (void)Exec("ROLLBACK");
-      return status;
-    }
+    if (rc != SQLITE_DONE) return Error("removing articles from the outbox");
   }
-  if (absl::Status status = Exec("COMMIT"); !status.ok()) {
+  return absl::OkStatus();
+}
+
+absl::Status IngestState::CommitOutboxRemoval(absl::Status status,
+                                              const OutboxStats& removed) {
+  if (status.ok()) status = Exec("COMMIT");
+  if (!status.ok()) {
     (void)Exec("ROLLBACK");
     return status;
   }
@@ -651,53 +651,42 @@ absl::Status IngestState::AckOutbox(const std::vector<int64_t>& ids) {
   return absl::OkStatus();
 }
 
+absl::Status IngestState::AckOutbox(const std::vector<int64_t>& ids) {
+  absl::MutexLock lock(&mu_);
+  if (absl::Status s = Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+  OutboxStats removed;
+  return CommitOutboxRemoval(DeleteFromOutboxLocked(ids, &removed), removed);
+}
+
 absl::Status IngestState::RejectOutbox(
     const std::vector<Rejection>& rejections) {
   absl::MutexLock lock(&mu_);
   if (absl::Status s = Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
-  auto fail = [this](const char* what) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    absl::Status status = Error(what);
-    (void)Exec("ROLLBACK");
-    return status;
-  };
-  Statement take(db_,
-                 "DELETE FROM outbox WHERE id = ? RETURNING article, bytes");
+  // Copied to the dead letters, then removed as acknowledged ones are.
   Statement keep(db_,
                  "INSERT INTO dead_letter (article, reason, rejected_us) "
-                 "VALUES (?, ?, ?)");
+                 "SELECT article, ?, ? FROM outbox WHERE id = ?");
   const int64_t now_us = absl::ToUnixMicros(absl::Now());
-  OutboxStats removed;
+  std::vector<int64_t> ids;
+  absl::Status status;
   for (const Rejection& rejection : rejections) {
-    take.Reset();
-    take.Bind(1, rejection.outbox_id);
-    int rc = take.Step();
-    if (rc == SQLITE_ROW) {
-      const std::string article = take.Blob(0);
-      ++removed.articles;
-      removed.bytes += take.Int(1);
-      rc = take.Step();
-      keep.Reset();
-      keep.BindBlob(1, article).Bind(2, rejection.reason).Bind(3, now_us);
-      if (keep.Step() != SQLITE_DONE) return fail("keeping a dead letter");
+    keep.Reset();
+    keep.Bind(1, rejection.reason).Bind(2, now_us).Bind(3, rejection.outbox_id);
+    if (keep.Step() != SQLITE_DONE) {
+      status = Error("keeping a dead letter");
+      break;
     }
-    if (rc != SQLITE_DONE) return fail("removing refused articles");
+    ids.push_back(rejection.outbox_id);
   }
-  if (absl::Status s =
-          Exec(absl::StrCat("DELETE FROM dead_letter WHERE id <= (SELECT "
-                            "MAX(id) FROM dead_letter) - ",
-                            kDeadLettersKept)
-                   .c_str());
-      !s.ok()) {
-    (void)Exec("ROLLBACK");
-    return s;
+  OutboxStats removed;
+  if (status.ok()) status = DeleteFromOutboxLocked(ids, &removed);
+  if (status.ok()) {
+    status = Exec(absl::StrCat("DELETE FROM dead_letter WHERE id <= (SELECT "
+                               "MAX(id) FROM dead_letter) - ",
+                               kDeadLettersKept)
+                      .c_str());
   }
-  if (absl::Status status = Exec("COMMIT"); !status.ok()) {
-    (void)Exec("ROLLBACK");
-    return status;
-  }
-  outbox_.articles -= removed.articles;
-  outbox_.bytes -= removed.bytes;
-  return absl::OkStatus();
+  return CommitOutboxRemoval(status, removed);
 }
 
 absl::StatusOr<std::vector<IngestState::DeadLetter>> IngestState::DeadLetters(

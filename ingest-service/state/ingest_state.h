@@ -144,6 +144,16 @@ class IngestState final : public FeedRegistry {
   absl::Status Error(const char* what) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<FeedRecord> GetFeedLocked(const std::string& id_or_url)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Inside the caller's transaction: deletes `ids` from the outbox, adding
+  // what was there to *removed.
+  absl::Status DeleteFromOutboxLocked(const std::vector<int64_t>& ids,
+                                      OutboxStats* removed)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Ends the caller's transaction: commits when `status` is OK and updates
+  // the outbox counts by `removed`, rolls back otherwise.
+  absl::Status CommitOutboxRemoval(absl::Status status,
+                                   const OutboxStats& removed)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   absl::Mutex mu_;
   sqlite3* db_ ABSL_GUARDED_BY(mu_);
