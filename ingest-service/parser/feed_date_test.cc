@@ -99,7 +99,6 @@ TEST(FeedDateTest, LeapDayAndLeapSecond) {
   EXPECT_EQ(Parsed("2016-12-31T23:59:60Z"), "2016-12-31T23:59:59Z");
 }
 
-
 // Case classes from feedparser's and gofeed's date suites (own inputs).
 TEST(FeedDateTest, AsctimeAndUnixDate) {
   EXPECT_EQ(Parsed("Mon May 13 09:30:00 2024"), "2024-05-13T09:30:00Z");

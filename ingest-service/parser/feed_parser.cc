@@ -766,6 +766,60 @@ class FeedWalker {
     return std::nullopt;
   }
 
+  // RSS <skipHours><hour>H</hour>...: bit H set for each hour 0-23 (24,
+  // which some publishers write for midnight, is 0). Others are ignored.
+  static uint32_t SkipHours(pugi::xml_node list) {
+    uint32_t mask = 0;
+    for (pugi::xml_node hour = list.first_child(); hour;
+         hour = hour.next_sibling()) {
+      int value = -1;
+      if (hour.type() != pugi::node_element ||
+          !absl::SimpleAtoi(internal::Av(Trim(NodeText(hour))), &value) ||
+          value < 0 || value > 24) {
+        continue;
+      }
+      mask |= 1u << (value % 24);
+    }
+    return mask;
+  }
+
+  // RSS <skipDays><day>Monday</day>...: bit d for the d-th day from Monday.
+  static uint32_t SkipDays(pugi::xml_node list) {
+    static constexpr std::string_view kDays[] = {
+        "monday", "tuesday",  "wednesday", "thursday",
+        "friday", "saturday", "sunday"};
+    uint32_t mask = 0;
+    for (pugi::xml_node day = list.first_child(); day;
+         day = day.next_sibling()) {
+      if (day.type() != pugi::node_element) continue;
+      const std::string text = NodeText(day);
+      for (size_t d = 0; d < std::size(kDays); ++d) {
+        if (absl::EqualsIgnoreCase(internal::Av(Trim(text)),
+                                   internal::Av(kDays[d]))) {
+          mask |= 1u << d;
+        }
+      }
+    }
+    return mask;
+  }
+
+  // A feed-level link rel="hub" or rel="self" (WebSub discovery) is
+  // recorded; returns whether `node` was one.
+  bool PushLink(pugi::xml_node node, const Scope& scope) {
+    std::string_view rel = Trim(node.attribute("rel").value());
+    bool hub = absl::EqualsIgnoreCase(internal::Av(rel), "hub");
+    if (!hub && !absl::EqualsIgnoreCase(internal::Av(rel), "self")) {
+      return false;
+    }
+    std::string href = Url(node.attribute("href").value(), scope);
+    if (hub) {
+      AddHub(feed_, std::move(href));
+    } else if (feed_->self_url.empty() && HasScheme(href)) {
+      feed_->self_url = std::move(href);
+    }
+    return true;
+  }
+
   void WalkRssChannel(pugi::xml_node channel, const Scope& scope) {
     std::optional<absl::Time> last_build, pub_date, dc_date, dcterms_modified;
     std::optional<absl::Duration> sy_period;
@@ -788,7 +842,11 @@ class FeedWalker {
         } else if (local == "title") {
           feed_->title = HtmlSnippetToText(NodeText(child));
         } else if (local == "link") {
-          SetFeedLink(Url(NodeText(child), child_scope));
+          // <link rel="hub" href="..."/> without the Atom namespace: a
+          // common slip of WebSub publishers, never the channel's page.
+          if (!PushLink(child, child_scope)) {
+            SetFeedLink(Url(NodeText(child), child_scope));
+          }
         } else if (local == "description") {
           feed_->description = NodeText(child);
           ResolveHtml(&feed_->description, child_scope);
@@ -804,6 +862,10 @@ class FeedWalker {
               minutes > 0) {
             feed_->ttl = absl::Minutes(minutes);
           }
+        } else if (local == "skipHours") {
+          feed_->skip_hours = SkipHours(child);
+        } else if (local == "skipDays") {
+          feed_->skip_days = SkipDays(child);
         }
       } else if (ns == Ns::kDc) {
         if (local == "description") {
@@ -833,10 +895,12 @@ class FeedWalker {
         if (itunes_description.empty() || local == "summary") {
           itunes_description = NodeText(child);
         }
-      } else if (ns == Ns::kAtom10 && local == "link" && atom_link.empty()) {
+      } else if (ns == Ns::kAtom10 && local == "link") {
         std::string_view rel = Trim(child.attribute("rel").value());
-        if (rel.empty() || rel == "alternate") {
+        if ((rel.empty() || rel == "alternate") && atom_link.empty()) {
           atom_link = Url(child.attribute("href").value(), child_scope);
+        } else {
+          PushLink(child, child_scope);
         }
       }
       LeaveElement(mark);
@@ -1384,7 +1448,10 @@ class FeedWalker {
           feed_->description = AtomText(child, atom_ns, &html);
           if (html) ResolveHtml(&feed_->description, child_scope);
         } else if (local == "link") {
-          AtomLink(child, child_scope, nullptr, &alternate, &alternate_is_html);
+          if (!PushLink(child, child_scope)) {
+            AtomLink(child, child_scope, nullptr, &alternate,
+                     &alternate_is_html);
+          }
         } else if (local == "updated" || local == "modified") {
           feed_->updated = ParseFeedDate(NodeText(child));
         } else if (local == "author") {
@@ -1626,6 +1693,17 @@ constexpr unsigned kParseFlags =
     pugi::parse_cdata | pugi::parse_escapes | pugi::parse_eol;
 
 }  // namespace
+
+void AddHub(ParsedFeed* feed, std::string url) {
+  if (feed->hubs.size() >= kMaxHubs ||
+      !(absl::StartsWithIgnoreCase(internal::Av(url), "http://") ||
+        absl::StartsWithIgnoreCase(internal::Av(url), "https://")) ||
+      std::find(feed->hubs.begin(), feed->hubs.end(), url) !=
+          feed->hubs.end()) {
+    return;
+  }
+  feed->hubs.push_back(std::move(url));
+}
 
 absl::StatusOr<ParsedFeed> ParseFeed(std::string_view body,
                                      const ParseOptions& options) {

@@ -122,6 +122,9 @@ struct ParsedItem {
   std::string language;
 };
 
+// Hubs beyond this many are ignored: a feed names one or two.
+inline constexpr size_t kMaxHubs = 4;
+
 struct ParsedFeed {
   // "rss2.0", "rss0.91", "rss0.92", "rss1.0", "rss0.90", "atom1.0",
   // "atom0.3", "cdf", "json1.0", "json1.1".
@@ -133,11 +136,25 @@ struct ParsedFeed {
   std::optional<absl::Time> updated;
   // RSS ttl, or sy:updatePeriod / sy:updateFrequency.
   std::optional<absl::Duration> ttl;
+  // Hours (UTC) and days in which the publisher asks not to be polled: RSS
+  // skipHours (bit h for hour h, 0-23) and skipDays (bit d for the d-th day
+  // from Monday, 0-6). 0 when absent.
+  uint32_t skip_hours = 0;
+  uint32_t skip_days = 0;
+  // WebSub: the absolute URLs of the hubs that push this feed (link
+  // rel="hub", JSON Feed hubs), at most kMaxHubs, and the feed's own
+  // canonical URL (link rel="self", JSON Feed feed_url); empty when absent.
+  std::vector<std::string> hubs;
+  std::string self_url;
   std::vector<ParsedItem> items;  // document order
   // Repairs made, one line each, e.g.
   // "line 12: undeclared entity &nbsp; decoded".
   std::vector<std::string> warnings;
 };
+
+// Adds `url` to feed->hubs unless it is not an absolute http(s) URL, is
+// there already, or kMaxHubs are. Shared by the RSS, Atom and JSON readers.
+void AddHub(ParsedFeed* feed, std::string url);
 
 // Parses one feed document.
 //

@@ -133,6 +133,59 @@ TEST(FeedParserTest, SyndicationModuleGivesTtl) {
   EXPECT_EQ(*feed.ttl, absl::Minutes(15));
 }
 
+TEST(FeedParserTest, SkipHoursAndSkipDays) {
+  ParsedFeed feed = MustParse(R"(<rss version="2.0"><channel><title>t</title>
+    <skipHours><hour>0</hour><hour> 7 </hour><hour>24</hour><hour>25</hour>
+      <hour>x</hour><hour>-1</hour></skipHours>
+    <skipDays><day>Saturday</day><day>sunday</day><day>Funday</day></skipDays>
+    </channel></rss>)");
+  // 24 is midnight; 25, x and -1 are not hours.
+  EXPECT_EQ(feed.skip_hours, (1u << 0) | (1u << 7));
+  EXPECT_EQ(feed.skip_days, (1u << 5) | (1u << 6));
+  EXPECT_EQ(
+      MustParse("<rss><channel><title>t</title></channel></rss>").skip_hours,
+      0u);
+}
+
+TEST(FeedParserTest, WebSubHubAndSelfInRss) {
+  ParsedFeed feed = MustParse(R"(<rss version="2.0"
+    xmlns:atom="http://www.w3.org/2005/Atom"><channel><title>t</title>
+    <link>https://site.example/</link>
+    <atom:link rel="self" href="https://site.example/feed.xml"/>
+    <atom:link rel="hub" href="https://hub.example/"/>
+    <atom:link rel="HUB" href="https://hub.example/"/>
+    <atom:link rel="hub" href="/local-hub"/>
+    <atom:link rel="hub" href="ftp://hub.example/"/>
+    <link rel="hub" href="https://second-hub.example/"/>
+    <atom:link rel="alternate" href="https://site.example/other"/>
+    </channel></rss>)",
+                              "https://site.example/feed.xml");
+  // Relative hubs resolve against the feed; duplicates and non-HTTP go.
+  EXPECT_THAT(feed.hubs, testing::ElementsAre("https://hub.example/",
+                                              "https://site.example/local-hub",
+                                              "https://second-hub.example/"));
+  EXPECT_EQ(feed.self_url, "https://site.example/feed.xml");
+  // A hub link is never taken for the channel's page.
+  EXPECT_EQ(feed.link, "https://site.example/");
+}
+
+TEST(FeedParserTest, WebSubHubsInAtomAreCapped) {
+  std::string body =
+      R"(<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>
+      <link rel="alternate" href="https://site.example/"/>
+      <link rel="self" href="https://site.example/atom"/>)";
+  for (int i = 0; i < 10; ++i) {
+    body += absl::StrCat(R"(<link rel="hub" href="https://hub)", i,
+                         R"(.example/"/>)");
+  }
+  body += "</feed>";
+  ParsedFeed feed = MustParse(body);
+  EXPECT_EQ(feed.hubs.size(), kMaxHubs);
+  EXPECT_EQ(feed.hubs.front(), "https://hub0.example/");
+  EXPECT_EQ(feed.self_url, "https://site.example/atom");
+  EXPECT_EQ(feed.link, "https://site.example/");
+}
+
 TEST(FeedParserTest, NamespacesMatchedByUriNotPrefix) {
   // Unusual prefixes bound to the right URIs, and a "dc" prefix bound to an
   // unrelated URI that must be ignored.
@@ -477,8 +530,7 @@ TEST(FeedParserTest, MalformedXmlErrorNamesUrlLineAndColumn) {
   ParseOptions options;
   options.feed_url = "https://bad.example/feed";
   absl::StatusOr<ParsedFeed> feed = ParseFeed(
-      "<rss>\n<channel>\n  <title>x</title><!x>\n</channel></rss>",
-      options);
+      "<rss>\n<channel>\n  <title>x</title><!x>\n</channel></rss>", options);
   ASSERT_FALSE(feed.ok());
   EXPECT_EQ(feed.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(feed.status().message(), HasSubstr("https://bad.example/feed"));
@@ -594,8 +646,7 @@ TEST(FeedParserErrorTest, ErrorPositionCorrectAfterRepairs) {
   // The entity forces a repaired copy that is parsed in place; the error
   // position must still refer to the document as written.
   absl::StatusOr<ParsedFeed> feed = ParseFeed(
-      "<rss>\n<channel>&nbsp;\n  <title>x</title><!x>\n</channel></rss>",
-      {});
+      "<rss>\n<channel>&nbsp;\n  <title>x</title><!x>\n</channel></rss>", {});
   ASSERT_FALSE(feed.ok());
   EXPECT_THAT(feed.status().message(), HasSubstr("line 3, column"));
 }
@@ -661,10 +712,10 @@ TEST(FeedParserLimitsTest, PerItemListsAreCapped) {
   ParseOptions options;
   options.feed_url = "https://x.example/feed";
   options.max_list_entries = 3;
-  absl::StatusOr<ParsedFeed> feed = ParseFeed(
-      absl::StrCat("<rss version=\"2.0\"><channel><item>", items,
-                   "</item></channel></rss>"),
-      options);
+  absl::StatusOr<ParsedFeed> feed =
+      ParseFeed(absl::StrCat("<rss version=\"2.0\"><channel><item>", items,
+                             "</item></channel></rss>"),
+                options);
   ASSERT_TRUE(feed.ok()) << feed.status();
   ASSERT_EQ(feed->items.size(), 1u);
   EXPECT_EQ(feed->items[0].categories.size(), 3u);
@@ -677,7 +728,8 @@ TEST(FeedParserLimitsTest, FeedAuthorsCopiedIntoEntriesWithinOutputBudget) {
   // 100 feed-level authors times 3000 entries used to become 300,000
   // ParsedAuthor copies from 60 KB of input.
   std::string doc = "<feed xmlns=\"http://www.w3.org/2005/Atom\">";
-  for (int i = 0; i < 100; ++i) absl::StrAppend(&doc, "<author><name>n</name></author>");
+  for (int i = 0; i < 100; ++i)
+    absl::StrAppend(&doc, "<author><name>n</name></author>");
   for (int i = 0; i < 3000; ++i) doc += "<entry/>";
   doc += "</feed>";
   absl::StatusOr<ParsedFeed> feed = ParseFeed(doc, {});
@@ -724,7 +776,8 @@ TEST(FeedParserLimitsTest, OverlongUrlsDropped) {
 
 TEST(FeedParserLimitsTest, NamespaceDeclarationsCapped) {
   std::string decls;
-  for (int i = 0; i < 400; ++i) absl::StrAppend(&decls, " xmlns:p", i, "=\"urn:", i, "\"");
+  for (int i = 0; i < 400; ++i)
+    absl::StrAppend(&decls, " xmlns:p", i, "=\"urn:", i, "\"");
   absl::StatusOr<ParsedFeed> feed = ParseFeed(
       absl::StrCat("<rss version=\"2.0\"", decls,
                    "><channel><item><title>t</title></item></channel></rss>"),
@@ -779,10 +832,8 @@ ParsedItem OnlyItem(std::string_view body) {
 }
 
 std::string RssItem(std::string_view inner) {
-  return absl::StrCat(
-      "<rss version=\"2.0\"><channel><title>c</title><item>",
-      std::string(inner),
-      "</item></channel></rss>");
+  return absl::StrCat("<rss version=\"2.0\"><channel><title>c</title><item>",
+                      std::string(inner), "</item></channel></rss>");
 }
 
 std::string AtomEntry(std::string_view inner) {
@@ -792,8 +843,8 @@ std::string AtomEntry(std::string_view inner) {
 }
 
 TEST(FeedCompatTest, GuidPermalinkIsLinkFallback) {
-  ParsedItem item = OnlyItem(RssItem(
-      "<guid>\n  https://example.com/a/1  \n</guid><title>t</title>"));
+  ParsedItem item = OnlyItem(
+      RssItem("<guid>\n  https://example.com/a/1  \n</guid><title>t</title>"));
   EXPECT_EQ(item.id, "https://example.com/a/1");
   EXPECT_EQ(item.link, "https://example.com/a/1");
   item = OnlyItem(
@@ -808,15 +859,15 @@ TEST(FeedCompatTest, LinkWhitespaceTrimmed) {
 }
 
 TEST(FeedCompatTest, AtomAlternateLinkPreferred) {
-  ParsedItem item = OnlyItem(AtomEntry(
-      "<link rel=\"self\" href=\"https://example.com/self\"/>"
-      "<link rel=\"edit\" href=\"https://example.com/edit\"/>"
-      "<link rel=\"alternate\" type=\"text/html\" "
-      "href=\"https://example.com/html\"/>"));
+  ParsedItem item = OnlyItem(
+      AtomEntry("<link rel=\"self\" href=\"https://example.com/self\"/>"
+                "<link rel=\"edit\" href=\"https://example.com/edit\"/>"
+                "<link rel=\"alternate\" type=\"text/html\" "
+                "href=\"https://example.com/html\"/>"));
   EXPECT_EQ(item.link, "https://example.com/html");
-  item = OnlyItem(AtomEntry(
-      "<link rel=\"replies\" href=\"https://example.com/c\"/>"
-      "<link href=\"https://example.com/norel\"/>"));
+  item = OnlyItem(
+      AtomEntry("<link rel=\"replies\" href=\"https://example.com/c\"/>"
+                "<link href=\"https://example.com/norel\"/>"));
   EXPECT_EQ(item.link, "https://example.com/norel");
 }
 
@@ -835,13 +886,13 @@ TEST(FeedCompatTest, NestedRelativeXmlBase) {
 }
 
 TEST(FeedCompatTest, AtomTextConstructs) {
-  ParsedItem item = OnlyItem(AtomEntry(
-      "<title type=\"text\">AT&amp;T &lt;3 you</title>"
-      "<summary type=\"html\">&lt;b&gt;bold&lt;/b&gt;</summary>"));
+  ParsedItem item = OnlyItem(
+      AtomEntry("<title type=\"text\">AT&amp;T &lt;3 you</title>"
+                "<summary type=\"html\">&lt;b&gt;bold&lt;/b&gt;</summary>"));
   EXPECT_EQ(item.title, "AT&T <3 you");
   EXPECT_EQ(item.summary, "<b>bold</b>");
-  item = OnlyItem(AtomEntry(
-      "<title type=\"html\">A &lt;em&gt;big&lt;/em&gt; day</title>"));
+  item = OnlyItem(
+      AtomEntry("<title type=\"html\">A &lt;em&gt;big&lt;/em&gt; day</title>"));
   EXPECT_EQ(item.title, "A big day");
   item = OnlyItem(AtomEntry(
       "<title type=\"xhtml\"><div xmlns=\"http://www.w3.org/1999/xhtml\">"
@@ -940,7 +991,8 @@ TEST(FeedCompatTest, AtomRelativeIdResolvesAgainstXmlBaseOnly) {
 }
 
 TEST(FeedCompatTest, RssAuthorEmailNameForms) {
-  ParsedItem item = OnlyItem(RssItem("<author>jo@example.com (Jo Doe)</author>"));
+  ParsedItem item =
+      OnlyItem(RssItem("<author>jo@example.com (Jo Doe)</author>"));
   ASSERT_EQ(item.authors.size(), 1u);
   EXPECT_EQ(item.authors[0].name, "Jo Doe");
   EXPECT_EQ(item.authors[0].email, "jo@example.com");
@@ -954,10 +1006,10 @@ TEST(FeedCompatTest, RssAuthorEmailNameForms) {
 }
 
 TEST(FeedCompatTest, UndeclaredWellKnownPrefixes) {
-  ParsedItem item = OnlyItem(RssItem(
-      "<title>t</title><dc:creator>Ann</dc:creator>"
-      "<dc:date>2024-05-13T09:30:00Z</dc:date>"
-      "<content:encoded><![CDATA[<p>full</p>]]></content:encoded>"));
+  ParsedItem item = OnlyItem(
+      RssItem("<title>t</title><dc:creator>Ann</dc:creator>"
+              "<dc:date>2024-05-13T09:30:00Z</dc:date>"
+              "<content:encoded><![CDATA[<p>full</p>]]></content:encoded>"));
   ASSERT_EQ(item.authors.size(), 1u);
   EXPECT_EQ(item.authors[0].name, "Ann");
   EXPECT_EQ(Rfc3339(item.published), "2024-05-13T09:30:00Z");
@@ -965,9 +1017,9 @@ TEST(FeedCompatTest, UndeclaredWellKnownPrefixes) {
 }
 
 TEST(FeedCompatTest, CategoryDomainAndAtomLabel) {
-  ParsedItem item = OnlyItem(RssItem(
-      "<category domain=\"http://example.com/t\">Tech</category>"
-      "<category>  News </category>"));
+  ParsedItem item = OnlyItem(
+      RssItem("<category domain=\"http://example.com/t\">Tech</category>"
+              "<category>  News </category>"));
   EXPECT_THAT(item.categories, ElementsAre("Tech", "News"));
   item = OnlyItem(AtomEntry(
       "<category term=\"go\" label=\"Go\"/><category label=\"OnlyLabel\"/>"));
@@ -985,9 +1037,9 @@ TEST(FeedCompatTest, EnclosuresWithLengthAndType) {
       "<enclosure url=\"/e.mp3\" length=\"unknown\" type=\"audio/mpeg\"/>"));
   ASSERT_EQ(item.enclosures.size(), 1u);
   EXPECT_EQ(item.enclosures[0].length, 0);
-  item = OnlyItem(AtomEntry(
-      "<link rel=\"enclosure\" href=\"https://example.com/v.mp4\" "
-      "length=\"99\" type=\"video/mp4\"/>"));
+  item = OnlyItem(
+      AtomEntry("<link rel=\"enclosure\" href=\"https://example.com/v.mp4\" "
+                "length=\"99\" type=\"video/mp4\"/>"));
   ASSERT_EQ(item.enclosures.size(), 1u);
   EXPECT_EQ(item.enclosures[0].length, 99);
 }
@@ -1084,7 +1136,6 @@ TEST(FeedCompatTest, Rss091UserlandTextinputAndImageNotItems) {
   EXPECT_EQ(feed.items.size(), 1u);
 }
 
-
 TEST(FeedCompatTest, MismatchedAndStrayEndTagsRepaired) {
   ParsedFeed feed = MustParse(
       "<rss version=\"2.0\"><channel><title>c</titel>"
@@ -1105,7 +1156,6 @@ TEST(FeedCompatTest, UnclosedTagsAtEndOfTruncatedFeedClosed) {
   EXPECT_EQ(feed.items[1].title, "tw");
 }
 
-
 TEST(FeedCompatTest, TagSoupRepairIsLinear) {
   // Many stray end tags and bogus declarations in a document that does not
   // parse: the balancer must stay linear and bounded.
@@ -1122,7 +1172,6 @@ TEST(FeedCompatTest, TagSoupRepairIsLinear) {
   EXPECT_FALSE(feed.ok());
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));
 }
-
 
 TEST(FeedCompatTest, AtomSourceElementDoesNotLeakIntoEntry) {
   ParsedItem item = OnlyItem(AtomEntry(
@@ -1142,8 +1191,8 @@ TEST(FeedCompatTest, AtomSourceElementDoesNotLeakIntoEntry) {
 TEST(FeedCompatTest, Windows1252NumericReferences) {
   // &#146; and friends name C1 controls, but every publisher that writes
   // them means the windows-1252 character.
-  ParsedItem item =
-      OnlyItem(RssItem("<title>It&#146;s &#147;on&#148; &#150; &#x80;5</title>"));
+  ParsedItem item = OnlyItem(
+      RssItem("<title>It&#146;s &#147;on&#148; &#150; &#x80;5</title>"));
   EXPECT_EQ(item.title,
             "It\xE2\x80\x99s \xE2\x80\x9Con\xE2\x80\x9D \xE2\x80\x93 "
             "\xE2\x82\xAC"
@@ -1174,20 +1223,20 @@ TEST(FeedCompatTest, EnclosureWithoutUrlIgnored) {
 }
 
 TEST(FeedCompatTest, EncodingNameAliases) {
-  for (const char* name : {"utf8", "latin1", "cp1252", "win-1252",
-                           "x-cp1252", "ISO_8859-1"}) {
-    std::string body = absl::StrCat(
-        "<?xml version=\"1.0\" encoding=\"", name,
-        "\"?><rss version=\"2.0\"><channel><title>caf\xE9</title>"
-        "</channel></rss>");
+  for (const char* name :
+       {"utf8", "latin1", "cp1252", "win-1252", "x-cp1252", "ISO_8859-1"}) {
+    std::string body =
+        absl::StrCat("<?xml version=\"1.0\" encoding=\"", name,
+                     "\"?><rss version=\"2.0\"><channel><title>caf\xE9</title>"
+                     "</channel></rss>");
     if (std::string_view(name) == "utf8") {
-      body = "<?xml version=\"1.0\" encoding=\"utf8\"?><rss version=\"2.0\">"
-             "<channel><title>caf\xC3\xA9</title></channel></rss>";
+      body =
+          "<?xml version=\"1.0\" encoding=\"utf8\"?><rss version=\"2.0\">"
+          "<channel><title>caf\xC3\xA9</title></channel></rss>";
     }
     EXPECT_EQ(MustParse(body).title, "caf\xC3\xA9") << name;
   }
 }
-
 
 TEST(FeedCompatTest, BogusDefaultNamespaceOnRssRoot) {
   ParsedFeed feed = MustParse(
@@ -1204,7 +1253,8 @@ TEST(FeedCompatTest, BogusDefaultNamespaceOnRssRoot) {
 
 TEST(FeedCompatTest, NamespaceUriWithWhitespaceAndOddCase) {
   ParsedItem item = OnlyItem(
-      "<rss version=\"2.0\" xmlns:it=\" http://www.itunes.com/DTDs/PodCast-1.0.dtd\""
+      "<rss version=\"2.0\" xmlns:it=\" "
+      "http://www.itunes.com/DTDs/PodCast-1.0.dtd\""
       " xmlns:d=\"http://purl.org/dc/elements/1.1\"><channel><item>"
       "<it:author>Host</it:author><d:subject>S</d:subject>"
       "</item></channel></rss>");
@@ -1219,7 +1269,6 @@ TEST(FeedCompatTest, LegacyEntityWithoutSemicolonNotDecoded) {
       "</title></channel></rss>");
   EXPECT_EQ(feed.title, "?a=1&copy=2;b=x & y");
 }
-
 
 TEST(FeedCompatTest, ItemsOutsideChannel) {
   ParsedFeed feed = MustParse(
@@ -1256,7 +1305,6 @@ TEST(FeedCompatTest, UppercaseRssElementNames) {
   EXPECT_EQ(feed.items[0].link, "https://example.com/i");
 }
 
-
 TEST(FeedCompatTest, XmlBaseAppliesToUrlAttributes) {
   ParsedItem item = OnlyItem(
       "<rss version=\"2.0\" xmlns:media=\"http://search.yahoo.com/mrss/\">"
@@ -1276,7 +1324,6 @@ TEST(FeedCompatTest, ProtocolRelativeAndRootRelativeLinks) {
   item = OnlyItem(RssItem("<link>../up?q=1#f</link>"));
   EXPECT_EQ(item.link, "https://example.com/up?q=1#f");
 }
-
 
 TEST(FeedCompatTest, BareAmpersandInAttribute) {
   ParsedItem item = OnlyItem(RssItem(
@@ -1300,10 +1347,9 @@ TEST(FeedCompatTest, UnquotedAttributeValues) {
   EXPECT_EQ(item.title, "t");
 }
 
-
 TEST(FeedCompatTest, RssLinkWithHrefAttribute) {
-  ParsedItem item =
-      OnlyItem(RssItem("<link href=\"https://example.com/h\"/><title>t</title>"));
+  ParsedItem item = OnlyItem(
+      RssItem("<link href=\"https://example.com/h\"/><title>t</title>"));
   EXPECT_EQ(item.link, "https://example.com/h");
 }
 
@@ -1317,11 +1363,10 @@ TEST(FeedCompatTest, MediaTitleAndDescriptionAsFallbacks) {
   EXPECT_EQ(item.summary, "MD");
 }
 
-
 TEST(FeedCompatTest, EmptyLinkIsNotTheFeedUrl) {
-  ParsedItem item = OnlyItem(RssItem(
-      "<link>  </link><guid>https://example.com/g</guid>"
-      "<link>https://example.com/second</link>"));
+  ParsedItem item =
+      OnlyItem(RssItem("<link>  </link><guid>https://example.com/g</guid>"
+                       "<link>https://example.com/second</link>"));
   EXPECT_EQ(item.link, "https://example.com/second");
   item = OnlyItem(RssItem("<link></link><guid>https://example.com/g</guid>"));
   EXPECT_EQ(item.link, "https://example.com/g");

@@ -68,6 +68,19 @@ class JsonFeedReader {
     if (HasScheme(feed_->link)) base_ = feed_->link;
     feed_->description = std::string(StringField(root, "description"));
     feed_->language = std::string(StringField(root, "language"));
+    std::string self = Url(StringField(root, "feed_url"));
+    if (HasScheme(self)) feed_->self_url = std::move(self);
+    // "hubs": [{"type": "WebSub", "url": ...}]; other hub types are not
+    // ours to use.
+    if (const ListValue* hubs = ListField(root, "hubs"); hubs != nullptr) {
+      for (const Value& hub : hubs->values()) {
+        if (hub.kind_case() != Value::kStructValue) continue;
+        if (absl::EqualsIgnoreCase(Av(StringField(hub.struct_value(), "type")),
+                                   "websub")) {
+          AddHub(feed_, Url(StringField(hub.struct_value(), "url")));
+        }
+      }
+    }
     Limit(&feed_->title);
     Limit(&feed_->description);
     std::vector<ParsedAuthor> feed_authors = Authors(root);

@@ -69,6 +69,22 @@ TEST(JsonFeedTest, Version11Feed) {
   EXPECT_EQ(second.authors[0].name, "Site Owner");
 }
 
+TEST(JsonFeedTest, WebSubHubsAndFeedUrl) {
+  ParseOptions options;
+  options.feed_url = "https://site.example/feed.json";
+  absl::StatusOr<ParsedFeed> feed = ParseFeed(R"(
+  {"version": "https://jsonfeed.org/version/1.1", "title": "t",
+   "feed_url": "https://site.example/feed.json",
+   "hubs": [{"type": "rssCloud", "url": "https://cloud.example/"},
+            {"type": "WebSub", "url": "https://hub.example/"},
+            {"type": "websub"}, 3],
+   "items": []})",
+                                              options);
+  ASSERT_TRUE(feed.ok()) << feed.status();
+  EXPECT_THAT(feed->hubs, testing::ElementsAre("https://hub.example/"));
+  EXPECT_EQ(feed->self_url, "https://site.example/feed.json");
+}
+
 TEST(JsonFeedTest, Version1SingleAuthorAndBom) {
   absl::StatusOr<ParsedFeed> feed = ParseFeed(
       "\xEF\xBB\xBF {\"version\": \"https://jsonfeed.org/version/1\","
