@@ -277,6 +277,8 @@ struct WebSubSubscriber::Impl {
   MHD_Daemon* daemon = nullptr;
   metrics::CounterFamily* callbacks = nullptr;
   metrics::CounterFamily* hub_requests = nullptr;
+  // Subscriptions by state, indexed by Status.
+  std::vector<metrics::Gauge*> by_state;
 
   mutable absl::Mutex mu;
   sqlite3* db ABSL_GUARDED_BY(mu) = nullptr;
@@ -892,6 +894,13 @@ absl::StatusOr<std::unique_ptr<WebSubSubscriber>> WebSubSubscriber::Start(
         "newsfeed_websub_hub_requests_total",
         "WebSub (un)subscribe requests sent to hubs, by mode and outcome.",
         {"mode", "outcome"});
+    metrics::GaugeFamily& states = options.metrics->AddGaugeFamily(
+        "newsfeed_websub_subscriptions",
+        "WebSub subscriptions by state (as of the last Tick).", {"state"});
+    for (int i = 0; i <= static_cast<int>(Status::kUnsubscribing); ++i) {
+      impl->by_state.push_back(&states.WithLabels(
+          {std::string(WebSubStatusName(static_cast<Status>(i)))}));
+    }
   }
   if (absl::Status opened = impl->OpenDb(); !opened.ok()) return opened;
 
@@ -1095,6 +1104,8 @@ int WebSubSubscriber::Tick() {
         changed = true;
       }
       if (s.request_sent == absl::InfinitePast() && s.next_attempt <= now &&
+          static_cast<int>(to_send.size()) <
+              impl_->options.max_hub_requests_per_tick &&
           s.status != Status::kDenied) {
         if (s.status == Status::kFailed) s.status = Status::kPending;
         s.request_sent = now;
@@ -1112,6 +1123,15 @@ int WebSubSubscriber::Tick() {
       impl_->by_feed.erase(feed_id);
       absl::Status erased = impl_->Erase(feed_id);
       if (!erased.ok()) log::Error("%s", erased.ToString());
+    }
+    if (!impl_->by_state.empty()) {
+      std::vector<int> counts(impl_->by_state.size(), 0);
+      for (const auto& [feed_id, s] : impl_->by_feed) {
+        ++counts[static_cast<size_t>(s.status)];
+      }
+      for (size_t i = 0; i < counts.size(); ++i) {
+        impl_->by_state[i]->Set(counts[i]);
+      }
     }
   }
   for (Subscription& s : to_send) {

@@ -16,7 +16,8 @@
 // not requested, unsigned or forged content, oversized bodies, floods) is
 // refused with an HTTP status, one log line and a metric
 // (newsfeed_websub_callbacks_total{kind,outcome}); nothing reaches the
-// DeliveryHandler.
+// DeliveryHandler. Also exported: newsfeed_websub_hub_requests_total
+// {mode,outcome} and, updated by Tick, newsfeed_websub_subscriptions{state}.
 #ifndef INGEST_SERVICE_WEBSUB_WEBSUB_SUBSCRIBER_H_
 #define INGEST_SERVICE_WEBSUB_WEBSUB_SUBSCRIBER_H_
 
@@ -97,6 +98,9 @@ struct WebSubOptions {
   // How often the subscriber's own thread calls Tick(); zero: no thread, the
   // caller calls Tick() (tests with a FakeClock). Default: 1 minute.
   absl::Duration tick_interval = absl::Minutes(1);
+  // Hub requests one Tick() sends at most (they go one after the other);
+  // the rest wait for the next Tick. Default: 200.
+  int max_hub_requests_per_tick = 200;
   // Not owned; must outlive the subscriber. nullptr: no metrics / the real
   // clock.
   metrics::Registry* metrics = nullptr;

@@ -354,6 +354,24 @@ TEST_F(WebSubSubscriberTest, HubThatNeverVerifiesIsRetriedWithBackoff) {
   clock_.Advance(absl::Minutes(1));
   EXPECT_EQ(subscriber_->Tick(), 1);
   EXPECT_EQ(HubRequestCount(), 3u);
+  EXPECT_THAT(registry_.Render(),
+              ::testing::HasSubstr(
+                  "newsfeed_websub_subscriptions{state=\"pending\"} 1"));
+}
+
+TEST_F(WebSubSubscriberTest, TickSendsAtMostTheCapAndTheRestNext) {
+  options_.max_hub_requests_per_tick = 2;
+  {
+    absl::MutexLock lock(&mu_);
+    hub_status_ = 503;  // every subscribe fails: all due for a retry
+  }
+  StartSubscriber();
+  for (const char* feed : {"a", "b", "c"}) {
+    EXPECT_FALSE(subscriber_->Subscribe(feed, kTopic, hub_.Url("/hub")).ok());
+  }
+  clock_.Advance(absl::Minutes(1));
+  EXPECT_EQ(subscriber_->Tick(), 2);
+  EXPECT_EQ(subscriber_->Tick(), 1);
 }
 
 TEST_F(WebSubSubscriberTest, DenialAndRefusedHub) {
