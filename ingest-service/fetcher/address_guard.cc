@@ -195,4 +195,10 @@ bool AddressGuard::Allows(const Ip6& address) const {
   return false;
 }
 
+std::string AddressGuard::Refusal(const sockaddr* address) const {
+  std::optional<Ip6> ip = FromSockaddr(address);
+  if (!ip.has_value()) return "non-IP address";
+  return Allows(*ip) ? std::string() : FormatIp(*ip);
+}
+
 }  // namespace newsfeed::ingest::internal

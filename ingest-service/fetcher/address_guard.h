@@ -56,6 +56,11 @@ class AddressGuard {
   // True when a connection to `address` is permitted.
   bool Allows(const Ip6& address) const;
 
+  // For a socket address about to be connected to (libcurl's
+  // CURLOPT_OPENSOCKETFUNCTION): empty when Allows permits it, else the
+  // address as text (FormatIp), or "non-IP address", for the error message.
+  std::string Refusal(const sockaddr* address) const;
+
   // For a URL's host, before any DNS (as a proxy would be asked for it):
   // true when `host` ("example.com", "10.0.0.1", "[::1]") is an address
   // Allows permits, or a name that is not local by its form ("localhost",

@@ -1,5 +1,8 @@
 #include "ingest-service/fetcher/address_guard.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <string>
 
 #include "gtest/gtest.h"
@@ -91,6 +94,20 @@ TEST(AddressGuardTest, AllowListLiftsTheGuard) {
 
   EXPECT_EQ(AddressGuard::Create(false, {"nonsense"}).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+TEST(AddressGuardTest, RefusalOfSocketAddresses) {
+  absl::StatusOr<AddressGuard> guard = AddressGuard::Create(false, {});
+  ASSERT_TRUE(guard.ok());
+  sockaddr_in v4{};
+  v4.sin_family = AF_INET;
+  ASSERT_EQ(inet_pton(AF_INET, "127.0.0.1", &v4.sin_addr), 1);
+  EXPECT_EQ(guard->Refusal(reinterpret_cast<sockaddr*>(&v4)), "127.0.0.1");
+  ASSERT_EQ(inet_pton(AF_INET, "8.8.8.8", &v4.sin_addr), 1);
+  EXPECT_EQ(guard->Refusal(reinterpret_cast<sockaddr*>(&v4)), "");
+  sockaddr unix_address{};
+  unix_address.sa_family = AF_UNIX;
+  EXPECT_EQ(guard->Refusal(&unix_address), "non-IP address");
 }
 
 TEST(AddressGuardTest, FormatIp) {

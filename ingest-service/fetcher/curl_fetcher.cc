@@ -187,10 +187,9 @@ curl_socket_t OnOpenSocket(void* user, curlsocktype purpose,
                            curl_sockaddr* address) {
   auto* t = static_cast<Transfer*>(user);
   if (purpose == CURLSOCKTYPE_IPCXN) {
-    std::optional<internal::Ip6> ip = internal::FromSockaddr(&address->addr);
-    if (!ip.has_value() || !t->guard->Allows(*ip)) {
-      t->refused_address =
-          ip.has_value() ? internal::FormatIp(*ip) : "non-IP address";
+    std::string refused = t->guard->Refusal(&address->addr);
+    if (!refused.empty()) {
+      t->refused_address = std::move(refused);
       return CURL_SOCKET_BAD;
     }
     ++t->allowed_connects;

@@ -268,6 +268,14 @@ struct WebSubSubscriber::Impl {
                     const char* outcome, unsigned int code,
                     const std::string& why);
   void Count(const char* kind, const char* outcome);
+  // The subscription behind callback `id`; nullptr if none.
+  Subscription* Find(const std::string& id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
+  MHD_Result RefuseUnknown(MHD_Connection* connection, const char* kind,
+                           const std::string& id) {
+    return Refuse(
+        connection, kind, "unknown_callback", MHD_HTTP_NOT_FOUND,
+        absl::StrCat("unknown callback id ", log::EscapeControls(id)));
+  }
 
   const WebSubOptions options;
   Clock& clock;
@@ -459,11 +467,8 @@ curl_socket_t OnHubOpenSocket(void* user, curlsocktype purpose,
                               curl_sockaddr* address) {
   auto* t = static_cast<HubTransfer*>(user);
   if (purpose == CURLSOCKTYPE_IPCXN) {
-    std::optional<internal::Ip6> ip = internal::FromSockaddr(&address->addr);
-    if (!ip.has_value() || !t->guard->Allows(*ip)) {
-      t->refused = ip.has_value() ? internal::FormatIp(*ip) : "non-IP address";
-      return CURL_SOCKET_BAD;
-    }
+    t->refused = t->guard->Refusal(&address->addr);
+    if (!t->refused.empty()) return CURL_SOCKET_BAD;
   }
   return socket(address->family, address->socktype | SOCK_CLOEXEC,
                 address->protocol);
@@ -574,6 +579,11 @@ absl::Status WebSubSubscriber::Impl::SendSubscribe(Subscription s) {
 
 // ---- listener --------------------------------------------------------------
 
+Subscription* WebSubSubscriber::Impl::Find(const std::string& id) {
+  auto feed = feed_by_callback.find(id);
+  return feed == feed_by_callback.end() ? nullptr : &by_feed.at(feed->second);
+}
+
 void WebSubSubscriber::Impl::Count(const char* kind, const char* outcome) {
   if (callbacks != nullptr) callbacks->WithLabels({kind, outcome}).Increment();
 }
@@ -621,13 +631,9 @@ MHD_Result WebSubSubscriber::Impl::Verify(MHD_Connection* connection,
   const std::string topic = Arg(connection, "hub.topic");
   const std::string challenge = Arg(connection, "hub.challenge");
   absl::MutexLock lock(&mu);
-  auto feed = feed_by_callback.find(id);
-  if (feed == feed_by_callback.end()) {
-    return Refuse(
-        connection, "verify", "unknown_callback", MHD_HTTP_NOT_FOUND,
-        absl::StrCat("unknown callback id ", log::EscapeControls(id)));
-  }
-  Subscription& s = by_feed.at(feed->second);
+  Subscription* found = Find(id);
+  if (found == nullptr) return RefuseUnknown(connection, "verify", id);
+  Subscription& s = *found;
   if (topic != s.topic) {
     return Refuse(
         connection, "verify", "topic_mismatch", MHD_HTTP_NOT_FOUND,
@@ -662,7 +668,7 @@ MHD_Result WebSubSubscriber::Impl::Verify(MHD_Connection* connection,
     }
     Count("verify", "unsubscribed");
     const std::string feed_id = s.feed_id;
-    feed_by_callback.erase(feed);
+    feed_by_callback.erase(s.callback_id);
     by_feed.erase(feed_id);
     absl::Status erased = Erase(feed_id);
     if (!erased.ok()) log::Error("%s", erased.ToString());
@@ -704,16 +710,12 @@ MHD_Result WebSubSubscriber::Impl::Verify(MHD_Connection* connection,
 MHD_Result WebSubSubscriber::Impl::Deliver(MHD_Connection* connection,
                                            const std::string& id,
                                            Request* request) {
-  std::string feed_id, secret;
+  std::string feed_id;
   {
     absl::MutexLock lock(&mu);
-    auto feed = feed_by_callback.find(id);
-    if (feed == feed_by_callback.end()) {
-      return Refuse(
-          connection, "delivery", "unknown_callback", MHD_HTTP_NOT_FOUND,
-          absl::StrCat("unknown callback id ", log::EscapeControls(id)));
-    }
-    Subscription& s = by_feed.at(feed->second);
+    Subscription* found = Find(id);
+    if (found == nullptr) return RefuseUnknown(connection, "delivery", id);
+    Subscription& s = *found;
     if (request->too_large) {
       ++s.rejections;
       return Refuse(connection, "delivery", "too_large",
@@ -763,7 +765,6 @@ MHD_Result WebSubSubscriber::Impl::Deliver(MHD_Connection* connection,
     }
     s.tokens -= 1;
     feed_id = s.feed_id;
-    secret = s.secret;
   }
   const std::string content_type = Header(connection, "Content-Type");
   absl::Status handled =
