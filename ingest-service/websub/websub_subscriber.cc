@@ -171,7 +171,15 @@ struct Subscription {
 struct Request {
   std::string body;
   bool too_large = false;
+  // Bytes read and dropped after the body went over the limit.
+  uint64_t discarded = 0;
 };
+
+// MHD answers only once the whole request is read (except on the first
+// call, before any body): a body that went over the limit is read and
+// dropped up to this many times the limit so that the hub gets its 413;
+// beyond that the connection is closed.
+constexpr uint64_t kDiscardFactor = 16;
 
 }  // namespace
 
@@ -808,11 +816,25 @@ MHD_Result WebSubSubscriber::Impl::OnRequest(
     }
   }
   auto* request = static_cast<Request*>(*con_cls);
-  if (post && *upload_data_size != 0 && !request->too_large) {
-    if (request->body.size() + *upload_data_size >
-        impl->options.max_body_bytes) {
+  if (post && *upload_data_size != 0) {
+    if (!request->too_large && request->body.size() + *upload_data_size >
+                                   impl->options.max_body_bytes) {
       request->too_large = true;
+      request->discarded = request->body.size();
       request->body.clear();
+      request->body.shrink_to_fit();
+    }
+    if (request->too_large) {
+      request->discarded += *upload_data_size;
+      if (request->discarded >
+          kDiscardFactor * uint64_t{impl->options.max_body_bytes}) {
+        log::Warning(
+            "websub: refused delivery (too_large): over %d bytes "
+            "without a Content-Length; connection closed",
+            request->discarded);
+        impl->Count("delivery", "too_large");
+        return MHD_NO;
+      }
     } else {
       request->body.append(upload_data, *upload_data_size);
     }

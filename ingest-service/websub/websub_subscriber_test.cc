@@ -243,6 +243,19 @@ TEST_F(WebSubSubscriberTest, RefusesBadInputAndStoresNothing) {
       Deliver(path, big, "sha256=" + Sign(EVP_sha256(), secret, big));
   ASSERT_TRUE(oversized);
   EXPECT_EQ(oversized->status, 413);
+  // Without a Content-Length (chunked), the limit applies as it streams.
+  httplib::Result chunked =
+      httplib::Client("http://" + subscriber_->address())
+          .Post(
+              path, httplib::Headers{{"X-Hub-Signature", "sha256=00"}},
+              [&big](size_t, httplib::DataSink& sink) {
+                for (int i = 0; i < 3; ++i) sink.write(big.data(), big.size());
+                sink.done();
+                return true;
+              },
+              "application/atom+xml");
+  ASSERT_TRUE(chunked);
+  EXPECT_EQ(chunked->status, 413);
   httplib::Result unknown =
       Deliver("/in/websub/0123456789abcdef", "<feed/>",
               "sha256=" + Sign(EVP_sha256(), secret, "<feed/>"));
@@ -269,7 +282,7 @@ TEST_F(WebSubSubscriberTest, RefusesBadInputAndStoresNothing) {
   EXPECT_THAT(Delivered(), IsEmpty());
   EXPECT_EQ(Callbacks("delivery", "bad_signature"), 2u);
   EXPECT_EQ(Callbacks("delivery", "unsigned"), 1u);
-  EXPECT_EQ(Callbacks("delivery", "too_large"), 1u);
+  EXPECT_EQ(Callbacks("delivery", "too_large"), 2u);
   EXPECT_EQ(Callbacks("delivery", "unknown_callback"), 1u);
   EXPECT_EQ(Callbacks("verify", "topic_mismatch"), 1u);
   EXPECT_EQ(Callbacks("verify", "not_pending"), 2u);
@@ -277,7 +290,7 @@ TEST_F(WebSubSubscriberTest, RefusesBadInputAndStoresNothing) {
   absl::StatusOr<WebSubState> state = subscriber_->State("f1");
   ASSERT_TRUE(state.ok());
   EXPECT_EQ(state->status, WebSubState::Status::kVerified);
-  EXPECT_EQ(state->rejections, 4u);
+  EXPECT_EQ(state->rejections, 5u);
   EXPECT_EQ(state->deliveries, 0u);
 }
 
