@@ -105,6 +105,7 @@ class FeedFarm::Impl {
       return new httplib::ThreadPool(threads);
     };
     server_.set_keep_alive_max_count(1000000);
+    server_.set_keep_alive_timeout(2);
     server_.Get(R"(/feed/(\d+)\.xml)",
                 [this](const httplib::Request& req, httplib::Response& res) {
                   Serve(req, res);

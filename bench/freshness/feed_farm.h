@@ -32,8 +32,10 @@ struct FeedFarmOptions {
   // Shortest mean gap any feed gets (simulated seconds).
   double min_gap_seconds = 60;
   uint64_t seed = 21;
-  // Server worker threads.
-  int threads = 8;
+  // Server worker threads. cpp-httplib holds a thread per open keep-alive
+  // connection, so this must exceed the client's connections to the host
+  // (ingest-service's fetcher.max_per_host) or requests starve.
+  int threads = 96;
 };
 
 struct FeedFarmCounts {

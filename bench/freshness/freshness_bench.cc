@@ -235,8 +235,8 @@ absl::StatusOr<Result> RunOnce(const Flags& flags,
                          "\ndata_dir: ", (dir / "ingest").string(),
                          "\nfeeds:\n", feeds.str(), polling,
                          "fetcher:\n  allow_private_networks: true\n"
-                         "  min_host_gap: 0s\n  max_per_host: 64\n"
-                         "  max_concurrent: 64\n"));
+                         "  min_host_gap: 0s\n  max_per_host: 32\n"
+                         "  max_concurrent: 32\n"));
 
   absl::StatusOr<Child> query =
       Child::Start(flags.query_bin, (dir / "query.yaml").string(),
