@@ -7,6 +7,14 @@
 // appeared (keyed by the item's link, which is also its guid) and counts
 // requests, 200s and 304s.
 //
+// A share of the feeds (push_share) carries <atom:link rel="hub"> and
+// rel="self" (and a Link header). The hub at /hub takes W3C WebSub
+// subscribe/unsubscribe form POSTs (hub.mode, hub.topic, hub.callback,
+// hub.lease_seconds, hub.secret), answers 202, verifies intent with a GET to
+// the callback (accepted only when hub.challenge is echoed) and, on each new
+// item of a subscribed feed, POSTs the feed document to every verified
+// callback with X-Hub-Signature: sha256=<HMAC of the body with hub.secret>.
+//
 // Thread-safety: all public methods are safe to call from any thread.
 #ifndef NEWSFEED_BENCH_FRESHNESS_FEED_FARM_H_
 #define NEWSFEED_BENCH_FRESHNESS_FEED_FARM_H_
@@ -32,6 +40,9 @@ struct FeedFarmOptions {
   // Shortest mean gap any feed gets (simulated seconds).
   double min_gap_seconds = 60;
   uint64_t seed = 21;
+  // Share of feeds (0-1) that name the farm's WebSub hub (/hub) and are
+  // pushed to its verified subscribers.
+  double push_share = 0.1;
   // Server worker threads. cpp-httplib holds a thread per open keep-alive
   // connection, so this must exceed the client's connections to the host
   // (ingest-service's fetcher.max_per_host) or requests starve.
@@ -65,6 +76,16 @@ class FeedFarm {
   std::string base_url() const;
   // URL of feed i.
   std::string FeedUrl(int i) const;
+
+  // URL of the WebSub hub; whether feed i is served through it.
+  std::string HubUrl() const;
+  bool IsPushed(int i) const;
+
+  // Adds a new item to feed i now (recorded like a generated one) and
+  // pushes the feed to its subscribers when it is a pushed feed. Pushes and
+  // subscription verifications run in order on one hub thread, so a push
+  // queued after a verification started sees its outcome. For tests.
+  void PublishNow(int i);
 
   // Totals since Create (items: new items appeared, initial ones excluded).
   FeedFarmCounts Counts() const;
