@@ -47,6 +47,7 @@ struct Flags {
   double duration_s = 300;
   double time_scale = 120;
   std::string scheduler = "both";
+  double push_share = 0.1;
   double fixed_interval_s = 900;  // simulated
   std::string ingest_bin = NEWSFEED_INGEST_BIN;
   std::string query_bin = NEWSFEED_QUERY_BIN;
@@ -57,7 +58,9 @@ struct Result {
   std::string scheduler;
   int feeds = 0;
   uint64_t new_items = 0, matched = 0, requests = 0, not_modified = 0;
-  double p50_s = 0, p99_s = 0;  // real seconds
+  // Real seconds; polled feeds, then feeds the farm's hub pushes.
+  double p50_s = 0, p99_s = 0, push_p50_s = 0, push_p99_s = 0;
+  uint64_t push_matched = 0;
   double fetches_per_item = 0, share_304 = 0;
   double cpu_s_per_hour_per_1k = 0;
   long ingest_hwm_kb = 0, query_hwm_kb = 0;
@@ -91,6 +94,9 @@ class Child {
                                      const std::string& log) {
     if (access(bin.c_str(), X_OK) != 0)
       return absl::NotFoundError(absl::StrCat(bin, " is not executable"));
+    // The child's freopen would otherwise write our unflushed output again.
+    std::fflush(stdout);
+    std::fflush(stderr);
     pid_t pid = fork();
     if (pid < 0) return absl::InternalError("fork failed");
     if (pid == 0) {
@@ -203,6 +209,7 @@ absl::StatusOr<Result> RunOnce(const Flags& flags,
   FeedFarmOptions farm_options;
   farm_options.feeds = flags.feeds;
   farm_options.time_scale = flags.time_scale;
+  farm_options.push_share = flags.push_share;
   absl::StatusOr<std::unique_ptr<FeedFarm>> farm =
       FeedFarm::Create(farm_options);
   if (!farm.ok()) return farm.status();
@@ -230,13 +237,22 @@ absl::StatusOr<Result> RunOnce(const Flags& flags,
   if (scheduler == "adaptive") {
     absl::StrAppend(&polling, "  schedule: adaptive\n  gap_fraction: 0.2\n");
   }
+  std::string websub;
+  if (scheduler == "adaptive" && flags.push_share > 0) {
+    std::string callback = absl::StrCat("127.0.0.1:", FreePort());
+    absl::StrAppend(&polling, "  push_safety_interval: ", Ms(6 * 3600, s),
+                    "\n");
+    websub = absl::StrCat("websub:\n  public_base_url: http://", callback,
+                          "\n  listen: ", callback, "\n");
+  }
   WriteFile(dir / "ingest.yaml",
             absl::StrCat("listen: 127.0.0.1:0\nquery_address: ", query_addr,
                          "\ndata_dir: ", (dir / "ingest").string(),
                          "\nfeeds:\n", feeds.str(), polling,
                          "fetcher:\n  allow_private_networks: true\n"
                          "  min_host_gap: 0s\n  max_per_host: 32\n"
-                         "  max_concurrent: 32\n"));
+                         "  max_concurrent: 32\n",
+                         websub));
 
   absl::StatusOr<Child> query =
       Child::Start(flags.query_bin, (dir / "query.yaml").string(),
@@ -298,20 +314,25 @@ absl::StatusOr<Result> RunOnce(const Flags& flags,
 
   Clock::time_point cutoff = end - std::chrono::milliseconds(static_cast<long>(
                                        flags.fixed_interval_s / s * 1000 * 2));
-  std::vector<double> fresh;
+  std::vector<double> fresh, pushed;
   uint64_t eligible = 0;
   for (const auto& [link, appeared] : appearances) {
     if (appeared > cutoff) continue;
     ++eligible;
     auto it = arrivals.find(link);
     if (it == arrivals.end()) continue;
-    fresh.push_back(
-        std::chrono::duration<double>(it->second - appeared).count());
+    double d = std::chrono::duration<double>(it->second - appeared).count();
+    // Links are <base>/item/<feed>/<serial>.
+    int feed = std::atoi(link.c_str() + link.find("/item/") + 6);
+    ((*farm)->IsPushed(feed) ? pushed : fresh).push_back(d);
   }
+  r.push_matched = pushed.size();
+  r.push_p50_s = Percentile(pushed, 0.5);
+  r.push_p99_s = Percentile(pushed, 0.99);
   r.scheduler = scheduler;
   r.feeds = flags.feeds;
   r.new_items = counts.new_items;
-  r.matched = fresh.size();
+  r.matched = fresh.size() + pushed.size();
   r.requests = counts.requests;
   r.not_modified = counts.not_modified;
   r.p50_s = Percentile(fresh, 0.5);
@@ -333,12 +354,15 @@ void Print(const Result& r, double scale) {
       "%-9s feeds=%d new_items=%lu matched=%lu\n"
       "  freshness (polled) p50 %.2fs real = %.0fs simulated, p99 %.2fs real "
       "= %.0fs simulated\n"
+      "  freshness (hub feeds) p50 %.2fs real = %.0fs simulated, p99 %.2fs "
+      "real = %.0fs simulated\n"
       "  fetches per new item %.2f   share of 304s %.3f   requests %lu\n"
       "  ingest CPU %.2f s per simulated hour per 1,000 feeds\n"
       "  peak RSS ingest %.1f MiB, query %.1f MiB\n",
       r.scheduler.c_str(), r.feeds, static_cast<unsigned long>(r.new_items),
       static_cast<unsigned long>(r.matched), r.p50_s, r.p50_s * scale, r.p99_s,
-      r.p99_s * scale, r.fetches_per_item, r.share_304,
+      r.p99_s * scale, r.push_p50_s, r.push_p50_s * scale, r.push_p99_s,
+      r.push_p99_s * scale, r.fetches_per_item, r.share_304,
       static_cast<unsigned long>(r.requests), r.cpu_s_per_hour_per_1k,
       r.ingest_hwm_kb / 1024.0, r.query_hwm_kb / 1024.0);
 }
@@ -361,6 +385,9 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   app.add_option("--scheduler", flags.scheduler, "fixed, adaptive or both")
       ->check(CLI::IsMember({"fixed", "adaptive", "both"}));
+  app.add_option("--push-share", flags.push_share,
+                 "Share of feeds served through the farm's WebSub hub")
+      ->check(CLI::Range(0.0, 1.0));
   app.add_option("--fixed-interval", flags.fixed_interval_s,
                  "polling.default_interval in simulated seconds")
       ->check(CLI::PositiveNumber);
@@ -387,9 +414,10 @@ int main(int argc, char** argv) {
     const Result& f = results[0];
     const Result& a = results[1];
     std::printf(
-        "adaptive/fixed: p50 %.2f  p99 %.2f  fetches/item %.2f  CPU %.2f  "
-        "ingest RSS %.2f\n",
+        "adaptive/fixed: polled p50 %.2f  p99 %.2f  hub-feed p50 %.2f  p99 "
+        "%.2f  fetches/item %.2f  CPU %.2f  ingest RSS %.2f\n",
         Ratio(a.p50_s, f.p50_s), Ratio(a.p99_s, f.p99_s),
+        Ratio(a.push_p50_s, f.push_p50_s), Ratio(a.push_p99_s, f.push_p99_s),
         Ratio(a.fetches_per_item, f.fetches_per_item),
         Ratio(a.cpu_s_per_hour_per_1k, f.cpu_s_per_hour_per_1k),
         Ratio(double(a.ingest_hwm_kb), double(f.ingest_hwm_kb)));
