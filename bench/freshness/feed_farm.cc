@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
@@ -320,9 +321,16 @@ class FeedFarm::Impl {
     std::string callback = req.get_param_value("hub.callback");
     std::string lease = req.get_param_value("hub.lease_seconds");
     std::string secret = req.get_param_value("hub.secret");
-    int feed = -1;
-    for (int i = 0; i < options_.feeds && feed < 0; ++i) {
-      if (feeds_[i].pushed && FeedUrl(i) == topic) feed = i;
+    // Topics are FeedUrl(i) of a pushed feed.
+    int feed = -1, parsed = -1;
+    const std::string prefix = absl::StrCat(base_url(), "/feed/");
+    if (absl::StartsWith(topic, prefix) && absl::EndsWith(topic, ".xml") &&
+        topic.size() > prefix.size() + 4 &&
+        absl::SimpleAtoi(
+            topic.substr(prefix.size(), topic.size() - prefix.size() - 4),
+            &parsed) &&
+        IsPushed(parsed)) {
+      feed = parsed;
     }
     std::string base, path;
     if ((mode != "subscribe" && mode != "unsubscribe") || feed < 0 ||
