@@ -48,7 +48,8 @@ struct Flags {
   double time_scale = 120;
   std::string scheduler = "both";
   double push_share = 0.1;
-  double fixed_interval_s = 900;  // simulated
+  double median_gap_s = 8 * 3600;  // simulated
+  double fixed_interval_s = 900;   // simulated
   std::string ingest_bin = NEWSFEED_INGEST_BIN;
   std::string query_bin = NEWSFEED_QUERY_BIN;
   std::string keep_dir;
@@ -210,6 +211,7 @@ absl::StatusOr<Result> RunOnce(const Flags& flags,
   farm_options.feeds = flags.feeds;
   farm_options.time_scale = flags.time_scale;
   farm_options.push_share = flags.push_share;
+  farm_options.median_gap_seconds = flags.median_gap_s;
   absl::StatusOr<std::unique_ptr<FeedFarm>> farm =
       FeedFarm::Create(farm_options);
   if (!farm.ok()) return farm.status();
@@ -388,6 +390,10 @@ int main(int argc, char** argv) {
   app.add_option("--push-share", flags.push_share,
                  "Share of feeds served through the farm's WebSub hub")
       ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--median-gap", flags.median_gap_s,
+                 "Median over feeds of the mean simulated seconds between "
+                 "new items")
+      ->check(CLI::PositiveNumber);
   app.add_option("--fixed-interval", flags.fixed_interval_s,
                  "polling.default_interval in simulated seconds")
       ->check(CLI::PositiveNumber);
@@ -408,6 +414,12 @@ int main(int argc, char** argv) {
       return 1;
     }
     Print(*r, flags.time_scale);
+    if (r->matched == 0) {
+      std::cerr << "freshness_bench: no new item reached the Subscribe "
+                   "stream in the '"
+                << s << "' run\n";
+      return 1;
+    }
     results.push_back(*r);
   }
   if (results.size() == 2) {
