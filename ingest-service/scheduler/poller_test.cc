@@ -88,7 +88,10 @@ class PollerTest : public ::testing::Test {
     ASSERT_TRUE(tagger.ok()) << tagger.status();
     tagger_ = std::move(*tagger);
     ASSERT_TRUE(state_->AddFeed(kUrl, clock_.Now()).ok());
-    options_.default_interval = absl::Minutes(15);
+    // Fixed intervals without jitter, unless a test says otherwise.
+    options_.schedule.adaptive = false;
+    options_.schedule.jitter = 0;
+    options_.schedule.default_interval = absl::Minutes(15);
     poller_ = std::make_unique<Poller>(*state_, fetcher_, *tagger_, clock_,
                                        options_, [this] { ++queued_signals_; });
   }
