@@ -602,8 +602,7 @@ absl::StatusOr<int> Poller::IngestPushed(const std::string& feed_id,
   if (!ingested.ok()) {
     if (parse_failed) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "feed ", feed->url,
-          ": pushed content refused: ", ingested.status().message()));
+          "pushed content refused: ", ingested.status().message()));
     }
     return ingested.status();
   }
