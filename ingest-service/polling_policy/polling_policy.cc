@@ -65,8 +65,7 @@ void PollingPolicy::LearnRate(FeedRecord* feed, const FetchEvidence& evidence,
       if (t <= now + kFutureSlack) times.push_back(std::min(t, now));
     }
     std::sort(times.begin(), times.end());
-    times.erase(std::unique(times.begin(), times.end()), times.end());
-    if (times.size() >= 2) {
+    if (times.size() >= 2 && times.back() > times.front()) {
       feed->mean_gap = (times.back() - times.front()) /
                        static_cast<int64_t>(times.size() - 1);
       feed->last_new_item = times.back();
