@@ -203,6 +203,16 @@ class FeedFarm::Impl {
     return c;
   }
 
+  FeedFarmFeedCounts FeedCounts(int i) {
+    FeedFarmFeedCounts c;
+    if (i < 0 || i >= options_.feeds) return c;
+    Feed& f = feeds_[i];
+    c.requests = f.requests.load();
+    std::lock_guard lock(f.mu);
+    c.mean_gap_seconds = f.mean_gap;
+    return c;
+  }
+
   std::unordered_map<std::string, Clock::time_point> Appearances() {
     std::lock_guard lock(appear_mu_);
     return appearances_;
@@ -468,6 +478,9 @@ std::string FeedFarm::HubUrl() const { return impl_->HubUrl(); }
 bool FeedFarm::IsPushed(int i) const { return impl_->IsPushed(i); }
 void FeedFarm::PublishNow(int i) { impl_->PublishNow(i); }
 FeedFarmCounts FeedFarm::Counts() const { return impl_->Counts(); }
+FeedFarmFeedCounts FeedFarm::FeedCounts(int i) const {
+  return impl_->FeedCounts(i);
+}
 std::unordered_map<std::string, FeedFarm::Clock::time_point>
 FeedFarm::Appearances() const {
   return impl_->Appearances();
