@@ -76,6 +76,11 @@ constexpr int kMinDistinctPhrases = 2;
 // A phrase of this weight names its topic on its own ("earnings", "oil");
 // weaker ones ("margin", "plant") need another.
 constexpr double kStrongPhraseWeight = 3.0;
+// A topic phrase that is one item of an enumeration counts this much. An
+// item has at least kListCommas commas within kListWindow tokens around it.
+constexpr double kListItemFactor = 0.5;
+constexpr int kListCommas = 3;
+constexpr size_t kListWindow = 6;
 // A results table is an earnings story whatever else it says.
 constexpr double kResultsTableWeight = 6.0;
 
@@ -1145,6 +1150,46 @@ class Analysis {
     return false;
   }
 
+  // Whether a topic phrase stands in the dateline or is the news agency
+  // credited there ("PARIS (Reuters) -", "Nov 4, 2015 (LBO) -"): it says
+  // who filed the story, not what it is about.
+  bool InCredit(const Mention& m) const {
+    if (m.field != 1) return false;
+    if (dateline_ && m.begin >= dateline_->begin && m.end <= dateline_->end) {
+      return true;
+    }
+    const auto& toks = fields_[1].t->tokens;
+    return m.begin > 0 && m.end + 1 < toks.size() && m.begin < lead_end_ &&
+           toks[m.begin - 1].key == "(" && toks[m.end].key == ")" &&
+           toks[m.end + 1].key == "-";
+  }
+
+  // Whether a topic phrase is one item of an enumeration ("chips for
+  // mobile, 5G, AI and computing", "clients include A, B, C and D"): an
+  // item of a list is named in passing. It takes a separator right next to
+  // the phrase and kListCommas commas around it in its sentence.
+  bool InEnumeration(const Mention& m) const {
+    const auto& toks = fields_[m.field].t->tokens;
+    auto separator = [&](size_t k) {
+      const std::string_view key = toks[k].key;
+      return key == "," || key == "and" || key == "or";
+    };
+    const bool next = m.end < toks.size() && toks[m.end].key == ",";
+    const bool prev = m.begin > 0 && separator(m.begin - 1);
+    if (!next && !prev) return false;
+    const uint32_t sentence = toks[m.begin].sentence;
+    int commas = 0;
+    for (size_t k = m.begin; k > 0 && m.begin - k < kListWindow; --k) {
+      if (toks[k - 1].sentence != sentence) break;
+      commas += toks[k - 1].key == ",";
+    }
+    for (size_t k = m.end; k < toks.size() && k - m.end < kListWindow; ++k) {
+      if (toks[k].sentence != sentence) break;
+      commas += toks[k].key == ",";
+    }
+    return commas >= kListCommas;
+  }
+
   void EmitTopics(newsfeed::v1::Article* a) {
     struct Agg {
       double score = 0;
@@ -1188,16 +1233,40 @@ class Analysis {
         longer.push_back(&m);
       }
     }
+    // A negative cue ("the company's own shares" for mna) says its whole
+    // sentence is not about its topic.
+    std::vector<const Mention*> negative;
+    for (const Mention& m : rules_) {
+      if (g_.patterns()[m.pattern].weight < 0) negative.push_back(&m);
+    }
+    auto negated = [&](const Mention& m) {
+      const auto& toks = fields_[m.field].t->tokens;
+      for (const Mention* n : negative) {
+        if (n->field == m.field &&
+            g_.patterns()[n->pattern].target ==
+                g_.patterns()[m.pattern].target &&
+            toks[n->begin].sentence == toks[m.begin].sentence) {
+          return true;
+        }
+      }
+      return false;
+    };
     for (const Mention& m : rules_) {
       const Pattern& pat = g_.patterns()[m.pattern];
       uint32_t& end = covered[m.field * topics.size() + pat.target];
       if (m.begin < end) continue;
+      if (pat.weight < 0 || (!negative.empty() && negated(m))) {
+        end = std::max(end, m.end);
+        continue;
+      }
       if (!longer.empty() && InsideSuppressingPhrase(m, longer)) continue;
+      if (InCredit(m)) continue;
       end = m.end;
       if (repeats[m.pattern] >= kMaxRuleRepeats) continue;
       ++repeats[m.pattern];
       Agg& agg = by_topic[pat.target];
-      agg.score += pat.weight * (m.field == 0 ? kTitleFactor : 1.0);
+      agg.score += pat.weight * (m.field == 0 ? kTitleFactor : 1.0) *
+                   (InEnumeration(m) ? kListItemFactor : 1.0);
       agg.mentions.push_back(&m);
       if (pat.weight > 0) {
         // A company named for the topic ("Mistral AI"), the headline's

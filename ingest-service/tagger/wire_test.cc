@@ -329,6 +329,47 @@ TEST(OneWordTopics, ALabourMarketReportIsNotAnEarningsStory) {
               Contains("layoffs"));
 }
 
+TEST(OneWordTopics, AnItemOfAListIsNamedInPassing) {
+  EXPECT_THAT(Topics(Tag("Vexmor opens design centre in Lyon",
+                         "The centre will write software for cameras, "
+                         "wearables, 5G, drones and home appliances, the "
+                         "company said.")),
+              Not(Contains("telecom")));
+  EXPECT_THAT(Topics(Tag("Operator Telvana expands its 5G network",
+                         "Telvana will add 5G coverage in 40 towns.")),
+              Contains("telecom"));
+}
+
+TEST(OneWordTopics, TheAgencyCreditedInTheDatelineIsNoTopic) {
+  EXPECT_THAT(Topics(Tag("Grainworks quarterly profit up 8 pct",
+                         "June 2, 2026 (FDI) - Grainworks Ltd said its "
+                         "quarterly net profit rose 8 percent.")),
+              ElementsAre("earnings"));
+}
+
+TEST(OneWordTopics, ANegativeCueCancelsItsSentence) {
+  EXPECT_THAT(Topics(Tag("Kelmar Oyj to acquire its own shares",
+                         "The board of Kelmar decided to start acquiring the "
+                         "company's own shares under last year's "
+                         "authorisation.")),
+              Not(Contains("mna")));
+  EXPECT_THAT(Topics(Tag("Kelmar to acquire rival Dunmore",
+                         "Kelmar agreed to acquire Dunmore for $300 million "
+                         "in cash.")),
+              Contains("mna"));
+}
+
+TEST(OneWordTopics, DisclosureAndLabourPhrasesAreNotTheirTopics) {
+  EXPECT_THAT(Topics(Tag("Tarvo Industries net profit rises 5 pct",
+                         "Tarvo Industries said in a regulatory filing that "
+                         "quarterly net profit rose 5 percent.")),
+              ElementsAre("earnings"));
+  EXPECT_THAT(Topics(Tag("U.S. employers add 180,000 jobs",
+                         "Average hourly earnings rose 0.3 percent as "
+                         "employers added 180,000 jobs.")),
+              ElementsAre("jobs"));
+}
+
 TEST(UnlistedCompanies, AHostileListOfNamesIsCapped) {
   std::string body;
   for (int i = 0; i < 3000; ++i) {
