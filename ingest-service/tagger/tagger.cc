@@ -1235,9 +1235,20 @@ class Analysis {
     }
     // A negative cue ("the company's own shares" for mna) says its whole
     // sentence is not about its topic.
+    // A negative cue inside a longer phrase of its topic is that phrase
+    // ("strike" in "air strike", a guard).
     std::vector<const Mention*> negative;
     for (const Mention& m : rules_) {
-      if (g_.patterns()[m.pattern].weight < 0) negative.push_back(&m);
+      if (g_.patterns()[m.pattern].weight >= 0) continue;
+      bool inside = false;
+      for (const Mention& o : rules_) {
+        inside =
+            inside || (o.field == m.field && o.begin <= m.begin &&
+                       m.end <= o.end && o.end - o.begin > m.end - m.begin &&
+                       g_.patterns()[o.pattern].target ==
+                           g_.patterns()[m.pattern].target);
+      }
+      if (!inside) negative.push_back(&m);
     }
     auto negated = [&](const Mention& m) {
       const auto& toks = fields_[m.field].t->tokens;
@@ -1317,10 +1328,13 @@ class Analysis {
       const Agg& agg = by_topic[t];
       const internal::Topic& topic = topics[t];
       if (!passes(t)) continue;
+      // A topic that restates another ("regulation" in an antitrust case)
+      // stands only when it is strong on its own and stronger than that one.
       bool suppressed = false;
       for (uint32_t by : topic.suppressed_by) {
         suppressed = suppressed ||
-                     (passes(by) && agg.score < 2 * topic.threshold * scale);
+                     (passes(by) && (agg.score < 2 * topic.threshold * scale ||
+                                     agg.score <= by_topic[by].score));
       }
       if (!suppressed) order.emplace_back(t, &agg);
     }

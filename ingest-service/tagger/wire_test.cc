@@ -16,6 +16,7 @@
 namespace newsfeed::ingest {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
@@ -368,6 +369,32 @@ TEST(OneWordTopics, DisclosureAndLabourPhrasesAreNotTheirTopics) {
                          "Average hourly earnings rose 0.3 percent as "
                          "employers added 180,000 jobs.")),
               ElementsAre("jobs"));
+}
+
+TEST(OneWordTopics, ATopicThatOnlyRestatesAStrongerOneIsDropped) {
+  EXPECT_THAT(Topics(Tag("Competition watchdog fines cement makers for cartel",
+                         "The competition authority fined five cement makers "
+                         "40 million euros for price-fixing, saying the "
+                         "cartel broke competition law. The regulator said "
+                         "the companies colluded for a decade and imposed the "
+                         "fines under new rules.")),
+              AllOf(Contains("antitrust"), Not(Contains("regulation"))));
+  EXPECT_THAT(Topics(Tag("Carmaker to cut 4,000 jobs and close two plants",
+                         "The carmaker will cut 4,000 jobs and reduce "
+                         "production capacity at its plants in the north.")),
+              AllOf(Contains("layoffs"), Not(Contains("investment"))));
+}
+
+TEST(OneWordTopics, AStrikeOverPayIsNotAJobsStory) {
+  EXPECT_THAT(Topics(Tag("Dockworkers strike over pay at Veloria port",
+                         "About 3,000 workers went on strike on Monday to "
+                         "demand a pay rise, and employers offered higher "
+                         "wages.")),
+              Not(Contains("jobs")));
+  EXPECT_THAT(Topics(Tag("Air strikes hit port as employers add 20,000 jobs",
+                         "Employers added 20,000 jobs and the unemployment "
+                         "rate fell to 4 percent.")),
+              Contains("jobs"));
 }
 
 TEST(UnlistedCompanies, AHostileListOfNamesIsCapped) {
