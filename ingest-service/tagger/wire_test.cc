@@ -397,6 +397,39 @@ TEST(OneWordTopics, AStrikeOverPayIsNotAJobsStory) {
               Contains("jobs"));
 }
 
+TEST(OneWordTopics, WordsOfOtherSensesAndNegativeCues) {
+  // A listed bank selling more stock is no initial public offering.
+  EXPECT_THAT(Topics(Tag("Harbor Bancorp withdraws $30 million common stock "
+                         "offering",
+                         "Harbor Bancorp (Nasdaq: HRBC) said it withdrew its "
+                         "public offering of common stock because of market "
+                         "conditions.")),
+              Not(Contains("ipo")));
+  EXPECT_THAT(Topics(Tag("Zentrix files for initial public offering",
+                         "Zentrix plans to list its shares on the Nasdaq.")),
+              Contains("ipo"));
+  // Closing a plant is not investing in one.
+  EXPECT_THAT(Topics(Tag("Glassmaker shuts down new plant in Ravenna",
+                         "The glassmaker shut down the new plant, which had "
+                         "production capacity of 200 tonnes a day, after "
+                         "orders fell.")),
+              Not(Contains("investment")));
+  EXPECT_THAT(Topics(Tag("Glassmaker to build new plant in Ravenna",
+                         "The glassmaker will invest 80 million euros in the "
+                         "plant.")),
+              Contains("investment"));
+  // A deal's value is no startup valuation; a glut is no flood.
+  EXPECT_THAT(Topics(Tag("Lakeshore Bancorp to buy Prairie Bank",
+                         "Lakeshore Bancorp agreed to buy Prairie Bank in a "
+                         "transaction valued at $60 million.")),
+              ElementsAre("mna"));
+  EXPECT_THAT(Topics(Tag("Mills accused of flooding the market with cheap "
+                         "steel",
+                         "Rival producers said the mills were flooding the "
+                         "market with cheap steel.")),
+              Not(Contains("climate")));
+}
+
 TEST(UnlistedCompanies, AHostileListOfNamesIsCapped) {
   std::string body;
   for (int i = 0; i < 3000; ++i) {
