@@ -1164,6 +1164,26 @@ class Analysis {
            toks[m.end + 1].key == "-";
   }
 
+  // Whether a topic phrase is a word inside a company's name ("Boan
+  // Biotechnology", "Harbor Telecom"): the name says what the company does,
+  // not what the story is about, unless the headline names that company
+  // (CompanyNamedForTopic: "Sakana AI closes Series B round").
+  bool InsideCompanyName(const Mention& m) const {
+    for (const Mention& c : companies_) {
+      if (c.field == m.field && c.accepted && c.begin <= m.begin &&
+          m.end <= c.end && c.end - c.begin > m.end - m.begin) {
+        for (const Mention& r : rules_) {
+          if (r.field == 0 && r.pattern == m.pattern &&
+              CompanyNamedForTopic(r)) {
+            return false;
+          }
+        }
+        return true;
+      }
+    }
+    return false;
+  }
+
   // Whether a topic phrase is one item of an enumeration ("chips for
   // mobile, 5G, AI and computing", "clients include A, B, C and D"): an
   // item of a list is named in passing. It takes a separator right next to
@@ -1277,7 +1297,8 @@ class Analysis {
       ++repeats[m.pattern];
       Agg& agg = by_topic[pat.target];
       agg.score += pat.weight * (m.field == 0 ? kTitleFactor : 1.0) *
-                   (InEnumeration(m) ? kListItemFactor : 1.0);
+                   (InEnumeration(m) ? kListItemFactor : 1.0) *
+                   (InsideCompanyName(m) ? kListItemFactor : 1.0);
       agg.mentions.push_back(&m);
       if (pat.weight > 0) {
         // A company named for the topic ("Mistral AI"), the headline's

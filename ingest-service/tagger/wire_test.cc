@@ -430,6 +430,14 @@ TEST(OneWordTopics, WordsOfOtherSensesAndNegativeCues) {
               Not(Contains("climate")));
 }
 
+TEST(OneWordTopics, AWordInACompanysNameIsItsTradeNotTheStory) {
+  EXPECT_THAT(Topics(Tag("Harbor shares jump on debut in Shanghai",
+                         "Shares of Qinlan Harbor Healthcare Co surged in "
+                         "their Shanghai debut after a $900 million initial "
+                         "public offering.")),
+              ElementsAre("ipo"));
+}
+
 TEST(UnlistedCompanies, AHostileListOfNamesIsCapped) {
   std::string body;
   for (int i = 0; i < 3000; ++i) {
