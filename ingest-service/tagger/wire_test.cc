@@ -438,6 +438,36 @@ TEST(OneWordTopics, AWordInACompanysNameIsItsTradeNotTheStory) {
               ElementsAre("ipo"));
 }
 
+TEST(UnlistedCompanies, NamesEndingInWordsThatLeadUpToNames) {
+  // "Partners" and "Group" end names, though "rival" and "broker" lead up
+  // to them.
+  EXPECT_THAT(
+      CompanyIds(Tag("",
+                     "Interdealer broker Kestrel Partners Inc "
+                     "renewed its bid for rival Omnia Group Inc "
+                     "on Monday.")),
+      UnorderedElementsAre("name:kestrel-partners", "name:omnia-group"));
+  EXPECT_THAT(CompanyIds(Tag("", "Rival Acme Inc said profit rose.")),
+              ElementsAre("name:acme"));
+}
+
+TEST(UnlistedCompanies, ADescribedCompanyNounLeadsUpToAName) {
+  // "semiconductor company Velmora" names a company; "The company Monday"
+  // does not.
+  EXPECT_THAT(CompanyIds(Tag("",
+                             "Vantor agreed to buy Israeli semiconductor "
+                             "company Velmora for $2 billion. The company "
+                             "Monday said the deal would close next "
+                             "year.")),
+              ElementsAre("name:velmora"));
+  // A kind of company before a name with a legal form: one company, without
+  // its form.
+  EXPECT_THAT(CompanyIds(Tag("",
+                             "Australian gas producer Tarrow Ltd (TRW.AX) "
+                             "said it received an offer.")),
+              ElementsAre("name:tarrow"));
+}
+
 TEST(UnlistedCompanies, AHostileListOfNamesIsCapped) {
   std::string body;
   for (int i = 0; i < 3000; ++i) {
