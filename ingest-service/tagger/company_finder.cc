@@ -470,6 +470,17 @@ const LegalForm* FormAt(const TokenizedText& t, std::string_view text, size_t i,
   return form;
 }
 
+// A kind of company that describes a name before it and is rarely part of
+// one: "Steelmaker", "Miner", "Retailer"; not "Bank" or "Airline".
+bool IsDescriptiveCompanyNoun(std::string_view key) {
+  static const absl::flat_hash_set<absl::string_view> kInNames = {
+      "bank",   "brand",   "chain",         "company",     "group",
+      "unit",   "airline", "supermarket",   "cooperative", "co-operative",
+      "giant",  "utility", "multinational", "brokerage",   "outfit",
+      "lender", "insurer", "builder"};
+  return HasRole(key, kCompanyNoun) && !kInNames.contains(AV(key));
+}
+
 // Walks left from token `end` (exclusive) over the words of a name; returns
 // its first token, or `end` when there is none.
 size_t NameStart(const TokenizedText& t, std::string_view text, size_t end) {
@@ -512,9 +523,12 @@ size_t NameStart(const TokenizedText& t, std::string_view text, size_t end) {
       break;
     }
   }
-  // A name never starts with a joiner or a word that leads up to names.
+  // A name never starts with a joiner or a word that leads up to names,
+  // nor with a kind of company opening a sentence ("Steelmaker Acme Corp",
+  // though "Bank Leumi" keeps its first word).
   while (k < end && (toks[k].kind == TokenKind::kPunct || toks[k].key == "of" ||
-                     IsLeadingNonName(toks[k].key))) {
+                     IsLeadingNonName(toks[k].key) ||
+                     (k + 1 < end && IsDescriptiveCompanyNoun(toks[k].key)))) {
     ++k;
   }
   return k;

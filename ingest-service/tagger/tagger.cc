@@ -775,6 +775,42 @@ class Analysis {
         m.accepted = true;
       }
     }
+    // An alias the text defines as something else is that, wherever it
+    // stands: "Purchasing Managers' Index (PMI)", "Pakistan Textile
+    // Council (PTC)", an agency's code "TOKYO (CBS.MW)", an instrument code
+    // after another company "ArcelorMittal <MT.LU>".
+    absl::flat_hash_set<uint32_t> defined;
+    for (const Mention& m : companies_) {
+      if (m.unlisted < 0 && DefinedAsAnotherName(m)) defined.insert(m.pattern);
+    }
+    if (!defined.empty()) {
+      for (Mention& m : companies_) {
+        if (m.unlisted < 0 && defined.contains(m.pattern)) m.accepted = false;
+      }
+    }
+  }
+
+  // Whether a listed company's alias stands in brackets right after a
+  // capitalized name that is not a mention of the same company.
+  bool DefinedAsAnotherName(const Mention& m) const {
+    const auto& toks = fields_[m.field].t->tokens;
+    if (m.begin < 2) return false;
+    const std::string_view open = toks[m.begin - 1].key;
+    const Token& before = toks[m.begin - 2];
+    if ((open != "(" && open != "<") || before.kind != TokenKind::kWord ||
+        !before.upper_initial) {
+      return false;
+    }
+    const uint32_t company = CompanyKey(m);
+    for (const Mention& c : companies_) {
+      if (c.field == m.field && c.end + 1 == m.begin &&
+          (c.unlisted >= 0 || CompanyKey(c) == company)) {
+        // "Apple Inc (AAPL)" names Apple twice; "Acme Holdings Inc (AH)"
+        // an unlisted company, whose code this is.
+        return c.unlisted >= 0;
+      }
+    }
+    return true;
   }
 
   bool LooksLikePersonName(const Mention& m) const {

@@ -23,6 +23,7 @@ using ::testing::IsEmpty;
 using ::testing::Not;
 using ::testing::UnorderedElementsAre;
 
+using tagger_testing::Companies;
 using tagger_testing::CompanyIds;
 using tagger_testing::Countries;
 using tagger_testing::Topics;
@@ -466,6 +467,25 @@ TEST(UnlistedCompanies, ADescribedCompanyNounLeadsUpToAName) {
                              "Australian gas producer Tarrow Ltd (TRW.AX) "
                              "said it received an offer.")),
               ElementsAre("name:tarrow"));
+}
+
+TEST(UnlistedCompanies, AnAliasTheTextDefinesAsAnotherNameIsThat) {
+  // An index, an agency's code, a company's own instrument code.
+  EXPECT_THAT(CompanyIds(Tag("Factory gauge slips",
+                             "The Purchasing Managers' Index (PMI) fell to "
+                             "48.1 in May, and the PMI has now shrunk for "
+                             "three months.")),
+              IsEmpty());
+  EXPECT_THAT(Companies(Tag("",
+                            "OSLO (CBS.MW) -- Equinor shares rose 2 "
+                            "percent.")),
+              ElementsAre("Equinor"));
+  EXPECT_THAT(Companies(Tag("",
+                            "Steelmaker ArcelorMittal <MT.AS> said on "
+                            "Monday it would idle a furnace.")),
+              ElementsAre("ArcelorMittal"));
+  EXPECT_THAT(Companies(Tag("", "Apple Inc (AAPL) said iPhone sales rose.")),
+              ElementsAre("Apple"));
 }
 
 TEST(UnlistedCompanies, AHostileListOfNamesIsCapped) {
