@@ -220,6 +220,12 @@ class Analysis {
       }
       Collect(f);
     }
+    // "WASHINGTON (dpa-AFX) - Oil prices rose ...": a first sentence that
+    // stands in for a headline carries the dateline.
+    if (!dateline_) {
+      dateline_ = internal::FindDateline(*fields_[0].t, title);
+      dateline_field_ = 0;
+    }
   }
 
   void Run(newsfeed::v1::Article* a) {
@@ -268,8 +274,8 @@ class Analysis {
   }
 
   bool InDateline(const Mention& m) const {
-    return dateline_ && m.field == 1 && m.begin >= dateline_->begin &&
-           m.end <= dateline_->place_end;
+    return dateline_ && m.field == dateline_field_ &&
+           m.begin >= dateline_->begin && m.end <= dateline_->place_end;
   }
 
   // Whether a country adjective describes a company: "a Nigerian payments
@@ -1012,11 +1018,12 @@ class Analysis {
       tag->set_name(g_.countries()[c].name);
       tag->set_score(std::min(1.0, agg->score / 5.0));
       if (region_country == c) {
-        const Field& body = fields_[1];
-        Mention span{1, dateline_->begin, dateline_->place_end, 0};
+        const Field& field = fields_[dateline_field_];
+        Mention span{dateline_field_, dateline_->begin, dateline_->place_end,
+                     0};
         AddEvidence(
             span,
-            absl::StrCat("dateline:", AV(TokText(body, dateline_->begin,
+            absl::StrCat("dateline:", AV(TokText(field, dateline_->begin,
                                                  dateline_->place_end))),
             tag->add_evidence());
       }
@@ -1190,10 +1197,11 @@ class Analysis {
   // credited there ("PARIS (Reuters) -", "Nov 4, 2015 (LBO) -"): it says
   // who filed the story, not what it is about.
   bool InCredit(const Mention& m) const {
-    if (m.field != 1) return false;
-    if (dateline_ && m.begin >= dateline_->begin && m.end <= dateline_->end) {
+    if (dateline_ && m.field == dateline_field_ &&
+        m.begin >= dateline_->begin && m.end <= dateline_->end) {
       return true;
     }
+    if (m.field != 1) return false;
     const auto& toks = fields_[1].t->tokens;
     return m.begin > 0 && m.end + 1 < toks.size() && m.begin < lead_end_ &&
            toks[m.begin - 1].key == "(" && toks[m.end].key == ")" &&
@@ -1706,7 +1714,8 @@ class Analysis {
   };
   std::vector<UnlistedRuleRecord> unlisted_rules_;
   std::optional<internal::Dateline> dateline_;
-  uint32_t lead_end_ = 0;  // body tokens before this are the lead
+  int dateline_field_ = 1;  // the body's, or the title's when it has none
+  uint32_t lead_end_ = 0;   // body tokens before this are the lead
   std::vector<uint64_t>& hashes_ = scratch_.hashes;  // KeyHash per token
   size_t body_words_ = 0;
 };

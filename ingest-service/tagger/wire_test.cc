@@ -94,6 +94,22 @@ TEST(Dateline, DecidesTheCountryWithItsRule) {
   EXPECT_EQ(CountryRule(b, "FR"), "dateline:Paris");
 }
 
+TEST(Dateline, AFirstSentenceStandingForTheHeadlineCarriesIt) {
+  // A feed without headlines: the first sentence is the title, dateline
+  // and all.
+  v1::Article a =
+      Tag("WASHINGTON (dpa-AFX) - Copper prices rose 2 percent on "
+          "Tuesday after Chile and Peru said output fell.",
+          "Futures were up for a third day.");
+  EXPECT_THAT(Countries(a), Contains("US"));
+  EXPECT_EQ(CountryRule(a, "US"), "dateline:Washington");
+  // A body dateline still wins.
+  v1::Article b = Tag("LONDON: Markets wait for rate decision",
+                      "PARIS, March 3 (Reuters) - French shares closed "
+                      "higher on Tuesday.");
+  EXPECT_EQ(CountryRule(b, "FR"), "dateline:Paris");
+}
+
 // ---- Passing mentions (class 1) ----
 
 TEST(PassingMentions, CurrencyComparisonListAndAddressAreNotTheStory) {
