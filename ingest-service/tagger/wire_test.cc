@@ -504,6 +504,21 @@ TEST(UnlistedCompanies, AnAliasTheTextDefinesAsAnotherNameIsThat) {
               ElementsAre("Apple"));
 }
 
+TEST(OneWordTopics, DealPhrasesWithoutTheWordAcquire) {
+  EXPECT_THAT(Topics(Tag("Lindqvist raises stake in Norwegian ferry firm",
+                         "Lindqvist said it would increase its stake in "
+                         "Fjordline to 60 percent.")),
+              Contains("mna"));
+  EXPECT_THAT(Topics(Tag("Family signs agreement to sell fuel distributor",
+                         "The owners of Calvani Carburanti signed an "
+                         "agreement to sell the company to a rival.")),
+              Contains("mna"));
+  EXPECT_THAT(Topics(Tag("Electronics maker to split up",
+                         "The camera module business is to be spun out "
+                         "next year.")),
+              Contains("mna"));
+}
+
 TEST(UnlistedCompanies, AHostileListOfNamesIsCapped) {
   std::string body;
   for (int i = 0; i < 3000; ++i) {
