@@ -81,6 +81,9 @@ constexpr double kStrongPhraseWeight = 3.0;
 constexpr double kListItemFactor = 0.5;
 constexpr int kListCommas = 3;
 constexpr size_t kListWindow = 6;
+// A phrase of at least this weight right after a sum of money counts as a
+// strong one ("a $10bn investment").
+constexpr double kPricedPhraseWeight = 1.5;
 // A results table is an earnings story whatever else it says.
 constexpr double kResultsTableWeight = 6.0;
 
@@ -1228,6 +1231,20 @@ class Analysis {
     return false;
   }
 
+  // Whether a sum of money ends right before mention m: "$10bn", "3
+  // billion yuan", "Rs 500 crore", "€40 million".
+  bool AmountBefore(const Mention& m) const {
+    static const absl::flat_hash_set<absl::string_view> kScales = {
+        "billion", "million", "bn",    "mln",  "trillion", "crore",
+        "lakh",    "yuan",    "euros", "euro", "dollars",  "pounds"};
+    const auto& toks = fields_[m.field].t->tokens;
+    if (m.begin == 0) return false;
+    const Token& prev = toks[m.begin - 1];
+    if (prev.kind == TokenKind::kWord) return kScales.contains(AV(prev.key));
+    return prev.kind == TokenKind::kNumber && m.begin >= 2 &&
+           toks[m.begin - 2].kind == TokenKind::kSymbol;
+  }
+
   // Whether a topic phrase is one item of an enumeration ("chips for
   // mobile, 5G, AI and computing", "clients include A, B, C and D"): an
   // item of a list is named in passing. It takes a separator right next to
@@ -1355,7 +1372,16 @@ class Analysis {
           ++agg.distinct;
           in_title[m.pattern] = false;
         }
-        agg.strongest = std::max(agg.strongest, pat.weight);
+        // A sum of money makes a cue specific: "a $10bn investment", "a
+        // 3 billion yuan plant"; not in results, where every figure is one
+        // ("₹937 per share").
+        agg.strongest =
+            std::max(agg.strongest, pat.weight >= kPricedPhraseWeight &&
+                                            static_cast<int>(pat.target) !=
+                                                g_.earnings_topic() &&
+                                            AmountBefore(m)
+                                        ? kStrongPhraseWeight
+                                        : pat.weight);
         agg.prominent = agg.prominent || m.field == 0 || m.begin < lead_end_;
       }
     }

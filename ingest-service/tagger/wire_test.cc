@@ -519,6 +519,19 @@ TEST(OneWordTopics, DealPhrasesWithoutTheWordAcquire) {
               Contains("mna"));
 }
 
+TEST(OneWordTopics, ASumOfMoneyMakesACueSpecific) {
+  EXPECT_THAT(Topics(Tag("Steelmaker backs target with $10bn investment",
+                         "The steel major set a new target.")),
+              Contains("investment"));
+  EXPECT_THAT(Topics(Tag("Steelmaker backs target with investment",
+                         "The steel major set a new target.")),
+              Not(Contains("investment")));
+  // A share price is no earnings figure.
+  EXPECT_THAT(Topics(Tag("Grey market prices Orvana shares at Rs 935 per share",
+                         "The shares traded before the listing.")),
+              Not(Contains("earnings")));
+}
+
 TEST(UnlistedCompanies, AHostileListOfNamesIsCapped) {
   std::string body;
   for (int i = 0; i < 3000; ++i) {
