@@ -532,6 +532,18 @@ TEST(OneWordTopics, ASumOfMoneyMakesACueSpecific) {
               Not(Contains("earnings")));
 }
 
+TEST(OneWordTopics, ALegalBreachIsNoCyberattack) {
+  EXPECT_THAT(Topics(Tag("Shipping firm in breach of national security rules, "
+                         "court says",
+                         "The court said the shipping firm had broken the "
+                         "rules.")),
+              Not(Contains("cybersecurity")));
+  EXPECT_THAT(Topics(Tag("Hackers breach retailer systems",
+                         "Hackers breached the retailer and stole card "
+                         "data.")),
+              Contains("cybersecurity"));
+}
+
 TEST(UnlistedCompanies, AHostileListOfNamesIsCapped) {
   std::string body;
   for (int i = 0; i < 3000; ++i) {
