@@ -1245,6 +1245,19 @@ class Analysis {
            toks[m.begin - 2].kind == TokenKind::kSymbol;
   }
 
+  // Whether a hiring word takes a company as its object: "NASA hires
+  // SpaceX" is a contract, not a job.
+  bool HiresACompany(const Mention& m) const {
+    const std::string_view w = g_.patterns()[m.pattern].lower_text;
+    if (w != "hire" && w != "hires" && w != "hired" && w != "hiring") {
+      return false;
+    }
+    for (const Mention& c : companies_) {
+      if (c.field == m.field && c.begin == m.end && c.accepted) return true;
+    }
+    return false;
+  }
+
   // Whether a topic phrase is one item of an enumeration ("chips for
   // mobile, 5G, AI and computing", "clients include A, B, C and D"): an
   // item of a list is named in passing. It takes a separator right next to
@@ -1352,7 +1365,7 @@ class Analysis {
         continue;
       }
       if (!longer.empty() && InsideSuppressingPhrase(m, longer)) continue;
-      if (InCredit(m)) continue;
+      if (InCredit(m) || HiresACompany(m)) continue;
       end = m.end;
       if (repeats[m.pattern] >= kMaxRuleRepeats) continue;
       ++repeats[m.pattern];

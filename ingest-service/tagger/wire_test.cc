@@ -544,6 +544,17 @@ TEST(OneWordTopics, ALegalBreachIsNoCyberattack) {
               Contains("cybersecurity"));
 }
 
+TEST(OneWordTopics, HiringACompanyIsAContract) {
+  EXPECT_THAT(Topics(Tag("Port authority hires Siemens for crane upgrade",
+                         "The port authority hired Siemens to upgrade its "
+                         "cranes.")),
+              Not(Contains("jobs")));
+  EXPECT_THAT(Topics(Tag("Retailer hires 5,000 seasonal workers",
+                         "The retailer will hire 5,000 workers for the "
+                         "holidays.")),
+              Contains("jobs"));
+}
+
 TEST(UnlistedCompanies, AHostileListOfNamesIsCapped) {
   std::string body;
   for (int i = 0; i < 3000; ++i) {
