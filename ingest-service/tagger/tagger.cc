@@ -345,11 +345,15 @@ class Analysis {
         kCurrencies.contains(AV(toks[m.end].key))) {
       return 0;
     }
-    // "Luxembourg-based", "based in Luxembourg": a company's address.
-    if ((key_at(m.end) == "-" && key_at(m.end + 1) == "based") ||
-        (m.begin >= 2 && key_at(m.begin - 1) == "in" &&
+    // "Luxembourg-based", "based in Luxembourg": a company's address;
+    // "U.S.-listed", "listed in Hong Kong": where its shares trade.
+    if ((key_at(m.end) == "-" &&
+         (key_at(m.end + 1) == "based" || key_at(m.end + 1) == "listed")) ||
+        (m.begin >= 2 &&
+         (key_at(m.begin - 1) == "in" || key_at(m.begin - 1) == "on") &&
          (key_at(m.begin - 2) == "based" ||
-          key_at(m.begin - 2) == "headquartered"))) {
+          key_at(m.begin - 2) == "headquartered" ||
+          key_at(m.begin - 2) == "listed"))) {
       w *= kPassingFactor;
     }
     // "more than in Japan", "second only to China", "like Germany".

@@ -123,6 +123,14 @@ TEST(PassingMentions, CurrencyComparisonListAndAddressAreNotTheStory) {
   EXPECT_THAT(Countries(a), ElementsAre("KR"));
 }
 
+TEST(PassingMentions, WhereACompanysSharesTradeIsNotTheStory) {
+  EXPECT_THAT(Countries(Tag("Canadian fibre maker Lumetra posts higher profit",
+                            "Lumetra said quarterly profit rose 20 percent. "
+                            "Its U.S.-listed shares rose 5 percent in "
+                            "extended trading.")),
+              ElementsAre("CA"));
+}
+
 TEST(PassingMentions, ACountryInTheLeadOrNamedTwiceIsTheStory) {
   v1::Article a = Tag("Carmaker to build plant",
                       "The company will build a battery plant in Hungary, "
