@@ -76,9 +76,10 @@ constexpr int kMinDistinctPhrases = 2;
 // A phrase of this weight names its topic on its own ("earnings", "oil");
 // weaker ones ("margin", "plant") need another.
 constexpr double kStrongPhraseWeight = 3.0;
-// A topic phrase that is one item of an enumeration counts this much. An
-// item has at least kListCommas commas within kListWindow tokens around it.
-constexpr double kListItemFactor = 0.5;
+// A topic phrase named in passing counts this much: one item of an
+// enumeration (at least kListCommas commas within kListWindow tokens around
+// it), or a word inside a company's name.
+constexpr double kPassingPhraseFactor = 0.5;
 constexpr int kListCommas = 3;
 constexpr size_t kListWindow = 6;
 // A phrase of at least this weight right after a sum of money counts as a
@@ -1375,8 +1376,8 @@ class Analysis {
       ++repeats[m.pattern];
       Agg& agg = by_topic[pat.target];
       agg.score += pat.weight * (m.field == 0 ? kTitleFactor : 1.0) *
-                   (InEnumeration(m) ? kListItemFactor : 1.0) *
-                   (InsideCompanyName(m) ? kListItemFactor : 1.0);
+                   (InEnumeration(m) ? kPassingPhraseFactor : 1.0) *
+                   (InsideCompanyName(m) ? kPassingPhraseFactor : 1.0);
       agg.mentions.push_back(&m);
       if (pat.weight > 0) {
         // A company named for the topic ("Mistral AI"), the headline's
