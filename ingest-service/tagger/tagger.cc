@@ -1220,20 +1220,21 @@ class Analysis {
   // Biotechnology", "Harbor Telecom"): the name says what the company does,
   // not what the story is about, unless the headline names that company
   // (CompanyNamedForTopic: "Sakana AI closes Series B round").
-  bool InsideCompanyName(const Mention& m) const {
-    for (const Mention& c : companies_) {
-      if (c.field == m.field && c.accepted && c.begin <= m.begin &&
-          m.end <= c.end && c.end - c.begin > m.end - m.begin) {
-        for (const Mention& r : rules_) {
-          if (r.field == 0 && r.pattern == m.pattern &&
-              CompanyNamedForTopic(r)) {
-            return false;
-          }
-        }
-        return true;
+  // company_span[f][k] is the span of the accepted company mention holding
+  // token k of field f, or {0, 0}.
+  bool InsideCompanyName(
+      const Mention& m,
+      const std::vector<std::pair<uint32_t, uint32_t>>* company_span) const {
+    const auto [begin, end] = company_span[m.field][m.begin];
+    if (begin > m.begin || m.end > end || end - begin <= m.end - m.begin) {
+      return false;
+    }
+    for (const Mention& r : rules_) {
+      if (r.field == 0 && r.pattern == m.pattern && CompanyNamedForTopic(r)) {
+        return false;
       }
     }
-    return false;
+    return true;
   }
 
   // Whether a sum of money ends right before mention m: "$10bn", "3
@@ -1361,6 +1362,16 @@ class Analysis {
       }
       return false;
     };
+    thread_local std::vector<std::pair<uint32_t, uint32_t>> company_span[2];
+    for (int f = 0; f < 2; ++f) {
+      company_span[f].assign(fields_[f].t->tokens.size(), {0, 0});
+    }
+    for (const Mention& c : companies_) {
+      if (!c.accepted) continue;
+      for (uint32_t k = c.begin; k < c.end; ++k) {
+        company_span[c.field][k] = {c.begin, c.end};
+      }
+    }
     for (const Mention& m : rules_) {
       const Pattern& pat = g_.patterns()[m.pattern];
       uint32_t& end = covered[m.field * topics.size() + pat.target];
@@ -1375,9 +1386,10 @@ class Analysis {
       if (repeats[m.pattern] >= kMaxRuleRepeats) continue;
       ++repeats[m.pattern];
       Agg& agg = by_topic[pat.target];
-      agg.score += pat.weight * (m.field == 0 ? kTitleFactor : 1.0) *
-                   (InEnumeration(m) ? kPassingPhraseFactor : 1.0) *
-                   (InsideCompanyName(m) ? kPassingPhraseFactor : 1.0);
+      agg.score +=
+          pat.weight * (m.field == 0 ? kTitleFactor : 1.0) *
+          (InEnumeration(m) ? kPassingPhraseFactor : 1.0) *
+          (InsideCompanyName(m, company_span) ? kPassingPhraseFactor : 1.0);
       agg.mentions.push_back(&m);
       if (pat.weight > 0) {
         // A company named for the topic ("Mistral AI"), the headline's
