@@ -926,7 +926,15 @@ void FindUnlistedCompanies(const TokenizedText& t, std::string_view text,
     } else {
       continue;
     }
-    if (!HasDistinctiveWord(t, found.begin, found.name_end)) continue;
+    // Words every company uses make no name ("Holding Co Ltd"), unless an
+    // exchange code follows two or more of them ("Mineral Resources
+    // (MIN.AX)").
+    const bool ticker_names_it =
+        found.rule.starts_with("ticker") && found.name_end >= found.begin + 2;
+    if (!ticker_names_it &&
+        !HasDistinctiveWord(t, found.begin, found.name_end)) {
+      continue;
+    }
     covered = found.end;
     out->push_back(found);
   }

@@ -589,6 +589,11 @@ TEST(UnlistedCompanies, NamesDescriptionsAndAliasesDefinedAsOthers) {
        "",
        "Apple Inc (AAPL) said iPhone sales rose.",
        {"Apple"}},
+      {"an exchange code names even a name of common words",
+       "",
+       "The offer came from mining services provider Coastal Resources "
+       "(CRX.AX) on Monday.",
+       {"Coastal Resources"}},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.why);
