@@ -591,9 +591,9 @@ TEST(UnlistedCompanies, NamesDescriptionsAndAliasesDefinedAsOthers) {
        {"Apple"}},
       {"an exchange code names even a name of common words",
        "",
-       "The offer came from mining services provider Coastal Resources "
-       "(CRX.AX) on Monday.",
-       {"Coastal Resources"}},
+       "The offer came from mining services provider National Resources "
+       "(NRX.AX) on Monday.",
+       {"National Resources"}},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.why);
