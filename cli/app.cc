@@ -250,8 +250,17 @@ int RunCommandLine(int argc, const char* const* argv, std::istream& in,
   CLI::App* feeds_export = feeds_cmd->add_subcommand(
       "export",
       "Print the feed list as OPML (newsfeed feeds export > my.opml)");
+  std::vector<int64_t> replay_ids;
+  CLI::App* feeds_dead = feeds_cmd->add_subcommand(
+      "dead-letters",
+      "List the articles query-service refused and why; --replay sends "
+      "some back for delivery");
+  feeds_dead->add_option("--replay", replay_ids,
+                         "Dead letter ids (from the list) to deliver again");
   feeds_cmd->callback([&] {
-    if (feeds_add->parsed()) {
+    if (feeds_dead->parsed()) {
+      action = [&] { return RunFeedsDeadLetters(global, replay_ids, out); };
+    } else if (feeds_add->parsed()) {
       action = [&] { return RunFeedsAdd(global, feed_url, out); };
     } else if (feeds_remove->parsed()) {
       action = [&] { return RunFeedsRemove(global, feed_id, out); };

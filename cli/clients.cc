@@ -240,6 +240,40 @@ absl::StatusOr<int> FeedAdminClient::PollNow(const std::string& id) {
   return response.queued();
 }
 
+absl::StatusOr<v1::ListDeadLettersResponse>
+FeedAdminClient::ListDeadLetters() {
+  v1::ListDeadLettersResponse all;
+  v1::ListDeadLettersRequest request;
+  request.set_page_size(1000);
+  do {
+    grpc::ClientContext context;
+    connection_.Prepare(&context, /*with_deadline=*/true);
+    std::stop_callback cancel(connection_.stop(),
+                              [&] { context.TryCancel(); });
+    v1::ListDeadLettersResponse page;
+    grpc::Status status = stub_->ListDeadLetters(&context, request, &page);
+    if (!status.ok()) return connection_.Convert(status, "ListDeadLetters");
+    for (v1::DeadLetter& letter : *page.mutable_dead_letters()) {
+      *all.add_dead_letters() = std::move(letter);
+    }
+    request.set_before_id(page.next_before_id());
+  } while (request.before_id() != 0);
+  return all;
+}
+
+absl::StatusOr<int> FeedAdminClient::ReplayDeadLetters(
+    const std::vector<int64_t>& ids) {
+  grpc::ClientContext context;
+  connection_.Prepare(&context, /*with_deadline=*/true);
+  std::stop_callback cancel(connection_.stop(), [&] { context.TryCancel(); });
+  v1::ReplayDeadLettersRequest request;
+  for (int64_t id : ids) request.add_ids(id);
+  v1::ReplayDeadLettersResponse response;
+  grpc::Status status = stub_->ReplayDeadLetters(&context, request, &response);
+  if (!status.ok()) return connection_.Convert(status, "ReplayDeadLetters");
+  return response.replayed();
+}
+
 // HealthClient --------------------------------------------------------------
 
 absl::StatusOr<HealthClient> HealthClient::Create(

@@ -133,6 +133,11 @@ class FeedAdminClient {
   absl::StatusOr<std::string> ExportFeeds();
   // Empty id polls every feed. Returns the number of feeds queued.
   absl::StatusOr<int> PollNow(const std::string& id);
+  // FeedAdmin.ListDeadLetters: every dead letter, newest first (pages
+  // followed).
+  absl::StatusOr<v1::ListDeadLettersResponse> ListDeadLetters();
+  // FeedAdmin.ReplayDeadLetters; returns how many went back to the outbox.
+  absl::StatusOr<int> ReplayDeadLetters(const std::vector<int64_t>& ids);
 
  private:
   explicit FeedAdminClient(Connection connection)

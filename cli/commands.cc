@@ -345,6 +345,41 @@ absl::Status RunFeedsExport(const GlobalOptions& global, std::ostream& out) {
   return absl::OkStatus();
 }
 
+absl::Status RunFeedsDeadLetters(const GlobalOptions& global,
+                                 const std::vector<int64_t>& replay_ids,
+                                 std::ostream& out) {
+  absl::StatusOr<FeedAdminClient> client =
+      FeedAdminClient::Create(ConnectionFor(global, global.ingest_address));
+  if (!client.ok()) return client.status();
+  if (!replay_ids.empty()) {
+    absl::StatusOr<int> replayed = client->ReplayDeadLetters(replay_ids);
+    if (!replayed.ok()) return replayed.status();
+    if (global.json) {
+      v1::ReplayDeadLettersResponse response;
+      response.set_replayed(*replayed);
+      out << ToJsonLine(response) << '\n';
+    } else {
+      out << "replayed " << *replayed << " of " << replay_ids.size()
+          << (replay_ids.size() == 1 ? " dead letter" : " dead letters")
+          << "\n";
+    }
+    out.flush();
+    return absl::OkStatus();
+  }
+  absl::StatusOr<v1::ListDeadLettersResponse> letters =
+      client->ListDeadLetters();
+  if (!letters.ok()) return letters.status();
+  if (global.json) {
+    for (const v1::DeadLetter& letter : letters->dead_letters()) {
+      out << ToJsonLine(letter) << '\n';
+    }
+  } else {
+    PrintDeadLetters(out, *letters);
+  }
+  out.flush();
+  return absl::OkStatus();
+}
+
 absl::Status RunFeedsPoll(const GlobalOptions& global, const std::string& id,
                           std::ostream& out) {
   absl::StatusOr<FeedAdminClient> client =

@@ -126,6 +126,11 @@ absl::Status RunFeedsImport(const GlobalOptions& global,
                             std::ostream& out);
 // FeedAdmin.ExportFeeds; prints the OPML document.
 absl::Status RunFeedsExport(const GlobalOptions& global, std::ostream& out);
+// `newsfeed feeds dead-letters`: the articles query-service refused, and
+// why; with `replay_ids`, sends those back for delivery instead.
+absl::Status RunFeedsDeadLetters(const GlobalOptions& global,
+                                 const std::vector<int64_t>& replay_ids,
+                                 std::ostream& out);
 // FeedAdmin.PollNow (empty id: every feed); prints how many were queued.
 absl::Status RunFeedsPoll(const GlobalOptions& global, const std::string& id,
                           std::ostream& out);

@@ -331,6 +331,21 @@ void PrintFeeds(std::ostream& out, const v1::ListFeedsResponse& feeds) {
              rows);
 }
 
+void PrintDeadLetters(std::ostream& out,
+                      const v1::ListDeadLettersResponse& letters) {
+  if (letters.dead_letters().empty()) {
+    out << "no dead letters: query-service took every article\n";
+    return;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const v1::DeadLetter& d : letters.dead_letters()) {
+    rows.push_back({absl::StrCat(d.id()), FormatMinuteUtc(d.rejected_time()),
+                    d.feed_id(), Truncate(d.title(), 40),
+                    Truncate(d.reason(), 60)});
+  }
+  PrintTable(out, {"ID", "REJECTED", "FEED", "TITLE", "REASON"}, rows);
+}
+
 std::string SubscribeLine(const v1::Article& a) {
   const google::protobuf::Timestamp& when =
       a.has_published_time() ? a.published_time() : a.fetched_time();

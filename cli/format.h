@@ -59,6 +59,9 @@ void PrintFacets(std::ostream& out, const v1::FacetsResponse& facets);
 
 // The feed table: ID, URL, TITLE, LAST STATUS, FAILURES, NEXT POLL, ITEMS.
 void PrintFeeds(std::ostream& out, const v1::ListFeedsResponse& feeds);
+// The dead letters as a table (id, rejected, feed, title, reason).
+void PrintDeadLetters(std::ostream& out,
+                      const v1::ListDeadLettersResponse& letters);
 
 // One line per streamed article: "seq  published  title  [tags]".
 std::string SubscribeLine(const v1::Article& article);

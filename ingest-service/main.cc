@@ -173,6 +173,8 @@ int main(int argc, char** argv) {
     ingest::Poller poller(*feeds, **state, **fetcher, **tagger, clock,
                           config->poller, [&publisher] { publisher.Wake(); });
     deliveries.Open(&poller);
+    config->admin.outbox = state->get();
+    config->admin.on_replayed = [&publisher] { publisher.Wake(); };
     ingest::FeedAdminService admin(
         *feeds, poller, clock, nf::auth::TokenGate(config->admin_token),
         nf::auth::TokenGate(config->read_token), config->admin);

@@ -289,6 +289,70 @@ grpc::ServerUnaryReactor* FeedAdminService::ExportFeeds(
   return Respond(context, absl::OkStatus());
 }
 
+grpc::ServerUnaryReactor* FeedAdminService::ListDeadLetters(
+    grpc::CallbackServerContext* context,
+    const newsfeed::v1::ListDeadLettersRequest* request,
+    newsfeed::v1::ListDeadLettersResponse* response) {
+  if (absl::Status s = read_gate_.Check(*context, "ListDeadLetters");
+      !s.ok()) {
+    return Respond(context, s);
+  }
+  if (options_.outbox == nullptr) {
+    return Respond(context, absl::UnimplementedError(
+                                "dead letters: this instance has no outbox"));
+  }
+  if (request->page_size() < 0 || request->page_size() > kMaxPageSize) {
+    return Respond(context, absl::InvalidArgumentError(absl::StrCat(
+                                "page_size: ", request->page_size(),
+                                ", must be between 0 and ", kMaxPageSize)));
+  }
+  const int page_size = request->page_size() == 0 ? 100 : request->page_size();
+  absl::StatusOr<std::vector<IngestState::DeadLetter>> letters =
+      options_.outbox->DeadLetters(page_size + 1, request->before_id());
+  if (!letters.ok()) return Respond(context, letters.status());
+  const bool more = static_cast<int>(letters->size()) > page_size;
+  if (more) letters->resize(page_size);
+  for (const IngestState::DeadLetter& letter : *letters) {
+    newsfeed::v1::DeadLetter& out = *response->add_dead_letters();
+    out.set_id(letter.id);
+    out.set_article_id(letter.article.id());
+    out.set_feed_id(letter.article.feed_id());
+    out.set_title(letter.article.title().substr(0, 300));
+    out.set_url(letter.article.url().substr(0, 2048));
+    out.set_reason(letter.reason.substr(0, 1000));
+    SetTime(letter.rejected, out.mutable_rejected_time());
+    out.set_bytes(letter.bytes);
+  }
+  if (more) response->set_next_before_id(letters->back().id);
+  return Respond(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* FeedAdminService::ReplayDeadLetters(
+    grpc::CallbackServerContext* context,
+    const newsfeed::v1::ReplayDeadLettersRequest* request,
+    newsfeed::v1::ReplayDeadLettersResponse* response) {
+  if (absl::Status s = admin_gate_.Check(*context, "ReplayDeadLetters");
+      !s.ok()) {
+    return Respond(context, s);
+  }
+  if (options_.outbox == nullptr) {
+    return Respond(context, absl::UnimplementedError(
+                                "dead letters: this instance has no outbox"));
+  }
+  if (request->ids_size() == 0 || request->ids_size() > kMaxPageSize) {
+    return Respond(context, absl::InvalidArgumentError(absl::StrCat(
+                                "ids: ", request->ids_size(),
+                                " given, must be between 1 and ",
+                                kMaxPageSize)));
+  }
+  absl::StatusOr<int> replayed = options_.outbox->ReplayDeadLetters(
+      {request->ids().begin(), request->ids().end()});
+  if (!replayed.ok()) return Respond(context, replayed.status());
+  response->set_replayed(*replayed);
+  if (*replayed > 0 && options_.on_replayed) options_.on_replayed();
+  return Respond(context, absl::OkStatus());
+}
+
 absl::Status FeedAdminService::TakePollNowToken() {
   absl::MutexLock lock(&mu_);
   const absl::Time now = clock_.Now();

@@ -10,12 +10,15 @@
 #ifndef INGEST_SERVICE_ADMIN_FEED_ADMIN_SERVICE_H_
 #define INGEST_SERVICE_ADMIN_FEED_ADMIN_SERVICE_H_
 
+#include <functional>
+
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/auth/bearer_token.h"
 #include "common/clock/clock.h"
 #include "ingest-service/feeds/feed_registry.h"
 #include "ingest-service/scheduler/poller.h"
+#include "ingest-service/state/ingest_state.h"
 #include "newsfeed/v1/feeds.grpc.pb.h"
 
 namespace newsfeed::ingest {
@@ -31,6 +34,12 @@ struct FeedAdminOptions {
   // PollNow calls allowed at once, and the time that earns one more.
   int poll_now_burst = 10;
   absl::Duration poll_now_every = absl::Seconds(1);
+  // The outbox whose dead letters ListDeadLetters and ReplayDeadLetters
+  // serve; borrowed. nullptr: those calls are UNIMPLEMENTED.
+  IngestState* outbox = nullptr;
+  // Called after dead letters went back to the outbox (to wake the
+  // publisher).
+  std::function<void()> on_replayed;
 };
 
 class FeedAdminService final : public newsfeed::v1::FeedAdmin::CallbackService {
@@ -75,6 +84,14 @@ class FeedAdminService final : public newsfeed::v1::FeedAdmin::CallbackService {
       grpc::CallbackServerContext* context,
       const newsfeed::v1::ExportFeedsRequest* request,
       newsfeed::v1::ExportFeedsResponse* response) override;
+  grpc::ServerUnaryReactor* ListDeadLetters(
+      grpc::CallbackServerContext* context,
+      const newsfeed::v1::ListDeadLettersRequest* request,
+      newsfeed::v1::ListDeadLettersResponse* response) override;
+  grpc::ServerUnaryReactor* ReplayDeadLetters(
+      grpc::CallbackServerContext* context,
+      const newsfeed::v1::ReplayDeadLettersRequest* request,
+      newsfeed::v1::ReplayDeadLettersResponse* response) override;
 
  private:
   FeedRegistry& state_;

@@ -42,9 +42,12 @@ class FeedAdminServiceTest : public ::testing::Test {
     // Never started: the service only wakes it.
     poller_ = std::make_unique<Poller>(*state_, *fetcher_, *tagger_, clock_,
                                        PollerOptions{}, nullptr);
+    FeedAdminOptions wired = options;
+    wired.outbox = state_.get();
+    wired.on_replayed = [this] { ++replay_wakeups_; };
     admin_ = std::make_unique<FeedAdminService>(*state_, *poller_, clock_,
                                                 auth::TokenGate(),
-                                                auth::TokenGate(), options);
+                                                auth::TokenGate(), wired);
     rpc::ServerOptions server_options;
     server_options.services = {admin_.get()};
     auto server = rpc::GrpcServer::Start(server_options);
@@ -95,6 +98,7 @@ class FeedAdminServiceTest : public ::testing::Test {
   std::unique_ptr<Tagger> tagger_;
   std::unique_ptr<Poller> poller_;
   std::unique_ptr<FeedAdminService> admin_;
+  int replay_wakeups_ = 0;
   std::unique_ptr<rpc::GrpcServer> server_;
   std::unique_ptr<v1::FeedAdmin::Stub> stub_;
 };
@@ -271,6 +275,82 @@ TEST_F(FeedAdminServiceTest, ExportGivesBackWhatWasImported) {
   EXPECT_THAT(labels["https://www.federalreserve.example/feeds/press_all.xml"],
               ::testing::ElementsAre("Central banks", "Rates"));
   EXPECT_TRUE(labels["https://added.example/rss"].empty());
+}
+
+TEST_F(FeedAdminServiceTest, DeadLettersAreListedInPagesAndReplayed) {
+  Start({});
+  std::vector<newsfeed::v1::Article> articles(3);
+  for (int i = 0; i < 3; ++i) {
+    articles[i].set_id(absl::StrCat("a", i));
+    articles[i].set_title(absl::StrCat("Title ", i));
+    articles[i].set_feed_id("feed-1");
+  }
+  ASSERT_EQ(*state_->QueueArticles(articles), 3);
+  auto queued = state_->PeekOutbox(0, 10);
+  ASSERT_TRUE(queued.ok());
+  std::vector<IngestState::Rejection> rejections;
+  for (const OutboxEntry& entry : *queued) {
+    rejections.push_back({entry.id, "content_html: larger than 1 MiB"});
+  }
+  ASSERT_TRUE(state_->RejectOutbox(rejections).ok());
+  ASSERT_EQ(state_->GetOutboxStats()->articles, 0);
+
+  // Newest first, two pages.
+  v1::ListDeadLettersRequest request;
+  request.set_page_size(2);
+  v1::ListDeadLettersResponse first;
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(stub_->ListDeadLetters(&context, request, &first).ok());
+  }
+  ASSERT_EQ(first.dead_letters_size(), 2);
+  EXPECT_EQ(first.dead_letters(0).article_id(), "a2");
+  EXPECT_EQ(first.dead_letters(0).title(), "Title 2");
+  EXPECT_EQ(first.dead_letters(0).feed_id(), "feed-1");
+  EXPECT_EQ(first.dead_letters(0).reason(), "content_html: larger than 1 MiB");
+  EXPECT_GT(first.dead_letters(0).bytes(), 0);
+  ASSERT_NE(first.next_before_id(), 0);
+  request.set_before_id(first.next_before_id());
+  v1::ListDeadLettersResponse second;
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(stub_->ListDeadLetters(&context, request, &second).ok());
+  }
+  ASSERT_EQ(second.dead_letters_size(), 1);
+  EXPECT_EQ(second.dead_letters(0).article_id(), "a0");
+  EXPECT_EQ(second.next_before_id(), 0);
+
+  // Two replayed (an unknown id skipped): back in the outbox, whole.
+  v1::ReplayDeadLettersRequest replay;
+  replay.add_ids(first.dead_letters(0).id());
+  replay.add_ids(second.dead_letters(0).id());
+  replay.add_ids(987654);
+  v1::ReplayDeadLettersResponse replayed;
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(stub_->ReplayDeadLetters(&context, replay, &replayed).ok());
+  }
+  EXPECT_EQ(replayed.replayed(), 2);
+  EXPECT_EQ(replay_wakeups_, 1);
+  auto outbox = state_->PeekOutbox(0, 10);
+  ASSERT_TRUE(outbox.ok());
+  ASSERT_EQ(outbox->size(), 2u);
+  EXPECT_EQ((*outbox)[0].article.title(), "Title 2");
+  EXPECT_EQ(state_->DeadLetters(10)->size(), 1u);
+
+  // Nothing, or too much, to replay.
+  {
+    grpc::ClientContext context;
+    EXPECT_EQ(stub_->ReplayDeadLetters(&context, {}, &replayed).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  request.set_page_size(5000);
+  {
+    grpc::ClientContext context;
+    EXPECT_EQ(
+        stub_->ListDeadLetters(&context, request, &second).error_code(),
+        grpc::StatusCode::INVALID_ARGUMENT);
+  }
 }
 
 }  // namespace

@@ -714,25 +714,71 @@ absl::Status IngestState::RejectOutbox(
 }
 
 absl::StatusOr<std::vector<IngestState::DeadLetter>> IngestState::DeadLetters(
-    int limit) {
+    int limit, int64_t before_id) {
   absl::MutexLock lock(&mu_);
   Statement s(db_,
-              "SELECT article, reason, rejected_us FROM dead_letter "
-              "ORDER BY id DESC LIMIT ?");
-  s.Bind(1, static_cast<int64_t>(limit));
+              "SELECT id, article, reason, rejected_us FROM dead_letter "
+              "WHERE ?1 <= 0 OR id < ?1 ORDER BY id DESC LIMIT ?2");
+  s.Bind(1, before_id).Bind(2, static_cast<int64_t>(limit));
   std::vector<DeadLetter> letters;
   int rc;
   while ((rc = s.Step()) == SQLITE_ROW) {
     DeadLetter& letter = letters.emplace_back();
-    if (!letter.article.ParseFromString(s.Blob(0))) {
-      return absl::DataLossError(
-          absl::StrCat(path_, ": an unreadable dead letter"));
+    letter.id = s.Int(0);
+    const std::string blob = s.Blob(1);
+    if (!letter.article.ParseFromString(blob)) {
+      return absl::DataLossError(absl::StrCat(
+          path_, ": dead letter ", letter.id, " is unreadable"));
     }
-    letter.reason = s.Text(1);
-    letter.rejected = absl::FromUnixMicros(s.Int(2));
+    letter.bytes = static_cast<int64_t>(blob.size());
+    letter.reason = s.Text(2);
+    letter.rejected = absl::FromUnixMicros(s.Int(3));
   }
   if (rc != SQLITE_DONE) return Error("reading dead letters");
   return letters;
+}
+
+absl::StatusOr<int> IngestState::ReplayDeadLetters(
+    const std::vector<int64_t>& ids) {
+  absl::MutexLock lock(&mu_);
+  if (absl::Status s = Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+  Statement size(db_, "SELECT length(article) FROM dead_letter WHERE id = ?");
+  Statement requeue(db_,
+                    "INSERT INTO outbox (article, bytes) SELECT article, "
+                    "length(article) FROM dead_letter WHERE id = ?");
+  Statement drop(db_, "DELETE FROM dead_letter WHERE id = ?");
+  OutboxStats added;
+  absl::Status status;
+  for (int64_t id : ids) {
+    size.Reset();
+    size.Bind(1, id);
+    if (size.Step() != SQLITE_ROW) continue;  // not kept (or already moved)
+    const int64_t bytes = size.Int(0);
+    if (outbox_.bytes + added.bytes + bytes > options_.outbox_max_bytes) {
+      status = absl::ResourceExhaustedError(absl::StrCat(
+          "outbox full (quota ", options_.outbox_max_bytes,
+          " bytes): nothing replayed"));
+      break;
+    }
+    requeue.Reset();
+    requeue.Bind(1, id);
+    drop.Reset();
+    drop.Bind(1, id);
+    if (requeue.Step() != SQLITE_DONE || drop.Step() != SQLITE_DONE) {
+      status = Error("replaying a dead letter");
+      break;
+    }
+    ++added.articles;
+    added.bytes += bytes;
+  }
+  if (status.ok()) status = Exec("COMMIT");
+  if (!status.ok()) {
+    (void)Exec("ROLLBACK");
+    return status;
+  }
+  outbox_.articles += added.articles;
+  outbox_.bytes += added.bytes;
+  return static_cast<int>(added.articles);
 }
 
 absl::StatusOr<OutboxStats> IngestState::GetOutboxStats() {

@@ -125,14 +125,21 @@ class IngestState final : public FeedRegistry {
   // inspection, the newest kDeadLettersKept), in one transaction; ids no
   // longer in the outbox are skipped.
   absl::Status RejectOutbox(const std::vector<Rejection>& rejections);
-  // The dead letters, newest first, at most `limit`: each article with the
-  // reason it was refused.
+  // The dead letters with id < before_id (0: all), newest first, at most
+  // `limit`: each article with the reason it was refused.
   struct DeadLetter {
+    int64_t id = 0;
     newsfeed::v1::Article article;
     std::string reason;
     absl::Time rejected;
+    int64_t bytes = 0;
   };
-  absl::StatusOr<std::vector<DeadLetter>> DeadLetters(int limit);
+  absl::StatusOr<std::vector<DeadLetter>> DeadLetters(int limit,
+                                                      int64_t before_id = 0);
+  // Moves the dead letters `ids` back to the outbox, in one transaction;
+  // ids not kept are skipped. Returns how many moved. RESOURCE_EXHAUSTED
+  // (nothing moved) when the outbox quota would be exceeded.
+  absl::StatusOr<int> ReplayDeadLetters(const std::vector<int64_t>& ids);
   static constexpr int kDeadLettersKept = 10000;
   absl::StatusOr<OutboxStats> GetOutboxStats();
 
