@@ -68,6 +68,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "query-service/store/article_blob.h"
 #include "query-service/store/article_store.h"
 #include "query-service/store/sqlite_handles.h"
 
@@ -140,6 +141,13 @@ class SqliteStore final : public ArticleStore {
   // Adds `deltas` to tag_counts, dropping values no article carries.
   absl::Status ApplyFacetDeltasLocked(const FacetDeltas& deltas)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Trains a record dictionary on the newest articles and writes the
+  // following records with it; `article_count` is the store's.
+  absl::Status TrainDictionaryLocked(int64_t article_count)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Parses a stored record, loading its dictionary through `db` if needed.
+  absl::StatusOr<newsfeed::v1::Article> DecodeArticle(sqlite3* db,
+                                                      std::string_view record);
   // Removes at most one batch of expired articles; returns how many.
   absl::StatusOr<int64_t> RetentionBatch(absl::Time now);
 
@@ -151,6 +159,12 @@ class SqliteStore final : public ArticleStore {
   std::unique_ptr<WriteStatements> stmts_ ABSL_GUARDED_BY(write_mu_);
   // Woken by the writer's commits; outlives the writer connection.
   std::unique_ptr<Checkpointer> checkpointer_;
+  // Compresses the records Upsert writes (with the newest dictionary).
+  std::unique_ptr<internal::ArticleBlobEncoder> encoder_
+      ABSL_GUARDED_BY(write_mu_);
+  // article_count at which Upsert trains the next dictionary; 0: never.
+  int64_t next_training_ ABSL_GUARDED_BY(write_mu_) = 0;
+  internal::ArticleBlobDecoder decoder_;
   // "dim:value" -> "display\nlabel" of rows known to be in the labels table.
   std::unordered_map<std::string, std::string> label_cache_
       ABSL_GUARDED_BY(write_mu_);
