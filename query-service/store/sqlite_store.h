@@ -7,7 +7,19 @@
 // connections, so a search never waits for a write to finish. The schema is
 // versioned (PRAGMA user_version) and migrated when the store is opened
 // (version 2 adds the maintained facet counts, version 3 the published-time
-// bounds of each block of 1024 pks).
+// bounds of each block of 1024 pks, version 4 compressed article records).
+//
+// Disk (store_bench, 100k articles of ~1.5 KB serialized): ~2.0 KB per
+// article in the database file, against ~3.4 KB with version 3's bare
+// records, plus a WAL bounded by the checkpoints (~80 MB, whatever the
+// size). Each article is stored once as a record, the serialized proto
+// compressed with zstd and a dictionary trained on the store's own articles
+// (~0.36 of its size; see StoreOptions.dictionary_train_articles), and once
+// as terms in a contentless FTS5 index (~0.6 KB); its tags take ~0.65 KB
+// (each in the tags table and in tags_by_value). Decoding costs ~2 us per
+// article read (a page of 20: ~0.04 ms). Databases written before version
+// 4 are not rewritten when opened: their records stay bare protos, still
+// read, until an update or retention replaces them.
 //
 // Durability: WAL with synchronous=NORMAL. A committed Upsert survives a
 // process crash; a power loss can lose the last few commits (the WAL is
