@@ -166,8 +166,9 @@ ArticleBlobDecoder::Find(int64_t id, Loader load) {
 }
 
 absl::StatusOr<newsfeed::v1::Article> ArticleBlobDecoder::Decode(
-    std::string_view record, Loader load) {
+    std::string_view record, Loader load, size_t* serialized_bytes) {
   if (record.empty() || record.front() != kZstdRecord) {
+    if (serialized_bytes != nullptr) *serialized_bytes = record.size();
     return ParseArticle(record);  // written before schema v4
   }
   record.remove_prefix(1);
@@ -207,6 +208,7 @@ absl::StatusOr<newsfeed::v1::Article> ArticleBlobDecoder::Decode(
         absl::StrCat("stored article: ", ZSTD_isError(n) ? ZSTD_getErrorName(n)
                                                          : "short zstd frame"));
   }
+  if (serialized_bytes != nullptr) *serialized_bytes = n;
   return ParseArticle(std::string_view(buffer.data(), n));
 }
 

@@ -73,10 +73,12 @@ class ArticleBlobDecoder {
   ArticleBlobDecoder(const ArticleBlobDecoder&) = delete;
   ArticleBlobDecoder& operator=(const ArticleBlobDecoder&) = delete;
 
-  // Parses `record`, calling `load` for a dictionary not seen before.
-  // INTERNAL for a record that does not decode, or the loader's error.
-  absl::StatusOr<newsfeed::v1::Article> Decode(std::string_view record,
-                                               Loader load);
+  // Parses `record`, calling `load` for a dictionary not seen before, and
+  // sets `*serialized_bytes` (if not null) to the article's serialized size
+  // (its ByteSizeLong, without walking it). INTERNAL for a record that does
+  // not decode, or the loader's error.
+  absl::StatusOr<newsfeed::v1::Article> Decode(
+      std::string_view record, Loader load, size_t* serialized_bytes = nullptr);
 
  private:
   struct Dictionary;

@@ -1534,9 +1534,11 @@ absl::Status SqliteStore::TrainDictionaryLocked(int64_t article_count) {
 }
 
 absl::StatusOr<Article> SqliteStore::DecodeArticle(sqlite3* db,
-                                                   std::string_view record) {
+                                                   std::string_view record,
+                                                   size_t* serialized_bytes) {
   return decoder_.Decode(
-      record, [db](int64_t id) -> absl::StatusOr<std::string> {
+      record,
+      [db](int64_t id) -> absl::StatusOr<std::string> {
         Sql q;
         q.Add("SELECT data FROM dictionaries WHERE id = ").Bind(id);
         std::optional<std::string> data;
@@ -1550,7 +1552,8 @@ absl::StatusOr<Article> SqliteStore::DecodeArticle(sqlite3* db,
               "stored article: its dictionary ", id, " is missing"));
         }
         return *std::move(data);
-      });
+      },
+      serialized_bytes);
 }
 
 // ---------------------------------------------------------------------------
@@ -1587,9 +1590,12 @@ absl::StatusOr<SearchResponse> SqliteStore::Search(
       more = true;
       return absl::OkStatus();
     }
-    absl::StatusOr<Article> a = DecodeArticle(lease.db(), ColumnBlob(stmt, 2));
+    // The record's serialized size is its ByteSizeLong, known without
+    // walking the article.
+    size_t bytes = 0;
+    absl::StatusOr<Article> a =
+        DecodeArticle(lease.db(), ColumnBlob(stmt, 2), &bytes);
     if (!a.ok()) return a.status();
-    const size_t bytes = a->ByteSizeLong();
     if (response.articles_size() > 0 &&
         response_bytes + bytes > options_.max_response_bytes) {
       more = true;  // the next page starts with this article

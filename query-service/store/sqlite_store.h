@@ -157,9 +157,10 @@ class SqliteStore final : public ArticleStore {
   // following records with it; `article_count` is the store's.
   absl::Status TrainDictionaryLocked(int64_t article_count)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-  // Parses a stored record, loading its dictionary through `db` if needed.
-  absl::StatusOr<newsfeed::v1::Article> DecodeArticle(sqlite3* db,
-                                                      std::string_view record);
+  // Parses a stored record, loading its dictionary through `db` if needed;
+  // sets `*serialized_bytes` (if not null) to the article's serialized size.
+  absl::StatusOr<newsfeed::v1::Article> DecodeArticle(
+      sqlite3* db, std::string_view record, size_t* serialized_bytes = nullptr);
   // Removes at most one batch of expired articles; returns how many.
   absl::StatusOr<int64_t> RetentionBatch(absl::Time now);
 

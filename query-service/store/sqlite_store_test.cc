@@ -435,15 +435,19 @@ TEST(ArticleBlobTest, RoundTripsWithAndWithoutDictionary) {
   for (const Article& a : articles) {
     const std::string proto = a.SerializeAsString();
     // Records written before v4: the bare proto.
-    absl::StatusOr<Article> legacy = decoder.Decode(proto, load);
+    size_t legacy_bytes = 0;
+    absl::StatusOr<Article> legacy = decoder.Decode(proto, load, &legacy_bytes);
     ASSERT_TRUE(legacy.ok()) << legacy.status();
     EXPECT_EQ(legacy->SerializeAsString(), proto);
+    EXPECT_EQ(legacy_bytes, proto.size());
     for (internal::ArticleBlobEncoder* encoder :
          {plain->get(), trained->get()}) {
       ASSERT_TRUE(encoder->Encode(proto, &record).ok());
       EXPECT_EQ(record[0], '\x01');
       (encoder == plain->get() ? plain_bytes : trained_bytes) += record.size();
-      absl::StatusOr<Article> back = decoder.Decode(record, load);
+      size_t bytes = 0;
+      absl::StatusOr<Article> back = decoder.Decode(record, load, &bytes);
+      EXPECT_EQ(bytes, proto.size());
       ASSERT_TRUE(back.ok()) << back.status();
       EXPECT_EQ(back->SerializeAsString(), proto);
     }
