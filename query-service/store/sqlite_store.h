@@ -9,17 +9,17 @@
 // (version 2 adds the maintained facet counts, version 3 the published-time
 // bounds of each block of 1024 pks, version 4 compressed article records).
 //
-// Disk (store_bench, 100k articles of ~1.5 KB serialized): ~2.0 KB per
-// article in the database file, against ~3.4 KB with version 3's bare
-// records, plus a WAL bounded by the checkpoints (~80 MB, whatever the
-// size). Each article is stored once as a record, the serialized proto
-// compressed with zstd and a dictionary trained on the store's own articles
-// (~0.36 of its size; see StoreOptions.dictionary_train_articles), and once
-// as terms in a contentless FTS5 index (~0.6 KB); its tags take ~0.65 KB
-// (each in the tags table and in tags_by_value). Decoding costs ~2 us per
-// article read (a page of 20: ~0.04 ms). Databases written before version
-// 4 are not rewritten when opened: their records stay bare protos, still
-// read, until an update or retention replaces them.
+// Disk (store_bench, 1M articles of ~1.5 KB serialized): 2.14 KB per article
+// (db 2.02 KB + WAL), against 3.51 KB with version 3's bare records; the WAL is
+// bounded by the checkpoints (~0.1 GB at any size). Each article is stored once
+// as a record, the serialized proto compressed with zstd and a dictionary
+// trained on the store's own articles (~0.36 of its size; see
+// StoreOptions.dictionary_train_articles), and once as terms in a contentless
+// FTS5 index (~0.6 KB); its tags take ~0.65 KB (each in the tags table and in
+// tags_by_value). Decoding costs ~2 us per article read (a page of 20: ~0.03 ms
+// more than bare records). Databases written before version 4 are not rewritten
+// when opened: their records stay bare protos, still read, until an update or
+// retention replaces them.
 //
 // Durability: WAL with synchronous=NORMAL. A committed Upsert survives a
 // process crash; a power loss can lose the last few commits (the WAL is
@@ -33,9 +33,10 @@
 //
 // Cost model (store_bench): an Upsert's CPU goes mostly to FTS5 (tokenising
 // ~150 words per article into a detail=full index, and merging segments)
-// and to the tag index, where every tag value appends to its own leaf page;
-// unfiltered Facets read the maintained counts; filtered Facets visit each
-// matching article's facet tags once.
+// and to the tag index, where every tag value appends to its own leaf page
+// (compressing the record: ~25 us, a tenth); unfiltered Facets read the
+// maintained counts; filtered Facets visit each matching article's facet tags
+// once.
 //
 // Bounded queries (StoreOptions):
 // - Relevance order scores by bm25 only the newest `relevance_scan_matches`
