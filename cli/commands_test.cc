@@ -422,9 +422,10 @@ TEST_F(CommandsTest, FeedsListAddRemovePoll) {
   ASSERT_TRUE(RunFeedsList(global_, out_).ok());
   EXPECT_THAT(Lines(out_.str()),
               ElementsAre("ID  URL                    TITLE  LAST STATUS   "
-                          "FAILURES  NEXT POLL         ITEMS",
+                          "FAILURES  NEXT POLL         INTERVAL  PUSH  ITEMS  "
+                          "WHY THIS INTERVAL",
                           "f1  https://a.example/rss  A      never polled  0"
-                          "         2024-05-13 09:30  3"));
+                          "         2024-05-13 09:30  -         -     3"));
   out_.str("");
   ASSERT_TRUE(RunFeedsAdd(global_, "https://b.example/atom", out_).ok());
   EXPECT_EQ(out_.str(), "added feed-2  https://b.example/atom\n");

@@ -289,6 +289,15 @@ void PrintFacets(std::ostream& out, const v1::FacetsResponse& facets) {
   section("TOPICS", facets.topics());
 }
 
+// "45s", "12m", "2.5h", "3.1d"; "-" before the first poll.
+std::string FormatInterval(int64_t seconds) {
+  if (seconds <= 0) return "-";
+  if (seconds < 120) return absl::StrCat(seconds, "s");
+  if (seconds < 120 * 60) return absl::StrCat(seconds / 60, "m");
+  if (seconds < 48 * 3600) return absl::StrFormat("%.1fh", seconds / 3600.0);
+  return absl::StrFormat("%.1fd", seconds / 86400.0);
+}
+
 void PrintFeeds(std::ostream& out, const v1::ListFeedsResponse& feeds) {
   std::vector<std::vector<std::string>> rows;
   for (const v1::FeedStatus& f : feeds.feeds()) {
@@ -311,12 +320,15 @@ void PrintFeeds(std::ostream& out, const v1::ListFeedsResponse& feeds) {
     rows.push_back({f.id(), Truncate(f.url(), 50), Truncate(f.title(), 30),
                     status, absl::StrCat(f.consecutive_failures()),
                     FormatMinuteUtc(f.next_poll_time()),
-                    absl::StrCat(f.items_seen())});
+                    FormatInterval(f.interval_seconds()),
+                    f.has_push() ? f.push().state() : "-",
+                    absl::StrCat(f.items_seen()),
+                    Truncate(f.interval_reason(), 60)});
   }
-  PrintTable(
-      out,
-      {"ID", "URL", "TITLE", "LAST STATUS", "FAILURES", "NEXT POLL", "ITEMS"},
-      rows);
+  PrintTable(out,
+             {"ID", "URL", "TITLE", "LAST STATUS", "FAILURES", "NEXT POLL",
+              "INTERVAL", "PUSH", "ITEMS", "WHY THIS INTERVAL"},
+             rows);
 }
 
 std::string SubscribeLine(const v1::Article& a) {

@@ -22,6 +22,7 @@
 #include "ingest-service/scheduler/poller.h"
 #include "ingest-service/state/ingest_state.h"
 #include "ingest-service/tagger/tagger.h"
+#include "ingest-service/websub/websub_subscriber.h"
 
 namespace {
 
@@ -42,6 +43,30 @@ constexpr char kUsage[] =
     "  --help         this text\n"
     "\n"
     "Logs the address it listens on; SIGTERM or SIGINT stops it cleanly.\n";
+
+// Hands WebSub deliveries to the poller while it exists: the subscriber
+// starts before the poller and stops after it, so the hub is asked to retry
+// (500) around those moments. Close waits for deliveries in progress.
+class DeliveryGate {
+ public:
+  absl::Status Deliver(const std::string& feed_id, const std::string& body,
+                       const std::string& content_type) {
+    absl::ReaderMutexLock lock(&mu_);
+    if (poller_ == nullptr) {
+      return absl::UnavailableError("ingest-service is starting or stopping");
+    }
+    return poller_->IngestPushed(feed_id, body, content_type).status();
+  }
+  void Open(newsfeed::ingest::Poller* poller) {
+    absl::MutexLock lock(&mu_);
+    poller_ = poller;
+  }
+  void Close() { Open(nullptr); }
+
+ private:
+  absl::Mutex mu_;
+  newsfeed::ingest::Poller* poller_ ABSL_GUARDED_BY(mu_) = nullptr;
+};
 
 }  // namespace
 
@@ -83,7 +108,7 @@ int main(int argc, char** argv) {
     }
     metrics_server = std::move(*started);
     config->state.metrics = config->poller.metrics = config->publisher.metrics =
-        metrics.get();
+        config->websub.metrics = metrics.get();
   }
 
   auto state = ingest::IngestState::Open(config->state);
@@ -123,10 +148,31 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  DeliveryGate deliveries;
+  std::unique_ptr<ingest::WebSubSubscriber> websub;
+  if (!config->websub.public_base_url.empty()) {
+    config->websub.clock = &clock;
+    auto started = ingest::WebSubSubscriber::Start(
+        config->websub,
+        [&deliveries](const std::string& feed_id, std::string body,
+                      std::string content_type) {
+          return deliveries.Deliver(feed_id, body, content_type);
+        });
+    if (!started.ok()) {
+      nf::log::Error("ingest-service: websub: %s", started.status().ToString());
+      return 1;
+    }
+    websub = std::move(*started);
+    config->poller.websub = websub.get();
+    nf::log::Info("ingest-service: WebSub callbacks on %s as %s",
+                  websub->address(), config->websub.public_base_url);
+  }
+
   {
     ingest::Publisher publisher(**state, config->publisher);
     ingest::Poller poller(*feeds, **state, **fetcher, **tagger, clock,
                           config->poller, [&publisher] { publisher.Wake(); });
+    deliveries.Open(&poller);
     ingest::FeedAdminService admin(
         *feeds, poller, clock, nf::auth::TokenGate(config->admin_token),
         nf::auth::TokenGate(config->read_token), config->admin);
@@ -153,6 +199,7 @@ int main(int argc, char** argv) {
     nf::log::Info("ingest-service: signal %d, shutting down", signal_number);
     (*server)->Shutdown(config->shutdown_grace);
     nf::log::Info("ingest-service: admin API stopped");
+    deliveries.Close();
     // Leaving the scope stops the poller (in-flight fetches are cancelled),
     // then the publisher; the outbox keeps what was not acknowledged.
   }

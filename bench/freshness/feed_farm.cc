@@ -30,7 +30,7 @@ constexpr char kItemBase[] = "http://publisher.example";
 
 struct Item {
   std::string link;
-  int64_t pub_unix = 0;  // simulated wall time, seconds
+  int64_t pub_unix = 0;  // real (compressed) time, seconds
   std::string title;
   std::string description;
 };
@@ -138,8 +138,13 @@ class FeedFarm::Impl {
       f.mean_gap = std::max(options_.min_gap_seconds, gap(rng_));
       int initial = std::uniform_int_distribution<int>(20, 50)(rng_);
       for (int k = 0; k < initial; ++k) {
+        // Dates are on the compressed (real) timeline, like the live
+        // items': a scheduler learning the rate from them sees the rate it
+        // will meet.
         AddItem(i, f,
-                start_unix_ - static_cast<int64_t>(f.mean_gap) * (initial - k));
+                start_unix_ -
+                    static_cast<int64_t>(f.mean_gap / options_.time_scale *
+                                         (initial - k)));
       }
       f.pushed = std::bernoulli_distribution(options_.push_share)(rng_);
       f.next_due = NextGap(f);
@@ -195,6 +200,16 @@ class FeedFarm::Impl {
     }
     std::lock_guard lock(appear_mu_);
     c.new_items = appearances_.size();
+    return c;
+  }
+
+  FeedFarmFeedCounts FeedCounts(int i) {
+    FeedFarmFeedCounts c;
+    if (i < 0 || i >= options_.feeds) return c;
+    Feed& f = feeds_[i];
+    c.requests = f.requests.load();
+    std::lock_guard lock(f.mu);
+    c.mean_gap_seconds = f.mean_gap;
     return c;
   }
 
@@ -300,14 +315,15 @@ class FeedFarm::Impl {
       Clock::time_point now = Clock::now();
       double sim = std::chrono::duration<double>(now - start_).count() *
                    options_.time_scale;
-      int64_t sim_unix = start_unix_ + static_cast<int64_t>(sim);
+      const int64_t now_unix =
+          start_unix_ + static_cast<int64_t>(sim / options_.time_scale);
       for (int i = 0; i < options_.feeds; ++i) {
         Feed& f = feeds_[i];
         std::lock_guard lock(f.mu);
         if (f.next_due > sim) continue;
         std::lock_guard rng_lock(rng_mu_);
         while (f.next_due <= sim) {
-          AddItem(i, f, sim_unix);
+          AddItem(i, f, now_unix);
           f.next_due += NextGap(f);
           Changed(i, f, now);
         }
@@ -462,6 +478,9 @@ std::string FeedFarm::HubUrl() const { return impl_->HubUrl(); }
 bool FeedFarm::IsPushed(int i) const { return impl_->IsPushed(i); }
 void FeedFarm::PublishNow(int i) { impl_->PublishNow(i); }
 FeedFarmCounts FeedFarm::Counts() const { return impl_->Counts(); }
+FeedFarmFeedCounts FeedFarm::FeedCounts(int i) const {
+  return impl_->FeedCounts(i);
+}
 std::unordered_map<std::string, FeedFarm::Clock::time_point>
 FeedFarm::Appearances() const {
   return impl_->Appearances();

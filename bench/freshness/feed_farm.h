@@ -49,6 +49,11 @@ struct FeedFarmOptions {
   int threads = 96;
 };
 
+struct FeedFarmFeedCounts {
+  uint64_t requests = 0;
+  double mean_gap_seconds = 0;  // simulated
+};
+
 struct FeedFarmCounts {
   uint64_t requests = 0;
   uint64_t ok = 0;            // 200
@@ -89,6 +94,8 @@ class FeedFarm {
 
   // Totals since Create (items: new items appeared, initial ones excluded).
   FeedFarmCounts Counts() const;
+  // Feed i's requests so far and its mean simulated gap between items.
+  FeedFarmFeedCounts FeedCounts(int i) const;
   // Link -> real appearance time of every new item appeared so far.
   std::unordered_map<std::string, Clock::time_point> Appearances() const;
 

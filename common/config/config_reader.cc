@@ -179,6 +179,22 @@ int64_t ConfigReader::GetIntInRange(const std::string& key, int64_t fallback,
   return value;
 }
 
+double ConfigReader::GetDoubleInRange(const std::string& key, double fallback,
+                                      double min, double max) {
+  const std::string text = GetString(key, "");
+  if (text.empty()) return fallback;
+  double value;
+  if (!absl::SimpleAtod(text, &value)) {
+    AddError(key, "expected a number, got \"" + text + "\"");
+    return fallback;
+  }
+  if (!(value >= min && value <= max)) {
+    AddError(key, absl::StrCat("must be between ", min, " and ", max));
+    return fallback;
+  }
+  return value;
+}
+
 bool ConfigReader::GetBool(const std::string& key, bool fallback) {
   YAML::Node node = Find(key);
   std::string text;

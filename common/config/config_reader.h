@@ -49,6 +49,10 @@ class ConfigReader {
   int64_t GetIntInRange(const std::string& key, int64_t fallback, int64_t min,
                         int64_t max);
   bool GetBool(const std::string& key, bool fallback);
+  // A number such as 0.2; outside [min, max] records "must be between min
+  // and max" and gives `fallback`.
+  double GetDoubleInRange(const std::string& key, double fallback, double min,
+                          double max);
   // Durations as "90s", "15m", "2h", "7d", "500ms" or "0".
   absl::Duration GetDuration(const std::string& key, absl::Duration fallback);
   std::vector<std::string> GetStringList(const std::string& key);

@@ -47,6 +47,48 @@ TEST(GrpcServerTest, PicksFreePortAndAnswersHealth) {
   (*server)->Shutdown(absl::Seconds(1));
 }
 
+// A client cannot hold more streams on one connection than
+// max_concurrent_streams: the next call waits until one ends.
+TEST(GrpcServerTest, StreamsPerConnectionAreCapped) {
+  ServerOptions options;
+  options.listen_address = "127.0.0.1:0";
+  options.max_concurrent_streams = 2;
+  auto server = GrpcServer::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto channel = grpc::CreateChannel((*server)->address(),
+                                     grpc::InsecureChannelCredentials());
+  auto stub = Health::NewStub(channel);
+  HealthCheckRequest request;
+  grpc::ClientContext watch_contexts[2];
+  std::unique_ptr<grpc::ClientReader<HealthCheckResponse>> watches[2];
+  for (int i = 0; i < 2; ++i) {
+    watches[i] = stub->Watch(&watch_contexts[i], request);
+    HealthCheckResponse first;
+    ASSERT_TRUE(watches[i]->Read(&first));  // the stream is open
+    EXPECT_EQ(first.status(), HealthCheckResponse::SERVING);
+  }
+  {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::milliseconds(500));
+    HealthCheckResponse response;
+    EXPECT_EQ(stub->Check(&context, request, &response).error_code(),
+              grpc::StatusCode::DEADLINE_EXCEEDED);
+  }
+  watch_contexts[0].TryCancel();
+  EXPECT_EQ(watches[0]->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(30));
+    HealthCheckResponse response;
+    EXPECT_TRUE(stub->Check(&context, request, &response).ok());
+  }
+  watch_contexts[1].TryCancel();
+  (void)watches[1]->Finish();
+  (*server)->Shutdown(absl::Seconds(1));
+}
+
 TEST(GrpcServerTest, UnbindableAddressIsUnavailable) {
   ServerOptions options;
   options.listen_address = "256.1.1.1:1";

@@ -34,7 +34,8 @@ grpc::ServerUnaryReactor* Respond(grpc::CallbackServerContext* context,
 
 }  // namespace
 
-newsfeed::v1::FeedStatus ToFeedStatus(const FeedRecord& feed) {
+newsfeed::v1::FeedStatus ToFeedStatus(const FeedRecord& feed,
+                                      const WebSubState* push) {
   newsfeed::v1::FeedStatus status;
   status.set_id(feed.id);
   status.set_url(feed.url);
@@ -49,6 +50,19 @@ newsfeed::v1::FeedStatus ToFeedStatus(const FeedRecord& feed) {
   status.set_items_seen(feed.items_seen);
   status.set_interval_seconds(absl::ToInt64Seconds(feed.interval));
   for (const std::string& label : feed.labels) status.add_labels(label);
+  status.set_interval_reason(feed.interval_reason);
+  status.set_mean_gap_seconds(absl::ToDoubleSeconds(feed.mean_gap));
+  if (push != nullptr) {
+    newsfeed::v1::PushStatus& out = *status.mutable_push();
+    out.set_state(std::string(WebSubStatusName(push->status)));
+    out.set_hub(push->hub);
+    out.set_topic(push->topic);
+    SetTime(push->lease_expiry, out.mutable_lease_expiry_time());
+    out.set_deliveries(static_cast<int64_t>(push->deliveries));
+    out.set_rejections(static_cast<int64_t>(push->rejections));
+    SetTime(push->last_delivery, out.mutable_last_delivery_time());
+    out.set_last_error(push->last_error);
+  }
   return status;
 }
 
@@ -81,7 +95,8 @@ grpc::ServerUnaryReactor* FeedAdminService::ListFeeds(
   const bool more = static_cast<int>(feeds->size()) > page_size;
   if (more) feeds->resize(page_size);
   for (const FeedRecord& feed : *feeds) {
-    *response->add_feeds() = ToFeedStatus(feed);
+    const std::optional<WebSubState> push = poller_.PushState(feed.id);
+    *response->add_feeds() = ToFeedStatus(feed, push ? &*push : nullptr);
   }
   if (more) {
     response->set_next_page_token(absl::WebSafeBase64Escape(feeds->back().url));
@@ -126,7 +141,11 @@ grpc::ServerUnaryReactor* FeedAdminService::RemoveFeed(
   if (request->id().empty()) {
     return Respond(context, absl::InvalidArgumentError("id: empty"));
   }
-  return Respond(context, state_.RemoveFeed(request->id()));
+  // The id, for a feed named by URL.
+  absl::StatusOr<FeedRecord> feed = state_.GetFeed(request->id());
+  absl::Status removed = state_.RemoveFeed(request->id());
+  if (removed.ok() && feed.ok()) poller_.FeedRemoved(feed->id);
+  return Respond(context, removed);
 }
 
 grpc::ServerUnaryReactor* FeedAdminService::PollNow(

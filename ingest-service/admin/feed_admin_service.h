@@ -21,7 +21,9 @@
 namespace newsfeed::ingest {
 
 // The FeedStatus view of a stored feed.
-newsfeed::v1::FeedStatus ToFeedStatus(const FeedRecord& feed);
+// `push`: the feed's WebSub subscription, if it has one.
+newsfeed::v1::FeedStatus ToFeedStatus(const FeedRecord& feed,
+                                      const WebSubState* push = nullptr);
 
 struct FeedAdminOptions {
   // AddFeed fails with RESOURCE_EXHAUSTED once this many feeds exist.

@@ -73,10 +73,26 @@ absl::StatusOr<IngestConfig> LoadIngestConfig(const std::string& path) {
       r.GetDuration("state.postgres_connect_timeout", absl::Seconds(60));
 
   PollerOptions& p = c.poller;
-  p.default_interval =
-      r.GetDuration("polling.default_interval", p.default_interval);
-  p.min_interval = r.GetDuration("polling.min_interval", p.min_interval);
-  p.max_interval = r.GetDuration("polling.max_interval", p.max_interval);
+  PollingPolicyOptions& schedule = p.schedule;
+  const std::string schedule_name = r.GetString("polling.schedule", "adaptive");
+  if (schedule_name != "adaptive" && schedule_name != "fixed") {
+    r.AddError("polling.schedule", "must be adaptive or fixed");
+  }
+  schedule.adaptive = schedule_name != "fixed";
+  schedule.default_interval =
+      r.GetDuration("polling.default_interval", schedule.default_interval);
+  schedule.min_interval =
+      r.GetDuration("polling.min_interval", schedule.min_interval);
+  schedule.max_interval =
+      r.GetDuration("polling.max_interval", schedule.max_interval);
+  schedule.gap_fraction = r.GetDoubleInRange("polling.gap_fraction",
+                                             schedule.gap_fraction, 0.001, 1);
+  schedule.smoothing =
+      r.GetDoubleInRange("polling.smoothing", schedule.smoothing, 0.01, 1);
+  schedule.jitter =
+      r.GetDoubleInRange("polling.jitter", schedule.jitter, 0, 0.5);
+  schedule.push_safety_interval = r.GetDuration("polling.push_safety_interval",
+                                                schedule.push_safety_interval);
   p.min_backoff = r.GetDuration("polling.min_backoff", p.min_backoff);
   p.max_backoff = r.GetDuration("polling.max_backoff", p.max_backoff);
   p.unconditional_every =
@@ -106,6 +122,28 @@ absl::StatusOr<IngestConfig> LoadIngestConfig(const std::string& path) {
       r.GetBool("fetcher.allow_private_networks", f.allow_private_networks);
   f.allowed_networks = r.GetStringList("fetcher.allowed_networks");
   f.ca_file = r.GetString("fetcher.ca_file", f.ca_file);
+
+  WebSubOptions& w = c.websub;
+  w.public_base_url = r.GetString("websub.public_base_url", "");
+  w.listen = r.GetString("websub.listen", "0.0.0.0:8090");
+  w.db_path = c.state.data_dir + "/websub.db";
+  w.lease = r.GetDuration("websub.lease", w.lease);
+  w.renew_before = r.GetDuration("websub.renew_before", w.renew_before);
+  w.verify_timeout = r.GetDuration("websub.verify_timeout", w.verify_timeout);
+  w.max_body_bytes = static_cast<size_t>(r.GetIntInRange(
+      "websub.max_body_bytes", static_cast<int64_t>(w.max_body_bytes), 1024,
+      int64_t{1} << 30));
+  w.max_deliveries_per_second =
+      static_cast<int>(r.GetIntInRange("websub.max_deliveries_per_second",
+                                       w.max_deliveries_per_second, 1, 100000));
+  w.max_connections = static_cast<int>(
+      r.GetIntInRange("websub.max_connections", w.max_connections, 1, 100000));
+  w.allow_private_networks = f.allow_private_networks;
+  if (!w.public_base_url.empty() &&
+      !absl::StartsWith(w.public_base_url, "http://") &&
+      !absl::StartsWith(w.public_base_url, "https://")) {
+    r.AddError("websub.public_base_url", "must be an http(s) URL");
+  }
 
   c.tagger.extra_data_files = r.GetStringList("tagger.extra_data_files");
   c.log_format = r.GetString("log_format", "text");
@@ -144,8 +182,8 @@ absl::StatusOr<IngestConfig> LoadIngestConfig(const std::string& path) {
   if (p.document_cpu_budget <= absl::ZeroDuration()) {
     r.AddError("parser.document_cpu_budget", "must be positive");
   }
-  if (p.min_interval > p.max_interval) {
-    r.AddError("polling.min_interval", "is larger than polling.max_interval");
+  if (absl::Status s = PollingPolicy::Validate(schedule); !s.ok()) {
+    r.AddError("polling", std::string(s.message()));
   }
   if (f.max_concurrent < 1)
     r.AddError("fetcher.max_concurrent", "must be at least 1");

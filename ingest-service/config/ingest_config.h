@@ -17,6 +17,7 @@
 #include "ingest-service/scheduler/poller.h"
 #include "ingest-service/state/ingest_state.h"
 #include "ingest-service/tagger/tagger.h"
+#include "ingest-service/websub/websub_subscriber.h"
 
 namespace newsfeed::ingest {
 
@@ -34,7 +35,10 @@ struct IngestConfig {
   std::vector<std::string> feeds;  // feeds: polled from start; kept in state
   // feeds_opml: an OPML file whose feeds are added at start like `feeds`.
   std::string feeds_opml;
-  PollerOptions poller;        // polling.*
+  PollerOptions poller;  // polling.*
+  // websub.*: on when websub.public_base_url is set; db_path is
+  // data_dir/websub.db, allow_private_networks follows the fetcher's.
+  WebSubOptions websub;
   FetcherOptions fetcher;      // fetcher.*
   PublisherOptions publisher;  // query_address, query_tls_*, query_token
   std::string admin_token;     // auth.admin_token: FeedAdmin writes

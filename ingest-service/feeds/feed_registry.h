@@ -51,7 +51,21 @@ struct FeedRecord {
   int consecutive_failures = 0;
   absl::Time next_poll = absl::InfinitePast();
   int64_t items_seen = 0;
-  absl::Duration interval = absl::ZeroDuration();  // 0: the default
+  // The schedule chosen after the last successful fetch (what ListFeeds
+  // shows): the interval to the next poll, and why (see polling_policy.h).
+  // 0 and empty before the first fetch.
+  absl::Duration interval = absl::ZeroDuration();
+  std::string interval_reason;
+  // What the publisher states in the document: RSS ttl or
+  // sy:updatePeriod/updateFrequency (0: none), and RSS skipHours (bits 0-23,
+  // UTC) and skipDays (bits 0-6 from Monday).
+  absl::Duration publisher_interval = absl::ZeroDuration();
+  uint32_t skip_hours = 0;
+  uint32_t skip_days = 0;
+  // The feed's posting rate: smoothed time between new items (0: unknown)
+  // and when the last new item was seen (InfinitePast: never).
+  absl::Duration mean_gap = absl::ZeroDuration();
+  absl::Time last_new_item = absl::InfinitePast();
   // Given when the feed was added (its OPML folders and categories); kept
   // as they are by SaveFeed.
   std::vector<std::string> labels;
@@ -159,6 +173,17 @@ inline absl::Time FromStoredMicros(int64_t us) {
   if (us == INT64_MIN) return absl::InfinitePast();
   if (us == INT64_MAX) return absl::InfiniteFuture();
   return absl::FromUnixMicros(us);
+}
+
+// How both engines store skip_hours and skip_days: one integer, the hours in
+// bits 0-23 and the days in bits 24-30.
+inline int64_t JoinSkipMask(const FeedRecord& feed) {
+  return int64_t{feed.skip_hours & 0xFFFFFFu} |
+         (int64_t{feed.skip_days & 0x7Fu} << 24);
+}
+inline void SplitSkipMask(int64_t mask, FeedRecord* feed) {
+  feed->skip_hours = static_cast<uint32_t>(mask & 0xFFFFFF);
+  feed->skip_days = static_cast<uint32_t>((mask >> 24) & 0x7F);
 }
 
 }  // namespace newsfeed::ingest

@@ -208,7 +208,13 @@ TEST_P(FeedRegistryTest, SaveFeedWritesFetchStateAndReschedules) {
   feed.http_status = 200;
   feed.consecutive_failures = 2;
   feed.last_error = "HTTP 500";
-  feed.interval = absl::Minutes(30);
+  feed.interval = absl::Milliseconds(1500);  // the benchmark's scale
+  feed.interval_reason = "a new item every ~7.5s (smoothed)";
+  feed.publisher_interval = absl::Minutes(90);
+  feed.skip_hours = (1u << 23) | 1u;
+  feed.skip_days = 1u << 6;
+  feed.mean_gap = absl::Milliseconds(7500);
+  feed.last_new_item = kNow - absl::Seconds(3);
   feed.next_poll = kNow + absl::Minutes(30);
   ASSERT_TRUE(registry().SaveFeed(feed).ok());
 
@@ -222,7 +228,13 @@ TEST_P(FeedRegistryTest, SaveFeedWritesFetchStateAndReschedules) {
   EXPECT_EQ(stored->http_status, 200);
   EXPECT_EQ(stored->consecutive_failures, 2);
   EXPECT_EQ(stored->last_error, "HTTP 500");
-  EXPECT_EQ(stored->interval, absl::Minutes(30));
+  EXPECT_EQ(stored->interval, absl::Milliseconds(1500));
+  EXPECT_EQ(stored->interval_reason, "a new item every ~7.5s (smoothed)");
+  EXPECT_EQ(stored->publisher_interval, absl::Minutes(90));
+  EXPECT_EQ(stored->skip_hours, (1u << 23) | 1u);
+  EXPECT_EQ(stored->skip_days, 1u << 6);
+  EXPECT_EQ(stored->mean_gap, absl::Milliseconds(7500));
+  EXPECT_EQ(stored->last_new_item, kNow - absl::Seconds(3));
   EXPECT_EQ(stored->next_poll, kNow + absl::Minutes(30));
 
   EXPECT_TRUE(registry().DueFeeds(kNow + absl::Minutes(29), 10)->empty());
@@ -297,6 +309,16 @@ TEST_P(FeedRegistryTest, UnseenAndMarkSeen) {
 
 // Items seen before the content hash's version 2 were recorded with the FNV
 // hash: the same content, hashed now, is not sent again; changed content is.
+TEST_P(FeedRegistryTest, NewFeedHasNoPostingHistory) {
+  ASSERT_TRUE(registry().AddFeed("https://example.org/new", kNow).ok());
+  auto stored = registry().GetFeed("https://example.org/new");
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_EQ(stored->last_new_item, absl::InfinitePast());
+  EXPECT_EQ(stored->mean_gap, absl::ZeroDuration());
+  EXPECT_EQ(stored->interval, absl::ZeroDuration());
+  EXPECT_TRUE(stored->interval_reason.empty());
+}
+
 TEST_P(FeedRegistryTest, ContentHashesFromBeforeVersion2StillMatch) {
   auto feed = registry().AddFeed("https://example.org/a", kNow);
   ASSERT_TRUE(feed.ok());

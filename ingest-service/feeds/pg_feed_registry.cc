@@ -53,12 +53,27 @@ CREATE TABLE ingest_seen (
 )sql",
     // Labels of imported feeds (OPML folders and categories).
     "ALTER TABLE ingest_feeds ADD COLUMN labels TEXT NOT NULL DEFAULT ''",
+    // Adaptive polling: the schedule and why, what the publisher states, the
+    // posting rate. interval_s held the feed's ttl; it is no longer used.
+    R"sql(
+ALTER TABLE ingest_feeds
+  ADD COLUMN interval_us BIGINT NOT NULL DEFAULT 0,
+  ADD COLUMN interval_reason TEXT NOT NULL DEFAULT '',
+  ADD COLUMN publisher_interval_us BIGINT NOT NULL DEFAULT 0,
+  ADD COLUMN skip_mask BIGINT NOT NULL DEFAULT 0,
+  ADD COLUMN mean_gap_us BIGINT NOT NULL DEFAULT 0,
+  ADD COLUMN last_new_item_us BIGINT NOT NULL
+    DEFAULT -9223372036854775808;
+UPDATE ingest_feeds SET publisher_interval_us = interval_s * 1000000;
+)sql",
 };
 
 constexpr char kFeedColumns[] =
     "id, url, title, enabled, etag, last_modified, last_attempt_us, "
     "last_success_us, last_unconditional_us, http_status, last_error, "
-    "failures, next_poll_us, items_seen, interval_s, labels";
+    "failures, next_poll_us, items_seen, labels, interval_us, "
+    "interval_reason, publisher_interval_us, skip_mask, mean_gap_us, "
+    "last_new_item_us";
 
 FeedRecord ReadFeed(const pqxx::row& r) {
   FeedRecord f;
@@ -76,8 +91,13 @@ FeedRecord ReadFeed(const pqxx::row& r) {
   f.consecutive_failures = r[11].as<int>();
   f.next_poll = FromStoredMicros(r[12].as<int64_t>());
   f.items_seen = r[13].as<int64_t>();
-  f.interval = absl::Seconds(r[14].as<int64_t>());
-  f.labels = SplitLabels(r[15].as<std::string>());
+  f.labels = SplitLabels(r[14].as<std::string>());
+  f.interval = absl::Microseconds(r[15].as<int64_t>());
+  f.interval_reason = r[16].as<std::string>();
+  f.publisher_interval = absl::Microseconds(r[17].as<int64_t>());
+  SplitSkipMask(r[18].as<int64_t>(), &f);
+  f.mean_gap = absl::Microseconds(r[19].as<int64_t>());
+  f.last_new_item = FromStoredMicros(r[20].as<int64_t>());
   return f;
 }
 
@@ -336,13 +356,18 @@ absl::Status PgFeedRegistry::SaveFeed(const FeedRecord& f) {
           "etag = $5, last_modified = $6, last_attempt_us = $7, "
           "last_success_us = $8, last_unconditional_us = $9, "
           "http_status = $10, last_error = $11, failures = $12, "
-          "next_poll_us = $13, interval_s = $14, lease_owner = NULL, "
-          "lease_until_us = NULL WHERE id = $1 AND lease_owner = $15",
+          "next_poll_us = $13, interval_us = $14, interval_reason = $15, "
+          "publisher_interval_us = $16, skip_mask = $17, mean_gap_us = $18, "
+          "last_new_item_us = $19, lease_owner = NULL, "
+          "lease_until_us = NULL WHERE id = $1 AND lease_owner = $20",
           f.id, f.url, f.title, f.enabled, f.etag, f.last_modified,
           StoredMicros(f.last_attempt), StoredMicros(f.last_success),
           StoredMicros(f.last_unconditional), f.http_status, f.last_error,
           f.consecutive_failures, StoredMicros(f.next_poll),
-          absl::ToInt64Seconds(f.interval), impl_->options.instance_id);
+          absl::ToInt64Microseconds(f.interval), f.interval_reason,
+          absl::ToInt64Microseconds(f.publisher_interval), JoinSkipMask(f),
+          absl::ToInt64Microseconds(f.mean_gap), StoredMicros(f.last_new_item),
+          impl_->options.instance_id);
     } catch (const pqxx::unique_violation&) {
       // A permanent redirect onto a URL that another feed already has. The
       // transaction is aborted and rolled back.

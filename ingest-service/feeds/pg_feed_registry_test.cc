@@ -305,7 +305,9 @@ TEST_F(PgFeedRegistryTest, TwoPollersPollEachFeedOncePerInterval) {
   auto tagger = Tagger::Create({});
   ASSERT_TRUE(tagger.ok()) << tagger.status();
   PollerOptions options;
-  options.default_interval = absl::Minutes(15);
+  options.schedule.adaptive = false;
+  options.schedule.jitter = 0;
+  options.schedule.default_interval = absl::Minutes(15);
   options.max_feeds_per_round = 5;  // neither instance takes all at once
 
   struct Instance {

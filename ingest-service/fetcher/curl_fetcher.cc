@@ -520,6 +520,9 @@ class Run {
     }
     r.etag = Header(e, "ETag").value_or("");
     r.last_modified = Header(e, "Last-Modified").value_or("");
+    r.link_headers = AllHeaders(e, "Link");
+    // A feed names a hub or two; the server controls how many come.
+    if (r.link_headers.size() > 8) r.link_headers.resize(8);
     const char* effective = nullptr;
     curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &effective);
     r.effective_url = effective != nullptr ? effective : t.url;

@@ -66,6 +66,9 @@ struct FetchResult {
   // Parsed whenever the header is present; meaningful on 429 and 503 (and
   // 3xx). Never negative.
   std::optional<absl::Duration> retry_after = {};
+  // Values of the final response's Link headers (RFC 8288), verbatim: a
+  // feed may name its WebSub hub and self URL there.
+  std::vector<std::string> link_headers = {};
   // Time from the first request of the chain being started to completion.
   absl::Duration elapsed = {};
 };

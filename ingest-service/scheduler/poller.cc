@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/article/article_limits.h"
 #include "common/log/log.h"
+#include "ingest-service/fetcher/http_headers.h"
 #include "ingest-service/normalizer/normalizer.h"
 
 namespace newsfeed::ingest {
@@ -180,6 +181,7 @@ Poller::Poller(FeedRegistry& feeds, IngestState& outbox, FeedFetcher& fetcher,
       tagger_(tagger),
       clock_(clock),
       options_(options),
+      policy_(options.schedule),
       on_queued_(std::move(on_queued)),
       random_(std::random_device{}()),
       metrics_(options.metrics == nullptr
@@ -279,8 +281,10 @@ absl::StatusOr<int> Poller::PollOnce() {
   return static_cast<int>(due->size());
 }
 
-absl::Duration Poller::Clamp(absl::Duration d) const {
-  return std::clamp(d, options_.min_interval, options_.max_interval);
+double Poller::JitterDraw() {
+  std::uniform_real_distribution<double> draw(-1.0, 1.0);
+  absl::MutexLock lock(&random_mu_);
+  return draw(random_);
 }
 
 absl::Duration Poller::Backoff(int failures) {
@@ -346,7 +350,9 @@ void Poller::HandleResult(FeedRecord& feed, absl::StatusOr<FetchResult> result,
       log::Warning("feed %s: %s", feed.url, feed.last_error);
     } else if (result->not_modified) {
       outcome = kNotModified;
-      RecordSuccess(feed, *result, now);
+      FetchEvidence evidence;
+      evidence.max_age = result->max_age;
+      RecordSuccess(feed, std::move(evidence), now);
     } else if (code >= 200 && code < 300) {
       // Parsed on a worker, which finishes the feed's round.
       workers_->Submit([this, &feed, document = *std::move(result)] {
@@ -364,35 +370,76 @@ void Poller::HandleResult(FeedRecord& feed, absl::StatusOr<FetchResult> result,
 
 void Poller::HandleDocument(FeedRecord& feed, const FetchResult& result) {
   bool parse_failed = false;
-  absl::StatusOr<int> queued = Ingest(feed, result, &parse_failed);
+  absl::StatusOr<FetchEvidence> evidence = Ingest(feed, result, &parse_failed);
   const absl::Time now = clock_.Now();
-  if (!queued.ok()) {
+  if (!evidence.ok()) {
     if (metrics_ != nullptr) {
       metrics_->outcomes[parse_failed ? kParseError : kStoreError]->Increment();
     }
-    RecordFailure(feed, std::string(queued.status().message()), now);
+    RecordFailure(feed, std::string(evidence.status().message()), now);
     Save(feed);
     return;
   }
-  if (*queued > 0) {
-    log::Info("feed %s: %d new or changed articles", feed.url, *queued);
+  if (evidence->new_items > 0) {
+    log::Info("feed %s: %d new or changed articles", feed.url,
+              evidence->new_items);
     if (on_queued_) on_queued_();
   }
-  RecordSuccess(feed, result, now);
+  RecordSuccess(feed, *std::move(evidence), now);
   if (metrics_ != nullptr) metrics_->outcomes[kOk]->Increment();
   Save(feed);
 }
 
-void Poller::RecordSuccess(FeedRecord& feed, const FetchResult& result,
+void Poller::RecordSuccess(FeedRecord& feed, FetchEvidence evidence,
                            absl::Time now) {
-  // A feed's ttl or Cache-Control can lengthen the interval, never shorten
-  // it.
-  absl::Duration interval = std::max(options_.default_interval, feed.interval);
-  if (result.max_age) interval = std::max(interval, *result.max_age);
   feed.last_success = now;
   feed.last_error.clear();
   feed.consecutive_failures = 0;
-  feed.next_poll = now + Clamp(interval);
+  if (options_.websub != nullptr) {
+    absl::StatusOr<WebSubState> push = options_.websub->State(feed.id);
+    evidence.pushed =
+        push.ok() && push->status == WebSubState::Status::kVerified;
+  }
+  policy_.Schedule(&feed, evidence, now, JitterDraw());
+}
+
+void Poller::UpdatePush(const FeedRecord& feed, const ParsedFeed& parsed,
+                        const FetchResult& result) {
+  WebSubSubscriber* websub = options_.websub;
+  if (websub == nullptr) return;
+  // The document's own links first, then the HTTP Link header's.
+  std::vector<std::string> hubs = parsed.hubs;
+  std::string self = parsed.self_url;
+  for (const std::string& value : result.link_headers) {
+    LinkHeaderLinks links = ParseLinkHeaderHubs(value);
+    for (std::string& hub : links.hubs) {
+      if (std::find(hubs.begin(), hubs.end(), hub) == hubs.end()) {
+        hubs.push_back(std::move(hub));
+      }
+    }
+    if (self.empty()) self = std::move(links.self);
+  }
+  absl::StatusOr<WebSubState> current = websub->State(feed.id);
+  if (hubs.empty()) {
+    if (current.ok()) {
+      log::Info("feed %s: no hub named any more; unsubscribing", feed.url);
+      if (absl::Status s = websub->Unsubscribe(feed.id); !s.ok()) {
+        log::Warning("feed %s: %s", feed.url, s.ToString());
+      }
+    }
+    return;
+  }
+  // W3C WebSub: the topic is the feed's self URL when it names one.
+  const std::string& topic = self.empty() ? feed.url : self;
+  if (current.ok() && current->topic == topic &&
+      std::find(hubs.begin(), hubs.end(), current->hub) != hubs.end()) {
+    return;  // subscribed already; the subscriber renews it
+  }
+  if (absl::Status s = websub->Subscribe(feed.id, topic, hubs.front());
+      !s.ok()) {
+    log::Warning("feed %s: WebSub subscription at %s: %s", feed.url,
+                 hubs.front(), s.ToString());
+  }
 }
 
 void Poller::Save(const FeedRecord& feed) {
@@ -424,16 +471,16 @@ absl::StatusOr<int> Poller::Record(
   return queued;
 }
 
-absl::StatusOr<int> Poller::Ingest(FeedRecord& feed, const FetchResult& result,
-                                   bool* parse_failed) {
+absl::StatusOr<Poller::Ingested> Poller::ParseAndQueue(
+    const FeedRecord& feed, const std::string& body, const std::string& url,
+    const std::string& charset, bool* parse_failed) {
   ParseOptions parse_options = options_.parse;
-  parse_options.feed_url =
-      result.effective_url.empty() ? feed.url : result.effective_url;
-  parse_options.charset_hint = result.charset;
+  parse_options.feed_url = url;
+  parse_options.charset_hint = charset;
   const CpuBudget budget(
       options_.document_cpu_budget *
-      std::max(1.0, static_cast<double>(result.body.size()) / (1 << 20)));
-  absl::StatusOr<ParsedFeed> parsed = ParseFeed(result.body, parse_options);
+      std::max(1.0, static_cast<double>(body.size()) / (1 << 20)));
+  absl::StatusOr<ParsedFeed> parsed = ParseFeed(body, parse_options);
   if (parsed.ok()) {
     if (absl::Status s = budget.Check("parsing", parsed->items.size());
         !s.ok()) {
@@ -482,21 +529,89 @@ absl::StatusOr<int> Poller::Ingest(FeedRecord& feed, const FetchResult& result,
   absl::StatusOr<int> queued = Record(feed.id, fresh);
   if (!queued.ok()) return queued.status();
   if (metrics_ != nullptr) metrics_->articles_queued->Increment(*queued);
+  return Ingested{*std::move(parsed), *queued};
+}
+
+absl::StatusOr<FetchEvidence> Poller::Ingest(FeedRecord& feed,
+                                             const FetchResult& result,
+                                             bool* parse_failed) {
+  absl::StatusOr<Ingested> ingested = ParseAndQueue(
+      feed, result.body,
+      result.effective_url.empty() ? feed.url : result.effective_url,
+      result.charset, parse_failed);
+  if (!ingested.ok()) return ingested.status();
+  const ParsedFeed& parsed = ingested->parsed;
 
   // Only now that the items are safely queued may the validators advance:
   // otherwise a failure would hide these items behind a 304 forever.
   feed.etag = result.etag;
   feed.last_modified = result.last_modified;
-  if (!parsed->title.empty()) feed.title = parsed->title;
-  if (parsed->ttl) feed.interval = Clamp(*parsed->ttl);
+  if (!parsed.title.empty()) feed.title = parsed.title;
+  feed.publisher_interval = parsed.ttl.value_or(absl::ZeroDuration());
+  feed.skip_hours = parsed.skip_hours;
+  feed.skip_days = parsed.skip_days;
   if (!result.permanent_redirect_url.empty() &&
       result.permanent_redirect_url != feed.url) {
     log::Info("feed %s moved permanently to %s", feed.url,
               result.permanent_redirect_url);
     feed.url = result.permanent_redirect_url;
   }
-  feed.items_seen += *queued;
-  return *queued;
+  feed.items_seen += ingested->queued;
+  UpdatePush(feed, parsed, result);
+
+  FetchEvidence evidence;
+  evidence.new_items = ingested->queued;
+  evidence.max_age = result.max_age;
+  evidence.item_times.reserve(parsed.items.size());
+  for (const ParsedItem& item : parsed.items) {
+    if (std::optional<absl::Time> t =
+            item.published ? item.published : item.updated) {
+      evidence.item_times.push_back(*t);
+    }
+  }
+  return evidence;
+}
+
+std::optional<WebSubState> Poller::PushState(const std::string& feed_id) const {
+  if (options_.websub == nullptr) return std::nullopt;
+  absl::StatusOr<WebSubState> state = options_.websub->State(feed_id);
+  if (!state.ok()) return std::nullopt;
+  return *std::move(state);
+}
+
+void Poller::FeedRemoved(const std::string& feed_id) {
+  WebSubSubscriber* websub = options_.websub;
+  if (websub == nullptr || !websub->State(feed_id).ok()) return;
+  workers_->Submit([websub, feed_id] {
+    if (absl::Status s = websub->Unsubscribe(feed_id);
+        !s.ok() && !absl::IsNotFound(s)) {
+      log::Warning("feed %s: WebSub unsubscribe: %s", feed_id, s.ToString());
+    }
+  });
+}
+
+absl::StatusOr<int> Poller::IngestPushed(const std::string& feed_id,
+                                         const std::string& body,
+                                         const std::string& content_type) {
+  absl::StatusOr<FeedRecord> feed = feeds_.GetFeed(feed_id);
+  if (!feed.ok()) return feed.status();
+  bool parse_failed = false;
+  absl::StatusOr<Ingested> ingested = ParseAndQueue(
+      *feed, body, feed->url, internal::CharsetFromContentType(content_type),
+      &parse_failed);
+  if (!ingested.ok()) {
+    if (parse_failed) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "pushed content refused: ", ingested.status().message()));
+    }
+    return ingested.status();
+  }
+  if (ingested->queued > 0) {
+    log::Info("feed %s: %d new or changed articles pushed", feed->url,
+              ingested->queued);
+    if (on_queued_) on_queued_();
+  }
+  return ingested->queued;
 }
 
 }  // namespace newsfeed::ingest

@@ -1,10 +1,17 @@
 // Poller is the ingest-service's fetch loop: it claims the feeds that are due
 // from the FeedRegistry, fetches them all at once through the FeedFetcher,
 // and turns each response into new articles (parse, normalize, tag) queued
-// in the durable outbox. It also decides when each feed is polled next: the
-// feed's own interval, its ttl or Cache-Control, Retry-After (which pauses
-// the whole host), and exponential backoff with jitter after errors (never
-// giving up; only 410 Gone disables a feed).
+// in the durable outbox. It also decides when each feed is polled next:
+// after a success as the PollingPolicy says (the feed's posting rate, its
+// ttl, Cache-Control, skipHours/skipDays), after 429/503 at Retry-After
+// (which pauses the whole host), and after errors with exponential backoff
+// and jitter (never giving up; only 410 Gone disables a feed).
+//
+// With a WebSubSubscriber, the hubs a fetched document names (in the feed
+// or its HTTP Link header) are subscribed to, a feed whose subscription is
+// verified is polled only as a safety net, and IngestPushed takes the
+// hub's deliveries through the same parse, normalize, tag, dedup and outbox
+// path as fetched documents.
 //
 // When the registry is the outbox's own file (IngestState), new articles are
 // marked seen and queued in one transaction. With a shared registry
@@ -29,6 +36,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -45,17 +53,17 @@
 #include "ingest-service/feeds/feed_registry.h"
 #include "ingest-service/fetcher/feed_fetcher.h"
 #include "ingest-service/parser/feed_parser.h"
+#include "ingest-service/polling_policy/polling_policy.h"
 #include "ingest-service/state/ingest_state.h"
 #include "ingest-service/tagger/tagger.h"
+#include "ingest-service/websub/websub_subscriber.h"
 
 namespace newsfeed::ingest {
 
 struct PollerOptions {
-  // Interval between polls of a feed that states none. Default 15 minutes.
-  absl::Duration default_interval = absl::Minutes(15);
-  // Bounds on any interval (feed ttl, Cache-Control, configuration).
-  absl::Duration min_interval = absl::Minutes(1);
-  absl::Duration max_interval = absl::Hours(24);
+  // When a feed is polled after a success: fixed or adaptive, bounds,
+  // jitter (see polling_policy.h).
+  PollingPolicyOptions schedule;
   // First retry delay after an error, doubled per consecutive failure (with
   // +-20% jitter) up to max_backoff.
   absl::Duration min_backoff = absl::Minutes(1);
@@ -79,6 +87,9 @@ struct PollerOptions {
   // one MiB's worth); past it the document is refused as a parse error of
   // its feed. Ordinary feeds take about 1% of it. Default 1 s per MiB.
   absl::Duration document_cpu_budget = absl::Seconds(1);
+  // Subscribes feeds at the hubs they name and tells which feeds are
+  // pushed; nullptr (the default): no WebSub. Must outlive the poller.
+  WebSubSubscriber* websub = nullptr;
   // Where to count fetches by outcome, fetch latency, items parsed and
   // articles tagged and queued (newsfeed_fetches_total, ...). nullptr (the
   // default): no metrics. Must outlive the poller.
@@ -113,6 +124,25 @@ class Poller {
   // feeds fetched; an error only when the state file fails.
   absl::StatusOr<int> PollOnce();
 
+  // A WebSub content delivery for `feed_id` (see WebSubDeliveryHandler):
+  // parsed, normalized, tagged and queued like a fetched document, new or
+  // changed items only. Returns the number of articles queued. NOT_FOUND for
+  // a feed no longer in the registry; INVALID_ARGUMENT (naming the feed) for
+  // a body that is not a feed; other errors when the state file fails.
+  // Leaves the feed's fetch state (validators, schedule) alone. May be
+  // called from any thread.
+  // The WebSub subscription of `feed_id`; nullopt when it has none or
+  // WebSub is off.
+  std::optional<WebSubState> PushState(const std::string& feed_id) const;
+  // Ends `feed_id`'s WebSub subscription, if any, after the feed was removed
+  // from the registry; the hub is told on a parse worker, not the caller's
+  // thread.
+  void FeedRemoved(const std::string& feed_id);
+
+  absl::StatusOr<int> IngestPushed(const std::string& feed_id,
+                                   const std::string& body,
+                                   const std::string& content_type);
+
  private:
   struct Metrics;
   class Workers;
@@ -125,22 +155,36 @@ class Poller {
                     absl::Time started);
   // Parse worker: ingests a fetched document and finishes the feed's round.
   void HandleDocument(FeedRecord& feed, const FetchResult& result);
-  // After a 304 or an ingested document: the next poll at the interval.
-  void RecordSuccess(FeedRecord& feed, const FetchResult& result,
-                     absl::Time now);
+  // After a 304 or an ingested document: the next poll as the policy says.
+  void RecordSuccess(FeedRecord& feed, FetchEvidence evidence, absl::Time now);
+  // Subscribes to (or leaves) the hubs a fetched document names.
+  void UpdatePush(const FeedRecord& feed, const ParsedFeed& parsed,
+                  const FetchResult& result);
+  // Parses, normalizes, tags and queues a document's new items.
+  struct Ingested {
+    ParsedFeed parsed;
+    int queued = 0;
+  };
+  absl::StatusOr<Ingested> ParseAndQueue(const FeedRecord& feed,
+                                         const std::string& body,
+                                         const std::string& url,
+                                         const std::string& charset,
+                                         bool* parse_failed);
   // Queues the new or changed `fresh` articles and marks them seen.
   absl::StatusOr<int> Record(const std::string& feed_id,
                              const std::vector<newsfeed::v1::Article>& fresh);
   // Writes the feed back (releasing its lease), logging failures.
   void Save(const FeedRecord& feed);
-  // Returns the number of articles queued, or the error of the document;
+  // Returns what the document told the schedule, or its error;
   // `parse_failed` tells a document that did not parse from a state error.
-  absl::StatusOr<int> Ingest(FeedRecord& feed, const FetchResult& result,
-                             bool* parse_failed);
+  absl::StatusOr<FetchEvidence> Ingest(FeedRecord& feed,
+                                       const FetchResult& result,
+                                       bool* parse_failed);
   void RecordFailure(FeedRecord& feed, const std::string& error,
                      absl::Time now);
   absl::Duration Backoff(int failures);
-  absl::Duration Clamp(absl::Duration d) const;
+  // Uniform in [-1, 1], for the schedule's jitter.
+  double JitterDraw();
 
   FeedRegistry& feeds_;
   IngestState& outbox_;
@@ -148,6 +192,7 @@ class Poller {
   const Tagger& tagger_;
   Clock& clock_;
   const PollerOptions options_;
+  const PollingPolicy policy_;
   std::function<void()> on_queued_;
   absl::Mutex random_mu_;
   std::mt19937_64 random_ ABSL_GUARDED_BY(random_mu_);

@@ -1,16 +1,20 @@
 #include "ingest-service/scheduler/poller.h"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <stdlib.h>
 
 #include <map>
 #include <string>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/synchronization/mutex.h"
 #include "common/metrics/metrics.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "ingest-service/fetcher/test_http_server.h"
 
 namespace newsfeed::ingest {
 namespace {
@@ -88,7 +92,10 @@ class PollerTest : public ::testing::Test {
     ASSERT_TRUE(tagger.ok()) << tagger.status();
     tagger_ = std::move(*tagger);
     ASSERT_TRUE(state_->AddFeed(kUrl, clock_.Now()).ok());
-    options_.default_interval = absl::Minutes(15);
+    // Fixed intervals without jitter, unless a test says otherwise.
+    options_.schedule.adaptive = false;
+    options_.schedule.jitter = 0;
+    options_.schedule.default_interval = absl::Minutes(15);
     poller_ = std::make_unique<Poller>(*state_, fetcher_, *tagger_, clock_,
                                        options_, [this] { ++queued_signals_; });
   }
@@ -275,7 +282,6 @@ TEST_F(PollerTest, PermanentRedirectUpdatesTheFeedUrl) {
   EXPECT_EQ((*feeds)[0].url, "https://feeds.example.test/new.xml");
 }
 
-}  // namespace
 // The feed list of an IngestState, except that the dedup check of the first
 // feed's articles waits (up to a minute) until the second feed's articles
 // were recorded: only a poller that processes documents off the fetch loop,
@@ -410,4 +416,230 @@ TEST_F(PollerTest, ADocumentOverItsCpuBudgetIsAParseErrorOfItsFeedOnly) {
   EXPECT_EQ(state_->GetOutboxStats()->articles, 1);
 }
 
+// An RSS document whose `n` items were posted every `gap`, the newest at
+// `newest`; `extra_channel` goes into the channel (hub links, ttl, ...).
+std::string DatedRss(int n, absl::Duration gap, absl::Time newest,
+                     const std::string& extra_channel = "",
+                     const std::string& id_prefix = "dated") {
+  std::string rss = absl::StrCat(
+      "<rss version=\"2.0\" xmlns:atom=\"http://www.w3.org/2005/Atom\">"
+      "<channel><title>Dated</title>",
+      extra_channel);
+  for (int i = 0; i < n; ++i) {
+    absl::StrAppend(&rss, "<item><title>Item ", i, "</title><guid>", id_prefix,
+                    "-", i, "</guid><pubDate>",
+                    absl::FormatTime("%a, %d %b %Y %H:%M:%S GMT",
+                                     newest - gap * i, absl::UTCTimeZone()),
+                    "</pubDate></item>");
+  }
+  return rss + "</channel></rss>";
+}
+
+TEST_F(PollerTest, AdaptiveScheduleFollowsThePostingRate) {
+  options_.schedule.adaptive = true;
+  Poller poller(*state_, fetcher_, *tagger_, clock_, options_, {});
+  fetcher_.responses[kUrl] = Ok(DatedRss(20, absl::Hours(1), clock_.Now()));
+  ASSERT_EQ(*poller.PollOnce(), 1);
+  FeedRecord feed = Feed();
+  EXPECT_EQ(feed.mean_gap, absl::Hours(1));
+  EXPECT_EQ(feed.interval, absl::Minutes(12));
+  EXPECT_EQ(feed.next_poll, clock_.Now() + absl::Minutes(12));
+  EXPECT_THAT(feed.interval_reason, HasSubstr("a new item every ~60m"));
+
+  // Nothing new for a long while: the feed is polled less and less.
+  FetchResult not_modified = Status(304);
+  not_modified.not_modified = true;
+  fetcher_.responses[kUrl] = not_modified;
+  clock_.Advance(absl::Hours(8));
+  ASSERT_EQ(*poller.PollOnce(), 1);
+  feed = Feed();
+  EXPECT_EQ(feed.mean_gap, absl::Hours(1));
+  EXPECT_EQ(feed.interval, absl::Minutes(48));  // 0.2 * 8h / 2
+  EXPECT_THAT(feed.interval_reason, HasSubstr("backing off"));
+}
+
+TEST_F(PollerTest, PublisherTtlAndSkipHoursAreKeptWithTheFeed) {
+  options_.schedule.adaptive = true;
+  Poller poller(*state_, fetcher_, *tagger_, clock_, options_, {});
+  // 09:30 UTC now; the publisher skips 09:00-11:59 and asks for a 90m ttl.
+  fetcher_.responses[kUrl] = Ok(DatedRss(
+      10, absl::Minutes(5), clock_.Now(),
+      "<ttl>90</ttl><skipHours><hour>9</hour><hour>10</hour><hour>11</hour>"
+      "</skipHours>"));
+  ASSERT_EQ(*poller.PollOnce(), 1);
+  FeedRecord feed = Feed();
+  EXPECT_EQ(feed.publisher_interval, absl::Minutes(90));
+  EXPECT_EQ(feed.skip_hours, 0b111u << 9);
+  EXPECT_EQ(feed.interval, absl::Minutes(90));
+  EXPECT_EQ(feed.next_poll, absl::FromCivil(absl::CivilHour(2024, 5, 13, 12),
+                                            absl::UTCTimeZone()));
+  EXPECT_THAT(feed.interval_reason, HasSubstr("ttl"));
+  EXPECT_THAT(feed.interval_reason, HasSubstr("skipHours"));
+}
+
+std::string HmacSha256Hex(const std::string& secret, const std::string& body) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+       reinterpret_cast<const unsigned char*>(body.data()), body.size(), mac,
+       &len);
+  return absl::BytesToHexString(
+      std::string(reinterpret_cast<const char*>(mac), len));
+}
+
+// The test plays a WebSub hub on loopback: the poller discovers it in the
+// fetched feed, the real subscriber subscribes, and the test verifies the
+// subscription and pushes signed and forged content.
+class PollerWebSubTest : public PollerTest {
+ protected:
+  using Form = std::map<std::string, std::string>;
+
+  void SetUp() override {
+    PollerTest::SetUp();
+    hub_.http().Post("/hub", [this](const httplib::Request& request,
+                                    httplib::Response& response) {
+      Form form;
+      for (const auto& [k, v] : request.params) form[k] = v;
+      absl::MutexLock lock(&mu_);
+      hub_requests_.push_back(form);
+      response.status = 202;
+    });
+    ASSERT_TRUE(hub_.Start());
+    hub_url_ = absl::StrCat("http://127.0.0.1:", hub_.port(), "/hub");
+    WebSubOptions websub;
+    websub.public_base_url = kCallbackBase;
+    websub.allow_private_networks = true;
+    websub.tick_interval = absl::ZeroDuration();
+    websub.clock = &clock_;
+    auto subscriber = WebSubSubscriber::Start(
+        websub, [this](const std::string& feed_id, std::string body,
+                       std::string content_type) {
+          return poller_->IngestPushed(feed_id, body, content_type).status();
+        });
+    ASSERT_TRUE(subscriber.ok()) << subscriber.status();
+    subscriber_ = *std::move(subscriber);
+    options_.schedule.adaptive = true;
+    options_.websub = subscriber_.get();
+    poller_ = std::make_unique<Poller>(*state_, fetcher_, *tagger_, clock_,
+                                       options_, [] {});
+  }
+  void TearDown() override {
+    poller_.reset();  // before the subscriber it points to
+  }
+
+  Form HubRequest(size_t n) {
+    absl::MutexLock lock(&mu_);
+    auto arrived = [this, n]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+      return hub_requests_.size() > n;
+    };
+    EXPECT_TRUE(
+        mu_.AwaitWithTimeout(absl::Condition(&arrived), absl::Seconds(30)));
+    return hub_requests_.size() > n ? hub_requests_[n] : Form{};
+  }
+
+  // Plays the hub's side of verification for the subscribe request `form`.
+  void VerifyIntent(const Form& form) {
+    httplib::Client client("http://" + subscriber_->address());
+    auto answer =
+        client.Get(CallbackPath(form),
+                   httplib::Params{{"hub.mode", form.at("hub.mode")},
+                                   {"hub.topic", form.at("hub.topic")},
+                                   {"hub.challenge", "c-42"},
+                                   {"hub.lease_seconds", "86400"}},
+                   httplib::Headers{});
+    ASSERT_TRUE(answer);
+    EXPECT_EQ(answer->status, 200);
+    EXPECT_EQ(answer->body, "c-42");
+  }
+
+  int Push(const Form& form, const std::string& body,
+           const std::string& signature) {
+    httplib::Client client("http://" + subscriber_->address());
+    httplib::Headers headers;
+    if (!signature.empty()) headers.emplace("X-Hub-Signature", signature);
+    auto answer =
+        client.Post(CallbackPath(form), headers, body, "application/rss+xml");
+    return answer ? answer->status : -1;
+  }
+
+  static std::string CallbackPath(const Form& form) {
+    return form.at("hub.callback")
+        .substr(std::strlen(kCallbackBase) - std::strlen("/in"));
+  }
+
+  static constexpr char kCallbackBase[] = "https://push.example.test/in";
+  testing::TestHttpServer hub_;
+  std::string hub_url_;
+  std::unique_ptr<WebSubSubscriber> subscriber_;
+  absl::Mutex mu_;
+  std::vector<Form> hub_requests_ ABSL_GUARDED_BY(mu_);
+};
+
+TEST_F(PollerWebSubTest, DiscoversTheHubAndTakesSignedPushes) {
+  const std::string hub_links = absl::StrCat(
+      "<atom:link rel=\"hub\" href=\"", hub_url_,
+      "\"/><atom:link rel=\"self\" href=\"https://feeds.example.test/self\"/>");
+  fetcher_.responses[kUrl] =
+      Ok(DatedRss(5, absl::Minutes(10), clock_.Now(), hub_links));
+  ASSERT_EQ(*poller_->PollOnce(), 1);
+  const Form subscribe = HubRequest(0);
+  EXPECT_EQ(subscribe.at("hub.mode"), "subscribe");
+  EXPECT_EQ(subscribe.at("hub.topic"), "https://feeds.example.test/self");
+  ASSERT_TRUE(poller_->PushState(Feed().id).has_value());
+  EXPECT_EQ(poller_->PushState(Feed().id)->status,
+            WebSubState::Status::kPending);
+  EXPECT_EQ(Feed().interval, absl::Minutes(2));  // 0.2 * 10m: not pushed yet
+
+  VerifyIntent(subscribe);
+  EXPECT_EQ(poller_->PushState(Feed().id)->status,
+            WebSubState::Status::kVerified);
+  // Verified: the next polls are only a safety net.
+  clock_.Advance(absl::Minutes(3));
+  ASSERT_EQ(*poller_->PollOnce(), 1);
+  EXPECT_EQ(Feed().interval, options_.schedule.push_safety_interval);
+  EXPECT_THAT(Feed().interval_reason, HasSubstr("WebSub"));
+  const int64_t queued = state_->GetOutboxStats()->articles;
+
+  // A forged and an unsigned push are acknowledged (W3C WebSub: so that
+  // the hub does not retry) and ignored: nothing is stored.
+  const std::string pushed =
+      DatedRss(1, absl::Minutes(1), clock_.Now(), hub_links, "pushed");
+  EXPECT_EQ(Push(subscribe, pushed, "sha256=" + std::string(64, '0')), 202);
+  EXPECT_EQ(Push(subscribe, pushed, ""), 202);
+  EXPECT_EQ(state_->GetOutboxStats()->articles, queued);
+
+  // Signed with the subscription's secret: queued like a polled item, once.
+  const std::string signature =
+      "sha256=" + HmacSha256Hex(subscribe.at("hub.secret"), pushed);
+  EXPECT_EQ(Push(subscribe, pushed, signature), 200);
+  EXPECT_EQ(state_->GetOutboxStats()->articles, queued + 1);
+  EXPECT_EQ(Push(subscribe, pushed, signature), 200);
+  EXPECT_EQ(state_->GetOutboxStats()->articles, queued + 1);
+
+  // Signed content that is not a feed: refused for good (no retry).
+  const std::string junk = "this is not a feed";
+  EXPECT_EQ(Push(subscribe, junk,
+                 "sha256=" + HmacSha256Hex(subscribe.at("hub.secret"), junk)),
+            400);
+
+  // Removing the feed unsubscribes at the hub.
+  ASSERT_TRUE(state_->RemoveFeed(kUrl).ok());
+  poller_->FeedRemoved(FeedRegistry::FeedIdFor(kUrl));
+  const Form unsubscribe = HubRequest(1);
+  EXPECT_EQ(unsubscribe.at("hub.mode"), "unsubscribe");
+  EXPECT_EQ(unsubscribe.at("hub.topic"), "https://feeds.example.test/self");
+}
+
+TEST_F(PollerWebSubTest, HubInTheLinkHeaderIsFound) {
+  FetchResult result = Ok(DatedRss(3, absl::Minutes(10), clock_.Now()));
+  result.link_headers = {absl::StrCat("<", hub_url_, ">; rel=\"hub\", <", kUrl,
+                                      ">; rel=\"self\"")};
+  fetcher_.responses[kUrl] = result;
+  ASSERT_EQ(*poller_->PollOnce(), 1);
+  const Form subscribe = HubRequest(0);
+  EXPECT_EQ(subscribe.at("hub.mode"), "subscribe");
+  EXPECT_EQ(subscribe.at("hub.topic"), kUrl);
+}
+
+}  // namespace
 }  // namespace newsfeed::ingest

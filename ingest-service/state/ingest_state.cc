@@ -69,7 +69,9 @@ class Statement {
 constexpr char kFeedColumns[] =
     "id, url, title, enabled, etag, last_modified, last_attempt_us, "
     "last_success_us, last_unconditional_us, http_status, last_error, "
-    "failures, next_poll_us, items_seen, interval_s, labels";
+    "failures, next_poll_us, items_seen, labels, interval_us, "
+    "interval_reason, publisher_interval_us, skip_mask, mean_gap_us, "
+    "last_new_item_us";
 
 FeedRecord ReadFeed(const Statement& s) {
   FeedRecord f;
@@ -87,8 +89,13 @@ FeedRecord ReadFeed(const Statement& s) {
   f.consecutive_failures = static_cast<int>(s.Int(11));
   f.next_poll = FromStoredMicros(s.Int(12));
   f.items_seen = s.Int(13);
-  f.interval = absl::Seconds(s.Int(14));
-  f.labels = SplitLabels(s.Text(15));
+  f.labels = SplitLabels(s.Text(14));
+  f.interval = absl::Microseconds(s.Int(15));
+  f.interval_reason = s.Text(16);
+  f.publisher_interval = absl::Microseconds(s.Int(17));
+  SplitSkipMask(s.Int(18), &f);
+  f.mean_gap = absl::Microseconds(s.Int(19));
+  f.last_new_item = FromStoredMicros(s.Int(20));
   return f;
 }
 
@@ -135,6 +142,18 @@ CREATE TABLE dead_letter (
   reason TEXT NOT NULL,
   rejected_us INTEGER NOT NULL
 );
+)sql",
+    // Adaptive polling: the schedule and why, what the publisher states, the
+    // posting rate. interval_s held the feed's ttl; it is no longer used.
+    R"sql(
+ALTER TABLE feeds ADD COLUMN interval_us INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE feeds ADD COLUMN interval_reason TEXT NOT NULL DEFAULT '';
+ALTER TABLE feeds ADD COLUMN publisher_interval_us INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE feeds ADD COLUMN skip_mask INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE feeds ADD COLUMN mean_gap_us INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE feeds ADD COLUMN last_new_item_us INTEGER NOT NULL
+  DEFAULT -9223372036854775808;
+UPDATE feeds SET publisher_interval_us = interval_s * 1000000;
 )sql",
 };
 
@@ -371,8 +390,9 @@ absl::Status IngestState::SaveFeed(const FeedRecord& f) {
       "UPDATE feeds SET url = ?2, title = ?3, enabled = ?4, etag = ?5, "
       "last_modified = ?6, last_attempt_us = ?7, last_success_us = ?8, "
       "last_unconditional_us = ?9, http_status = ?10, last_error = ?11, "
-      "failures = ?12, next_poll_us = ?13, interval_s = ?14 "
-      "WHERE id = ?1");
+      "failures = ?12, next_poll_us = ?13, interval_us = ?14, "
+      "interval_reason = ?15, publisher_interval_us = ?16, skip_mask = ?17, "
+      "mean_gap_us = ?18, last_new_item_us = ?19 WHERE id = ?1");
   s.Bind(1, f.id).Bind(2, f.url).Bind(3, f.title).Bind(4, int64_t{f.enabled});
   s.Bind(5, f.etag)
       .Bind(6, f.last_modified)
@@ -382,7 +402,11 @@ absl::Status IngestState::SaveFeed(const FeedRecord& f) {
   s.Bind(10, int64_t{f.http_status}).Bind(11, f.last_error);
   s.Bind(12, int64_t{f.consecutive_failures})
       .Bind(13, StoredMicros(f.next_poll));
-  s.Bind(14, absl::ToInt64Seconds(f.interval));
+  s.Bind(14, absl::ToInt64Microseconds(f.interval)).Bind(15, f.interval_reason);
+  s.Bind(16, absl::ToInt64Microseconds(f.publisher_interval))
+      .Bind(17, JoinSkipMask(f));
+  s.Bind(18, absl::ToInt64Microseconds(f.mean_gap))
+      .Bind(19, StoredMicros(f.last_new_item));
   if (s.Step() != SQLITE_DONE) {
     // A permanent redirect onto a URL that another feed already has.
     if (sqlite3_extended_errcode(db_) == SQLITE_CONSTRAINT_UNIQUE) {

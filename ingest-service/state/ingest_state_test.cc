@@ -1,5 +1,6 @@
 #include "ingest-service/state/ingest_state.h"
 
+#include <sqlite3.h>
 #include <stdlib.h>
 
 #include <string>
@@ -212,6 +213,43 @@ TEST(IngestStateTest, OutboxSizeIsKeptAcrossAcksAndReopen) {
   OutboxStats stats = *(*reopened)->GetOutboxStats();
   EXPECT_EQ(stats.articles, 3);
   EXPECT_EQ(stats.bytes, bytes_of_all);
+}
+
+// A file written before adaptive polling (schema version 3) opens with its
+// feeds' ttl kept as what the publisher states and no posting history.
+TEST(IngestStateMigrationTest, FeedsFromVersion3KeepTheirTtl) {
+  const std::string dir = TempDir();
+  {
+    auto state = IngestState::Open(StateOptions(dir));
+    ASSERT_TRUE(state.ok()) << state.status();
+    ASSERT_TRUE((*state)->AddFeed("https://example.org/old", absl::Now()).ok());
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir + "/ingest.db").c_str(), &db), SQLITE_OK);
+  for (const char* column :
+       {"interval_us", "interval_reason", "publisher_interval_us", "skip_mask",
+        "mean_gap_us", "last_new_item_us"}) {
+    ASSERT_EQ(sqlite3_exec(db,
+                           absl::StrCat("ALTER TABLE feeds DROP COLUMN ", column)
+                               .c_str(),
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK)
+        << sqlite3_errmsg(db);
+  }
+  ASSERT_EQ(sqlite3_exec(db,
+                         "UPDATE feeds SET interval_s = 3600; "
+                         "PRAGMA user_version = 3",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+
+  auto state = IngestState::Open(StateOptions(dir));
+  ASSERT_TRUE(state.ok()) << state.status();
+  auto feed = (*state)->GetFeed("https://example.org/old");
+  ASSERT_TRUE(feed.ok()) << feed.status();
+  EXPECT_EQ(feed->publisher_interval, absl::Hours(1));
+  EXPECT_EQ(feed->last_new_item, absl::InfinitePast());
+  EXPECT_EQ(feed->mean_gap, absl::ZeroDuration());
 }
 
 }  // namespace

@@ -470,6 +470,17 @@ const LegalForm* FormAt(const TokenizedText& t, std::string_view text, size_t i,
   return form;
 }
 
+// A kind of company that describes a name before it and is rarely part of
+// one: "Steelmaker", "Miner", "Retailer"; not "Bank" or "Airline".
+bool IsDescriptiveCompanyNoun(std::string_view key) {
+  static const absl::flat_hash_set<absl::string_view> kInNames = {
+      "bank",   "brand",   "chain",         "company",     "group",
+      "unit",   "airline", "supermarket",   "cooperative", "co-operative",
+      "giant",  "utility", "multinational", "brokerage",   "outfit",
+      "lender", "insurer", "builder"};
+  return HasRole(key, kCompanyNoun) && !kInNames.contains(AV(key));
+}
+
 // Walks left from token `end` (exclusive) over the words of a name; returns
 // its first token, or `end` when there is none.
 size_t NameStart(const TokenizedText& t, std::string_view text, size_t end) {
@@ -482,7 +493,9 @@ size_t NameStart(const TokenizedText& t, std::string_view text, size_t end) {
     // Century", never "9 Aldar Properties" or "Oct 17 Textron".
     const bool loose_number = tok.kind == TokenKind::kNumber &&
                               (k >= toks.size() || toks[k].space_before);
-    if (IsNameWord(tok, text) && !loose_number && !IsLeadingNonName(tok.key)) {
+    // "Rival", "Partners", "Group" begin no name but may end one ("BGC
+    // Partners Inc", "GFI Group Inc"): they are dropped from its start below.
+    if (IsNameWord(tok, text) && !loose_number) {
       --k;
       ++words;
       continue;
@@ -510,9 +523,12 @@ size_t NameStart(const TokenizedText& t, std::string_view text, size_t end) {
       break;
     }
   }
-  // A name never starts with a joiner.
-  while (k < end &&
-         (toks[k].kind == TokenKind::kPunct || toks[k].key == "of")) {
+  // A name never starts with a joiner or a word that leads up to names,
+  // nor with a kind of company opening a sentence ("Steelmaker Acme Corp",
+  // though "Bank Leumi" keeps its first word).
+  while (k < end && (toks[k].kind == TokenKind::kPunct || toks[k].key == "of" ||
+                     IsLeadingNonName(toks[k].key) ||
+                     (k + 1 < end && IsDescriptiveCompanyNoun(toks[k].key)))) {
     ++k;
   }
   return k;
@@ -715,6 +731,21 @@ bool IsContextVerb(const Token& tok) {
 
 bool IsCompanyNoun(std::string_view key) { return HasRole(key, kCompanyNoun); }
 
+// Whether "company" or "group" at token i is described by the word before
+// it, so that a name after it is that company's: "semiconductor company
+// Mellanox", "AI company Dynamic Yield", "food group Nestle"; not "the
+// company Monday" or "its group Chief Executive".
+bool GenericNounDescribed(const TokenizedText& t, size_t i) {
+  const auto& toks = t.tokens;
+  if ((toks[i].key != "company" && toks[i].key != "group") || i == 0) {
+    return false;
+  }
+  const Token& before = toks[i - 1];
+  return before.kind == TokenKind::kWord &&
+         before.sentence == toks[i].sentence && !IsLeadingNonName(before.key) &&
+         !IsGenericNameWord(before.key);
+}
+
 void FindUnlistedCompanies(const TokenizedText& t, std::string_view text,
                            const uint64_t* hashes, FieldCase field_case,
                            std::vector<FoundCompany>* out) {
@@ -738,17 +769,22 @@ void FindUnlistedCompanies(const TokenizedText& t, std::string_view text,
     if (!title_case && tok.kind == TokenKind::kWord && !tok.upper_initial &&
         i + 1 < toks.size() && toks[i + 1].kind == TokenKind::kWord &&
         IsNameWord(toks[i + 1], text) && (role(i) & kCompanyNoun) != 0 &&
-        tok.key != "company" && tok.key != "group" && tok.key != "unit" &&
+        (GenericNounDescribed(t, i) ||
+         (tok.key != "company" && tok.key != "group" && tok.key != "unit")) &&
         !IsLeadingNonName(toks[i + 1].key)) {
       // "startup Payhippo", "retailer Schuitema".
       const size_t end = NameEnd(t, text, i + 1);
       if (i + 1 < covered || end <= i + 1 || HasPublicBodyWord(t, i + 1, end)) {
         continue;
       }
+      // The form finds it, with its form, whether the name's words ran
+      // over the form ("producer AWE Ltd") or stopped before it.
       size_t form_end = 0;
-      if (end < toks.size() && FormAt(t, text, end, &form_end) != nullptr) {
-        continue;  // the form finds it, with its form
+      bool has_form = false;
+      for (size_t k = i + 2; k <= end && k < toks.size() && !has_form; ++k) {
+        has_form = FormAt(t, text, k, &form_end) != nullptr;
       }
+      if (has_form) continue;
       found.begin = static_cast<uint32_t>(i + 1);
       found.name_end = found.end = static_cast<uint32_t>(end);
       found.rule = "context:";
@@ -890,7 +926,15 @@ void FindUnlistedCompanies(const TokenizedText& t, std::string_view text,
     } else {
       continue;
     }
-    if (!HasDistinctiveWord(t, found.begin, found.name_end)) continue;
+    // Words every company uses make no name ("Holding Co Ltd"), unless an
+    // exchange code follows two or more of them ("Mineral Resources
+    // (MIN.AX)").
+    const bool ticker_names_it =
+        found.rule.starts_with("ticker") && found.name_end >= found.begin + 2;
+    if (!ticker_names_it &&
+        !HasDistinctiveWord(t, found.begin, found.name_end)) {
+      continue;
+    }
     covered = found.end;
     out->push_back(found);
   }

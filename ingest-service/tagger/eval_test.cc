@@ -21,15 +21,15 @@
 namespace newsfeed::ingest {
 namespace {
 
-// Floors on the frozen real-text parts: what the tagger reached when each
-// part was first scored, less a margin for one item's difference. Issue
+// Floors on the frozen real-text parts: what the tagger reached (raised
+// after the second round of issue 20), less a margin for an item or two. Issue
 // 20's targets (companies P 0.90 / R 0.80, countries F1 0.90, topics F1
 // 0.80) are above some of them; eval/real/README.md has the figures.
 struct Floors {
   double companies_p, companies_r, countries_f1, topics_f1;
 };
-constexpr Floors kRealFrozenFloors = {0.92, 0.74, 0.81, 0.76};
-constexpr Floors kWireFrozenFloors = {0.86, 0.69, 0.86, 0.83};
+constexpr Floors kRealFrozenFloors = {0.92, 0.77, 0.81, 0.79};
+constexpr Floors kWireFrozenFloors = {0.88, 0.75, 0.88, 0.87};
 
 struct Labelled {
   std::string id, title, text;

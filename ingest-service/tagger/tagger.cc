@@ -76,6 +76,15 @@ constexpr int kMinDistinctPhrases = 2;
 // A phrase of this weight names its topic on its own ("earnings", "oil");
 // weaker ones ("margin", "plant") need another.
 constexpr double kStrongPhraseWeight = 3.0;
+// A topic phrase named in passing counts this much: one item of an
+// enumeration (at least kListCommas commas within kListWindow tokens around
+// it), or a word inside a company's name.
+constexpr double kPassingPhraseFactor = 0.5;
+constexpr int kListCommas = 3;
+constexpr size_t kListWindow = 6;
+// A phrase of at least this weight right after a sum of money counts as a
+// strong one ("a $10bn investment").
+constexpr double kPricedPhraseWeight = 1.5;
 // A results table is an earnings story whatever else it says.
 constexpr double kResultsTableWeight = 6.0;
 
@@ -215,6 +224,12 @@ class Analysis {
       }
       Collect(f);
     }
+    // "WASHINGTON (dpa-AFX) - Oil prices rose ...": a first sentence that
+    // stands in for a headline carries the dateline.
+    if (!dateline_) {
+      dateline_ = internal::FindDateline(*fields_[0].t, title);
+      dateline_field_ = 0;
+    }
   }
 
   void Run(newsfeed::v1::Article* a) {
@@ -263,8 +278,8 @@ class Analysis {
   }
 
   bool InDateline(const Mention& m) const {
-    return dateline_ && m.field == 1 && m.begin >= dateline_->begin &&
-           m.end <= dateline_->place_end;
+    return dateline_ && m.field == dateline_field_ &&
+           m.begin >= dateline_->begin && m.end <= dateline_->place_end;
   }
 
   // Whether a country adjective describes a company: "a Nigerian payments
@@ -331,11 +346,15 @@ class Analysis {
         kCurrencies.contains(AV(toks[m.end].key))) {
       return 0;
     }
-    // "Luxembourg-based", "based in Luxembourg": a company's address.
-    if ((key_at(m.end) == "-" && key_at(m.end + 1) == "based") ||
-        (m.begin >= 2 && key_at(m.begin - 1) == "in" &&
+    // "Luxembourg-based", "based in Luxembourg": a company's address;
+    // "U.S.-listed", "listed in Hong Kong": where its shares trade.
+    if ((key_at(m.end) == "-" &&
+         (key_at(m.end + 1) == "based" || key_at(m.end + 1) == "listed")) ||
+        (m.begin >= 2 &&
+         (key_at(m.begin - 1) == "in" || key_at(m.begin - 1) == "on") &&
          (key_at(m.begin - 2) == "based" ||
-          key_at(m.begin - 2) == "headquartered"))) {
+          key_at(m.begin - 2) == "headquartered" ||
+          key_at(m.begin - 2) == "listed"))) {
       w *= kPassingFactor;
     }
     // "more than in Japan", "second only to China", "like Germany".
@@ -770,6 +789,42 @@ class Analysis {
         m.accepted = true;
       }
     }
+    // An alias the text defines as something else is that, wherever it
+    // stands: "Purchasing Managers' Index (PMI)", "Pakistan Textile
+    // Council (PTC)", an agency's code "TOKYO (CBS.MW)", an instrument code
+    // after another company "ArcelorMittal <MT.LU>".
+    absl::flat_hash_set<uint32_t> defined;
+    for (const Mention& m : companies_) {
+      if (m.unlisted < 0 && DefinedAsAnotherName(m)) defined.insert(m.pattern);
+    }
+    if (!defined.empty()) {
+      for (Mention& m : companies_) {
+        if (m.unlisted < 0 && defined.contains(m.pattern)) m.accepted = false;
+      }
+    }
+  }
+
+  // Whether a listed company's alias stands in brackets right after a
+  // capitalized name that is not a mention of the same company.
+  bool DefinedAsAnotherName(const Mention& m) const {
+    const auto& toks = fields_[m.field].t->tokens;
+    if (m.begin < 2) return false;
+    const std::string_view open = toks[m.begin - 1].key;
+    const Token& before = toks[m.begin - 2];
+    if ((open != "(" && open != "<") || before.kind != TokenKind::kWord ||
+        !before.upper_initial) {
+      return false;
+    }
+    const uint32_t company = CompanyKey(m);
+    for (const Mention& c : companies_) {
+      if (c.field == m.field && c.end + 1 == m.begin &&
+          (c.unlisted >= 0 || CompanyKey(c) == company)) {
+        // "Apple Inc (AAPL)" names Apple twice; "Acme Holdings Inc (AH)"
+        // an unlisted company, whose code this is.
+        return c.unlisted >= 0;
+      }
+    }
+    return true;
   }
 
   bool LooksLikePersonName(const Mention& m) const {
@@ -971,11 +1026,12 @@ class Analysis {
       tag->set_name(g_.countries()[c].name);
       tag->set_score(std::min(1.0, agg->score / 5.0));
       if (region_country == c) {
-        const Field& body = fields_[1];
-        Mention span{1, dateline_->begin, dateline_->place_end, 0};
+        const Field& field = fields_[dateline_field_];
+        Mention span{dateline_field_, dateline_->begin, dateline_->place_end,
+                     0};
         AddEvidence(
             span,
-            absl::StrCat("dateline:", AV(TokText(body, dateline_->begin,
+            absl::StrCat("dateline:", AV(TokText(field, dateline_->begin,
                                                  dateline_->place_end))),
             tag->add_evidence());
       }
@@ -1145,6 +1201,95 @@ class Analysis {
     return false;
   }
 
+  // Whether a topic phrase stands in the dateline or is the news agency
+  // credited there ("PARIS (Reuters) -", "Nov 4, 2015 (LBO) -"): it says
+  // who filed the story, not what it is about.
+  bool InCredit(const Mention& m) const {
+    if (dateline_ && m.field == dateline_field_ &&
+        m.begin >= dateline_->begin && m.end <= dateline_->end) {
+      return true;
+    }
+    if (m.field != 1) return false;
+    const auto& toks = fields_[1].t->tokens;
+    return m.begin > 0 && m.end + 1 < toks.size() && m.begin < lead_end_ &&
+           toks[m.begin - 1].key == "(" && toks[m.end].key == ")" &&
+           toks[m.end + 1].key == "-";
+  }
+
+  // Whether a topic phrase is a word inside a company's name ("Boan
+  // Biotechnology", "Harbor Telecom"): the name says what the company does,
+  // not what the story is about, unless the headline names that company
+  // (CompanyNamedForTopic: "Sakana AI closes Series B round").
+  // company_span[f][k] is the span of the accepted company mention holding
+  // token k of field f, or {0, 0}.
+  bool InsideCompanyName(
+      const Mention& m,
+      const std::vector<std::pair<uint32_t, uint32_t>>* company_span) const {
+    const auto [begin, end] = company_span[m.field][m.begin];
+    if (begin > m.begin || m.end > end || end - begin <= m.end - m.begin) {
+      return false;
+    }
+    for (const Mention& r : rules_) {
+      if (r.field == 0 && r.pattern == m.pattern && CompanyNamedForTopic(r)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // Whether a sum of money ends right before mention m: "$10bn", "3
+  // billion yuan", "Rs 500 crore", "€40 million".
+  bool AmountBefore(const Mention& m) const {
+    static const absl::flat_hash_set<absl::string_view> kScales = {
+        "billion", "million", "bn",    "mln",  "trillion", "crore",
+        "lakh",    "yuan",    "euros", "euro", "dollars",  "pounds"};
+    const auto& toks = fields_[m.field].t->tokens;
+    if (m.begin == 0) return false;
+    const Token& prev = toks[m.begin - 1];
+    if (prev.kind == TokenKind::kWord) return kScales.contains(AV(prev.key));
+    return prev.kind == TokenKind::kNumber && m.begin >= 2 &&
+           toks[m.begin - 2].kind == TokenKind::kSymbol;
+  }
+
+  // Whether a hiring word takes a company as its object: "NASA hires
+  // SpaceX" is a contract, not a job.
+  bool HiresACompany(const Mention& m) const {
+    const std::string_view w = g_.patterns()[m.pattern].lower_text;
+    if (w != "hire" && w != "hires" && w != "hired" && w != "hiring") {
+      return false;
+    }
+    for (const Mention& c : companies_) {
+      if (c.field == m.field && c.begin == m.end && c.accepted) return true;
+    }
+    return false;
+  }
+
+  // Whether a topic phrase is one item of an enumeration ("chips for
+  // mobile, 5G, AI and computing", "clients include A, B, C and D"): an
+  // item of a list is named in passing. It takes a separator right next to
+  // the phrase and kListCommas commas around it in its sentence.
+  bool InEnumeration(const Mention& m) const {
+    const auto& toks = fields_[m.field].t->tokens;
+    auto separator = [&](size_t k) {
+      const std::string_view key = toks[k].key;
+      return key == "," || key == "and" || key == "or";
+    };
+    const bool next = m.end < toks.size() && toks[m.end].key == ",";
+    const bool prev = m.begin > 0 && separator(m.begin - 1);
+    if (!next && !prev) return false;
+    const uint32_t sentence = toks[m.begin].sentence;
+    int commas = 0;
+    for (size_t k = m.begin; k > 0 && m.begin - k < kListWindow; --k) {
+      if (toks[k - 1].sentence != sentence) break;
+      commas += toks[k - 1].key == ",";
+    }
+    for (size_t k = m.end; k < toks.size() && k - m.end < kListWindow; ++k) {
+      if (toks[k].sentence != sentence) break;
+      commas += toks[k].key == ",";
+    }
+    return commas >= kListCommas;
+  }
+
   void EmitTopics(newsfeed::v1::Article* a) {
     struct Agg {
       double score = 0;
@@ -1188,16 +1333,63 @@ class Analysis {
         longer.push_back(&m);
       }
     }
+    // A negative cue ("the company's own shares" for mna) says its whole
+    // sentence is not about its topic.
+    // A negative cue inside a longer phrase of its topic is that phrase
+    // ("strike" in "air strike", a guard).
+    std::vector<const Mention*> negative;
+    for (const Mention& m : rules_) {
+      if (g_.patterns()[m.pattern].weight >= 0) continue;
+      bool inside = false;
+      for (const Mention& o : rules_) {
+        inside =
+            inside || (o.field == m.field && o.begin <= m.begin &&
+                       m.end <= o.end && o.end - o.begin > m.end - m.begin &&
+                       g_.patterns()[o.pattern].target ==
+                           g_.patterns()[m.pattern].target);
+      }
+      if (!inside) negative.push_back(&m);
+    }
+    auto negated = [&](const Mention& m) {
+      const auto& toks = fields_[m.field].t->tokens;
+      for (const Mention* n : negative) {
+        if (n->field == m.field &&
+            g_.patterns()[n->pattern].target ==
+                g_.patterns()[m.pattern].target &&
+            toks[n->begin].sentence == toks[m.begin].sentence) {
+          return true;
+        }
+      }
+      return false;
+    };
+    thread_local std::vector<std::pair<uint32_t, uint32_t>> company_span[2];
+    for (int f = 0; f < 2; ++f) {
+      company_span[f].assign(fields_[f].t->tokens.size(), {0, 0});
+    }
+    for (const Mention& c : companies_) {
+      if (!c.accepted) continue;
+      for (uint32_t k = c.begin; k < c.end; ++k) {
+        company_span[c.field][k] = {c.begin, c.end};
+      }
+    }
     for (const Mention& m : rules_) {
       const Pattern& pat = g_.patterns()[m.pattern];
       uint32_t& end = covered[m.field * topics.size() + pat.target];
       if (m.begin < end) continue;
+      if (pat.weight < 0 || (!negative.empty() && negated(m))) {
+        end = std::max(end, m.end);
+        continue;
+      }
       if (!longer.empty() && InsideSuppressingPhrase(m, longer)) continue;
+      if (InCredit(m) || HiresACompany(m)) continue;
       end = m.end;
       if (repeats[m.pattern] >= kMaxRuleRepeats) continue;
       ++repeats[m.pattern];
       Agg& agg = by_topic[pat.target];
-      agg.score += pat.weight * (m.field == 0 ? kTitleFactor : 1.0);
+      agg.score +=
+          pat.weight * (m.field == 0 ? kTitleFactor : 1.0) *
+          (InEnumeration(m) ? kPassingPhraseFactor : 1.0) *
+          (InsideCompanyName(m, company_span) ? kPassingPhraseFactor : 1.0);
       agg.mentions.push_back(&m);
       if (pat.weight > 0) {
         // A company named for the topic ("Mistral AI"), the headline's
@@ -1210,7 +1402,16 @@ class Analysis {
           ++agg.distinct;
           in_title[m.pattern] = false;
         }
-        agg.strongest = std::max(agg.strongest, pat.weight);
+        // A sum of money makes a cue specific: "a $10bn investment", "a
+        // 3 billion yuan plant"; not in results, where every figure is one
+        // ("₹937 per share").
+        agg.strongest =
+            std::max(agg.strongest, pat.weight >= kPricedPhraseWeight &&
+                                            static_cast<int>(pat.target) !=
+                                                g_.earnings_topic() &&
+                                            AmountBefore(m)
+                                        ? kStrongPhraseWeight
+                                        : pat.weight);
         agg.prominent = agg.prominent || m.field == 0 || m.begin < lead_end_;
       }
     }
@@ -1248,10 +1449,13 @@ class Analysis {
       const Agg& agg = by_topic[t];
       const internal::Topic& topic = topics[t];
       if (!passes(t)) continue;
+      // A topic that restates another ("regulation" in an antitrust case)
+      // stands only when it is strong on its own and stronger than that one.
       bool suppressed = false;
       for (uint32_t by : topic.suppressed_by) {
         suppressed = suppressed ||
-                     (passes(by) && agg.score < 2 * topic.threshold * scale);
+                     (passes(by) && (agg.score < 2 * topic.threshold * scale ||
+                                     agg.score <= by_topic[by].score));
       }
       if (!suppressed) order.emplace_back(t, &agg);
     }
@@ -1566,7 +1770,8 @@ class Analysis {
   };
   std::vector<UnlistedRuleRecord> unlisted_rules_;
   std::optional<internal::Dateline> dateline_;
-  uint32_t lead_end_ = 0;  // body tokens before this are the lead
+  int dateline_field_ = 1;  // the body's, or the title's when it has none
+  uint32_t lead_end_ = 0;   // body tokens before this are the lead
   std::vector<uint64_t>& hashes_ = scratch_.hashes;  // KeyHash per token
   size_t body_words_ = 0;
 };

@@ -4,6 +4,7 @@
 // list. The inputs are our own; each test names the class it covers.
 #include <set>
 #include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -22,6 +23,7 @@ using ::testing::IsEmpty;
 using ::testing::Not;
 using ::testing::UnorderedElementsAre;
 
+using tagger_testing::Companies;
 using tagger_testing::CompanyIds;
 using tagger_testing::Countries;
 using tagger_testing::Topics;
@@ -92,6 +94,21 @@ TEST(Dateline, DecidesTheCountryWithItsRule) {
   EXPECT_EQ(CountryRule(b, "FR"), "dateline:Paris");
 }
 
+TEST(Dateline, AFirstSentenceStandingForTheHeadlineCarriesIt) {
+  // A feed without headlines: the first sentence is the title, dateline
+  // and all. A body dateline still wins.
+  EXPECT_EQ(CountryRule(Tag("WASHINGTON (dpa-AFX) - Copper prices rose 2 "
+                            "percent after Chile and Peru said output fell.",
+                            "Futures were up for a third day."),
+                        "US"),
+            "dateline:Washington");
+  EXPECT_EQ(CountryRule(Tag("LONDON: Markets wait for rate decision",
+                            "PARIS, March 3 (Reuters) - French shares closed "
+                            "higher on Tuesday."),
+                        "FR"),
+            "dateline:Paris");
+}
+
 // ---- Passing mentions (class 1) ----
 
 TEST(PassingMentions, CurrencyComparisonListAndAddressAreNotTheStory) {
@@ -103,6 +120,14 @@ TEST(PassingMentions, CurrencyComparisonListAndAddressAreNotTheStory) {
           "Turkey also expanded. The Luxembourg-based trader Acme Steel SA "
           "bought part of it.");
   EXPECT_THAT(Countries(a), ElementsAre("KR"));
+}
+
+TEST(PassingMentions, WhereACompanysSharesTradeIsNotTheStory) {
+  EXPECT_THAT(Countries(Tag("Canadian fibre maker Lumetra posts higher profit",
+                            "Lumetra said quarterly profit rose 20 percent. "
+                            "Its U.S.-listed shares rose 5 percent in "
+                            "extended trading.")),
+              ElementsAre("CA"));
 }
 
 TEST(PassingMentions, ACountryInTheLeadOrNamedTwiceIsTheStory) {
@@ -327,6 +352,258 @@ TEST(OneWordTopics, ALabourMarketReportIsNotAnEarningsStory) {
   EXPECT_THAT(Topics(Tag("Nestle to close Austrian plant, 127 jobs to go",
                          "The food group will close its plant in Linz.")),
               Contains("layoffs"));
+}
+
+// Each row: one class of issue 20's topic errors, with an invented story
+// that shows it and, where the class could overreach, one that must still
+// be tagged. `want` must be among the topics, `not_want` must not; `only`
+// lists them all.
+struct TopicCase {
+  const char* why;
+  const char* title;
+  const char* body;
+  std::vector<std::string> want, not_want;
+  bool only = false;
+};
+
+TEST(OneWordTopics, PassingWordsOtherSensesAndNegativeCues) {
+  const std::vector<TopicCase> cases = {
+      {"an item of a list is named in passing",
+       "Vexmor opens design centre in Lyon",
+       "The centre will write software for cameras, wearables, 5G, drones and "
+       "home appliances, the company said.",
+       {},
+       {"telecom"}},
+      {"a cue outside a list still counts",
+       "Operator Telvana expands its 5G network",
+       "Telvana will add 5G coverage in 40 towns.",
+       {"telecom"},
+       {}},
+      {"the agency credited in a dateline is no cue",
+       "Grainworks quarterly profit up 8 pct",
+       "June 2, 2026 (FDI) - Grainworks Ltd said its quarterly net profit "
+       "rose 8 percent.",
+       {"earnings"},
+       {},
+       true},
+      {"a negative cue cancels its sentence",
+       "Kelmar Oyj to acquire its own shares",
+       "The board of Kelmar decided to start acquiring the company's own "
+       "shares under last year's authorisation.",
+       {},
+       {"mna"}},
+      {"a deal without a negative cue",
+       "Kelmar to acquire rival Dunmore",
+       "Kelmar agreed to acquire Dunmore for $300 million in cash.",
+       {"mna"},
+       {}},
+      {"a regulatory filing is a disclosure",
+       "Tarvo Industries net profit rises 5 pct",
+       "Tarvo Industries said in a regulatory filing that quarterly net "
+       "profit rose 5 percent.",
+       {"earnings"},
+       {},
+       true},
+      {"hourly earnings are wages",
+       "U.S. employers add 180,000 jobs",
+       "Average hourly earnings rose 0.3 percent as employers added 180,000 "
+       "jobs.",
+       {"jobs"},
+       {},
+       true},
+      {"regulation restating a stronger antitrust story",
+       "Competition watchdog fines cement makers for cartel",
+       "The competition authority fined five cement makers 40 million euros "
+       "for price-fixing, saying the cartel broke competition law. The "
+       "regulator said the companies colluded for a decade and imposed the "
+       "fines under new rules.",
+       {"antitrust"},
+       {"regulation"}},
+      {"plants in a layoffs story",
+       "Carmaker to cut 4,000 jobs and close two plants",
+       "The carmaker will cut 4,000 jobs and reduce production capacity at its "
+       "plants in the north.",
+       {"layoffs"},
+       {"investment"}},
+      {"a strike over pay",
+       "Dockworkers strike over pay at Veloria port",
+       "About 3,000 workers went on strike on Monday to demand a pay rise, and "
+       "employers offered higher wages.",
+       {},
+       {"jobs"}},
+      {"an air strike is no labour strike",
+       "Air strikes hit port as employers add 20,000 jobs",
+       "Employers added 20,000 jobs and the unemployment rate fell to 4 "
+       "percent.",
+       {"jobs"},
+       {}},
+      {"a listed company selling more stock",
+       "Harbor Bancorp withdraws $30 million common stock offering",
+       "Harbor Bancorp (Nasdaq: HRBC) said it withdrew its public offering of "
+       "common stock because of market conditions.",
+       {},
+       {"ipo"}},
+      {"an initial public offering",
+       "Zentrix files for initial public offering",
+       "Zentrix plans to list its shares on the Nasdaq.",
+       {"ipo"},
+       {}},
+      {"closing a plant is not investing in one",
+       "Glassmaker shuts down new plant in Ravenna",
+       "The glassmaker shut down the new plant, which had production capacity "
+       "of 200 tonnes a day, after orders fell.",
+       {},
+       {"investment"}},
+      {"building a plant",
+       "Glassmaker to build new plant in Ravenna",
+       "The glassmaker will invest 80 million euros in the plant.",
+       {"investment"},
+       {}},
+      {"a deal's value is no startup valuation",
+       "Lakeshore Bancorp to buy Prairie Bank",
+       "Lakeshore Bancorp agreed to buy Prairie Bank in a transaction valued "
+       "at $60 million.",
+       {"mna"},
+       {},
+       true},
+      {"a glut is no flood",
+       "Mills accused of flooding the market with cheap steel",
+       "Rival producers said the mills were flooding the market with cheap "
+       "steel.",
+       {},
+       {"climate"}},
+      {"a word in a company's name is its trade",
+       "Harbor shares jump on debut in Shanghai",
+       "Shares of Qinlan Harbor Healthcare Co surged in their Shanghai debut "
+       "after a $900 million initial public offering.",
+       {"ipo"},
+       {},
+       true},
+      {"a stake increase is a deal",
+       "Lindqvist raises stake in Norwegian ferry firm",
+       "Lindqvist said it would increase its stake in Fjordline to 60 "
+       "percent.",
+       {"mna"},
+       {}},
+      {"an agreement to sell is a deal",
+       "Family signs agreement to sell fuel distributor",
+       "The owners of Calvani Carburanti signed an agreement to sell the "
+       "company to a rival.",
+       {"mna"},
+       {}},
+      {"a spin-out is a deal",
+       "Electronics maker to split up",
+       "The camera module business is to be spun out next year.",
+       {"mna"},
+       {}},
+      {"a sum of money makes a cue specific",
+       "Steelmaker backs target with $10bn investment",
+       "The steel major set a new target.",
+       {"investment"},
+       {}},
+      {"without the sum, one weak cue",
+       "Steelmaker backs target with investment",
+       "The steel major set a new target.",
+       {},
+       {"investment"}},
+      {"a share price is no earnings figure",
+       "Grey market prices Orvana shares at Rs 935 per share",
+       "The shares traded before the listing.",
+       {},
+       {"earnings"}},
+      {"a legal breach is no cyberattack",
+       "Shipping firm in breach of national security rules, court says",
+       "The court said the shipping firm had broken the rules.",
+       {},
+       {"cybersecurity"}},
+      {"a breach by hackers",
+       "Hackers breach retailer systems",
+       "Hackers breached the retailer and stole card data.",
+       {"cybersecurity"},
+       {}},
+      {"British English names market abuse too",
+       "Trader admits insider dealing",
+       "The trader used inside information to buy shares before a bid.",
+       {"regulation"},
+       {}},
+      {"hiring a company is a contract",
+       "Port authority hires Siemens for crane upgrade",
+       "The port authority hired Siemens to upgrade its cranes.",
+       {},
+       {"jobs"}},
+      {"hiring workers",
+       "Retailer hires 5,000 seasonal workers",
+       "The retailer will hire 5,000 workers for the holidays.",
+       {"jobs"},
+       {}},
+  };
+  for (const TopicCase& c : cases) {
+    SCOPED_TRACE(c.why);
+    const std::set<std::string> topics = Topics(Tag(c.title, c.body));
+    for (const std::string& t : c.want) EXPECT_THAT(topics, Contains(t));
+    for (const std::string& t : c.not_want) {
+      EXPECT_THAT(topics, Not(Contains(t)));
+    }
+    if (c.only) {
+      EXPECT_EQ(topics.size(), c.want.size());
+    }
+  }
+}
+
+TEST(UnlistedCompanies, NamesDescriptionsAndAliasesDefinedAsOthers) {
+  struct Case {
+    const char* why;
+    const char* title;
+    const char* body;
+    std::set<std::string> companies;
+  };
+  const std::vector<Case> cases = {
+      {"'Partners' and 'Group' end names, though they lead up to others",
+       "",
+       "Interdealer broker Kestrel Partners Inc renewed its bid for rival "
+       "Omnia Group Inc on Monday.",
+       {"Kestrel Partners", "Omnia Group"}},
+      {"'Rival' opening a sentence is no part of a name",
+       "",
+       "Rival Acme Inc said profit rose.",
+       {"Acme"}},
+      {"a described company noun leads up to a name, 'The company' does not",
+       "",
+       "Vantor agreed to buy Israeli semiconductor company Velmora for $2 "
+       "billion. The company Monday said the deal would close next year.",
+       {"Velmora"}},
+      {"a kind of company before a name with a legal form: one company",
+       "",
+       "Australian gas producer Tarrow Ltd (TRW.AX) said it received an offer.",
+       {"Tarrow"}},
+      {"an index's acronym",
+       "Factory gauge slips",
+       "The Purchasing Managers' Index (PMI) fell to 48.1 in May, and the PMI "
+       "has now shrunk for three months.",
+       {}},
+      {"an agency's code in a dateline",
+       "",
+       "OSLO (CBS.MW) -- Equinor shares rose 2 percent.",
+       {"Equinor"}},
+      {"a company's instrument code, after a kind of company",
+       "",
+       "Steelmaker ArcelorMittal <MT.AS> said on Monday it would idle a "
+       "furnace.",
+       {"ArcelorMittal"}},
+      {"a company's own ticker",
+       "",
+       "Apple Inc (AAPL) said iPhone sales rose.",
+       {"Apple"}},
+      {"an exchange code names even a name of common words",
+       "",
+       "The offer came from mining services provider National Resources "
+       "(NRX.AX) on Monday.",
+       {"National Resources"}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.why);
+    EXPECT_EQ(Companies(Tag(c.title, c.body)), c.companies);
+  }
 }
 
 TEST(UnlistedCompanies, AHostileListOfNamesIsCapped) {

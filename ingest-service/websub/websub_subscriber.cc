@@ -783,6 +783,12 @@ MHD_Result WebSubSubscriber::Impl::Deliver(MHD_Connection* connection,
     if (it != by_feed.end()) ++it->second.rejections;
     log::Warning("websub: feed %s: delivery not processed: %s", feed_id,
                  handled.ToString());
+    if (absl::IsInvalidArgument(handled)) {
+      // Content that is not a feed stays so: a retry would not help.
+      Count("delivery", "bad_content");
+      return Respond(connection, MHD_HTTP_BAD_REQUEST,
+                     "content refused: not a feed document\n");
+    }
     Count("delivery", "handler_error");
     return Respond(connection, MHD_HTTP_INTERNAL_SERVER_ERROR,
                    "not processed, retry later\n");

@@ -139,7 +139,8 @@ absl::string_view WebSubStatusName(WebSubState::Status status);
 
 // Called for each verified, signature-checked content delivery with the
 // subscription's feed id, the raw body and its Content-Type. OK answers the
-// hub 2xx; an error answers 500, so the hub retries later. Runs on a
+// hub 2xx; INVALID_ARGUMENT (content that is not a feed) 400; any other
+// error 500, so the hub retries later. Runs on a
 // listener thread; may be called concurrently.
 using WebSubDeliveryHandler = std::function<absl::Status(
     const std::string& feed_id, std::string body, std::string content_type)>;

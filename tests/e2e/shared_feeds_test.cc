@@ -195,7 +195,9 @@ TEST(SharedFeedsTest, TwoInstancesPollEachFeedOnceAndTakeOverAfterKill) {
         "state:\n  engine: postgres\n  postgres_url: \"", *dsn, "\"\n",
         "  instance_id: ", name,
         "\n  lease_duration: ", absl::FormatDuration(kLease), "\n",
-        "polling:\n  default_interval: ", absl::FormatDuration(kInterval),
+        // A fixed interval without jitter: what "once per interval" means.
+        "polling:\n  schedule: fixed\n  jitter: 0\n  default_interval: ",
+        absl::FormatDuration(kInterval),
         "\n  min_interval: 1s\n  min_backoff: 1s\n",
         "fetcher:\n  allowed_networks: [127.0.0.0/8]\n  min_host_gap: 0\n",
         "  connect_timeout: 1s\n  total_timeout: 4s\n",
