@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libgrpc++-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev libabsl-dev
   libcurl4-openssl-dev libpugixml-dev libgumbo-dev libxxhash-dev libsqlite3-dev libyaml-cpp-dev
-  libcli11-dev libcpp-httplib-dev zlib1g-dev libssl-dev libmicrohttpd-dev
+  libcli11-dev libcpp-httplib-dev zlib1g-dev libzstd-dev libssl-dev libmicrohttpd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   iso-codes python3 openssl
   libpqxx-dev libpq-dev postgresql

@@ -2,7 +2,8 @@
 //
 // store_bench: loads N synthetic articles into a SqliteStore and measures
 // insert throughput against a bare SQLite insert of the same rows (the
-// baseline, same run), then the latency of typical queries, the file size and
+// baseline, same run), then the latency of typical queries, the file size,
+// the disk per article (files and, by dbstat, per part of the schema) and
 // the peak RSS. With --engines=sqlite,postgres the same workload (same
 // articles, same query parameters) also runs on a PgStore, and a final table
 // gives the PostgreSQL / SQLite ratios of the run.
@@ -212,6 +213,66 @@ uintmax_t DirSize(const std::string& dir, const std::string& prefix) {
   return total;
 }
 
+// Disk per stored article after the load: the files (db, WAL, shared
+// memory) and, from the dbstat virtual table, the pages of each part of the
+// schema (the articles table with its indexes, the tags with theirs, the
+// FTS5 tables, the rest). dbstat reads every page: seconds at 1M articles.
+void ReportDisk(const std::string& dir, int64_t n) {
+  const double per = static_cast<double>(std::max<int64_t>(n, 1));
+  const std::string path = dir + "/articles.db";
+  auto file_size = [&](const std::string& suffix) -> double {
+    std::error_code ec;
+    const uintmax_t size = std::filesystem::file_size(path + suffix, ec);
+    return ec ? 0.0 : static_cast<double>(size);
+  };
+  const double db = file_size(""), wal = file_size("-wal"),
+               shm = file_size("-shm");
+  std::printf(
+      "disk per article: %.0f B (db %.0f + wal %.0f + shm %.0f), "
+      "%lld articles\n",
+      (db + wal + shm) / per, db / per, wal / per, shm / per,
+      static_cast<long long>(n));
+  sqlite3* conn = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &conn, SQLITE_OPEN_READONLY, nullptr) !=
+      SQLITE_OK) {
+    std::printf("disk by table: unavailable (%s)\n", sqlite3_errmsg(conn));
+    sqlite3_close(conn);
+    return;
+  }
+  sqlite3_stmt* stmt = nullptr;
+  std::map<std::string, double> parts;
+  if (sqlite3_prepare_v2(conn,
+                         "SELECT name, sum(pgsize) FROM dbstat GROUP BY name",
+                         -1, &stmt, nullptr) == SQLITE_OK) {
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+      const std::string name =
+          reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+      const double bytes = sqlite3_column_double(stmt, 1);
+      std::string part = "other";
+      if (name.rfind("fts", 0) == 0) {
+        part = "fts";
+      } else if (name == "articles" || name == "articles_by_time" ||
+                 name.rfind("sqlite_autoindex_articles", 0) == 0) {
+        part = "articles";
+      } else if (name == "tags" || name == "tags_by_value") {
+        part = "tags";
+      }
+      parts[part] += bytes;
+    }
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(conn);
+  if (parts.empty()) {
+    std::printf("disk by table: unavailable (no dbstat)\n");
+    return;
+  }
+  std::printf("disk by table (pages in use, per article):");
+  for (const char* part : {"articles", "fts", "tags", "other"}) {
+    std::printf(" %s %.0f B", part, parts[part] / per);
+  }
+  std::printf("\n");
+}
+
 long PeakRssMb() {
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
@@ -382,6 +443,7 @@ int LoadAndReport(ArticleStore& store, const Generator& gen, int64_t n,
     }
     std::printf("store file size (db + wal):  %.1f MB\n",
                 static_cast<double>(DirSize(dir, "articles.db")) / 1e6);
+    ReportDisk(dir, n);
     std::printf("peak RSS after load: %ld MB\n", rss_after_load);
   }
   return 0;
@@ -532,6 +594,7 @@ int RunWorkload(ArticleStore& store, const Generator& gen, int64_t n, int batch,
   int rc = 0;
   if (!absl::GetFlag(FLAGS_reuse_dir).empty()) {
     std::printf("reusing the loaded store: no insert figures\n");
+    if (!sqlite_dir.empty()) ReportDisk(sqlite_dir, n);
   } else {
     rc = LoadAndReport(store, gen, n, batch, sqlite_dir, out);
   }

@@ -73,6 +73,13 @@ struct StoreOptions {
   // background checkpoint; at twice this many the writer checkpoints itself.
   // Must be at least 1. Default: 8192 (32 MB).
   int checkpoint_pages = 8192;
+  // SQLite only: once the store holds this many articles, a zstd dictionary
+  // is trained on the newest ones (up to 2,000) and the article records
+  // written after are compressed with it; again at 10x, 100x, ... that
+  // count, as what the store holds changes. Before the first one, records
+  // are compressed without a dictionary. 0: never train. Must not be
+  // negative. Default: 1000.
+  int64_t dictionary_train_articles = 1000;
   // PostgreSQL only (PgStore; SqliteStore ignores it): the libpq connection
   // string ("host=/run/postgresql dbname=newsfeed") or URI
   // ("postgresql://user@db:5432/newsfeed") of the database. Required for

@@ -28,7 +28,6 @@ namespace {
 using internal::ArticleFingerprint;
 using internal::DbPtr;
 using internal::PageToken;
-using internal::ParseArticle;
 using internal::StmtPtr;
 using newsfeed::v1::Article;
 using newsfeed::v1::ArticleFilter;
@@ -49,13 +48,22 @@ constexpr size_t kMaxCachedLabels = 100000;
 constexpr int64_t kSmallSet = 2000;
 // pk_blocks groups pks by pk >> kPkBlockBits. Fixed by migration v3.
 constexpr int kPkBlockBits = 10;
+// Record dictionaries (v4): trained on the newest this many articles, at most
+// this many bytes (64 KB: 0.36 of the record size on store_bench articles,
+// 32 KB: 0.37), retrained when the store has grown this many times.
+constexpr int64_t kDictionarySamples = 2000;
+constexpr size_t kDictionaryBytes = 64 << 10;
+constexpr int64_t kDictionaryRetrainFactor = 10;
 
 // ---------------------------------------------------------------------------
 // Schema. Entry i migrates from user_version i to i + 1. Never edit an entry
 // that has shipped; append a new one.
 //
-// articles  one row per article id: the serialized proto plus the columns
-//           queries use. pk is stable across updates (FTS rowid).
+// articles  one row per article id: the article record (article_blob.h:
+//           the serialized proto, zstd-compressed since v4) plus the
+//           columns queries use. pk is stable across updates (FTS rowid).
+//           feed_id, feed_url, language and content_hash are written empty
+//           since v4: no query reads them, and the record holds them.
 // tags      (article, dimension, normalised value) with the article's time
 //           and sequence copied in, so one tag's articles can be read newest
 //           first straight from tags_by_value. facet = 1 marks the rows
@@ -73,6 +81,12 @@ constexpr int kPkBlockBits = 10;
 //           only widen (deletes leave them), so they stay true. Text
 //           searches walk the FTS5 rowids (pks) newest block first and stop
 //           once no older block can hold a newer article.
+// dictionaries (v4) the zstd dictionaries of the article records, by id
+//           (the record names its own). Trained on the newest articles when
+//           the store first holds StoreOptions.dictionary_train_articles,
+//           again at 10x, 100x, ... that (meta dictionary_articles: the
+//           count at the last training). Never deleted: older records keep
+//           their dictionary.
 constexpr const char* kMigrations[] = {
     R"sql(
 CREATE TABLE meta(
@@ -152,6 +166,17 @@ CREATE TABLE pk_blocks(
 INSERT INTO pk_blocks(block, lo, hi)
   SELECT pk >> 10, min(published), max(published) FROM articles
   GROUP BY pk >> 10;
+)sql",
+    // v4: compressed article records. Rows written before stay as they are
+    // (a bare serialized proto, which the reader tells apart), so opening a
+    // large store does not rewrite it; the space comes back as retention
+    // and updates replace them.
+    R"sql(
+CREATE TABLE dictionaries(
+  id INTEGER PRIMARY KEY,
+  data BLOB NOT NULL
+);
+INSERT INTO meta(key, value) VALUES ('dictionary_articles', 0);
 )sql",
 };
 
@@ -742,7 +767,7 @@ struct SqliteStore::WriteStatements {
         {&s->insert_article,
          "INSERT INTO articles(pk, id, seq, published, feed_id, feed_url, "
          "language, max_amount, content_hash, fingerprint, proto) "
-         "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"},
+         "VALUES(?, ?, ?, ?, '', '', '', ?, '', ?, ?)"},
         {&s->delete_article, "DELETE FROM articles WHERE pk = ?"},
         {&s->load_proto, "SELECT seq, proto FROM articles WHERE pk = ?"},
         {&s->delete_tags, "DELETE FROM tags WHERE article = ?"},
@@ -1028,6 +1053,10 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
   if (options.checkpoint_pages < 1) {
     return absl::InvalidArgumentError("checkpoint_pages: must be at least 1");
   }
+  if (options.dictionary_train_articles < 0) {
+    return absl::InvalidArgumentError(
+        "dictionary_train_articles: must not be negative");
+  }
   if (absl::Status s = internal::ValidateCommonOptions(options); !s.ok()) {
     return s;
   }
@@ -1042,10 +1071,37 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
   if (!checkpoint_db.ok()) return checkpoint_db.status();
   auto checkpointer = std::make_unique<Checkpointer>(std::move(*checkpoint_db),
                                                      options.checkpoint_pages);
+  // Records are written with the newest dictionary.
+  int64_t dictionary_id = 0;
+  std::string dictionary;
+  absl::Status s = RunQuery(
+      writer->get(),
+      Sql{"SELECT id, data FROM dictionaries ORDER BY id DESC LIMIT 1", {}},
+      false, [&](sqlite3_stmt* stmt) {
+        dictionary_id = sqlite3_column_int64(stmt, 0);
+        dictionary = std::string(ColumnBlob(stmt, 1));
+        return absl::OkStatus();
+      });
+  if (!s.ok()) return s;
+  absl::StatusOr<std::unique_ptr<internal::ArticleBlobEncoder>> encoder =
+      internal::ArticleBlobEncoder::Create(dictionary_id, dictionary);
+  if (!encoder.ok()) return encoder.status();
+  absl::StatusOr<int64_t> trained_at =
+      GetMeta(writer->get(), (*stmts)->get_meta.get(), "dictionary_articles");
+  if (!trained_at.ok()) return trained_at.status();
+  const int64_t next_training =
+      options.dictionary_train_articles == 0
+          ? 0
+          : std::max<int64_t>(options.dictionary_train_articles,
+                              *trained_at * kDictionaryRetrainFactor);
   sqlite3_wal_hook(writer->get(), &Checkpointer::OnCommit, checkpointer.get());
-  return std::unique_ptr<SqliteStore>(
+  std::unique_ptr<SqliteStore> store(
       new SqliteStore(options, std::move(path), std::move(*writer),
                       std::move(*stmts), std::move(checkpointer)));
+  absl::MutexLock lock(&store->write_mu_);
+  store->encoder_ = std::move(*encoder);
+  store->next_training_ = next_training;
+  return store;
 }
 
 SqliteStore::SqliteStore(const StoreOptions& options, std::string path,
@@ -1088,7 +1144,7 @@ absl::Status SqliteStore::DeleteArticleLocked(int64_t pk, FacetDeltas& deltas) {
     const int rc = sqlite3_step(s.load_proto.get());
     if (rc != SQLITE_ROW) return SqliteError(db, rc, "load article");
     absl::StatusOr<Article> parsed =
-        ParseArticle(ColumnBlob(s.load_proto.get(), 1));
+        DecodeArticle(db, ColumnBlob(s.load_proto.get(), 1));
     if (!parsed.ok()) return parsed.status();
     old = std::move(*parsed);
   }
@@ -1181,6 +1237,7 @@ absl::StatusOr<UpsertResult> SqliteStore::Upsert(
     return st;
   }
   UpsertResult result;
+  int64_t stored_count = 0;  // article_count once committed
   absl::Status status = [&]() -> absl::Status {
     absl::StatusOr<int64_t> last =
         GetMeta(db, s.get_meta.get(), "last_sequence");
@@ -1194,7 +1251,7 @@ absl::StatusOr<UpsertResult> SqliteStore::Upsert(
     std::vector<TagRow> tag_rows;
     // block -> (lo, hi) of the published times written this batch.
     absl::flat_hash_map<int64_t, std::pair<int64_t, int64_t>> blocks;
-    std::string blob;
+    std::string blob, record;
     for (size_t i = 0; i < articles.size(); ++i) {
       Article& in = articles[i];
       const int64_t fingerprint = ArticleFingerprint(in);
@@ -1235,6 +1292,9 @@ absl::StatusOr<UpsertResult> SqliteStore::Upsert(
         return absl::InternalError(
             absl::StrCat("article ", in.id(), ": does not serialize"));
       }
+      if (absl::Status e = encoder_->Encode(blob, &record); !e.ok()) {
+        return e;
+      }
       double max_amount = 0;
       bool has_amount = false;
       for (const auto& m : in.amounts()) {
@@ -1250,13 +1310,9 @@ absl::StatusOr<UpsertResult> SqliteStore::Upsert(
         BindText(st, 2, in.id());
         sqlite3_bind_int64(st, 3, seq);
         sqlite3_bind_int64(st, 4, published);
-        BindText(st, 5, in.feed_id());
-        BindText(st, 6, in.feed_url());
-        BindText(st, 7, absl::AsciiStrToLower(in.language()));
-        if (has_amount) sqlite3_bind_double(st, 8, max_amount);
-        BindText(st, 9, in.content_hash());
-        sqlite3_bind_int64(st, 10, fingerprint);
-        BindBlob(st, 11, blob);
+        if (has_amount) sqlite3_bind_double(st, 5, max_amount);
+        sqlite3_bind_int64(st, 6, fingerprint);
+        BindBlob(st, 7, record);
         const int rc = sqlite3_step(st);
         if (rc != SQLITE_DONE) {
           return SqliteError(db, rc, absl::StrCat("store article ", in.id()));
@@ -1402,6 +1458,7 @@ absl::StatusOr<UpsertResult> SqliteStore::Upsert(
       return e;
     }
     result.latest_sequence = static_cast<uint64_t>(seq);
+    stored_count = article_count;
     return Exec(db, "COMMIT", "commit upsert");
   }();
   if (!status.ok()) {
@@ -1409,7 +1466,94 @@ absl::StatusOr<UpsertResult> SqliteStore::Upsert(
     label_cache_.clear();  // it may describe rows that were rolled back
     return status;
   }
+  if (next_training_ > 0 && stored_count >= next_training_) {
+    // The batch is stored whatever happens here; a failed training is tried
+    // again after the next batch.
+    if (absl::Status e = TrainDictionaryLocked(stored_count); !e.ok()) {
+      log::Warning("%s: article dictionary not trained: %s", path_.c_str(),
+                   e.ToString().c_str());
+    }
+  }
   return result;
+}
+
+absl::Status SqliteStore::TrainDictionaryLocked(int64_t article_count) {
+  sqlite3* db = writer_.get();
+  std::vector<std::string> samples;
+  Sql q;
+  q.Add("SELECT proto FROM articles ORDER BY pk DESC LIMIT ")
+      .Bind(kDictionarySamples);
+  absl::Status s =
+      RunQuery(db, q, false, [&](sqlite3_stmt* stmt) -> absl::Status {
+        absl::StatusOr<Article> a = DecodeArticle(db, ColumnBlob(stmt, 0));
+        if (!a.ok()) return a.status();
+        samples.push_back(a->SerializeAsString());
+        return absl::OkStatus();
+      });
+  if (!s.ok()) return s;
+  // Too few or too alike articles leave zstd nothing to learn: records then
+  // keep the previous dictionary until the next training.
+  absl::StatusOr<std::string> dictionary =
+      internal::TrainArticleDictionary(samples, kDictionaryBytes);
+  if (!dictionary.ok()) {
+    log::Warning("%s: %s", path_.c_str(),
+                 dictionary.status().ToString().c_str());
+  }
+  if (s = Exec(db, "BEGIN IMMEDIATE", "begin dictionary"); !s.ok()) return s;
+  std::unique_ptr<internal::ArticleBlobEncoder> encoder;
+  s = [&]() -> absl::Status {
+    if (dictionary.ok()) {
+      absl::StatusOr<StmtPtr> insert = Prepare(
+          db, "INSERT INTO dictionaries(data) VALUES(?)", /*persistent=*/false);
+      if (!insert.ok()) return insert.status();
+      BindBlob(insert->get(), 1, *dictionary);
+      if (absl::Status e = StepDone(db, insert->get(), "store dictionary");
+          !e.ok()) {
+        return e;
+      }
+      absl::StatusOr<std::unique_ptr<internal::ArticleBlobEncoder>> created =
+          internal::ArticleBlobEncoder::Create(sqlite3_last_insert_rowid(db),
+                                               *dictionary);
+      if (!created.ok()) return created.status();
+      encoder = std::move(*created);
+    }
+    if (absl::Status e = SetMeta(db, stmts_->set_meta.get(),
+                                 "dictionary_articles", article_count);
+        !e.ok()) {
+      return e;
+    }
+    return Exec(db, "COMMIT", "commit dictionary");
+  }();
+  if (!s.ok()) {
+    if (!sqlite3_get_autocommit(db)) (void)Exec(db, "ROLLBACK", "rollback");
+    return s;
+  }
+  if (encoder != nullptr) encoder_ = std::move(encoder);
+  next_training_ = article_count * kDictionaryRetrainFactor;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Article> SqliteStore::DecodeArticle(sqlite3* db,
+                                                   std::string_view record,
+                                                   size_t* serialized_bytes) {
+  return decoder_.Decode(
+      record,
+      [db](int64_t id) -> absl::StatusOr<std::string> {
+        Sql q;
+        q.Add("SELECT data FROM dictionaries WHERE id = ").Bind(id);
+        std::optional<std::string> data;
+        absl::Status s = RunQuery(db, q, false, [&](sqlite3_stmt* stmt) {
+          data = std::string(ColumnBlob(stmt, 0));
+          return absl::OkStatus();
+        });
+        if (!s.ok()) return s;
+        if (!data) {
+          return absl::InternalError(absl::StrCat(
+              "stored article: its dictionary ", id, " is missing"));
+        }
+        return *std::move(data);
+      },
+      serialized_bytes);
 }
 
 // ---------------------------------------------------------------------------
@@ -1446,9 +1590,12 @@ absl::StatusOr<SearchResponse> SqliteStore::Search(
       more = true;
       return absl::OkStatus();
     }
-    absl::StatusOr<Article> a = ParseArticle(ColumnBlob(stmt, 2));
+    // The record's serialized size is its ByteSizeLong, known without
+    // walking the article.
+    size_t bytes = 0;
+    absl::StatusOr<Article> a =
+        DecodeArticle(lease.db(), ColumnBlob(stmt, 2), &bytes);
     if (!a.ok()) return a.status();
-    const size_t bytes = a->ByteSizeLong();
     if (response.articles_size() > 0 &&
         response_bytes + bytes > options_.max_response_bytes) {
       more = true;  // the next page starts with this article
@@ -1596,7 +1743,8 @@ absl::StatusOr<Article> SqliteStore::Get(std::string_view id) {
   std::optional<Article> found;
   absl::Status s =
       RunQuery(lease.db(), q, false, [&](sqlite3_stmt* stmt) -> absl::Status {
-        absl::StatusOr<Article> a = ParseArticle(ColumnBlob(stmt, 0));
+        absl::StatusOr<Article> a =
+            DecodeArticle(lease.db(), ColumnBlob(stmt, 0));
         if (!a.ok()) return a.status();
         found = std::move(*a);
         return absl::OkStatus();
@@ -1797,7 +1945,8 @@ absl::StatusOr<ChangeBatch> SqliteStore::ReadChanges(
   ChangeBatch batch;
   s = RunQuery(lease.db(), q, !filter.text().empty(),
                [&](sqlite3_stmt* stmt) -> absl::Status {
-                 absl::StatusOr<Article> a = ParseArticle(ColumnBlob(stmt, 1));
+                 absl::StatusOr<Article> a =
+                     DecodeArticle(lease.db(), ColumnBlob(stmt, 1));
                  if (!a.ok()) return a.status();
                  batch.articles.push_back(std::move(*a));
                  return absl::OkStatus();
