@@ -238,7 +238,8 @@ absl::StatusOr<Result> RunOnce(const Flags& flags,
       "polling:\n  default_interval: ", Ms(flags.fixed_interval_s, s),
       "\n  min_interval: ", Ms(60, s), "\n  max_interval: ", Ms(86400, s),
       "\n  min_backoff: ", Ms(60, s), "\n  max_backoff: ", Ms(6 * 3600, s),
-      "\n  max_feeds_per_round: ", std::max(1000, flags.feeds), "\n");
+      "\n  max_feeds_per_round: ", std::max(1000, flags.feeds),
+      "\n  round_window: 50ms\n");
   if (scheduler == "adaptive") {
     absl::StrAppend(&polling, "  schedule: adaptive\n  gap_fraction: 0.2\n");
   }

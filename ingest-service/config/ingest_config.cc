@@ -97,6 +97,7 @@ absl::StatusOr<IngestConfig> LoadIngestConfig(const std::string& path) {
   p.max_backoff = r.GetDuration("polling.max_backoff", p.max_backoff);
   p.unconditional_every =
       r.GetDuration("polling.unconditional_every", p.unconditional_every);
+  p.round_window = r.GetDuration("polling.round_window", p.round_window);
   p.max_feeds_per_round = static_cast<int>(
       r.GetInt("polling.max_feeds_per_round", p.max_feeds_per_round));
   p.parse.max_items = static_cast<size_t>(r.GetInt("parser.max_items", 5000));

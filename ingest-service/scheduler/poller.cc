@@ -213,13 +213,18 @@ bool Poller::StopRequested() {
 
 void Poller::Run() {
   for (;;) {
+    const absl::Time round_started = clock_.Now();
     if (absl::StatusOr<int> polled = PollOnce(); !polled.ok()) {
       log::Error("poller: %s", polled.status().ToString());
     }
     absl::Duration wait = absl::Seconds(5);
     if (absl::StatusOr<absl::Time> next = feeds_.NextDue(); next.ok()) {
-      wait = std::clamp(*next - clock_.Now(), absl::ZeroDuration(),
-                        absl::Seconds(5));
+      // Rounds start at most every round_window, each taking what fell due
+      // meanwhile; Wake (a new feed, PollNow) still starts one at once.
+      wait = std::clamp(
+          std::max(*next, round_started + options_.round_window) -
+              clock_.Now(),
+          absl::ZeroDuration(), absl::Seconds(5));
     }
     absl::MutexLock lock(&mu_);
     mu_.AwaitWithTimeout(absl::Condition(

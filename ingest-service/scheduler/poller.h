@@ -75,6 +75,12 @@ struct PollerOptions {
   absl::Duration unconditional_every = absl::Hours(24);
   // Feeds fetched in one round. Default 1000.
   int max_feeds_per_round = 1000;
+  // The fetch loop starts a round at most this often (unless woken):
+  // rounds have a fixed cost (a registry query, waiting for the slowest
+  // fetch and document), so thousands of feeds due at scattered instants
+  // are fetched in batches rather than one round each, at the price of a
+  // poll up to this much late. Default 250 ms.
+  absl::Duration round_window = absl::Milliseconds(250);
   // Limits for parsing each document.
   ParseOptions parse;
   // Each article is cut to these before it is queued (query-service
