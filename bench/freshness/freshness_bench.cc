@@ -50,6 +50,7 @@ struct Flags {
   double push_share = 0.1;
   double median_gap_s = 8 * 3600;  // simulated
   double fixed_interval_s = 900;   // simulated
+  double gap_fraction = 0.2;
   std::string ingest_bin = NEWSFEED_INGEST_BIN;
   std::string query_bin = NEWSFEED_QUERY_BIN;
   std::string keep_dir;
@@ -240,8 +241,9 @@ absl::StatusOr<Result> RunOnce(const Flags& flags,
       "\n  min_backoff: ", Ms(60, s), "\n  max_backoff: ", Ms(6 * 3600, s),
       "\n  max_feeds_per_round: ", std::max(1000, flags.feeds),
       "\n  round_window: 50ms\n");
+  absl::StrAppend(&polling, "  schedule: ", scheduler, "\n");
   if (scheduler == "adaptive") {
-    absl::StrAppend(&polling, "  schedule: adaptive\n  gap_fraction: 0.2\n");
+    absl::StrAppend(&polling, "  gap_fraction: ", flags.gap_fraction, "\n");
   }
   std::string websub;
   if (scheduler == "adaptive" && flags.push_share > 0) {
@@ -422,6 +424,9 @@ int main(int argc, char** argv) {
                  "Median over feeds of the mean simulated seconds between "
                  "new items")
       ->check(CLI::PositiveNumber);
+  app.add_option("--gap-fraction", flags.gap_fraction,
+                 "polling.gap_fraction of the adaptive run")
+      ->check(CLI::Range(0.001, 1.0));
   app.add_option("--fixed-interval", flags.fixed_interval_s,
                  "polling.default_interval in simulated seconds")
       ->check(CLI::PositiveNumber);
