@@ -74,10 +74,14 @@ class CpuBudget {
 }  // namespace
 
 // The parse workers: a queue of documents and the threads that take them.
-// With no threads, Submit runs the task at once.
+// With no threads, Submit runs the task at once. The queue is bounded in
+// bytes: when the fetches outrun the parsers (thousands of feeds fetched at
+// start), Submit waits, which holds the fetch loop back instead of keeping
+// every fetched document in memory.
 class Poller::Workers {
  public:
-  explicit Workers(int threads) {
+  Workers(int threads, size_t max_queued_bytes)
+      : max_queued_bytes_(max_queued_bytes) {
     for (int i = 0; i < threads; ++i) {
       threads_.emplace_back([this] { Run(); });
     }
@@ -90,13 +94,20 @@ class Poller::Workers {
     for (std::thread& t : threads_) t.join();
   }
 
-  void Submit(std::function<void()> task) {
+  // `bytes`: what the task holds (its document), counted until it has run.
+  void Submit(std::function<void()> task, size_t bytes = 0) {
     if (threads_.empty()) {
       task();
       return;
     }
     absl::MutexLock lock(&mu_);
-    queue_.push_back(std::move(task));
+    const size_t limit = max_queued_bytes_;
+    auto fits = [this, bytes, limit]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return queued_bytes_ == 0 || queued_bytes_ + bytes <= limit;
+    };
+    mu_.Await(absl::Condition(&fits));
+    queued_bytes_ += bytes;
+    queue_.push_back({std::move(task), bytes});
   }
 
   // Returns once every submitted task has run.
@@ -112,7 +123,7 @@ class Poller::Workers {
  private:
   void Run() {
     for (;;) {
-      std::function<void()> task;
+      Task task;
       {
         absl::MutexLock lock(&mu_);
         mu_.Await(absl::Condition(
@@ -125,14 +136,22 @@ class Poller::Workers {
         queue_.pop_front();
         ++busy_;
       }
-      task();
+      task.run();
+      task.run = nullptr;  // frees the document before it is uncounted
       absl::MutexLock lock(&mu_);
       --busy_;
+      queued_bytes_ -= task.bytes;
     }
   }
 
+  struct Task {
+    std::function<void()> run;
+    size_t bytes = 0;
+  };
+  const size_t max_queued_bytes_;
   absl::Mutex mu_;
-  std::deque<std::function<void()>> queue_ ABSL_GUARDED_BY(mu_);
+  std::deque<Task> queue_ ABSL_GUARDED_BY(mu_);
+  size_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   int busy_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> threads_;
@@ -187,7 +206,8 @@ Poller::Poller(FeedRegistry& feeds, IngestState& outbox, FeedFetcher& fetcher,
       metrics_(options.metrics == nullptr
                    ? nullptr
                    : std::make_unique<Metrics>(*options.metrics)),
-      workers_(std::make_unique<Workers>(std::max(0, options.parse_threads))) {}
+      workers_(std::make_unique<Workers>(std::max(0, options.parse_threads),
+                                         options.max_queued_document_bytes)) {}
 
 Poller::~Poller() {
   {
@@ -222,8 +242,7 @@ void Poller::Run() {
       // Rounds start at most every round_window, each taking what fell due
       // meanwhile; Wake (a new feed, PollNow) still starts one at once.
       wait = std::clamp(
-          std::max(*next, round_started + options_.round_window) -
-              clock_.Now(),
+          std::max(*next, round_started + options_.round_window) - clock_.Now(),
           absl::ZeroDuration(), absl::Seconds(5));
     }
     absl::MutexLock lock(&mu_);
@@ -360,9 +379,12 @@ void Poller::HandleResult(FeedRecord& feed, absl::StatusOr<FetchResult> result,
       RecordSuccess(feed, std::move(evidence), now);
     } else if (code >= 200 && code < 300) {
       // Parsed on a worker, which finishes the feed's round.
-      workers_->Submit([this, &feed, document = *std::move(result)] {
-        HandleDocument(feed, document);
-      });
+      const size_t bytes = result->body.size();
+      workers_->Submit(
+          [this, &feed, document = *std::move(result)] {
+            HandleDocument(feed, document);
+          },
+          bytes);
       return;
     } else {
       outcome = kHttpError;

@@ -88,6 +88,10 @@ struct PollerOptions {
   ArticleLimits article_limits;
   // Threads that parse, normalize and tag fetched documents. Default 2.
   int parse_threads = 2;
+  // Fetched documents waiting for a parse thread hold at most this many
+  // bytes; beyond it the fetch loop waits (a single larger document still
+  // passes alone). Default 32 MiB.
+  size_t max_queued_document_bytes = size_t{32} << 20;
   // CPU time (of the worker thread, not wall time) a document may take to
   // be parsed, normalized and tagged, per MiB of it (a smaller document gets
   // one MiB's worth); past it the document is refused as a parse error of

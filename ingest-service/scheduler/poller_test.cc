@@ -435,6 +435,25 @@ std::string DatedRss(int n, absl::Duration gap, absl::Time newest,
   return rss + "</channel></rss>";
 }
 
+// With a parse queue that holds one document at a time, the fetch loop
+// waits for the parsers instead of queueing every document; none is lost.
+TEST_F(PollerTest, ParseQueueBoundedInBytesHoldsFetchesBack) {
+  options_.max_queued_document_bytes = 1;
+  options_.parse_threads = 1;
+  for (int i = 0; i < 20; ++i) {
+    const std::string url = absl::StrCat("http://feeds.example.test/q", i);
+    ASSERT_TRUE(state_->AddFeed(url, clock_.Now()).ok());
+    FetchResult r =
+        Ok(DatedRss(3, absl::Hours(1), clock_.Now(), "", absl::StrCat("q", i)));
+    r.effective_url = url;
+    fetcher_.responses[url] = r;
+  }
+  fetcher_.responses[kUrl] = Ok(kRss);
+  Poller poller(*state_, fetcher_, *tagger_, clock_, options_, {});
+  EXPECT_EQ(*poller.PollOnce(), 21);
+  EXPECT_EQ(state_->GetOutboxStats()->articles, 20 * 3 + 2);
+}
+
 TEST_F(PollerTest, AdaptiveScheduleFollowsThePostingRate) {
   options_.schedule.adaptive = true;
   Poller poller(*state_, fetcher_, *tagger_, clock_, options_, {});
