@@ -240,16 +240,14 @@ absl::StatusOr<int> FeedAdminClient::PollNow(const std::string& id) {
   return response.queued();
 }
 
-absl::StatusOr<v1::ListDeadLettersResponse>
-FeedAdminClient::ListDeadLetters() {
+absl::StatusOr<v1::ListDeadLettersResponse> FeedAdminClient::ListDeadLetters() {
   v1::ListDeadLettersResponse all;
   v1::ListDeadLettersRequest request;
   request.set_page_size(1000);
   do {
     grpc::ClientContext context;
     connection_.Prepare(&context, /*with_deadline=*/true);
-    std::stop_callback cancel(connection_.stop(),
-                              [&] { context.TryCancel(); });
+    std::stop_callback cancel(connection_.stop(), [&] { context.TryCancel(); });
     v1::ListDeadLettersResponse page;
     grpc::Status status = stub_->ListDeadLetters(&context, request, &page);
     if (!status.ok()) return connection_.Convert(status, "ListDeadLetters");

@@ -293,8 +293,7 @@ grpc::ServerUnaryReactor* FeedAdminService::ListDeadLetters(
     grpc::CallbackServerContext* context,
     const newsfeed::v1::ListDeadLettersRequest* request,
     newsfeed::v1::ListDeadLettersResponse* response) {
-  if (absl::Status s = read_gate_.Check(*context, "ListDeadLetters");
-      !s.ok()) {
+  if (absl::Status s = read_gate_.Check(*context, "ListDeadLetters"); !s.ok()) {
     return Respond(context, s);
   }
   if (options_.outbox == nullptr) {
@@ -340,10 +339,10 @@ grpc::ServerUnaryReactor* FeedAdminService::ReplayDeadLetters(
                                 "dead letters: this instance has no outbox"));
   }
   if (request->ids_size() == 0 || request->ids_size() > kMaxPageSize) {
-    return Respond(context, absl::InvalidArgumentError(absl::StrCat(
-                                "ids: ", request->ids_size(),
-                                " given, must be between 1 and ",
-                                kMaxPageSize)));
+    return Respond(context,
+                   absl::InvalidArgumentError(absl::StrCat(
+                       "ids: ", request->ids_size(),
+                       " given, must be between 1 and ", kMaxPageSize)));
   }
   absl::StatusOr<int> replayed = options_.outbox->ReplayDeadLetters(
       {request->ids().begin(), request->ids().end()});

@@ -45,9 +45,8 @@ class FeedAdminServiceTest : public ::testing::Test {
     FeedAdminOptions wired = options;
     wired.outbox = state_.get();
     wired.on_replayed = [this] { ++replay_wakeups_; };
-    admin_ = std::make_unique<FeedAdminService>(*state_, *poller_, clock_,
-                                                auth::TokenGate(),
-                                                auth::TokenGate(), wired);
+    admin_ = std::make_unique<FeedAdminService>(
+        *state_, *poller_, clock_, auth::TokenGate(), auth::TokenGate(), wired);
     rpc::ServerOptions server_options;
     server_options.services = {admin_.get()};
     auto server = rpc::GrpcServer::Start(server_options);
@@ -347,9 +346,8 @@ TEST_F(FeedAdminServiceTest, DeadLettersAreListedInPagesAndReplayed) {
   request.set_page_size(5000);
   {
     grpc::ClientContext context;
-    EXPECT_EQ(
-        stub_->ListDeadLetters(&context, request, &second).error_code(),
-        grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(stub_->ListDeadLetters(&context, request, &second).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
   }
 }
 

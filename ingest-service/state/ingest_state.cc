@@ -727,8 +727,8 @@ absl::StatusOr<std::vector<IngestState::DeadLetter>> IngestState::DeadLetters(
     letter.id = s.Int(0);
     const std::string blob = s.Blob(1);
     if (!letter.article.ParseFromString(blob)) {
-      return absl::DataLossError(absl::StrCat(
-          path_, ": dead letter ", letter.id, " is unreadable"));
+      return absl::DataLossError(
+          absl::StrCat(path_, ": dead letter ", letter.id, " is unreadable"));
     }
     letter.bytes = static_cast<int64_t>(blob.size());
     letter.reason = s.Text(2);
@@ -755,9 +755,9 @@ absl::StatusOr<int> IngestState::ReplayDeadLetters(
     if (size.Step() != SQLITE_ROW) continue;  // not kept (or already moved)
     const int64_t bytes = size.Int(0);
     if (outbox_.bytes + added.bytes + bytes > options_.outbox_max_bytes) {
-      status = absl::ResourceExhaustedError(absl::StrCat(
-          "outbox full (quota ", options_.outbox_max_bytes,
-          " bytes): nothing replayed"));
+      status = absl::ResourceExhaustedError(
+          absl::StrCat("outbox full (quota ", options_.outbox_max_bytes,
+                       " bytes): nothing replayed"));
       break;
     }
     requeue.Reset();

@@ -229,11 +229,11 @@ TEST(IngestStateMigrationTest, FeedsFromVersion3KeepTheirTtl) {
   for (const char* column :
        {"interval_us", "interval_reason", "publisher_interval_us", "skip_mask",
         "mean_gap_us", "last_new_item_us"}) {
-    ASSERT_EQ(sqlite3_exec(db,
-                           absl::StrCat("ALTER TABLE feeds DROP COLUMN ", column)
-                               .c_str(),
-                           nullptr, nullptr, nullptr),
-              SQLITE_OK)
+    ASSERT_EQ(
+        sqlite3_exec(
+            db, absl::StrCat("ALTER TABLE feeds DROP COLUMN ", column).c_str(),
+            nullptr, nullptr, nullptr),
+        SQLITE_OK)
         << sqlite3_errmsg(db);
   }
   ASSERT_EQ(sqlite3_exec(db,
