@@ -105,6 +105,10 @@ absl::StatusOr<IngestConfig> LoadIngestConfig(const std::string& path) {
       r.GetIntInRange("parser.threads", p.parse_threads, 1, 64));
   p.document_cpu_budget =
       r.GetDuration("parser.document_cpu_budget", p.document_cpu_budget);
+  p.max_queued_document_bytes = static_cast<size_t>(r.GetIntInRange(
+      "parser.max_queued_bytes",
+      static_cast<int64_t>(p.max_queued_document_bytes), 1 << 20,
+      int64_t{1} << 34));
 
   FetcherOptions& f = c.fetcher;
   f.max_concurrent =

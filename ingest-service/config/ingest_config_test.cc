@@ -39,6 +39,9 @@ TEST(IngestConfigTest, SampleConfigLoadsWithItsDocumentedDefaults) {
   EXPECT_EQ(config->postgres.lease_duration, absl::Minutes(2));
   EXPECT_EQ(config->poller.parse_threads, 2);
   EXPECT_EQ(config->poller.document_cpu_budget, absl::Seconds(1));
+  EXPECT_EQ(config->poller.max_queued_document_bytes, size_t{32} << 20);
+  EXPECT_TRUE(config->poller.schedule.adaptive);
+  EXPECT_EQ(config->poller.round_window, absl::Milliseconds(250));
 }
 
 TEST(IngestConfigTest, ParseWorkersAndTheirBudget) {
