@@ -315,9 +315,7 @@ absl::Duration Poller::Backoff(int failures) {
   absl::Duration delay = options_.min_backoff;
   for (int i = 1; i < failures && delay < options_.max_backoff; ++i) delay *= 2;
   delay = std::min(delay, options_.max_backoff);
-  std::uniform_real_distribution<double> jitter(0.8, 1.2);
-  absl::MutexLock lock(&random_mu_);
-  return delay * jitter(random_);
+  return delay * (1 + 0.2 * JitterDraw());  // +-20%
 }
 
 void Poller::RecordFailure(FeedRecord& feed, const std::string& error,
