@@ -123,12 +123,15 @@ int RunCommandLine(int argc, const char* const* argv, std::istream& in,
                "JSON output (protobuf JSON mapping), one object per line");
   app.add_option("--tls-ca", global.tls_ca_file,
                  "Connect with TLS, trusting this PEM root CA")
+      ->envname("NEWSFEED_TLS_CA")
       ->check(CLI::ExistingFile);
   app.add_option("--tls-cert", global.tls_cert_file,
                  "Client certificate (PEM) for mutual TLS; needs --tls-key")
+      ->envname("NEWSFEED_TLS_CERT")
       ->check(CLI::ExistingFile);
   app.add_option("--tls-key", global.tls_key_file,
                  "Client private key (PEM) for mutual TLS")
+      ->envname("NEWSFEED_TLS_KEY")
       ->check(CLI::ExistingFile);
   app.add_option("--token", global.token,
                  "Send \"authorization: Bearer TOKEN\" with every call")

@@ -11,6 +11,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "cli/fake_services.h"
+#include "common/auth/test_certs.h"
+#include "common/auth/tls.h"
 
 namespace newsfeed::cli {
 namespace {
@@ -26,12 +28,15 @@ class AppTest : public ::testing::Test {
  protected:
   void SetUp() override {
     server_ = testing::TestServer::Start({&query_, &admin_});
-    ::unsetenv("NEWSFEED_QUERY_ADDR");
-    ::unsetenv("NEWSFEED_INGEST_ADDR");
+    UnsetEnvironment();
   }
-  void TearDown() override {
-    ::unsetenv("NEWSFEED_QUERY_ADDR");
-    ::unsetenv("NEWSFEED_INGEST_ADDR");
+  void TearDown() override { UnsetEnvironment(); }
+  static void UnsetEnvironment() {
+    for (const char* name :
+         {"NEWSFEED_QUERY_ADDR", "NEWSFEED_INGEST_ADDR", "NEWSFEED_TLS_CA",
+          "NEWSFEED_TLS_CERT", "NEWSFEED_TLS_KEY"}) {
+      ::unsetenv(name);
+    }
   }
 
   int Run(std::vector<std::string> args) {
@@ -142,6 +147,32 @@ TEST_F(AppTest, AddressFromEnvironmentAndGlobalFlagsAfterSubcommand) {
   EXPECT_EQ(Run({"feeds", "remove", "feed-1"}), 0) << err_.str();
   EXPECT_THAT(admin_.polled_ids(), ElementsAre(""));
   EXPECT_THAT(admin_.removed_ids(), ElementsAre("feed-1"));
+}
+
+// The container images set NEWSFEED_TLS_CA so that the CLI inside (their
+// healthcheck, `exec ... newsfeed feeds`) reaches the TLS-only ports.
+TEST_F(AppTest, TlsRootFromEnvironment) {
+  const auth::TestCerts certs = auth::MakeTestCerts();
+  ASSERT_FALSE(certs.dir.empty());
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      auth::MakeServerCredentials({.cert_file = certs.server_cert(),
+                                   .key_file = certs.server_key(),
+                                   .client_ca_file = ""});
+  ASSERT_TRUE(credentials.ok()) << credentials.status();
+  std::unique_ptr<testing::TestServer> tls_server =
+      testing::TestServer::Start({&query_}, *credentials);
+
+  EXPECT_EQ(Run({"--timeout", "5", "health", tls_server->address()}), 1)
+      << "plaintext must not reach a TLS-only port";
+  ::setenv("NEWSFEED_TLS_CA", certs.ca().c_str(), 1);
+  EXPECT_EQ(Run({"--timeout", "5", "health", tls_server->address()}), 0)
+      << err_.str();
+  EXPECT_EQ(out_.str(), "SERVING\n");
+  EXPECT_EQ(Run({"--timeout", "5", "health", server_->address()}), 1)
+      << "TLS must not fall back to plaintext";
+  ::setenv("NEWSFEED_TLS_CA", (certs.dir + "/missing.pem").c_str(), 1);
+  EXPECT_EQ(Run({"health", tls_server->address()}), 2);
+  EXPECT_THAT(err_.str(), HasSubstr("missing.pem"));
 }
 
 TEST_F(AppTest, UnreachableServiceExitsOneWithAddress) {

@@ -418,12 +418,12 @@ grpc::ServerUnaryReactor* FakeFeedAdmin::ExportFeeds(
 // TestServer ------------------------------------------------------------------
 
 std::unique_ptr<TestServer> TestServer::Start(
-    const std::vector<grpc::Service*>& services) {
+    const std::vector<grpc::Service*>& services,
+    std::shared_ptr<grpc::ServerCredentials> credentials) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
-                           &port);
+  builder.AddListeningPort("127.0.0.1:0", std::move(credentials), &port);
   for (grpc::Service* service : services) builder.RegisterService(service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) std::abort();

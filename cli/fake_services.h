@@ -139,8 +139,11 @@ class FakeFeedAdmin final : public v1::FeedAdmin::CallbackService {
 // destroyed.
 class TestServer {
  public:
+  // Plaintext unless `credentials` say otherwise (e.g. TLS).
   static std::unique_ptr<TestServer> Start(
-      const std::vector<grpc::Service*>& services);
+      const std::vector<grpc::Service*>& services,
+      std::shared_ptr<grpc::ServerCredentials> credentials =
+          grpc::InsecureServerCredentials());
   ~TestServer();
 
   const std::string& address() const { return address_; }

@@ -236,6 +236,21 @@ else
 fi
 
 t_checks=$(now)
+# TLS by default: the stack made its own CA in the secrets volume; the host's
+# CLI and curl trust it, and plaintext clients are refused.
+fetch_ca() {  # fetch_ca CONTAINER: the stack's CA to $WORK/ca.pem, trusted from now on
+  podman exec "$1" cat /var/lib/newsfeed-secrets/tls/ca.pem >"$WORK/ca.pem" &&
+    [[ $(podman exec "$1" stat -c %a /var/lib/newsfeed-secrets/tls/server.key) == 600 ]] &&
+    export NEWSFEED_TLS_CA=$WORK/ca.pem
+}
+if fetch_ca "${CID[query-service]}" &&
+   ! env -u NEWSFEED_TLS_CA "$NEWSFEED" --timeout 3 health "$QUERY" >/dev/null 2>&1 &&
+   ! env -u NEWSFEED_TLS_CA "$NEWSFEED" --timeout 3 health "$INGEST" >/dev/null 2>&1 &&
+   ! curl -sf --max-time 5 "http://127.0.0.1:$NEWSFEED_QUERY_HTTP_PORT/v1/articles" >/dev/null 2>&1; then
+  pass "TLS by default: CA made at first start (key 0600), plaintext gRPC and HTTP refused"
+else
+  fail "TLS by default (CA in the secrets volume, plaintext refused)"
+fi
 if "$NEWSFEED" health --service newsfeed.v1.QueryService "$QUERY" >/dev/null &&
    "$NEWSFEED" health --service newsfeed.v1.FeedAdmin "$INGEST" >/dev/null; then
   pass "grpc health SERVING through 127.0.0.1 ports ($QUERY, $INGEST)"
@@ -288,12 +303,12 @@ fi
 
 # The HTTP/JSON API through the published port: a search, and the live
 # stream replaying from 0 (curl stops after the first article event).
-HTTP_API=http://127.0.0.1:$NEWSFEED_QUERY_HTTP_PORT
-if out=$(curl -sf --max-time 10 "$HTTP_API/v1/articles?company=Microsoft" 2>&1) &&
+HTTP_API=https://127.0.0.1:$NEWSFEED_QUERY_HTTP_PORT
+if out=$(curl -sf --cacert "$WORK/ca.pem" --max-time 10 "$HTTP_API/v1/articles?company=Microsoft" 2>&1) &&
    grep -q '"name":"Microsoft"' <<<"$out" &&
-   events=$(timeout 20 curl -sN "$HTTP_API/v1/stream?after_sequence=0" 2>/dev/null | grep -m1 '^event: article' || true) &&
+   events=$(timeout 20 curl -sN --cacert "$WORK/ca.pem" "$HTTP_API/v1/stream?after_sequence=0" 2>/dev/null | grep -m1 '^event: article' || true) &&
    [[ -n $events ]]; then
-  pass "HTTP API on 127.0.0.1:$NEWSFEED_QUERY_HTTP_PORT: GET /v1/articles?company=Microsoft, /v1/stream replays"
+  pass "HTTPS API on 127.0.0.1:$NEWSFEED_QUERY_HTTP_PORT: GET /v1/articles?company=Microsoft, /v1/stream replays"
 else
   fail "HTTP API on 127.0.0.1:$NEWSFEED_QUERY_HTTP_PORT: ${out:0:300}"
 fi
@@ -410,6 +425,12 @@ if wait_until scale_healthy; then
 else
   for s in "${SCALE_SERVICES[@]}"; do log "$s: $(health_of "$s")"; done
   die "scaled containers healthy within ${TIMEOUT}s"
+fi
+
+if fetch_ca "${CID[query-a]}" && "$NEWSFEED" --timeout 5 health "$QUERY_B" >/dev/null; then
+  pass "scaled stack: one CA for both replicas (replica B trusted with A's CA)"
+else
+  fail "scaled stack: one CA for both replicas"
 fi
 
 count_on() {  # count_on ADDRESS: articles a search there returns
