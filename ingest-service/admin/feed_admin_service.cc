@@ -25,11 +25,15 @@ void SetTime(absl::Time t, google::protobuf::Timestamp* out) {
       absl::ToUnixMicros(t));
 }
 
-grpc::ServerUnaryReactor* Respond(grpc::CallbackServerContext* context,
-                                  const absl::Status& status) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+grpc::ServerUnaryReactor* Finish(grpc::ServerUnaryReactor* reactor,
+                                 const absl::Status& status) {
   reactor->Finish(rpc::ToGrpcStatus(status));
   return reactor;
+}
+
+grpc::ServerUnaryReactor* Respond(grpc::CallbackServerContext* context,
+                                  const absl::Status& status) {
+  return Finish(context->DefaultReactor(), status);
 }
 
 }  // namespace
@@ -89,19 +93,25 @@ grpc::ServerUnaryReactor* FeedAdminService::ListFeeds(
     return Respond(context, absl::InvalidArgumentError(
                                 "page_token: not a token ListFeeds issued"));
   }
-  absl::StatusOr<std::vector<FeedRecord>> feeds =
-      state_.ListFeedsAfter(after_url, page_size + 1);
-  if (!feeds.ok()) return Respond(context, feeds.status());
-  const bool more = static_cast<int>(feeds->size()) > page_size;
-  if (more) feeds->resize(page_size);
-  for (const FeedRecord& feed : *feeds) {
-    const std::optional<WebSubState> push = poller_.PushState(feed.id);
-    *response->add_feeds() = ToFeedStatus(feed, push ? &*push : nullptr);
-  }
-  if (more) {
-    response->set_next_page_token(absl::WebSafeBase64Escape(feeds->back().url));
-  }
-  return Respond(context, absl::OkStatus());
+  return Defer(
+      context, "ListFeeds",
+      [this, after_url = std::move(after_url), page_size,
+       response]() -> absl::Status {
+        absl::StatusOr<std::vector<FeedRecord>> feeds =
+            state_.ListFeedsAfter(after_url, page_size + 1);
+        if (!feeds.ok()) return feeds.status();
+        const bool more = static_cast<int>(feeds->size()) > page_size;
+        if (more) feeds->resize(page_size);
+        for (const FeedRecord& feed : *feeds) {
+          const std::optional<WebSubState> push = poller_.PushState(feed.id);
+          *response->add_feeds() = ToFeedStatus(feed, push ? &*push : nullptr);
+        }
+        if (more) {
+          response->set_next_page_token(
+              absl::WebSafeBase64Escape(feeds->back().url));
+        }
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* FeedAdminService::AddFeed(
@@ -114,21 +124,21 @@ grpc::ServerUnaryReactor* FeedAdminService::AddFeed(
   if (absl::Status s = FeedRegistry::CheckFeedUrl(request->url()); !s.ok()) {
     return Respond(context, s);
   }
-  absl::StatusOr<int64_t> count = state_.CountFeeds();
-  if (!count.ok()) return Respond(context, count.status());
-  if (*count >= options_.max_feeds) {
-    return Respond(context,
-                   absl::ResourceExhaustedError(absl::StrCat(
-                       "feeds: ", *count, " configured, at most ",
-                       options_.max_feeds, " (admin.max_feeds); remove some")));
-  }
-  absl::StatusOr<FeedRecord> feed =
-      state_.AddFeed(request->url(), clock_.Now());
-  if (feed.ok()) {
+  return Defer(context, "AddFeed", [this, request, response]() -> absl::Status {
+    absl::StatusOr<int64_t> count = state_.CountFeeds();
+    if (!count.ok()) return count.status();
+    if (*count >= options_.max_feeds) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("feeds: ", *count, " configured, at most ",
+                       options_.max_feeds, " (admin.max_feeds); remove some"));
+    }
+    absl::StatusOr<FeedRecord> feed =
+        state_.AddFeed(request->url(), clock_.Now());
+    if (!feed.ok()) return feed.status();
     *response = ToFeedStatus(*feed);
     poller_.Wake();
-  }
-  return Respond(context, feed.status());
+    return absl::OkStatus();
+  });
 }
 
 grpc::ServerUnaryReactor* FeedAdminService::RemoveFeed(
@@ -141,11 +151,13 @@ grpc::ServerUnaryReactor* FeedAdminService::RemoveFeed(
   if (request->id().empty()) {
     return Respond(context, absl::InvalidArgumentError("id: empty"));
   }
-  // The id, for a feed named by URL.
-  absl::StatusOr<FeedRecord> feed = state_.GetFeed(request->id());
-  absl::Status removed = state_.RemoveFeed(request->id());
-  if (removed.ok() && feed.ok()) poller_.FeedRemoved(feed->id);
-  return Respond(context, removed);
+  return Defer(context, "RemoveFeed", [this, request] {
+    // The id, for a feed named by URL.
+    absl::StatusOr<FeedRecord> feed = state_.GetFeed(request->id());
+    absl::Status removed = state_.RemoveFeed(request->id());
+    if (removed.ok() && feed.ok()) poller_.FeedRemoved(feed->id);
+    return removed;
+  });
 }
 
 grpc::ServerUnaryReactor* FeedAdminService::PollNow(
@@ -156,12 +168,14 @@ grpc::ServerUnaryReactor* FeedAdminService::PollNow(
     return Respond(context, s);
   }
   if (absl::Status s = TakePollNowToken(); !s.ok()) return Respond(context, s);
-  absl::StatusOr<int> queued = state_.PollSoon(request->id(), clock_.Now());
-  if (queued.ok()) {
-    response->set_queued(*queued);
-    poller_.Wake();
-  }
-  return Respond(context, queued.status());
+  return Defer(context, "PollNow", [this, request, response] {
+    absl::StatusOr<int> queued = state_.PollSoon(request->id(), clock_.Now());
+    if (queued.ok()) {
+      response->set_queued(*queued);
+      poller_.Wake();
+    }
+    return queued.status();
+  });
 }
 
 grpc::ServerUnaryReactor* FeedAdminService::ImportFeeds(
@@ -171,13 +185,15 @@ grpc::ServerUnaryReactor* FeedAdminService::ImportFeeds(
   if (absl::Status s = admin_gate_.Check(*context, "ImportFeeds"); !s.ok()) {
     return Respond(context, s);
   }
-  absl::Status status = Import(*request, *response);
-  if (!status.ok()) {
-    log::Warning("feeds: OPML import refused: %s",
-                 log::EscapeControls(std::string(status.message())));
-    response->Clear();
-  }
-  return Respond(context, status);
+  return Defer(context, "ImportFeeds", [this, request, response] {
+    absl::Status status = Import(*request, *response);
+    if (!status.ok()) {
+      log::Warning("feeds: OPML import refused: %s",
+                   log::EscapeControls(std::string(status.message())));
+      response->Clear();
+    }
+    return status;
+  });
 }
 
 absl::Status FeedAdminService::Import(
@@ -274,19 +290,21 @@ grpc::ServerUnaryReactor* FeedAdminService::ExportFeeds(
   if (absl::Status s = read_gate_.Check(*context, "ExportFeeds"); !s.ok()) {
     return Respond(context, s);
   }
-  absl::StatusOr<std::vector<FeedRecord>> feeds = state_.ListFeeds();
-  if (!feeds.ok()) return Respond(context, feeds.status());
-  std::vector<OpmlFeed> listed;
-  listed.reserve(feeds->size());
-  for (FeedRecord& feed : *feeds) {
-    OpmlFeed entry;
-    entry.url = std::move(feed.url);
-    entry.title = std::move(feed.title);
-    entry.labels = std::move(feed.labels);
-    listed.push_back(std::move(entry));
-  }
-  response->set_opml(WriteOpml("newsfeed feeds", listed));
-  return Respond(context, absl::OkStatus());
+  return Defer(context, "ExportFeeds", [this, response]() -> absl::Status {
+    absl::StatusOr<std::vector<FeedRecord>> feeds = state_.ListFeeds();
+    if (!feeds.ok()) return feeds.status();
+    std::vector<OpmlFeed> listed;
+    listed.reserve(feeds->size());
+    for (FeedRecord& feed : *feeds) {
+      OpmlFeed entry;
+      entry.url = std::move(feed.url);
+      entry.title = std::move(feed.title);
+      entry.labels = std::move(feed.labels);
+      listed.push_back(std::move(entry));
+    }
+    response->set_opml(WriteOpml("newsfeed feeds", listed));
+    return absl::OkStatus();
+  });
 }
 
 grpc::ServerUnaryReactor* FeedAdminService::ListDeadLetters(
@@ -306,24 +324,28 @@ grpc::ServerUnaryReactor* FeedAdminService::ListDeadLetters(
                                 ", must be between 0 and ", kMaxPageSize)));
   }
   const int page_size = request->page_size() == 0 ? 100 : request->page_size();
-  absl::StatusOr<std::vector<IngestState::DeadLetter>> letters =
-      options_.outbox->DeadLetters(page_size + 1, request->before_id());
-  if (!letters.ok()) return Respond(context, letters.status());
-  const bool more = static_cast<int>(letters->size()) > page_size;
-  if (more) letters->resize(page_size);
-  for (const IngestState::DeadLetter& letter : *letters) {
-    newsfeed::v1::DeadLetter& out = *response->add_dead_letters();
-    out.set_id(letter.id);
-    out.set_article_id(letter.article.id());
-    out.set_feed_id(letter.article.feed_id());
-    out.set_title(letter.article.title().substr(0, 300));
-    out.set_url(letter.article.url().substr(0, 2048));
-    out.set_reason(letter.reason.substr(0, 1000));
-    SetTime(letter.rejected, out.mutable_rejected_time());
-    out.set_bytes(letter.bytes);
-  }
-  if (more) response->set_next_before_id(letters->back().id);
-  return Respond(context, absl::OkStatus());
+  return Defer(
+      context, "ListDeadLetters",
+      [this, request, response, page_size]() -> absl::Status {
+        absl::StatusOr<std::vector<IngestState::DeadLetter>> letters =
+            options_.outbox->DeadLetters(page_size + 1, request->before_id());
+        if (!letters.ok()) return letters.status();
+        const bool more = static_cast<int>(letters->size()) > page_size;
+        if (more) letters->resize(page_size);
+        for (const IngestState::DeadLetter& letter : *letters) {
+          newsfeed::v1::DeadLetter& out = *response->add_dead_letters();
+          out.set_id(letter.id);
+          out.set_article_id(letter.article.id());
+          out.set_feed_id(letter.article.feed_id());
+          out.set_title(letter.article.title().substr(0, 300));
+          out.set_url(letter.article.url().substr(0, 2048));
+          out.set_reason(letter.reason.substr(0, 1000));
+          SetTime(letter.rejected, out.mutable_rejected_time());
+          out.set_bytes(letter.bytes);
+        }
+        if (more) response->set_next_before_id(letters->back().id);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* FeedAdminService::ReplayDeadLetters(
@@ -344,12 +366,32 @@ grpc::ServerUnaryReactor* FeedAdminService::ReplayDeadLetters(
                        "ids: ", request->ids_size(),
                        " given, must be between 1 and ", kMaxPageSize)));
   }
-  absl::StatusOr<int> replayed = options_.outbox->ReplayDeadLetters(
-      {request->ids().begin(), request->ids().end()});
-  if (!replayed.ok()) return Respond(context, replayed.status());
-  response->set_replayed(*replayed);
-  if (*replayed > 0 && options_.on_replayed) options_.on_replayed();
-  return Respond(context, absl::OkStatus());
+  return Defer(context, "ReplayDeadLetters",
+               [this, request, response]() -> absl::Status {
+                 absl::StatusOr<int> replayed =
+                     options_.outbox->ReplayDeadLetters(
+                         {request->ids().begin(), request->ids().end()});
+                 if (!replayed.ok()) return replayed.status();
+                 response->set_replayed(*replayed);
+                 if (*replayed > 0 && options_.on_replayed)
+                   options_.on_replayed();
+                 return absl::OkStatus();
+               });
+}
+
+grpc::ServerUnaryReactor* FeedAdminService::Defer(
+    grpc::CallbackServerContext* context, absl::string_view method,
+    absl::AnyInvocable<absl::Status() &&> work) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const bool queued =
+      registry_calls_.Post([reactor, work = std::move(work)]() mutable {
+        Finish(reactor, std::move(work)());
+      });
+  if (queued) return reactor;
+  return Finish(reactor, absl::ResourceExhaustedError(absl::StrCat(
+                             method, ": ", options_.max_waiting_calls,
+                             " FeedAdmin calls are waiting for the feed "
+                             "registry; retry later")));
 }
 
 absl::Status FeedAdminService::TakePollNowToken() {

@@ -1,21 +1,27 @@
 // FeedAdmin on the callback API: lists feeds with their polling status and
 // adds, removes or re-polls them without a restart (changes persist in the
 // FeedRegistry, shared by every instance with state.engine: postgres).
-// Handlers are short registry operations run inline (an OPML import of
-// many feeds is one lookup per feed and one transaction). What a client may ask
-// is bounded: ListFeeds pages, the number of feeds is capped, and PollNow is
-// rate limited (a token bucket), since each forces fetches.
+// Reactions only check the caller and the request; the registry calls (a
+// database round trip with state.engine: postgres, one lookup per feed and a
+// transaction for an OPML import) run on the service's own thread, in
+// arrival order, so gRPC's threads never wait on them. What a client may ask
+// is bounded: calls waiting for that thread, ListFeeds pages, the number of
+// feeds, and PollNow's rate (a token bucket), since each forces fetches.
 //
 // Thread-safe: gRPC calls the handlers from its own threads.
 #ifndef INGEST_SERVICE_ADMIN_FEED_ADMIN_SERVICE_H_
 #define INGEST_SERVICE_ADMIN_FEED_ADMIN_SERVICE_H_
 
+#include <cstddef>
 #include <functional>
 
+#include "absl/functional/any_invocable.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/auth/bearer_token.h"
 #include "common/clock/clock.h"
+#include "common/work_queue/work_queue.h"
 #include "ingest-service/feeds/feed_registry.h"
 #include "ingest-service/scheduler/poller.h"
 #include "ingest-service/state/ingest_state.h"
@@ -40,6 +46,8 @@ struct FeedAdminOptions {
   // Called after dead letters went back to the outbox (to wake the
   // publisher).
   std::function<void()> on_replayed;
+  // Calls waiting for the registry thread; more are RESOURCE_EXHAUSTED.
+  size_t max_waiting_calls = 256;
 };
 
 class FeedAdminService final : public newsfeed::v1::FeedAdmin::CallbackService {
@@ -58,7 +66,8 @@ class FeedAdminService final : public newsfeed::v1::FeedAdmin::CallbackService {
         read_gate_(std::move(read_gate)),
         options_(options),
         poll_now_tokens_(options.poll_now_burst),
-        poll_now_refilled_(clock.Now()) {}
+        poll_now_refilled_(clock.Now()),
+        registry_calls_(options.max_waiting_calls) {}
 
   grpc::ServerUnaryReactor* ListFeeds(
       grpc::CallbackServerContext* context,
@@ -97,6 +106,11 @@ class FeedAdminService final : public newsfeed::v1::FeedAdmin::CallbackService {
   FeedRegistry& state_;
   Poller& poller_;
   Clock& clock_;
+  // Answers the call with what `work` returns, run on registry_calls_;
+  // RESOURCE_EXHAUSTED naming `method` at once when too many calls wait.
+  grpc::ServerUnaryReactor* Defer(grpc::CallbackServerContext* context,
+                                  absl::string_view method,
+                                  absl::AnyInvocable<absl::Status() &&> work);
   // OK when a PollNow call may proceed now (taking a token).
   absl::Status TakePollNowToken();
   absl::Status Import(const newsfeed::v1::ImportFeedsRequest& request,
@@ -108,6 +122,9 @@ class FeedAdminService final : public newsfeed::v1::FeedAdmin::CallbackService {
   absl::Mutex mu_;
   double poll_now_tokens_ ABSL_GUARDED_BY(mu_);
   absl::Time poll_now_refilled_ ABSL_GUARDED_BY(mu_);
+  // Last: destroyed first, running the calls it accepted while the members
+  // above still exist.
+  WorkQueue registry_calls_;
 };
 
 }  // namespace newsfeed::ingest

@@ -5,12 +5,14 @@
 #include <grpcpp/grpcpp.h>
 #include <stdlib.h>
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "common/server/grpc_server.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -23,9 +25,76 @@ namespace {
 
 using ::testing::HasSubstr;
 
+// The real registry, except that ListFeedsAfter waits, once armed, until the
+// test releases it: a database round trip that takes its time.
+class SlowRegistry final : public FeedRegistry {
+ public:
+  explicit SlowRegistry(FeedRegistry& real) : real_(real) {}
+
+  void Arm() { armed_ = true; }
+  absl::Notification entered;  // a ListFeedsAfter call is waiting
+  absl::Notification release;
+
+  absl::StatusOr<std::vector<FeedRecord>> ListFeedsAfter(
+      const std::string& after_url, int limit) override {
+    if (armed_.exchange(false)) {
+      entered.Notify();
+      release.WaitForNotification();
+    }
+    return real_.ListFeedsAfter(after_url, limit);
+  }
+  absl::StatusOr<FeedRecord> AddFeed(const std::string& url,
+                                     absl::Time now) override {
+    return real_.AddFeed(url, now);
+  }
+  absl::StatusOr<std::vector<FeedRecord>> AddFeeds(
+      const std::vector<NewFeed>& feeds, absl::Time now) override {
+    return real_.AddFeeds(feeds, now);
+  }
+  absl::Status EnsureFeed(const std::string& url, absl::Time now) override {
+    return real_.EnsureFeed(url, now);
+  }
+  absl::Status RemoveFeed(const std::string& id_or_url) override {
+    return real_.RemoveFeed(id_or_url);
+  }
+  absl::StatusOr<FeedRecord> GetFeed(const std::string& id_or_url) override {
+    return real_.GetFeed(id_or_url);
+  }
+  absl::StatusOr<int64_t> CountFeeds() override { return real_.CountFeeds(); }
+  absl::StatusOr<std::vector<FeedRecord>> DueFeeds(absl::Time now,
+                                                   int limit) override {
+    return real_.DueFeeds(now, limit);
+  }
+  absl::Status SaveFeed(const FeedRecord& feed) override {
+    return real_.SaveFeed(feed);
+  }
+  absl::Status ReleaseFeed(const std::string& id) override {
+    return real_.ReleaseFeed(id);
+  }
+  absl::StatusOr<int> PollSoon(const std::string& id_or_url,
+                               absl::Time now) override {
+    return real_.PollSoon(id_or_url, now);
+  }
+  absl::StatusOr<absl::Time> NextDue() override { return real_.NextDue(); }
+  absl::StatusOr<std::vector<bool>> Unseen(
+      const std::vector<newsfeed::v1::Article>& articles) override {
+    return real_.Unseen(articles);
+  }
+  absl::StatusOr<int> MarkSeen(
+      const std::string& feed_id,
+      const std::vector<newsfeed::v1::Article>& articles) override {
+    return real_.MarkSeen(feed_id, articles);
+  }
+
+ private:
+  FeedRegistry& real_;
+  std::atomic<bool> armed_{false};
+};
+
 class FeedAdminServiceTest : public ::testing::Test {
  protected:
-  void Start(const FeedAdminOptions& options) {
+  // `slow`: serve FeedAdmin over a SlowRegistry in front of the state file.
+  void Start(const FeedAdminOptions& options, bool slow = false) {
     std::string dir = ::testing::TempDir() + "feed_admin_XXXXXX";
     ASSERT_NE(mkdtemp(dir.data()), nullptr);
     IngestStateOptions state_options;
@@ -45,8 +114,14 @@ class FeedAdminServiceTest : public ::testing::Test {
     FeedAdminOptions wired = options;
     wired.outbox = state_.get();
     wired.on_replayed = [this] { ++replay_wakeups_; };
-    admin_ = std::make_unique<FeedAdminService>(
-        *state_, *poller_, clock_, auth::TokenGate(), auth::TokenGate(), wired);
+    FeedRegistry* registry = state_.get();
+    if (slow) {
+      slow_ = std::make_unique<SlowRegistry>(*state_);
+      registry = slow_.get();
+    }
+    admin_ = std::make_unique<FeedAdminService>(*registry, *poller_, clock_,
+                                                auth::TokenGate(),
+                                                auth::TokenGate(), wired);
     rpc::ServerOptions server_options;
     server_options.services = {admin_.get()};
     auto server = rpc::GrpcServer::Start(server_options);
@@ -96,6 +171,7 @@ class FeedAdminServiceTest : public ::testing::Test {
   std::unique_ptr<CurlFetcher> fetcher_;
   std::unique_ptr<Tagger> tagger_;
   std::unique_ptr<Poller> poller_;
+  std::unique_ptr<SlowRegistry> slow_;
   std::unique_ptr<FeedAdminService> admin_;
   int replay_wakeups_ = 0;
   std::unique_ptr<rpc::GrpcServer> server_;
@@ -134,6 +210,76 @@ TEST_F(FeedAdminServiceTest, ListFeedsComesInPagesInUrlOrder) {
   bad_token.set_page_token("not base64 !!");
   EXPECT_EQ(ListFeeds(bad_token, &unused).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+// Registry calls wait on the service's own thread, not in gRPC's reactions:
+// while one is slow, further calls queue up to a bound and the rest are
+// refused at once; the waiting ones are answered once the registry is back.
+TEST_F(FeedAdminServiceTest, SlowRegistryCallsQueueBoundedOffTheReaction) {
+  FeedAdminOptions options;
+  options.max_waiting_calls = 1;
+  Start(options, /*slow=*/true);
+  ASSERT_TRUE(
+      state_->AddFeed("https://feeds.example.com/a", clock_.Now()).ok());
+  slow_->Arm();
+
+  grpc::ClientContext list_context;
+  v1::ListFeedsRequest list_request;
+  v1::ListFeedsResponse list_response;
+  absl::Notification list_done;
+  grpc::Status list_status;
+  stub_->async()->ListFeeds(&list_context, &list_request, &list_response,
+                            [&](grpc::Status status) {
+                              list_status = std::move(status);
+                              list_done.Notify();
+                            });
+  slow_->entered.WaitForNotification();
+
+  // Two more calls while the registry is blocked: whichever arrives first
+  // waits, the other is refused at once.
+  struct Add {
+    grpc::ClientContext context;
+    v1::AddFeedRequest request;
+    v1::FeedStatus response;
+    grpc::Status status;
+  };
+  absl::Mutex mu;
+  std::vector<Add*> answered;
+  Add adds[2];
+  for (int i = 0; i < 2; ++i) {
+    Add* add = &adds[i];
+    add->request.set_url(absl::StrCat("https://feeds.example.com/", i));
+    stub_->async()->AddFeed(&add->context, &add->request, &add->response,
+                            [&mu, &answered, add](grpc::Status status) {
+                              absl::MutexLock lock(&mu);
+                              add->status = std::move(status);
+                              answered.push_back(add);
+                            });
+  }
+  {
+    absl::MutexLock lock(&mu);
+    mu.Await(absl::Condition(
+        +[](std::vector<Add*>* a) { return !a->empty(); }, &answered));
+    ASSERT_EQ(answered.size(), 1u);
+    const grpc::Status& refused = answered[0]->status;
+    EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+        << refused.error_message();
+    EXPECT_THAT(refused.error_message(),
+                HasSubstr("AddFeed: 1 FeedAdmin calls are waiting for the "
+                          "feed registry"));
+  }
+  EXPECT_FALSE(list_done.HasBeenNotified());
+
+  slow_->release.Notify();
+  list_done.WaitForNotification();
+  EXPECT_TRUE(list_status.ok()) << list_status.error_message();
+  ASSERT_EQ(list_response.feeds_size(), 1);
+  EXPECT_EQ(list_response.feeds(0).url(), "https://feeds.example.com/a");
+  absl::MutexLock lock(&mu);
+  mu.Await(absl::Condition(
+      +[](std::vector<Add*>* a) { return a->size() == 2; }, &answered));
+  EXPECT_TRUE(answered[1]->status.ok()) << answered[1]->status.error_message();
+  EXPECT_EQ(StoredUrls().size(), 2u);
 }
 
 TEST_F(FeedAdminServiceTest, AddFeedStopsAtTheFeedLimitAndLongUrls) {

@@ -1,0 +1,50 @@
+#include "common/work_queue/work_queue.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace newsfeed {
+
+WorkQueue::WorkQueue(size_t max_queued)
+    : max_queued_(std::max<size_t>(max_queued, 1)),
+      thread_([this] { Run(); }) {}
+
+WorkQueue::~WorkQueue() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  thread_.join();
+}
+
+bool WorkQueue::Post(absl::AnyInvocable<void() &&> work) {
+  absl::MutexLock lock(&mu_);
+  if (queue_.size() >= max_queued_) return false;
+  queue_.push_back(std::move(work));
+  return true;
+}
+
+size_t WorkQueue::queued() const {
+  absl::MutexLock lock(&mu_);
+  return queue_.size();
+}
+
+void WorkQueue::Run() {
+  auto ready = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    return stopping_ || !queue_.empty();
+  };
+  while (true) {
+    absl::AnyInvocable<void() &&> work;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(&ready));
+      // Stopping still runs what was accepted: each closure answers a caller.
+      if (queue_.empty()) return;
+      work = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    std::move(work)();
+  }
+}
+
+}  // namespace newsfeed
