@@ -5,16 +5,19 @@
 
 namespace newsfeed {
 
-WorkQueue::WorkQueue(size_t max_queued)
-    : max_queued_(std::max<size_t>(max_queued, 1)),
-      thread_([this] { Run(); }) {}
+WorkQueue::WorkQueue(size_t max_queued, int threads)
+    : max_queued_(std::max<size_t>(max_queued, 1)) {
+  for (int i = 0; i < std::max(threads, 1); ++i) {
+    threads_.emplace_back([this] { Run(); });
+  }
+}
 
 WorkQueue::~WorkQueue() {
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  thread_.join();
+  for (std::thread& thread : threads_) thread.join();
 }
 
 bool WorkQueue::Post(absl::AnyInvocable<void() &&> work) {

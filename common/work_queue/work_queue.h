@@ -1,7 +1,8 @@
-// A thread of its own that runs posted closures one at a time, in the order
-// posted. It is where a gRPC reaction hands off work that may block (a
-// database round trip, a transaction over thousands of rows), so that gRPC's
-// threads never wait on it. The queue is bounded: Post refuses work beyond
+// Threads of its own (one by default) that run posted closures, started in
+// the order posted; with one thread, one at a time. It is where a gRPC
+// reaction hands off work that may block (a database round trip, a search,
+// a transaction over thousands of rows), so that gRPC's threads never wait
+// on it. The queue is bounded: Post refuses work beyond
 // `max_queued` waiting closures, so a client cannot pile up memory or delay
 // without limit; the caller answers such a refusal itself.
 //
@@ -13,6 +14,7 @@
 #include <cstddef>
 #include <deque>
 #include <thread>
+#include <vector>
 
 #include "absl/functional/any_invocable.h"
 #include "absl/synchronization/mutex.h"
@@ -21,9 +23,9 @@ namespace newsfeed {
 
 class WorkQueue {
  public:
-  // At most this many closures wait (the one running is not counted); at
-  // least 1.
-  explicit WorkQueue(size_t max_queued);
+  // At most `max_queued` closures wait (those running are not counted), on
+  // `threads` threads; both at least 1.
+  explicit WorkQueue(size_t max_queued, int threads = 1);
   ~WorkQueue();
   WorkQueue(const WorkQueue&) = delete;
   WorkQueue& operator=(const WorkQueue&) = delete;
@@ -33,7 +35,7 @@ class WorkQueue {
   // max_queued closures are already waiting.
   bool Post(absl::AnyInvocable<void() &&> work);
 
-  // Closures waiting to run, the running one not counted.
+  // Closures waiting to run, the running ones not counted.
   size_t queued() const;
 
  private:
@@ -43,7 +45,7 @@ class WorkQueue {
   mutable absl::Mutex mu_;
   std::deque<absl::AnyInvocable<void() &&>> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::thread thread_;  // last: starts once the members above exist
+  std::vector<std::thread> threads_;  // last: start once the above exist
 };
 
 }  // namespace newsfeed

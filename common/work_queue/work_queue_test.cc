@@ -56,5 +56,24 @@ TEST(WorkQueueTest, RefusesBeyondTheBoundWhileBlockedAndDrainsOnDestruction) {
   EXPECT_EQ(ran, 2);
 }
 
+TEST(WorkQueueTest, SeveralThreadsRunClosuresAtOnce) {
+  WorkQueue queue(8, /*threads=*/3);
+  // Each closure waits for all three to have started: only three threads
+  // running at once get past it.
+  absl::Mutex mu;
+  int started = 0;
+  absl::Notification all_done[3];
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(queue.Post([&, i] {
+      absl::MutexLock lock(&mu);
+      ++started;
+      mu.Await(absl::Condition(
+          +[](int* n) { return *n == 3; }, &started));
+      all_done[i].Notify();
+    }));
+  }
+  for (absl::Notification& done : all_done) done.WaitForNotification();
+}
+
 }  // namespace
 }  // namespace newsfeed

@@ -1,5 +1,6 @@
 #include "query-service/server/query_server.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <system_error>
 #include <utility>
@@ -75,8 +76,13 @@ absl::StatusOr<std::unique_ptr<QueryServer>> QueryServer::Start(
       *server->store_, *writer_listener, clock, c.writer);
   server->query_service_ = std::make_unique<QueryServiceImpl>(
       *server->store_, *server->hub_,
-      QueryServiceOptions{.metrics = server->metrics_.get(),
-                          .read_token = c.read_token});
+      QueryServiceOptions{
+          .metrics = server->metrics_.get(),
+          .read_token = c.read_token,
+          // As many readers as the store reads at once, with PostgreSQL
+          // its connection pool.
+          .reader_threads = std::max(4, c.store.postgres_pool_size),
+          .max_waiting_reads = 1024});
   server->ingest_service_ =
       std::make_unique<ArticleIngestImpl>(*server->writer_, c.ingest);
   c.server.services = {server->query_service_.get(),

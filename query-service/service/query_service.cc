@@ -328,20 +328,41 @@ QueryServiceImpl::QueryServiceImpl(ArticleStore& store, SubscriptionHub& hub,
       read_gate_(options.read_token),
       metrics_(options.metrics == nullptr
                    ? nullptr
-                   : std::make_unique<Metrics>(*options.metrics)) {}
+                   : std::make_unique<Metrics>(*options.metrics)),
+      readers_(options.max_waiting_reads, options.reader_threads) {}
 
 QueryServiceImpl::~QueryServiceImpl() = default;
 
 grpc::ServerUnaryReactor* QueryServiceImpl::Respond(
     grpc::CallbackServerContext* context, int method,
     const metrics::Stopwatch& stopwatch, const absl::Status& status) {
+  return Respond(context->DefaultReactor(), method, stopwatch, status);
+}
+
+grpc::ServerUnaryReactor* QueryServiceImpl::Respond(
+    grpc::ServerUnaryReactor* reactor, int method,
+    const metrics::Stopwatch& stopwatch, const absl::Status& status) {
   if (metrics_ != nullptr) {
     metrics_->latency[method]->Observe(stopwatch.ElapsedSeconds());
     CountError(metrics_->errors, kMethodNames[method], status);
   }
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(ToGrpcStatus(status));
   return reactor;
+}
+
+grpc::ServerUnaryReactor* QueryServiceImpl::Read(
+    grpc::CallbackServerContext* context, int method,
+    metrics::Stopwatch stopwatch, absl::AnyInvocable<absl::Status() &&> read) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const bool queued = readers_.Post(
+      [this, reactor, method, stopwatch, read = std::move(read)]() mutable {
+        Respond(reactor, method, stopwatch, std::move(read)());
+      });
+  if (queued) return reactor;
+  return Respond(reactor, method, stopwatch,
+                 absl::ResourceExhaustedError(absl::StrCat(
+                     kMethodNames[method], ": ", readers_.queued(),
+                     " reads are waiting for the store; retry later")));
 }
 
 grpc::ServerUnaryReactor* QueryServiceImpl::Search(
@@ -352,9 +373,12 @@ grpc::ServerUnaryReactor* QueryServiceImpl::Search(
   if (absl::Status s = read_gate_.Check(*context, "Search"); !s.ok()) {
     return Respond(context, kSearch, stopwatch, s);
   }
-  absl::StatusOr<newsfeed::v1::SearchResponse> result = store_.Search(*request);
-  if (result.ok()) *response = std::move(*result);
-  return Respond(context, kSearch, stopwatch, result.status());
+  return Read(context, kSearch, stopwatch, [this, request, response] {
+    absl::StatusOr<newsfeed::v1::SearchResponse> result =
+        store_.Search(*request);
+    if (result.ok()) *response = std::move(*result);
+    return result.status();
+  });
 }
 
 grpc::ServerUnaryReactor* QueryServiceImpl::GetArticle(
@@ -376,9 +400,11 @@ grpc::ServerUnaryReactor* QueryServiceImpl::GetArticle(
                        "id: ", request->id().size(), " bytes, longer than ",
                        kMaxArticleIdBytes)));
   }
-  absl::StatusOr<Article> result = store_.Get(request->id());
-  if (result.ok()) *response = std::move(*result);
-  return Respond(context, kGetArticle, stopwatch, result.status());
+  return Read(context, kGetArticle, stopwatch, [this, request, response] {
+    absl::StatusOr<Article> result = store_.Get(request->id());
+    if (result.ok()) *response = std::move(*result);
+    return result.status();
+  });
 }
 
 grpc::ServerUnaryReactor* QueryServiceImpl::Facets(
@@ -389,9 +415,12 @@ grpc::ServerUnaryReactor* QueryServiceImpl::Facets(
   if (absl::Status s = read_gate_.Check(*context, "Facets"); !s.ok()) {
     return Respond(context, kFacets, stopwatch, s);
   }
-  absl::StatusOr<newsfeed::v1::FacetsResponse> result = store_.Facets(*request);
-  if (result.ok()) *response = std::move(*result);
-  return Respond(context, kFacets, stopwatch, result.status());
+  return Read(context, kFacets, stopwatch, [this, request, response] {
+    absl::StatusOr<newsfeed::v1::FacetsResponse> result =
+        store_.Facets(*request);
+    if (result.ok()) *response = std::move(*result);
+    return result.status();
+  });
 }
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* QueryServiceImpl::Subscribe(

@@ -2,10 +2,11 @@
 // Facets, Subscribe) and ArticleIngest (Publish), on the callback API.
 //
 // Handlers translate absl::Status to grpc::Status in one place
-// (newsfeed::rpc::ToGrpcStatus). Unary reads run inline: they are bounded
-// SQLite reads on WAL reader connections that never wait for the writer.
-// Writes go to the StoreWriter thread and subscription reads to the hub's
-// pump, so no reaction blocks.
+// (newsfeed::rpc::ToGrpcStatus). Unary reads (Search, GetArticle, Facets)
+// run on the service's own reader threads: a search may take milliseconds
+// and, with the PostgreSQL store, a network round trip or a wait for a free
+// connection. Writes go to the StoreWriter thread and subscription reads to
+// the hub's pump, so no reaction blocks.
 //
 // Thread-safe: gRPC calls the handlers from its own threads.
 #ifndef QUERY_SERVICE_SERVICE_QUERY_SERVICE_H_
@@ -14,9 +15,11 @@
 #include <memory>
 #include <string>
 
+#include "absl/functional/any_invocable.h"
 #include "common/article/article_limits.h"
 #include "common/auth/bearer_token.h"
 #include "common/metrics/metrics.h"
+#include "common/work_queue/work_queue.h"
 #include "newsfeed/v1/ingest.grpc.pb.h"
 #include "newsfeed/v1/query.grpc.pb.h"
 #include "query-service/hub/subscription_hub.h"
@@ -33,6 +36,10 @@ struct QueryServiceOptions {
   // When set, every QueryService RPC must carry it as a bearer token
   // (UNAUTHENTICATED otherwise).
   std::string read_token;
+  // Threads running unary reads, and reads waiting for one; more are
+  // RESOURCE_EXHAUSTED at once.
+  int reader_threads = 4;
+  size_t max_waiting_reads = 1024;
 };
 
 // Subscribe is a raw method (grpc::ByteBuffer in and out): the hub encodes
@@ -71,11 +78,23 @@ class QueryServiceImpl final
                                     int method,
                                     const metrics::Stopwatch& stopwatch,
                                     const absl::Status& status);
+  grpc::ServerUnaryReactor* Respond(grpc::ServerUnaryReactor* reactor,
+                                    int method,
+                                    const metrics::Stopwatch& stopwatch,
+                                    const absl::Status& status);
+  // Responds with what `read` returns, run on a reader thread; at once
+  // with RESOURCE_EXHAUSTED when max_waiting_reads are waiting.
+  grpc::ServerUnaryReactor* Read(grpc::CallbackServerContext* context,
+                                 int method, metrics::Stopwatch stopwatch,
+                                 absl::AnyInvocable<absl::Status() &&> read);
 
   ArticleStore& store_;
   SubscriptionHub& hub_;
   const auth::TokenGate read_gate_;
   std::unique_ptr<Metrics> metrics_;  // null without options.metrics
+  // Last: destroyed first, finishing the reads it accepted while the
+  // members above still exist.
+  WorkQueue readers_;
 };
 
 struct IngestOptions {

@@ -7,19 +7,24 @@
 #include <httplib.h>
 #include <stdlib.h>
 
+#include <atomic>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "common/auth/bearer_token.h"
 #include "common/auth/test_certs.h"
 #include "common/auth/tls.h"
+#include "common/server/grpc_server.h"
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "newsfeed/v1/ingest.grpc.pb.h"
 #include "newsfeed/v1/query.grpc.pb.h"
 #include "query-service/server/query_server.h"
+#include "query-service/store/sqlite_store.h"
 
 namespace newsfeed::query {
 namespace {
@@ -100,6 +105,128 @@ class QueryServiceTest : public ::testing::Test {
   std::unique_ptr<newsfeed::v1::QueryService::Stub> query_;
   std::unique_ptr<newsfeed::v1::ArticleIngest::Stub> ingest_;
 };
+
+// A real SQLite store whose Search waits, once armed, until the test
+// releases it: a slow query or a PostgreSQL round trip.
+class SlowSearchStore final : public ArticleStore {
+ public:
+  explicit SlowSearchStore(std::unique_ptr<ArticleStore> real)
+      : real_(std::move(real)) {}
+  void Arm() { armed_ = true; }
+  absl::Notification entered, release;
+
+  absl::StatusOr<newsfeed::v1::SearchResponse> Search(
+      const newsfeed::v1::SearchRequest& request) override {
+    if (armed_.exchange(false)) {
+      entered.Notify();
+      release.WaitForNotification();
+    }
+    return real_->Search(request);
+  }
+  absl::StatusOr<UpsertResult> Upsert(std::vector<Article> articles) override {
+    return real_->Upsert(std::move(articles));
+  }
+  absl::StatusOr<Article> Get(std::string_view id) override {
+    return real_->Get(id);
+  }
+  absl::StatusOr<newsfeed::v1::FacetsResponse> Facets(
+      const newsfeed::v1::FacetsRequest& request) override {
+    return real_->Facets(request);
+  }
+  absl::StatusOr<ChangeBatch> ReadChanges(
+      uint64_t after_sequence, const newsfeed::v1::ArticleFilter& filter,
+      int limit) override {
+    return real_->ReadChanges(after_sequence, filter, limit);
+  }
+  absl::StatusOr<uint64_t> LatestSequence() override {
+    return real_->LatestSequence();
+  }
+  absl::StatusOr<int64_t> EnforceRetention(absl::Time now) override {
+    return real_->EnforceRetention(now);
+  }
+
+ private:
+  std::unique_ptr<ArticleStore> real_;
+  std::atomic<bool> armed_{false};
+};
+
+// Reads wait on the service's reader threads, never in gRPC's reactions:
+// while a search is slow, other reads queue up to a bound and the rest are
+// refused at once, and the health service still answers.
+TEST(QueryServiceReadersTest, SlowReadsQueueBoundedOffTheReaction) {
+  std::string dir = ::testing::TempDir() + "query_readers_XXXXXX";
+  ASSERT_NE(mkdtemp(dir.data()), nullptr);
+  StoreOptions store_options;
+  store_options.data_dir = dir;
+  auto sqlite = SqliteStore::Open(store_options);
+  ASSERT_TRUE(sqlite.ok()) << sqlite.status();
+  SlowSearchStore store(std::move(*sqlite));
+  ASSERT_TRUE(store.Upsert({MakeArticle("a1", "Acme", "FR", "ai", 1000)}).ok());
+  HubOptions hub_options;
+  hub_options.heartbeat_interval = absl::Hours(1);
+  auto hub = SubscriptionHub::Create(store, RealClock::Instance(), hub_options);
+  ASSERT_TRUE(hub.ok()) << hub.status();
+  QueryServiceOptions service_options;
+  service_options.reader_threads = 1;
+  service_options.max_waiting_reads = 1;
+  QueryServiceImpl service(store, **hub, service_options);
+  rpc::ServerOptions server_options;
+  server_options.services = {&service};
+  server_options.service_names = {
+      newsfeed::v1::QueryService::service_full_name()};
+  auto server = rpc::GrpcServer::Start(server_options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto channel = grpc::CreateChannel((*server)->address(),
+                                     grpc::InsecureChannelCredentials());
+  auto stub = newsfeed::v1::QueryService::NewStub(channel);
+
+  store.Arm();
+  struct Call {
+    grpc::ClientContext context;
+    newsfeed::v1::SearchRequest request;
+    newsfeed::v1::SearchResponse response;
+    grpc::Status status;
+  };
+  Call calls[3];
+  absl::Mutex mu;
+  std::vector<Call*> answered;
+  for (Call& call : calls) {
+    Call* c = &call;
+    stub->async()->Search(&c->context, &c->request, &c->response,
+                          [&mu, &answered, c](grpc::Status status) {
+                            absl::MutexLock lock(&mu);
+                            c->status = std::move(status);
+                            answered.push_back(c);
+                          });
+    if (c == &calls[0]) store.entered.WaitForNotification();
+  }
+  {
+    absl::MutexLock lock(&mu);
+    mu.Await(absl::Condition(
+        +[](std::vector<Call*>* a) { return !a->empty(); }, &answered));
+    ASSERT_EQ(answered.size(), 1u);
+    EXPECT_EQ(answered[0]->status.error_code(),
+              grpc::StatusCode::RESOURCE_EXHAUSTED);
+    EXPECT_THAT(answered[0]->status.error_message(),
+                HasSubstr("Search: 1 reads are waiting for the store"));
+  }
+  auto health = grpc::health::v1::Health::NewStub(channel);
+  grpc::ClientContext health_context;
+  grpc::health::v1::HealthCheckResponse serving;
+  EXPECT_TRUE(health->Check(&health_context, {}, &serving).ok());
+  EXPECT_EQ(serving.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+
+  store.release.Notify();
+  absl::MutexLock lock(&mu);
+  mu.Await(absl::Condition(
+      +[](std::vector<Call*>* a) { return a->size() == 3; }, &answered));
+  for (int i = 1; i < 3; ++i) {
+    EXPECT_TRUE(answered[i]->status.ok())
+        << answered[i]->status.error_message();
+    ASSERT_EQ(answered[i]->response.articles_size(), 1);
+    EXPECT_EQ(answered[i]->response.articles(0).id(), "a1");
+  }
+}
 
 TEST_F(QueryServiceTest, PublishedArticlesAreSearchableAndAcknowledgedInOrder) {
   grpc::Status status;
