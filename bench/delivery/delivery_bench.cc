@@ -50,6 +50,7 @@
 #include "query-service/server/query_server.h"
 #include "query-service/store/pg_store.h"
 #include "query-service/store/sqlite_store.h"
+#include "tests/e2e/harness.h"
 
 namespace {
 
@@ -67,8 +68,10 @@ std::string TempDir(const std::string& name) {
 }
 
 // Resident set size now, in KiB (from /proc/self/status).
-long RssKib() {
-  std::ifstream status("/proc/self/status");
+// VmRSS of this process, or of `pid`.
+long RssKib(pid_t pid = 0) {
+  std::ifstream status(pid == 0 ? std::string("/proc/self/status")
+                                : absl::StrCat("/proc/", pid, "/status"));
   std::string line;
   while (std::getline(status, line)) {
     if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
@@ -423,22 +426,15 @@ void SubscriberLatency(int subscribers, int rate, int seconds,
 }
 
 // Issue 23: clients that open streams asking for 1,000 articles per message
-// and never read. Memory per stalled stream with the hub's byte bounds, and
-// in the same run with them lifted (only the 64-message queue bound, as
-// before): server and client in one process, the client's HTTP/2 window
-// kept at its 64 KiB default.
-long StalledStreamsKib(int streams, int articles, size_t queue_bytes) {
-  const Backend backend = MakeBackend("sqlite", 1);
-  newsfeed::query::QueryConfig config = ReplicaConfig(backend, "stalled");
-  config.hub.queue_capacity_bytes = queue_bytes;
-  config.hub.total_queue_bytes =
-      std::max(config.hub.total_queue_bytes, queue_bytes);
-  config.hub.max_subscribers_per_peer = static_cast<size_t>(streams) + 1;
-  auto server = newsfeed::query::QueryServer::Start(
-      config, newsfeed::RealClock::Instance());
-  if (!server.ok()) std::abort();
-  auto channel = grpc::CreateChannel((*server)->address(),
-                                     grpc::InsecureChannelCredentials());
+// and never read. The query-service at `address` first gets `articles`
+// stored articles of 17 KiB; then `streams` streams open (the client's HTTP/2
+// window kept at its 64 KiB default) and stall. Returns the growth of
+// `rss()` per stream once the hub has filled every queue it may.
+template <typename Rss>
+long StalledStreamsGrowthKib(const std::string& address, int streams,
+                             int articles, Rss rss) {
+  auto channel =
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
   {
     auto ingest = newsfeed::v1::ArticleIngest::NewStub(channel);
     grpc::ClientContext context;
@@ -463,8 +459,8 @@ long StalledStreamsKib(int streams, int articles, size_t queue_bytes) {
   grpc::ChannelArguments arguments;
   arguments.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
   auto stub = newsfeed::v1::QueryService::NewStub(grpc::CreateCustomChannel(
-      (*server)->address(), grpc::InsecureChannelCredentials(), arguments));
-  const long rss_before = RssKib();
+      address, grpc::InsecureChannelCredentials(), arguments));
+  const long rss_before = rss();
   std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
   std::vector<
       std::unique_ptr<grpc::ClientReader<newsfeed::v1::SubscribeResponse>>>
@@ -477,7 +473,7 @@ long StalledStreamsKib(int streams, int articles, size_t queue_bytes) {
     readers.push_back(stub->Subscribe(contexts.back().get(), request));
   }
   absl::SleepFor(absl::Seconds(3));  // the hub fills every queue it may
-  const long rss_stalled = RssKib();
+  const long rss_stalled = rss();
   for (auto& context : contexts) context->TryCancel();
   newsfeed::v1::SubscribeResponse message;
   for (auto& reader : readers) {
@@ -486,6 +482,40 @@ long StalledStreamsKib(int streams, int articles, size_t queue_bytes) {
     (void)reader->Finish();
   }
   return (rss_stalled - rss_before) / std::max(1, streams);
+}
+
+// Server and client in this process, with the hub's queue bound
+// `queue_bytes`.
+long StalledStreamsKib(int streams, int articles, size_t queue_bytes) {
+  const Backend backend = MakeBackend("sqlite", 1);
+  newsfeed::query::QueryConfig config = ReplicaConfig(backend, "stalled");
+  config.hub.queue_capacity_bytes = queue_bytes;
+  config.hub.total_queue_bytes =
+      std::max(config.hub.total_queue_bytes, queue_bytes);
+  config.hub.max_subscribers_per_peer = static_cast<size_t>(streams) + 1;
+  auto server = newsfeed::query::QueryServer::Start(
+      config, newsfeed::RealClock::Instance());
+  if (!server.ok()) std::abort();
+  return StalledStreamsGrowthKib((*server)->address(), streams, articles,
+                                 [] { return RssKib(); });
+}
+
+// The real query-service binary as a process of its own, on its default
+// bounds: the server's memory alone, without the client's buffers.
+long StalledStreamsServerProcessKib(int streams, int articles) {
+  const std::string dir = newsfeed::testing::MakeTempDir("stalled-server");
+  auto service = newsfeed::testing::StartQueryService(
+      dir, absl::StrCat("listen: 127.0.0.1:0\ndata_dir: ", dir,
+                        "/data\nsubscriptions:\n  max_subscribers_per_peer: ",
+                        streams + 1, "\n"));
+  if (!service.ok()) {
+    std::fprintf(stderr, "query-service: %s\n",
+                 std::string(service.status().message()).c_str());
+    return -1;
+  }
+  const pid_t pid = service->process->pid();
+  return StalledStreamsGrowthKib(service->address, streams, articles,
+                                 [pid] { return RssKib(pid); });
 }
 
 void StalledStreams(int streams, int articles) {
@@ -500,6 +530,11 @@ void StalledStreams(int streams, int articles) {
       "64-message bound (%.1fx less)\n",
       streams, articles, with_bounds, bounded >> 10, without,
       with_bounds > 0 ? static_cast<double>(without) / with_bounds : 0.0);
+  const long server_only = StalledStreamsServerProcessKib(streams, articles);
+  std::printf(
+      "stalled streams, query-service as its own process (server memory "
+      "only, default bounds): %ld KiB per stream that never reads\n",
+      server_only);
 }
 
 }  // namespace
