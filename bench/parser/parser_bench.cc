@@ -258,11 +258,14 @@ BENCHMARK(BM_PugixmlCopyStripFloor)->Unit(benchmark::kMillisecond);
 // "&&&..." in a title took 22 s, 200 KB of nested JSON arrays 527 s and
 // 200,000 attributes on one HTML tag (1.9 MB) 61 s.
 enum class Hostile {
-  kAmpersandsInTitle,     // "&&&...": no ';' for any '&'
-  kLegacyAmpInTitle,      // "&amp&amp...": the same, as legacy references
-  kEntitiesFarSemicolon,  // a DOCTYPE entity after "&&&..." (one ';' last)
-  kJsonDeepArrays,        // JSON Feed with arrays nested 100,000 deep
-  kHtmlManyAttributes,    // one HTML tag with ~130,000 attributes
+  kAmpersandsInTitle,          // "&&&...": no ';' for any '&'
+  kLegacyAmpInTitle,           // "&amp&amp...": the same, as legacy references
+  kEntitiesFarSemicolon,       // a DOCTYPE entity after "&&&..." (one ';' last)
+  kJsonDeepArrays,             // JSON Feed with arrays nested 100,000 deep
+  kHtmlManyAttributes,         // one HTML tag with ~130,000 attributes
+  kHtmlReconstructFormatting,  // 200 open <b>s, then "</p><p>x" repeated:
+                               // each text reopens every formatting element
+  kHtmlReconstructLongAttribute,  // the same with one <b> of a 64 KiB value
 };
 
 std::string RssWithTitle(const std::string& prolog, const std::string& title,
@@ -305,6 +308,21 @@ std::string HostileDocument(Hostile shape, size_t bytes) {
       }
       return html + ">link</a></p>";
     }
+    case Hostile::kHtmlReconstructFormatting: {
+      // Distinct attributes defeat the "Noah's Ark" clause that keeps at
+      // most three identical entries in the list of active formatting
+      // elements.
+      std::string html = "<p>";
+      for (int i = 0; i < 200; ++i) absl::StrAppend(&html, "<b c=", i, ">");
+      while (html.size() < bytes - 20) html += "</p><p>x";
+      return html + "</p>";
+    }
+    case Hostile::kHtmlReconstructLongAttribute: {
+      std::string html =
+          absl::StrCat("<p><b title=\"", std::string(64 << 10, 'v'), "\">");
+      while (html.size() < bytes - 20) html += "</p><p>x";
+      return html + "</p>";
+    }
   }
   return {};
 }
@@ -321,7 +339,9 @@ void BM_Hostile(benchmark::State& state, Hostile shape) {
   item.link = "https://bench.example/a";
   item.content = doc;
   for (auto _ : state) {
-    if (shape == Hostile::kHtmlManyAttributes) {
+    if (shape == Hostile::kHtmlManyAttributes ||
+        shape == Hostile::kHtmlReconstructFormatting ||
+        shape == Hostile::kHtmlReconstructLongAttribute) {
       benchmark::DoNotOptimize(
           newsfeed::ingest::NormalizeItem(feed, item, context));
     } else {
@@ -343,6 +363,8 @@ HOSTILE(legacy_amp_in_title, kLegacyAmpInTitle);
 HOSTILE(entities_far_semicolon, kEntitiesFarSemicolon);
 HOSTILE(json_deep_arrays, kJsonDeepArrays);
 HOSTILE(html_many_attributes, kHtmlManyAttributes);
+HOSTILE(html_reconstruct_formatting, kHtmlReconstructFormatting);
+HOSTILE(html_reconstruct_long_attribute, kHtmlReconstructLongAttribute);
 #undef HOSTILE
 
 // Console output plus a summary comparing each benchmark to the baseline.

@@ -164,6 +164,52 @@ TEST(RenderHtmlTest, HostileNestingIsBoundedAndDoesNotCrash) {
   EXPECT_EQ(text, "x");
 }
 
+// Formatting elements a block's end leaves open are cloned before every
+// piece of text that follows: 200 of them (or one with a 64 KiB attribute)
+// and then "</p><p>x" repeated took minutes per MB in gumbo. Such a body is
+// rendered as its text instead, with nothing lost but the markup.
+TEST(RenderHtmlTest, FormattingLeftOpenAcrossBlocksIsRenderedAsText) {
+  for (const std::string& opening :
+       {[] {
+          std::string many;
+          for (int i = 0; i < 200; ++i) absl::StrAppend(&many, "<b c=", i, ">");
+          return many;
+        }(),
+        absl::StrCat("<b title=\"", std::string(64 << 10, 'v'), "\">")}) {
+    std::string html = "<p>" + opening;
+    for (int i = 0; i < 20000; ++i) absl::StrAppend(&html, "</p><p>x", i % 10);
+    std::string text, sanitized;
+    internal::RenderHtml(html, &text, &sanitized);
+    EXPECT_EQ(sanitized.find('<'), std::string::npos)
+        << sanitized.substr(0, 80);
+    EXPECT_THAT(text, HasSubstr("x0"));
+    EXPECT_THAT(text, HasSubstr("x9"));
+  }
+}
+
+// Formatting kept open around a whole article, as old markup does, is far
+// from the budget: the markup stays.
+TEST(RenderHtmlTest, FormattingOpenAroundAnArticleKeepsItsMarkup) {
+  std::string html =
+      "<font face=\"Arial\"><font size=\"2\"><font color=\"#333333\">";
+  for (int i = 0; i < 400; ++i) {
+    html +=
+        "<p>A paragraph of the story, <b>with</b> <a href=\"/x\">a "
+        "link</a>.</p>\n";
+  }
+  html += "</font></font></font>";
+  // Unclosed paragraphs too: the fast path leaves that to gumbo.
+  html += "<p>left open<p>and again";
+  for (internal::HtmlEngine engine :
+       {internal::HtmlEngine::kAuto, internal::HtmlEngine::kGumboOnly}) {
+    std::string text, sanitized;
+    internal::RenderHtmlWith(engine, html, &text, &sanitized,
+                             "https://news.example/a");
+    EXPECT_THAT(sanitized, HasSubstr("<b>with</b>"));
+    EXPECT_THAT(sanitized, HasSubstr("<a href=\"https://news.example/x\""));
+  }
+}
+
 TEST(RenderHtmlTest, NestingCapKeepsOrdinaryMarkup) {
   // Many tags but shallow: nothing is removed.
   std::string html;
