@@ -266,6 +266,8 @@ enum class Hostile {
   kHtmlReconstructFormatting,  // 200 open <b>s, then "</p><p>x" repeated:
                                // each text reopens every formatting element
   kHtmlReconstructLongAttribute,  // the same with one <b> of a 64 KiB value
+  kHtmlDenseParagraphs,           // not hostile: "<p>x" repeated, the densest
+                         // ordinary markup, as the baseline of the two above
 };
 
 std::string RssWithTitle(const std::string& prolog, const std::string& title,
@@ -317,6 +319,11 @@ std::string HostileDocument(Hostile shape, size_t bytes) {
       while (html.size() < bytes - 20) html += "</p><p>x";
       return html + "</p>";
     }
+    case Hostile::kHtmlDenseParagraphs: {
+      std::string html;
+      while (html.size() < bytes - 20) html += "<p>x";
+      return html;
+    }
     case Hostile::kHtmlReconstructLongAttribute: {
       std::string html =
           absl::StrCat("<p><b title=\"", std::string(64 << 10, 'v'), "\">");
@@ -341,7 +348,8 @@ void BM_Hostile(benchmark::State& state, Hostile shape) {
   for (auto _ : state) {
     if (shape == Hostile::kHtmlManyAttributes ||
         shape == Hostile::kHtmlReconstructFormatting ||
-        shape == Hostile::kHtmlReconstructLongAttribute) {
+        shape == Hostile::kHtmlReconstructLongAttribute ||
+        shape == Hostile::kHtmlDenseParagraphs) {
       benchmark::DoNotOptimize(
           newsfeed::ingest::NormalizeItem(feed, item, context));
     } else {
@@ -365,6 +373,7 @@ HOSTILE(json_deep_arrays, kJsonDeepArrays);
 HOSTILE(html_many_attributes, kHtmlManyAttributes);
 HOSTILE(html_reconstruct_formatting, kHtmlReconstructFormatting);
 HOSTILE(html_reconstruct_long_attribute, kHtmlReconstructLongAttribute);
+HOSTILE(html_dense_paragraphs_baseline, kHtmlDenseParagraphs);
 #undef HOSTILE
 
 // Console output plus a summary comparing each benchmark to the baseline.

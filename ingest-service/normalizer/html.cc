@@ -6,6 +6,7 @@
 #include <gumbo.h>
 
 #include <array>
+#include <csetjmp>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -736,9 +737,21 @@ class Renderer {
 // arena's few blocks instead of gumbo_destroy_output's per-node walk (which
 // also recurses once per level of nesting: hostile input overflows the stack,
 // gumbo issue #387).
+//
+// It also bounds the parse's work. gumbo's costly steps allocate as they go:
+// before each piece of text it clones, attributes and all, every formatting
+// element (b, i, a, font, ...) that a block's end left open ("reconstruct
+// the active formatting elements"), so 200 such <b>s and then "</p><p>x"
+// repeated cost 47 s per MB, and one <b> with a 64 KiB attribute minutes;
+// the HTML standard bounds only identical entries (three, "Noah's Ark").
+// What a parse may allocate is capped in proportion to its input; past the
+// cap Allocate jumps back to ParseWithinBudget (longjmp: gumbo is C, keeps
+// all its state in the arena, and the frames between hold nothing to
+// destroy), and the body is rendered as text.
 class GumboArena {
  public:
-  GumboArena() = default;
+  // May allocate `limit` bytes in all.
+  explicit GumboArena(size_t limit) : limit_(limit) {}
   GumboArena(const GumboArena&) = delete;
   GumboArena& operator=(const GumboArena&) = delete;
 
@@ -747,12 +760,28 @@ class GumboArena {
   }
   static void Free(void*, void*) {}
 
+  // gumbo's output for `html` (nullptr if none), or nullptr when the parse
+  // would allocate more than the limit.
+  GumboOutput* ParseWithinBudget(GumboOptions* options, std::string_view html) {
+    std::jmp_buf over_budget;
+    over_budget_ = &over_budget;
+    if (setjmp(over_budget) != 0) {
+      exceeded_ = true;
+      return nullptr;
+    }
+    return gumbo_parse_with_options(options, html.data(), html.size());
+  }
+  bool exceeded() const { return exceeded_; }
+
  private:
   static constexpr size_t kAlign = alignof(std::max_align_t);
   static constexpr size_t kBlockSize = 64 << 10;
 
   void* Allocate(size_t size) {
     size = (size + kAlign - 1) & ~(kAlign - 1);
+    // First, while this frame holds nothing to destroy.
+    if (size > limit_ - allocated_) std::longjmp(*over_budget_, 1);
+    allocated_ += size;
     if (size > left_) {
       size_t block = size > kBlockSize / 4 ? size : kBlockSize;
       blocks_.push_back(std::make_unique_for_overwrite<char[]>(block));
@@ -765,10 +794,21 @@ class GumboArena {
     return p;
   }
 
+  const size_t limit_;
+  size_t allocated_ = 0;
+  std::jmp_buf* over_budget_ = nullptr;
+  bool exceeded_ = false;
   std::vector<std::unique_ptr<char[]>> blocks_;
   char* next_ = nullptr;
   size_t left_ = 0;
 };
+
+// What a parse may allocate: this many bytes per byte of input, plus a
+// floor for short bodies. gumbo allocates 25-40 bytes per byte of ordinary
+// markup and about 90 for the densest ("<p>x" repeated, two nodes per four
+// bytes); the shapes above reach the cap after about as much work as that.
+constexpr size_t kGumboBytesPerInputByte = 128;
+constexpr size_t kGumboBytesFloor = 4 << 20;
 
 // gumbo 0.10 spends time proportional to the depth of the open-element
 // stack on every tag (scope checks, the adoption agency), so a fragment of
@@ -802,33 +842,32 @@ bool NeverNests(std::string_view name) {
   return false;
 }
 
-// A tag as a lexical pass sees it: where it starts ('<') and ends ('>'),
-// whether it is an end tag, its name (lower case, at most 16 letters) and
-// whether it nests (see NeverNests; not self-closing).
-struct LexedTag {
-  size_t start = 0;
-  size_t gt = 0;
-  bool end_tag = false;
-  bool nests = false;
-  std::string name;
-};
-
-// The next tag of `html` at or after *pos, skipping comments and text that
-// starts no tag; *pos moves past it. False at the end, or at a tag left
-// unterminated (gumbo reads it as text).
-bool NextLexedTag(std::string_view html, size_t* pos, LexedTag* tag) {
-  while ((*pos = html.find('<', *pos)) != std::string_view::npos) {
-    const size_t start = *pos;
-    if (html.substr(start, 4) == "<!--") {
-      size_t end = html.find("-->", start + 4);
-      if (end == std::string_view::npos) return false;
-      *pos = end + 3;
+// Returns `html` with the start tags that would nest deeper than
+// kMaxHtmlDepth (and as many of the end tags that follow) removed, in
+// `*storage`; `html` itself when it cannot be that deep. A lexical estimate,
+// not a parse: it only has to bound what gumbo sees.
+std::string_view LimitNesting(std::string_view html, std::string* storage) {
+  size_t tags = 0;
+  for (char c : html) tags += c == '<';
+  if (tags <= static_cast<size_t>(kMaxHtmlDepth)) return html;
+  std::string& out = *storage;
+  out.clear();
+  out.reserve(html.size());
+  int depth = 0;
+  size_t dropped = 0;  // start tags removed whose end tags are still due
+  size_t copied = 0;
+  size_t pos = 0;
+  while ((pos = html.find('<', pos)) != std::string_view::npos) {
+    if (html.substr(pos, 4) == "<!--") {
+      size_t end = html.find("-->", pos + 4);
+      if (end == std::string_view::npos) break;
+      pos = end + 3;
       continue;
     }
-    const bool end_tag = start + 1 < html.size() && html[start + 1] == '/';
-    const size_t name_start = start + (end_tag ? 2 : 1);
+    bool end_tag = pos + 1 < html.size() && html[pos + 1] == '/';
+    size_t name_start = pos + (end_tag ? 2 : 1);
     if (name_start >= html.size() || !IsAsciiAlpha(html[name_start])) {
-      ++*pos;
+      ++pos;
       continue;
     }
     size_t name_end = name_start;
@@ -850,47 +889,21 @@ bool NextLexedTag(std::string_view html, size_t* pos, LexedTag* tag) {
         gt = value - 1;
       }
     }
-    if (gt >= html.size()) return false;
-    tag->start = start;
-    tag->gt = gt;
-    tag->end_tag = end_tag;
-    tag->name.clear();
-    for (size_t i = name_start; i < name_end && tag->name.size() < 16; ++i) {
-      tag->name.push_back(LowerAscii(html[i]));
+    if (gt >= html.size()) break;  // unterminated: gumbo reads it as text
+    std::string name;
+    for (size_t i = name_start; i < name_end && name.size() < 16; ++i) {
+      name.push_back(LowerAscii(html[i]));
     }
-    tag->nests = !NeverNests(tag->name) && html[gt - 1] != '/';
-    *pos = gt + 1;
-    return true;
-  }
-  return false;
-}
-
-// Returns `html` with the start tags that would nest deeper than
-// kMaxHtmlDepth (and as many of the end tags that follow) removed, in
-// `*storage`; `html` itself when it cannot be that deep. A lexical estimate,
-// not a parse: it only has to bound what gumbo sees.
-std::string_view LimitNesting(std::string_view html, std::string* storage) {
-  size_t tags = 0;
-  for (char c : html) tags += c == '<';
-  if (tags <= static_cast<size_t>(kMaxHtmlDepth)) return html;
-  std::string& out = *storage;
-  out.clear();
-  out.reserve(html.size());
-  int depth = 0;
-  size_t dropped = 0;  // start tags removed whose end tags are still due
-  size_t copied = 0;
-  size_t pos = 0;
-  LexedTag tag;
-  while (NextLexedTag(html, &pos, &tag)) {
+    bool nests = !NeverNests(name) && html[gt - 1] != '/';
     bool drop = false;
-    if (tag.end_tag) {
-      if (tag.nests && dropped > 0) {
+    if (end_tag) {
+      if (nests && dropped > 0) {
         --dropped;
         drop = true;
-      } else if (tag.nests && depth > 0) {
+      } else if (nests && depth > 0) {
         --depth;
       }
-    } else if (tag.nests) {
+    } else if (nests) {
       if (depth >= kMaxHtmlDepth) {
         ++dropped;
         drop = true;
@@ -899,121 +912,14 @@ std::string_view LimitNesting(std::string_view html, std::string* storage) {
       }
     }
     if (drop) {
-      out.append(html.data() + copied, tag.start - copied);
-      copied = tag.gt + 1;
+      out.append(html.data() + copied, pos - copied);
+      copied = gt + 1;
     }
+    pos = gt + 1;
   }
   if (copied == 0) return html;
   out.append(html.data() + copied, html.size() - copied);
   return out;
-}
-
-// ---- Formatting elements left open ----------------------------------------
-//
-// A formatting element (b, i, a, font, ...) that a block's end or an
-// implied close pops while it is still open stays on the tree builder's list
-// of active formatting elements, and gumbo clones it, attributes and all,
-// before each piece of text and most start tags that follow ("reconstruct
-// the active formatting elements"). 200 open <b>s and then "</p><p>x"
-// repeated cost 47 s per MB; one <b> with a 64 KiB attribute, minutes. The
-// HTML standard bounds only identical entries (three, "Noah's Ark"), so
-// browsers pay this too.
-//
-// FormattingWithinBudget bounds that work from the text: it keeps the list
-// as the tree builder would (entries added by formatting start tags, the
-// last one of a name removed by its end tag, markers added by table cells
-// and the like and cleared by their end tags) and charges every piece of
-// text and every start tag as if all entries had to be cloned. Where the
-// lexical list may differ from gumbo's, it only keeps more entries, so the
-// charge is an upper bound. Real markup keeps a few entries, closed soon;
-// over budget the body is rendered as text (RenderAsText).
-
-bool IsFormattingElement(std::string_view name) {
-  static constexpr std::string_view kNames[] = {
-      "a",    "b", "big",   "code",   "em",     "font", "i",
-      "nobr", "s", "small", "strike", "strong", "tt",   "u",
-  };
-  for (std::string_view n : kNames) {
-    if (n == name) return true;
-  }
-  return false;
-}
-
-// Elements whose insertion adds a marker to the list of active formatting
-// elements, cleared when they close.
-bool AddsFormattingMarker(std::string_view name) {
-  static constexpr std::string_view kNames[] = {
-      "td", "th", "caption", "applet", "marquee", "object", "template",
-  };
-  for (std::string_view n : kNames) {
-    if (n == name) return true;
-  }
-  return false;
-}
-
-// What cloning may cost, in units of about a nanosecond: an entry costs a
-// node's worth (gumbo's clone and the renderer's tags, about 2 us measured)
-// plus its start tag's bytes (its attributes are copied). A body may cost
-// half a second per MB (issue 23: at most 1 s of CPU per MB of hostile
-// input), plus a floor for short ones. Real markup charges far less: three
-// <font>s open around a whole article, with a tag or text every 25 bytes,
-// charge about 250 per byte.
-constexpr size_t kCloneCostPerNode = 2000;
-constexpr size_t kCloneCostPerInputByte = 500;
-constexpr size_t kCloneCostFloor = 100'000'000;
-
-bool FormattingWithinBudget(std::string_view html) {
-  size_t tags = 0;
-  for (char c : html) tags += c == '<';
-  // Too few tags to cost much: at most `tags` entries cloned `tags` times.
-  if (tags <= static_cast<size_t>(kMaxHtmlDepth)) return true;
-  const size_t budget = kCloneCostFloor + kCloneCostPerInputByte * html.size();
-  struct Entry {
-    std::string name;  // empty: a marker
-    size_t cost;
-  };
-  std::vector<Entry> entries;
-  size_t entries_cost = 0;  // what cloning every entry costs
-  size_t charged = 0;
-  size_t text_from = 0;  // where the text before the next tag starts
-  size_t pos = 0;
-  LexedTag tag;
-  while (NextLexedTag(html, &pos, &tag)) {
-    if (tag.start > text_from) charged += entries_cost;  // a piece of text
-    text_from = tag.gt + 1;
-    if (!tag.end_tag) {
-      charged += entries_cost;
-      if (IsFormattingElement(tag.name)) {
-        const size_t cost = tag.gt + 1 - tag.start + kCloneCostPerNode;
-        entries.push_back({tag.name, cost});
-        entries_cost += cost;
-      } else if (AddsFormattingMarker(tag.name)) {
-        entries.push_back({"", 0});
-      }
-    } else if (IsFormattingElement(tag.name)) {
-      for (size_t i = entries.size(); i-- > 0;) {
-        if (entries[i].name.empty()) break;
-        if (entries[i].name == tag.name) {
-          entries_cost -= entries[i].cost;
-          entries.erase(entries.begin() + static_cast<ptrdiff_t>(i));
-          break;
-        }
-      }
-    } else if (AddsFormattingMarker(tag.name)) {
-      // Clears to the last marker; a stray end tag (no marker) clears none.
-      for (size_t i = entries.size(); i-- > 0;) {
-        if (!entries[i].name.empty()) continue;
-        for (size_t j = i; j < entries.size(); ++j) {
-          entries_cost -= entries[j].cost;
-        }
-        entries.resize(i);
-        break;
-      }
-    }
-    if (charged > budget) return false;
-  }
-  if (html.size() > text_from) charged += entries_cost;
-  return charged <= budget;
 }
 
 // ---- Attributes per tag ----------------------------------------------------
@@ -1910,10 +1816,6 @@ bool RenderHtmlWith(HtmlEngine engine, std::string_view html, std::string* text,
   if (engine == HtmlEngine::kSimpleOnly) return false;
   std::string limited, capped;
   html = LimitNesting(html, &limited);
-  if (!FormattingWithinBudget(html)) {
-    RenderAsText(html, text, sanitized);
-    return true;
-  }
   // After LimitNesting, whose removals can join text into new tags: the
   // bound holds for exactly what gumbo reads.
   switch (LimitAttributes(html, &capped)) {
@@ -1926,7 +1828,7 @@ bool RenderHtmlWith(HtmlEngine engine, std::string_view html, std::string* text,
       RenderAsText(html, text, sanitized);
       return true;
   }
-  GumboArena arena;
+  GumboArena arena(kGumboBytesFloor + kGumboBytesPerInputByte * html.size());
   GumboOptions options = kGumboDefaultOptions;
   options.allocator = &GumboArena::Allocate;
   options.deallocator = &GumboArena::Free;
@@ -1935,8 +1837,11 @@ bool RenderHtmlWith(HtmlEngine engine, std::string_view html, std::string* text,
   options.fragment_namespace = GUMBO_NAMESPACE_HTML;
   options.max_errors = 0;  // we never read parse errors; don't record them
   // The output lives in the arena: no gumbo_destroy_output.
-  GumboOutput* output =
-      gumbo_parse_with_options(&options, html.data(), html.size());
+  GumboOutput* output = arena.ParseWithinBudget(&options, html);
+  if (arena.exceeded()) {
+    RenderAsText(html, text, sanitized);
+    return true;
+  }
   if (!output || !output->root) return true;
   if (sanitized) sanitized->reserve(html.size());
   if (text) text->reserve(html.size() / 2);
