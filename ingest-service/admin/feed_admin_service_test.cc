@@ -16,6 +16,7 @@
 #include "common/server/grpc_server.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "ingest-service/feeds/forwarding_feed_registry.h"
 #include "ingest-service/fetcher/curl_fetcher.h"
 #include "ingest-service/opml/opml.h"
 #include "ingest-service/state/ingest_state.h"
@@ -27,9 +28,9 @@ using ::testing::HasSubstr;
 
 // The real registry, except that ListFeedsAfter waits, once armed, until the
 // test releases it: a database round trip that takes its time.
-class SlowRegistry final : public FeedRegistry {
+class SlowRegistry final : public ForwardingFeedRegistry {
  public:
-  explicit SlowRegistry(FeedRegistry& real) : real_(real) {}
+  using ForwardingFeedRegistry::ForwardingFeedRegistry;
 
   void Arm() { armed_ = true; }
   absl::Notification entered;  // a ListFeedsAfter call is waiting
@@ -41,53 +42,10 @@ class SlowRegistry final : public FeedRegistry {
       entered.Notify();
       release.WaitForNotification();
     }
-    return real_.ListFeedsAfter(after_url, limit);
-  }
-  absl::StatusOr<FeedRecord> AddFeed(const std::string& url,
-                                     absl::Time now) override {
-    return real_.AddFeed(url, now);
-  }
-  absl::StatusOr<std::vector<FeedRecord>> AddFeeds(
-      const std::vector<NewFeed>& feeds, absl::Time now) override {
-    return real_.AddFeeds(feeds, now);
-  }
-  absl::Status EnsureFeed(const std::string& url, absl::Time now) override {
-    return real_.EnsureFeed(url, now);
-  }
-  absl::Status RemoveFeed(const std::string& id_or_url) override {
-    return real_.RemoveFeed(id_or_url);
-  }
-  absl::StatusOr<FeedRecord> GetFeed(const std::string& id_or_url) override {
-    return real_.GetFeed(id_or_url);
-  }
-  absl::StatusOr<int64_t> CountFeeds() override { return real_.CountFeeds(); }
-  absl::StatusOr<std::vector<FeedRecord>> DueFeeds(absl::Time now,
-                                                   int limit) override {
-    return real_.DueFeeds(now, limit);
-  }
-  absl::Status SaveFeed(const FeedRecord& feed) override {
-    return real_.SaveFeed(feed);
-  }
-  absl::Status ReleaseFeed(const std::string& id) override {
-    return real_.ReleaseFeed(id);
-  }
-  absl::StatusOr<int> PollSoon(const std::string& id_or_url,
-                               absl::Time now) override {
-    return real_.PollSoon(id_or_url, now);
-  }
-  absl::StatusOr<absl::Time> NextDue() override { return real_.NextDue(); }
-  absl::StatusOr<std::vector<bool>> Unseen(
-      const std::vector<newsfeed::v1::Article>& articles) override {
-    return real_.Unseen(articles);
-  }
-  absl::StatusOr<int> MarkSeen(
-      const std::string& feed_id,
-      const std::vector<newsfeed::v1::Article>& articles) override {
-    return real_.MarkSeen(feed_id, articles);
+    return ForwardingFeedRegistry::ListFeedsAfter(after_url, limit);
   }
 
  private:
-  FeedRegistry& real_;
   std::atomic<bool> armed_{false};
 };
 
