@@ -622,5 +622,23 @@ TEST(UnlistedCompanies, AHostileListOfNamesIsCapped) {
   EXPECT_EQ(b.companies(0).id(), "name:acme-holdings");
 }
 
+// ---- Third round: classes seen on the tuning parts and on text collected
+// after the rules (extra-tune) alike ----
+
+TEST(UnlistedCompanies, AFormBeforeTheNameNamesACompanyWithoutIt) {
+  // Indonesia's "PT" stands before the name; the name alone links the
+  // headline's mention, and the form says where the company is from.
+  v1::Article a = Tag("Sinar Kopi to expand roasting",
+                      "Coffee company PT Sinar Kopi said on Monday it "
+                      "would spend more on roasting.");
+  EXPECT_THAT(CompanyIds(a), ElementsAre("name:sinar-kopi"));
+  EXPECT_THAT(CompanyNames(a), ElementsAre("Sinar Kopi"));
+  EXPECT_EQ(a.companies(0).evidence(0).field(), v1::TEXT_FIELD_TITLE);
+  EXPECT_THAT(Countries(a), ElementsAre("ID"));
+  // "PT" is no name of its own, nor a company before a lower-case word.
+  EXPECT_THAT(CompanyIds(Tag("", "The patient had PT sessions twice.")),
+              IsEmpty());
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest
