@@ -163,6 +163,19 @@ bool IsComparison(std::string_view w) {
   }
 }
 
+// Words after a country's name for its mission abroad: "the US Embassy",
+// "British ambassador".
+bool IsDiplomaticMission(std::string_view w) {
+  return w == "embassy" || w == "embassies" || w == "consulate" ||
+         w == "ambassador" || w == "envoy" || w == "mission";
+}
+
+// Words before "after" in a ranking: "second after China".
+bool IsRank(std::string_view w) {
+  return w == "second" || w == "third" || w == "only" || w == "next" ||
+         w == "fourth" || w == "fifth";
+}
+
 // A span of tokens in one field matched by one pattern.
 struct Mention {
   int field;       // index into Analysis::fields
@@ -294,7 +307,9 @@ class Analysis {
   }
 
   // How much a place mention says that the story is about its country.
-  double CountryWeight(const Mention& m) const {
+  // Sets *passing when the mention is of a kind that names a country
+  // without the story being about it (an address, a comparison, a list).
+  double CountryWeight(const Mention& m, bool* passing) const {
     const Pattern& pat = g_.patterns()[m.pattern];
     double w = PlaceWeight(pat.place_kind);
     const auto& toks = fields_[m.field].t->tokens;
@@ -308,9 +323,24 @@ class Analysis {
     const bool adjective_kind = pat.place_kind == PlaceKind::kName ||
                                 pat.place_kind == PlaceKind::kAbbrev ||
                                 pat.place_kind == PlaceKind::kDemonym;
-    // "US$5.9 billion", "HK$", "NZ$": a currency sign, not a place.
+    // "US$5.9 billion", "HK$", "U.S. $4 million": a currency sign, not a
+    // place.
     if (m.end < toks.size() && toks[m.end].key == "$" &&
-        !toks[m.end].space_before) {
+        (!toks[m.end].space_before ||
+         (m.end + 1 < toks.size() &&
+          toks[m.end + 1].kind == TokenKind::kNumber))) {
+      return 0;
+    }
+    // "American depositary shares": a kind of security.
+    if (key_at(m.end) == "depositary" || key_at(m.end) == "depository") {
+      return 0;
+    }
+    // "(FRANKFURT: LD2)", "(TSX: ACME)": an exchange before a ticker.
+    if (m.begin > 0 && key_at(m.end) == ":" &&
+        (key_at(m.begin - 1) == "(" || key_at(m.begin - 1) == ",") &&
+        m.end + 1 < toks.size() &&
+        (toks[m.end + 1].all_upper ||
+         toks[m.end + 1].kind == TokenKind::kNumber)) {
       return 0;
     }
     const bool locative = m.begin > 0 && IsLocative(key_at(m.begin - 1));
@@ -348,19 +378,32 @@ class Analysis {
     }
     // "Luxembourg-based", "based in Luxembourg": a company's address;
     // "U.S.-listed", "listed in Hong Kong": where its shares trade.
+    // "the US Embassy in Nairobi": a mission abroad is about its host;
+    // even in a headline, its sender is named in passing.
+    if (IsDiplomaticMission(key_at(m.end))) {
+      w *= kPassingFactor * kPassingFactor;
+      *passing = true;
+    }
+    // "South Korean based": an address.
     if ((key_at(m.end) == "-" &&
          (key_at(m.end + 1) == "based" || key_at(m.end + 1) == "listed")) ||
+        key_at(m.end) == "based" ||
         (m.begin >= 2 &&
          (key_at(m.begin - 1) == "in" || key_at(m.begin - 1) == "on") &&
          (key_at(m.begin - 2) == "based" ||
           key_at(m.begin - 2) == "headquartered" ||
           key_at(m.begin - 2) == "listed"))) {
       w *= kPassingFactor;
+      *passing = true;
     }
-    // "more than in Japan", "second only to China", "like Germany".
+    // "more than in Japan", "second only to China", "like Germany",
+    // "second after the US".
     for (size_t back = 1; back <= 2 && back <= m.begin; ++back) {
-      if (IsComparison(key_at(m.begin - back))) {
+      if (IsComparison(key_at(m.begin - back)) ||
+          (back < m.begin && key_at(m.begin - back) == "after" &&
+           IsRank(key_at(m.begin - back - 1)))) {
         w *= kPassingFactor;
+        *passing = true;
         break;
       }
     }
@@ -950,6 +993,8 @@ class Analysis {
     struct Agg {
       double score = 0;
       bool dateline = false;
+      // Named other than in passing (an address, a comparison, a list).
+      bool named = false;
       std::vector<const Mention*> mentions;
     };
     absl::flat_hash_map<uint32_t, Agg> by_country;
@@ -964,7 +1009,9 @@ class Analysis {
         w = kDatelineWeight;
         agg.dateline = true;
       } else {
-        w = CountryWeight(m) * (in_list[i] ? kPassingFactor : 1.0);
+        bool passing = in_list[i];
+        w = CountryWeight(m, &passing) * (in_list[i] ? kPassingFactor : 1.0);
+        agg.named = agg.named || !passing;
       }
       agg.score += w;
       agg.mentions.push_back(&m);
@@ -992,6 +1039,17 @@ class Analysis {
       if (!m.accepted) continue;
       weight[CompanyKey(m)] += m.field == 0 ? 2 : 1;
     }
+    // Whether a country other than `self` is named, not only in passing,
+    // strongly enough to be tagged.
+    auto PlacedElsewhere = [&](const auto& countries, uint32_t self) {
+      for (const auto& [c, other] : countries) {
+        if (c != self && (other.named || other.dateline) &&
+            other.score >= kCountryThreshold) {
+          return true;
+        }
+      }
+      return false;
+    };
     absl::flat_hash_set<uint32_t> hq_done;
     for (const Mention& m : companies_) {
       if (!m.accepted) continue;
@@ -1002,6 +1060,13 @@ class Analysis {
       if (hq < 0) continue;
       auto agg = by_country.find(static_cast<uint32_t>(hq));
       if (agg != by_country.end()) {
+        // A country named only in passing ("U.S.-listed", "second after
+        // the US") is no more the story's for being the company's home
+        // when another place is.
+        if (!agg->second.named && !agg->second.dateline &&
+            PlacedElsewhere(by_country, agg->first)) {
+          continue;
+        }
         agg->second.score += kHqBonus;
       } else if (inner_places_.contains(static_cast<uint32_t>(hq))) {
         by_country[static_cast<uint32_t>(hq)].score += kHqBonus;

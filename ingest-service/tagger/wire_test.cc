@@ -640,5 +640,67 @@ TEST(UnlistedCompanies, AFormBeforeTheNameNamesACompanyWithoutIt) {
               IsEmpty());
 }
 
+TEST(PassingMentions, CurrenciesSecuritiesAndExchangesAreNoPlace) {
+  // "U.S. $3.8 million" with a space is still a currency.
+  EXPECT_THAT(Countries(Tag("Regulator fines Gulf lender",
+                            "LONDON, May 4 (Reuters) - Britain's markets "
+                            "regulator fined Acme Bank 3 million pounds "
+                            "(U.S. $3.8 million) for weak controls.")),
+              ElementsAre("GB"));
+  // "American depositary shares" are a kind of security.
+  EXPECT_THAT(Countries(Tag("Orchid Motors to sell American depositary shares",
+                            "Orchid Motors Inc., a car dealer platform in "
+                            "Thailand, will sell 5 million American "
+                            "depositary shares.")),
+              ElementsAre("TH"));
+  // "(FRANKFURT: N2W)" is a listing, not a place.
+  EXPECT_THAT(Countries(Tag("Northwind Sensors names new CTO",
+                            "TORONTO, May 2, 2024 /PRNewswire/ - Northwind "
+                            "Sensors Ltd. (TSXV: NWS) (FRANKFURT: N2W) named "
+                            "Jane Roe its chief technology officer.")),
+              ElementsAre("CA"));
+}
+
+TEST(PassingMentions, AddressesMissionsAndRankingsAreNamedInPassing) {
+  // "Brazilian based" without a hyphen is an address too.
+  EXPECT_THAT(
+      Countries(Tag("Brazilian based Selva Foods to build plant in Peru",
+                    "Selva Foods will build a plant in Peru, the "
+                    "Peruvian government said on Monday.")),
+      ElementsAre("PE"));
+  // An embassy is about its host, even in a headline.
+  EXPECT_THAT(Countries(Tag("Airtel wins phone contract of the US Embassy in "
+                            "Kenya",
+                            "The embassy in Nairobi moved its staff lines to "
+                            "Airtel from Safaricom, Kenya's biggest "
+                            "operator.")),
+              ElementsAre("KE"));
+  // "second after the US", with the company's home named only so, does
+  // not make the story American.
+  EXPECT_THAT(Countries(Tag("Coca-Cola to invest $2 billion in Mexico",
+                            "Coca-Cola will invest $2 billion in Mexico over "
+                            "five years. Mexico is its second-largest market, "
+                            "second after the US.")),
+              ElementsAre("MX"));
+  // Congress is not only America's.
+  EXPECT_THAT(Countries(Tag("Peru's Congress approves mining reform",
+                            "LIMA, March 3 (Reuters) - Peru's Congress "
+                            "approved a mining reform on Thursday after a "
+                            "long debate in Congress.")),
+              ElementsAre("PE"));
+}
+
+TEST(Dateline, AReleaseFromTwoPlacesNamesBoth) {
+  EXPECT_EQ(DatelinePlace("TORONTO, ON and DENVER, May 2, 2024 /PRNewswire/ - "
+                          "Acme Ltd said"),
+            "TORONTO, ON and DENVER");
+  v1::Article a = Tag("Northwind Sensors names new CTO",
+                      "TORONTO, ON and DENVER, May 2, 2024 /PRNewswire/ - "
+                      "Northwind Sensors Ltd. named Jane Roe its chief "
+                      "technology officer.");
+  EXPECT_THAT(Countries(a), UnorderedElementsAre("CA", "US"));
+  EXPECT_EQ(CountryRule(a, "US"), "dateline:Denver");
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest
