@@ -536,6 +536,21 @@ TEST(OneWordTopics, PassingWordsOtherSensesAndNegativeCues) {
        "The retailer will hire 5,000 workers for the holidays.",
        {"jobs"},
        {}},
+      {"a deal's price per share and closing quarter are no results",
+       "Fenwick Foods agrees to buy Lark Bakeries for $900 million",
+       "Fenwick Foods agreed to acquire Lark Bakeries in a deal valued at "
+       "$900 million. Fenwick will pay $31.50 per share, and the deal is "
+       "expected to close in the third quarter. Lark had sales of $410 "
+       "million last year.",
+       {"mna"},
+       {"earnings", "funding"}},
+      {"results with a deal on the side are still results",
+       "Fenwick Foods quarterly profit rises 12%, beats estimates",
+       "Fenwick Foods reported third-quarter net profit of $88 million, or "
+       "$1.10 per share, up from $79 million a year earlier, on revenue of "
+       "$1.2 billion. It also completed the purchase of a small bakery.",
+       {"earnings"},
+       {}},
   };
   for (const TopicCase& c : cases) {
     SCOPED_TRACE(c.why);
