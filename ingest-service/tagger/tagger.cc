@@ -82,6 +82,10 @@ constexpr double kStrongPhraseWeight = 3.0;
 constexpr double kPassingPhraseFactor = 0.5;
 constexpr int kListCommas = 3;
 constexpr size_t kListWindow = 6;
+// ... and one of the examples a list gives ("such as A, B and C") counts
+// kPassingPhraseFactor squared, when "such as" or "including" stands within
+// this many tokens before it.
+constexpr size_t kExampleWindow = 16;
 // A phrase of at least this weight right after a sum of money counts as a
 // strong one ("a $10bn investment").
 constexpr double kPricedPhraseWeight = 1.5;
@@ -1355,6 +1359,38 @@ class Analysis {
     return commas >= kListCommas;
   }
 
+  // Whether a topic phrase is one of the examples a list gives ("in
+  // sectors such as oil and gas, pharmaceuticals and IT", "uses including
+  // 5G, cameras and AI"): the sentence is about what they have in common.
+  bool InExamples(const Mention& m) const {
+    const auto& toks = fields_[m.field].t->tokens;
+    auto separator = [&](size_t k) {
+      const std::string_view key = toks[k].key;
+      return key == "," || key == "and" || key == "or";
+    };
+    const bool next = m.end < toks.size() && separator(m.end);
+    const bool prev = m.begin > 0 && separator(m.begin - 1);
+    if (!next && !prev) return false;
+    const uint32_t sentence = toks[m.begin].sentence;
+    bool comma = false;
+    for (size_t k = m.begin; k > 0 && m.begin - k < kExampleWindow; --k) {
+      const Token& tok = toks[k - 1];
+      if (tok.sentence != sentence) return false;
+      comma = comma || tok.key == ",";
+      if (tok.key == "including" ||
+          (tok.key == "as" && k >= 2 && toks[k - 2].key == "such")) {
+        if (comma) return true;
+        for (size_t j = m.end; j < toks.size() && j < m.end + kListWindow;
+             ++j) {
+          if (toks[j].sentence != sentence) break;
+          if (toks[j].key == ",") return true;
+        }
+        return false;
+      }
+    }
+    return false;
+  }
+
   void EmitTopics(newsfeed::v1::Article* a) {
     struct Agg {
       double score = 0;
@@ -1453,7 +1489,9 @@ class Analysis {
       Agg& agg = by_topic[pat.target];
       agg.score +=
           pat.weight * (m.field == 0 ? kTitleFactor : 1.0) *
-          (InEnumeration(m) ? kPassingPhraseFactor : 1.0) *
+          (InExamples(m)      ? kPassingPhraseFactor * kPassingPhraseFactor
+           : InEnumeration(m) ? kPassingPhraseFactor
+                              : 1.0) *
           (InsideCompanyName(m, company_span) ? kPassingPhraseFactor : 1.0);
       agg.mentions.push_back(&m);
       if (pat.weight > 0) {

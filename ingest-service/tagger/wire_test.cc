@@ -536,6 +536,18 @@ TEST(OneWordTopics, PassingWordsOtherSensesAndNegativeCues) {
        "The retailer will hire 5,000 workers for the holidays.",
        {"jobs"},
        {}},
+      {"the examples of a list are named in passing, even in a headline",
+       "Graduate hiring rose 8% in May in sectors such as oil and gas, "
+       "pharmaceuticals, retail and IT",
+       "The index of graduate hiring rose to 1,240 points, a survey showed.",
+       {"jobs"},
+       {"energy", "healthcare"}},
+      {"an example list in the body",
+       "Tessla Fab to build $2 billion wafer plant",
+       "Tessla Fab will build a wafer plant for chips used in areas such as "
+       "phones, cars, data centers and artificial intelligence.",
+       {"semiconductors"},
+       {"ai"}},
       {"a deal's price per share and closing quarter are no results",
        "Fenwick Foods agrees to buy Lark Bakeries for $900 million",
        "Fenwick Foods agreed to acquire Lark Bakeries in a deal valued at "
