@@ -970,7 +970,9 @@ class Analysis {
   }
 
   // The company the story is mainly about: named in the title, or more
-  // often than any other (title mentions count twice); none on a tie.
+  // often than any other (title mentions count twice). On a tie, the first
+  // named of the tied companies when they all have one home ("Acme to buy
+  // Foo Inc" of two US companies), else none.
   std::optional<uint32_t> MainCompany() const {
     absl::flat_hash_map<uint32_t, int> weight;
     for (const Mention& m : companies_) {
@@ -989,8 +991,19 @@ class Analysis {
         tie = true;
       }
     }
-    if (tie) return std::nullopt;
-    return best;
+    if (!tie) return best;
+    std::optional<uint32_t> first;
+    std::string_view home;
+    for (const Mention& m : companies_) {
+      if (!m.accepted) continue;
+      const uint32_t company = CompanyKey(m);
+      if (weight[company] != best_weight) continue;
+      const std::string_view hq = CompanyHq(company);
+      if (hq.empty() || (!home.empty() && hq != home)) return std::nullopt;
+      home = hq;
+      if (!first) first = company;
+    }
+    return first;
   }
 
   void EmitCountries(newsfeed::v1::Article* a) {
@@ -1138,9 +1151,13 @@ class Analysis {
         "asean",  "latin",      "gulf",     "caribbean",   "balkans",
         "arctic", "antarctica", "brussels"};
     for (int f = 0; f < 2; ++f) {
-      for (const Token& tok : fields_[f].t->tokens) {
+      const auto& toks = fields_[f].t->tokens;
+      for (size_t k = 0; k < toks.size(); ++k) {
+        const Token& tok = toks[k];
+        // "Europe's most valuable company": a ranking, not a setting.
         if (tok.kind == TokenKind::kWord && tok.upper_initial &&
-            kRegions.contains(AV(tok.key))) {
+            kRegions.contains(AV(tok.key)) &&
+            !(k + 1 < toks.size() && toks[k + 1].key == "'")) {
           return true;
         }
       }

@@ -729,5 +729,33 @@ TEST(Dateline, AReleaseFromTwoPlacesNamesBoth) {
   EXPECT_EQ(CountryRule(a, "US"), "dateline:Denver");
 }
 
+TEST(HqFallback, TiedCompaniesOfOneHomeSetTheStoryThere) {
+  // Two companies named as often, both German: the story is German.
+  v1::Article a = Tag("Siemens and BASF sign power deal",
+                      "Siemens will supply BASF with turbines, Siemens and "
+                      "BASF said.");
+  EXPECT_THAT(Countries(a), ElementsAre("DE"));
+  EXPECT_EQ(CountryRule(a, "DE"), "hq-fallback:Siemens");
+  // Of different homes, nothing says which.
+  EXPECT_THAT(Countries(Tag("Siemens and Toyota sign power deal",
+                            "Siemens will supply Toyota with turbines, "
+                            "Siemens and Toyota said.")),
+              IsEmpty());
+}
+
+TEST(HqFallback, ARegionNamedInARankingDoesNotSetTheStory) {
+  // "Europe's biggest" ranks the company; it does not place the story in
+  // Europe rather than at the company's home.
+  v1::Article a = Tag("Siemens lifts outlook",
+                      "Siemens, Europe's biggest engineering group, raised "
+                      "its full-year profit forecast.");
+  EXPECT_THAT(Countries(a), ElementsAre("DE"));
+  // A story set in a region keeps no single home.
+  EXPECT_THAT(Countries(Tag("Siemens lifts outlook",
+                            "Siemens raised its forecast as orders in Europe "
+                            "recovered.")),
+              IsEmpty());
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest
