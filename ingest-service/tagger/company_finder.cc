@@ -517,12 +517,17 @@ bool IsCompanyHeadWord(std::string_view key) { return HasRole(key, kHeadWord); }
 bool IsMarketWord(std::string_view key) { return HasRole(key, kMarketWord); }
 
 // Walks right from token `begin` over the words of a name; returns the end.
+std::string_view BareRic(const TokenizedText& t, std::string_view text,
+                         size_t i);
+
 size_t NameEnd(const TokenizedText& t, std::string_view text, size_t begin) {
   const auto& toks = t.tokens;
   size_t k = begin;
   size_t words = 0;
   while (k < toks.size() && words < 5) {
     const Token& tok = toks[k];
+    // "Copec COP.SN": the code after a name is no part of it.
+    if (k > begin && !BareRic(t, text, k).empty()) break;
     if (IsNameWord(tok, text) && tok.kind == TokenKind::kWord &&
         !IsLeadingNonName(tok.key)) {
       ++k;
@@ -676,6 +681,23 @@ std::string_view RicCountry(const TokenizedText& t, std::string_view text,
   return std::string_view(it->second.data(), it->second.size());
 }
 
+// The home country of a wire-service instrument code written without
+// brackets at token i ("Quinenco QNN.SN, the holding company"), or empty.
+std::string_view BareRic(const TokenizedText& t, std::string_view text,
+                         size_t i) {
+  const auto& toks = t.tokens;
+  if (i + 2 >= toks.size() || !toks[i].space_before ||
+      toks[i].end - toks[i].begin < 2) {
+    return {};
+  }
+  // "U.S.", "A.B.C.": initials, not a code.
+  if (i + 3 < toks.size() && !toks[i + 3].space_before &&
+      (toks[i + 3].key == "." || toks[i + 3].kind == TokenKind::kWord)) {
+    return {};
+  }
+  return RicCountry(t, text, i, i + 3);
+}
+
 bool FormFollows(const TokenizedText& t, std::string_view text, size_t i) {
   size_t end = 0;
   return i < t.tokens.size() && FormAt(t, text, i, &end) != nullptr;
@@ -819,6 +841,19 @@ void FindUnlistedCompanies(const TokenizedText& t, std::string_view text,
       found.begin = static_cast<uint32_t>(begin);
       found.name_end = found.end = static_cast<uint32_t>(end);
       found.rule = std::string(rule);
+    } else if (i > 0 && tok.space_before && IsNameWord(toks[i - 1], text) &&
+               (tok.kind == TokenKind::kNumber || tok.all_upper) &&
+               !BareRic(t, text, i).empty()) {
+      // "Quinenco QNN.SN said": an instrument code names a company.
+      const size_t begin = NameStart(t, text, i);
+      if (begin >= i || begin < covered) continue;
+      found.begin = static_cast<uint32_t>(begin);
+      found.name_end = static_cast<uint32_t>(i);
+      found.end = static_cast<uint32_t>(i + 3);
+      found.rule = "ticker:";
+      found.rule.append(text.substr(tok.begin, toks[i + 2].end - tok.begin));
+      found.hq_hint = BareRic(t, text, i);
+      found.hq_from_ticker = true;
     } else if (tok.kind == TokenKind::kWord) {
       if (!tok.upper_initial && tok.key != "plc" && tok.key != "llc" &&
           tok.key != "gmbh") {

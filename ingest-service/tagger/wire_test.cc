@@ -667,6 +667,23 @@ TEST(UnlistedCompanies, AFormBeforeTheNameNamesACompanyWithoutIt) {
               IsEmpty());
 }
 
+TEST(UnlistedCompanies, AnInstrumentCodeWithoutBracketsNamesACompany) {
+  v1::Article a = Tag("",
+                      "Vistamar VMR.SN, the holding company of the Ruiz "
+                      "family, said it would buy a fuel retailer. Retailer "
+                      "Pampa PMP.BA said it would sell.");
+  EXPECT_THAT(CompanyIds(a),
+              UnorderedElementsAre("name:vistamar", "name:pampa"));
+  // The code's suffix says where the company is listed.
+  EXPECT_THAT(Countries(Tag("Vistamar VMR.SN to buy fuel retailer",
+                            "The holding company said it would pay in "
+                            "cash.")),
+              ElementsAre("CL"));
+  // Initials are no code.
+  EXPECT_THAT(CompanyIds(Tag("", "Officials in Washington U.S. said so.")),
+              IsEmpty());
+}
+
 TEST(PassingMentions, CurrenciesSecuritiesAndExchangesAreNoPlace) {
   // "U.S. $3.8 million" with a space is still a currency.
   EXPECT_THAT(Countries(Tag("Regulator fines Gulf lender",
