@@ -727,6 +727,19 @@ bool IsContextVerb(const Token& tok) {
 
 bool IsCompanyNoun(std::string_view key) { return HasRole(key, kCompanyNoun); }
 
+bool MayNameCompany(const TokenizedText& t, std::string_view text,
+                    uint32_t begin, uint32_t end) {
+  const auto& toks = t.tokens;
+  if (begin >= end || IsLeadingNonName(toks[begin].key) ||
+      HasPublicBodyWord(t, begin, end) || !HasDistinctiveWord(t, begin, end)) {
+    return false;
+  }
+  for (uint32_t k = begin; k < end; ++k) {
+    if (!IsNameWord(toks[k], text) || IsMarketWord(toks[k].key)) return false;
+  }
+  return true;
+}
+
 // Whether "company" or "group" at token i is described by the word before
 // it, so that a name after it is that company's: "semiconductor company
 // Mellanox", "AI company Dynamic Yield", "food group Nestle"; not "the

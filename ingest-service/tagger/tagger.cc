@@ -58,6 +58,12 @@ constexpr double kHqFallbackScore = 0.15;
 // ... and below it, a country named only in passing when the company's home
 // is unknown.
 constexpr double kWeakMentionScore = 0.1;
+// A list of names makes its unknown names companies when it has this many
+// names, this many of them known companies (AddListedPeers), each of at
+// most kMaxListItemWords words.
+constexpr size_t kMinListItems = 3;
+constexpr size_t kMinListedCompanies = 2;
+constexpr uint32_t kMaxListItemWords = 4;
 // Companies found by legal form, ticker or context in one article, at most.
 constexpr size_t kMaxUnlistedCompanies = 64;
 // ... and their mentions, which each new one is checked against.
@@ -197,7 +203,10 @@ struct UnlistedCompany {
   std::string id;
   std::string name;
   std::string_view hq_hint;
-  bool hint_from_form = false;    // hq_hint is only its legal form's guess
+  bool hint_from_form = false;  // hq_hint is only its legal form's guess
+  // Known only from a list of companies (AddListedPeers): too weak a name
+  // to say that a topic word inside it names the company.
+  bool from_list = false;
   std::vector<std::string> keys;  // token keys of the name
 };
 
@@ -849,6 +858,109 @@ class Analysis {
         if (m.unlisted < 0 && defined.contains(m.pattern)) m.accepted = false;
       }
     }
+    if (AddListedPeers()) FindUnlistedRepeats();
+  }
+
+  // Names listed with companies are companies: "members include Intel,
+  // Cloudera, Anyscale and Datastax", "led by Acme Partners, Foo Capital and
+  // Bar Ventures". A list of at least kMinListItems names, at least
+  // kMinListedCompanies of them known companies, makes the other names in
+  // it companies too, unless a place or a public body ("Apple, Google and
+  // the EU"). Returns whether it added any.
+  bool AddListedPeers() {
+    bool added = false;
+    for (int f = 0; f < 2; ++f) {
+      const Field& field = fields_[f];
+      const auto& toks = field.t->tokens;
+      if (field.title_case || field.all_caps || toks.size() < 5) continue;
+      // Per token: the end of the accepted company mention starting there,
+      // and whether a place covers it.
+      thread_local std::vector<uint32_t> company_end;
+      thread_local std::vector<bool> in_place;
+      company_end.assign(toks.size(), 0);
+      in_place.assign(toks.size(), false);
+      bool any = false;
+      for (const Mention& m : companies_) {
+        if (m.field != f || !m.accepted) continue;
+        company_end[m.begin] = m.end;
+        any = true;
+      }
+      if (!any) continue;
+      for (const Mention& p : places_) {
+        if (p.field != f) continue;
+        for (uint32_t k = p.begin; k < p.end; ++k) in_place[k] = true;
+      }
+      std::vector<std::pair<uint32_t, uint32_t>> items;
+      uint32_t i = 0;
+      while (i < toks.size()) {
+        items.clear();
+        // A list starts a name: not inside one ("Chase" of "JPMorgan
+        // Chase" when only "JPMorgan" is known).
+        if (i > 0 && toks[i - 1].sentence == toks[i].sentence &&
+            toks[i - 1].kind == TokenKind::kWord && toks[i - 1].upper_initial) {
+          ++i;
+          continue;
+        }
+        uint32_t k = i;
+        const uint32_t sentence = toks[i].sentence;
+        while (k < toks.size() && toks[k].sentence == sentence) {
+          uint32_t e = company_end[k];
+          if (e == 0) {
+            e = k;
+            while (e < toks.size() && e < k + kMaxListItemWords &&
+                   toks[e].sentence == sentence &&
+                   toks[e].kind == TokenKind::kWord && toks[e].upper_initial) {
+              ++e;
+            }
+          }
+          if (e == k) break;
+          items.emplace_back(k, e);
+          uint32_t next = e;
+          if (next < toks.size() && toks[next].key == ",") ++next;
+          if (next < toks.size() &&
+              (toks[next].key == "and" || toks[next].key == "or")) {
+            ++next;
+          }
+          if (next == e || next >= toks.size()) break;
+          k = next;
+        }
+        i = items.empty() ? i + 1 : std::max(i + 1, items.back().second);
+        if (items.size() < kMinListItems) continue;
+        size_t known = 0;
+        for (const auto& [b, e] : items) known += company_end[b] == e;
+        if (known < kMinListedCompanies) continue;
+        for (const auto& [b, e] : items) {
+          if (company_end[b] == e || company_end[b] != 0) continue;
+          bool place = false;
+          for (uint32_t j = b; j < e; ++j) place = place || in_place[j];
+          if (place || !internal::MayNameCompany(*field.t, field.text, b, e) ||
+              unlisted_.size() >= kMaxUnlistedCompanies ||
+              companies_.size() >= kMaxCompanyMentions) {
+            continue;
+          }
+          std::string id = internal::UnlistedCompanyId(*field.t, b, e);
+          int32_t index = -1;
+          for (size_t u = 0; u < unlisted_.size(); ++u) {
+            if (unlisted_[u].id == id) index = static_cast<int32_t>(u);
+          }
+          if (index < 0) {
+            index = static_cast<int32_t>(unlisted_.size());
+            UnlistedCompany& u = unlisted_.emplace_back();
+            u.id = std::move(id);
+            u.name = internal::UnlistedCompanyName(*field.t, field.text, b, e);
+            u.from_list = true;
+            for (uint32_t j = b; j < e; ++j) u.keys.emplace_back(toks[j].key);
+          }
+          Mention m{f, b, e, 0};
+          m.accepted = true;
+          m.unlisted = index;
+          companies_.push_back(m);
+          unlisted_rules_.push_back({f, b, "context:list"});
+          added = true;
+        }
+      }
+    }
+    return added;
   }
 
   // Whether a listed company's alias stands in brackets right after a
@@ -1485,7 +1597,9 @@ class Analysis {
       company_span[f].assign(fields_[f].t->tokens.size(), {0, 0});
     }
     for (const Mention& c : companies_) {
-      if (!c.accepted) continue;
+      if (!c.accepted || (c.unlisted >= 0 && unlisted_[c.unlisted].from_list)) {
+        continue;
+      }
       for (uint32_t k = c.begin; k < c.end; ++k) {
         company_span[c.field][k] = {c.begin, c.end};
       }

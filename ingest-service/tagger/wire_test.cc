@@ -684,6 +684,29 @@ TEST(UnlistedCompanies, AnInstrumentCodeWithoutBracketsNamesACompany) {
               IsEmpty());
 }
 
+TEST(UnlistedCompanies, NamesListedWithCompaniesAreCompanies) {
+  v1::Article a = Tag("",
+                      "Backers of the project include Siemens, Nestle, "
+                      "Quorvant, Brightpath Labs and Tellamo.");
+  EXPECT_THAT(CompanyIds(a),
+              ::testing::IsSupersetOf({"name:quorvant", "name:tellamo"}));
+  EXPECT_EQ(a.companies_size(), 5);
+  // Places, public bodies and a list with one known company add nothing.
+  EXPECT_EQ(Tag("",
+                "Siemens, Nestle, France and the European Commission "
+                "signed the pledge.")
+                .companies_size(),
+            2);
+  EXPECT_EQ(Tag("", "Siemens, Quorvant and Tellamo signed.").companies_size(),
+            1);
+  // A word after a known name's first part is no list item ("Chase" of
+  // "JPMorgan Chase" when only "JPMorgan" is known).
+  EXPECT_THAT(CompanyIds(Tag("",
+                             "Lenders include Siemens Quorvant, Nestle, "
+                             "Tellamo and BASF.")),
+              Not(Contains("name:quorvant")));
+}
+
 TEST(PassingMentions, CurrenciesSecuritiesAndExchangesAreNoPlace) {
   // "U.S. $3.8 million" with a space is still a currency.
   EXPECT_THAT(Countries(Tag("Regulator fines Gulf lender",
