@@ -1251,7 +1251,40 @@ class Analysis {
         }
       }
       EmitHqFallback(best, a);
+      if (a->countries_size() == 0) EmitCurrencyFallback(a);
     }
+  }
+
+  // Nothing places the story, nor says where its company is from: money in
+  // one country's own currency does ("₹937 per share", "133 billion yen"),
+  // scored lowest. Not the dollar or the euro, which many countries use or
+  // report in.
+  void EmitCurrencyFallback(newsfeed::v1::Article* a) const {
+    std::vector<std::pair<Amount, int>> found;
+    FindAmounts(0, &found);
+    FindAmounts(1, &found);
+    int country = -1;
+    const std::pair<Amount, int>* evidence = nullptr;
+    for (const auto& amount : found) {
+      const std::string_view cur = amount.first.currency;
+      if (cur.size() != 3 || cur == "USD" || cur == "EUR" || cur[0] == 'X') {
+        continue;
+      }
+      const int c = g_.CountryIndex(cur.substr(0, 2));
+      if (c < 0 || (country >= 0 && c != country)) return;  // two currencies
+      country = c;
+      if (evidence == nullptr) evidence = &amount;
+    }
+    if (country < 0) return;
+    newsfeed::v1::CountryTag* tag = a->add_countries();
+    tag->set_code(g_.countries()[country].code);
+    tag->set_name(g_.countries()[country].name);
+    tag->set_score(kWeakMentionScore);
+    Mention span{evidence->second, evidence->first.begin, evidence->first.end,
+                 0};
+    AddEvidence(
+        span, absl::StrCat("currency-fallback:", AV(evidence->first.currency)),
+        tag->add_evidence());
   }
 
   // Whether the article names a region larger than a country ("EU",

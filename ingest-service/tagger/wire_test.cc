@@ -783,6 +783,27 @@ TEST(HqFallback, TiedCompaniesOfOneHomeSetTheStoryThere) {
               IsEmpty());
 }
 
+TEST(HqFallback, ALocalCurrencyPlacesAStoryNamingNoPlace) {
+  v1::Article a = Tag("Zentrova shares trade at premium ahead of listing",
+                      "Zentrova shares changed hands at ₹412 in the grey "
+                      "market, a premium of ₹62 over the issue price.");
+  EXPECT_THAT(Countries(a), ElementsAre("IN"));
+  EXPECT_EQ(CountryRule(a, "IN"), "currency-fallback:INR");
+  EXPECT_LT(a.countries(0).score(), 0.2);
+  // Dollars and euros are reported everywhere; two currencies say nothing.
+  EXPECT_THAT(
+      Countries(Tag("Zentrova revenue rises", "Revenue rose to $12 million.")),
+      IsEmpty());
+  EXPECT_THAT(Countries(Tag("Zentrova revenue rises",
+                            "Revenue rose to 1.2 billion yen, or 40 billion "
+                            "won.")),
+              IsEmpty());
+  // A named place wins.
+  EXPECT_THAT(Countries(Tag("Zentrova opens plant in Vietnam",
+                            "The plant cost ₹900 crore.")),
+              ElementsAre("VN"));
+}
+
 TEST(HqFallback, ARegionNamedInARankingDoesNotSetTheStory) {
   // "Europe's biggest" ranks the company; it does not place the story in
   // Europe rather than at the company's home.
