@@ -4,6 +4,7 @@
 // list. The inputs are our own; each test names the class it covers.
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -707,54 +708,63 @@ TEST(UnlistedCompanies, NamesListedWithCompaniesAreCompanies) {
               Not(Contains("name:quorvant")));
 }
 
-TEST(PassingMentions, CurrenciesSecuritiesAndExchangesAreNoPlace) {
-  // "U.S. $3.8 million" with a space is still a currency.
-  EXPECT_THAT(Countries(Tag("Regulator fines Gulf lender",
-                            "LONDON, May 4 (Reuters) - Britain's markets "
-                            "regulator fined Acme Bank 3 million pounds "
-                            "(U.S. $3.8 million) for weak controls.")),
-              ElementsAre("GB"));
-  // "American depositary shares" are a kind of security.
-  EXPECT_THAT(Countries(Tag("Orchid Motors to sell American depositary shares",
-                            "Orchid Motors Inc., a car dealer platform in "
-                            "Thailand, will sell 5 million American "
-                            "depositary shares.")),
-              ElementsAre("TH"));
-  // "(FRANKFURT: N2W)" is a listing, not a place.
-  EXPECT_THAT(Countries(Tag("Northwind Sensors names new CTO",
-                            "TORONTO, May 2, 2024 /PRNewswire/ - Northwind "
-                            "Sensors Ltd. (TSXV: NWS) (FRANKFURT: N2W) named "
-                            "Jane Roe its chief technology officer.")),
-              ElementsAre("CA"));
+// Each row: a kind of mention that names a country without the story being
+// about it, in an invented story; `want` is all the story's countries.
+struct CountryCase {
+  const char* why;
+  const char* title;
+  const char* body;
+  std::vector<std::string> want;
+};
+
+void ExpectCountries(const std::vector<CountryCase>& cases) {
+  for (const CountryCase& c : cases) {
+    SCOPED_TRACE(c.why);
+    EXPECT_THAT(Countries(Tag(c.title, c.body)),
+                ::testing::UnorderedElementsAreArray(c.want));
+  }
 }
 
-TEST(PassingMentions, AddressesMissionsAndRankingsAreNamedInPassing) {
-  // "Brazilian based" without a hyphen is an address too.
-  EXPECT_THAT(
-      Countries(Tag("Brazilian based Selva Foods to build plant in Peru",
-                    "Selva Foods will build a plant in Peru, the "
-                    "Peruvian government said on Monday.")),
-      ElementsAre("PE"));
-  // An embassy is about its host, even in a headline.
-  EXPECT_THAT(Countries(Tag("Airtel wins phone contract of the US Embassy in "
-                            "Kenya",
-                            "The embassy in Nairobi moved its staff lines to "
-                            "Airtel from Safaricom, Kenya's biggest "
-                            "operator.")),
-              ElementsAre("KE"));
-  // "second after the US", with the company's home named only so, does
-  // not make the story American.
-  EXPECT_THAT(Countries(Tag("Coca-Cola to invest $2 billion in Mexico",
-                            "Coca-Cola will invest $2 billion in Mexico over "
-                            "five years. Mexico is its second-largest market, "
-                            "second after the US.")),
-              ElementsAre("MX"));
-  // Congress is not only America's.
-  EXPECT_THAT(Countries(Tag("Peru's Congress approves mining reform",
-                            "LIMA, March 3 (Reuters) - Peru's Congress "
-                            "approved a mining reform on Thursday after a "
-                            "long debate in Congress.")),
-              ElementsAre("PE"));
+TEST(PassingMentions, CurrenciesSecuritiesExchangesAddressesAndMissions) {
+  const std::vector<CountryCase> cases = {
+      {"a country's sign before a spaced amount is a currency",
+       "Regulator fines Gulf lender",
+       "LONDON, May 4 (Reuters) - Britain's markets regulator fined Acme Bank "
+       "3 million pounds (U.S. $3.8 million) for weak controls.",
+       {"GB"}},
+      {"depositary shares are a kind of security",
+       "Orchid Motors to sell American depositary shares",
+       "Orchid Motors Inc., a car dealer platform in Thailand, will sell 5 "
+       "million American depositary shares.",
+       {"TH"}},
+      {"an exchange before a ticker is a listing",
+       "Northwind Sensors names new CTO",
+       "TORONTO, May 2, 2024 /PRNewswire/ - Northwind Sensors Ltd. (TSXV: NWS) "
+       "(FRANKFURT: N2W) named Jane Roe its chief technology officer.",
+       {"CA"}},
+      {"'X based' without a hyphen is an address",
+       "Brazilian based Selva Foods to build plant in Peru",
+       "Selva Foods will build a plant in Peru, the Peruvian government said "
+       "on Monday.",
+       {"PE"}},
+      {"an embassy is about its host, even in a headline",
+       "Airtel wins phone contract of the US Embassy in Kenya",
+       "The embassy in Nairobi moved its staff lines to Airtel from "
+       "Safaricom, Kenya's biggest operator.",
+       {"KE"}},
+      {"a ranking names a country in passing, and the company's home does "
+       "not lift it",
+       "Coca-Cola to invest $2 billion in Mexico",
+       "Coca-Cola will invest $2 billion in Mexico over five years. Mexico is "
+       "its second-largest market, second after the US.",
+       {"MX"}},
+      {"Congress is not only America's",
+       "Peru's Congress approves mining reform",
+       "LIMA, March 3 (Reuters) - Peru's Congress approved a mining reform on "
+       "Thursday after a long debate in Congress.",
+       {"PE"}},
+  };
+  ExpectCountries(cases);
 }
 
 TEST(Dateline, AReleaseFromTwoPlacesNamesBoth) {
@@ -769,53 +779,52 @@ TEST(Dateline, AReleaseFromTwoPlacesNamesBoth) {
   EXPECT_EQ(CountryRule(a, "US"), "dateline:Denver");
 }
 
-TEST(HqFallback, TiedCompaniesOfOneHomeSetTheStoryThere) {
-  // Two companies named as often, both German: the story is German.
-  v1::Article a = Tag("Siemens and BASF sign power deal",
-                      "Siemens will supply BASF with turbines, Siemens and "
-                      "BASF said.");
-  EXPECT_THAT(Countries(a), ElementsAre("DE"));
-  EXPECT_EQ(CountryRule(a, "DE"), "hq-fallback:Siemens");
-  // Of different homes, nothing says which.
-  EXPECT_THAT(Countries(Tag("Siemens and Toyota sign power deal",
-                            "Siemens will supply Toyota with turbines, "
-                            "Siemens and Toyota said.")),
-              IsEmpty());
-}
-
-TEST(HqFallback, ALocalCurrencyPlacesAStoryNamingNoPlace) {
-  v1::Article a = Tag("Zentrova shares trade at premium ahead of listing",
-                      "Zentrova shares changed hands at ₹412 in the grey "
-                      "market, a premium of ₹62 over the issue price.");
-  EXPECT_THAT(Countries(a), ElementsAre("IN"));
-  EXPECT_EQ(CountryRule(a, "IN"), "currency-fallback:INR");
-  EXPECT_LT(a.countries(0).score(), 0.2);
-  // Dollars and euros are reported everywhere; two currencies say nothing.
-  EXPECT_THAT(
-      Countries(Tag("Zentrova revenue rises", "Revenue rose to $12 million.")),
-      IsEmpty());
-  EXPECT_THAT(Countries(Tag("Zentrova revenue rises",
-                            "Revenue rose to 1.2 billion yen, or 40 billion "
-                            "won.")),
-              IsEmpty());
-  // A named place wins.
-  EXPECT_THAT(Countries(Tag("Zentrova opens plant in Vietnam",
-                            "The plant cost ₹900 crore.")),
-              ElementsAre("VN"));
-}
-
-TEST(HqFallback, ARegionNamedInARankingDoesNotSetTheStory) {
-  // "Europe's biggest" ranks the company; it does not place the story in
-  // Europe rather than at the company's home.
-  v1::Article a = Tag("Siemens lifts outlook",
-                      "Siemens, Europe's biggest engineering group, raised "
-                      "its full-year profit forecast.");
-  EXPECT_THAT(Countries(a), ElementsAre("DE"));
-  // A story set in a region keeps no single home.
-  EXPECT_THAT(Countries(Tag("Siemens lifts outlook",
-                            "Siemens raised its forecast as orders in Europe "
-                            "recovered.")),
-              IsEmpty());
+TEST(HqFallback, TiedCompaniesOfOneHomeOrALocalCurrencySetTheStory) {
+  // Each: the story's only country, by the rule named, scored lowest.
+  for (const auto& [title, body, rule] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"Siemens and BASF sign power deal",
+            "Siemens will supply BASF with turbines, Siemens and BASF said.",
+            "DE hq-fallback:Siemens"},
+           {"Zentrova shares trade at premium ahead of listing",
+            "Zentrova shares changed hands at ₹412 in the grey market, a "
+            "premium of ₹62 over the issue price.",
+            "IN currency-fallback:INR"}}) {
+    v1::Article a = Tag(title, body);
+    ASSERT_EQ(a.countries_size(), 1) << title;
+    EXPECT_EQ(
+        a.countries(0).code() + " " + CountryRule(a, a.countries(0).code()),
+        rule);
+    EXPECT_LT(a.countries(0).score(), 0.2);
+  }
+  const std::vector<CountryCase> cases = {
+      {"tied companies of different homes say nothing",
+       "Siemens and Toyota sign power deal",
+       "Siemens will supply Toyota with turbines, Siemens and Toyota said.",
+       {}},
+      {"a region in a ranking does not set the story",
+       "Siemens lifts outlook",
+       "Siemens, Europe's biggest engineering group, raised its full-year "
+       "profit forecast.",
+       {"DE"}},
+      {"a story set in a region keeps no single home",
+       "Siemens lifts outlook",
+       "Siemens raised its forecast as orders in Europe recovered.",
+       {}},
+      {"dollars are reported everywhere",
+       "Zentrova revenue rises",
+       "Revenue rose to $12 million.",
+       {}},
+      {"two currencies say nothing",
+       "Zentrova revenue rises",
+       "Revenue rose to 1.2 billion yen, or 40 billion won.",
+       {}},
+      {"a named place wins over a currency",
+       "Zentrova opens plant in Vietnam",
+       "The plant cost ₹900 crore.",
+       {"VN"}},
+  };
+  ExpectCountries(cases);
 }
 
 }  // namespace
