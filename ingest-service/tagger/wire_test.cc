@@ -549,6 +549,18 @@ TEST(OneWordTopics, PassingWordsOtherSensesAndNegativeCues) {
        "phones, cars, data centers and artificial intelligence.",
        {"semiconductors"},
        {"ai"}},
+      {"a court's ruling on a damages award is regulation",
+       "Brintek loses bid to overturn damages award",
+       "The Court of Appeals for the Federal Circuit found the jury verdict "
+       "against Brintek rested on substantial evidence.",
+       {"regulation"},
+       {}},
+      {"a watchdog's warning letter to an unlicensed venue",
+       "Coinvale shares slide after notice",
+       "The Financial Services Agency sent Coinvale a warning letter for "
+       "serving residents without a licence.",
+       {"regulation"},
+       {}},
       {"a deal's price per share and closing quarter are no results",
        "Fenwick Foods agrees to buy Lark Bakeries for $900 million",
        "Fenwick Foods agreed to acquire Lark Bakeries in a deal valued at "
