@@ -104,85 +104,59 @@ class RoleTable {
          "fse",      "ase",      "idx",      "set",      "pse",     "tase",
          "egx",      "ngx",      "nzx",      "bist",     "moex",    "wse",
          "nasdaqgs", "nasdaqgm", "nasdaqcm", "nysearca", "sse",     "szse"});
-    Add(kLeadingNonName, {"the",         "a",
-                          "an",          "rival",
-                          "rivals",      "shares",
-                          "unit",        "units",
-                          "subsidiary",  "parent",
-                          "its",         "their",
-                          "his",         "her",
-                          "our",         "in",
-                          "on",          "at",
-                          "for",         "by",
-                          "with",        "from",
-                          "to",          "of",
-                          "and",         "or",
-                          "but",         "as",
-                          "after",       "before",
-                          "while",       "when",
-                          "if",          "both",
-                          "analysts",    "investors",
-                          "officials",   "says",
-                          "said",        "according",
-                          "update",      "brief",
-                          "exclusive",   "breaking",
-                          "chipmaker",   "carmaker",
-                          "automaker",   "retailer",
-                          "lender",      "insurer",
-                          "startup",     "start-up",
-                          "firm",        "company",
-                          "group",       "owner",
-                          "buyer",       "seller",
-                          "partner",     "partners",
-                          "chairman",    "ceo",
-                          "president",   "executive",
-                          "director",    "spokesman",
-                          "spokeswoman", "spokesperson",
-                          "mr",          "ms",
-                          "mrs",         "dr",
-                          "under",       "about",
-                          "into",        "also",
-                          "now",         "then",
-                          "that",        "this",
-                          "these",       "those",
-                          "which",       "who",
-                          "where",       "how",
-                          "why",         "what",
-                          "today",       "yesterday",
-                          "monday",      "tuesday",
-                          "wednesday",   "thursday",
-                          "friday",      "saturday",
-                          "sunday",      "new-york-based",
-                          "january",     "february",
-                          "march",       "april",
-                          "may",         "june",
-                          "july",        "august",
-                          "september",   "october",
-                          "november",    "december",
-                          "governor",    "minister",
-                          "secretary",   "commissioner",
-                          "chancellor",  "senator",
-                          "judge",       "mayor",
-                          "king",        "queen",
-                          "prince",      "pope",
-                          "sir",         "lord",
-                          "professor",   "founder",
-                          "co-founder",  "jan",
-                          "feb",         "mar",
-                          "apr",         "jun",
-                          "jul",         "aug",
-                          "sep",         "sept",
-                          "oct",         "nov",
-                          "dec",         "afp",
-                          "ap",          "reuters",
-                          "bloomberg",   "xinhua",
-                          "dpa",         "ians",
-                          "pti",         "upi",
-                          "efe",         "ansa",
-                          "kyodo",       "yonhap",
-                          "bernama",     "tass",
-                          "ria",         "its",
-                          "own"});
+    Add(kLeadingNonName, {"the",          "a",           "pt",
+                          "an",           "rival",       "rivals",
+                          "shares",       "unit",        "units",
+                          "subsidiary",   "parent",      "its",
+                          "their",        "his",         "her",
+                          "our",          "in",          "on",
+                          "at",           "for",         "by",
+                          "with",         "from",        "to",
+                          "of",           "and",         "or",
+                          "but",          "as",          "after",
+                          "before",       "while",       "when",
+                          "if",           "both",        "analysts",
+                          "investors",    "officials",   "says",
+                          "said",         "according",   "update",
+                          "brief",        "exclusive",   "breaking",
+                          "chipmaker",    "carmaker",    "automaker",
+                          "retailer",     "lender",      "insurer",
+                          "startup",      "start-up",    "firm",
+                          "company",      "group",       "owner",
+                          "buyer",        "seller",      "partner",
+                          "partners",     "chairman",    "ceo",
+                          "president",    "executive",   "director",
+                          "spokesman",    "spokeswoman", "spokesperson",
+                          "mr",           "ms",          "mrs",
+                          "dr",           "under",       "about",
+                          "into",         "also",        "now",
+                          "then",         "that",        "this",
+                          "these",        "those",       "which",
+                          "who",          "where",       "how",
+                          "why",          "what",        "today",
+                          "yesterday",    "monday",      "tuesday",
+                          "wednesday",    "thursday",    "friday",
+                          "saturday",     "sunday",      "new-york-based",
+                          "january",      "february",    "march",
+                          "april",        "may",         "june",
+                          "july",         "august",      "september",
+                          "october",      "november",    "december",
+                          "governor",     "minister",    "secretary",
+                          "commissioner", "chancellor",  "senator",
+                          "judge",        "mayor",       "king",
+                          "queen",        "prince",      "pope",
+                          "sir",          "lord",        "professor",
+                          "founder",      "co-founder",  "jan",
+                          "feb",          "mar",         "apr",
+                          "jun",          "jul",         "aug",
+                          "sep",          "sept",        "oct",
+                          "nov",          "dec",         "afp",
+                          "ap",           "reuters",     "bloomberg",
+                          "xinhua",       "dpa",         "ians",
+                          "pti",          "upi",         "efe",
+                          "ansa",         "kyodo",       "yonhap",
+                          "bernama",      "tass",        "ria",
+                          "its",          "own"});
     Add(kGenericName, {"holding",
                        "holdings",
                        "group",
@@ -543,12 +517,17 @@ bool IsCompanyHeadWord(std::string_view key) { return HasRole(key, kHeadWord); }
 bool IsMarketWord(std::string_view key) { return HasRole(key, kMarketWord); }
 
 // Walks right from token `begin` over the words of a name; returns the end.
+std::string_view BareRic(const TokenizedText& t, std::string_view text,
+                         size_t i);
+
 size_t NameEnd(const TokenizedText& t, std::string_view text, size_t begin) {
   const auto& toks = t.tokens;
   size_t k = begin;
   size_t words = 0;
   while (k < toks.size() && words < 5) {
     const Token& tok = toks[k];
+    // "Copec COP.SN": the code after a name is no part of it.
+    if (k > begin && !BareRic(t, text, k).empty()) break;
     if (IsNameWord(tok, text) && tok.kind == TokenKind::kWord &&
         !IsLeadingNonName(tok.key)) {
       ++k;
@@ -702,6 +681,23 @@ std::string_view RicCountry(const TokenizedText& t, std::string_view text,
   return std::string_view(it->second.data(), it->second.size());
 }
 
+// The home country of a wire-service instrument code written without
+// brackets at token i ("Quinenco QNN.SN, the holding company"), or empty.
+std::string_view BareRic(const TokenizedText& t, std::string_view text,
+                         size_t i) {
+  const auto& toks = t.tokens;
+  if (i + 2 >= toks.size() || !toks[i].space_before ||
+      toks[i].end - toks[i].begin < 2) {
+    return {};
+  }
+  // "U.S.", "A.B.C.": initials, not a code.
+  if (i + 3 < toks.size() && !toks[i + 3].space_before &&
+      (toks[i + 3].key == "." || toks[i + 3].kind == TokenKind::kWord)) {
+    return {};
+  }
+  return RicCountry(t, text, i, i + 3);
+}
+
 bool FormFollows(const TokenizedText& t, std::string_view text, size_t i) {
   size_t end = 0;
   return i < t.tokens.size() && FormAt(t, text, i, &end) != nullptr;
@@ -730,6 +726,19 @@ bool IsContextVerb(const Token& tok) {
 }  // namespace
 
 bool IsCompanyNoun(std::string_view key) { return HasRole(key, kCompanyNoun); }
+
+bool MayNameCompany(const TokenizedText& t, std::string_view text,
+                    uint32_t begin, uint32_t end) {
+  const auto& toks = t.tokens;
+  if (begin >= end || IsLeadingNonName(toks[begin].key) ||
+      HasPublicBodyWord(t, begin, end) || !HasDistinctiveWord(t, begin, end)) {
+    return false;
+  }
+  for (uint32_t k = begin; k < end; ++k) {
+    if (!IsNameWord(toks[k], text) || IsMarketWord(toks[k].key)) return false;
+  }
+  return true;
+}
 
 // Whether "company" or "group" at token i is described by the word before
 // it, so that a name after it is that company's: "semiconductor company
@@ -819,6 +828,18 @@ void FindUnlistedCompanies(const TokenizedText& t, std::string_view text,
       found.name_end = found.end = static_cast<uint32_t>(i + 1);
       found.rule = "name-word:";
       found.rule.append(text.substr(tok.begin, tok.end - tok.begin));
+    } else if (tok.kind == TokenKind::kWord && tok.all_upper &&
+               tok.key == "pt" && i + 1 < toks.size() &&
+               toks[i + 1].sentence == tok.sentence &&
+               IsNameWord(toks[i + 1], text)) {
+      // "PT Telkom", "PT Acme Indonesia Tbk": Indonesia's form stands
+      // before the name.
+      const size_t end = NameEnd(t, text, i + 1);
+      if (end <= i + 1 || i < covered) continue;
+      found.begin = static_cast<uint32_t>(i + 1);
+      found.name_end = found.end = static_cast<uint32_t>(end);
+      found.rule = "legal-form:PT";
+      found.hq_hint = "ID";
     } else if (tok.kind == TokenKind::kWord && IsContextVerb(tok)) {
       size_t begin = 0, end = 0;
       std::string_view rule;
@@ -833,6 +854,19 @@ void FindUnlistedCompanies(const TokenizedText& t, std::string_view text,
       found.begin = static_cast<uint32_t>(begin);
       found.name_end = found.end = static_cast<uint32_t>(end);
       found.rule = std::string(rule);
+    } else if (i > 0 && tok.space_before && IsNameWord(toks[i - 1], text) &&
+               (tok.kind == TokenKind::kNumber || tok.all_upper) &&
+               !BareRic(t, text, i).empty()) {
+      // "Quinenco QNN.SN said": an instrument code names a company.
+      const size_t begin = NameStart(t, text, i);
+      if (begin >= i || begin < covered) continue;
+      found.begin = static_cast<uint32_t>(begin);
+      found.name_end = static_cast<uint32_t>(i);
+      found.end = static_cast<uint32_t>(i + 3);
+      found.rule = "ticker:";
+      found.rule.append(text.substr(tok.begin, toks[i + 2].end - tok.begin));
+      found.hq_hint = BareRic(t, text, i);
+      found.hq_from_ticker = true;
     } else if (tok.kind == TokenKind::kWord) {
       if (!tok.upper_initial && tok.key != "plc" && tok.key != "llc" &&
           tok.key != "gmbh") {

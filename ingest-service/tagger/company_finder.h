@@ -57,6 +57,13 @@ void FindUnlistedCompanies(const TokenizedText& t, std::string_view text,
 // nationality ("a Nigerian payments startup").
 bool IsCompanyNoun(std::string_view key);
 
+// Whether tokens [begin, end) of `text` may be a company's name: capitalized
+// words, not a public body ("Ministry", "University"), not only words every
+// company uses ("Holdings"), not opened by a word that leads up to names
+// ("The", "Rival"). Read for a name that other evidence marks.
+bool MayNameCompany(const TokenizedText& t, std::string_view text,
+                    uint32_t begin, uint32_t end);
+
 // The stable id of an unlisted company: "name:" and its name's words,
 // lowercased and joined by '-' ("Acme Holdings" -> "name:acme-holdings"),
 // so that "Acme Inc", "Acme Inc." and "ACME INC" are one company.

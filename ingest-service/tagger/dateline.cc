@@ -179,6 +179,13 @@ std::optional<Dateline> FindDateline(const TokenizedText& t,
       ++i;
       continue;
     }
+    // "VANCOUVER, BC and ATLANTA, April 22": a release from two places.
+    if (!dated && !agency && !slug && (key == "and" || key == "&") &&
+        qualifiers < 4 && i + 1 < n && IsPlaceWord(toks[i + 1], text) &&
+        (!all_caps || toks[i + 1].all_upper)) {
+      ++i;
+      continue;
+    }
     if (!dated && !agency && !slug && IsWord(tok) && tok.upper_initial &&
         qualifiers < 4) {
       // A state, province or country after the city: "N.Y.", "Calif.",

@@ -58,6 +58,12 @@ constexpr double kHqFallbackScore = 0.15;
 // ... and below it, a country named only in passing when the company's home
 // is unknown.
 constexpr double kWeakMentionScore = 0.1;
+// A list of names makes its unknown names companies when it has this many
+// names, this many of them known companies (AddListedPeers), each of at
+// most kMaxListItemWords words.
+constexpr size_t kMinListItems = 3;
+constexpr size_t kMinListedCompanies = 2;
+constexpr uint32_t kMaxListItemWords = 4;
 // Companies found by legal form, ticker or context in one article, at most.
 constexpr size_t kMaxUnlistedCompanies = 64;
 // ... and their mentions, which each new one is checked against.
@@ -82,6 +88,10 @@ constexpr double kStrongPhraseWeight = 3.0;
 constexpr double kPassingPhraseFactor = 0.5;
 constexpr int kListCommas = 3;
 constexpr size_t kListWindow = 6;
+// ... and one of the examples a list gives ("such as A, B and C") counts
+// kPassingPhraseFactor squared, when "such as" or "including" stands within
+// this many tokens before it.
+constexpr size_t kExampleWindow = 16;
 // A phrase of at least this weight right after a sum of money counts as a
 // strong one ("a $10bn investment").
 constexpr double kPricedPhraseWeight = 1.5;
@@ -163,6 +173,19 @@ bool IsComparison(std::string_view w) {
   }
 }
 
+// Words after a country's name for its mission abroad: "the US Embassy",
+// "British ambassador".
+bool IsDiplomaticMission(std::string_view w) {
+  return w == "embassy" || w == "embassies" || w == "consulate" ||
+         w == "ambassador" || w == "envoy" || w == "mission";
+}
+
+// Words before "after" in a ranking: "second after China".
+bool IsRank(std::string_view w) {
+  return w == "second" || w == "third" || w == "only" || w == "next" ||
+         w == "fourth" || w == "fifth";
+}
+
 // A span of tokens in one field matched by one pattern.
 struct Mention {
   int field;       // index into Analysis::fields
@@ -180,7 +203,10 @@ struct UnlistedCompany {
   std::string id;
   std::string name;
   std::string_view hq_hint;
-  bool hint_from_form = false;    // hq_hint is only its legal form's guess
+  bool hint_from_form = false;  // hq_hint is only its legal form's guess
+  // Known only from a list of companies (AddListedPeers): too weak a name
+  // to say that a topic word inside it names the company.
+  bool from_list = false;
   std::vector<std::string> keys;  // token keys of the name
 };
 
@@ -294,7 +320,9 @@ class Analysis {
   }
 
   // How much a place mention says that the story is about its country.
-  double CountryWeight(const Mention& m) const {
+  // Sets *passing when the mention is of a kind that names a country
+  // without the story being about it (an address, a comparison, a list).
+  double CountryWeight(const Mention& m, bool* passing) const {
     const Pattern& pat = g_.patterns()[m.pattern];
     double w = PlaceWeight(pat.place_kind);
     const auto& toks = fields_[m.field].t->tokens;
@@ -308,9 +336,24 @@ class Analysis {
     const bool adjective_kind = pat.place_kind == PlaceKind::kName ||
                                 pat.place_kind == PlaceKind::kAbbrev ||
                                 pat.place_kind == PlaceKind::kDemonym;
-    // "US$5.9 billion", "HK$", "NZ$": a currency sign, not a place.
+    // "US$5.9 billion", "HK$", "U.S. $4 million": a currency sign, not a
+    // place.
     if (m.end < toks.size() && toks[m.end].key == "$" &&
-        !toks[m.end].space_before) {
+        (!toks[m.end].space_before ||
+         (m.end + 1 < toks.size() &&
+          toks[m.end + 1].kind == TokenKind::kNumber))) {
+      return 0;
+    }
+    // "American depositary shares": a kind of security.
+    if (key_at(m.end) == "depositary" || key_at(m.end) == "depository") {
+      return 0;
+    }
+    // "(FRANKFURT: LD2)", "(TSX: ACME)": an exchange before a ticker.
+    if (m.begin > 0 && key_at(m.end) == ":" &&
+        (key_at(m.begin - 1) == "(" || key_at(m.begin - 1) == ",") &&
+        m.end + 1 < toks.size() &&
+        (toks[m.end + 1].all_upper ||
+         toks[m.end + 1].kind == TokenKind::kNumber)) {
       return 0;
     }
     const bool locative = m.begin > 0 && IsLocative(key_at(m.begin - 1));
@@ -348,19 +391,32 @@ class Analysis {
     }
     // "Luxembourg-based", "based in Luxembourg": a company's address;
     // "U.S.-listed", "listed in Hong Kong": where its shares trade.
+    // "the US Embassy in Nairobi": a mission abroad is about its host;
+    // even in a headline, its sender is named in passing.
+    if (IsDiplomaticMission(key_at(m.end))) {
+      w *= kPassingFactor * kPassingFactor;
+      *passing = true;
+    }
+    // "South Korean based": an address.
     if ((key_at(m.end) == "-" &&
          (key_at(m.end + 1) == "based" || key_at(m.end + 1) == "listed")) ||
+        key_at(m.end) == "based" ||
         (m.begin >= 2 &&
          (key_at(m.begin - 1) == "in" || key_at(m.begin - 1) == "on") &&
          (key_at(m.begin - 2) == "based" ||
           key_at(m.begin - 2) == "headquartered" ||
           key_at(m.begin - 2) == "listed"))) {
       w *= kPassingFactor;
+      *passing = true;
     }
-    // "more than in Japan", "second only to China", "like Germany".
+    // "more than in Japan", "second only to China", "like Germany",
+    // "second after the US".
     for (size_t back = 1; back <= 2 && back <= m.begin; ++back) {
-      if (IsComparison(key_at(m.begin - back))) {
+      if (IsComparison(key_at(m.begin - back)) ||
+          (back < m.begin && key_at(m.begin - back) == "after" &&
+           IsRank(key_at(m.begin - back - 1)))) {
         w *= kPassingFactor;
+        *passing = true;
         break;
       }
     }
@@ -802,6 +858,109 @@ class Analysis {
         if (m.unlisted < 0 && defined.contains(m.pattern)) m.accepted = false;
       }
     }
+    if (AddListedPeers()) FindUnlistedRepeats();
+  }
+
+  // Names listed with companies are companies: "members include Intel,
+  // Cloudera, Anyscale and Datastax", "led by Acme Partners, Foo Capital and
+  // Bar Ventures". A list of at least kMinListItems names, at least
+  // kMinListedCompanies of them known companies, makes the other names in
+  // it companies too, unless a place or a public body ("Apple, Google and
+  // the EU"). Returns whether it added any.
+  bool AddListedPeers() {
+    bool added = false;
+    for (int f = 0; f < 2; ++f) {
+      const Field& field = fields_[f];
+      const auto& toks = field.t->tokens;
+      if (field.title_case || field.all_caps || toks.size() < 5) continue;
+      // Per token: the end of the accepted company mention starting there,
+      // and whether a place covers it.
+      thread_local std::vector<uint32_t> company_end;
+      thread_local std::vector<bool> in_place;
+      company_end.assign(toks.size(), 0);
+      in_place.assign(toks.size(), false);
+      bool any = false;
+      for (const Mention& m : companies_) {
+        if (m.field != f || !m.accepted) continue;
+        company_end[m.begin] = m.end;
+        any = true;
+      }
+      if (!any) continue;
+      for (const Mention& p : places_) {
+        if (p.field != f) continue;
+        for (uint32_t k = p.begin; k < p.end; ++k) in_place[k] = true;
+      }
+      std::vector<std::pair<uint32_t, uint32_t>> items;
+      uint32_t i = 0;
+      while (i < toks.size()) {
+        items.clear();
+        // A list starts a name: not inside one ("Chase" of "JPMorgan
+        // Chase" when only "JPMorgan" is known).
+        if (i > 0 && toks[i - 1].sentence == toks[i].sentence &&
+            toks[i - 1].kind == TokenKind::kWord && toks[i - 1].upper_initial) {
+          ++i;
+          continue;
+        }
+        uint32_t k = i;
+        const uint32_t sentence = toks[i].sentence;
+        while (k < toks.size() && toks[k].sentence == sentence) {
+          uint32_t e = company_end[k];
+          if (e == 0) {
+            e = k;
+            while (e < toks.size() && e < k + kMaxListItemWords &&
+                   toks[e].sentence == sentence &&
+                   toks[e].kind == TokenKind::kWord && toks[e].upper_initial) {
+              ++e;
+            }
+          }
+          if (e == k) break;
+          items.emplace_back(k, e);
+          uint32_t next = e;
+          if (next < toks.size() && toks[next].key == ",") ++next;
+          if (next < toks.size() &&
+              (toks[next].key == "and" || toks[next].key == "or")) {
+            ++next;
+          }
+          if (next == e || next >= toks.size()) break;
+          k = next;
+        }
+        i = items.empty() ? i + 1 : std::max(i + 1, items.back().second);
+        if (items.size() < kMinListItems) continue;
+        size_t known = 0;
+        for (const auto& [b, e] : items) known += company_end[b] == e;
+        if (known < kMinListedCompanies) continue;
+        for (const auto& [b, e] : items) {
+          if (company_end[b] == e || company_end[b] != 0) continue;
+          bool place = false;
+          for (uint32_t j = b; j < e; ++j) place = place || in_place[j];
+          if (place || !internal::MayNameCompany(*field.t, field.text, b, e) ||
+              unlisted_.size() >= kMaxUnlistedCompanies ||
+              companies_.size() >= kMaxCompanyMentions) {
+            continue;
+          }
+          std::string id = internal::UnlistedCompanyId(*field.t, b, e);
+          int32_t index = -1;
+          for (size_t u = 0; u < unlisted_.size(); ++u) {
+            if (unlisted_[u].id == id) index = static_cast<int32_t>(u);
+          }
+          if (index < 0) {
+            index = static_cast<int32_t>(unlisted_.size());
+            UnlistedCompany& u = unlisted_.emplace_back();
+            u.id = std::move(id);
+            u.name = internal::UnlistedCompanyName(*field.t, field.text, b, e);
+            u.from_list = true;
+            for (uint32_t j = b; j < e; ++j) u.keys.emplace_back(toks[j].key);
+          }
+          Mention m{f, b, e, 0};
+          m.accepted = true;
+          m.unlisted = index;
+          companies_.push_back(m);
+          unlisted_rules_.push_back({f, b, "context:list"});
+          added = true;
+        }
+      }
+    }
+    return added;
   }
 
   // Whether a listed company's alias stands in brackets right after a
@@ -923,7 +1082,9 @@ class Analysis {
   }
 
   // The company the story is mainly about: named in the title, or more
-  // often than any other (title mentions count twice); none on a tie.
+  // often than any other (title mentions count twice). On a tie, the first
+  // named of the tied companies when they all have one home ("Acme to buy
+  // Foo Inc" of two US companies), else none.
   std::optional<uint32_t> MainCompany() const {
     absl::flat_hash_map<uint32_t, int> weight;
     for (const Mention& m : companies_) {
@@ -942,14 +1103,27 @@ class Analysis {
         tie = true;
       }
     }
-    if (tie) return std::nullopt;
-    return best;
+    if (!tie) return best;
+    std::optional<uint32_t> first;
+    std::string_view home;
+    for (const Mention& m : companies_) {
+      if (!m.accepted) continue;
+      const uint32_t company = CompanyKey(m);
+      if (weight[company] != best_weight) continue;
+      const std::string_view hq = CompanyHq(company);
+      if (hq.empty() || (!home.empty() && hq != home)) return std::nullopt;
+      home = hq;
+      if (!first) first = company;
+    }
+    return first;
   }
 
   void EmitCountries(newsfeed::v1::Article* a) {
     struct Agg {
       double score = 0;
       bool dateline = false;
+      // Named other than in passing (an address, a comparison, a list).
+      bool named = false;
       std::vector<const Mention*> mentions;
     };
     absl::flat_hash_map<uint32_t, Agg> by_country;
@@ -964,7 +1138,9 @@ class Analysis {
         w = kDatelineWeight;
         agg.dateline = true;
       } else {
-        w = CountryWeight(m) * (in_list[i] ? kPassingFactor : 1.0);
+        bool passing = in_list[i];
+        w = CountryWeight(m, &passing) * (in_list[i] ? kPassingFactor : 1.0);
+        agg.named = agg.named || !passing;
       }
       agg.score += w;
       agg.mentions.push_back(&m);
@@ -992,6 +1168,17 @@ class Analysis {
       if (!m.accepted) continue;
       weight[CompanyKey(m)] += m.field == 0 ? 2 : 1;
     }
+    // Whether a country other than `self` is named, not only in passing,
+    // strongly enough to be tagged.
+    auto PlacedElsewhere = [&](const auto& countries, uint32_t self) {
+      for (const auto& [c, other] : countries) {
+        if (c != self && (other.named || other.dateline) &&
+            other.score >= kCountryThreshold) {
+          return true;
+        }
+      }
+      return false;
+    };
     absl::flat_hash_set<uint32_t> hq_done;
     for (const Mention& m : companies_) {
       if (!m.accepted) continue;
@@ -1002,6 +1189,13 @@ class Analysis {
       if (hq < 0) continue;
       auto agg = by_country.find(static_cast<uint32_t>(hq));
       if (agg != by_country.end()) {
+        // A country named only in passing ("U.S.-listed", "second after
+        // the US") is no more the story's for being the company's home
+        // when another place is.
+        if (!agg->second.named && !agg->second.dateline &&
+            PlacedElsewhere(by_country, agg->first)) {
+          continue;
+        }
         agg->second.score += kHqBonus;
       } else if (inner_places_.contains(static_cast<uint32_t>(hq))) {
         by_country[static_cast<uint32_t>(hq)].score += kHqBonus;
@@ -1057,7 +1251,40 @@ class Analysis {
         }
       }
       EmitHqFallback(best, a);
+      if (a->countries_size() == 0) EmitCurrencyFallback(a);
     }
+  }
+
+  // Nothing places the story, nor says where its company is from: money in
+  // one country's own currency does ("₹937 per share", "133 billion yen"),
+  // scored lowest. Not the dollar or the euro, which many countries use or
+  // report in.
+  void EmitCurrencyFallback(newsfeed::v1::Article* a) const {
+    std::vector<std::pair<Amount, int>> found;
+    FindAmounts(0, &found);
+    FindAmounts(1, &found);
+    int country = -1;
+    const std::pair<Amount, int>* evidence = nullptr;
+    for (const auto& amount : found) {
+      const std::string_view cur = amount.first.currency;
+      if (cur.size() != 3 || cur == "USD" || cur == "EUR" || cur[0] == 'X') {
+        continue;
+      }
+      const int c = g_.CountryIndex(cur.substr(0, 2));
+      if (c < 0 || (country >= 0 && c != country)) return;  // two currencies
+      country = c;
+      if (evidence == nullptr) evidence = &amount;
+    }
+    if (country < 0) return;
+    newsfeed::v1::CountryTag* tag = a->add_countries();
+    tag->set_code(g_.countries()[country].code);
+    tag->set_name(g_.countries()[country].name);
+    tag->set_score(kWeakMentionScore);
+    Mention span{evidence->second, evidence->first.begin, evidence->first.end,
+                 0};
+    AddEvidence(
+        span, absl::StrCat("currency-fallback:", AV(evidence->first.currency)),
+        tag->add_evidence());
   }
 
   // Whether the article names a region larger than a country ("EU",
@@ -1069,9 +1296,13 @@ class Analysis {
         "asean",  "latin",      "gulf",     "caribbean",   "balkans",
         "arctic", "antarctica", "brussels"};
     for (int f = 0; f < 2; ++f) {
-      for (const Token& tok : fields_[f].t->tokens) {
+      const auto& toks = fields_[f].t->tokens;
+      for (size_t k = 0; k < toks.size(); ++k) {
+        const Token& tok = toks[k];
+        // "Europe's most valuable company": a ranking, not a setting.
         if (tok.kind == TokenKind::kWord && tok.upper_initial &&
-            kRegions.contains(AV(tok.key))) {
+            kRegions.contains(AV(tok.key)) &&
+            !(k + 1 < toks.size() && toks[k + 1].key == "'")) {
           return true;
         }
       }
@@ -1290,6 +1521,38 @@ class Analysis {
     return commas >= kListCommas;
   }
 
+  // Whether a topic phrase is one of the examples a list gives ("in
+  // sectors such as oil and gas, pharmaceuticals and IT", "uses including
+  // 5G, cameras and AI"): the sentence is about what they have in common.
+  bool InExamples(const Mention& m) const {
+    const auto& toks = fields_[m.field].t->tokens;
+    auto separator = [&](size_t k) {
+      const std::string_view key = toks[k].key;
+      return key == "," || key == "and" || key == "or";
+    };
+    const bool next = m.end < toks.size() && separator(m.end);
+    const bool prev = m.begin > 0 && separator(m.begin - 1);
+    if (!next && !prev) return false;
+    const uint32_t sentence = toks[m.begin].sentence;
+    bool comma = false;
+    for (size_t k = m.begin; k > 0 && m.begin - k < kExampleWindow; --k) {
+      const Token& tok = toks[k - 1];
+      if (tok.sentence != sentence) return false;
+      comma = comma || tok.key == ",";
+      if (tok.key == "including" ||
+          (tok.key == "as" && k >= 2 && toks[k - 2].key == "such")) {
+        if (comma) return true;
+        for (size_t j = m.end; j < toks.size() && j < m.end + kListWindow;
+             ++j) {
+          if (toks[j].sentence != sentence) break;
+          if (toks[j].key == ",") return true;
+        }
+        return false;
+      }
+    }
+    return false;
+  }
+
   void EmitTopics(newsfeed::v1::Article* a) {
     struct Agg {
       double score = 0;
@@ -1367,7 +1630,9 @@ class Analysis {
       company_span[f].assign(fields_[f].t->tokens.size(), {0, 0});
     }
     for (const Mention& c : companies_) {
-      if (!c.accepted) continue;
+      if (!c.accepted || (c.unlisted >= 0 && unlisted_[c.unlisted].from_list)) {
+        continue;
+      }
       for (uint32_t k = c.begin; k < c.end; ++k) {
         company_span[c.field][k] = {c.begin, c.end};
       }
@@ -1388,7 +1653,9 @@ class Analysis {
       Agg& agg = by_topic[pat.target];
       agg.score +=
           pat.weight * (m.field == 0 ? kTitleFactor : 1.0) *
-          (InEnumeration(m) ? kPassingPhraseFactor : 1.0) *
+          (InExamples(m)      ? kPassingPhraseFactor * kPassingPhraseFactor
+           : InEnumeration(m) ? kPassingPhraseFactor
+                              : 1.0) *
           (InsideCompanyName(m, company_span) ? kPassingPhraseFactor : 1.0);
       agg.mentions.push_back(&m);
       if (pat.weight > 0) {

@@ -4,6 +4,7 @@
 // list. The inputs are our own; each test names the class it covers.
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -536,6 +537,45 @@ TEST(OneWordTopics, PassingWordsOtherSensesAndNegativeCues) {
        "The retailer will hire 5,000 workers for the holidays.",
        {"jobs"},
        {}},
+      {"the examples of a list are named in passing, even in a headline",
+       "Graduate hiring rose 8% in May in sectors such as oil and gas, "
+       "pharmaceuticals, retail and IT",
+       "The index of graduate hiring rose to 1,240 points, a survey showed.",
+       {"jobs"},
+       {"energy", "healthcare"}},
+      {"an example list in the body",
+       "Tessla Fab to build $2 billion wafer plant",
+       "Tessla Fab will build a wafer plant for chips used in areas such as "
+       "phones, cars, data centers and artificial intelligence.",
+       {"semiconductors"},
+       {"ai"}},
+      {"a court's ruling on a damages award is regulation",
+       "Brintek loses bid to overturn damages award",
+       "The Court of Appeals for the Federal Circuit found the jury verdict "
+       "against Brintek rested on substantial evidence.",
+       {"regulation"},
+       {}},
+      {"a watchdog's warning letter to an unlicensed venue",
+       "Coinvale shares slide after notice",
+       "The Financial Services Agency sent Coinvale a warning letter for "
+       "serving residents without a licence.",
+       {"regulation"},
+       {}},
+      {"a deal's price per share and closing quarter are no results",
+       "Fenwick Foods agrees to buy Lark Bakeries for $900 million",
+       "Fenwick Foods agreed to acquire Lark Bakeries in a deal valued at "
+       "$900 million. Fenwick will pay $31.50 per share, and the deal is "
+       "expected to close in the third quarter. Lark had sales of $410 "
+       "million last year.",
+       {"mna"},
+       {"earnings", "funding"}},
+      {"results with a deal on the side are still results",
+       "Fenwick Foods quarterly profit rises 12%, beats estimates",
+       "Fenwick Foods reported third-quarter net profit of $88 million, or "
+       "$1.10 per share, up from $79 million a year earlier, on revenue of "
+       "$1.2 billion. It also completed the purchase of a small bakery.",
+       {"earnings"},
+       {}},
   };
   for (const TopicCase& c : cases) {
     SCOPED_TRACE(c.why);
@@ -620,6 +660,183 @@ TEST(UnlistedCompanies, AHostileListOfNamesIsCapped) {
   v1::Article b = Tag("", repeated);
   ASSERT_EQ(b.companies_size(), 1);
   EXPECT_EQ(b.companies(0).id(), "name:acme-holdings");
+}
+
+// ---- Third round: classes seen on the tuning parts and on text collected
+// after the rules (extra-tune) alike ----
+
+TEST(UnlistedCompanies, AFormBeforeTheNameNamesACompanyWithoutIt) {
+  // Indonesia's "PT" stands before the name; the name alone links the
+  // headline's mention, and the form says where the company is from.
+  v1::Article a = Tag("Sinar Kopi to expand roasting",
+                      "Coffee company PT Sinar Kopi said on Monday it "
+                      "would spend more on roasting.");
+  EXPECT_THAT(CompanyIds(a), ElementsAre("name:sinar-kopi"));
+  EXPECT_THAT(CompanyNames(a), ElementsAre("Sinar Kopi"));
+  EXPECT_EQ(a.companies(0).evidence(0).field(), v1::TEXT_FIELD_TITLE);
+  EXPECT_THAT(Countries(a), ElementsAre("ID"));
+  // "PT" is no name of its own, nor a company before a lower-case word.
+  EXPECT_THAT(CompanyIds(Tag("", "The patient had PT sessions twice.")),
+              IsEmpty());
+}
+
+TEST(UnlistedCompanies, AnInstrumentCodeWithoutBracketsNamesACompany) {
+  v1::Article a = Tag("",
+                      "Vistamar VMR.SN, the holding company of the Ruiz "
+                      "family, said it would buy a fuel retailer. Retailer "
+                      "Pampa PMP.BA said it would sell.");
+  EXPECT_THAT(CompanyIds(a),
+              UnorderedElementsAre("name:vistamar", "name:pampa"));
+  // The code's suffix says where the company is listed.
+  EXPECT_THAT(Countries(Tag("Vistamar VMR.SN to buy fuel retailer",
+                            "The holding company said it would pay in "
+                            "cash.")),
+              ElementsAre("CL"));
+  // Initials are no code.
+  EXPECT_THAT(CompanyIds(Tag("", "Officials in Washington U.S. said so.")),
+              IsEmpty());
+}
+
+TEST(UnlistedCompanies, NamesListedWithCompaniesAreCompanies) {
+  v1::Article a = Tag("",
+                      "Backers of the project include Siemens, Nestle, "
+                      "Quorvant, Brightpath Labs and Tellamo.");
+  EXPECT_THAT(CompanyIds(a),
+              ::testing::IsSupersetOf({"name:quorvant", "name:tellamo"}));
+  EXPECT_EQ(a.companies_size(), 5);
+  // Places, public bodies and a list with one known company add nothing.
+  EXPECT_EQ(Tag("",
+                "Siemens, Nestle, France and the European Commission "
+                "signed the pledge.")
+                .companies_size(),
+            2);
+  EXPECT_EQ(Tag("", "Siemens, Quorvant and Tellamo signed.").companies_size(),
+            1);
+  // A word after a known name's first part is no list item ("Chase" of
+  // "JPMorgan Chase" when only "JPMorgan" is known).
+  EXPECT_THAT(CompanyIds(Tag("",
+                             "Lenders include Siemens Quorvant, Nestle, "
+                             "Tellamo and BASF.")),
+              Not(Contains("name:quorvant")));
+}
+
+// Each row: a kind of mention that names a country without the story being
+// about it, in an invented story; `want` is all the story's countries.
+struct CountryCase {
+  const char* why;
+  const char* title;
+  const char* body;
+  std::vector<std::string> want;
+};
+
+void ExpectCountries(const std::vector<CountryCase>& cases) {
+  for (const CountryCase& c : cases) {
+    SCOPED_TRACE(c.why);
+    EXPECT_THAT(Countries(Tag(c.title, c.body)),
+                ::testing::UnorderedElementsAreArray(c.want));
+  }
+}
+
+TEST(PassingMentions, CurrenciesSecuritiesExchangesAddressesAndMissions) {
+  const std::vector<CountryCase> cases = {
+      {"a country's sign before a spaced amount is a currency",
+       "Regulator fines Gulf lender",
+       "LONDON, May 4 (Reuters) - Britain's markets regulator fined Acme Bank "
+       "3 million pounds (U.S. $3.8 million) for weak controls.",
+       {"GB"}},
+      {"depositary shares are a kind of security",
+       "Orchid Motors to sell American depositary shares",
+       "Orchid Motors Inc., a car dealer platform in Thailand, will sell 5 "
+       "million American depositary shares.",
+       {"TH"}},
+      {"an exchange before a ticker is a listing",
+       "Northwind Sensors names new CTO",
+       "TORONTO, May 2, 2024 /PRNewswire/ - Northwind Sensors Ltd. (TSXV: NWS) "
+       "(FRANKFURT: N2W) named Jane Roe its chief technology officer.",
+       {"CA"}},
+      {"'X based' without a hyphen is an address",
+       "Brazilian based Selva Foods to build plant in Peru",
+       "Selva Foods will build a plant in Peru, the Peruvian government said "
+       "on Monday.",
+       {"PE"}},
+      {"an embassy is about its host, even in a headline",
+       "Airtel wins phone contract of the US Embassy in Kenya",
+       "The embassy in Nairobi moved its staff lines to Airtel from "
+       "Safaricom, Kenya's biggest operator.",
+       {"KE"}},
+      {"a ranking names a country in passing, and the company's home does "
+       "not lift it",
+       "Coca-Cola to invest $2 billion in Mexico",
+       "Coca-Cola will invest $2 billion in Mexico over five years. Mexico is "
+       "its second-largest market, second after the US.",
+       {"MX"}},
+      {"Congress is not only America's",
+       "Peru's Congress approves mining reform",
+       "LIMA, March 3 (Reuters) - Peru's Congress approved a mining reform on "
+       "Thursday after a long debate in Congress.",
+       {"PE"}},
+  };
+  ExpectCountries(cases);
+}
+
+TEST(Dateline, AReleaseFromTwoPlacesNamesBoth) {
+  EXPECT_EQ(DatelinePlace("TORONTO, ON and DENVER, May 2, 2024 /PRNewswire/ - "
+                          "Acme Ltd said"),
+            "TORONTO, ON and DENVER");
+  v1::Article a = Tag("Northwind Sensors names new CTO",
+                      "TORONTO, ON and DENVER, May 2, 2024 /PRNewswire/ - "
+                      "Northwind Sensors Ltd. named Jane Roe its chief "
+                      "technology officer.");
+  EXPECT_THAT(Countries(a), UnorderedElementsAre("CA", "US"));
+  EXPECT_EQ(CountryRule(a, "US"), "dateline:Denver");
+}
+
+TEST(HqFallback, TiedCompaniesOfOneHomeOrALocalCurrencySetTheStory) {
+  // Each: the story's only country, by the rule named, scored lowest.
+  for (const auto& [title, body, rule] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"Siemens and BASF sign power deal",
+            "Siemens will supply BASF with turbines, Siemens and BASF said.",
+            "DE hq-fallback:Siemens"},
+           {"Zentrova shares trade at premium ahead of listing",
+            "Zentrova shares changed hands at ₹412 in the grey market, a "
+            "premium of ₹62 over the issue price.",
+            "IN currency-fallback:INR"}}) {
+    v1::Article a = Tag(title, body);
+    ASSERT_EQ(a.countries_size(), 1) << title;
+    EXPECT_EQ(
+        a.countries(0).code() + " " + CountryRule(a, a.countries(0).code()),
+        rule);
+    EXPECT_LT(a.countries(0).score(), 0.2);
+  }
+  const std::vector<CountryCase> cases = {
+      {"tied companies of different homes say nothing",
+       "Siemens and Toyota sign power deal",
+       "Siemens will supply Toyota with turbines, Siemens and Toyota said.",
+       {}},
+      {"a region in a ranking does not set the story",
+       "Siemens lifts outlook",
+       "Siemens, Europe's biggest engineering group, raised its full-year "
+       "profit forecast.",
+       {"DE"}},
+      {"a story set in a region keeps no single home",
+       "Siemens lifts outlook",
+       "Siemens raised its forecast as orders in Europe recovered.",
+       {}},
+      {"dollars are reported everywhere",
+       "Zentrova revenue rises",
+       "Revenue rose to $12 million.",
+       {}},
+      {"two currencies say nothing",
+       "Zentrova revenue rises",
+       "Revenue rose to 1.2 billion yen, or 40 billion won.",
+       {}},
+      {"a named place wins over a currency",
+       "Zentrova opens plant in Vietnam",
+       "The plant cost ₹900 crore.",
+       {"VN"}},
+  };
+  ExpectCountries(cases);
 }
 
 }  // namespace
