@@ -71,6 +71,20 @@ class CpuBudget {
   const absl::Duration deadline_;
 };
 
+// What a parsed document with `new_items` new items tells the posting rate.
+FetchEvidence ItemEvidence(const ParsedFeed& parsed, int new_items) {
+  FetchEvidence evidence;
+  evidence.new_items = new_items;
+  evidence.item_times.reserve(parsed.items.size());
+  for (const ParsedItem& item : parsed.items) {
+    if (std::optional<absl::Time> t =
+            item.published ? item.published : item.updated) {
+      evidence.item_times.push_back(*t);
+    }
+  }
+  return evidence;
+}
+
 }  // namespace
 
 // The parse workers: a queue of documents and the threads that take them.
@@ -584,16 +598,8 @@ absl::StatusOr<FetchEvidence> Poller::Ingest(FeedRecord& feed,
   feed.items_seen += ingested->queued;
   UpdatePush(feed, parsed, result);
 
-  FetchEvidence evidence;
-  evidence.new_items = ingested->queued;
+  FetchEvidence evidence = ItemEvidence(parsed, ingested->queued);
   evidence.max_age = result.max_age;
-  evidence.item_times.reserve(parsed.items.size());
-  for (const ParsedItem& item : parsed.items) {
-    if (std::optional<absl::Time> t =
-            item.published ? item.published : item.updated) {
-      evidence.item_times.push_back(*t);
-    }
-  }
   return evidence;
 }
 
@@ -635,6 +641,14 @@ absl::StatusOr<int> Poller::IngestPushed(const std::string& feed_id,
     log::Info("feed %s: %d new or changed articles pushed", feed->url,
               ingested->queued);
     if (on_queued_) on_queued_();
+    // The posting rate learns from pushed items as from polled ones; the
+    // schedule (the safety poll) stays as it is.
+    policy_.LearnRate(&*feed, ItemEvidence(ingested->parsed, ingested->queued),
+                      clock_.Now());
+    if (absl::Status s = feeds_.SavePostingRate(*feed);
+        !s.ok() && !absl::IsNotFound(s)) {
+      log::Warning("feed %s: %s", feed->url, s.ToString());
+    }
   }
   return ingested->queued;
 }

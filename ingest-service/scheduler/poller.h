@@ -139,8 +139,12 @@ class Poller {
   // changed items only. Returns the number of articles queued. NOT_FOUND for
   // a feed no longer in the registry; INVALID_ARGUMENT (naming the feed) for
   // a body that is not a feed; other errors when the state file fails.
-  // Leaves the feed's fetch state (validators, schedule) alone. May be
-  // called from any thread.
+  // New items update the feed's posting rate (mean gap, last new item)
+  // as polled ones do; its fetch state (validators, schedule: the safety
+  // poll) is left alone. May be called from any thread.
+  absl::StatusOr<int> IngestPushed(const std::string& feed_id,
+                                   const std::string& body,
+                                   const std::string& content_type);
   // The WebSub subscription of `feed_id`; nullopt when it has none or
   // WebSub is off.
   std::optional<WebSubState> PushState(const std::string& feed_id) const;
@@ -148,10 +152,6 @@ class Poller {
   // from the registry; the hub is told on a parse worker, not the caller's
   // thread.
   void FeedRemoved(const std::string& feed_id);
-
-  absl::StatusOr<int> IngestPushed(const std::string& feed_id,
-                                   const std::string& body,
-                                   const std::string& content_type);
 
  private:
   struct Metrics;

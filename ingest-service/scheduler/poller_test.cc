@@ -344,6 +344,9 @@ class SecondFeedFirstRegistry final : public FeedRegistry {
   absl::Status SaveFeed(const FeedRecord& feed) override {
     return state_.SaveFeed(feed);
   }
+  absl::Status SavePostingRate(const FeedRecord& feed) override {
+    return state_.SavePostingRate(feed);
+  }
   absl::Status ReleaseFeed(const std::string& id) override {
     return state_.ReleaseFeed(id);
   }
@@ -647,6 +650,50 @@ TEST_F(PollerWebSubTest, DiscoversTheHubAndTakesSignedPushes) {
   const Form unsubscribe = HubRequest(1);
   EXPECT_EQ(unsubscribe.at("hub.mode"), "unsubscribe");
   EXPECT_EQ(unsubscribe.at("hub.topic"), "https://feeds.example.test/self");
+}
+
+// New items pushed teach the feed's posting rate exactly as polled ones do,
+// without shortening its safety poll; a push of known items changes nothing.
+TEST_F(PollerWebSubTest, PushedItemsUpdateThePostingRate) {
+  const std::string hub_links = absl::StrCat(
+      "<atom:link rel=\"hub\" href=\"", hub_url_,
+      "\"/><atom:link rel=\"self\" href=\"https://feeds.example.test/self\"/>");
+  fetcher_.responses[kUrl] =
+      Ok(DatedRss(5, absl::Minutes(10), clock_.Now(), hub_links));
+  ASSERT_EQ(*poller_->PollOnce(), 1);
+  const Form subscribe = HubRequest(0);
+  VerifyIntent(subscribe);
+  clock_.Advance(absl::Minutes(3));
+  ASSERT_EQ(*poller_->PollOnce(), 1);  // nothing new: the rate is as it was
+  const FeedRecord polled = Feed();
+  EXPECT_EQ(polled.mean_gap, absl::Minutes(10));
+  EXPECT_EQ(polled.interval, options_.schedule.push_safety_interval);
+
+  // A new item 30 minutes after the last: the smoothed gap moves towards
+  // it (0.7 * 10m + 0.3 * 30m), as it would after a poll.
+  clock_.Advance(absl::Minutes(27));
+  const std::string pushed =
+      DatedRss(1, absl::Minutes(1), clock_.Now(), hub_links, "pushed");
+  ASSERT_EQ(Push(subscribe, pushed,
+                 "sha256=" + HmacSha256Hex(subscribe.at("hub.secret"), pushed)),
+            200);
+  FeedRecord feed = Feed();
+  EXPECT_EQ(feed.mean_gap, absl::Minutes(16));
+  EXPECT_EQ(feed.last_new_item, clock_.Now());
+  EXPECT_EQ(feed.items_seen, polled.items_seen + 1);
+  // The safety poll stays where it was.
+  EXPECT_EQ(feed.next_poll, polled.next_poll);
+  EXPECT_EQ(feed.interval, polled.interval);
+  EXPECT_EQ(feed.interval_reason, polled.interval_reason);
+
+  // The same item again: known, so nothing changes.
+  clock_.Advance(absl::Minutes(5));
+  ASSERT_EQ(Push(subscribe, pushed,
+                 "sha256=" + HmacSha256Hex(subscribe.at("hub.secret"), pushed)),
+            200);
+  EXPECT_EQ(Feed().mean_gap, feed.mean_gap);
+  EXPECT_EQ(Feed().last_new_item, feed.last_new_item);
+  EXPECT_EQ(Feed().next_poll, feed.next_poll);
 }
 
 TEST_F(PollerWebSubTest, HubInTheLinkHeaderIsFound) {

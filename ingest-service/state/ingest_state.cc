@@ -392,7 +392,10 @@ absl::Status IngestState::SaveFeed(const FeedRecord& f) {
       "last_unconditional_us = ?9, http_status = ?10, last_error = ?11, "
       "failures = ?12, next_poll_us = ?13, interval_us = ?14, "
       "interval_reason = ?15, publisher_interval_us = ?16, skip_mask = ?17, "
-      "mean_gap_us = ?18, last_new_item_us = ?19 WHERE id = ?1");
+      // A posting rate pushed meanwhile (a later last_new_item) is kept.
+      "mean_gap_us = CASE WHEN ?19 >= last_new_item_us THEN ?18 "
+      "ELSE mean_gap_us END, last_new_item_us = MAX(last_new_item_us, ?19) "
+      "WHERE id = ?1");
   s.Bind(1, f.id).Bind(2, f.url).Bind(3, f.title).Bind(4, int64_t{f.enabled});
   s.Bind(5, f.etag)
       .Bind(6, f.last_modified)
@@ -415,6 +418,22 @@ absl::Status IngestState::SaveFeed(const FeedRecord& f) {
     }
     return Error("saving feed");
   }
+  if (sqlite3_changes(db_) == 0) {
+    return absl::NotFoundError(absl::StrCat("feed ", f.id, " was removed"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status IngestState::SavePostingRate(const FeedRecord& f) {
+  absl::MutexLock lock(&mu_);
+  Statement s(db_,
+              "UPDATE feeds SET mean_gap_us = CASE WHEN ?3 >= last_new_item_us "
+              "THEN ?2 ELSE mean_gap_us END, "
+              "last_new_item_us = MAX(last_new_item_us, ?3) WHERE id = ?1");
+  s.Bind(1, f.id)
+      .Bind(2, absl::ToInt64Microseconds(f.mean_gap))
+      .Bind(3, StoredMicros(f.last_new_item));
+  if (s.Step() != SQLITE_DONE) return Error("saving posting rate");
   if (sqlite3_changes(db_) == 0) {
     return absl::NotFoundError(absl::StrCat("feed ", f.id, " was removed"));
   }

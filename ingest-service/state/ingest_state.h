@@ -84,6 +84,7 @@ class IngestState final : public FeedRegistry {
       const std::string& after_url, int limit) override;
   absl::StatusOr<int64_t> CountFeeds() override;
   absl::Status SaveFeed(const FeedRecord& feed) override;
+  absl::Status SavePostingRate(const FeedRecord& feed) override;
   absl::Status ReleaseFeed(const std::string& id) override;
   absl::StatusOr<int> PollSoon(const std::string& id_or_url,
                                absl::Time now) override;
