@@ -85,6 +85,23 @@ FetchEvidence ItemEvidence(const ParsedFeed& parsed, int new_items) {
   return evidence;
 }
 
+// A feed that was never fetched and whose first poll was not spread yet.
+bool AwaitsFirstPoll(const FeedRecord& feed) {
+  return feed.last_attempt == absl::InfinitePast() &&
+         feed.interval_reason.empty();
+}
+
+// The share in [0, 1) of the first-poll window at which `feed_id` is
+// polled: FNV-1a, stable across restarts, versions and machines.
+double FirstPollShare(std::string_view feed_id) {
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : feed_id) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return static_cast<double>(h >> 11) * 0x1.0p-53;
+}
+
 }  // namespace
 
 // The parse workers: a queue of documents and the threads that take them.
@@ -293,6 +310,7 @@ absl::StatusOr<int> Poller::PollOnce() {
     fetchable.push_back(std::move(feed));
   }
   *due = std::move(fetchable);
+  SpreadFirstPolls(*due, now);
   if (due->empty()) return 0;
 
   std::vector<FetchRequest> requests;
@@ -317,6 +335,31 @@ absl::StatusOr<int> Poller::PollOnce() {
   // The feeds' records live in `due`: the round ends with its documents.
   workers_->WaitIdle();
   return static_cast<int>(due->size());
+}
+
+void Poller::SpreadFirstPolls(std::vector<FeedRecord>& due, absl::Time now) {
+  const absl::Duration window = options_.first_poll_spread;
+  if (window <= absl::ZeroDuration()) return;
+  if (std::count_if(due.begin(), due.end(), AwaitsFirstPoll) <=
+      options_.first_poll_burst) {
+    return;
+  }
+  std::vector<FeedRecord> now_due;
+  now_due.reserve(due.size());
+  for (FeedRecord& feed : due) {
+    const absl::Duration delay = window * FirstPollShare(feed.id);
+    if (!AwaitsFirstPoll(feed) || delay <= absl::ZeroDuration()) {
+      now_due.push_back(std::move(feed));
+      continue;
+    }
+    feed.next_poll = now + delay;
+    feed.interval = delay;
+    feed.interval_reason =
+        absl::StrCat("first poll spread over polling.first_poll_spread ",
+                     absl::FormatDuration(window));
+    Save(feed);
+  }
+  due = std::move(now_due);
 }
 
 double Poller::JitterDraw() {

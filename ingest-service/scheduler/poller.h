@@ -73,6 +73,14 @@ struct PollerOptions {
   // Validators are dropped for one fetch this often, in case a server's
   // ETag or Last-Modified never changes. Default 24 hours.
   absl::Duration unconditional_every = absl::Hours(24);
+  // Feeds never fetched before (at start, after a bulk AddFeeds or OPML
+  // import) have their first poll, which reads the feed's whole backlog,
+  // spread evenly over this window instead of all at once, each at its own
+  // offset (a hash of its id, so the same after a restart). Feeds fetched
+  // before are never delayed, and neither is a round's handful of new feeds
+  // (at most first_poll_burst: an AddFeed, PollNow). 0: off. Default 60 s.
+  absl::Duration first_poll_spread = absl::Seconds(60);
+  int first_poll_burst = 16;
   // Feeds fetched in one round. Default 1000.
   int max_feeds_per_round = 1000;
   // The fetch loop starts a round at most this often (unless woken):
@@ -183,6 +191,10 @@ class Poller {
   // Queues the new or changed `fresh` articles and marks them seen.
   absl::StatusOr<int> Record(const std::string& feed_id,
                              const std::vector<newsfeed::v1::Article>& fresh);
+  // The round's never-fetched feeds due now whose spread first poll
+  // (first_poll_spread) is later: rescheduled to it and saved, and removed
+  // from `due`.
+  void SpreadFirstPolls(std::vector<FeedRecord>& due, absl::Time now);
   // Writes the feed back (releasing its lease), logging failures.
   void Save(const FeedRecord& feed);
   // Returns what the document told the schedule, or its error;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include <map>
+#include <set>
 #include <string>
 
 #include "absl/strings/escaping.h"
@@ -443,6 +444,7 @@ std::string DatedRss(int n, absl::Duration gap, absl::Time newest,
 TEST_F(PollerTest, ParseQueueBoundedInBytesHoldsFetchesBack) {
   options_.max_queued_document_bytes = 1;
   options_.parse_threads = 1;
+  options_.first_poll_spread = absl::ZeroDuration();  // all in one round
   for (int i = 0; i < 20; ++i) {
     const std::string url = absl::StrCat("http://feeds.example.test/q", i);
     ASSERT_TRUE(state_->AddFeed(url, clock_.Now()).ok());
@@ -455,6 +457,64 @@ TEST_F(PollerTest, ParseQueueBoundedInBytesHoldsFetchesBack) {
   Poller poller(*state_, fetcher_, *tagger_, clock_, options_, {});
   EXPECT_EQ(*poller.PollOnce(), 21);
   EXPECT_EQ(state_->GetOutboxStats()->articles, 20 * 3 + 2);
+}
+
+// Many feeds never fetched (a start, a bulk import) have their first polls
+// spread over polling.first_poll_spread; a feed fetched before is not
+// delayed, and the spread survives a restart.
+TEST_F(PollerTest, FirstPollsOfManyNewFeedsAreSpreadOverTheWindow) {
+  options_.first_poll_spread = absl::Seconds(60);
+  auto poller = std::make_unique<Poller>(*state_, fetcher_, *tagger_, clock_,
+                                         options_, [] {});
+  fetcher_.responses[kUrl] = Ok(kRss);
+  ASSERT_EQ(*poller->PollOnce(), 1);  // a single new feed: at once
+
+  constexpr int kNew = 100;
+  std::vector<NewFeed> added;
+  for (int i = 0; i < kNew; ++i) {
+    const std::string url = absl::StrCat("http://feeds.example.test/s", i);
+    added.push_back(NewFeed{url, "", {}});
+    FetchResult r =
+        Ok(DatedRss(3, absl::Hours(1), clock_.Now(), "", absl::StrCat("s", i)));
+    r.effective_url = url;
+    fetcher_.responses[url] = r;
+  }
+  ASSERT_TRUE(state_->AddFeeds(added, clock_.Now()).ok());
+  ASSERT_TRUE(state_->PollSoon(kUrl, clock_.Now()).ok());
+  fetcher_.seen.clear();
+  // The feed fetched before is polled now; the new ones later.
+  ASSERT_EQ(*poller->PollOnce(), 1);
+  ASSERT_EQ(fetcher_.seen.size(), 1u);
+  EXPECT_EQ(fetcher_.seen[0].url, kUrl);
+  const absl::Time start = clock_.Now();
+  FeedRecord spread = *state_->GetFeed("http://feeds.example.test/s0");
+  EXPECT_GT(spread.next_poll, start);
+  EXPECT_LT(spread.next_poll, start + absl::Seconds(60));
+  EXPECT_THAT(spread.interval_reason, HasSubstr("first_poll_spread"));
+
+  // A restart keeps each feed's slot.
+  poller = std::make_unique<Poller>(*state_, fetcher_, *tagger_, clock_,
+                                    options_, [] {});
+  EXPECT_EQ(*poller->PollOnce(), 0);
+  EXPECT_EQ(state_->GetFeed("http://feeds.example.test/s0")->next_poll,
+            spread.next_poll);
+
+  // Second by second, a few at a time; all within the window, once each.
+  fetcher_.seen.clear();
+  int busiest = 0, seconds_with_polls = 0;
+  for (int second = 1; second <= 60; ++second) {
+    clock_.Advance(absl::Seconds(1));
+    const int polled = *poller->PollOnce();
+    busiest = std::max(busiest, polled);
+    seconds_with_polls += polled > 0;
+  }
+  EXPECT_EQ(fetcher_.seen.size(), size_t{kNew});
+  std::set<std::string> urls;
+  for (const FetchRequest& r : fetcher_.seen) urls.insert(r.url);
+  EXPECT_EQ(urls.size(), size_t{kNew});
+  EXPECT_LE(busiest, 10);
+  EXPECT_GE(seconds_with_polls, 30);
+  EXPECT_EQ(state_->GetOutboxStats()->articles, 2 + 3 * kNew);
 }
 
 TEST_F(PollerTest, AdaptiveScheduleFollowsThePostingRate) {
