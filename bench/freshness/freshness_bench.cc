@@ -30,6 +30,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "bench/freshness/feed_farm.h"
@@ -51,6 +52,8 @@ struct Flags {
   double median_gap_s = 8 * 3600;  // simulated
   double fixed_interval_s = 900;   // simulated
   double gap_fraction = 0.2;
+  // Items per feed at start: "MIN-MAX".
+  std::string backlog = "20-50";
   // polling.first_poll_spread in real seconds (not scaled: it is about the
   // machine's load at start, not about the feeds' time).
   double first_poll_spread_s = 60;
@@ -237,6 +240,16 @@ absl::StatusOr<Result> RunOnce(const Flags& flags, const std::string& scheduler,
   farm_options.time_scale = flags.time_scale;
   farm_options.push_share = flags.push_share;
   farm_options.median_gap_seconds = flags.median_gap_s;
+  std::pair<std::string, std::string> backlog =
+      absl::StrSplit(flags.backlog, '-');
+  if (!absl::SimpleAtoi(backlog.first, &farm_options.min_initial_items) ||
+      !absl::SimpleAtoi(backlog.second, &farm_options.max_initial_items) ||
+      farm_options.min_initial_items < 2 ||
+      farm_options.max_initial_items > 50 ||
+      farm_options.min_initial_items > farm_options.max_initial_items) {
+    return absl::InvalidArgumentError(
+        "--backlog must be MIN-MAX with 2 <= MIN <= MAX <= 50");
+  }
   absl::StatusOr<std::unique_ptr<FeedFarm>> farm =
       FeedFarm::Create(farm_options);
   if (!farm.ok()) return farm.status();
@@ -509,6 +522,9 @@ int main(int argc, char** argv) {
   app.add_option("--fixed-interval", flags.fixed_interval_s,
                  "polling.default_interval in simulated seconds")
       ->check(CLI::PositiveNumber);
+  app.add_option("--backlog", flags.backlog,
+                 "Items per feed at start, MIN-MAX (the first fetch's "
+                 "backlog)");
   app.add_option("--first-poll-spread", flags.first_poll_spread_s,
                  "polling.first_poll_spread in real seconds (0: off)")
       ->check(CLI::NonNegativeNumber);

@@ -463,11 +463,14 @@ absl::StatusOr<int> IngestState::PollSoon(const std::string& id_or_url,
 absl::StatusOr<std::vector<FeedRecord>> IngestState::DueFeeds(absl::Time now,
                                                               int limit) {
   absl::MutexLock lock(&mu_);
-  Statement s(db_,
-              absl::StrCat("SELECT ", kFeedColumns,
-                           " FROM feeds WHERE enabled AND next_poll_us <= ? "
-                           "ORDER BY next_poll_us LIMIT ?")
-                  .c_str());
+  Statement s(
+      db_, absl::StrCat("SELECT ", kFeedColumns,
+                        // "enabled = 1", not "enabled": only the former
+                        // searches feeds_due (the latter scans and sorts
+                        // every feed, 80 ms a round at 100,000 feeds).
+                        " FROM feeds WHERE enabled = 1 AND next_poll_us <= ? "
+                        "ORDER BY next_poll_us LIMIT ?")
+               .c_str());
   s.Bind(1, StoredMicros(now)).Bind(2, int64_t{limit});
   std::vector<FeedRecord> feeds;
   int rc;
@@ -478,7 +481,7 @@ absl::StatusOr<std::vector<FeedRecord>> IngestState::DueFeeds(absl::Time now,
 
 absl::StatusOr<absl::Time> IngestState::NextDue() {
   absl::MutexLock lock(&mu_);
-  Statement s(db_, "SELECT MIN(next_poll_us) FROM feeds WHERE enabled");
+  Statement s(db_, "SELECT MIN(next_poll_us) FROM feeds WHERE enabled = 1");
   if (s.Step() != SQLITE_ROW) return Error("reading next due feed");
   if (s.Null(0)) return absl::InfiniteFuture();
   return FromStoredMicros(s.Int(0));
