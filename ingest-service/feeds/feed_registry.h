@@ -139,6 +139,11 @@ class FeedRegistry {
   // the caller drops its result; ALREADY_EXISTS when the new URL belongs to
   // another feed.
   virtual absl::Status SaveFeed(const FeedRecord& feed) = 0;
+  // SaveFeed for each of `feeds`, in one transaction where the engine has
+  // them (much faster for thousands of feeds). Feeds removed meanwhile
+  // (NOT_FOUND) or whose lease was lost (FAILED_PRECONDITION) are skipped;
+  // returns the first other error, the others still saved.
+  virtual absl::Status SaveFeeds(const std::vector<FeedRecord>& feeds);
   // Writes only the feed's posting rate (mean_gap and last_new_item, matched
   // by id) unless the stored one is newer (a later last_new_item); needs no
   // lease, for new items pushed (WebSub) rather than fetched. NOT_FOUND if

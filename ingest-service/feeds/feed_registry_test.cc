@@ -242,6 +242,28 @@ TEST_P(FeedRegistryTest, SaveFeedWritesFetchStateAndReschedules) {
   EXPECT_EQ(registry().DueFeeds(kNow + absl::Minutes(30), 10)->size(), 1u);
 }
 
+TEST_P(FeedRegistryTest, SaveFeedsSavesEachAndSkipsRemovedOnes) {
+  ASSERT_TRUE(registry().AddFeed("https://example.org/a", kNow).ok());
+  ASSERT_TRUE(registry().AddFeed("https://example.org/b", kNow).ok());
+  auto due = registry().DueFeeds(kNow, 10);
+  ASSERT_TRUE(due.ok()) << due.status();
+  ASSERT_EQ(due->size(), 2u);
+  FeedRecord removed = (*due)[0];
+  removed.id = "gone";
+  due->push_back(removed);
+  for (FeedRecord& f : *due) {
+    f.next_poll = kNow + absl::Seconds(7);
+    f.interval_reason = "spread";
+  }
+  ASSERT_TRUE(registry().SaveFeeds(*due).ok());
+  for (const char* url : {"https://example.org/a", "https://example.org/b"}) {
+    FeedRecord stored = *registry().GetFeed(url);
+    EXPECT_EQ(stored.next_poll, kNow + absl::Seconds(7));
+    EXPECT_EQ(stored.interval_reason, "spread");
+  }
+  EXPECT_TRUE(registry().DueFeeds(kNow + absl::Seconds(6), 10)->empty());
+}
+
 TEST_P(FeedRegistryTest, SaveFeedOfRemovedFeedIsNotFound) {
   ASSERT_TRUE(registry().AddFeed("https://example.org/a", kNow).ok());
   FeedRecord feed = Claim("https://example.org/a", kNow);

@@ -644,6 +644,13 @@ class PollerWebSubTest : public PollerTest {
     return answer ? answer->status : -1;
   }
 
+  // Channel links naming the test's hub and the feed's self URL.
+  std::string HubLinks() const {
+    return absl::StrCat("<atom:link rel=\"hub\" href=\"", hub_url_,
+                        "\"/><atom:link rel=\"self\" "
+                        "href=\"https://feeds.example.test/self\"/>");
+  }
+
   static std::string CallbackPath(const Form& form) {
     return form.at("hub.callback")
         .substr(std::strlen(kCallbackBase) - std::strlen("/in"));
@@ -658,9 +665,7 @@ class PollerWebSubTest : public PollerTest {
 };
 
 TEST_F(PollerWebSubTest, DiscoversTheHubAndTakesSignedPushes) {
-  const std::string hub_links = absl::StrCat(
-      "<atom:link rel=\"hub\" href=\"", hub_url_,
-      "\"/><atom:link rel=\"self\" href=\"https://feeds.example.test/self\"/>");
+  const std::string hub_links = HubLinks();
   fetcher_.responses[kUrl] =
       Ok(DatedRss(5, absl::Minutes(10), clock_.Now(), hub_links));
   ASSERT_EQ(*poller_->PollOnce(), 1);
@@ -715,9 +720,7 @@ TEST_F(PollerWebSubTest, DiscoversTheHubAndTakesSignedPushes) {
 // New items pushed teach the feed's posting rate exactly as polled ones do,
 // without shortening its safety poll; a push of known items changes nothing.
 TEST_F(PollerWebSubTest, PushedItemsUpdateThePostingRate) {
-  const std::string hub_links = absl::StrCat(
-      "<atom:link rel=\"hub\" href=\"", hub_url_,
-      "\"/><atom:link rel=\"self\" href=\"https://feeds.example.test/self\"/>");
+  const std::string hub_links = HubLinks();
   fetcher_.responses[kUrl] =
       Ok(DatedRss(5, absl::Minutes(10), clock_.Now(), hub_links));
   ASSERT_EQ(*poller_->PollOnce(), 1);

@@ -385,6 +385,26 @@ absl::StatusOr<int64_t> IngestState::CountFeeds() {
 
 absl::Status IngestState::SaveFeed(const FeedRecord& f) {
   absl::MutexLock lock(&mu_);
+  return SaveFeedLocked(f);
+}
+
+absl::Status IngestState::SaveFeeds(const std::vector<FeedRecord>& feeds) {
+  absl::MutexLock lock(&mu_);
+  if (absl::Status s = Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+  absl::Status first;
+  for (const FeedRecord& f : feeds) {
+    if (absl::Status s = SaveFeedLocked(f); !absl::IsNotFound(s)) {
+      first.Update(s);
+    }
+  }
+  if (absl::Status s = Exec("COMMIT"); !s.ok()) {
+    (void)Exec("ROLLBACK");
+    return s;
+  }
+  return first;
+}
+
+absl::Status IngestState::SaveFeedLocked(const FeedRecord& f) {
   Statement s(
       db_,
       "UPDATE feeds SET url = ?2, title = ?3, enabled = ?4, etag = ?5, "
