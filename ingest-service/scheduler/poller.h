@@ -77,8 +77,9 @@ struct PollerOptions {
   // import) have their first poll, which reads the feed's whole backlog,
   // spread evenly over this window instead of all at once, each at its own
   // offset (a hash of its id, so the same after a restart). Feeds fetched
-  // before are never delayed, and neither is a round's handful of new feeds
-  // (at most first_poll_burst: an AddFeed, PollNow). 0: off. Default 60 s.
+  // before are never delayed, and neither are a round's new feeds when they
+  // are at most first_poll_burst (an AddFeed, a few PollNow). 0: off.
+  // Defaults: 60 s, 16 feeds.
   absl::Duration first_poll_spread = absl::Seconds(60);
   int first_poll_burst = 16;
   // Feeds fetched in one round. Default 1000.
