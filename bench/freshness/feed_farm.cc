@@ -12,6 +12,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <queue>
 #include <random>
 #include <thread>
 #include <vector>
@@ -28,19 +29,24 @@ constexpr int kMaxItems = 50;
 // Item links (and guids): unique per item, never fetched.
 constexpr char kItemBase[] = "http://publisher.example";
 
+// An item's text is a slice of the farm's word pool, so that 100,000 feeds
+// of 20-50 items fit in a few hundred MB; its link is derived from the feed
+// and the serial (ItemLink).
 struct Item {
-  std::string link;
+  uint64_t serial = 0;
   int64_t pub_unix = 0;  // real (compressed) time, seconds
-  std::string title;
-  std::string description;
+  uint32_t title_offset = 0;
+  uint32_t description_offset = 0;
+  uint32_t description_size = 0;
 };
+
+constexpr size_t kTitleWords = 40;  // bytes of pool text in a title
 
 struct Feed {
   std::mutex mu;
   std::deque<Item> items;  // newest first
   uint64_t version = 0;
   int64_t modified_unix = 0;
-  std::string document;  // rendered on change
   bool pushed = false;
   double mean_gap = 0;  // simulated seconds
   double next_due = 0;  // simulated seconds since start
@@ -92,6 +98,10 @@ const char* const kWords[] = {
     "report", "energy", "supply", "demand",  "price",  "trade",  "policy",
     "chip",   "cloud",  "merger", "revenue", "yield",  "bond",   "outlook"};
 
+std::string ItemLink(int feed, uint64_t serial) {
+  return absl::StrCat(kItemBase, "/item/", feed, "/", serial);
+}
+
 std::string Words(std::mt19937_64& rng, size_t bytes) {
   std::string out;
   std::uniform_int_distribution<size_t> pick(0, std::size(kWords) - 1);
@@ -107,7 +117,10 @@ std::string Words(std::mt19937_64& rng, size_t bytes) {
 class FeedFarm::Impl {
  public:
   explicit Impl(const FeedFarmOptions& options)
-      : options_(options), rng_(options.seed), feeds_(options.feeds) {}
+      : options_(options),
+        rng_(options.seed),
+        pool_(Words(rng_, 1 << 20)),
+        feeds_(options.feeds) {}
 
   ~Impl() {
     {
@@ -136,7 +149,8 @@ class FeedFarm::Impl {
     for (int i = 0; i < options_.feeds; ++i) {
       Feed& f = feeds_[i];
       f.mean_gap = std::max(options_.min_gap_seconds, gap(rng_));
-      int initial = std::uniform_int_distribution<int>(20, 50)(rng_);
+      int initial = std::uniform_int_distribution<int>(
+          options_.min_initial_items, options_.max_initial_items)(rng_);
       for (int k = 0; k < initial; ++k) {
         // Dates are on the compressed (real) timeline, like the live
         // items': a scheduler learning the rate from them sees the rate it
@@ -148,7 +162,6 @@ class FeedFarm::Impl {
       }
       f.pushed = std::bernoulli_distribution(options_.push_share)(rng_);
       f.next_due = NextGap(f);
-      Render(i, f);
     }
     server_.new_task_queue = [threads = options_.threads] {
       return new httplib::ThreadPool(threads);
@@ -227,15 +240,15 @@ class FeedFarm::Impl {
   }
 
   void AddItem(int i, Feed& f, int64_t pub_unix) {
+    (void)i;
     Item item;
-    uint64_t serial = f.next_serial++;
-    item.link = absl::StrCat(kItemBase, "/item/", i, "/", serial);
+    item.serial = f.next_serial++;
     item.pub_unix = pub_unix;
-    item.title =
-        absl::StrCat("Feed ", i, " item ", serial, ": ", Words(rng_, 40));
-    size_t bytes = std::uniform_int_distribution<size_t>(500, 2000)(rng_);
-    item.description = Words(rng_, bytes);
-    f.items.push_front(std::move(item));
+    item.title_offset = PoolOffset(kTitleWords);
+    item.description_size = static_cast<uint32_t>(
+        std::uniform_int_distribution<size_t>(500, 2000)(rng_));
+    item.description_offset = PoolOffset(item.description_size);
+    f.items.push_front(item);
     if (f.items.size() > kMaxItems) f.items.pop_back();
     f.modified_unix = pub_unix;
     ++f.version;
@@ -246,15 +259,22 @@ class FeedFarm::Impl {
   void Changed(int i, Feed& f, Clock::time_point now) {
     {
       std::lock_guard appear_lock(appear_mu_);
-      appearances_[f.items.front().link] = now;
+      appearances_[ItemLink(i, f.items.front().serial)] = now;
     }
-    Render(i, f);
     if (f.pushed) {
-      EnqueueHub([this, i, doc = f.document] { Push(i, doc); });
+      EnqueueHub([this, i, doc = Render(i, f)] { Push(i, doc); });
     }
   }
 
-  void Render(int i, Feed& f) {
+  // A random offset of `size` bytes of text in the pool. Holds rng_mu_.
+  uint32_t PoolOffset(size_t size) {
+    return static_cast<uint32_t>(
+        std::uniform_int_distribution<size_t>(0, pool_.size() - size)(rng_));
+  }
+
+  // The feed's document (rendered per 200 response rather than kept, for
+  // memory at 100,000 feeds). Holds f.mu.
+  std::string Render(int i, const Feed& f) const {
     std::string doc;
     doc.reserve(f.items.size() * 1400);
     absl::StrAppend(&doc,
@@ -270,14 +290,19 @@ class FeedFarm::Impl {
                       "\"/>\n");
     }
     for (const Item& item : f.items) {
-      absl::StrAppend(&doc, "<item><title>", item.title, "</title><link>",
-                      item.link, "</link><guid isPermaLink=\"true\">",
-                      item.link, "</guid><pubDate>", HttpDate(item.pub_unix),
-                      "</pubDate><description>", item.description,
-                      "</description></item>\n");
+      const std::string link = ItemLink(i, item.serial);
+      absl::StrAppend(
+          &doc, "<item><title>Feed ", i, " item ", item.serial, ": ",
+          absl::string_view(pool_).substr(item.title_offset, kTitleWords),
+          "</title><link>", link, "</link><guid isPermaLink=\"true\">", link,
+          "</guid><pubDate>", HttpDate(item.pub_unix),
+          "</pubDate><description>",
+          absl::string_view(pool_).substr(item.description_offset,
+                                          item.description_size),
+          "</description></item>\n");
     }
     doc += "</channel></rss>\n";
-    f.document = std::move(doc);
+    return doc;
   }
 
   void Serve(const httplib::Request& req, httplib::Response& res) {
@@ -307,11 +332,18 @@ class FeedFarm::Impl {
       return;
     }
     f.ok.fetch_add(1);
-    res.set_content(f.document, "application/rss+xml");
+    res.set_content(Render(i, f), "application/rss+xml");
   }
 
   // Ticks every 50 ms real time; feeds whose next item is due get it.
   void Generate() {
+    // (next_due, feed), soonest first; next_due changes only here.
+    using Due = std::pair<double, int>;
+    std::priority_queue<Due, std::vector<Due>, std::greater<Due>> due;
+    for (int i = 0; i < options_.feeds; ++i) {
+      std::lock_guard lock(feeds_[i].mu);
+      due.emplace(feeds_[i].next_due, i);
+    }
     std::unique_lock stop_lock(stop_mu_);
     while (!stop_cv_.wait_for(stop_lock, std::chrono::milliseconds(50),
                               [this] { return stopping_; })) {
@@ -320,16 +352,19 @@ class FeedFarm::Impl {
                    options_.time_scale;
       const int64_t now_unix =
           start_unix_ + static_cast<int64_t>(sim / options_.time_scale);
-      for (int i = 0; i < options_.feeds; ++i) {
+      // Only the feeds due, not every feed each tick (100,000 feeds).
+      while (!due.empty() && due.top().first <= sim) {
+        const int i = due.top().second;
+        due.pop();
         Feed& f = feeds_[i];
         std::lock_guard lock(f.mu);
-        if (f.next_due > sim) continue;
         std::lock_guard rng_lock(rng_mu_);
         while (f.next_due <= sim) {
           AddItem(i, f, now_unix);
           f.next_due += NextGap(f);
           Changed(i, f, now);
         }
+        due.emplace(f.next_due, i);
       }
     }
   }
@@ -443,7 +478,8 @@ class FeedFarm::Impl {
 
   FeedFarmOptions options_;
   std::mutex rng_mu_;
-  std::mt19937_64 rng_;  // guarded by rng_mu_ after Start
+  std::mt19937_64 rng_;     // guarded by rng_mu_ after Start
+  const std::string pool_;  // random words that items' text is cut from
   std::vector<Feed> feeds_;
   Clock::time_point start_;
   int64_t start_unix_ = 0;

@@ -40,6 +40,10 @@ struct FeedFarmOptions {
   // Shortest mean gap any feed gets (simulated seconds).
   double min_gap_seconds = 60;
   uint64_t seed = 21;
+  // Items each feed holds at start (uniform in [min, max]), the backlog its
+  // first fetch reads. Feeds keep at most 50. Default 20-50.
+  int min_initial_items = 20;
+  int max_initial_items = 50;
   // Share of feeds (0-1) that name the farm's WebSub hub (/hub) and are
   // pushed to its verified subscribers.
   double push_share = 0.1;

@@ -30,6 +30,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "bench/freshness/feed_farm.h"
@@ -51,13 +52,36 @@ struct Flags {
   double median_gap_s = 8 * 3600;  // simulated
   double fixed_interval_s = 900;   // simulated
   double gap_fraction = 0.2;
+  // Items per feed at start: "MIN-MAX".
+  std::string backlog = "20-50";
+  // polling.first_poll_spread in real seconds (not scaled: it is about the
+  // machine's load at start, not about the feeds' time).
+  double first_poll_spread_s = 60;
+  // Runs the adaptive scheduler also with first_poll_spread 0, before.
+  bool spread_baseline = false;
   std::string ingest_bin = NEWSFEED_INGEST_BIN;
   std::string query_bin = NEWSFEED_QUERY_BIN;
   std::string keep_dir;
 };
 
+// Polled feeds of one posting-rate class (by the farm's mean gap).
+struct RateClass {
+  RateClass(const char* name, double max_gap_s)
+      : name(name), max_gap_s(max_gap_s) {}
+  const char* name;
+  double max_gap_s;  // simulated; the class holds gaps up to this
+  uint64_t feeds = 0, items = 0, fetches = 0;
+  std::vector<double> delay_s, relative;  // simulated; over the mean gap
+};
+
 struct Result {
   std::string scheduler;
+  double first_poll_spread_s = 0;
+  // The first minute (real) after ingest-service started: CPU seconds, the
+  // busiest 5 s (cores), peak RSS.
+  double cpu_first_minute_s = 0, busiest_5s_cores = 0;
+  long ingest_hwm_first_minute_kb = 0;
+  std::vector<RateClass> classes;
   int feeds = 0;
   uint64_t new_items = 0, matched = 0, requests = 0, not_modified = 0;
   // Real seconds; polled feeds, then feeds the farm's hub pushes.
@@ -209,21 +233,33 @@ void WriteFile(const fs::path& path, const std::string& text) {
   std::ofstream(path) << text;
 }
 
-absl::StatusOr<Result> RunOnce(const Flags& flags,
-                               const std::string& scheduler) {
+absl::StatusOr<Result> RunOnce(const Flags& flags, const std::string& scheduler,
+                               double first_poll_spread_s) {
   FeedFarmOptions farm_options;
   farm_options.feeds = flags.feeds;
   farm_options.time_scale = flags.time_scale;
   farm_options.push_share = flags.push_share;
   farm_options.median_gap_seconds = flags.median_gap_s;
+  std::pair<std::string, std::string> backlog =
+      absl::StrSplit(flags.backlog, '-');
+  if (!absl::SimpleAtoi(backlog.first, &farm_options.min_initial_items) ||
+      !absl::SimpleAtoi(backlog.second, &farm_options.max_initial_items) ||
+      farm_options.min_initial_items < 2 ||
+      farm_options.max_initial_items > 50 ||
+      farm_options.min_initial_items > farm_options.max_initial_items) {
+    return absl::InvalidArgumentError(
+        "--backlog must be MIN-MAX with 2 <= MIN <= MAX <= 50");
+  }
   absl::StatusOr<std::unique_ptr<FeedFarm>> farm =
       FeedFarm::Create(farm_options);
   if (!farm.ok()) return farm.status();
 
+  const std::string run_name = absl::StrCat(
+      scheduler, "-spread", static_cast<long>(first_poll_spread_s));
   fs::path dir = flags.keep_dir.empty()
                      ? fs::temp_directory_path() /
-                           absl::StrCat("freshness-", getpid(), "-", scheduler)
-                     : fs::path(flags.keep_dir) / scheduler;
+                           absl::StrCat("freshness-", getpid(), "-", run_name)
+                     : fs::path(flags.keep_dir) / run_name;
   fs::remove_all(dir);
   fs::create_directories(dir);
   std::string query_addr = absl::StrCat("127.0.0.1:", FreePort());
@@ -240,7 +276,8 @@ absl::StatusOr<Result> RunOnce(const Flags& flags,
       "\n  min_interval: ", Ms(60, s), "\n  max_interval: ", Ms(86400, s),
       "\n  min_backoff: ", Ms(60, s), "\n  max_backoff: ", Ms(6 * 3600, s),
       "\n  max_feeds_per_round: ", std::max(1000, flags.feeds),
-      "\n  round_window: 50ms\n");
+      "\n  round_window: 50ms\n  first_poll_spread: ",
+      static_cast<long>(first_poll_spread_s * 1000), "ms\n");
   absl::StrAppend(&polling, "  schedule: ", scheduler, "\n");
   if (scheduler == "adaptive") {
     absl::StrAppend(&polling, "  gap_fraction: ", flags.gap_fraction, "\n");
@@ -292,8 +329,20 @@ absl::StatusOr<Result> RunOnce(const Flags& flags,
       start +
       std::chrono::milliseconds(static_cast<long>(flags.duration_s * 1000));
   Result r;
+  r.first_poll_spread_s = first_poll_spread_s;
+  // CPU seconds at each whole second of the run, for the first minute.
+  std::vector<double> cpu_at = {0};
   while (Clock::now() < end) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    const double t =
+        std::chrono::duration<double>(Clock::now() - start).count();
+    if (cpu_at.size() <= 60 && t >= cpu_at.size()) {
+      cpu_at.push_back(ingest->CpuSeconds());
+      if (cpu_at.size() == 61) {
+        r.cpu_first_minute_s = cpu_at.back();
+        r.ingest_hwm_first_minute_kb = ingest->PeakRssKb();
+      }
+    }
     if (!ingest->Alive() || !query->Alive()) {
       std::string tail = ingest->Alive() ? query->LogTail() : ingest->LogTail();
       ingest->Stop();
@@ -307,6 +356,14 @@ absl::StatusOr<Result> RunOnce(const Flags& flags,
   }
   double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
   double cpu = ingest->CpuSeconds();
+  for (size_t i = 5; i < cpu_at.size(); ++i) {
+    r.busiest_5s_cores =
+        std::max(r.busiest_5s_cores, (cpu_at[i] - cpu_at[i - 5]) / 5);
+  }
+  if (cpu_at.size() <= 60) {  // a run shorter than a minute
+    r.cpu_first_minute_s = cpu;
+    r.ingest_hwm_first_minute_kb = ingest->PeakRssKb();
+  }
   r.ingest_hwm_kb = ingest->PeakRssKb();
   r.query_hwm_kb = query->PeakRssKb();
   // Measure only items that had time to be polled: appeared before the
@@ -331,9 +388,23 @@ absl::StatusOr<Result> RunOnce(const Flags& flags,
     if (feed >= 0 && feed < flags.feeds) ++items_per_feed[feed];
   }
   uint64_t daily_items = 0, daily_fetches = 0;
+  r.classes = {{"gap <= 1h", 3600},
+               {"1h-1d", 86400},
+               {"1d-7d", 7 * 86400},
+               {"gap > 7d", 1e300}};
+  auto class_of = [&r](double gap_s) -> RateClass& {
+    for (RateClass& c : r.classes)
+      if (gap_s <= c.max_gap_s) return c;
+    return r.classes.back();
+  };
   for (int i = 0; i < flags.feeds; ++i) {
     newsfeed::bench::FeedFarmFeedCounts c = (*farm)->FeedCounts(i);
-    if ((*farm)->IsPushed(i) || c.mean_gap_seconds > 86400) continue;
+    if ((*farm)->IsPushed(i)) continue;
+    RateClass& rate_class = class_of(c.mean_gap_seconds);
+    ++rate_class.feeds;
+    rate_class.items += items_per_feed[i];
+    rate_class.fetches += c.requests > 0 ? c.requests - 1 : 0;
+    if (c.mean_gap_seconds > 86400) continue;
     daily_items += items_per_feed[i];
     daily_fetches += c.requests > 0 ? c.requests - 1 : 0;
   }
@@ -351,7 +422,10 @@ absl::StatusOr<Result> RunOnce(const Flags& flags,
     ((*farm)->IsPushed(feed) ? pushed : fresh).push_back(d);
     if (!(*farm)->IsPushed(feed)) {
       // Delay as a share of the feed's mean gap (both simulated).
-      relative.push_back(d * s / (*farm)->FeedCounts(feed).mean_gap_seconds);
+      const double gap = (*farm)->FeedCounts(feed).mean_gap_seconds;
+      relative.push_back(d * s / gap);
+      class_of(gap).delay_s.push_back(d * s);
+      class_of(gap).relative.push_back(d * s / gap);
     }
   }
   r.push_matched = pushed.size();
@@ -397,6 +471,24 @@ void Print(const Result& r, double scale) {
       r.daily_fetches_per_item, r.share_304,
       static_cast<unsigned long>(r.requests), r.cpu_s_per_hour_per_1k,
       r.ingest_hwm_kb / 1024.0, r.query_hwm_kb / 1024.0);
+  std::printf(
+      "  first minute (first_poll_spread %.0fs): ingest CPU %.1f s, busiest "
+      "5 s %.2f cores, peak RSS ingest %.1f MiB\n",
+      r.first_poll_spread_s, r.cpu_first_minute_s, r.busiest_5s_cores,
+      r.ingest_hwm_first_minute_kb / 1024.0);
+  std::printf(
+      "  polled feeds by mean gap (simulated; first fetch excluded):\n"
+      "    %-10s %7s %9s %9s %13s %14s %14s\n",
+      "class", "feeds", "items", "fetches", "fetches/item", "delay p50 (s)",
+      "delay/gap p50");
+  for (const RateClass& c : r.classes) {
+    std::printf("    %-10s %7lu %9lu %9lu %13.2f %14.0f %14.3f\n", c.name,
+                static_cast<unsigned long>(c.feeds),
+                static_cast<unsigned long>(c.items),
+                static_cast<unsigned long>(c.fetches),
+                c.items ? double(c.fetches) / c.items : 0,
+                Percentile(c.delay_s, 0.5), Percentile(c.relative, 0.5));
+  }
 }
 
 double Ratio(double a, double b) { return b == 0 ? 0 : a / b; }
@@ -430,18 +522,34 @@ int main(int argc, char** argv) {
   app.add_option("--fixed-interval", flags.fixed_interval_s,
                  "polling.default_interval in simulated seconds")
       ->check(CLI::PositiveNumber);
+  app.add_option("--backlog", flags.backlog,
+                 "Items per feed at start, MIN-MAX (the first fetch's "
+                 "backlog)");
+  app.add_option("--first-poll-spread", flags.first_poll_spread_s,
+                 "polling.first_poll_spread in real seconds (0: off)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_flag("--spread-baseline", flags.spread_baseline,
+               "Also run the adaptive scheduler with first_poll_spread 0 "
+               "(before), and print the ratios");
   app.add_option("--ingest-bin", flags.ingest_bin, "ingest-service binary");
   app.add_option("--query-bin", flags.query_bin, "query-service binary");
   app.add_option("--keep-dir", flags.keep_dir,
                  "Keep configs, logs and data of each run under this dir");
   CLI11_PARSE(app, argc, argv);
 
-  std::vector<std::string> runs;
-  if (flags.scheduler != "adaptive") runs.push_back("fixed");
-  if (flags.scheduler != "fixed") runs.push_back("adaptive");
+  std::vector<std::pair<std::string, double>> runs;
+  if (flags.scheduler != "adaptive") {
+    runs.emplace_back("fixed", flags.first_poll_spread_s);
+  }
+  if (flags.scheduler != "fixed" && flags.spread_baseline) {
+    runs.emplace_back("adaptive", 0);
+  }
+  if (flags.scheduler != "fixed") {
+    runs.emplace_back("adaptive", flags.first_poll_spread_s);
+  }
   std::vector<Result> results;
-  for (const std::string& s : runs) {
-    absl::StatusOr<Result> r = RunOnce(flags, s);
+  for (const auto& [s, spread] : runs) {
+    absl::StatusOr<Result> r = RunOnce(flags, s, spread);
     if (!r.ok()) {
       std::cerr << "freshness_bench: " << r.status() << "\n";
       return 1;
@@ -455,9 +563,21 @@ int main(int argc, char** argv) {
     }
     results.push_back(*r);
   }
-  if (results.size() == 2) {
-    const Result& f = results[0];
-    const Result& a = results[1];
+  if (flags.spread_baseline && results.size() >= 2) {
+    const Result& off = results[results.size() - 2];
+    const Result& on = results.back();
+    std::printf(
+        "first_poll_spread %.0fs / 0s, first minute: CPU %.2f  busiest 5 s "
+        "%.2f  peak RSS ingest %.2f\n",
+        on.first_poll_spread_s,
+        Ratio(on.cpu_first_minute_s, off.cpu_first_minute_s),
+        Ratio(on.busiest_5s_cores, off.busiest_5s_cores),
+        Ratio(double(on.ingest_hwm_first_minute_kb),
+              double(off.ingest_hwm_first_minute_kb)));
+  }
+  if (flags.scheduler == "both") {
+    const Result& f = results.front();
+    const Result& a = results.back();
     std::printf(
         "adaptive/fixed: polled p50 %.2f  p99 %.2f  hub-feed p50 %.2f  p99 "
         "%.2f  fetches/item %.2f (daily feeds %.2f)  CPU %.2f  ingest RSS "

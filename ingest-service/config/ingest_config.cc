@@ -98,6 +98,11 @@ absl::StatusOr<IngestConfig> LoadIngestConfig(const std::string& path) {
   p.unconditional_every =
       r.GetDuration("polling.unconditional_every", p.unconditional_every);
   p.round_window = r.GetDuration("polling.round_window", p.round_window);
+  p.first_poll_spread =
+      r.GetDuration("polling.first_poll_spread", p.first_poll_spread);
+  if (p.first_poll_spread < absl::ZeroDuration()) {
+    r.AddError("polling.first_poll_spread", "must not be negative (0: off)");
+  }
   p.max_feeds_per_round = static_cast<int>(
       r.GetInt("polling.max_feeds_per_round", p.max_feeds_per_round));
   p.parse.max_items = static_cast<size_t>(r.GetInt("parser.max_items", 5000));
@@ -105,10 +110,10 @@ absl::StatusOr<IngestConfig> LoadIngestConfig(const std::string& path) {
       r.GetIntInRange("parser.threads", p.parse_threads, 1, 64));
   p.document_cpu_budget =
       r.GetDuration("parser.document_cpu_budget", p.document_cpu_budget);
-  p.max_queued_document_bytes = static_cast<size_t>(r.GetIntInRange(
-      "parser.max_queued_bytes",
-      static_cast<int64_t>(p.max_queued_document_bytes), 1 << 20,
-      int64_t{1} << 34));
+  p.max_queued_document_bytes = static_cast<size_t>(
+      r.GetIntInRange("parser.max_queued_bytes",
+                      static_cast<int64_t>(p.max_queued_document_bytes),
+                      1 << 20, int64_t{1} << 34));
 
   FetcherOptions& f = c.fetcher;
   f.max_concurrent =

@@ -42,6 +42,7 @@ TEST(IngestConfigTest, SampleConfigLoadsWithItsDocumentedDefaults) {
   EXPECT_EQ(config->poller.max_queued_document_bytes, size_t{32} << 20);
   EXPECT_TRUE(config->poller.schedule.adaptive);
   EXPECT_EQ(config->poller.round_window, absl::Milliseconds(250));
+  EXPECT_EQ(config->poller.first_poll_spread, absl::Seconds(60));
 }
 
 TEST(IngestConfigTest, ParseWorkersAndTheirBudget) {
@@ -62,12 +63,13 @@ TEST(IngestConfigTest, PollingScheduleAndWebSub) {
   ASSERT_TRUE(defaults.ok()) << defaults.status();
   EXPECT_TRUE(defaults->poller.schedule.adaptive);
   EXPECT_DOUBLE_EQ(defaults->poller.schedule.gap_fraction, 0.2);
+  EXPECT_EQ(defaults->poller.first_poll_spread, absl::Seconds(60));
   EXPECT_TRUE(defaults->websub.public_base_url.empty());  // WebSub off
   EXPECT_EQ(defaults->websub.db_path, "/tmp/x/websub.db");
 
   auto config = LoadIngestConfig(WriteConfig(
       "data_dir: /tmp/y\npolling:\n  schedule: fixed\n  gap_fraction: 0.33\n"
-      "  jitter: 0\n  push_safety_interval: 2h\n"
+      "  jitter: 0\n  push_safety_interval: 2h\n  first_poll_spread: 0s\n"
       "websub:\n  public_base_url: https://in.example.com/hooks\n"
       "  listen: 127.0.0.1:8099\n  lease: 2d\n"));
   ASSERT_TRUE(config.ok()) << config.status();
@@ -75,17 +77,20 @@ TEST(IngestConfigTest, PollingScheduleAndWebSub) {
   EXPECT_DOUBLE_EQ(config->poller.schedule.gap_fraction, 0.33);
   EXPECT_EQ(config->poller.schedule.jitter, 0);
   EXPECT_EQ(config->poller.schedule.push_safety_interval, absl::Hours(2));
+  EXPECT_EQ(config->poller.first_poll_spread, absl::ZeroDuration());
   EXPECT_EQ(config->websub.public_base_url, "https://in.example.com/hooks");
   EXPECT_EQ(config->websub.listen, "127.0.0.1:8099");
   EXPECT_EQ(config->websub.lease, absl::Hours(48));
 
   auto bad = LoadIngestConfig(WriteConfig(
       "polling:\n  schedule: sometimes\n  gap_fraction: 2\n  jitter: x\n"
+      "  first_poll_spread: -5s\n"
       "websub:\n  public_base_url: ftp://nope\n"));
   ASSERT_FALSE(bad.ok());
   EXPECT_THAT(bad.status().message(), HasSubstr("polling.schedule"));
   EXPECT_THAT(bad.status().message(), HasSubstr("polling.gap_fraction"));
   EXPECT_THAT(bad.status().message(), HasSubstr("polling.jitter"));
+  EXPECT_THAT(bad.status().message(), HasSubstr("polling.first_poll_spread"));
   EXPECT_THAT(bad.status().message(), HasSubstr("websub.public_base_url"));
 }
 

@@ -38,6 +38,17 @@ FeedRecord NewFeedRecord(const NewFeed& feed, absl::Time now) {
   return record;
 }
 
+absl::Status FeedRegistry::SaveFeeds(const std::vector<FeedRecord>& feeds) {
+  absl::Status first;
+  for (const FeedRecord& feed : feeds) {
+    absl::Status s = SaveFeed(feed);
+    if (!absl::IsNotFound(s) && !absl::IsFailedPrecondition(s)) {
+      first.Update(s);
+    }
+  }
+  return first;
+}
+
 std::string JoinLabels(const std::vector<std::string>& labels) {
   return absl::StrJoin(labels, "\n");
 }

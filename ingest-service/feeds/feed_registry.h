@@ -130,12 +130,25 @@ class FeedRegistry {
   virtual absl::StatusOr<std::vector<FeedRecord>> DueFeeds(absl::Time now,
                                                            int limit) = 0;
   // Writes back a feed's fetch state (matched by id; items_seen is kept as
-  // stored) and releases this instance's lease on it. NOT_FOUND if it was
+  // stored, and so is a posting rate newer than the record's, i.e. one with
+  // a later last_new_item that SavePostingRate wrote while the feed was
+  // being fetched) and releases this instance's lease on it. NOT_FOUND if it
+  // was
   // removed meanwhile; FAILED_PRECONDITION ("lease lost") when another
   // instance has taken the feed over, in which case nothing is written and
   // the caller drops its result; ALREADY_EXISTS when the new URL belongs to
   // another feed.
   virtual absl::Status SaveFeed(const FeedRecord& feed) = 0;
+  // SaveFeed for each of `feeds`, in one transaction where the engine has
+  // them (much faster for thousands of feeds). Feeds removed meanwhile
+  // (NOT_FOUND) or whose lease was lost (FAILED_PRECONDITION) are skipped;
+  // returns the first other error, the others still saved.
+  virtual absl::Status SaveFeeds(const std::vector<FeedRecord>& feeds);
+  // Writes only the feed's posting rate (mean_gap and last_new_item, matched
+  // by id) unless the stored one is newer (a later last_new_item); needs no
+  // lease, for new items pushed (WebSub) rather than fetched. NOT_FOUND if
+  // the feed was removed.
+  virtual absl::Status SavePostingRate(const FeedRecord& feed) = 0;
   // Gives up this instance's lease on a feed without writing its fetch state
   // (a fetch cancelled at shutdown), so another instance may claim it at
   // once. OK also when this instance holds no lease on it or it is unknown.

@@ -242,6 +242,28 @@ TEST_P(FeedRegistryTest, SaveFeedWritesFetchStateAndReschedules) {
   EXPECT_EQ(registry().DueFeeds(kNow + absl::Minutes(30), 10)->size(), 1u);
 }
 
+TEST_P(FeedRegistryTest, SaveFeedsSavesEachAndSkipsRemovedOnes) {
+  ASSERT_TRUE(registry().AddFeed("https://example.org/a", kNow).ok());
+  ASSERT_TRUE(registry().AddFeed("https://example.org/b", kNow).ok());
+  auto due = registry().DueFeeds(kNow, 10);
+  ASSERT_TRUE(due.ok()) << due.status();
+  ASSERT_EQ(due->size(), 2u);
+  FeedRecord removed = (*due)[0];
+  removed.id = "gone";
+  due->push_back(removed);
+  for (FeedRecord& f : *due) {
+    f.next_poll = kNow + absl::Seconds(7);
+    f.interval_reason = "spread";
+  }
+  ASSERT_TRUE(registry().SaveFeeds(*due).ok());
+  for (const char* url : {"https://example.org/a", "https://example.org/b"}) {
+    FeedRecord stored = *registry().GetFeed(url);
+    EXPECT_EQ(stored.next_poll, kNow + absl::Seconds(7));
+    EXPECT_EQ(stored.interval_reason, "spread");
+  }
+  EXPECT_TRUE(registry().DueFeeds(kNow + absl::Seconds(6), 10)->empty());
+}
+
 TEST_P(FeedRegistryTest, SaveFeedOfRemovedFeedIsNotFound) {
   ASSERT_TRUE(registry().AddFeed("https://example.org/a", kNow).ok());
   FeedRecord feed = Claim("https://example.org/a", kNow);
@@ -317,6 +339,46 @@ TEST_P(FeedRegistryTest, NewFeedHasNoPostingHistory) {
   EXPECT_EQ(stored->mean_gap, absl::ZeroDuration());
   EXPECT_EQ(stored->interval, absl::ZeroDuration());
   EXPECT_TRUE(stored->interval_reason.empty());
+}
+
+// A push updates the posting rate while the feed is being fetched; the
+// fetch's SaveFeed (with the rate it read before) does not undo it.
+TEST_P(FeedRegistryTest, SavePostingRateWritesOnlyTheRateAndNewestWins) {
+  ASSERT_TRUE(registry().AddFeed("https://example.org/a", kNow).ok());
+  FeedRecord fetched = Claim("https://example.org/a", kNow);
+  FeedRecord pushed = *registry().GetFeed(fetched.id);
+  pushed.mean_gap = absl::Minutes(20);
+  pushed.last_new_item = kNow + absl::Seconds(5);
+  pushed.next_poll = kNow + absl::Hours(99);  // not written
+  ASSERT_TRUE(registry().SavePostingRate(pushed).ok());
+  FeedRecord stored = *registry().GetFeed(fetched.id);
+  EXPECT_EQ(stored.mean_gap, absl::Minutes(20));
+  EXPECT_EQ(stored.last_new_item, kNow + absl::Seconds(5));
+  EXPECT_EQ(stored.next_poll, kNow);
+
+  fetched.next_poll = kNow + absl::Hours(6);
+  ASSERT_TRUE(registry().SaveFeed(fetched).ok());
+  stored = *registry().GetFeed(fetched.id);
+  EXPECT_EQ(stored.next_poll, kNow + absl::Hours(6));
+  EXPECT_EQ(stored.mean_gap, absl::Minutes(20));
+  EXPECT_EQ(stored.last_new_item, kNow + absl::Seconds(5));
+
+  // An older rate is not written either way; a newer one is.
+  pushed.mean_gap = absl::Minutes(1);
+  pushed.last_new_item = kNow;
+  ASSERT_TRUE(registry().SavePostingRate(pushed).ok());
+  EXPECT_EQ(registry().GetFeed(fetched.id)->mean_gap, absl::Minutes(20));
+  fetched = Claim("https://example.org/a", kNow + absl::Hours(6));
+  fetched.mean_gap = absl::Minutes(30);
+  fetched.last_new_item = kNow + absl::Hours(6);
+  ASSERT_TRUE(registry().SaveFeed(fetched).ok());
+  stored = *registry().GetFeed(fetched.id);
+  EXPECT_EQ(stored.mean_gap, absl::Minutes(30));
+  EXPECT_EQ(stored.last_new_item, kNow + absl::Hours(6));
+
+  ASSERT_TRUE(registry().RemoveFeed(fetched.id).ok());
+  EXPECT_EQ(registry().SavePostingRate(pushed).code(),
+            absl::StatusCode::kNotFound);
 }
 
 TEST_P(FeedRegistryTest, ContentHashesFromBeforeVersion2StillMatch) {

@@ -357,8 +357,12 @@ absl::Status PgFeedRegistry::SaveFeed(const FeedRecord& f) {
           "last_success_us = $8, last_unconditional_us = $9, "
           "http_status = $10, last_error = $11, failures = $12, "
           "next_poll_us = $13, interval_us = $14, interval_reason = $15, "
-          "publisher_interval_us = $16, skip_mask = $17, mean_gap_us = $18, "
-          "last_new_item_us = $19, lease_owner = NULL, "
+          "publisher_interval_us = $16, skip_mask = $17, "
+          // A posting rate pushed meanwhile (a later last_new_item) is kept.
+          "mean_gap_us = CASE WHEN $19 >= last_new_item_us THEN $18 "
+          "ELSE mean_gap_us END, "
+          "last_new_item_us = GREATEST(last_new_item_us, $19), "
+          "lease_owner = NULL, "
           "lease_until_us = NULL WHERE id = $1 AND lease_owner = $20",
           f.id, f.url, f.title, f.enabled, f.etag, f.last_modified,
           StoredMicros(f.last_attempt), StoredMicros(f.last_success),
@@ -387,6 +391,20 @@ absl::Status PgFeedRegistry::SaveFeed(const FeedRecord& f) {
             : absl::StrCat(" to instance ", owner[0][0].as<std::string>()),
         "; its result is dropped"));
   });
+}
+
+absl::Status PgFeedRegistry::SavePostingRate(const FeedRecord& f) {
+  return impl_->Transact(
+      "saving posting rate", [&](pqxx::work& txn) -> absl::Status {
+        pqxx::result r = txn.exec_params(
+            "UPDATE ingest_feeds SET mean_gap_us = CASE WHEN $3 >= "
+            "last_new_item_us THEN $2 ELSE mean_gap_us END, "
+            "last_new_item_us = GREATEST(last_new_item_us, $3) WHERE id = $1",
+            f.id, absl::ToInt64Microseconds(f.mean_gap),
+            StoredMicros(f.last_new_item));
+        if (r.affected_rows() > 0) return absl::OkStatus();
+        return absl::NotFoundError(absl::StrCat("feed ", f.id, " was removed"));
+      });
 }
 
 absl::Status PgFeedRegistry::ReleaseFeed(const std::string& id) {

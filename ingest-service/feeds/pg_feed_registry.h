@@ -97,6 +97,7 @@ class PgFeedRegistry final : public FeedRegistry {
   absl::StatusOr<std::vector<FeedRecord>> DueFeeds(absl::Time now,
                                                    int limit) override;
   absl::Status SaveFeed(const FeedRecord& feed) override;
+  absl::Status SavePostingRate(const FeedRecord& feed) override;
   absl::Status ReleaseFeed(const std::string& id) override;
   absl::StatusOr<int> PollSoon(const std::string& id_or_url,
                                absl::Time now) override;

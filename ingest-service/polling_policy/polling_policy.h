@@ -81,8 +81,8 @@ class PollingPolicy {
   // `options` must be valid (see Validate).
   explicit PollingPolicy(const PollingPolicyOptions& options);
 
-  // Learns the feed's posting rate from `evidence` (feed->mean_gap,
-  // feed->last_new_item) and sets its next poll: feed->interval,
+  // Learns the feed's posting rate from `evidence` (LearnRate) and sets its
+  // next poll: feed->interval,
   // feed->interval_reason and feed->next_poll. Reads feed->publisher_interval,
   // skip_hours and skip_days, which the caller sets from the document first.
   // `jitter_draw` is a uniform random number in [-1, 1] (0: no jitter).
@@ -94,10 +94,15 @@ class PollingPolicy {
   static absl::Time SkipForward(absl::Time t, uint32_t skip_hours,
                                 uint32_t skip_days);
 
- private:
+  // Learns the feed's posting rate from the new items of `evidence` seen at
+  // `now`: updates feed->mean_gap (smoothed) and feed->last_new_item; does
+  // nothing when evidence.new_items is 0. Schedule calls it for fetched
+  // documents; pushed documents (WebSub) call it alone, since a push does
+  // not reschedule the feed's polls.
   void LearnRate(FeedRecord* feed, const FetchEvidence& evidence,
                  absl::Time now) const;
 
+ private:
   const PollingPolicyOptions options_;
 };
 

@@ -71,6 +71,37 @@ class CpuBudget {
   const absl::Duration deadline_;
 };
 
+// What a parsed document with `new_items` new items tells the posting rate.
+FetchEvidence ItemEvidence(const ParsedFeed& parsed, int new_items) {
+  FetchEvidence evidence;
+  evidence.new_items = new_items;
+  evidence.item_times.reserve(parsed.items.size());
+  for (const ParsedItem& item : parsed.items) {
+    if (std::optional<absl::Time> t =
+            item.published ? item.published : item.updated) {
+      evidence.item_times.push_back(*t);
+    }
+  }
+  return evidence;
+}
+
+// A feed that was never fetched and whose first poll was not spread yet.
+bool AwaitsFirstPoll(const FeedRecord& feed) {
+  return feed.last_attempt == absl::InfinitePast() &&
+         feed.interval_reason.empty();
+}
+
+// The share in [0, 1) of the first-poll window at which `feed_id` is
+// polled: FNV-1a, stable across restarts, versions and machines.
+double FirstPollShare(std::string_view feed_id) {
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : feed_id) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return static_cast<double>(h >> 11) * 0x1.0p-53;
+}
+
 }  // namespace
 
 // The parse workers: a queue of documents and the threads that take them.
@@ -279,6 +310,7 @@ absl::StatusOr<int> Poller::PollOnce() {
     fetchable.push_back(std::move(feed));
   }
   *due = std::move(fetchable);
+  SpreadFirstPolls(*due, now);
   if (due->empty()) return 0;
 
   std::vector<FetchRequest> requests;
@@ -303,6 +335,34 @@ absl::StatusOr<int> Poller::PollOnce() {
   // The feeds' records live in `due`: the round ends with its documents.
   workers_->WaitIdle();
   return static_cast<int>(due->size());
+}
+
+void Poller::SpreadFirstPolls(std::vector<FeedRecord>& due, absl::Time now) {
+  const absl::Duration window = options_.first_poll_spread;
+  if (window <= absl::ZeroDuration()) return;
+  if (std::count_if(due.begin(), due.end(), AwaitsFirstPoll) <=
+      options_.first_poll_burst) {
+    return;
+  }
+  std::vector<FeedRecord> now_due, later;
+  for (FeedRecord& feed : due) {
+    const absl::Duration delay = window * FirstPollShare(feed.id);
+    if (!AwaitsFirstPoll(feed) || delay <= absl::ZeroDuration()) {
+      now_due.push_back(std::move(feed));
+      continue;
+    }
+    feed.next_poll = now + delay;
+    feed.interval = delay;
+    feed.interval_reason =
+        absl::StrCat("first poll spread over polling.first_poll_spread ",
+                     absl::FormatDuration(window));
+    later.push_back(std::move(feed));
+  }
+  // One transaction: 100,000 single saves took 33 s before the first fetch.
+  if (absl::Status s = feeds_.SaveFeeds(later); !s.ok()) {
+    log::Error("poller: spreading first polls: %s", s.ToString());
+  }
+  due = std::move(now_due);
 }
 
 double Poller::JitterDraw() {
@@ -584,16 +644,8 @@ absl::StatusOr<FetchEvidence> Poller::Ingest(FeedRecord& feed,
   feed.items_seen += ingested->queued;
   UpdatePush(feed, parsed, result);
 
-  FetchEvidence evidence;
-  evidence.new_items = ingested->queued;
+  FetchEvidence evidence = ItemEvidence(parsed, ingested->queued);
   evidence.max_age = result.max_age;
-  evidence.item_times.reserve(parsed.items.size());
-  for (const ParsedItem& item : parsed.items) {
-    if (std::optional<absl::Time> t =
-            item.published ? item.published : item.updated) {
-      evidence.item_times.push_back(*t);
-    }
-  }
   return evidence;
 }
 
@@ -635,6 +687,14 @@ absl::StatusOr<int> Poller::IngestPushed(const std::string& feed_id,
     log::Info("feed %s: %d new or changed articles pushed", feed->url,
               ingested->queued);
     if (on_queued_) on_queued_();
+    // The posting rate learns from pushed items as from polled ones; the
+    // schedule (the safety poll) stays as it is.
+    policy_.LearnRate(&*feed, ItemEvidence(ingested->parsed, ingested->queued),
+                      clock_.Now());
+    if (absl::Status s = feeds_.SavePostingRate(*feed);
+        !s.ok() && !absl::IsNotFound(s)) {
+      log::Warning("feed %s: %s", feed->url, s.ToString());
+    }
   }
   return ingested->queued;
 }

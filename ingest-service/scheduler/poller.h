@@ -73,6 +73,15 @@ struct PollerOptions {
   // Validators are dropped for one fetch this often, in case a server's
   // ETag or Last-Modified never changes. Default 24 hours.
   absl::Duration unconditional_every = absl::Hours(24);
+  // Feeds never fetched before (at start, after a bulk AddFeeds or OPML
+  // import) have their first poll, which reads the feed's whole backlog,
+  // spread evenly over this window instead of all at once, each at its own
+  // offset (a hash of its id, so the same after a restart). Feeds fetched
+  // before are never delayed, and neither are a round's new feeds when they
+  // are at most first_poll_burst (an AddFeed, a few PollNow). 0: off.
+  // Defaults: 60 s, 16 feeds.
+  absl::Duration first_poll_spread = absl::Seconds(60);
+  int first_poll_burst = 16;
   // Feeds fetched in one round. Default 1000.
   int max_feeds_per_round = 1000;
   // The fetch loop starts a round at most this often (unless woken):
@@ -139,8 +148,12 @@ class Poller {
   // changed items only. Returns the number of articles queued. NOT_FOUND for
   // a feed no longer in the registry; INVALID_ARGUMENT (naming the feed) for
   // a body that is not a feed; other errors when the state file fails.
-  // Leaves the feed's fetch state (validators, schedule) alone. May be
-  // called from any thread.
+  // New items update the feed's posting rate (mean gap, last new item)
+  // as polled ones do; its fetch state (validators, schedule: the safety
+  // poll) is left alone. May be called from any thread.
+  absl::StatusOr<int> IngestPushed(const std::string& feed_id,
+                                   const std::string& body,
+                                   const std::string& content_type);
   // The WebSub subscription of `feed_id`; nullopt when it has none or
   // WebSub is off.
   std::optional<WebSubState> PushState(const std::string& feed_id) const;
@@ -148,10 +161,6 @@ class Poller {
   // from the registry; the hub is told on a parse worker, not the caller's
   // thread.
   void FeedRemoved(const std::string& feed_id);
-
-  absl::StatusOr<int> IngestPushed(const std::string& feed_id,
-                                   const std::string& body,
-                                   const std::string& content_type);
 
  private:
   struct Metrics;
@@ -183,6 +192,10 @@ class Poller {
   // Queues the new or changed `fresh` articles and marks them seen.
   absl::StatusOr<int> Record(const std::string& feed_id,
                              const std::vector<newsfeed::v1::Article>& fresh);
+  // The round's never-fetched feeds due now whose spread first poll
+  // (first_poll_spread) is later: rescheduled to it and saved, and removed
+  // from `due`.
+  void SpreadFirstPolls(std::vector<FeedRecord>& due, absl::Time now);
   // Writes the feed back (releasing its lease), logging failures.
   void Save(const FeedRecord& feed);
   // Returns what the document told the schedule, or its error;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include <map>
+#include <set>
 #include <string>
 
 #include "absl/strings/escaping.h"
@@ -344,6 +345,9 @@ class SecondFeedFirstRegistry final : public FeedRegistry {
   absl::Status SaveFeed(const FeedRecord& feed) override {
     return state_.SaveFeed(feed);
   }
+  absl::Status SavePostingRate(const FeedRecord& feed) override {
+    return state_.SavePostingRate(feed);
+  }
   absl::Status ReleaseFeed(const std::string& id) override {
     return state_.ReleaseFeed(id);
   }
@@ -440,6 +444,7 @@ std::string DatedRss(int n, absl::Duration gap, absl::Time newest,
 TEST_F(PollerTest, ParseQueueBoundedInBytesHoldsFetchesBack) {
   options_.max_queued_document_bytes = 1;
   options_.parse_threads = 1;
+  options_.first_poll_spread = absl::ZeroDuration();  // all in one round
   for (int i = 0; i < 20; ++i) {
     const std::string url = absl::StrCat("http://feeds.example.test/q", i);
     ASSERT_TRUE(state_->AddFeed(url, clock_.Now()).ok());
@@ -452,6 +457,64 @@ TEST_F(PollerTest, ParseQueueBoundedInBytesHoldsFetchesBack) {
   Poller poller(*state_, fetcher_, *tagger_, clock_, options_, {});
   EXPECT_EQ(*poller.PollOnce(), 21);
   EXPECT_EQ(state_->GetOutboxStats()->articles, 20 * 3 + 2);
+}
+
+// Many feeds never fetched (a start, a bulk import) have their first polls
+// spread over polling.first_poll_spread; a feed fetched before is not
+// delayed, and the spread survives a restart.
+TEST_F(PollerTest, FirstPollsOfManyNewFeedsAreSpreadOverTheWindow) {
+  options_.first_poll_spread = absl::Seconds(60);
+  auto poller = std::make_unique<Poller>(*state_, fetcher_, *tagger_, clock_,
+                                         options_, [] {});
+  fetcher_.responses[kUrl] = Ok(kRss);
+  ASSERT_EQ(*poller->PollOnce(), 1);  // a single new feed: at once
+
+  constexpr int kNew = 100;
+  std::vector<NewFeed> added;
+  for (int i = 0; i < kNew; ++i) {
+    const std::string url = absl::StrCat("http://feeds.example.test/s", i);
+    added.push_back(NewFeed{url, "", {}});
+    FetchResult r =
+        Ok(DatedRss(3, absl::Hours(1), clock_.Now(), "", absl::StrCat("s", i)));
+    r.effective_url = url;
+    fetcher_.responses[url] = r;
+  }
+  ASSERT_TRUE(state_->AddFeeds(added, clock_.Now()).ok());
+  ASSERT_TRUE(state_->PollSoon(kUrl, clock_.Now()).ok());
+  fetcher_.seen.clear();
+  // The feed fetched before is polled now; the new ones later.
+  ASSERT_EQ(*poller->PollOnce(), 1);
+  ASSERT_EQ(fetcher_.seen.size(), 1u);
+  EXPECT_EQ(fetcher_.seen[0].url, kUrl);
+  const absl::Time start = clock_.Now();
+  FeedRecord spread = *state_->GetFeed("http://feeds.example.test/s0");
+  EXPECT_GT(spread.next_poll, start);
+  EXPECT_LT(spread.next_poll, start + absl::Seconds(60));
+  EXPECT_THAT(spread.interval_reason, HasSubstr("first_poll_spread"));
+
+  // A restart keeps each feed's slot.
+  poller = std::make_unique<Poller>(*state_, fetcher_, *tagger_, clock_,
+                                    options_, [] {});
+  EXPECT_EQ(*poller->PollOnce(), 0);
+  EXPECT_EQ(state_->GetFeed("http://feeds.example.test/s0")->next_poll,
+            spread.next_poll);
+
+  // Second by second, a few at a time; all within the window, once each.
+  fetcher_.seen.clear();
+  int busiest = 0, seconds_with_polls = 0;
+  for (int second = 1; second <= 60; ++second) {
+    clock_.Advance(absl::Seconds(1));
+    const int polled = *poller->PollOnce();
+    busiest = std::max(busiest, polled);
+    seconds_with_polls += polled > 0;
+  }
+  EXPECT_EQ(fetcher_.seen.size(), size_t{kNew});
+  std::set<std::string> urls;
+  for (const FetchRequest& r : fetcher_.seen) urls.insert(r.url);
+  EXPECT_EQ(urls.size(), size_t{kNew});
+  EXPECT_LE(busiest, 10);
+  EXPECT_GE(seconds_with_polls, 30);
+  EXPECT_EQ(state_->GetOutboxStats()->articles, 2 + 3 * kNew);
 }
 
 TEST_F(PollerTest, AdaptiveScheduleFollowsThePostingRate) {
@@ -581,6 +644,13 @@ class PollerWebSubTest : public PollerTest {
     return answer ? answer->status : -1;
   }
 
+  // Channel links naming the test's hub and the feed's self URL.
+  std::string HubLinks() const {
+    return absl::StrCat("<atom:link rel=\"hub\" href=\"", hub_url_,
+                        "\"/><atom:link rel=\"self\" "
+                        "href=\"https://feeds.example.test/self\"/>");
+  }
+
   static std::string CallbackPath(const Form& form) {
     return form.at("hub.callback")
         .substr(std::strlen(kCallbackBase) - std::strlen("/in"));
@@ -595,9 +665,7 @@ class PollerWebSubTest : public PollerTest {
 };
 
 TEST_F(PollerWebSubTest, DiscoversTheHubAndTakesSignedPushes) {
-  const std::string hub_links = absl::StrCat(
-      "<atom:link rel=\"hub\" href=\"", hub_url_,
-      "\"/><atom:link rel=\"self\" href=\"https://feeds.example.test/self\"/>");
+  const std::string hub_links = HubLinks();
   fetcher_.responses[kUrl] =
       Ok(DatedRss(5, absl::Minutes(10), clock_.Now(), hub_links));
   ASSERT_EQ(*poller_->PollOnce(), 1);
@@ -647,6 +715,48 @@ TEST_F(PollerWebSubTest, DiscoversTheHubAndTakesSignedPushes) {
   const Form unsubscribe = HubRequest(1);
   EXPECT_EQ(unsubscribe.at("hub.mode"), "unsubscribe");
   EXPECT_EQ(unsubscribe.at("hub.topic"), "https://feeds.example.test/self");
+}
+
+// New items pushed teach the feed's posting rate exactly as polled ones do,
+// without shortening its safety poll; a push of known items changes nothing.
+TEST_F(PollerWebSubTest, PushedItemsUpdateThePostingRate) {
+  const std::string hub_links = HubLinks();
+  fetcher_.responses[kUrl] =
+      Ok(DatedRss(5, absl::Minutes(10), clock_.Now(), hub_links));
+  ASSERT_EQ(*poller_->PollOnce(), 1);
+  const Form subscribe = HubRequest(0);
+  VerifyIntent(subscribe);
+  clock_.Advance(absl::Minutes(3));
+  ASSERT_EQ(*poller_->PollOnce(), 1);  // nothing new: the rate is as it was
+  const FeedRecord polled = Feed();
+  EXPECT_EQ(polled.mean_gap, absl::Minutes(10));
+  EXPECT_EQ(polled.interval, options_.schedule.push_safety_interval);
+
+  // A new item 30 minutes after the last: the smoothed gap moves towards
+  // it (0.7 * 10m + 0.3 * 30m), as it would after a poll.
+  clock_.Advance(absl::Minutes(27));
+  const std::string pushed =
+      DatedRss(1, absl::Minutes(1), clock_.Now(), hub_links, "pushed");
+  ASSERT_EQ(Push(subscribe, pushed,
+                 "sha256=" + HmacSha256Hex(subscribe.at("hub.secret"), pushed)),
+            200);
+  FeedRecord feed = Feed();
+  EXPECT_EQ(feed.mean_gap, absl::Minutes(16));
+  EXPECT_EQ(feed.last_new_item, clock_.Now());
+  EXPECT_EQ(feed.items_seen, polled.items_seen + 1);
+  // The safety poll stays where it was.
+  EXPECT_EQ(feed.next_poll, polled.next_poll);
+  EXPECT_EQ(feed.interval, polled.interval);
+  EXPECT_EQ(feed.interval_reason, polled.interval_reason);
+
+  // The same item again: known, so nothing changes.
+  clock_.Advance(absl::Minutes(5));
+  ASSERT_EQ(Push(subscribe, pushed,
+                 "sha256=" + HmacSha256Hex(subscribe.at("hub.secret"), pushed)),
+            200);
+  EXPECT_EQ(Feed().mean_gap, feed.mean_gap);
+  EXPECT_EQ(Feed().last_new_item, feed.last_new_item);
+  EXPECT_EQ(Feed().next_poll, feed.next_poll);
 }
 
 TEST_F(PollerWebSubTest, HubInTheLinkHeaderIsFound) {

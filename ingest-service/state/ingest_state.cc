@@ -385,6 +385,26 @@ absl::StatusOr<int64_t> IngestState::CountFeeds() {
 
 absl::Status IngestState::SaveFeed(const FeedRecord& f) {
   absl::MutexLock lock(&mu_);
+  return SaveFeedLocked(f);
+}
+
+absl::Status IngestState::SaveFeeds(const std::vector<FeedRecord>& feeds) {
+  absl::MutexLock lock(&mu_);
+  if (absl::Status s = Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+  absl::Status first;
+  for (const FeedRecord& f : feeds) {
+    if (absl::Status s = SaveFeedLocked(f); !absl::IsNotFound(s)) {
+      first.Update(s);
+    }
+  }
+  if (absl::Status s = Exec("COMMIT"); !s.ok()) {
+    (void)Exec("ROLLBACK");
+    return s;
+  }
+  return first;
+}
+
+absl::Status IngestState::SaveFeedLocked(const FeedRecord& f) {
   Statement s(
       db_,
       "UPDATE feeds SET url = ?2, title = ?3, enabled = ?4, etag = ?5, "
@@ -392,7 +412,10 @@ absl::Status IngestState::SaveFeed(const FeedRecord& f) {
       "last_unconditional_us = ?9, http_status = ?10, last_error = ?11, "
       "failures = ?12, next_poll_us = ?13, interval_us = ?14, "
       "interval_reason = ?15, publisher_interval_us = ?16, skip_mask = ?17, "
-      "mean_gap_us = ?18, last_new_item_us = ?19 WHERE id = ?1");
+      // A posting rate pushed meanwhile (a later last_new_item) is kept.
+      "mean_gap_us = CASE WHEN ?19 >= last_new_item_us THEN ?18 "
+      "ELSE mean_gap_us END, last_new_item_us = MAX(last_new_item_us, ?19) "
+      "WHERE id = ?1");
   s.Bind(1, f.id).Bind(2, f.url).Bind(3, f.title).Bind(4, int64_t{f.enabled});
   s.Bind(5, f.etag)
       .Bind(6, f.last_modified)
@@ -415,6 +438,22 @@ absl::Status IngestState::SaveFeed(const FeedRecord& f) {
     }
     return Error("saving feed");
   }
+  if (sqlite3_changes(db_) == 0) {
+    return absl::NotFoundError(absl::StrCat("feed ", f.id, " was removed"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status IngestState::SavePostingRate(const FeedRecord& f) {
+  absl::MutexLock lock(&mu_);
+  Statement s(db_,
+              "UPDATE feeds SET mean_gap_us = CASE WHEN ?3 >= last_new_item_us "
+              "THEN ?2 ELSE mean_gap_us END, "
+              "last_new_item_us = MAX(last_new_item_us, ?3) WHERE id = ?1");
+  s.Bind(1, f.id)
+      .Bind(2, absl::ToInt64Microseconds(f.mean_gap))
+      .Bind(3, StoredMicros(f.last_new_item));
+  if (s.Step() != SQLITE_DONE) return Error("saving posting rate");
   if (sqlite3_changes(db_) == 0) {
     return absl::NotFoundError(absl::StrCat("feed ", f.id, " was removed"));
   }
@@ -444,11 +483,14 @@ absl::StatusOr<int> IngestState::PollSoon(const std::string& id_or_url,
 absl::StatusOr<std::vector<FeedRecord>> IngestState::DueFeeds(absl::Time now,
                                                               int limit) {
   absl::MutexLock lock(&mu_);
-  Statement s(db_,
-              absl::StrCat("SELECT ", kFeedColumns,
-                           " FROM feeds WHERE enabled AND next_poll_us <= ? "
-                           "ORDER BY next_poll_us LIMIT ?")
-                  .c_str());
+  Statement s(
+      db_, absl::StrCat("SELECT ", kFeedColumns,
+                        // "enabled = 1", not "enabled": only the former
+                        // searches feeds_due (the latter scans and sorts
+                        // every feed, 80 ms a round at 100,000 feeds).
+                        " FROM feeds WHERE enabled = 1 AND next_poll_us <= ? "
+                        "ORDER BY next_poll_us LIMIT ?")
+               .c_str());
   s.Bind(1, StoredMicros(now)).Bind(2, int64_t{limit});
   std::vector<FeedRecord> feeds;
   int rc;
@@ -459,7 +501,7 @@ absl::StatusOr<std::vector<FeedRecord>> IngestState::DueFeeds(absl::Time now,
 
 absl::StatusOr<absl::Time> IngestState::NextDue() {
   absl::MutexLock lock(&mu_);
-  Statement s(db_, "SELECT MIN(next_poll_us) FROM feeds WHERE enabled");
+  Statement s(db_, "SELECT MIN(next_poll_us) FROM feeds WHERE enabled = 1");
   if (s.Step() != SQLITE_ROW) return Error("reading next due feed");
   if (s.Null(0)) return absl::InfiniteFuture();
   return FromStoredMicros(s.Int(0));

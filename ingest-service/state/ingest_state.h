@@ -84,6 +84,8 @@ class IngestState final : public FeedRegistry {
       const std::string& after_url, int limit) override;
   absl::StatusOr<int64_t> CountFeeds() override;
   absl::Status SaveFeed(const FeedRecord& feed) override;
+  absl::Status SaveFeeds(const std::vector<FeedRecord>& feeds) override;
+  absl::Status SavePostingRate(const FeedRecord& feed) override;
   absl::Status ReleaseFeed(const std::string& id) override;
   absl::StatusOr<int> PollSoon(const std::string& id_or_url,
                                absl::Time now) override;
@@ -148,6 +150,8 @@ class IngestState final : public FeedRegistry {
       : db_(db), options_(options), path_(std::move(path)) {}
 
   absl::Status Exec(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status SaveFeedLocked(const FeedRecord& feed)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Error(const char* what) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<FeedRecord> GetFeedLocked(const std::string& id_or_url)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
