@@ -133,6 +133,10 @@ int RunCommandLine(int argc, const char* const* argv, std::istream& in,
                  "Client private key (PEM) for mutual TLS")
       ->envname("NEWSFEED_TLS_KEY")
       ->check(CLI::ExistingFile);
+  app.add_option("--tls-server-name", global.tls_server_name,
+                 "Name the server's certificate must carry, when the address "
+                 "does not give it (e.g. an ipv4:a,b list)")
+      ->envname("NEWSFEED_TLS_SERVER_NAME");
   app.add_option("--token", global.token,
                  "Send \"authorization: Bearer TOKEN\" with every call")
       ->envname("NEWSFEED_TOKEN");

@@ -170,6 +170,15 @@ TEST_F(AppTest, TlsRootFromEnvironment) {
   EXPECT_EQ(out_.str(), "SERVING\n");
   EXPECT_EQ(Run({"--timeout", "5", "health", server_->address()}), 1)
       << "TLS must not fall back to plaintext";
+  // An address list names no host: the certificate's name is given.
+  const std::string list = "ipv4:" + tls_server->address();
+  EXPECT_EQ(
+      Run({"--timeout", "5", "--tls-server-name", "localhost", "health", list}),
+      0)
+      << err_.str();
+  EXPECT_EQ(Run({"--timeout", "5", "--tls-server-name", "elsewhere.example",
+                 "health", list}),
+            1);
   ::setenv("NEWSFEED_TLS_CA", (certs.dir + "/missing.pem").c_str(), 1);
   EXPECT_EQ(Run({"health", tls_server->address()}), 2);
   EXPECT_THAT(err_.str(), HasSubstr("missing.pem"));

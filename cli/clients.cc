@@ -25,6 +25,9 @@ absl::StatusOr<Connection> Connection::Open(std::string service_name,
   args.SetLoadBalancingPolicyName("round_robin");
   // An exported feed list of 100,000 feeds passes the 4 MiB default.
   args.SetMaxReceiveMessageSize(64 << 20);
+  if (!options.tls_server_name.empty()) {
+    args.SetSslTargetNameOverride(options.tls_server_name);
+  }
   std::shared_ptr<grpc::Channel> channel =
       grpc::CreateCustomChannel(options.address, *credentials, args);
   return Connection(std::move(service_name), options, std::move(channel));

@@ -43,6 +43,9 @@ struct ConnectionOptions {
   // --tls-cert/--tls-key: client certificate for mutual TLS.
   std::string tls_cert_file;
   std::string tls_key_file;
+  // --tls-server-name: the name the server's certificate must carry, when
+  // the address does not say it (an "ipv4:a,b" list). Empty: the host.
+  std::string tls_server_name;
   // Non-empty: sent on every call as "authorization: Bearer <token>".
   std::string token;
   // Requesting a stop cancels the call in flight (it then fails with

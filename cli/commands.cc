@@ -28,6 +28,7 @@ ConnectionOptions ConnectionFor(const GlobalOptions& global,
   options.tls_ca_file = global.tls_ca_file;
   options.tls_cert_file = global.tls_cert_file;
   options.tls_key_file = global.tls_key_file;
+  options.tls_server_name = global.tls_server_name;
   options.token = global.token;
   options.stop = global.stop;
   return options;

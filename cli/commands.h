@@ -45,6 +45,8 @@ struct GlobalOptions {
   // --tls-cert/--tls-key: client certificate for mutual TLS.
   std::string tls_cert_file;
   std::string tls_key_file;
+  // --tls-server-name: name checked in the server's certificate.
+  std::string tls_server_name;
   // --token: bearer token sent as "authorization" metadata.
   std::string token;
   // Source of "now" for relative times (--since 7d). Borrowed; must outlive

@@ -47,6 +47,12 @@ class ForwardingFeedRegistry : public FeedRegistry {
   absl::Status SaveFeed(const FeedRecord& feed) override {
     return target_.SaveFeed(feed);
   }
+  absl::Status SaveFeeds(const std::vector<FeedRecord>& feeds) override {
+    return target_.SaveFeeds(feeds);
+  }
+  absl::Status SavePostingRate(const FeedRecord& feed) override {
+    return target_.SavePostingRate(feed);
+  }
   absl::Status ReleaseFeed(const std::string& id) override {
     return target_.ReleaseFeed(id);
   }

@@ -15,6 +15,7 @@
 #include "common/metrics/metrics.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "ingest-service/feeds/forwarding_feed_registry.h"
 #include "ingest-service/fetcher/test_http_server.h"
 
 namespace newsfeed::ingest {
@@ -287,10 +288,10 @@ TEST_F(PollerTest, PermanentRedirectUpdatesTheFeedUrl) {
 // feed's articles waits (up to a minute) until the second feed's articles
 // were recorded: only a poller that processes documents off the fetch loop,
 // in parallel, gets past it in time.
-class SecondFeedFirstRegistry final : public FeedRegistry {
+class SecondFeedFirstRegistry final : public ForwardingFeedRegistry {
  public:
   SecondFeedFirstRegistry(IngestState& state, std::string slow_feed_id)
-      : state_(state), slow_feed_id_(std::move(slow_feed_id)) {}
+      : ForwardingFeedRegistry(state), slow_feed_id_(std::move(slow_feed_id)) {}
 
   bool second_was_first() {
     absl::MutexLock lock(&mu_);
@@ -304,61 +305,21 @@ class SecondFeedFirstRegistry final : public FeedRegistry {
       second_was_first_ = mu_.AwaitWithTimeout(
           absl::Condition(&other_recorded_), absl::Minutes(1));
     }
-    return state_.Unseen(articles);
+    return ForwardingFeedRegistry::Unseen(articles);
   }
   absl::StatusOr<int> MarkSeen(
       const std::string& feed_id,
       const std::vector<newsfeed::v1::Article>& articles) override {
-    absl::StatusOr<int> marked = state_.MarkSeen(feed_id, articles);
+    absl::StatusOr<int> marked =
+        ForwardingFeedRegistry::MarkSeen(feed_id, articles);
     if (feed_id != slow_feed_id_) {
       absl::MutexLock lock(&mu_);
       other_recorded_ = true;
     }
     return marked;
   }
-  absl::StatusOr<FeedRecord> AddFeed(const std::string& url,
-                                     absl::Time now) override {
-    return state_.AddFeed(url, now);
-  }
-  absl::StatusOr<std::vector<FeedRecord>> AddFeeds(
-      const std::vector<NewFeed>& feeds, absl::Time now) override {
-    return state_.AddFeeds(feeds, now);
-  }
-  absl::Status EnsureFeed(const std::string& url, absl::Time now) override {
-    return state_.EnsureFeed(url, now);
-  }
-  absl::Status RemoveFeed(const std::string& id_or_url) override {
-    return state_.RemoveFeed(id_or_url);
-  }
-  absl::StatusOr<FeedRecord> GetFeed(const std::string& id_or_url) override {
-    return state_.GetFeed(id_or_url);
-  }
-  absl::StatusOr<std::vector<FeedRecord>> ListFeedsAfter(
-      const std::string& after_url, int limit) override {
-    return state_.ListFeedsAfter(after_url, limit);
-  }
-  absl::StatusOr<int64_t> CountFeeds() override { return state_.CountFeeds(); }
-  absl::StatusOr<std::vector<FeedRecord>> DueFeeds(absl::Time now,
-                                                   int limit) override {
-    return state_.DueFeeds(now, limit);
-  }
-  absl::Status SaveFeed(const FeedRecord& feed) override {
-    return state_.SaveFeed(feed);
-  }
-  absl::Status SavePostingRate(const FeedRecord& feed) override {
-    return state_.SavePostingRate(feed);
-  }
-  absl::Status ReleaseFeed(const std::string& id) override {
-    return state_.ReleaseFeed(id);
-  }
-  absl::StatusOr<int> PollSoon(const std::string& id_or_url,
-                               absl::Time now) override {
-    return state_.PollSoon(id_or_url, now);
-  }
-  absl::StatusOr<absl::Time> NextDue() override { return state_.NextDue(); }
 
  private:
-  IngestState& state_;
   const std::string slow_feed_id_;
   absl::Mutex mu_;
   bool other_recorded_ ABSL_GUARDED_BY(mu_) = false;
