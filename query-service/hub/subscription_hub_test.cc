@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "query-service/store/forwarding_article_store.h"
 #include "query-service/store/sqlite_store.h"
 
 namespace newsfeed::query {
@@ -361,39 +362,18 @@ TEST_F(HubTest, ResumesAfterASequence) {
 }
 
 // Forwards to a real store and counts the change-log reads.
-class CountingStore final : public ArticleStore {
+class CountingStore final : public ForwardingArticleStore {
  public:
-  explicit CountingStore(ArticleStore& store) : store_(store) {}
-  absl::StatusOr<UpsertResult> Upsert(std::vector<Article> a) override {
-    return store_.Upsert(std::move(a));
-  }
-  absl::StatusOr<newsfeed::v1::SearchResponse> Search(
-      const newsfeed::v1::SearchRequest& r) override {
-    return store_.Search(r);
-  }
-  absl::StatusOr<Article> Get(std::string_view id) override {
-    return store_.Get(id);
-  }
-  absl::StatusOr<newsfeed::v1::FacetsResponse> Facets(
-      const newsfeed::v1::FacetsRequest& r) override {
-    return store_.Facets(r);
-  }
+  using ForwardingArticleStore::ForwardingArticleStore;
   absl::StatusOr<ChangeBatch> ReadChanges(uint64_t after,
                                           const newsfeed::v1::ArticleFilter& f,
                                           int limit) override {
     reads_.fetch_add(1);
-    return store_.ReadChanges(after, f, limit);
-  }
-  absl::StatusOr<uint64_t> LatestSequence() override {
-    return store_.LatestSequence();
-  }
-  absl::StatusOr<int64_t> EnforceRetention(absl::Time now) override {
-    return store_.EnforceRetention(now);
+    return ForwardingArticleStore::ReadChanges(after, f, limit);
   }
   int reads() const { return reads_.load(); }
 
  private:
-  ArticleStore& store_;
   std::atomic<int> reads_{0};
 };
 

@@ -24,6 +24,7 @@
 #include "newsfeed/v1/ingest.grpc.pb.h"
 #include "newsfeed/v1/query.grpc.pb.h"
 #include "query-service/server/query_server.h"
+#include "query-service/store/forwarding_article_store.h"
 #include "query-service/store/sqlite_store.h"
 
 namespace newsfeed::query {
@@ -108,10 +109,10 @@ class QueryServiceTest : public ::testing::Test {
 
 // A real SQLite store whose Search waits, once armed, until the test
 // releases it: a slow query or a PostgreSQL round trip.
-class SlowSearchStore final : public ArticleStore {
+class SlowSearchStore final : public ForwardingArticleStore {
  public:
   explicit SlowSearchStore(std::unique_ptr<ArticleStore> real)
-      : real_(std::move(real)) {}
+      : ForwardingArticleStore(*real), real_(std::move(real)) {}
   void Arm() { armed_ = true; }
   absl::Notification entered, release;
 
@@ -121,28 +122,7 @@ class SlowSearchStore final : public ArticleStore {
       entered.Notify();
       release.WaitForNotification();
     }
-    return real_->Search(request);
-  }
-  absl::StatusOr<UpsertResult> Upsert(std::vector<Article> articles) override {
-    return real_->Upsert(std::move(articles));
-  }
-  absl::StatusOr<Article> Get(std::string_view id) override {
-    return real_->Get(id);
-  }
-  absl::StatusOr<newsfeed::v1::FacetsResponse> Facets(
-      const newsfeed::v1::FacetsRequest& request) override {
-    return real_->Facets(request);
-  }
-  absl::StatusOr<ChangeBatch> ReadChanges(
-      uint64_t after_sequence, const newsfeed::v1::ArticleFilter& filter,
-      int limit) override {
-    return real_->ReadChanges(after_sequence, filter, limit);
-  }
-  absl::StatusOr<uint64_t> LatestSequence() override {
-    return real_->LatestSequence();
-  }
-  absl::StatusOr<int64_t> EnforceRetention(absl::Time now) override {
-    return real_->EnforceRetention(now);
+    return ForwardingArticleStore::Search(request);
   }
 
  private:

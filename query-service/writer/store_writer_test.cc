@@ -12,6 +12,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
+#include "query-service/store/forwarding_article_store.h"
 #include "query-service/store/sqlite_store.h"
 
 namespace newsfeed::query {
@@ -31,10 +32,10 @@ Article MakeArticle(const std::string& id, const std::string& hash) {
 
 // The real store, whose first Upsert waits until the test opens a gate, so
 // that later batches queue up behind it.
-class GatedStore final : public ArticleStore {
+class GatedStore final : public ForwardingArticleStore {
  public:
   explicit GatedStore(std::unique_ptr<ArticleStore> store)
-      : store_(std::move(store)) {}
+      : ForwardingArticleStore(*store), store_(std::move(store)) {}
 
   absl::Notification first_upsert_started;
   absl::Notification gate;
@@ -53,29 +54,7 @@ class GatedStore final : public ArticleStore {
       first_upsert_started.Notify();
       gate.WaitForNotification();
     }
-    return store_->Upsert(std::move(articles));
-  }
-  absl::StatusOr<newsfeed::v1::SearchResponse> Search(
-      const newsfeed::v1::SearchRequest& request) override {
-    return store_->Search(request);
-  }
-  absl::StatusOr<Article> Get(std::string_view id) override {
-    return store_->Get(id);
-  }
-  absl::StatusOr<newsfeed::v1::FacetsResponse> Facets(
-      const newsfeed::v1::FacetsRequest& request) override {
-    return store_->Facets(request);
-  }
-  absl::StatusOr<ChangeBatch> ReadChanges(
-      uint64_t after_sequence, const newsfeed::v1::ArticleFilter& filter,
-      int limit) override {
-    return store_->ReadChanges(after_sequence, filter, limit);
-  }
-  absl::StatusOr<uint64_t> LatestSequence() override {
-    return store_->LatestSequence();
-  }
-  absl::StatusOr<int64_t> EnforceRetention(absl::Time now) override {
-    return store_->EnforceRetention(now);
+    return ForwardingArticleStore::Upsert(std::move(articles));
   }
 
  private:
