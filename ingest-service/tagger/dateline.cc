@@ -41,7 +41,24 @@ std::string_view RegionAbbreviation(std::string_view compact) {
           {"alta", "CA"}, {"sask", "CA"}, {"man", "CA"},  {"ns", "CA"},
           {"nb", "CA"},   {"nfld", "CA"}, {"pei", "CA"},  {"nsw", "AU"},
           {"qld", "AU"},  {"vic", "AU"},  {"wa", "AU"},   {"usa", "US"},
-          {"us", "US"},   {"uk", "GB"},   {"uae", "AE"}};
+          {"us", "US"},   {"uk", "GB"},   {"uae", "AE"},  {"penn", "US"},
+          {"wisc", "US"}, {"ida", "US"},  {"mont", "US"}, {"nmex", "US"},
+          // Names written out: "BIRMINGHAM, Alabama", "LONDON, Ontario".
+          {"alabama", "US"}, {"alaska", "US"}, {"arizona", "US"},
+          {"arkansas", "US"}, {"california", "US"}, {"colorado", "US"},
+          {"connecticut", "US"}, {"delaware", "US"}, {"florida", "US"},
+          {"hawaii", "US"}, {"idaho", "US"}, {"illinois", "US"},
+          {"indiana", "US"}, {"iowa", "US"}, {"kansas", "US"},
+          {"kentucky", "US"}, {"louisiana", "US"}, {"maine", "US"},
+          {"maryland", "US"}, {"massachusetts", "US"}, {"michigan", "US"},
+          {"minnesota", "US"}, {"mississippi", "US"}, {"missouri", "US"},
+          {"montana", "US"}, {"nebraska", "US"}, {"nevada", "US"},
+          {"ohio", "US"}, {"oklahoma", "US"}, {"oregon", "US"},
+          {"pennsylvania", "US"}, {"tennessee", "US"}, {"texas", "US"},
+          {"utah", "US"}, {"vermont", "US"}, {"virginia", "US"},
+          {"wisconsin", "US"}, {"wyoming", "US"}, {"ontario", "CA"},
+          {"quebec", "CA"}, {"alberta", "CA"}, {"manitoba", "CA"},
+          {"saskatchewan", "CA"}, {"tasmania", "AU"}, {"queensland", "AU"}};
   auto it = kRegions.find(absl::string_view(compact.data(), compact.size()));
   return it == kRegions.end()
              ? std::string_view()

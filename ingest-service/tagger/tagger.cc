@@ -1132,6 +1132,16 @@ class Analysis {
       const Mention& m = places_[i];
       if (!m.accepted) continue;
       const Pattern& pat = g_.patterns()[m.pattern];
+      // "BIRMINGHAM, Ala.", "LONDON, Ont.": the state or province after the
+      // city says which Birmingham or London it is.
+      if (InDateline(m) && m.begin == dateline_->begin &&
+          !dateline_->region_country.empty() &&
+          g_.CountryIndex(dateline_->region_country) !=
+              static_cast<int>(pat.target) &&
+          (pat.place_kind == PlaceKind::kCity ||
+           pat.place_kind == PlaceKind::kCapital)) {
+        continue;
+      }
       Agg& agg = by_country[pat.target];
       double w;
       if (InDateline(m)) {

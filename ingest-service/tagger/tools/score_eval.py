@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """Scores `newsfeed tag` against labelled JSON lines, per class of issue 20.
 
+Items whose "companies" is null are not scored on companies; items with a
+"topics_scored" list are scored only on those topics.
+
 Usage: score_eval.py [--bin NEWSFEED]... [--errors] FILE.jsonl...
 
 Each --bin is a `newsfeed` binary (default: build/release/cli/newsfeed); with
@@ -105,13 +108,19 @@ def score(binary, items, errors):
     c = defaultdict(Counts)
     for it in items:
         d = got[it["id"]]
-        tp, fp, fn, missing, false = match_companies(it["companies"],
-                                                     d["company_tags"])
-        c["companies"].tp += tp
-        c["companies"].fp += fp
-        c["companies"].fn += fn
+        # Sets labelled by others may leave companies unlabelled (null) and
+        # label only some topics ("topics_scored"); only what is labelled
+        # is scored.
+        labels = it["companies"] if it["companies"] is not None else []
+        tp, fp, fn, missing, false = match_companies(labels, d["company_tags"])
+        if it["companies"] is not None:
+            c["companies"].tp += tp
+            c["companies"].fp += fp
+            c["companies"].fn += fn
+        else:
+            missing, false = [], []
         text = it["title"] + "\n" + it["text"]
-        for label in it["companies"]:
+        for label in labels:
             for m in re.finditer(re.escape(label), text):
                 if LEGAL_AFTER.match(text[m.end():]):
                     c["companies with legal form (recall)"].tp += label not in missing
@@ -121,6 +130,8 @@ def score(binary, items, errors):
         c["countries"].add(want, have)
         c["countries other than US"].add(want - {"US"}, have - {"US"})
         wt, ht = set(it["topics"]), set(d["topics"])
+        if "topics_scored" in it:
+            ht &= set(it["topics_scored"])
         c["topics (all)"].add(wt, ht)
         for t in wt | ht:
             c["topic " + t].add(wt & {t}, ht & {t})
