@@ -93,6 +93,10 @@ struct Result {
   double relative_p50 = 0, daily_fetches_per_item = 0;
   double cpu_s_per_hour_per_1k = 0;
   long ingest_hwm_kb = 0, query_hwm_kb = 0;
+  // The second half of the run, once first fetches are usually done (steady
+  // state): CPU cores of each service, and RSS at the end.
+  double steady_ingest_cores = 0, steady_query_cores = 0;
+  long ingest_rss_end_kb = 0, query_rss_end_kb = 0;
 };
 
 int FreePort() {
@@ -154,11 +158,14 @@ class Child {
     if (f.size() < 13) return 0;
     return (std::stod(f[11]) + std::stod(f[12])) / sysconf(_SC_CLK_TCK);
   }
-  long PeakRssKb() const {
+  long RssKb() const { return StatusKb("VmRSS:"); }
+  long PeakRssKb() const { return StatusKb("VmHWM:"); }
+  long StatusKb(std::string_view key) const {
     std::ifstream in(absl::StrCat("/proc/", pid_, "/status"));
     std::string line;
     while (std::getline(in, line))
-      if (line.rfind("VmHWM:", 0) == 0) return std::atol(line.c_str() + 6);
+      if (line.rfind(key, 0) == 0)
+        return std::atol(line.c_str() + key.size());
     return 0;
   }
   void Stop() {
@@ -332,10 +339,17 @@ absl::StatusOr<Result> RunOnce(const Flags& flags, const std::string& scheduler,
   r.first_poll_spread_s = first_poll_spread_s;
   // CPU seconds at each whole second of the run, for the first minute.
   std::vector<double> cpu_at = {0};
+  const double half_s = flags.duration_s / 2;
+  double ingest_cpu_half = -1, query_cpu_half = 0, t_half = 0;
   while (Clock::now() < end) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     const double t =
         std::chrono::duration<double>(Clock::now() - start).count();
+    if (ingest_cpu_half < 0 && t >= half_s) {
+      ingest_cpu_half = ingest->CpuSeconds();
+      query_cpu_half = query->CpuSeconds();
+      t_half = t;
+    }
     if (cpu_at.size() <= 60 && t >= cpu_at.size()) {
       cpu_at.push_back(ingest->CpuSeconds());
       if (cpu_at.size() == 61) {
@@ -366,6 +380,13 @@ absl::StatusOr<Result> RunOnce(const Flags& flags, const std::string& scheduler,
   }
   r.ingest_hwm_kb = ingest->PeakRssKb();
   r.query_hwm_kb = query->PeakRssKb();
+  r.ingest_rss_end_kb = ingest->RssKb();
+  r.query_rss_end_kb = query->RssKb();
+  if (ingest_cpu_half >= 0 && elapsed > t_half) {
+    r.steady_ingest_cores = (cpu - ingest_cpu_half) / (elapsed - t_half);
+    r.steady_query_cores =
+        (query->CpuSeconds() - query_cpu_half) / (elapsed - t_half);
+  }
   // Measure only items that had time to be polled: appeared before the
   // last default_interval (real) of the run.
   auto appearances = (*farm)->Appearances();
@@ -471,6 +492,13 @@ void Print(const Result& r, double scale) {
       r.daily_fetches_per_item, r.share_304,
       static_cast<unsigned long>(r.requests), r.cpu_s_per_hour_per_1k,
       r.ingest_hwm_kb / 1024.0, r.query_hwm_kb / 1024.0);
+  std::printf(
+      "  second half of the run: ingest %.3f cores (%.4f at real time, "
+      "time scale / %.0f), query %.3f cores; RSS at the end ingest %.1f "
+      "MiB, query %.1f MiB\n",
+      r.steady_ingest_cores, r.steady_ingest_cores / scale, scale,
+      r.steady_query_cores, r.ingest_rss_end_kb / 1024.0,
+      r.query_rss_end_kb / 1024.0);
   std::printf(
       "  first minute (first_poll_spread %.0fs): ingest CPU %.1f s, busiest "
       "5 s %.2f cores, peak RSS ingest %.1f MiB\n",

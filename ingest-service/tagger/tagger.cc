@@ -44,6 +44,9 @@ constexpr double kTitleFactor = 2.0;
 // A dateline says where the story happens: it decides on its own.
 constexpr double kDatelineWeight = 3.0;
 constexpr double kCountryThreshold = 1.0;
+// ... and a country other than the dateline's, which a single mention in
+// the lead does not reach.
+constexpr double kDatedOtherThreshold = 1.5;
 // A country named after the lead is usually named in passing (a comparison,
 // a market, a rival's home): it counts half, so it takes two such mentions,
 // or one in the title or lead, to make the story about it.
@@ -1212,9 +1215,15 @@ class Analysis {
       }
     }
     std::vector<std::pair<uint32_t, const Agg*>> order;
+    // A dateline places the story: another country named once, even in the
+    // lead ("price pressure, particularly in the U.S."), is a passing one.
+    bool dated = false;
+    for (const auto& [c, agg] : by_country) dated = dated || agg.dateline;
     for (const auto& [c, agg] : by_country) {
+      const double threshold =
+          dated && !agg.dateline ? kDatedOtherThreshold : kCountryThreshold;
       // A tag needs a mention of the country itself as evidence.
-      if (agg.score >= kCountryThreshold &&
+      if (agg.score >= threshold &&
           (!agg.mentions.empty() || agg.dateline)) {
         order.emplace_back(c, &agg);
       }
