@@ -1121,6 +1121,24 @@ class Analysis {
     return first;
   }
 
+  // Whether a region or city mention is the short name of an unlisted
+  // company the story names in full: "Piedmont" once "Piedmont Aviation
+  // Inc" is named ("the Piedmont board", "PIEDMONT <PIE>").
+  bool ShortNameOfUnlisted(const Mention& m) const {
+    const PlaceKind kind = g_.patterns()[m.pattern].place_kind;
+    if (kind != PlaceKind::kRegion && kind != PlaceKind::kCity) return false;
+    const auto& toks = fields_[m.field].t->tokens;
+    for (const UnlistedCompany& u : unlisted_) {
+      if (u.from_list || u.keys.size() <= m.end - m.begin) continue;
+      bool prefix = true;
+      for (uint32_t k = m.begin; k < m.end && prefix; ++k) {
+        prefix = toks[k].key == u.keys[k - m.begin];
+      }
+      if (prefix) return true;
+    }
+    return false;
+  }
+
   void EmitCountries(newsfeed::v1::Article* a) {
     struct Agg {
       double score = 0;
@@ -1145,6 +1163,7 @@ class Analysis {
            pat.place_kind == PlaceKind::kCapital)) {
         continue;
       }
+      if (ShortNameOfUnlisted(m)) continue;
       Agg& agg = by_country[pat.target];
       double w;
       if (InDateline(m)) {
