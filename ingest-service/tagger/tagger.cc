@@ -82,6 +82,10 @@ constexpr double kMaxTopicScale = 2.0;
 // A topic whose phrases are neither in the title nor in the lead needs this
 // many different phrases.
 constexpr int kMinDistinctPhrases = 2;
+// Earnings without a strong phrase takes three weak ones: "forecast",
+// "quarter" and "a year earlier" describe the economy's figures as often as
+// a company's results.
+constexpr int kMinDistinctWeakEarnings = 3;
 // A phrase of this weight names its topic on its own ("earnings", "oil");
 // weaker ones ("margin", "plant") need another.
 constexpr double kStrongPhraseWeight = 3.0;
@@ -1747,7 +1751,9 @@ class Analysis {
              agg.score >= topics[t].threshold * scale &&
              (agg.prominent || agg.distinct >= kMinDistinctPhrases) &&
              (agg.strongest >= kStrongPhraseWeight ||
-              agg.distinct >= kMinDistinctPhrases);
+              agg.distinct >= (static_cast<int>(t) == earnings_topic_
+                                   ? kMinDistinctWeakEarnings
+                                   : kMinDistinctPhrases));
     };
     std::vector<std::pair<uint32_t, const Agg*>> order;
     for (uint32_t t = 0; t < by_topic.size(); ++t) {
