@@ -34,6 +34,9 @@ constexpr Floors kWireFrozenFloors = {0.88, 0.76, 0.89, 0.88};
 // the third round was tuned on its other part: floors a little under its
 // figures at the end of that round.
 constexpr Floors kExtraFrozenFloors = {0.89, 0.74, 0.80, 0.80};
+// Reuters-21578 stories labelled by Reuters' indexers (eval/reuters): no
+// company labels, four topics scored.
+constexpr Floors kReutersFrozenFloors = {0, 0, 0.90, 0.83};
 
 struct Labelled {
   std::string id, title, text;
@@ -42,6 +45,10 @@ struct Labelled {
   // "amounts" field (the fresh part) are scored on amounts.
   std::set<std::string> amounts;
   bool has_amounts = false;
+  // Sets labelled by others may leave companies unlabelled (null) and label
+  // only some topics ("topics_scored"); only what is labelled is scored.
+  bool companies_labelled = true;
+  std::set<std::string> topics_scored;  // empty: every topic
 };
 
 // "EUR 5.5e+09": currency and value to 4 significant digits, so a label and
@@ -92,7 +99,11 @@ std::vector<Labelled> Load(const std::string& path) {
     l.id = f.at("id").string_value();
     l.title = f.at("title").string_value();
     l.text = f.at("text").string_value();
+    l.companies_labelled = f.at("companies").has_list_value();
     l.companies = StringSet(f.at("companies"));
+    if (auto it = f.find("topics_scored"); it != f.end()) {
+      l.topics_scored = StringSet(it->second);
+    }
     l.countries = StringSet(f.at("countries"));
     l.topics = StringSet(f.at("topics"));
     if (auto it = f.find("amounts"); it != f.end()) {
@@ -226,8 +237,14 @@ Scores Evaluate(const Tagger& tagger, const std::vector<Labelled>& items,
     std::set<std::string> companies, countries, topics;
     for (const auto& c : a.companies()) companies.insert(c.name());
     for (const auto& c : a.countries()) countries.insert(c.code());
-    for (const auto& t : a.topics()) topics.insert(t.id());
-    if (by_text) {
+    for (const auto& t : a.topics()) {
+      if (l.topics_scored.empty() || l.topics_scored.count(t.id())) {
+        topics.insert(t.id());
+      }
+    }
+    if (!l.companies_labelled) {
+      // Not scored on companies.
+    } else if (by_text) {
       CompareCompanies(l.id, l.companies, a, verbose, &s.companies);
     } else {
       Compare(l.id, "company", l.companies, companies, verbose, &s.companies);
@@ -325,17 +342,18 @@ TEST_F(TaggerEval, Fresh) {
   Print("fresh", s);
 }
 
-// Real published news written by others (eval/real/README.md). Tuning
+// Real published news written by others (eval/real/README.md,
+// eval/reuters/README.md). Tuning
 // parts are printed with their errors; frozen parts, never tuned on, are
 // held to their floors and print errors only with TAGGER_EVAL_VERBOSE=1.
 struct RealPart {
-  const char* file;
+  const char* file;  // under the eval directory
   const char* label;
   const Floors* floors;  // null: a tuning part
 };
 
 Scores ScoreRealPart(const Tagger& tagger, const RealPart& part) {
-  std::vector<Labelled> items = Load(EvalDir() + "/real/" + part.file);
+  std::vector<Labelled> items = Load(EvalDir() + "/" + part.file);
   EXPECT_FALSE(items.empty()) << part.file;
   const bool verbose =
       part.floors == nullptr || std::getenv("TAGGER_EVAL_VERBOSE") != nullptr;
@@ -351,29 +369,39 @@ Scores ScoreRealPart(const Tagger& tagger, const RealPart& part) {
 }
 
 TEST_F(TaggerEval, RealTuned) {
-  ScoreRealPart(*tagger_, {"tune.jsonl", "real-tune", nullptr});
+  ScoreRealPart(*tagger_, {"real/tune.jsonl", "real-tune", nullptr});
 }
 
 TEST_F(TaggerEval, RealFrozenMeetsFloors) {
-  ScoreRealPart(*tagger_, {"frozen.jsonl", "real-frozen", &kRealFrozenFloors});
+  ScoreRealPart(*tagger_,
+                {"real/frozen.jsonl", "real-frozen", &kRealFrozenFloors});
 }
 
 TEST_F(TaggerEval, RealWireTuned) {
-  ScoreRealPart(*tagger_, {"wire-tune.jsonl", "wire-tune", nullptr});
+  ScoreRealPart(*tagger_, {"real/wire-tune.jsonl", "wire-tune", nullptr});
 }
 
 TEST_F(TaggerEval, RealWireFrozenMeetsFloors) {
   ScoreRealPart(*tagger_,
-                {"wire-frozen.jsonl", "wire-frozen", &kWireFrozenFloors});
+                {"real/wire-frozen.jsonl", "wire-frozen", &kWireFrozenFloors});
 }
 
 TEST_F(TaggerEval, RealExtraTuned) {
-  ScoreRealPart(*tagger_, {"extra-tune.jsonl", "extra-tune", nullptr});
+  ScoreRealPart(*tagger_, {"real/extra-tune.jsonl", "extra-tune", nullptr});
 }
 
 TEST_F(TaggerEval, RealExtraFrozenMeetsFloors) {
-  ScoreRealPart(*tagger_,
-                {"extra-frozen.jsonl", "extra-frozen", &kExtraFrozenFloors});
+  ScoreRealPart(*tagger_, {"real/extra-frozen.jsonl", "extra-frozen",
+                           &kExtraFrozenFloors});
+}
+
+TEST_F(TaggerEval, ReutersTuned) {
+  ScoreRealPart(*tagger_, {"reuters/tune.jsonl", "reuters-tune", nullptr});
+}
+
+TEST_F(TaggerEval, ReutersFrozenMeetsFloors) {
+  ScoreRealPart(*tagger_, {"reuters/frozen.jsonl", "reuters-frozen",
+                           &kReutersFrozenFloors});
 }
 
 }  // namespace

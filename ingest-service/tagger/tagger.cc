@@ -1246,8 +1246,7 @@ class Analysis {
       const double threshold =
           dated && !agg.dateline ? kDatedOtherThreshold : kCountryThreshold;
       // A tag needs a mention of the country itself as evidence.
-      if (agg.score >= threshold &&
-          (!agg.mentions.empty() || agg.dateline)) {
+      if (agg.score >= threshold && (!agg.mentions.empty() || agg.dateline)) {
         order.emplace_back(c, &agg);
       }
     }

@@ -839,5 +839,144 @@ TEST(HqFallback, TiedCompaniesOfOneHomeOrALocalCurrencySetTheStory) {
   ExpectCountries(cases);
 }
 
+// ---- Fourth round: wire copy labelled by others (eval/reuters) ----
+
+TEST(Dateline, StateAfterCityDecidesWhichCity) {
+  // Birmingham and Florence are also in Britain and Italy.
+  EXPECT_EQ(Countries(Tag("MAPLEWOOD FOODS <MWF> 2ND QTR NET",
+                          "BIRMINGHAM, Ala., April 2 - Shr 12 cts vs 9 cts "
+                          "Net 310,000 vs 240,000")),
+            std::set<std::string>{"US"});
+  EXPECT_EQ(Countries(Tag("Quarry operator sets payout",
+                          "FLORENCE, Alabama, April 2 - Stone Ridge Inc said "
+                          "it declared a quarterly dividend of five cts.")),
+            std::set<std::string>{"US"});
+  EXPECT_EQ(Countries(Tag("Printer expands plant",
+                          "LONDON, Ont., April 2 - Inkwell Ltd said it would "
+                          "add a second press line.")),
+            std::set<std::string>{"CA"});
+  EXPECT_EQ(Countries(Tag("Homebuilder names new chief",
+                          "READING, Penn., April 2 - Brickyard Homes Inc "
+                          "named a new chief executive.")),
+            std::set<std::string>{"US"});
+  // Without a state, the city is the one the gazetteer knows.
+  EXPECT_EQ(Countries(Tag("Bank raises rates",
+                          "BIRMINGHAM, April 2 - A regional lender raised "
+                          "its mortgage rates.")),
+            std::set<std::string>{"GB"});
+}
+
+TEST(Countries, ABareTreasuryIsNoCountry) {
+  // Every country has a treasury; HM Treasury is Britain's.
+  EXPECT_THAT(Countries(Tag("Treasury cuts coupon on certificates",
+                            "ROME, April 2 - The treasury said coupons on "
+                            "its certificates would fall two points.")),
+              Not(Contains("GB")));
+  EXPECT_THAT(Countries(Tag("HM Treasury sets out borrowing plan", "")),
+              Contains("GB"));
+}
+
+TEST(Countries, UnderADatelineOneMentionOfAnotherCountryIsPassing) {
+  v1::Article a = Tag("Steelmaker sees weak first quarter",
+                      "MONTREAL, April 2 - Northforge Inc said price "
+                      "pressure, particularly in the U.S., would keep first "
+                      "quarter earnings minimal.");
+  EXPECT_EQ(Countries(a), std::set<std::string>{"CA"});
+  // Named twice, or in the title, the other country is the story's too.
+  EXPECT_THAT(Countries(Tag("Brewer to build plant in Vietnam",
+                            "COPENHAGEN, April 2 - Nordale Brewing A/S said "
+                            "it will build its first brewery in Vietnam.")),
+              UnorderedElementsAre("DK", "VN"));
+  EXPECT_THAT(Countries(Tag(
+                  "Toolmaker buys stake in supplier",
+                  "NEW YORK, April 2 - Hammerline Corp said it bought 16 "
+                  "pct of Osaka Gears Co Ltd. It plans to sell its tools in "
+                  "Japan, where Osaka Gears makes half of Japan's spindles.")),
+              UnorderedElementsAre("US", "JP"));
+}
+
+TEST(Countries, ARegionThatStartsAnUnlistedCompanysNameIsTheCompany) {
+  v1::Article a = Tag("CARRIER <CRX> AGREES TO PIEDMONT BUYOUT",
+                      "NEW YORK, April 2 - Skyways Group Inc said Piedmont "
+                      "Freight Inc agreed to be acquired. The Piedmont board "
+                      "approved the offer, and Piedmont holders will vote.");
+  EXPECT_EQ(Countries(a), std::set<std::string>{"US"});
+  // Not when no company of that name is in the story.
+  EXPECT_THAT(Countries(Tag("Vineyards of Piedmont expand",
+                            "Growers in Piedmont, Italy's wine region, "
+                            "planted more vines in Piedmont this year.")),
+              Contains("IT"));
+}
+
+TEST(Topics, DividendsAndSplitsAreResultsNews) {
+  EXPECT_THAT(Topics(Tag("COPPERLINE <CPL> SETS TWO-FOR-ONE STOCK SPLIT",
+                         "DENVER, April 2 - Copperline Inc said its board "
+                         "approved a two-for-one stock split of its common.")),
+              Contains("earnings"));
+  EXPECT_THAT(Topics(Tag("HARBOR BANCORP <HBC> INCREASES QTRLY DIVS",
+                         "BOSTON, April 2 - Qtrly div 18 cts vs 16 cts "
+                         "prior Pay May one Record April 15")),
+              Contains("earnings"));
+  EXPECT_THAT(Topics(Tag("NORTHLINE CANADA CUTS ANNUAL DIVIDEND", "")),
+              Contains("earnings"));
+}
+
+TEST(Topics, TheEconomysFiguresAreNotResults) {
+  for (const auto& [title, body] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"RURITANIA 4TH QTR GDP ROSE 0.8 PCT, AFTER 3RD QTR 0.6 PCT", ""},
+           {"Ruritania money supply rises 2.1 pct in March",
+            "Ruritania's M-3 money supply grew 2.1 pct in March after a "
+            "revised 1.4 pct in February and 3.0 pct a year earlier, the "
+            "central bank said. Year-on-year growth was 9.5 pct."},
+           {"Planning office cuts economic forecasts",
+            "The planning office forecast economic growth of 1.5 pct this "
+            "year, down from 2.0 pct, and said its outlook for exports in "
+            "the fourth quarter was weaker."},
+       }) {
+    EXPECT_THAT(Topics(Tag(title, body)), Not(Contains("earnings"))) << title;
+  }
+  // A company's quarter still is.
+  EXPECT_THAT(Topics(Tag("Lumen Foods warns on profit",
+                         "Lumen Foods said its full-year profit would "
+                         "halve as it cuts prices.")),
+              Contains("earnings"));
+}
+
+TEST(Topics, SellingAUnitIsADealAndBuyingACommodityIsNot) {
+  EXPECT_THAT(Topics(Tag("GULFSIDE <GSD> SELLS UNITS",
+                         "HOUSTON, April 2 - Gulfside Technologies Inc said "
+                         "it sold its subsidiaries for 12 mln dlrs.")),
+              Contains("mna"));
+  EXPECT_THAT(Topics(Tag("Importers buy 90,000 tonnes of beans",
+                         "Importers bought some 90,000 tonnes of beans late "
+                         "last month, and purchases of 40,000 tonnes more "
+                         "are planned, traders said.")),
+              Not(Contains("mna")));
+}
+
+TEST(Topics, OilThatIsNotFuelIsNotEnergy) {
+  EXPECT_THAT(Topics(Tag("Zinc refinery output falls",
+                         "Output at the zinc refinery fell 10 pct as the "
+                         "zinc refinery's furnace was repaired.")),
+              Not(Contains("energy")));
+  EXPECT_THAT(Topics(Tag("Imports of oilseeds and fats rose",
+                         "Imports of fats and oils and oilseeds rose to 2.1 "
+                         "mln tonnes, and soybean oil imports rose too.")),
+              Not(Contains("energy")));
+  EXPECT_THAT(Topics(Tag("Refinery restarts after outage",
+                         "The oil refinery restarted and crude runs rose.")),
+              Contains("energy"));
+}
+
+TEST(Topics, AResultsStorysAcquisitionsDoNotMakeItADeal) {
+  v1::Article a = Tag("ADCRAFT GROUP INC <ADC> 4TH QTR NET",
+                      "NEW YORK, April 2 - Shr 27 cts vs 51 cts Net 6.6 mln "
+                      "vs 12.2 mln Revs 211.7 mln vs 193.4 mln NOTE: results "
+                      "include costs of the merger of its two agencies.");
+  EXPECT_THAT(Topics(a), Contains("earnings"));
+  EXPECT_THAT(Topics(a), Not(Contains("mna")));
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest
