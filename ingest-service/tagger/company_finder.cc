@@ -51,7 +51,7 @@ const absl::flat_hash_map<absl::string_view, LegalForm>& Forms() {
           {"sas", {FormCase::kUpper, "FR"}},
           {"sarl", {FormCase::kUpper, ""}},
           {"spa", {FormCase::kCapitalized, "IT"}},
-          {"srl", {FormCase::kUpper, ""}},
+          {"srl", {FormCase::kAnyCase, "IT"}},
           {"nv", {FormCase::kUpper, "NL"}},
           {"bv", {FormCase::kUpper, "NL"}},
           {"ab", {FormCase::kUpper, "SE"}},
@@ -270,7 +270,11 @@ class RoleTable {
          "utility",     "grocer",       "supermarket",   "unicorn",
          "cooperative", "co-operative", "multinational", "group",
          "unit",        "chain",        "outfit",        "builder",
-         "bank",        "brand",        "provider",      "brewer"});
+         "bank",        "brand",        "provider",      "brewer",
+         "carrier",     "consultancy",  "exporter",      "importer",
+         "tyremaker",   "tiremaker",    "automaker",     "telecoms",
+         "railroad",    "planemaker",   "jeweller",      "homebuilder",
+         "utilities"});
     Add(kPublicBody, {"european", "asian", "african", "islamic", "export",
                       "import", "export-import", "world", "trading"});
     Add(kPublicBody,
@@ -755,13 +759,84 @@ bool GenericNounDescribed(const TokenizedText& t, size_t i) {
          !IsGenericNameWord(before.key);
 }
 
+// A wire headline in capitals shows where a name starts in two places
+// only: at the start of the headline (or after "CORRECTED -") and inside
+// "<...>", which marks an unlisted company ("<COFAB INC> BUYS GULFEX",
+// "CINRAM LTD 4TH QTR NET", "TOLL BROTHERS INC <TOL> 1ST QTR NET",
+// "CHAMPION PRODUCTS <CH> APPROVES STOCK SPLIT"). The name ends at a legal
+// form or at the "<TICKER>" after it.
+void FindAllCapsCompanies(const TokenizedText& t, std::string_view text,
+                          std::vector<FoundCompany>* out) {
+  constexpr size_t kMaxWords = 5;
+  const auto& toks = t.tokens;
+  // The headline's first word; "<" opens a bracketed name anywhere, and a
+  // spaced dash or colon ends a prefix ("CORRECTED - ACME INC ...").
+  auto starts_name = [&](size_t k) {
+    if (k == 0) return true;
+    const Token& before = toks[k - 1];
+    return before.key == "<" ||
+           ((before.key == "-" || before.key == ":") && toks[k].space_before);
+  };
+  for (size_t start = 0; start < toks.size(); ++start) {
+    if (!starts_name(start) || !IsNameWord(toks[start], text)) continue;
+    // Words of the name, up to a legal form or "<".
+    size_t k = start, words = 0;
+    while (k < toks.size() && words <= kMaxWords) {
+      size_t form_end = 0;
+      if (k > start && FormAt(t, text, k, &form_end) != nullptr) {
+        FoundCompany found;
+        found.begin = static_cast<uint32_t>(start);
+        found.name_end = static_cast<uint32_t>(k);
+        found.end = static_cast<uint32_t>(form_end);
+        found.rule = "legal-form:";
+        found.rule.append(
+            text.substr(toks[k].begin, toks[form_end - 1].end - toks[k].begin));
+        if (HasDistinctiveWord(t, start, k) &&
+            !HasPublicBodyWord(t, start, k) &&
+            !IsLeadingNonName(toks[start].key)) {
+          out->push_back(std::move(found));
+        }
+        break;
+      }
+      if (k > start && toks[k].key == "<" &&
+          (start == 0 || toks[start - 1].key != "<")) {
+        size_t close = k + 1;
+        while (close < toks.size() && close < k + 4 && toks[close].key != ">")
+          ++close;
+        if (close < toks.size() && toks[close].key == ">" && close > k + 1 &&
+            HasDistinctiveWord(t, start, k) &&
+            !HasPublicBodyWord(t, start, k) &&
+            !IsLeadingNonName(toks[start].key)) {
+          FoundCompany found;
+          found.begin = static_cast<uint32_t>(start);
+          found.name_end = static_cast<uint32_t>(k);
+          found.end = static_cast<uint32_t>(close + 1);
+          found.rule = "ticker:<>";
+          out->push_back(std::move(found));
+        }
+        break;
+      }
+      const Token& tok = toks[k];
+      if (IsNameWord(tok, text)) {
+        ++words;
+      } else if (!(tok.key == "&" || tok.key == "." || tok.key == "'" ||
+                   (tok.key == "-" && !tok.space_before))) {
+        break;
+      }
+      ++k;
+    }
+  }
+}
+
 void FindUnlistedCompanies(const TokenizedText& t, std::string_view text,
                            const uint64_t* hashes, FieldCase field_case,
                            std::vector<FoundCompany>* out) {
   const auto& toks = t.tokens;
   if (toks.empty()) return;
-  // All in capitals, a field shows no boundary between a name and the rest.
-  if (field_case == FieldCase::kAllCaps) return;
+  if (field_case == FieldCase::kAllCaps) {
+    FindAllCapsCompanies(t, text, out);
+    return;
+  }
   const bool title_case = field_case == FieldCase::kTitleCaseHeadline;
   const RoleTable& roles = Roles();
   auto role = [&](size_t k) { return roles.Get(hashes[k]); };

@@ -978,5 +978,25 @@ TEST(Topics, AResultsStorysAcquisitionsDoNotMakeItADeal) {
   EXPECT_THAT(Topics(a), Not(Contains("mna")));
 }
 
+
+TEST(UnlistedCompanies, WireHeadlinesInCapitalsNameTheirCompany) {
+  EXPECT_THAT(CompanyNames(Tag("BRAMBLE FOODS INC <BRF> 1ST QTR NET",
+                               "Shr 22 cts vs 12 cts Net 3,243,000 vs "
+                               "1,656,000")),
+              Contains("Bramble Foods"));
+  EXPECT_THAT(CompanyNames(Tag("<KESTREL MINING LTD> YEAR LOSS",
+                               "Shr loss 1.93 dlrs vs profit 16 cts")),
+              Contains("Kestrel Mining"));
+  // The headline's name and the body's are one company.
+  v1::Article a = Tag("ORCHARD PRODUCTS <ORP> APPROVES STOCK SPLIT",
+                      "Orchard Products Inc said its board approved a "
+                      "two-for-one stock split.");
+  EXPECT_EQ(a.companies_size(), 1);
+  EXPECT_THAT(CompanyIds(a), Contains("name:orchard-products"));
+  // Words in capitals that are no name: nothing is made of them.
+  EXPECT_THAT(CompanyNames(Tag("U.S. FARM LOANS FALL IN WEEK, FED SAYS", "")),
+              IsEmpty());
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest
