@@ -82,6 +82,7 @@ constexpr double kMaxTopicScale = 2.0;
 // A topic whose phrases are neither in the title nor in the lead needs this
 // many different phrases.
 constexpr int kMinDistinctPhrases = 2;
+constexpr int kMinDistinctUnprominent = 3;
 // Earnings without a strong phrase takes three weak ones: "forecast",
 // "quarter" and "a year earlier" describe the economy's figures as often as
 // a company's results.
@@ -1748,7 +1749,7 @@ class Analysis {
       // headline), is not a subject: it takes a strong phrase or two.
       return (!agg.mentions.empty() || agg.genre) &&
              agg.score >= topics[t].threshold * scale &&
-             (agg.prominent || agg.distinct >= kMinDistinctPhrases) &&
+             (agg.prominent || agg.distinct >= kMinDistinctUnprominent) &&
              (agg.strongest >= kStrongPhraseWeight ||
               agg.distinct >= (static_cast<int>(t) == earnings_topic_
                                    ? kMinDistinctWeakEarnings
