@@ -47,6 +47,8 @@ constexpr double kCountryThreshold = 1.0;
 // ... and a country other than the dateline's, which a single mention in
 // the lead does not reach.
 constexpr double kDatedOtherThreshold = 1.5;
+// A country named this strongly places the story as a dateline does.
+constexpr double kPlacingScore = 2.0;
 // A country named after the lead is usually named in passing (a comparison,
 // a market, a rival's home): it counts half, so it takes two such mentions,
 // or one in the title or lead, to make the story about it.
@@ -1150,6 +1152,9 @@ class Analysis {
       bool dateline = false;
       // Named other than in passing (an address, a comparison, a list).
       bool named = false;
+      // Named as where something happens or a company is from: "in
+      // France", "€3 billion for Germany", "the Abu Dhabi AI company".
+      bool located = false;
       std::vector<const Mention*> mentions;
     };
     absl::flat_hash_map<uint32_t, Agg> by_country;
@@ -1178,6 +1183,11 @@ class Analysis {
         bool passing = in_list[i];
         w = CountryWeight(m, &passing) * (in_list[i] ? kPassingFactor : 1.0);
         agg.named = agg.named || !passing;
+        const auto& toks = fields_[m.field].t->tokens;
+        agg.located =
+            agg.located ||
+            (!passing && ((m.begin > 0 && IsLocative(toks[m.begin - 1].key)) ||
+                          DescribesCompany(m)));
       }
       agg.score += w;
       agg.mentions.push_back(&m);
@@ -1239,13 +1249,29 @@ class Analysis {
       }
     }
     std::vector<std::pair<uint32_t, const Agg*>> order;
-    // A dateline places the story: another country named once, even in the
-    // lead ("price pressure, particularly in the U.S."), is a passing one.
-    bool dated = false;
-    for (const auto& [c, agg] : by_country) dated = dated || agg.dateline;
+    // A dateline, or a country named again and again, places the story:
+    // another country named once, even in the lead ("price pressure,
+    // particularly in the U.S.", "exports to China rose"), is a passing one.
+    auto places_story = [](const Agg& agg) {
+      return agg.dateline || agg.score >= kPlacingScore;
+    };
+    bool dated = false, placed = false;
     for (const auto& [c, agg] : by_country) {
+      dated = dated || agg.dateline;
+      placed = placed || places_story(agg);
+    }
+    for (const auto& [c, agg] : by_country) {
+      // A country in the headline is the story's whatever else places it
+      // ("new cloud regions in Chile, Germany and Saudi Arabia").
+      bool in_title = false;
+      for (const Mention* m : agg.mentions)
+        in_title = in_title || m->field == 0;
+      // Without a dateline, a place where something happens or a company's
+      // home is not passing ("€3.2 billion for Germany").
       const double threshold =
-          dated && !agg.dateline ? kDatedOtherThreshold : kCountryThreshold;
+          placed && !places_story(agg) && !in_title && (dated || !agg.located)
+              ? kDatedOtherThreshold
+              : kCountryThreshold;
       // A tag needs a mention of the country itself as evidence.
       if (agg.score >= threshold && (!agg.mentions.empty() || agg.dateline)) {
         order.emplace_back(c, &agg);

@@ -978,7 +978,6 @@ TEST(Topics, AResultsStorysAcquisitionsDoNotMakeItADeal) {
   EXPECT_THAT(Topics(a), Not(Contains("mna")));
 }
 
-
 TEST(UnlistedCompanies, WireHeadlinesInCapitalsNameTheirCompany) {
   EXPECT_THAT(CompanyNames(Tag("BRAMBLE FOODS INC <BRF> 1ST QTR NET",
                                "Shr 22 cts vs 12 cts Net 3,243,000 vs "
@@ -996,6 +995,22 @@ TEST(UnlistedCompanies, WireHeadlinesInCapitalsNameTheirCompany) {
   // Words in capitals that are no name: nothing is made of them.
   EXPECT_THAT(CompanyNames(Tag("U.S. FARM LOANS FALL IN WEEK, FED SAYS", "")),
               IsEmpty());
+}
+
+TEST(Countries, ACountryNamedAgainAndAgainPlacesTheStoryAsADatelineDoes) {
+  // Ruritania is no ISO country; Vietnam is the story, the others trade
+  // partners named once.
+  EXPECT_EQ(Countries(Tag("Vietnam's exports rose 9 pct in November",
+                          "Vietnam's exports to China and the United States "
+                          "rose, while Vietnam's imports fell, the Vietnam "
+                          "customs office said.")),
+            std::set<std::string>{"VN"});
+  // Countries in the headline are the story's too.
+  EXPECT_THAT(Countries(Tag("Cloud provider opens regions in Chile, Germany "
+                            "and Saudi Arabia",
+                            "The Saudi Arabia region is its first in the "
+                            "Gulf; Saudi Arabia asked for local data.")),
+              UnorderedElementsAre("CL", "DE", "SA"));
 }
 
 }  // namespace
