@@ -47,6 +47,9 @@ struct Topic {
   // Topics that, when tagged, make this one redundant unless it scores at
   // least twice its threshold ("jobs" inside a "layoffs" story).
   std::vector<uint32_t> suppressed_by;
+  // Its words are common in passing ("oil", "power", "pipeline"): it needs
+  // a phrase in the title or lead, or three different phrases.
+  bool needs_lead = false;
 };
 
 // How a place alias names its country; sets the weight of a mention.

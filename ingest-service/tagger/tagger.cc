@@ -84,6 +84,7 @@ constexpr double kMaxTopicScale = 2.0;
 // A topic whose phrases are neither in the title nor in the lead needs this
 // many different phrases.
 constexpr int kMinDistinctPhrases = 2;
+// ... and a topic whose words are common in passing ("lead" records), three.
 constexpr int kMinDistinctUnprominent = 3;
 // Earnings without a strong phrase takes three weak ones: "forecast",
 // "quarter" and "a year earlier" describe the economy's figures as often as
@@ -1775,7 +1776,9 @@ class Analysis {
       // headline), is not a subject: it takes a strong phrase or two.
       return (!agg.mentions.empty() || agg.genre) &&
              agg.score >= topics[t].threshold * scale &&
-             (agg.prominent || agg.distinct >= kMinDistinctUnprominent) &&
+             (agg.prominent ||
+              agg.distinct >= (topics[t].needs_lead ? kMinDistinctUnprominent
+                                                    : kMinDistinctPhrases)) &&
              (agg.strongest >= kStrongPhraseWeight ||
               agg.distinct >= (static_cast<int>(t) == earnings_topic_
                                    ? kMinDistinctWeakEarnings
