@@ -62,6 +62,11 @@ absl::StatusOr<QueryConfig> LoadQueryConfig(const std::string& path) {
       "search.facet_max_matches", c.store.facet_max_matches, 1, 10'000'000));
   c.store.checkpoint_pages = static_cast<int>(r.GetIntInRange(
       "store.checkpoint_pages", c.store.checkpoint_pages, 1, 1 << 20));
+  c.reader_threads = static_cast<int>(
+      r.GetIntInRange("search.reader_threads", c.reader_threads, 0, 256));
+  c.max_waiting_reads = static_cast<size_t>(
+      r.GetIntInRange("search.max_waiting_reads",
+                      static_cast<int64_t>(c.max_waiting_reads), 1, 1'000'000));
   c.hub.filter_limits = c.store.filter_limits;
   c.hub.max_subscribers =
       static_cast<size_t>(r.GetInt("subscriptions.max_subscribers", 10000));

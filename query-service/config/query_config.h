@@ -23,6 +23,10 @@ struct QueryConfig {
   // store.engine: "sqlite" (the default, one process) or "postgres" (any
   // number of replicas on one database, store.postgres_url).
   std::string store_engine = "sqlite";
+  // search.reader_threads (0: 4, or store.postgres_pool_size when larger)
+  // and search.max_waiting_reads: QueryServiceOptions.
+  int reader_threads = 0;
+  size_t max_waiting_reads = 1024;
   HubOptions hub;             // subscriptions.*
   StoreWriterOptions writer;  // retention.interval
   IngestOptions ingest;       // ingest.*, auth.publish_token

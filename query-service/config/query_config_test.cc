@@ -47,6 +47,24 @@ TEST(QueryConfigTest, StoreBoundsAreConfigurable) {
   EXPECT_EQ(config->store.checkpoint_pages, 1024);
 }
 
+TEST(QueryConfigTest, ReaderThreadsAreConfigurable) {
+  auto defaults =
+      LoadQueryConfig(NEWSFEED_SOURCE_DIR "/deploy/config/query-service.yaml");
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_EQ(defaults->reader_threads, 0);  // automatic
+  EXPECT_EQ(defaults->max_waiting_reads, 1024u);
+  auto config = LoadQueryConfig(
+      WriteConfig("search:\n  reader_threads: 12\n  max_waiting_reads: 64\n"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->reader_threads, 12);
+  EXPECT_EQ(config->max_waiting_reads, 64u);
+  auto bad =
+      LoadQueryConfig(WriteConfig("search:\n  reader_threads: 100000\n"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(bad.status().message()),
+              ::testing::HasSubstr("search.reader_threads"));
+}
+
 TEST(QueryConfigTest, OutOfRangeBoundNamesTheKey) {
   auto config =
       LoadQueryConfig(WriteConfig("search:\n  relevance_scan_matches: 0\n"));

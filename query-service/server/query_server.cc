@@ -79,10 +79,12 @@ absl::StatusOr<std::unique_ptr<QueryServer>> QueryServer::Start(
       QueryServiceOptions{
           .metrics = server->metrics_.get(),
           .read_token = c.read_token,
-          // As many readers as the store reads at once, with PostgreSQL
-          // its connection pool.
-          .reader_threads = std::max(4, c.store.postgres_pool_size),
-          .max_waiting_reads = 1024});
+          // By default as many readers as the store reads at once, with
+          // PostgreSQL its connection pool.
+          .reader_threads = c.reader_threads > 0
+                                ? c.reader_threads
+                                : std::max(4, c.store.postgres_pool_size),
+          .max_waiting_reads = c.max_waiting_reads});
   server->ingest_service_ =
       std::make_unique<ArticleIngestImpl>(*server->writer_, c.ingest);
   c.server.services = {server->query_service_.get(),
