@@ -1630,6 +1630,7 @@ class Analysis {
       // topic named once in passing deep in the body is not the subject.
       int distinct = 0;
       bool prominent = false;
+      bool in_title = false;
       double strongest = 0;          // the largest weight of one of its phrases
       std::optional<Mention> genre;  // a results table (earnings)
     };
@@ -1643,6 +1644,7 @@ class Analysis {
       agg.mentions.clear();
       agg.distinct = 0;
       agg.prominent = false;
+      agg.in_title = false;
       agg.strongest = 0;
       agg.genre.reset();
     }
@@ -1749,6 +1751,7 @@ class Analysis {
                                         ? kStrongPhraseWeight
                                         : pat.weight);
         agg.prominent = agg.prominent || m.field == 0 || m.begin < lead_end_;
+        agg.in_title = agg.in_title || m.field == 0;
       }
     }
     const int earnings_topic_ = g_.earnings_topic();
@@ -1793,6 +1796,9 @@ class Analysis {
       // stands only when it is strong on its own and stronger than that one.
       bool suppressed = false;
       for (uint32_t by : topic.suppressed_by) {
+        // The headline's subject is not restating what only the body says
+        // ("SAATCHI BUYS CLEVELAND CONSULTING", then the target's profits).
+        if (agg.in_title && !by_topic[by].in_title) continue;
         suppressed = suppressed ||
                      (passes(by) && (agg.score < 2 * topic.threshold * scale ||
                                      agg.score <= by_topic[by].score));
