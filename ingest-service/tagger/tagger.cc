@@ -330,6 +330,21 @@ class Analysis {
     return false;
   }
 
+  // Whether a country is named as a company's home right after it: "Hoechst
+  // AG of West Germany", "<Antonson Machines AB>, of Sweden".
+  bool HomeOfCompany(const Mention& m) const {
+    const auto& toks = fields_[m.field].t->tokens;
+    uint32_t k = m.begin;
+    if (k == 0 || toks[k - 1].key != "of") return false;
+    --k;
+    if (k > 0 && toks[k - 1].key == ",") --k;
+    if (k > 0 && toks[k - 1].key == ">") --k;
+    for (const Mention& c : companies_) {
+      if (c.accepted && c.field == m.field && c.end == k) return true;
+    }
+    return false;
+  }
+
   // How much a place mention says that the story is about its country.
   // Sets *passing when the mention is of a kind that names a country
   // without the story being about it (an address, a comparison, a list).
@@ -1156,6 +1171,9 @@ class Analysis {
       // Named as where something happens or a company is from: "in
       // France", "€3 billion for Germany", "the Abu Dhabi AI company".
       bool located = false;
+      // Named as the home of a company in the story ("Hoechst AG of West
+      // Germany"): a party to the story, even under a dateline.
+      bool home = false;
       std::vector<const Mention*> mentions;
     };
     absl::flat_hash_map<uint32_t, Agg> by_country;
@@ -1185,6 +1203,7 @@ class Analysis {
         w = CountryWeight(m, &passing) * (in_list[i] ? kPassingFactor : 1.0);
         agg.named = agg.named || !passing;
         const auto& toks = fields_[m.field].t->tokens;
+        agg.home = agg.home || HomeOfCompany(m);
         agg.located =
             agg.located ||
             (!passing && ((m.begin > 0 && IsLocative(toks[m.begin - 1].key)) ||
@@ -1269,10 +1288,10 @@ class Analysis {
         in_title = in_title || m->field == 0;
       // Without a dateline, a place where something happens or a company's
       // home is not passing ("€3.2 billion for Germany").
-      const double threshold =
-          placed && !places_story(agg) && !in_title && (dated || !agg.located)
-              ? kDatedOtherThreshold
-              : kCountryThreshold;
+      const double threshold = placed && !places_story(agg) && !in_title &&
+                                       !agg.home && (dated || !agg.located)
+                                   ? kDatedOtherThreshold
+                                   : kCountryThreshold;
       // A tag needs a mention of the country itself as evidence.
       if (agg.score >= threshold && (!agg.mentions.empty() || agg.dateline)) {
         order.emplace_back(c, &agg);
