@@ -50,6 +50,10 @@ struct Topic {
   // Its words are common in passing ("oil", "power", "pipeline"): it needs
   // a phrase in the title or lead, or three different phrases.
   bool needs_lead = false;
+  // Its weaker words describe other things too ("forecast", "quarter";
+  // "union", "employers"): it needs a strong phrase, or three different
+  // weaker ones.
+  bool needs_strong = false;
 };
 
 // How a place alias names its country; sets the weight of a mention.

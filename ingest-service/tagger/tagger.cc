@@ -86,10 +86,10 @@ constexpr double kMaxTopicScale = 2.0;
 constexpr int kMinDistinctPhrases = 2;
 // ... and a topic whose words are common in passing ("lead" records), three.
 constexpr int kMinDistinctUnprominent = 3;
-// Earnings without a strong phrase takes three weak ones: "forecast",
-// "quarter" and "a year earlier" describe the economy's figures as often as
-// a company's results.
-constexpr int kMinDistinctWeakEarnings = 3;
+// A topic with a "strong" record takes three weak phrases when it has no
+// strong one: "forecast", "quarter" and "a year earlier" describe the
+// economy's figures as often as a company's results.
+constexpr int kMinDistinctWeak = 3;
 // A phrase of this weight names its topic on its own ("earnings", "oil");
 // weaker ones ("margin", "plant") need another.
 constexpr double kStrongPhraseWeight = 3.0;
@@ -1802,9 +1802,8 @@ class Analysis {
               agg.distinct >= (topics[t].needs_lead ? kMinDistinctUnprominent
                                                     : kMinDistinctPhrases)) &&
              (agg.strongest >= kStrongPhraseWeight ||
-              agg.distinct >= (static_cast<int>(t) == earnings_topic_
-                                   ? kMinDistinctWeakEarnings
-                                   : kMinDistinctPhrases));
+              agg.distinct >= (topics[t].needs_strong ? kMinDistinctWeak
+                                                      : kMinDistinctPhrases));
     };
     std::vector<std::pair<uint32_t, const Agg*>> order;
     for (uint32_t t = 0; t < by_topic.size(); ++t) {

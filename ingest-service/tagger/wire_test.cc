@@ -1013,5 +1013,37 @@ TEST(Countries, ACountryNamedAgainAndAgainPlacesTheStoryAsADatelineDoes) {
               UnorderedElementsAre("CL", "DE", "SA"));
 }
 
+TEST(Topics, TheHeadlinesSubjectIsNotARestatement) {
+  // The target's profits restate the deal; the headline says it is one.
+  v1::Article a = Tag("WILLOWMERE BUYS HARTLEY CONSULTING",
+                      "LONDON, April 2 - Willowmere Co Plc said it was buying "
+                      "<Hartley Consulting Inc> for 2.0 mln dlrs, plus 9.5 "
+                      "pct of Hartley's average post-tax profits over two "
+                      "years. The purchase of Hartley extends its consulting "
+                      "arm; Hartley's pretax profits were 1.1 mln dlrs.");
+  EXPECT_THAT(Topics(a), Contains("mna"));
+}
+
+TEST(Topics, ALabourDisputeIsNotTheLabourMarket) {
+  EXPECT_THAT(Topics(Tag("Port union and employers to meet",
+                         "The port union agreed to an employers' request to "
+                         "reopen talks to end the dispute. Employers tabled a "
+                         "final offer; the union represents 2,300 workers.")),
+              Not(Contains("jobs")));
+  EXPECT_THAT(Topics(Tag("Copper stocks at refineries fall",
+                         "Refined copper stocks held by refineries fell to "
+                         "109,200 tons, and copper output at refineries "
+                         "declined.")),
+              Not(Contains("energy")));
+}
+
+TEST(Countries, ACompanysHomeIsAPartyToTheStoryEvenUnderADateline) {
+  EXPECT_THAT(Countries(Tag("<STAHLWERK AG> COMPLETES CARDINAL <CDL> PURCHASE",
+                            "NEWARK, N.J., April 2 - Stahlwerk AG of West "
+                            "Germany said it completed the acquisition of "
+                            "Cardinal Corp.")),
+              UnorderedElementsAre("US", "DE"));
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest
