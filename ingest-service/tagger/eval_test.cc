@@ -36,7 +36,7 @@ constexpr Floors kWireFrozenFloors = {0.88, 0.76, 0.89, 0.88};
 constexpr Floors kExtraFrozenFloors = {0.89, 0.74, 0.80, 0.80};
 // Reuters-21578 stories labelled by Reuters' indexers (eval/reuters): no
 // company labels, four topics scored.
-constexpr Floors kReutersFrozenFloors = {0, 0, 0.90, 0.83};
+constexpr Floors kReutersFrozenFloors = {0, 0, 0.90, 0.87};
 
 struct Labelled {
   std::string id, title, text;
