@@ -104,6 +104,11 @@ class RoleTable {
          "fse",      "ase",      "idx",      "set",      "pse",     "tase",
          "egx",      "ngx",      "nzx",      "bist",     "moex",    "wse",
          "nasdaqgs", "nasdaqgm", "nasdaqcm", "nysearca", "sse",     "szse"});
+    // Pronouns and sentence adverbs open sentences, not names ("It said
+    // it", "Earlier USAir said").
+    Add(kLeadingNonName, {"it", "he", "she", "they", "we", "this", "that",
+                          "these", "those", "earlier", "later", "separately",
+                          "meanwhile", "also", "however", "now", "then"});
     Add(kLeadingNonName, {"the",          "a",           "pt",
                           "an",           "rival",       "rivals",
                           "shares",       "unit",        "units",
@@ -275,6 +280,12 @@ class RoleTable {
          "tyremaker",   "tiremaker",    "automaker",     "telecoms",
          "railroad",    "planemaker",   "jeweller",      "homebuilder",
          "utilities"});
+    // News agencies and outlets, credited as sources ("Reuters said its
+    // survey"), are no companies here.
+    Add(kPublicBody, {"treasury", "exchange"});
+    Add(kPublicBody, {"reuters", "bloomberg", "xinhua", "kyodo", "yonhap",
+                      "afp", "interfax", "bernama", "antara", "tass", "dpa",
+                      "ansa", "efe", "nikkei", "techcrunch", "cnbc", "bbc"});
     Add(kPublicBody, {"european", "asian", "african", "islamic", "export",
                       "import", "export-import", "world", "trading"});
     Add(kPublicBody,
@@ -589,7 +600,30 @@ bool ContextAt(const TokenizedText& t, std::string_view text, size_t i,
   *end = i;
   *begin = NameStart(t, text, i);
   *rule = "context:reporting";
-  return *end >= *begin + 2 && IsCompanyHeadWord(toks[*end - 1].key);
+  if (*end >= *begin + 2 && IsCompanyHeadWord(toks[*end - 1].key)) return true;
+  // "Delfi said it would", "Group Five said on Tuesday its": "it" speaks of
+  // the speaker, so the speaker is no person; places and public bodies are
+  // ruled out by the caller, acronyms ("OPEC said it") here.
+  if (*end <= *begin || *end - *begin > 4 || (key != "said" && key != "says")) {
+    return false;
+  }
+  if (*end - *begin == 1 && toks[*begin].all_upper) return false;
+  // "Bank of France said it": an institution named for its country.
+  for (size_t j = *begin; j < *end; ++j) {
+    if (toks[j].key == "of") return false;
+  }
+  size_t k = i + 1;
+  static const absl::flat_hash_set<absl::string_view> kAside = {
+      "on",        "monday",   "tuesday", "wednesday", "thursday",
+      "friday",    "saturday", "sunday",  "today",     "late",
+      "earlier",   "in",       "a",       "statement", "on",
+      "yesterday", "last",     "week",    "night",     "that"};
+  while (k < toks.size() && k < i + 5 && kAside.contains(AV(toks[k].key))) ++k;
+  if (k >= toks.size() || (toks[k].key != "it" && toks[k].key != "its")) {
+    return false;
+  }
+  *rule = "context:said-it";
+  return true;
 }
 
 // Words of public bodies and other organisations that are not companies.
@@ -918,7 +952,8 @@ void FindUnlistedCompanies(const TokenizedText& t, std::string_view text,
     } else if (tok.kind == TokenKind::kWord && IsContextVerb(tok)) {
       size_t begin = 0, end = 0;
       std::string_view rule;
-      if (!ContextAt(t, text, i, &begin, &end, &rule) || begin < covered) {
+      if (!ContextAt(t, text, i, &begin, &end, &rule) || begin < covered ||
+          HasPublicBodyWord(t, begin, end)) {
         continue;
       }
       // A legal form right after the name was (or will be) found by it.

@@ -1045,5 +1045,25 @@ TEST(Countries, ACompanysHomeIsAPartyToTheStoryEvenUnderADateline) {
               UnorderedElementsAre("US", "DE"));
 }
 
+TEST(UnlistedCompanies, ASpeakerThatSaysItIsNoPerson) {
+  EXPECT_THAT(CompanyNames(Tag("Snack maker's profit falls",
+                               "SINGAPORE - Delmarco said on Tuesday it "
+                               "would cut prices after a 44 pct drop in net "
+                               "profit.")),
+              Contains("Delmarco"));
+  EXPECT_THAT(CompanyNames(Tag("Builder to buy back stake",
+                               "Granite Five said its board approved a "
+                               "buyback.")),
+              Contains("Granite Five"));
+  // Not a pronoun, an acronym of a cartel, a central bank or a news agency.
+  for (const char* body :
+       {"It said it would cut prices.", "OPEC said it would cut output.",
+        "Bank of Ruritania said it would hold rates.",
+        "Reuters said its survey showed a rise.",
+        "Jane Doe said the company would grow."}) {
+    EXPECT_THAT(CompanyNames(Tag("Statement", body)), IsEmpty()) << body;
+  }
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest
