@@ -290,14 +290,16 @@ absl::Status Gazetteer::AddFile(std::string_view name, std::string_view text) {
         return error("suppress needs two declared topic ids");
       }
       topics_[topic->second].suppressed_by.push_back(by->second);
-    } else if (type == "lead" || type == "strong") {
+    } else if (type == "lead" || type == "strong" || type == "object") {
       auto topic =
           need(2) ? topic_by_id_.find(AV(cols[1])) : topic_by_id_.end();
       if (topic == topic_by_id_.end()) {
         return error(absl::StrCat(AV(type), " needs a declared topic id"));
       }
-      (type == "lead" ? topics_[topic->second].needs_lead
-                      : topics_[topic->second].needs_strong) = true;
+      Topic& t = topics_[topic->second];
+      (type == "lead"     ? t.needs_lead
+       : type == "strong" ? t.needs_strong
+                          : t.company_object) = true;
     } else if (type == "veto") {
       if (!need(2)) return error("veto needs phrases");
       s = AddAliases(PatternKind::kVeto, 0, cols[1], PlaceKind::kName, 0);

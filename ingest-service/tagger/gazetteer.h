@@ -54,6 +54,9 @@ struct Topic {
   // "union", "employers"): it needs a strong phrase, or three different
   // weaker ones.
   bool needs_strong = false;
+  // A phrase of it right before a company's name is a strong one: "to buy
+  // Oakleaf Corp", "bid for Acme".
+  bool company_object = false;
 };
 
 // How a place alias names its country; sets the weight of a mention.

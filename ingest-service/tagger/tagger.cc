@@ -1570,6 +1570,14 @@ class Analysis {
            toks[m.begin - 2].kind == TokenKind::kSymbol;
   }
 
+  // Whether a company's name follows the phrase: "to buy Oakleaf Corp".
+  bool CompanyAfter(const Mention& m) const {
+    for (const Mention& c : companies_) {
+      if (c.field == m.field && c.begin == m.end && c.accepted) return true;
+    }
+    return false;
+  }
+
   // Whether a hiring word takes a company as its object: "NASA hires
   // SpaceX" is a contract, not a job.
   bool HiresACompany(const Mention& m) const {
@@ -1762,13 +1770,15 @@ class Analysis {
         // A sum of money makes a cue specific: "a $10bn investment", "a
         // 3 billion yuan plant"; not in results, where every figure is one
         // ("₹937 per share").
-        agg.strongest =
-            std::max(agg.strongest, pat.weight >= kPricedPhraseWeight &&
-                                            static_cast<int>(pat.target) !=
-                                                g_.earnings_topic() &&
-                                            AmountBefore(m)
-                                        ? kStrongPhraseWeight
-                                        : pat.weight);
+        // So does a company as the phrase's object for a topic that says
+        // so ("to buy Oakleaf Corp").
+        const bool specific =
+            pat.weight >= kPricedPhraseWeight &&
+            ((static_cast<int>(pat.target) != g_.earnings_topic() &&
+              AmountBefore(m)) ||
+             (topics[pat.target].company_object && CompanyAfter(m)));
+        agg.strongest = std::max(agg.strongest,
+                                 specific ? kStrongPhraseWeight : pat.weight);
         agg.prominent = agg.prominent || m.field == 0 || m.begin < lead_end_;
         agg.in_title = agg.in_title || m.field == 0;
       }

@@ -1065,5 +1065,18 @@ TEST(UnlistedCompanies, ASpeakerThatSaysItIsNoPerson) {
   }
 }
 
+TEST(Topics, ADealVerbWithACompanyAsItsObjectIsStrong) {
+  EXPECT_THAT(Topics(Tag("CONVERGENT SYSTEMS <CVS> TO BUY OAKMERE",
+                         "SAN JOSE, Calif., April 2 - Convergent Systems Inc "
+                         "said it reached an agreement in principle to buy "
+                         "Oakmere Corp, a maker of dealer computers.")),
+              Contains("mna"));
+  // Without a company after it, "to buy" alone is no deal.
+  EXPECT_THAT(Topics(Tag("Shoppers rush to buy",
+                         "Shoppers rushed to buy "
+                         "bread before the storm.")),
+              Not(Contains("mna")));
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest
