@@ -22,18 +22,18 @@ namespace newsfeed::ingest {
 namespace {
 
 // Floors on the frozen real-text parts: what the tagger reached (raised
-// after the third round of issue 20), less a margin for an item or two. Issue
+// after the fourth round of issue 20), less a margin for an item or two. Issue
 // 20's targets (companies P 0.90 / R 0.80, countries F1 0.90, topics F1
 // 0.80) are above some of them; eval/real/README.md has the figures.
 struct Floors {
   double companies_p, companies_r, countries_f1, topics_f1;
 };
 constexpr Floors kRealFrozenFloors = {0.92, 0.79, 0.82, 0.80};
-constexpr Floors kWireFrozenFloors = {0.88, 0.76, 0.89, 0.88};
+constexpr Floors kWireFrozenFloors = {0.88, 0.79, 0.91, 0.88};
 // The third set (extra-frozen.jsonl), collected by another annotator while
 // the third round was tuned on its other part: floors a little under its
 // figures at the end of that round.
-constexpr Floors kExtraFrozenFloors = {0.89, 0.74, 0.80, 0.80};
+constexpr Floors kExtraFrozenFloors = {0.89, 0.74, 0.84, 0.80};
 // Reuters-21578 stories labelled by Reuters' indexers (eval/reuters): no
 // company labels, four topics scored.
 constexpr Floors kReutersFrozenFloors = {0, 0, 0.90, 0.87};
