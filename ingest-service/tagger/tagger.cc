@@ -339,10 +339,8 @@ class Analysis {
     --k;
     if (k > 0 && toks[k - 1].key == ",") --k;
     if (k > 0 && toks[k - 1].key == ">") --k;
-    for (const Mention& c : companies_) {
-      if (c.accepted && c.field == m.field && c.end == k) return true;
-    }
-    return false;
+    const std::vector<bool>& ends = company_ends_[m.field];
+    return k < ends.size() && ends[k];
   }
 
   // How much a place mention says that the story is about its country.
@@ -1163,6 +1161,14 @@ class Analysis {
   }
 
   void EmitCountries(newsfeed::v1::Article* a) {
+    // Where accepted company mentions end, for HomeOfCompany in constant
+    // time however many places and companies a hostile text names.
+    for (int f = 0; f < 2; ++f) {
+      company_ends_[f].assign(fields_[f].t->tokens.size() + 1, false);
+    }
+    for (const Mention& c : companies_) {
+      if (c.accepted) company_ends_[c.field][c.end] = true;
+    }
     struct Agg {
       double score = 0;
       bool dateline = false;
@@ -2137,6 +2143,8 @@ class Analysis {
   std::vector<Mention>& rules_ = scratch_.rules;
   absl::flat_hash_set<uint32_t> inner_places_;
   std::vector<UnlistedCompany> unlisted_;
+  // Per field: whether an accepted company mention ends before token k.
+  std::vector<bool> company_ends_[2];
   struct UnlistedRuleRecord {
     int field;
     uint32_t begin;
