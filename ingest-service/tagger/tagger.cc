@@ -331,7 +331,7 @@ class Analysis {
   }
 
   // Whether a country is named as a company's home right after it: "Hoechst
-  // AG of West Germany", "<Antonson Machines AB>, of Sweden".
+  // AG of West Germany", "Kebo AB, of Sweden".
   bool HomeOfCompany(const Mention& m) const {
     const auto& toks = fields_[m.field].t->tokens;
     uint32_t k = m.begin;
@@ -339,17 +339,7 @@ class Analysis {
     --k;
     if (k > 0 && toks[k - 1].key == ",") --k;
     const std::vector<bool>& ends = company_ends_[m.field];
-    if (k < ends.size() && ends[k]) return true;
-    // "Alcan Aluminium Ltd <AL.N> of Canada", "<Antonson Machines AB>, of
-    // Sweden": past a ticker or the bracket of a name.
-    if (k > 0 && (toks[k - 1].key == ">" || toks[k - 1].key == ")")) {
-      const std::string_view open = toks[k - 1].key == ">" ? "<" : "(";
-      for (uint32_t j = k - 1; j > 0 && j + 8 > k; --j) {
-        if (toks[j - 1].key == open) return ends[j - 1] || ends[k - 1];
-      }
-      return ends[k - 1];
-    }
-    return false;
+    return k < ends.size() && ends[k];
   }
 
   // How much a place mention says that the story is about its country.
