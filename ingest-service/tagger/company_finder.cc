@@ -614,10 +614,10 @@ bool ContextAt(const TokenizedText& t, std::string_view text, size_t i,
   }
   size_t k = i + 1;
   static const absl::flat_hash_set<absl::string_view> kAside = {
-      "on",        "monday",   "tuesday", "wednesday", "thursday",
-      "friday",    "saturday", "sunday",  "today",     "late",
-      "earlier",   "in",       "a",       "statement", "on",
-      "yesterday", "last",     "week",    "night",     "that"};
+      "on",      "monday",   "tuesday", "wednesday", "thursday",
+      "friday",  "saturday", "sunday",  "today",     "late",
+      "earlier", "in",       "a",       "statement", "yesterday",
+      "last",    "week",     "night",   "that"};
   while (k < toks.size() && k < i + 5 && kAside.contains(AV(toks[k].key))) ++k;
   if (k >= toks.size() || (toks[k].key != "it" && toks[k].key != "its")) {
     return false;
@@ -803,6 +803,11 @@ void FindAllCapsCompanies(const TokenizedText& t, std::string_view text,
                           std::vector<FoundCompany>* out) {
   constexpr size_t kMaxWords = 5;
   const auto& toks = t.tokens;
+  auto may_name = [&](size_t begin, size_t end) {
+    return HasDistinctiveWord(t, begin, end) &&
+           !HasPublicBodyWord(t, begin, end) &&
+           !IsLeadingNonName(toks[begin].key);
+  };
   // The headline's first word; "<" opens a bracketed name anywhere, and a
   // spaced dash or colon ends a prefix ("CORRECTED - ACME INC ...").
   auto starts_name = [&](size_t k) {
@@ -815,7 +820,7 @@ void FindAllCapsCompanies(const TokenizedText& t, std::string_view text,
     if (!starts_name(start) || !IsNameWord(toks[start], text)) continue;
     // Words of the name, up to a legal form or "<".
     size_t k = start, words = 0;
-    while (k < toks.size() && words <= kMaxWords) {
+    while (k < toks.size() && words < kMaxWords) {
       size_t form_end = 0;
       if (k > start && FormAt(t, text, k, &form_end) != nullptr) {
         FoundCompany found;
@@ -825,11 +830,7 @@ void FindAllCapsCompanies(const TokenizedText& t, std::string_view text,
         found.rule = "legal-form:";
         found.rule.append(
             text.substr(toks[k].begin, toks[form_end - 1].end - toks[k].begin));
-        if (HasDistinctiveWord(t, start, k) &&
-            !HasPublicBodyWord(t, start, k) &&
-            !IsLeadingNonName(toks[start].key)) {
-          out->push_back(std::move(found));
-        }
+        if (may_name(start, k)) out->push_back(std::move(found));
         break;
       }
       if (k > start && toks[k].key == "<" &&
@@ -838,9 +839,7 @@ void FindAllCapsCompanies(const TokenizedText& t, std::string_view text,
         while (close < toks.size() && close < k + 4 && toks[close].key != ">")
           ++close;
         if (close < toks.size() && toks[close].key == ">" && close > k + 1 &&
-            HasDistinctiveWord(t, start, k) &&
-            !HasPublicBodyWord(t, start, k) &&
-            !IsLeadingNonName(toks[start].key)) {
+            may_name(start, k)) {
           FoundCompany found;
           found.begin = static_cast<uint32_t>(start);
           found.name_end = static_cast<uint32_t>(k);

@@ -50,9 +50,8 @@ struct Topic {
   // Its words are common in passing ("oil", "power", "pipeline"): it needs
   // a phrase in the title or lead, or three different phrases.
   bool needs_lead = false;
-  // Its weaker words describe other things too ("forecast", "quarter";
-  // "union", "employers"): it needs a strong phrase, or three different
-  // weaker ones.
+  // Its weaker words describe other things too ("forecast", "quarter" of
+  // the economy): it needs a strong phrase, or three different weaker ones.
   bool needs_strong = false;
   // A phrase of it right before a company's name is a strong one: "to buy
   // Oakleaf Corp", "bid for Acme".

@@ -44,9 +44,9 @@ constexpr double kTitleFactor = 2.0;
 // A dateline says where the story happens: it decides on its own.
 constexpr double kDatelineWeight = 3.0;
 constexpr double kCountryThreshold = 1.0;
-// ... and a country other than the dateline's, which a single mention in
-// the lead does not reach.
-constexpr double kDatedOtherThreshold = 1.5;
+// ... and, once a dateline or a strongly named country places the story,
+// another country, which a single mention in the lead does not reach.
+constexpr double kPlacedOtherThreshold = 1.5;
 // A country named this strongly places the story as a dateline does.
 constexpr double kPlacingScore = 2.0;
 // A country named after the lead is usually named in passing (a comparison,
@@ -1295,7 +1295,7 @@ class Analysis {
       // home is not passing ("€3.2 billion for Germany").
       const double threshold = placed && !places_story(agg) && !in_title &&
                                        !agg.home && (dated || !agg.located)
-                                   ? kDatedOtherThreshold
+                                   ? kPlacedOtherThreshold
                                    : kCountryThreshold;
       // A tag needs a mention of the country itself as evidence.
       if (agg.score >= threshold && (!agg.mentions.empty() || agg.dateline)) {
@@ -1587,13 +1587,8 @@ class Analysis {
   // SpaceX" is a contract, not a job.
   bool HiresACompany(const Mention& m) const {
     const std::string_view w = g_.patterns()[m.pattern].lower_text;
-    if (w != "hire" && w != "hires" && w != "hired" && w != "hiring") {
-      return false;
-    }
-    for (const Mention& c : companies_) {
-      if (c.field == m.field && c.begin == m.end && c.accepted) return true;
-    }
-    return false;
+    return (w == "hire" || w == "hires" || w == "hired" || w == "hiring") &&
+           CompanyAfter(m);
   }
 
   // Whether a topic phrase is one item of an enumeration ("chips for
