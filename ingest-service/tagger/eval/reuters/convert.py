@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Turns transcribed Reuters-21578 documents into the tagger's evaluation form.
 
-Usage: convert.py RAW.jsonl... > OUT  (writes tune.jsonl and frozen.jsonl
-next to this script when given --write).
+Usage: convert.py [--write] RAW.jsonl...  (writes tune.jsonl and
+frozen.jsonl next to this script when given --write)
+       convert.py --companies  (fills each item's "companies" in tune.jsonl
+and frozen.jsonl from companies.jsonl)
 
-The labels are Reuters' own indexers' (1987), mapped mechanically by the
+The topic and place labels are Reuters' own indexers' (1987), mapped mechanically by the
 tables below, which were written before the tagger ran on any of these
 documents. Only TOPICS="YES" documents are kept (the ones Reuters indexed
 for topics). Split: NEWID mod 5 in {0, 1} -> frozen, else tune.
@@ -58,11 +60,36 @@ def iso_names():
     return out
 
 
+def add_companies(here):
+    """Company labels come from a separate pass by annotators (companies.jsonl,
+    one {"id", "companies"} line per item): Reuters does not label them."""
+    with open(os.path.join(here, "companies.jsonl"), encoding="utf-8") as f:
+        labels = {d["id"]: d["companies"] for d in map(json.loads, f) if d}
+    for name in ("tune", "frozen"):
+        path = os.path.join(here, name + ".jsonl")
+        with open(path, encoding="utf-8") as f:
+            items = [json.loads(line) for line in f if line.strip()]
+        missing = [it["id"] for it in items if it["id"] not in labels]
+        if missing:
+            sys.exit("no company labels for " + ", ".join(missing[:5]))
+        with open(path, "w", encoding="utf-8") as f:
+            for it in items:
+                it["companies"] = labels[it["id"]]
+                f.write(json.dumps(it, ensure_ascii=False) + "\n")
+        print(f"{name}: {len(items)} items labelled with companies", file=sys.stderr)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--write", action="store_true")
-    ap.add_argument("raw", nargs="+")
+    ap.add_argument("--companies", action="store_true")
+    ap.add_argument("raw", nargs="*")
     args = ap.parse_args()
+    here = os.path.dirname(os.path.abspath(__file__))
+    if args.companies:
+        return add_companies(here)
+    if not args.raw:
+        ap.error("give the transcribed documents, or --companies")
     names = iso_names()
     seen = set()
     tune, frozen, unmapped = [], [], set()
@@ -107,7 +134,6 @@ def main():
                 (frozen if d["newid"] % 5 in (0, 1) else tune).append(item)
     if unmapped:
         print("unmapped places: " + ", ".join(sorted(unmapped)), file=sys.stderr)
-    here = os.path.dirname(os.path.abspath(__file__))
     for name, items in (("tune", tune), ("frozen", frozen)):
         print(f"{name}: {len(items)} items", file=sys.stderr)
         if args.write:
