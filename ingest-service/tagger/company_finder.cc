@@ -473,6 +473,11 @@ bool IsDescriptiveCompanyNoun(std::string_view key) {
 // Walks left from token `end` (exclusive) over the words of a name; returns
 // its first token, or `end` when there is none.
 size_t NameStart(const TokenizedText& t, std::string_view text, size_t end) {
+  static const absl::flat_hash_set<absl::string_view> kAfterAnd = {
+      "sons",   "brothers",  "rubber",    "banking",   "savings",
+      "loan",   "telegraph", "telephone", "electric",  "power",
+      "light",  "water",     "steel",     "cable",     "wire",
+      "lumber", "paper",     "supply",    "equipment", "machinery"};
   const auto& toks = t.tokens;
   size_t k = end;
   size_t words = 0;
@@ -489,6 +494,16 @@ size_t NameStart(const TokenizedText& t, std::string_view text, size_t end) {
       ++words;
       continue;
     }
+    // "Standard and Poor's Corp", "Harrah's Inc": a name may end in a
+    // possessive before its legal form ("RIL's stock" is the owner's).
+    if (words == 0 && k == end && end < toks.size() &&
+        MayBeForm(toks[end].key) && tok.key == "s" && k >= 3 &&
+        toks[k - 2].key == "'" && !tok.space_before &&
+        !toks[k - 2].space_before && toks[k - 3].upper_initial &&
+        toks[k - 3].kind == TokenKind::kWord) {
+      k -= 2;
+      continue;
+    }
     if (words > 0 && k >= 2 && IsNameWord(toks[k - 2], text)) {
       // "Johnson & Johnson", "Mercedes-Benz", "J.P. Morgan", "Moody's",
       // "Bank of Tokyo".
@@ -502,11 +517,28 @@ size_t NameStart(const TokenizedText& t, std::string_view text, size_t end) {
         --k;
         continue;
       }
+      // Wire copy spells "&" as "and": "Alex. Brown and Sons Inc",
+      // "Goodyear Tire and Rubber Co", "Standard and Poor's Corp", "B and
+      // D Instruments". Elsewhere "and" joins two companies ("Telkom Kenya
+      // and Vodafone Group", "Morinaga of Japan and Unibrands Ltd"), so
+      // only a single word of trade, kin or possession follows it here.
+      if (tok.key == "and" && toks[k].upper_initial &&
+          toks[k - 2].upper_initial && toks[k - 2].kind == TokenKind::kWord &&
+          !IsLeadingNonName(toks[k - 2].key) &&
+          ((words == 1 && (HasRole(toks[k].key, kGenericName | kHeadWord) ||
+                           kAfterAnd.contains(AV(toks[k].key)) ||
+                           (k + 2 < toks.size() && toks[k + 1].key == "'" &&
+                            toks[k + 2].key == "s"))) ||
+           (words <= 2 && toks[k].key.size() == 1 &&
+            toks[k - 2].key.size() == 1))) {
+        --k;
+        continue;
+      }
     }
     break;
   }
   // A possessive inside ("Japan's Acme Corp") ends the owner, not the name.
-  for (size_t j = end; j > k + 1; --j) {
+  for (size_t j = end > 0 ? end - 1 : 0; j > k + 1; --j) {
     if (toks[j - 1].key == "s" && toks[j - 2].key == "'") {
       k = j;
       break;
@@ -861,6 +893,70 @@ void FindAllCapsCompanies(const TokenizedText& t, std::string_view text,
   }
 }
 
+namespace {
+
+// Reuters marks a company it has no ticker for with angle brackets in the
+// body: "<Four Seasons Hotels> said", "acquired <Gulfex Inc>", "<Bank of
+// Montreal>". A bracket at token i holding capitalized words and joiners,
+// not a lone code in capitals ("<ACME>", a ticker), is a name; a legal form
+// at its end is dropped from the name. Fills *found and returns true.
+bool BracketedName(const TokenizedText& t, std::string_view text, size_t i,
+                   FoundCompany* found) {
+  static const absl::flat_hash_set<absl::string_view> kJoiners = {
+      "of", "and", "the", "de", "du", "des", "la", "le", "et", "und", "y"};
+  constexpr size_t kMaxNameTokens = 14;
+  const auto& toks = t.tokens;
+  if (i + 1 >= toks.size() || !toks[i + 1].upper_initial ||
+      toks[i + 1].kind != TokenKind::kWord) {
+    return false;
+  }
+  size_t close = i + 1;
+  for (; close < toks.size() && close <= i + kMaxNameTokens; ++close) {
+    const Token& tok = toks[close];
+    if (tok.key == ">") break;
+    if (tok.sentence != toks[i + 1].sentence) return false;
+    if (tok.kind == TokenKind::kPunct) {
+      if (tok.key != "&" && tok.key != "'" && tok.key != "-" &&
+          tok.key != "." && tok.key != "," && tok.key != "/") {
+        return false;
+      }
+    } else if (!IsNameWord(tok, text) && !kJoiners.contains(AV(tok.key)) &&
+               tok.key != "s") {
+      return false;
+    }
+  }
+  if (close >= toks.size() || toks[close].key != ">") return false;
+  // A code in capitals is a ticker or an instrument code ("<ACME>",
+  // "<NLGT.T>", "<SMBS ST>"): a name has a word in ordinary case.
+  bool ordinary_word = false;
+  for (size_t k = i + 1; k < close; ++k) {
+    ordinary_word =
+        ordinary_word || (toks[k].kind == TokenKind::kWord &&
+                          toks[k].upper_initial && !toks[k].all_upper);
+  }
+  if (!ordinary_word) return false;
+  size_t name_end = close;
+  found->hq_hint = {};
+  for (size_t k = i + 2; k < close; ++k) {
+    size_t form_end = 0;
+    const LegalForm* form = FormAt(t, text, k, &form_end);
+    if (form != nullptr && form_end == close) {
+      name_end = toks[k - 1].key == "," ? k - 1 : k;
+      size_t first_end = 0;
+      CompactAt(t, k, &first_end);
+      found->hq_hint = form_end > first_end ? std::string_view() : form->hq;
+      break;
+    }
+  }
+  found->begin = static_cast<uint32_t>(i + 1);
+  found->name_end = static_cast<uint32_t>(name_end);
+  found->end = static_cast<uint32_t>(close + 1);
+  found->rule = "bracketed";
+  return name_end > i + 1;
+}
+
+}  // namespace
+
 void FindUnlistedCompanies(const TokenizedText& t, std::string_view text,
                            const uint64_t* hashes, FieldCase field_case,
                            std::vector<FoundCompany>* out) {
@@ -1000,7 +1096,20 @@ void FindUnlistedCompanies(const TokenizedText& t, std::string_view text,
       }
       size_t name_end = i;
       if (i >= 2 && toks[i - 1].key == ",") --name_end;  // "Acme, Inc."
-      const size_t begin = NameStart(t, text, name_end);
+      // "Merrill Lynch and Co Inc", "Lazard Freres & Co": the firm's name
+      // is the partners'.
+      const bool and_co = i >= 2 && tok.key == "co" &&
+                          (toks[i - 1].key == "and" || toks[i - 1].key == "&");
+      if (and_co) --name_end;
+      size_t begin = NameStart(t, text, name_end);
+      // "Kidder, Peabody and Co": two partners' names make the firm's.
+      if (and_co && begin + 1 == name_end && begin >= 2 &&
+          toks[begin - 1].key == "," && toks[begin - 2].upper_initial &&
+          toks[begin - 2].kind == TokenKind::kWord &&
+          !IsLeadingNonName(toks[begin - 2].key) &&
+          (begin == 2 || !IsNameWord(toks[begin - 3], text))) {
+        begin -= 2;
+      }
       if (begin >= name_end || begin < covered) continue;
       found.begin = static_cast<uint32_t>(begin);
       found.name_end = static_cast<uint32_t>(name_end);
@@ -1012,6 +1121,9 @@ void FindUnlistedCompanies(const TokenizedText& t, std::string_view text,
       size_t first_end = 0;
       CompactAt(t, i, &first_end);
       found.hq_hint = form_end > first_end ? std::string_view() : form->hq;
+    } else if (tok.key == "<" && !title_case &&
+               BracketedName(t, text, i, &found)) {
+      // Found whole: "<Scott's Hospitality Inc>" is one name.
     } else if (tok.key == "(" || tok.key == "<") {
       // "Acme (NYSE: ACME)", "Acme Corp (Nasdaq:FOO)", "Acme <ACME>".
       size_t close = i + 1;
@@ -1076,6 +1188,12 @@ void FindUnlistedCompanies(const TokenizedText& t, std::string_view text,
         found.rule.starts_with("ticker") && found.name_end >= found.begin + 2;
     if (!ticker_names_it &&
         !HasDistinctiveWord(t, found.begin, found.name_end)) {
+      continue;
+    }
+    // "Ministry of Internal Affairs and Communications": the name of a
+    // public body's remit.
+    if (found.begin >= 2 && toks[found.begin - 1].key == "of" &&
+        IsPublicBodyWord(toks[found.begin - 2].key)) {
       continue;
     }
     covered = found.end;

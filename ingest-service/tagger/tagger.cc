@@ -587,12 +587,15 @@ class Analysis {
     // Per token: a listed company starts here (1), a place covers it (2),
     // an unlisted name covers it (4). Marks keep each check below constant
     // time, whatever the number of mentions.
-    constexpr uint8_t kListedStart = 1, kInPlace = 2, kInUnlisted = 4;
+    constexpr uint8_t kListedStart = 1, kInPlace = 2, kInUnlisted = 4,
+                      kInListed = 8;
     const auto& toks = field.t->tokens;
     thread_local std::vector<uint8_t> mark;
     mark.assign(toks.size(), 0);
     for (const Mention& m : companies_) {
-      if (m.field == f && m.unlisted < 0) mark[m.begin] |= kListedStart;
+      if (m.field != f || m.unlisted >= 0) continue;
+      mark[m.begin] |= kListedStart;
+      for (uint32_t k = m.begin + 1; k < m.end; ++k) mark[k] |= kInListed;
     }
     for (const Mention& p : places) {
       for (uint32_t k = p.begin; k < p.end; ++k) mark[k] |= kInPlace;
@@ -605,7 +608,8 @@ class Analysis {
           companies_.size() >= kMaxCompanyMentions) {
         break;
       }
-      if (mark[c.begin] & kListedStart) continue;
+      // "Moody's Investors Service Inc": the listed name holds this one.
+      if (mark[c.begin] & (kListedStart | kInListed)) continue;
       bool only_place = true;
       for (uint32_t k = c.begin; k < c.name_end && only_place; ++k) {
         if (toks[k].kind == TokenKind::kPunct) continue;
@@ -816,6 +820,8 @@ class Analysis {
     for (Mention& m : companies_) {
       if (m.unlisted >= 0) continue;
       const Pattern& pat = g_.patterns()[m.pattern];
+      // "BROOKFIELD, Wis., March 2 -": a dateline names a place.
+      if (InDateline(m)) continue;
       if (!pat.ambiguous && !IsTickerPrefix(m)) {
         m.accepted = true;
         strong.insert(pat.target);
@@ -842,6 +848,10 @@ class Analysis {
       Mention& m = companies_[i];
       if (m.unlisted >= 0) continue;
       const Pattern& pat = g_.patterns()[m.pattern];
+      if (InDateline(m)) {
+        negative[i] = true;
+        continue;
+      }
       if (IsTickerPrefix(m)) {
         // "(Nasdaq: AAPL)" names the listing venue, not the exchange
         // operator; it is no evidence for it either.

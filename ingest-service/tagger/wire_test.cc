@@ -21,6 +21,7 @@ namespace {
 using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
+using ::testing::IsSupersetOf;
 using ::testing::Not;
 using ::testing::UnorderedElementsAre;
 
@@ -701,8 +702,7 @@ TEST(UnlistedCompanies, NamesListedWithCompaniesAreCompanies) {
   v1::Article a = Tag("",
                       "Backers of the project include Siemens, Nestle, "
                       "Quorvant, Brightpath Labs and Tellamo.");
-  EXPECT_THAT(CompanyIds(a),
-              ::testing::IsSupersetOf({"name:quorvant", "name:tellamo"}));
+  EXPECT_THAT(CompanyIds(a), IsSupersetOf({"name:quorvant", "name:tellamo"}));
   EXPECT_EQ(a.companies_size(), 5);
   // Places, public bodies and a list with one known company add nothing.
   EXPECT_EQ(Tag("",
@@ -995,6 +995,69 @@ TEST(UnlistedCompanies, WireHeadlinesInCapitalsNameTheirCompany) {
   // Words in capitals that are no name: nothing is made of them.
   EXPECT_THAT(CompanyNames(Tag("U.S. FARM LOANS FALL IN WEEK, FED SAYS", "")),
               IsEmpty());
+}
+
+TEST(UnlistedCompanies, WireCopySpellsAmpersandAsAnd) {
+  EXPECT_THAT(CompanyNames(Tag("",
+                               "Harbor Tire and Rubber Co said it would "
+                               "close a plant.")),
+              Contains("Harbor Tire and Rubber"));
+  EXPECT_THAT(CompanyNames(Tag("",
+                               "The notes were rated by Quill and Finch's "
+                               "Corp on Tuesday.")),
+              Contains("Quill and Finch's"));
+  EXPECT_THAT(CompanyNames(Tag("",
+                               "Lodestar Trust and Savings Bank said "
+                               "deposits rose.")),
+              Contains("Lodestar Trust and Savings Bank"));
+  // "and Co" is the partners' firm; two names before it are one name.
+  v1::Article firm = Tag("",
+                         "The offering is led by Marlow, Penhurst and Co "
+                         "Inc and Tallis and Co.");
+  EXPECT_THAT(CompanyNames(firm), Contains("Marlow, Penhurst"));
+  EXPECT_THAT(CompanyIds(firm), Contains("name:tallis"));
+  // Elsewhere "and" joins two companies.
+  v1::Article two = Tag("",
+                        "Safaricom is a venture of Telkom Ruritania and "
+                        "Brightwave Group. Yamagawa Milk Industry of Japan "
+                        "and Ostrava Foods Ltd will build a plant.");
+  for (const std::string& name : CompanyNames(two)) {
+    EXPECT_EQ(name.find(" and "), std::string::npos) << name;
+  }
+  // A public body's remit is no company.
+  EXPECT_THAT(CompanyNames(Tag("",
+                               "The Ministry of Internal Affairs and "
+                               "Communications said on Friday.")),
+              IsEmpty());
+}
+
+TEST(UnlistedCompanies, ReutersMarksUnlistedCompaniesWithBrackets) {
+  v1::Article a =
+      Tag("",
+          "TORONTO, March 2 - <Kestrel Harbour Hotels> said it and "
+          "<Bramble's Nursery Inc> agreed to buy a hotel from <Bank of "
+          "Ruritania>. <KSTL> shares rose, and <NLGT.T> fell.");
+  EXPECT_THAT(CompanyNames(a),
+              IsSupersetOf({"Kestrel Harbour Hotels", "Bramble's Nursery",
+                            "Bank of Ruritania"}));
+  // A ticker or an instrument code in brackets is no name of its own.
+  for (const std::string& name : CompanyNames(a)) {
+    EXPECT_EQ(name.find("KSTL"), std::string::npos) << name;
+    EXPECT_EQ(name.find("Nlgt"), std::string::npos) << name;
+  }
+}
+
+TEST(UnlistedCompanies, ADatelineCityIsNoCompany) {
+  // "Brookfield" is also a listed company's name.
+  v1::Article a = Tag("",
+                      "BROOKFIELD, Wis., March 2 - Rexlow Inc said it "
+                      "will redeem its rights.");
+  EXPECT_THAT(CompanyIds(a), ElementsAre("name:rexlow"));
+  // A listed name that holds a legal form's name is that company alone.
+  v1::Article b = Tag("",
+                      "Moody's Investors Service Inc lowered its "
+                      "ratings.");
+  EXPECT_EQ(b.companies_size(), 1);
 }
 
 TEST(Countries, ACountryNamedAgainAndAgainPlacesTheStoryAsADatelineDoes) {
