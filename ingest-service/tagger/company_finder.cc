@@ -670,6 +670,22 @@ bool HasPublicBodyWord(const TokenizedText& t, size_t begin, size_t end) {
   return false;
 }
 
+// Words that make a bank a public one: "Central Bank", "Reserve Bank of
+// India", "World Bank", "Asian Development Bank", "Export-Import Bank".
+// Not "National" or "Union": "Security Pacific National Bank", "Union Bank
+// of Switzerland" are companies.
+bool HasPublicBankWord(const TokenizedText& t, size_t begin, size_t end) {
+  static const absl::flat_hash_set<absl::string_view> kPublic = {
+      "central",  "reserve",   "world",    "development", "export",
+      "import",   "monetary",  "european", "asian",       "african",
+      "islamic",  "state",     "people",   "settlements", "export-import",
+      "ministry", "department"};
+  for (size_t k = begin; k < end; ++k) {
+    if (kPublic.contains(AV(t.tokens[k].key))) return true;
+  }
+  return false;
+}
+
 // "Payhippo, a Nigerian lending startup": a name, a comma, an article and,
 // before any preposition or person's title, a company noun.
 bool AppositiveCompany(const TokenizedText& t, size_t comma) {
@@ -1011,6 +1027,25 @@ void FindUnlistedCompanies(const TokenizedText& t, std::string_view text,
       found.begin = static_cast<uint32_t>(begin);
       found.name_end = found.end = static_cast<uint32_t>(i);
       found.rule = "context:appositive";
+    } else if (!title_case && tok.key == "bank" && tok.upper_initial &&
+               i + 2 < toks.size() && toks[i + 1].key == "of" &&
+               IsNameWord(toks[i + 2], text)) {
+      // "Bank of Tokyo", "Union Bank of Switzerland", "Industrial Bank of
+      // Japan"; a central bank is told apart by the tagger, which knows
+      // places ("Bank of Japan").
+      size_t begin = i;
+      if (i > 0 && IsNameWord(toks[i - 1], text)) {
+        begin = NameStart(t, text, i);
+      }
+      const size_t end = NameEnd(t, text, i + 2);
+      if (begin < covered || end <= i + 2 || HasPublicBankWord(t, begin, end) ||
+          (begin >= 2 && toks[begin - 1].key == "of" &&
+           IsPublicBodyWord(toks[begin - 2].key))) {
+        continue;
+      }
+      found.begin = static_cast<uint32_t>(begin);
+      found.name_end = found.end = static_cast<uint32_t>(end);
+      found.rule = "name-word:Bank of";
     } else if (!title_case && tok.kind == TokenKind::kWord &&
                tok.upper_initial && i > 0 && IsNameWord(toks[i - 1], text) &&
                !(i + 1 < toks.size() &&
@@ -1022,7 +1057,8 @@ void FindUnlistedCompanies(const TokenizedText& t, std::string_view text,
       // that only companies end in.
       const size_t begin = NameStart(t, text, i);
       if (begin + 1 >= i + 1 || begin < covered ||
-          HasPublicBodyWord(t, begin, i + 1) ||
+          (tok.key == "bank" ? HasPublicBankWord(t, begin, i)
+                             : HasPublicBodyWord(t, begin, i + 1)) ||
           !HasDistinctiveWord(t, begin, i) ||
           (begin >= 2 && toks[begin - 1].key == "of" &&
            IsPublicBodyWord(toks[begin - 2].key))) {

@@ -5,7 +5,9 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 
 namespace newsfeed::ingest::internal {
 std::vector<std::string_view> Split(std::string_view s, char sep,
@@ -165,6 +167,17 @@ absl::Status Gazetteer::AddAliases(PatternKind kind, uint32_t target,
     patterns_.push_back(std::move(pat));
     if (kind == PatternKind::kCompany || kind == PatternKind::kPlace) {
       ++alias_count_;
+    }
+    // Wire copy spells "&" as "and": "Standard and Poor's", "Procter and
+    // Gamble".
+    if (kind == PatternKind::kCompany && absl::StrContains(AV(raw), " & ")) {
+      const std::string spelled =
+          absl::StrReplaceAll(AV(raw), {{" & ", " and "}});
+      if (absl::Status s =
+              AddAliases(kind, target, spelled, place_kind, weight);
+          !s.ok()) {
+        return s;
+      }
     }
   }
   return absl::OkStatus();

@@ -218,6 +218,7 @@ struct UnlistedCompany {
   // Known only from a list of companies (AddListedPeers): too weak a name
   // to say that a topic word inside it names the company.
   bool from_list = false;
+  bool bank_of_place = false;     // "Bank of Tokyo": found by "Bank of"
   std::vector<std::string> keys;  // token keys of the name
 };
 
@@ -550,6 +551,9 @@ class Analysis {
     std::vector<bool> in_company(toks.size(), false);
     for (const Mention& m : companies_) {
       if (m.field != f) continue;
+      // "Union Bank of Switzerland" names a bank of that country, which its
+      // annotators count as a place of the story.
+      if (m.unlisted >= 0 && unlisted_[m.unlisted].bank_of_place) continue;
       for (uint32_t k = m.begin; k < m.end; ++k) in_company[k] = true;
     }
     std::vector<Mention> outside;
@@ -597,9 +601,42 @@ class Analysis {
       mark[m.begin] |= kListedStart;
       for (uint32_t k = m.begin + 1; k < m.end; ++k) mark[k] |= kInListed;
     }
+    constexpr uint8_t kInCountry = 16;  // a country's name or demonym
     for (const Mention& p : places) {
-      for (uint32_t k = p.begin; k < p.end; ++k) mark[k] |= kInPlace;
+      const PlaceKind kind = g_.patterns()[p.pattern].place_kind;
+      const bool country = kind == PlaceKind::kName ||
+                           kind == PlaceKind::kAbbrev ||
+                           kind == PlaceKind::kDemonym;
+      for (uint32_t k = p.begin; k < p.end; ++k) {
+        mark[k] |= kInPlace | (country ? kInCountry : 0);
+      }
     }
+    // A country's own bank is its central bank: "Bank of Japan", "National
+    // Bank of Belgium", "Swiss National Bank"; "Bank of Tokyo" (a city's)
+    // and "Industrial Bank of Japan" are companies. A bare "Bank of" a place
+    // not known as a city or region may be either: it is left out.
+    auto central_bank = [&](const internal::FoundCompany& c) {
+      if (!c.rule.starts_with("name-word:Bank")) return false;
+      uint32_t k = c.begin;
+      if (mark[k] & kInCountry) {
+        while (k < c.name_end && (mark[k] & kInCountry)) ++k;
+        return k < c.name_end && toks[k].key == "national";
+      }
+      if (toks[k].key == "national") ++k;
+      // "Industrial Bank of Japan": a kind of bank is a company's.
+      if (k + 1 >= c.name_end || toks[k].key != "bank" ||
+          toks[k + 1].key != "of" || k > c.begin + 1 ||
+          (k == c.begin + 1 && toks[c.begin].key != "national")) {
+        return false;
+      }
+      k += 2;
+      if (k < c.name_end && toks[k].key == "the") ++k;
+      bool city = true;
+      for (; k < c.name_end; ++k) {
+        city = city && (mark[k] & kInPlace) && !(mark[k] & kInCountry);
+      }
+      return !city;
+    };
     bool covers_listed = false;
     for (const internal::FoundCompany& c : found) {
       // Matching each name against the text again is linear per name: a
@@ -615,7 +652,7 @@ class Analysis {
         if (toks[k].kind == TokenKind::kPunct) continue;
         only_place = (mark[k] & kInPlace) != 0;
       }
-      if (only_place) continue;
+      if (only_place || central_bank(c)) continue;
       // "stock of USD 43": a currency code is no name.
       if (c.name_end == c.begin + 1) {
         const Token& tok = field.t->tokens[c.begin];
@@ -648,6 +685,7 @@ class Analysis {
                                                c.name_end);
         u.hq_hint = c.hq_hint;
         u.hint_from_form = !c.hq_from_ticker && !c.hq_hint.empty();
+        u.bank_of_place = c.rule.starts_with("name-word:Bank");
         // "Nairobi Securities Exchange Ltd", "Bank of Tokyo Ltd": a place in
         // the name says more of the home than a legal form, less than an
         // exchange code.

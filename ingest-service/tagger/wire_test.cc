@@ -1031,6 +1031,24 @@ TEST(UnlistedCompanies, WireCopySpellsAmpersandAsAnd) {
               IsEmpty());
 }
 
+TEST(UnlistedCompanies, BanksAreCompaniesButCentralBanksAreNot) {
+  v1::Article a =
+      Tag("",
+          "The loan was arranged by the Bank of Osaka, Harbour Pacific "
+          "National Bank and the Merchant Bank of Ruritania. The Bank of "
+          "Japan, the Swiss National Bank, the National Bank of Belgium, "
+          "the Reserve Bank of India and the World Bank watched.");
+  EXPECT_THAT(
+      CompanyNames(a),
+      UnorderedElementsAre("Bank of Osaka", "Harbour Pacific National Bank",
+                           "Merchant Bank of Ruritania"));
+  // "Standard & Poor's" written the wire's way is the listed company.
+  EXPECT_THAT(CompanyIds(Tag("",
+                             "The notes are rated AA by Standard and "
+                             "Poor's.")),
+              ElementsAre("ticker:SPGI"));
+}
+
 TEST(UnlistedCompanies, ReutersMarksUnlistedCompaniesWithBrackets) {
   v1::Article a =
       Tag("",
