@@ -847,6 +847,32 @@ bool GenericNounDescribed(const TokenizedText& t, size_t i) {
 // "CINRAM LTD 4TH QTR NET", "TOLL BROTHERS INC <TOL> 1ST QTR NET",
 // "CHAMPION PRODUCTS <CH> APPROVES STOCK SPLIT"). The name ends at a legal
 // form or at the "<TICKER>" after it.
+// Verbs and prepositions of wire headlines, which a name before a ticker
+// follows ("HARRIS LIFTS BUILDERS TRANSPORT <TRUK> STAKE"). Words ending in
+// "-ing" or "-s" are not all verbs: "SHIPPING", "RESORTS".
+bool IsHeadlineVerb(std::string_view key) {
+  static const absl::flat_hash_set<absl::string_view> kHeadlineVerbs = {
+      "to",          "for",      "in",       "on",      "with",
+      "by",          "from",     "at",       "into",    "over",
+      "after",       "vs",       "buys",     "buy",     "buying",
+      "bought",      "sells",    "sell",     "selling", "sold",
+      "probes",      "probe",    "lifts",    "cuts",    "cut",
+      "raises",      "raise",    "raising",  "ups",     "sets",
+      "gets",        "sees",     "says",     "said",    "wins",
+      "plans",       "files",    "acquires", "acquire", "acquiring",
+      "completes",   "rejects",  "ends",     "extends", "holds",
+      "takes",       "taking",   "makes",    "offers",  "offering",
+      "seeks",       "seeking",  "bids",     "boosts",  "lowers",
+      "trims",       "has",      "adds",     "joins",   "names",
+      "urges",       "asks",     "agrees",   "merges",  "sues",
+      "hikes",       "drops",    "beats",    "posts",   "reports",
+      "expects",     "eyes",     "weighs",   "mulls",   "considers",
+      "backs",       "opposes",  "approves", "may",     "will",
+      "is",          "not",      "sees",     "eyeing",  "weighing",
+      "considering", "studying", "sweetens", "extends", "renews"};
+  return kHeadlineVerbs.contains(absl::string_view(key.data(), key.size()));
+}
+
 void FindAllCapsCompanies(const TokenizedText& t, std::string_view text,
                           std::vector<FoundCompany>* out) {
   constexpr size_t kMaxWords = 5;
@@ -870,7 +896,9 @@ void FindAllCapsCompanies(const TokenizedText& t, std::string_view text,
     size_t k = start, words = 0;
     while (k < toks.size() && words < kMaxWords) {
       size_t form_end = 0;
-      if (k > start && FormAt(t, text, k, &form_end) != nullptr) {
+      // "UK MONEY RATES FALL AS BANK ...": in capitals "AS" is English.
+      if (k > start && toks[k].key != "as" &&
+          FormAt(t, text, k, &form_end) != nullptr) {
         FoundCompany found;
         found.begin = static_cast<uint32_t>(start);
         found.name_end = static_cast<uint32_t>(k);
@@ -886,11 +914,25 @@ void FindAllCapsCompanies(const TokenizedText& t, std::string_view text,
         size_t close = k + 1;
         while (close < toks.size() && close < k + 4 && toks[close].key != ">")
           ++close;
+        // "FOUR SEASONS BUYING MARRIOTT <MHS>", "SEC PROBES 1986 TRE
+        // <TRE>": the name is what follows the headline's verb.
+        size_t name_begin = start;
+        for (size_t j = k - 1; j > start; --j) {
+          // "COMPUTER LANGUAGE RESEARCH IN <CLRI>": "IN" cut from "INC".
+          if (toks[j].kind == TokenKind::kNumber ||
+              (IsHeadlineVerb(toks[j].key) &&
+               !(j + 1 == k && toks[j].key == "in"))) {
+            name_begin = j + 1;
+            break;
+          }
+        }
+        const size_t name_end =
+            k > name_begin + 1 && toks[k - 1].key == "in" ? k - 1 : k;
         if (close < toks.size() && toks[close].key == ">" && close > k + 1 &&
-            may_name(start, k)) {
+            name_begin < k && may_name(name_begin, name_end)) {
           FoundCompany found;
-          found.begin = static_cast<uint32_t>(start);
-          found.name_end = static_cast<uint32_t>(k);
+          found.begin = static_cast<uint32_t>(name_begin);
+          found.name_end = static_cast<uint32_t>(name_end);
           found.end = static_cast<uint32_t>(close + 1);
           found.rule = "ticker:<>";
           out->push_back(std::move(found));

@@ -57,6 +57,11 @@ void FindUnlistedCompanies(const TokenizedText& t, std::string_view text,
 // nationality ("a Nigerian payments startup").
 bool IsCompanyNoun(std::string_view key);
 
+// Whether `key` (a lower-case token key) is a verb or preposition of wire
+// headlines in capitals ("BUYS", "UPS", "TO"): in such a headline it is no
+// company's name ("OPPENHEIMER UPS VIACOM <VIA> STAKE").
+bool IsHeadlineVerb(std::string_view key);
+
 // Whether tokens [begin, end) of `text` may be a company's name: capitalized
 // words, not a public body ("Ministry", "University"), not only words every
 // company uses ("Holdings"), not opened by a word that leads up to names

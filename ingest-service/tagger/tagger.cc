@@ -315,6 +315,14 @@ class Analysis {
     return i;
   }
 
+  // A one-word alias that is a verb of a headline in capitals: "UPS" in
+  // "OPPENHEIMER UPS VIACOM <VIA> STAKE".
+  bool HeadlineVerb(const Mention& m) const {
+    const Field& field = fields_[m.field];
+    return field.all_caps && m.end == m.begin + 1 &&
+           internal::IsHeadlineVerb(field.t->tokens[m.begin].key);
+  }
+
   bool InDateline(const Mention& m) const {
     return dateline_ && m.field == dateline_field_ &&
            m.begin >= dateline_->begin && m.end <= dateline_->place_end;
@@ -859,7 +867,7 @@ class Analysis {
       if (m.unlisted >= 0) continue;
       const Pattern& pat = g_.patterns()[m.pattern];
       // "BROOKFIELD, Wis., March 2 -": a dateline names a place.
-      if (InDateline(m)) continue;
+      if (InDateline(m) || HeadlineVerb(m)) continue;
       if (!pat.ambiguous && !IsTickerPrefix(m)) {
         m.accepted = true;
         strong.insert(pat.target);
@@ -886,7 +894,7 @@ class Analysis {
       Mention& m = companies_[i];
       if (m.unlisted >= 0) continue;
       const Pattern& pat = g_.patterns()[m.pattern];
-      if (InDateline(m)) {
+      if (InDateline(m) || HeadlineVerb(m)) {
         negative[i] = true;
         continue;
       }

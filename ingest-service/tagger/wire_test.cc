@@ -995,6 +995,18 @@ TEST(UnlistedCompanies, WireHeadlinesInCapitalsNameTheirCompany) {
   // Words in capitals that are no name: nothing is made of them.
   EXPECT_THAT(CompanyNames(Tag("U.S. FARM LOANS FALL IN WEEK, FED SAYS", "")),
               IsEmpty());
+  EXPECT_THAT(CompanyNames(Tag("RURITANIA MONEY RATES FALL AS BANK CUTS", "")),
+              IsEmpty());
+  // The name before a ticker follows the headline's verb; a verb is no
+  // listed company ("UPS").
+  EXPECT_THAT(
+      CompanyNames(Tag("HALVERSON LIFTS GRANBY FREIGHT <GRNF> STAKE", "")),
+      ElementsAre("Granby Freight"));
+  EXPECT_THAT(
+      CompanyIds(Tag("MERIDEN UPS OAKMONT <OAKM> STAKE TO 7.7 PCT", "")),
+      ElementsAre("name:oakmont"));
+  EXPECT_THAT(CompanyNames(Tag("TALBOT DATA RESEARCH IN <TDRI> 4TH QTR", "")),
+              ElementsAre("Talbot Data Research"));
 }
 
 TEST(UnlistedCompanies, WireCopySpellsAmpersandAsAnd) {
