@@ -670,6 +670,25 @@ bool HasPublicBodyWord(const TokenizedText& t, size_t begin, size_t end) {
   return false;
 }
 
+// Words of institutions that are no company even with a legal form or a
+// ticker after them: the public-body words less places, regions and words
+// like "National" that companies use too.
+bool IsInstitutionWord(std::string_view key) {
+  static const absl::flat_hash_set<absl::string_view> kWords = {
+      "ministry",     "department", "agency",    "commission", "authority",
+      "council",      "university", "institute", "federation", "committee",
+      "board",        "bureau",     "office",    "court",      "foundation",
+      "society",      "club",       "league",    "team",       "government",
+      "parliament",   "senate",     "police",    "army",       "navy",
+      "school",       "college",    "hospital",  "church",     "organization",
+      "organisation", "forum",      "programme", "program",    "initiative",
+      "coalition",    "treasury",   "monetary",  "reuters",    "bloomberg",
+      "xinhua",       "kyodo",      "yonhap",    "afp",        "interfax",
+      "bernama",      "antara",     "tass",      "dpa",        "ansa",
+      "efe"};
+  return kWords.contains(absl::string_view(key.data(), key.size()));
+}
+
 // Words that make a bank a public one: "Central Bank", "Reserve Bank of
 // India", "World Bank", "Asian Development Bank", "Export-Import Bank".
 // Not "National" or "Union": "Security Pacific National Bank", "Union Bank
@@ -876,11 +895,20 @@ bool IsHeadlineVerb(std::string_view key) {
 void FindAllCapsCompanies(const TokenizedText& t, std::string_view text,
                           std::vector<FoundCompany>* out) {
   constexpr size_t kMaxWords = 5;
+  constexpr size_t kMaxBracketedWords = 8;
   const auto& toks = t.tokens;
+  // A legal form or a ticker is evidence enough for a name with a place or
+  // a word like "National" in it ("CITY NATIONAL CORP <CTYN>"), though not
+  // for an institution's ("RURITANIA TRADE BOARD <X>").
   auto may_name = [&](size_t begin, size_t end) {
-    return HasDistinctiveWord(t, begin, end) &&
-           !HasPublicBodyWord(t, begin, end) &&
-           !IsLeadingNonName(toks[begin].key);
+    if (!HasDistinctiveWord(t, begin, end) ||
+        IsLeadingNonName(toks[begin].key)) {
+      return false;
+    }
+    for (size_t k = begin; k < end; ++k) {
+      if (IsInstitutionWord(toks[k].key)) return false;
+    }
+    return true;
   };
   // The headline's first word; "<" opens a bracketed name anywhere, and a
   // spaced dash or colon ends a prefix ("CORRECTED - ACME INC ...").
@@ -892,9 +920,12 @@ void FindAllCapsCompanies(const TokenizedText& t, std::string_view text,
   };
   for (size_t start = 0; start < toks.size(); ++start) {
     if (!starts_name(start) || !IsNameWord(toks[start], text)) continue;
-    // Words of the name, up to a legal form or "<".
+    // Words of the name, up to a legal form or "<" (or ">" after "<").
     size_t k = start, words = 0;
-    while (k < toks.size() && words < kMaxWords) {
+    const size_t max_words = start > 0 && toks[start - 1].key == "<"
+                                 ? kMaxBracketedWords
+                                 : kMaxWords;
+    while (k < toks.size() && words < max_words) {
       size_t form_end = 0;
       // "UK MONEY RATES FALL AS BANK ...": in capitals "AS" is English.
       if (k > start && toks[k].key != "as" &&
@@ -907,6 +938,24 @@ void FindAllCapsCompanies(const TokenizedText& t, std::string_view text,
         found.rule.append(
             text.substr(toks[k].begin, toks[form_end - 1].end - toks[k].begin));
         if (may_name(start, k)) out->push_back(std::move(found));
+        break;
+      }
+      // "<FRANKLIN CALIFORNIA TAX-FREE INCOME FUND>PAYOUT": Reuters'
+      // brackets hold the whole name.
+      if (k > start && toks[k].key == ">" && start > 0 &&
+          toks[start - 1].key == "<") {
+        // Not a ticker after a name ("ACME <ACM>") or an instrument code
+        // ("<CKGH.HK>").
+        const bool after_name = start >= 2 && IsNameWord(toks[start - 2], text);
+        if (!after_name && words >= 2 &&
+            RicCountry(t, text, start, k).empty() && may_name(start, k)) {
+          FoundCompany found;
+          found.begin = static_cast<uint32_t>(start);
+          found.name_end = static_cast<uint32_t>(k);
+          found.end = static_cast<uint32_t>(k + 1);
+          found.rule = "bracketed";
+          out->push_back(std::move(found));
+        }
         break;
       }
       if (k > start && toks[k].key == "<" &&

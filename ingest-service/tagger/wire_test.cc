@@ -1007,6 +1007,16 @@ TEST(UnlistedCompanies, WireHeadlinesInCapitalsNameTheirCompany) {
       ElementsAre("name:oakmont"));
   EXPECT_THAT(CompanyNames(Tag("TALBOT DATA RESEARCH IN <TDRI> 4TH QTR", "")),
               ElementsAre("Talbot Data Research"));
+  // A form or a ticker is evidence enough for a name with "National" or a
+  // place in it, and Reuters' brackets hold a whole name.
+  EXPECT_THAT(
+      CompanyNames(Tag("HARBOUR NATIONAL CORP <HNBC> RAISES DIVIDEND", "")),
+      ElementsAre("Harbour National"));
+  EXPECT_THAT(
+      CompanyNames(Tag("<KESTREL OHIO TAX-FREE INCOME FUND>PAYOUT", "")),
+      ElementsAre("Kestrel Ohio Tax-Free Income Fund"));
+  EXPECT_THAT(CompanyNames(Tag("RURITANIA TRADE BOARD <RTB> SETS QUOTA", "")),
+              IsEmpty());
 }
 
 TEST(UnlistedCompanies, WireCopySpellsAmpersandAsAnd) {
