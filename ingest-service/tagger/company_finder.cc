@@ -474,10 +474,10 @@ bool IsDescriptiveCompanyNoun(std::string_view key) {
 // its first token, or `end` when there is none.
 size_t NameStart(const TokenizedText& t, std::string_view text, size_t end) {
   static const absl::flat_hash_set<absl::string_view> kAfterAnd = {
-      "sons",   "brothers",  "rubber",    "banking",   "savings",
-      "loan",   "telegraph", "telephone", "electric",  "power",
-      "light",  "water",     "steel",     "cable",     "wire",
-      "lumber", "paper",     "supply",    "equipment", "machinery"};
+      "sons",      "brothers",  "rubber",   "banking", "savings", "loan",
+      "telegraph", "telephone", "electric", "power",   "light",   "water",
+      "steel",     "cable",     "wire",     "lumber",  "paper",   "supply",
+      "equipment", "machinery", "trade",    "finance"};
   const auto& toks = t.tokens;
   size_t k = end;
   size_t words = 0;
@@ -1317,12 +1317,20 @@ void FindUnlistedCompanies(const TokenizedText& t, std::string_view text,
         !HasDistinctiveWord(t, found.begin, found.name_end)) {
       continue;
     }
-    // "Ministry of Internal Affairs and Communications": the name of a
-    // public body's remit.
-    if (found.begin >= 2 && toks[found.begin - 1].key == "of" &&
+    // "Ministry of Internal Affairs and Communications", "Aspen Institute
+    // for Humanistic Studies": the name of a public body's remit.
+    if (found.begin >= 2 &&
+        (toks[found.begin - 1].key == "of" ||
+         toks[found.begin - 1].key == "for") &&
         IsPublicBodyWord(toks[found.begin - 2].key)) {
       continue;
     }
+    // "March 6, a bank spokesman": a name has a word.
+    bool has_word = false;
+    for (size_t k = found.begin; k < found.name_end && !has_word; ++k) {
+      has_word = toks[k].kind == TokenKind::kWord;
+    }
+    if (!has_word) continue;
     covered = found.end;
     out->push_back(found);
   }

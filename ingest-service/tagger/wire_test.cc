@@ -1087,6 +1087,22 @@ TEST(UnlistedCompanies, ReutersMarksUnlistedCompaniesWithBrackets) {
   }
 }
 
+TEST(UnlistedCompanies, SourcesRemitsAndWordFragmentsAreNoCompanies) {
+  // A news agency as the story's source.
+  EXPECT_THAT(CompanyNames(Tag("",
+                               "Bank economists contacted by Reuters "
+                               "said rates would fall. Pesch, in an "
+                               "interview with Reuters, said so.")),
+              IsEmpty());
+  // A public body's remit, a date, the inside of a hyphenated word.
+  EXPECT_THAT(CompanyNames(Tag("ASSET-BACK MARKET GROWS",
+                               "The Aspen Institute for Humanistic Studies, "
+                               "a private group, called for research. Bills "
+                               "were offered on March 6, a bank spokesman "
+                               "said.")),
+              IsEmpty());
+}
+
 TEST(UnlistedCompanies, ADatelineCityIsNoCompany) {
   // "Brookfield" is also a listed company's name.
   v1::Article a = Tag("",
