@@ -161,7 +161,14 @@ class RoleTable {
                           "pti",          "upi",         "efe",
                           "ansa",         "kyodo",       "yonhap",
                           "bernama",      "tass",        "ria",
-                          "its",          "own"});
+                          "its",          "own",         "agencies",
+                          "governments",  "govts",       "banks",
+                          "dealers",      "traders",     "funds",
+                          "consumers",    "farmers",     "buyers",
+                          "sellers",      "shoppers",    "households",
+                          "companies",    "firms",       "customers",
+                          "importers",    "exporters",   "mills",
+                          "refiners",     "producers",   "users"});
     Add(kGenericName, {"holding",
                        "holdings",
                        "group",
@@ -595,6 +602,26 @@ size_t NameEnd(const TokenizedText& t, std::string_view text, size_t begin) {
 // A name shown to be a company's by what it does in the sentence: "shares
 // of Acme", "Acme shares fell", "Acme Technologies said". Sets [*begin,
 // *end) to the name.
+// Verbs of raising money: "raises", "secured", "lands", "bags".
+bool IsFundingVerb(std::string_view key) {
+  static const absl::flat_hash_set<absl::string_view> kVerbs = {
+      "raises", "raised", "secures", "secured", "lands", "landed", "gets",
+      "bags",   "nabs",   "closes",  "closed",  "snags", "scores"};
+  return kVerbs.contains(AV(key));
+}
+
+bool IsAcquireVerb(std::string_view key) {
+  static const absl::flat_hash_set<absl::string_view> kVerbs = {
+      "acquires", "acquired", "acquire", "buys", "bought", "buy"};
+  return kVerbs.contains(AV(key));
+}
+
+bool IsMoneyScale(std::string_view key) {
+  static const absl::flat_hash_set<absl::string_view> kScales = {
+      "million", "billion", "mln", "bln", "bn", "m", "mn", "crore", "lakh"};
+  return kScales.contains(AV(key));
+}
+
 bool ContextAt(const TokenizedText& t, std::string_view text, size_t i,
                size_t* begin, size_t* end, std::string_view* rule) {
   const auto& toks = t.tokens;
@@ -627,6 +654,50 @@ bool ContextAt(const TokenizedText& t, std::string_view text, size_t i,
       return true;
     }
     return false;
+  }
+  // "FintechOS raises $14M", "Sera Prognostics has closed a $19.3 million
+  // Series A": a sentence's subject that raises money is a company.
+  if (IsFundingVerb(key)) {
+    size_t b = i;
+    if (b >= 1 && toks[b - 1].key == "has") --b;
+    *end = b;
+    *begin = NameStart(t, text, b);
+    *rule = "context:raises";
+    if (*begin >= *end || *end - *begin > 3 || not_sentence_start(*begin) ||
+        (*end - *begin == 1 && toks[*begin].all_upper &&
+         toks[*begin].key.size() <= 2)) {
+      return false;
+    }
+    for (size_t k = i + 1; k < toks.size() && k <= i + 4; ++k) {
+      if (toks[k].sentence != toks[i].sentence) break;
+      if (toks[k].kind == TokenKind::kSymbol || toks[k].key == "series") {
+        return true;
+      }
+      if (toks[k].kind == TokenKind::kNumber && k + 1 < toks.size() &&
+          IsMoneyScale(toks[k + 1].key)) {
+        return true;
+      }
+    }
+    return false;
+  }
+  // "Serverfarm acquires two data centers": a one-word subject that buys
+  // is a company, unless the tagger finds it is a person's surname.
+  if (IsAcquireVerb(key)) {
+    size_t b = i;
+    if (b >= 2 && toks[b - 1].key == "to" &&
+        (toks[b - 2].key == "agrees" || toks[b - 2].key == "agreed")) {
+      b -= 2;
+    } else if (b >= 1 && (toks[b - 1].key == "to" || toks[b - 1].key == "has" ||
+                          toks[b - 1].key == "will")) {
+      --b;
+    }
+    *end = b;
+    *begin = b - 1;
+    *rule = "context:acquires";
+    return b >= 1 && !not_sentence_start(*begin) &&
+           toks[*begin].kind == TokenKind::kWord &&
+           toks[*begin].upper_initial && !toks[*begin].all_upper &&
+           !IsLeadingNonName(toks[*begin].key);
   }
   // "said", "says", "reported", "announced", "posted".
   *end = i;
@@ -816,13 +887,22 @@ bool IsContextVerb(const Token& tok) {
   switch (k[0]) {
     case 's':
       if (tok.upper_initial) return k == "shares";
-      return k == "shares" || k == "stock" || k == "said" || k == "says";
+      return k == "shares" || k == "stock" || k == "said" || k == "says" ||
+             k == "secures" || k == "secured" || k == "snags" || k == "scores";
     case 'r':
-      return !tok.upper_initial && k == "reported";
+      return !tok.upper_initial &&
+             (k == "reported" || k == "raises" || k == "raised");
     case 'a':
-      return !tok.upper_initial && k == "announced";
+      return !tok.upper_initial && (k == "announced" || IsAcquireVerb(k));
     case 'p':
       return !tok.upper_initial && k == "posted";
+    case 'b':
+      return !tok.upper_initial && (IsFundingVerb(k) || IsAcquireVerb(k));
+    case 'l':
+    case 'g':
+    case 'n':
+    case 'c':
+      return !tok.upper_initial && IsFundingVerb(k);
     default:
       return false;
   }

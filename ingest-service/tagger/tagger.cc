@@ -218,7 +218,10 @@ struct UnlistedCompany {
   // Known only from a list of companies (AddListedPeers): too weak a name
   // to say that a topic word inside it names the company.
   bool from_list = false;
-  bool bank_of_place = false;     // "Bank of Tokyo": found by "Bank of"
+  bool bank_of_place = false;  // "Bank of Tokyo": found by "Bank of"
+  // Known only as a one-word subject that buys ("Serverfarm acquires"):
+  // a person's surname when the text also gives a first name.
+  bool buyer_only = false;
   std::vector<std::string> keys;  // token keys of the name
 };
 
@@ -702,6 +705,9 @@ class Analysis {
       }
       // Named again with an exchange code ("Bertrandt Group (BDTG.DE)"):
       // the code's country is its home.
+      if (index >= 0 && c.rule != "context:acquires") {
+        unlisted_[index].buyer_only = false;
+      }
       if (index >= 0 && c.hq_from_ticker) {
         unlisted_[index].hq_hint = c.hq_hint;
         unlisted_[index].hint_from_form = false;
@@ -715,6 +721,7 @@ class Analysis {
         u.hq_hint = c.hq_hint;
         u.hint_from_form = !c.hq_from_ticker && !c.hq_hint.empty();
         u.bank_of_place = c.rule.starts_with("name-word:Bank");
+        u.buyer_only = c.rule == "context:acquires";
         // "Nairobi Securities Exchange Ltd", "Bank of Tokyo Ltd": a place in
         // the name says more of the home than a legal form, less than an
         // exchange code.
@@ -789,6 +796,31 @@ class Analysis {
           companies_.push_back(m);
           for (size_t k = i; k < i + keys.size(); ++k) taken[k] = true;
         }
+      }
+    }
+  }
+
+  // "Musk buys ...", where the text also says "Elon Musk": a one-word buyer
+  // named after another capitalized word is a person.
+  void DropSurnameBuyers() {
+    for (size_t u = 0; u < unlisted_.size(); ++u) {
+      if (!unlisted_[u].buyer_only || unlisted_[u].keys.size() != 1) continue;
+      const std::string& key = unlisted_[u].keys.front();
+      bool surname = false;
+      for (int f = 0; f < 2 && !surname; ++f) {
+        const auto& toks = fields_[f].t->tokens;
+        if (fields_[f].all_caps) continue;
+        for (size_t i = 1; i < toks.size() && !surname; ++i) {
+          surname = toks[i].key == key &&
+                    toks[i - 1].kind == TokenKind::kWord &&
+                    toks[i - 1].upper_initial && !toks[i - 1].all_upper &&
+                    toks[i - 1].sentence == toks[i].sentence &&
+                    !fields_[f].title_case;
+        }
+      }
+      if (!surname) continue;
+      for (Mention& m : companies_) {
+        if (m.unlisted == static_cast<int32_t>(u)) m.accepted = false;
       }
     }
   }
@@ -883,6 +915,7 @@ class Analysis {
 
   void ResolveCompanies() {
     FindUnlistedRepeats();
+    DropSurnameBuyers();
     absl::flat_hash_set<uint32_t> strong;
     for (Mention& m : companies_) {
       if (m.unlisted >= 0) continue;

@@ -612,7 +612,7 @@ TEST(UnlistedCompanies, NamesDescriptionsAndAliasesDefinedAsOthers) {
        "",
        "Vantor agreed to buy Israeli semiconductor company Velmora for $2 "
        "billion. The company Monday said the deal would close next year.",
-       {"Velmora"}},
+       {"Vantor", "Velmora"}},
       {"a kind of company before a name with a legal form: one company",
        "",
        "Australian gas producer Tarrow Ltd (TRW.AX) said it received an offer.",
@@ -1100,6 +1100,29 @@ TEST(UnlistedCompanies, SourcesRemitsAndWordFragmentsAreNoCompanies) {
                                "a private group, called for research. Bills "
                                "were offered on March 6, a bank spokesman "
                                "said.")),
+              IsEmpty());
+}
+
+TEST(UnlistedCompanies, ASubjectThatRaisesMoneyOrBuysIsACompany) {
+  EXPECT_THAT(
+      CompanyNames(Tag("Quillmark raises $14M to help banks launch "
+                       "products",
+                       "Torvane Analytics has closed a $19.3 million "
+                       "Series A round. Brellis gets $10 million for "
+                       "grid defense.")),
+      UnorderedElementsAre("Quillmark", "Torvane Analytics", "Brellis"));
+  EXPECT_THAT(CompanyNames(Tag("Halvard acquires two data centers in Houston",
+                               "Halvard said the sites add 20 MW.")),
+              ElementsAre("Halvard"));
+  // A surname is a buyer too: the full name shows the person.
+  EXPECT_THAT(CompanyNames(Tag("Pellworth buys stake in football club",
+                               "Investor Dana Pellworth bought 10% of the "
+                               "club.")),
+              IsEmpty());
+  // Money raised by no named subject, or by a plural actor.
+  EXPECT_THAT(CompanyNames(Tag("",
+                               "Agencies bought outright 7,719 mln. It "
+                               "raises $5 million.")),
               IsEmpty());
 }
 
