@@ -912,6 +912,10 @@ bool IsContextVerb(const Token& tok) {
 
 bool IsCompanyNoun(std::string_view key) { return HasRole(key, kCompanyNoun); }
 
+bool IsCompanyNameWord(std::string_view key) {
+  return HasRole(key, kGenericName | kHeadWord | kCompanyNoun);
+}
+
 bool MayNameCompany(const TokenizedText& t, std::string_view text,
                     uint32_t begin, uint32_t end) {
   const auto& toks = t.tokens;

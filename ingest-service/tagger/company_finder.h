@@ -57,6 +57,10 @@ void FindUnlistedCompanies(const TokenizedText& t, std::string_view text,
 // nationality ("a Nigerian payments startup").
 bool IsCompanyNoun(std::string_view key);
 
+// Whether `key` (a lower-case token key) is a word many companies' names
+// share or end in: "Group", "Trust", "Holdings", "Technologies", "Bank".
+bool IsCompanyNameWord(std::string_view key);
+
 // Whether `key` (a lower-case token key) is a verb or preposition of wire
 // headlines in capitals ("BUYS", "UPS", "TO"): in such a headline it is no
 // company's name ("OPPENHEIMER UPS VIACOM <VIA> STAKE").

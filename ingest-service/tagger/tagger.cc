@@ -222,6 +222,9 @@ struct UnlistedCompany {
   // Known only as a one-word subject that buys ("Serverfarm acquires"):
   // a person's surname when the text also gives a first name.
   bool buyer_only = false;
+  // Known only from its context ("developer X", "X, a producer"): a
+  // person when the text names it again by its last word alone.
+  bool context_only = false;
   std::vector<std::string> keys;  // token keys of the name
 };
 
@@ -708,6 +711,9 @@ class Analysis {
       if (index >= 0 && c.rule != "context:acquires") {
         unlisted_[index].buyer_only = false;
       }
+      if (index >= 0 && !c.rule.starts_with("context:")) {
+        unlisted_[index].context_only = false;
+      }
       if (index >= 0 && c.hq_from_ticker) {
         unlisted_[index].hq_hint = c.hq_hint;
         unlisted_[index].hint_from_form = false;
@@ -722,6 +728,11 @@ class Analysis {
         u.hint_from_form = !c.hq_from_ticker && !c.hq_hint.empty();
         u.bank_of_place = c.rule.starts_with("name-word:Bank");
         u.buyer_only = c.rule == "context:acquires";
+        // "developer Donald Trump", "Virgil Rosendale, a pork producer":
+        // context finds people too.
+        u.context_only = c.rule.starts_with("context:") &&
+                         c.rule != "context:shares of" &&
+                         c.rule != "context:stock of";
         // "Nairobi Securities Exchange Ltd", "Bank of Tokyo Ltd": a place in
         // the name says more of the home than a legal form, less than an
         // exchange code.
@@ -801,11 +812,22 @@ class Analysis {
   }
 
   // "Musk buys ...", where the text also says "Elon Musk": a one-word buyer
-  // named after another capitalized word is a person.
+  // named after another capitalized word is a person. "Developer Donald
+  // Trump ... Trump said": a name known from context and named again by
+  // its last word alone is a person's.
   void DropSurnameBuyers() {
     for (size_t u = 0; u < unlisted_.size(); ++u) {
-      if (!unlisted_[u].buyer_only || unlisted_[u].keys.size() != 1) continue;
-      const std::string& key = unlisted_[u].keys.front();
+      const std::vector<std::string>& keys = unlisted_[u].keys;
+      if (unlisted_[u].context_only && keys.size() >= 2 && keys.size() <= 3 &&
+          !internal::IsCompanyNameWord(keys.back()) &&
+          NamedByLastWordAlone(keys)) {
+        for (Mention& m : companies_) {
+          if (m.unlisted == static_cast<int32_t>(u)) m.accepted = false;
+        }
+        continue;
+      }
+      if (!unlisted_[u].buyer_only || keys.size() != 1) continue;
+      const std::string& key = keys.front();
       bool surname = false;
       for (int f = 0; f < 2 && !surname; ++f) {
         const auto& toks = fields_[f].t->tokens;
@@ -823,6 +845,29 @@ class Analysis {
         if (m.unlisted == static_cast<int32_t>(u)) m.accepted = false;
       }
     }
+  }
+
+  // Whether the last of `keys` stands alone somewhere (no capitalized word
+  // next to it) while the first never does: "Trump" without "Donald".
+  bool NamedByLastWordAlone(const std::vector<std::string>& keys) const {
+    bool last_alone = false;
+    for (int f = 0; f < 2; ++f) {
+      if (fields_[f].all_caps || fields_[f].title_case) continue;
+      const auto& toks = fields_[f].t->tokens;
+      auto capitalized = [&](size_t k) {
+        return k < toks.size() && toks[k].kind == TokenKind::kWord &&
+               toks[k].upper_initial;
+      };
+      for (size_t i = 0; i < toks.size(); ++i) {
+        const bool alone = !(i > 0 && capitalized(i - 1) &&
+                             toks[i - 1].sentence == toks[i].sentence) &&
+                           !capitalized(i + 1);
+        if (!alone) continue;
+        if (toks[i].key == keys.front()) return false;
+        last_alone = last_alone || toks[i].key == keys.back();
+      }
+    }
+    return last_alone;
   }
 
   // A company's index: gazetteer companies first, then unlisted_.

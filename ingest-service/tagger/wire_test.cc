@@ -1119,6 +1119,17 @@ TEST(UnlistedCompanies, ASubjectThatRaisesMoneyOrBuysIsACompany) {
                                "Investor Dana Pellworth bought 10% of the "
                                "club.")),
               IsEmpty());
+  // A name known from its context and named again by its last word alone
+  // is a person's; by its first word, a company's.
+  EXPECT_THAT(CompanyNames(Tag("",
+                               "Television producer Dale Marwick bought "
+                               "shares. Marwick said he may buy more.")),
+              IsEmpty());
+  EXPECT_THAT(CompanyNames(Tag("",
+                               "Cargo operator Brisa Freight said it "
+                               "would add planes. Brisa said demand "
+                               "rose.")),
+              Contains("Brisa Freight"));
   // Money raised by no named subject, or by a plural actor.
   EXPECT_THAT(CompanyNames(Tag("",
                                "Agencies bought outright 7,719 mln. It "
