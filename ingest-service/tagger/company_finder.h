@@ -1,13 +1,23 @@
 // Finds companies that the gazetteer does not list, from evidence in the
-// text itself: a legal form ("Acme Holdings Inc", "Foo Bar plc", "Baz AG",
-// "Qux S.A.", "Kabu K.K.", "Maju Berhad") or an exchange ticker after the
-// name ("Acme (NYSE: ACME)", "Acme Corp <ACME>"). Internal to the tagger.
-// Stateless functions: safe from any thread.
+// text itself:
+// - a legal form ("Acme Holdings Inc", "Foo Bar plc", "Baz AG", "Qux S.A.",
+//   "Kabu K.K.", "Maju Berhad"; wire spellings "Brown and Sons Inc",
+//   "Kidder, Peabody and Co");
+// - an exchange ticker or instrument code after the name ("Acme (NYSE:
+//   ACME)", "Acme Corp <ACME>", "Quinenco QNN.SN"), or Reuters' brackets
+//   around a name it has no ticker for ("<Four Seasons Hotels>");
+// - a word only companies end in ("Odfjell Drilling", "Midland Bank", "Bank
+//   of Tokyo"; central banks are told apart by the tagger);
+// - what the name does in its sentence: "shares of Acme", "Acme said it",
+//   "startup Payhippo", "Payhippo, a lending startup", "Quillmark raises
+//   $14M", "Halvard acquires two data centers".
+// Internal to the tagger. Stateless functions: safe from any thread.
 //
 // Precision over recall: a capitalized name without such evidence is never
 // a company here (people, agencies, teams and newspapers are named the same
-// way), and a field written all in capitals is not searched for new names,
-// since it shows no word boundaries between a name and a headline.
+// way). In a field written all in capitals only the headline's start and
+// "<...>" can start a name, and only a legal form, a ticker or the closing
+// ">" ends one.
 #ifndef INGEST_SERVICE_TAGGER_COMPANY_FINDER_H_
 #define INGEST_SERVICE_TAGGER_COMPANY_FINDER_H_
 
