@@ -602,6 +602,23 @@ size_t NameEnd(const TokenizedText& t, std::string_view text, size_t begin) {
 // A name shown to be a company's by what it does in the sentence: "shares
 // of Acme", "Acme shares fell", "Acme Technologies said". Sets [*begin,
 // *end) to the name.
+// Whether token i ends a description of ownership or listing that stands
+// before a company's name: "state-owned", "family-run", "Nasdaq-listed",
+// "privately held", "publicly traded".
+bool OwnershipBefore(const TokenizedText& t, size_t i) {
+  static const absl::flat_hash_set<absl::string_view> kHyphened = {
+      "owned", "run", "listed", "controlled", "backed", "traded"};
+  const auto& toks = t.tokens;
+  const std::string_view key = toks[i].key;
+  if ((key == "held" || key == "traded") &&
+      (toks[i - 1].key == "privately" || toks[i - 1].key == "publicly")) {
+    return true;
+  }
+  return toks[i - 1].key == "-" && !toks[i - 1].space_before &&
+         !toks[i].space_before && toks[i - 2].kind == TokenKind::kWord &&
+         kHyphened.contains(AV(key));
+}
+
 // Verbs of raising money: "raises", "secured", "lands", "bags".
 bool IsFundingVerb(std::string_view key) {
   static const absl::flat_hash_set<absl::string_view> kVerbs = {
@@ -1183,6 +1200,27 @@ void FindUnlistedCompanies(const TokenizedText& t, std::string_view text,
       }
       // The form finds it, with its form, whether the name's words ran
       // over the form ("producer AWE Ltd") or stopped before it.
+      size_t form_end = 0;
+      bool has_form = false;
+      for (size_t k = i + 2; k <= end && k < toks.size() && !has_form; ++k) {
+        has_form = FormAt(t, text, k, &form_end) != nullptr;
+      }
+      if (has_form) continue;
+      found.begin = static_cast<uint32_t>(i + 1);
+      found.name_end = found.end = static_cast<uint32_t>(end);
+      found.rule = "context:";
+      found.rule.append(tok.key);
+    } else if (!title_case && tok.kind == TokenKind::kWord &&
+               !tok.upper_initial && i >= 2 && i + 1 < toks.size() &&
+               toks[i + 1].kind == TokenKind::kWord &&
+               toks[i + 1].upper_initial && OwnershipBefore(t, i) &&
+               !IsLeadingNonName(toks[i + 1].key)) {
+      // "state-owned Qatargas", "family-owned Soufflet", "Nasdaq-listed
+      // Zentro Labs", "privately held Brisa".
+      const size_t end = NameEnd(t, text, i + 1);
+      if (i + 1 < covered || end <= i + 1 || HasPublicBodyWord(t, i + 1, end)) {
+        continue;
+      }
       size_t form_end = 0;
       bool has_form = false;
       for (size_t k = i + 2; k <= end && k < toks.size() && !has_form; ++k) {

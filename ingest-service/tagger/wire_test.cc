@@ -1137,6 +1137,19 @@ TEST(UnlistedCompanies, ASubjectThatRaisesMoneyOrBuysIsACompany) {
               IsEmpty());
 }
 
+TEST(UnlistedCompanies, OwnershipOrAListingBeforeANameMakesItACompany) {
+  EXPECT_THAT(CompanyNames(Tag("",
+                               "State-owned Ruritgas made the "
+                               "announcement. Velmora agreed to buy "
+                               "family-owned Brissac, and Nasdaq-listed "
+                               "Zentro Labs said it would bid.")),
+              IsSupersetOf({"Ruritgas", "Brissac", "Zentro Labs"}));
+  EXPECT_THAT(CompanyNames(Tag("",
+                               "The state-run Statistics Agency said "
+                               "output fell.")),
+              IsEmpty());
+}
+
 TEST(UnlistedCompanies, ADatelineCityIsNoCompany) {
   // "Brookfield" is also a listed company's name.
   v1::Article a = Tag("",
