@@ -1150,6 +1150,27 @@ TEST(UnlistedCompanies, OwnershipOrAListingBeforeANameMakesItACompany) {
               IsEmpty());
 }
 
+TEST(UnlistedCompanies, CompletedDealsCodesAndPluralDescriptions) {
+  EXPECT_THAT(CompanyNames(Tag("Kumasi Gold completes acquisition of Bekwai "
+                               "Mine",
+                               "")),
+              Contains("Kumasi Gold"));
+  // An instrument code after a name joined by "n".
+  EXPECT_THAT(CompanyNames(Tag("",
+                               "The retailer competes with Pack n Carry "
+                               "PNCJ.J on price.")),
+              Contains("Pack n Carry"));
+  // A plural description is no part of the name; a name that describes
+  // another ("X-backed") is no company of its own.
+  EXPECT_THAT(
+      CompanyNames(Tag("",
+                       "Conglomerates Halvorsen Corp. and Tiber "
+                       "Holdings Inc. posted lower profits. "
+                       "Shares of Dana Kell-backed Orvanta "
+                       "Biologics Inc rose.")),
+      UnorderedElementsAre("Halvorsen", "Tiber Holdings", "Orvanta Biologics"));
+}
+
 TEST(UnlistedCompanies, ADatelineCityIsNoCompany) {
   // "Brookfield" is also a listed company's name.
   v1::Article a = Tag("",
