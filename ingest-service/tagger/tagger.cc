@@ -666,6 +666,18 @@ class Analysis {
       }
       k += 2;
       if (k < c.name_end && toks[k].key == "the") ++k;
+      // Countries whose "Bank of" is a commercial bank, the central bank
+      // being named otherwise ("Reserve Bank of New Zealand", "Central Bank
+      // of Ireland").
+      static const absl::flat_hash_set<absl::string_view> kCommercial = {
+          "NZ", "IE", "CY", "TW", "IN", "GE", "CN", "PH", "LK", "BT", "BH"};
+      for (const Mention& p : places) {
+        if (p.begin == k && p.end == c.name_end &&
+            kCommercial.contains(
+                AV(g_.countries()[g_.patterns()[p.pattern].target].code))) {
+          return false;
+        }
+      }
       bool city = true;
       for (; k < c.name_end; ++k) {
         city = city && (mark[k] & kInPlace) && !(mark[k] & kInCountry);

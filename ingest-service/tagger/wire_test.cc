@@ -1064,6 +1064,10 @@ TEST(UnlistedCompanies, BanksAreCompaniesButCentralBanksAreNot) {
       CompanyNames(a),
       UnorderedElementsAre("Bank of Osaka", "Harbour Pacific National Bank",
                            "Merchant Bank of Ruritania"));
+  // Where the central bank has another name, "Bank of" the country is a
+  // commercial bank.
+  EXPECT_THAT(CompanyNames(Tag("", "Bank of New Zealand cut its forecast.")),
+              ElementsAre("Bank of New Zealand"));
   // "Standard & Poor's" written the wire's way is the listed company.
   EXPECT_THAT(CompanyIds(Tag("",
                              "The notes are rated AA by Standard and "
