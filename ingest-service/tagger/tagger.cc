@@ -1051,6 +1051,41 @@ class Analysis {
     if (AddListedPeers()) FindUnlistedRepeats();
   }
 
+  // "companies such as", "rivals including", "lenders like": the words
+  // that introduce a list of companies, ending just before token `begin`.
+  bool IntroducedAsCompanies(int f, uint32_t begin) const {
+    static const absl::flat_hash_set<absl::string_view> kKinds = {
+        "companies",  "firms",     "rivals",     "competitors",   "banks",
+        "lenders",    "startups",  "start-ups",  "carmakers",     "automakers",
+        "brands",     "retailers", "chipmakers", "insurers",      "miners",
+        "operators",  "airlines",  "groups",     "manufacturers", "suppliers",
+        "developers", "producers", "brokerages", "conglomerates"};
+    const auto& toks = fields_[f].t->tokens;
+    uint32_t k = begin;
+    if (k >= 1 &&
+        (toks[k - 1].key == "including" || toks[k - 1].key == "like")) {
+      k -= 1;
+    } else if (k >= 2 && toks[k - 1].key == "as" && toks[k - 2].key == "such") {
+      k -= 2;
+    } else {
+      return false;
+    }
+    if (k >= 1 && toks[k - 1].key == ",") --k;
+    return k >= 1 && kKinds.contains(AV(toks[k - 1].key));
+  }
+
+  bool HasListIntroducer(int f) const {
+    const auto& toks = fields_[f].t->tokens;
+    for (uint32_t i = 1; i < toks.size(); ++i) {
+      if ((toks[i].key == "including" || toks[i].key == "like" ||
+           toks[i].key == "as") &&
+          IntroducedAsCompanies(f, i + 1)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   // Names listed with companies are companies: "members include Intel,
   // Cloudera, Anyscale and Datastax", "led by Acme Partners, Foo Capital and
   // Bar Ventures". A list of at least kMinListItems names, at least
@@ -1075,7 +1110,7 @@ class Analysis {
         company_end[m.begin] = m.end;
         any = true;
       }
-      if (!any) continue;
+      if (!any && !HasListIntroducer(f)) continue;
       for (const Mention& p : places_) {
         if (p.field != f) continue;
         for (uint32_t k = p.begin; k < p.end; ++k) in_place[k] = true;
@@ -1118,7 +1153,10 @@ class Analysis {
         if (items.size() < kMinListItems) continue;
         size_t known = 0;
         for (const auto& [b, e] : items) known += company_end[b] == e;
-        if (known < kMinListedCompanies) continue;
+        if (known < kMinListedCompanies &&
+            !IntroducedAsCompanies(f, items.front().first)) {
+          continue;
+        }
         for (const auto& [b, e] : items) {
           if (company_end[b] == e || company_end[b] != 0) continue;
           bool place = false;

@@ -1175,6 +1175,18 @@ TEST(UnlistedCompanies, CompletedDealsCodesAndPluralDescriptions) {
       UnorderedElementsAre("Halvorsen", "Tiber Holdings", "Orvanta Biologics"));
 }
 
+TEST(UnlistedCompanies, AListIntroducedAsCompaniesNamesCompanies) {
+  v1::Article a = Tag("Lithium firms queue up",
+                      "Companies such as Varenne, Tolmar Minerals, Osprey "
+                      "Salar and Kettlewell are ready to invest once the "
+                      "government publishes the rules, officials said on "
+                      "Tuesday. Countries such as Ruritania and Chile "
+                      "agreed.");
+  EXPECT_THAT(CompanyNames(a),
+              UnorderedElementsAre("Varenne", "Tolmar Minerals", "Osprey Salar",
+                                   "Kettlewell"));
+}
+
 TEST(UnlistedCompanies, ADatelineCityIsNoCompany) {
   // "Brookfield" is also a listed company's name.
   v1::Article a = Tag("",
