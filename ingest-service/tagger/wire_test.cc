@@ -217,6 +217,18 @@ TEST(OneWordTopics, OtherSensesDoNotMakeATopic) {
               Not(Contains("jobs")));
 }
 
+TEST(OneWordTopics, ACompanysSizeIsNoHiringAndLostJobsAreLayoffs) {
+  EXPECT_THAT(Topics(Tag("Harwick agrees to be taken over by Belgian rival",
+                         "The deal will create Europe's second-largest "
+                         "maker of valves. Harwick employs about 1,900 "
+                         "people.")),
+              Not(Contains("jobs")));
+  EXPECT_THAT(Topics(Tag("Hundreds of jobs are set to be lost as a food "
+                         "company plans to close a bacon factory",
+                         "The proposed closure puts all 452 jobs at risk.")),
+              ElementsAre("layoffs"));
+}
+
 TEST(OneWordTopics, TheSubjectStillCounts) {
   EXPECT_THAT(Topics(Tag("U.S. unemployment rate falls to 3.9%",
                          "The jobless rate fell as employers added 250,000 "
