@@ -229,6 +229,14 @@ TEST(OneWordTopics, ACompanysSizeIsNoHiringAndLostJobsAreLayoffs) {
               ElementsAre("layoffs"));
 }
 
+TEST(OneWordTopics, APandemicAsTheCauseIsNoHealthcareStory) {
+  EXPECT_THAT(Topics(Tag("Halvorsen reports lower income",
+                         "Halvorsen Corp. posted a decline in first-half net "
+                         "income as its core businesses were affected by "
+                         "the pandemic.")),
+              Not(Contains("healthcare")));
+}
+
 TEST(OneWordTopics, TheSubjectStillCounts) {
   EXPECT_THAT(Topics(Tag("U.S. unemployment rate falls to 3.9%",
                          "The jobless rate fell as employers added 250,000 "
