@@ -358,6 +358,20 @@ class Analysis {
     return false;
   }
 
+  // Whether a country owns a company named right after it: "Finland's UPM",
+  // "China's Sailun Group".
+  bool OwnsCompany(const Mention& m) const {
+    const auto& toks = fields_[m.field].t->tokens;
+    if (m.end + 2 >= toks.size() || toks[m.end].key != "'" ||
+        toks[m.end + 1].key != "s") {
+      return false;
+    }
+    for (const Mention& c : companies_) {
+      if (c.field == m.field && c.accepted && c.begin == m.end + 2) return true;
+    }
+    return false;
+  }
+
   // Whether a country is named as a company's home right after it: "Hoechst
   // AG of West Germany", "Kebo AB, of Sweden".
   bool HomeOfCompany(const Mention& m) const {
@@ -1384,6 +1398,12 @@ class Analysis {
       // Named as the home of a company in the story ("Hoechst AG of West
       // Germany"): a party to the story, even under a dateline.
       bool home = false;
+      // Named only as a company's nationality ("Finland's UPM", "the
+      // Finnish paper maker", "Telefonica of Spain").
+      bool nationality_only = true;
+      // Named in the title or lead as where something happens ("to build a
+      // plant in Uruguay").
+      bool destination = false;
       std::vector<const Mention*> mentions;
     };
     absl::flat_hash_map<uint32_t, Agg> by_country;
@@ -1408,11 +1428,24 @@ class Analysis {
       if (InDateline(m)) {
         w = kDatelineWeight;
         agg.dateline = true;
+        agg.nationality_only = false;
       } else {
         bool passing = in_list[i];
         w = CountryWeight(m, &passing) * (in_list[i] ? kPassingFactor : 1.0);
         agg.named = agg.named || !passing;
         const auto& toks = fields_[m.field].t->tokens;
+        // A city's company is where the story happens: "in the Abu Dhabi's
+        // AI company G42".
+        const bool nationality =
+            (pat.place_kind == PlaceKind::kName ||
+             pat.place_kind == PlaceKind::kAbbrev ||
+             pat.place_kind == PlaceKind::kDemonym) &&
+            (HomeOfCompany(m) || DescribesCompany(m) || OwnsCompany(m));
+        agg.nationality_only = agg.nationality_only && nationality;
+        agg.destination = agg.destination ||
+                          (!passing && !nationality &&
+                           (m.field == 0 || m.begin < lead_end_) &&
+                           m.begin > 0 && IsLocative(toks[m.begin - 1].key));
         agg.home = agg.home || HomeOfCompany(m);
         agg.located =
             agg.located ||
@@ -1486,9 +1519,11 @@ class Analysis {
       return agg.dateline || agg.score >= kPlacingScore;
     };
     bool dated = false, placed = false;
+    int destinations = 0;
     for (const auto& [c, agg] : by_country) {
       dated = dated || agg.dateline;
       placed = placed || places_story(agg);
+      destinations += agg.destination;
     }
     for (const auto& [c, agg] : by_country) {
       // A country in the headline is the story's whatever else places it
@@ -1502,6 +1537,11 @@ class Analysis {
                                        !agg.home && (dated || !agg.located)
                                    ? kPlacedOtherThreshold
                                    : kCountryThreshold;
+      // "Finland's UPM to invest $3 billion in Uruguay": where the story
+      // happens, not where its company is from.
+      if (agg.nationality_only && destinations > 0 && !agg.destination) {
+        continue;
+      }
       // A tag needs a mention of the country itself as evidence.
       if (agg.score >= threshold && (!agg.mentions.empty() || agg.dateline)) {
         order.emplace_back(c, &agg);

@@ -1220,6 +1220,21 @@ TEST(UnlistedCompanies, ADatelineCityIsNoCompany) {
   EXPECT_EQ(b.companies_size(), 1);
 }
 
+TEST(Countries, WhereTheStoryHappensNotWhereItsCompanyIsFrom) {
+  EXPECT_THAT(Countries(Tag("Finland's Koivu to invest $3 billion in Uruguay",
+                            "Finnish pulp maker Koivu said on Tuesday it "
+                            "will build a pulp plant in Uruguay.")),
+              ElementsAre("UY"));
+  // Without a place where it happens, a deal is between its parties'
+  // countries.
+  EXPECT_THAT(Countries(Tag("Belgian drugmaker Vandeput to buy Britain's "
+                            "Harwell Bio",
+                            "The UK's biggest biotech firm, Harwell Bio, "
+                            "agreed to be taken over by the Belgian "
+                            "drugmaker Vandeput.")),
+              UnorderedElementsAre("BE", "GB"));
+}
+
 TEST(Countries, ACountryNamedAgainAndAgainPlacesTheStoryAsADatelineDoes) {
   // Ruritania is no ISO country; Vietnam is the story, the others trade
   // partners named once.
