@@ -699,7 +699,33 @@ class Analysis {
       return !city;
     };
     bool covers_listed = false;
-    for (const internal::FoundCompany& c : found) {
+    for (internal::FoundCompany& c : found) {
+      // "Hudson's Bay Company", "Scott's Hospitality Inc": a possessive
+      // ends the name's owner only when that is a place or a listed
+      // company ("Japan's Acme Corp", "Apple's Beats Electronics LLC").
+      if (c.begin >= 3 && toks[c.begin - 1].key == "s" &&
+          toks[c.begin - 2].key == "'" && !toks[c.begin - 1].space_before &&
+          !toks[c.begin - 2].space_before &&
+          (c.rule.starts_with("legal-form:") ||
+           c.rule.starts_with("name-word:"))) {
+        uint32_t owner = c.begin - 2;
+        while (owner > 0 && c.begin - 2 - owner < 3 &&
+               toks[owner - 1].kind == TokenKind::kWord &&
+               toks[owner - 1].upper_initial && !toks[owner - 1].all_upper &&
+               !(mark[owner - 1] & (kInPlace | kListedStart | kInListed)) &&
+               toks[owner - 1].sentence == toks[c.begin].sentence) {
+          --owner;
+        }
+        // Not an owner that is a company or a person named on its own
+        // ("Unocal Corp's Union Oil Co", "Comalco ... Comalco's unit").
+        if (owner < c.begin - 2 &&
+            (owner == 0 || toks[owner - 1].kind != TokenKind::kWord ||
+             !toks[owner - 1].upper_initial) &&
+            !internal::IsCompanyNameWord(toks[c.begin - 3].key) &&
+            !NamedAlone(toks[owner].key)) {
+          c.begin = owner;
+        }
+      }
       // Matching each name against the text again is linear per name: a
       // hostile text of thousands of "X Inc" must not make it quadratic.
       if (unlisted_.size() >= kMaxUnlistedCompanies ||
@@ -871,6 +897,20 @@ class Analysis {
         if (m.unlisted == static_cast<int32_t>(u)) m.accepted = false;
       }
     }
+  }
+
+  // Whether `key` is in the text anywhere but before a possessive: the name
+  // of something the text speaks of on its own.
+  bool NamedAlone(std::string_view key) const {
+    for (int f = 0; f < 2; ++f) {
+      const auto& toks = fields_[f].t->tokens;
+      for (size_t i = 0; i < toks.size(); ++i) {
+        if (toks[i].key != key) continue;
+        if (i + 1 < toks.size() && toks[i + 1].key == "'") continue;
+        return true;
+      }
+    }
+    return false;
   }
 
   // Whether the last of `keys` stands alone somewhere (no capitalized word

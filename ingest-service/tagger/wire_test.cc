@@ -1207,6 +1207,20 @@ TEST(UnlistedCompanies, AListIntroducedAsCompaniesNamesCompanies) {
                                    "Kettlewell"));
 }
 
+TEST(UnlistedCompanies, APossessiveEndsTheOwnerOnlyWhenTheOwnerIsOne) {
+  EXPECT_THAT(CompanyNames(Tag("",
+                               "Canada-based Ferrand's Cove Company, which "
+                               "owns the stores, confirmed the breach.")),
+              ElementsAre("Ferrand's Cove"));
+  // A place, a company named on its own, or one with its own legal form
+  // owns the name after it.
+  EXPECT_THAT(CompanyNames(Tag("",
+                               "Kestrel Corp's Harbour Oil Co cut prices. "
+                               "Norway's Velmora Ltd rose. Brisa said "
+                               "Brisa's Tolmar Mining Corp unit grew.")),
+              IsSupersetOf({"Harbour Oil", "Velmora", "Tolmar Mining"}));
+}
+
 TEST(UnlistedCompanies, ADatelineCityIsNoCompany) {
   // "Brookfield" is also a listed company's name.
   v1::Article a = Tag("",
