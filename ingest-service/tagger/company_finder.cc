@@ -470,7 +470,8 @@ class RoleTable {
                     "oncology",
                     "genetics",
                     "supplies",
-                    "supply"});
+                    "supply",
+                    "brothers"});
     Add(kMarketWord,
         {"european", "asian",    "tech",     "technology", "bank",
          "banking",  "energy",   "oil",      "mining",     "gold",
@@ -1038,10 +1039,14 @@ bool AppositiveCompany(const TokenizedText& t, size_t comma) {
       "investor",  "professor", "minister"};
   const auto& toks = t.tokens;
   size_t k = comma + 1;
-  // "X, a startup": "X, the drugmaker said" names the speaker, not X.
-  if (k >= toks.size() || (toks[k].key != "a" && toks[k].key != "an")) {
+  // "X, a startup"; "X, the gold company once run by": with "the", only
+  // when the noun is not followed by the verb of a speaker ("X, the
+  // drugmaker said" may name the speaker, not X).
+  if (k >= toks.size() ||
+      (toks[k].key != "a" && toks[k].key != "an" && toks[k].key != "the")) {
     return false;
   }
+  const bool definite = toks[k].key == "the";
   const uint32_t sentence = toks[comma].sentence;
   for (++k; k < toks.size() && k < comma + 8; ++k) {
     const Token& tok = toks[k];
@@ -1050,7 +1055,14 @@ bool AppositiveCompany(const TokenizedText& t, size_t comma) {
       continue;
     }
     if (kStops.contains(AV(tok.key))) return false;
-    if (IsCompanyNoun(tok.key)) return true;
+    if (IsCompanyNoun(tok.key)) {
+      if (!definite) return true;
+      const std::string_view next =
+          k + 1 < toks.size() ? toks[k + 1].key : std::string_view();
+      return next != "said" && next != "says" && next != "added" &&
+             next != "told" && next != "announced" && next != "reported" &&
+             next != "," && next != "." && !next.empty();
+    }
   }
   return false;
 }
@@ -1468,6 +1480,16 @@ void FindUnlistedCompanies(const TokenizedText& t, std::string_view text,
                IsNameWord(toks[i - 1], text) && AppositiveCompany(t, i)) {
       const size_t begin = NameStart(t, text, i);
       if (begin >= i || begin < covered || HasPublicBodyWord(t, begin, i)) {
+        continue;
+      }
+      // "..., said Andy Odeh, the state-owned oil company will": a speaker
+      // before a run-on sentence.
+      if (toks[i + 1].key == "the" && begin > 0 &&
+          (toks[begin - 1].key == "said" || toks[begin - 1].key == "says" ||
+           toks[begin - 1].key == "told" || toks[begin - 1].key == "by" ||
+           toks[begin - 1].key == "spokesman" ||
+           toks[begin - 1].key == "spokeswoman" ||
+           toks[begin - 1].key == "spokesperson")) {
         continue;
       }
       found.begin = static_cast<uint32_t>(begin);

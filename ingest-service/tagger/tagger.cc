@@ -928,7 +928,7 @@ class Analysis {
         const bool alone = !(i > 0 && capitalized(i - 1) &&
                              toks[i - 1].sentence == toks[i].sentence) &&
                            !capitalized(i + 1);
-        if (!alone) continue;
+        if (!alone || !toks[i].upper_initial) continue;
         if (toks[i].key == keys.front()) return false;
         last_alone = last_alone || toks[i].key == keys.back();
       }

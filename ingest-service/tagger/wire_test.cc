@@ -1221,6 +1221,23 @@ TEST(UnlistedCompanies, APossessiveEndsTheOwnerOnlyWhenTheOwnerIsOne) {
               IsSupersetOf({"Harbour Oil", "Velmora", "Tolmar Mining"}));
 }
 
+TEST(UnlistedCompanies, ADefiniteDescriptionAndBrothersNameCompanies) {
+  EXPECT_THAT(CompanyNames(Tag("",
+                               "Kestrel Andes Gold, the Canadian-registered "
+                               "gold company once run by a senator, "
+                               "sued the state over its mining permits "
+                               "and the royalties it pays. Investment "
+                               "bank, Harlow Brothers, said markets were "
+                               "calm.")),
+              IsSupersetOf({"Kestrel Andes Gold", "Harlow Brothers"}));
+  // A speaker before a run-on sentence is no company.
+  EXPECT_THAT(CompanyNames(Tag("",
+                               "Cargoes will ship in May, said Dana "
+                               "Odell, the state oil company will "
+                               "deliver five.")),
+              IsEmpty());
+}
+
 TEST(UnlistedCompanies, ADatelineCityIsNoCompany) {
   // "Brookfield" is also a listed company's name.
   v1::Article a = Tag("",
