@@ -1186,9 +1186,14 @@ class Analysis {
           uint32_t e = company_end[k];
           if (e == 0) {
             e = k;
+            // "İşbank", "Ørsted": a name may start with a letter beyond
+            // ASCII.
             while (e < toks.size() && e < k + kMaxListItemWords &&
                    toks[e].sentence == sentence &&
-                   toks[e].kind == TokenKind::kWord && toks[e].upper_initial) {
+                   toks[e].kind == TokenKind::kWord &&
+                   (toks[e].upper_initial ||
+                    static_cast<unsigned char>(field.text[toks[e].begin]) >=
+                        0x80)) {
               ++e;
             }
           }

@@ -1238,6 +1238,14 @@ TEST(UnlistedCompanies, ADefiniteDescriptionAndBrothersNameCompanies) {
               IsEmpty());
 }
 
+TEST(UnlistedCompanies, ListedPeersMayStartBeyondAscii) {
+  EXPECT_THAT(CompanyNames(Tag("",
+                               "Lenders such as Ziraat Bankası, İşbank "
+                               "and Yapı Kredi raised their rates on "
+                               "Monday after the central bank moved.")),
+              IsSupersetOf({"İşbank", "Yapı Kredi"}));
+}
+
 TEST(UnlistedCompanies, ADatelineCityIsNoCompany) {
   // "Brookfield" is also a listed company's name.
   v1::Article a = Tag("",
