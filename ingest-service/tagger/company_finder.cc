@@ -1476,6 +1476,24 @@ void FindUnlistedCompanies(const TokenizedText& t, std::string_view text,
       found.name_end = found.end = static_cast<uint32_t>(end);
       found.rule = "context:";
       found.rule.append(tok.key);
+    } else if (!title_case && tok.key == "," && i > 0 && i + 2 < toks.size() &&
+               toks[i - 1].kind == TokenKind::kWord &&
+               !toks[i - 1].upper_initial && IsCompanyNoun(toks[i - 1].key) &&
+               toks[i + 1].kind == TokenKind::kWord &&
+               toks[i + 1].upper_initial &&
+               !IsLeadingNonName(toks[i + 1].key)) {
+      // "The UK's biggest biotech firm, Celltech, has agreed", "to buy a
+      // rival, Complete Production Services, for $2.7 billion".
+      const size_t end = NameEnd(t, text, i + 1);
+      if (i + 1 < covered || end <= i + 1 || end >= toks.size() ||
+          toks[end].key != "," || HasPublicBodyWord(t, i + 1, end)) {
+        continue;
+      }
+      size_t form_end = 0;
+      if (FormAt(t, text, end, &form_end) != nullptr) continue;
+      found.begin = static_cast<uint32_t>(i + 1);
+      found.name_end = found.end = static_cast<uint32_t>(end);
+      found.rule = "context:noun-appositive";
     } else if (!title_case && tok.key == "," && i > 0 &&
                IsNameWord(toks[i - 1], text) && AppositiveCompany(t, i)) {
       const size_t begin = NameStart(t, text, i);

@@ -1238,6 +1238,14 @@ TEST(UnlistedCompanies, ADefiniteDescriptionAndBrothersNameCompanies) {
               IsEmpty());
 }
 
+TEST(UnlistedCompanies, ANameBetweenCommasAfterAKindOfCompany) {
+  EXPECT_THAT(CompanyNames(Tag("",
+                               "The UK's biggest biotech firm, Harwell "
+                               "Bio, has agreed to be taken over by a "
+                               "larger rival for cash and shares.")),
+              Contains("Harwell Bio"));
+}
+
 TEST(UnlistedCompanies, ListedPeersMayStartBeyondAscii) {
   EXPECT_THAT(CompanyNames(Tag("",
                                "Lenders such as Ziraat Bankası, İşbank "
