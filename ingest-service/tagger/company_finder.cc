@@ -1434,38 +1434,21 @@ void FindUnlistedCompanies(const TokenizedText& t, std::string_view text,
     // Cheap tests first: most words are followed by a lower-case word.
     if (!title_case && tok.kind == TokenKind::kWord && !tok.upper_initial &&
         i + 1 < toks.size() && toks[i + 1].kind == TokenKind::kWord &&
-        IsNameWord(toks[i + 1], text) && (role(i) & kCompanyNoun) != 0 &&
-        (GenericNounDescribed(t, i) ||
-         (tok.key != "company" && tok.key != "group" && tok.key != "unit")) &&
-        !IsLeadingNonName(toks[i + 1].key)) {
-      // "startup Payhippo", "retailer Schuitema".
+        IsNameWord(toks[i + 1], text) && !IsLeadingNonName(toks[i + 1].key) &&
+        (((role(i) & kCompanyNoun) != 0 &&
+          (GenericNounDescribed(t, i) ||
+           (tok.key != "company" && tok.key != "group" &&
+            tok.key != "unit"))) ||
+         (i >= 2 && toks[i + 1].upper_initial && OwnershipBefore(t, i)))) {
+      // "startup Payhippo", "retailer Schuitema"; "state-owned Qatargas",
+      // "family-owned Soufflet", "Nasdaq-listed Zentro Labs", "privately
+      // held Brisa".
       const size_t end = NameEnd(t, text, i + 1);
       if (i + 1 < covered || end <= i + 1 || HasPublicBodyWord(t, i + 1, end)) {
         continue;
       }
       // The form finds it, with its form, whether the name's words ran
       // over the form ("producer AWE Ltd") or stopped before it.
-      size_t form_end = 0;
-      bool has_form = false;
-      for (size_t k = i + 2; k <= end && k < toks.size() && !has_form; ++k) {
-        has_form = FormAt(t, text, k, &form_end) != nullptr;
-      }
-      if (has_form) continue;
-      found.begin = static_cast<uint32_t>(i + 1);
-      found.name_end = found.end = static_cast<uint32_t>(end);
-      found.rule = "context:";
-      found.rule.append(tok.key);
-    } else if (!title_case && tok.kind == TokenKind::kWord &&
-               !tok.upper_initial && i >= 2 && i + 1 < toks.size() &&
-               toks[i + 1].kind == TokenKind::kWord &&
-               toks[i + 1].upper_initial && OwnershipBefore(t, i) &&
-               !IsLeadingNonName(toks[i + 1].key)) {
-      // "state-owned Qatargas", "family-owned Soufflet", "Nasdaq-listed
-      // Zentro Labs", "privately held Brisa".
-      const size_t end = NameEnd(t, text, i + 1);
-      if (i + 1 < covered || end <= i + 1 || HasPublicBodyWord(t, i + 1, end)) {
-        continue;
-      }
       size_t form_end = 0;
       bool has_form = false;
       for (size_t k = i + 2; k <= end && k < toks.size() && !has_form; ++k) {
