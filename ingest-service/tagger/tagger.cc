@@ -366,10 +366,7 @@ class Analysis {
         toks[m.end + 1].key != "s") {
       return false;
     }
-    for (const Mention& c : companies_) {
-      if (c.field == m.field && c.accepted && c.begin == m.end + 2) return true;
-    }
-    return false;
+    return company_starts_[m.field][m.end + 2];
   }
 
   // Whether a country is named as a company's home right after it: "Hoechst
@@ -700,6 +697,12 @@ class Analysis {
     };
     bool covers_listed = false;
     for (internal::FoundCompany& c : found) {
+      // Matching each name against the text again is linear per name: a
+      // hostile text of thousands of "X Inc" must not make it quadratic.
+      if (unlisted_.size() >= kMaxUnlistedCompanies ||
+          companies_.size() >= kMaxCompanyMentions) {
+        break;
+      }
       // "Hudson's Bay Company", "Scott's Hospitality Inc": a possessive
       // ends the name's owner only when that is a place or a listed
       // company ("Japan's Acme Corp", "Apple's Beats Electronics LLC").
@@ -725,12 +728,6 @@ class Analysis {
             !NamedAlone(toks[owner].key)) {
           c.begin = owner;
         }
-      }
-      // Matching each name against the text again is linear per name: a
-      // hostile text of thousands of "X Inc" must not make it quadratic.
-      if (unlisted_.size() >= kMaxUnlistedCompanies ||
-          companies_.size() >= kMaxCompanyMentions) {
-        break;
       }
       // "Moody's Investors Service Inc": the listed name holds this one.
       if (mark[c.begin] & (kListedStart | kInListed)) continue;
@@ -867,7 +864,7 @@ class Analysis {
   // named after another capitalized word is a person. "Developer Donald
   // Trump ... Trump said": a name known from context and named again by
   // its last word alone is a person's.
-  void DropSurnameBuyers() {
+  void DropPeopleFoundByContext() {
     for (size_t u = 0; u < unlisted_.size(); ++u) {
       const std::vector<std::string>& keys = unlisted_[u].keys;
       if (unlisted_[u].context_only && keys.size() >= 2 && keys.size() <= 3 &&
@@ -1026,7 +1023,7 @@ class Analysis {
 
   void ResolveCompanies() {
     FindUnlistedRepeats();
-    DropSurnameBuyers();
+    DropPeopleFoundByContext();
     absl::flat_hash_set<uint32_t> strong;
     for (Mention& m : companies_) {
       if (m.unlisted >= 0) continue;
@@ -1424,13 +1421,17 @@ class Analysis {
   }
 
   void EmitCountries(newsfeed::v1::Article* a) {
-    // Where accepted company mentions end, for HomeOfCompany in constant
-    // time however many places and companies a hostile text names.
+    // Where accepted company mentions start and end, for HomeOfCompany and
+    // OwnsCompany in constant time however many places and companies a
+    // hostile text names.
     for (int f = 0; f < 2; ++f) {
+      company_starts_[f].assign(fields_[f].t->tokens.size() + 1, false);
       company_ends_[f].assign(fields_[f].t->tokens.size() + 1, false);
     }
     for (const Mention& c : companies_) {
-      if (c.accepted) company_ends_[c.field][c.end] = true;
+      if (!c.accepted) continue;
+      company_starts_[c.field][c.begin] = true;
+      company_ends_[c.field][c.end] = true;
     }
     struct Agg {
       double score = 0;
@@ -2427,7 +2428,9 @@ class Analysis {
   std::vector<Mention>& rules_ = scratch_.rules;
   absl::flat_hash_set<uint32_t> inner_places_;
   std::vector<UnlistedCompany> unlisted_;
-  // Per field: whether an accepted company mention ends before token k.
+  // Per field: whether an accepted company mention starts at token k, and
+  // whether one ends before token k.
+  std::vector<bool> company_starts_[2];
   std::vector<bool> company_ends_[2];
   struct UnlistedRuleRecord {
     int field;

@@ -681,6 +681,15 @@ TEST(UnlistedCompanies, AHostileListOfNamesIsCapped) {
   v1::Article b = Tag("", repeated);
   ASSERT_EQ(b.companies_size(), 1);
   EXPECT_EQ(b.companies(0).id(), "name:acme-holdings");
+  // Owners before possessives are capped too ("Kell's Acme Inc").
+  std::string owned;
+  for (int i = 0; i < 3000; ++i) {
+    owned += "Owner" + std::to_string(i) + "x's Unit" + std::to_string(i) +
+             "x Inc signed. ";
+  }
+  v1::Article c = Tag("", owned);
+  EXPECT_LE(c.companies_size(), 64);
+  EXPECT_GE(c.companies_size(), 32);
 }
 
 // ---- Third round: classes seen on the tuning parts and on text collected
