@@ -902,11 +902,17 @@ bool ContextAt(const TokenizedText& t, std::string_view text, size_t i,
          toks[*begin].key.size() <= 2)) {
       return false;
     }
-    for (size_t k = i + 1; k < toks.size() && k <= i + 4; ++k) {
+    // A sum right after the verb, or a round named after it; "closed"
+    // needs the round ("Gold closed at $1,345" is a price).
+    const bool closes = key == "closes" || key == "closed";
+    for (size_t k = i + 1; k < toks.size() && k <= i + 8; ++k) {
       if (toks[k].sentence != toks[i].sentence) break;
-      if (toks[k].kind == TokenKind::kSymbol || toks[k].key == "series") {
+      const std::string_view w = toks[k].key;
+      if (w == "series" || w == "round" || w == "funding" || w == "financing") {
         return true;
       }
+      if (closes || k > i + 4) continue;
+      if (toks[k].kind == TokenKind::kSymbol) return true;
       if (toks[k].kind == TokenKind::kNumber && k + 1 < toks.size() &&
           IsMoneyScale(toks[k + 1].key)) {
         return true;
@@ -1059,9 +1065,10 @@ bool AppositiveCompany(const TokenizedText& t, size_t comma) {
       if (!definite) return true;
       const std::string_view next =
           k + 1 < toks.size() ? toks[k + 1].key : std::string_view();
+      // "John Smith, the company's chief executive": a person of it.
       return next != "said" && next != "says" && next != "added" &&
              next != "told" && next != "announced" && next != "reported" &&
-             next != "," && next != "." && !next.empty();
+             next != "," && next != "." && next != "'" && !next.empty();
     }
   }
   return false;

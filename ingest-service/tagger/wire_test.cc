@@ -1163,6 +1163,12 @@ TEST(UnlistedCompanies, ASubjectThatRaisesMoneyOrBuysIsACompany) {
                                "would add planes. Brisa said demand "
                                "rose.")),
               Contains("Brisa Freight"));
+  // A price is no round; a company's officer is no company.
+  EXPECT_THAT(CompanyNames(Tag("", "Gold closed at $1,345 an ounce on Friday "
+                                   "in quiet trade. Dana Odell, the "
+                                   "company's chief executive, said sales "
+                                   "rose in the quarter.")),
+              IsEmpty());
   // Money raised by no named subject, or by a plural actor.
   EXPECT_THAT(CompanyNames(Tag("",
                                "Agencies bought outright 7,719 mln. It "
