@@ -473,15 +473,18 @@ class RoleTable {
                     "supply",
                     "brothers"});
     Add(kMarketWord,
-        {"european", "asian",    "tech",     "technology", "bank",
-         "banking",  "energy",   "oil",      "mining",     "gold",
-         "airline",  "chip",     "property", "insurance",  "financial",
-         "growth",   "value",    "class",    "common",     "preferred",
-         "ordinary", "index",    "the",      "its",        "their",
-         "company",  "u",        "us",       "world",      "global",
-         "emerging", "frontier", "small",    "large",      "blue",
-         "retail",   "utility",  "a",        "b",          "c",
-         "new",      "treasury"});
+        {"european", "asian",    "tech",      "technology", "bank",
+         "banking",  "energy",   "oil",       "mining",     "gold",
+         "airline",  "chip",     "property",  "insurance",  "financial",
+         "growth",   "value",    "class",     "common",     "preferred",
+         "ordinary", "index",    "the",       "its",        "their",
+         "company",  "u",        "us",        "world",      "global",
+         "emerging", "frontier", "small",     "large",      "blue",
+         "retail",   "utility",  "a",         "b",          "c",
+         "new",      "treasury", "bitcoin",   "ether",      "sterling",
+         "brent",    "copper",   "silver",    "crude",      "wheat",
+         "corn",     "platinum", "palladium", "yen",        "euro",
+         "dollar",   "rupee",    "yuan"});
     Add(kCompanyNoun,
         {"startup",     "start-up",     "firm",          "carmaker",
          "automaker",   "retailer",     "lender",        "insurer",
@@ -501,7 +504,7 @@ class RoleTable {
          "utilities"});
     // News agencies and outlets, credited as sources ("Reuters said its
     // survey"), are no companies here.
-    Add(kPublicBody, {"treasury", "exchange"});
+    Add(kPublicBody, {"treasury", "exchange", "opec", "nato", "imf"});
     Add(kPublicBody, {"reuters", "bloomberg", "xinhua", "kyodo", "yonhap",
                       "afp", "interfax", "bernama", "antara", "tass", "dpa",
                       "ansa", "efe", "nikkei", "techcrunch", "cnbc", "bbc"});
@@ -834,14 +837,8 @@ bool OwnershipBefore(const TokenizedText& t, size_t i) {
 // Verbs of raising money: "raises", "secured", "lands", "bags".
 bool IsFundingVerb(std::string_view key) {
   static const absl::flat_hash_set<absl::string_view> kVerbs = {
-      "raises", "raised", "secures", "secured", "lands", "landed", "gets",
-      "bags",   "nabs",   "closes",  "closed",  "snags", "scores"};
-  return kVerbs.contains(AV(key));
-}
-
-bool IsAcquireVerb(std::string_view key) {
-  static const absl::flat_hash_set<absl::string_view> kVerbs = {
-      "acquires", "acquired", "acquire", "buys", "bought", "buy"};
+      "raises", "raised", "secures", "secured", "lands", "landed",
+      "bags",   "nabs",   "closes",  "closed",  "snags"};
   return kVerbs.contains(AV(key));
 }
 
@@ -897,6 +894,8 @@ bool ContextAt(const TokenizedText& t, std::string_view text, size_t i,
     *end = b;
     *begin = NameStart(t, text, b);
     *rule = "context:raises";
+    // "Bitcoin raised $2 billion in flows": a market is no company.
+    if (*begin < *end && IsMarketWord(toks[*end - 1].key)) return false;
     if (*begin >= *end || *end - *begin > 3 || not_sentence_start(*begin) ||
         (*end - *begin == 1 && toks[*begin].all_upper &&
          toks[*begin].key.size() <= 2)) {
@@ -934,25 +933,6 @@ bool ContextAt(const TokenizedText& t, std::string_view text, size_t i,
     *begin = NameStart(t, text, b);
     *rule = "context:completes acquisition";
     return *begin < *end && *end - *begin <= 4 && !not_sentence_start(*begin);
-  }
-  // "Serverfarm acquires two data centers": a one-word subject that buys
-  // is a company, unless the tagger finds it is a person's surname.
-  if (IsAcquireVerb(key)) {
-    size_t b = i;
-    if (b >= 2 && toks[b - 1].key == "to" &&
-        (toks[b - 2].key == "agrees" || toks[b - 2].key == "agreed")) {
-      b -= 2;
-    } else if (b >= 1 && (toks[b - 1].key == "to" || toks[b - 1].key == "has" ||
-                          toks[b - 1].key == "will")) {
-      --b;
-    }
-    *end = b;
-    *begin = b - 1;
-    *rule = "context:acquires";
-    return b >= 1 && !not_sentence_start(*begin) &&
-           toks[*begin].kind == TokenKind::kWord &&
-           toks[*begin].upper_initial && !toks[*begin].all_upper &&
-           !IsLeadingNonName(toks[*begin].key);
   }
   // "said", "says", "reported", "announced", "posted".
   *end = i;
@@ -1155,18 +1135,16 @@ bool IsContextVerb(const Token& tok) {
     case 's':
       if (tok.upper_initial) return k == "shares";
       return k == "shares" || k == "stock" || k == "said" || k == "says" ||
-             k == "secures" || k == "secured" || k == "snags" || k == "scores";
+             k == "secures" || k == "secured" || k == "snags";
     case 'r':
       return !tok.upper_initial &&
              (k == "reported" || k == "raises" || k == "raised");
     case 'a':
-      return !tok.upper_initial && (k == "announced" || IsAcquireVerb(k));
+      return !tok.upper_initial && k == "announced";
     case 'p':
       return !tok.upper_initial && k == "posted";
     case 'b':
-      return !tok.upper_initial && (IsFundingVerb(k) || IsAcquireVerb(k));
     case 'l':
-    case 'g':
     case 'n':
       return !tok.upper_initial && IsFundingVerb(k);
     case 'c':

@@ -219,9 +219,6 @@ struct UnlistedCompany {
   // to say that a topic word inside it names the company.
   bool from_list = false;
   bool bank_of_place = false;  // "Bank of Tokyo": found by "Bank of"
-  // Known only as a one-word subject that buys ("Serverfarm acquires"):
-  // a person's surname when the text also gives a first name.
-  bool buyer_only = false;
   // Known only from its context ("developer X", "X, a producer"): a
   // person when the text names it again by its last word alone.
   bool context_only = false;
@@ -757,9 +754,6 @@ class Analysis {
       }
       // Named again with an exchange code ("Bertrandt Group (BDTG.DE)"):
       // the code's country is its home.
-      if (index >= 0 && c.rule != "context:acquires") {
-        unlisted_[index].buyer_only = false;
-      }
       if (index >= 0 && !c.rule.starts_with("context:")) {
         unlisted_[index].context_only = false;
       }
@@ -776,7 +770,6 @@ class Analysis {
         u.hq_hint = c.hq_hint;
         u.hint_from_form = !c.hq_from_ticker && !c.hq_hint.empty();
         u.bank_of_place = c.rule.starts_with("name-word:Bank");
-        u.buyer_only = c.rule == "context:acquires";
         // "developer Donald Trump", "Virgil Rosendale, a pork producer":
         // context finds people too.
         u.context_only = c.rule.starts_with("context:") &&
@@ -860,36 +853,16 @@ class Analysis {
     }
   }
 
-  // "Musk buys ...", where the text also says "Elon Musk": a one-word buyer
-  // named after another capitalized word is a person. "Developer Donald
-  // Trump ... Trump said": a name known from context and named again by
-  // its last word alone is a person's.
+  // "Developer Donald Trump ... Trump said": a name known from context and
+  // named again by its last word alone is a person's.
   void DropPeopleFoundByContext() {
     for (size_t u = 0; u < unlisted_.size(); ++u) {
       const std::vector<std::string>& keys = unlisted_[u].keys;
-      if (unlisted_[u].context_only && keys.size() >= 2 && keys.size() <= 3 &&
-          !internal::IsCompanyNameWord(keys.back()) &&
-          NamedByLastWordAlone(keys)) {
-        for (Mention& m : companies_) {
-          if (m.unlisted == static_cast<int32_t>(u)) m.accepted = false;
-        }
+      if (!unlisted_[u].context_only || keys.size() < 2 || keys.size() > 3 ||
+          internal::IsCompanyNameWord(keys.back()) ||
+          !NamedByLastWordAlone(keys)) {
         continue;
       }
-      if (!unlisted_[u].buyer_only || keys.size() != 1) continue;
-      const std::string& key = keys.front();
-      bool surname = false;
-      for (int f = 0; f < 2 && !surname; ++f) {
-        const auto& toks = fields_[f].t->tokens;
-        if (fields_[f].all_caps) continue;
-        for (size_t i = 1; i < toks.size() && !surname; ++i) {
-          surname = toks[i].key == key &&
-                    toks[i - 1].kind == TokenKind::kWord &&
-                    toks[i - 1].upper_initial && !toks[i - 1].all_upper &&
-                    toks[i - 1].sentence == toks[i].sentence &&
-                    !fields_[f].title_case;
-        }
-      }
-      if (!surname) continue;
       for (Mention& m : companies_) {
         if (m.unlisted == static_cast<int32_t>(u)) m.accepted = false;
       }
@@ -1106,11 +1079,11 @@ class Analysis {
   // that introduce a list of companies, ending just before token `begin`.
   bool IntroducedAsCompanies(int f, uint32_t begin) const {
     static const absl::flat_hash_set<absl::string_view> kKinds = {
-        "companies",  "firms",     "rivals",     "competitors",   "banks",
-        "lenders",    "startups",  "start-ups",  "carmakers",     "automakers",
-        "brands",     "retailers", "chipmakers", "insurers",      "miners",
-        "operators",  "airlines",  "groups",     "manufacturers", "suppliers",
-        "developers", "producers", "brokerages", "conglomerates"};
+        "companies", "firms",      "rivals",        "competitors", "banks",
+        "lenders",   "startups",   "start-ups",     "carmakers",   "automakers",
+        "brands",    "retailers",  "chipmakers",    "insurers",    "miners",
+        "operators", "airlines",   "manufacturers", "suppliers",   "developers",
+        "producers", "brokerages", "conglomerates"};
     const auto& toks = fields_[f].t->tokens;
     uint32_t k = begin;
     if (k >= 1 &&
