@@ -1093,6 +1093,10 @@ TEST(UnlistedCompanies, BanksAreCompaniesButCentralBanksAreNot) {
       CompanyNames(a),
       UnorderedElementsAre("Bank of Osaka", "Harbour Pacific National Bank",
                            "Merchant Bank of Ruritania"));
+  // A policy bank named after a listed bank's name is not that bank.
+  EXPECT_THAT(CompanyNames(Tag("", "The Export-Import Bank of China lent "
+                                   "more to the project.")),
+              IsEmpty());
   // Where the central bank has another name, "Bank of" the country is a
   // commercial bank.
   EXPECT_THAT(CompanyNames(Tag("", "Bank of New Zealand cut its forecast.")),
