@@ -541,12 +541,19 @@ class Analysis {
                        for (size_t k = i; k < i + n; ++k) blocked[k] = true;
                        break;
                      case PatternKind::kCompany:
-                       // "ASSET-BACK MARKET": no name starts inside a
-                       // hyphenated word.
+                       // "asset-backed", "ASSET-BACK MARKET": no name
+                       // starts inside a hyphenated word, unless it joins
+                       // two names ("Renault-Nissan", "SAAB-SCANIA").
                        if (i >= 2 && toks[i - 1].key == "-" &&
                            field.text[toks[i - 1].begin] == '-' &&
                            !toks[i - 1].space_before && !toks[i].space_before &&
-                           toks[i - 2].kind == TokenKind::kWord) {
+                           toks[i - 2].kind == TokenKind::kWord &&
+                           (!toks[i - 2].upper_initial ||
+                            (field.all_caps &&
+                             std::none_of(companies.begin(), companies.end(),
+                                          [&](const Mention& c) {
+                                            return c.end == i - 1;
+                                          })))) {
                          break;
                        }
                        companies.push_back(m);

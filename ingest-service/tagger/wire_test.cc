@@ -1094,8 +1094,9 @@ TEST(UnlistedCompanies, BanksAreCompaniesButCentralBanksAreNot) {
       UnorderedElementsAre("Bank of Osaka", "Harbour Pacific National Bank",
                            "Merchant Bank of Ruritania"));
   // A policy bank named after a listed bank's name is not that bank.
-  EXPECT_THAT(CompanyNames(Tag("", "The Export-Import Bank of China lent "
-                                   "more to the project.")),
+  EXPECT_THAT(CompanyNames(Tag("",
+                               "The Export-Import Bank of China lent "
+                               "more to the project.")),
               IsEmpty());
   // Where the central bank has another name, "Bank of" the country is a
   // commercial bank.
@@ -1131,6 +1132,11 @@ TEST(UnlistedCompanies, SourcesRemitsAndWordFragmentsAreNoCompanies) {
                                "said rates would fall. Pesch, in an "
                                "interview with Reuters, said so.")),
               IsEmpty());
+  // Two names joined by a hyphen are both names.
+  EXPECT_THAT(CompanyNames(Tag("RENAULT-NISSAN ALLIANCE SELLS MORE CARS",
+                               "The Renault-Nissan alliance sold more cars "
+                               "this year than last.")),
+              UnorderedElementsAre("Renault", "Nissan"));
   // A public body's remit, a date, the inside of a hyphenated word.
   EXPECT_THAT(CompanyNames(Tag("ASSET-BACK MARKET GROWS",
                                "The Aspen Institute for Humanistic Studies, "
