@@ -87,6 +87,9 @@ enum Role : uint32_t {
   kCompanyNoun = 1u << 5,     // "startup", "retailer": a kind of company
   kPublicBody = 1u << 6,      // "Ministry", "University": not a company
   kForm = 1u << 7,            // a one-word legal form ("Inc", "plc")
+  // An institution's word, no company's even with a form or ticker
+  // ("Ministry", "Board", "Reuters"); a subset of kPublicBody.
+  kInstitution = 1u << 8,
 };
 
 // The word lists, looked up by the tokenizer's key hash behind a bit filter
@@ -504,31 +507,32 @@ class RoleTable {
          "utilities"});
     // News agencies and outlets, credited as sources ("Reuters said its
     // survey"), are no companies here.
-    Add(kPublicBody, {"treasury", "exchange", "opec", "nato", "imf"});
-    Add(kPublicBody, {"reuters", "bloomberg", "xinhua", "kyodo", "yonhap",
-                      "afp", "interfax", "bernama", "antara", "tass", "dpa",
-                      "ansa", "efe", "nikkei", "techcrunch", "cnbc", "bbc"});
+    Add(kPublicBody, {"exchange", "opec", "nato", "imf"});
+    Add(kPublicBody | kInstitution,
+        {"reuters", "bloomberg", "xinhua", "kyodo", "yonhap", "afp", "interfax",
+         "bernama", "antara", "tass", "dpa", "ansa", "efe"});
+    Add(kPublicBody, {"nikkei", "techcrunch", "cnbc", "bbc"});
     Add(kPublicBody, {"european", "asian", "african", "islamic", "export",
                       "import", "export-import", "world", "trading"});
+    Add(kPublicBody | kInstitution,
+        {"ministry",   "department",   "agency",       "commission",
+         "authority",  "council",      "university",   "institute",
+         "federation", "committee",    "board",        "bureau",
+         "office",     "court",        "foundation",   "society",
+         "club",       "league",       "team",         "government",
+         "parliament", "senate",       "police",       "army",
+         "navy",       "school",       "college",      "hospital",
+         "church",     "organization", "organisation", "forum",
+         "program",    "programme",    "initiative",   "coalition",
+         "treasury",   "monetary"});
     Add(kPublicBody,
-        {"ministry",     "department",   "agency",        "commission",
-         "authority",    "council",      "university",    "institute",
-         "association",  "federation",   "union",         "party",
-         "committee",    "board",        "bureau",        "office",
-         "court",        "foundation",   "society",       "club",
-         "league",       "team",         "government",    "parliament",
-         "senate",       "police",       "army",          "navy",
-         "school",       "college",      "hospital",      "church",
-         "organization", "organisation", "forum",         "program",
-         "programme",    "initiative",   "alliance",      "coalition",
-         "state",        "states",       "republic",      "kingdom",
-         "city",         "county",       "province",      "region",
-         "district",     "world",        "international", "global",
-         "national",     "central",      "federal",       "reserve",
-         "monetary",     "development",  "social",        "asia",
-         "europe",       "america",      "americas",      "africa",
-         "latin",        "pacific",      "atlantic",      "eurozone",
-         "middle",       "east"});
+        {"association", "union",    "party",    "alliance", "state",
+         "states",      "republic", "kingdom",  "city",     "county",
+         "province",    "region",   "district", "world",    "international",
+         "global",      "national", "central",  "federal",  "reserve",
+         "development", "social",   "asia",     "europe",   "america",
+         "americas",    "africa",   "latin",    "pacific",  "atlantic",
+         "eurozone",    "middle",   "east"});
     for (const auto& [form, unused] : Forms()) {
       Add(kForm, {std::string_view(form.data(), form.size())});
     }
@@ -980,19 +984,7 @@ bool HasPublicBodyWord(const TokenizedText& t, size_t begin, size_t end) {
 // ticker after them: the public-body words less places, regions and words
 // like "National" that companies use too.
 bool IsInstitutionWord(std::string_view key) {
-  static const absl::flat_hash_set<absl::string_view> kWords = {
-      "ministry",     "department", "agency",    "commission", "authority",
-      "council",      "university", "institute", "federation", "committee",
-      "board",        "bureau",     "office",    "court",      "foundation",
-      "society",      "club",       "league",    "team",       "government",
-      "parliament",   "senate",     "police",    "army",       "navy",
-      "school",       "college",    "hospital",  "church",     "organization",
-      "organisation", "forum",      "programme", "program",    "initiative",
-      "coalition",    "treasury",   "monetary",  "reuters",    "bloomberg",
-      "xinhua",       "kyodo",      "yonhap",    "afp",        "interfax",
-      "bernama",      "antara",     "tass",      "dpa",        "ansa",
-      "efe"};
-  return kWords.contains(absl::string_view(key.data(), key.size()));
+  return HasRole(key, kInstitution);
 }
 
 // Words that make a bank a public one: "Central Bank", "Reserve Bank of
@@ -1243,6 +1235,14 @@ void FindAllCapsCompanies(const TokenizedText& t, std::string_view text,
   };
   // The headline's first word; "<" opens a bracketed name anywhere, and a
   // spaced dash or colon ends a prefix ("CORRECTED - ACME INC ...").
+  auto emit = [&](size_t begin, size_t name_end, size_t end, std::string rule) {
+    FoundCompany found;
+    found.begin = static_cast<uint32_t>(begin);
+    found.name_end = static_cast<uint32_t>(name_end);
+    found.end = static_cast<uint32_t>(end);
+    found.rule = std::move(rule);
+    out->push_back(std::move(found));
+  };
   auto starts_name = [&](size_t k) {
     if (k == 0) return true;
     const Token& before = toks[k - 1];
@@ -1261,14 +1261,12 @@ void FindAllCapsCompanies(const TokenizedText& t, std::string_view text,
       // "UK MONEY RATES FALL AS BANK ...": in capitals "AS" is English.
       if (k > start && toks[k].key != "as" &&
           FormAt(t, text, k, &form_end) != nullptr) {
-        FoundCompany found;
-        found.begin = static_cast<uint32_t>(start);
-        found.name_end = static_cast<uint32_t>(k);
-        found.end = static_cast<uint32_t>(form_end);
-        found.rule = "legal-form:";
-        found.rule.append(
-            text.substr(toks[k].begin, toks[form_end - 1].end - toks[k].begin));
-        if (may_name(start, k)) out->push_back(std::move(found));
+        if (may_name(start, k)) {
+          std::string rule = "legal-form:";
+          rule.append(text.substr(toks[k].begin,
+                                  toks[form_end - 1].end - toks[k].begin));
+          emit(start, k, form_end, std::move(rule));
+        }
         break;
       }
       // "<FRANKLIN CALIFORNIA TAX-FREE INCOME FUND>PAYOUT": Reuters'
@@ -1280,12 +1278,7 @@ void FindAllCapsCompanies(const TokenizedText& t, std::string_view text,
         const bool after_name = start >= 2 && IsNameWord(toks[start - 2], text);
         if (!after_name && words >= 2 &&
             RicCountry(t, text, start, k).empty() && may_name(start, k)) {
-          FoundCompany found;
-          found.begin = static_cast<uint32_t>(start);
-          found.name_end = static_cast<uint32_t>(k);
-          found.end = static_cast<uint32_t>(k + 1);
-          found.rule = "bracketed";
-          out->push_back(std::move(found));
+          emit(start, k, k + 1, "bracketed");
         }
         break;
       }
@@ -1310,12 +1303,7 @@ void FindAllCapsCompanies(const TokenizedText& t, std::string_view text,
             k > name_begin + 1 && toks[k - 1].key == "in" ? k - 1 : k;
         if (close < toks.size() && toks[close].key == ">" && close > k + 1 &&
             name_begin < k && may_name(name_begin, name_end)) {
-          FoundCompany found;
-          found.begin = static_cast<uint32_t>(name_begin);
-          found.name_end = static_cast<uint32_t>(name_end);
-          found.end = static_cast<uint32_t>(close + 1);
-          found.rule = "ticker:<>";
-          out->push_back(std::move(found));
+          emit(name_begin, name_end, close + 1, "ticker:<>");
         }
         break;
       }

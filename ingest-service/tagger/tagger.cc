@@ -318,19 +318,6 @@ class Analysis {
     return i;
   }
 
-  // A news agency as the story's source: "told Reuters", "contacted by
-  // Reuters", "in an interview with Bloomberg".
-  bool AgencyAsSource(const Mention& m) const {
-    static const absl::flat_hash_set<absl::string_view> kAgencies = {
-        "reuters", "bloomberg", "afp", "xinhua", "kyodo", "yonhap"};
-    static const absl::flat_hash_set<absl::string_view> kBefore = {
-        "told", "by", "with", "to", "tells", "telling"};
-    const auto& toks = fields_[m.field].t->tokens;
-    return m.end == m.begin + 1 && m.begin > 0 &&
-           kAgencies.contains(AV(toks[m.begin].key)) &&
-           kBefore.contains(AV(toks[m.begin - 1].key));
-  }
-
   // A one-word alias that is a verb of a headline in capitals: "UPS" in
   // "OPPENHEIMER UPS VIACOM <VIA> STAKE".
   bool HeadlineVerb(const Mention& m) const {
@@ -1009,7 +996,7 @@ class Analysis {
       if (m.unlisted >= 0) continue;
       const Pattern& pat = g_.patterns()[m.pattern];
       // "BROOKFIELD, Wis., March 2 -": a dateline names a place.
-      if (InDateline(m) || HeadlineVerb(m) || AgencyAsSource(m)) continue;
+      if (InDateline(m) || HeadlineVerb(m)) continue;
       if (!pat.ambiguous && !IsTickerPrefix(m)) {
         m.accepted = true;
         strong.insert(pat.target);
@@ -1036,7 +1023,7 @@ class Analysis {
       Mention& m = companies_[i];
       if (m.unlisted >= 0) continue;
       const Pattern& pat = g_.patterns()[m.pattern];
-      if (InDateline(m) || HeadlineVerb(m) || AgencyAsSource(m)) {
+      if (InDateline(m) || HeadlineVerb(m)) {
         negative[i] = true;
         continue;
       }
