@@ -852,6 +852,25 @@ bool IsMoneyScale(std::string_view key) {
   return kScales.contains(AV(key));
 }
 
+// Whether token i starts a title only a company's officers hold: "CEO",
+// "chief executive", "chief financial officer", "managing director".
+// Not "founder": newspapers, charities and movements have founders too.
+bool IsExecutiveTitle(const TokenizedText& t, size_t i) {
+  const auto& toks = t.tokens;
+  const Token& tok = toks[i];
+  const std::string_view key = tok.key;
+  if (key == "ceo" || key == "cfo" || key == "coo" || key == "cto") {
+    return tok.all_upper;
+  }
+  if (i + 1 >= toks.size()) return false;
+  const std::string_view next = toks[i + 1].key;
+  if (key == "chief") {
+    return next == "executive" || next == "financial" || next == "operating" ||
+           next == "technology" || next == "investment";
+  }
+  return key == "managing" && next == "director";
+}
+
 bool ContextAt(const TokenizedText& t, std::string_view text, size_t i,
                size_t* begin, size_t* end, std::string_view* rule) {
   const auto& toks = t.tokens;
@@ -859,6 +878,38 @@ bool ContextAt(const TokenizedText& t, std::string_view text, size_t i,
   auto not_sentence_start = [&](size_t b) {
     return b > 0 && toks[b - 1].sentence == toks[b].sentence;
   };
+  // "Quillmark CEO Dana Reyes", "Vardex's chief financial officer": only
+  // companies have chief executives.
+  if (IsExecutiveTitle(t, i)) {
+    size_t e = i;
+    if (e >= 2 && toks[e - 1].key == "s" && toks[e - 2].key == "'" &&
+        !toks[e - 1].space_before && !toks[e - 2].space_before) {
+      e -= 2;
+    }
+    *end = e;
+    *begin = NameStart(t, text, e);
+    *rule = "context:executive";
+    if (*begin >= *end || *end - *begin > 4 ||
+        (*end - *begin == 1 && toks[*begin].all_upper &&
+         toks[*begin].key.size() <= 2)) {
+      return false;
+    }
+    // "Deputy CEO", "Group CEO", "Former Chief Executive": a title's own
+    // words are no name.
+    static const absl::flat_hash_set<absl::string_view> kTitleWords = {
+        "deputy",   "acting",  "interim",  "former",    "new",      "joint",
+        "group",    "global",  "vice",     "senior",    "outgoing", "incoming",
+        "ex",       "current", "company",  "then",      "founding", "co",
+        "regional", "country", "division", "executive", "president"};
+    for (size_t k = *begin; k < *end; ++k) {
+      if (kTitleWords.contains(AV(toks[k].key))) return false;
+    }
+    return true;
+  }
+  if (key == "ceo" || key == "cfo" || key == "coo" || key == "cto" ||
+      key == "chief" || key == "managing") {
+    return false;
+  }
   if (key == "shares" || key == "stock") {
     if (i + 2 < toks.size() && (toks[i + 1].key == "of" ||
                                 (key == "shares" && toks[i + 1].key == "in"))) {
@@ -1005,7 +1056,8 @@ bool HasPublicBankWord(const TokenizedText& t, size_t begin, size_t end) {
 
 // "Payhippo, a Nigerian lending startup": a name, a comma, an article and,
 // before any preposition or person's title, a company noun.
-bool AppositiveCompany(const TokenizedText& t, size_t comma) {
+bool AppositiveCompany(const TokenizedText& t, std::string_view text,
+                       size_t comma) {
   static const absl::flat_hash_set<absl::string_view> kStops = {
       "of",        "for",       "at",          "in",           "with",
       "who",       "that",      "which",       "on",           "by",
@@ -1020,11 +1072,25 @@ bool AppositiveCompany(const TokenizedText& t, size_t comma) {
   // "X, a startup"; "X, the gold company once run by": with "the", only
   // when the noun is not followed by the verb of a speaker ("X, the
   // drugmaker said" may name the speaker, not X).
-  if (k >= toks.size() ||
-      (toks[k].key != "a" && toks[k].key != "an" && toks[k].key != "the")) {
+  // "Massmart, Walmart's South African unit": an owner's name with a
+  // possessive stands where the article would.
+  bool owned = false;
+  if (k < toks.size() && toks[k].upper_initial &&
+      toks[k].kind == TokenKind::kWord) {
+    size_t j = k;
+    while (j < toks.size() && j < k + 4 && IsNameWord(toks[j], text)) ++j;
+    if (j + 1 < toks.size() && j > k && toks[j].key == "'" &&
+        toks[j + 1].key == "s" && !toks[j].space_before &&
+        !toks[j + 1].space_before) {
+      k = j + 1;
+      owned = true;
+    }
+  }
+  if (k >= toks.size() || (!owned && toks[k].key != "a" &&
+                           toks[k].key != "an" && toks[k].key != "the")) {
     return false;
   }
-  const bool definite = toks[k].key == "the";
+  const bool definite = owned || toks[k].key == "the";
   const uint32_t sentence = toks[comma].sentence;
   for (++k; k < toks.size() && k < comma + 8; ++k) {
     const Token& tok = toks[k];
@@ -1040,7 +1106,7 @@ bool AppositiveCompany(const TokenizedText& t, size_t comma) {
       // "John Smith, the company's chief executive": a person of it.
       return next != "said" && next != "says" && next != "added" &&
              next != "told" && next != "announced" && next != "reported" &&
-             next != "," && next != "." && next != "'" && !next.empty();
+             next != "." && next != "'" && !next.empty();
     }
   }
   return false;
@@ -1140,8 +1206,14 @@ bool IsContextVerb(const Token& tok) {
     case 'n':
       return !tok.upper_initial && IsFundingVerb(k);
     case 'c':
+      if (k == "ceo" || k == "cfo" || k == "coo" || k == "cto" ||
+          k == "chief") {
+        return true;
+      }
       return !tok.upper_initial && (k == "completes" || k == "completed" ||
                                     k == "concluded" || IsFundingVerb(k));
+    case 'm':
+      return k == "managing";
     default:
       return false;
   }
@@ -1451,7 +1523,7 @@ void FindUnlistedCompanies(const TokenizedText& t, std::string_view text,
       found.name_end = found.end = static_cast<uint32_t>(end);
       found.rule = "context:noun-appositive";
     } else if (!title_case && tok.key == "," && i > 0 &&
-               IsNameWord(toks[i - 1], text) && AppositiveCompany(t, i)) {
+               IsNameWord(toks[i - 1], text) && AppositiveCompany(t, text, i)) {
       const size_t begin = NameStart(t, text, i);
       if (begin >= i || begin < covered || HasPublicBodyWord(t, begin, i)) {
         continue;

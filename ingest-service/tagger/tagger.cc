@@ -635,6 +635,9 @@ class Analysis {
     mark.assign(toks.size(), 0);
     for (const Mention& m : companies_) {
       if (m.field != f || m.unlisted >= 0) continue;
+      // "<Guinness Peat Group PLC>": an ambiguous listed word that opens a
+      // longer name leaves the name to the finder.
+      if (g_.patterns()[m.pattern].ambiguous && PartOfLongerName(m)) continue;
       mark[m.begin] |= kListedStart;
       for (uint32_t k = m.begin + 1; k < m.end; ++k) mark[k] |= kInListed;
     }
@@ -944,6 +947,33 @@ class Analysis {
 
   // A legal form or an exchange ticker right after the name: "Apple Inc.",
   // "Shell plc", "Apple (NASDAQ: AAPL)".
+  // Whether an ambiguous listed alias is one word of a longer capitalized
+  // name: "Ola Brandt" is a person, "Puma Energy" and "Continental
+  // Airlines" other companies. Headlines in title case or capitals show
+  // no such boundary.
+  bool PartOfLongerName(const Mention& m) const {
+    static const absl::flat_hash_set<std::string_view> kTitles = {
+        "chief", "president", "executive", "chairman", "founder", "ceo"};
+    const Field& field = fields_[m.field];
+    if (field.title_case || field.all_caps) return false;
+    const auto& toks = field.t->tokens;
+    auto capitalized_word = [&](size_t k) {
+      return toks[k].kind == TokenKind::kWord && toks[k].upper_initial &&
+             !toks[k].all_upper && toks[k].space_before &&
+             toks[k].sentence == toks[m.begin].sentence &&
+             !kTitles.contains(toks[k].key);
+    };
+    if (m.end < toks.size() && capitalized_word(m.end) && !LegalFormNext(m)) {
+      return true;
+    }
+    // "said Jimmy Ola": a capitalized word before, unless it opens the
+    // sentence ("Rival Glean").
+    return m.begin >= 2 && capitalized_word(m.begin - 1) &&
+           toks[m.begin - 2].sentence == toks[m.begin].sentence &&
+           toks[m.begin - 2].kind == TokenKind::kWord &&
+           toks[m.begin].space_before;
+  }
+
   bool LegalFormNext(const Mention& m) const {
     static const absl::flat_hash_set<std::string_view> kForms = {
         "inc",   "corp", "corporation", "ltd",         "plc",      "llc",
@@ -1035,6 +1065,10 @@ class Analysis {
         continue;
       }
       if (!pat.ambiguous) continue;
+      if (PartOfLongerName(m)) {
+        negative[i] = true;
+        continue;
+      }
       bool neg = false;
       const bool cue = NearbyCue(m, /*business=*/true, pat.lower_text, &neg);
       negative[i] = neg;

@@ -1275,6 +1275,48 @@ TEST(UnlistedCompanies, ANameBetweenCommasAfterAKindOfCompany) {
               Contains("Harwell Bio"));
 }
 
+TEST(UnlistedCompanies, OnlyCompaniesHaveChiefExecutives) {
+  EXPECT_THAT(CompanyNames(Tag("",
+                               "Brevola chief executive Ines Marrow told "
+                               "analysts demand held up. Tarncroft's chief "
+                               "financial officer resigned on Friday.")),
+              IsSupersetOf({"Brevola", "Tarncroft"}));
+  // A title's own words, and founders of anything, are no company.
+  EXPECT_THAT(CompanyNames(Tag("",
+                               "On a visit to the port, the interim CEO "
+                               "Ola Brandt and the Deputy Chief Executive "
+                               "of the board met with the editors and "
+                               "Daybreak Weekly founder Jim Toller.")),
+              IsEmpty());
+}
+
+TEST(Companies, AnAmbiguousNameInsideALongerNameIsNotThatCompany) {
+  // "Puma" (the sportswear maker) is also a common word: inside a longer
+  // capitalized name it is another company or a person.
+  EXPECT_THAT(CompanyIds(Tag("",
+                             "Fuel sales at Puma Energy rose in the quarter, "
+                             "the trader said, and shares of the sportswear "
+                             "makers were flat.")),
+              Not(Contains("ticker:PUM.DE")));
+  EXPECT_THAT(CompanyIds(Tag("",
+                             "Shares of Puma rose after the sportswear "
+                             "maker lifted its outlook.")),
+              Contains("ticker:PUM.DE"));
+}
+
+TEST(UnlistedCompanies, AnOwnersUnitBetweenCommasIsACompany) {
+  EXPECT_THAT(CompanyNames(Tag("",
+                               "Prices fell at Quenmart, Walmart's "
+                               "Ghanaian unit, and at Selvo, the Czech "
+                               "drugmaker, said analysts.")),
+              IsSupersetOf({"Quenmart", "Selvo"}));
+  // The owner's officer is a person.
+  EXPECT_THAT(CompanyNames(Tag("",
+                               "Dana Fielding, Walmart's chief operating "
+                               "officer, spoke first.")),
+              ElementsAre("Walmart"));
+}
+
 TEST(UnlistedCompanies, ListedPeersMayStartBeyondAscii) {
   EXPECT_THAT(CompanyNames(Tag("",
                                "Lenders such as Ziraat Bankası, İşbank "
