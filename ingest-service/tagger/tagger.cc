@@ -1018,8 +1018,74 @@ class Analysis {
     return tickerish || after_paren;
   }
 
+  // "Konkola Copper Mines (KCM) ... KCM, Zambia's largest copper producer":
+  // an acronym known to name a company names the company its definition
+  // spells out, initial by initial.
+  void ExpandDefinedAcronyms() {
+    static const absl::flat_hash_set<std::string_view> kJoiners = {
+        "of", "and", "for", "de", "the", "&"};
+    for (size_t u = 0; u < unlisted_.size(); ++u) {
+      const std::string acronym = unlisted_[u].name;
+      if (unlisted_[u].keys.size() != 1 || acronym.size() < 2 ||
+          acronym.size() > 6 ||
+          !std::all_of(acronym.begin(), acronym.end(),
+                       [](char ch) { return ch >= 'A' && ch <= 'Z'; })) {
+        continue;
+      }
+      for (int f = 0; f < 2; ++f) {
+        const Field& field = fields_[f];
+        const auto& toks = field.t->tokens;
+        for (uint32_t i = 1; i + 1 < toks.size(); ++i) {
+          if (toks[i].key != unlisted_[u].keys[0] || toks[i - 1].key != "(" ||
+              toks[i + 1].key != ")") {
+            continue;
+          }
+          const uint32_t end = i - 1;
+          uint32_t b = end;
+          size_t letters = acronym.size();
+          while (b > 0 && letters > 0 &&
+                 toks[b - 1].sentence == toks[end - 1].sentence) {
+            const Token& w = toks[b - 1];
+            if (!w.upper_initial && kJoiners.contains(w.key) && b < end) {
+              --b;
+              continue;
+            }
+            if (w.kind != TokenKind::kWord || !w.upper_initial ||
+                (field.text[w.begin] | 0x20) != (acronym[letters - 1] | 0x20)) {
+              break;
+            }
+            --letters;
+            --b;
+          }
+          if (letters != 0 || end - b < 2) continue;
+          bool taken = false;
+          for (const Mention& m : companies_) {
+            taken = taken || (m.field == f && m.begin < end && m.end > b);
+          }
+          std::string id = internal::UnlistedCompanyId(*field.t, b, end);
+          for (const UnlistedCompany& other : unlisted_) {
+            taken = taken || other.id == id;
+          }
+          if (taken || companies_.size() >= kMaxCompanyMentions) continue;
+          unlisted_[u].id = std::move(id);
+          unlisted_[u].name =
+              internal::UnlistedCompanyName(*field.t, field.text, b, end);
+          unlisted_[u].context_only = false;
+          Mention m{f, b, end, 0};
+          m.accepted = true;
+          m.unlisted = static_cast<int32_t>(u);
+          companies_.push_back(m);
+          unlisted_rules_.push_back({f, b, "defined-acronym"});
+          break;
+        }
+        if (unlisted_[u].name != acronym) break;
+      }
+    }
+  }
+
   void ResolveCompanies() {
     FindUnlistedRepeats();
+    ExpandDefinedAcronyms();
     DropPeopleFoundByContext();
     absl::flat_hash_set<uint32_t> strong;
     for (Mention& m : companies_) {
@@ -1258,6 +1324,11 @@ class Analysis {
     if ((open != "(" && open != "<") || before.kind != TokenKind::kWord ||
         !before.upper_initial) {
       return false;
+    }
+    // A definition is an abbreviation or a code: "$297M (SpaceX)" gives
+    // the amount's company, and defines nothing.
+    for (uint32_t k = m.begin; k < m.end; ++k) {
+      if (toks[k].kind == TokenKind::kWord && !toks[k].all_upper) return false;
     }
     const uint32_t company = CompanyKey(m);
     for (const Mention& c : companies_) {

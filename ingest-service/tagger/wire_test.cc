@@ -1304,6 +1304,20 @@ TEST(Companies, AnAmbiguousNameInsideALongerNameIsNotThatCompany) {
               Contains("ticker:PUM.DE"));
 }
 
+TEST(UnlistedCompanies, AnAcronymNamesTheCompanyItsDefinitionSpellsOut) {
+  v1::Article a = Tag("",
+                      "Its Zambian unit, Varnow Copper Holdings (VCH), "
+                      "will expand. VCH, the country's largest copper "
+                      "producer, said it would hire 300 people.");
+  EXPECT_THAT(CompanyNames(a), ElementsAre("Varnow Copper Holdings"));
+  EXPECT_THAT(CompanyIds(a), ElementsAre("name:varnow-copper-holdings"));
+  // An amount's company in brackets defines nothing.
+  EXPECT_THAT(CompanyNames(Tag("",
+                               "Contracts worth $297M (SpaceX) and "
+                               "$442M went to two launch firms.")),
+              Contains("SpaceX"));
+}
+
 TEST(UnlistedCompanies, AnOwnersUnitBetweenCommasIsACompany) {
   EXPECT_THAT(CompanyNames(Tag("",
                                "Prices fell at Quenmart, Walmart's "
