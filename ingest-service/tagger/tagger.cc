@@ -966,6 +966,21 @@ class Analysis {
     if (m.end < toks.size() && capitalized_word(m.end) && !LegalFormNext(m)) {
       return true;
     }
+    // "the Minister of Mineral Resources", "Honor of Kings": a name of the
+    // form "A of B", though not "Shares of Puma" opening a sentence, nor
+    // "Santos of Australia".
+    if (m.begin >= 3 && toks[m.begin - 1].key == "of" &&
+        capitalized_word(m.begin - 2) &&
+        toks[m.begin - 3].sentence == toks[m.begin].sentence) {
+      return true;
+    }
+    if (m.end + 1 < toks.size() && toks[m.end].key == "of" &&
+        capitalized_word(m.end + 1)) {
+      for (const Mention& p : places_) {
+        if (p.field == m.field && p.begin == m.end + 1) return false;
+      }
+      return true;
+    }
     // "said Jimmy Ola": a capitalized word before, unless it opens the
     // sentence ("Rival Glean").
     return m.begin >= 2 && capitalized_word(m.begin - 1) &&
@@ -1115,6 +1130,15 @@ class Analysis {
     };
     std::vector<bool> negative(companies_.size(), false);
     absl::flat_hash_set<uint32_t> supported;
+    // "Chancellor Nigel Lawson ... Lawson's attitude": an ambiguous alias
+    // seen once inside a longer name is that name's short form throughout.
+    absl::flat_hash_set<uint32_t> short_forms;
+    for (const Mention& m : companies_) {
+      if (m.unlisted < 0 && g_.patterns()[m.pattern].ambiguous &&
+          PartOfLongerName(m)) {
+        short_forms.insert(m.pattern);
+      }
+    }
     for (size_t i = 0; i < companies_.size(); ++i) {
       Mention& m = companies_[i];
       if (m.unlisted >= 0) continue;
@@ -1131,7 +1155,7 @@ class Analysis {
         continue;
       }
       if (!pat.ambiguous) continue;
-      if (PartOfLongerName(m)) {
+      if (short_forms.contains(m.pattern) && !strong.contains(pat.target)) {
         negative[i] = true;
         continue;
       }
@@ -1239,8 +1263,11 @@ class Analysis {
         items.clear();
         // A list starts a name: not inside one ("Chase" of "JPMorgan
         // Chase" when only "JPMorgan" is known).
-        if (i > 0 && toks[i - 1].sentence == toks[i].sentence &&
-            toks[i - 1].kind == TokenKind::kWord && toks[i - 1].upper_initial) {
+        // Nor inside a code: the "J" of "PIKJ.J".
+        if (i > 0 && (!toks[i].space_before ||
+                      (toks[i - 1].sentence == toks[i].sentence &&
+                       toks[i - 1].kind == TokenKind::kWord &&
+                       toks[i - 1].upper_initial))) {
           ++i;
           continue;
         }
