@@ -1435,6 +1435,21 @@ TEST(UnlistedCompanies, ASpeakerThatSaysItIsNoPerson) {
   }
 }
 
+TEST(Topics, ATakeoverAsAVerbAndAStakeByPercentageAreDeals) {
+  EXPECT_THAT(Topics(Tag("Luxury group Tessaro to take over Brionne",
+                         "The Paris group will buy 100 percent of the "
+                         "tailor from its founding family.")),
+              Contains("mna"));
+  EXPECT_THAT(Topics(Tag("Lopez to take over as Tessaro chief executive",
+                         "Maria Lopez, the finance chief, will take over "
+                         "from Jean Brun in May.")),
+              Not(Contains("mna")));
+  EXPECT_THAT(Topics(Tag("Carrier Volanta orders 12 Airbus jets",
+                         "The airline ordered 12 Airbus A321neo aircraft "
+                         "for delivery from 2029.")),
+              Contains("investment"));
+}
+
 TEST(Topics, ADealVerbWithACompanyAsItsObjectIsStrong) {
   EXPECT_THAT(Topics(Tag("CONVERGENT SYSTEMS <CVS> TO BUY OAKMERE",
                          "SAN JOSE, Calif., April 2 - Convergent Systems Inc "
