@@ -147,6 +147,16 @@ std::string_view PlaceRule(PlaceKind kind) {
 
 // Words before a place where something happens: "in Germany", "for
 // Germany". A switch on the length spares hashing every word before a place.
+bool IsCompassWord(std::string_view w) {
+  static const absl::flat_hash_set<std::string_view> kCompass = {
+      "northern",     "southern",     "eastern",      "western",
+      "central",      "north",        "south",        "east",
+      "west",         "northeastern", "northwestern", "southeastern",
+      "southwestern", "northeast",    "northwest",    "southeast",
+      "southwest"};
+  return kCompass.contains(w);
+}
+
 bool IsLocative(std::string_view w) {
   switch (w.size()) {
     case 2:
@@ -1553,10 +1563,27 @@ class Analysis {
     };
     absl::flat_hash_map<uint32_t, Agg> by_country;
     const std::vector<bool>& in_list = InLists();
+    // "SALINAS VICTORIA, Mexico —": a country named after the city says
+    // whose city it is.
+    int64_t dateline_country = -1;
+    for (const Mention& m : places_) {
+      const PlaceKind kind = g_.patterns()[m.pattern].place_kind;
+      if (m.accepted && InDateline(m) && m.begin > dateline_->begin &&
+          (kind == PlaceKind::kName || kind == PlaceKind::kAbbrev)) {
+        dateline_country = g_.patterns()[m.pattern].target;
+      }
+    }
     for (size_t i = 0; i < places_.size(); ++i) {
       const Mention& m = places_[i];
       if (!m.accepted) continue;
       const Pattern& pat = g_.patterns()[m.pattern];
+      if (InDateline(m) && dateline_country >= 0 &&
+          pat.target != dateline_country &&
+          (pat.place_kind == PlaceKind::kCity ||
+           pat.place_kind == PlaceKind::kCapital ||
+           pat.place_kind == PlaceKind::kRegion)) {
+        continue;
+      }
       // "BIRMINGHAM, Ala.", "LONDON, Ont.": the state or province after the
       // city says which Birmingham or London it is.
       if (InDateline(m) && m.begin == dateline_->begin &&
@@ -1587,10 +1614,13 @@ class Analysis {
              pat.place_kind == PlaceKind::kDemonym) &&
             (HomeOfCompany(m) || DescribesCompany(m) || OwnsCompany(m));
         agg.nationality_only = agg.nationality_only && nationality;
-        agg.destination = agg.destination ||
-                          (!passing && !nationality &&
-                           (m.field == 0 || m.begin < lead_end_) &&
-                           m.begin > 0 && IsLocative(toks[m.begin - 1].key));
+        // "in southern Israel": a point of the compass may stand between.
+        uint32_t before = m.begin;
+        if (before > 1 && IsCompassWord(toks[before - 1].key)) --before;
+        agg.destination =
+            agg.destination || (!passing && !nationality &&
+                                (m.field == 0 || m.begin < lead_end_) &&
+                                before > 0 && IsLocative(toks[before - 1].key));
         agg.home = agg.home || HomeOfCompany(m);
         agg.located =
             agg.located ||

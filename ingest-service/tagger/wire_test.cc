@@ -1367,6 +1367,21 @@ TEST(Countries, WhereTheStoryHappensNotWhereItsCompanyIsFrom) {
               UnorderedElementsAre("BE", "GB"));
 }
 
+TEST(Countries, ADatelinesCountrySaysWhoseCityItIs) {
+  EXPECT_THAT(Countries(Tag("",
+                            "SALINAS VICTORIA, Mexico — A sofa maker "
+                            "opened its third factory here.")),
+              ElementsAre("MX"));
+}
+
+TEST(Countries, ACompanysNationalityYieldsToASiteInTheCompassOfACountry) {
+  EXPECT_THAT(Countries(Tag("US chip giant Quorvex confirms $25 billion "
+                            "plant in southern Israel",
+                            "The government awarded the company a grant "
+                            "for the plant.")),
+              ElementsAre("IL"));
+}
+
 TEST(Countries, ACountryNamedAgainAndAgainPlacesTheStoryAsADatelineDoes) {
   // Ruritania is no ISO country; Vietnam is the story, the others trade
   // partners named once.
