@@ -5,6 +5,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/string_view.h"
 #include "ingest-service/tagger/gazetteer.h"
 
@@ -112,6 +113,14 @@ class RoleTable {
     Add(kLeadingNonName, {"it", "he", "she", "they", "we", "this", "that",
                           "these", "those", "earlier", "later", "separately",
                           "meanwhile", "also", "however", "now", "then"});
+    // Sentence adverbs: "Accordingly, the company expects".
+    Add(kLeadingNonName,
+        {"accordingly",  "additionally", "furthermore",  "moreover",
+         "consequently", "likewise",     "similarly",    "nevertheless",
+         "nonetheless",  "finally",      "overall",      "instead",
+         "thus",         "hence",        "therefore",    "indeed",
+         "besides",      "otherwise",    "previously",   "currently",
+         "recently",     "subsequently", "alternatively"});
     Add(kLeadingNonName, {"the",
                           "a",
                           "pt",
@@ -1594,7 +1603,8 @@ void FindUnlistedCompanies(const TokenizedText& t, std::string_view text,
       found.name_end = found.end = static_cast<uint32_t>(end);
       found.rule = "legal-form:PT";
       found.hq_hint = "ID";
-    } else if (tok.kind == TokenKind::kWord && IsContextVerb(tok)) {
+    } else if (!title_case && tok.kind == TokenKind::kWord &&
+               IsContextVerb(tok)) {
       size_t begin = 0, end = 0;
       std::string_view rule;
       if (!ContextAt(t, text, i, &begin, &end, &rule) || begin < covered ||
@@ -1783,6 +1793,9 @@ std::string UnlistedCompanyName(const TokenizedText& t, std::string_view text,
   const auto& toks = t.tokens;
   std::string name(
       text.substr(toks[begin].begin, toks[end - 1].end - toks[begin].begin));
+  // "Zorvane® Data Systems": the marks are no part of the name.
+  name = absl::StrReplaceAll(
+      name, {{"\xC2\xAE", ""}, {"\xE2\x84\xA2", ""}, {"\xC2\xA9", ""}});
   bool lower = false;
   for (char c : name) lower = lower || (c >= 'a' && c <= 'z');
   // An acronym stays one ("XYZ Corp" is "XYZ"); a name in capitals

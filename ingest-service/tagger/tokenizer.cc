@@ -76,11 +76,13 @@ Char Classify(std::string_view text, size_t i) {
     case 0x2014:
     case 0x2015:
       return {CharClass::kPunct, len, "-"};
+    case 0x00AE:  // ® and ™ and © mark a name, they do not part it:
+    case 0x2122:  // "Check Point® Software Technologies Ltd."
+    case 0x00A9:
+      return {CharClass::kSpace, len, {}};
     case 0x2026:
     case 0x00B7:
     case 0x2022:
-    case 0x00AE:
-    case 0x2122:
       return {CharClass::kPunct, len, {}};
     case 0x20AC:  // €
     case 0x00A3:  // £

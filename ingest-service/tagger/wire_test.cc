@@ -1318,6 +1318,23 @@ TEST(UnlistedCompanies, AnAcronymNamesTheCompanyItsDefinitionSpellsOut) {
               Contains("SpaceX"));
 }
 
+TEST(UnlistedCompanies, MarksAdverbsCreditsAndTitleCaseAreNoNames) {
+  // A trademark sign does not part a name.
+  EXPECT_THAT(CompanyNames(Tag("",
+                               "Zorvane® Data Systems Ltd. (NASDAQ: "
+                               "ZRVD) today announced results.")),
+              ElementsAre("Zorvane Data Systems"));
+  EXPECT_THAT(CompanyNames(Tag("",
+                               "Accordingly, the company expects lower "
+                               "earnings. The Associated Press reported "
+                               "the outage first.")),
+              IsEmpty());
+  EXPECT_THAT(CompanyNames(Tag("Shares Of Meatpacker Qorvel Fall In Debut",
+                               "The stock of the meat group fell 3% on its "
+                               "first day.")),
+              IsEmpty());
+}
+
 TEST(UnlistedCompanies, AnOwnersUnitBetweenCommasIsACompany) {
   EXPECT_THAT(CompanyNames(Tag("",
                                "Prices fell at Quenmart, Walmart's "
