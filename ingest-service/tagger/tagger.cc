@@ -76,6 +76,8 @@ constexpr size_t kMaxCompanyMentions = 1024;
 // A topic phrase repeated many times adds no more than this many counts.
 constexpr int kMaxRuleRepeats = 3;
 constexpr int kMaxEvidence = 3;
+// Evidence of a company named in more ways than kMaxEvidence mentions show.
+constexpr int kMaxEvidenceNames = 6;
 // Topic thresholds hold up to this many body words (a news brief or an RSS
 // summary) and grow with the square root of the length beyond, up to
 // kMaxTopicScale times.
@@ -1460,12 +1462,18 @@ class Analysis {
       }
       ++agg.mentions;
       agg.in_title = agg.in_title || m.field == 0;
-      if (agg.tag->evidence_size() < kMaxEvidence) {
-        AddEvidence(m,
-                    m.unlisted >= 0
-                        ? UnlistedRule(m)
-                        : absl::StrCat("alias:", g_.patterns()[m.pattern].text),
-                    agg.tag->add_evidence());
+      // Three mentions, then one more for each other name of the company
+      // ("Disney ... ESPN ... Pixar"), so every name it goes by is shown.
+      std::string rule =
+          m.unlisted >= 0
+              ? UnlistedRule(m)
+              : absl::StrCat("alias:", g_.patterns()[m.pattern].text);
+      bool new_name = agg.tag->evidence_size() < kMaxEvidenceNames;
+      for (const newsfeed::v1::Evidence& e : agg.tag->evidence()) {
+        new_name = new_name && e.rule() != rule;
+      }
+      if (agg.tag->evidence_size() < kMaxEvidence || new_name) {
+        AddEvidence(m, rule, agg.tag->add_evidence());
       }
     }
     for (auto& [id, agg] : by_company) {

@@ -1335,6 +1335,16 @@ TEST(UnlistedCompanies, MarksAdverbsCreditsAndTitleCaseAreNoNames) {
               IsEmpty());
 }
 
+TEST(Companies, EvidenceShowsEveryNameACompanyGoesBy) {
+  v1::Article a = Tag("Disney beats forecasts",
+                      "Disney said Disney+ grew. Disney shares rose, and "
+                      "its ESPN and Pixar units did well.");
+  ASSERT_EQ(a.companies_size(), 1);
+  std::set<std::string> rules;
+  for (const auto& e : a.companies(0).evidence()) rules.insert(e.rule());
+  EXPECT_THAT(rules, IsSupersetOf({"alias:ESPN", "alias:Pixar"}));
+}
+
 TEST(UnlistedCompanies, AnOwnersUnitBetweenCommasIsACompany) {
   EXPECT_THAT(CompanyNames(Tag("",
                                "Prices fell at Quenmart, Walmart's "
