@@ -993,12 +993,29 @@ class Analysis {
       }
       return true;
     }
+    // "David A. Dodge": a first name and a middle initial before.
+    if (m.begin >= 3 && toks[m.begin - 1].key == "." &&
+        toks[m.begin - 2].key.size() == 1 && toks[m.begin - 2].all_upper &&
+        capitalized_word(m.begin - 3)) {
+      return true;
+    }
     // "said Jimmy Ola": a capitalized word before, unless it opens the
     // sentence ("Rival Glean").
     return m.begin >= 2 && capitalized_word(m.begin - 1) &&
            toks[m.begin - 2].sentence == toks[m.begin].sentence &&
            toks[m.begin - 2].kind == TokenKind::kWord &&
            toks[m.begin].space_before;
+  }
+
+  // "Mr. Dodge", "Dr Boehringer": a person, whatever the business cues
+  // around.
+  bool AfterHonorific(const Mention& m) const {
+    static const absl::flat_hash_set<std::string_view> kHonorifics = {
+        "mr", "mrs", "ms", "miss", "dr", "sir", "dame", "lord", "lady"};
+    const auto& toks = fields_[m.field].t->tokens;
+    uint32_t k = m.begin;
+    if (k >= 1 && toks[k - 1].key == ".") --k;
+    return k >= 1 && kHonorifics.contains(toks[k - 1].key);
   }
 
   bool LegalFormNext(const Mention& m) const {
@@ -1167,6 +1184,10 @@ class Analysis {
         continue;
       }
       if (!pat.ambiguous) continue;
+      if (AfterHonorific(m)) {
+        negative[i] = true;
+        continue;
+      }
       if (short_forms.contains(m.pattern) && !strong.contains(pat.target)) {
         negative[i] = true;
         continue;

@@ -355,6 +355,27 @@ TEST(PassingMentions, AnAgencyCitedAsASourceIsNoCompany) {
   EXPECT_THAT(CompanyNames(a), ElementsAre("Acme"));
 }
 
+TEST(PassingMentions, ABroadcasterCitedAsASourceIsNoCompany) {
+  v1::Article a = Tag("DETROIT, Mich. (NBC News) - Acme Corp cuts 900 jobs",
+                      "Acme Corp will cut 900 jobs, it told CNBC. In a "
+                      "statement to CNN, Acme said the plan would save "
+                      "$300 million a year, Axios reported.");
+  EXPECT_THAT(CompanyNames(a), ElementsAre("Acme"));
+}
+
+TEST(UnlistedCompanies, AnAmbiguousAliasNamingAPersonIsNoCompany) {
+  // Dodge is a listed car brand and a surname; "CFO" nearby is no evidence
+  // when the name belongs to a person.
+  v1::Article a = Tag("",
+                      "Acme Corp named David A. Dodge its interim CFO. "
+                      "Mr. Dodge joined from a software company.");
+  EXPECT_THAT(CompanyNames(a), ElementsAre("Acme"));
+  v1::Article b = Tag("",
+                      "Acme Corp said its finance chief would leave. "
+                      "Mr. Dodge, the CFO since 2019, said shares rose.");
+  EXPECT_THAT(CompanyNames(b), ElementsAre("Acme"));
+}
+
 TEST(Dateline, APlaceInCapitalsIsNotACompanyInside) {
   // "TEL" is Tokyo Electron's ticker; "TEL AVIV" is the city.
   v1::Article a = Tag("Chip startup raises funds",
@@ -630,7 +651,7 @@ TEST(UnlistedCompanies, NamesDescriptionsAndAliasesDefinedAsOthers) {
        {"Acme"}},
       {"a described company noun leads up to a name, 'The company' does not",
        "",
-       "Vantor agreed to buy Israeli semiconductor company Velmora for $2 "
+       "Quorvant agreed to buy Israeli semiconductor company Velmora for $2 "
        "billion. The company Monday said the deal would close next year.",
        {"Velmora"}},
       {"a kind of company before a name with a legal form: one company",
