@@ -1028,6 +1028,22 @@ TEST(Topics, AResultsStorysAcquisitionsDoNotMakeItADeal) {
   EXPECT_THAT(Topics(a), Not(Contains("mna")));
 }
 
+TEST(Topics, AResultsStorysSpendingWordsDoNotMakeItAnInvestmentStory) {
+  v1::Article a = Tag("Brantley Systems third-quarter profit rises 17%",
+                      "Brantley Systems Inc reported a 17% rise in "
+                      "third-quarter net profit, helped by customers' "
+                      "investment in data centers and the expansion of its "
+                      "server business. Revenue rose 9% to $4.1 billion.");
+  EXPECT_THAT(Topics(a), Contains("earnings"));
+  EXPECT_THAT(Topics(a), Not(Contains("investment")));
+  // An investment the headline names is still the story.
+  v1::Article b = Tag("Brantley Systems to invest $2 billion in new plant",
+                      "Brantley Systems Inc will invest $2 billion to build "
+                      "a new plant in Ohio, it said as it reported a 17% "
+                      "rise in third-quarter net profit.");
+  EXPECT_THAT(Topics(b), Contains("investment"));
+}
+
 TEST(UnlistedCompanies, WireHeadlinesInCapitalsNameTheirCompany) {
   EXPECT_THAT(CompanyNames(Tag("BRAMBLE FOODS INC <BRF> 1ST QTR NET",
                                "Shr 22 cts vs 12 cts Net 3,243,000 vs "
