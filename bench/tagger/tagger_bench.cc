@@ -156,9 +156,15 @@ class RecordingReporter : public benchmark::ConsoleReporter {
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
     for (const Run& r : runs) {
-      if (r.run_type != Run::RT_Iteration || r.iterations == 0) continue;
+      // With repetitions the median comes last and wins; with
+      // --benchmark_report_aggregates_only it is the only run reported.
+      const bool median =
+          r.run_type == Run::RT_Aggregate && r.aggregate_name == "median";
+      if ((r.run_type != Run::RT_Iteration && !median) || r.iterations == 0) {
+        continue;
+      }
       // CPU time: MB/s per core, whatever else the machine is running.
-      seconds_per_iteration[r.benchmark_name()] =
+      seconds_per_iteration[r.run_name.str()] =
           r.cpu_accumulated_time / static_cast<double>(r.iterations);
     }
   }
