@@ -1044,6 +1044,17 @@ TEST(Topics, AResultsStorysSpendingWordsDoNotMakeItAnInvestmentStory) {
   EXPECT_THAT(Topics(b), Contains("investment"));
 }
 
+TEST(Topics, InvestorsInAMarketAreNoCorporateInvestment) {
+  v1::Article a = Tag("Regulator sues Quillon exchange",
+                      "The securities regulator on Tuesday sued Quillon "
+                      "Markets Inc, saying the trading platform had turned "
+                      "retail investing into a casino. The lawsuit seeks to "
+                      "protect investors and restore their trust in the "
+                      "market.");
+  EXPECT_THAT(Topics(a), Contains("regulation"));
+  EXPECT_THAT(Topics(a), Not(Contains("investment")));
+}
+
 TEST(UnlistedCompanies, WireHeadlinesInCapitalsNameTheirCompany) {
   EXPECT_THAT(CompanyNames(Tag("BRAMBLE FOODS INC <BRF> 1ST QTR NET",
                                "Shr 22 cts vs 12 cts Net 3,243,000 vs "
