@@ -362,7 +362,7 @@ class Analysis {
         toks[m.end + 1].key != "s") {
       return false;
     }
-    return company_starts_[m.field][m.end + 2];
+    return company_starts_[m.field][m.end + 2] != 0;
   }
 
   // Whether a country is named as a company's home right after it: "Hoechst
@@ -373,8 +373,27 @@ class Analysis {
     if (k == 0 || toks[k - 1].key != "of") return false;
     --k;
     if (k > 0 && toks[k - 1].key == ",") --k;
-    const std::vector<bool>& ends = company_ends_[m.field];
-    return k < ends.size() && ends[k];
+    const std::vector<uint32_t>& ends = company_ends_[m.field];
+    return k < ends.size() && ends[k] != 0;
+  }
+
+  // The key + 1 of the company a country mention gives the nationality of
+  // ("India's Sun Pharmaceutical", "Hoechst AG of West Germany", "the Dutch
+  // manufacturer ASML"), or 0.
+  uint32_t CompanyOfNationality(const Mention& m) const {
+    const auto& toks = fields_[m.field].t->tokens;
+    const std::vector<uint32_t>& starts = company_starts_[m.field];
+    if (OwnsCompany(m)) return starts[m.end + 2];
+    if (HomeOfCompany(m)) {
+      uint32_t k = m.begin - 1;
+      if (k > 0 && toks[k - 1].key == ",") --k;
+      return company_ends_[m.field][k];
+    }
+    for (uint32_t k = m.end; k < toks.size() && k < m.end + 6; ++k) {
+      if (toks[k].kind == TokenKind::kPunct) break;
+      if (starts[k] != 0) return starts[k];
+    }
+    return 0;
   }
 
   // How much a place mention says that the story is about its country.
@@ -1563,13 +1582,15 @@ class Analysis {
     // OwnsCompany in constant time however many places and companies a
     // hostile text names.
     for (int f = 0; f < 2; ++f) {
-      company_starts_[f].assign(fields_[f].t->tokens.size() + 1, false);
-      company_ends_[f].assign(fields_[f].t->tokens.size() + 1, false);
+      company_starts_[f].assign(fields_[f].t->tokens.size() + 1, 0);
+      company_ends_[f].assign(fields_[f].t->tokens.size() + 1, 0);
     }
+    absl::flat_hash_set<uint32_t> title_companies;
     for (const Mention& c : companies_) {
       if (!c.accepted) continue;
-      company_starts_[c.field][c.begin] = true;
-      company_ends_[c.field][c.end] = true;
+      company_starts_[c.field][c.begin] = CompanyKey(c) + 1;
+      company_ends_[c.field][c.end] = CompanyKey(c) + 1;
+      if (c.field == 0) title_companies.insert(CompanyKey(c));
     }
     struct Agg {
       double score = 0;
@@ -1585,6 +1606,10 @@ class Analysis {
       // Named only as a company's nationality ("Finland's UPM", "the
       // Finnish paper maker", "Telefonica of Spain").
       bool nationality_only = true;
+      // Named only as a company's nationality or address, or in passing
+      // ("the US chip company Nvidia", "Texas-based Oracle", "jobs outside
+      // the United States").
+      bool incidental_only = true;
       // Named in the title or lead as where something happens ("to build a
       // plant in Uruguay").
       bool destination = false;
@@ -1630,6 +1655,7 @@ class Analysis {
         w = kDatelineWeight;
         agg.dateline = true;
         agg.nationality_only = false;
+        agg.incidental_only = false;
       } else {
         bool passing = in_list[i];
         w = CountryWeight(m, &passing) * (in_list[i] ? kPassingFactor : 1.0);
@@ -1643,6 +1669,7 @@ class Analysis {
              pat.place_kind == PlaceKind::kDemonym) &&
             (HomeOfCompany(m) || DescribesCompany(m) || OwnsCompany(m));
         agg.nationality_only = agg.nationality_only && nationality;
+        agg.incidental_only = agg.incidental_only && (nationality || passing);
         // "in southern Israel": a point of the compass may stand between.
         uint32_t before = m.begin;
         if (before > 1 && IsCompassWord(toks[before - 1].key)) --before;
@@ -1729,15 +1756,26 @@ class Analysis {
       placed = placed || places_story(agg);
       destinations += agg.destination;
     }
+    auto in_title = [](const Agg& agg) {
+      for (const Mention* m : agg.mentions) {
+        if (m->field == 0) return true;
+      }
+      return false;
+    };
+    // A headline that names where the story happens, other than as a
+    // company's nationality ("German car workers shaken by GM cost-cutting").
+    bool titled = false;
+    for (const auto& [c, agg] : by_country) {
+      titled = titled || (in_title(agg) && !agg.nationality_only &&
+                          agg.score >= kCountryThreshold);
+    }
     for (const auto& [c, agg] : by_country) {
       // A country in the headline is the story's whatever else places it
       // ("new cloud regions in Chile, Germany and Saudi Arabia").
-      bool in_title = false;
-      for (const Mention* m : agg.mentions)
-        in_title = in_title || m->field == 0;
+      const bool headline = in_title(agg);
       // Without a dateline, a place where something happens or a company's
       // home is not passing ("€3.2 billion for Germany").
-      const double threshold = placed && !places_story(agg) && !in_title &&
+      const double threshold = placed && !places_story(agg) && !headline &&
                                        !agg.home && (dated || !agg.located)
                                    ? kPlacedOtherThreshold
                                    : kCountryThreshold;
@@ -1745,6 +1783,21 @@ class Analysis {
       // happens, not where its company is from.
       if (agg.nationality_only && destinations > 0 && !agg.destination) {
         continue;
+      }
+      // "... the US company ...", under a headline placed elsewhere: the
+      // home of a party, not where the story happens.
+      if (agg.incidental_only && titled && !headline) {
+        // ... unless it is the nationality of a company the headline names
+        // ("Sun Pharmaceutical wins US approval": "India's Sun
+        // Pharmaceutical").
+        bool of_title_company = false;
+        for (const Mention* m : agg.mentions) {
+          const uint32_t company = CompanyOfNationality(*m);
+          of_title_company =
+              of_title_company ||
+              (company != 0 && title_companies.contains(company - 1));
+        }
+        if (!of_title_company) continue;
       }
       // A tag needs a mention of the country itself as evidence.
       if (agg.score >= threshold && (!agg.mentions.empty() || agg.dateline)) {
@@ -2586,10 +2639,10 @@ class Analysis {
   std::vector<Mention>& rules_ = scratch_.rules;
   absl::flat_hash_set<uint32_t> inner_places_;
   std::vector<UnlistedCompany> unlisted_;
-  // Per field: whether an accepted company mention starts at token k, and
-  // whether one ends before token k.
-  std::vector<bool> company_starts_[2];
-  std::vector<bool> company_ends_[2];
+  // Per field: the key + 1 of the accepted company mention that starts at
+  // token k, and of the one that ends before token k; 0 where none does.
+  std::vector<uint32_t> company_starts_[2];
+  std::vector<uint32_t> company_ends_[2];
   struct UnlistedRuleRecord {
     int field;
     uint32_t begin;

@@ -1457,6 +1457,34 @@ TEST(Countries, ACompanysNationalityYieldsToASiteInTheCompassOfACountry) {
               ElementsAre("IL"));
 }
 
+TEST(Countries, APartysHomeYieldsToTheCountryTheHeadlinePlaces) {
+  // The company's home is named only as its nationality, its address or in
+  // passing; the headline says where the story happens.
+  EXPECT_THAT(Countries(Tag("Dutch dock workers fear for jobs at Halvard "
+                            "terminal",
+                            "Workers at the Rotterdam terminal heard that the "
+                            "US company plans to cut 4,000 jobs outside the "
+                            "United States. Denver-based Halvard gave no "
+                            "figure for the Netherlands.")),
+              ElementsAre("NL"));
+  EXPECT_THAT(Countries(Tag("Quorvex weighs data hub on Indonesia's Riau "
+                            "islands",
+                            "Quorvex Corp is in talks with Indonesia's "
+                            "government, as the US software group looks to "
+                            "grow in Southeast Asia.")),
+              ElementsAre("ID"));
+}
+
+TEST(Countries, TheNationalityOfAHeadlineCompanyStays) {
+  // The headline names the company whose nationality the body gives.
+  EXPECT_THAT(Countries(Tag("Tarvani Pharma wins US approval to buy Oskell",
+                            "India's Tarvani Pharma Ltd has won U.S. approval "
+                            "to buy Oskell Labs, the U.S. regulator said. "
+                            "Tarvani, the Indian drugmaker, agreed the deal "
+                            "in April.")),
+              UnorderedElementsAre("IN", "US"));
+}
+
 TEST(Countries, ACountryNamedAgainAndAgainPlacesTheStoryAsADatelineDoes) {
   // Ruritania is no ISO country; Vietnam is the story, the others trade
   // partners named once.
