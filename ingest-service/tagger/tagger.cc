@@ -1559,6 +1559,26 @@ class Analysis {
     return first;
   }
 
+  // Whether a city or region mention outside a dateline, and not where
+  // something happens, is the first words of a company name the story
+  // writes out in full: "Bristol's cancer drug" once "Bristol-Myers Squibb"
+  // is named.
+  bool ShortNameOfNamedCompany(
+      const Mention& m, const absl::flat_hash_set<std::string>& heads) const {
+    const PlaceKind kind = g_.patterns()[m.pattern].place_kind;
+    if (kind != PlaceKind::kRegion && kind != PlaceKind::kCity) return false;
+    if (InDateline(m)) return false;
+    const auto& toks = fields_[m.field].t->tokens;
+    if (m.begin > 0 && IsLocative(toks[m.begin - 1].key)) return false;
+    std::string key;
+    for (uint32_t k = m.begin; k < m.end; ++k) {
+      if (toks[k].kind != TokenKind::kWord) return false;
+      if (!key.empty()) key += ' ';
+      key.append(toks[k].key);
+    }
+    return heads.contains(key);
+  }
+
   // Whether a region or city mention is the short name of an unlisted
   // company the story names in full: "Piedmont" once "Piedmont Aviation
   // Inc" is named ("the Piedmont board", "PIEDMONT <PIE>").
@@ -1586,8 +1606,19 @@ class Analysis {
       company_ends_[f].assign(fields_[f].t->tokens.size() + 1, 0);
     }
     absl::flat_hash_set<uint32_t> title_companies;
+    // The first words of each company name of several words the story
+    // writes out ("bristol" of "Bristol-Myers Squibb").
+    absl::flat_hash_set<std::string> name_heads;
     for (const Mention& c : companies_) {
       if (!c.accepted) continue;
+      const auto& toks = fields_[c.field].t->tokens;
+      std::string head;
+      for (uint32_t k = c.begin; k + 1 < c.end && k < c.begin + 3; ++k) {
+        if (toks[k].kind != TokenKind::kWord) break;
+        if (!head.empty()) head += ' ';
+        head.append(toks[k].key);
+        name_heads.insert(head);
+      }
       company_starts_[c.field][c.begin] = CompanyKey(c) + 1;
       company_ends_[c.field][c.end] = CompanyKey(c) + 1;
       if (c.field == 0) title_companies.insert(CompanyKey(c));
@@ -1648,7 +1679,8 @@ class Analysis {
            pat.place_kind == PlaceKind::kCapital)) {
         continue;
       }
-      if (ShortNameOfUnlisted(m)) continue;
+      if (ShortNameOfUnlisted(m) || ShortNameOfNamedCompany(m, name_heads))
+        continue;
       Agg& agg = by_country[pat.target];
       double w;
       if (InDateline(m)) {

@@ -1475,6 +1475,20 @@ TEST(Countries, APartysHomeYieldsToTheCountryTheHeadlinePlaces) {
               ElementsAre("ID"));
 }
 
+TEST(Countries, ACitysNameThatBeginsANamedCompanysNameIsThatCompany) {
+  EXPECT_THAT(Countries(Tag("FDA backs Bristol's new heart drug",
+                            "SILVER SPRING, Md. - The Food and Drug "
+                            "Administration backed a heart drug on Tuesday. "
+                            "The FDA cleared Bristol-Myers Squibb's pill for "
+                            "adults.")),
+              ElementsAre("US"));
+  // Where something happens, the city stays a city.
+  EXPECT_THAT(Countries(Tag("Bristol-Myers Squibb opens a lab in Bristol",
+                            "The drugmaker's new lab in Bristol will employ "
+                            "300 scientists in England.")),
+              Contains("GB"));
+}
+
 TEST(Countries, TheNationalityOfAHeadlineCompanyStays) {
   // The headline names the company whose nationality the body gives.
   EXPECT_THAT(Countries(Tag("Tarvani Pharma wins US approval to buy Oskell",
