@@ -64,6 +64,7 @@ const absl::flat_hash_map<absl::string_view, LegalForm>& Forms() {
           {"bhd", {FormCase::kCapitalized, "MY"}},
           {"berhad", {FormCase::kCapitalized, "MY"}},
           {"tbk", {FormCase::kCapitalized, "ID"}},
+          {"pcl", {FormCase::kCapitalized, "TH"}},
           {"pty", {FormCase::kCapitalized, "AU"}},
           {"pte", {FormCase::kCapitalized, "SG"}},
           {"ltda", {FormCase::kCapitalized, "BR"}},

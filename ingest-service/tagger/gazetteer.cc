@@ -4,6 +4,8 @@
 #include <charconv>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -346,6 +348,20 @@ absl::Status Gazetteer::AddFile(std::string_view name, std::string_view text) {
 absl::Status Gazetteer::Finish() {
   if (auto it = topic_by_id_.find("earnings"); it != topic_by_id_.end()) {
     earnings_topic_ = static_cast<int>(it->second);
+  }
+  // Companies whose longer names each one-word alias opens.
+  absl::flat_hash_map<std::string_view, absl::flat_hash_set<uint32_t>> opened;
+  for (const Pattern& pat : patterns_) {
+    if (pat.kind == PatternKind::kCompany && pat.keys.size() >= 2) {
+      opened[pat.keys[0]].insert(pat.target);
+    }
+  }
+  for (Pattern& pat : patterns_) {
+    if (pat.kind != PatternKind::kCompany || pat.keys.size() != 1) continue;
+    auto it = opened.find(pat.keys[0]);
+    if (it == opened.end()) continue;
+    pat.group_name =
+        it->second.size() - (it->second.contains(pat.target) ? 1 : 0) >= 2;
   }
   absl::flat_hash_map<uint64_t, std::vector<IndexEntry>> lists;
   for (uint32_t i = 0; i < patterns_.size(); ++i) {

@@ -89,6 +89,9 @@ struct Pattern {
   bool exact_case = false;     // "=US": case must match exactly
   bool upper_initial = false;  // data form is capitalized: text must be too
   bool has_gap = false;        // a "*" key: up to kMaxGap tokens of anything
+  // A one-word company alias that opens the names of two or more other
+  // listed companies: a business group's name ("Hyundai", "Samsung").
+  bool group_name = false;
   PlaceKind place_kind = PlaceKind::kName;
   double weight = 0;  // topic rules
 };

@@ -660,15 +660,28 @@ class Analysis {
     // an unlisted name covers it (4). Marks keep each check below constant
     // time, whatever the number of mentions.
     constexpr uint8_t kListedStart = 1, kInPlace = 2, kInUnlisted = 4,
-                      kInListed = 8;
+                      kInListed = 8, kOpensLongerName = 32;
     const auto& toks = field.t->tokens;
     thread_local std::vector<uint8_t> mark;
     mark.assign(toks.size(), 0);
+    // The listed business group whose name opens a longer name here.
+    thread_local std::vector<int32_t> group_at;
+    group_at.assign(toks.size(), -1);
     for (const Mention& m : companies_) {
       if (m.field != f || m.unlisted >= 0) continue;
       // "<Guinness Peat Group PLC>": an ambiguous listed word that opens a
       // longer name leaves the name to the finder.
-      if (g_.patterns()[m.pattern].ambiguous && PartOfLongerName(m)) continue;
+      // So does a business group's name opening a member's ("Hyundai Samho
+      // Heavy Industries Co").
+      if ((g_.patterns()[m.pattern].ambiguous ||
+           g_.patterns()[m.pattern].group_name) &&
+          PartOfLongerName(m)) {
+        if (!g_.patterns()[m.pattern].ambiguous) {
+          mark[m.begin] |= kOpensLongerName;
+          group_at[m.begin] = g_.patterns()[m.pattern].target;
+        }
+        continue;
+      }
       mark[m.begin] |= kListedStart;
       for (uint32_t k = m.begin + 1; k < m.end; ++k) mark[k] |= kInListed;
     }
@@ -771,7 +784,8 @@ class Analysis {
         }
       }
       for (uint32_t k = c.begin; k < c.end; ++k) {
-        covers_listed = covers_listed || (mark[k] & kListedStart);
+        covers_listed =
+            covers_listed || (mark[k] & (kListedStart | kOpensLongerName));
         mark[k] |= kInUnlisted;
       }
       std::string id =
@@ -806,6 +820,11 @@ class Analysis {
         // "Nairobi Securities Exchange Ltd", "Bank of Tokyo Ltd": a place in
         // the name says more of the home than a legal form, less than an
         // exchange code.
+        // "Hyundai Tarvo Marine Co": a group's member shares its home.
+        if (!c.hq_from_ticker && group_at[c.begin] >= 0) {
+          u.hq_hint = g_.companies()[group_at[c.begin]].hq_country;
+          u.hint_from_form = false;
+        }
         if (!c.hq_from_ticker) {
           for (const Mention& p : places) {
             const Pattern& pat = g_.patterns()[p.pattern];
@@ -1039,9 +1058,11 @@ class Analysis {
 
   bool LegalFormNext(const Mention& m) const {
     static const absl::flat_hash_set<std::string_view> kForms = {
-        "inc",   "corp", "corporation", "ltd",         "plc",      "llc",
-        "ag",    "sa",   "se",          "nv",          "holdings", "co",
-        "group", "gmbh", "limited",     "incorporated"};
+        "inc",    "corp", "corporation", "ltd",          "plc",      "llc",
+        "ag",     "sa",   "se",          "nv",           "holdings", "co",
+        "group",  "gmbh", "limited",     "incorporated", "pcl",      "bhd",
+        "berhad", "tbk",  "oyj",         "asa",          "spa",      "kgaa",
+        "pty",    "pte",  "ltda",        "sab",          "kk",       "pvt"};
     static const absl::flat_hash_set<std::string_view> kExchanges = {
         "nasdaq", "nyse", "lse", "tse", "hkex", "euronext", "xetra",
         "tsx",    "asx",  "sgx", "krx", "nse",  "bse",      "six"};

@@ -1383,6 +1383,30 @@ TEST(UnlistedCompanies, MarksAdverbsCreditsAndTitleCaseAreNoNames) {
               IsEmpty());
 }
 
+TEST(Companies, AGroupsNameOpeningAMembersNameIsTheMemberNotTheGroupsFlagship) {
+  // "Hyundai" alone is Hyundai Motor; a member the gazetteer does not list
+  // is its own company, at home where the group is.
+  const v1::Article a =
+      Tag("Shipyard wins tanker order",
+          "Hyundai Tarvo Marine Co. said on Monday it will build two tankers "
+          "for a Greek owner.");
+  EXPECT_THAT(CompanyIds(a), ElementsAre("name:hyundai-tarvo-marine"));
+  EXPECT_THAT(Countries(a), Contains("KR"));
+  // The flagship named with its own form stays the listed company.
+  EXPECT_THAT(CompanyIds(Tag("Carmaker sales rise",
+                             "Hyundai Motor Co said on Monday its sales "
+                             "rose.")),
+              ElementsAre("ticker:005380.KS"));
+}
+
+TEST(Companies, AThaiPublicCompanysFormNamesItAndItsHome) {
+  const v1::Article a = Tag("Food maker lifts profit",
+                            "Kolvana Foods Pcl said on Monday its quarterly "
+                            "profit rose 12 percent.");
+  EXPECT_THAT(CompanyIds(a), ElementsAre("name:kolvana-foods"));
+  EXPECT_THAT(Countries(a), ElementsAre("TH"));
+}
+
 TEST(Companies, EvidenceShowsEveryNameACompanyGoesBy) {
   v1::Article a = Tag("Disney beats forecasts",
                       "Disney said Disney+ grew. Disney shares rose, and "
