@@ -1539,6 +1539,27 @@ TEST(Countries, ACountryNamedAgainAndAgainPlacesTheStoryAsADatelineDoes) {
               UnorderedElementsAre("CL", "DE", "SA"));
 }
 
+TEST(Topics, AShipyardsOrderForGasCarriersIsNeitherEnergyNorInvestment) {
+  const v1::Article a =
+      Tag("Marvane Shipbuilding wins $600 million order for 3 LNG carriers",
+          "BUSAN, May 4 - Marvane Shipbuilding Co said on Monday it has won "
+          "a $600 million order to build three liquefied natural gas (LNG) "
+          "carriers for a European shipper. The vessels will be built at "
+          "its yard and delivered in 2029.");
+  EXPECT_THAT(Topics(a), Not(Contains("energy")));
+  EXPECT_THAT(Topics(a), Not(Contains("investment")));
+  // The buyer of gas, and a shipyard that spends, still are.
+  EXPECT_THAT(Topics(Tag("Utility signs 20-year LNG supply deal",
+                         "The utility will buy 2 million tonnes of LNG a "
+                         "year for its power plants.")),
+              Contains("energy"));
+  EXPECT_THAT(Topics(Tag("Marvane Shipbuilding to invest $900 million in a "
+                         "new dock",
+                         "Marvane Shipbuilding Co will spend $900 million "
+                         "to build a new dock at its yard.")),
+              Contains("investment"));
+}
+
 TEST(Topics, TheHeadlinesSubjectIsNotARestatement) {
   // The target's profits restate the deal; the headline says it is one.
   v1::Article a = Tag("WILLOWMERE BUYS HARTLEY CONSULTING",
