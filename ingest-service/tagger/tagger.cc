@@ -1943,9 +1943,12 @@ class Analysis {
         "africa", "african",    "eurozone", "scandinavia", "nordic",
         "asean",  "latin",      "gulf",     "caribbean",   "balkans",
         "arctic", "antarctica", "brussels"};
+    // After the lead a region is context ("African founders backed the
+    // round"), not the story's setting.
     for (int f = 0; f < 2; ++f) {
       const auto& toks = fields_[f].t->tokens;
-      for (size_t k = 0; k < toks.size(); ++k) {
+      const size_t end = f == 0 ? toks.size() : lead_end_;
+      for (size_t k = 0; k < end; ++k) {
         const Token& tok = toks[k];
         // "Europe's most valuable company": a ranking, not a setting.
         if (tok.kind == TokenKind::kWord && tok.upper_initial &&

@@ -1513,6 +1513,20 @@ TEST(Countries, ACitysNameThatBeginsANamedCompanysNameIsThatCompany) {
               Contains("GB"));
 }
 
+TEST(Countries, ARegionNamedAfterTheLeadDoesNotHideTheCompanysAddress) {
+  // Only an address places the story; the continent is the backers'.
+  EXPECT_THAT(Countries(Tag("Lending startup Kobalu raises $4m seed round",
+                            "Kenya-based lending startup Kobalu has raised "
+                            "$4 million in a seed round. The round was led "
+                            "by African founders of payments companies.")),
+              ElementsAre("KE"));
+  // A region in the lead is the story's setting: no single country.
+  EXPECT_THAT(Countries(Tag("Lending startup Kobalu raises $4m seed round",
+                            "Kenya-based Kobalu, which lends across Africa, "
+                            "has raised $4 million in a seed round.")),
+              IsEmpty());
+}
+
 TEST(Countries, TheNationalityOfAHeadlineCompanyStays) {
   // The headline names the company whose nationality the body gives.
   EXPECT_THAT(Countries(Tag("Tarvani Pharma wins US approval to buy Oskell",
