@@ -1892,13 +1892,15 @@ class Analysis {
       // fallback.
       const Mention* best = nullptr;
       double best_score = 0;
+      int named = 0;
       for (const auto& [c, agg] : by_country) {
+        named += !agg.mentions.empty();
         if (agg.score > best_score && !agg.mentions.empty()) {
           best_score = agg.score;
           best = agg.mentions.front();
         }
       }
-      EmitHqFallback(best, a);
+      EmitHqFallback(best, named == 1, a);
       if (a->countries_size() == 0) EmitCurrencyFallback(a);
     }
   }
@@ -1963,7 +1965,8 @@ class Analysis {
 
   // No place decides: the story is most likely set where the company it is
   // about is based ("XYZ Corp 4th qtr net", "Siemens lifts outlook").
-  void EmitHqFallback(const Mention* passing, newsfeed::v1::Article* a) {
+  void EmitHqFallback(const Mention* passing, bool sole,
+                      newsfeed::v1::Article* a) {
     const std::optional<uint32_t> main = MainCompany();
     int hq = main ? g_.CountryIndex(CompanyHq(*main)) : -1;
     // A nationality the text states, even in passing, beats the guess from
@@ -1976,7 +1979,9 @@ class Analysis {
       // Nothing says where the company is from: the country named, if only
       // in passing ("the Canadian brewer said", "Kolkata-based"), is the
       // best guess, scored lowest.
-      if (passing == nullptr || !main) return;
+      // With no company, only a country named alone ("pushing Ireland to
+      // do its share"): of two, neither is more the story's than the other.
+      if (passing == nullptr || (!main && !sole)) return;
       const Pattern& pat = g_.patterns()[passing->pattern];
       newsfeed::v1::CountryTag* tag = a->add_countries();
       tag->set_code(g_.countries()[pat.target].code);

@@ -1527,6 +1527,24 @@ TEST(Countries, ARegionNamedAfterTheLeadDoesNotHideTheCompanysAddress) {
               IsEmpty());
 }
 
+TEST(Countries, TheOnlyCountryAStoryWithoutCompaniesNamesIsAWeakTag) {
+  const v1::Article a =
+      Tag("Courts become a new front in the fight over warming",
+          "Campaigners are preparing a court case with no less an aim than "
+          "saving the planet from the heat. Or at least pushing Portugal to "
+          "do its share.");
+  ASSERT_THAT(Countries(a), ElementsAre("PT"));
+  EXPECT_LT(a.countries(0).score(), 0.2);
+  // Of two countries named in passing, neither is the story's.
+  EXPECT_THAT(Countries(Tag("Courts become a new front in the fight over "
+                            "warming",
+                            "Campaigners are preparing a court case with no "
+                            "less an aim than saving the planet from the "
+                            "heat. Or at least pushing Portugal to do more, "
+                            "and Spain too.")),
+              IsEmpty());
+}
+
 TEST(Countries, TheNationalityOfAHeadlineCompanyStays) {
   // The headline names the company whose nationality the body gives.
   EXPECT_THAT(Countries(Tag("Tarvani Pharma wins US approval to buy Oskell",
