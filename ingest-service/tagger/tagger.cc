@@ -1474,13 +1474,46 @@ class Analysis {
         strong.insert(pat.target);
       }
     }
+    // Per country: whether its ambiguous name stands in the headline and in
+    // the body, and whether any mention reads as a person's or another
+    // sense's ("Michael Jordan", "the Thanksgiving turkey").
+    struct Ambiguous {
+      bool fields[2] = {false, false};
+      bool doubtful = false;
+      bool found = false;  // a mention is accepted on its own evidence
+    };
+    absl::flat_hash_map<uint32_t, Ambiguous> ambiguous;
     for (Mention& m : places_) {
       const Pattern& pat = g_.patterns()[m.pattern];
       if (!pat.ambiguous || m.accepted) continue;
       bool neg = false;
       const bool cue = NearbyCue(m, /*business=*/false, pat.lower_text, &neg);
-      if (neg || LooksLikePersonName(m)) continue;
+      Ambiguous& a = ambiguous[pat.target];
+      if (neg || LooksLikePersonName(m)) {
+        a.doubtful = true;
+        continue;
+      }
+      // A state or a city ("Victoria", "Washington") is another place too.
+      if (pat.place_kind == PlaceKind::kName) {
+        a.fields[m.field] = true;
+      } else {
+        a.doubtful = true;
+      }
       m.accepted = strong.contains(pat.target) || cue;
+      a.found = a.found || m.accepted;
+    }
+    // "Turkey removes bank ban" over "Turkey on May 11 removed": a country's
+    // name in the headline and again in the body, never in another sense,
+    // is the country, found by no other evidence.
+    for (Mention& m : places_) {
+      const Pattern& pat = g_.patterns()[m.pattern];
+      if (!pat.ambiguous || m.accepted) continue;
+      auto it = ambiguous.find(pat.target);
+      if (it == ambiguous.end() || it->second.doubtful || it->second.found ||
+          !it->second.fields[0] || !it->second.fields[1]) {
+        continue;
+      }
+      m.accepted = true;
     }
   }
 

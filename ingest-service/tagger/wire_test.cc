@@ -1545,6 +1545,18 @@ TEST(Countries, TheOnlyCountryAStoryWithoutCompaniesNamesIsAWeakTag) {
               IsEmpty());
 }
 
+TEST(Countries, AnAmbiguousCountryNameInHeadlineAndBodyIsTheCountry) {
+  EXPECT_THAT(Countries(Tag("Turkey lifts foreign exchange ban on three banks",
+                            "Turkey on May 11 removed a ban on foreign "
+                            "exchange deals for three foreign banks.")),
+              ElementsAre("TR"));
+  // Not when a mention reads as a person's name.
+  EXPECT_THAT(Countries(Tag("Jordan signs with a new club",
+                            "Forward Michael Jordan signed on Monday; Jordan "
+                            "will wear the number 23.")),
+              IsEmpty());
+}
+
 TEST(Countries, TheNationalityOfAHeadlineCompanyStays) {
   // The headline names the company whose nationality the body gives.
   EXPECT_THAT(Countries(Tag("Tarvani Pharma wins US approval to buy Oskell",
