@@ -41,6 +41,27 @@ std::string Lower(std::string_view s) {
 
 namespace {
 
+// The people of a country, named in the plural, say as much as its
+// adjective: "South Africans grapple with costs", "Kenyans", "Filipinos".
+// Adds the plural of each demonym ending as a noun that takes "-s" does,
+// keeping its markers ("~Georgian" -> "~Georgians").
+std::string WithPluralDemonyms(std::string_view aliases) {
+  std::string out(aliases);
+  absl::flat_hash_set<std::string_view> listed;
+  const std::vector<std::string_view> split = Split(aliases, '|', true);
+  for (std::string_view a : split) listed.insert(a);
+  for (std::string_view a : split) {
+    if (a.empty()) continue;
+    const char last = a.back();
+    if (last != 'n' && last != 'i' && last != 'r' && last != 'o') continue;
+    const std::string plural = std::string(a) + "s";
+    if (listed.contains(plural)) continue;
+    out += '|';
+    out += plural;
+  }
+  return out;
+}
+
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return a.size() == b.size() && Lower(a) == Lower(b);
 }
@@ -271,7 +292,12 @@ absl::Status Gazetteer::AddFile(std::string_view name, std::string_view text) {
       if (kind == nullptr) {
         return error(absl::StrCat("unknown place kind \"", AV(cols[2]), "\""));
       }
-      s = AddAliases(PatternKind::kPlace, it->second, cols[3], *kind, 0);
+      if (*kind == PlaceKind::kDemonym) {
+        s = AddAliases(PatternKind::kPlace, it->second,
+                       WithPluralDemonyms(cols[3]), *kind, 0);
+      } else {
+        s = AddAliases(PatternKind::kPlace, it->second, cols[3], *kind, 0);
+      }
     } else if (type == "topic") {
       double threshold = 0;
       if (!need(4) || !ParseDouble(cols[3], &threshold) || threshold <= 0) {

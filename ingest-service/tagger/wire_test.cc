@@ -1557,6 +1557,17 @@ TEST(Countries, AnAmbiguousCountryNameInHeadlineAndBodyIsTheCountry) {
               IsEmpty());
 }
 
+TEST(Countries, APeopleNamedInThePluralIsItsCountry) {
+  EXPECT_THAT(Countries(Tag("Jobless rate to be published on Tuesday",
+                            "As Kenyans grapple with rising living costs, the "
+                            "spotlight is on the quarterly labour survey.")),
+              ElementsAre("KE"));
+  EXPECT_THAT(Countries(Tag("Fuel costs bite",
+                            "Filipinos are paying more for fuel this month "
+                            "than at any time since 2008.")),
+              ElementsAre("PH"));
+}
+
 TEST(Countries, TheNationalityOfAHeadlineCompanyStays) {
   // The headline names the company whose nationality the body gives.
   EXPECT_THAT(Countries(Tag("Tarvani Pharma wins US approval to buy Oskell",
