@@ -2416,8 +2416,9 @@ class Analysis {
       const Agg& agg = by_topic[t];
       const internal::Topic& topic = topics[t];
       if (!passes(t)) continue;
-      // A topic that restates another ("regulation" in an antitrust case)
-      // stands only when it is strong on its own and stronger than that one.
+      // A topic that restates another ("regulation" in an antitrust case,
+      // "jobs" in a layoffs story) stands only when it is strong on its own
+      // and clearly stronger than that one.
       bool suppressed = false;
       for (uint32_t by : topic.suppressed_by) {
         // The headline's subject is not restating what only the body says
@@ -2425,7 +2426,7 @@ class Analysis {
         if (agg.in_title && !by_topic[by].in_title) continue;
         suppressed = suppressed ||
                      (passes(by) && (agg.score < 2 * topic.threshold * scale ||
-                                     agg.score <= by_topic[by].score));
+                                     agg.score <= 1.5 * by_topic[by].score));
       }
       if (!suppressed) order.emplace_back(t, &agg);
     }

@@ -1615,6 +1615,18 @@ TEST(Topics, AShipyardsOrderForGasCarriersIsNeitherEnergyNorInvestment) {
               Contains("investment"));
 }
 
+TEST(Topics, JobsWordsInALayoffsStoryAreTheLayoffs) {
+  const v1::Article a =
+      Tag("Carmaker Veltano to close three plants and cut tens of thousands "
+          "of jobs",
+          "Veltano intends to close at least three plants and cut tens of "
+          "thousands of jobs, the head of its works council told employees "
+          "on Monday. All remaining plants will be downsized, and staff at "
+          "the oldest plant fear for their jobs.");
+  EXPECT_THAT(Topics(a), Contains("layoffs"));
+  EXPECT_THAT(Topics(a), Not(Contains("jobs")));
+}
+
 TEST(Topics, TheHeadlinesSubjectIsNotARestatement) {
   // The target's profits restate the deal; the headline says it is one.
   v1::Article a = Tag("WILLOWMERE BUYS HARTLEY CONSULTING",
