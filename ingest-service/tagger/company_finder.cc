@@ -1686,9 +1686,10 @@ void FindUnlistedCompanies(const TokenizedText& t, std::string_view text,
                BracketedName(t, text, i, &found)) {
       // Found whole: "<Scott's Hospitality Inc>" is one name.
     } else if (tok.key == "(" || tok.key == "<") {
-      // "Acme (NYSE: ACME)", "Acme Corp (Nasdaq:FOO)", "Acme <ACME>".
+      // "Acme (NYSE: ACME)", "Acme Corp (Nasdaq:FOO)", "Acme <ACME>", and
+      // share classes: "(TSX: TCL.A TCL.B)".
       size_t close = i + 1;
-      while (close < toks.size() && close < i + 8 && toks[close].key != ")" &&
+      while (close < toks.size() && close < i + 12 && toks[close].key != ")" &&
              toks[close].key != ">") {
         ++close;
       }

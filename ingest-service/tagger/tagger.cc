@@ -10,6 +10,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "google/protobuf/struct.pb.h"
@@ -1167,6 +1168,38 @@ class Analysis {
     }
   }
 
+  // Whether a listed alias stands where a listing gives a ticker and is not
+  // that company's own: "TC Transcontinental (TSX: TCL.A TCL.B)" is no TCL
+  // Technology, "Brevola Media (NYSE: GM)" no General Motors.
+  bool ForeignTicker(const Mention& m) const {
+    const auto& toks = fields_[m.field].t->tokens;
+    // Back over the other tickers of the listing to "(EXCHANGE:".
+    uint32_t k = m.begin;
+    while (k > 0 && m.begin - k < 8 &&
+           (toks[k - 1].key == "," || toks[k - 1].key == "." ||
+            toks[k - 1].key == ";" || toks[k - 1].all_upper ||
+            toks[k - 1].kind == TokenKind::kNumber)) {
+      --k;
+    }
+    if (k < 3 || toks[k - 1].key != ":" || !toks[k - 2].upper_initial ||
+        (toks[k - 3].key != "(" && toks[k - 3].key != "[")) {
+      return false;
+    }
+    const uint32_t open = k - 3;
+    // A name right before the bracket is the listed company.
+    for (const Mention& o : companies_) {
+      if (&o != &m && o.field == m.field && o.end == open) {
+        return o.unlisted >= 0 || CompanyKey(o) != CompanyKey(m);
+      }
+    }
+    const internal::Company& c =
+        g_.companies()[g_.patterns()[m.pattern].target];
+    const Token& t = toks[m.begin];
+    return !absl::EqualsIgnoreCase(
+        c.ticker.substr(0, c.ticker.find('.')),
+        AV(fields_[m.field].text.substr(t.begin, t.end - t.begin)));
+  }
+
   void ResolveCompanies() {
     FindUnlistedRepeats();
     ExpandDefinedAcronyms();
@@ -1177,6 +1210,7 @@ class Analysis {
       const Pattern& pat = g_.patterns()[m.pattern];
       // "BROOKFIELD, Wis., March 2 -": a dateline names a place.
       if (InDateline(m) || HeadlineVerb(m)) continue;
+      if (ForeignTicker(m)) continue;
       if (!pat.ambiguous && !IsTickerPrefix(m)) {
         m.accepted = true;
         strong.insert(pat.target);

@@ -1399,6 +1399,23 @@ TEST(Companies, AGroupsNameOpeningAMembersNameIsTheMemberNotTheGroupsFlagship) {
               ElementsAre("ticker:005380.KS"));
 }
 
+TEST(Companies, ATickerInAListingIsTheNamedCompanysNotAnotherCompanysAlias) {
+  // "GM" is General Motors' alias, "TCL" TCL Technology's; in a listing
+  // they are the named company's tickers.
+  EXPECT_THAT(CompanyIds(Tag("Publisher to appeal",
+                             "Brevola Media (TSX: TCL.A TCL.B) will appeal "
+                             "the court's decision, it said.")),
+              ElementsAre("name:brevola-media"));
+  EXPECT_THAT(CompanyIds(Tag("Publisher to appeal",
+                             "Brevola Media (NYSE: GM) will appeal the "
+                             "court's decision, it said.")),
+              ElementsAre("name:brevola-media"));
+  // A company's own ticker still names it.
+  EXPECT_THAT(CompanyIds(Tag("Carmaker sales rise",
+                             "The carmaker (NYSE: GM) said its sales rose.")),
+              ElementsAre("ticker:GM"));
+}
+
 TEST(Companies, AThaiPublicCompanysFormNamesItAndItsHome) {
   const v1::Article a = Tag("Food maker lifts profit",
                             "Kolvana Foods Pcl said on Monday its quarterly "
