@@ -1967,7 +1967,15 @@ class Analysis {
           best = agg.mentions.front();
         }
       }
-      EmitHqFallback(best, named == 1, a);
+      // "San Miguel Yamamura Asia Corp's P3.99-billion project": the money's
+      // currency says more than a legal form's guess.
+      const std::optional<uint32_t> main = MainCompany();
+      const bool guess_from_form =
+          main && *main >= g_.companies().size() &&
+          unlisted_[*main - g_.companies().size()].hint_from_form;
+      if (!guess_from_form || !EmitCurrencyFallback(a)) {
+        EmitHqFallback(best, named == 1, a);
+      }
       if (a->countries_size() == 0) EmitCurrencyFallback(a);
     }
   }
@@ -1976,7 +1984,8 @@ class Analysis {
   // one country's own currency does ("₹937 per share", "133 billion yen"),
   // scored lowest. Not the dollar or the euro, which many countries use or
   // report in.
-  void EmitCurrencyFallback(newsfeed::v1::Article* a) const {
+  // Returns whether it added a country.
+  bool EmitCurrencyFallback(newsfeed::v1::Article* a) const {
     std::vector<std::pair<Amount, int>> found;
     FindAmounts(0, &found);
     FindAmounts(1, &found);
@@ -1988,11 +1997,11 @@ class Analysis {
         continue;
       }
       const int c = g_.CountryIndex(cur.substr(0, 2));
-      if (c < 0 || (country >= 0 && c != country)) return;  // two currencies
+      if (c < 0 || (country >= 0 && c != country)) return false;  // two
       country = c;
       if (evidence == nullptr) evidence = &amount;
     }
-    if (country < 0) return;
+    if (country < 0) return false;
     newsfeed::v1::CountryTag* tag = a->add_countries();
     tag->set_code(g_.countries()[country].code);
     tag->set_name(g_.countries()[country].name);
@@ -2002,6 +2011,7 @@ class Analysis {
     AddEvidence(
         span, absl::StrCat("currency-fallback:", AV(evidence->first.currency)),
         tag->add_evidence());
+    return true;
   }
 
   // Whether the article names a region larger than a country ("EU",
@@ -2013,12 +2023,22 @@ class Analysis {
         "asean",  "latin",      "gulf",     "caribbean",   "balkans",
         "arctic", "antarctica", "brussels"};
     // After the lead a region is context ("African founders backed the
-    // round"), not the story's setting.
+    // round"), not the story's setting; nor is one inside a company's name
+    // ("San Miguel Yamamura Asia Corp").
     for (int f = 0; f < 2; ++f) {
       const auto& toks = fields_[f].t->tokens;
       const size_t end = f == 0 ? toks.size() : lead_end_;
+      uint32_t company_end = 0;
       for (size_t k = 0; k < end; ++k) {
         const Token& tok = toks[k];
+        if (company_starts_[f][k] != 0) {
+          for (const Mention& c : companies_) {
+            if (c.accepted && c.field == f && c.begin == k) {
+              company_end = std::max(company_end, c.end);
+            }
+          }
+        }
+        if (k < company_end) continue;
         // "Europe's most valuable company": a ranking, not a setting.
         if (tok.kind == TokenKind::kWord && tok.upper_initial &&
             kRegions.contains(AV(tok.key)) &&
@@ -2028,6 +2048,20 @@ class Analysis {
       }
     }
     return false;
+  }
+
+  // Whether a mention follows a capitalized word of its sentence, as a word
+  // of a longer name does ("Duvar English", "Premier League").
+  bool InsideName(const Mention& m) const {
+    const auto& toks = fields_[m.field].t->tokens;
+    if (m.begin == 0) return false;
+    const Token& before = toks[m.begin - 1];
+    static const absl::flat_hash_set<std::string_view> kOpeners = {
+        "the", "a",  "an",  "as",  "in",    "of",   "for",  "to",   "by",
+        "on",  "at", "and", "but", "while", "with", "from", "after"};
+    return before.kind == TokenKind::kWord && before.upper_initial &&
+           before.sentence == toks[m.begin].sentence &&
+           !kOpeners.contains(before.key);
   }
 
   // No place decides: the story is most likely set where the company it is
@@ -2048,7 +2082,9 @@ class Analysis {
       // best guess, scored lowest.
       // With no company, only a country named alone ("pushing Ireland to
       // do its share"): of two, neither is more the story's than the other.
-      if (passing == nullptr || (!main && !sole)) return;
+      if (passing == nullptr) return;
+      // ... and not a word of a name ("Duvar English", a news site).
+      if (!main && (!sole || InsideName(*passing))) return;
       const Pattern& pat = g_.patterns()[passing->pattern];
       newsfeed::v1::CountryTag* tag = a->add_countries();
       tag->set_code(g_.countries()[pat.target].code);

@@ -1585,6 +1585,40 @@ TEST(Countries, APeopleNamedInThePluralIsItsCountry) {
               ElementsAre("PH"));
 }
 
+TEST(Countries, AStorysCurrencyBeatsALegalFormsGuessAtAHome) {
+  // "Corp" guesses US; the pesos say the Philippines.
+  EXPECT_THAT(Countries(Tag("Glass maker to expand",
+                            "The investment board approved three expansion "
+                            "projects this week, the agency said. The largest "
+                            "came from Torvalo Glass Corp, whose ₱3.99 billion "
+                            "project will make containers.")),
+              ElementsAre("PH"));
+}
+
+TEST(Countries, NoFallbackFromAWordOfANameOrARegionInACompanysName) {
+  // "Duvar English" is a news site, not England.
+  EXPECT_THAT(Countries(Tag("Jobless rate unchanged",
+                            "The statistics office said the unemployment rate "
+                            "was unchanged at 13.4 percent, and employment "
+                            "fell. Duvar English discussed how the office "
+                            "counts people who stopped looking for a job.")),
+              IsEmpty());
+  // "Asia" in a company's name sets the story nowhere: its home still
+  // stands in.
+  EXPECT_THAT(Countries(Tag("Miner reports output",
+                            "Helvar Asia Mining Corp said on Monday its output "
+                            "rose 12 percent in the quarter.")),
+              ElementsAre("US"));
+}
+
+TEST(Countries, AStatisticsOfficeIsACountrysCue) {
+  EXPECT_THAT(Countries(Tag("Turkey's official statistics office says "
+                            "jobless rate unchanged",
+                            "The unemployment rate was unchanged at 13.4 "
+                            "percent in July, the office said.")),
+              ElementsAre("TR"));
+}
+
 TEST(Countries, TheNationalityOfAHeadlineCompanyStays) {
   // The headline names the company whose nationality the body gives.
   EXPECT_THAT(Countries(Tag("Tarvani Pharma wins US approval to buy Oskell",
