@@ -1678,6 +1678,18 @@ TEST(Topics, JobsWordsInALayoffsStoryAreTheLayoffs) {
   EXPECT_THAT(Topics(a), Not(Contains("jobs")));
 }
 
+TEST(Topics, EnergyInACompanysNameIsNoEnergyStory) {
+  EXPECT_THAT(Topics(Tag("Two on Hollin Energy board resign over CEO switch",
+                         "Two directors of Hollin Energy resigned on Friday, "
+                         "saying they were blindsided by the switch of chief "
+                         "executive.")),
+              Not(Contains("energy")));
+  EXPECT_THAT(Topics(Tag("Hollin Energy lifts gas output",
+                         "Hollin Energy said its natural gas output rose 8 "
+                         "percent as two new wells came on stream.")),
+              Contains("energy"));
+}
+
 TEST(Topics, TheHeadlinesSubjectIsNotARestatement) {
   // The target's profits restate the deal; the headline says it is one.
   v1::Article a = Tag("WILLOWMERE BUYS HARTLEY CONSULTING",
