@@ -2221,8 +2221,7 @@ class Analysis {
     }
     // Energy's words name many companies whose news is not the energy
     // business ("Duke Energy directors resign"): for a topic whose words
-    // are common in passing, a company's name is never the subject, and
-    // counts nothing.
+    // are common in passing, a company's name is never the subject.
     if (g_.topics()[g_.patterns()[m.pattern].target].needs_lead) return true;
     for (const Mention& r : rules_) {
       if (r.field == 0 && r.pattern == m.pattern && CompanyNamedForTopic(r)) {
@@ -2425,9 +2424,7 @@ class Analysis {
           (InExamples(m)      ? kPassingPhraseFactor * kPassingPhraseFactor
            : InEnumeration(m) ? kPassingPhraseFactor
                               : 1.0) *
-          (InsideCompanyName(m, company_span)
-               ? (topics[pat.target].needs_lead ? 0.0 : kPassingPhraseFactor)
-               : 1.0);
+          (InsideCompanyName(m, company_span) ? kPassingPhraseFactor : 1.0);
       agg.mentions.push_back(&m);
       if (pat.weight > 0) {
         // A company named for the topic ("Mistral AI"), the headline's
