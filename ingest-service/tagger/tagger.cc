@@ -422,6 +422,12 @@ class Analysis {
           toks[m.end + 1].kind == TokenKind::kNumber))) {
       return 0;
     }
+    // "US-style class actions", "Swiss-style neutrality": a manner, not a
+    // place.
+    if (key_at(m.end) == "-" &&
+        (key_at(m.end + 1) == "style" || key_at(m.end + 1) == "styled")) {
+      return 0;
+    }
     // "American depositary shares": a kind of security.
     if (key_at(m.end) == "depositary" || key_at(m.end) == "depository") {
       return 0;

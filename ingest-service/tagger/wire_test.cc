@@ -1619,6 +1619,14 @@ TEST(Countries, AStatisticsOfficeIsACountrysCue) {
               ElementsAre("TR"));
 }
 
+TEST(Countries, ACountryNamedForAMannerIsNoPlace) {
+  EXPECT_THAT(Countries(Tag("Settlement hailed as class action breakthrough",
+                            "US-style class actions took another step into "
+                            "Europe after a settlement between Hollin Energy "
+                            "and its investors in the Netherlands.")),
+              ElementsAre("NL"));
+}
+
 TEST(Countries, TheNationalityOfAHeadlineCompanyStays) {
   // The headline names the company whose nationality the body gives.
   EXPECT_THAT(Countries(Tag("Tarvani Pharma wins US approval to buy Oskell",
