@@ -1698,6 +1698,19 @@ TEST(Topics, EnergyInACompanysNameIsNoEnergyStory) {
               Contains("energy"));
 }
 
+TEST(Topics, CapitalProjectsAsThePressWordsThemAreInvestment) {
+  EXPECT_THAT(Topics(Tag("New hotels to be built at the airport city",
+                         "Two new hotels are being built at the airport "
+                         "city, and both projects will open in 2027, the "
+                         "developer said.")),
+              Contains("investment"));
+  EXPECT_THAT(Topics(Tag("Group signs design deal for $9bn petrochemical "
+                         "complex",
+                         "Ardent Chemicals signed an engineering contract "
+                         "for the complex, a project due by 2028.")),
+              Contains("investment"));
+}
+
 TEST(Topics, TheHeadlinesSubjectIsNotARestatement) {
   // The target's profits restate the deal; the headline says it is one.
   v1::Article a = Tag("WILLOWMERE BUYS HARTLEY CONSULTING",
