@@ -1711,6 +1711,21 @@ TEST(Topics, CapitalProjectsAsThePressWordsThemAreInvestment) {
               Contains("investment"));
 }
 
+TEST(Topics, AirwavesBiddersAndDealsToBuildAreNoTakeovers) {
+  EXPECT_THAT(Topics(Tag("Operator emerges as top bidder in 5G auction",
+                         "Carvell Mobile was the biggest bidder in the "
+                         "spectrum auction, winning airwaves worth $11 "
+                         "billion; two rival bidders won the rest.")),
+              Not(Contains("mna")));
+  EXPECT_THAT(Topics(Tag("Germany, Quorvex strike $33 bn chip plant deal; "
+                         "$11 bn subsidy on offer",
+                         "Quorvex will invest more than $33 billion in "
+                         "Germany, the company said. The deal to build two "
+                         "chip plants involves $10 billion in subsidies, a "
+                         "source said.")),
+              Not(Contains("mna")));
+}
+
 TEST(Topics, TheHeadlinesSubjectIsNotARestatement) {
   // The target's profits restate the deal; the headline says it is one.
   v1::Article a = Tag("WILLOWMERE BUYS HARTLEY CONSULTING",
