@@ -319,6 +319,10 @@ class RoleTable {
                           "manufacturers",
                           "suppliers",
                           "groups"});
+    // Groups of people, not firms: "Minority Shareholder Group", "Creditor
+    // Group", "Steering Group".
+    Add(kGenericName, {"shareholder", "shareholders", "minority", "creditor",
+                       "creditors", "bondholder", "bondholders", "steering"});
     Add(kGenericName, {"holding",
                        "holdings",
                        "group",
@@ -746,8 +750,8 @@ size_t NameStart(const TokenizedText& t, std::string_view text, size_t end) {
       const bool attached = !tok.space_before && !toks[k].space_before;
       if (tok.key == "&" || (tok.key == "n" && !tok.upper_initial) ||
           (attached && (tok.key == "-" || tok.key == "'" || tok.key == "/")) ||
-          (tok.key == "." && !tok.space_before &&
-           toks[k - 2].key.size() == 1) ||
+          (tok.key == "." && !tok.space_before && toks[k - 2].key.size() == 1 &&
+           toks[k].sentence == tok.sentence) ||
           (tok.key == "of" &&
            (toks[k - 2].key == "bank" || toks[k - 2].key == "trust"))) {
         --k;
@@ -1567,8 +1571,18 @@ void FindUnlistedCompanies(const TokenizedText& t, std::string_view text,
            IsPublicBodyWord(toks[begin - 2].key))) {
         continue;
       }
+      // "Bank of Kenya Limited": the form ends the match, not the name.
+      size_t name_end = end;
+      for (size_t j = i + 3; j < end; ++j) {
+        size_t form_end = 0;
+        if (FormAt(t, text, j, &form_end) != nullptr && form_end >= end) {
+          name_end = j;
+          break;
+        }
+      }
       found.begin = static_cast<uint32_t>(begin);
-      found.name_end = found.end = static_cast<uint32_t>(end);
+      found.name_end = static_cast<uint32_t>(name_end);
+      found.end = static_cast<uint32_t>(end);
       found.rule = "name-word:Bank of";
     } else if (!title_case && tok.kind == TokenKind::kWord &&
                tok.upper_initial && i > 0 && IsNameWord(toks[i - 1], text) &&
@@ -1578,7 +1592,16 @@ void FindUnlistedCompanies(const TokenizedText& t, std::string_view text,
                (role(i) & kHeadWord || tok.key == "group") &&
                !FormFollows(t, text, i + 1)) {
       // "Odfjell Drilling", "Guolian Securities": a name ending in a word
-      // that only companies end in.
+      // that only companies end in; not a public body's first words ("Hong
+      // Kong Securities and Futures Commission").
+      bool body_follows = false;
+      if (i + 2 < toks.size() && toks[i + 1].key == "and") {
+        for (size_t k = i + 2; k < toks.size() && k < i + 5; ++k) {
+          if (!IsNameWord(toks[k], text)) break;
+          body_follows = body_follows || IsPublicBodyWord(toks[k].key);
+        }
+      }
+      if (body_follows) continue;
       const size_t begin = NameStart(t, text, i);
       if (begin + 1 >= i + 1 || begin < covered ||
           (tok.key == "bank" ? HasPublicBankWord(t, begin, i)

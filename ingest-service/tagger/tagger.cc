@@ -10,6 +10,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -713,7 +714,8 @@ class Analysis {
         while (k < c.name_end && (mark[k] & kInCountry)) ++k;
         return k < c.name_end && toks[k].key == "national";
       }
-      if (toks[k].key == "national") ++k;
+      const bool national = toks[k].key == "national";
+      if (national) ++k;
       // "Industrial Bank of Japan": a kind of bank is a company's.
       if (k + 1 >= c.name_end || toks[k].key != "bank" ||
           toks[k + 1].key != "of" || k > c.begin + 1 ||
@@ -727,10 +729,17 @@ class Analysis {
       // of Ireland").
       static const absl::flat_hash_set<absl::string_view> kCommercial = {
           "NZ", "IE", "CY", "TW", "IN", "GE", "CN", "PH", "LK", "BT", "BH"};
+      // ... and whose "National Bank of" is a commercial bank ("National
+      // Bank of Kenya", "National Bank of Greece", "National Bank of
+      // Canada"), the central bank being named otherwise.
+      static const absl::flat_hash_set<absl::string_view> kCommercialNational =
+          {"KE", "EG", "PK", "KW", "GR", "OM", "CA", "MW", "BH"};
       for (const Mention& p : places) {
-        if (p.begin == k && p.end == c.name_end &&
-            kCommercial.contains(
-                AV(g_.countries()[g_.patterns()[p.pattern].target].code))) {
+        if (p.begin != k || p.end != c.name_end) continue;
+        const absl::string_view code =
+            AV(g_.countries()[g_.patterns()[p.pattern].target].code);
+        if (kCommercial.contains(code) ||
+            (national && kCommercialNational.contains(code))) {
           return false;
         }
       }
@@ -1206,9 +1215,42 @@ class Analysis {
         AV(fields_[m.field].text.substr(t.begin, t.end - t.begin)));
   }
 
+  // "National Bank of Kenya Limited ... NBK": a listed alias in capitals
+  // that spells the initials of an unlisted company the story names is that
+  // company (not National Bank of Kuwait).
+  void AcronymsOfNamedCompanies() {
+    static const absl::flat_hash_set<std::string_view> kJoiners = {
+        "of", "and", "for", "de", "the", "&"};
+    absl::flat_hash_map<std::string, int32_t> by_initials;
+    for (size_t u = 0; u < unlisted_.size(); ++u) {
+      std::string initials;
+      for (const std::string& key : unlisted_[u].keys) {
+        if (kJoiners.contains(key) || key.empty()) continue;
+        initials += static_cast<char>(absl::ascii_toupper(key[0]));
+      }
+      if (initials.size() < 2 || initials.size() > 6) continue;
+      auto [it, inserted] = by_initials.try_emplace(initials, u);
+      if (!inserted) it->second = -1;  // two companies: neither
+    }
+    if (by_initials.empty()) return;
+    for (Mention& m : companies_) {
+      if (m.unlisted >= 0 || m.end != m.begin + 1) continue;
+      const Field& field = fields_[m.field];
+      const Token& tok = field.t->tokens[m.begin];
+      if (!tok.all_upper || tok.kind != TokenKind::kWord) continue;
+      auto it = by_initials.find(
+          absl::AsciiStrToUpper(AV(TokText(field, m.begin, m.end))));
+      if (it == by_initials.end() || it->second < 0) continue;
+      m.unlisted = it->second;
+      m.accepted = true;
+      unlisted_rules_.push_back({m.field, m.begin, "acronym-of-name"});
+    }
+  }
+
   void ResolveCompanies() {
     FindUnlistedRepeats();
     ExpandDefinedAcronyms();
+    AcronymsOfNamedCompanies();
     DropPeopleFoundByContext();
     absl::flat_hash_set<uint32_t> strong;
     for (Mention& m : companies_) {

@@ -207,10 +207,17 @@ void Tokenize(std::string_view text, TokenizedText* out) {
       const bool followed_by_space =
           i >= text.size() || text[i] == ' ' || text[i] == '\n' ||
           text[i] == '"' || static_cast<unsigned char>(text[i]) >= 0x80;
+      // "5G." ends a sentence: a letter glued to a number is no initial.
+      const size_t n = out->tokens.size();
+      const bool glued_to_number =
+          n >= 2 && out->tokens[n - 1].key.size() == 1 &&
+          !out->tokens[n - 1].space_before &&
+          out->tokens[n - 2].kind == TokenKind::kNumber;
       const bool after_abbrev = tok.key == "." && !out->tokens.empty() &&
                                 out->tokens.back().kind == TokenKind::kWord &&
                                 out->tokens.back().end == tok.begin &&
-                                IsAbbreviation(out->tokens.back().key);
+                                IsAbbreviation(out->tokens.back().key) &&
+                                !glued_to_number;
       if (followed_by_space && !after_abbrev) pending_break = true;
     }
     out->tokens.push_back(tok);

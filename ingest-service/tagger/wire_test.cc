@@ -1416,6 +1416,44 @@ TEST(Companies, ATickerInAListingIsTheNamedCompanysNotAnotherCompanysAlias) {
               ElementsAre("ticker:GM"));
 }
 
+TEST(Companies, ACommercialNationalBankOfACountryAndItsInitials) {
+  // Kenya's central bank is the Central Bank of Kenya; NBK here is not
+  // National Bank of Kuwait.
+  EXPECT_THAT(CompanyIds(Tag("Lender bids for rival",
+                             "Tarvo Bank has made an offer for National Bank "
+                             "of Kenya Limited. The offer has been served on "
+                             "NBK.")),
+              Contains("name:national-bank-of-kenya"));
+  EXPECT_THAT(CompanyIds(Tag("Lender bids for rival",
+                             "Tarvo Bank has made an offer for National Bank "
+                             "of Kenya Limited. The offer has been served on "
+                             "NBK.")),
+              Not(Contains("ticker:NBK.KW")));
+  EXPECT_THAT(CompanyIds(Tag("Rates held",
+                             "The National Bank of Belgium said inflation "
+                             "rose.")),
+              IsEmpty());
+}
+
+TEST(Companies, NoCompanyFromAPublicBodysOrAGroupOfPeoplesName) {
+  EXPECT_THAT(CompanyIds(Tag("Regulator approves exchange",
+                             "The chief executive of the Hong Kong Securities "
+                             "and Futures Commission said the regulator had "
+                             "approved a third exchange.")),
+              IsEmpty());
+  EXPECT_THAT(CompanyIds(Tag("Board fight",
+                             "Brevola Marine said the Minority Shareholder "
+                             "Group intends to replace the board.")),
+              Not(Contains("name:minority-shareholder-group")));
+}
+
+TEST(Companies, ANameDoesNotSpanASentenceThatEndsInALetterAfterANumber) {
+  EXPECT_THAT(CompanyIds(Tag("Network deal",
+                             "The venture bought spectrum for 5G. Nokia said "
+                             "it was picked by both operators.")),
+              ElementsAre("Q1418"));
+}
+
 TEST(Companies, AThaiPublicCompanysFormNamesItAndItsHome) {
   const v1::Article a = Tag("Food maker lifts profit",
                             "Kolvana Foods Pcl said on Monday its quarterly "
