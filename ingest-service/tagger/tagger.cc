@@ -349,7 +349,14 @@ class Analysis {
   // startup", "the Canadian brewer".
   bool DescribesCompany(const Mention& m) const {
     const auto& toks = fields_[m.field].t->tokens;
-    for (uint32_t k = m.end; k < toks.size() && k < m.end + 4; ++k) {
+    // "China's largest electric vehicle maker BYD": a possessive before a
+    // description of its company.
+    uint32_t from = m.end;
+    if (from + 1 < toks.size() && toks[from].key == "'" &&
+        toks[from + 1].key == "s") {
+      from += 2;
+    }
+    for (uint32_t k = from; k < toks.size() && k < from + 4; ++k) {
       if (toks[k].kind == TokenKind::kPunct) return false;
       if (internal::IsCompanyNoun(toks[k].key)) return true;
     }

@@ -1665,6 +1665,15 @@ TEST(Countries, ACountryNamedForAMannerIsNoPlace) {
               ElementsAre("NL"));
 }
 
+TEST(Countries, APossessiveBeforeACompanysDescriptionIsItsNationality) {
+  EXPECT_THAT(Countries(Tag("China's Kelvo to build EV hub in Thailand",
+                            "China's largest electric vehicle maker Kelvo is "
+                            "betting that Southeast Asia is ready for "
+                            "electric cars. The company is building a "
+                            "factory in Thailand.")),
+              ElementsAre("TH"));
+}
+
 TEST(Countries, TheNationalityOfAHeadlineCompanyStays) {
   // The headline names the company whose nationality the body gives.
   EXPECT_THAT(Countries(Tag("Tarvani Pharma wins US approval to buy Oskell",
