@@ -1773,6 +1773,15 @@ TEST(Topics, AirwavesBiddersAndDealsToBuildAreNoTakeovers) {
               Not(Contains("mna")));
 }
 
+TEST(Topics, DataCentersAreCloudOnTheirOwn) {
+  // The labelling guide files data centers under cloud.
+  EXPECT_THAT(Topics(Tag("Ardent Holdings to invest $75 billion in French "
+                         "data centers",
+                         "Ardent Holdings said it will build three data "
+                         "centers in northern France over five years.")),
+              IsSupersetOf({"cloud", "investment"}));
+}
+
 TEST(Topics, TheHeadlinesSubjectIsNotARestatement) {
   // The target's profits restate the deal; the headline says it is one.
   v1::Article a = Tag("WILLOWMERE BUYS HARTLEY CONSULTING",
