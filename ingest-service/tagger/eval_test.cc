@@ -22,7 +22,7 @@ namespace newsfeed::ingest {
 namespace {
 
 // Floors on the frozen real-text parts: what the tagger reached (raised
-// after the sixth round of issue 20), less a margin for an item or two. Issue
+// after the seventh round of issue 20), less a margin for an item or two. Issue
 // 20's targets (companies P 0.90 / R 0.80, countries F1 0.90, topics F1
 // 0.80) are above some of them; eval/real/README.md has the figures.
 struct Floors {
@@ -39,16 +39,16 @@ constexpr Floors kExtraFrozenFloors = {0.89, 0.74, 0.84, 0.80};
 constexpr Floors kReutersFrozenFloors = {0.89, 0.80, 0.90, 0.87};
 // The fifth set (fifth-frozen.jsonl): recent news from three regions,
 // collected and labelled in the fifth round before it was tuned on.
-constexpr Floors kFifthFrozenFloors = {0.93, 0.80, 0.86, 0.82};
+constexpr Floors kFifthFrozenFloors = {0.93, 0.80, 0.87, 0.83};
 // The sixth set (sixth-frozen.jsonl): recent news and wire copy from five
 // annotators, collected and labelled in the sixth round before it was tuned
 // on.
-constexpr Floors kSixthFrozenFloors = {0.93, 0.81, 0.88, 0.81};
+constexpr Floors kSixthFrozenFloors = {0.93, 0.81, 0.89, 0.82};
 // The seventh set (seventh-frozen.jsonl): five annotators, each on a focus
 // the earlier sets measured least (jobs and layoffs, energy, investment,
 // countries outside the US, wire briefs), collected in the seventh round
 // after that round's rules were written.
-constexpr Floors kSeventhFrozenFloors = {0.90, 0.81, 0.84, 0.83};
+constexpr Floors kSeventhFrozenFloors = {0.90, 0.81, 0.85, 0.85};
 
 struct Labelled {
   std::string id, title, text;
