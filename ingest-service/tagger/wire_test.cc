@@ -1782,6 +1782,18 @@ TEST(Topics, DataCentersAreCloudOnTheirOwn) {
               IsSupersetOf({"cloud", "investment"}));
 }
 
+TEST(Topics, AGeneratingProjectBoughtIsEnergyNotInvestment) {
+  const v1::Article a =
+      Tag("Velmora Purchases Inaugural Wind Project, 62.1-MW in Southeastern "
+          "Utah",
+          "Velmora acquired its first wind project, a 62.1-MW facility in "
+          "Monticello, Utah. The project is scheduled to begin construction "
+          "this summer and should start generating clean energy at the end "
+          "of 2027. The project has a 20-year PPA with Westfield Power.");
+  EXPECT_THAT(Topics(a), IsSupersetOf({"energy", "mna"}));
+  EXPECT_THAT(Topics(a), Not(Contains("investment")));
+}
+
 TEST(Topics, TheHeadlinesSubjectIsNotARestatement) {
   // The target's profits restate the deal; the headline says it is one.
   v1::Article a = Tag("WILLOWMERE BUYS HARTLEY CONSULTING",
