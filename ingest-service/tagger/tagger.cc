@@ -178,6 +178,13 @@ bool IsLocative(std::string_view w) {
   }
 }
 
+// Words an acronym skips: "Konkola Copper Mines" is KCM, "National Bank of
+// Kenya" NBK.
+bool IsAcronymJoiner(std::string_view w) {
+  return w == "of" || w == "and" || w == "for" || w == "de" || w == "the" ||
+         w == "&";
+}
+
 // Words before a country named in a comparison: "than in Japan", "like
 // Germany", "rivals in China".
 bool IsComparison(std::string_view w) {
@@ -365,25 +372,27 @@ class Analysis {
 
   // Whether a country owns a company named right after it: "Finland's UPM",
   // "China's Sailun Group".
-  bool OwnsCompany(const Mention& m) const {
+  // Returns that company's key + 1, or 0.
+  uint32_t OwnsCompany(const Mention& m) const {
     const auto& toks = fields_[m.field].t->tokens;
     if (m.end + 2 >= toks.size() || toks[m.end].key != "'" ||
         toks[m.end + 1].key != "s") {
-      return false;
+      return 0;
     }
-    return company_starts_[m.field][m.end + 2] != 0;
+    return company_starts_[m.field][m.end + 2];
   }
 
   // Whether a country is named as a company's home right after it: "Hoechst
   // AG of West Germany", "Kebo AB, of Sweden".
-  bool HomeOfCompany(const Mention& m) const {
+  // Returns that company's key + 1, or 0.
+  uint32_t HomeOfCompany(const Mention& m) const {
     const auto& toks = fields_[m.field].t->tokens;
     uint32_t k = m.begin;
-    if (k == 0 || toks[k - 1].key != "of") return false;
+    if (k == 0 || toks[k - 1].key != "of") return 0;
     --k;
     if (k > 0 && toks[k - 1].key == ",") --k;
     const std::vector<uint32_t>& ends = company_ends_[m.field];
-    return k < ends.size() && ends[k] != 0;
+    return k < ends.size() ? ends[k] : 0;
   }
 
   // The key + 1 of the company a country mention gives the nationality of
@@ -392,12 +401,8 @@ class Analysis {
   uint32_t CompanyOfNationality(const Mention& m) const {
     const auto& toks = fields_[m.field].t->tokens;
     const std::vector<uint32_t>& starts = company_starts_[m.field];
-    if (OwnsCompany(m)) return starts[m.end + 2];
-    if (HomeOfCompany(m)) {
-      uint32_t k = m.begin - 1;
-      if (k > 0 && toks[k - 1].key == ",") --k;
-      return company_ends_[m.field][k];
-    }
+    if (const uint32_t owned = OwnsCompany(m)) return owned;
+    if (const uint32_t home = HomeOfCompany(m)) return home;
     for (uint32_t k = m.end; k < toks.size() && k < m.end + 6; ++k) {
       if (toks[k].kind == TokenKind::kPunct) break;
       if (starts[k] != 0) return starts[k];
@@ -1129,8 +1134,6 @@ class Analysis {
   // an acronym known to name a company names the company its definition
   // spells out, initial by initial.
   void ExpandDefinedAcronyms() {
-    static const absl::flat_hash_set<std::string_view> kJoiners = {
-        "of", "and", "for", "de", "the", "&"};
     for (size_t u = 0; u < unlisted_.size(); ++u) {
       const std::string acronym = unlisted_[u].name;
       if (unlisted_[u].keys.size() != 1 || acronym.size() < 2 ||
@@ -1153,7 +1156,7 @@ class Analysis {
           while (b > 0 && letters > 0 &&
                  toks[b - 1].sentence == toks[end - 1].sentence) {
             const Token& w = toks[b - 1];
-            if (!w.upper_initial && kJoiners.contains(w.key) && b < end) {
+            if (!w.upper_initial && IsAcronymJoiner(w.key) && b < end) {
               --b;
               continue;
             }
@@ -1226,13 +1229,11 @@ class Analysis {
   // that spells the initials of an unlisted company the story names is that
   // company (not National Bank of Kuwait).
   void AcronymsOfNamedCompanies() {
-    static const absl::flat_hash_set<std::string_view> kJoiners = {
-        "of", "and", "for", "de", "the", "&"};
     absl::flat_hash_map<std::string, int32_t> by_initials;
     for (size_t u = 0; u < unlisted_.size(); ++u) {
       std::string initials;
       for (const std::string& key : unlisted_[u].keys) {
-        if (kJoiners.contains(key) || key.empty()) continue;
+        if (IsAcronymJoiner(key) || key.empty()) continue;
         initials += static_cast<char>(absl::ascii_toupper(key[0]));
       }
       if (initials.size() < 2 || initials.size() > 6) continue;
@@ -2083,17 +2084,14 @@ class Analysis {
     for (int f = 0; f < 2; ++f) {
       const auto& toks = fields_[f].t->tokens;
       const size_t end = f == 0 ? toks.size() : lead_end_;
-      uint32_t company_end = 0;
+      std::vector<bool> in_company(toks.size(), false);
+      for (const Mention& c : companies_) {
+        if (!c.accepted || c.field != f) continue;
+        for (uint32_t k = c.begin; k < c.end; ++k) in_company[k] = true;
+      }
       for (size_t k = 0; k < end; ++k) {
         const Token& tok = toks[k];
-        if (company_starts_[f][k] != 0) {
-          for (const Mention& c : companies_) {
-            if (c.accepted && c.field == f && c.begin == k) {
-              company_end = std::max(company_end, c.end);
-            }
-          }
-        }
-        if (k < company_end) continue;
+        if (in_company[k]) continue;
         // "Europe's most valuable company": a ranking, not a setting.
         if (tok.kind == TokenKind::kWord && tok.upper_initial &&
             kRegions.contains(AV(tok.key)) &&
