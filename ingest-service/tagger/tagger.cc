@@ -2314,6 +2314,84 @@ class Analysis {
            CompanyAfter(m);
   }
 
+  // A topic phrase's word stem: a one-word phrase's first kStemBytes bytes
+  // ("expan" for "expand", "expanding" and "expansion"), a longer phrase
+  // itself.
+  static std::string_view Stem(const Pattern& pat) {
+    constexpr size_t kStemBytes = 5;
+    const std::string_view text = pat.lower_text;
+    if (text.find(' ') != std::string_view::npos) return text;
+    return text.substr(0, kStemBytes);
+  }
+
+  // Whether an investing word puts money into another company: "invest $4
+  // billion in the start-up Anthropic", "an investment into Ayala" buy a
+  // share of it (a funding round or a stake), not plants or capacity. Its
+  // own unit ("Samsung's investment in Samsung Austin Semiconductor") and a
+  // company's plant or project ("in Tesla's new plant") are still spending.
+  bool InvestsInACompany(const Mention& m) const {
+    static const absl::flat_hash_set<absl::string_view> kInvesting = {
+        "invest",    "invests",     "invested",   "investing",
+        "to invest", "will invest", "investment", "investments"};
+    // Words that end the descriptors before the object's name: "in a joint
+    // venture with Toyota", "in its unit", "in cash for".
+    static const absl::flat_hash_set<absl::string_view> kBreaks = {
+        "with", "of",  "by",    "from", "for", "and", "to", "at",
+        "on",   "its", "their", "his",  "her", "our", "or", "as"};
+    // Words after the name that make it the owner of what is invested in,
+    // right after it or after its possessive ("Tesla's new plant").
+    static const absl::flat_hash_set<absl::string_view> kAssets = {
+        "plant",     "plants",  "factory",  "factories", "facility",
+        "project",   "site",    "mine",     "refinery",  "operations",
+        "expansion", "network", "capacity", "campus",    "complex"};
+    constexpr size_t kAssetWindow = 4;
+    constexpr size_t kObjectWindow =
+        20;  // "up to US$4 billion (...) in cash in"
+    constexpr size_t kDescriptorWords = 6;  // "the high-profile start-up"
+    if (!kInvesting.contains(AV(g_.patterns()[m.pattern].lower_text))) {
+      return false;
+    }
+    const auto& toks = fields_[m.field].t->tokens;
+    const uint32_t sentence = toks[m.begin].sentence;
+    for (size_t k = m.end; k < toks.size() && k - m.end < kObjectWindow; ++k) {
+      if (toks[k].sentence != sentence || toks[k].key == ";") return false;
+      if (toks[k].key != "in" && toks[k].key != "into") continue;
+      size_t words = 0;
+      for (size_t j = k + 1; j < toks.size() && words <= kDescriptorWords;
+           ++j) {
+        if (toks[j].sentence != sentence || kBreaks.contains(AV(toks[j].key)) ||
+            toks[j].key == ",") {
+          break;
+        }
+        words += toks[j].kind == TokenKind::kWord;
+        const Mention* object = nullptr;
+        for (const Mention& c : companies_) {
+          if (c.accepted && c.field == m.field && c.begin == j) object = &c;
+        }
+        if (object == nullptr) continue;
+        for (size_t a = object->end;
+             a < toks.size() && a - object->end < kAssetWindow &&
+             toks[a].sentence == sentence;
+             ++a) {
+          if (kAssets.contains(AV(toks[a].key))) return false;
+          if (a == object->end && toks[a].key != "'s" && toks[a].key != "'") {
+            break;
+          }
+        }
+        // The investor's own unit shares its first word.
+        for (const Mention& c : companies_) {
+          if (c.accepted && c.field == m.field && c.end <= m.begin &&
+              toks[c.begin].sentence == sentence &&
+              toks[c.begin].key == toks[object->begin].key) {
+            return false;
+          }
+        }
+        return true;
+      }
+    }
+    return false;
+  }
+
   // Whether a topic phrase is one item of an enumeration ("chips for
   // mobile, 5G, AI and computing", "clients include A, B, C and D"): an
   // item of a list is named in passing. It takes a separator right next to
@@ -2411,6 +2489,9 @@ class Analysis {
     for (const internal::Topic& t : topics) {
       for (uint32_t by : t.suppressed_by) suppresses[by] = true;
     }
+    // Forms of one word ("expanding", "expansion"; "committed",
+    // "commitment") are one phrase when counting different ones.
+    absl::flat_hash_set<std::pair<uint32_t, std::string_view>> stems_seen;
     std::vector<const Mention*> longer;
     for (const Mention& m : rules_) {
       if (m.end - m.begin >= 2 && suppresses[g_.patterns()[m.pattern].target]) {
@@ -2467,7 +2548,7 @@ class Analysis {
         continue;
       }
       if (!longer.empty() && InsideSuppressingPhrase(m, longer)) continue;
-      if (InCredit(m) || HiresACompany(m)) continue;
+      if (InCredit(m) || HiresACompany(m) || InvestsInACompany(m)) continue;
       end = m.end;
       if (repeats[m.pattern] >= kMaxRuleRepeats) continue;
       ++repeats[m.pattern];
@@ -2484,7 +2565,7 @@ class Analysis {
         // subject and named again in the body, is what the story is about;
         // a weak word repeated ("margin") is not.
         if (repeats[m.pattern] == 1) {
-          ++agg.distinct;
+          agg.distinct += stems_seen.insert({pat.target, Stem(pat)}).second;
           in_title[m.pattern] = m.field == 0 && CompanyNamedForTopic(m);
         } else if (in_title[m.pattern] && m.field == 1) {
           ++agg.distinct;

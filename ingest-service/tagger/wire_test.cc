@@ -1874,5 +1874,41 @@ TEST(Topics, ADealVerbWithACompanyAsItsObjectIsStrong) {
               Not(Contains("mna")));
 }
 
+TEST(Topics, MoneyPutIntoAnotherCompanyIsAStakeNotCapitalSpending) {
+  // A start-up's funding or a stake: not plants or capacity.
+  EXPECT_THAT(Topics(Tag("Harlow Systems to invest $2 billion in start-up "
+                         "Quillon AI",
+                         "Harlow Systems Inc will invest up to $2 billion "
+                         "(€1.8 billion) in cash in the fast-growing "
+                         "start-up Quillon AI Inc, taking a minority stake.")),
+              Not(Contains("investment")));
+  // A plant, the investor's own unit, or a company's plant are spending.
+  EXPECT_THAT(Topics(Tag("Harlow Systems to invest $2 billion in Ohio",
+                         "Harlow Systems Inc will invest $2 billion in a new "
+                         "chip plant near Columbus, Ohio.")),
+              Contains("investment"));
+  EXPECT_THAT(Topics(Tag("Harlow Systems to invest $2 billion in Texas unit",
+                         "Harlow Systems Inc will invest $2 billion in Harlow "
+                         "Systems Texas LLC, which runs its wafer lines.")),
+              Contains("investment"));
+  EXPECT_THAT(Topics(Tag("Harlow to invest $1 billion",
+                         "Harlow Systems Inc will invest $1 billion in "
+                         "Quillon Inc's new plant in Ohio.")),
+              Contains("investment"));
+}
+
+TEST(Topics, FormsOfOneWordAreOnePhrase) {
+  // "expands", "expanding", "expansion": one weak word said three ways.
+  EXPECT_THAT(Topics(Tag("Brevola expands Ostrava works",
+                         "Brevola Steel AG is expanding its Ostrava works. The "
+                         "expansion will add a second furnace.")),
+              Not(Contains("investment")));
+  // Two different words.
+  EXPECT_THAT(Topics(Tag("Brevola expands Ostrava works",
+                         "Brevola Steel AG is expanding its Ostrava works, and "
+                         "construction of a second furnace starts in May.")),
+              Contains("investment"));
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest
