@@ -1910,5 +1910,15 @@ TEST(Topics, FormsOfOneWordAreOnePhrase) {
               Contains("investment"));
 }
 
+TEST(Topics, AStakeOrAFundIsNoCapitalSpending) {
+  const v1::Article a =
+      Tag("Pension fund lifts holding in Corvane",
+          "The state pension fund bought 28.8 million shares of Corvane "
+          "Digital Bhd on the open market, the fund said, raising its "
+          "holdings to a 5.9% stake in Corvane.");
+  EXPECT_THAT(Topics(a), Not(Contains("investment")));
+  EXPECT_THAT(Topics(a), Contains("mna"));
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest
