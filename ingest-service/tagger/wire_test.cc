@@ -1920,5 +1920,14 @@ TEST(Topics, AStakeOrAFundIsNoCapitalSpending) {
   EXPECT_THAT(Topics(a), Contains("mna"));
 }
 
+TEST(Countries, AContinentsAdjectiveIsNoCountry) {
+  EXPECT_THAT(Countries(Tag("Carmaker to expand Ruritanian engine plant",
+                            "Ostrava Motors will invest $540 million in its "
+                            "engine plant in Mexico to build engines for the "
+                            "North American market and Latin American "
+                            "buyers.")),
+              ElementsAre("MX"));
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest
