@@ -114,7 +114,10 @@ class Gazetteer {
   // any string). Hash each token of a text once and pass the hashes to
   // MatchAt.
   static uint64_t KeyHash(std::string_view key) {
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ key.size();
+    // The length is mixed in before the bytes: XORed in beside the last
+    // bytes, it cancelled against them ("mt" and "mtu" had one hash).
+    uint64_t h = (0x9E3779B97F4A7C15ull ^ key.size()) * 0xFF51AFD7ED558CCDull;
+    h ^= h >> 32;
     size_t i = 0;
     for (; i + 8 <= key.size(); i += 8) {
       uint64_t w;

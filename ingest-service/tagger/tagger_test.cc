@@ -9,6 +9,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "ingest-service/tagger/gazetteer.h"
 #include "ingest-service/tagger/tagger_test_util.h"
 
 namespace newsfeed::ingest {
@@ -435,6 +436,22 @@ TEST(TaggerCountries, CurrencyAdjectiveIsNotTheCountry) {
 
 // A debugging aid, skipped unless TAGGER_INPUT names a file of JSON lines:
 // prints TagJsonLine for each line.
+TEST(TaggerCompanies, AShorterWordIsNotALongerAlias) {
+  // A key one byte shorter once hashed like the alias: "MT" and "1.55Mt"
+  // were MTU Aero Engines.
+  for (const char* body : {"(MT Newswires) -- Copper output fell.",
+                           "The miner produced 1.55Mt last year."}) {
+    EXPECT_THAT(Companies(Tagged("Copper", body)), IsEmpty()) << body;
+  }
+  using internal::Gazetteer;
+  for (const auto& [shorter, longer] :
+       std::vector<std::pair<const char*, const char*>>{
+           {"mt", "mtu"}, {"ab", "abc"}, {"to", "ton"}, {"in", "ino"}}) {
+    EXPECT_NE(Gazetteer::KeyHash(shorter), Gazetteer::KeyHash(longer))
+        << shorter << " " << longer;
+  }
+}
+
 TEST(TaggerTool, TagFileFromEnv) {
   const char* path = std::getenv("TAGGER_INPUT");
   if (path == nullptr) GTEST_SKIP() << "TAGGER_INPUT not set";
