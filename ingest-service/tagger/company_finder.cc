@@ -598,6 +598,16 @@ bool IsGenericNameWord(std::string_view key) {
   return HasRole(key, kGenericName);
 }
 
+// Whether a "-" token is a hyphen, which joins the words of a name
+// ("Mercedes-Benz"), and not a dash, which parts a dateline or a clause
+// from a name even when set without spaces ("SINGAPORE—Singapore
+// Airlines").
+bool IsHyphen(const Token& tok, std::string_view text) {
+  if (tok.key != "-") return false;
+  const std::string_view raw = text.substr(tok.begin, tok.end - tok.begin);
+  return raw == "-" || raw == "\u2010" || raw == "\u2011";
+}
+
 bool IsNameWord(const Token& tok, std::string_view text) {
   if (tok.kind == TokenKind::kNumber) return true;  // "3M", "21st Century"
   return tok.kind == TokenKind::kWord &&
@@ -749,7 +759,8 @@ size_t NameStart(const TokenizedText& t, std::string_view text, size_t end) {
       // "Bank of Tokyo".
       const bool attached = !tok.space_before && !toks[k].space_before;
       if (tok.key == "&" || (tok.key == "n" && !tok.upper_initial) ||
-          (attached && (tok.key == "-" || tok.key == "'" || tok.key == "/")) ||
+          (attached &&
+           (IsHyphen(tok, text) || tok.key == "'" || tok.key == "/")) ||
           (tok.key == "." && !tok.space_before && toks[k - 2].key.size() == 1 &&
            toks[k].sentence == tok.sentence) ||
           (tok.key == "of" &&
@@ -822,8 +833,8 @@ size_t NameEnd(const TokenizedText& t, std::string_view text, size_t begin) {
       continue;
     }
     if (words > 0 && k + 1 < toks.size() && IsNameWord(toks[k + 1], text) &&
-        (tok.key == "&" ||
-         (!tok.space_before && !toks[k + 1].space_before && tok.key == "-"))) {
+        (tok.key == "&" || (!tok.space_before && !toks[k + 1].space_before &&
+                            IsHyphen(tok, text)))) {
       ++k;
       continue;
     }
@@ -1397,7 +1408,7 @@ void FindAllCapsCompanies(const TokenizedText& t, std::string_view text,
       if (IsNameWord(tok, text)) {
         ++words;
       } else if (!(tok.key == "&" || tok.key == "." || tok.key == "'" ||
-                   (tok.key == "-" && !tok.space_before))) {
+                   (IsHyphen(tok, text) && !tok.space_before))) {
         break;
       }
       ++k;

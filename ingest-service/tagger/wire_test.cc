@@ -1929,5 +1929,17 @@ TEST(Countries, AContinentsAdjectiveIsNoCountry) {
               ElementsAre("MX"));
 }
 
+TEST(Companies, ADashSetWithoutSpacesPartsADatelineFromAName) {
+  EXPECT_THAT(CompanyNames(Tag("OSTRAVA—Brevola Airlines Ltd posted a record "
+                               "half-year profit.",
+                               "Net profit rose, the carrier said.")),
+              ElementsAre("Brevola Airlines"));
+  // A hyphen, also the non-breaking one, joins a name.
+  EXPECT_THAT(CompanyNames(Tag("Results",
+                               "Tarn-Brevola Holdings Ltd and "
+                               "Corvane‑Ostrava AG reported.")),
+              UnorderedElementsAre("Tarn-Brevola Holdings", "Corvane‑Ostrava"));
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest
