@@ -1255,6 +1255,19 @@ class Analysis {
     }
   }
 
+  // Whether an ambiguous listed word names an oil field or a mine: "the
+  // Tilenga and Kingfisher fields", "the Apple deposit".
+  bool NamesAnAsset(const Mention& m) const {
+    static const absl::flat_hash_set<absl::string_view> kAssets = {
+        "field",   "fields",  "oilfield", "oilfields", "gasfield",
+        "mine",    "mines",   "deposit",  "deposits",  "prospect",
+        "license", "licence", "well",     "wells",     "discovery"};
+    const auto& toks = fields_[m.field].t->tokens;
+    return m.end < toks.size() &&
+           toks[m.end].sentence == toks[m.begin].sentence &&
+           kAssets.contains(AV(toks[m.end].key));
+  }
+
   void ResolveCompanies() {
     FindUnlistedRepeats();
     ExpandDefinedAcronyms();
@@ -1314,7 +1327,7 @@ class Analysis {
         continue;
       }
       if (!pat.ambiguous) continue;
-      if (AfterHonorific(m)) {
+      if (AfterHonorific(m) || NamesAnAsset(m)) {
         negative[i] = true;
         continue;
       }

@@ -1941,5 +1941,17 @@ TEST(Companies, ADashSetWithoutSpacesPartsADatelineFromAName) {
               UnorderedElementsAre("Tarn-Brevola Holdings", "Corvane‑Ostrava"));
 }
 
+TEST(Companies, AnAmbiguousListedWordBeforeFieldOrMineIsTheAsset) {
+  EXPECT_THAT(CompanyNames(Tag("Ostrava Energy signs pipeline deal",
+                               "Ostrava Energy Ltd and Brevola Oil Plc said "
+                               "oil from the Tilenga and Kingfisher fields "
+                               "will flow to the coast.")),
+              Not(Contains("Kingfisher")));
+  EXPECT_THAT(CompanyNames(Tag("Retailers report",
+                               "Kingfisher Plc and Brevola Oil Plc said "
+                               "sales fell.")),
+              Contains("Kingfisher"));
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest
