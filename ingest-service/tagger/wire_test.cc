@@ -1953,5 +1953,18 @@ TEST(Companies, AnAmbiguousListedWordBeforeFieldOrMineIsTheAsset) {
               Contains("Kingfisher"));
 }
 
+TEST(Companies, ACompanyNamedAfterAPlaceIsNotVetoedAsThePlace) {
+  // The veto against "America" and "Georgia" as places once blocked the
+  // companies too.
+  const v1::Article a = Tag("Bank of America Declares Quarterly Dividends",
+                            "CHARLOTTE, N.C., Jan. 27 /PRNewswire/ -- Bank of "
+                            "America Corporation today declared a dividend.");
+  EXPECT_THAT(CompanyNames(a), ElementsAre("Bank of America"));
+  EXPECT_THAT(Countries(a), ElementsAre("US"));
+  EXPECT_THAT(CompanyNames(Tag("Utility seeks rate rise",
+                               "Georgia Power said it would raise rates.")),
+              ElementsAre("Georgia Power"));
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest
