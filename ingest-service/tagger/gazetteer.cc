@@ -251,7 +251,10 @@ absl::Status Gazetteer::AddFile(std::string_view name, std::string_view text) {
           exact = exact || a[0] == '=';
           a.remove_prefix(1);
         }
-        if (exact ? a == name_col : EqualsIgnoreCase(a, name_col)) {
+        // "EasyJet" does not cover "easyJet": an alias written with a
+        // capital requires one.
+        if (exact ? a == name_col
+                  : EqualsIgnoreCase(a, name_col) && a[0] == name_col[0]) {
           listed = true;
         }
       }

@@ -1966,5 +1966,19 @@ TEST(Companies, ACompanyNamedAfterAPlaceIsNotVetoedAsThePlace) {
               ElementsAre("Georgia Power"));
 }
 
+TEST(Companies, ANameWithALowercaseInitialIsFoundAsWritten) {
+  EXPECT_THAT(CompanyNames(Tag("Airline results",
+                               "easyJet said on Tuesday that profit rose.")),
+              ElementsAre("easyJet"));
+  EXPECT_THAT(CompanyNames(Tag("Steelmaker results",
+                               "voestalpine said on Tuesday that profit "
+                               "rose.")),
+              ElementsAre("voestalpine"));
+  EXPECT_THAT(CompanyNames(Tag("Miner results",
+                               "Lithium Americas said on Tuesday that profit "
+                               "rose.")),
+              ElementsAre("Lithium Americas"));
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest
