@@ -166,6 +166,11 @@ absl::Status Gazetteer::AddAliases(PatternKind kind, uint32_t target,
       // "place JO name ~Jordan" after the iso-codes "Jordan": the later,
       // more careful record adds the ambiguity marker.
       patterns_[seen->second].ambiguous |= pat.ambiguous;
+      // "Adidas" then "adidas": a name its owner writes in lowercase
+      // matches either way. (Topic phrases keep the first one's case.)
+      if (kind != PatternKind::kTopicRule) {
+        patterns_[seen->second].upper_initial &= t.tokens[0].upper_initial;
+      }
       continue;
     }
     pat.text = std::string(alias);

@@ -1974,6 +1974,13 @@ TEST(Companies, ANameWithALowercaseInitialIsFoundAsWritten) {
                                "voestalpine said on Tuesday that profit "
                                "rose.")),
               ElementsAre("voestalpine"));
+  // A lowercase alias of a capitalized name ("Adidas", alias "adidas").
+  EXPECT_THAT(CompanyNames(Tag("Results",
+                               "adidas said on Tuesday that "
+                               "profit rose.")),
+              ElementsAre("Adidas"));
+  EXPECT_THAT(CompanyNames(Tag("Results", "The apple harvest fell.")),
+              IsEmpty());
   EXPECT_THAT(CompanyNames(Tag("Miner results",
                                "Lithium Americas said on Tuesday that profit "
                                "rose.")),
