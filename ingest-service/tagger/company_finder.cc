@@ -70,6 +70,19 @@ const absl::flat_hash_map<absl::string_view, LegalForm>& Forms() {
           {"ltda", {FormCase::kCapitalized, "BR"}},
           {"nl", {FormCase::kUpper, ""}},
           {"pvt", {FormCase::kCapitalized, "IN"}},
+          // Joint-stock forms of Russia and the Gulf, and the Gulf's and
+          // Egypt's own: "Union Properties PJSC", "Ooredoo QPSC", "Omantel
+          // SAOG", "Tharwa Petroleum Company SAE".
+          {"pjsc", {FormCase::kAnyCase, ""}},
+          {"ojsc", {FormCase::kAnyCase, ""}},
+          {"jsc", {FormCase::kUpper, ""}},
+          {"qsc", {FormCase::kUpper, "QA"}},
+          {"qpsc", {FormCase::kUpper, "QA"}},
+          {"saog", {FormCase::kUpper, "OM"}},
+          {"ksc", {FormCase::kUpper, "KW"}},
+          {"kscp", {FormCase::kUpper, "KW"}},
+          {"bsc", {FormCase::kUpper, "BH"}},
+          {"sae", {FormCase::kUpper, "EG"}},
       };
   return *kForms;
 }

@@ -1987,5 +1987,17 @@ TEST(Companies, ANameWithALowercaseInitialIsFoundAsWritten) {
               ElementsAre("Lithium Americas"));
 }
 
+TEST(Companies, GulfAndRussianJointStockFormsAreLegalForms) {
+  EXPECT_THAT(CompanyNames(Tag("Deal",
+                               "Brevola Investments PJSC has acquired "
+                               "a 50% stake in Corvane Cooling from "
+                               "Tarn Properties PJSC.")),
+              UnorderedElementsAre("Brevola Investments", "Tarn Properties"));
+  EXPECT_THAT(CompanyNames(Tag("Results",
+                               "Ostrava Telecom Q.P.S.C. and Corvane "
+                               "Cement SAOG reported profits.")),
+              UnorderedElementsAre("Ostrava Telecom", "Corvane Cement"));
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest
