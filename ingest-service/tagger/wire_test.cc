@@ -1999,5 +1999,23 @@ TEST(Companies, GulfAndRussianJointStockFormsAreLegalForms) {
               UnorderedElementsAre("Ostrava Telecom", "Corvane Cement"));
 }
 
+TEST(Topics, CurbsAndBansOnImportsAndTradeBlocsAreTradePolicy) {
+  EXPECT_THAT(Topics(Tag("Ruritania, Borduria end trade row",
+                         "Ruritania and Borduria lifted restrictions on some "
+                         "products after Ruritania banned the import of "
+                         "cooking gas.")),
+              Contains("trade-policy"));
+  EXPECT_THAT(Topics(Tag("Ruritania palm import curbs to spark price war",
+                         "Ruritania's restrictions on imports of refined palm "
+                         "oil will lead to a price war, an industry body "
+                         "said.")),
+              Contains("trade-policy"));
+  // A market's trade volume alone is no policy.
+  EXPECT_THAT(Topics(Tag("Soy shipments hit record",
+                         "Soy exports hit a record in April, a trade group "
+                         "said.")),
+              Not(Contains("trade-policy")));
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest
