@@ -2017,5 +2017,21 @@ TEST(Topics, CurbsAndBansOnImportsAndTradeBlocsAreTradePolicy) {
               Not(Contains("trade-policy")));
 }
 
+TEST(Topics, ASiteBoughtOrAHopedForAcquisitionIsNoDeal) {
+  EXPECT_THAT(Topics(Tag("Brevola to build second data centre campus",
+                         "Data centre operator Brevola has acquired a new "
+                         "site in Ostrava for its second campus.")),
+              Not(Contains("mna")));
+  EXPECT_THAT(Topics(Tag("Miner to invest $2 bn in Ostrava copper mine",
+                         "Corvane Mining Ltd expects to invest $2 billion to "
+                         "expand the mine and is eyeing potential "
+                         "acquisitions.")),
+              Not(Contains("mna")));
+  EXPECT_THAT(Topics(Tag("Brevola buys Corvane",
+                         "Brevola Ltd has acquired Corvane Ltd for $2 "
+                         "billion.")),
+              Contains("mna"));
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest
