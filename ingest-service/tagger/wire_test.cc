@@ -2033,5 +2033,29 @@ TEST(Topics, ASiteBoughtOrAHopedForAcquisitionIsNoDeal) {
               Contains("mna"));
 }
 
+TEST(Topics, AFuelConsumersCostsAndElectricCarsAreNoEnergyStory) {
+  EXPECT_THAT(Topics(Tag("Brevola Motors profit up 8%",
+                         "Brevola Motors AG reported a rise in third-quarter "
+                         "operating profit but warned that provisions for "
+                         "diesel litigation could rise.")),
+              Not(Contains("energy")));
+  EXPECT_THAT(Topics(Tag("Corvane Energy Solution to build EV battery plant",
+                         "Corvane Energy Solution Ltd will build a battery "
+                         "plant with an annual capacity of 40 gigawatt "
+                         "hours.")),
+              Not(Contains("energy")));
+  EXPECT_THAT(Topics(Tag("Brevola to build car factory",
+                         "Brevola will build a factory for new energy "
+                         "passenger cars. New energy includes pure battery and "
+                         "hybrid power.")),
+              Not(Contains("energy")));
+  EXPECT_THAT(
+      Topics(Tag("Household energy bills to rise",
+                 "The average household energy bill will rise by "
+                 "\u00a3149 after the regulator raised its energy price "
+                 "cap.")),
+      Contains("energy"));
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest
