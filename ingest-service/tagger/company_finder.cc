@@ -1200,6 +1200,26 @@ std::string_view RicCountry(const TokenizedText& t, std::string_view text,
   return std::string_view(it->second.data(), it->second.size());
 }
 
+// The country of an exchange named before a ticker ("(ASX: JMS)" AU), or
+// empty for an exchange that lists many countries' companies (NYSE,
+// Nasdaq, the OTC markets) or whose letters stand for more than one ("TSE",
+// "CSE", "SSE").
+std::string_view ExchangeCountry(std::string_view key) {
+  static const absl::flat_hash_map<absl::string_view, absl::string_view>
+      kCountries = {
+          {"asx", "AU"}, {"tsx", "CA"},     {"tsxv", "CA"},   {"lse", "GB"},
+          {"aim", "GB"}, {"hkex", "HK"},    {"sehk", "HK"},   {"sgx", "SG"},
+          {"nse", "IN"}, {"bse", "IN"},     {"xetra", "DE"},  {"six", "CH"},
+          {"jse", "ZA"}, {"krx", "KR"},     {"kosdaq", "KR"}, {"kospi", "KR"},
+          {"bmv", "MX"}, {"bovespa", "BR"}, {"idx", "ID"},    {"set", "TH"},
+          {"pse", "PH"}, {"tase", "IL"},    {"egx", "EG"},    {"ngx", "NG"},
+          {"nzx", "NZ"}, {"bist", "TR"},    {"moex", "RU"},   {"wse", "PL"},
+          {"szse", "CN"}};
+  auto it = kCountries.find(AV(key));
+  if (it == kCountries.end()) return {};
+  return std::string_view(it->second.data(), it->second.size());
+}
+
 // The home country of a wire-service instrument code written without
 // brackets at token i ("Quinenco QNN.SN, the holding company"), or empty.
 std::string_view BareRic(const TokenizedText& t, std::string_view text,
@@ -1749,6 +1769,18 @@ void FindUnlistedCompanies(const TokenizedText& t, std::string_view text,
         out->back().hq_from_ticker = true;
         continue;
       }
+      // "miner Jupiter Mines (ASX: JMS)": found by its context, listed
+      // where the exchange is.
+      if (tok.key == "(" && close > i + 2 && toks[i + 2].key == ":" &&
+          !out->empty() &&
+          (out->back().name_end == i || out->back().end == i) &&
+          !out->back().hq_from_ticker) {
+        if (const std::string_view home = ExchangeCountry(toks[i + 1].key);
+            !home.empty()) {
+          out->back().hq_hint = home;
+          out->back().hq_from_ticker = true;
+        }
+      }
       bool ticker = !ric.empty();
       if (!ticker && tok.key == "<") {
         ticker =
@@ -1781,7 +1813,10 @@ void FindUnlistedCompanies(const TokenizedText& t, std::string_view text,
       found.end = static_cast<uint32_t>(close + 1);
       found.rule = tok.key == "<" ? "ticker:<>" : "ticker:";
       if (!ric.empty()) hq = ric;
-      found.hq_from_ticker = !ric.empty();
+      // "(ASX: JMS)": the exchange a name is listed on is its home, as an
+      // instrument code's suffix is.
+      if (hq.empty() && tok.key == "(") hq = ExchangeCountry(toks[i + 1].key);
+      found.hq_from_ticker = !hq.empty();
       if (tok.key == "(" && ric.empty()) {
         found.rule.append(text.substr(toks[i + 1].begin,
                                       toks[i + 1].end - toks[i + 1].begin));

@@ -2057,5 +2057,23 @@ TEST(Topics, AFuelConsumersCostsAndElectricCarsAreNoEnergyStory) {
       Contains("energy"));
 }
 
+TEST(Countries, TheExchangeBeforeATickerIsTheCompanysHome) {
+  // With no place named, the company's home stands in; its listing says
+  // where that is.
+  EXPECT_THAT(Countries(Tag("Miner returns to the bourse",
+                            "Manganese miner Brevola Mines (ASX: BVM) has "
+                            "raised $240 million.")),
+              ElementsAre("AU"));
+  EXPECT_THAT(Countries(Tag("Miner raises funds",
+                            "Brevola Mining Ltd (TSX: BRV) has raised $240 "
+                            "million.")),
+              ElementsAre("CA"));
+  // A place named in the story wins.
+  EXPECT_THAT(Countries(Tag("Miner to build mine",
+                            "Brevola Mining Ltd (ASX: BRV) will build a "
+                            "copper mine in Chile.")),
+              ElementsAre("CL"));
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest
