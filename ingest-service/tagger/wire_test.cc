@@ -2075,5 +2075,14 @@ TEST(Countries, TheExchangeBeforeATickerIsTheCompanysHome) {
               ElementsAre("CL"));
 }
 
+TEST(Companies, ASovereignWealthFundIsTheStateNotACompany) {
+  const v1::Article a =
+      Tag("Fund takes stake in Brevola",
+          "The Public Investment Fund (PIF) bought a 5% stake in Brevola "
+          "Holdings Ltd on Tuesday.");
+  EXPECT_THAT(CompanyNames(a), ElementsAre("Brevola Holdings"));
+  EXPECT_THAT(Countries(a), Contains("SA"));
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest
