@@ -2084,5 +2084,18 @@ TEST(Companies, ASovereignWealthFundIsTheStateNotACompany) {
   EXPECT_THAT(Countries(a), Contains("SA"));
 }
 
+TEST(Companies, ACentralBankNamedWithoutBankOfIsTheState) {
+  for (const auto& [body, country] :
+       std::vector<std::pair<const char*, const char*>>{
+           {"Bangladesh Bank said export orders rose.", "BD"},
+           {"Bank Indonesia said it would hold rates.", "ID"},
+           {"Norges Bank said it would hold rates.", "NO"},
+           {"The Riksbank said it would hold rates.", "SE"}}) {
+    const v1::Article a = Tag("Central bank", body);
+    EXPECT_THAT(CompanyNames(a), IsEmpty()) << body;
+    EXPECT_THAT(Countries(a), ElementsAre(country)) << body;
+  }
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest
