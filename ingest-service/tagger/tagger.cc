@@ -347,6 +347,24 @@ class Analysis {
            internal::IsHeadlineVerb(field.t->tokens[m.begin].key);
   }
 
+  // Whether a public body's noun stands right before a name: "Spanish
+  // regulator CNMC", "the competition watchdog ACCC", "trade body
+  // UKHospitality".
+  bool AfterPublicBodyNoun(const Mention& m) const {
+    static const absl::flat_hash_set<absl::string_view> kBodies = {
+        "regulator",   "regulators", "watchdog",   "agency",     "authority",
+        "ministry",    "commission", "court",      "tribunal",   "union",
+        "association", "federation", "council",    "university", "institute",
+        "body",        "bureau",     "department", "government", "parliament",
+        "legislature", "lobby"};
+    const auto& toks = fields_[m.field].t->tokens;
+    if (m.begin == 0) return false;
+    const Token& prev = toks[m.begin - 1];
+    return prev.kind == TokenKind::kWord && !prev.upper_initial &&
+           prev.sentence == toks[m.begin].sentence &&
+           kBodies.contains(AV(prev.key));
+  }
+
   bool InDateline(const Mention& m) const {
     return dateline_ && m.field == dateline_field_ &&
            m.begin >= dateline_->begin && m.end <= dateline_->place_end;
@@ -1269,6 +1287,9 @@ class Analysis {
   }
 
   void ResolveCompanies() {
+    for (Mention& m : companies_) {
+      if (m.unlisted >= 0 && AfterPublicBodyNoun(m)) m.accepted = false;
+    }
     FindUnlistedRepeats();
     ExpandDefinedAcronyms();
     AcronymsOfNamedCompanies();
@@ -1278,7 +1299,7 @@ class Analysis {
       if (m.unlisted >= 0) continue;
       const Pattern& pat = g_.patterns()[m.pattern];
       // "BROOKFIELD, Wis., March 2 -": a dateline names a place.
-      if (InDateline(m) || HeadlineVerb(m)) continue;
+      if (InDateline(m) || HeadlineVerb(m) || AfterPublicBodyNoun(m)) continue;
       if (ForeignTicker(m)) continue;
       if (!pat.ambiguous && !IsTickerPrefix(m)) {
         m.accepted = true;
@@ -1315,7 +1336,7 @@ class Analysis {
       Mention& m = companies_[i];
       if (m.unlisted >= 0) continue;
       const Pattern& pat = g_.patterns()[m.pattern];
-      if (InDateline(m) || HeadlineVerb(m)) {
+      if (InDateline(m) || HeadlineVerb(m) || AfterPublicBodyNoun(m)) {
         negative[i] = true;
         continue;
       }

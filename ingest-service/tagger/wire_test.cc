@@ -2097,5 +2097,15 @@ TEST(Companies, ACentralBankNamedWithoutBankOfIsTheState) {
   }
 }
 
+TEST(Companies, ANamePrecededByARegulatorsNounIsThePublicBody) {
+  // "CNMC" is also a listed miner's initials.
+  EXPECT_THAT(CompanyNames(Tag("Cement makers fined",
+                               "Spanish regulator CNMC fined 23 cement "
+                               "makers.")),
+              IsEmpty());
+  EXPECT_THAT(CompanyNames(Tag("Miners", "CNMC said copper output rose.")),
+              Not(IsEmpty()));
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest
