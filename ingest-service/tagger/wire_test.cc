@@ -2107,5 +2107,16 @@ TEST(Companies, ANamePrecededByARegulatorsNounIsThePublicBody) {
               Not(IsEmpty()));
 }
 
+TEST(Companies, AFormerNameNamesTheCompanyItBecame) {
+  EXPECT_THAT(
+      CompanyNames(Tag("Carmaker results", "Daimler said its profit rose.")),
+      ElementsAre("Mercedes-Benz Group"));
+  EXPECT_THAT(
+      CompanyNames(Tag("Truck results", "Daimler Truck said its profit rose.")),
+      ElementsAre("Daimler Truck"));
+  EXPECT_THAT(CompanyNames(Tag("Brewers", "Brewer InBev said sales rose.")),
+              ElementsAre("Anheuser-Busch InBev"));
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest
