@@ -2525,7 +2525,17 @@ class Analysis {
     }
     // Forms of one word ("expanding", "expansion"; "committed",
     // "commitment") are one phrase when counting different ones.
-    absl::flat_hash_set<std::pair<uint32_t, std::string_view>> stems_seen;
+    // Few per article: a vector searched in order beats a hash set built
+    // for each one.
+    thread_local std::vector<std::pair<uint32_t, std::string_view>> stems_seen;
+    stems_seen.clear();
+    auto first_of_stem = [&](uint32_t topic, std::string_view stem) {
+      for (const auto& [t, s] : stems_seen) {
+        if (t == topic && s == stem) return false;
+      }
+      stems_seen.emplace_back(topic, stem);
+      return true;
+    };
     std::vector<const Mention*> longer;
     for (const Mention& m : rules_) {
       if (m.end - m.begin >= 2 && suppresses[g_.patterns()[m.pattern].target]) {
@@ -2599,7 +2609,7 @@ class Analysis {
         // subject and named again in the body, is what the story is about;
         // a weak word repeated ("margin") is not.
         if (repeats[m.pattern] == 1) {
-          agg.distinct += stems_seen.insert({pat.target, Stem(pat)}).second;
+          agg.distinct += first_of_stem(pat.target, Stem(pat));
           in_title[m.pattern] = m.field == 0 && CompanyNamedForTopic(m);
         } else if (in_title[m.pattern] && m.field == 1) {
           ++agg.distinct;
