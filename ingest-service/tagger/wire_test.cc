@@ -2118,5 +2118,20 @@ TEST(Companies, AFormerNameNamesTheCompanyItBecame) {
               ElementsAre("Anheuser-Busch InBev"));
 }
 
+TEST(Topics, AQuartersOutputIsAProductionReportNotResults) {
+  EXPECT_THAT(Topics(Tag("Brevola Mining second-quarter iron ore output rises "
+                         "1%",
+                         "Brevola Mining Ltd reported a 1% rise in "
+                         "second-quarter iron ore production. Iron ore "
+                         "output was 74.3 million tonnes for the three months, "
+                         "up from 73.9 million tonnes a year earlier.")),
+              Not(Contains("earnings")));
+  EXPECT_THAT(Topics(Tag("Brevola Mining second-quarter profit rises",
+                         "Brevola Mining Ltd reported a 12% rise in "
+                         "second-quarter net profit on higher iron ore "
+                         "prices.")),
+              Contains("earnings"));
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest
