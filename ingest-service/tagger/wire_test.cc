@@ -2133,5 +2133,17 @@ TEST(Topics, AQuartersOutputIsAProductionReportNotResults) {
               Contains("earnings"));
 }
 
+TEST(Topics, CurbsOnAnotherCountrysTechnologyAreTradePolicy) {
+  EXPECT_THAT(Topics(Tag("Chip stocks fall after new curbs",
+                         "Chip stocks slumped after Ruritania put fresh tech "
+                         "curbs on Borduria's access to its semiconductor "
+                         "technology.")),
+              Contains("trade-policy"));
+  EXPECT_THAT(Topics(Tag("Bloc asks Ruritania not to restrict food imports",
+                         "Producers said the measure primarily affects the "
+                         "bloc.")),
+              Contains("trade-policy"));
+}
+
 }  // namespace
 }  // namespace newsfeed::ingest
